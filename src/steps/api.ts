@@ -1,0 +1,88 @@
+// The step API: what every step type, built in or from a plugin, implements. This file is part of the
+// public API (`import type { StepDefinition } from 'moe'`); keep it small and stable.
+import type { JsonValue, Resources } from '../pipeline/types.js';
+
+/** A JSON Schema (draft 2020-12) object, as ajv accepts it. */
+export type JsonSchema = Readonly<Record<string, JsonValue>>;
+
+export interface StepLogger {
+  info(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+/** A progress report from a running step; the live display and `moe status` show it. */
+export interface ProgressUpdate {
+  /** Units done so far (steps, items, …). */
+  readonly done?: number;
+  /** Units in all, when known. */
+  readonly total?: number;
+  /** A short human line: "step 120/400 loss 0.031". */
+  readonly message?: string;
+  /** Numbers worth plotting over time (loss, lr, steps/s). Recorded in the node's metrics log. */
+  readonly metrics?: Readonly<Record<string, number>>;
+}
+
+export interface StepContext<W = JsonValue> {
+  readonly nodeId: string;
+  /** The resolved `with` block, already validated against the step's `withSchema`. */
+  readonly with: W;
+  /** The staging directory: write every output here. It is committed to the store when `run` resolves. */
+  readonly outDir: string;
+  /**
+   * A directory kept across attempts of this node with the same fingerprint, deleted once the node is
+   * committed. Trainers keep checkpoints here to resume after an interruption.
+   */
+  readonly checkpointDir: string;
+  /**
+   * A directory shared by every run and node of this step type in the workspace, for content-addressed
+   * caches the step manages itself (for example per-item embeddings). The step must write atomically.
+   */
+  readonly sharedCacheDir: string;
+  /** A scratch directory, deleted after the attempt. */
+  readonly tmpDir: string;
+  /** The directory of the pipeline file. */
+  readonly pipelineDir: string;
+  /** 1 for the first attempt, 2 for the first retry, … */
+  readonly attempt: number;
+  /** Aborted on Ctrl-C, timeout or cancellation: stop promptly and reject. */
+  readonly signal: AbortSignal;
+  readonly log: StepLogger;
+  progress(update: ProgressUpdate): void;
+  /** The environment for child processes: the user's, plus MOE_OUT, CUDA_VISIBLE_DEVICES, … */
+  readonly env: Readonly<Record<string, string>>;
+  /** The GPU device ids this node holds while it runs (empty when it asked for none). */
+  readonly gpus: readonly number[];
+  readonly resources: Resources;
+}
+
+export interface StepResult {
+  /** Numbers and short strings worth keeping in the run record (final loss, items reused, …). */
+  readonly summary?: Readonly<Record<string, number | string | boolean>>;
+}
+
+export interface StepDefinition<W = JsonValue> {
+  /** The type name used under `step:` in a pipeline, e.g. `command` or `train.expert`. */
+  readonly name: string;
+  /** Changing the version invalidates every cached result of this step. */
+  readonly version: string;
+  /** One line for `moe steps`. */
+  readonly description: string;
+  /** JSON Schema for the `with` block. */
+  readonly withSchema: JsonSchema;
+  /** Top-level `with` keys whose `${{ }}` values are inserted shell-quoted (a `run:` command line). */
+  readonly shellFields?: readonly string[];
+  /**
+   * The named outputs and their paths relative to the output directory. Called with the `with` block as
+   * written (expressions not yet evaluated, as strings) at validation time, and resolved at run time.
+   */
+  outputs(withValue: JsonValue): Readonly<Record<string, string>>;
+  /** Files or directories (relative to the pipeline file) whose contents count in the fingerprint. */
+  inputs?(withValue: W): readonly string[];
+  run(ctx: StepContext<W>): Promise<StepResult | undefined>;
+}
+
+/** A module a plugin exports (default export or named `steps`). */
+export interface PluginModule {
+  readonly steps: readonly StepDefinition<never>[];
+}
