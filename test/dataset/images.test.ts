@@ -47,7 +47,7 @@ test('good images are kept, broken ones skipped with the right reasons', async (
   const dir = await messyFolder();
   try {
     const { ctx, logs } = await makeContext(dir, {
-      folder: 'data',
+      path: 'data',
       resolution: 64,
       max_bad_fraction: 0.9,
       eval_count: 1,
@@ -106,7 +106,7 @@ test('good images are kept, broken ones skipped with the right reasons', async (
 test('too many bad inputs fail the node with a clear message', async () => {
   const dir = await messyFolder();
   try {
-    const { ctx } = await makeContext(dir, { folder: 'data', resolution: 64, max_bad_fraction: 0.5 });
+    const { ctx } = await makeContext(dir, { path: 'data', resolution: 64, max_bad_fraction: 0.5 });
     await assert.rejects(datasetImages.run(ctx), (e: Error) => {
       assert.match(e.message, /^5 of 8 inputs are unusable \(62\.5% > max_bad_fraction 0\.5\)/);
       assert.match(e.message, /2 not_an_image/);
@@ -124,7 +124,7 @@ test('a 200×100 image is resized to cover its bucket and cropped at the recorde
     await writeFile(join(dir, 'data/halves.txt'), 'red and blue');
     // square target: resized to 128×64, the centre 64×64 cut at left 32 → left half red, right half blue
     const square = await makeContext(dir, {
-      folder: 'data',
+      path: 'data',
       resolution: 64,
       buckets: false,
       eval_fraction: 0,
@@ -146,7 +146,7 @@ test('a 200×100 image is resized to cover its bucket and cropped at the recorde
     assert.deepEqual(px(5, 30), [255, 0, 0]);
     assert.deepEqual(px(58, 30), [0, 0, 255]);
     // buckets (step 8): 2:1 goes to 88×40 (aspect 2.2); scale 0.44 → 88×44, centre crop top 2
-    const bucketed = await makeContext(dir, { folder: 'data', resolution: 64, eval_fraction: 0 });
+    const bucketed = await makeContext(dir, { path: 'data', resolution: 64, eval_fraction: 0 });
     await datasetImages.run(bucketed.ctx);
     const [b] = await manifestOf(bucketed.ctx.outDir);
     assert.deepEqual(
@@ -171,7 +171,7 @@ test('random crops are seeded: same seed same corners, inside the resized image'
     }
     const corners = async (seed: number) => {
       const { ctx } = await makeContext(dir, {
-        folder: 'd',
+        path: 'd',
         resolution: 48,
         buckets: false,
         crop: 'random',
@@ -206,7 +206,7 @@ test('a rerun writes identical bytes; duplicates are kept once and do not count 
     await writeFile(join(dir, 'd/copy.txt'), 'copy');
     const runOnce = async () => {
       const { ctx } = await makeContext(dir, {
-        folder: 'd',
+        path: 'd',
         resolution: 32,
         eval_fraction: 0.3,
         max_bad_fraction: 0,
@@ -229,14 +229,14 @@ test('paths that leave the pipeline directory or the data folder are rejected', 
   try {
     await writeImage(join(dir, 'd/a.png'), 40, 40, 1);
     await writeFile(join(dir, 'd/a.txt'), 'a');
-    const up = await makeContext(join(dir, 'd'), { folder: '../..', resolution: 32 });
+    const up = await makeContext(join(dir, 'd'), { path: '../..', resolution: 32 });
     await assert.rejects(
       datasetImages.run(up.ctx),
-      /folder "\.\.\/\.\." points outside the pipeline directory/,
+      /path "\.\.\/\.\." points outside the pipeline directory/,
     );
-    const sneaky = await makeContext(dir, { folder: 'd/../../etc', resolution: 32 });
+    const sneaky = await makeContext(dir, { path: 'd/../../etc', resolution: 32 });
     await assert.rejects(datasetImages.run(sneaky.ctx), /points outside the pipeline directory/);
-    const badManifest = await makeContext(dir, { folder: 'd', manifest: '../m.jsonl', resolution: 32 });
+    const badManifest = await makeContext(dir, { path: 'd', manifest: '../m.jsonl', resolution: 32 });
     await assert.rejects(
       datasetImages.run(badManifest.ctx),
       /manifest: path "\.\.\/m\.jsonl" points outside the data set folder/,
@@ -252,7 +252,7 @@ test('paths that leave the pipeline directory or the data folder are rejected', 
         .join('\n'),
     );
     const rows = await makeContext(dir, {
-      folder: 'd',
+      path: 'd',
       manifest: 'm.jsonl',
       resolution: 32,
       max_bad_fraction: 1,
@@ -263,8 +263,8 @@ test('paths that leave the pipeline directory or the data folder are rejected', 
       skipped.map((s) => s.reason),
       ['outside_folder', 'outside_folder'],
     );
-    assert.deepEqual(datasetImages.inputs?.({ folder: '../../etc' }), []);
-    assert.deepEqual(datasetImages.inputs?.({ folder: 'd' }), ['d']);
+    assert.deepEqual(datasetImages.inputs?.({ path: '../../etc' }), []);
+    assert.deepEqual(datasetImages.inputs?.({ path: 'd' }), ['d']);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -280,7 +280,7 @@ test('CSV and JSONL manifests with the usual column names', async () => {
       'file,caption\nimg/a.png,"a cat, sitting"\r\nimg/b.png,"the ""best"" dog"\nimg/gone.png,missing\n',
     );
     const csv = await makeContext(dir, {
-      folder: 'd',
+      path: 'd',
       manifest: 'meta.csv',
       resolution: 32,
       eval_fraction: 0,
@@ -302,7 +302,7 @@ test('CSV and JSONL manifests with the usual column names', async () => {
       '{"file_name":"img/b.png","text":"hf style"}\n{not json\n',
     );
     const jsonl = await makeContext(dir, {
-      folder: 'd',
+      path: 'd',
       manifest: 'metadata.jsonl',
       resolution: 32,
       eval_fraction: 0,
@@ -321,10 +321,10 @@ test('CSV and JSONL manifests with the usual column names', async () => {
 test('an empty or missing folder is a clear error', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'moe-ds-'));
   try {
-    const missing = await makeContext(dir, { folder: 'nope' });
-    await assert.rejects(datasetImages.run(missing.ctx), /folder .*nope does not exist/);
+    const missing = await makeContext(dir, { path: 'nope' });
+    await assert.rejects(datasetImages.run(missing.ctx), /path .*nope does not exist/);
     await writeFile(join(dir, 'readme.md'), 'no images here');
-    const empty = await makeContext(dir, { folder: '.' });
+    const empty = await makeContext(dir, { path: '.' });
     await assert.rejects(datasetImages.run(empty.ctx), /no images found in \./);
   } finally {
     await rm(dir, { recursive: true, force: true });

@@ -35,11 +35,10 @@ async function loadSources(
   w: DatasetImagesWith,
   pipelineDir: string,
 ): Promise<{ folder: string; sources: Sources }> {
-  const folder = resolveUserPath(pipelineDir, w.folder, 'folder');
+  const folder = resolveUserPath(pipelineDir, w.path, 'path');
   if (!folder.ok) throw new DatasetError(folder.error);
   const st = await stat(folder.value).catch(() => undefined);
-  if (!st?.isDirectory())
-    throw new DatasetError(`folder ${folder.value} does not exist or is not a directory`);
+  if (!st?.isDirectory()) throw new DatasetError(`path ${folder.value} does not exist or is not a directory`);
   if (w.manifest === undefined) return { folder: folder.value, sources: await sidecarSources(folder.value) };
   const manifest = resolveInside(folder.value, w.manifest);
   if (!manifest.ok) throw new DatasetError(`manifest: ${manifest.error}`);
@@ -158,7 +157,7 @@ async function run(ctx: StepContext): Promise<StepResult> {
     .join(', ');
   if (total === 0)
     throw new DatasetError(
-      `no images found in ${w.folder}${w.manifest === undefined ? ' (with sidecar .txt captions)' : ` (manifest ${w.manifest})`}`,
+      `no images found in ${w.path}${w.manifest === undefined ? ' (with sidecar .txt captions)' : ` (manifest ${w.manifest})`}`,
     );
   if (bad / total > w.maxBadFraction) {
     throw new DatasetError(
@@ -170,7 +169,7 @@ async function run(ctx: StepContext): Promise<StepResult> {
           .join('; ')}`,
     );
   }
-  if (kept.length === 0) throw new DatasetError(`no usable images in ${w.folder}: ${reasons}`);
+  if (kept.length === 0) throw new DatasetError(`no usable images in ${w.path}: ${reasons}`);
   if ('count' in w.split && w.split.count >= kept.length) {
     throw new DatasetError(
       `eval_count ${w.split.count} leaves no training items (${kept.length} usable images)`,
@@ -221,8 +220,8 @@ export const datasetImages: StepDefinition = {
   outputs: () => OUTPUTS,
   inputs(withValue: JsonValue): readonly string[] {
     const w = readWith(withValue);
-    return w.folder !== '' && !w.folder.includes('${{') && resolveUserPath('/pipeline', w.folder, 'folder').ok
-      ? [w.folder]
+    return w.path !== '' && !w.path.includes('${{') && resolveUserPath('/pipeline', w.path, 'path').ok
+      ? [w.path]
       : [];
   },
   run,

@@ -7,19 +7,19 @@ import type { CropMode } from './crop.js';
 export const datasetImagesSchema: JsonSchema = {
   type: 'object',
   additionalProperties: false,
-  required: ['folder'],
+  required: ['path'],
   properties: {
-    folder: {
+    path: {
       type: 'string',
       minLength: 1,
       description:
-        'Folder of images. Relative paths resolve against the pipeline file and must stay inside its directory.',
+        'Folder of images (recursively). Relative paths resolve against the pipeline file and must stay inside its directory.',
     },
     manifest: {
       type: 'string',
       minLength: 1,
       description:
-        'A .jsonl or .csv file (relative to folder) with file and caption columns. Without it, each image needs a sidecar <name>.txt.',
+        'A .jsonl or .csv file (relative to path) with file and caption columns. Without it, each image needs a sidecar <name>.txt.',
     },
     file_column: {
       type: 'string',
@@ -95,7 +95,7 @@ export const datasetImagesSchema: JsonSchema = {
 };
 
 export interface DatasetImagesWith {
-  readonly folder: string;
+  readonly path: string;
   readonly manifest: string | undefined;
   readonly fileColumn: string | undefined;
   readonly captionColumn: string | undefined;
@@ -128,7 +128,7 @@ export function readWith(w: JsonValue): DatasetImagesWith {
   const resolution = field<number>(o, 'resolution', 'number') ?? 1024;
   const count = field<number>(o, 'eval_count', 'number');
   return {
-    folder: field<string>(o, 'folder', 'string') ?? '',
+    path: field<string>(o, 'path', 'string') ?? '',
     manifest: field<string>(o, 'manifest', 'string'),
     fileColumn: field<string>(o, 'file_column', 'string'),
     captionColumn: field<string>(o, 'caption_column', 'string'),
