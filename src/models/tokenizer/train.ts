@@ -4,8 +4,8 @@ import { CLIP_DEFAULTS } from './spec-files.js';
 import type { ClipTokenizerSpec } from './clip.js';
 
 /**
- * Learns a small CLIP-style BPE vocabulary in which each of `words` is one token: the 256 byte characters,
- * the same with `</w>`, every merge the words need, then `<|startoftext|>` and `<|endoftext|>` (CLIP's own
+ * Learns a small CLIP-style BPE vocabulary in which each of `words` is one token: the 256 byte characters
+ * (in CLIP's order: "!" is 0), the same with `</w>`, every merge the words need, then `<|startoftext|>` and `<|endoftext|>` (CLIP's own
  * order). Merges are learnt as BPE does: repeatedly join the most frequent adjacent pair (ties broken by
  * the pair's text, so the result depends only on the words). Any text still encodes, falling back to
  * smaller pieces.
@@ -42,11 +42,9 @@ export function learnClipVocabulary(words: readonly string[]): Pick<ClipTokenize
       return out;
     });
   }
-  const tokens = [
-    ...BYTE_TO_CHAR,
-    ...BYTE_TO_CHAR.map((c) => c + END_OF_WORD),
-    ...merges.map(([a, b]) => a + b),
-  ];
+  // CLIP orders the byte alphabet by character (printable bytes first), so "!" is id 0.
+  const alphabet = [...BYTE_TO_CHAR].sort((x, y) => (x.codePointAt(0) ?? 0) - (y.codePointAt(0) ?? 0));
+  const tokens = [...alphabet, ...alphabet.map((c) => c + END_OF_WORD), ...merges.map(([a, b]) => a + b)];
   tokens.push(CLIP_DEFAULTS.bosToken, CLIP_DEFAULTS.eosToken);
   const vocab = new Map<string, number>();
   for (const t of tokens) if (!vocab.has(t)) vocab.set(t, vocab.size);
