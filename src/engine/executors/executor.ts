@@ -1,0 +1,36 @@
+// The narrow boundary between "what runs" and "where it runs". The local executor calls the step in this
+// process; a cluster executor submits the same job elsewhere and reports back through the same events.
+import type { JsonValue, Resources } from '../../pipeline/types.js';
+import type { ProgressUpdate, StepDefinition } from '../../steps/api.js';
+import type { NodeId } from '../../util/brand.js';
+import type { FailureKind, LogLevel } from '../events.js';
+
+export interface NodeJob {
+  readonly node: NodeId;
+  readonly step: StepDefinition<JsonValue>;
+  /** The resolved `with`, upstream outputs as absolute store paths. */
+  readonly with: JsonValue;
+  readonly attempt: number;
+  readonly outDir: string;
+  readonly checkpointDir: string;
+  readonly sharedCacheDir: string;
+  readonly tmpDir: string;
+  readonly pipelineDir: string;
+  readonly env: Readonly<Record<string, string>>;
+  readonly gpus: readonly number[];
+  readonly resources: Resources;
+}
+
+export type ExecutorEvent =
+  | { readonly type: 'log'; readonly level: LogLevel; readonly message: string }
+  | { readonly type: 'progress'; readonly progress: ProgressUpdate };
+
+export type ExecOutcome =
+  | { readonly ok: true; readonly summary: Readonly<Record<string, number | string | boolean>> | undefined }
+  | { readonly ok: false; readonly kind: FailureKind; readonly error: string };
+
+export interface Executor {
+  readonly name: string;
+  /** Runs one attempt of a node. Resolves (never rejects) once the attempt has finished or given up. */
+  execute(job: NodeJob, signal: AbortSignal, emit: (event: ExecutorEvent) => void): Promise<ExecOutcome>;
+}

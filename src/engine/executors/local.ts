@@ -1,0 +1,48 @@
+// Runs a step in this process. The step's own failures become outcomes; the node's signal is the step's.
+import type { JsonValue } from '../../pipeline/types.js';
+import type { StepContext } from '../../steps/api.js';
+import type { ExecOutcome, Executor, ExecutorEvent, NodeJob } from './executor.js';
+
+export class LocalExecutor implements Executor {
+  readonly name = 'local';
+
+  async execute(
+    job: NodeJob,
+    signal: AbortSignal,
+    emit: (event: ExecutorEvent) => void,
+  ): Promise<ExecOutcome> {
+    const ctx: StepContext<JsonValue> = {
+      nodeId: job.node,
+      with: job.with,
+      outDir: job.outDir,
+      checkpointDir: job.checkpointDir,
+      sharedCacheDir: job.sharedCacheDir,
+      tmpDir: job.tmpDir,
+      pipelineDir: job.pipelineDir,
+      attempt: job.attempt,
+      signal,
+      log: {
+        info: (message) => emit({ type: 'log', level: 'info', message }),
+        warn: (message) => emit({ type: 'log', level: 'warn', message }),
+        error: (message) => emit({ type: 'log', level: 'error', message }),
+      },
+      progress: (progress) => emit({ type: 'progress', progress }),
+      env: job.env,
+      gpus: job.gpus,
+      resources: job.resources,
+    };
+    try {
+      const result = await job.step.run(ctx);
+      if (signal.aborted) return { ok: false, kind: 'aborted', error: abortMessage(signal) };
+      return { ok: true, summary: result?.summary };
+    } catch (e) {
+      if (signal.aborted) return { ok: false, kind: 'aborted', error: abortMessage(signal) };
+      return { ok: false, kind: 'error', error: e instanceof Error ? e.message : String(e) };
+    }
+  }
+}
+
+function abortMessage(signal: AbortSignal): string {
+  const reason: unknown = signal.reason;
+  return reason instanceof Error ? reason.message : typeof reason === 'string' ? reason : 'aborted';
+}

@@ -1,0 +1,23 @@
+// Which GPU devices this machine offers the scheduler. Cheap by design (no nvidia-smi spawn): the
+// environment first, then the driver's device list in /proc.
+import { readdirSync } from 'node:fs';
+
+export function detectGpus(env: Readonly<Record<string, string | undefined>>): number[] {
+  const visible = env['CUDA_VISIBLE_DEVICES'];
+  if (visible !== undefined) return parseDeviceList(visible);
+  try {
+    return readdirSync('/proc/driver/nvidia/gpus').map((_, i) => i);
+  } catch {
+    return [];
+  }
+}
+
+/** `0,2,3` → [0, 2, 3]; an empty list or `-1` means no devices. Non-numeric ids (UUIDs) count by position. */
+export function parseDeviceList(text: string): number[] {
+  const parts = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  if (parts.length === 0 || parts[0] === '-1') return [];
+  return parts.map((p, i) => (/^\d+$/.test(p) ? Number(p) : i));
+}

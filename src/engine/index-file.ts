@@ -1,0 +1,41 @@
+// The per-pipeline index (the last committed record of each node) and the pointer to a pipeline's latest
+// run. Both are conveniences rewritten whole; the per-fingerprint records stay the source of truth.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Pipeline } from '../pipeline/types.js';
+import type { NodeId } from '../util/brand.js';
+import type { NodeRecord } from './records.js';
+import type { PipelineIndex } from './store.js';
+import { atomicWrite } from './store.js';
+import type { Workspace } from './workspace.js';
+import { mkdirSync } from 'node:fs';
+
+export function indexRecords(
+  pipeline: Pipeline,
+  previous: PipelineIndex | undefined,
+  committed: ReadonlyMap<NodeId, NodeRecord>,
+): PipelineIndex {
+  const nodes: Record<string, NodeRecord> = {};
+  for (const id of pipeline.order) {
+    const r = committed.get(id) ?? previous?.nodes[id];
+    if (r) nodes[id] = r;
+  }
+  return { file: pipeline.file, pipeline: pipeline.name, nodes };
+}
+
+function latestPath(ws: Workspace, key: string): string {
+  return join(ws.runs, `latest-${key}`);
+}
+
+export function writeLatestRun(ws: Workspace, key: string, runId: string): void {
+  mkdirSync(ws.runs, { recursive: true });
+  atomicWrite(latestPath(ws, key), runId);
+}
+
+export function readLatestRun(ws: Workspace, key: string): string | undefined {
+  try {
+    return readFileSync(latestPath(ws, key), 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,84 @@
+// Where a run leaves its trace: a journal of events per run (what `moe status` reads, even after kill -9),
+// and one log file per node. Both are written synchronously so nothing waits in a buffer when the
+// process dies.
+import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { RunEvent } from './events.js';
+import type { Workspace } from './workspace.js';
+import { journalPath, nodeLogPath } from './workspace.js';
+
+export class RunJournal {
+  readonly path: string;
+  readonly #fd: number;
+  #pending: string[] = [];
+
+  constructor(ws: Workspace, runId: string) {
+    this.path = journalPath(ws, runId);
+    mkdirSync(dirname(this.path), { recursive: true });
+    this.#fd = openSync(this.path, 'a');
+  }
+
+  /** Keeps the events `moe status` needs; logs and progress stay in the node log. */
+  record(event: RunEvent): void {
+    if (event.type === 'node-log' || event.type === 'node-progress') return;
+    // Cached nodes arrive in bursts of hundreds: batch them into one write.
+    this.#pending.push(JSON.stringify(event));
+    if (event.type !== 'node-cached') this.flush();
+  }
+
+  flush(): void {
+    if (this.#pending.length === 0) return;
+    writeSync(this.#fd, `${this.#pending.join('\n')}\n`);
+    this.#pending = [];
+  }
+
+  close(): void {
+    this.flush();
+    closeSync(this.#fd);
+  }
+}
+
+export class NodeLogs {
+  readonly #ws: Workspace;
+  readonly #runId: string;
+  readonly #fds = new Map<string, number>();
+  #dirMade = false;
+
+  constructor(ws: Workspace, runId: string) {
+    this.#ws = ws;
+    this.#runId = runId;
+  }
+
+  pathOf(node: string): string {
+    return nodeLogPath(this.#ws, this.#runId, node);
+  }
+
+  /** Appends one line; the file is created on the first line, so silent nodes cost no file. */
+  write(node: string, level: string, message: string, time: number): void {
+    let fd = this.#fds.get(node);
+    if (fd === undefined) {
+      const path = this.pathOf(node);
+      if (!this.#dirMade) {
+        mkdirSync(dirname(path), { recursive: true });
+        this.#dirMade = true;
+      }
+      fd = openSync(path, 'a');
+      this.#fds.set(node, fd);
+    }
+    const stamp = new Date(time).toISOString();
+    const text = message
+      .split('\n')
+      .map((line) => `${stamp} ${level.padEnd(5)} ${line}`)
+      .join('\n');
+    writeSync(fd, `${text}\n`);
+  }
+
+  close(node?: string): void {
+    const nodes = node === undefined ? [...this.#fds.keys()] : [node];
+    for (const n of nodes) {
+      const fd = this.#fds.get(n);
+      if (fd !== undefined) closeSync(fd);
+      this.#fds.delete(n);
+    }
+  }
+}

@@ -1,0 +1,115 @@
+// One writer per workspace. The lock file holds the holder's PID; a second `moe run` waits for it or stops
+// with a message naming that PID, and a lock whose process is gone is taken over.
+import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { hostname } from 'node:os';
+import type { Result } from '../util/result.js';
+import { err, ok } from '../util/result.js';
+
+export interface LockHolder {
+  readonly pid: number;
+  readonly host: string;
+  readonly command: string;
+  readonly since: string;
+}
+
+export interface WorkspaceLock {
+  readonly file: string;
+  release(): void;
+}
+
+export interface LockBusy {
+  readonly reason: 'locked';
+  readonly file: string;
+  readonly holder: LockHolder;
+}
+
+export interface LockOptions {
+  readonly command: string;
+  /** Keep trying until this many milliseconds have passed; 0 gives up at once. */
+  readonly waitMs: number;
+  readonly pollMs?: number;
+  readonly signal?: AbortSignal;
+}
+
+export async function acquireLock(file: string, opts: LockOptions): Promise<Result<WorkspaceLock, LockBusy>> {
+  mkdirSync(dirname(file), { recursive: true });
+  const deadline = Date.now() + opts.waitMs;
+  for (;;) {
+    const attempt = tryAcquire(file, opts.command);
+    if (attempt.ok) return attempt;
+    if (Date.now() >= deadline || opts.signal?.aborted) return attempt;
+    await new Promise((r) => setTimeout(r, opts.pollMs ?? 200));
+  }
+}
+
+function tryAcquire(file: string, command: string): Result<WorkspaceLock, LockBusy> {
+  const me: LockHolder = { pid: process.pid, host: hostname(), command, since: new Date().toISOString() };
+  for (let tries = 0; tries < 3; tries++) {
+    let fd: number;
+    try {
+      fd = openSync(file, 'wx');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      const text = readText(file);
+      if (text === undefined) continue;
+      const holder = parseHolder(text);
+      if (holder && isAlive(holder)) return err({ reason: 'locked', file, holder });
+      // Dead holder (or a file left half-written by one): take over, but only if nobody replaced it in
+      // the meantime.
+      if (readText(file) === text) {
+        try {
+          unlinkSync(file);
+        } catch {
+          // Someone else removed it first; try again.
+        }
+      }
+      continue;
+    }
+    writeSync(fd, JSON.stringify(me));
+    closeSync(fd);
+    let released = false;
+    return ok({
+      file,
+      release: () => {
+        if (released) return;
+        released = true;
+        const holder = parseHolder(readText(file) ?? '');
+        if (holder?.pid === process.pid) unlinkSync(file);
+      },
+    });
+  }
+  const holder = parseHolder(readText(file) ?? '') ?? { pid: 0, host: hostname(), command: '?', since: '' };
+  return err({ reason: 'locked', file, holder });
+}
+
+function readText(file: string): string | undefined {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+function parseHolder(text: string): LockHolder | undefined {
+  try {
+    const v = JSON.parse(text) as Partial<LockHolder>;
+    return typeof v.pid === 'number' && typeof v.host === 'string'
+      ? { pid: v.pid, host: v.host, command: String(v.command ?? ''), since: String(v.since ?? '') }
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function isAlive(holder: LockHolder): boolean {
+  // A lock taken on another host (a shared file system) cannot be checked from here: assume it is alive.
+  if (holder.host !== hostname()) return true;
+  if (holder.pid === process.pid) return true;
+  try {
+    process.kill(holder.pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

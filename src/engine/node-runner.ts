@@ -1,0 +1,273 @@
+// One node, from "ready to run" to "committed" (or failed): attempts with retries and backoff, a timeout
+// per attempt, the staging/tmp/checkpoint directories, the declared-output check, and the commit.
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { JsonValue, PipelineNode } from '../pipeline/types.js';
+import type { NodeId } from '../util/brand.js';
+import type { Result } from '../util/result.js';
+import { err, ok } from '../util/result.js';
+import type { EvalContext, Evaluation } from './evaluate.js';
+import { resolveNodeWith } from './evaluate.js';
+import type { FailureKind, RunEvent } from './events.js';
+import type { ExecOutcome, Executor } from './executors/executor.js';
+import type { NodeRecord } from './records.js';
+import type { Grant } from './resources.js';
+import { checkRelativePath } from './safe-path.js';
+import type { Store } from './store.js';
+import { checkWith } from './with-schema.js';
+import { safeName } from './workspace.js';
+
+export interface NodeRunContext {
+  readonly evalCtx: EvalContext;
+  readonly store: Store;
+  readonly executor: Executor;
+  readonly runId: string;
+  readonly pipelineName: string;
+  readonly signal: AbortSignal;
+  readonly baseEnv: Readonly<Record<string, string>>;
+  readonly emit: (event: RunEvent) => void;
+  readonly logFile: (node: NodeId) => string;
+  /** The committed record of an upstream node in this run. */
+  readonly recordOf: (node: NodeId) => NodeRecord | undefined;
+  readonly last: (node: NodeId) => NodeRecord | undefined;
+  readonly clock: () => number;
+}
+
+interface AttemptFailure {
+  readonly kind: FailureKind;
+  readonly error: string;
+}
+
+/** Runs the node until it commits or gives up; returns its record, or undefined when it failed. */
+export async function runNode(
+  rc: NodeRunContext,
+  node: PipelineNode,
+  evaluation: Evaluation,
+  reasons: readonly string[],
+  grant: Grant,
+): Promise<NodeRecord | undefined> {
+  const started = rc.clock();
+  const attempts = node.retry.limit + 1;
+  for (let attempt = 1; ; attempt++) {
+    rc.emit({
+      type: 'node-start',
+      node: node.id,
+      fingerprint: evaluation.fingerprint,
+      attempt,
+      reasons,
+      gpus: grant.gpus,
+      logFile: rc.logFile(node.id),
+      time: rc.clock(),
+    });
+    const result = await attemptOnce(rc, node, evaluation, grant, attempt);
+    if (result.ok) {
+      const record: NodeRecord = {
+        format: 1,
+        fingerprint: evaluation.fingerprint,
+        node: node.id,
+        pipeline: rc.pipelineName,
+        fields: evaluation.fields,
+        outputs: result.value.outputs,
+        finishedAt: new Date(rc.clock()).toISOString(),
+        durationMs: rc.clock() - started,
+        ...(result.value.summary ? { summary: result.value.summary } : {}),
+      };
+      rc.store.writeRecord(record);
+      rmSync(join(rc.store.ws.checkpoints, evaluation.fingerprint), { recursive: true, force: true });
+      rc.emit({
+        type: 'node-done',
+        node: node.id,
+        fingerprint: evaluation.fingerprint,
+        outputs: record.outputs.digest,
+        unchanged: rc.last(node.id)?.outputs.digest === record.outputs.digest,
+        durationMs: record.durationMs,
+        summary: result.value.summary,
+        time: rc.clock(),
+      });
+      return record;
+    }
+    const failure = result.error;
+    const retryable = failure.kind !== 'aborted' && failure.kind !== 'internal' && !rc.signal.aborted;
+    if (retryable && attempt < attempts) {
+      const delayMs = node.retry.backoffMs * 2 ** (attempt - 1);
+      rc.emit({
+        type: 'node-retry',
+        node: node.id,
+        attempt,
+        error: failure.error,
+        delayMs,
+        time: rc.clock(),
+      });
+      if (await sleep(delayMs, rc.signal)) continue;
+    }
+    rc.emit({
+      type: 'node-failed',
+      node: node.id,
+      kind: rc.signal.aborted ? 'aborted' : failure.kind,
+      error: failure.error,
+      attempt,
+      logFile: rc.logFile(node.id),
+      durationMs: rc.clock() - started,
+      time: rc.clock(),
+    });
+    return undefined;
+  }
+}
+
+interface AttemptSuccess {
+  readonly outputs: NodeRecord['outputs'];
+  readonly summary: Readonly<Record<string, number | string | boolean>> | undefined;
+}
+
+async function attemptOnce(
+  rc: NodeRunContext,
+  node: PipelineNode,
+  evaluation: Evaluation,
+  grant: Grant,
+  attempt: number,
+): Promise<Result<AttemptSuccess, AttemptFailure>> {
+  const ws = rc.store.ws;
+  const step = evaluation.step;
+  const fail = (kind: FailureKind, error: string): Result<AttemptSuccess, AttemptFailure> => {
+    rc.emit({ type: 'node-log', node: node.id, level: 'error', message: error, time: rc.clock() });
+    return err({ kind, error });
+  };
+
+  const resolved = resolveNodeWith(rc.evalCtx, node, step, (up, name) => {
+    const rec = rc.recordOf(up);
+    return (rec && rc.store.outputPath(rec, name)) ?? join(ws.store, 'missing', up, name);
+  });
+  if (!resolved.ok) return fail('error', resolved.error);
+  const withValue: JsonValue = resolved.value.value;
+  const valid = await checkWith(step, withValue);
+  if (!valid.ok) return fail('error', valid.error);
+  const declared = declaredOutputs(step.outputs.bind(step), withValue);
+  if (!declared.ok) return fail('error', declared.error);
+
+  const tag = `${evaluation.fingerprint.slice(0, 16)}-${process.pid}-${attempt}`;
+  const outDir = join(ws.staging, tag);
+  const tmpDir = join(ws.tmp, tag);
+  const checkpointDir = join(ws.checkpoints, evaluation.fingerprint);
+  const sharedCacheDir = join(ws.cache, 'steps', safeName(step.name));
+  rmSync(outDir, { recursive: true, force: true });
+  mkdirSync(outDir, { recursive: true });
+  mkdirSync(tmpDir, { recursive: true });
+  mkdirSync(checkpointDir, { recursive: true });
+  mkdirSync(sharedCacheDir, { recursive: true });
+
+  const timeout = new AbortController();
+  const timer =
+    node.timeoutMs === undefined
+      ? undefined
+      : setTimeout(
+          () => timeout.abort(new Error(`timed out after ${formatMs(node.timeoutMs ?? 0)}`)),
+          node.timeoutMs,
+        );
+  const signal = AbortSignal.any([rc.signal, timeout.signal]);
+  let outcome: ExecOutcome;
+  try {
+    outcome = await rc.executor.execute(
+      {
+        node: node.id,
+        step,
+        with: withValue,
+        attempt,
+        outDir,
+        checkpointDir,
+        sharedCacheDir,
+        tmpDir,
+        pipelineDir: rc.evalCtx.pipeline.dir,
+        env: {
+          ...rc.baseEnv,
+          MOE_OUT: outDir,
+          MOE_NODE: node.id,
+          MOE_CHECKPOINT_DIR: checkpointDir,
+          MOE_TMP: tmpDir,
+          CUDA_VISIBLE_DEVICES: grant.gpus.join(','),
+        },
+        gpus: grant.gpus,
+        resources: node.resources,
+      },
+      signal,
+      (event) => {
+        if (event.type === 'log') {
+          rc.emit({
+            type: 'node-log',
+            node: node.id,
+            level: event.level,
+            message: event.message,
+            time: rc.clock(),
+          });
+        } else rc.emit({ type: 'node-progress', node: node.id, progress: event.progress, time: rc.clock() });
+      },
+    );
+  } finally {
+    if (timer) clearTimeout(timer);
+    rmSync(tmpDir, { recursive: true, force: true });
+  }
+
+  if (!outcome.ok) {
+    rmSync(outDir, { recursive: true, force: true });
+    const kind = timeout.signal.aborted && !rc.signal.aborted ? 'timeout' : outcome.kind;
+    const message = kind === 'timeout' ? String((timeout.signal.reason as Error).message) : outcome.error;
+    return fail(kind, message);
+  }
+  const missing = Object.entries(declared.value).filter(([, rel]) => !existsSync(join(outDir, rel)));
+  if (missing.length > 0) {
+    rmSync(outDir, { recursive: true, force: true });
+    const list = missing.map(([name, rel]) => `${name} (${rel})`).join(', ');
+    return fail('missing-output', `declared output${missing.length > 1 ? 's' : ''} missing: ${list}`);
+  }
+  try {
+    const digest = await rc.store.commitOutputs(outDir);
+    return ok({ outputs: { digest, paths: declared.value }, summary: outcome.summary });
+  } catch (e) {
+    rmSync(outDir, { recursive: true, force: true });
+    return fail('error', `could not commit outputs: ${(e as Error).message}`);
+  }
+}
+
+/** The step's declared outputs, each checked to stay inside the output directory. */
+export function declaredOutputs(
+  outputs: (w: JsonValue) => Readonly<Record<string, string>>,
+  withValue: JsonValue,
+): Result<Record<string, string>, string> {
+  let raw: Readonly<Record<string, string>>;
+  try {
+    raw = outputs(withValue);
+  } catch (e) {
+    return err(`could not list outputs: ${(e as Error).message}`);
+  }
+  const checked: Record<string, string> = {};
+  for (const [name, rel] of Object.entries(raw)) {
+    const c = checkRelativePath(rel, `output ${name}`, { allowAbsolute: false });
+    if (!c.ok) return c;
+    checked[name] = c.value;
+  }
+  return ok(checked);
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve(false);
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve(true);
+    }, ms);
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      resolve(false);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+export function formatMs(ms: number): string {
+  if (ms < 1000) return `${ms}ms`;
+  const s = ms / 1000;
+  if (s < 60) return `${Number.isInteger(s) ? s : s.toFixed(1)}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m${Math.round(s % 60) ? `${Math.round(s % 60)}s` : ''}`;
+  const h = Math.floor(m / 60);
+  return `${h}h${m % 60 ? `${m % 60}m` : ''}`;
+}

@@ -1,0 +1,35 @@
+// The record that marks a node as done: written last, atomically, after its outputs are in the store.
+import type { Digest } from '../util/brand.js';
+import type { FingerprintRecord } from './fingerprint.js';
+
+export interface NodeRecord {
+  readonly format: 1;
+  readonly fingerprint: Digest;
+  /** The node and pipeline that produced it (the same fingerprint elsewhere reuses it). */
+  readonly node: string;
+  readonly pipeline: string;
+  readonly fields: FingerprintRecord;
+  readonly outputs: {
+    /** Content digest of the whole output tree; the store directory's name. */
+    readonly digest: Digest;
+    /** Output name → path inside the output tree. */
+    readonly paths: Readonly<Record<string, string>>;
+  };
+  readonly finishedAt: string;
+  readonly durationMs: number;
+  readonly summary?: Readonly<Record<string, number | string | boolean>>;
+}
+
+export function isNodeRecord(v: unknown): v is NodeRecord {
+  if (typeof v !== 'object' || v === null) return false;
+  const r = v as Partial<NodeRecord>;
+  return (
+    r.format === 1 &&
+    typeof r.fingerprint === 'string' &&
+    typeof r.node === 'string' &&
+    typeof r.fields === 'object' &&
+    typeof r.outputs === 'object' &&
+    r.outputs !== null &&
+    typeof r.outputs.digest === 'string'
+  );
+}

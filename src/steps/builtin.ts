@@ -1,0 +1,27 @@
+// Every step type that ships with moe, by name, each behind a dynamic import: a pipeline pays start-up
+// time only for the step types it uses (the image steps pull in sharp, the model steps onnxruntime).
+import type { StepDefinition } from './api.js';
+
+type Loader = () => Promise<StepDefinition<never>>;
+
+const BUILTIN: Readonly<Record<string, Loader>> = {
+  command: async () => (await import('./command/index.js')).commandStep as unknown as StepDefinition<never>,
+  'dataset.images': async () =>
+    (await import('./dataset/index.js')).datasetImages as unknown as StepDefinition<never>,
+};
+
+export function builtinStepNames(): readonly string[] {
+  return Object.keys(BUILTIN).sort();
+}
+
+/**
+ * The built-in step definitions: all of them, or those named in `only` (unknown names are ignored, so a
+ * caller may pass every `step:` value it found in a pipeline).
+ */
+export async function builtinSteps(only?: Iterable<string>): Promise<StepDefinition<never>[]> {
+  const names =
+    only === undefined
+      ? builtinStepNames()
+      : [...new Set(only)].filter((n) => Object.hasOwn(BUILTIN, n)).sort();
+  return Promise.all(names.map((n) => (BUILTIN[n] as Loader)()));
+}

@@ -1,0 +1,46 @@
+// The `command` step: a shell command line (`run`, via `sh -c` as make, DVC and GitHub Actions do) or a
+// program with arguments (`argv`, no shell at all), with $MOE_OUT set to the node's output directory.
+import type { JsonValue } from '../../pipeline/types.js';
+import type { StepDefinition } from '../api.js';
+import type { CommandWith } from './schema.js';
+import { commandWithSchema } from './schema.js';
+import { runProcess } from './spawn.js';
+
+export const commandStep: StepDefinition<CommandWith> = {
+  name: 'command',
+  version: '1',
+  description: 'Run a shell command (run) or a program (argv) that writes its outputs under $MOE_OUT.',
+  withSchema: commandWithSchema,
+  shellFields: ['run'],
+  outputs(withValue: JsonValue): Readonly<Record<string, string>> {
+    const outputs = isObject(withValue) ? withValue['outputs'] : undefined;
+    if (!isObject(outputs)) return {};
+    const result: Record<string, string> = {};
+    for (const [name, path] of Object.entries(outputs)) if (typeof path === 'string') result[name] = path;
+    return result;
+  },
+  inputs(withValue: CommandWith): readonly string[] {
+    return withValue.inputs ?? [];
+  },
+  async run(ctx) {
+    const w = ctx.with;
+    const env = { ...ctx.env, ...(w.env ?? {}) };
+    const common = {
+      cwd: ctx.pipelineDir,
+      env,
+      signal: ctx.signal,
+      log: ctx.log,
+      progress: ctx.progress.bind(ctx),
+    };
+    if (w.run !== undefined) await runProcess({ file: '/bin/sh', args: ['-c', w.run], ...common });
+    else if (w.argv && w.argv.length > 0) {
+      const [file, ...args] = w.argv as [string, ...string[]];
+      await runProcess({ file, args, ...common });
+    } else throw new Error('command needs `run` or `argv`');
+    return undefined;
+  },
+};
+
+function isObject(v: JsonValue | undefined): v is Readonly<Record<string, JsonValue>> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}

@@ -1,0 +1,49 @@
+// The `with` block of the `command` step.
+import type { JsonSchema } from '../api.js';
+
+export interface CommandWith {
+  /** A shell command line, run with `sh -c`. Values from `${{ }}` are already shell-quoted. */
+  readonly run?: string;
+  /** A program and its arguments, run without a shell. */
+  readonly argv?: readonly string[];
+  /** Files or directories (relative to the pipeline file) whose content counts in the fingerprint. */
+  readonly inputs?: readonly string[];
+  /** Output name → path inside `$MOE_OUT`. */
+  readonly outputs?: Readonly<Record<string, string>>;
+  /** Extra environment variables for the command. */
+  readonly env?: Readonly<Record<string, string>>;
+}
+
+export const commandWithSchema: JsonSchema = {
+  type: 'object',
+  additionalProperties: false,
+  oneOf: [{ required: ['run'] }, { required: ['argv'] }],
+  properties: {
+    run: {
+      type: 'string',
+      minLength: 1,
+      description: 'Shell command line, run with `sh -c`; $MOE_OUT is the output directory.',
+    },
+    argv: {
+      type: 'array',
+      minItems: 1,
+      items: { type: 'string' },
+      description: 'Program and arguments, run without a shell.',
+    },
+    inputs: {
+      type: 'array',
+      items: { type: 'string', minLength: 1 },
+      description: 'Files or directories (relative to the pipeline file) hashed into the fingerprint.',
+    },
+    outputs: {
+      type: 'object',
+      additionalProperties: { type: 'string', minLength: 1 },
+      description: 'Named outputs: paths inside $MOE_OUT that must exist when the command succeeds.',
+    },
+    env: {
+      type: 'object',
+      additionalProperties: { type: 'string' },
+      description: 'Extra environment variables for the command.',
+    },
+  },
+};

@@ -1,0 +1,88 @@
+// Running a child process for a step: its own process group (so the whole tree can be stopped), output
+// line by line to the node log, and on abort SIGTERM to the group, then SIGKILL after a grace period.
+import { spawn } from 'node:child_process';
+import type { ProgressUpdate, StepLogger } from '../api.js';
+import { LineSplitter } from './lines.js';
+
+/** How long a process group gets between SIGTERM and SIGKILL. */
+export const KILL_GRACE_MS = 5000;
+
+export interface SpawnSpec {
+  readonly file: string;
+  readonly args: readonly string[];
+  readonly cwd: string;
+  readonly env: Readonly<Record<string, string>>;
+  readonly signal: AbortSignal;
+  readonly log: StepLogger;
+  readonly progress: (update: ProgressUpdate) => void;
+  readonly killGraceMs?: number;
+}
+
+/** `moe:progress 3/10 optional message`: a command's way to report progress. */
+const PROGRESS = /^moe:progress\s+(\d+(?:\.\d+)?)(?:\/(\d+(?:\.\d+)?))?(?:\s+(.*))?$/;
+
+export function runProcess(spec: SpawnSpec): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (spec.signal.aborted) {
+      reject(new Error('aborted before start'));
+      return;
+    }
+    const child = spawn(spec.file, [...spec.args], {
+      cwd: spec.cwd,
+      env: spec.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
+    let lastErr = '';
+    const out = new LineSplitter((line) => {
+      const m = PROGRESS.exec(line);
+      if (m) {
+        spec.progress({
+          done: Number(m[1]),
+          ...(m[2] !== undefined ? { total: Number(m[2]) } : {}),
+          ...(m[3] !== undefined ? { message: m[3] } : {}),
+        });
+      } else spec.log.info(line);
+    });
+    const errLines = new LineSplitter((line) => {
+      if (line.trim() !== '') lastErr = line;
+      spec.log.warn(line);
+    });
+    child.stdout.on('data', (c: Buffer) => out.push(c));
+    child.stderr.on('data', (c: Buffer) => errLines.push(c));
+
+    let killTimer: NodeJS.Timeout | undefined;
+    const onAbort = (): void => {
+      signalGroup(child.pid, 'SIGTERM');
+      killTimer = setTimeout(() => signalGroup(child.pid, 'SIGKILL'), spec.killGraceMs ?? KILL_GRACE_MS);
+      killTimer.unref();
+    };
+    spec.signal.addEventListener('abort', onAbort, { once: true });
+
+    child.on('error', (e) => {
+      spec.signal.removeEventListener('abort', onAbort);
+      reject(new Error(`could not start ${spec.file}: ${e.message}`));
+    });
+    child.on('close', (code, sig) => {
+      spec.signal.removeEventListener('abort', onAbort);
+      if (killTimer) clearTimeout(killTimer);
+      out.end();
+      errLines.end();
+      if (spec.signal.aborted) reject(new Error('aborted'));
+      else if (code === 0) resolve();
+      else {
+        const how = code === null ? `was killed by ${sig ?? 'a signal'}` : `exited with code ${code}`;
+        reject(new Error(`command ${how}${lastErr ? `: ${lastErr}` : ''}`));
+      }
+    });
+  });
+}
+
+function signalGroup(pid: number | undefined, sig: NodeJS.Signals): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, sig);
+  } catch {
+    // The group is already gone.
+  }
+}

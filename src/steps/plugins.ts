@@ -1,0 +1,171 @@
+// Plugin steps: modules in `plugins/` beside the pipeline file, and entries under `plugins:` in the
+// pipeline (npm package names, or paths starting with `.` or `/` relative to the pipeline file). A plugin
+// module exports `steps` (named, or on its default export). Problems come back as diagnostics naming
+// the file, never as a stack trace.
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { isAbsolute, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { Diagnostic } from '../pipeline/diagnostic.js';
+import type { StepDefinition } from './api.js';
+
+export interface LoadedPluginStep {
+  readonly step: StepDefinition<never>;
+  /** The file or package it came from. */
+  readonly origin: string;
+}
+
+export interface PluginLoad {
+  readonly steps: readonly LoadedPluginStep[];
+  readonly diagnostics: readonly Diagnostic[];
+}
+
+const MODULE_EXT = ['.js', '.mjs', '.ts', '.mts'];
+
+/** The plugin entry points found in `dir/plugins/`, sorted. */
+export function localPluginFiles(pipelineDir: string): string[] {
+  const root = join(pipelineDir, 'plugins');
+  let names: string[];
+  try {
+    names = readdirSync(root).sort();
+  } catch {
+    return [];
+  }
+  const found: string[] = [];
+  for (const name of names) {
+    const abs = join(root, name);
+    if (statSync(abs).isDirectory()) {
+      const entry = directoryEntry(abs);
+      if (entry) found.push(entry);
+    } else if (
+      MODULE_EXT.some((e) => name.endsWith(e)) &&
+      !name.endsWith('.d.ts') &&
+      !name.includes('.test.')
+    ) {
+      found.push(abs);
+    }
+  }
+  return found;
+}
+
+function directoryEntry(dir: string): string | undefined {
+  try {
+    const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { main?: unknown };
+    if (typeof pkg.main === 'string') return join(dir, pkg.main);
+  } catch {
+    // No package.json: look for an index module.
+  }
+  for (const ext of MODULE_EXT) if (existsSync(join(dir, `index${ext}`))) return join(dir, `index${ext}`);
+  return undefined;
+}
+
+/** Loads every plugin of a pipeline: `plugins/` beside it, then the `plugins:` entries in order. */
+export async function loadPlugins(
+  pipelineFile: string,
+  pipelineDir: string,
+  listed: readonly string[],
+): Promise<PluginLoad> {
+  const steps: LoadedPluginStep[] = [];
+  const diagnostics: Diagnostic[] = [];
+  const targets: { readonly spec: string; readonly origin: string }[] = localPluginFiles(pipelineDir).map(
+    (f) => ({
+      spec: f,
+      origin: f,
+    }),
+  );
+  for (const entry of listed) {
+    if (entry.startsWith('.') || isAbsolute(entry)) {
+      const abs = resolve(pipelineDir, entry);
+      const file = existsSync(abs) && statSync(abs).isDirectory() ? directoryEntry(abs) : abs;
+      if (!file || !existsSync(file)) {
+        diagnostics.push(problem(`plugin ${entry} (listed in ${pipelineFile}) not found at ${abs}`));
+        continue;
+      }
+      targets.push({ spec: file, origin: file });
+    } else targets.push({ spec: entry, origin: `npm package ${entry}` });
+  }
+  for (const t of targets) {
+    const loaded = await loadOne(t.spec, t.origin, pipelineDir);
+    if ('diagnostic' in loaded) diagnostics.push(loaded.diagnostic);
+    else for (const step of loaded.steps) steps.push({ step, origin: t.origin });
+  }
+  return { steps, diagnostics };
+}
+
+async function loadOne(
+  spec: string,
+  origin: string,
+  pipelineDir: string,
+): Promise<{ readonly steps: StepDefinition<never>[] } | { readonly diagnostic: Diagnostic }> {
+  let mod: unknown;
+  try {
+    const isFile = isAbsolute(spec);
+    if (isFile && /\.m?ts$/.test(spec)) await enableTypeScript(spec);
+    const target = isFile ? pathToFileURL(spec).href : resolvePackage(spec, pipelineDir);
+    mod = await import(target);
+  } catch (e) {
+    return {
+      diagnostic: problem(`plugin ${origin} could not be loaded: ${(e as Error).message.split('\n')[0]}`),
+    };
+  }
+  const exported = pluginSteps(mod);
+  if (!Array.isArray(exported)) {
+    return {
+      diagnostic: problem(`plugin ${origin} does not export \`steps\` (an array of step definitions)`),
+    };
+  }
+  const steps: StepDefinition<never>[] = [];
+  for (const [i, s] of (exported as unknown[]).entries()) {
+    const why = invalidStep(s);
+    if (why) return { diagnostic: problem(`plugin ${origin}: steps[${i}] ${why}`) };
+    steps.push(s as StepDefinition<never>);
+  }
+  return { steps };
+}
+
+function pluginSteps(mod: unknown): unknown {
+  if (typeof mod !== 'object' || mod === null) return undefined;
+  const m = mod as { steps?: unknown; default?: { steps?: unknown } };
+  return m.steps ?? m.default?.steps;
+}
+
+function invalidStep(s: unknown): string | undefined {
+  if (typeof s !== 'object' || s === null) return 'is not an object';
+  const d = s as Record<string, unknown>;
+  if (typeof d['name'] !== 'string' || d['name'] === '') return 'has no `name`';
+  const name = JSON.stringify(d['name']);
+  if (typeof d['version'] !== 'string') return `(${name}) has no \`version\` string`;
+  if (typeof d['run'] !== 'function') return `(${name}) has no \`run\` function`;
+  if (typeof d['outputs'] !== 'function') return `(${name}) has no \`outputs\` function`;
+  if (typeof d['withSchema'] !== 'object' || d['withSchema'] === null)
+    return `(${name}) has no \`withSchema\` object`;
+  return undefined;
+}
+
+/** npm packages resolve from the pipeline's directory first (a project's own node_modules), then from moe's. */
+function resolvePackage(name: string, pipelineDir: string): string {
+  try {
+    return pathToFileURL(createRequire(join(pipelineDir, 'package.json')).resolve(name)).href;
+  } catch {
+    return name;
+  }
+}
+
+let tsEnabled: Promise<void> | undefined;
+
+/** TypeScript plugins load through tsx when it is installed (it is in a development checkout). */
+function enableTypeScript(file: string): Promise<void> {
+  tsEnabled ??= import('tsx/esm/api').then(
+    (api: { register: () => unknown }) => {
+      api.register();
+    },
+    () => {
+      throw new Error(`${file} is TypeScript; compile it to JavaScript or install tsx`);
+    },
+  );
+  return tsEnabled;
+}
+
+function problem(message: string): Diagnostic {
+  return { severity: 'error', code: 'plugin', message };
+}

@@ -1,0 +1,149 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, readdirSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Rig, pipelineOf } from './rig.js';
+import { Store } from '../../src/engine/store.js';
+import { InputDigester } from '../../src/engine/input-digests.js';
+import { planPipeline } from '../../src/engine/plan.js';
+import { resolveRefs } from './rig.js';
+import type { Pipeline } from '../../src/pipeline/types.js';
+import type { NodeId } from '../../src/util/brand.js';
+import type { NodeRecord } from '../../src/engine/records.js';
+import { pipelineKey } from '../../src/engine/workspace.js';
+
+const chain = (rig: Rig, strength: number, input = 'prep.txt'): Pipeline =>
+  pipelineOf(
+    rig.dir,
+    {
+      prepare: { with: { content: 'data:${{ params.seed }}', inputs: [input] } },
+      train: { with: { from: ['${{ nodes.prepare.outputs.out }}'], strength: '${{ params.strength }}' } },
+      report: { with: { from: ['${{ nodes.train.outputs.out }}'] } },
+    },
+    { strength, seed: 1 },
+  );
+
+async function plan(rig: Rig, p: Pipeline) {
+  const store = new Store(rig.ws);
+  const index = store.readIndex(pipelineKey(p.file));
+  return planPipeline(
+    {
+      pipeline: p,
+      steps: rig.registry,
+      resolve: resolveRefs,
+      env: {},
+      digester: new InputDigester(rig.ws.statCache),
+    },
+    {
+      byFingerprint: (fp) => store.readRecord(fp),
+      last: (id: NodeId) => index?.nodes[id] as NodeRecord | undefined,
+      hasOutputs: (r) => store.hasOutputs(r),
+    },
+    { selected: new Set(p.order), forced: new Set() },
+  );
+}
+
+test('a second run with nothing changed runs nothing; a changed parameter reruns only what reads it', async (t) => {
+  const rig = new Rig();
+  t.after(() => rig.cleanup());
+  rig.write('prep.txt', 'v1');
+  const first = await rig.run(chain(rig, 0.3));
+  assert.equal(first.status, 'succeeded');
+  assert.deepEqual(first.counts, { cached: 0, ran: 3, failed: 0, skipped: 0 });
+
+  const second = await rig.run(chain(rig, 0.3));
+  assert.deepEqual(second.counts, { cached: 3, ran: 0, failed: 0, skipped: 0 });
+  assert.equal(rig.count('prepare'), 1);
+
+  const entries = await plan(rig, chain(rig, 0.35));
+  assert.deepEqual(
+    entries.map((e) => [e.node, e.status, e.reasons]),
+    [
+      ['prepare', 'cached', []],
+      ['train', 'run', ['params.strength 0.3 → 0.35']],
+      ['report', 'blocked', ['waits for train']],
+    ],
+  );
+  await rig.run(chain(rig, 0.35));
+  assert.equal(rig.count('prepare'), 1);
+  assert.equal(rig.count('train'), 2);
+  // train's output bytes did not change (strength is not written), so report stays cached.
+  assert.equal(rig.count('report'), 1);
+  assert.deepEqual(rig.nodesWith('node-cached'), ['prepare', 'report']);
+});
+
+test('plan names a changed input file and the upstream node that changed', async (t) => {
+  const rig = new Rig();
+  t.after(() => rig.cleanup());
+  rig.write('prep.txt', 'v1');
+  const p = pipelineOf(
+    rig.dir,
+    {
+      prepare: { with: { content: '${{ params.seed }}', inputs: ['prep.txt'] } },
+      train: { with: { from: ['${{ nodes.prepare.outputs.out }}'] } },
+    },
+    { seed: 1 },
+  );
+  await rig.run(p);
+  rig.write('prep.txt', 'v2');
+  const entries = await plan(rig, p);
+  assert.deepEqual(entries[0]!.reasons, ['input prep.txt changed']);
+  // Changing the seed changes prepare's bytes, so train reruns because its upstream changed.
+  const p2 = pipelineOf(
+    rig.dir,
+    {
+      prepare: { with: { content: '${{ params.seed }}', inputs: ['prep.txt'] } },
+      train: { with: { from: ['${{ nodes.prepare.outputs.out }}'] } },
+    },
+    { seed: 2 },
+  );
+  await rig.run(p2);
+  assert.equal(rig.count('train'), 2);
+  const startTrain = rig.events.find((e) => e.type === 'node-start' && e.node === 'train');
+  assert.ok(startTrain && startTrain.type === 'node-start');
+  assert.deepEqual(startTrain.reasons, ['upstream prepare changed']);
+});
+
+test('changing an input file back restores the earlier cached result', async (t) => {
+  const rig = new Rig();
+  t.after(() => rig.cleanup());
+  const p = pipelineOf(rig.dir, { a: { with: { content: 'x', inputs: ['in'] } } });
+  rig.write('in', 'one');
+  await rig.run(p);
+  rig.write('in', 'two');
+  await rig.run(p);
+  rig.write('in', 'one');
+  const third = await rig.run(p);
+  assert.equal(third.counts.cached, 1);
+  assert.equal(rig.count('a'), 2);
+});
+
+test('outputs live in the content-addressed store and downstream reads them from there', async (t) => {
+  const rig = new Rig();
+  t.after(() => rig.cleanup());
+  const p = pipelineOf(rig.dir, {
+    a: { with: { content: 'A' } },
+    b: { with: { content: 'B' } },
+    c: { with: { from: ['${{ nodes.a.outputs.out }}', '${{ nodes.b.outputs.out }}'] } },
+  });
+  await rig.run(p);
+  const stored = readdirSync(rig.ws.store);
+  assert.equal(stored.length, 3);
+  const contents = stored.map((d) => readFileSync(join(rig.ws.store, d, 'out.txt'), 'utf8')).sort();
+  assert.deepEqual(contents, ['A', 'AB', 'B']);
+  assert.ok(!existsSync(rig.ws.staging) || readdirSync(rig.ws.staging).length === 0);
+});
+
+test('--force reruns one node; --from reruns it and everything downstream; --only runs just one', async (t) => {
+  const rig = new Rig();
+  t.after(() => rig.cleanup());
+  rig.write('prep.txt', 'v1');
+  const p = chain(rig, 0.3);
+  await rig.run(p);
+  await rig.run(p, { force: ['train'] });
+  assert.deepEqual([rig.count('prepare'), rig.count('train'), rig.count('report')], [1, 2, 1]);
+  await rig.run(p, { from: ['train'] });
+  assert.deepEqual([rig.count('prepare'), rig.count('train'), rig.count('report')], [1, 3, 2]);
+  await rig.run(p, { only: ['report'], force: ['report'] });
+  assert.deepEqual([rig.count('prepare'), rig.count('train'), rig.count('report')], [1, 3, 3]);
+});
