@@ -1,0 +1,98 @@
+// `params:` defaults and `--param name=value` overrides, coerced to the declared parameter's type.
+import type { Diagnostic, SourceRange } from './diagnostic.js';
+import type { MapNode } from './node.js';
+import { didYouMean } from './suggest.js';
+import type { ParamValue } from './types.js';
+
+export interface ParamsResult {
+  readonly values: Map<string, ParamValue>;
+  readonly ranges: Map<string, SourceRange>;
+}
+
+export function readParams(
+  node: MapNode | undefined,
+  overrides: Readonly<Record<string, string>>,
+  diagnostics: Diagnostic[],
+): ParamsResult {
+  const values = new Map<string, ParamValue>();
+  const ranges = new Map<string, SourceRange>();
+  for (const e of node?.entries ?? []) {
+    const v = e.value;
+    // Other shapes were reported by the schema.
+    if (
+      v.kind === 'scalar' &&
+      (typeof v.value === 'string' || typeof v.value === 'number' || typeof v.value === 'boolean')
+    ) {
+      values.set(e.key, v.value);
+      ranges.set(e.key, e.keyRange);
+    }
+  }
+  for (const name of Object.keys(overrides).sort()) {
+    const text = overrides[name]!;
+    const declared = values.get(name);
+    if (declared === undefined) {
+      const known = [...values.keys()];
+      diagnostics.push({
+        severity: 'error',
+        code: 'unknown-param',
+        message: `--param ${name}: the pipeline has no parameter \`${name}\``,
+        suggestion:
+          didYouMean(name, known) ??
+          (known.length > 0
+            ? `declared parameters: ${known.join(', ')}`
+            : 'the pipeline declares no `params:`'),
+      });
+      continue;
+    }
+    const coerced = coerce(text, declared);
+    if (typeof coerced === 'object') {
+      const range = ranges.get(name);
+      diagnostics.push({
+        severity: 'error',
+        code: 'param-type',
+        message: `--param ${name}=${text}: ${coerced.error}`,
+        ...(range !== undefined ? { related: [{ message: `\`${name}\` is declared here`, range }] } : {}),
+      });
+      continue;
+    }
+    values.set(name, coerced);
+  }
+  return { values, ranges };
+}
+
+/** Parses `text` as the type of the declared default. */
+export function coerce(text: string, declared: ParamValue): ParamValue | { error: string } {
+  if (typeof declared === 'number') {
+    const n = Number(text);
+    if (
+      text.trim() === '' ||
+      !/^[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$/.test(text.trim()) ||
+      !Number.isFinite(n)
+    ) {
+      return { error: `expected a number (the default is ${declared}), got \`${text}\`` };
+    }
+    return n;
+  }
+  if (typeof declared === 'boolean') {
+    if (text === 'true') return true;
+    if (text === 'false') return false;
+    return { error: `expected true or false (the default is ${declared}), got \`${text}\`` };
+  }
+  return text;
+}
+
+/** `k=v` strings from the command line as a record; an entry without `=` is an error message. */
+export function parseParamFlags(flags: readonly string[]): Record<string, string> | { error: string } {
+  const out: Record<string, string> = {};
+  for (const f of flags) {
+    const eq = f.indexOf('=');
+    if (eq <= 0) return { error: `--param expects name=value, got \`${f}\`` };
+    Object.defineProperty(out, f.slice(0, eq), {
+      value: f.slice(eq + 1),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  }
+  return out;
+}

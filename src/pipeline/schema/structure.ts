@@ -1,0 +1,105 @@
+// The JSON Schema (draft 2020-12) of the pipeline file's structure. Step parameters (`with`) are checked
+// per step; `buildPipelineSchema` adds them for editors.
+import type { JsonSchema } from '../../steps/api.js';
+
+/** Node ids and parameter names: they appear in `${{ nodes.<id> }}` and `${{ params.<name> }}`. */
+export const NAME_PATTERN = '^[A-Za-z_][A-Za-z0-9_-]*$';
+export const DURATION_PATTERN = '^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$';
+export const MEMORY_PATTERN = '^[0-9]+(\\.[0-9]+)?\\s*([KMGT]i?B|B)$';
+
+const duration = {
+  description: 'a duration such as 90s, 30m, 2h or 1h30m',
+  type: 'string',
+  pattern: DURATION_PATTERN,
+};
+
+export const PIPELINE_SCHEMA = {
+  $schema: 'https://json-schema.org/draft/2020-12/schema',
+  title: 'moe pipeline',
+  description: 'A moe pipeline, format version 1.',
+  type: 'object',
+  required: ['version', 'nodes'],
+  additionalProperties: false,
+  properties: {
+    version: { description: 'The format version: 1.', const: 1 },
+    name: { description: 'A name for people; defaults to the file name.', type: 'string', minLength: 1 },
+    description: { type: 'string' },
+    params: {
+      description: 'Parameters and their defaults; override with `--param name=value`.',
+      type: 'object',
+      propertyNames: { pattern: NAME_PATTERN },
+      additionalProperties: { type: ['string', 'number', 'boolean'] },
+    },
+    plugins: {
+      description: 'npm packages or paths (relative to this file) that provide more step types.',
+      type: 'array',
+      items: { type: 'string', minLength: 1 },
+      uniqueItems: true,
+    },
+    executor: {
+      description: 'Where nodes run: `local` (the default) or `slurm` with its settings.',
+      anyOf: [
+        { type: 'string', enum: ['local', 'slurm'] },
+        {
+          type: 'object',
+          required: ['kind'],
+          properties: { kind: { enum: ['local', 'slurm'] } },
+          additionalProperties: true,
+        },
+      ],
+    },
+    nodes: {
+      description: 'The nodes of the graph, keyed by id.',
+      type: 'object',
+      minProperties: 1,
+      propertyNames: { pattern: NAME_PATTERN },
+      additionalProperties: { $ref: '#/$defs/node' },
+    },
+  },
+  $defs: {
+    node: {
+      type: 'object',
+      required: ['step'],
+      additionalProperties: false,
+      properties: {
+        step: { description: 'The step type, e.g. `command`.', type: 'string', minLength: 1 },
+        description: { type: 'string' },
+        needs: {
+          description: 'Nodes that must finish first (references in `${{ nodes.… }}` add themselves).',
+          type: 'array',
+          items: { type: 'string', pattern: NAME_PATTERN },
+          uniqueItems: true,
+        },
+        with: { description: "The step's parameters.", type: 'object' },
+        resources: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            cpu: { description: 'CPU cores (may be fractional).', type: 'number', exclusiveMinimum: 0 },
+            memory: {
+              description: 'memory such as 512MB, 4GB or 2GiB',
+              anyOf: [
+                { type: 'string', pattern: MEMORY_PATTERN },
+                { type: 'integer', minimum: 0 },
+              ],
+            },
+            gpu: {
+              description: 'Whole GPUs; each running node gets its own devices.',
+              type: 'integer',
+              minimum: 0,
+            },
+          },
+        },
+        retry: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            limit: { description: 'Extra attempts after a failure.', type: 'integer', minimum: 0 },
+            backoff: duration,
+          },
+        },
+        timeout: duration,
+      },
+    },
+  },
+} as const satisfies JsonSchema;

@@ -1,0 +1,280 @@
+// JSON Schema validation with ajv, reported as diagnostics at the YAML positions of the offending values.
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import type { ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
+import addFormatsModule from 'ajv-formats';
+import type { Diagnostic, SourceRange } from '../diagnostic.js';
+import { atPointer } from '../node.js';
+import type { ScalarNode, YamlNode } from '../node.js';
+import { didYouMean } from '../suggest.js';
+import type { JsonValue } from '../types.js';
+import type { JsonSchema } from '../../steps/api.js';
+
+// ajv-formats ships CommonJS; under NodeNext its default export arrives wrapped.
+const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (
+  ajv: Ajv2020,
+) => unknown;
+
+let shared: Ajv2020 | undefined;
+
+/** One ajv instance for the process: compiling is the slow part, so validators are cached per schema. */
+function ajv(): Ajv2020 {
+  if (shared === undefined) {
+    shared = new Ajv2020({ allErrors: true, verbose: true, strict: false, allowUnionTypes: true });
+    addFormats(shared);
+  }
+  return shared;
+}
+
+const compiled = new WeakMap<object, ValidateFunction>();
+
+/** Compiles (once) a schema; a malformed schema is an error message, not an exception. */
+export function compileSchema(schema: JsonSchema): ValidateFunction | { error: string } {
+  const known = compiled.get(schema);
+  if (known !== undefined) return known;
+  try {
+    const fn = ajv().compile(schema);
+    compiled.set(schema, fn);
+    return fn;
+  } catch (e) {
+    return { error: e instanceof Error ? e.message : String(e) };
+  }
+}
+
+/** How the validator treats a string holding `${{ }}`: its static type is checked instead of its text. */
+export type ExpressionInfo = (
+  node: ScalarNode,
+) => { readonly type: 'number' | 'string' | 'bool' | undefined } | undefined;
+
+export interface SchemaCheck {
+  readonly root: YamlNode | undefined;
+  readonly value: JsonValue;
+  /** The dotted path of the root for messages (`nodes.train.with`), empty for the whole file. */
+  readonly path: string;
+  /** Where to point when the value is absent or the problem is about the root itself. */
+  readonly fallback: SourceRange;
+  readonly expressions?: ExpressionInfo;
+}
+
+export function schemaDiagnostics(validate: ValidateFunction, check: SchemaCheck): Diagnostic[] {
+  if (validate(check.value)) return [];
+  const errors = collapseAlternatives(validate.errors ?? []);
+  const out: Diagnostic[] = [];
+  for (const e of errors) {
+    const d = describe(e, check);
+    if (d !== undefined) out.push(d);
+  }
+  return out;
+}
+
+/**
+ * `anyOf`/`oneOf` failures list every branch's errors. When exactly one branch has the right type, its
+ * errors are the helpful ones; otherwise a single "must be X or Y" replaces them all.
+ */
+function collapseAlternatives(errors: readonly ErrorObject[]): ErrorObject[] {
+  const alternatives = errors.filter((e) => e.keyword === 'anyOf' || e.keyword === 'oneOf');
+  let kept = errors.filter((e) => !alternatives.includes(e));
+  for (const alt of alternatives) {
+    const inside = (e: ErrorObject): boolean =>
+      e.schemaPath.startsWith(alt.schemaPath + '/') && e.instancePath.startsWith(alt.instancePath);
+    const branchErrors = kept.filter(inside);
+    kept = kept.filter((e) => !inside(e));
+    const branches = (alt.schema as unknown[]).length;
+    const typed: number[] = [];
+    for (let b = 0; b < branches; b++) {
+      const prefix = `${alt.schemaPath}/${b}/`;
+      const typeFailed = branchErrors.some(
+        (e) => e.schemaPath === `${prefix}type` && e.instancePath === alt.instancePath,
+      );
+      if (!typeFailed) typed.push(b);
+    }
+    if (typed.length === 1)
+      kept.push(...branchErrors.filter((e) => e.schemaPath.startsWith(`${alt.schemaPath}/${typed[0]}/`)));
+    else kept.push(alt);
+  }
+  return kept;
+}
+
+function describe(e: ErrorObject, check: SchemaCheck): Diagnostic | undefined {
+  const found = check.root === undefined ? undefined : atPointer(check.root, e.instancePath);
+  const node = found?.node;
+  const path = joinPath(check.path, e.instancePath);
+  const label = path === '' ? 'the pipeline' : `\`${path}\``;
+  const here = node?.range ?? check.fallback;
+  const at = (range: SourceRange, message: string, suggestion?: string): Diagnostic => ({
+    severity: 'error',
+    code: 'schema',
+    message,
+    range,
+    ...(suggestion !== undefined ? { suggestion } : {}),
+  });
+
+  if (node?.kind === 'scalar' && typeof node.value === 'string' && node.value.includes('${{')) {
+    return expressionMismatch(e, node, label, check.expressions);
+  }
+  const params = e.params as Record<string, unknown>;
+  const parent = e.parentSchema as Record<string, unknown> | undefined;
+  switch (e.keyword) {
+    case 'additionalProperties': {
+      const key = String(params['additionalProperty']);
+      const keyRange = node?.kind === 'map' ? node.entries.find((x) => x.key === key)?.keyRange : undefined;
+      const allowed = Object.keys((parent?.['properties'] as object | undefined) ?? {});
+      const where = path === '' ? '' : ` in ${label}`;
+      const hint =
+        didYouMean(key, allowed) ?? (allowed.length > 0 ? `allowed keys: ${allowed.join(', ')}` : undefined);
+      return at(keyRange ?? here, `unknown key \`${key}\`${where}`, hint);
+    }
+    case 'required': {
+      const missing = String(params['missingProperty']);
+      const range = found?.entry?.keyRange ?? (path === '' ? startOf(here) : here);
+      return at(range, `${label} is missing \`${missing}\``);
+    }
+    case 'propertyNames':
+      return undefined;
+    case 'type': {
+      const want = String(params['type']).split(',').map(typeWord);
+      return at(here, `${label} must be ${orList(want)}, got ${valueWord(e.data)}`);
+    }
+    case 'const':
+      return at(here, `${label} must be ${show(params['allowedValue'])}, got ${show(e.data)}`);
+    case 'enum': {
+      const allowed = (params['allowedValues'] as unknown[]).map((v) => String(v));
+      return at(
+        here,
+        `${label} must be one of ${allowed.map((v) => `\`${v}\``).join(', ')}, got ${show(e.data)}`,
+        didYouMean(String(e.data), allowed),
+      );
+    }
+    case 'pattern': {
+      const propertyName = (e as ErrorObject & { propertyName?: string }).propertyName;
+      if (propertyName !== undefined && node?.kind === 'map') {
+        const keyRange = node.entries.find((x) => x.key === propertyName)?.keyRange ?? here;
+        return at(
+          keyRange,
+          `\`${propertyName}\` is not a valid name in ${label}: use letters, digits, \`_\` and \`-\`, starting with a letter or \`_\``,
+        );
+      }
+      const expected =
+        typeof parent?.['description'] === 'string'
+          ? parent['description']
+          : `text matching \`${String(params['pattern'])}\``;
+      return at(here, `${label} must be ${expected}, got ${show(e.data)}`);
+    }
+    case 'minimum':
+    case 'maximum':
+    case 'exclusiveMinimum':
+    case 'exclusiveMaximum':
+      return at(
+        here,
+        `${label} must be ${String(params['comparison'])} ${String(params['limit'])}, got ${show(e.data)}`,
+      );
+    case 'minProperties':
+      return at(
+        here,
+        `${label} must have at least ${String(params['limit'])} ${Number(params['limit']) === 1 ? 'entry' : 'entries'}`,
+      );
+    case 'minLength':
+      return at(
+        here,
+        Number(params['limit']) === 1
+          ? `${label} must not be empty`
+          : `${label} must be at least ${String(params['limit'])} characters long`,
+      );
+    case 'uniqueItems': {
+      const dup = node?.kind === 'seq' ? node.items[Number(params['i'])] : undefined;
+      return at(dup?.range ?? here, `${label} lists ${show(dup?.kind === 'scalar' ? dup.value : '')} twice`);
+    }
+    case 'anyOf':
+    case 'oneOf': {
+      const forms = (e.schema as Record<string, unknown>[]).map(formWord);
+      return at(here, `${label} must be ${orList(forms)}, got ${show(e.data)}`);
+    }
+    default:
+      return at(here, `${label} ${e.message ?? 'is not valid'}`);
+  }
+}
+
+/** A `${{ }}` string where the schema wants another type: fine when the expression yields that type. */
+function expressionMismatch(
+  e: ErrorObject,
+  node: ScalarNode,
+  label: string,
+  expressions: ExpressionInfo | undefined,
+): Diagnostic | undefined {
+  if (e.keyword !== 'type') return undefined;
+  const info = expressions?.(node);
+  if (info === undefined || info.type === undefined) return undefined;
+  const wanted = String((e.params as Record<string, unknown>)['type']).split(',');
+  const accepts = (t: string): boolean =>
+    wanted.includes(t) ||
+    (t === 'number' && wanted.includes('integer')) ||
+    (t === 'bool' && wanted.includes('boolean'));
+  if (accepts(info.type)) return undefined;
+  const gives = info.type === 'bool' ? 'a boolean' : `a ${info.type}`;
+  return {
+    severity: 'error',
+    code: 'schema',
+    message: `${label} must be ${orList(wanted.map(typeWord))}, but the expression gives ${gives}`,
+    range: node.range,
+  };
+}
+
+function joinPath(base: string, pointer: string): string {
+  const parts =
+    pointer === ''
+      ? []
+      : pointer
+          .slice(1)
+          .split('/')
+          .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
+  return [base, ...parts].filter((p) => p !== '').join('.');
+}
+
+function startOf(r: SourceRange): SourceRange {
+  return { file: r.file, start: r.start, end: r.start };
+}
+
+function typeWord(t: string): string {
+  switch (t) {
+    case 'object':
+      return 'a map';
+    case 'array':
+      return 'a list';
+    case 'integer':
+      return 'a whole number';
+    case 'null':
+      return 'null';
+    default:
+      return `a ${t}`;
+  }
+}
+
+function formWord(schema: Record<string, unknown>): string {
+  if (Array.isArray(schema['enum']))
+    return `one of ${schema['enum'].map((v) => `\`${String(v)}\``).join(', ')}`;
+  if ('const' in schema) return show(schema['const']);
+  const t = schema['type'];
+  if (typeof t === 'string') return typeWord(t);
+  if (Array.isArray(t)) return orList(t.map((x) => typeWord(String(x))));
+  return 'another form';
+}
+
+function valueWord(v: unknown): string {
+  if (v === null) return 'nothing';
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'object') return 'a map';
+  if (typeof v === 'string') return `the string ${show(v)}`;
+  return `${typeof v === 'boolean' ? 'the boolean' : 'the number'} ${show(v)}`;
+}
+
+function show(v: unknown): string {
+  if (typeof v === 'string') return `\`${v.length > 60 ? v.slice(0, 57) + '…' : v}\``;
+  if (v === null || v === undefined) return 'nothing';
+  if (typeof v === 'object') return Array.isArray(v) ? 'a list' : 'a map';
+  return `\`${String(v)}\``;
+}
+
+function orList(items: readonly string[]): string {
+  const unique = [...new Set(items)];
+  if (unique.length <= 1) return unique[0] ?? '';
+  return `${unique.slice(0, -1).join(', ')} or ${unique[unique.length - 1]!}`;
+}

@@ -1,0 +1,240 @@
+// YAML text → `YamlNode` tree with positions, guarded against hostile input: duplicate keys are errors,
+// aliases expand under a budget (an "alias bomb" stops at once instead of exhausting memory), nesting has
+// a depth cap, and the parser's own failures become diagnostics.
+import { isAlias, isMap, isScalar, isSeq, parseDocument } from 'yaml';
+import type { Document, Node as YNode } from 'yaml';
+import type { Diagnostic } from './diagnostic.js';
+import type { MapEntry, MapNode, ScalarNode, YamlNode } from './node.js';
+import type { SourceFile } from './source.js';
+import type { JsonScalar } from './types.js';
+
+export interface YamlLimits {
+  /** Values (scalars, lists, maps) after expanding aliases. @default 2_000_000 */
+  readonly maxValues?: number;
+  /** Nesting of lists and maps. @default 64 */
+  readonly maxDepth?: number;
+}
+
+export interface ParsedYaml {
+  /** Undefined when the text is not usable YAML (the diagnostics say why). */
+  readonly root: YamlNode | undefined;
+  readonly diagnostics: readonly Diagnostic[];
+}
+
+export function parseYaml(source: SourceFile, limits: YamlLimits = {}): ParsedYaml {
+  const doc = parseDocument(source.text, {
+    uniqueKeys: false,
+    merge: false,
+    prettyErrors: false,
+    strict: true,
+  });
+  const diagnostics: Diagnostic[] = [];
+  for (const e of [...doc.errors, ...doc.warnings]) {
+    const tooDeep = e.message.includes('call stack');
+    diagnostics.push({
+      severity: doc.errors.includes(e) ? 'error' : 'warning',
+      code: tooDeep ? 'too-deep' : 'yaml-syntax',
+      message: tooDeep ? 'the YAML is nested too deeply to read' : yamlMessage(e.message),
+      range: source.range(e.pos[0], e.pos[1]),
+    });
+  }
+  if (doc.errors.length > 0) return { root: undefined, diagnostics };
+  if (doc.contents === null) {
+    diagnostics.push({
+      severity: 'error',
+      code: 'empty',
+      message: 'the file is empty',
+      range: source.whole(),
+    });
+    return { root: undefined, diagnostics };
+  }
+  const converter = new Converter(source, doc, limits, diagnostics);
+  const root = converter.convert(doc.contents as YNode, 0);
+  return { root: diagnostics.some((d) => d.severity === 'error') ? undefined : root, diagnostics };
+}
+
+/** yaml appends "at line L, column C" and a code excerpt; our printer shows both itself. */
+function yamlMessage(message: string): string {
+  const cut = message.search(/ at line \d+, column \d+/);
+  const text = (cut === -1 ? message : message.slice(0, cut)).trim();
+  return text.charAt(0).toLowerCase() + text.slice(1);
+}
+
+class Converter {
+  private readonly maxValues: number;
+  private readonly maxDepth: number;
+  private values = 0;
+  private overBudget = false;
+  private readonly anchored = new Map<YNode, YamlNode>();
+  private readonly inProgress = new Set<YNode>();
+  private readonly sizes = new WeakMap<YamlNode, number>();
+
+  constructor(
+    private readonly source: SourceFile,
+    private readonly doc: Document,
+    limits: YamlLimits,
+    private readonly diagnostics: Diagnostic[],
+  ) {
+    this.maxValues = limits.maxValues ?? 2_000_000;
+    this.maxDepth = limits.maxDepth ?? 64;
+  }
+
+  convert(node: YNode, depth: number): YamlNode {
+    if (isAlias(node)) return this.alias(node, depth);
+    if (this.overBudget) return this.nullAt(node);
+    if (node.anchor !== undefined && node.anchor !== '') {
+      const known = this.anchored.get(node);
+      if (known !== undefined) return known;
+      this.inProgress.add(node);
+      const made = this.build(node, depth);
+      this.inProgress.delete(node);
+      this.anchored.set(node, made);
+      return made;
+    }
+    return this.build(node, depth);
+  }
+
+  private alias(node: YNode & { source: string; resolve(doc: Document): unknown }, depth: number): YamlNode {
+    const target = node.resolve(this.doc) as YNode | undefined;
+    if (target === undefined || this.inProgress.has(target)) {
+      this.error(
+        node,
+        'alias',
+        `alias \`*${node.source}\` refers to an anchor that is not defined before it`,
+      );
+      return this.nullAt(node);
+    }
+    const value = this.convert(target, depth);
+    this.values += this.size(value);
+    if (this.values > this.maxValues) this.budgetExceeded(node);
+    return value;
+  }
+
+  private build(node: YNode, depth: number): YamlNode {
+    this.values += 1;
+    if (this.values > this.maxValues) {
+      this.budgetExceeded(node);
+      return this.nullAt(node);
+    }
+    const [start, end] = rangeOf(node);
+    const range = this.source.range(start, end);
+    if (isScalar(node)) {
+      return { kind: 'scalar', value: scalarValue(node.value), range, sourceStart: start, sourceEnd: end };
+    }
+    if ((isMap(node) || isSeq(node)) && depth >= this.maxDepth) {
+      this.error(node, 'too-deep', `lists and maps are nested more than ${this.maxDepth} levels deep`);
+      return this.nullAt(node);
+    }
+    if (isSeq(node)) {
+      return { kind: 'seq', items: node.items.map((item) => this.convert(item as YNode, depth + 1)), range };
+    }
+    if (isMap(node)) return this.map(node, depth, range);
+    this.error(node, 'yaml-syntax', 'unsupported YAML value');
+    return this.nullAt(node);
+  }
+
+  private map(
+    node: YNode & { items: { key: unknown; value: unknown }[] },
+    depth: number,
+    range: MapNode['range'],
+  ): MapNode {
+    const entries: MapEntry[] = [];
+    const seen = new Map<string, MapEntry>();
+    const merged: MapEntry[] = [];
+    for (const pair of node.items) {
+      const keyNode = pair.key as YNode | null;
+      if (keyNode === null || !isScalar(keyNode)) {
+        this.error(keyNode ?? node, 'yaml-syntax', 'keys must be plain words or strings, not lists or maps');
+        continue;
+      }
+      const key = String(keyNode.value);
+      const [ks, ke] = rangeOf(keyNode);
+      const keyRange = this.source.range(ks, ke);
+      const valueNode = pair.value as YNode | null;
+      const value: YamlNode =
+        valueNode === null
+          ? { kind: 'scalar', value: null, range: this.source.range(ke, ke), sourceStart: ke, sourceEnd: ke }
+          : this.convert(valueNode, depth + 1);
+      if (key === '<<' && keyNode.type === 'PLAIN' && valueNode !== null && this.isMergeSource(valueNode)) {
+        for (const src of value.kind === 'seq' ? value.items : [value]) {
+          if (src.kind === 'map') merged.push(...src.entries);
+        }
+        continue;
+      }
+      const first = seen.get(key);
+      if (first !== undefined) {
+        this.diagnostics.push({
+          severity: 'error',
+          code: 'duplicate-key',
+          message: `duplicate key \`${key}\``,
+          range: keyRange,
+          related: [{ message: `\`${key}\` is first defined here`, range: first.keyRange }],
+        });
+        continue;
+      }
+      const made = { key, keyRange, value };
+      seen.set(key, made);
+      entries.push(made);
+    }
+    // YAML merge keys: explicit keys win, and among merged maps the first one listed wins.
+    for (const m of merged) {
+      if (seen.has(m.key)) continue;
+      seen.set(m.key, m);
+      entries.push(m);
+    }
+    return { kind: 'map', entries, range };
+  }
+
+  private isMergeSource(node: YNode): boolean {
+    if (isAlias(node)) return true;
+    return isSeq(node) && node.items.every((i) => isAlias(i as YNode));
+  }
+
+  private size(node: YamlNode): number {
+    const known = this.sizes.get(node);
+    if (known !== undefined) return known;
+    let n = 1;
+    if (node.kind === 'seq') for (const i of node.items) n += this.size(i);
+    if (node.kind === 'map') for (const e of node.entries) n += this.size(e.value);
+    this.sizes.set(node, n);
+    return n;
+  }
+
+  private budgetExceeded(node: YNode): void {
+    if (this.overBudget) return;
+    this.overBudget = true;
+    this.error(
+      node,
+      'too-large',
+      `the document expands to more than ${this.maxValues} values (aliases repeat what they point to)`,
+    );
+  }
+
+  private nullAt(node: YNode): ScalarNode {
+    const [start, end] = rangeOf(node);
+    return {
+      kind: 'scalar',
+      value: null,
+      range: this.source.range(start, end),
+      sourceStart: start,
+      sourceEnd: end,
+    };
+  }
+
+  private error(node: YNode, code: string, message: string): void {
+    const [start, end] = rangeOf(node);
+    this.diagnostics.push({ severity: 'error', code, message, range: this.source.range(start, end) });
+  }
+}
+
+function rangeOf(node: YNode): [number, number] {
+  const r = node.range;
+  return r ? [r[0], r[1]] : [0, 0];
+}
+
+function scalarValue(value: unknown): JsonScalar {
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return value;
+  if (typeof value === 'number') return value;
+  if (typeof value === 'bigint') return Number(value);
+  return String(value);
+}
