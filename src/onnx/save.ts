@@ -1,6 +1,7 @@
 /**
  * Writes a model to disk as `model.onnx`, with large tensors in an ONNX external-data file beside it
- * (`model.onnx_data`) when the model would not fit protobuf's 2 GB message limit, or when asked.
+ * (`model.onnx_data`) when the model would not fit protobuf's 2 GB message limit, or when asked. Only
+ * weights move out; constants (shapes, axes, frequency tables) stay in the model file.
  * Tensor bytes stream from their source one at a time, so converting a 10 GB checkpoint never holds more
  * than one tensor in memory.
  */
@@ -19,7 +20,7 @@ export interface SaveOptions {
   readonly externalData?: 'auto' | 'always' | 'never';
   /** @default 1.9 GiB: below protobuf's 2 GiB hard limit, with room for the graph itself. */
   readonly limitBytes?: number;
-  /** Tensors smaller than this stay inline even when external data is used. @default 1024 */
+  /** Weights smaller than this stay inline even when external data is used. @default 1024 */
   readonly minExternalBytes?: number;
 }
 
@@ -59,7 +60,8 @@ export function saveModel(model: Model, modelPath: string, options: SaveOptions 
   let offset = 0;
   try {
     for (const t of model.graph.initializers) {
-      if (t.data.kind === 'external' || byteSize(t) < minExternal) continue;
+      // Constants stay inline: onnxruntime's shape inference reads shape and axes tensors from the model.
+      if (t.role !== 'weight' || t.data.kind === 'external' || byteSize(t) < minExternal) continue;
       const bytes = tensorBytes(t);
       const start = Math.ceil(offset / ALIGN) * ALIGN;
       if (start > offset) writeSync(fd, new Uint8Array(start - offset));

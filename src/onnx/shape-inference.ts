@@ -113,7 +113,9 @@ export function broadcastShapes(a: Shape, b: Shape): Shape {
     else if (dimEq(x, y)) out.push(x);
     else if (typeof x === 'number' && typeof y === 'number')
       throw new Error(`cannot broadcast [${a.join(',')}] with [${b.join(',')}]`);
-    else out.push(typeof x === 'number' ? x : typeof y === 'number' ? y : UNKNOWN_DIM);
+    // A size above 1 wins; otherwise prefer a named symbol over an unknown (valid graphs broadcast to it).
+    else if (typeof x === 'number' || typeof y === 'number') out.push(typeof x === 'number' ? x : y);
+    else out.push(x === UNKNOWN_DIM ? y : x === y || y === UNKNOWN_DIM ? x : UNKNOWN_DIM);
   }
   return out;
 }
@@ -362,7 +364,9 @@ registerShapeRule('ConvTranspose', (node, ins) => {
 registerShapeRule('Reshape', (node, ins) => {
   const x = need(ins[0], 'data');
   const target = need(ins[1], 'shape').value;
-  if (!target || !x.shape) return [{ dtype: x.dtype }];
+  if (!target) return [{ dtype: x.dtype }];
+  if (!x.shape)
+    return [{ dtype: x.dtype, shape: target.map((d) => (d === -1 || d === 0 ? UNKNOWN_DIM : d)) }];
   const shape = reshapeTarget(x.shape, target, intAttr(node, 'allowzero', 0) === 1);
   return [x.value ? { dtype: x.dtype, shape, value: x.value } : { dtype: x.dtype, shape }];
 });

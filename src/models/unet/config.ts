@@ -1,0 +1,430 @@
+/**
+ * Reads a diffusers `UNet2DConditionModel` config.json into a normalised, per-block description of the
+ * network, with diffusers' own defaults and its per-block list semantics (ints broadcast to every block;
+ * up blocks take reversed lists; `attention_head_dim` is the number of heads). Options moe does not build
+ * are refused with the option's name and value.
+ */
+import type { Result } from '../../util/result.js';
+import { err, ok } from '../../util/result.js';
+
+export type DownBlockType = 'DownBlock2D' | 'CrossAttnDownBlock2D';
+export type UpBlockType = 'UpBlock2D' | 'CrossAttnUpBlock2D';
+
+export interface AttentionSpec {
+  readonly heads: number;
+  readonly crossAttentionDim: number;
+  /** Transformer blocks inside each layer's Transformer2DModel, one entry per resnet/attention pair. */
+  readonly transformerLayers: readonly number[];
+}
+
+export interface DownBlockSpec {
+  readonly type: DownBlockType;
+  readonly inChannels: number;
+  readonly outChannels: number;
+  readonly layers: number;
+  readonly attention?: AttentionSpec;
+  readonly addDownsample: boolean;
+}
+
+export interface UpBlockSpec {
+  readonly type: UpBlockType;
+  /** Channels of the skip that enters the last resnet (the block input of the matching down block). */
+  readonly inChannels: number;
+  readonly outChannels: number;
+  /** Channels arriving from the block below. */
+  readonly prevOutputChannels: number;
+  /** layers_per_block + 1 resnets. */
+  readonly layers: number;
+  readonly attention?: AttentionSpec;
+  readonly addUpsample: boolean;
+}
+
+export type MidBlockSpec =
+  | { readonly type: 'UNetMidBlock2DCrossAttn'; readonly channels: number; readonly attention: AttentionSpec }
+  | { readonly type: 'UNetMidBlock2D'; readonly channels: number };
+
+export interface UNetSpec {
+  readonly inChannels: number;
+  readonly outChannels: number;
+  readonly blockOutChannels: readonly number[];
+  readonly centerInputSample: boolean;
+  readonly convInKernel: number;
+  readonly convOutKernel: number;
+  readonly flipSinToCos: boolean;
+  readonly freqShift: number;
+  /** Width of the sinusoidal timestep features (block_out_channels[0]). */
+  readonly timestepInputDim: number;
+  readonly timeEmbedDim: number;
+  /** SDXL's text_time conditioning; absent for SD-1.x-style UNets. */
+  readonly textTime?: { readonly timeEmbedDim: number; readonly inputDim: number };
+  readonly normGroups: number;
+  readonly normEps: number;
+  readonly useLinearProjection: boolean;
+  readonly downsamplePadding: number;
+  readonly midBlockScaleFactor: number;
+  readonly resnetOutScaleFactor: number;
+  readonly down: readonly DownBlockSpec[];
+  readonly mid?: MidBlockSpec;
+  readonly up: readonly UpBlockSpec[];
+  /** Width of encoder_hidden_states (the first block's cross_attention_dim). */
+  readonly crossAttentionDim: number;
+}
+
+export interface ConfigError {
+  readonly reason: 'unsupported' | 'invalid';
+  /** The config.json key at fault. */
+  readonly option: string;
+  readonly message: string;
+}
+
+type Json = Record<string, unknown>;
+
+const DEFAULTS: Json = {
+  in_channels: 4,
+  out_channels: 4,
+  center_input_sample: false,
+  flip_sin_to_cos: true,
+  freq_shift: 0,
+  down_block_types: ['CrossAttnDownBlock2D', 'CrossAttnDownBlock2D', 'CrossAttnDownBlock2D', 'DownBlock2D'],
+  mid_block_type: 'UNetMidBlock2DCrossAttn',
+  up_block_types: ['UpBlock2D', 'CrossAttnUpBlock2D', 'CrossAttnUpBlock2D', 'CrossAttnUpBlock2D'],
+  only_cross_attention: false,
+  block_out_channels: [320, 640, 1280, 1280],
+  layers_per_block: 2,
+  downsample_padding: 1,
+  mid_block_scale_factor: 1,
+  act_fn: 'silu',
+  norm_num_groups: 32,
+  norm_eps: 1e-5,
+  cross_attention_dim: 1280,
+  transformer_layers_per_block: 1,
+  reverse_transformer_layers_per_block: null,
+  encoder_hid_dim: null,
+  encoder_hid_dim_type: null,
+  attention_head_dim: 8,
+  num_attention_heads: null,
+  dual_cross_attention: false,
+  use_linear_projection: false,
+  class_embed_type: null,
+  addition_embed_type: null,
+  addition_time_embed_dim: null,
+  num_class_embeds: null,
+  upcast_attention: false,
+  resnet_time_scale_shift: 'default',
+  resnet_skip_time_act: false,
+  resnet_out_scale_factor: 1.0,
+  time_embedding_type: 'positional',
+  time_embedding_dim: null,
+  time_embedding_act_fn: null,
+  timestep_post_act: null,
+  time_cond_proj_dim: null,
+  conv_in_kernel: 3,
+  conv_out_kernel: 3,
+  projection_class_embeddings_input_dim: null,
+  attention_type: 'default',
+  class_embeddings_concat: false,
+  mid_block_only_cross_attention: null,
+  cross_attention_norm: null,
+};
+
+/** Options whose only supported value is the one given (anything else changes the network). */
+const FIXED: readonly [string, unknown][] = [
+  ['class_embed_type', null],
+  ['num_class_embeds', null],
+  ['encoder_hid_dim_type', null],
+  ['encoder_hid_dim', null],
+  ['num_attention_heads', null],
+  ['dual_cross_attention', false],
+  ['time_embedding_type', 'positional'],
+  ['time_embedding_act_fn', null],
+  ['timestep_post_act', null],
+  ['time_cond_proj_dim', null],
+  ['resnet_time_scale_shift', 'default'],
+  ['resnet_skip_time_act', false],
+  ['attention_type', 'default'],
+  ['class_embeddings_concat', false],
+  ['cross_attention_norm', null],
+];
+
+class Refusal extends Error {
+  constructor(readonly detail: ConfigError) {
+    super(detail.message);
+  }
+}
+
+const show = (v: unknown): string => JSON.stringify(v);
+
+function unsupported(option: string, value: unknown, why = 'moe does not build it'): never {
+  throw new Refusal({
+    reason: 'unsupported',
+    option,
+    message: `unsupported ${option} = ${show(value)} (${why})`,
+  });
+}
+
+function invalid(option: string, value: unknown, expected: string): never {
+  throw new Refusal({
+    reason: 'invalid',
+    option,
+    message: `invalid ${option} = ${show(value)}: expected ${expected}`,
+  });
+}
+
+function int(c: Json, key: string, min = 1): number {
+  const v = c[key];
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min) invalid(key, v, `an integer ≥ ${min}`);
+  return v;
+}
+
+function num(c: Json, key: string): number {
+  const v = c[key];
+  if (typeof v !== 'number' || !Number.isFinite(v)) invalid(key, v, 'a number');
+  return v;
+}
+
+function bool(c: Json, key: string): boolean {
+  const v = c[key];
+  if (typeof v !== 'boolean') invalid(key, v, 'true or false');
+  return v;
+}
+
+/** An int broadcast to `n` blocks, or a list of `n` ints. */
+function perBlock(c: Json, key: string, n: number, min = 1): number[] {
+  const v = c[key];
+  if (typeof v === 'number') return new Array<number>(n).fill(int(c, key, min));
+  if (
+    !Array.isArray(v) ||
+    v.length !== n ||
+    v.some((x) => typeof x !== 'number' || !Number.isInteger(x) || x < min)
+  ) {
+    invalid(key, v, `an integer or a list of ${n} integers (one per block)`);
+  }
+  return v as number[];
+}
+
+/** transformer_layers_per_block entries: an int per block or a list per layer. */
+type LayerCounts = number | number[];
+
+function layerCounts(key: string, v: unknown, n: number): LayerCounts[] {
+  if (typeof v === 'number' && Number.isInteger(v) && v >= 0) return new Array<LayerCounts>(n).fill(v);
+  const okEntry = (x: unknown): boolean =>
+    (typeof x === 'number' && Number.isInteger(x) && x >= 0) ||
+    (Array.isArray(x) && x.every((y) => typeof y === 'number' && Number.isInteger(y) && y >= 0));
+  if (!Array.isArray(v) || v.length !== n || !v.every(okEntry)) {
+    invalid(key, v, `an integer or a list of ${n} entries, each an integer or a list of integers per layer`);
+  }
+  return v as LayerCounts[];
+}
+
+function perLayer(key: string, counts: LayerCounts, layers: number): number[] {
+  if (typeof counts === 'number') return new Array<number>(layers).fill(counts);
+  if (counts.length < layers)
+    invalid(key, counts, `at least ${layers} entries for a block of ${layers} layers`);
+  return counts.slice(0, layers);
+}
+
+/** Parses a diffusers UNet config (already JSON-decoded). */
+export function parseUNetConfig(raw: unknown): Result<UNetSpec, ConfigError> {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    return err({ reason: 'invalid', option: '(config)', message: 'config.json must hold a JSON object' });
+  }
+  try {
+    return ok(build({ ...DEFAULTS, ...(raw as Json) }));
+  } catch (e) {
+    if (e instanceof Refusal) return err(e.detail);
+    throw e;
+  }
+}
+
+function build(c: Json): UNetSpec {
+  const cls = c['_class_name'];
+  if (cls !== undefined && cls !== 'UNet2DConditionModel')
+    unsupported('_class_name', cls, 'only UNet2DConditionModel is built');
+  for (const [key, want] of FIXED) if (c[key] !== want) unsupported(key, c[key]);
+  const act = c['act_fn'];
+  if (act !== 'silu' && act !== 'swish') unsupported('act_fn', act, 'only silu is built');
+  const addition = c['addition_embed_type'];
+  if (addition !== null && addition !== 'text_time')
+    unsupported('addition_embed_type', addition, 'only text_time (SDXL) or none');
+  if (c['norm_num_groups'] === null)
+    unsupported('norm_num_groups', null, 'a UNet without group norms is not built');
+  const oca = c['only_cross_attention'];
+  if (oca !== false && !(Array.isArray(oca) && oca.every((x) => x === false)))
+    unsupported('only_cross_attention', oca);
+  const mboca = c['mid_block_only_cross_attention'];
+  if (mboca !== null && mboca !== false) unsupported('mid_block_only_cross_attention', mboca);
+
+  const downTypes = c['down_block_types'];
+  const upTypes = c['up_block_types'];
+  if (!Array.isArray(downTypes) || downTypes.length === 0)
+    invalid('down_block_types', downTypes, 'a non-empty list');
+  if (!Array.isArray(upTypes) || upTypes.length !== downTypes.length) {
+    invalid('up_block_types', upTypes, `a list as long as down_block_types (${downTypes.length})`);
+  }
+  for (const t of downTypes)
+    if (t !== 'DownBlock2D' && t !== 'CrossAttnDownBlock2D')
+      unsupported('down_block_types', t, 'DownBlock2D or CrossAttnDownBlock2D');
+  for (const t of upTypes)
+    if (t !== 'UpBlock2D' && t !== 'CrossAttnUpBlock2D')
+      unsupported('up_block_types', t, 'UpBlock2D or CrossAttnUpBlock2D');
+  const n = downTypes.length;
+
+  const channels = perBlock(c, 'block_out_channels', n);
+  if (!Array.isArray(c['block_out_channels']))
+    invalid('block_out_channels', c['block_out_channels'], `a list of ${n} integers`);
+  const heads = perBlock(c, 'attention_head_dim', n);
+  const cross = perBlock(c, 'cross_attention_dim', n);
+  const layers = perBlock(c, 'layers_per_block', n);
+  const groups = int(c, 'norm_num_groups');
+  for (const ch of channels)
+    if (ch % groups !== 0)
+      invalid(
+        'norm_num_groups',
+        groups,
+        `a divisor of every block_out_channels entry (${channels.join(', ')})`,
+      );
+  const tl = layerCounts('transformer_layers_per_block', c['transformer_layers_per_block'], n);
+  const reverseRaw = c['reverse_transformer_layers_per_block'];
+  if (reverseRaw === null && tl.some((x) => Array.isArray(x))) {
+    invalid(
+      'reverse_transformer_layers_per_block',
+      null,
+      'a value when transformer_layers_per_block has per-layer lists (an asymmetric UNet)',
+    );
+  }
+  const reverseTl =
+    reverseRaw === null
+      ? tl.slice().reverse()
+      : layerCounts('reverse_transformer_layers_per_block', reverseRaw, n);
+
+  const attention = (
+    i: number,
+    block: number[],
+    counts: LayerCounts,
+    key: string,
+    numLayers: number,
+    ch: number,
+  ): AttentionSpec => {
+    const h = block[i] as number;
+    if (ch % h !== 0)
+      invalid(
+        'attention_head_dim',
+        c['attention_head_dim'],
+        `head counts that divide the channels (${ch} channels, ${h} heads)`,
+      );
+    return {
+      heads: h,
+      crossAttentionDim: cross[i] as number,
+      transformerLayers: perLayer(key, counts, numLayers),
+    };
+  };
+
+  const down: DownBlockSpec[] = downTypes.map((type: DownBlockType, i) => {
+    const out = channels[i] as number;
+    const spec: DownBlockSpec = {
+      type,
+      inChannels: i === 0 ? (channels[0] as number) : (channels[i - 1] as number),
+      outChannels: out,
+      layers: layers[i] as number,
+      addDownsample: i !== n - 1,
+    };
+    return type === 'CrossAttnDownBlock2D'
+      ? {
+          ...spec,
+          attention: attention(
+            i,
+            heads,
+            tl[i] as LayerCounts,
+            'transformer_layers_per_block',
+            spec.layers,
+            out,
+          ),
+        }
+      : spec;
+  });
+
+  const rev = <T>(a: T[]): T[] => a.slice().reverse();
+  const rChannels = rev(channels);
+  const rHeads = rev(heads);
+  const rCross = rev(cross);
+  const rLayers = rev(layers);
+  const up: UpBlockSpec[] = upTypes.map((type: UpBlockType, i) => {
+    const out = rChannels[i] as number;
+    const spec: UpBlockSpec = {
+      type,
+      inChannels: rChannels[Math.min(i + 1, n - 1)] as number,
+      outChannels: out,
+      prevOutputChannels: i === 0 ? (rChannels[0] as number) : (rChannels[i - 1] as number),
+      layers: (rLayers[i] as number) + 1,
+      addUpsample: i !== n - 1,
+    };
+    if (type === 'UpBlock2D') return spec;
+    const h = rHeads[i] as number;
+    if (out % h !== 0)
+      invalid(
+        'attention_head_dim',
+        c['attention_head_dim'],
+        `head counts that divide the channels (${out} channels, ${h} heads)`,
+      );
+    const key = reverseRaw === null ? 'transformer_layers_per_block' : 'reverse_transformer_layers_per_block';
+    return {
+      ...spec,
+      attention: {
+        heads: h,
+        crossAttentionDim: rCross[i] as number,
+        transformerLayers: perLayer(key, reverseTl[i] as LayerCounts, spec.layers),
+      },
+    };
+  });
+
+  const last = channels[n - 1] as number;
+  const midType = c['mid_block_type'];
+  let mid: MidBlockSpec | undefined;
+  if (midType === 'UNetMidBlock2DCrossAttn') {
+    mid = {
+      type: midType,
+      channels: last,
+      attention: attention(n - 1, heads, tl[n - 1] as LayerCounts, 'transformer_layers_per_block', 1, last),
+    };
+  } else if (midType === 'UNetMidBlock2D') mid = { type: midType, channels: last };
+  else if (midType !== null)
+    unsupported('mid_block_type', midType, 'UNetMidBlock2DCrossAttn, UNetMidBlock2D or null');
+
+  const timestepInputDim = channels[0] as number;
+  const ted = c['time_embedding_dim'];
+  const timeEmbedDim = ted === null ? timestepInputDim * 4 : int(c, 'time_embedding_dim');
+  let textTime: UNetSpec['textTime'];
+  if (addition === 'text_time') {
+    textTime = {
+      timeEmbedDim: int(c, 'addition_time_embed_dim'),
+      inputDim: int(c, 'projection_class_embeddings_input_dim'),
+    };
+  }
+  const convIn = int(c, 'conv_in_kernel');
+  const convOut = int(c, 'conv_out_kernel');
+  if (convIn % 2 === 0) invalid('conv_in_kernel', convIn, 'an odd kernel size');
+  if (convOut % 2 === 0) invalid('conv_out_kernel', convOut, 'an odd kernel size');
+  return {
+    inChannels: int(c, 'in_channels'),
+    outChannels: int(c, 'out_channels'),
+    blockOutChannels: channels,
+    centerInputSample: bool(c, 'center_input_sample'),
+    convInKernel: convIn,
+    convOutKernel: convOut,
+    flipSinToCos: bool(c, 'flip_sin_to_cos'),
+    freqShift: num(c, 'freq_shift'),
+    timestepInputDim,
+    timeEmbedDim,
+    ...(textTime ? { textTime } : {}),
+    normGroups: groups,
+    normEps: num(c, 'norm_eps'),
+    useLinearProjection: bool(c, 'use_linear_projection'),
+    downsamplePadding: int(c, 'downsample_padding', 0),
+    midBlockScaleFactor: num(c, 'mid_block_scale_factor'),
+    resnetOutScaleFactor: num(c, 'resnet_out_scale_factor'),
+    down,
+    ...(mid ? { mid } : {}),
+    up,
+    crossAttentionDim: cross[0] as number,
+  };
+}
