@@ -219,7 +219,6 @@ function downBlock(
   tap: (name: string, v: Value) => Value,
 ): Value {
   let h = input;
-  let res = 0;
   for (let j = 0; j < block.layers; j++) {
     const inC = j === 0 ? block.inChannels : block.outChannels;
     const x = h;
@@ -242,11 +241,11 @@ function downBlock(
         ),
       );
     }
-    skips.push(tap(`down_blocks.${index}.res.${res++}`, h));
+    skips.push(tap(`down_blocks.${index}.res.${j}`, h));
   }
   if (block.addDownsample) {
     h = downsample(b, h, block.outChannels, spec.downsamplePadding);
-    skips.push(tap(`down_blocks.${index}.res.${res++}`, h));
+    skips.push(tap(`down_blocks.${index}.res.${block.layers}`, h));
   }
   return h;
 }
