@@ -1,7 +1,17 @@
 // The explicit command table oclif loads (package.json "oclif.commands"). One entry per command; each
 // command module is thin and imports its service lazily so that start-up stays fast.
+import Gc from './commands/gc.js';
+import Plan from './commands/plan.js';
+import Run from './commands/run.js';
+import Status from './commands/status.js';
+import Steps from './commands/steps.js';
 import Version from './commands/version.js';
 
 export const COMMANDS = {
+  gc: Gc,
+  plan: Plan,
+  run: Run,
+  status: Status,
+  steps: Steps,
   version: Version,
 };

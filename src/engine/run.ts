@@ -59,6 +59,7 @@ export interface RunSummary {
   readonly counts: RunCounts;
   readonly failures: readonly { readonly node: NodeId; readonly error: string; readonly logFile: string }[];
   readonly journal: string;
+  readonly durationMs: number;
 }
 
 export type RunFailure = LockBusy | SelectionError;
@@ -247,15 +248,9 @@ export async function runPipeline(opts: RunOptions): Promise<Result<RunSummary, 
     const changed = [...committed].some(([id, r]) => lastRecords[id]?.fingerprint !== r.fingerprint);
     if (changed || !previous) store.writeIndex(key, indexRecords(pipeline, previous, committed));
     digester.save();
-    emit({
-      type: 'run-end',
-      runId,
-      status,
-      counts: { ...counts },
-      durationMs: clock() - started,
-      time: clock(),
-    });
-    return ok({ runId, status, counts: { ...counts }, failures, journal: journal.path });
+    const durationMs = clock() - started;
+    emit({ type: 'run-end', runId, status, counts: { ...counts }, durationMs, time: clock() });
+    return ok({ runId, status, counts: { ...counts }, failures, journal: journal.path, durationMs });
   } finally {
     journal.close();
     logs.close();

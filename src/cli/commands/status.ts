@@ -1,0 +1,31 @@
+import { Args, Command, Flags } from '@oclif/core';
+import type { RunReport } from '../../engine/status.js';
+import { CliFailure } from '../render/support.js';
+
+export default class Status extends Command {
+  static override description =
+    'Show the last run of a pipeline (or of the workspace): each node with its state and duration, failures with their log file.';
+  static override enableJsonFlag = true;
+  static override args = {
+    file: Args.string({ description: 'pipeline file (default: the latest run in the workspace)' }),
+  };
+  static override flags = {
+    workspace: Flags.string({
+      description: 'workspace directory (default: .moe beside the pipeline, or here)',
+    }),
+  };
+
+  async run(): Promise<RunReport> {
+    const { args, flags } = await this.parse(Status);
+    const { statusCommand } = await import('../render/status-command.js');
+    try {
+      return await statusCommand(args.file, flags.workspace, this.jsonEnabled());
+    } catch (e) {
+      if (e instanceof CliFailure) {
+        if (e.message !== '') process.stderr.write(`${e.message}\n`);
+        this.exit(e.exitCode);
+      }
+      throw e;
+    }
+  }
+}

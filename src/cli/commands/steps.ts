@@ -1,0 +1,24 @@
+import { Args, Command } from '@oclif/core';
+import type { StepInfo } from '../render/steps-command.js';
+import { CliFailure } from '../render/support.js';
+
+export default class Steps extends Command {
+  static override description =
+    'List the step types (built-in, and the plugins of a pipeline) and their parameters.';
+  static override enableJsonFlag = true;
+  static override args = { file: Args.string({ description: 'a pipeline file, to include its plugins' }) };
+
+  async run(): Promise<StepInfo[]> {
+    const { args } = await this.parse(Steps);
+    const { stepsCommand } = await import('../render/steps-command.js');
+    try {
+      return await stepsCommand(args.file, this.jsonEnabled());
+    } catch (e) {
+      if (e instanceof CliFailure) {
+        if (e.message !== '') process.stderr.write(`${e.message}\n`);
+        this.exit(e.exitCode);
+      }
+      throw e;
+    }
+  }
+}

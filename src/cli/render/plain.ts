@@ -1,0 +1,61 @@
+// Plain, timestamped lines for logs and pipes (stdout is not a terminal).
+import type { RunEvent } from '../../engine/events.js';
+import { clockTime, duration } from './format.js';
+import { progressText } from './progress.js';
+
+/** Progress lines are rate-limited per node so a chatty trainer does not flood a CI log. */
+const PROGRESS_EVERY_MS = 10_000;
+
+export class PlainRenderer {
+  readonly #write: (line: string) => void;
+  readonly #lastProgress = new Map<string, number>();
+
+  constructor(write: (line: string) => void) {
+    this.#write = write;
+  }
+
+  onEvent(e: RunEvent): void {
+    const t = clockTime(e.time);
+    switch (e.type) {
+      case 'run-start':
+        this.#write(`${t} run ${e.runId}: ${e.pipeline} (${e.nodes.length} nodes, ${e.jobs} jobs)`);
+        return;
+      case 'node-start':
+        this.#write(
+          `${t} start ${e.node}${e.attempt > 1 ? ` (attempt ${e.attempt})` : ''}${e.reasons.length ? `: ${e.reasons.join(', ')}` : ''}${e.gpus.length ? ` [gpu ${e.gpus.join(',')}]` : ''}`,
+        );
+        return;
+      case 'node-progress': {
+        const last = this.#lastProgress.get(e.node) ?? 0;
+        if (e.time - last < PROGRESS_EVERY_MS) return;
+        this.#lastProgress.set(e.node, e.time);
+        this.#write(`${t} ${e.node}: ${progressText(e.progress)}`);
+        return;
+      }
+      case 'node-done':
+        this.#write(
+          `${t} done ${e.node} in ${duration(e.durationMs)}${e.unchanged ? ' (outputs unchanged)' : ''}`,
+        );
+        return;
+      case 'node-retry':
+        this.#write(
+          `${t} retry ${e.node}: attempt ${e.attempt} failed (${e.error}); next in ${duration(e.delayMs)}`,
+        );
+        return;
+      case 'node-failed':
+        this.#write(`${t} FAILED ${e.node}: ${e.error}`);
+        return;
+      case 'node-skipped':
+        this.#write(`${t} skip ${e.node}: ${e.reason}`);
+        return;
+      case 'run-end':
+        this.#write(
+          `${t} ${e.status}: ${e.counts.ran} ran, ${e.counts.cached} cached, ${e.counts.failed} failed, ${e.counts.skipped} skipped in ${duration(e.durationMs)}`,
+        );
+        return;
+      case 'node-cached':
+      case 'node-log':
+        return;
+    }
+  }
+}

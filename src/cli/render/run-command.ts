@@ -1,0 +1,116 @@
+// `moe run`: open the pipeline, subscribe a renderer, run, report failures with their log paths, and
+// choose the exit code (0 done, 1 a node failed, 2 invalid pipeline, 3 workspace busy, 130 interrupted).
+import { relative } from 'node:path';
+import type { RunEvent } from '../../engine/events.js';
+import type { RunSummary } from '../../engine/run.js';
+import { colors, duration, tailOf, useColor } from './format.js';
+import { LiveRenderer } from './live.js';
+import { PlainRenderer } from './plain.js';
+import { CliFailure, EXIT, openOrExit, workspaceFor } from './support.js';
+import { planCommand } from './plan-command.js';
+import type { PlanFlags, PlanJson } from './plan-command.js';
+
+export interface RunFlags extends PlanFlags {
+  readonly jobs?: number | undefined;
+  readonly gpus?: string | undefined;
+  readonly 'keep-going': boolean;
+  readonly 'dry-run': boolean;
+  readonly wait: number;
+}
+
+export async function runCommand(
+  file: string,
+  flags: RunFlags,
+  json: boolean,
+): Promise<RunSummary | PlanJson> {
+  if (flags['dry-run']) return planCommand(file, flags, json);
+  const opened = await openOrExit(file, flags.param);
+  const ws = workspaceFor(file, flags.workspace);
+  const [{ runPipeline }, { resolveWith }, { parseDeviceList }] = await Promise.all([
+    import('../../engine/run.js'),
+    import('../../pipeline/resolve.js'),
+    import('../../engine/gpus.js'),
+  ]);
+
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSignal = (sig: NodeJS.Signals): void => {
+    interrupts += 1;
+    if (interrupts > 1) process.exit(EXIT.interrupted);
+    process.stderr.write(
+      `\n${sig === 'SIGINT' ? 'Ctrl-C' : sig}: stopping; running steps are being aborted (again to quit at once)\n`,
+    );
+    controller.abort(new Error('interrupted'));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  const tty = !json && process.stdout.isTTY === true;
+  const live = tty ? new LiveRenderer(process.stdout, colors(useColor(process.stdout))) : undefined;
+  const plain = !tty && !json ? new PlainRenderer((line) => process.stdout.write(`${line}\n`)) : undefined;
+  const onEvent = (e: RunEvent): void => {
+    live?.onEvent(e);
+    plain?.onEvent(e);
+  };
+
+  try {
+    const result = await runPipeline({
+      pipeline: opened.pipeline,
+      steps: opened.registry,
+      resolve: resolveWith,
+      workspace: ws,
+      ...(flags.jobs !== undefined ? { jobs: flags.jobs } : {}),
+      ...(flags.gpus !== undefined ? { gpus: parseDeviceList(flags.gpus) } : {}),
+      force: flags.force,
+      only: flags.only,
+      from: flags.from,
+      keepGoing: flags['keep-going'],
+      signal: controller.signal,
+      onEvent,
+      lockWaitMs: flags.wait * 1000,
+    });
+    live?.stop();
+    if (!result.ok) {
+      const e = result.error;
+      if (e.reason === 'locked') {
+        throw new CliFailure(
+          `workspace ${relative(process.cwd(), ws.root) || '.'} is in use by ${e.holder.command} (pid ${e.holder.pid} on ${e.holder.host}, since ${e.holder.since}); wait for it, or pass --wait SECONDS`,
+          EXIT.busy,
+        );
+      }
+      throw new CliFailure(e.message, EXIT.invalid);
+    }
+    const summary = result.value;
+    if (!json) await reportFailures(summary);
+    if (summary.status === 'interrupted') {
+      if (!json) process.stderr.write('interrupted: run the same command again to resume\n');
+      throw new CliFailure('', EXIT.interrupted);
+    }
+    if (summary.status === 'failed') {
+      if (json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+      throw new CliFailure('', EXIT.failed);
+    }
+    if (tty) {
+      const c = summary.counts;
+      process.stdout.write(`done: ${c.ran} ran, ${c.cached} cached in ${duration(summary.durationMs)}\n`);
+    }
+    return summary;
+  } finally {
+    live?.stop();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+async function reportFailures(summary: RunSummary): Promise<void> {
+  if (summary.failures.length === 0) return;
+  const c = colors(useColor(process.stderr));
+  for (const f of summary.failures) {
+    if (summary.status === 'interrupted') continue;
+    const log = relative(process.cwd(), f.logFile);
+    process.stderr.write(`${c.red('✗')} ${c.bold(f.node)} failed: ${f.error}\n`);
+    const tail = await tailOf(f.logFile, 10);
+    for (const line of tail) process.stderr.write(`  ${c.dim('│')} ${line}\n`);
+    process.stderr.write(`  log: ${log}\n`);
+  }
+}

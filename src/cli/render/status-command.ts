@@ -1,0 +1,61 @@
+// `moe status`: the last run, node by node.
+import { relative, resolve } from 'node:path';
+import type { RunReport } from '../../engine/status.js';
+import { colors, duration, useColor } from './format.js';
+import { CliFailure, EXIT, workspaceFor } from './support.js';
+
+export async function statusCommand(
+  file: string | undefined,
+  workspace: string | undefined,
+  json: boolean,
+): Promise<RunReport> {
+  const ws = workspaceFor(file, workspace);
+  const [{ latestRunId, readRunReport }, { pipelineKey }] = await Promise.all([
+    import('../../engine/status.js'),
+    import('../../engine/workspace.js'),
+  ]);
+  const runId = latestRunId(ws, file === undefined ? undefined : pipelineKey(resolve(file)));
+  const report = runId === undefined ? undefined : readRunReport(ws, runId);
+  if (!report) {
+    throw new CliFailure(
+      `no runs recorded in ${relative(process.cwd(), ws.root) || '.'}${file ? ` for ${file}` : ''}`,
+      EXIT.failed,
+    );
+  }
+  if (!json) process.stdout.write(renderStatus(report, useColor(process.stdout)));
+  return report;
+}
+
+export function renderStatus(r: RunReport, color: boolean): string {
+  const c = colors(color);
+  const state = {
+    cached: c.dim('cached '),
+    done: c.green('done   '),
+    failed: c.red('failed '),
+    skipped: c.dim('skipped'),
+    running: c.yellow('running'),
+    pending: c.dim('pending'),
+  } as const;
+  const status = r.status === 'running' ? 'running (or killed before it finished)' : r.status;
+  const lines = [
+    `${c.bold(r.pipeline)} run ${r.runId}: ${status}${r.durationMs !== undefined ? ` in ${duration(r.durationMs)}` : ''}`,
+    `  started ${r.startedAt}, file ${relative(process.cwd(), r.file) || r.file}`,
+  ];
+  const width = Math.max(4, ...r.nodes.map((n) => n.node.length));
+  for (const n of r.nodes) {
+    const d = n.durationMs !== undefined ? duration(n.durationMs).padStart(7) : ''.padStart(7);
+    const tries = n.attempts !== undefined && n.attempts > 1 ? ` (${n.attempts} attempts)` : '';
+    lines.push(
+      `${state[n.state]}  ${n.node.padEnd(width)} ${d}${tries}${n.state === 'skipped' && n.error ? c.dim(`  ${n.error}`) : ''}`,
+    );
+    if (n.state === 'failed') {
+      lines.push(`         ${c.red(n.error ?? '')}`);
+      if (n.logFile) lines.push(`         log: ${relative(process.cwd(), n.logFile)}`);
+    }
+  }
+  if (r.counts) {
+    const k = r.counts;
+    lines.push(`${k.ran} ran, ${k.cached} cached, ${k.failed} failed, ${k.skipped} skipped`);
+  }
+  return `${lines.join('\n')}\n`;
+}

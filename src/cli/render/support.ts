@@ -1,0 +1,52 @@
+// What the run/plan/status/gc/steps commands share: opening a pipeline with diagnostics printed the one
+// way, finding the workspace, and the exit codes.
+import { dirname, join, resolve } from 'node:path';
+import type { OpenedPipeline } from '../../engine/open.js';
+import type { Workspace } from '../../engine/workspace.js';
+import { workspaceAt } from '../../engine/workspace.js';
+import { useColor } from './format.js';
+
+export const EXIT = { ok: 0, failed: 1, invalid: 2, busy: 3, interrupted: 130 } as const;
+
+export class CliFailure extends Error {
+  readonly exitCode: number;
+  constructor(message: string, exitCode: number) {
+    super(message);
+    this.exitCode = exitCode;
+  }
+}
+
+/** Loads the pipeline, or prints every diagnostic and fails with exit code 2. Warnings go to stderr. */
+export async function openOrExit(file: string, paramFlags: readonly string[]): Promise<OpenedPipeline> {
+  const { parseParamFlags, formatDiagnostics } = await import('../../pipeline/index.js');
+  const params = parseParamFlags(paramFlags);
+  if ('error' in params) throw new CliFailure(String(params.error), EXIT.invalid);
+  const { openPipeline } = await import('../../engine/open.js');
+  const opened = await openPipeline(file, { params: params as Record<string, string> });
+  const color = useColor(process.stderr);
+  if (!opened.ok) {
+    const source = opened.error.source;
+    const text = formatDiagnostics(opened.error.diagnostics, {
+      source: (f) => (f === resolve(file) ? source : undefined),
+      color,
+      relativeTo: process.cwd(),
+    });
+    throw new CliFailure(text.trimEnd(), EXIT.invalid);
+  }
+  if (opened.value.warnings.length > 0) {
+    process.stderr.write(
+      formatDiagnostics(opened.value.warnings, {
+        source: () => opened.value.source,
+        color,
+        relativeTo: process.cwd(),
+      }),
+    );
+  }
+  return opened.value;
+}
+
+/** `--workspace DIR`, or `.moe/` beside the pipeline file (or in the current directory). */
+export function workspaceFor(file: string | undefined, flag: string | undefined): Workspace {
+  if (flag !== undefined) return workspaceAt(resolve(flag));
+  return workspaceAt(join(file === undefined ? process.cwd() : dirname(resolve(file)), '.moe'));
+}

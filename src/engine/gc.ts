@@ -1,0 +1,174 @@
+// `moe gc`: drop what nothing needs any more. A store entry is kept when a live record names it; a record
+// is live when a pipeline index names it or a run that never finished (killed, crashed) committed it, so a
+// resumable run loses nothing. Checkpoints are kept unless their node has committed. Runs under the
+// workspace lock, so no run is writing meanwhile.
+import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { RunEvent } from './events.js';
+import type { LockBusy } from './lock.js';
+import { acquireLock } from './lock.js';
+import type { PipelineIndex } from './store.js';
+import { Store } from './store.js';
+import type { Result } from '../util/result.js';
+import { ok } from '../util/result.js';
+import type { Workspace } from './workspace.js';
+
+export interface GcReport {
+  readonly removedStoreEntries: number;
+  readonly removedRecords: number;
+  readonly removedCheckpoints: number;
+  readonly removedScratch: number;
+  readonly freedBytes: number;
+  readonly keptStoreEntries: number;
+}
+
+export interface GcOptions {
+  readonly dryRun?: boolean;
+  /** Run journals and logs kept per pipeline, newest first. @default 20 */
+  readonly keepRuns?: number;
+}
+
+export async function collectGarbage(
+  ws: Workspace,
+  opts: GcOptions = {},
+): Promise<Result<GcReport, LockBusy>> {
+  const lock = await acquireLock(ws.lockFile, { command: 'moe gc', waitMs: 0 });
+  if (!lock.ok) return lock;
+  try {
+    return ok(sweep(ws, opts));
+  } finally {
+    lock.value.release();
+  }
+}
+
+function sweep(ws: Workspace, opts: GcOptions): GcReport {
+  const store = new Store(ws);
+  const live = new Set<string>();
+  for (const name of list(ws.index)) {
+    try {
+      const index = JSON.parse(readFileSync(join(ws.index, name), 'utf8')) as PipelineIndex;
+      for (const r of Object.values(index.nodes)) live.add(r.fingerprint);
+    } catch {
+      // An unreadable index protects nothing; its records are still reachable through the journals below.
+    }
+  }
+  for (const name of list(ws.runs).filter((n) => n.endsWith('.jsonl'))) {
+    const events = readJournal(join(ws.runs, name));
+    if (events.some((e) => e.type === 'run-end')) continue;
+    for (const e of events) if (e.type === 'node-done' || e.type === 'node-cached') live.add(e.fingerprint);
+  }
+
+  let removedRecords = 0;
+  let freedBytes = 0;
+  const liveDigests = new Set<string>();
+  for (const shard of list(ws.records)) {
+    for (const name of list(join(ws.records, shard))) {
+      const fp = name.replace(/\.json$/, '');
+      const record = name.endsWith('.json') ? store.readRecord(fp) : undefined;
+      if (record && live.has(fp)) {
+        liveDigests.add(record.outputs.digest);
+        continue;
+      }
+      removedRecords += 1;
+      if (!opts.dryRun) rmSync(join(ws.records, shard, name), { force: true });
+    }
+  }
+
+  let removedStoreEntries = 0;
+  let keptStoreEntries = 0;
+  for (const name of list(ws.store)) {
+    if (liveDigests.has(name)) {
+      keptStoreEntries += 1;
+      continue;
+    }
+    removedStoreEntries += 1;
+    freedBytes += sizeOf(join(ws.store, name));
+    if (!opts.dryRun) rmSync(join(ws.store, name), { recursive: true, force: true });
+  }
+
+  // A checkpoint whose fingerprint has a live record is leftover; others may resume a run.
+  let removedCheckpoints = 0;
+  for (const name of list(ws.checkpoints)) {
+    if (!live.has(name)) continue;
+    removedCheckpoints += 1;
+    freedBytes += sizeOf(join(ws.checkpoints, name));
+    if (!opts.dryRun) rmSync(join(ws.checkpoints, name), { recursive: true, force: true });
+  }
+
+  // Staging and scratch directories belong to attempts that can no longer be running (we hold the lock).
+  let removedScratch = 0;
+  for (const dir of [ws.staging, ws.tmp]) {
+    for (const name of list(dir)) {
+      removedScratch += 1;
+      freedBytes += sizeOf(join(dir, name));
+      if (!opts.dryRun) rmSync(join(dir, name), { recursive: true, force: true });
+    }
+  }
+  removedScratch += pruneRuns(ws, opts.keepRuns ?? 20, opts.dryRun ?? false);
+  return {
+    removedStoreEntries,
+    removedRecords,
+    removedCheckpoints,
+    removedScratch,
+    freedBytes,
+    keptStoreEntries,
+  };
+}
+
+/** Old finished runs' journals and log folders beyond the newest `keep` per pipeline file. */
+function pruneRuns(ws: Workspace, keep: number, dryRun: boolean): number {
+  const byFile = new Map<string, string[]>();
+  for (const name of list(ws.runs)
+    .filter((n) => n.endsWith('.jsonl'))
+    .sort()
+    .reverse()) {
+    const events = readJournal(join(ws.runs, name));
+    const start = events.find((e) => e.type === 'run-start');
+    if (!start || start.type !== 'run-start' || !events.some((e) => e.type === 'run-end')) continue;
+    byFile.set(start.file, [...(byFile.get(start.file) ?? []), name.replace(/\.jsonl$/, '')]);
+  }
+  let removed = 0;
+  for (const runs of byFile.values()) {
+    for (const runId of runs.slice(keep)) {
+      removed += 1;
+      if (dryRun) continue;
+      rmSync(join(ws.runs, `${runId}.jsonl`), { force: true });
+      rmSync(join(ws.runs, runId), { recursive: true, force: true });
+    }
+  }
+  return removed;
+}
+
+function readJournal(path: string): RunEvent[] {
+  const out: RunEvent[] = [];
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    return out;
+  }
+  for (const line of text.split('\n')) {
+    if (line === '') continue;
+    try {
+      out.push(JSON.parse(line) as RunEvent);
+    } catch {
+      // A line cut short by kill -9.
+    }
+  }
+  return out;
+}
+
+function list(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
+function sizeOf(path: string): number {
+  const s = statSync(path, { throwIfNoEntry: false });
+  if (!s) return 0;
+  if (!s.isDirectory()) return s.size;
+  return readdirSync(path).reduce((sum, name) => sum + sizeOf(join(path, name)), 0);
+}

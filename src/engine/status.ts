@@ -1,0 +1,123 @@
+// `moe status`: the last run of a pipeline, node by node, read back from its journal. A journal without
+// a `run-end` event belongs to a run that is still going or was killed.
+import { readFileSync, readdirSync } from 'node:fs';
+import type { FailureKind, RunCounts, RunEvent, RunStatus } from './events.js';
+import { readLatestRun } from './index-file.js';
+import type { Workspace } from './workspace.js';
+import { journalPath } from './workspace.js';
+
+export type NodeState = 'cached' | 'done' | 'failed' | 'skipped' | 'running' | 'pending';
+
+export interface NodeStatus {
+  readonly node: string;
+  readonly state: NodeState;
+  readonly durationMs?: number;
+  readonly attempts?: number;
+  readonly error?: string;
+  readonly failure?: FailureKind;
+  readonly logFile?: string;
+  readonly reasons?: readonly string[];
+}
+
+export interface RunReport {
+  readonly runId: string;
+  readonly pipeline: string;
+  readonly file: string;
+  readonly startedAt: string;
+  /** `running` when the journal has no end: the run is still going, or was killed (kill -9, a crash). */
+  readonly status: RunStatus | 'running';
+  readonly durationMs?: number;
+  readonly counts?: RunCounts;
+  readonly nodes: readonly NodeStatus[];
+}
+
+/** The latest run of the pipeline with this key, or of any pipeline in the workspace. */
+export function latestRunId(ws: Workspace, key: string | undefined): string | undefined {
+  if (key !== undefined) return readLatestRun(ws, key);
+  let names: string[];
+  try {
+    names = readdirSync(ws.runs).filter((n) => n.endsWith('.jsonl'));
+  } catch {
+    return undefined;
+  }
+  return names
+    .sort()
+    .at(-1)
+    ?.replace(/\.jsonl$/, '');
+}
+
+export function readRunReport(ws: Workspace, runId: string): RunReport | undefined {
+  let text: string;
+  try {
+    text = readFileSync(journalPath(ws, runId), 'utf8');
+  } catch {
+    return undefined;
+  }
+  const events: RunEvent[] = [];
+  for (const line of text.split('\n')) {
+    if (line === '') continue;
+    try {
+      events.push(JSON.parse(line) as RunEvent);
+    } catch {
+      // A line cut short by kill -9.
+    }
+  }
+  const start = events.find((e) => e.type === 'run-start');
+  if (!start || start.type !== 'run-start') return undefined;
+  const nodes = new Map<string, NodeStatus>(start.nodes.map((n) => [n, { node: n, state: 'pending' }]));
+  let end: Extract<RunEvent, { type: 'run-end' }> | undefined;
+  for (const e of events) {
+    switch (e.type) {
+      case 'node-cached':
+        nodes.set(e.node, { node: e.node, state: 'cached' });
+        break;
+      case 'node-start':
+        nodes.set(e.node, {
+          node: e.node,
+          state: 'running',
+          attempts: e.attempt,
+          logFile: e.logFile,
+          reasons: e.reasons,
+        });
+        break;
+      case 'node-done': {
+        const prev = nodes.get(e.node);
+        nodes.set(e.node, { ...prev, node: e.node, state: 'done', durationMs: e.durationMs });
+        break;
+      }
+      case 'node-failed': {
+        const prev = nodes.get(e.node);
+        nodes.set(e.node, {
+          ...prev,
+          node: e.node,
+          state: 'failed',
+          durationMs: e.durationMs,
+          error: e.error,
+          failure: e.kind,
+          logFile: e.logFile,
+        });
+        break;
+      }
+      case 'node-skipped':
+        nodes.set(e.node, { node: e.node, state: 'skipped', error: e.reason });
+        break;
+      case 'run-end':
+        end = e;
+        break;
+      case 'run-start':
+      case 'node-retry':
+      case 'node-log':
+      case 'node-progress':
+        break;
+    }
+  }
+  return {
+    runId,
+    pipeline: start.pipeline,
+    file: start.file,
+    startedAt: new Date(start.time).toISOString(),
+    status: end?.status ?? 'running',
+    ...(end ? { durationMs: end.durationMs, counts: end.counts } : {}),
+    nodes: [...nodes.values()],
+  };
+}
