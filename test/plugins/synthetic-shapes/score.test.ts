@@ -1,0 +1,137 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import sharp, { type Sharp } from 'sharp';
+import {
+  COLOUR_NAMES,
+  SHAPE_NAMES,
+  caption,
+  holdOut,
+  parsePrompt,
+  renderScene,
+  sceneAt,
+  scoreAdherence,
+  type ImageRgb,
+  type Scene,
+} from '../../../plugins/synthetic-shapes/index.js';
+
+const SIZE = 64;
+const options = {
+  count: 200,
+  width: SIZE,
+  height: SIZE,
+  seed: 11,
+  evalFraction: 0.1,
+  size: 0.3,
+  sizeJitter: 0.25,
+  positionJitter: 0.1,
+};
+const { train } = holdOut(options.seed, options.evalFraction);
+const scenes: Scene[] = Array.from({ length: 200 }, (_, i) => sceneAt(i, train, options));
+const images: ImageRgb[] = scenes.map((s) => ({
+  width: SIZE,
+  height: SIZE,
+  data: renderScene(s, SIZE, SIZE),
+}));
+
+function gaussianNoise(img: ImageRgb, sigma: number, seed: number): ImageRgb {
+  let state = seed >>> 0;
+  const uniform = () => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    return (state + 0.5) / 2 ** 32;
+  };
+  const data = img.data.map((v) => {
+    const g = Math.sqrt(-2 * Math.log(uniform())) * Math.cos(2 * Math.PI * uniform());
+    return Math.max(0, Math.min(255, Math.round(v + sigma * g)));
+  });
+  return { ...img, data };
+}
+
+async function viaSharp(img: ImageRgb, op: (s: Sharp) => Sharp): Promise<ImageRgb> {
+  const raw = { raw: { width: img.width, height: img.height, channels: 3 as const } };
+  const buf = await op(sharp(img.data, raw)).toBuffer();
+  const data = await sharp(buf, buf.length === img.data.length ? raw : {})
+    .removeAlpha()
+    .raw()
+    .toBuffer();
+  return { ...img, data: new Uint8Array(data) };
+}
+
+function accuracy(imgs: readonly ImageRgb[]): number {
+  return imgs.filter((img, i) => scoreAdherence(img, caption(scenes[i]!)).score === 1).length / imgs.length;
+}
+
+test('the scorer reads ≥ 99% of 200 clean 64×64 generator images correctly', () => {
+  const acc = accuracy(images);
+  assert.ok(acc >= 0.99, `accuracy ${acc}`);
+  const shapes = new Set(scenes.map((s) => s.shape));
+  assert.equal(shapes.size, SHAPE_NAMES.length, 'all shapes are exercised');
+});
+
+test('the scorer stays right on noisy, blurred and JPEG-compressed images', async () => {
+  const noisy = images.map((img, i) => gaussianNoise(img, 25, i + 1));
+  const blurred = await Promise.all(images.map((img) => viaSharp(img, (s) => s.blur(1.5).raw())));
+  const jpeg = await Promise.all(images.map((img) => viaSharp(img, (s) => s.jpeg({ quality: 30 }))));
+  const blurredNoisy = blurred.map((img, i) => gaussianNoise(img, 25, 1000 + i));
+  for (const [name, set] of [
+    ['noise σ=25', noisy],
+    ['blur σ=1.5', blurred],
+    ['jpeg q=30', jpeg],
+    ['blur+noise', blurredNoisy],
+  ] as const) {
+    const acc = accuracy(set);
+    assert.ok(acc >= 0.95, `${name}: accuracy ${acc}`);
+  }
+});
+
+test('mismatched prompts are refused, naming the part that is wrong', () => {
+  images.forEach((img, i) => {
+    const s = scenes[i]!;
+    const otherColour = COLOUR_NAMES.find((c) => c !== s.colour && c !== s.background)!;
+    const otherShape = SHAPE_NAMES[(SHAPE_NAMES.indexOf(s.shape) + 1 + (i % 3)) % SHAPE_NAMES.length]!;
+    const wrongColour = scoreAdherence(img, caption({ ...s, colour: otherColour }));
+    assert.equal(wrongColour.colorOk, false);
+    assert.ok(wrongColour.score < 1);
+    const wrongShape = scoreAdherence(img, caption({ ...s, shape: otherShape }));
+    assert.deepEqual(
+      [wrongShape.shapeOk, wrongShape.score < 1],
+      [false, true],
+      `${caption(s)} read as ${otherShape}`,
+    );
+    const wrongBackground = scoreAdherence(img, caption({ ...s, background: otherColour }));
+    assert.equal(wrongBackground.backgroundOk, false);
+    const swapped = scoreAdherence(img, caption({ ...s, colour: s.background, background: s.colour }));
+    assert.deepEqual([swapped.colorOk, swapped.backgroundOk, swapped.score], [false, false, 1 / 3]);
+  });
+});
+
+test('an image with no object, or an unreadable prompt, does not pass', () => {
+  const blank = renderScene(
+    { shape: 'circle', colour: 'red', background: 'blue', cx: -100, cy: -100, r: 5 },
+    SIZE,
+    SIZE,
+  );
+  const r = scoreAdherence({ width: SIZE, height: SIZE, data: blank }, 'a red circle on a blue background');
+  assert.deepEqual([r.backgroundOk, r.colorOk, r.shapeOk, r.seen.shape], [true, false, false, undefined]);
+  const noise = gaussianNoise(
+    { width: SIZE, height: SIZE, data: new Uint8Array(SIZE * SIZE * 3).fill(128) },
+    60,
+    3,
+  );
+  assert.ok(scoreAdherence(noise, 'a red circle on a blue background').score < 1);
+  const garbled = scoreAdherence(images[0]!, 'something else entirely');
+  assert.deepEqual([garbled.score, garbled.expected], [0, undefined]);
+});
+
+test('prompts are parsed leniently', () => {
+  assert.deepEqual(parsePrompt('A Red circle on a BLUE background.'), {
+    colour: 'red',
+    shape: 'circle',
+    background: 'blue',
+  });
+  assert.deepEqual(parsePrompt('a photo of a green cross, on a white background'), {
+    colour: 'green',
+    shape: 'cross',
+    background: 'white',
+  });
+  assert.equal(parsePrompt('a red circle'), undefined);
+});

@@ -1,0 +1,149 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdir, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import plugin, {
+  steps,
+  datasetSynthetic,
+  VOCABULARY,
+  allCombos,
+  caption,
+  holdOut,
+} from '../../../plugins/synthetic-shapes/index.js';
+import { datasetImages } from '../../../src/steps/dataset/images.js';
+import { makeContext } from '../../dataset/helpers.js';
+
+async function runSynthetic(withValue: Record<string, number>) {
+  const t = await makeContext('/nonexistent-pipeline-dir', withValue);
+  const result = await datasetSynthetic.run(t.ctx);
+  return { out: t.ctx.outDir, result };
+}
+
+async function allFiles(dir: string): Promise<Map<string, Buffer>> {
+  const files = new Map<string, Buffer>();
+  for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
+    if (entry.isFile()) {
+      const path = join(entry.parentPath, entry.name);
+      files.set(path.slice(dir.length), await readFile(path));
+    }
+  }
+  return files;
+}
+
+test('the plugin module exports its steps as a plugin loader expects', () => {
+  assert.deepEqual(
+    steps.map((s) => s.name),
+    ['dataset.synthetic'],
+  );
+  assert.equal(plugin.steps, steps);
+  assert.deepEqual(datasetSynthetic.outputs({}), {
+    images: 'images',
+    prompts: 'prompts.json',
+    scenes: 'scenes.jsonl',
+  });
+});
+
+test('same seed gives identical bytes; another seed gives other images', async () => {
+  const a = await runSynthetic({ count: 24, size: 32, seed: 5 });
+  const b = await runSynthetic({ count: 24, size: 32, seed: 5 });
+  const c = await runSynthetic({ count: 24, size: 32, seed: 6 });
+  try {
+    const fa = await allFiles(a.out);
+    assert.equal(fa.size, 24 * 2 + 2);
+    assert.deepEqual(await allFiles(b.out), fa);
+    const fc = await allFiles(c.out);
+    assert.notDeepEqual(fc.get('/images/00000.png'), fa.get('/images/00000.png'));
+    assert.deepEqual(a.result?.summary, { images: 24, combinations: 108, held_out: 12, prompts: 12 });
+  } finally {
+    await Promise.all([a, b, c].map((r) => rm(join(r.out, '..'), { recursive: true, force: true })));
+  }
+});
+
+test('images have the asked size, captions name what scenes.jsonl records, prompts are held out', async () => {
+  const { out } = await runSynthetic({ count: 130, width: 48, height: 40, seed: 2 });
+  try {
+    const meta = await sharp(join(out, 'images/00007.png')).metadata();
+    assert.deepEqual([meta.width, meta.height, meta.channels], [48, 40, 3]);
+    const scenes = (await readFile(join(out, 'scenes.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map(
+        (l) =>
+          JSON.parse(l) as {
+            file: string;
+            caption: string;
+            shape: string;
+            colour: string;
+            background: string;
+          },
+      );
+    assert.equal(scenes.length, 130);
+    const trained = new Set<string>();
+    for (const s of scenes) {
+      assert.equal(s.caption, `a ${s.colour} ${s.shape} on a ${s.background} background`);
+      assert.equal((await readFile(join(out, s.file.replace(/\.png$/, '.txt')), 'utf8')).trim(), s.caption);
+      trained.add(s.caption);
+    }
+    assert.equal(trained.size, 108, 'every training combination appears once 108 images are drawn');
+    const prompts = JSON.parse(await readFile(join(out, 'prompts.json'), 'utf8')) as string[];
+    assert.equal(prompts.length, 12);
+    for (const p of prompts) {
+      assert.ok(!trained.has(p), `${p} is held out of training`);
+      for (const word of p.split(' ')) assert.ok(VOCABULARY.includes(word), `${word} is in the vocabulary`);
+    }
+  } finally {
+    await rm(join(out, '..'), { recursive: true, force: true });
+  }
+});
+
+test('held-out combinations are new only as a whole: every pair of their parts is trained', () => {
+  for (const seed of [0, 1, 2, 3]) {
+    const { train, held } = holdOut(seed, 0.5);
+    assert.equal(train.length + held.length, allCombos().length);
+    assert.ok(held.length > 12);
+    const pairs = new Set(
+      train.flatMap((c) => [
+        `${c.shape}|${c.colour}|`,
+        `${c.shape}||${c.background}`,
+        `|${c.colour}|${c.background}`,
+      ]),
+    );
+    for (const h of held) {
+      for (const k of [
+        `${h.shape}|${h.colour}|`,
+        `${h.shape}||${h.background}`,
+        `|${h.colour}|${h.background}`,
+      ]) {
+        assert.ok(pairs.has(k), `${caption(h)}: ${k} seen in training`);
+      }
+    }
+  }
+  assert.equal(holdOut(0, 0).held.length, 0);
+});
+
+test('synthetic output feeds dataset.images with nothing skipped', async () => {
+  const { out } = await runSynthetic({ count: 20, size: 64, seed: 1 });
+  const t = await makeContext('/nonexistent-pipeline-dir', {
+    path: join(out, 'images'),
+    resolution: 64,
+    eval_count: 4,
+    max_bad_fraction: 0,
+  });
+  try {
+    const r = await datasetImages.run(t.ctx);
+    assert.deepEqual(r?.summary, {
+      inputs: 20,
+      items: 20,
+      train: 16,
+      eval: 4,
+      skipped: 0,
+      bad: 0,
+      duplicates: 0,
+      buckets: 1,
+    });
+  } finally {
+    await rm(join(out, '..'), { recursive: true, force: true });
+    await rm(join(t.ctx.outDir, '..'), { recursive: true, force: true });
+  }
+});
