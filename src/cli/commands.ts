@@ -1,6 +1,8 @@
 // The explicit command table oclif loads (package.json "oclif.commands"). One entry per command; each
 // command module is thin and imports its service lazily so that start-up stays fast.
 import Gc from './commands/gc.js';
+import ModelsTiny from './commands/models/tiny.js';
+import ModelsUnet from './commands/models/unet.js';
 import Plan from './commands/plan.js';
 import Run from './commands/run.js';
 import Status from './commands/status.js';
@@ -9,6 +11,8 @@ import Version from './commands/version.js';
 
 export const COMMANDS = {
   gc: Gc,
+  'models:tiny': ModelsTiny,
+  'models:unet': ModelsUnet,
   plan: Plan,
   run: Run,
   status: Status,

@@ -1,0 +1,36 @@
+import { Args, Command, Flags } from '@oclif/core';
+import type { TinyFamily } from '../../../models/tiny/index.js';
+
+export default class ModelsTiny extends Command {
+  static override description =
+    "Write moe's tiny SDXL family: an SSD-1B-layout Optimum model folder (tokenizers, two CLIP text encoders, a fitted VAE) at tiny size, with the UNet as a diffusers folder. The same seed gives byte-identical files.";
+  static override examples = [
+    '<%= config.bin %> models tiny models/tiny',
+    '<%= config.bin %> models tiny models/tiny-s3 --seed 3',
+  ];
+  static override enableJsonFlag = true;
+  static override args = {
+    dir: Args.string({ description: 'folder to write (must be empty or absent)', required: true }),
+  };
+  static override flags = {
+    seed: Flags.integer({
+      description: 'seed for the text encoders and the UNet weights',
+      default: 0,
+      min: 0,
+      max: 0xffffffff,
+    }),
+  };
+
+  async run(): Promise<TinyFamily> {
+    const { args, flags } = await this.parse(ModelsTiny);
+    const { generateTinyFamily } = await import('../../../models/tiny/index.js');
+    const started = Date.now();
+    const r = await generateTinyFamily(args.dir, { seed: flags.seed });
+    if (!r.ok) this.error(r.error.message, { exit: 2 });
+    const seconds = ((Date.now() - started) / 1000).toFixed(1);
+    this.log(
+      `wrote ${r.value.files.length} files (${(r.value.totalBytes / 2 ** 20).toFixed(1)} MiB) to ${r.value.dir} in ${seconds}s, seed ${flags.seed}`,
+    );
+    return r.value;
+  }
+}
