@@ -47,8 +47,11 @@ export interface GraphBuilderOptions {
   readonly name?: string;
   /** @default 21 */
   readonly opset?: number;
-  /** Looks weights up by full name, for `param`. */
-  readonly weights?: (name: string) => WeightData | undefined;
+  /**
+   * Looks weights up by full name, for `param`. `dims` is the shape the model expects, so a source can
+   * also create weights (random initialisation, or listing a model's parameters).
+   */
+  readonly weights?: (name: string, dims: readonly number[]) => WeightData | undefined;
   readonly producerVersion?: string;
 }
 
@@ -128,7 +131,7 @@ export class GraphBuilder {
    */
   param(local: string, dims: readonly number[]): Value {
     const name = this.path(local);
-    const found = this.options.weights?.(name);
+    const found = this.options.weights?.(name, dims);
     if (found === undefined) throw new GraphBuildError(`weight ${name} is missing`);
     if (found.dims.length !== dims.length || found.dims.some((d, i) => d !== dims[i])) {
       throw new GraphBuildError(
@@ -136,11 +139,6 @@ export class GraphBuilder {
       );
     }
     return this.weight(name, found);
-  }
-
-  /** True when the weight source has `local` in the current scope. */
-  hasParam(local: string): boolean {
-    return this.options.weights?.(this.path(local)) !== undefined;
   }
 
   /**

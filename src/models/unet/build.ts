@@ -14,8 +14,8 @@ import type { NormSettings } from './resnet.js';
 import { transformer2d } from './transformer.js';
 
 export interface BuildUNetOptions {
-  /** Looks a weight up by its diffusers name. */
-  readonly weights: (name: string) => WeightData | undefined;
+  /** Looks a weight up by its diffusers name (`dims` is the shape the config implies). */
+  readonly weights: (name: string, dims: readonly number[]) => WeightData | undefined;
   /** Fixed sizes make every shape static; symbolic `batch`, `height`, `width` by default. */
   readonly batch?: number;
   readonly height?: number;
@@ -50,6 +50,22 @@ export function defaultTimeIds(spec: UNetSpec): number {
   const tt = spec.textTime;
   if (!tt) return 0;
   return tt.inputDim - 5 * tt.timeEmbedDim === 1280 && tt.inputDim - 6 * tt.timeEmbedDim !== 1280 ? 5 : 6;
+}
+
+/**
+ * The parameters a config implies, name → shape, in build order (what a diffusers state_dict of this
+ * config holds). Useful to initialise weights or check a checkpoint.
+ */
+export function unetParameters(spec: UNetSpec, timeIds?: number): Map<string, readonly number[]> {
+  const shapes = new Map<string, readonly number[]>();
+  buildUNet(spec, {
+    ...(timeIds !== undefined ? { timeIds } : {}),
+    weights: (name, dims) => {
+      shapes.set(name, dims);
+      return { dtype: 'float32', dims, data: { kind: 'lazy', byteLength: 0, read: () => new Uint8Array(0) } };
+    },
+  });
+  return shapes;
 }
 
 /** Builds the graph. Throws GraphBuildError for a missing or mis-shaped weight. */

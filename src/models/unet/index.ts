@@ -8,7 +8,7 @@ export type {
   UNetSpec,
   UpBlockSpec,
 } from './config.js';
-export { buildUNet, defaultTimeIds, UNET_INPUTS, UNET_OUTPUT } from './build.js';
+export { buildUNet, defaultTimeIds, unetParameters, UNET_INPUTS, UNET_OUTPUT } from './build.js';
 export type { BuildUNetOptions } from './build.js';
 export { checkpointWeights } from './weights.js';
 export type { CheckpointWeights } from './weights.js';
