@@ -265,6 +265,7 @@ test('paths that leave the pipeline directory or the data folder are rejected', 
     );
     assert.deepEqual(datasetImages.inputs?.({ path: '../../etc' }), []);
     assert.deepEqual(datasetImages.inputs?.({ path: 'd' }), ['d']);
+    assert.deepEqual(datasetImages.inputs?.({ path: '<nodes.synth.outputs.images>' }), []);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

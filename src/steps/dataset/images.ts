@@ -218,11 +218,14 @@ export const datasetImages: StepDefinition = {
     'Captioned image folder → bucketed, cropped RGB PNGs + manifest.jsonl with a held-out split; bad files reported and skipped',
   withSchema: datasetImagesSchema,
   outputs: () => OUTPUTS,
+  /**
+   * The folder counts in the fingerprint when the user names it. An upstream output (the engine passes
+   * `<nodes.X.outputs.Y>` placeholders while fingerprinting) is already covered by that node's digest.
+   */
   inputs(withValue: JsonValue): readonly string[] {
-    const w = readWith(withValue);
-    return w.path !== '' && !w.path.includes('${{') && resolveUserPath('/pipeline', w.path, 'path').ok
-      ? [w.path]
-      : [];
+    const { path } = readWith(withValue);
+    if (path === '' || /^<nodes\.[^>]*>$/.test(path) || path.includes('${{')) return [];
+    return resolveUserPath('/pipeline', path, 'path').ok ? [path] : [];
   },
   run,
 };
