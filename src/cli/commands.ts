@@ -2,6 +2,7 @@
 // command module is thin and imports its service lazily so that start-up stays fast.
 import Gc from './commands/gc.js';
 import ModelsTiny from './commands/models/tiny.js';
+import ModelsUnet from './commands/models/unet.js';
 import Plan from './commands/plan.js';
 import Run from './commands/run.js';
 import Status from './commands/status.js';
@@ -11,6 +12,7 @@ import Version from './commands/version.js';
 export const COMMANDS = {
   gc: Gc,
   'models:tiny': ModelsTiny,
+  'models:unet': ModelsUnet,
   plan: Plan,
   run: Run,
   status: Status,
