@@ -16,7 +16,7 @@ import { PIPELINE_SCHEMA } from './schema/structure.js';
 import { shellContexts } from './shell.js';
 import type { SourceFile } from './source.js';
 import { didYouMean } from './suggest.js';
-import { buildTemplate, isSingleExpression } from './template.js';
+import { buildTemplate, isSingleExpression, splitParts } from './template.js';
 import type { Interpolated } from './template.js';
 import type { ExecutorConfig, JsonValue, Pipeline, PipelineNode, WithTemplate } from './types.js';
 import { parseDuration, parseMemory } from './units.js';
@@ -109,18 +109,19 @@ export function buildPipeline(
   for (const cycle of graph.cycles) {
     const related: { message: string; range: SourceRange }[] = [];
     for (let i = 0; i < cycle.length; i++) {
-      const from = cycle[i]!;
-      const to = cycle[(i + 1) % cycle.length]!;
-      const edge = byId.get(to)!.edges.find((e) => e.to === from);
+      const from = cycle[i] ?? '';
+      const to = cycle[(i + 1) % cycle.length] ?? '';
+      const edge = byId.get(to)?.edges.find((e) => e.to === from);
       if (edge !== undefined)
         related.push({ message: `\`${to}\` needs \`${from}\` here`, range: edge.range });
     }
-    const first = byId.get(cycle[0]!)!;
+    const head = cycle[0] ?? '';
+    const first = byId.get(head);
     diagnostics.push({
       severity: 'error',
       code: 'cycle',
-      message: `cycle: ${[...cycle, cycle[0]!].join(' → ')}`,
-      range: first.keyRange,
+      message: `cycle: ${[...cycle, head].join(' → ')}`,
+      ...(first !== undefined ? { range: first.keyRange } : {}),
       related,
       suggestion: 'remove one of these dependencies',
     });
@@ -166,13 +167,13 @@ function draftNode(
   const stepName =
     stepValue?.kind === 'scalar' && typeof stepValue.value === 'string' ? stepValue.value : undefined;
   const step = stepName === undefined ? undefined : steps.get(stepName);
-  if (stepName !== undefined && stepName !== '' && step === undefined) {
+  if (stepValue !== undefined && stepName !== undefined && stepName !== '' && step === undefined) {
     const known = steps.names();
     diagnostics.push({
       severity: 'error',
       code: 'unknown-step',
       message: `unknown step type \`${stepName}\``,
-      range: stepValue!.range,
+      range: stepValue.range,
       ...suggest(
         didYouMean(stepName, known) ??
           (known.length > 0 ? `step types: ${[...known].sort().join(', ')}` : undefined),
@@ -241,19 +242,13 @@ function checkExpressions(
     exprTypes.set(s.node, type);
     const top = s.path[0];
     if (typeof top === 'string' && shellFields.has(top)) {
-      const literals: string[] = [''];
-      const exprs = s.template.parts.filter((p) => typeof p !== 'string');
-      for (const p of s.template.parts) {
-        if (typeof p === 'string') literals[literals.length - 1] += p;
-        else literals.push('');
-      }
-      const contexts = shellContexts(literals);
-      if (!Array.isArray(contexts)) {
+      const { literals, exprs } = splitParts(s.template.parts);
+      for (const problem of shellContexts(literals).errors) {
         diagnostics.push({
           severity: 'error',
           code: 'shell-context',
-          message: contexts.message,
-          range: exprs[contexts.index]!.range,
+          message: problem.message,
+          range: exprs[problem.index]?.range ?? s.node.range,
         });
       }
     }

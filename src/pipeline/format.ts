@@ -80,9 +80,8 @@ function excerpt(
   let from = r.start.column - 1;
   let to = r.end.line === r.start.line ? r.end.column - 1 : line.length;
   if (to <= from) to = from + 1;
-  let shift = 0;
   if (line.length > MAX_LINE) {
-    shift = Math.max(0, Math.min(from - 20, line.length - MAX_LINE));
+    const shift = Math.max(0, Math.min(from - 20, line.length - MAX_LINE));
     line =
       (shift > 0 ? '…' : '') +
       line.slice(shift, shift + MAX_LINE) +

@@ -50,18 +50,14 @@ export function loadPipelineText(
   text: string,
   options: LoadOptions,
 ): Result<LoadedPipeline, DiagnosticsFailure> {
-  const source = new SourceFile(resolve(file), text);
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
-  if (Buffer.byteLength(text) > maxBytes) {
-    return fail([
-      {
-        severity: 'error',
-        code: 'too-large',
-        message: tooLarge(Buffer.byteLength(text), maxBytes),
-        range: source.whole(),
-      },
-    ]);
+  // Checked before indexing lines, so an oversized text costs no more than this measurement.
+  if (text.length > maxBytes || Buffer.byteLength(text) > maxBytes) {
+    const range = new SourceFile(resolve(file), '').whole();
+    const message = tooLarge(Buffer.byteLength(text), maxBytes);
+    return fail([{ severity: 'error', code: 'too-large', message, range }]);
   }
+  const source = new SourceFile(resolve(file), text);
   const parsed = parseYaml(source, options);
   if (parsed.root === undefined) return fail(sortDiagnostics(parsed.diagnostics));
   const built = buildPipeline(source, parsed.root, {
@@ -80,7 +76,12 @@ function fail(diagnostics: readonly Diagnostic[]): Result<never, DiagnosticsFail
 }
 
 function tooLarge(size: number, max: number): string {
-  const mb = (n: number): string => `${(n / 1024 / 1024).toFixed(1)} MiB`;
+  const mb = (n: number): string =>
+    n < 1024
+      ? `${n} bytes`
+      : n < 1024 ** 2
+        ? `${(n / 1024).toFixed(1)} KiB`
+        : `${(n / 1024 ** 2).toFixed(1)} MiB`;
   return `the file is ${mb(size)}${size > max + 1 ? '' : ' or more'}, over the ${mb(max)} limit for pipeline files`;
 }
 

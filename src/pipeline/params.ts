@@ -27,8 +27,7 @@ export function readParams(
       ranges.set(e.key, e.keyRange);
     }
   }
-  for (const name of Object.keys(overrides).sort()) {
-    const text = overrides[name]!;
+  for (const [name, text] of Object.entries(overrides).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     const declared = values.get(name);
     if (declared === undefined) {
       const known = [...values.keys()];

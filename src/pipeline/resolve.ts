@@ -5,7 +5,7 @@ import type { Evaluation } from './expr/evaluate.js';
 import { valueToText } from './expr/functions.js';
 import { defineKey } from './node.js';
 import { shellContexts, shellEscape } from './shell.js';
-import { isSingleExpression } from './template.js';
+import { isSingleExpression, splitParts } from './template.js';
 import type { Expr, JsonValue, ResolveContext, ResolvedWith, WithTemplate } from './types.js';
 import { err, ok } from '../util/result.js';
 import type { Result } from '../util/result.js';
@@ -72,22 +72,14 @@ function shellText(
   state: Evaluation,
   problems: Diagnostic[],
 ): string {
-  const literals: string[] = [''];
-  const exprs: Expr[] = [];
-  for (const p of t.parts) {
-    if (typeof p === 'string') literals[literals.length - 1] += p;
-    else {
-      exprs.push(p);
-      literals.push('');
-    }
+  const { literals, exprs } = splitParts(t.parts);
+  const { contexts, errors } = shellContexts(literals);
+  for (const problem of errors) {
+    const range = exprs[problem.index]?.range ?? t.range;
+    problems.push({ severity: 'error', code: 'shell-context', message: problem.message, range });
   }
-  const contexts = shellContexts(literals);
-  if (!Array.isArray(contexts)) {
-    const at = exprs[contexts.index]!;
-    problems.push({ severity: 'error', code: 'shell-context', message: contexts.message, range: at.range });
-    return '';
-  }
-  let out = literals[0]!;
+  if (errors.length > 0) return '';
+  let out = literals[0] ?? '';
   exprs.forEach((e, i) => {
     const v = evalOne(e, ctx, state, problems);
     if (v !== undefined) {
@@ -100,10 +92,10 @@ function shellText(
           range: e.range,
         });
       } else {
-        out += shellEscape(text, contexts[i]!);
+        out += shellEscape(text, contexts[i] ?? 'unquoted');
       }
     }
-    out += literals[i + 1]!;
+    out += literals[i + 1] ?? '';
   });
   return out;
 }

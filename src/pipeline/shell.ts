@@ -22,23 +22,35 @@ interface Frame {
   readonly closesSubst: boolean;
 }
 
-/**
- * The quoting context of each insertion point between `literals` (there are `literals.length - 1`
- * insertion points), or the first insertion point that cannot be made safe.
- */
-export function shellContexts(literals: readonly string[]): ShellContext[] | ShellContextError {
-  const stack: Frame[] = [{ mode: 'normal', depth: 0, closesSubst: false }];
+export interface ShellContexts {
+  /** One per insertion point (`literals.length - 1` of them); refused points read `unquoted`. */
+  readonly contexts: readonly ShellContext[];
+  /** The insertion points that cannot be made safe. */
+  readonly errors: readonly ShellContextError[];
+}
+
+/** The quoting context of each insertion point between `literals`. */
+export function shellContexts(literals: readonly string[]): ShellContexts {
   let escaped = false;
   let wordStart = true;
   let backquote = false;
   let heredocPending = false;
   let inHeredoc = false;
   const contexts: ShellContext[] = [];
-  for (let k = 0; k < literals.length; k++) {
-    const text = literals[k]!;
+  const errors: ShellContextError[] = [];
+  let top: Frame = { mode: 'normal', depth: 0, closesSubst: false };
+  const stack: Frame[] = [top];
+  const push = (f: Frame): void => {
+    stack.push(f);
+    top = f;
+  };
+  const pop = (): void => {
+    if (stack.length > 1) stack.pop();
+    top = stack[stack.length - 1] ?? top;
+  };
+  for (const [k, text] of literals.entries()) {
     for (let i = 0; i < text.length; i++) {
-      const c = text[i]!;
-      const top = stack[stack.length - 1]!;
+      const c = text.charAt(i);
       if (escaped) {
         escaped = false;
         wordStart = false;
@@ -60,7 +72,7 @@ export function shellContexts(literals: readonly string[]): ShellContext[] | She
           const [open, close] = top.mode === 'param' ? ['{', '}'] : ['(', ')'];
           if (c === '\\') escaped = true;
           else if (c === open) top.depth++;
-          else if (c === close && --top.depth === 0) stack.pop();
+          else if (c === close && --top.depth === 0) pop();
           continue;
         }
         case 'double':
@@ -76,17 +88,17 @@ export function shellContexts(literals: readonly string[]): ShellContext[] | She
         continue;
       }
       if (c === '$' && text[i + 1] === '{') {
-        stack.push({ mode: 'param', depth: 1, closesSubst: false });
+        push({ mode: 'param', depth: 1, closesSubst: false });
         i++;
         continue;
       }
       if (c === '$' && text[i + 1] === '(' && text[i + 2] === '(') {
-        stack.push({ mode: 'arith', depth: 2, closesSubst: false });
+        push({ mode: 'arith', depth: 2, closesSubst: false });
         i += 2;
         continue;
       }
       if (c === '$' && text[i + 1] === '(') {
-        stack.push({ mode: 'normal', depth: 0, closesSubst: true });
+        push({ mode: 'normal', depth: 0, closesSubst: true });
         wordStart = true;
         i++;
         continue;
@@ -98,26 +110,31 @@ export function shellContexts(literals: readonly string[]): ShellContext[] | She
       if (c === "'") top.mode = 'single';
       else if (c === '"') top.mode = 'double';
       else if (c === '#' && wordStart) top.mode = 'comment';
-      else if (c === ')' && top.closesSubst && stack.length > 1) stack.pop();
+      else if (c === ')' && top.closesSubst) pop();
       else if (c === '<' && text[i + 1] === '<') heredocPending = true;
       else if (c === '\n' && heredocPending) inHeredoc = true;
       wordStart = /[\s;&|()<>]/.test(c);
     }
     if (k === literals.length - 1) break;
-    const top = stack[stack.length - 1]!;
-    const refuse = (why: string): ShellContextError => ({
-      index: k,
-      message: `\`\${{ }}\` ${why} cannot be quoted safely`,
-    });
-    if (escaped) return refuse('right after a backslash');
-    if (backquote) return refuse('inside backquotes (use `$( )`)');
-    if (inHeredoc) return refuse('after a here-document (`<<`)');
-    if (top.mode === 'param') return refuse('inside `${…}`');
-    if (top.mode === 'arith') return refuse('inside `$((…))`');
-    contexts.push(top.mode === 'normal' ? 'unquoted' : top.mode);
+    const why = escaped
+      ? 'right after a backslash'
+      : backquote
+        ? 'inside backquotes (use `$( )`)'
+        : inHeredoc
+          ? 'after a here-document (`<<`)'
+          : top.mode === 'param'
+            ? 'inside `${…}`'
+            : top.mode === 'arith'
+              ? 'inside `$((…))`'
+              : undefined;
+    if (why !== undefined) errors.push({ index: k, message: `\`\${{ }}\` ${why} cannot be quoted safely` });
+    // The inserted value is one complete word: the next character is not escaped by what came before.
+    escaped = false;
+    const mode = top.mode;
+    contexts.push(mode === 'single' || mode === 'double' || mode === 'comment' ? mode : 'unquoted');
     if (top.mode === 'normal') wordStart = false;
   }
-  return contexts;
+  return { contexts, errors };
 }
 
 /** `value` escaped for the given context, so the shell reads it back as exactly `value`, as one word. */

@@ -18,10 +18,10 @@ export class SourceFile {
     let hi = this.lineStarts.length - 1;
     while (lo < hi) {
       const mid = (lo + hi + 1) >> 1;
-      if (this.lineStarts[mid]! <= clamped) lo = mid;
+      if ((this.lineStarts[mid] ?? 0) <= clamped) lo = mid;
       else hi = mid - 1;
     }
-    return { line: lo + 1, column: clamped - this.lineStarts[lo]! + 1, offset: clamped };
+    return { line: lo + 1, column: clamped - (this.lineStarts[lo] ?? 0) + 1, offset: clamped };
   }
 
   range(start: number, end: number): SourceRange {

@@ -35,19 +35,19 @@ export function checkStepPaths(
   }
   for (const [name, path] of Object.entries(outputs)) {
     if (typeof path !== 'string' || path.includes('${{')) continue;
-    const inside = resolveInside(OUT_DIR, path);
+    const inside = resolveInside(OUT_DIR, path, "the node's output directory");
     if (!inside.ok) {
       diagnostics.push({
         severity: 'error',
         code: 'path-escape',
-        message: `output \`${name}\`: ${inside.error.replace('its directory', "the node's output directory")}`,
+        message: `output \`${name}\`: ${inside.error}`,
         range: where(path),
         suggestion: "write outputs as paths inside the node's output directory ($MOE_OUT), e.g. `model`",
       });
     }
   }
   if (step.inputs !== undefined) {
-    let inputs: readonly string[] = [];
+    let inputs: readonly string[];
     try {
       inputs = step.inputs(raw as never);
     } catch {
@@ -56,12 +56,12 @@ export function checkStepPaths(
     }
     for (const path of inputs) {
       if (typeof path !== 'string' || path.includes('${{')) continue;
-      const inside = resolveInside(PIPELINE_DIR, path);
+      const inside = resolveInside(PIPELINE_DIR, path, "the pipeline file's directory");
       if (!inside.ok) {
         diagnostics.push({
           severity: 'error',
           code: 'path-escape',
-          message: `input ${inside.error.replace('its directory', 'the directory of the pipeline file')}`,
+          message: `input ${inside.error}`,
           range: where(path),
           suggestion: `inputs are read relative to ${file.replace(/[^/\\]+$/, '')}`,
         });

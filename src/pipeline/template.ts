@@ -52,6 +52,20 @@ export function isSingleExpression(parts: readonly (string | Expr)[]): parts is 
   return parts.length === 1 && typeof parts[0] !== 'string';
 }
 
+/** The text between expressions (one more than there are expressions) and the expressions. */
+export function splitParts(parts: readonly (string | Expr)[]): { literals: string[]; exprs: Expr[] } {
+  const literals: string[] = [''];
+  const exprs: Expr[] = [];
+  for (const p of parts) {
+    if (typeof p === 'string') literals[literals.length - 1] += p;
+    else {
+      exprs.push(p);
+      literals.push('');
+    }
+  }
+  return { literals, exprs };
+}
+
 function interpolate(
   node: ScalarNode,
   text: string,
@@ -114,7 +128,7 @@ function interpolate(
 function findClose(text: string, from: number): number {
   let quote: string | undefined;
   for (let j = from; j < text.length; j++) {
-    const c = text[j]!;
+    const c = text.charAt(j);
     if (quote !== undefined) {
       if (c === quote) quote = undefined;
     } else if (c === "'" || c === '"') {

@@ -14,7 +14,7 @@ export function parseDuration(text: string): number | undefined {
   if (!/^([0-9]+(\.[0-9]+)?(ms|s|m|h|d))+$/.test(text)) return undefined;
   let total = 0;
   for (const m of text.matchAll(/([0-9]+(?:\.[0-9]+)?)(ms|s|m|h|d)/g))
-    total += Number(m[1]) * DURATION_UNITS[m[2]!]!;
+    total += Number(m[1]) * (DURATION_UNITS[m[2] ?? ''] ?? 0);
   return Math.round(total);
 }
 
@@ -35,5 +35,5 @@ export function parseMemory(text: string | number): number | undefined {
   if (typeof text === 'number') return Number.isInteger(text) && text >= 0 ? text : undefined;
   const m = /^([0-9]+(?:\.[0-9]+)?)\s*([KMGT]i?B|B)$/.exec(text);
   if (m === null) return undefined;
-  return Math.round(Number(m[1]) * MEMORY_UNITS[m[2]!]!);
+  return Math.round(Number(m[1]) * (MEMORY_UNITS[m[2] ?? ''] ?? 0));
 }

@@ -22,6 +22,15 @@ export interface ParsedYaml {
 }
 
 export function parseYaml(source: SourceFile, limits: YamlLimits = {}): ParsedYaml {
+  const maxDepth = limits.maxDepth ?? 64;
+  const deep = bracketDepthOver(source.text, Math.max(4 * maxDepth, 256));
+  if (deep !== undefined) {
+    const message = `lists and maps are nested more than ${maxDepth} levels deep`;
+    return {
+      root: undefined,
+      diagnostics: [{ severity: 'error', code: 'too-deep', message, range: source.range(deep, deep + 1) }],
+    };
+  }
   const doc = parseDocument(source.text, {
     uniqueKeys: false,
     merge: false,
@@ -51,6 +60,24 @@ export function parseYaml(source: SourceFile, limits: YamlLimits = {}): ParsedYa
   const converter = new Converter(source, doc, limits, diagnostics);
   const root = converter.convert(doc.contents as YNode, 0);
   return { root: diagnostics.some((d) => d.severity === 'error') ? undefined : root, diagnostics };
+}
+
+/**
+ * The offset where `[`/`{` nesting first exceeds `limit`, counting brackets anywhere (also inside
+ * strings). A cheap pre-scan: the parser itself would take seconds and a deep stack on `[[[[…`, while
+ * real pipelines nest a few levels and the exact check on the parsed tree uses the real limit.
+ */
+function bracketDepthOver(text: string, limit: number): number | undefined {
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x5b || c === 0x7b) {
+      if (++depth > limit) return i;
+    } else if ((c === 0x5d || c === 0x7d) && depth > 0) {
+      depth--;
+    }
+  }
+  return undefined;
 }
 
 /** yaml appends "at line L, column C" and a code excerpt; our printer shows both itself. */

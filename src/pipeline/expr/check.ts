@@ -61,7 +61,7 @@ export function checkExpression(expr: Expr, scope: CheckScope): CheckResult {
     const dotted = e.path.join('.');
     if (root === 'params') {
       if (rest.length !== 1) return error(e.range, `\`${dotted}\`: write \`params.<name>\``);
-      const name = rest[0]!;
+      const name = rest[0] ?? '';
       const v = scope.params.get(name);
       if (v === undefined) {
         const known = [...scope.params.keys()];
@@ -103,7 +103,7 @@ export function checkExpression(expr: Expr, scope: CheckScope): CheckResult {
     }
     const suggestion = scope.params.has(dotted)
       ? `did you mean \`params.${dotted}\`?`
-      : (didYouMean(root!, ROOTS) ??
+      : (didYouMean(root ?? '', ROOTS) ??
         'expressions read `params.<name>`, `nodes.<id>.outputs.<name>` and `env.<NAME>`');
     return error(e.range, `unknown name \`${dotted}\``, suggestion);
   };
@@ -148,7 +148,7 @@ export function checkExpression(expr: Expr, scope: CheckScope): CheckResult {
           const want = spec.params[Math.min(i, spec.params.length - 1)];
           if (t !== undefined && want !== undefined && t !== want) {
             error(
-              e.args[i]!.range,
+              e.args[i]?.range ?? e.range,
               `argument ${i + 1} of \`${e.fn}\` must be a ${typeName(want)}, got a ${typeName(t)}`,
             );
           }

@@ -73,7 +73,7 @@ export function formatString(pattern: string, args: readonly Value[]): string | 
   const problem = checkFormat(pattern, args.length);
   if (problem !== undefined) return { error: problem };
   return pattern.replace(/\{\{|\}\}|\{(\d+)\}/g, (m, index: string | undefined) =>
-    index === undefined ? m[0]! : valueToText(args[Number(index)]!),
+    index === undefined ? m.charAt(0) : valueToText(args[Number(index)] ?? ''),
   );
 }
 

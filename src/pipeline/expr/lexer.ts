@@ -27,21 +27,22 @@ export function tokenize(text: string): { tokens: Token[]; error?: LexError } {
   const tokens: Token[] = [];
   let i = 0;
   while (i < text.length) {
-    const c = text[i]!;
+    const c = text.charAt(i);
     if (c === ' ' || c === '\t' || c === '\n' || c === '\r') {
       i++;
       continue;
     }
     const start = i;
     if (isDigit(c) || (c === '.' && isDigit(text[i + 1] ?? ''))) {
-      const m = /^(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?/.exec(text.slice(i))!;
-      i += m[0].length;
+      const m = /^(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?/.exec(text.slice(i));
+      const number = m?.[0] ?? c;
+      i += number.length;
       if (isIdentPart(text[i] ?? ''))
         return {
           tokens,
           error: { message: `malformed number \`${text.slice(start, i + 1)}\``, start, end: i + 1 },
         };
-      tokens.push({ kind: 'number', text: m[0], start, end: i });
+      tokens.push({ kind: 'number', text: number, start, end: i });
       continue;
     }
     if (c === "'" || c === '"') {
@@ -51,7 +52,7 @@ export function tokenize(text: string): { tokens: Token[]; error?: LexError } {
       for (;;) {
         if (i >= text.length)
           return { tokens, error: { message: 'unterminated string', start, end: text.length } };
-        const d = text[i]!;
+        const d = text.charAt(i);
         if (d === c) {
           if (text[i + 1] === c) {
             value += c;
@@ -68,12 +69,12 @@ export function tokenize(text: string): { tokens: Token[]; error?: LexError } {
       continue;
     }
     if (isIdentStart(c)) {
-      while (i < text.length && isIdentPart(text[i]!)) i++;
+      while (i < text.length && isIdentPart(text.charAt(i))) i++;
       // Node ids and parameter names may contain `-` (`nodes.train-base.outputs.model`) when it is directly
       // followed by a letter; `params.x - 1` and `params.x-1` stay subtractions.
       while (tokens.at(-1)?.text === '.' && text[i] === '-' && /[A-Za-z_]/.test(text[i + 1] ?? '')) {
         i++;
-        while (i < text.length && isIdentPart(text[i]!)) i++;
+        while (i < text.length && isIdentPart(text.charAt(i))) i++;
       }
       tokens.push({ kind: 'ident', text: text.slice(start, i), start, end: i });
       continue;

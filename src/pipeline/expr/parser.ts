@@ -16,6 +16,8 @@ export interface ParseError {
 /** Parentheses and unary operators nest at most this deep, so hostile input cannot exhaust the stack. */
 const MAX_DEPTH = 64;
 
+const EOF: Token = { kind: 'eof', text: '', start: 0, end: 0 };
+
 type BinaryOp = Extract<Expr, { kind: 'binary' }>['op'];
 
 const LEVELS: readonly (readonly BinaryOp[])[] = [
@@ -170,7 +172,7 @@ class Parser {
   }
 
   private peek(): Token {
-    return this.tokens[this.pos] ?? this.tokens[this.tokens.length - 1]!;
+    return this.tokens[this.pos] ?? this.tokens[this.tokens.length - 1] ?? EOF;
   }
 
   private next(): Token {

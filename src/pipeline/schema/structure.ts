@@ -79,7 +79,7 @@ export const PIPELINE_SCHEMA = {
             memory: {
               description: 'memory such as 512MB, 4GB or 2GiB',
               anyOf: [
-                { type: 'string', pattern: MEMORY_PATTERN },
+                { description: 'memory such as 512MB, 4GB or 2GiB', type: 'string', pattern: MEMORY_PATTERN },
                 { type: 'integer', minimum: 0 },
               ],
             },

@@ -180,7 +180,8 @@ function describe(e: ErrorObject, check: SchemaCheck): Diagnostic | undefined {
           : `${label} must be at least ${String(params['limit'])} characters long`,
       );
     case 'uniqueItems': {
-      const dup = node?.kind === 'seq' ? node.items[Number(params['i'])] : undefined;
+      const dup =
+        node?.kind === 'seq' ? node.items[Math.max(Number(params['i']), Number(params['j']))] : undefined;
       return at(dup?.range ?? here, `${label} lists ${show(dup?.kind === 'scalar' ? dup.value : '')} twice`);
     }
     case 'anyOf':
@@ -276,5 +277,5 @@ function show(v: unknown): string {
 function orList(items: readonly string[]): string {
   const unique = [...new Set(items)];
   if (unique.length <= 1) return unique[0] ?? '';
-  return `${unique.slice(0, -1).join(', ')} or ${unique[unique.length - 1]!}`;
+  return `${unique.slice(0, -1).join(', ')} or ${unique.at(-1) ?? ''}`;
 }

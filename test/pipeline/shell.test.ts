@@ -1,0 +1,129 @@
+// Values inserted into `run:` are escaped for the shell context they land in: the command really runs under
+// `sh -c` with hostile values, which must come out as plain text and never run anything.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { resolveWith } from '../../src/pipeline/resolve.js';
+import { shellContexts, shellEscape, shellQuote } from '../../src/pipeline/shell.js';
+import { nodeId } from '../../src/util/brand.js';
+import { loaded, tempDir } from './fixtures.js';
+
+const HOSTILE = [
+  "'; touch PWNED; '",
+  '"; touch PWNED; "',
+  '$(touch PWNED)',
+  '`touch PWNED`',
+  '\\',
+  "\\'; touch PWNED #",
+  'a\nb; touch PWNED',
+  '\ntouch PWNED\n',
+  "'\"'\"'",
+  '$HOME ${HOME} $((1+1))',
+  '*',
+  ' two  spaces ',
+  '',
+  ') ; touch PWNED ; (',
+  '} ; touch PWNED ; {',
+  '# not a comment',
+];
+
+/** Each template, with the value in its context, and what the command must print for value `v`. */
+const TEMPLATES: readonly { run: string; expect: (v: string) => string }[] = [
+  { run: "printf '%s|' ${{ params.v }}", expect: (v) => `${v}|` },
+  { run: "printf '%s|' x${{ params.v }}y", expect: (v) => `x${v}y|` },
+  { run: "printf '%s|' 'in single ${{ params.v }} quotes'", expect: (v) => `in single ${v} quotes|` },
+  { run: 'printf \'%s|\' "in double ${{ params.v }} quotes"', expect: (v) => `in double ${v} quotes|` },
+  { run: "printf '%s|' \"$(printf '%s' ${{ params.v }})\"", expect: (v) => `${v.replace(/\n+$/, '')}|` },
+  { run: 'printf \'%s|\' "$(printf \'%s\' "${{ params.v }}")"', expect: (v) => `${v.replace(/\n+$/, '')}|` },
+  { run: "printf '%s|' done # a comment with ${{ params.v }} inside", expect: () => 'done|' },
+];
+
+function pipelineWith(run: string): string {
+  return `version: 1\nparams:\n  v: ""\nnodes:\n  a:\n    step: command\n    with:\n      run: ${JSON.stringify(run)}\n`;
+}
+
+for (const [t, template] of TEMPLATES.entries()) {
+  test(`shell context ${t + 1}: ${template.run}`, () => {
+    const dir = tempDir();
+    for (const value of HOSTILE) {
+      const p = loaded(pipelineWith(template.run), { params: { v: value } }).pipeline;
+      const node = p.nodes.get(nodeId('a'));
+      assert.ok(node);
+      const resolved = resolveWith(
+        node.with,
+        { params: p.params, env: () => undefined, output: () => '' },
+        { shellFields: new Set(['run']) },
+      );
+      assert.ok(resolved.ok, JSON.stringify(value));
+      const run = (resolved.value.value as { run: string }).run;
+      const out = execFileSync('/bin/sh', ['-c', run], { cwd: dir, encoding: 'utf8' });
+      assert.equal(out, template.expect(value), `value ${JSON.stringify(value)} gave command ${run}`);
+      assert.equal(
+        existsSync(join(dir, 'PWNED')),
+        false,
+        `value ${JSON.stringify(value)} ran a command: ${run}`,
+      );
+    }
+  });
+}
+
+test('outside shell fields values are inserted as plain text; one whole expression keeps its type', () => {
+  const p = loaded(
+    `version: 1\nparams:\n  n: 3\nnodes:\n  a:\n    step: command\n    with:\n      run: "echo \${{ params.n }}"\n      env: { N: "n=\${{ params.n }}", M: "\${{ params.n * 2 }}" }\n`,
+  ).pipeline;
+  const node = p.nodes.get(nodeId('a'));
+  assert.ok(node);
+  const r = resolveWith(
+    node.with,
+    { params: p.params, env: () => undefined, output: () => '' },
+    { shellFields: new Set(['run']) },
+  );
+  assert.deepEqual(r, {
+    ok: true,
+    value: { value: { run: "echo '3'", env: { N: 'n=3', M: 6 } }, envRead: [] },
+  });
+});
+
+test('resolveWith reports every run-time problem with its position and records env reads', () => {
+  const p = loaded(
+    'version: 1\nnodes:\n  a:\n    step: command\n    with:\n      run: "${{ env.MISSING }} ${{ env.HOME }} ${{ 1 / 0 }}"\n',
+  ).pipeline;
+  const node = p.nodes.get(nodeId('a'));
+  assert.ok(node);
+  const r = resolveWith(
+    node.with,
+    { params: p.params, env: (n) => (n === 'HOME' ? '/h' : undefined), output: () => '' },
+    { shellFields: new Set() },
+  );
+  assert.equal(r.ok, false);
+  if (!r.ok) {
+    assert.deepEqual(
+      r.error.map((d) => `${d.range?.start.line}:${d.range?.start.column}: ${d.message}`),
+      ['6:17: environment variable `MISSING` is not set', '6:52: division by zero'],
+    );
+  }
+});
+
+test('shellQuote and shellEscape', () => {
+  assert.equal(shellQuote("it's"), "'it'\\''s'");
+  assert.equal(shellEscape('a"$`\\b', 'double'), 'a\\"\\$\\`\\\\b');
+  assert.equal(shellEscape("a'b", 'single'), "a'\\''b");
+  assert.equal(shellEscape('a\nb', 'comment'), "'a b'");
+});
+
+test('shellContexts finds the quoting context of each insertion point', () => {
+  assert.deepEqual(shellContexts(['echo ', " '", '\' "', '" # ', '']).contexts, [
+    'unquoted',
+    'single',
+    'double',
+    'comment',
+  ]);
+  assert.deepEqual(shellContexts(['echo a#', '']).contexts, ['unquoted']);
+  assert.deepEqual(shellContexts(['echo "$(x ', ')"']).contexts, ['unquoted']);
+  assert.deepEqual(
+    shellContexts(['a `', '` \\', ' ${x:-', '} $((', '))']).errors.map((e) => e.index),
+    [0, 1, 2, 3],
+  );
+});
