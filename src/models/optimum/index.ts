@@ -10,6 +10,6 @@ export { encodePrompts } from './prompt.js';
 export type { PromptEmbeddings, EncodePromptOptions } from './prompt.js';
 export { encodeImages, decodeLatents } from './vae.js';
 export type { Nchw } from './vae.js';
-export { cpuSessionFactory, withSession, metadataOf } from './session.js';
+export { cpuSessionFactory, sessionFactory, withSession, metadataOf } from './session.js';
 export type { ModelSession, SessionFactory, TensorMetadata } from './session.js';
 export type { ContractProblem } from './contract.js';

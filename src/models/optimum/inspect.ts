@@ -139,7 +139,11 @@ function diffusersUnet(
   return { kind: 'diffusers', file, crossAttentionDim: cross, textEmbedsDim, timeIdsDim: ids, inChannels };
 }
 
-function onnxUnet(file: string, io: Io, problems: ContractProblem[]): UnetSignature | undefined {
+function onnxUnet(
+  file: string,
+  io: Io,
+  problems: ContractProblem[],
+): Extract<UnetSignature, { kind: 'onnx' }> | undefined {
   const before = problems.length;
   problems.push(...checkTensors(file, 'input', io.inputs, UNET_INPUTS));
   problems.push(...checkTensors(file, 'output', io.outputs, UNET_OUTPUTS));
@@ -198,6 +202,30 @@ function vae(folder: ModelFolder, enc: Io, dec: Io, problems: ContractProblem[])
   };
 }
 
+/** The encoders' widths against the UNet's: penultimate widths sum to cross-attention, pooled = text_embeds. */
+function fitTogether(
+  te1: TextEncoderSignature,
+  te2: TextEncoderSignature,
+  unet: UnetSignature,
+): ContractProblem[] {
+  const problems: ContractProblem[] = [];
+  const [h1, h2, cross] = [te1.hiddenSize, te2.hiddenSize, unet.crossAttentionDim];
+  if (h1 !== undefined && h2 !== undefined && cross !== undefined && h1 + h2 !== cross) {
+    problems.push({
+      file: unet.file,
+      message: `cross-attention width ${cross} ≠ ${h1} (text_encoder) + ${h2} (text_encoder_2)`,
+    });
+  }
+  const [pooled, text] = [te2.pooled?.size, unet.textEmbedsDim];
+  if (pooled !== undefined && text !== undefined && pooled !== text) {
+    problems.push({
+      file: unet.file,
+      message: `text_embeds width ${text} ≠ text_encoder_2's text_embeds width ${pooled}`,
+    });
+  }
+  return problems;
+}
+
 /**
  * Opens each ONNX model of the folder in turn (one in memory at a time), checks its tensors against the
  * SDXL contract, and checks that the parts fit together: the encoders' penultimate widths sum to the UNet's
@@ -215,31 +243,26 @@ export async function inspectModelFolder(
   const decIo = await readIo(factory, folder.vaeDecoder.path, problems);
   const te1 = te1Io && textEncoder(folder.textEncoder.path, te1Io, false, problems);
   const te2 = te2Io && textEncoder(folder.textEncoder2.path, te2Io, true, problems);
-  let unet: UnetSignature | undefined;
-  if (folder.unet.diffusers) unet = diffusersUnet(folder.unet.diffusers, te2?.pooled?.size, problems);
-  else if (folder.unet.onnx) {
+  let unetOnnx: Extract<UnetSignature, { kind: 'onnx' }> | undefined;
+  if (folder.unet.onnx) {
     const io = await readIo(factory, folder.unet.onnx.path, problems);
-    unet = io && onnxUnet(folder.unet.onnx.path, io, problems);
+    unetOnnx = io && onnxUnet(folder.unet.onnx.path, io, problems);
   }
+  const unet = folder.unet.diffusers
+    ? diffusersUnet(folder.unet.diffusers, te2?.pooled?.size, problems)
+    : unetOnnx;
   const v = encIo && decIo && vae(folder, encIo, decIo, problems);
 
-  if (te1 && te2 && unet) {
-    const [h1, h2, cross] = [te1.hiddenSize, te2.hiddenSize, unet.crossAttentionDim];
-    if (h1 !== undefined && h2 !== undefined && cross !== undefined && h1 + h2 !== cross) {
-      problems.push({
-        file: unet.file,
-        message: `cross-attention width ${cross} ≠ ${h1} (text_encoder) + ${h2} (text_encoder_2)`,
-      });
-    }
-    const [pooled, text] = [te2.pooled?.size, unet.textEmbedsDim];
-    if (pooled !== undefined && text !== undefined && pooled !== text) {
-      problems.push({
-        file: unet.file,
-        message: `text_embeds width ${text} ≠ text_encoder_2's text_embeds width ${pooled}`,
-      });
-    }
+  for (const u of new Set([unet, unetOnnx])) {
+    if (te1 && te2 && u) problems.push(...fitTogether(te1, te2, u));
   }
   if (problems.length > 0 || !te1 || !te2?.pooled || !unet || !v)
     return err(modelFolderError(folder.root, problems));
-  return ok({ textEncoder: te1, textEncoder2: { ...te2, pooled: te2.pooled }, unet, vae: v });
+  return ok({
+    textEncoder: te1,
+    textEncoder2: { ...te2, pooled: te2.pooled },
+    unet,
+    ...(unetOnnx ? { unetOnnx } : {}),
+    vae: v,
+  });
 }

@@ -1,4 +1,6 @@
 import type { InferenceSession } from 'onnxruntime-node';
+import { openSession } from '../../onnx/index.js';
+import type { SessionOptions } from '../../onnx/index.js';
 
 /** What moe needs of an ONNX session's description of one input or output. */
 export interface TensorMetadata {
@@ -23,16 +25,20 @@ export interface ModelSession {
 /** Opens a model file. Passed in (never a global) so callers choose threads and execution providers. */
 export type SessionFactory = (modelPath: string) => Promise<ModelSession>;
 
-/** onnxruntime-node on the CPU with one intra-op thread per core: the default outside tests. */
-export async function cpuSessionFactory(modelPath: string): Promise<ModelSession> {
-  const ort = await import('onnxruntime-node');
-  const { availableParallelism } = await import('node:os');
-  return ort.InferenceSession.create(modelPath, {
-    executionProviders: ['cpu'],
-    intraOpNumThreads: availableParallelism(),
-    graphOptimizationLevel: 'all',
-  });
+/**
+ * A factory over moe's onnxruntime sessions (src/onnx): CPU with one intra-op thread per core by default,
+ * CUDA when asked for. A model that does not load throws; the folder inspection reports it per file.
+ */
+export function sessionFactory(options: SessionOptions = {}): SessionFactory {
+  return async (modelPath) => {
+    const opened = await openSession(modelPath, options);
+    if (!opened.ok) throw new Error(opened.error.message);
+    return opened.value;
+  };
 }
+
+/** onnxruntime-node on the CPU with one intra-op thread per core: the default outside tests. */
+export const cpuSessionFactory: SessionFactory = sessionFactory();
 
 export function metadataOf(values: readonly InferenceSession.ValueMetadata[]): TensorMetadata[] {
   return values.map((v) =>

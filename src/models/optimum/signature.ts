@@ -52,6 +52,9 @@ export interface ModelSignature {
   readonly textEncoder2: TextEncoderSignature & {
     readonly pooled: { readonly name: string; readonly size?: number };
   };
+  /** The UNet moe uses: the diffusers checkpoint when the folder has one, else unet/model.onnx. */
   readonly unet: UnetSignature;
+  /** unet/model.onnx's contract, when the file is there (beside a diffusers checkpoint or alone). */
+  readonly unetOnnx?: Extract<UnetSignature, { kind: 'onnx' }>;
   readonly vae: VaeSignature;
 }

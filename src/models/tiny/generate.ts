@@ -5,6 +5,7 @@ import { saveModel } from '../../onnx/index.js';
 import type { Model } from '../../onnx/index.js';
 import { writeSafetensors } from '../../formats/safetensors.js';
 import { parseUNetConfig } from '../unet/config.js';
+import { convertDiffusersUNet } from '../unet/load.js';
 import { CLIP_DEFAULTS, learnClipVocabulary, writeClipTokenizer } from '../tokenizer/index.js';
 import { Random } from '../math/random.js';
 import { clipConfigJson } from '../clip/config.js';
@@ -151,4 +152,7 @@ async function writeFamily(root: string, seed: number): Promise<void> {
     initUnetParams(spec.value, rng.fork('unet')).map((p) => ({ name: p.name, shape: p.shape, data: p.data })),
     { format: 'pt' },
   );
+  // unet/model.onnx completes the Optimum layout; it is built from the diffusers files just written.
+  const converted = await convertDiffusersUNet(unet, unet, { producerVersion: 'moe-tiny' });
+  if (!converted.ok) throw new Error(`the tiny UNet does not convert: ${converted.error.message}`);
 }

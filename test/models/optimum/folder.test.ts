@@ -2,7 +2,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rm, writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { describeModelFolder, openModelFolder } from '../../../src/models/optimum/index.js';
+import {
+  cpuSessionFactory,
+  describeModelFolder,
+  openModelFolder,
+} from '../../../src/models/optimum/index.js';
 import { defaultModels, fakeSessions, textEncoderMeta, writeFakeExport } from './fake-export.js';
 
 test('a complete export is described and its signature read from session metadata', async () => {
@@ -154,4 +158,20 @@ test('a diffusers UNet beside the Optimum parts is used and checked against the 
     bad.error.problems.map((p) => p.message),
     ['projection_class_embeddings_input_dim 2816 ≠ text_embeds 4 + 6 (or 5) × addition_time_embed_dim 16'],
   );
+});
+
+test('a model file onnxruntime cannot load is reported per file, not thrown', async () => {
+  const models = defaultModels();
+  const root = await writeFakeExport(models);
+  const r = await openModelFolder(root, cpuSessionFactory);
+  assert.ok(!r.ok);
+  const files = r.error.problems.map((p) => p.file.slice(root.length + 1));
+  assert.deepEqual(files, [
+    'text_encoder/model.onnx',
+    'text_encoder_2/model.onnx',
+    'vae_encoder/model.onnx',
+    'vae_decoder/model.onnx',
+    'unet/model.onnx',
+  ]);
+  assert.ok(r.error.problems.every((p) => p.message.startsWith('onnxruntime cannot load it (')));
 });

@@ -15,6 +15,7 @@ import {
 import type { OpenedModelFolder } from '../../../src/models/optimum/index.js';
 import { syntheticBatch } from '../../../src/models/vae/synthetic.js';
 import { openSafetensors } from '../../../src/formats/safetensors.js';
+import * as ort from 'onnxruntime-node';
 
 const base = await mkdtemp(join(tmpdir(), 'moe-tiny-'));
 const first = await generateTinyFamily(join(base, 'a'), { seed: 7 });
@@ -68,6 +69,7 @@ test('the layout is an SSD-1B Optimum export at tiny size, under 20 MB', () => {
       'tokenizer_2/vocab.json',
       'unet/config.json',
       'unet/diffusion_pytorch_model.safetensors',
+      'unet/model.onnx',
       'vae_decoder/config.json',
       'vae_decoder/model.onnx',
       'vae_encoder/config.json',
@@ -104,6 +106,11 @@ test('the loader and validator of real exports accept it, with the SDXL contract
   assert.deepEqual(signature.textEncoder2.pooled, { name: 'text_embeds', size: 64 });
   assert.equal(signature.unet.kind, 'diffusers');
   assert.equal(signature.unet.crossAttentionDim, 64);
+  assert.equal(signature.unetOnnx?.timestepType, 'float32');
+  assert.equal(signature.unetOnnx?.timestepRank, 0);
+  assert.equal(signature.unetOnnx?.crossAttentionDim, 64);
+  assert.equal(signature.unetOnnx?.textEmbedsDim, 64);
+  assert.equal(signature.unetOnnx?.timeIdsDim, 6);
   assert.equal(signature.vae.encoderOutput, 'latent_parameters');
   assert.equal(folder.vaeScalingFactor, 0.13025);
   const scheduler = folder.schedulerConfig;
@@ -161,4 +168,33 @@ test('the VAE keeps synthetic shapes: decode(encode(x)) ≥ 20 dB PSNR at 64 and
       assert.ok(psnr >= 20, `image ${i} at ${size}px: ${psnr.toFixed(2)} dB`);
     }
   }
+});
+
+test('end to end: encoded prompts and VAE latents drive the UNet to an output of the latent shape', async () => {
+  const m = await model();
+  const e = await encodePrompts(m, [
+    'a red circle on a blue background',
+    'a yellow cross on a black background',
+  ]);
+  const latents = await encodeImages(m, { data: syntheticBatch(3, 2, 64), shape: [2, 3, 64, 64] });
+  const session = await ort.InferenceSession.create(join(family.dir, 'unet', 'model.onnx'));
+  const out = await session.run({
+    sample: new ort.Tensor('float32', latents.data, [...latents.shape]),
+    timestep: new ort.Tensor('float32', Float32Array.from([500]), []),
+    encoder_hidden_states: new ort.Tensor('float32', e.encoderHiddenStates, [2, 77, 64]),
+    text_embeds: new ort.Tensor('float32', e.textEmbeds, [2, 64]),
+    time_ids: new ort.Tensor(
+      'float32',
+      Float32Array.from([64, 64, 0, 0, 64, 64, 64, 64, 0, 0, 64, 64]),
+      [2, 6],
+    ),
+  });
+  await session.release();
+  const sample = out['out_sample']!;
+  assert.deepEqual(sample.dims, [2, 4, 16, 16]);
+  const data = sample.data as Float32Array;
+  assert.ok(data.every(Number.isFinite));
+  // The two prompts condition the two rows differently.
+  const half = data.length / 2;
+  assert.ok(data.subarray(0, half).some((v, i) => Math.abs(v - data[half + i]!) > 1e-4));
 });
