@@ -331,3 +331,16 @@ test('an empty or missing folder is a clear error', async () => {
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('an aborted run stops with the abort reason', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'moe-ds-'));
+  try {
+    await writeImage(join(dir, 'd/a.png'), 40, 40, 1);
+    await writeFile(join(dir, 'd/a.txt'), 'a');
+    const { ctx } = await makeContext(dir, { path: 'd', resolution: 32 });
+    const stopped = { ...ctx, signal: AbortSignal.abort(new Error('cancelled by user')) };
+    await assert.rejects(datasetImages.run(stopped), /cancelled by user/);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});

@@ -14,7 +14,7 @@ import { manifestLine, type ManifestItem } from './manifest.js';
 import { resolveInside, resolveUserPath } from './paths.js';
 import { datasetImagesSchema, readWith, type DatasetImagesWith } from './schema.js';
 import { countsAsBad, type Skipped } from './skip.js';
-import { manifestSources, sidecarSources, type Sources } from './sources.js';
+import { manifestSources, sidecarSources, type Candidate, type Sources } from './sources.js';
 import { assignSplits } from './split.js';
 
 const OUTPUTS = {
@@ -25,6 +25,8 @@ const OUTPUTS = {
 } as const;
 /** How many skips are logged one by one; the rest are counted (all are in skipped.json). */
 const LOGGED_SKIPS = 20;
+/** Images decoded at once: enough to keep both sharp's threads and the disk busy, few enough to bound memory. */
+const IN_FLIGHT = 4;
 
 /** A user-facing failure of this step: the message is the whole story, no stack trace needed. */
 export class DatasetError extends Error {
@@ -71,6 +73,28 @@ function checkAborted(signal: AbortSignal): void {
 
 type Unsplit = Omit<ManifestItem, 'split'>;
 
+/** Decoded, big enough and hashed, or the reason it is not. */
+async function prepare(c: Candidate, w: DatasetImagesWith): Promise<{ img: RgbImage; id: string } | Skipped> {
+  if (c.caption === '' && !w.allowEmptyCaptions) {
+    return {
+      source: c.source,
+      reason: 'empty_caption',
+      detail: 'the caption is blank (allow_empty_captions is off)',
+    };
+  }
+  const decoded = await decodeFile(c.path);
+  if (!decoded.ok) return { source: c.source, ...decoded.error };
+  const img = decoded.value;
+  if (Math.min(img.width, img.height) < w.minSide) {
+    return {
+      source: c.source,
+      reason: 'too_small',
+      detail: `${img.width}×${img.height} has a side below min_side ${w.minSide}`,
+    };
+  }
+  return { img, id: pixelDigest(img) };
+}
+
 async function run(ctx: StepContext): Promise<StepResult> {
   const w = readWith(ctx.with);
   const { sources } = await loadSources(w, ctx.pipelineDir);
@@ -91,54 +115,44 @@ async function run(ctx: StepContext): Promise<StepResult> {
   const bucketCounts = new Map<string, number>();
   const total = sources.candidates.length + sources.skipped.length;
   let done = sources.skipped.length;
-  for (const c of sources.candidates) {
+  for (let at = 0; at < sources.candidates.length; at += IN_FLIGHT) {
     checkAborted(ctx.signal);
-    ctx.progress({ done, total, message: c.source });
-    done++;
-    if (c.caption === '' && !w.allowEmptyCaptions) {
-      skipped.push({
+    const chunk = sources.candidates.slice(at, at + IN_FLIGHT);
+    ctx.progress({ done, total, message: chunk[0]?.source ?? '' });
+    done += chunk.length;
+    const prepared = await Promise.all(chunk.map((c) => prepare(c, w)));
+    const writes: Promise<void>[] = [];
+    // Duplicates are resolved in candidate order, so the first file keeps the id whatever the timing.
+    for (const [k, p] of prepared.entries()) {
+      const c = chunk[k] as Candidate;
+      if ('reason' in p) {
+        skipped.push(p);
+        continue;
+      }
+      const { img, id } = p;
+      const earlier = firstSource.get(id);
+      if (earlier !== undefined) {
+        skipped.push({ source: c.source, reason: 'duplicate', detail: `same pixels as ${earlier}` });
+        continue;
+      }
+      firstSource.set(id, c.source);
+      const bucket = nearestBucket(img.height, img.width, buckets);
+      const plan = planCrop(img.height, img.width, bucket, w.crop, w.seed, id);
+      const file = `${OUTPUTS.images}/${id}.png`;
+      writes.push(writeCropped(img, bucket, plan.resized, plan.cropTopLeft, join(ctx.outDir, file)));
+      const key = `${bucket.width}x${bucket.height}`;
+      bucketCounts.set(key, (bucketCounts.get(key) ?? 0) + 1);
+      kept.push({
+        id,
+        caption: c.caption,
+        file,
         source: c.source,
-        reason: 'empty_caption',
-        detail: 'the caption is blank (allow_empty_captions is off)',
+        original_size: [img.height, img.width],
+        crop_top_left: plan.cropTopLeft,
+        target_size: [bucket.height, bucket.width],
       });
-      continue;
     }
-    const decoded = await decodeFile(c.path);
-    if (!decoded.ok) {
-      skipped.push({ source: c.source, ...decoded.error });
-      continue;
-    }
-    const img = decoded.value;
-    if (Math.min(img.width, img.height) < w.minSide) {
-      skipped.push({
-        source: c.source,
-        reason: 'too_small',
-        detail: `${img.width}×${img.height} has a side below min_side ${w.minSide}`,
-      });
-      continue;
-    }
-    const id = pixelDigest(img);
-    const earlier = firstSource.get(id);
-    if (earlier !== undefined) {
-      skipped.push({ source: c.source, reason: 'duplicate', detail: `same pixels as ${earlier}` });
-      continue;
-    }
-    firstSource.set(id, c.source);
-    const bucket = nearestBucket(img.height, img.width, buckets);
-    const plan = planCrop(img.height, img.width, bucket, w.crop, w.seed, id);
-    const file = `${OUTPUTS.images}/${id}.png`;
-    await writeCropped(img, bucket, plan.resized, plan.cropTopLeft, join(ctx.outDir, file));
-    const key = `${bucket.width}x${bucket.height}`;
-    bucketCounts.set(key, (bucketCounts.get(key) ?? 0) + 1);
-    kept.push({
-      id,
-      caption: c.caption,
-      file,
-      source: c.source,
-      original_size: [img.height, img.width],
-      crop_top_left: plan.cropTopLeft,
-      target_size: [bucket.height, bucket.width],
-    });
+    await Promise.all(writes);
   }
   ctx.progress({ done: total, total, message: `${kept.length} kept, ${skipped.length} skipped` });
 
