@@ -161,7 +161,7 @@ export class GraphBuilder {
       : '';
     const cached = small ? this.constants.get(key) : undefined;
     if (cached) return cached;
-    const name = options.name ?? (small ? `const.${key}` : this.unique(`const.${this.path()}`));
+    const name = options.name ?? (small ? `const.${key}` : this.uniqueValue(`const.${this.path('tensor')}`));
     this.initializers.push({ name, dtype, dims, data: { kind: 'inline', array }, role: 'constant' });
     const value = dims.length <= 1 ? smallValue(array as ArrayLike<number | bigint>) : undefined;
     const v = this.define(name, value ? { dtype, shape: dims, value } : { dtype, shape: dims });
@@ -172,6 +172,12 @@ export class GraphBuilder {
   /** An int64 vector constant (shapes, axes, starts). */
   ints(values: readonly number[]): Value {
     return this.constant(values, { dtype: 'int64' });
+  }
+
+  private uniqueValue(base: string): string {
+    let name = base;
+    for (let i = 1; this.facts.has(name); i++) name = `${base}_${i}`;
+    return name;
   }
 
   private unique(base: string): string {

@@ -92,6 +92,13 @@ test('external data: weights go to model.onnx_data with page-aligned offsets and
     assert.deepEqual(Array.from(y), EXPECTED);
     const inlineSaved = saveModel(mlp(), join(dir, 'inline.onnx'));
     assert.equal(inlineSaved.externalDataPath, undefined);
+    // `auto` switches to external data once the weights pass the limit (1.9 GiB unless told).
+    const auto = saveModel(mlp(), join(dir, 'auto.onnx'), { limitBytes: 16, minExternalBytes: 0 });
+    assert.equal(auto.externalDataPath, join(dir, 'auto.onnx_data'));
+    assert.deepEqual(
+      Array.from(await runBytes(join(dir, 'auto.onnx'), { x: new ort.Tensor('float32', X, [2, 1, 2]) })),
+      EXPECTED,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

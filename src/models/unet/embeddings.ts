@@ -32,7 +32,10 @@ export function sinusoidEmbedding(
   freqShift: number,
   name: string,
 ): Value {
-  const freqs = b.constant(sinusoidFrequencies(dim, freqShift), { dims: [1, Math.floor(dim / 2)] });
+  const freqs = b.constant(sinusoidFrequencies(dim, freqShift), {
+    dims: [1, Math.floor(dim / 2)],
+    name: `${name}.freqs`,
+  });
   const args = b.mul(b.unsqueeze(t, [1], `${name}.column`), freqs, `${name}.args`);
   const sin = b.sin(args, `${name}.sin`);
   const cos = b.cos(args, `${name}.cos`);

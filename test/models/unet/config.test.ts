@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseUNetConfig } from '../../../src/models/unet/index.js';
+import { defaultTimeIds, parseUNetConfig, unetParameters } from '../../../src/models/unet/index.js';
 
 const repoRoot = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
 const REF_CONFIG = JSON.parse(
@@ -89,4 +89,36 @@ test('unsupported options are refused naming the option and its value', () => {
       assert.match(r.error.message, message);
     }
   }
+});
+
+test("SDXL base's published config implies exactly its 2,567,463,684 parameters in 1680 tensors", () => {
+  const sdxl = {
+    addition_embed_type: 'text_time',
+    addition_time_embed_dim: 256,
+    attention_head_dim: [5, 10, 20],
+    block_out_channels: [320, 640, 1280],
+    cross_attention_dim: 2048,
+    down_block_types: ['DownBlock2D', 'CrossAttnDownBlock2D', 'CrossAttnDownBlock2D'],
+    layers_per_block: 2,
+    projection_class_embeddings_input_dim: 2816,
+    transformer_layers_per_block: [1, 2, 10],
+    up_block_types: ['CrossAttnUpBlock2D', 'CrossAttnUpBlock2D', 'UpBlock2D'],
+    use_linear_projection: true,
+  };
+  const r = parseUNetConfig(sdxl);
+  assert.ok(r.ok);
+  const params = unetParameters(r.value);
+  assert.equal(params.size, 1680);
+  assert.equal(
+    [...params.values()].reduce((s, d) => s + d.reduce((a, x) => a * x, 1), 0),
+    2_567_463_684,
+  );
+  assert.deepEqual(
+    params.get('up_blocks.0.attentions.2.transformer_blocks.9.ff.net.0.proj.weight'),
+    [10240, 1280],
+  );
+  assert.equal(defaultTimeIds(r.value), 6);
+  const refiner = parseUNetConfig({ ...sdxl, projection_class_embeddings_input_dim: 2560 });
+  assert.ok(refiner.ok);
+  assert.equal(defaultTimeIds(refiner.value), 5);
 });
