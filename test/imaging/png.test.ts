@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import sharp from 'sharp';
 import { join } from 'node:path';
 import { encodePng, readRgb, writeChwPng, writePng } from '../../src/imaging/png.js';
 import { composeGrid } from '../../src/imaging/grid.js';
@@ -70,4 +71,22 @@ test('psnr: identical is Infinity, known MSE gives the formula', () => {
   assert.equal(mse([0, 0], [3, 1]), 5);
   assert.ok(Math.abs(psnr([0, 0], [10, 10]) - 10 * Math.log10((255 * 255) / 100)) < 1e-12);
   assert.throws(() => psnr([1], [1, 2]), /lengths differ/);
+});
+
+test('readRgb gives 8-bit RGB for 16-bit, grey, RGBA (flattened on white) and CMYK inputs', async () => {
+  const solid = (channels: 3 | 4, alpha = 1) =>
+    sharp({ create: { width: 4, height: 2, channels, background: { r: 200, g: 100, b: 50, alpha } } });
+  const cases = [
+    ['16-bit PNG', await solid(3).toColourspace('rgb16').png().toBuffer(), [200, 100, 50]],
+    ['grey PNG', await solid(3).greyscale().png().toBuffer(), undefined],
+    ['RGBA PNG', await solid(4, 0.5).png().toBuffer(), [228, 178, 153]],
+    ['CMYK JPEG', await solid(3).toColourspace('cmyk').jpeg({ quality: 100 }).toBuffer(), [200, 100, 50]],
+  ] as const;
+  for (const [name, bytes, rgb] of cases) {
+    const img = await readRgb(bytes);
+    assert.equal(img.data.length, 4 * 2 * 3, name);
+    const px = Array.from(img.data.subarray(0, 3));
+    if (rgb) px.forEach((v, c) => assert.ok(Math.abs(v - rgb[c]!) <= 30, `${name}: ${px} vs ${rgb}`));
+    else assert.ok(px[0] === px[1] && px[1] === px[2], `${name} is grey: ${px}`);
+  }
 });
