@@ -50,6 +50,8 @@ export function saveModel(model: Model, modelPath: string, options: SaveOptions 
     const bytes = encodeModel(model);
     writeWhole(tmpModel, bytes);
     renameSync(tmpModel, modelPath);
+    // An external-data file left by an earlier save of this model would only mislead.
+    rmSync(`${modelPath}_data`, { force: true });
     return { modelPath, modelBytes: bytes.length, externalBytes: 0 };
   }
   const dataPath = `${modelPath}_data`;

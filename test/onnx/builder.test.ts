@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Builder, encodeModel, openSession, ort, saveModel, weightsAsInputs } from '../../src/onnx/index.js';
@@ -92,6 +92,9 @@ test('external data: weights go to model.onnx_data with page-aligned offsets and
     assert.deepEqual(Array.from(y), EXPECTED);
     const inlineSaved = saveModel(mlp(), join(dir, 'inline.onnx'));
     assert.equal(inlineSaved.externalDataPath, undefined);
+    // Saving inline over a model that had external data removes the stale data file.
+    saveModel(mlp(), path);
+    assert.ok(!existsSync(`${path}_data`));
     // `auto` switches to external data once the weights pass the limit (1.9 GiB unless told).
     const auto = saveModel(mlp(), join(dir, 'auto.onnx'), { limitBytes: 16, minExternalBytes: 0 });
     assert.equal(auto.externalDataPath, join(dir, 'auto.onnx_data'));
