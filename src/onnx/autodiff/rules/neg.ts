@@ -1,0 +1,10 @@
+/** Neg: −g. */
+import type { GradRule } from '../rule.js';
+import { dy } from '../rule.js';
+
+export const negGrad: GradRule = {
+  op: 'Neg',
+  grad: (ctx) => {
+    return [ctx.e.neg(dy(ctx))];
+  },
+};
