@@ -4,8 +4,10 @@ export { openSafetensors, readExactly } from './safetensors/reader.js';
 export type { ReadOptions, SafetensorsReader } from './safetensors/reader.js';
 export { openShardedSafetensors } from './safetensors/sharded.js';
 export { openCheckpoint } from './safetensors/checkpoint.js';
-export { writeSafetensors, encodeHeader } from './safetensors/writer.js';
-export type { TensorToWrite } from './safetensors/writer.js';
+export { writeSafetensors, encodeHeader, tensorByteLength } from './safetensors/writer.js';
+export type { TensorToWrite, TensorInMemory, TensorFromSource } from './safetensors/writer.js';
+export { writeShardedSafetensors } from './safetensors/sharded-writer.js';
+export type { ShardedWriteOptions, ShardedWriteResult } from './safetensors/sharded-writer.js';
 export { MAX_HEADER_BYTES, parseHeader, checkHeaderLength } from './safetensors/header.js';
 export type { TensorInfo, ParsedHeader } from './safetensors/header.js';
 export {

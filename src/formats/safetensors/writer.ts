@@ -5,7 +5,8 @@ import { randomBytes } from 'node:crypto';
 import { dtypeOfArray, dtypeSize, f32ToBf16, f32ToF16, isWidenedFloat } from './dtypes.js';
 import type { Dtype, TypedArray } from './dtypes.js';
 
-export interface TensorToWrite {
+/** A tensor held in memory. */
+export interface TensorInMemory {
   readonly name: string;
   /** Defaults to the dtype of `data`'s array type. F16/BF16 accept a Float32Array (rounded to nearest even) or their bits. */
   readonly dtype?: Dtype;
@@ -13,32 +14,49 @@ export interface TensorToWrite {
   readonly data: TypedArray;
 }
 
-/** Converts `data` to the bytes of `dtype`, or throws when they cannot describe the same tensor. */
-function encode(t: TensorToWrite): Uint8Array {
-  const dtype = t.dtype ?? dtypeOfArray(t.data);
+/** A tensor fetched only when its turn comes, so a converter never holds more than one in memory. */
+export interface TensorFromSource {
+  readonly name: string;
+  readonly dtype: Dtype;
+  readonly shape: readonly number[];
+  readonly read: () => Promise<TypedArray>;
+}
+
+export type TensorToWrite = TensorInMemory | TensorFromSource;
+
+const dtypeOf = (t: TensorToWrite): Dtype => t.dtype ?? ('data' in t ? dtypeOfArray(t.data) : 'F32');
+
+/** Bytes the tensor takes in the file, from its shape and dtype; throws on a malformed shape. */
+export function tensorByteLength(t: TensorToWrite): number {
   for (const d of t.shape) {
     if (!Number.isSafeInteger(d) || d < 0) {
       throw new Error(`tensor ${JSON.stringify(t.name)}: dimension ${d} is not a non-negative integer`);
     }
   }
-  const elements = t.shape.reduce((a, b) => a * b, 1);
+  return t.shape.reduce((a, b) => a * b, 1) * dtypeSize(dtypeOf(t));
+}
+
+/** Converts `data` to the bytes of `dtype`, or throws when they cannot describe the same tensor. */
+function encode(t: TensorToWrite, data: TypedArray): Uint8Array {
+  const dtype = dtypeOf(t);
   let bytes: Uint8Array;
-  if (isWidenedFloat(dtype) && t.data instanceof Float32Array) {
+  if (isWidenedFloat(dtype) && data instanceof Float32Array) {
     if (dtype !== 'F16' && dtype !== 'BF16') {
       throw new Error(
         `tensor ${JSON.stringify(t.name)}: moe does not encode float32 to ${dtype}; pass its bytes`,
       );
     }
     const narrow = dtype === 'F16' ? f32ToF16 : f32ToBf16;
-    const bits = new Uint16Array(t.data.length);
-    for (let i = 0; i < bits.length; i++) bits[i] = narrow(t.data[i] ?? 0);
+    const bits = new Uint16Array(data.length);
+    for (let i = 0; i < bits.length; i++) bits[i] = narrow(data[i] ?? 0);
     bytes = new Uint8Array(bits.buffer);
   } else {
-    bytes = new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+    bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   }
-  if (bytes.byteLength !== elements * dtypeSize(dtype)) {
+  const expected = tensorByteLength(t);
+  if (bytes.byteLength !== expected) {
     throw new Error(
-      `tensor ${JSON.stringify(t.name)}: shape ${JSON.stringify(t.shape)} × ${dtype} needs ${elements * dtypeSize(dtype)} bytes, data has ${bytes.byteLength}`,
+      `tensor ${JSON.stringify(t.name)}: shape ${JSON.stringify(t.shape)} × ${dtype} needs ${expected} bytes, data has ${bytes.byteLength}`,
     );
   }
   return bytes;
@@ -89,28 +107,22 @@ export async function writeSafetensors(
   metadata?: Readonly<Record<string, string>>,
 ): Promise<void> {
   const sorted = [...tensors].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  for (let i = 1; i < sorted.length; i++) {
-    if (sorted[i]?.name === sorted[i - 1]?.name) {
-      throw new Error(`duplicate tensor name ${JSON.stringify(sorted[i]?.name)}`);
-    }
-    if (sorted[i]?.name === '__metadata__')
-      throw new Error('"__metadata__" is reserved and cannot name a tensor');
-  }
-  const encoded = sorted.map((t) => ({ t, bytes: encode(t) }));
+  sorted.forEach((t, i) => {
+    if (t.name === '__metadata__') throw new Error('"__metadata__" is reserved and cannot name a tensor');
+    if (i > 0 && t.name === sorted[i - 1]?.name)
+      throw new Error(`duplicate tensor name ${JSON.stringify(t.name)}`);
+  });
   const header = encodeHeader(
-    encoded.map(({ t, bytes }) => ({
-      name: t.name,
-      dtype: t.dtype ?? dtypeOfArray(t.data),
-      shape: t.shape,
-      byteLength: bytes.byteLength,
-    })),
+    sorted.map((t) => ({ name: t.name, dtype: dtypeOf(t), shape: t.shape, byteLength: tensorByteLength(t) })),
     metadata,
   );
+  // Tensors in memory are checked before the file is created; lazy ones as they arrive.
+  for (const t of sorted) if ('data' in t) encode(t, t.data);
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   const fh = await open(tmp, 'w');
   try {
     await writeAll(fh, header);
-    for (const { bytes } of encoded) await writeAll(fh, bytes);
+    for (const t of sorted) await writeAll(fh, encode(t, 'data' in t ? t.data : await t.read()));
     await fh.sync();
     await fh.close();
     await rename(tmp, path);
