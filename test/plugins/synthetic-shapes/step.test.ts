@@ -147,3 +147,9 @@ test('synthetic output feeds dataset.images with nothing skipped', async () => {
     await rm(join(t.ctx.outDir, '..'), { recursive: true, force: true });
   }
 });
+
+test('every caption word is a whole token of the tiny model family', async () => {
+  const { TINY_VOCABULARY_WORDS } = await import('../../../src/models/tiny/configs.js');
+  for (const word of VOCABULARY)
+    assert.ok(TINY_VOCABULARY_WORDS.includes(word), `${word} missing from the tiny vocabulary`);
+});
