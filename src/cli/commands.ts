@@ -5,6 +5,7 @@ import ModelsTiny from './commands/models/tiny.js';
 import ModelsUnet from './commands/models/unet.js';
 import Plan from './commands/plan.js';
 import Run from './commands/run.js';
+import Schedule from './commands/schedule.js';
 import Status from './commands/status.js';
 import Steps from './commands/steps.js';
 import Version from './commands/version.js';
@@ -15,6 +16,7 @@ export const COMMANDS = {
   'models:unet': ModelsUnet,
   plan: Plan,
   run: Run,
+  schedule: Schedule,
   status: Status,
   steps: Steps,
   version: Version,

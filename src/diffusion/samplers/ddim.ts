@@ -1,0 +1,126 @@
+/* eslint-disable @typescript-eslint/no-non-null-assertion -- indices into typed arrays here are in bounds by construction (loop limits, checked lengths); `!` says so without a branch per element in the inner loops. */
+// DDIM (Song, Meng & Ermon 2021, "Denoising Diffusion Implicit Models", eq. 12 and 16), as diffusers'
+// DDIMScheduler steps it.
+import type { SchedulerConfig } from '../config.js';
+import type { Scheduler, StepOptions, StepOutput } from '../scheduler.js';
+import { assertSameLength, assertStepCount } from '../scheduler.js';
+import { ddimPreviousTimestep, spacedTimesteps } from '../spacing.js';
+import { addNoise, velocity } from '../targets.js';
+import { noiseScheduleOf } from './common.js';
+
+export class DdimScheduler implements Scheduler {
+  readonly kind = 'ddim' as const;
+  readonly order = 1;
+  readonly betas: Float64Array;
+  readonly alphas: Float64Array;
+  readonly alphasCumprod: Float64Array;
+  /** ᾱ after the last step: 1 with set_alpha_to_one, else ᾱ_0. */
+  readonly finalAlphaCumprod: number;
+  readonly sigmas = undefined;
+  readonly initNoiseSigma = 1;
+  readonly stepIndex = undefined;
+  readonly beginIndex = undefined;
+  timesteps: Float64Array;
+  numInferenceSteps: number | undefined;
+
+  constructor(readonly config: SchedulerConfig) {
+    const schedule = noiseScheduleOf(config, false);
+    this.betas = schedule.betas;
+    this.alphas = schedule.alphas;
+    this.alphasCumprod = schedule.alphasCumprod;
+    this.finalAlphaCumprod = config.set_alpha_to_one ? 1 : schedule.alphasCumprod[0]!;
+    this.timesteps = Float64Array.from(
+      { length: config.num_train_timesteps },
+      (_, i) => config.num_train_timesteps - 1 - i,
+    );
+  }
+
+  setTimesteps(numInferenceSteps: number): void {
+    assertStepCount(numInferenceSteps, this.config.num_train_timesteps);
+    this.numInferenceSteps = numInferenceSteps;
+    this.timesteps = spacedTimesteps('single', {
+      numTrainTimesteps: this.config.num_train_timesteps,
+      numInferenceSteps,
+      spacing: this.config.timestep_spacing,
+      stepsOffset: this.config.steps_offset,
+    });
+  }
+
+  /** DDIM derives the previous timestep from t alone, so a begin index changes nothing. */
+  setBeginIndex(_beginIndex: number): void {
+    return;
+  }
+
+  scaleModelInput(sample: Float32Array): Float32Array {
+    return sample;
+  }
+
+  /**
+   * With ᾱ = ᾱ_t, ᾱ' = ᾱ_{t − ⌊T/N⌋} (finalAlphaCumprod past the start of the schedule):
+   * x̂₀ and ε̂ from the prediction type (x̂₀ clamped when clip_sample; ε̂ is not recomputed from the clamped
+   * x̂₀, as diffusers' default use_clipped_model_output=false), σ = η·√((1−ᾱ')/(1−ᾱ)·(1 − ᾱ/ᾱ')), and
+   * x_{t'} = √ᾱ'·x̂₀ + √(1 − ᾱ' − σ²)·ε̂ + σ·z.
+   * One deliberate difference: when 1 − ᾱ' − σ² is a rounding residue below zero (η = 1 at a zero-SNR
+   * t = T−1, where it is exactly 0 in exact arithmetic), diffusers takes the square root of a negative number
+   * and the whole sample becomes NaN; here it is clamped to 0.
+   */
+  step(
+    modelOutput: Float32Array,
+    timestep: number,
+    sample: Float32Array,
+    options: StepOptions = {},
+  ): StepOutput {
+    assertSameLength(modelOutput, sample);
+    if (this.numInferenceSteps === undefined) throw new Error('DDIM step called before setTimesteps');
+    const eta = options.eta ?? 0;
+    const t = timestep;
+    const prevT = ddimPreviousTimestep(t, this.config.num_train_timesteps, this.numInferenceSteps);
+    const a = this.alphasCumprod[t];
+    if (a === undefined) throw new RangeError(`timestep ${t} is outside 0..${this.alphasCumprod.length - 1}`);
+    const aPrev = prevT >= 0 ? this.alphasCumprod[prevT]! : this.finalAlphaCumprod;
+    const beta = 1 - a;
+    const variance = ((1 - aPrev) / beta) * (1 - a / aPrev);
+    const std = eta * Math.sqrt(variance);
+    const direction = Math.sqrt(Math.max(0, 1 - aPrev - std * std));
+    const noise = options.noise;
+    if (eta > 0) {
+      if (noise === undefined)
+        throw new Error(`DDIM step with eta=${eta} needs options.noise (a standard normal draw)`);
+      assertSameLength(noise, sample);
+    }
+    const { prediction_type: type, clip_sample: clip, clip_sample_range: range } = this.config;
+    const sa = Math.sqrt(a);
+    const sb = Math.sqrt(beta);
+    const saPrev = Math.sqrt(aPrev);
+    const pred = new Float32Array(sample.length);
+    const prev = new Float32Array(sample.length);
+    for (let i = 0; i < sample.length; i++) {
+      const x = sample[i]!;
+      const m = modelOutput[i]!;
+      let x0: number;
+      let eps: number;
+      if (type === 'epsilon') {
+        x0 = (x - sb * m) / sa;
+        eps = m;
+      } else if (type === 'v_prediction') {
+        x0 = sa * x - sb * m;
+        eps = sa * m + sb * x;
+      } else {
+        x0 = m;
+        eps = (x - sa * m) / sb;
+      }
+      if (clip) x0 = Math.min(range, Math.max(-range, x0));
+      pred[i] = x0;
+      prev[i] = saPrev * x0 + direction * eps + (eta > 0 ? std * noise![i]! : 0);
+    }
+    return { prevSample: prev, predOriginalSample: pred };
+  }
+
+  addNoise(original: Float32Array, noise: Float32Array, timesteps: ArrayLike<number>): Float32Array {
+    return addNoise(original, noise, this.alphasCumprod, timesteps);
+  }
+
+  getVelocity(sample: Float32Array, noise: Float32Array, timesteps: ArrayLike<number>): Float32Array {
+    return velocity(sample, noise, this.alphasCumprod, timesteps);
+  }
+}

@@ -1,0 +1,148 @@
+/* eslint-disable @typescript-eslint/no-non-null-assertion -- indices into typed arrays here are in bounds by construction (loop limits, checked lengths); `!` says so without a branch per element in the inner loops. */
+// Euler's method on the probability-flow ODE in Karras et al.'s σ parameterisation (Karras et al. 2022,
+// "Elucidating the Design Space of Diffusion-Based Generative Models", Alg. 1 without churn), as diffusers'
+// EulerDiscreteScheduler steps it with discrete timesteps.
+import type { SchedulerConfig } from '../config.js';
+import { interpIndex } from '../numeric.js';
+import { sigmasFromAlphasCumprod } from '../schedules.js';
+import type { Scheduler, StepOptions, StepOutput } from '../scheduler.js';
+import { assertSameLength, assertStepCount, indexForTimestep } from '../scheduler.js';
+import { spacedTimesteps } from '../spacing.js';
+import { velocity } from '../targets.js';
+import { noiseScheduleOf } from './common.js';
+
+const f32 = Math.fround;
+
+export class EulerScheduler implements Scheduler {
+  readonly kind = 'euler' as const;
+  readonly order = 1;
+  readonly betas: Float64Array;
+  readonly alphas: Float64Array;
+  readonly alphasCumprod: Float64Array;
+  /** σ_t = √((1 − ᾱ_t)/ᾱ_t) for every training timestep (ascending t), float32. */
+  readonly trainSigmas: Float64Array;
+  timesteps: Float64Array;
+  sigmas: Float64Array;
+  numInferenceSteps: number | undefined;
+  stepIndex: number | undefined;
+  beginIndex: number | undefined;
+
+  constructor(readonly config: SchedulerConfig) {
+    const schedule = noiseScheduleOf(config, true);
+    this.betas = schedule.betas;
+    this.alphas = schedule.alphas;
+    this.alphasCumprod = schedule.alphasCumprod;
+    this.trainSigmas = sigmasFromAlphasCumprod(schedule.alphasCumprod);
+    const T = config.num_train_timesteps;
+    this.timesteps = Float64Array.from({ length: T }, (_, i) => T - 1 - i);
+    this.sigmas = new Float64Array(T + 1);
+    this.sigmas.set(this.trainSigmas.slice().reverse());
+  }
+
+  /**
+   * σ_max for trailing and linspace spacing, √(σ_max² + 1) for leading (whose first timestep is below T−1, so
+   * the noise must also cover the x_T → x_t gap, as diffusers has it).
+   */
+  get initNoiseSigma(): number {
+    let max = 0;
+    for (const s of this.sigmas) max = Math.max(max, s);
+    return this.config.timestep_spacing === 'leading' ? f32(Math.sqrt(f32(f32(max * max) + 1))) : max;
+  }
+
+  /**
+   * Timesteps by the scheduler's spacing rule (float32), σ at each by linear interpolation in the training
+   * σ table, then the final σ: 0, or σ_0 with final_sigmas_type "sigma_min".
+   */
+  setTimesteps(numInferenceSteps: number): void {
+    assertStepCount(numInferenceSteps, this.config.num_train_timesteps);
+    this.numInferenceSteps = numInferenceSteps;
+    this.timesteps = spacedTimesteps('euler', {
+      numTrainTimesteps: this.config.num_train_timesteps,
+      numInferenceSteps,
+      spacing: this.config.timestep_spacing,
+      stepsOffset: this.config.steps_offset,
+    });
+    const sigmas = new Float64Array(numInferenceSteps + 1);
+    this.timesteps.forEach((t, i) => (sigmas[i] = f32(interpIndex(t, this.trainSigmas))));
+    sigmas[numInferenceSteps] = this.config.final_sigmas_type === 'sigma_min' ? this.trainSigmas[0]! : 0;
+    this.sigmas = sigmas;
+    this.stepIndex = undefined;
+    this.beginIndex = undefined;
+  }
+
+  setBeginIndex(beginIndex: number): void {
+    this.beginIndex = beginIndex;
+  }
+
+  private initStepIndex(timestep: number): number {
+    this.stepIndex ??= this.beginIndex ?? indexForTimestep(this.timesteps, timestep, false);
+    return this.stepIndex;
+  }
+
+  /** x / √(σ² + 1): the input a variance-preserving model expects. */
+  scaleModelInput(sample: Float32Array, timestep: number): Float32Array {
+    const sigma = this.sigmas[this.initStepIndex(timestep)]!;
+    const scale = 1 / Math.sqrt(sigma * sigma + 1);
+    return sample.map((x) => x * scale);
+  }
+
+  /**
+   * x̂₀ = x − σ·ε̂ (epsilon), x̂₀ = −σ/√(σ²+1)·v̂ + x/(σ²+1) (v_prediction) or the output (sample);
+   * d = (x − x̂₀)/σ; x_next = x + d·(σ_next − σ).
+   */
+  step(
+    modelOutput: Float32Array,
+    timestep: number,
+    sample: Float32Array,
+    _options: StepOptions = {},
+  ): StepOutput {
+    assertSameLength(modelOutput, sample);
+    const index = this.initStepIndex(timestep);
+    const sigma = this.sigmas[index];
+    const sigmaNext = this.sigmas[index + 1];
+    if (sigma === undefined || sigmaNext === undefined)
+      throw new RangeError('Euler step called past the last timestep');
+    const type = this.config.prediction_type;
+    const vScale = -sigma / Math.sqrt(sigma * sigma + 1);
+    const xScale = 1 / (sigma * sigma + 1);
+    const dt = sigmaNext - sigma;
+    const pred = new Float32Array(sample.length);
+    const prev = new Float32Array(sample.length);
+    for (let i = 0; i < sample.length; i++) {
+      const x = sample[i]!;
+      const m = modelOutput[i]!;
+      const x0 = type === 'epsilon' ? x - sigma * m : type === 'v_prediction' ? m * vScale + x * xScale : m;
+      pred[i] = x0;
+      prev[i] = x + ((x - x0) / sigma) * dt;
+    }
+    this.stepIndex = index + 1;
+    return { prevSample: prev, predOriginalSample: pred };
+  }
+
+  /** x₀ + σ·ε with σ at each timestep's place in the inference schedule (diffusers' Euler add_noise). */
+  addNoise(original: Float32Array, noise: Float32Array, timesteps: ArrayLike<number>): Float32Array {
+    assertSameLength(noise, original);
+    const batch = timesteps.length;
+    const per = original.length / batch;
+    const out = new Float32Array(original.length);
+    for (let b = 0; b < batch; b++) {
+      const index =
+        this.beginIndex === undefined
+          ? indexForTimestep(this.timesteps, timesteps[b]!, false)
+          : (this.stepIndex ?? this.beginIndex);
+      const sigma = this.sigmas[index]!;
+      for (let i = b * per; i < (b + 1) * per; i++) out[i] = original[i]! + sigma * noise[i]!;
+    }
+    return out;
+  }
+
+  /**
+   * v = √ᾱ_t·ε − √(1−ᾱ_t)·x₀ with ᾱ_t indexed by the timestep t itself.
+   * diffusers' EulerDiscreteScheduler.get_velocity indexes alphas_cumprod by the timestep's position in the
+   * inference schedule (index_for_timestep), so for t = 901 in a 10-step schedule it uses ᾱ_0 instead of
+   * ᾱ_901: a bug. This is the correct formula; it agrees with DDPM's get_velocity.
+   */
+  getVelocity(sample: Float32Array, noise: Float32Array, timesteps: ArrayLike<number>): Float32Array {
+    return velocity(sample, noise, this.alphasCumprod, timesteps);
+  }
+}

@@ -1,0 +1,150 @@
+/* eslint-disable @typescript-eslint/no-non-null-assertion -- indices into typed arrays here are in bounds by construction (loop limits, checked lengths); `!` says so without a branch per element in the inner loops. */
+// UniPC multistep (Zhao et al. 2023, "UniPC: A Unified Predictor-Corrector Framework for Fast Sampling of
+// Diffusion Models", Alg. 2/3 with B(h) = e^h − 1 for "bh2" and B(h) = h for "bh1"), as diffusers'
+// UniPCMultistepScheduler steps it: data prediction, order ≤ 2, corrector UniC after every step but the first.
+import type { SchedulerConfig } from '../config.js';
+import type { Scheduler, StepOptions, StepOutput } from '../scheduler.js';
+import { alphaSigmaFromSigma, assertSameLength, lambdaFromSigma } from '../scheduler.js';
+import { SigmaSchedule } from './sigma-schedule.js';
+
+export class UniPcScheduler extends SigmaSchedule implements Scheduler {
+  readonly kind = 'unipc' as const;
+  /** Converted model outputs of the last `solver_order` steps, oldest first. */
+  private history: (Float64Array | undefined)[] = [];
+  private lowerOrderNums = 0;
+  private lastSample: Float64Array | undefined;
+  private thisOrder = 1;
+
+  constructor(config: SchedulerConfig) {
+    super(config);
+    this.resetHistory();
+  }
+
+  protected resetHistory(): void {
+    this.history = new Array<Float64Array | undefined>(this.config.solver_order).fill(undefined);
+    this.lowerOrderNums = 0;
+    this.lastSample = undefined;
+    this.thisOrder = 1;
+  }
+
+  /** The model output in the solver's variable: x̂₀ (predict_x0) or ε̂. */
+  private convert(modelOutput: Float32Array, sample: Float32Array, index: number): Float64Array {
+    const type = this.config.prediction_type;
+    if (this.config.predict_x0) return this.dataPrediction(type, modelOutput, sample, index);
+    const { alpha, sigmaT } = alphaSigmaFromSigma(this.sigmas[index]!);
+    const out = new Float64Array(sample.length);
+    for (let i = 0; i < sample.length; i++) {
+      const x = sample[i]!;
+      const m = modelOutput[i]!;
+      out[i] =
+        type === 'epsilon' ? m : type === 'v_prediction' ? alpha * m + sigmaT * x : (x - alpha * m) / sigmaT;
+    }
+    return out;
+  }
+
+  /**
+   * One step: the corrector UniC refines the current sample with this step's model output (skipped at the
+   * first step of a run, after a reset, and for indices in disable_corrector), then the predictor UniP
+   * advances it to the next σ. The order warms up from 1 and, with lower_order_final, drops back to 1 at the
+   * last step.
+   */
+  step(
+    modelOutput: Float32Array,
+    timestep: number,
+    sample: Float32Array,
+    _options: StepOptions = {},
+  ): StepOutput {
+    assertSameLength(modelOutput, sample);
+    if (this.numInferenceSteps === undefined) throw new Error('UniPC step called before setTimesteps');
+    const index = this.initStepIndex(timestep);
+    const useCorrector =
+      index > 0 && !this.config.disable_corrector.includes(index - 1) && this.lastSample !== undefined;
+    const converted = this.convert(modelOutput, sample, index);
+    let x: Float64Array = Float64Array.from(sample);
+    if (useCorrector) x = this.correct(converted, this.lastSample!, index, this.thisOrder);
+    this.history.shift();
+    this.history.push(converted);
+    const order = this.config.solver_order;
+    const wanted = this.config.lower_order_final ? Math.min(order, this.timesteps.length - index) : order;
+    this.thisOrder = Math.min(wanted, this.lowerOrderNums + 1);
+    this.lastSample = x;
+    const prev = this.predict(x, index, this.thisOrder);
+    if (this.lowerOrderNums < order) this.lowerOrderNums += 1;
+    this.stepIndex = index + 1;
+    return { prevSample: Float32Array.from(prev) };
+  }
+
+  /**
+   * The coefficients both updates share, from σ_s0 (where the last model output was taken) to σ_t:
+   * h = λ_t − λ_s0, hh = −h for data prediction (h for noise prediction), φ₁ = e^{hh} − 1, B(h), and the
+   * linear combination x_t = (σ_t/σ_s0)·x − α_t·φ₁·m0 (data) or (α_t/α_s0)·x − σ_t·φ₁·m0 (noise).
+   */
+  private base(sigmaT: number, sigmaS0: number) {
+    const t = alphaSigmaFromSigma(sigmaT);
+    const s0 = alphaSigmaFromSigma(sigmaS0);
+    const h = lambdaFromSigma(sigmaT) - lambdaFromSigma(sigmaS0);
+    const hh = this.config.predict_x0 ? -h : h;
+    const phi1 = Math.expm1(hh);
+    const bh = this.config.solver_type === 'bh1' ? hh : Math.expm1(hh);
+    const [xCoeff, mCoeff, dCoeff] = this.config.predict_x0
+      ? [t.sigmaT / s0.sigmaT, -t.alpha * phi1, -t.alpha * bh]
+      : [t.alpha / s0.alpha, -t.sigmaT * phi1, -t.sigmaT * bh];
+    return { h, hh, phi1, bh, xCoeff, mCoeff, dCoeff };
+  }
+
+  /** UniP: x_t = base − α_t·B(h)·½·D1 with D1 = (m1 − m0)/r1, r1 = (λ_s1 − λ_s0)/h (order 2). */
+  private predict(x: Float64Array, index: number, order: number): Float64Array {
+    const sigmaS0 = this.sigmas[index]!;
+    const c = this.base(this.sigmas[index + 1]!, sigmaS0);
+    const m0 = this.history[this.history.length - 1]!;
+    const out = new Float64Array(x.length);
+    if (order === 1) {
+      for (let i = 0; i < x.length; i++) out[i] = c.xCoeff * x[i]! + c.mCoeff * m0[i]!;
+      return out;
+    }
+    const m1 = this.history[this.history.length - 2]!;
+    const r1 = (lambdaFromSigma(this.sigmas[index - 1]!) - lambdaFromSigma(sigmaS0)) / c.h;
+    for (let i = 0; i < x.length; i++) {
+      const d1 = (m1[i]! - m0[i]!) / r1;
+      out[i] = c.xCoeff * x[i]! + c.mCoeff * m0[i]! + c.dCoeff * 0.5 * d1;
+    }
+    return out;
+  }
+
+  /**
+   * UniC: with the previous sample x_s0 and outputs m0 (at s0) and m_t (now),
+   * x_t = base(x_s0) − α_t·B(h)·(ρ₁·D1 + ρ_t·(m_t − m0)), where ρ solves R·ρ = b (R's rows are r^(k−1),
+   * b_k = k!·φ_{k+1}(hh)/B(h) by the recurrence φ_{k+1} = φ_k/hh − 1/(k+1)!); ρ = [½] at order 1.
+   */
+  private correct(
+    modelT: Float64Array,
+    lastSample: Float64Array,
+    index: number,
+    order: number,
+  ): Float64Array {
+    const sigmaS0 = this.sigmas[index - 1]!;
+    const c = this.base(this.sigmas[index]!, sigmaS0);
+    const m0 = this.history[this.history.length - 1]!;
+    const out = new Float64Array(lastSample.length);
+    if (order === 1) {
+      for (let i = 0; i < out.length; i++) {
+        out[i] = c.xCoeff * lastSample[i]! + c.mCoeff * m0[i]! + c.dCoeff * 0.5 * (modelT[i]! - m0[i]!);
+      }
+      return out;
+    }
+    const m1 = this.history[this.history.length - 2]!;
+    const r1 = (lambdaFromSigma(this.sigmas[index - 2]!) - lambdaFromSigma(sigmaS0)) / c.h;
+    const phi2 = c.phi1 / c.hh - 1;
+    const b1 = phi2 / c.bh;
+    const phi3 = phi2 / c.hh - 1 / 2;
+    const b2 = (phi3 * 2) / c.bh;
+    const rho1 = (b1 - b2) / (1 - r1);
+    const rhoT = b1 - rho1;
+    for (let i = 0; i < out.length; i++) {
+      const d1 = (m1[i]! - m0[i]!) / r1;
+      out[i] =
+        c.xCoeff * lastSample[i]! + c.mCoeff * m0[i]! + c.dCoeff * (rho1 * d1 + rhoT * (modelT[i]! - m0[i]!));
+    }
+    return out;
+  }
+}
