@@ -8,3 +8,5 @@ export type { GradContext, GradRule, InputGrads } from './rule.js';
 export { Emitter } from './emitter.js';
 export { BUILTIN_GRAD_RULES, defaultGradRegistry } from './rules/index.js';
 export { pruneGraph } from './prune.js';
+export { withMseLoss } from './losses.js';
+export type { MseLossOptions } from './losses.js';
