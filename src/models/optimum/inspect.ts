@@ -198,6 +198,9 @@ function vae(folder: ModelFolder, enc: Io, dec: Io, problems: ContractProblem[])
     decoderFile: decFile,
     encoderOutput: params ? 'latent_parameters' : 'latent_sample',
     latentChannels: 4,
+    encoderInputType: enc.inputs.find((i) => i.name === 'sample')?.type === 'float16' ? 'float16' : 'float32',
+    decoderInputType:
+      dec.inputs.find((i) => i.name === 'latent_sample')?.type === 'float16' ? 'float16' : 'float32',
     scalingFactor: folder.vaeScalingFactor,
   };
 }

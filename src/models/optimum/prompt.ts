@@ -15,6 +15,8 @@ export interface PromptEmbeddings {
   /** [batch, pooledSize]: text_encoder_2's projected pooled output (the UNet's text_embeds). */
   readonly textEmbeds: Float32Array;
   readonly pooledSize: number;
+  /** Per prompt: true when either tokenizer dropped tokens past 77 (diffusers warns about it). */
+  readonly truncated: readonly boolean[];
 }
 
 export interface EncodePromptOptions {
@@ -33,6 +35,7 @@ interface EncoderRun {
   readonly width: number;
   readonly pooled?: Float32Array;
   readonly pooledWidth?: number;
+  readonly truncated: boolean[];
 }
 
 async function runEncoder(
@@ -42,7 +45,9 @@ async function runEncoder(
   prompts: readonly string[],
 ): Promise<EncoderRun> {
   const length = sig.sequenceLength ?? tokenizer.maxLength;
-  const ids = prompts.flatMap((p) => tokenizer.encode(p, { maxLength: length }).ids);
+  const encodings = prompts.map((p) => tokenizer.encode(p, { maxLength: length }));
+  const ids = encodings.flatMap((e) => e.ids);
+  const truncated = encodings.map((e) => e.truncated);
   const data =
     sig.inputIdsType === 'int32' ? Int32Array.from(ids) : BigInt64Array.from(ids, (i) => BigInt(i));
   const wanted = [sig.penultimate, ...(sig.pooled ? [sig.pooled.name] : [])];
@@ -55,9 +60,9 @@ async function runEncoder(
     const hidden = toFloat32(hiddenT.data, `${sig.file} ${sig.penultimate}`);
     const width = hidden.length / (prompts.length * length);
     const pooledT = sig.pooled ? out[sig.pooled.name] : undefined;
-    if (pooledT === undefined) return { hidden, width };
+    if (pooledT === undefined) return { hidden, width, truncated };
     const pooled = toFloat32(pooledT.data, `${sig.file} ${sig.pooled?.name}`);
-    return { hidden, width, pooled, pooledWidth: pooled.length / prompts.length };
+    return { hidden, width, pooled, pooledWidth: pooled.length / prompts.length, truncated };
   });
 }
 
@@ -92,5 +97,14 @@ export async function encodePrompts(
     encoderHiddenStates.fill(0, i * sequenceLength * hiddenSize, (i + 1) * sequenceLength * hiddenSize);
     textEmbeds.fill(0, i * pooledSize, (i + 1) * pooledSize);
   });
-  return { batch: prompts.length, sequenceLength, encoderHiddenStates, hiddenSize, textEmbeds, pooledSize };
+  const truncated = a.truncated.map((t, i) => t || (b.truncated[i] ?? false));
+  return {
+    batch: prompts.length,
+    sequenceLength,
+    encoderHiddenStates,
+    hiddenSize,
+    textEmbeds,
+    pooledSize,
+    truncated,
+  };
 }

@@ -45,6 +45,9 @@ export interface VaeSignature {
   readonly encoderOutput: 'latent_parameters' | 'latent_sample';
   readonly latentChannels: number;
   readonly scalingFactor: number;
+  /** float32, or float16 for half-precision exports (fed converted; SDXL's VAE is only safe in float32). */
+  readonly encoderInputType: 'float32' | 'float16';
+  readonly decoderInputType: 'float32' | 'float16';
 }
 
 export interface ModelSignature {

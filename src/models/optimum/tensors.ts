@@ -1,4 +1,5 @@
-import { f16ToF32 } from '../../formats/safetensors.js';
+import { Tensor } from 'onnxruntime-node';
+import { f16ToF32, f32ToF16 } from '../../formats/safetensors.js';
 
 /** A float output as float32, whatever precision the model computed it in (float16 exports return bits). */
 export function toFloat32(data: unknown, what: string): Float32Array {
@@ -24,4 +25,15 @@ export function concatLastAxis(
     out.set(b.subarray(r * widthB, (r + 1) * widthB), r * (widthA + widthB) + widthA);
   }
   return out;
+}
+
+/** A float input tensor in the precision the model declares (float16 inputs get their bits). */
+export function floatTensor(
+  type: 'float32' | 'float16',
+  data: Float32Array,
+  dims: readonly number[],
+): Tensor {
+  return type === 'float16'
+    ? new Tensor('float16', Uint16Array.from(data, f32ToF16), [...dims])
+    : new Tensor('float32', data, [...dims]);
 }

@@ -1,5 +1,4 @@
-import { Tensor } from 'onnxruntime-node';
-import { toFloat32 } from './tensors.js';
+import { floatTensor, toFloat32 } from './tensors.js';
 import { withSession } from './session.js';
 import type { OpenedModelFolder } from './open.js';
 
@@ -17,7 +16,7 @@ export interface Nchw {
 export async function encodeImages(model: OpenedModelFolder, images: Nchw): Promise<Nchw> {
   const { vae } = model.signature;
   return withSession(model.sessions, vae.encoderFile, async (session) => {
-    const out = await session.run({ sample: new Tensor('float32', images.data, [...images.shape]) });
+    const out = await session.run({ sample: floatTensor(vae.encoderInputType, images.data, images.shape) });
     const t = out[vae.encoderOutput];
     if (t === undefined) throw new Error(`${vae.encoderFile}: no ${vae.encoderOutput} in the outputs`);
     const data = toFloat32(t.data, `${vae.encoderFile} ${vae.encoderOutput}`);
@@ -38,7 +37,9 @@ export async function decodeLatents(model: OpenedModelFolder, latents: Nchw): Pr
   const { vae } = model.signature;
   const scaled = Float32Array.from(latents.data, (v) => v / vae.scalingFactor);
   return withSession(model.sessions, vae.decoderFile, async (session) => {
-    const out = await session.run({ latent_sample: new Tensor('float32', scaled, [...latents.shape]) });
+    const out = await session.run({
+      latent_sample: floatTensor(vae.decoderInputType, scaled, latents.shape),
+    });
     const t = out['sample'];
     if (t === undefined) throw new Error(`${vae.decoderFile}: no sample in the outputs`);
     return {

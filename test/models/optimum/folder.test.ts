@@ -88,11 +88,14 @@ test('older exports (int32 ids, int64 [1] timestep, latent_sample) are accepted'
     models[te]!.inputs = [{ name: 'input_ids', type: 'int32', shape: ['batch', 77] }];
   models['unet']!.inputs[1] = { name: 'timestep', type: 'int64', shape: [1] };
   models['vae_encoder']!.outputs = [{ name: 'latent_sample', type: 'float32', shape: ['b', 4, 'h', 'w'] }];
+  models['vae_encoder']!.inputs = [{ name: 'sample', type: 'float16', shape: ['b', 3, 'H', 'W'] }];
   const root = await writeFakeExport(models);
   const r = await openModelFolder(root, fakeSessions(root, models));
   assert.ok(r.ok, r.ok ? '' : r.error.message);
   assert.equal(r.value.signature.textEncoder.inputIdsType, 'int32');
   assert.equal(r.value.signature.vae.encoderOutput, 'latent_sample');
+  assert.equal(r.value.signature.vae.encoderInputType, 'float16');
+  assert.equal(r.value.signature.vae.decoderInputType, 'float32');
   assert.ok(
     r.value.signature.unet.kind === 'onnx' &&
       r.value.signature.unet.timestepType === 'int64' &&

@@ -28,6 +28,9 @@ test('prompt embeddings: penultimate states of both encoders side by side, poole
   assert.ok(neg.encoderHiddenStates.subarray(0, 2 * 77 * 8).every((v) => v === 0));
   assert.ok(neg.textEmbeds.subarray(0, 8).every((v) => v === 0));
   assert.ok(neg.textEmbeds.subarray(8).every((v) => v !== 0));
+  assert.deepEqual(e.truncated, [false, false]);
+  const long = await encodePrompts(model, ['a red circle', 'red '.repeat(80)]);
+  assert.deepEqual(long.truncated, [false, true]);
   // Positive empty prompts are encoded, not zeroed.
   const pos = await encodePrompts(model, ['']);
   assert.ok(pos.textEmbeds.every((v) => v !== 0));
