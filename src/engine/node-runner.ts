@@ -1,6 +1,7 @@
 // One node, from "ready to run" to "committed" (or failed): attempts with retries and backoff, a timeout
 // per attempt, the staging/tmp/checkpoint directories, the declared-output check, and the commit.
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import type { DirPool } from './dir-pool.js';
 import { join } from 'node:path';
 import type { JsonValue, PipelineNode } from '../pipeline/types.js';
 import type { NodeId } from '../util/brand.js';
@@ -31,6 +32,8 @@ export interface NodeRunContext {
   readonly recordOf: (node: NodeId) => NodeRecord | undefined;
   readonly last: (node: NodeId) => NodeRecord | undefined;
   readonly clock: () => number;
+  /** Recycles the empty scratch and checkpoint directories attempts leave behind. */
+  readonly dirs: DirPool;
 }
 
 interface AttemptFailure {
@@ -73,7 +76,7 @@ export async function runNode(
         ...(result.value.summary ? { summary: result.value.summary } : {}),
       };
       rc.store.writeRecord(record);
-      rmSync(join(rc.store.ws.checkpoints, evaluation.fingerprint), { recursive: true, force: true });
+      rc.dirs.release(join(rc.store.ws.checkpoints, evaluation.fingerprint));
       rc.emit({
         type: 'node-done',
         node: node.id,
@@ -149,11 +152,14 @@ async function attemptOnce(
   const tmpDir = join(ws.tmp, tag);
   const checkpointDir = join(ws.checkpoints, evaluation.fingerprint);
   const sharedCacheDir = join(ws.cache, 'steps', safeName(step.name));
+  rc.store.ensureDir(ws.staging);
+  rc.store.ensureDir(ws.tmp);
+  rc.store.ensureDir(ws.checkpoints);
+  rc.store.ensureDir(sharedCacheDir);
   rmSync(outDir, { recursive: true, force: true });
-  mkdirSync(outDir, { recursive: true });
-  mkdirSync(tmpDir, { recursive: true });
-  mkdirSync(checkpointDir, { recursive: true });
-  mkdirSync(sharedCacheDir, { recursive: true });
+  mkdirSync(outDir);
+  rc.dirs.acquire(tmpDir);
+  rc.dirs.acquire(checkpointDir);
 
   const timeout = new AbortController();
   const timer =
@@ -203,7 +209,7 @@ async function attemptOnce(
     );
   } finally {
     if (timer) clearTimeout(timer);
-    rmSync(tmpDir, { recursive: true, force: true });
+    rc.dirs.release(tmpDir);
   }
 
   if (!outcome.ok) {

@@ -5,7 +5,9 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { Diagnostic, DiagnosticsFailure } from '../pipeline/diagnostic.js';
+import type { PipelineRule } from '../pipeline/lookup.js';
 import type { Pipeline } from '../pipeline/types.js';
+import { cacheKey, readCached, writeCached } from './pipeline-cache.js';
 import { builtinStepNames, builtinSteps } from '../steps/builtin.js';
 import { loadPlugins } from '../steps/plugins.js';
 import { StepRegistry } from '../steps/registry.js';
@@ -26,6 +28,13 @@ export interface OpenFailure extends DiagnosticsFailure {
 
 export interface OpenOptions {
   readonly params?: Readonly<Record<string, string>>;
+  /** Cross-node rules run by the loader after its own checks. */
+  readonly rules?: readonly PipelineRule[];
+  /**
+   * Where loaded pipelines are cached (the workspace's `cache/pipelines`). A rerun of an unchanged file
+   * then skips parsing and validation.
+   */
+  readonly cacheDir?: string;
 }
 
 export async function openPipeline(
@@ -49,16 +58,32 @@ export async function openPipeline(
   const used = stepNamesIn(text);
   let registry = await registryFor(path, dir, text, used);
   if (!registry.ok) return err({ reason: 'invalid', diagnostics: registry.error, source: text });
+  const params = opts.params ?? {};
+  const rules = opts.rules ?? [];
+  const key =
+    opts.cacheDir === undefined
+      ? undefined
+      : cacheKey(path, text, params, registry.value, rulesIdentity(rules));
+  const hit = key === undefined || opts.cacheDir === undefined ? undefined : readCached(opts.cacheDir, key);
+  if (hit) return ok({ ...hit, source: text, registry: registry.value });
   const { loadPipelineText } = await import('../pipeline/load.js');
-  let loaded = loadPipelineText(path, text, { params: opts.params ?? {}, steps: registry.value });
+  let loaded = loadPipelineText(path, text, { params, steps: registry.value, rules });
   // The quick scan for `step:` values can miss unusual YAML (flow maps, anchors): retry with every step.
   if (!loaded.ok && loaded.error.diagnostics.some((d) => d.code === 'unknown-step')) {
     registry = await registryFor(path, dir, text, undefined);
     if (!registry.ok) return err({ reason: 'invalid', diagnostics: registry.error, source: text });
-    loaded = loadPipelineText(path, text, { params: opts.params ?? {}, steps: registry.value });
+    loaded = loadPipelineText(path, text, { params, steps: registry.value, rules });
   }
   if (!loaded.ok) return err({ ...loaded.error, source: text });
+  if (key !== undefined && opts.cacheDir !== undefined) {
+    writeCached(opts.cacheDir, key, { pipeline: loaded.value.pipeline, warnings: loaded.value.warnings });
+  }
   return ok({ ...loaded.value, registry: registry.value });
+}
+
+/** Rules are code: their names and sources stand for them in the cache key. */
+function rulesIdentity(rules: readonly PipelineRule[]): string {
+  return rules.map((r) => r.toString()).join('\0');
 }
 
 /** A registry with every built-in step and the plugins of `file` (when given). */

@@ -37,6 +37,7 @@ export async function planForCli(opts: PlanServiceOptions): Promise<Result<PlanE
   const store = new Store(opts.workspace);
   const index = store.readIndex(pipelineKey(opts.pipeline.file));
   const digester = new InputDigester(opts.workspace.statCache);
+  const indexed = new Map(Object.values(index?.nodes ?? {}).map((r) => [r.fingerprint, r]));
   const entries = await planPipeline(
     {
       pipeline: opts.pipeline,
@@ -46,7 +47,7 @@ export async function planForCli(opts: PlanServiceOptions): Promise<Result<PlanE
       digester,
     },
     {
-      byFingerprint: (fp: Digest) => store.readRecord(fp),
+      byFingerprint: (fp: Digest) => indexed.get(fp) ?? store.readRecord(fp),
       last: (id: NodeId): NodeRecord | undefined => index?.nodes[id],
       hasOutputs: (r) => store.hasOutputs(r),
     },

@@ -2,6 +2,8 @@
 // run, commit, and leave a journal, node logs and an updated index behind. Everything it has to say
 // goes out as events.
 import { availableParallelism, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { DirPool } from './dir-pool.js';
 import type { Pipeline } from '../pipeline/types.js';
 import type { StepLookup } from '../steps/registry.js';
 import type { Digest, NodeId } from '../util/brand.js';
@@ -85,6 +87,7 @@ export async function runPipeline(opts: RunOptions): Promise<Result<RunSummary, 
   const journal = new RunJournal(ws, runId);
   const logs = new NodeLogs(ws, runId);
   const digester = new InputDigester(ws.statCache);
+  const dirs = new DirPool(join(ws.tmp, `pool-${process.pid}`));
   const failures: { node: NodeId; error: string; logFile: string }[] = [];
   const committed = new Map<NodeId, NodeRecord>();
   const counts = { cached: 0, ran: 0, failed: 0, skipped: 0 };
@@ -111,9 +114,11 @@ export async function runPipeline(opts: RunOptions): Promise<Result<RunSummary, 
     writeLatestRun(ws, key, runId);
     const previous = store.readIndex(key);
     const lastRecords = previous?.nodes ?? {};
+    // The index already holds the records of the last run: most lookups need no file read.
+    const indexed = new Map(Object.values(lastRecords).map((r) => [r.fingerprint, r]));
     const evalCtx: EvalContext = { pipeline, steps: opts.steps, resolve: opts.resolve, env, digester };
     const records = {
-      byFingerprint: (fp: Digest) => store.readRecord(fp) ?? undefined,
+      byFingerprint: (fp: Digest) => indexed.get(fp) ?? store.readRecord(fp),
       last: (id: NodeId) => lastRecords[id],
       hasOutputs: (r: NodeRecord) => store.hasOutputs(r),
     };
@@ -167,6 +172,7 @@ export async function runPipeline(opts: RunOptions): Promise<Result<RunSummary, 
       recordOf: (id) => committed.get(id),
       last: (id) => lastRecords[id],
       clock,
+      dirs,
     };
 
     const prepare = async (id: NodeId): Promise<Prepared> => {
@@ -254,6 +260,7 @@ export async function runPipeline(opts: RunOptions): Promise<Result<RunSummary, 
   } finally {
     journal.close();
     logs.close();
+    dirs.close();
     lock.value.release();
   }
 }

@@ -23,8 +23,8 @@ export interface PlanJson {
 }
 
 export async function planCommand(file: string, flags: PlanFlags, json: boolean): Promise<PlanJson> {
-  const opened = await openOrExit(file, flags.param);
   const ws = workspaceFor(file, flags.workspace);
+  const opened = await openOrExit(file, flags.param, ws);
   const [{ planForCli }, { resolveWith }] = await Promise.all([
     import('../../engine/plan-service.js'),
     import('../../pipeline/resolve.js'),

@@ -24,8 +24,8 @@ export async function runCommand(
   json: boolean,
 ): Promise<RunSummary | PlanJson> {
   if (flags['dry-run']) return planCommand(file, flags, json);
-  const opened = await openOrExit(file, flags.param);
   const ws = workspaceFor(file, flags.workspace);
+  const opened = await openOrExit(file, flags.param, ws);
   const [{ runPipeline }, { resolveWith }, { parseDeviceList }] = await Promise.all([
     import('../../engine/run.js'),
     import('../../pipeline/resolve.js'),

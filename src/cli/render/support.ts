@@ -17,12 +17,19 @@ export class CliFailure extends Error {
 }
 
 /** Loads the pipeline, or prints every diagnostic and fails with exit code 2. Warnings go to stderr. */
-export async function openOrExit(file: string, paramFlags: readonly string[]): Promise<OpenedPipeline> {
+export async function openOrExit(
+  file: string,
+  paramFlags: readonly string[],
+  ws: Workspace,
+): Promise<OpenedPipeline> {
   const { parseParamFlags, formatDiagnostics } = await import('../../pipeline/index.js');
   const params = parseParamFlags(paramFlags);
   if ('error' in params) throw new CliFailure(String(params.error), EXIT.invalid);
   const { openPipeline } = await import('../../engine/open.js');
-  const opened = await openPipeline(file, { params: params as Record<string, string> });
+  const opened = await openPipeline(file, {
+    params: params as Record<string, string>,
+    cacheDir: join(ws.cache, 'pipelines'),
+  });
   const color = useColor(process.stderr);
   if (!opened.ok) {
     const source = opened.error.source;
