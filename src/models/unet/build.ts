@@ -5,6 +5,7 @@
  */
 import { Builder } from '../../onnx/builder.js';
 import type { Value } from '../../onnx/builder.js';
+import { GraphBuildError } from '../../onnx/graph-builder.js';
 import type { WeightData } from '../../onnx/graph-builder.js';
 import type { Dim, Model } from '../../onnx/ir.js';
 import type { UNetSpec, UpBlockSpec, DownBlockSpec } from './config.js';
@@ -113,8 +114,8 @@ export function buildUNet(spec: UNetSpec, options: BuildUNetOptions): Model {
     const ids = options.timeIds ?? defaultTimeIds(spec);
     const textDim = tt.inputDim - ids * tt.timeEmbedDim;
     if (textDim <= 0) {
-      throw new Error(
-        `projection_class_embeddings_input_dim ${tt.inputDim} leaves no room for text_embeds with ${ids} time ids`,
+      throw new GraphBuildError(
+        `projection_class_embeddings_input_dim ${tt.inputDim} leaves no room for text_embeds with ${ids} time ids of ${tt.timeEmbedDim} features`,
       );
     }
     const textEmbeds = b.input('text_embeds', 'float32', [batch, textDim]);

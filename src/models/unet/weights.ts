@@ -67,3 +67,16 @@ export function checkpointWeights(reader: SafetensorsReader): CheckpointWeights 
     },
   };
 }
+
+/**
+ * A weight source over tensors in memory (a trainer's current weights, freshly initialised ones), by
+ * diffusers name. Float32 only; the builder checks each shape.
+ */
+export function memoryWeights(
+  tensors: ReadonlyMap<string, { readonly shape: readonly number[]; readonly data: Float32Array }>,
+): (name: string) => WeightData | undefined {
+  return (name) => {
+    const t = tensors.get(name);
+    return t && { dtype: 'float32', dims: t.shape, data: { kind: 'inline', array: t.data } };
+  };
+}

@@ -6,7 +6,13 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadDiffusersUNet, parseUNetConfig, unetParameters } from '../../../src/models/unet/index.js';
+import {
+  buildUNet,
+  loadDiffusersUNet,
+  memoryWeights,
+  parseUNetConfig,
+  unetParameters,
+} from '../../../src/models/unet/index.js';
 import { encodeModel, openSession, ort } from '../../../src/onnx/index.js';
 import { writeSafetensors } from '../../../src/formats/safetensors.js';
 import type { TensorToWrite } from '../../../src/formats/safetensors.js';
@@ -187,4 +193,20 @@ test('a checkpoint that does not match its config is refused, naming the tensor'
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('a UNet builds from weights in memory, listing its weights in state_dict order', () => {
+  const spec = parseUNetConfig(SD_STYLE);
+  assert.ok(spec.ok);
+  const tensors = new Map(
+    randomWeights(SD_STYLE, 3).map((t) => [t.name, { shape: t.shape, data: t.data as Float32Array }]),
+  );
+  const model = buildUNet(spec.value, { weights: memoryWeights(tensors) });
+  assert.deepEqual(model.graph.weights, [...unetParameters(spec.value).keys()]);
+  assert.equal(model.graph.weights.length, tensors.size);
+  tensors.delete('mid_block.resnets.0.conv1.weight');
+  assert.throws(
+    () => buildUNet(spec.value, { weights: memoryWeights(tensors) }),
+    /mid_block\.resnets\.0\.conv1\.weight is missing/,
+  );
 });
