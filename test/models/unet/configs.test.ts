@@ -15,7 +15,7 @@ import {
 } from '../../../src/models/unet/index.js';
 import { encodeModel, openSession, ort } from '../../../src/onnx/index.js';
 import { writeSafetensors } from '../../../src/formats/safetensors.js';
-import type { TensorToWrite } from '../../../src/formats/safetensors.js';
+import type { TensorInMemory } from '../../../src/formats/safetensors.js';
 
 /** mulberry32: a small seeded generator, so the random weights are the same on every run. */
 function rng(seed: number): () => number {
@@ -29,7 +29,7 @@ function rng(seed: number): () => number {
   };
 }
 
-function randomWeights(config: object, seed: number): TensorToWrite[] {
+function randomWeights(config: object, seed: number): TensorInMemory[] {
   const spec = parseUNetConfig(config);
   assert.ok(spec.ok, spec.ok ? '' : spec.error.message);
   const next = rng(seed);
