@@ -9,3 +9,5 @@ export {
   TINY_VAE,
 } from './configs.js';
 export { unetParamSpecs, initUnetParams } from './unet-params.js';
+export { modelsTinyStep } from './step.js';
+export type { ModelsTinyWith } from './step.js';
