@@ -1,0 +1,125 @@
+/**
+ * AdamW as torch.optim.AdamW computes it (decoupled weight decay, bias-corrected moments, ε added after
+ * the bias-corrected square root), over Float32Array weights updated in place. The inner loops allocate
+ * nothing; scalars are computed once per step in double precision.
+ */
+
+export interface Parameter {
+  readonly name: string;
+  /** The weight values, updated in place by `step`. */
+  readonly data: Float32Array;
+}
+
+export interface AdamWOptions {
+  /** @default 1e-3 */
+  readonly lr?: number;
+  /** @default [0.9, 0.999] */
+  readonly betas?: readonly [number, number];
+  /** @default 1e-8 */
+  readonly eps?: number;
+  /** Decoupled weight decay (torch's default 1e-2). */
+  readonly weightDecay?: number;
+  /** Names of parameters exempt from weight decay (e.g. biases and norms), when given. */
+  readonly noDecay?: (name: string) => boolean;
+}
+
+/** What a checkpoint keeps of an AdamW: step count and both moments per parameter (torch's state_dict). */
+export interface AdamWState {
+  readonly step: number;
+  readonly m: ReadonlyMap<string, Float32Array>;
+  readonly v: ReadonlyMap<string, Float32Array>;
+}
+
+export class AdamW {
+  readonly lr: number;
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly eps: number;
+  readonly weightDecay: number;
+  private readonly m: Float32Array[];
+  private readonly v: Float32Array[];
+  private readonly decays: boolean[];
+  private t = 0;
+
+  constructor(
+    readonly params: readonly Parameter[],
+    options: AdamWOptions = {},
+  ) {
+    this.lr = options.lr ?? 1e-3;
+    [this.beta1, this.beta2] = options.betas ?? [0.9, 0.999];
+    this.eps = options.eps ?? 1e-8;
+    this.weightDecay = options.weightDecay ?? 1e-2;
+    const names = new Set<string>();
+    for (const p of params) {
+      if (names.has(p.name)) throw new Error(`parameter ${p.name} is listed twice`);
+      names.add(p.name);
+    }
+    this.m = params.map((p) => new Float32Array(p.data.length));
+    this.v = params.map((p) => new Float32Array(p.data.length));
+    this.decays = params.map((p) => !(options.noDecay?.(p.name) ?? false));
+  }
+
+  /** Steps taken so far. */
+  get step(): number {
+    return this.t;
+  }
+
+  /**
+   * One update from `grads` (same order and sizes as `params`). `lr` overrides the base rate for this
+   * step (what a schedule computes).
+   */
+  update(grads: readonly Float32Array[], lr = this.lr): void {
+    if (grads.length !== this.params.length) {
+      throw new Error(`expected ${this.params.length} gradients, got ${grads.length}`);
+    }
+    this.t += 1;
+    const b1 = this.beta1;
+    const b2 = this.beta2;
+    const c1 = 1 - b1;
+    const c2 = 1 - b2;
+    const stepSize = lr / (1 - b1 ** this.t);
+    const bc2Sqrt = Math.sqrt(1 - b2 ** this.t);
+    const eps = this.eps;
+    for (let k = 0; k < this.params.length; k++) {
+      const w = (this.params[k] as Parameter).data;
+      const g = grads[k] as Float32Array;
+      const m = this.m[k] as Float32Array;
+      const v = this.v[k] as Float32Array;
+      if (g.length !== w.length)
+        throw new Error(`gradient ${k} has ${g.length} values for ${w.length} weights`);
+      const shrink = this.decays[k] ? 1 - lr * this.weightDecay : 1;
+      for (let i = 0; i < w.length; i++) {
+        const gi = g[i] as number;
+        const mi = b1 * (m[i] as number) + c1 * gi;
+        const vi = b2 * (v[i] as number) + c2 * gi * gi;
+        m[i] = mi;
+        v[i] = vi;
+        w[i] = (w[i] as number) * shrink - (stepSize * mi) / (Math.sqrt(vi) / bc2Sqrt + eps);
+      }
+    }
+  }
+
+  /** The state to checkpoint (live views: copy or write them out before the next update). */
+  state(): AdamWState {
+    return {
+      step: this.t,
+      m: new Map(this.params.map((p, k) => [p.name, this.m[k] as Float32Array])),
+      v: new Map(this.params.map((p, k) => [p.name, this.v[k] as Float32Array])),
+    };
+  }
+
+  /** Restores a state saved by `state()`; every parameter must be present with its size. */
+  load(state: AdamWState): void {
+    this.params.forEach((p, k) => {
+      const m = state.m.get(p.name);
+      const v = state.v.get(p.name);
+      if (m === undefined || v === undefined) throw new Error(`the optimizer state lacks ${p.name}`);
+      if (m.length !== p.data.length || v.length !== p.data.length) {
+        throw new Error(`the optimizer state of ${p.name} has the wrong size`);
+      }
+      (this.m[k] as Float32Array).set(m);
+      (this.v[k] as Float32Array).set(v);
+    });
+    this.t = state.step;
+  }
+}

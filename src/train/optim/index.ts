@@ -1,0 +1,11 @@
+// Optimizers for moe's trainer: AdamW, clipping, schedules, accumulation, EMA, checkpointable state.
+export { AdamW } from './adamw.js';
+export type { AdamWOptions, AdamWState, Parameter } from './adamw.js';
+export { clipGradNorm, globalNorm } from './clip.js';
+export { learningRate, lrMultiplier } from './schedule.js';
+export type { LrSchedule, ScheduleKind } from './schedule.js';
+export { GradientAccumulator } from './accumulate.js';
+export { WeightEma } from './ema.js';
+export type { EmaOptions } from './ema.js';
+export { loadOptimizerState, optimizerStateTensors, saveOptimizerState } from './state.js';
+export type { OptimizerStateError } from './state.js';

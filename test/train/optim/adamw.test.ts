@@ -1,0 +1,74 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { AdamW } from '../../../src/train/optim/index.js';
+
+test('AdamW follows a hand-computed sequence (bias correction, decoupled weight decay)', () => {
+  // θ ← θ(1 − lr·λ); m, v moments; θ ← θ − lr·m̂/(√v̂ + ε) with m̂ = m/(1 − β1ᵗ), v̂ = v/(1 − β2ᵗ).
+  // Step 1: m̂ = g, √v̂ = |g|, so θ1 = θ0·0.999 − 0.1·sign(g) = [0.899, −1.898].
+  const w = Float32Array.of(1, -2);
+  const opt = new AdamW([{ name: 'w', data: w }], { lr: 0.1, weightDecay: 0.01 });
+  const expected = [
+    [0.899000002, -1.898000001],
+    [0.8177969063826518, -1.8533171424282264],
+    [0.7825437349271063, -1.8183910057075732],
+  ];
+  const grads = [Float32Array.of(0.5, -1), Float32Array.of(0.1, 0.3), Float32Array.of(-0.2, 0)];
+  grads.forEach((g, t) => {
+    opt.update([g]);
+    assert.equal(opt.step, t + 1);
+    const e = expected[t] as number[];
+    for (let i = 0; i < 2; i++) {
+      assert.ok(
+        Math.abs((w[i] as number) - (e[i] as number)) < 2e-7,
+        `step ${t + 1}[${i}]: ${w[i]} vs ${e[i]}`,
+      );
+    }
+  });
+});
+
+test('AdamW: parameters exempt from decay, a per-step learning rate, and state that restores exactly', () => {
+  const a = Float32Array.of(1, 1);
+  const b = Float32Array.of(1, 1);
+  const opt = new AdamW(
+    [
+      { name: 'a', data: a },
+      { name: 'b.bias', data: b },
+    ],
+    { lr: 0.5, weightDecay: 0.1, noDecay: (n) => n.endsWith('bias') },
+  );
+  const zero = new Float32Array(2);
+  opt.update([zero, zero]);
+  assert.equal(a[0], Math.fround(1 - 0.5 * 0.1));
+  assert.equal(b[0], 1);
+  opt.update([zero, zero], 0);
+  assert.equal(a[0], Math.fround(1 - 0.5 * 0.1));
+
+  const g = Float32Array.of(0.3, -0.7);
+  const x = Float32Array.of(0.2, 0.4);
+  const y = Float32Array.from(x);
+  const one = new AdamW([{ name: 'x', data: x }], { lr: 0.01 });
+  const two = new AdamW([{ name: 'x', data: y }], { lr: 0.01 });
+  one.update([g]);
+  two.update([g]);
+  const saved = one.state();
+  const copy = {
+    step: saved.step,
+    m: new Map([...saved.m].map(([k, v]) => [k, Float32Array.from(v)])),
+    v: new Map([...saved.v].map(([k, v]) => [k, Float32Array.from(v)])),
+  };
+  const fresh = new AdamW([{ name: 'x', data: Float32Array.from(x) }], { lr: 0.01 });
+  fresh.load(copy);
+  assert.equal(fresh.step, 1);
+  one.update([g]);
+  fresh.update([g]);
+  assert.deepEqual(fresh.params[0]?.data, one.params[0]?.data);
+  assert.throws(
+    () =>
+      new AdamW([
+        { name: 'x', data: x },
+        { name: 'x', data: y },
+      ]),
+    /twice/,
+  );
+  assert.throws(() => one.update([]), /expected 1 gradients/);
+});
