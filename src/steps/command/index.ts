@@ -25,12 +25,15 @@ export const commandStep: StepDefinition<CommandWith> = {
   async run(ctx) {
     const w = ctx.with;
     const env = { ...ctx.env, ...(w.env ?? {}) };
+    // MOE_KILL_GRACE_MS shortens or lengthens the wait between SIGTERM and SIGKILL on abort.
+    const grace = Number(env['MOE_KILL_GRACE_MS'] ?? Number.NaN);
     const common = {
       cwd: ctx.pipelineDir,
       env,
       signal: ctx.signal,
       log: ctx.log,
       progress: ctx.progress.bind(ctx),
+      ...(Number.isFinite(grace) && grace >= 0 ? { killGraceMs: grace } : {}),
     };
     if (w.run !== undefined) await runProcess({ file: '/bin/sh', args: ['-c', w.run], ...common });
     else if (w.argv && w.argv.length > 0) {

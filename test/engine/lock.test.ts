@@ -1,0 +1,58 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { acquireLock } from '../../src/engine/lock.js';
+
+test('a second holder is refused with the first holder’s pid; after release it gets the lock', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'moe-lock-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'lock');
+  const first = await acquireLock(file, { command: 'moe run', waitMs: 0 });
+  assert.ok(first.ok);
+  // Another process's view: a lock held by a live process (this one) under another pid is simulated by
+  // writing the holder as our parent, which is alive.
+  first.value.release();
+  writeFileSync(
+    file,
+    JSON.stringify({ pid: process.ppid, host: hostname(), command: 'moe run', since: 'then' }),
+  );
+  const second = await acquireLock(file, { command: 'moe run', waitMs: 0 });
+  assert.ok(!second.ok);
+  assert.equal(second.error.holder.pid, process.ppid);
+  rmSync(file);
+  const third = await acquireLock(file, { command: 'moe run', waitMs: 0 });
+  assert.ok(third.ok);
+  assert.equal(JSON.parse(readFileSync(file, 'utf8')).pid, process.pid);
+  third.value.release();
+});
+
+test('a lock left by a dead process is taken over', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'moe-lock-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'lock');
+  const child = spawn(process.execPath, ['-e', '0']);
+  const deadPid = child.pid!;
+  await new Promise((r) => child.on('exit', r));
+  writeFileSync(file, JSON.stringify({ pid: deadPid, host: hostname(), command: 'moe run', since: 'then' }));
+  const taken = await acquireLock(file, { command: 'moe run', waitMs: 0 });
+  assert.ok(taken.ok, 'the stale lock was taken over');
+  assert.equal(JSON.parse(readFileSync(file, 'utf8')).pid, process.pid);
+  taken.value.release();
+});
+
+test('a waiting holder gets the lock when the other releases it', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'moe-lock-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'lock');
+  writeFileSync(
+    file,
+    JSON.stringify({ pid: process.ppid, host: hostname(), command: 'moe run', since: 'then' }),
+  );
+  setTimeout(() => rmSync(file), 150);
+  const waited = await acquireLock(file, { command: 'moe run', waitMs: 5000, pollMs: 20 });
+  assert.ok(waited.ok);
+  waited.value.release();
+});

@@ -1,0 +1,198 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Rig, pipelineOf } from './rig.js';
+
+test('a failing node is retried with exponential backoff and succeeds on its third attempt', async (t) => {
+  const rig = new Rig();
+  t.after(() => rig.cleanup());
+  rig.behaviours.set('flaky', (ctx) => {
+    if (ctx.attempt < 3) throw new Error(`flake ${ctx.attempt}`);
+  });
+  const summary = await rig.run(
+    pipelineOf(rig.dir, { flaky: { with: { content: 'ok' }, retry: { limit: 2, backoffMs: 20 } } }),
+  );
+  assert.equal(summary.status, 'succeeded');
+  assert.equal(rig.count('flaky'), 3);
+  const retries = rig.events.filter((e) => e.type === 'node-retry');
+  assert.deepEqual(
+    retries.map((e) => (e.type === 'node-retry' ? [e.attempt, e.delayMs, e.error] : [])),
+    [
+      [1, 20, 'flake 1'],
+      [2, 40, 'flake 2'],
+    ],
+  );
+});
+
+test('retries stop at the limit and the node fails with the last error and its log file', async (t) => {
+  const rig = new Rig();
+  t.after(() => rig.cleanup());
+  rig.behaviours.set('bad', () => {
+    throw new Error('always');
+  });
+  const summary = await rig.run(
+    pipelineOf(rig.dir, { bad: { with: { content: 'x' }, retry: { limit: 1, backoffMs: 1 } } }),
+  );
+  assert.equal(summary.status, 'failed');
+  assert.equal(rig.count('bad'), 2);
+  assert.equal(summary.failures[0]?.error, 'always');
+  assert.ok(existsSync(summary.failures[0]!.logFile), 'the log file named in the failure exists');
+});
+
+test('a node over its timeout is aborted and reported as timed out', async (t) => {
+  const rig = new Rig();
+  t.after(() => rig.cleanup());
+  let sawAbort = false;
+  rig.behaviours.set('slow', (ctx) => {
+    return new Promise((_, reject) => {
+      ctx.signal.addEventListener('abort', () => {
+        sawAbort = true;
+        reject(new Error('stopped'));
+      });
+    });
+  });
+  const started = Date.now();
+  const summary = await rig.run(pipelineOf(rig.dir, { slow: { with: { content: 'x' }, timeoutMs: 150 } }));
+  assert.equal(summary.status, 'failed');
+  assert.ok(sawAbort, 'the step saw its signal abort');
+  assert.ok(Date.now() - started < 5000);
+  const failed = rig.events.find((e) => e.type === 'node-failed');
+  assert.ok(failed?.type === 'node-failed');
+  assert.equal(failed.kind, 'timeout');
+  assert.match(failed.error, /timed out after 150ms/);
+});
+
+test('GPU nodes get distinct device ids, never shared while running, and CUDA_VISIBLE_DEVICES names them', async (t) => {
+  const rig = new Rig();
+  t.after(() => rig.cleanup());
+  const held = new Set<number>();
+  const log: { node: string; gpus: number[]; env: string | undefined }[] = [];
+  let maxAtOnce = 0;
+  const nodes: Record<string, { with: { content: string }; gpu: number }> = {};
+  for (let i = 0; i < 6; i++) {
+    nodes[`g${i}`] = { with: { content: String(i) }, gpu: 1 };
+    rig.behaviours.set(`g${i}`, async (ctx) => {
+      for (const g of ctx.gpus) {
+        assert.ok(!held.has(g), `gpu ${g} handed out twice`);
+        held.add(g);
+      }
+      maxAtOnce = Math.max(maxAtOnce, held.size);
+      log.push({ node: ctx.nodeId, gpus: [...ctx.gpus], env: ctx.env['CUDA_VISIBLE_DEVICES'] });
+      await new Promise((r) => setTimeout(r, 30));
+      for (const g of ctx.gpus) held.delete(g);
+    });
+  }
+  nodes['cpu'] = { with: { content: 'c' }, gpu: 0 };
+  rig.behaviours.set('cpu', (ctx) => {
+    assert.equal(ctx.env['CUDA_VISIBLE_DEVICES'], '', 'a node without GPUs sees none');
+  });
+  const summary = await rig.run(pipelineOf(rig.dir, nodes), { gpus: [0, 3], jobs: 8 });
+  assert.equal(summary.status, 'succeeded');
+  assert.equal(log.length, 6);
+  assert.equal(maxAtOnce, 2, 'both devices were used at once');
+  for (const l of log) {
+    assert.equal(l.gpus.length, 1);
+    assert.ok([0, 3].includes(l.gpus[0]!));
+    assert.equal(l.env, String(l.gpus[0]));
+  }
+});
+
+test('a node asking for more GPUs than exist fails with a clear message', async (t) => {
+  const rig = new Rig();
+  t.after(() => rig.cleanup());
+  const summary = await rig.run(pipelineOf(rig.dir, { big: { with: { content: 'x' }, gpu: 2 } }), {
+    gpus: [0],
+  });
+  assert.equal(summary.status, 'failed');
+  assert.match(summary.failures[0]!.error, /asks for 2 GPUs but only 1 is available/);
+  assert.equal(rig.count('big'), 0);
+});
+
+test('without --keep-going a failure stops the run; with it, independent branches finish', async (t) => {
+  const rig = new Rig();
+  t.after(() => rig.cleanup());
+  rig.behaviours.set('a', () => {
+    throw new Error('a broke');
+  });
+  const nodes = {
+    a: { with: { content: 'a' } },
+    b: { with: { from: ['${{ nodes.a.outputs.out }}'] } },
+    c: { with: { content: 'c' } },
+    d: { with: { from: ['${{ nodes.c.outputs.out }}'] } },
+  };
+  const p = pipelineOf(rig.dir, nodes);
+  const stopped = await rig.run(p, { jobs: 1 });
+  assert.equal(stopped.status, 'failed');
+  assert.equal(rig.count('d'), 0, 'nothing new starts after the failure');
+  const skipped = rig.events.filter((e) => e.type === 'node-skipped');
+  assert.ok(
+    skipped.some((e) => e.type === 'node-skipped' && e.node === 'b' && e.reason === 'upstream a failed'),
+  );
+
+  const going = await rig.run(p, { jobs: 1, keepGoing: true });
+  assert.equal(going.status, 'failed');
+  assert.equal(rig.count('d'), 1);
+  assert.equal(rig.count('b'), 0);
+  assert.deepEqual(going.counts, { cached: 0, ran: 2, failed: 1, skipped: 1 });
+});
+
+test('a step that leaves a declared output missing fails and commits nothing', async (t) => {
+  const rig = new Rig();
+  t.after(() => rig.cleanup());
+  const summary = await rig.run(
+    pipelineOf(rig.dir, {
+      lazy: {
+        step: 'command',
+        with: { run: 'echo hi > "$MOE_OUT/other.txt"', outputs: { result: 'result.txt' } },
+      },
+    }),
+  );
+  assert.equal(summary.status, 'failed');
+  assert.match(summary.failures[0]!.error, /declared output missing: result \(result.txt\)/);
+  assert.ok(!existsSync(rig.ws.records) || readdirSync(rig.ws.records).length === 0);
+});
+
+test('the checkpoint dir survives a failed attempt and is gone once the node commits', async (t) => {
+  const rig = new Rig();
+  t.after(() => rig.cleanup());
+  const dirs: string[] = [];
+  rig.behaviours.set('train', (ctx) => {
+    dirs.push(ctx.checkpointDir);
+    if (ctx.attempt === 1) {
+      writeFileSync(join(ctx.checkpointDir, 'step-10'), '10');
+      throw new Error('crashed at step 11');
+    }
+    assert.ok(existsSync(join(ctx.checkpointDir, 'step-10')), 'the retry sees the checkpoint');
+  });
+  const summary = await rig.run(
+    pipelineOf(rig.dir, { train: { with: { content: 'model' }, retry: { limit: 1, backoffMs: 1 } } }),
+  );
+  assert.equal(summary.status, 'succeeded');
+  assert.equal(dirs[0], dirs[1]);
+  assert.ok(!existsSync(dirs[0]!));
+});
+
+test('aborting a run stops the running step, records it as interrupted, and a rerun completes', async (t) => {
+  const rig = new Rig();
+  t.after(() => rig.cleanup());
+  const controller = new AbortController();
+  rig.behaviours.set('b', (ctx) => {
+    if (rig.count('b') > 1) return;
+    setTimeout(() => controller.abort(new Error('interrupted')), 10);
+    return new Promise((_, reject) =>
+      ctx.signal.addEventListener('abort', () => reject(new Error('aborted'))),
+    );
+  });
+  const p = pipelineOf(rig.dir, {
+    a: { with: { content: 'a' } },
+    b: { with: { from: ['${{ nodes.a.outputs.out }}'] } },
+    c: { with: { from: ['${{ nodes.b.outputs.out }}'] } },
+  });
+  const first = await rig.run(p, { signal: controller.signal });
+  assert.equal(first.status, 'interrupted');
+  assert.equal(rig.count('c'), 0);
+  const second = await rig.run(p);
+  assert.equal(second.status, 'succeeded');
+  assert.deepEqual([rig.count('a'), rig.count('b'), rig.count('c')], [1, 2, 1]);
+});

@@ -1,0 +1,96 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { commandStep } from '../../src/steps/command/index.js';
+import type { CommandWith } from '../../src/steps/command/schema.js';
+import type { ProgressUpdate, StepContext } from '../../src/steps/api.js';
+
+function context(w: CommandWith, signal = new AbortController().signal) {
+  const dir = mkdtempSync(join(tmpdir(), 'moe-command-'));
+  const lines: string[] = [];
+  const progress: ProgressUpdate[] = [];
+  const ctx: StepContext<CommandWith> = {
+    nodeId: 'n',
+    with: w,
+    outDir: join(dir),
+    checkpointDir: dir,
+    sharedCacheDir: dir,
+    tmpDir: dir,
+    pipelineDir: dir,
+    attempt: 1,
+    signal,
+    log: {
+      info: (m) => lines.push(`info ${m}`),
+      warn: (m) => lines.push(`warn ${m}`),
+      error: (m) => lines.push(`error ${m}`),
+    },
+    progress: (p) => progress.push(p),
+    env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', MOE_OUT: dir, MOE_KILL_GRACE_MS: '200' },
+    gpus: [],
+    resources: { cpu: 1, memoryBytes: undefined, gpu: 0 },
+  };
+  return { ctx, dir, lines, progress, done: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+test('run: a shell command writes into $MOE_OUT; stdout, stderr and progress lines reach the log', async () => {
+  const c = context({
+    run: 'echo out; echo err >&2; echo "moe:progress 2/4 halfway"; echo hi > "$MOE_OUT/x.txt"',
+  });
+  try {
+    await commandStep.run(c.ctx);
+    assert.equal(readFileSync(join(c.dir, 'x.txt'), 'utf8'), 'hi\n');
+    assert.deepEqual(c.lines, ['info out', 'warn err']);
+    assert.deepEqual(c.progress, [{ done: 2, total: 4, message: 'halfway' }]);
+  } finally {
+    c.done();
+  }
+});
+
+test('argv runs the program without a shell: metacharacters stay literal', async () => {
+  const c = context({ argv: ['printf', '%s', '$(touch pwned); `id`'] });
+  try {
+    await commandStep.run(c.ctx);
+    assert.deepEqual(c.lines, ['info $(touch pwned); `id`']);
+    assert.ok(!existsSync(join(c.dir, 'pwned')));
+  } finally {
+    c.done();
+  }
+});
+
+test('a failing command rejects with its exit code and last stderr line', async () => {
+  const c = context({ run: 'echo "bad input" >&2; exit 3' });
+  try {
+    await assert.rejects(commandStep.run(c.ctx), { message: 'command exited with code 3: bad input' });
+  } finally {
+    c.done();
+  }
+});
+
+test('on abort the whole process group gets SIGTERM, then SIGKILL when it ignores it', async () => {
+  const controller = new AbortController();
+  // The child ignores TERM; its grandchild `sleep` must die too.
+  const c = context({ run: 'trap "" TERM; sleep 30 & echo started; wait' }, controller.signal);
+  try {
+    const started = Date.now();
+    const running = commandStep.run(c.ctx);
+    while (!c.lines.includes('info started')) await new Promise((r) => setTimeout(r, 10));
+    controller.abort(new Error('interrupted'));
+    await assert.rejects(running, /aborted/);
+    const took = Date.now() - started;
+    assert.ok(took < 5000, `stopped in ${took} ms`);
+  } finally {
+    c.done();
+  }
+});
+
+test('outputs and inputs come from the with block; the schema requires run or argv', () => {
+  assert.deepEqual(commandStep.outputs({ run: 'x', outputs: { a: 'a.txt', b: 'dir' } }), {
+    a: 'a.txt',
+    b: 'dir',
+  });
+  assert.deepEqual(commandStep.outputs({ run: 'x' }), {});
+  assert.deepEqual(commandStep.inputs?.({ run: 'x', inputs: ['prep.py'] }), ['prep.py']);
+  assert.deepEqual(commandStep.shellFields, ['run']);
+});

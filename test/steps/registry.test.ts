@@ -1,0 +1,87 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { StepRegistry } from '../../src/steps/registry.js';
+import { builtinStepNames, builtinSteps } from '../../src/steps/builtin.js';
+import { loadPlugins } from '../../src/steps/plugins.js';
+import type { StepDefinition } from '../../src/steps/api.js';
+
+const fake = (name: string): StepDefinition<never> =>
+  ({
+    name,
+    version: '1',
+    description: 'x',
+    withSchema: {},
+    outputs: () => ({}),
+    run: async () => undefined,
+  }) as unknown as StepDefinition<never>;
+
+test('the registry refuses a second step with the same name, naming both origins', () => {
+  const r = new StepRegistry();
+  assert.ok(r.register(fake('train.expert'), { origin: 'built-in' }).ok);
+  const dup = r.register(fake('train.expert'), { origin: 'plugins/mine.js' });
+  assert.ok(!dup.ok);
+  assert.equal(
+    dup.error.message,
+    'step type "train.expert" from plugins/mine.js is already registered by built-in',
+  );
+  assert.deepEqual(r.names(), ['train.expert']);
+});
+
+test('built-in steps load by name, only those asked for', async () => {
+  assert.ok(builtinStepNames().includes('command'));
+  const some = await builtinSteps(['command', 'no.such.step']);
+  assert.deepEqual(
+    some.map((s) => s.name),
+    ['command'],
+  );
+});
+
+const PLUGIN = `export const steps = [{
+  name: 'hello.world', version: '1', description: 'says hello', withSchema: { type: 'object' },
+  outputs: () => ({ greeting: 'greeting.txt' }),
+  async run(ctx) { (await import('node:fs')).writeFileSync(ctx.outDir + '/greeting.txt', 'hello'); },
+}];
+`;
+
+test('plugins load from plugins/ beside the pipeline and from paths listed in it', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'moe-plugins-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  mkdirSync(join(dir, 'plugins'));
+  writeFileSync(join(dir, 'plugins', 'hello.mjs'), PLUGIN);
+  mkdirSync(join(dir, 'vendor', 'other'), { recursive: true });
+  writeFileSync(
+    join(dir, 'vendor', 'other', 'index.mjs'),
+    `${PLUGIN.replace('hello.world', 'other.step').replace('export const steps', 'const steps')}export default { steps };\n`,
+  );
+  const loaded = await loadPlugins(join(dir, 'p.yaml'), dir, ['./vendor/other']);
+  assert.deepEqual(loaded.diagnostics, []);
+  assert.deepEqual(
+    loaded.steps.map((s) => [s.step.name, s.origin]),
+    [
+      ['hello.world', join(dir, 'plugins', 'hello.mjs')],
+      ['other.step', join(dir, 'vendor', 'other', 'index.mjs')],
+    ],
+  );
+});
+
+test('a broken plugin is a diagnostic naming its file, not a stack trace', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'moe-plugins-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  mkdirSync(join(dir, 'plugins'));
+  writeFileSync(join(dir, 'plugins', 'syntax.mjs'), 'export const steps = [;');
+  writeFileSync(join(dir, 'plugins', 'nosteps.mjs'), 'export const other = 1;');
+  writeFileSync(join(dir, 'plugins', 'norun.mjs'), "export const steps = [{ name: 'x', version: '1' }];");
+  const loaded = await loadPlugins(join(dir, 'p.yaml'), dir, ['./missing.mjs', 'no-such-package-moe-test']);
+  const messages = loaded.diagnostics.map((d) => d.message.replace(dir, '<dir>'));
+  assert.equal(loaded.steps.length, 0);
+  assert.equal(messages.length, 5);
+  assert.match(messages[0]!, /^plugin \.\/missing\.mjs \(listed in <dir>\/p\.yaml\) not found/);
+  assert.match(messages[1]!, /^plugin <dir>\/plugins\/norun\.mjs: steps\[0\] \("x"\) has no `run` function/);
+  assert.match(messages[2]!, /^plugin <dir>\/plugins\/nosteps\.mjs does not export `steps`/);
+  assert.match(messages[3]!, /^plugin <dir>\/plugins\/syntax\.mjs could not be loaded: /);
+  assert.match(messages[4]!, /^plugin npm package no-such-package-moe-test could not be loaded/);
+  assert.ok(loaded.diagnostics.every((d) => d.code === 'plugin' && d.severity === 'error'));
+});
