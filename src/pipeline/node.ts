@@ -38,22 +38,33 @@ export function entry(map: MapNode, key: string): MapEntry | undefined {
 
 /** Sets an own property even for keys such as `__proto__`, which a plain assignment would not. */
 export function defineKey(target: Record<string, JsonValue>, key: string, value: JsonValue): void {
-  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  // defineProperty only where needed: it is slow and turns objects into dictionaries.
+  if (key === '__proto__')
+    Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  else target[key] = value;
 }
 
-/** Plain JSON for ajv and for steps' `outputs(rawWith)`; strings keep their `${{ }}` text. */
+const jsonCache = new WeakMap<YamlNode, JsonValue>();
+
+/**
+ * Plain JSON for ajv and for steps' `outputs(rawWith)`; strings keep their `${{ }}` text. Memoized: the
+ * loader asks for the whole file and then for each `with` block, and the tree never changes.
+ * Callers must not mutate the result.
+ */
 export function toJson(node: YamlNode): JsonValue {
-  switch (node.kind) {
-    case 'scalar':
-      return node.value;
-    case 'seq':
-      return node.items.map(toJson);
-    case 'map': {
-      const out: Record<string, JsonValue> = {};
-      for (const e of node.entries) defineKey(out, e.key, toJson(e.value));
-      return out;
-    }
+  if (node.kind === 'scalar') return node.value;
+  const known = jsonCache.get(node);
+  if (known !== undefined) return known;
+  let out: JsonValue;
+  if (node.kind === 'seq') {
+    out = node.items.map(toJson);
+  } else {
+    const map: Record<string, JsonValue> = {};
+    for (const e of node.entries) defineKey(map, e.key, toJson(e.value));
+    out = map;
   }
+  jsonCache.set(node, out);
+  return out;
 }
 
 /** The node at a JSON pointer (as ajv reports `instancePath`), with the map entry that holds it, if any. */

@@ -105,3 +105,22 @@ export function writePipeline(dir: string, name: string, text: string): string {
   writeFileSync(file, text);
   return file;
 }
+
+/** A layered DAG like the engine benchmark: `layers` × `width` command nodes, 3 parents each. */
+export function layeredPipeline(layers: number, width: number): string {
+  const lines = ['version: 1', 'name: generated', 'params:', '  scale: 2', 'nodes:'];
+  for (let l = 0; l < layers; l++) {
+    for (let w = 0; w < width; w++) {
+      const id = `n${l}_${w}`;
+      lines.push(`  ${id}:`, '    step: command', '    with:');
+      if (l === 0) {
+        lines.push(`      run: "echo ${id} > $MOE_OUT/out"`);
+      } else {
+        const parents = [0, 1, 2].map((k) => `\${{ nodes.n${l - 1}_${(w + k * 7) % width}.outputs.out }}`);
+        lines.push(`      run: "cat ${parents.join(' ')} > $MOE_OUT/out"`);
+      }
+      lines.push('      outputs: { out: out }', '    resources: { cpu: 1 }');
+    }
+  }
+  return lines.join('\n') + '\n';
+}

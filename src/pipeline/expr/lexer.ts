@@ -19,9 +19,9 @@ export interface LexError {
 
 const OPERATORS = ['==', '!=', '<=', '>=', '&&', '||', '+', '-', '*', '/', '<', '>', '!', '(', ')', ',', '.'];
 
-const isIdentStart = (c: string): boolean => /[A-Za-z_]/.test(c);
-const isIdentPart = (c: string): boolean => /[A-Za-z0-9_]/.test(c);
 const isDigit = (c: string): boolean => c >= '0' && c <= '9';
+const isIdentStart = (c: string): boolean => (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c === '_';
+const isIdentPart = (c: string): boolean => isIdentStart(c) || isDigit(c);
 
 export function tokenize(text: string): { tokens: Token[]; error?: LexError } {
   const tokens: Token[] = [];
@@ -72,7 +72,7 @@ export function tokenize(text: string): { tokens: Token[]; error?: LexError } {
       while (i < text.length && isIdentPart(text.charAt(i))) i++;
       // Node ids and parameter names may contain `-` (`nodes.train-base.outputs.model`) when it is directly
       // followed by a letter; `params.x - 1` and `params.x-1` stay subtractions.
-      while (tokens.at(-1)?.text === '.' && text[i] === '-' && /[A-Za-z_]/.test(text[i + 1] ?? '')) {
+      while (tokens.at(-1)?.text === '.' && text[i] === '-' && isIdentStart(text.charAt(i + 1))) {
         i++;
         while (i < text.length && isIdentPart(text.charAt(i))) i++;
       }
