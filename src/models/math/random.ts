@@ -9,6 +9,8 @@ export class Random {
   private s2: number;
   private s3: number;
   private spare: number | undefined;
+  /** Fixed at construction: forks depend on the seed and label only, never on how much was drawn. */
+  private readonly key: number;
 
   constructor(seed: number) {
     let x = seed >>> 0;
@@ -23,6 +25,7 @@ export class Random {
     this.s1 = next();
     this.s2 = next();
     this.s3 = next();
+    this.key = this.s0 ^ this.s3;
   }
 
   /** A uniform 32-bit unsigned integer. */
@@ -69,7 +72,7 @@ export class Random {
 
   /** A child generator for one named purpose, so adding a tensor never shifts the numbers of another. */
   fork(label: string): Random {
-    let h = this.s0 ^ 0x811c9dc5;
+    let h = (this.key ^ 0x811c9dc5) >>> 0;
     for (let i = 0; i < label.length; i++) h = Math.imul(h ^ label.charCodeAt(i), 0x01000193) >>> 0;
     return new Random(h);
   }
