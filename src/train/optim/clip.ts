@@ -16,10 +16,7 @@ export function clipGradNorm(grads: readonly Float32Array[], maxNorm: number): n
 export function globalNorm(grads: readonly Float32Array[]): number {
   let sum = 0;
   for (const g of grads) {
-    for (let i = 0; i < g.length; i++) {
-      const x = g[i] as number;
-      sum += x * x;
-    }
+    for (const x of g) sum += x * x;
   }
   return Math.sqrt(sum);
 }

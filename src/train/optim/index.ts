@@ -9,3 +9,5 @@ export { WeightEma } from './ema.js';
 export type { EmaOptions } from './ema.js';
 export { loadOptimizerState, optimizerStateTensors, saveOptimizerState } from './state.js';
 export type { OptimizerStateError } from './state.js';
+export { createTrainer } from './trainer.js';
+export type { StepResult, Trainer, TrainerError, TrainerOptions } from './trainer.js';

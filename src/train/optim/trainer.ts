@@ -1,0 +1,206 @@
+/**
+ * The training step runner: one onnxruntime session of the training graph (forward + generated
+ * backward), weights fed as inputs from Float32Arrays the optimizer updates in place, gradients written
+ * into output buffers allocated once, then clipping, accumulation, the learning-rate schedule, AdamW and
+ * the optional EMA. Nothing per step grows with the number of steps.
+ */
+import { availableParallelism } from 'node:os';
+import * as ort from 'onnxruntime-node';
+import type { Initializer, Model } from '../../onnx/ir.js';
+import { encodeModel } from '../../onnx/serialize.js';
+import { weightsAsInputs } from '../../onnx/weights-as-inputs.js';
+import { buildTrainingGraph, gradName } from '../../onnx/autodiff/build.js';
+import type { Result } from '../../util/result.js';
+import { err, ok } from '../../util/result.js';
+import { AdamW } from './adamw.js';
+import type { AdamWOptions, Parameter } from './adamw.js';
+import { GradientAccumulator } from './accumulate.js';
+import { clipGradNorm, globalNorm } from './clip.js';
+import { WeightEma } from './ema.js';
+import type { EmaOptions } from './ema.js';
+import { learningRate } from './schedule.js';
+import type { LrSchedule } from './schedule.js';
+
+export interface TrainerOptions {
+  /** A forward model whose graph computes a scalar loss; trainable weights are initializers of role weight. */
+  readonly model: Model;
+  /** The loss value's name. */
+  readonly loss: string;
+  /** The weights to train. @default every weight of the graph */
+  readonly trainable?: readonly string[];
+  /** Starting values by name (checkpoints); the model's own initializer data otherwise. */
+  readonly initialWeights?: ReadonlyMap<string, Float32Array>;
+  readonly optimizer?: AdamWOptions;
+  /** A schedule for the learning rate; the optimizer's fixed lr otherwise. */
+  readonly schedule?: LrSchedule;
+  /** Clip the global gradient norm to this value. */
+  readonly maxGradNorm?: number;
+  /** Micro-batches per optimizer step. @default 1 */
+  readonly accumulate?: number;
+  /** Keep an EMA of the weights. */
+  readonly ema?: EmaOptions;
+  /** Intra-op threads. @default the number of cores */
+  readonly threads?: number;
+  /** @default 'cpu' */
+  readonly device?: 'cpu' | 'cuda';
+}
+
+export interface TrainerError {
+  readonly reason: 'autodiff' | 'weights' | 'session';
+  readonly message: string;
+}
+
+export interface StepResult {
+  /** The loss of this micro-batch. */
+  readonly loss: number;
+  /** Whether the optimizer stepped (false while accumulating). */
+  readonly applied: boolean;
+  /** Optimizer steps taken so far. */
+  readonly step: number;
+  /** The learning rate used, when applied. */
+  readonly lr?: number;
+  /** The global gradient norm before clipping, when applied. */
+  readonly gradNorm?: number;
+}
+
+export interface Trainer {
+  readonly params: readonly Parameter[];
+  readonly optimizer: AdamW;
+  readonly ema?: WeightEma;
+  /** The data inputs each step must feed (the graph's inputs other than the weights). */
+  readonly dataInputs: readonly string[];
+  /** The training graph's size, for reports. */
+  readonly nodeCount: number;
+  /** One micro-batch: forward, backward, and an optimizer step when one is due. */
+  step(batch: Readonly<Record<string, ort.Tensor>>): Promise<StepResult>;
+  release(): Promise<void>;
+}
+
+function initialValues(
+  t: Initializer,
+  given: ReadonlyMap<string, Float32Array> | undefined,
+): Float32Array | string {
+  const g = given?.get(t.name);
+  const n = t.dims.reduce((a, d) => a * d, 1);
+  if (g !== undefined)
+    return g.length === n ? Float32Array.from(g) : `${t.name} has ${g.length} values, expected ${n}`;
+  if (t.dtype !== 'float32') return `${t.name} is ${t.dtype}; the trainer trains float32 weights`;
+  if (t.data.kind === 'inline') return Float32Array.from(t.data.array as Float32Array);
+  if (t.data.kind === 'lazy') {
+    const bytes = t.data.read();
+    return new Float32Array(bytes.slice().buffer, 0, n);
+  }
+  return `${t.name} lives in external data; pass initialWeights`;
+}
+
+export async function createTrainer(options: TrainerOptions): Promise<Result<Trainer, TrainerError>> {
+  const graph = options.model.graph;
+  const trainable = new Set(options.trainable ?? graph.weights);
+  const lifted = weightsAsInputs(options.model, trainable);
+  const missing = [...trainable].filter((n) => !lifted.weights.some((w) => w.name === n));
+  if (missing.length > 0) {
+    return err({ reason: 'weights', message: `not weights of the graph: ${missing.slice(0, 5).join(', ')}` });
+  }
+  const params: Parameter[] = [];
+  for (const w of lifted.weights) {
+    const data = initialValues(w, options.initialWeights);
+    if (typeof data === 'string') return err({ reason: 'weights', message: data });
+    params.push({ name: w.name, data });
+  }
+  const names = params.map((p) => p.name);
+  const training = buildTrainingGraph(lifted.model.graph, {
+    loss: options.loss,
+    wrt: names,
+    keepForwardOutputs: false,
+  });
+  if (!training.ok) return err({ reason: 'autodiff', message: training.error.message });
+  const bytes = encodeModel({ ...lifted.model, graph: training.value });
+
+  let session: ort.InferenceSession;
+  try {
+    session = await ort.InferenceSession.create(bytes, {
+      executionProviders: options.device === 'cuda' ? [{ name: 'cuda' }] : ['cpu'],
+      intraOpNumThreads: options.threads ?? availableParallelism(),
+      interOpNumThreads: 1,
+      graphOptimizationLevel: 'all',
+      logSeverityLevel: 3,
+    });
+  } catch (e) {
+    return err({
+      reason: 'session',
+      message: `onnxruntime could not load the training graph: ${e instanceof Error ? e.message : String(e)}`,
+    });
+  }
+
+  const dims = new Map(lifted.weights.map((w) => [w.name, w.dims as number[]]));
+  const weightFeeds: Record<string, ort.Tensor> = {};
+  for (const p of params) weightFeeds[p.name] = new ort.Tensor('float32', p.data, dims.get(p.name));
+  // Gradient outputs are written into these buffers on every run (onnxruntime's pre-allocated outputs).
+  const gradBuffers = params.map((p) => new Float32Array(p.data.length));
+  const fetches: Record<string, ort.Tensor | null> = { [options.loss]: null };
+  params.forEach((p, k) => {
+    fetches[gradName(p.name)] = new ort.Tensor('float32', gradBuffers[k] as Float32Array, dims.get(p.name));
+  });
+  const weightNames = new Set(names);
+  const dataInputs = session.inputNames.filter((n) => !weightNames.has(n));
+
+  const optimizer = new AdamW(params, options.optimizer);
+  const ema = options.ema ? new WeightEma(params, options.ema) : undefined;
+  const every = options.accumulate ?? 1;
+  const accumulator =
+    every > 1
+      ? new GradientAccumulator(
+          gradBuffers.map((g) => g.length),
+          every,
+        )
+      : undefined;
+  const feeds: Record<string, ort.Tensor> = { ...weightFeeds };
+  let released = false;
+  // A NaN probe tells after the first run whether onnxruntime wrote into the pre-allocated outputs.
+  const probe = gradBuffers.find((g) => g.length > 0) ?? new Float32Array(1);
+  probe[0] = Number.NaN;
+  let copyOutputs: boolean | undefined;
+
+  const trainer: Trainer = {
+    params,
+    optimizer,
+    ...(ema ? { ema } : {}),
+    dataInputs,
+    nodeCount: training.value.nodes.length,
+    async step(batch) {
+      if (released) throw new Error('trainer used after release');
+      for (const name of dataInputs) {
+        const t = batch[name];
+        if (t === undefined) throw new Error(`the batch lacks input ${name}`);
+        feeds[name] = t;
+      }
+      const out = await session.run(feeds, fetches);
+      const loss = Number((out[options.loss]?.data as Float32Array)[0]);
+      let grads: Float32Array[] = gradBuffers;
+      if (copyOutputs === undefined) copyOutputs = Number.isNaN(probe[0]);
+      if (copyOutputs) {
+        // This execution provider returned fresh outputs instead of filling the pre-allocated ones.
+        params.forEach((p, k) => {
+          const got = out[gradName(p.name)]?.data as Float32Array | undefined;
+          if (got !== undefined) (gradBuffers[k] as Float32Array).set(got);
+        });
+      }
+      if (accumulator) {
+        if (!accumulator.add(gradBuffers)) return { loss, applied: false, step: optimizer.step };
+        grads = accumulator.take();
+      }
+      const gradNorm =
+        options.maxGradNorm !== undefined ? clipGradNorm(grads, options.maxGradNorm) : globalNorm(grads);
+      const lr = options.schedule ? learningRate(options.schedule, optimizer.step) : optimizer.lr;
+      optimizer.update(grads, lr);
+      ema?.update();
+      return { loss, applied: true, step: optimizer.step, lr, gradNorm };
+    },
+    async release() {
+      if (released) return;
+      released = true;
+      await session.release();
+    },
+  };
+  return ok(trainer);
+}
