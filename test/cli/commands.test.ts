@@ -1,0 +1,47 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { moe, tempDir, writePipeline } from './helpers.js';
+
+test('moe steps lists the command step with its parameters, and plugin steps of a pipeline', (t) => {
+  const { dir, cleanup } = tempDir();
+  t.after(cleanup);
+  const list = moe(['steps', '--json'], dir);
+  assert.equal(list.code, 0, list.stderr);
+  const steps = JSON.parse(list.stdout) as { name: string; params: { name: string; type: string }[] }[];
+  const command = steps.find((s) => s.name === 'command');
+  assert.ok(command);
+  assert.deepEqual(
+    command.params.map((p) => `${p.name}: ${p.type}`),
+    ['run: string', 'argv: string[]', 'inputs: string[]', 'outputs: object', 'env: object'],
+  );
+  mkdirSync(join(dir, 'plugins'));
+  writeFileSync(
+    join(dir, 'plugins', 'hello.mjs'),
+    "export const steps = [{ name: 'hello', version: '2', description: 'greets', withSchema: { type: 'object', properties: { who: { type: 'string' } } }, outputs: () => ({}), run: async () => undefined }];\n",
+  );
+  writePipeline(dir, 'version: 1\nname: x\nnodes: {}\n');
+  const text = moe(['steps', 'p.yaml'], dir);
+  assert.equal(text.code, 0, text.stderr);
+  assert.match(text.stdout, /^hello v2 from .*hello\.mjs {2}greets$/m);
+  assert.match(text.stdout, /^ {4}who\?: string$/m);
+});
+
+test('moe gc removes what no record references and reports it', (t) => {
+  const { dir, cleanup } = tempDir();
+  t.after(cleanup);
+  const p = (word: string): string =>
+    `version: 1\nname: g\nnodes:\n  a:\n    step: command\n    with:\n      run: echo ${word} > "$MOE_OUT/a.txt"\n      outputs: { a: a.txt }\n`;
+  writePipeline(dir, p('one'));
+  assert.equal(moe(['run', 'p.yaml'], dir).code, 0);
+  writePipeline(dir, p('two'));
+  assert.equal(moe(['run', 'p.yaml'], dir).code, 0);
+  const dry = moe(['gc', 'p.yaml', '--dry-run'], dir);
+  assert.match(dry.stdout, /^would remove 1 store entries, 1 records/);
+  const gc = moe(['gc', 'p.yaml', '--json'], dir);
+  assert.equal(gc.code, 0, gc.stderr);
+  const report = JSON.parse(gc.stdout) as { removedStoreEntries: number; keptStoreEntries: number };
+  assert.deepEqual([report.removedStoreEntries, report.keptStoreEntries], [1, 1]);
+  assert.match(moe(['run', 'p.yaml'], dir).stdout, /0 ran, 1 cached/);
+});

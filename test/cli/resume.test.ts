@@ -1,0 +1,83 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { journalEvents, moe, moeAsync, outputDigests, tempDir, waitFor, writePipeline } from './helpers.js';
+
+/** Three layers of four nodes; each sleeps a little, then concatenates its parents' outputs. */
+function layered(): string {
+  const lines = ['version: 1', 'name: resume', 'nodes:'];
+  for (let layer = 0; layer < 3; layer++) {
+    for (let i = 0; i < 4; i++) {
+      const id = `n${layer}_${i}`;
+      const parents =
+        layer === 0 ? [] : [i, (i + 1) % 4].map((p) => `\${{ nodes.n${layer - 1}_${p}.outputs.out }}`);
+      const body = layer === 0 ? `echo ${id}` : `cat ${parents.join(' ')}; echo ${id}`;
+      lines.push(
+        `  ${id}:`,
+        '    step: command',
+        '    with:',
+        `      run: sleep 0.1; (${body}) > "$MOE_OUT/out.txt"`,
+        '      outputs: { out: out.txt }',
+      );
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** A small deterministic generator, so a failure can be replayed. */
+function delays(seed: number, n: number): number[] {
+  let x = seed;
+  return Array.from({ length: n }, () => {
+    x = (x * 1103515245 + 12345) % 2 ** 31;
+    return 200 + (x % 900);
+  });
+}
+
+test('kill -9 at random moments, then rerun: every node committed once, outputs as an uninterrupted run', async (t) => {
+  const clean = tempDir();
+  const killed = tempDir();
+  t.after(() => {
+    clean.cleanup();
+    killed.cleanup();
+  });
+  writePipeline(clean.dir, layered());
+  assert.equal(moe(['run', 'p.yaml', '--jobs', '2'], clean.dir).code, 0);
+  const expected = outputDigests(join(clean.dir, '.moe'));
+
+  writePipeline(killed.dir, layered());
+  for (const delay of delays(7, 4)) {
+    const run = moeAsync(['run', 'p.yaml', '--jobs', '2'], killed.dir);
+    await new Promise((r) => setTimeout(r, delay));
+    run.child.kill('SIGKILL');
+    await run.result;
+  }
+  const final = moe(['run', 'p.yaml', '--jobs', '2', '--json'], killed.dir);
+  assert.equal(final.code, 0, final.stderr);
+  const summary = JSON.parse(final.stdout) as { counts: { ran: number; cached: number } };
+  assert.equal(summary.counts.ran + summary.counts.cached, 12);
+
+  const done = new Map<string, number>();
+  for (const e of journalEvents(join(killed.dir, '.moe'))) {
+    if (e.type === 'node-done' && e.node) done.set(e.node, (done.get(e.node) ?? 0) + 1);
+  }
+  for (const [node, n] of done) assert.equal(n, 1, `${node} committed ${n} times`);
+  assert.deepEqual(outputDigests(join(killed.dir, '.moe')), expected);
+  assert.equal(moe(['run', 'p.yaml', '--json'], killed.dir).stdout.includes('"cached": 12'), true);
+});
+
+test('a second run on a busy workspace stops naming the holder’s pid; with --wait it waits and reuses', async (t) => {
+  const { dir, cleanup } = tempDir();
+  t.after(cleanup);
+  writePipeline(dir, layered());
+  const first = moeAsync(['run', 'p.yaml', '--jobs', '1'], dir);
+  await waitFor(() => journalEvents(join(dir, '.moe')).some((e) => e.type === 'node-start'));
+  const busy = moe(['run', 'p.yaml'], dir);
+  assert.equal(busy.code, 3);
+  assert.match(busy.stderr, new RegExp(`in use by moe run \\(pid ${first.child.pid} `));
+  const waiting = moe(['run', 'p.yaml', '--wait', '60', '--json'], dir);
+  assert.equal((await first.result).code, 0);
+  assert.equal(waiting.code, 0, waiting.stderr);
+  assert.match(waiting.stdout, /"cached": 12/);
+  const starts = journalEvents(join(dir, '.moe')).filter((e) => e.type === 'node-start');
+  assert.equal(starts.length, 12, 'no node ran twice');
+});
