@@ -149,8 +149,8 @@ export class Builder extends GraphBuilder {
     const normed = this.instanceNorm(grouped, unitScale, zeroBias, epsilon, `${n}.normalize`);
     const back = this.reshape(normed, this.shapeOf(x, undefined, undefined, `${n}.shape`), `${n}.ungroup`);
     const perChannel = [channels, ...new Array<number>(rank - 2).fill(1)];
-    const s = this.reshape(scale, perChannel, `${n}.scale`);
-    const b = this.reshape(bias, perChannel, `${n}.bias`);
+    const s = this.reshape(scale, perChannel, `${n}.per_channel_scale`);
+    const b = this.reshape(bias, perChannel, `${n}.per_channel_bias`);
     return this.add(this.mul(back, s, `${n}.mul`), b, n);
   }
   /** The GroupNormalization-21 op itself (same maths as `groupNorm`). */

@@ -10,7 +10,8 @@ import type { WeightData } from '../../onnx/graph-builder.js';
 import type { Dim, Model } from '../../onnx/ir.js';
 import type { UNetSpec, UpBlockSpec, DownBlockSpec } from './config.js';
 import { sinusoidEmbedding, timestepEmbedding } from './embeddings.js';
-import { conv, downsample, groupNorm, resnetBlock, upsample } from './resnet.js';
+import { downsample, resnetBlock, upsample } from './resnet.js';
+import { conv2d, groupNorm } from './modules.js';
 import type { NormSettings } from './resnet.js';
 import { transformer2d } from './transformer.js';
 
@@ -151,7 +152,7 @@ export function buildUNet(spec: UNetSpec, options: BuildUNetOptions): Model {
 
   if (spec.centerInputSample) sample = b.sub(b.scale(sample, 2, 'center.scale'), b.scalar(1), 'center');
   const c0 = spec.blockOutChannels[0] as number;
-  let h = tap('conv_in.out', conv(b, sample, spec.inChannels, c0, spec.convInKernel, 'conv_in'));
+  let h = tap('conv_in.out', conv2d(b, sample, 'conv_in', spec.inChannels, c0, spec.convInKernel));
 
   const skips: Value[] = [h];
   spec.down.forEach((block, i) => {
@@ -216,8 +217,8 @@ export function buildUNet(spec: UNetSpec, options: BuildUNetOptions): Model {
     tap(`up_blocks.${i}.out`, h);
   });
 
-  h = b.silu(groupNorm(b, h, c0, norm, 'conv_norm_out'), 'conv_act');
-  h = conv(b, h, c0, spec.outChannels, spec.convOutKernel, 'conv_out');
+  h = b.silu(groupNorm(b, h, 'conv_norm_out', c0, norm.groups, norm.eps), 'conv_act');
+  h = conv2d(b, h, 'conv_out', c0, spec.outChannels, spec.convOutKernel);
   b.output(h, 'out_sample');
   if (options.debugOutputs) for (const [name, v] of taps) b.output(v, `debug.${name}`);
   return b.build();

@@ -2,6 +2,7 @@
  * Timestep conditioning: diffusers' sinusoidal `Timesteps` projection and the `TimestepEmbedding` MLP.
  */
 import type { Builder, Value } from '../../onnx/builder.js';
+import { linear } from './modules.js';
 
 /**
  * The frequency table of get_timestep_embedding: exp(-ln(10000)·k / (half − shift)), k = 0…half−1,
@@ -53,11 +54,6 @@ export function sinusoidEmbedding(
 
 /** TimestepEmbedding: linear_1 → SiLU → linear_2 (the module's scope is the caller's). */
 export function timestepEmbedding(b: Builder, x: Value, inDim: number, outDim: number): Value {
-  const h = b.scope('linear_1', () =>
-    b.linear(x, b.param('weight', [outDim, inDim]), b.param('bias', [outDim]), 'linear'),
-  );
-  const a = b.silu(h, 'act');
-  return b.scope('linear_2', () =>
-    b.linear(a, b.param('weight', [outDim, outDim]), b.param('bias', [outDim]), 'linear'),
-  );
+  const h = linear(b, x, 'linear_1', outDim, inDim);
+  return linear(b, b.silu(h, 'act'), 'linear_2', outDim, outDim);
 }

@@ -5,23 +5,15 @@
  */
 import type { Builder, Value } from '../../onnx/builder.js';
 import type { AttentionSpec } from './config.js';
-import { conv, groupNorm } from './resnet.js';
+import { conv2d, groupNorm, layerNorm, linear } from './modules.js';
 
 /** GroupNorm eps inside Transformer2DModel, fixed by diffusers (not the config's norm_eps). */
 const TRANSFORMER_NORM_EPS = 1e-6;
 /** LayerNorm eps of BasicTransformerBlock. */
 const LAYER_NORM_EPS = 1e-5;
 
-function linear(b: Builder, x: Value, name: string, outDim: number, inDim: number, bias: boolean): Value {
-  return b.scope(name, () =>
-    b.linear(x, b.param('weight', [outDim, inDim]), bias ? b.param('bias', [outDim]) : undefined, 'linear'),
-  );
-}
-
-function layerNorm(b: Builder, x: Value, dim: number, name: string): Value {
-  return b.scope(name, () =>
-    b.layerNorm(x, b.param('weight', [dim]), b.param('bias', [dim]), LAYER_NORM_EPS, -1, 'layer_norm'),
-  );
+function norm(b: Builder, x: Value, dim: number, name: string): Value {
+  return layerNorm(b, x, name, dim, LAYER_NORM_EPS);
 }
 
 /** Multi-head attention of x [B, L, C] over context [B, Lk, Ck] (x itself when undefined). */
@@ -65,23 +57,23 @@ function basicTransformerBlock(
   dim: number,
   spec: AttentionSpec,
 ): Value {
-  const n1 = layerNorm(b, h, dim, 'norm1');
+  const n1 = norm(b, h, dim, 'norm1');
   const a1 = b.add(
     b.scope('attn1', () => attention(b, n1, undefined, dim, dim, spec.heads)),
     h,
     'attn1.residual',
   );
-  const n2 = layerNorm(b, a1, dim, 'norm2');
+  const n2 = norm(b, a1, dim, 'norm2');
   const a2 = b.add(
     b.scope('attn2', () => attention(b, n2, context, dim, spec.crossAttentionDim, spec.heads)),
     a1,
     'attn2.residual',
   );
-  const n3 = layerNorm(b, a2, dim, 'norm3');
+  const n3 = norm(b, a2, dim, 'norm3');
   return b.add(
     b.scope('ff', () => feedForward(b, n3, dim)),
     a2,
-    'out',
+    '',
   );
 }
 
@@ -99,8 +91,8 @@ export function transformer2d(
   groups: number,
   useLinearProjection: boolean,
 ): Value {
-  let h = groupNorm(b, x, channels, { groups, eps: TRANSFORMER_NORM_EPS }, 'norm');
-  if (!useLinearProjection) h = conv(b, h, channels, channels, 1, 'proj_in');
+  let h = groupNorm(b, x, 'norm', channels, groups, TRANSFORMER_NORM_EPS);
+  if (!useLinearProjection) h = conv2d(b, h, 'proj_in', channels, channels, 1);
   h = b.transpose(b.reshape(h, [0, 0, -1], 'flatten'), [0, 2, 1], 'to_tokens');
   if (useLinearProjection) h = linear(b, h, 'proj_in', channels, channels, true);
   for (let i = 0; i < layers; i++) {
@@ -113,6 +105,6 @@ export function transformer2d(
     b.shapeOf(x, undefined, undefined, 'input_shape'),
     'unflatten',
   );
-  if (!useLinearProjection) h = conv(b, h, channels, channels, 1, 'proj_out');
-  return b.add(h, x, 'out');
+  if (!useLinearProjection) h = conv2d(b, h, 'proj_out', channels, channels, 1);
+  return b.add(h, x, '');
 }
