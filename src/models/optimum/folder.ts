@@ -67,14 +67,30 @@ const exists = (p: string) =>
 const isRecord = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
+export interface DescribeOptions {
+  /**
+   * A UNet folder to use instead of `ROOT/unet`: a diffusers checkpoint (config.json + safetensors, e.g.
+   * what moe's trainer or SimpleTuner writes) and/or a model.onnx, combined with the export's text
+   * encoders, tokenizers and VAE.
+   */
+  readonly unet?: string;
+}
+
 /**
  * Finds every file of the layout and reads the small JSON configs. Reports every missing or unreadable file
  * at once. Does not open the ONNX models: `inspectModelFolder` does that.
  */
-export async function describeModelFolder(root: string): Promise<Result<ModelFolder, ModelFolderError>> {
+export async function describeModelFolder(
+  root: string,
+  options: DescribeOptions = {},
+): Promise<Result<ModelFolder, ModelFolderError>> {
   const problems: ContractProblem[] = [];
-  const json = async (rel: string, required: boolean): Promise<Record<string, unknown> | undefined> => {
-    const path = join(root, rel);
+  const json = async (
+    rel: string,
+    required: boolean,
+    base = root,
+  ): Promise<Record<string, unknown> | undefined> => {
+    const path = join(base, rel);
     let text: string;
     try {
       text = await readFile(path, 'utf8');
@@ -94,8 +110,8 @@ export async function describeModelFolder(root: string): Promise<Result<ModelFol
     }
     return undefined;
   };
-  const onnx = async (dir: string, required: boolean): Promise<OnnxFile | undefined> => {
-    const path = join(root, dir, 'model.onnx');
+  const onnx = async (dir: string, required: boolean, base = root): Promise<OnnxFile | undefined> => {
+    const path = join(base, dir, 'model.onnx');
     if (!(await exists(path))) {
       if (required) problems.push({ file: path, message: 'missing' });
       return undefined;
@@ -124,20 +140,22 @@ export async function describeModelFolder(root: string): Promise<Result<ModelFol
   const vaeEncoder = await onnx('vae_encoder', true);
   const vaeDecoder = await onnx('vae_decoder', true);
 
-  const unetOnnx = await onnx('unet', false);
-  const unetConfig = await json(join('unet', 'config.json'), false);
+  // The UNet: root/unet, or a folder given by the caller (a fine-tuned UNet beside a base export).
+  const unetDir = options.unet ?? join(root, 'unet');
+  const unetOnnx = await onnx('', false, unetDir);
+  const unetConfig = await json('config.json', false, unetDir);
   let diffusers: DiffusersUnet | undefined;
   if (unetConfig !== undefined) {
-    const single = join(root, 'unet', 'diffusion_pytorch_model.safetensors');
+    const single = join(unetDir, 'diffusion_pytorch_model.safetensors');
     const index = `${single}.index.json`;
     const weights = (await exists(single)) ? single : (await exists(index)) ? index : undefined;
     if (weights === undefined)
-      problems.push({ file: single, message: 'missing (unet/config.json is there, its weights are not)' });
-    else diffusers = { dir: join(root, 'unet'), config: unetConfig, weights };
+      problems.push({ file: single, message: 'missing (its config.json is there, its weights are not)' });
+    else diffusers = { dir: unetDir, config: unetConfig, weights };
   } else if (unetOnnx === undefined) {
     problems.push({
-      file: join(root, 'unet', 'model.onnx'),
-      message: 'missing (nor is there a diffusers unet/config.json)',
+      file: join(unetDir, 'model.onnx'),
+      message: 'missing (nor is there a diffusers config.json beside it)',
     });
   }
 

@@ -1,7 +1,7 @@
 // Model folders in the layout of an Optimum SDXL/SSD-1B ONNX export (optionally with a diffusers UNet):
 // describe, check against the tensor contract, encode prompts, run the VAE.
 export { describeModelFolder, SDXL_VAE_SCALING_FACTOR } from './folder.js';
-export type { ModelFolder, ModelFolderError, OnnxFile, DiffusersUnet } from './folder.js';
+export type { DescribeOptions, ModelFolder, ModelFolderError, OnnxFile, DiffusersUnet } from './folder.js';
 export { inspectModelFolder } from './inspect.js';
 export { openModelFolder } from './open.js';
 export type { OpenedModelFolder } from './open.js';

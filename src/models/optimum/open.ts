@@ -3,7 +3,7 @@ import type { Result } from '../../util/result.js';
 import { loadClipTokenizer } from '../tokenizer/index.js';
 import type { ClipTokenizer } from '../tokenizer/index.js';
 import { describeModelFolder, modelFolderError } from './folder.js';
-import type { ModelFolder, ModelFolderError } from './folder.js';
+import type { DescribeOptions, ModelFolder, ModelFolderError } from './folder.js';
 import { inspectModelFolder } from './inspect.js';
 import type { SessionFactory } from './session.js';
 import type { ModelSignature } from './signature.js';
@@ -24,8 +24,9 @@ export interface OpenedModelFolder {
 export async function openModelFolder(
   root: string,
   sessions: SessionFactory,
+  options: DescribeOptions = {},
 ): Promise<Result<OpenedModelFolder, ModelFolderError>> {
-  const described = await describeModelFolder(root);
+  const described = await describeModelFolder(root, options);
   if (!described.ok) return described;
   const folder = described.value;
   const [t1, t2] = await Promise.all([

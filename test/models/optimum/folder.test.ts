@@ -53,7 +53,7 @@ test('every missing file is named at once', async () => {
       'model_index.json: missing',
       'tokenizer_2/vocab.json: missing (a tokenizer needs vocab.json + merges.txt or tokenizer.json)',
       'text_encoder_2/model.onnx: missing',
-      'unet/model.onnx: missing (nor is there a diffusers unet/config.json)',
+      'unet/model.onnx: missing (nor is there a diffusers config.json beside it)',
     ],
   );
   assert.match(r.error.message, /is not a usable SDXL model folder:\n {2}.*model_index\.json: missing/);
@@ -137,7 +137,7 @@ test('a diffusers UNet beside the Optimum parts is used and checked against the 
   assert.ok(!noWeights.ok);
   assert.match(
     noWeights.error.message,
-    /unet\/diffusion_pytorch_model\.safetensors: missing \(unet\/config\.json is there, its weights are not\)/,
+    /unet\/diffusion_pytorch_model\.safetensors: missing \(its config\.json is there, its weights are not\)/,
   );
   await writeFile(join(root, 'unet', 'diffusion_pytorch_model.safetensors'), '');
   const r = await openModelFolder(root, fakeSessions(root, models));
@@ -177,4 +177,25 @@ test('a model file onnxruntime cannot load is reported per file, not thrown', as
     'unet/model.onnx',
   ]);
   assert.ok(r.error.problems.every((p) => p.message.startsWith('onnxruntime cannot load it (')));
+});
+
+test('a UNet folder given apart from the export replaces ROOT/unet', async () => {
+  const models = defaultModels();
+  const root = await writeFakeExport(models);
+  const tuned = join(root, '..', `tuned-${Date.now()}`);
+  await mkdir(tuned, { recursive: true });
+  const config = {
+    addition_embed_type: 'text_time',
+    cross_attention_dim: 8,
+    projection_class_embeddings_input_dim: 4 + 6 * 8,
+    addition_time_embed_dim: 8,
+    in_channels: 4,
+  };
+  await writeFile(join(tuned, 'config.json'), JSON.stringify(config));
+  await writeFile(join(tuned, 'diffusion_pytorch_model.safetensors'), '');
+  const r = await openModelFolder(root, fakeSessions(root, models), { unet: tuned });
+  assert.ok(r.ok, r.ok ? '' : r.error.message);
+  assert.equal(r.value.folder.unet.diffusers?.dir, tuned);
+  assert.equal(r.value.signature.unet.kind, 'diffusers');
+  assert.equal(r.value.signature.unetOnnx, undefined);
 });
