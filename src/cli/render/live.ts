@@ -100,7 +100,8 @@ export class LiveRenderer {
 
   #draw(): void {
     const now = Date.now();
-    const width = this.#out.columns ?? 100;
+    const columns = this.#out.columns;
+    const width = columns !== undefined && columns >= 40 ? columns : 100;
     const lines = [...this.#running].map(([node, r]) => {
       const attempt = r.attempt > 1 ? ` (attempt ${r.attempt})` : '';
       const text = `${FRAMES[this.#frame] ?? ''} ${node}${attempt} ${duration(now - r.started)} ${progressText(r.progress)}`;
