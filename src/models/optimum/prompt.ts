@@ -52,11 +52,12 @@ async function runEncoder(
     sig.inputIdsType === 'int32' ? Int32Array.from(ids) : BigInt64Array.from(ids, (i) => BigInt(i));
   const wanted = [sig.penultimate, ...(sig.pooled ? [sig.pooled.name] : [])];
   return withSession(model.sessions, sig.file, async (session) => {
-    const out = await session.run({
-      input_ids: new Tensor(sig.inputIdsType, data, [prompts.length, length]),
-    });
+    const out = await session.run(
+      { input_ids: new Tensor(sig.inputIdsType, data, [prompts.length, length]) },
+      wanted,
+    );
     const hiddenT = out[sig.penultimate];
-    if (hiddenT === undefined) throw new Error(`${sig.file}: no ${wanted[0]} in the outputs`);
+    if (hiddenT === undefined) throw new Error(`${sig.file}: no ${sig.penultimate} in the outputs`);
     const hidden = toFloat32(hiddenT.data, `${sig.file} ${sig.penultimate}`);
     const width = hidden.length / (prompts.length * length);
     const pooledT = sig.pooled ? out[sig.pooled.name] : undefined;

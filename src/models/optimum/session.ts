@@ -18,7 +18,8 @@ export interface TensorMetadata {
 export interface ModelSession {
   readonly inputMetadata: readonly InferenceSession.ValueMetadata[];
   readonly outputMetadata: readonly InferenceSession.ValueMetadata[];
-  run(feeds: InferenceSession.FeedsType): Promise<InferenceSession.ReturnType>;
+  /** Runs the model; `outputs` limits what is fetched (SDXL's encoders have 14 and 34 outputs). */
+  run(feeds: InferenceSession.FeedsType, outputs?: readonly string[]): Promise<InferenceSession.ReturnType>;
   release(): Promise<void>;
 }
 

@@ -16,7 +16,9 @@ export interface Nchw {
 export async function encodeImages(model: OpenedModelFolder, images: Nchw): Promise<Nchw> {
   const { vae } = model.signature;
   return withSession(model.sessions, vae.encoderFile, async (session) => {
-    const out = await session.run({ sample: floatTensor(vae.encoderInputType, images.data, images.shape) });
+    const out = await session.run({ sample: floatTensor(vae.encoderInputType, images.data, images.shape) }, [
+      vae.encoderOutput,
+    ]);
     const t = out[vae.encoderOutput];
     if (t === undefined) throw new Error(`${vae.encoderFile}: no ${vae.encoderOutput} in the outputs`);
     const data = toFloat32(t.data, `${vae.encoderFile} ${vae.encoderOutput}`);
