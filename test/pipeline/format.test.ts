@@ -69,7 +69,7 @@ test('color, missing sources, problems without a place, and long lines', () => {
   const caret = (lines[5] ?? '').indexOf('^');
   assert.equal(lines[4]?.slice(caret, caret + 11), 'params.nope');
   const colored = formatDiagnostics(r.error.diagnostics, { source: () => undefined, color: true });
-  assert.match(colored, /\x1b\[1;31merror\x1b\[0m/);
+  assert.ok(colored.includes('\x1b[1;31merror\x1b[0m'));
   assert.doesNotMatch(colored, / \| /, 'no source lines when the source is unknown');
   assert.equal(formatDiagnostics([], { source: () => undefined, color: false }), '');
 });
