@@ -6,6 +6,20 @@
  */
 import type { Result } from '../../util/result.js';
 import { err, ok } from '../../util/result.js';
+import {
+  Refusal,
+  bool,
+  int,
+  invalid,
+  layerCounts,
+  num,
+  perBlock,
+  perLayer,
+  unsupported,
+} from './config-values.js';
+import type { ConfigError, Json, LayerCounts } from './config-values.js';
+
+export type { ConfigError } from './config-values.js';
 
 export type DownBlockType = 'DownBlock2D' | 'CrossAttnDownBlock2D';
 export type UpBlockType = 'UpBlock2D' | 'CrossAttnUpBlock2D';
@@ -69,15 +83,6 @@ export interface UNetSpec {
   /** Width of encoder_hidden_states (the first block's cross_attention_dim). */
   readonly crossAttentionDim: number;
 }
-
-export interface ConfigError {
-  readonly reason: 'unsupported' | 'invalid';
-  /** The config.json key at fault. */
-  readonly option: string;
-  readonly message: string;
-}
-
-type Json = Record<string, unknown>;
 
 const DEFAULTS: Json = {
   in_channels: 4,
@@ -145,83 +150,6 @@ const FIXED: readonly [string, unknown][] = [
   ['class_embeddings_concat', false],
   ['cross_attention_norm', null],
 ];
-
-class Refusal extends Error {
-  constructor(readonly detail: ConfigError) {
-    super(detail.message);
-  }
-}
-
-const show = (v: unknown): string => JSON.stringify(v);
-
-function unsupported(option: string, value: unknown, why = 'moe does not build it'): never {
-  throw new Refusal({
-    reason: 'unsupported',
-    option,
-    message: `unsupported ${option} = ${show(value)} (${why})`,
-  });
-}
-
-function invalid(option: string, value: unknown, expected: string): never {
-  throw new Refusal({
-    reason: 'invalid',
-    option,
-    message: `invalid ${option} = ${show(value)}: expected ${expected}`,
-  });
-}
-
-function int(c: Json, key: string, min = 1): number {
-  const v = c[key];
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min) invalid(key, v, `an integer ≥ ${min}`);
-  return v;
-}
-
-function num(c: Json, key: string): number {
-  const v = c[key];
-  if (typeof v !== 'number' || !Number.isFinite(v)) invalid(key, v, 'a number');
-  return v;
-}
-
-function bool(c: Json, key: string): boolean {
-  const v = c[key];
-  if (typeof v !== 'boolean') invalid(key, v, 'true or false');
-  return v;
-}
-
-/** An int broadcast to `n` blocks, or a list of `n` ints. */
-function perBlock(c: Json, key: string, n: number, min = 1): number[] {
-  const v = c[key];
-  if (typeof v === 'number') return new Array<number>(n).fill(int(c, key, min));
-  if (
-    !Array.isArray(v) ||
-    v.length !== n ||
-    v.some((x) => typeof x !== 'number' || !Number.isInteger(x) || x < min)
-  ) {
-    invalid(key, v, `an integer or a list of ${n} integers (one per block)`);
-  }
-  return v as number[];
-}
-
-/** transformer_layers_per_block entries: an int per block or a list per layer. */
-type LayerCounts = number | number[];
-
-function layerCounts(key: string, v: unknown, n: number): LayerCounts[] {
-  if (typeof v === 'number' && Number.isInteger(v) && v >= 0) return new Array<LayerCounts>(n).fill(v);
-  const okEntry = (x: unknown): boolean =>
-    (typeof x === 'number' && Number.isInteger(x) && x >= 0) ||
-    (Array.isArray(x) && x.every((y) => typeof y === 'number' && Number.isInteger(y) && y >= 0));
-  if (!Array.isArray(v) || v.length !== n || !v.every(okEntry)) {
-    invalid(key, v, `an integer or a list of ${n} entries, each an integer or a list of integers per layer`);
-  }
-  return v as LayerCounts[];
-}
-
-function perLayer(key: string, counts: LayerCounts, layers: number): number[] {
-  if (typeof counts === 'number') return new Array<number>(layers).fill(counts);
-  if (counts.length < layers)
-    invalid(key, counts, `at least ${layers} entries for a block of ${layers} layers`);
-  return counts.slice(0, layers);
-}
 
 /** Parses a diffusers UNet config (already JSON-decoded). */
 export function parseUNetConfig(raw: unknown): Result<UNetSpec, ConfigError> {
