@@ -257,7 +257,7 @@ export function parseSchedulerKind(value: unknown): Result<SchedulerKind, Config
     ? ok(value as SchedulerKind)
     : err({
         key: 'scheduler',
-        message: `expected one of ${SCHEDULER_KINDS.join(', ')}, got ${describe(value)}`,
+        message: `scheduler: expected one of ${SCHEDULER_KINDS.join(', ')}, got ${describe(value)}`,
       });
 }
 

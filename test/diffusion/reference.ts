@@ -91,3 +91,11 @@ export function assertExact(actual: ArrayLike<number>, expected: ArrayLike<numbe
     );
   }
 }
+
+/**
+ * trajectories.json's deterministic "model": ((0.1·x_in) + 0.01·t/1000) + 0.02·c, in float32 operation by
+ * operation as torch runs it (0.01·t/1000 is a Python float).
+ */
+export function referenceModel(xIn: Float32Array, t: number, c: Float32Array): Float32Array {
+  return xIn.map((v, k) => f32(f32(f32(0.1 * v) + (0.01 * t) / 1000) + f32(0.02 * c[k]!)));
+}

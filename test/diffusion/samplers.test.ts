@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createScheduler } from '../../src/diffusion/index.js';
 import type { Scheduler } from '../../src/diffusion/index.js';
-import { assertClose, KIND_OF_CLASS, num, reference } from './reference.js';
+import { assertClose, KIND_OF_CLASS, num, reference, referenceModel } from './reference.js';
 
 interface Step {
   model_input: (number | string)[];
@@ -25,12 +25,6 @@ const data = reference<{ base: number[]; c: number[]; N: number; trajectories: T
   'trajectories.json',
 );
 const c = Float32Array.from(data.c);
-
-/** The reference's deterministic "model": ((0.1·x_in) + 0.01·t/1000) + 0.02·c, in float32 as torch runs it. */
-export function referenceModel(xIn: Float32Array, t: number, cc: Float32Array = c): Float32Array {
-  const f = Math.fround;
-  return xIn.map((v, k) => f(f(f(0.1 * v) + (0.01 * t) / 1000) + f(0.02 * cc[k]!)));
-}
 
 function make(kind: string, config: Record<string, unknown>): Scheduler {
   const made = createScheduler(kind, config);
@@ -67,7 +61,7 @@ for (const traj of data.trajectories) {
       const xIn = s.scaleModelInput(x, t);
       if (!(nanCase && i > 0)) assertClose(xIn, step.model_input, `${name} step ${i} model input`, rtol);
       const noise = step.ddpm_variance_noise ?? step.ddim_variance_noise;
-      const out = s.step(referenceModel(xIn, t), t, x, {
+      const out = s.step(referenceModel(xIn, t, c), t, x, {
         ...(noise !== undefined ? { noise: Float32Array.from(noise) } : {}),
         ...(traj.eta !== undefined ? { eta: traj.eta } : {}),
       });
