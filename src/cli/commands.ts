@@ -1,6 +1,7 @@
 // The explicit command table oclif loads (package.json "oclif.commands"). One entry per command; each
 // command module is thin and imports its service lazily so that start-up stays fast.
 import Gc from './commands/gc.js';
+import Graph from './commands/graph.js';
 import ModelsTiny from './commands/models/tiny.js';
 import ModelsUnet from './commands/models/unet.js';
 import Plan from './commands/plan.js';
@@ -8,10 +9,12 @@ import Run from './commands/run.js';
 import Schedule from './commands/schedule.js';
 import Status from './commands/status.js';
 import Steps from './commands/steps.js';
+import Validate from './commands/validate.js';
 import Version from './commands/version.js';
 
 export const COMMANDS = {
   gc: Gc,
+  graph: Graph,
   'models:tiny': ModelsTiny,
   'models:unet': ModelsUnet,
   plan: Plan,
@@ -19,5 +22,6 @@ export const COMMANDS = {
   schedule: Schedule,
   status: Status,
   steps: Steps,
+  validate: Validate,
   version: Version,
 };

@@ -51,7 +51,6 @@ node:
   a: { step: command }
 `,
     expected: [
-      'p.yaml:1:1: error: the pipeline is missing `nodes`',
       'p.yaml:2:1: error: unknown key `node` [help: did you mean `nodes`?]',
     ],
   },

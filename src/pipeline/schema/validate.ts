@@ -5,7 +5,7 @@ import addFormatsModule from 'ajv-formats';
 import type { Diagnostic, SourceRange } from '../diagnostic.js';
 import { atPointer } from '../node.js';
 import type { ScalarNode, YamlNode } from '../node.js';
-import { didYouMean } from '../suggest.js';
+import { closest, didYouMean } from '../suggest.js';
 import type { JsonValue } from '../types.js';
 import type { JsonSchema } from '../../steps/api.js';
 
@@ -57,13 +57,31 @@ export interface SchemaCheck {
 
 export function schemaDiagnostics(validate: ValidateFunction, check: SchemaCheck): Diagnostic[] {
   if (validate(check.value)) return [];
-  const errors = collapseAlternatives(validate.errors ?? []);
+  const errors = dropExplainedRequired(collapseAlternatives(validate.errors ?? []));
   const out: Diagnostic[] = [];
   for (const e of errors) {
     const d = describe(e, check);
     if (d !== undefined) out.push(d);
   }
   return out;
+}
+
+/** "missing `step`" says nothing new next to "unknown key `stpe`, did you mean `step`?". */
+function dropExplainedRequired(errors: readonly ErrorObject[]): ErrorObject[] {
+  const misspelt = new Set<string>();
+  for (const e of errors) {
+    if (e.keyword !== 'additionalProperties') continue;
+    const allowed = Object.keys(
+      ((e.parentSchema as Record<string, unknown> | undefined)?.['properties'] as object | undefined) ?? {},
+    );
+    const meant = closest(String((e.params as Record<string, unknown>)['additionalProperty']), allowed);
+    if (meant !== undefined) misspelt.add(`${e.instancePath}\0${meant}`);
+  }
+  return errors.filter(
+    (e) =>
+      e.keyword !== 'required' ||
+      !misspelt.has(`${e.instancePath}\0${String((e.params as Record<string, unknown>)['missingProperty'])}`),
+  );
 }
 
 /**

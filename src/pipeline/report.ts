@@ -1,0 +1,60 @@
+// Machine- and diagram-shaped views of a pipeline and its diagnostics, for `moe validate --json` and
+// `moe graph`.
+import type { Diagnostic } from './diagnostic.js';
+import type { Pipeline } from './types.js';
+
+export interface DiagnosticJson {
+  readonly file: string | null;
+  readonly line: number | null;
+  readonly column: number | null;
+  readonly endLine: number | null;
+  readonly endColumn: number | null;
+  readonly severity: Diagnostic['severity'];
+  readonly code: string;
+  readonly message: string;
+  readonly suggestion: string | null;
+}
+
+export function diagnosticJson(d: Diagnostic): DiagnosticJson {
+  return {
+    file: d.range?.file ?? null,
+    line: d.range?.start.line ?? null,
+    column: d.range?.start.column ?? null,
+    endLine: d.range?.end.line ?? null,
+    endColumn: d.range?.end.column ?? null,
+    severity: d.severity,
+    code: d.code,
+    message: d.message,
+    suggestion: d.suggestion ?? null,
+  };
+}
+
+export type GraphFormat = 'mermaid' | 'dot';
+
+/** A Mermaid flowchart: one box per node (id and step type), an arrow per dependency, in plan order. */
+export function renderMermaid(pipeline: Pipeline): string {
+  const ids = [...pipeline.nodes.keys()];
+  const key = new Map(ids.map((id, i) => [id, `n${i}`]));
+  const label = (s: string): string => s.replace(/"/g, '#quot;').replace(/</g, '#lt;').replace(/>/g, '#gt;');
+  const lines = ['flowchart TD'];
+  for (const node of pipeline.nodes.values()) {
+    lines.push(`  ${key.get(node.id) ?? ''}["${label(node.id)}<br/><small>${label(node.step)}</small>"]`);
+  }
+  for (const node of pipeline.nodes.values()) {
+    for (const need of node.needs) lines.push(`  ${key.get(need) ?? ''} --> ${key.get(node.id) ?? ''}`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+/** Graphviz DOT: the same graph, for `dot -Tsvg`. */
+export function renderDot(pipeline: Pipeline): string {
+  const q = (s: string): string => `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`;
+  const lines = [`digraph ${q(pipeline.name)} {`, '  rankdir=LR;', '  node [shape=box];'];
+  for (const node of pipeline.nodes.values())
+    lines.push(`  ${q(node.id)} [label=${q(`${node.id}\n${node.step}`)}];`);
+  for (const node of pipeline.nodes.values()) {
+    for (const need of node.needs) lines.push(`  ${q(need)} -> ${q(node.id)};`);
+  }
+  lines.push('}');
+  return lines.join('\n') + '\n';
+}
