@@ -1,0 +1,164 @@
+// `npm run bench:train`: trains the shared tiny SDXL-family UNet at batch 16 on 16×16 latents with moe
+// (generated training graph on onnxruntime-node + AdamW) and with the same architecture in plain PyTorch
+// (bench/train/torch_unet.py, Debian's python3-torch, installed with apt-get when missing), on the same
+// CPU with the same thread count and the same weights and batch. Prints samples/s and peak memory of
+// both, checks that both start from the same loss, and ends with `ratio=<moe ÷ torch>` (target ≥ 1.0).
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadDiffusersUNet } from '../../src/models/unet/index.js';
+import { ort } from '../../src/onnx/index.js';
+import { withMseLoss } from '../../src/onnx/autodiff/index.js';
+import { writeSafetensors } from '../../src/formats/safetensors.js';
+import { createTrainer } from '../../src/train/optim/index.js';
+
+const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+const REF = resolve(root, '..', 'shared', 'reference', 'unet-tiny-sdxl');
+const BATCH = 16;
+const SIZE = 16;
+const SEQ = 77;
+const steps = Number(process.env['BENCH_STEPS'] ?? 10);
+const warmup = Number(process.env['BENCH_WARMUP'] ?? 2);
+const threads = Number(process.env['BENCH_THREADS'] ?? availableParallelism());
+const lr = 1e-4;
+const PYTHON = '/usr/bin/python3';
+
+function ensureTorch(): void {
+  if (spawnSync(PYTHON, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0) return;
+  console.log('installing python3-torch with apt-get (for this benchmark only)…');
+  const r = spawnSync(
+    'sh',
+    [
+      '-c',
+      'apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3-torch python3-numpy',
+    ],
+    {
+      stdio: 'inherit',
+    },
+  );
+  if (r.status !== 0) throw new Error('could not install python3-torch; install it and rerun');
+}
+
+/** A deterministic batch (normal draws from a small seeded generator). */
+function makeBatch(): Record<string, { data: Float32Array; shape: number[] }> {
+  let s = 12345;
+  const uniform = (): number => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return (s + 0.5) / 2 ** 32;
+  };
+  const normal = (n: number): Float32Array =>
+    Float32Array.from(
+      { length: n },
+      () => Math.sqrt(-2 * Math.log(uniform())) * Math.cos(2 * Math.PI * uniform()),
+    );
+  const timestep = Float32Array.from({ length: BATCH }, () => Math.floor(uniform() * 1000));
+  const timeIds = new Float32Array(BATCH * 6);
+  for (let i = 0; i < BATCH; i++) timeIds.set([128, 128, 0, 0, 128, 128], i * 6);
+  return {
+    sample: { data: normal(BATCH * 4 * SIZE * SIZE), shape: [BATCH, 4, SIZE, SIZE] },
+    timestep: { data: timestep, shape: [BATCH] },
+    encoder_hidden_states: { data: normal(BATCH * SEQ * 64), shape: [BATCH, SEQ, 64] },
+    text_embeds: { data: normal(BATCH * 64), shape: [BATCH, 64] },
+    time_ids: { data: timeIds, shape: [BATCH, 6] },
+    target: { data: normal(BATCH * 4 * SIZE * SIZE), shape: [BATCH, 4, SIZE, SIZE] },
+  };
+}
+
+async function runMoe(
+  batch: ReturnType<typeof makeBatch>,
+): Promise<{ samplesPerS: number; firstLoss: number; nodes: number }> {
+  const loaded = await loadDiffusersUNet(REF, {
+    batch: BATCH,
+    height: SIZE,
+    width: SIZE,
+    sequenceLength: SEQ,
+  });
+  if (!loaded.ok) throw new Error(loaded.error.message);
+  const model = loaded.value.model;
+  const created = await createTrainer({
+    model: { ...model, graph: withMseLoss(model.graph, { prediction: 'out_sample' }) },
+    loss: 'loss',
+    optimizer: { lr, weightDecay: 1e-2 },
+    threads,
+  });
+  await loaded.value.close();
+  if (!created.ok) throw new Error(created.error.message);
+  const trainer = created.value;
+  const feeds = Object.fromEntries(
+    Object.entries(batch).map(([name, t]) => [name, new ort.Tensor('float32', t.data, t.shape)]),
+  );
+  let firstLoss = NaN;
+  let start = 0n;
+  for (let i = 0; i < warmup + steps; i++) {
+    if (i === warmup) start = process.hrtime.bigint();
+    const r = await trainer.step(feeds);
+    if (i === 0) firstLoss = r.loss;
+  }
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  await trainer.release();
+  return { samplesPerS: (steps * BATCH) / seconds, firstLoss, nodes: trainer.nodeCount };
+}
+
+function runTorch(batchFile: string): { samples_per_s: number; peak_rss_mb: number; first_loss: number } {
+  const r = spawnSync(
+    PYTHON,
+    [
+      join(root, 'bench', 'train', 'torch_unet.py'),
+      '--config',
+      join(REF, 'config.json'),
+      '--weights',
+      join(REF, 'diffusion_pytorch_model.safetensors'),
+      '--batch',
+      batchFile,
+      '--steps',
+      String(steps),
+      '--warmup',
+      String(warmup),
+      '--threads',
+      String(threads),
+      '--lr',
+      String(lr),
+    ],
+    { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: String(threads) } },
+  );
+  if (r.status !== 0) throw new Error(`the PyTorch run failed: ${r.stderr}`);
+  const line = r.stdout.trim().split('\n').pop() ?? '';
+  return JSON.parse(line) as { samples_per_s: number; peak_rss_mb: number; first_loss: number };
+}
+
+function peakRssMb(): number {
+  const status = readFileSync('/proc/self/status', 'utf8');
+  const m = /VmHWM:\s+(\d+) kB/.exec(status);
+  return m ? Number(m[1]) / 1024 : process.resourceUsage().maxRSS / 1024;
+}
+
+ensureTorch();
+const work = mkdtempSync(join(tmpdir(), 'moe-bench-train-'));
+try {
+  const batch = makeBatch();
+  const batchFile = join(work, 'batch.safetensors');
+  await writeSafetensors(
+    batchFile,
+    Object.entries(batch).map(([name, t]) => ({ name, shape: t.shape, data: t.data })),
+  );
+  console.log(
+    `tiny SDXL UNet, batch ${BATCH}, ${SIZE}×${SIZE} latents, ${steps} timed steps after ${warmup}, ${threads} threads`,
+  );
+  const moe = await runMoe(batch);
+  const moePeak = peakRssMb();
+  const torch = runTorch(batchFile);
+  console.log(`moe training graph: ${moe.nodes} nodes`);
+  console.log(`first loss: moe ${moe.firstLoss.toFixed(6)}, torch ${torch.first_loss.toFixed(6)}`);
+  if (Math.abs(moe.firstLoss - torch.first_loss) > 1e-4 * Math.abs(torch.first_loss)) {
+    console.log('warning: the two runs do not start from the same loss; the architectures differ');
+  }
+  console.log(`moe_peak_rss_mb=${moePeak.toFixed(0)}`);
+  console.log(`torch_peak_rss_mb=${torch.peak_rss_mb.toFixed(0)}`);
+  console.log(`moe_samples_per_s=${moe.samplesPerS.toFixed(2)}`);
+  console.log(`torch_samples_per_s=${torch.samples_per_s.toFixed(2)}`);
+  console.log(`ratio=${(moe.samplesPerS / torch.samples_per_s).toFixed(3)}`);
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
