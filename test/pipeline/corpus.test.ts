@@ -50,9 +50,7 @@ nodes:
 node:
   a: { step: command }
 `,
-    expected: [
-      'p.yaml:2:1: error: unknown key `node` [help: did you mean `nodes`?]',
-    ],
+    expected: ['p.yaml:2:1: error: unknown key `node` [help: did you mean `nodes`?]'],
   },
   'unknown step': {
     text: `version: 1

@@ -204,8 +204,28 @@ function describe(e: ErrorObject, check: SchemaCheck): Diagnostic | undefined {
     }
     case 'anyOf':
     case 'oneOf': {
-      const forms = (e.schema as Record<string, unknown>[]).map(formWord);
-      return at(here, `${label} must be ${orList(forms)}, got ${show(e.data)}`);
+      const branches = e.schema as Record<string, unknown>[];
+      const several = Array.isArray(params['passingSchemas']);
+      // The common "exactly one of these keys" pattern: `oneOf: [{ required: [run] }, { required: [argv] }]`.
+      const keys = branches.map((b) =>
+        Object.keys(b).length === 1 && Array.isArray(b['required'])
+          ? (b['required'] as unknown[])
+          : undefined,
+      );
+      if (keys.every((k) => k !== undefined && k.length === 1)) {
+        const names = keys.map((k) => `\`${String(k?.[0])}\``);
+        return at(
+          here,
+          several ? `${label} must have only one of ${names.join(', ')}` : `${label} needs ${orList(names)}`,
+        );
+      }
+      const forms = branches.map(formWord);
+      return at(
+        here,
+        several
+          ? `${label} matches more than one of: ${forms.join('; ')}`
+          : `${label} must be ${orList(forms)}, got ${show(e.data)}`,
+      );
     }
     default:
       return at(here, `${label} ${e.message ?? 'is not valid'}`);
