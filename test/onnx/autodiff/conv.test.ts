@@ -27,10 +27,25 @@ test('Conv with stride 2 (even and odd sizes), asymmetric padding and a 1x1 kern
   });
 });
 
-test('grouped and dilated Conv matches finite differences', async () => {
+test('grouped and dilated Conv, and a strided 1-D Conv (the general weight-gradient form), match finite differences', async () => {
   await gradCheck({
-    inputs: { x: { shape: [2, 4, 6, 6] }, w: { shape: [6, 2, 3, 3] } },
-    build: (b, v) => b.conv(v['x']!, v['w']!, undefined, { pads: [2, 2, 2, 2], dilations: [2, 2], group: 2 }),
+    inputs: {
+      x: { shape: [2, 4, 6, 6] },
+      w: { shape: [6, 2, 3, 3] },
+      wd: { shape: [6, 4, 3, 2] },
+      s: { shape: [2, 3, 9] },
+      w1d: { shape: [2, 3, 3] },
+    },
+    build: (b, v) => {
+      const grouped = b.conv(v['x']!, v['w']!, undefined, {
+        pads: [2, 2, 2, 2],
+        dilations: [2, 2],
+        group: 2,
+      });
+      const dilated = b.conv(v['x']!, v['wd']!, undefined, { pads: [2, 1, 2, 1], dilations: [2, 2] });
+      const oneD = b.conv(v['s']!, v['w1d']!, undefined, { pads: [1, 0], strides: [2] });
+      return b.concat([b.reshape(grouped, [-1]), b.reshape(dilated, [-1]), b.reshape(oneD, [-1])], 0);
+    },
   });
 });
 
