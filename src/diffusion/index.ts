@@ -14,7 +14,7 @@ export type {
 export { DIFFUSERS_CLASS, SCHEDULER_KINDS, parseSchedulerKind, resolveSchedulerConfig } from './config.js';
 export type { CreatedScheduler } from './create.js';
 export { createScheduler } from './create.js';
-export type { Scheduler, StepOptions, StepOutput } from './scheduler.js';
+export type { CustomSchedule, Scheduler, StepOptions, StepOutput } from './scheduler.js';
 
 export type { BetaSchedule, NoiseSchedule, NoiseScheduleSpec } from './schedules.js';
 export {

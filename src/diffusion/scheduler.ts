@@ -19,6 +19,13 @@ export interface StepOutput {
   readonly predOriginalSample?: Float32Array;
 }
 
+/**
+ * A schedule given explicitly instead of by step count, as diffusers' `set_timesteps(timesteps=…)` (DDPM,
+ * Euler, DPM-Solver++) and `set_timesteps(sigmas=…)` (Euler) take it.
+ */
+export type CustomSchedule =
+  { readonly timesteps: readonly number[] } | { readonly sigmas: readonly number[] };
+
 export interface Scheduler {
   readonly kind: SchedulerKind;
   readonly config: SchedulerConfig;
@@ -41,8 +48,11 @@ export interface Scheduler {
   /** Index of the next step into `timesteps` (samplers that track one), once sampling has begun. */
   readonly stepIndex: number | undefined;
   readonly beginIndex: number | undefined;
-  /** Chooses N inference timesteps (diffusers' set_timesteps) and resets the sampler's state. */
-  setTimesteps(numInferenceSteps: number): void;
+  /**
+   * Chooses N inference timesteps (diffusers' set_timesteps) and resets the sampler's state. A custom
+   * schedule throws a RangeError on samplers for which diffusers refuses one (DDIM, UniPC).
+   */
+  setTimesteps(schedule: number | CustomSchedule): void;
   /** Where in `timesteps` sampling starts (an img2img / refiner stage starts part-way). */
   setBeginIndex(beginIndex: number): void;
   /** The model input for a sample at timestep t (Euler divides by √(σ² + 1); the others return it as is). */
@@ -75,6 +85,25 @@ export function assertStepCount(numInferenceSteps: number, numTrainTimesteps: nu
       `expected a number of inference steps in 1..${numTrainTimesteps}, got ${numInferenceSteps}`,
     );
   }
+}
+
+/** Throws unless custom timesteps are strictly descending integers-or-floats in [0, T), as diffusers requires. */
+export function assertCustomTimesteps(timesteps: readonly number[], numTrainTimesteps: number): void {
+  if (timesteps.length === 0) throw new RangeError('expected at least one custom timestep');
+  timesteps.forEach((t, i) => {
+    if (!(Number.isFinite(t) && t >= 0 && t < numTrainTimesteps)) {
+      throw new RangeError(`expected custom timesteps in [0, ${numTrainTimesteps}), got ${t}`);
+    }
+    if (i > 0 && t >= timesteps[i - 1]!)
+      throw new RangeError('expected custom timesteps in descending order');
+  });
+}
+
+/** The error diffusers raises when a scheduler's set_timesteps takes no custom schedule. */
+export function customScheduleRefused(className: string): RangeError {
+  return new RangeError(
+    `${className} takes a number of steps, not custom timesteps or sigmas (as in diffusers)`,
+  );
 }
 
 /**

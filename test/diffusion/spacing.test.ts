@@ -117,3 +117,52 @@ test('spacing for T=2000 (not in the reference files) follows the rules derived 
   );
   assertExact(spacedTimesteps('euler', { ...spec, spacing: 'linspace' }), [1999, 999.5, 0], 'euler linspace');
 });
+
+test("custom schedules match diffusers' retrieve_timesteps: Euler timesteps and sigmas, DDPM timesteps; DDIM and UniPC refuse them", () => {
+  const r = reference<{
+    retrieve_timesteps: {
+      euler_custom_timesteps: { input: number[]; timesteps: number[]; sigmas: number[] };
+      euler_custom_sigmas: { input: number[]; timesteps: number[]; sigmas: number[] };
+      ddpm_custom_timesteps: { timesteps: number[] };
+      unipc_7_leading: { timesteps: number[] };
+      euler_num_inference_steps_10: { timesteps: number[] };
+    };
+  }>('sdxl_pipeline.json').retrieve_timesteps;
+  const sdxl = { ...BETA_CONFIGS['scaled_linear_sdxl'], timestep_spacing: 'leading', steps_offset: 1 };
+  const make = (kind: string) => {
+    const made = createScheduler(kind, sdxl);
+    assert.ok(made.ok);
+    return made.value.scheduler;
+  };
+  const euler = make('euler');
+  euler.setTimesteps(10);
+  assertExact(euler.timesteps, r.euler_num_inference_steps_10.timesteps, 'euler N=10');
+  euler.setTimesteps({ timesteps: r.euler_custom_timesteps.input });
+  assertExact(euler.timesteps, r.euler_custom_timesteps.timesteps, 'euler custom timesteps');
+  assertClose(euler.sigmas!, r.euler_custom_timesteps.sigmas, 'euler custom timesteps: sigmas', 1e-5, 0);
+  euler.setTimesteps({ sigmas: r.euler_custom_sigmas.input });
+  assertClose(euler.timesteps, r.euler_custom_sigmas.timesteps, 'euler custom sigmas: timesteps', 1e-6, 0);
+  assertClose(euler.sigmas!, r.euler_custom_sigmas.sigmas, 'euler custom sigmas', 1e-7, 0);
+  const ddpm = make('ddpm');
+  ddpm.setTimesteps({ timesteps: r.ddpm_custom_timesteps.timesteps });
+  assertExact(ddpm.timesteps, r.ddpm_custom_timesteps.timesteps, 'ddpm custom');
+  const unipc = make('unipc');
+  unipc.setTimesteps(7);
+  assertExact(unipc.timesteps, r.unipc_7_leading.timesteps, 'unipc N=7 leading');
+  assert.throws(
+    () => unipc.setTimesteps({ timesteps: [999, 500] }),
+    /UniPCMultistepScheduler takes a number of steps/,
+  );
+  assert.throws(
+    () => make('ddim').setTimesteps({ timesteps: [999, 500] }),
+    /DDIMScheduler takes a number of steps/,
+  );
+  assert.throws(() => ddpm.setTimesteps({ timesteps: [500, 999] }), /descending/);
+  assert.throws(() => ddpm.setTimesteps(0), /1\.\.1000, got 0/);
+  // DPM-Solver++ takes custom timesteps too; σ at each is the training σ there, then 0.
+  const dpm = make('dpmpp_2m');
+  dpm.setTimesteps({ timesteps: [999, 500, 1] });
+  assertExact(dpm.timesteps, [999, 500, 1], 'dpm++ custom');
+  assertClose(dpm.sigmas!.slice(0, 1), [r.euler_custom_timesteps.sigmas[0]!], 'dpm++ σ at 999', 1e-6, 0);
+  assert.equal(dpm.sigmas![3], 0);
+});

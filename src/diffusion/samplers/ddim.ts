@@ -2,8 +2,8 @@
 // DDIM (Song, Meng & Ermon 2021, "Denoising Diffusion Implicit Models", eq. 12 and 16), as diffusers'
 // DDIMScheduler steps it.
 import type { SchedulerConfig } from '../config.js';
-import type { Scheduler, StepOptions, StepOutput } from '../scheduler.js';
-import { assertSameLength, assertStepCount } from '../scheduler.js';
+import type { CustomSchedule, Scheduler, StepOptions, StepOutput } from '../scheduler.js';
+import { assertSameLength, assertStepCount, customScheduleRefused } from '../scheduler.js';
 import { ddimPreviousTimestep, spacedTimesteps } from '../spacing.js';
 import { addNoise, velocity } from '../targets.js';
 import { noiseScheduleOf } from './common.js';
@@ -35,7 +35,9 @@ export class DdimScheduler implements Scheduler {
     );
   }
 
-  setTimesteps(numInferenceSteps: number): void {
+  setTimesteps(schedule: number | CustomSchedule): void {
+    if (typeof schedule !== 'number') throw customScheduleRefused('DDIMScheduler');
+    const numInferenceSteps = schedule;
     assertStepCount(numInferenceSteps, this.config.num_train_timesteps);
     this.numInferenceSteps = numInferenceSteps;
     this.timesteps = spacedTimesteps('single', {

@@ -2,8 +2,13 @@
 // DDPM ancestral sampling (Ho et al. 2020, "Denoising Diffusion Probabilistic Models", eq. 6–7 and Alg. 2),
 // as diffusers' DDPMScheduler steps it over a spaced subset of timesteps.
 import type { SchedulerConfig } from '../config.js';
-import type { Scheduler, StepOptions, StepOutput } from '../scheduler.js';
-import { assertSameLength, assertStepCount } from '../scheduler.js';
+import type { CustomSchedule, Scheduler, StepOptions, StepOutput } from '../scheduler.js';
+import {
+  assertCustomTimesteps,
+  assertSameLength,
+  assertStepCount,
+  customScheduleRefused,
+} from '../scheduler.js';
 import { spacedTimesteps } from '../spacing.js';
 import { addNoise, velocity } from '../targets.js';
 import { noiseScheduleOf } from './common.js';
@@ -32,7 +37,16 @@ export class DdpmScheduler implements Scheduler {
     );
   }
 
-  setTimesteps(numInferenceSteps: number): void {
+  /** N steps by the spacing rule, or custom descending integer timesteps (diffusers' `timesteps=`). */
+  setTimesteps(schedule: number | CustomSchedule): void {
+    if (typeof schedule !== 'number') {
+      if (!('timesteps' in schedule)) throw customScheduleRefused('DDPMScheduler (sigmas)');
+      assertCustomTimesteps(schedule.timesteps, this.config.num_train_timesteps);
+      this.timesteps = Float64Array.from(schedule.timesteps, Math.trunc);
+      this.numInferenceSteps = this.timesteps.length;
+      return;
+    }
+    const numInferenceSteps = schedule;
     assertStepCount(numInferenceSteps, this.config.num_train_timesteps);
     this.numInferenceSteps = numInferenceSteps;
     this.timesteps = spacedTimesteps('single', {

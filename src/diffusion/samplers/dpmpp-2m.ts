@@ -10,6 +10,8 @@ const f32 = Math.fround;
 
 export class DpmppScheduler extends SigmaSchedule implements Scheduler {
   readonly kind = 'dpmpp_2m' as const;
+  protected readonly className = 'DPMSolverMultistepScheduler';
+  protected readonly acceptsCustomTimesteps = true;
   /** Data predictions x̂₀ of the last `solver_order` steps, oldest first. */
   private history: (Float64Array | undefined)[] = [];
   private lowerOrderNums = 0;

@@ -5,8 +5,8 @@
 import type { SchedulerConfig } from '../config.js';
 import { interpIndex } from '../numeric.js';
 import { sigmasFromAlphasCumprod } from '../schedules.js';
-import type { Scheduler, StepOptions, StepOutput } from '../scheduler.js';
-import { assertSameLength, assertStepCount, indexForTimestep } from '../scheduler.js';
+import type { CustomSchedule, Scheduler, StepOptions, StepOutput } from '../scheduler.js';
+import { assertCustomTimesteps, assertSameLength, assertStepCount, indexForTimestep } from '../scheduler.js';
 import { spacedTimesteps } from '../spacing.js';
 import { velocity } from '../targets.js';
 import { noiseScheduleOf } from './common.js';
@@ -50,22 +50,40 @@ export class EulerScheduler implements Scheduler {
   }
 
   /**
-   * Timesteps by the scheduler's spacing rule (float32), σ at each by linear interpolation in the training
-   * σ table, then the final σ: 0, or σ_0 with final_sigmas_type "sigma_min".
+   * Timesteps by the scheduler's spacing rule (float32), or custom ones, with σ at each by linear
+   * interpolation in the training σ table, then the final σ: 0, or σ_0 with final_sigmas_type "sigma_min".
+   * Custom sigmas (N + 1 values, the last being the final σ) are used as given, and each timestep is the
+   * fractional t whose log σ interpolates them in the training table (diffusers' _sigma_to_t).
    */
-  setTimesteps(numInferenceSteps: number): void {
-    assertStepCount(numInferenceSteps, this.config.num_train_timesteps);
-    this.numInferenceSteps = numInferenceSteps;
-    this.timesteps = spacedTimesteps('euler', {
-      numTrainTimesteps: this.config.num_train_timesteps,
-      numInferenceSteps,
-      spacing: this.config.timestep_spacing,
-      stepsOffset: this.config.steps_offset,
-    });
-    const sigmas = new Float64Array(numInferenceSteps + 1);
-    this.timesteps.forEach((t, i) => (sigmas[i] = f32(interpIndex(t, this.trainSigmas))));
-    sigmas[numInferenceSteps] = this.config.final_sigmas_type === 'sigma_min' ? this.trainSigmas[0]! : 0;
-    this.sigmas = sigmas;
+  setTimesteps(schedule: number | CustomSchedule): void {
+    const T = this.config.num_train_timesteps;
+    if (typeof schedule !== 'number' && 'sigmas' in schedule) {
+      if (schedule.sigmas.length < 2 || !schedule.sigmas.every((x) => Number.isFinite(x) && x >= 0)) {
+        throw new RangeError('expected at least two custom sigmas ≥ 0 (the last is the final sigma)');
+      }
+      this.sigmas = Float64Array.from(schedule.sigmas, f32);
+      const logSigmas = this.trainSigmas.map((x) => f32(Math.log(x)));
+      this.timesteps = this.sigmas.subarray(0, -1).map((x) => f32(sigmaToTimestep(x, logSigmas)));
+    } else {
+      if (typeof schedule === 'number') {
+        assertStepCount(schedule, T);
+        this.timesteps = spacedTimesteps('euler', {
+          numTrainTimesteps: T,
+          numInferenceSteps: schedule,
+          spacing: this.config.timestep_spacing,
+          stepsOffset: this.config.steps_offset,
+        });
+      } else {
+        assertCustomTimesteps(schedule.timesteps, T);
+        this.timesteps = Float64Array.from(schedule.timesteps, f32);
+      }
+      const n = this.timesteps.length;
+      const sigmas = new Float64Array(n + 1);
+      this.timesteps.forEach((t, i) => (sigmas[i] = f32(interpIndex(t, this.trainSigmas))));
+      sigmas[n] = this.config.final_sigmas_type === 'sigma_min' ? this.trainSigmas[0]! : 0;
+      this.sigmas = sigmas;
+    }
+    this.numInferenceSteps = this.timesteps.length;
     this.stepIndex = undefined;
     this.beginIndex = undefined;
   }
@@ -145,4 +163,19 @@ export class EulerScheduler implements Scheduler {
   getVelocity(sample: Float32Array, noise: Float32Array, timesteps: ArrayLike<number>): Float32Array {
     return velocity(sample, noise, this.alphasCumprod, timesteps);
   }
+}
+
+/**
+ * The fractional training timestep whose σ is `sigma`: linear interpolation of log σ between the two
+ * neighbouring entries of the (ascending) training table, clamped to its ends (diffusers' _sigma_to_t).
+ */
+export function sigmaToTimestep(sigma: number, logSigmas: Float64Array): number {
+  const logSigma = Math.log(Math.max(sigma, 1e-10));
+  let low = 0;
+  for (let i = 0; i < logSigmas.length; i++) if (logSigma >= logSigmas[i]!) low = i;
+  low = Math.min(low, logSigmas.length - 2);
+  const lo = logSigmas[low]!;
+  const hi = logSigmas[low + 1]!;
+  const w = Math.min(1, Math.max(0, (lo - logSigma) / (lo - hi)));
+  return (1 - w) * low + w * (low + 1);
 }

@@ -3,7 +3,15 @@
 import type { SchedulerConfig } from '../config.js';
 import { interpIndex } from '../numeric.js';
 import { sigmasFromAlphasCumprod } from '../schedules.js';
-import { alphaSigmaFromSigma, assertSameLength, assertStepCount, indexForTimestep } from '../scheduler.js';
+import type { CustomSchedule } from '../scheduler.js';
+import {
+  alphaSigmaFromSigma,
+  assertCustomTimesteps,
+  assertSameLength,
+  assertStepCount,
+  customScheduleRefused,
+  indexForTimestep,
+} from '../scheduler.js';
 import { spacedTimesteps } from '../spacing.js';
 import { velocity } from '../targets.js';
 import type { PredictionType } from '../targets.js';
@@ -45,19 +53,34 @@ export abstract class SigmaSchedule {
   /** Clears the solver's history; called by setTimesteps. */
   protected abstract resetHistory(): void;
 
+  /** diffusers' class name, for messages. */
+  protected abstract readonly className: string;
+
+  /** Whether set_timesteps takes custom timesteps (DPM-Solver++ does, UniPC does not). */
+  protected abstract readonly acceptsCustomTimesteps: boolean;
+
   /**
    * Integer timesteps by the multistep spacing rule (N+1 points, last dropped, for leading and linspace),
-   * σ by linear interpolation in the training table, then the final σ (0, or σ_0 for "sigma_min").
+   * or custom ones where accepted, σ by linear interpolation in the training table, then the final σ
+   * (0, or σ_0 for "sigma_min").
    */
-  setTimesteps(numInferenceSteps: number): void {
-    assertStepCount(numInferenceSteps, this.config.num_train_timesteps);
-    this.timesteps = spacedTimesteps('multistep', {
-      numTrainTimesteps: this.config.num_train_timesteps,
-      numInferenceSteps,
-      spacing: this.config.timestep_spacing,
-      stepsOffset: this.config.steps_offset,
-      lastTimestep: this.lastTimestep(),
-    });
+  setTimesteps(schedule: number | CustomSchedule): void {
+    const T = this.config.num_train_timesteps;
+    if (typeof schedule === 'number') {
+      assertStepCount(schedule, T);
+      this.timesteps = spacedTimesteps('multistep', {
+        numTrainTimesteps: T,
+        numInferenceSteps: schedule,
+        spacing: this.config.timestep_spacing,
+        stepsOffset: this.config.steps_offset,
+        lastTimestep: this.lastTimestep(),
+      });
+    } else {
+      if (!this.acceptsCustomTimesteps || !('timesteps' in schedule))
+        throw customScheduleRefused(this.className);
+      assertCustomTimesteps(schedule.timesteps, T);
+      this.timesteps = Float64Array.from(schedule.timesteps, Math.trunc);
+    }
     this.numInferenceSteps = this.timesteps.length;
     const sigmas = new Float64Array(this.timesteps.length + 1);
     this.timesteps.forEach((t, i) => (sigmas[i] = f32(interpIndex(t, this.trainSigmas))));

@@ -9,6 +9,8 @@ import { SigmaSchedule } from './sigma-schedule.js';
 
 export class UniPcScheduler extends SigmaSchedule implements Scheduler {
   readonly kind = 'unipc' as const;
+  protected readonly className = 'UniPCMultistepScheduler';
+  protected readonly acceptsCustomTimesteps = false;
   /** Converted model outputs of the last `solver_order` steps, oldest first. */
   private history: (Float64Array | undefined)[] = [];
   private lowerOrderNums = 0;
