@@ -9,15 +9,17 @@ test('symbolic dims flow through reshape, transpose, matmul, conv and runtime sh
   const c = b.conv(x, w, undefined, { pads: [1, 1, 1, 1] });
   assert.deepEqual(c.shape, ['batch', 16, 'height', 'width']);
   const down = b.conv(x, w, undefined, { pads: [1, 1, 1, 1], strides: [2, 2] });
-  assert.deepEqual(down.shape, ['batch', 16, '?', '?']);
+  assert.deepEqual(down.shape, ['batch', 16, 'height/2', 'width/2']);
+  // Nearest up-sampling undoes the stride: the skip connection it meets has the same symbolic size.
+  assert.deepEqual(b.upsampleNearest(down).shape, ['batch', 16, 'height', 'width']);
   const flat = b.transpose(b.reshape(c, [0, 0, -1]), [0, 2, 1]);
-  assert.deepEqual(flat.shape, ['batch', '?', 16]);
+  assert.deepEqual(flat.shape, ['batch', 'height*width', 16]);
   const back = b.reshape(b.transpose(flat, [0, 2, 1]), b.shapeOf(c));
   assert.deepEqual(back.shape, ['batch', 16, 'height', 'width']);
   const heads = b.reshape(flat, [0, 0, 4, 4]);
-  assert.deepEqual(heads.shape, ['batch', '?', 4, 4]);
+  assert.deepEqual(heads.shape, ['batch', 'height*width', 4, 4]);
   const scores = b.matmul(b.transpose(heads, [0, 2, 1, 3]), b.transpose(heads, [0, 2, 3, 1]));
-  assert.deepEqual(scores.shape, ['batch', 4, '?', '?']);
+  assert.deepEqual(scores.shape, ['batch', 4, 'height*width', 'height*width']);
   const [p, q] = b.split(b.input('y', 'float32', ['batch', 10, 32]), [16, 16], -1);
   assert.deepEqual(p?.shape, ['batch', 10, 16]);
   assert.deepEqual(q?.shape, ['batch', 10, 16]);
@@ -31,7 +33,10 @@ test('reshape inference cancels symbols and divides what is numeric', () => {
   assert.deepEqual(reshapeTarget(['b', 64, 8, 8], [0, 8, -1]), ['b', 8, 512]);
   assert.deepEqual(reshapeTarget([2, 3, 4], [-1]), [24]);
   assert.deepEqual(reshapeTarget(['b', 6], [-1, 2, 3]), ['b', 2, 3]);
-  assert.deepEqual(reshapeTarget(['b', 6], [2, -1]), [2, '?']);
+  assert.deepEqual(reshapeTarget(['b', 6], [2, -1]), [2, '3*b']);
+  assert.deepEqual(reshapeTarget(['3*b', 4], [-1, 12]), ['b', 12]);
+  assert.deepEqual(reshapeTarget(['b', '?'], [0, 2, -1]), ['b', 2, '?']);
+  assert.throws(() => reshapeTarget(['b', 5], [0, 2, -1]), /cannot reshape \[b,5\] to \[0,2,-1\]/);
 });
 
 test('inferShapes over a built graph agrees with the builder', () => {

@@ -65,11 +65,23 @@ export function reshapeTarget(input: Shape, target: readonly Dim[], allowZero = 
   const symbols: Dim[] = [];
   for (const d of rest) {
     if (typeof d === 'number') total *= d;
-    else symbols.push(d);
+    else {
+      // Products this function wrote earlier (`6*batch`, `height*width`) split back into their factors.
+      for (const part of d.split('*')) {
+        if (/^\d+$/.test(part)) total *= Number(part);
+        else symbols.push(part);
+      }
+    }
   }
-  if (ok && symbols.length === 0) out[inferIdx] = total / known;
-  else if (ok && symbols.length === 1 && total === known) out[inferIdx] = symbols[0] as Dim;
-  else out[inferIdx] = UNKNOWN_DIM;
+  if (symbols.includes(UNKNOWN_DIM)) ok = false;
+  if (ok && symbols.length === 0) {
+    if (total % known !== 0) throw new Error(`cannot reshape [${input.join(',')}] to [${target.join(',')}]`);
+    out[inferIdx] = total / known;
+  } else if (ok && symbols.length > 0 && total % known === 0) {
+    // A product of symbols (times what is left of the numbers): `height*width`, `4*height*width`.
+    const factor = total / known;
+    out[inferIdx] = (factor === 1 ? symbols : [factor, ...symbols]).join('*');
+  } else out[inferIdx] = UNKNOWN_DIM;
   return out;
 }
 
@@ -86,9 +98,35 @@ export function nums(v: readonly Dim[] | undefined, what: string): number[] {
   });
 }
 
+/**
+ * A symbolic dim divided by a whole factor: `height/2`, and `(height/2)/2` written `height/4`. The name
+ * stands for the size a strided conv gives; sizes that do not divide get the same (rounded) label on every
+ * value, so equal labels still mean equal sizes.
+ */
+export function divDim(d: string, f: number): string {
+  if (d === UNKNOWN_DIM) return d;
+  const m = /^(.*)\/(\d+)$/.exec(d);
+  return m ? `${m[1]}/${Number(m[2]) * f}` : `${d}/${f}`;
+}
+
+/** A symbolic dim times a whole factor: the inverse of divDim where it applies (`height/2` × 2 = `height`). */
+export function mulDim(d: string, f: number): string {
+  if (d === UNKNOWN_DIM) return d;
+  const m = /^(.*)\/(\d+)$/.exec(d);
+  if (m) {
+    const den = Number(m[2]);
+    if (den === f) return m[1] as string;
+    if (den % f === 0) return `${m[1]}/${den / f}`;
+  }
+  return `${d}*${f}`;
+}
+
 export function convDim(input: Dim, k: number, stride: number, padSum: number, dilation: number): Dim {
   if (typeof input === 'number') return Math.floor((input + padSum - dilation * (k - 1) - 1) / stride) + 1;
-  return stride === 1 && padSum === dilation * (k - 1) ? input : UNKNOWN_DIM;
+  const extra = padSum - dilation * (k - 1);
+  if (stride === 1) return extra === 0 ? input : UNKNOWN_DIM;
+  // 'same'-style padding (or one short, as diffusers' downsample_padding 0): the size divides by the stride.
+  return extra === 0 || extra === stride - 1 || extra === -1 ? divDim(input, stride) : UNKNOWN_DIM;
 }
 
 export function sliceRange(dim: number, start: number, end: number, step: number): [number, number] {

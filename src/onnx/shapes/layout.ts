@@ -10,6 +10,7 @@ import type { ShapeRule } from './registry.js';
 import {
   broadcastShapes,
   dimMul,
+  mulDim,
   need,
   normAxis,
   nums,
@@ -122,7 +123,8 @@ registerShapeRule('Resize', (_n, ins) => {
   const shape = x.shape.map((d, i) => {
     const s = scales[i] ?? 1;
     if (s === 1) return d;
-    return typeof d === 'number' ? Math.floor(d * s) : UNKNOWN_DIM;
+    if (typeof d === 'number') return Math.floor(d * s);
+    return Number.isInteger(s) ? mulDim(d, s) : UNKNOWN_DIM;
   });
   return [{ dtype: x.dtype, shape }];
 });
