@@ -8,6 +8,10 @@ const BUILTIN: Readonly<Record<string, Loader>> = {
   command: async () => (await import('./command/index.js')).commandStep as unknown as StepDefinition<never>,
   'dataset.images': async () =>
     (await import('./dataset/index.js')).datasetImages as unknown as StepDefinition<never>,
+  'embeds.cache': async () =>
+    (await import('./diffusion/embeds-cache/index.js')).embedsCacheStep as unknown as StepDefinition<never>,
+  'models.tiny': async () =>
+    (await import('../models/tiny/step.js')).modelsTinyStep as unknown as StepDefinition<never>,
 };
 
 export function builtinStepNames(): readonly string[] {

@@ -1,0 +1,33 @@
+// The session factory a diffusion step uses for its `device` setting.
+import { cudaInstalled } from '../onnx/index.js';
+import { sessionFactory } from '../models/optimum/index.js';
+import type { SessionFactory } from '../models/optimum/index.js';
+import type { Result } from '../util/result.js';
+import { err, ok } from '../util/result.js';
+
+export type StepDevice = 'cpu' | 'cuda';
+
+/** CPU sessions with the node's CPU share as threads, or CUDA sessions when this install has the provider. */
+export function deviceSessions(
+  device: StepDevice,
+  threads: number,
+  gpus: readonly number[],
+): Result<SessionFactory, string> {
+  if (device === 'cuda') {
+    if (!cudaInstalled()) {
+      return err('device cuda: this onnxruntime-node has no CUDA execution provider; use device: cpu');
+    }
+    return ok(sessionFactory({ device: 'cuda', deviceId: gpus[0] ?? 0 }));
+  }
+  return ok(sessionFactory({ device: 'cpu', threads: Math.max(1, Math.floor(threads)) }));
+}
+
+/** A user-facing failure of a diffusion step: the message is the whole story. */
+export class WorkflowError extends Error {
+  override readonly name = 'WorkflowError';
+}
+
+export function must<T>(r: Result<T, string>): T {
+  if (!r.ok) throw new WorkflowError(r.error);
+  return r.value;
+}
