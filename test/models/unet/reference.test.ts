@@ -128,3 +128,26 @@ test('the converted folder loads with external data from OUT_DIR/model.onnx', as
     rmSync(out, { recursive: true, force: true });
   }
 });
+
+test('every intermediate has a static shape (symbolic dims named), for autodiff and memory planning', async () => {
+  for (const [options, numeric] of [
+    [{}, false],
+    [{ batch: 2, height: 16, width: 16, sequenceLength: 77 }, true],
+  ] as const) {
+    const loaded = await loadDiffusersUNet(REF, options);
+    assert.ok(loaded.ok);
+    await loaded.value.close();
+    const vague = loaded.value.model.graph.valueInfo.filter(
+      (v) => v.shape === undefined || v.shape.some((d) => d === '?' || (numeric && typeof d === 'string')),
+    );
+    // Only the flattened timestep: its input may be a scalar, [1] or [batch].
+    assert.deepEqual(
+      vague.map((v) => v.name),
+      ['timestep.flat.out'],
+    );
+    const probs = loaded.value.model.graph.valueInfo.find(
+      (v) => v.name === 'mid_block.attentions.0.transformer_blocks.0.attn2.probs.out',
+    );
+    assert.deepEqual(probs?.shape, numeric ? [2, 4, 64, 77] : ['batch', 4, 'height/2*width/2', 'sequence']);
+  }
+});
