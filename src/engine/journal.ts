@@ -49,6 +49,13 @@ export class NodeLogs {
     this.#runId = runId;
   }
 
+  /** Creates the log directory, so child processes can append to their log files directly. */
+  ensureDir(): void {
+    if (this.#dirMade) return;
+    mkdirSync(dirname(this.pathOf('_')), { recursive: true });
+    this.#dirMade = true;
+  }
+
   pathOf(node: string): string {
     return nodeLogPath(this.#ws, this.#runId, node);
   }

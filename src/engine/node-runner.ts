@@ -183,6 +183,7 @@ async function attemptOnce(
         sharedCacheDir,
         tmpDir,
         pipelineDir: rc.evalCtx.pipeline.dir,
+        logFile: rc.logFile(node.id),
         env: {
           ...rc.baseEnv,
           MOE_OUT: outDir,

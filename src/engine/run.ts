@@ -112,6 +112,7 @@ export async function runPipeline(opts: RunOptions): Promise<Result<RunSummary, 
 
   try {
     writeLatestRun(ws, key, runId);
+    logs.ensureDir();
     const previous = store.readIndex(key);
     const lastRecords = previous?.nodes ?? {};
     // The index already holds the records of the last run: most lookups need no file read.

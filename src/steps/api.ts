@@ -41,6 +41,11 @@ export interface StepContext<W = JsonValue> {
   readonly sharedCacheDir: string;
   /** A scratch directory, deleted after the attempt. */
   readonly tmpDir: string;
+  /**
+   * The node's log file, when the engine keeps one. A step may let a child process append its output to it
+   * directly (opened for appending), instead of passing every line through `log`.
+   */
+  readonly logFile?: string;
   /** The directory of the pipeline file. */
   readonly pipelineDir: string;
   /** 1 for the first attempt, 2 for the first retry, … */

@@ -7,7 +7,7 @@ import { commandStep } from '../../src/steps/command/index.js';
 import type { CommandWith } from '../../src/steps/command/schema.js';
 import type { ProgressUpdate, StepContext } from '../../src/steps/api.js';
 
-function context(w: CommandWith, signal = new AbortController().signal) {
+function context(w: CommandWith, signal = new AbortController().signal, withLog = false) {
   const dir = mkdtempSync(join(tmpdir(), 'moe-command-'));
   const lines: string[] = [];
   const progress: ProgressUpdate[] = [];
@@ -30,6 +30,7 @@ function context(w: CommandWith, signal = new AbortController().signal) {
     env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', MOE_OUT: dir, MOE_KILL_GRACE_MS: '200' },
     gpus: [],
     resources: { cpu: 1, memoryBytes: undefined, gpu: 0 },
+    ...(withLog ? { logFile: join(dir, 'node.log') } : {}),
   };
   return { ctx, dir, lines, progress, done: () => rmSync(dir, { recursive: true, force: true }) };
 }
@@ -93,4 +94,43 @@ test('outputs and inputs come from the with block; the schema requires run or ar
   assert.deepEqual(commandStep.outputs({ run: 'x' }), {});
   assert.deepEqual(commandStep.inputs?.({ run: 'x', inputs: ['prep.py'] }), ['prep.py']);
   assert.deepEqual(commandStep.shellFields, ['run']);
+});
+
+test('with a log file, the job runs through the shared shell: output lands in the log, progress is read back', async () => {
+  const c = context(
+    { run: 'echo "moe:progress 1/2 one"; sleep 0.4; echo out; echo err >&2; echo hi > "$MOE_OUT/x.txt"' },
+    new AbortController().signal,
+    true,
+  );
+  try {
+    await commandStep.run(c.ctx);
+    assert.equal(readFileSync(join(c.dir, 'x.txt'), 'utf8'), 'hi\n');
+    assert.equal(readFileSync(join(c.dir, 'node.log'), 'utf8'), 'moe:progress 1/2 one\nout\nerr\n');
+    assert.deepEqual(c.progress, [{ done: 1, total: 2, message: 'one' }]);
+  } finally {
+    c.done();
+  }
+});
+
+test('through the shared shell, a failure reports its exit code and last line; an abort stops the whole session', async () => {
+  const failing = context({ run: 'echo "bad input" >&2; exit 3' }, new AbortController().signal, true);
+  try {
+    await assert.rejects(commandStep.run(failing.ctx), { message: 'command exited with code 3: bad input' });
+  } finally {
+    failing.done();
+  }
+  const controller = new AbortController();
+  const c = context({ run: 'trap "" TERM; sleep 30 & echo started; wait' }, controller.signal, true);
+  try {
+    const started = Date.now();
+    const running = commandStep.run(c.ctx);
+    while (!readFileSync(join(c.dir, 'node.log'), { encoding: 'utf8', flag: 'a+' }).includes('started')) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    controller.abort(new Error('interrupted'));
+    await assert.rejects(running, /aborted/);
+    assert.ok(Date.now() - started < 5000);
+  } finally {
+    c.done();
+  }
 });

@@ -16,6 +16,8 @@ export interface NodeJob {
   readonly sharedCacheDir: string;
   readonly tmpDir: string;
   readonly pipelineDir: string;
+  /** The node's log file (its directory exists). */
+  readonly logFile: string;
   readonly env: Readonly<Record<string, string>>;
   readonly gpus: readonly number[];
   readonly resources: Resources;

@@ -19,6 +19,7 @@ export class LocalExecutor implements Executor {
       sharedCacheDir: job.sharedCacheDir,
       tmpDir: job.tmpDir,
       pipelineDir: job.pipelineDir,
+      logFile: job.logFile,
       attempt: job.attempt,
       signal,
       log: {

@@ -4,7 +4,9 @@ import type { JsonValue } from '../../pipeline/types.js';
 import type { StepDefinition } from '../api.js';
 import type { CommandWith } from './schema.js';
 import { commandWithSchema } from './schema.js';
-import { runProcess } from './spawn.js';
+import { runInSession } from './session.js';
+import { KILL_GRACE_MS, runProcess } from './spawn.js';
+import { ShellSpawner } from './spawner.js';
 
 export const commandStep: StepDefinition<CommandWith> = {
   name: 'command',
@@ -35,11 +37,25 @@ export const commandStep: StepDefinition<CommandWith> = {
       progress: ctx.progress.bind(ctx),
       ...(Number.isFinite(grace) && grace >= 0 ? { killGraceMs: grace } : {}),
     };
-    if (w.run !== undefined) await runProcess({ file: '/bin/sh', args: ['-c', w.run], ...common });
-    else if (w.argv && w.argv.length > 0) {
-      const [file, ...args] = w.argv as [string, ...string[]];
+    let argv: readonly string[];
+    if (w.run !== undefined) argv = ['/bin/sh', '-c', w.run];
+    else if (w.argv && w.argv.length > 0) argv = w.argv;
+    else throw new Error('command needs `run` or `argv`');
+    // With a log file to write into, the job goes through the shared shell (cheap to start); otherwise
+    // this process spawns it and relays its output line by line.
+    // MOE_DIRECT_SPAWN=1 forces the direct path (output relayed line by line through `log`).
+    const direct = ctx.logFile === undefined || env['MOE_DIRECT_SPAWN'] === '1';
+    const spawner = direct ? undefined : ShellSpawner.shared();
+    if (spawner && ctx.logFile !== undefined) {
+      await runInSession(
+        spawner,
+        { argv, cwd: ctx.pipelineDir, env, logFile: ctx.logFile },
+        { signal: ctx.signal, progress: common.progress, killGraceMs: common.killGraceMs ?? KILL_GRACE_MS },
+      );
+    } else {
+      const [file, ...args] = argv as [string, ...string[]];
       await runProcess({ file, args, ...common });
-    } else throw new Error('command needs `run` or `argv`');
+    }
     return undefined;
   },
 };

@@ -3,6 +3,7 @@
 import { spawn } from 'node:child_process';
 import type { ProgressUpdate, StepLogger } from '../api.js';
 import { LineSplitter } from './lines.js';
+import { parseProgress } from './progress.js';
 
 /** How long a process group gets between SIGTERM and SIGKILL. */
 export const KILL_GRACE_MS = 5000;
@@ -18,9 +19,6 @@ export interface SpawnSpec {
   readonly killGraceMs?: number;
 }
 
-/** `moe:progress 3/10 optional message`: a command's way to report progress. */
-const PROGRESS = /^moe:progress\s+(\d+(?:\.\d+)?)(?:\/(\d+(?:\.\d+)?))?(?:\s+(.*))?$/;
-
 export function runProcess(spec: SpawnSpec): Promise<void> {
   return new Promise((resolve, reject) => {
     if (spec.signal.aborted) {
@@ -35,14 +33,9 @@ export function runProcess(spec: SpawnSpec): Promise<void> {
     });
     let lastErr = '';
     const out = new LineSplitter((line) => {
-      const m = PROGRESS.exec(line);
-      if (m) {
-        spec.progress({
-          done: Number(m[1]),
-          ...(m[2] !== undefined ? { total: Number(m[2]) } : {}),
-          ...(m[3] !== undefined ? { message: m[3] } : {}),
-        });
-      } else spec.log.info(line);
+      const p = parseProgress(line);
+      if (p) spec.progress(p);
+      else spec.log.info(line);
     });
     const errLines = new LineSplitter((line) => {
       if (line.trim() !== '') lastErr = line;

@@ -1,0 +1,121 @@
+// Running one job through the shell spawner: output into the node's log file, `moe:progress` lines read
+// back from it while the job runs, and on abort SIGTERM to the job's session, SIGKILL after the grace
+// period.
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import type { ProgressUpdate } from '../api.js';
+import type { ShellJob, ShellSpawner } from './spawner.js';
+import { parseProgress } from './progress.js';
+
+const POLL_MS = 250;
+
+export interface SessionOptions {
+  readonly signal: AbortSignal;
+  readonly killGraceMs: number;
+  readonly progress: (update: ProgressUpdate) => void;
+}
+
+export async function runInSession(
+  spawner: ShellSpawner,
+  job: ShellJob,
+  opts: SessionOptions,
+): Promise<void> {
+  const start = sizeOf(job.logFile);
+  let offset = start;
+  let pid: number | undefined;
+  let killTimer: NodeJS.Timeout | undefined;
+  const terminate = (): void => {
+    if (pid === undefined) return;
+    signalGroup(pid, 'SIGTERM');
+    killTimer = setTimeout(() => signalGroup(pid as number, 'SIGKILL'), opts.killGraceMs);
+  };
+  const onAbort = (): void => terminate();
+  opts.signal.addEventListener('abort', onAbort, { once: true });
+  const poll = setInterval(() => {
+    const read = readFrom(job.logFile, offset);
+    offset = read.end;
+    for (const line of read.text.split('\n')) {
+      const p = parseProgress(line);
+      if (p) opts.progress(p);
+    }
+  }, POLL_MS);
+  try {
+    const code = await spawner.run(job, (p) => {
+      pid = p;
+      if (opts.signal.aborted) terminate();
+    });
+    if (opts.signal.aborted) {
+      // The session leader is gone; make sure nothing it started outlives the abort.
+      if (pid !== undefined) await waitForGroup(pid, opts.killGraceMs);
+      throw new Error('aborted');
+    }
+    if (code !== 0) {
+      const last = lastLine(readFrom(job.logFile, start).text);
+      const how = code > 128 ? `was killed by signal ${code - 128}` : `exited with code ${code}`;
+      throw new Error(`command ${how}${last ? `: ${last}` : ''}`);
+    }
+  } finally {
+    clearInterval(poll);
+    if (killTimer) clearTimeout(killTimer);
+    opts.signal.removeEventListener('abort', onAbort);
+  }
+}
+
+async function waitForGroup(pid: number, graceMs: number): Promise<void> {
+  const until = Date.now() + graceMs;
+  while (groupAlive(pid)) {
+    if (Date.now() >= until) {
+      signalGroup(pid, 'SIGKILL');
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+function groupAlive(pid: number): boolean {
+  try {
+    process.kill(-pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function signalGroup(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, sig);
+  } catch {
+    // Already gone.
+  }
+}
+
+function sizeOf(file: string): number {
+  try {
+    return statSync(file).size;
+  } catch {
+    return 0;
+  }
+}
+
+/** The file's bytes from `offset` to its end (at most the last 64 KiB), cut at the last newline. */
+function readFrom(file: string, offset: number): { text: string; end: number } {
+  const size = sizeOf(file);
+  if (size <= offset) return { text: '', end: offset };
+  const from = Math.max(offset, size - 65536);
+  const buf = Buffer.alloc(size - from);
+  const fd = openSync(file, 'r');
+  try {
+    readSync(fd, buf, 0, buf.length, from);
+  } finally {
+    closeSync(fd);
+  }
+  const text = buf.toString('utf8');
+  const cut = text.lastIndexOf('\n');
+  return cut < 0
+    ? { text: '', end: from }
+    : { text: text.slice(0, cut), end: from + Buffer.byteLength(text.slice(0, cut + 1)) };
+}
+
+function lastLine(text: string): string {
+  const lines = text.split('\n').filter((l) => l.trim() !== '' && !parseProgress(l));
+  return lines.at(-1) ?? '';
+}
