@@ -3,11 +3,12 @@
 // `moe schedule` prints it; pipelines and tests call it directly.
 import type { Result } from '../util/result.js';
 import { err, ok } from '../util/result.js';
-import type { SchedulerKind } from './config.js';
+import type { SchedulerConfig, SchedulerKind } from './config.js';
 import { DIFFUSERS_CLASS } from './config.js';
 import { createScheduler } from './create.js';
 import type { TimestepRange } from './experts.js';
 import { expertRange } from './experts.js';
+import type { SplitSchedule } from './handoff.js';
 import { splitTimesteps } from './handoff.js';
 import type { TimestepSpacing } from './spacing.js';
 import type { PredictionType } from './targets.js';
@@ -122,26 +123,20 @@ export function describeSplit(options: DescribeSplitOptions): Result<SplitDescri
     initNoiseSigma: scheduler.initNoiseSigma,
     base: stage(0, parts.value.stage1.length, baseRange.value),
     refiner: stage(parts.value.beginIndex, n, refinerRange.value),
-    warnings: adviceFor(
-      scheduler.kind,
-      resolved.rescale_betas_zero_snr,
-      resolved,
-      parts.value.cutoff,
-      refinerRange.value,
-      parts.value,
-    ),
+    warnings: adviceFor(scheduler.kind, resolved, parts.value, refinerRange.value),
   });
 }
 
+/** Notes where a setup departs from what the method (Lin et al. 2023, SimpleTuner) or diffusers expects. */
 function adviceFor(
   kind: SchedulerKind,
-  zeroSnr: boolean,
-  config: { readonly timestep_spacing: TimestepSpacing; readonly prediction_type: PredictionType },
-  cutoff: number,
+  config: SchedulerConfig,
+  parts: SplitSchedule,
   refiner: TimestepRange,
-  parts: { readonly stage1: Float64Array; readonly stage2: Float64Array },
 ): string[] {
   const out: string[] = [];
+  const { cutoff } = parts;
+  const zeroSnr = config.rescale_betas_zero_snr;
   if (refiner.max + 1 !== cutoff) {
     out.push(
       `the refiner is trained on ${refiner.min}..${refiner.max} but runs below t=${cutoff} at inference: use split = 1 − strength`,
