@@ -12,7 +12,8 @@ export interface ShellContextError {
   readonly message: string;
 }
 
-type Mode = 'normal' | 'single' | 'double' | 'comment' | 'param' | 'arith';
+/** `ansi` is bash's `$'…'`, where a backslash can escape the closing quote. */
+type Mode = 'normal' | 'single' | 'double' | 'comment' | 'param' | 'arith' | 'ansi';
 
 interface Frame {
   mode: Mode;
@@ -60,6 +61,10 @@ export function shellContexts(literals: readonly string[]): ShellContexts {
         case 'single':
           if (c === "'") top.mode = 'normal';
           continue;
+        case 'ansi':
+          if (c === '\\') escaped = true;
+          else if (c === "'") top.mode = 'normal';
+          continue;
         case 'comment':
           if (c === '\n') {
             top.mode = 'normal';
@@ -85,6 +90,11 @@ export function shellContexts(literals: readonly string[]): ShellContexts {
       }
       if (c === '`') {
         backquote = !backquote;
+        continue;
+      }
+      if (top.mode === 'normal' && c === '$' && text[i + 1] === "'") {
+        top.mode = 'ansi';
+        i++;
         continue;
       }
       if (c === '$' && text[i + 1] === '{') {
@@ -122,11 +132,13 @@ export function shellContexts(literals: readonly string[]): ShellContexts {
         ? 'inside backquotes (use `$( )`)'
         : inHeredoc
           ? 'after a here-document (`<<`)'
-          : top.mode === 'param'
-            ? 'inside `${…}`'
-            : top.mode === 'arith'
-              ? 'inside `$((…))`'
-              : undefined;
+          : top.mode === 'ansi'
+            ? "inside `$'…'`"
+            : top.mode === 'param'
+              ? 'inside `${…}`'
+              : top.mode === 'arith'
+                ? 'inside `$((…))`'
+                : undefined;
     if (why !== undefined) errors.push({ index: k, message: `\`\${{ }}\` ${why} cannot be quoted safely` });
     // The inserted value is one complete word: the next character is not escaped by what came before.
     escaped = false;

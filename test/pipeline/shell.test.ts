@@ -10,6 +10,9 @@ import { shellContexts, shellEscape, shellQuote } from '../../src/pipeline/shell
 import { nodeId } from '../../src/util/brand.js';
 import { loaded, tempDir } from './fixtures.js';
 
+/** `sh` is what the command step runs; bash (sh on some systems) has more syntax to get wrong. */
+const SHELLS = ['/bin/sh', ...(existsSync('/bin/bash') ? ['/bin/bash'] : [])];
+
 const HOSTILE = [
   "'; touch PWNED; '",
   '"; touch PWNED; "',
@@ -27,6 +30,8 @@ const HOSTILE = [
   ') ; touch PWNED ; (',
   '} ; touch PWNED ; {',
   '# not a comment',
+  "$'\\'' ; touch PWNED ; '",
+  '!! {a,b} ~root',
 ];
 
 /** Each template, with the value in its context, and what the command must print for value `v`. */
@@ -58,13 +63,12 @@ for (const [t, template] of TEMPLATES.entries()) {
       );
       assert.ok(resolved.ok, JSON.stringify(value));
       const run = (resolved.value.value as { run: string }).run;
-      const out = execFileSync('/bin/sh', ['-c', run], { cwd: dir, encoding: 'utf8' });
-      assert.equal(out, template.expect(value), `value ${JSON.stringify(value)} gave command ${run}`);
-      assert.equal(
-        existsSync(join(dir, 'PWNED')),
-        false,
-        `value ${JSON.stringify(value)} ran a command: ${run}`,
-      );
+      for (const shell of SHELLS) {
+        const out = execFileSync(shell, ['-c', run], { cwd: dir, encoding: 'utf8' });
+        const what = `${shell}: value ${JSON.stringify(value)} gave command ${run}`;
+        assert.equal(out, template.expect(value), what);
+        assert.equal(existsSync(join(dir, 'PWNED')), false, `${what}, which ran a command`);
+      }
     }
   });
 }
@@ -123,7 +127,7 @@ test('shellContexts finds the quoting context of each insertion point', () => {
   assert.deepEqual(shellContexts(['echo a#', '']).contexts, ['unquoted']);
   assert.deepEqual(shellContexts(['echo "$(x ', ')"']).contexts, ['unquoted']);
   assert.deepEqual(
-    shellContexts(['a `', '` \\', ' ${x:-', '} $((', '))']).errors.map((e) => e.index),
-    [0, 1, 2, 3],
+    shellContexts(['a `', '` \\', ' ${x:-', '} $((', ")) $'", "'"]).errors.map((e) => e.index),
+    [0, 1, 2, 3, 4],
   );
 });
