@@ -10,6 +10,7 @@ import { GraphBuildError } from '../../onnx/graph-builder.js';
 import { saveModel } from '../../onnx/save.js';
 import type { SavedModel, SaveOptions } from '../../onnx/save.js';
 import { openCheckpoint } from '../../formats/safetensors.js';
+import type { SafetensorsReader } from '../../formats/safetensors.js';
 import type { Result } from '../../util/result.js';
 import { err, ok } from '../../util/result.js';
 import { parseUNetConfig } from './config.js';
@@ -61,8 +62,8 @@ export async function loadDiffusersUNet(
 ): Promise<Result<LoadedUNet, UNetError>> {
   const spec = await readUNetConfig(dir);
   if (!spec.ok) return spec;
-  const reader = await openCheckpoint(dir);
-  if (!reader.ok) return err({ reason: 'io', message: reader.error.message });
+  const reader = await openUNetCheckpoint(dir);
+  if (!reader.ok) return reader;
   const weights = checkpointWeights(reader.value);
   let model: Model;
   try {
@@ -85,6 +86,22 @@ export async function loadDiffusersUNet(
     .filter((t) => t.role === 'weight')
     .reduce((s, t) => s + t.dims.reduce((a, d) => a * d, 1), 0);
   return ok({ model, spec: spec.value, parameters, close: () => reader.value.close() });
+}
+
+/**
+ * The weights of a diffusers UNet folder: `diffusion_pytorch_model.safetensors` (or its sharded index),
+ * else the `.fp16` variant that diffusers writes with `variant="fp16"` and model hubs often ship alone.
+ */
+async function openUNetCheckpoint(dir: string): Promise<Result<SafetensorsReader, UNetError>> {
+  const main = await openCheckpoint(dir);
+  if (main.ok) return main;
+  if (main.error.reason !== 'io') return err({ reason: 'weights', message: main.error.message });
+  const fp16 = await openCheckpoint(dir, 'diffusion_pytorch_model.fp16');
+  if (fp16.ok) return fp16;
+  return err({
+    reason: 'io',
+    message: `${main.error.message}; no diffusion_pytorch_model.fp16.safetensors variant either`,
+  });
 }
 
 export interface ConvertedUNet extends SavedModel {

@@ -148,12 +148,13 @@ test('an SSD-1B-like asymmetric UNet from a sharded checkpoint builds, runs and 
   }
 });
 
-test('an SD-style UNet (conv projections, no text_time) from float16 weights builds and runs', async () => {
+test('an SD-style UNet (conv projections, no text_time) from an fp16 variant file builds and runs', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'moe-unet-sd-'));
   try {
     writeFileSync(join(dir, 'config.json'), JSON.stringify(SD_STYLE));
     const weights = randomWeights(SD_STYLE, 11).map((t) => ({ ...t, dtype: 'F16' as const }));
-    await writeSafetensors(join(dir, 'diffusion_pytorch_model.safetensors'), weights);
+    // Written as diffusers' fp16 variant file, the only weights some model folders ship.
+    await writeSafetensors(join(dir, 'diffusion_pytorch_model.fp16.safetensors'), weights);
     const { out, names } = await run(dir, {
       sample: new ort.Tensor('float32', randn(2 * 4 * 8 * 8, 4), [2, 4, 8, 8]),
       timestep: new ort.Tensor('float32', Float32Array.from([250]), [1]),
