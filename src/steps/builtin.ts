@@ -12,6 +12,8 @@ const BUILTIN: Readonly<Record<string, Loader>> = {
     (await import('./diffusion/embeds-cache/index.js')).embedsCacheStep as unknown as StepDefinition<never>,
   'models.tiny': async () =>
     (await import('../models/tiny/step.js')).modelsTinyStep as unknown as StepDefinition<never>,
+  'train.expert': async () =>
+    (await import('./train/index.js')).trainExpertStep as unknown as StepDefinition<never>,
 };
 
 export function builtinStepNames(): readonly string[] {

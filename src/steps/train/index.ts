@@ -1,0 +1,130 @@
+/**
+ * `train.expert`: trains one expert of a split-schedule pair (base: high-noise timesteps, refiner:
+ * low-noise ones) from the embedding cache, with checkpoints in the node's checkpoint directory so a
+ * rerun after an interruption continues where it stopped. Backend `builtin` trains on onnxruntime.
+ */
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import type { StepContext, StepDefinition, StepResult } from '../api.js';
+import { cudaInstalled } from '../../onnx/index.js';
+import { resolveUserPath } from '../dataset/paths.js';
+import { TRAIN_OUTPUTS, trainExpert } from '../../train/expert/index.js';
+import type { ExpertTrainingConfig } from '../../train/expert/index.js';
+import { readSchedulerDefaults } from './model-folder.js';
+import { TRAIN_DEFAULTS, trainExpertSchema } from './schema.js';
+import type { TrainExpertWith } from './schema.js';
+
+/** A user-facing failure: the message is the whole story. */
+export class TrainExpertError extends Error {
+  override readonly name = 'TrainExpertError';
+}
+
+const must = <T>(r: { ok: true; value: T } | { ok: false; error: string }): T => {
+  if (!r.ok) throw new TrainExpertError(r.error);
+  return r.value;
+};
+
+/** The resolved trainer settings for a `with` block (paths resolved against the pipeline directory). */
+export async function resolveTrainConfig(
+  w: TrainExpertWith,
+  pipelineDir: string,
+  threads: number,
+): Promise<ExpertTrainingConfig> {
+  const backend = w.backend ?? TRAIN_DEFAULTS.backend;
+  if (backend !== 'builtin') {
+    throw new TrainExpertError(
+      `backend ${backend} is not available yet in this version of moe; use backend: builtin`,
+    );
+  }
+  const device = w.device ?? TRAIN_DEFAULTS.device;
+  if (device === 'cuda' && !cudaInstalled()) {
+    throw new TrainExpertError(
+      'device cuda: this onnxruntime-node has no CUDA execution provider; use device: cpu',
+    );
+  }
+  const modelDir = must(resolveUserPath(pipelineDir, w.model, 'model'));
+  const cacheDir = must(resolveUserPath(pipelineDir, w.cache, 'cache'));
+  const defaults = must(await readSchedulerDefaults(modelDir));
+  const ns = w.noise_schedule ?? {};
+  const overridden = Object.keys(ns).length > 0;
+  const zeroSnr = w.zero_snr ?? defaults.zeroSnr;
+  return {
+    role: w.role,
+    unetDir: join(modelDir, 'unet'),
+    cacheDir,
+    strength: w.strength ?? TRAIN_DEFAULTS.strength,
+    predictionType: w.prediction_type ?? defaults.predictionType,
+    noiseSchedule: {
+      betaSchedule: ns.beta_schedule ?? defaults.betaSchedule,
+      betaStart: ns.beta_start ?? defaults.betaStart,
+      betaEnd: ns.beta_end ?? defaults.betaEnd,
+      numTrainTimesteps: ns.num_train_timesteps ?? defaults.numTrainTimesteps,
+      ...(defaults.trainedBetas && !overridden ? { trainedBetas: defaults.trainedBetas } : {}),
+      rescaleBetasZeroSnr: zeroSnr,
+    },
+    timestepSpacing: w.timestep_spacing ?? defaults.timestepSpacing,
+    learningRate: w.learning_rate ?? TRAIN_DEFAULTS.learning_rate,
+    lrScheduler: w.lr_scheduler ?? TRAIN_DEFAULTS.lr_scheduler,
+    lrWarmupSteps: w.lr_warmup_steps ?? TRAIN_DEFAULTS.lr_warmup_steps,
+    weightDecay: w.weight_decay ?? TRAIN_DEFAULTS.weight_decay,
+    batchSize: w.batch_size ?? TRAIN_DEFAULTS.batch_size,
+    gradientAccumulation: w.gradient_accumulation ?? TRAIN_DEFAULTS.gradient_accumulation,
+    ...(w.max_grad_norm !== undefined ? { maxGradNorm: w.max_grad_norm } : {}),
+    ...(w.snr_gamma !== undefined ? { snrGamma: w.snr_gamma } : {}),
+    ...(w.ema_decay !== undefined ? { emaDecay: w.ema_decay } : {}),
+    steps: w.steps ?? TRAIN_DEFAULTS.steps,
+    checkpointEvery: w.checkpoint_every ?? TRAIN_DEFAULTS.checkpoint_every,
+    seed: w.seed ?? TRAIN_DEFAULTS.seed,
+    device,
+    threads,
+  };
+}
+
+/** Upstream outputs arrive as `<nodes.X.outputs.Y>` while fingerprinting; their digests already count. */
+const isUpstream = (p: string): boolean => /^<nodes\.[^>]*>$/.test(p) || p.includes('${{');
+
+async function run(ctx: StepContext<TrainExpertWith>): Promise<StepResult> {
+  const threads = Math.max(1, Math.min(ctx.resources.cpu, availableParallelism()));
+  const config = await resolveTrainConfig(ctx.with, ctx.pipelineDir, threads);
+  if (ctx.with.gradient_checkpointing === true) {
+    ctx.log.info(
+      'gradient_checkpointing: the built-in backend keeps one batch of activations in one training graph; it does not recompute them',
+    );
+  }
+  const r = await trainExpert(config, {
+    checkpointDir: ctx.checkpointDir,
+    outDir: ctx.outDir,
+    signal: ctx.signal,
+    log: ctx.log,
+    progress: (u) => ctx.progress(u),
+  });
+  if (!r.ok) throw new TrainExpertError(r.error);
+  const o = r.value;
+  return {
+    summary: {
+      role: config.role,
+      steps: o.steps,
+      resumed_from: o.resumedFrom,
+      ...(Number.isFinite(o.finalLoss) ? { final_loss: o.finalLoss } : {}),
+      steps_per_s: Number(o.stepsPerSecond.toFixed(3)),
+      ...(Number.isFinite(o.timestepMin) ? { timestep_min: o.timestepMin, timestep_max: o.timestepMax } : {}),
+    },
+  };
+}
+
+export const trainExpertStep: StepDefinition<TrainExpertWith> = {
+  name: 'train.expert',
+  version: '1',
+  description: 'Train a base (high-noise) or refiner (low-noise) expert UNet from the embedding cache',
+  withSchema: trainExpertSchema,
+  outputs: () => TRAIN_OUTPUTS,
+  inputs(withValue: TrainExpertWith): readonly string[] {
+    const paths = [withValue.model, withValue.cache].filter(
+      (p): p is string => typeof p === 'string' && p !== '' && !isUpstream(p),
+    );
+    return paths.filter((p) => resolveUserPath('/pipeline', p, 'path').ok);
+  },
+  run,
+};
+
+export type { TrainExpertWith } from './schema.js';

@@ -1,0 +1,163 @@
+// The `with` block of train.expert: its JSON Schema and the typed form the step reads.
+import type { JsonSchema } from '../api.js';
+
+export interface TrainExpertWith {
+  readonly role: 'base' | 'refiner';
+  readonly model: string;
+  readonly cache: string;
+  readonly strength?: number;
+  readonly prediction_type?: 'epsilon' | 'v_prediction' | 'sample';
+  readonly zero_snr?: boolean;
+  readonly timestep_spacing?: 'leading' | 'trailing' | 'linspace';
+  readonly noise_schedule?: {
+    readonly beta_schedule?: 'linear' | 'scaled_linear' | 'squaredcos_cap_v2';
+    readonly beta_start?: number;
+    readonly beta_end?: number;
+    readonly num_train_timesteps?: number;
+  };
+  readonly learning_rate?: number;
+  readonly lr_scheduler?: 'constant' | 'constant_with_warmup' | 'linear' | 'cosine';
+  readonly lr_warmup_steps?: number;
+  readonly weight_decay?: number;
+  readonly batch_size?: number;
+  readonly gradient_accumulation?: number;
+  readonly gradient_checkpointing?: boolean;
+  readonly max_grad_norm?: number;
+  readonly snr_gamma?: number;
+  readonly ema_decay?: number;
+  readonly steps?: number;
+  readonly checkpoint_every?: number;
+  readonly seed?: number;
+  readonly backend?: 'builtin' | 'simpletuner';
+  readonly device?: 'cpu' | 'cuda';
+}
+
+export const TRAIN_DEFAULTS = {
+  strength: 0.35,
+  learning_rate: 1e-4,
+  lr_scheduler: 'constant',
+  lr_warmup_steps: 0,
+  weight_decay: 1e-2,
+  batch_size: 1,
+  gradient_accumulation: 1,
+  steps: 100,
+  checkpoint_every: 100,
+  seed: 0,
+  backend: 'builtin',
+  device: 'cpu',
+} as const;
+
+const positiveInt = (description: string, dflt?: number): JsonSchema => ({
+  type: 'integer',
+  minimum: 1,
+  ...(dflt !== undefined ? { default: dflt } : {}),
+  description,
+});
+
+export const trainExpertSchema: JsonSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['role', 'model', 'cache'],
+  properties: {
+    role: {
+      enum: ['base', 'refiner'],
+      description:
+        "base: the high-noise expert (timesteps int(strength·N)…N−1, SimpleTuner's inverted schedule); refiner: the low-noise one (0…int(N·strength)−1).",
+    },
+    model: {
+      type: 'string',
+      minLength: 1,
+      description:
+        'Model folder (models.tiny output or an SDXL/SSD-1B folder); its unet/ diffusers folder is trained.',
+    },
+    cache: {
+      type: 'string',
+      minLength: 1,
+      description: 'The embeds.cache output (items.jsonl + tensors.safetensors).',
+    },
+    strength: {
+      type: 'number',
+      exclusiveMinimum: 0,
+      exclusiveMaximum: 1,
+      default: TRAIN_DEFAULTS.strength,
+      description: 'Refiner training strength s: the two experts split the timesteps at int(s·N).',
+    },
+    prediction_type: {
+      enum: ['epsilon', 'v_prediction', 'sample'],
+      description: "What the UNet predicts. Default: the model folder's scheduler config (epsilon for SDXL).",
+    },
+    zero_snr: {
+      type: 'boolean',
+      description:
+        "Rescale the betas to zero terminal SNR. Default: the scheduler config's rescale_betas_zero_snr, else false.",
+    },
+    timestep_spacing: {
+      enum: ['leading', 'trailing', 'linspace'],
+      description:
+        "Recorded with the run (it changes inference timesteps, not training ones). Default: the scheduler config's.",
+    },
+    noise_schedule: {
+      type: 'object',
+      additionalProperties: false,
+      description: "Overrides of the model folder's scheduler config.",
+      properties: {
+        beta_schedule: { enum: ['linear', 'scaled_linear', 'squaredcos_cap_v2'] },
+        beta_start: { type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1 },
+        beta_end: { type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1 },
+        num_train_timesteps: { type: 'integer', minimum: 2 },
+      },
+    },
+    learning_rate: { type: 'number', exclusiveMinimum: 0, default: TRAIN_DEFAULTS.learning_rate },
+    lr_scheduler: {
+      enum: ['constant', 'constant_with_warmup', 'linear', 'cosine'],
+      default: TRAIN_DEFAULTS.lr_scheduler,
+      description: "diffusers' get_scheduler semantics; constant ignores lr_warmup_steps.",
+    },
+    lr_warmup_steps: { type: 'integer', minimum: 0, default: TRAIN_DEFAULTS.lr_warmup_steps },
+    weight_decay: {
+      type: 'number',
+      minimum: 0,
+      default: TRAIN_DEFAULTS.weight_decay,
+      description: 'AdamW decoupled weight decay.',
+    },
+    batch_size: positiveInt('Samples per micro-batch.', TRAIN_DEFAULTS.batch_size),
+    gradient_accumulation: positiveInt(
+      'Micro-batches per optimizer step.',
+      TRAIN_DEFAULTS.gradient_accumulation,
+    ),
+    gradient_checkpointing: {
+      type: 'boolean',
+      default: false,
+      description:
+        'Accepted for SimpleTuner parity; the built-in backend runs one fused training graph and does not recompute activations.',
+    },
+    max_grad_norm: {
+      type: 'number',
+      exclusiveMinimum: 0,
+      description: 'Clip the global gradient norm. Default: no clipping.',
+    },
+    snr_gamma: {
+      type: 'number',
+      exclusiveMinimum: 0,
+      description: 'Min-SNR-γ loss weighting (5 is usual). Default: off.',
+    },
+    ema_decay: {
+      type: 'number',
+      exclusiveMinimum: 0,
+      exclusiveMaximum: 1,
+      description: 'Keep an EMA of the weights and output it. Default: no EMA.',
+    },
+    steps: positiveInt('Optimizer steps.', TRAIN_DEFAULTS.steps),
+    checkpoint_every: positiveInt(
+      'Write a checkpoint every this many steps.',
+      TRAIN_DEFAULTS.checkpoint_every,
+    ),
+    seed: { type: 'integer', minimum: 0, maximum: 4294967295, default: TRAIN_DEFAULTS.seed },
+    backend: {
+      enum: ['builtin', 'simpletuner'],
+      default: TRAIN_DEFAULTS.backend,
+      description: 'builtin: moe trains on onnxruntime. simpletuner: not available yet.',
+    },
+    device: { enum: ['cpu', 'cuda'], default: TRAIN_DEFAULTS.device },
+  },
+};

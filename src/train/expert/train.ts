@@ -1,0 +1,307 @@
+/**
+ * The built-in expert trainer: batches from the embedding cache, timesteps from the expert's range, the
+ * loss and its gradient from one generated ONNX training graph per latent shape, AdamW in TypeScript,
+ * checkpoints every K steps, and on a rerun a resume from the latest complete checkpoint that ends with
+ * the weights an uninterrupted run ends with.
+ */
+import { copyFile, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { expertRange, makeNoiseSchedule } from '../../diffusion/index.js';
+import type { ProgressUpdate, StepLogger } from '../../steps/api.js';
+import type { Result } from '../../util/result.js';
+import { err, ok } from '../../util/result.js';
+import { BatchAssembler } from './batch.js';
+import { openEmbeddingCache } from './cache.js';
+import type { EmbeddingCache } from './cache.js';
+import {
+  latestCheckpoint,
+  loadCheckpointOptimizer,
+  loadCheckpointWeights,
+  saveCheckpoint,
+} from './checkpoint.js';
+import type { CheckpointState, FoundCheckpoint } from './checkpoint.js';
+import type { ExpertTrainingConfig } from './config.js';
+import { settingsDigest } from './config.js';
+import { writeDiffusersUNet, writeUNetOnnx } from './export.js';
+import { MetricsLog } from './metrics.js';
+import { BatchOrder } from './order.js';
+import { ShapeTrainers } from './trainers.js';
+
+export interface TrainIO {
+  /** Kept across attempts: checkpoints and the running metrics file. */
+  readonly checkpointDir: string;
+  /** Where `unet/`, `onnx/`, metrics.jsonl and training.json are written. */
+  readonly outDir: string;
+  readonly signal: AbortSignal;
+  readonly log: StepLogger;
+  progress(update: ProgressUpdate): void;
+}
+
+export interface TrainOutcome {
+  readonly steps: number;
+  /** The step the run resumed from (0 for a fresh start). */
+  readonly resumedFrom: number;
+  readonly finalLoss: number;
+  readonly stepsPerSecond: number;
+  readonly timestepMin: number;
+  readonly timestepMax: number;
+}
+
+/** Paths of the outputs inside `outDir`. */
+export const TRAIN_OUTPUTS = {
+  unet: 'unet',
+  onnx: 'onnx/model.onnx',
+  metrics: 'metrics.jsonl',
+  config: 'training.json',
+} as const;
+
+const METRICS = 'metrics.jsonl';
+
+export async function trainExpert(
+  config: ExpertTrainingConfig,
+  io: TrainIO,
+): Promise<Result<TrainOutcome, string>> {
+  const T = config.noiseSchedule.numTrainTimesteps;
+  const range = expertRange(config.role, config.strength, T);
+  if (!range.ok) return err(range.error);
+  const schedule = makeNoiseSchedule(config.noiseSchedule);
+  const opened = await openEmbeddingCache(config.cacheDir);
+  if (!opened.ok) return err(opened.error);
+  const cache = opened.value;
+  try {
+    return await run(config, io, cache, range.value, schedule.alphasCumprod);
+  } finally {
+    await cache.close();
+  }
+}
+
+async function resumePoint(config: ExpertTrainingConfig, io: TrainIO): Promise<FoundCheckpoint | undefined> {
+  const found = await latestCheckpoint(io.checkpointDir);
+  if (found === undefined) return undefined;
+  if (found.state.settings !== settingsDigest(config) || found.state.step > config.steps) {
+    io.log.warn(`ignoring the checkpoint at step ${found.state.step}: it was made with other settings`);
+    return undefined;
+  }
+  return found;
+}
+
+async function run(
+  config: ExpertTrainingConfig,
+  io: TrainIO,
+  cache: EmbeddingCache,
+  range: { readonly min: number; readonly max: number },
+  alphasCumprod: Float64Array,
+): Promise<Result<TrainOutcome, string>> {
+  const B = config.batchSize;
+  const A = config.gradientAccumulation;
+  const found = await resumePoint(config, io);
+  let initialWeights: Map<string, Float32Array> | undefined;
+  if (found) {
+    const w = await loadCheckpointWeights(found.dir);
+    if (!w.ok) return err(`cannot read the checkpoint at ${found.dir}: ${w.error}`);
+    initialWeights = w.value;
+    io.log.info(`resuming from the checkpoint at step ${found.state.step} of ${config.steps}`);
+  }
+  const trainers = new ShapeTrainers(
+    {
+      unetDir: config.unetDir,
+      optimizer: { lr: config.learningRate, weightDecay: config.weightDecay },
+      schedule: {
+        kind: config.lrScheduler,
+        lr: config.learningRate,
+        warmupSteps: config.lrWarmupSteps,
+        totalSteps: config.steps,
+      },
+      ...(config.maxGradNorm !== undefined ? { maxGradNorm: config.maxGradNorm } : {}),
+      accumulate: A,
+      ...(config.emaDecay !== undefined ? { ema: { decay: config.emaDecay } } : {}),
+      threads: config.threads,
+      device: config.device,
+    },
+    cache.groups.map((g) => ({
+      batch: B,
+      latent: g.latentShape,
+      tokens: cache.embedShape[0],
+      timeIds: cache.timeIdCount,
+    })),
+    initialWeights,
+  );
+  const metrics = await MetricsLog.open(join(io.checkpointDir, METRICS), found?.state.metricsBytes ?? 0);
+  try {
+    const order = new BatchOrder(
+      cache.groups.map((g) => g.items.length),
+      B * A,
+      config.seed,
+    );
+    const assemblers = new Map<number, BatchAssembler>();
+    const settings = settingsDigest(config);
+    const start = found?.state.step ?? 0;
+    const began = performance.now();
+    let loss = Number.NaN;
+    let tMin = Number.POSITIVE_INFINITY;
+    let tMax = Number.NEGATIVE_INFINITY;
+    let optimizerLoaded = found === undefined;
+
+    for (let step = start; step < config.steps; step++) {
+      if (io.signal.aborted)
+        throw io.signal.reason instanceof Error ? io.signal.reason : new Error('aborted');
+      const planned = order.at(step);
+      const used = await trainers.use(planned.group);
+      if (!used.ok) return err(used.error);
+      const trainer = used.value;
+      if (!optimizerLoaded && found) {
+        const r = await loadCheckpointOptimizer(found.dir, trainer.optimizer, trainer.ema);
+        if (!r.ok) return err(`cannot restore the optimizer from ${found.dir}: ${r.error}`);
+        optimizerLoaded = true;
+      }
+      let assembler = assemblers.get(planned.group);
+      if (assembler === undefined) {
+        assembler = new BatchAssembler(cache, cache.groups[planned.group] as (typeof cache.groups)[number], {
+          batchSize: B,
+          range,
+          alphasCumprod,
+          predictionType: config.predictionType,
+          ...(config.snrGamma !== undefined ? { snrGamma: config.snrGamma } : {}),
+          seed: config.seed,
+        });
+        assemblers.set(planned.group, assembler);
+      }
+      let lossSum = 0;
+      let tSum = 0;
+      let stepMin = Number.POSITIVE_INFINITY;
+      let stepMax = Number.NEGATIVE_INFINITY;
+      let last: Awaited<ReturnType<typeof trainer.step>> | undefined;
+      for (let a = 0; a < A; a++) {
+        const batch = await assembler.assemble(planned.items.slice(a * B, (a + 1) * B), step * A + a);
+        last = await trainer.step(batch.feeds);
+        lossSum += last.loss;
+        for (const t of batch.timesteps) {
+          tSum += t;
+          stepMin = Math.min(stepMin, t);
+          stepMax = Math.max(stepMax, t);
+        }
+      }
+      if (last?.applied !== true)
+        throw new Error(`step ${step + 1}: the optimizer did not step after ${A} micro-batches`);
+      loss = lossSum / A;
+      if (!Number.isFinite(loss)) {
+        return err(
+          `the loss became ${loss} at step ${step + 1}; try a lower learning_rate or set max_grad_norm`,
+        );
+      }
+      tMin = Math.min(tMin, stepMin);
+      tMax = Math.max(tMax, stepMax);
+      const lr = last.lr ?? config.learningRate;
+      await metrics.append({
+        step: step + 1,
+        loss,
+        lr,
+        timestep_mean: tSum / (A * B),
+        timestep_min: stepMin,
+        timestep_max: stepMax,
+        ...(last.gradNorm !== undefined ? { grad_norm: last.gradNorm } : {}),
+      });
+      const rate = (step + 1 - start) / ((performance.now() - began) / 1000);
+      io.progress({
+        done: step + 1,
+        total: config.steps,
+        message: `step ${step + 1}/${config.steps} loss ${loss.toFixed(4)} lr ${lr.toPrecision(3)} ${rate.toFixed(2)} steps/s`,
+        metrics: { loss, lr, steps_per_s: rate },
+      });
+      if ((step + 1) % config.checkpointEvery === 0 || step + 1 === config.steps) {
+        const current = trainers.current();
+        const state: CheckpointState = {
+          format: 'moe-train-expert/1',
+          step: step + 1,
+          microBatch: (step + 1) * A,
+          seed: config.seed,
+          metricsBytes: metrics.bytes,
+          settings,
+        };
+        await saveCheckpoint(io.checkpointDir, state, current.params, current.optimizer, current.ema);
+      }
+    }
+    await metrics.close();
+
+    if (start === config.steps) {
+      // Resumed after the last checkpoint was written: the weights come from it; reload them.
+      const used = await trainers.use(0);
+      if (!used.ok) return err(used.error);
+      if (found) {
+        const r = await loadCheckpointOptimizer(found.dir, used.value.optimizer, used.value.ema);
+        if (!r.ok) return err(r.error);
+      }
+    }
+    const outcome = await writeOutputs(config, io, trainers);
+    if (!outcome.ok) return outcome;
+    const elapsed = (performance.now() - began) / 1000;
+    return ok({
+      steps: config.steps,
+      resumedFrom: start,
+      finalLoss: loss,
+      stepsPerSecond: elapsed > 0 ? (config.steps - start) / elapsed : 0,
+      timestepMin: tMin,
+      timestepMax: tMax,
+    });
+  } finally {
+    await metrics.close().catch(() => undefined);
+    await trainers.release();
+  }
+}
+
+async function writeOutputs(
+  config: ExpertTrainingConfig,
+  io: TrainIO,
+  trainers: ShapeTrainers,
+): Promise<Result<void, string>> {
+  const trainer = trainers.current();
+  // With an EMA, the averaged weights are the result (what diffusers' scripts save).
+  const values = trainer.ema ? trainer.ema.shadow : trainer.params.map((p) => p.data);
+  const weights = trainer.params.map((p, k) => {
+    const shape = trainers.weightShapes.get(p.name);
+    if (shape === undefined) throw new Error(`no shape recorded for weight ${p.name}`);
+    return { name: p.name, shape, data: values[k] as Float32Array };
+  });
+  const unetDir = join(io.outDir, TRAIN_OUTPUTS.unet);
+  const configText = await readFile(join(config.unetDir, 'config.json'), 'utf8');
+  io.progress({ message: 'writing the trained UNet' });
+  await writeDiffusersUNet(unetDir, configText, weights);
+  const onnx = await writeUNetOnnx(unetDir, join(io.outDir, 'onnx'));
+  if (!onnx.ok) return err(`cannot build the trained UNet as ONNX: ${onnx.error}`);
+  await copyFile(join(io.checkpointDir, METRICS), join(io.outDir, TRAIN_OUTPUTS.metrics));
+  await writeFile(join(io.outDir, TRAIN_OUTPUTS.config), JSON.stringify(describe(config), null, 2) + '\n');
+  return ok(undefined);
+}
+
+/** training.json: what the run did, in the pipeline's vocabulary (for the report and for people). */
+function describe(c: ExpertTrainingConfig): Record<string, unknown> {
+  const range = expertRange(c.role, c.strength, c.noiseSchedule.numTrainTimesteps);
+  return {
+    backend: 'builtin',
+    role: c.role,
+    strength: c.strength,
+    timestep_range: range.ok ? [range.value.min, range.value.max] : null,
+    prediction_type: c.predictionType,
+    zero_snr: c.noiseSchedule.rescaleBetasZeroSnr,
+    timestep_spacing: c.timestepSpacing,
+    noise_schedule: {
+      beta_schedule: c.noiseSchedule.betaSchedule,
+      beta_start: c.noiseSchedule.betaStart,
+      beta_end: c.noiseSchedule.betaEnd,
+      num_train_timesteps: c.noiseSchedule.numTrainTimesteps,
+    },
+    learning_rate: c.learningRate,
+    lr_scheduler: c.lrScheduler,
+    lr_warmup_steps: c.lrWarmupSteps,
+    weight_decay: c.weightDecay,
+    batch_size: c.batchSize,
+    gradient_accumulation: c.gradientAccumulation,
+    max_grad_norm: c.maxGradNorm ?? null,
+    snr_gamma: c.snrGamma ?? null,
+    ema_decay: c.emaDecay ?? null,
+    steps: c.steps,
+    checkpoint_every: c.checkpointEvery,
+    seed: c.seed,
+    device: c.device,
+  };
+}
