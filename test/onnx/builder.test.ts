@@ -139,3 +139,7 @@ test('a wrong weight shape is a build error naming the weight', () => {
   );
   assert.throws(() => new Builder().param('bias', [1]), /weight bias is missing/);
 });
+
+test('encoding is deterministic: the same model gives the same bytes', () => {
+  assert.deepEqual(encodeModel(mlp()), encodeModel(mlp()));
+});
