@@ -146,7 +146,18 @@ export function buildPipeline(
   if (options.rules.length > 0) {
     const withNodes = new Map(drafts.map((d) => [nodeId(d.id), d.withNode]));
     const ctx = ruleContext(pipeline, { source, withNodes, paramRanges: params.ranges });
-    for (const rule of options.rules) diagnostics.push(...rule(pipeline, ctx));
+    for (const rule of options.rules) {
+      // A rule comes from a workflow or plugin: its bug is reported, not thrown at the user.
+      try {
+        diagnostics.push(...rule(pipeline, ctx));
+      } catch (e) {
+        diagnostics.push({
+          severity: 'error',
+          code: 'internal',
+          message: `internal error in validation rule ${rule.name || '(anonymous)'}: ${e instanceof Error ? e.message : String(e)}`,
+        });
+      }
+    }
   }
   return { pipeline, diagnostics };
 }

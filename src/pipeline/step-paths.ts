@@ -33,6 +33,15 @@ export function checkStepPaths(
     });
     return undefined;
   }
+  if (typeof outputs !== 'object' || outputs === null || Array.isArray(outputs)) {
+    diagnostics.push({
+      severity: 'error',
+      code: 'step-outputs',
+      message: `step type \`${step.name}\` listed its outputs as ${outputs === null ? 'null' : Array.isArray(outputs) ? 'a list' : typeof outputs}, not a map of names to paths`,
+      range: fallback,
+    });
+    return undefined;
+  }
   for (const [name, path] of Object.entries(outputs)) {
     if (typeof path !== 'string' || path.includes('${{')) continue;
     const inside = resolveInside(OUT_DIR, path, "the node's output directory");
@@ -54,7 +63,7 @@ export function checkStepPaths(
       // Inputs that depend on resolved expressions are checked at run time.
       inputs = [];
     }
-    for (const path of inputs) {
+    for (const path of Array.isArray(inputs) ? inputs : []) {
       if (typeof path !== 'string' || path.includes('${{')) continue;
       const inside = resolveInside(PIPELINE_DIR, path, "the pipeline file's directory");
       if (!inside.ok) {

@@ -5,7 +5,17 @@ import { join } from 'node:path';
 import { loadPipeline } from '../../src/pipeline/load.js';
 import type { PipelineRule } from '../../src/pipeline/lookup.js';
 import { nodeId } from '../../src/util/brand.js';
-import { FILE, loaded, problems, steps, summary, tempDir, writePipeline } from './fixtures.js';
+import {
+  FILE,
+  commandStep,
+  loaded,
+  lookupOf,
+  problems,
+  steps,
+  summary,
+  tempDir,
+  writePipeline,
+} from './fixtures.js';
 
 const EXAMPLE = `# yaml-language-server: $schema=../schemas/pipeline.schema.json
 version: 1
@@ -185,4 +195,31 @@ test('warnings from rules do not make the pipeline invalid', () => {
   ];
   const r = loaded('version: 1\nnodes: { a: { step: command } }\n', { rules: [warn] });
   assert.deepEqual(r.warnings.map(summary), ['p.yaml:2:10: warning: consider trailing spacing']);
+});
+
+test('a step or rule that misbehaves is a diagnostic, not a crash', () => {
+  const broken = lookupOf([
+    {
+      ...commandStep,
+      name: 'throws',
+      outputs: () => {
+        throw new Error('boom');
+      },
+    },
+    { ...commandStep, name: 'nothing', outputs: () => null as never },
+  ]);
+  const rule: PipelineRule = function explode() {
+    throw new Error('bad rule');
+  };
+  assert.deepEqual(
+    problems('version: 1\nnodes:\n  a: { step: throws }\n  b: { step: nothing }\n', {
+      steps: broken,
+      rules: [rule],
+    }),
+    [
+      'error: internal error in validation rule explode: bad rule',
+      'p.yaml:3:3: error: step type `throws` could not list its outputs: boom',
+      'p.yaml:4:3: error: step type `nothing` listed its outputs as null, not a map of names to paths',
+    ],
+  );
 });
