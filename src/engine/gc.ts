@@ -52,10 +52,16 @@ function sweep(ws: Workspace, opts: GcOptions): GcReport {
       // An unreadable index protects nothing; its records are still reachable through the journals below.
     }
   }
+  // A run without a `run-end` was killed before it could write its index: whatever it used, and any
+  // record written since it started, may be what its rerun resumes from.
+  let unfinishedSince = Infinity;
   for (const name of list(ws.runs).filter((n) => n.endsWith('.jsonl'))) {
     const events = readJournal(join(ws.runs, name));
     if (events.some((e) => e.type === 'run-end')) continue;
-    for (const e of events) if (e.type === 'node-done' || e.type === 'node-cached') live.add(e.fingerprint);
+    for (const e of events) {
+      if (e.type === 'node-done' || e.type === 'node-cached') live.add(e.fingerprint);
+      if (e.type === 'run-start') unfinishedSince = Math.min(unfinishedSince, e.time);
+    }
   }
 
   let removedRecords = 0;
@@ -65,7 +71,9 @@ function sweep(ws: Workspace, opts: GcOptions): GcReport {
     for (const name of list(join(ws.records, shard))) {
       const fp = name.replace(/\.json$/, '');
       const record = name.endsWith('.json') ? store.readRecord(fp) : undefined;
-      if (record && live.has(fp)) {
+      const recent =
+        (statSync(join(ws.records, shard, name), { throwIfNoEntry: false })?.mtimeMs ?? 0) >= unfinishedSince;
+      if (record && (live.has(fp) || recent)) {
         liveDigests.add(record.outputs.digest);
         continue;
       }

@@ -1,16 +1,20 @@
 // Where a run leaves its trace: a journal of events per run (what `moe status` reads, even after kill -9),
-// and one log file per node. Both are written synchronously so nothing waits in a buffer when the
-// process dies.
+// and one log file per node. Journal lines are batched for at most FLUSH_MS (a kill -9 loses at most
+// that much of the journal, never a committed result: records are the truth, and `moe gc` protects
+// every record written since an unfinished run started).
 import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { RunEvent } from './events.js';
 import type { Workspace } from './workspace.js';
 import { journalPath, nodeLogPath } from './workspace.js';
 
+const FLUSH_MS = 100;
+
 export class RunJournal {
   readonly path: string;
   readonly #fd: number;
   #pending: string[] = [];
+  #timer: NodeJS.Timeout | undefined;
 
   constructor(ws: Workspace, runId: string) {
     this.path = journalPath(ws, runId);
@@ -21,12 +25,14 @@ export class RunJournal {
   /** Keeps the events `moe status` needs; logs and progress stay in the node log. */
   record(event: RunEvent): void {
     if (event.type === 'node-log' || event.type === 'node-progress') return;
-    // Cached nodes arrive in bursts of hundreds: batch them into one write.
     this.#pending.push(JSON.stringify(event));
-    if (event.type !== 'node-cached') this.flush();
+    if (event.type === 'run-start' || event.type === 'run-end' || event.type === 'node-failed') this.flush();
+    else this.#timer ??= setTimeout(() => this.flush(), FLUSH_MS);
   }
 
   flush(): void {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
     if (this.#pending.length === 0) return;
     writeSync(this.#fd, `${this.#pending.join('\n')}\n`);
     this.#pending = [];

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { journalEvents, moe, moeAsync, outputDigests, tempDir, waitFor, writePipeline } from './helpers.js';
 
 /** Three layers of four nodes; each sleeps a little, then concatenates its parents' outputs. */
-function layered(): string {
+function layered(sleep = 0.1): string {
   const lines = ['version: 1', 'name: resume', 'nodes:'];
   for (let layer = 0; layer < 3; layer++) {
     for (let i = 0; i < 4; i++) {
@@ -16,7 +16,7 @@ function layered(): string {
         `  ${id}:`,
         '    step: command',
         '    with:',
-        `      run: sleep 0.1; (${body}) > "$MOE_OUT/out.txt"`,
+        `      run: sleep ${sleep}; (${body}) > "$MOE_OUT/out.txt"`,
         '      outputs: { out: out.txt }',
       );
     }
@@ -68,7 +68,7 @@ test('kill -9 at random moments, then rerun: every node committed once, outputs 
 test('a second run on a busy workspace stops naming the holder’s pid; with --wait it waits and reuses', async (t) => {
   const { dir, cleanup } = tempDir();
   t.after(cleanup);
-  writePipeline(dir, layered());
+  writePipeline(dir, layered(0.5));
   const first = moeAsync(['run', 'p.yaml', '--jobs', '1'], dir);
   await waitFor(() => journalEvents(join(dir, '.moe')).some((e) => e.type === 'node-start'));
   const busy = moe(['run', 'p.yaml'], dir);

@@ -5,16 +5,37 @@ import { progressText } from './progress.js';
 
 /** Progress lines are rate-limited per node so a chatty trainer does not flood a CI log. */
 const PROGRESS_EVERY_MS = 10_000;
+/** Lines are written in batches: one write per burst instead of one per node. */
+const FLUSH_MS = 100;
 
 export class PlainRenderer {
-  readonly #write: (line: string) => void;
+  readonly #out: (text: string) => void;
   readonly #lastProgress = new Map<string, number>();
+  #lines: string[] = [];
+  #timer: NodeJS.Timeout | undefined;
 
-  constructor(write: (line: string) => void) {
-    this.#write = write;
+  constructor(out: (text: string) => void) {
+    this.#out = out;
+  }
+
+  #write(line: string): void {
+    this.#lines.push(line);
+    this.#timer ??= setTimeout(() => this.flush(), FLUSH_MS);
+  }
+
+  flush(): void {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    if (this.#lines.length > 0) this.#out(`${this.#lines.join('\n')}\n`);
+    this.#lines = [];
   }
 
   onEvent(e: RunEvent): void {
+    this.#render(e);
+    if (e.type === 'run-end' || e.type === 'node-failed') this.flush();
+  }
+
+  #render(e: RunEvent): void {
     const t = clockTime(e.time);
     switch (e.type) {
       case 'run-start':

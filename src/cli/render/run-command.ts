@@ -47,7 +47,7 @@ export async function runCommand(
 
   const tty = !json && process.stdout.isTTY === true;
   const live = tty ? new LiveRenderer(process.stdout, colors(useColor(process.stdout))) : undefined;
-  const plain = !tty && !json ? new PlainRenderer((line) => process.stdout.write(`${line}\n`)) : undefined;
+  const plain = !tty && !json ? new PlainRenderer((text) => process.stdout.write(text)) : undefined;
   const onEvent = (e: RunEvent): void => {
     live?.onEvent(e);
     plain?.onEvent(e);
@@ -97,6 +97,7 @@ export async function runCommand(
     return summary;
   } finally {
     live?.stop();
+    plain?.flush();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
