@@ -8,6 +8,8 @@ const BUILTIN: Readonly<Record<string, Loader>> = {
   command: async () => (await import('./command/index.js')).commandStep as unknown as StepDefinition<never>,
   'dataset.images': async () =>
     (await import('./dataset/index.js')).datasetImages as unknown as StepDefinition<never>,
+  'compose.inference': async () =>
+    (await import('./diffusion/compose/index.js')).composeInferenceStep as unknown as StepDefinition<never>,
   'embeds.cache': async () =>
     (await import('./diffusion/embeds-cache/index.js')).embedsCacheStep as unknown as StepDefinition<never>,
   'models.tiny': async () =>

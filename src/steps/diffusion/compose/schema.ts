@@ -1,0 +1,136 @@
+// The `with` block of compose.inference.
+import type { JsonSchema } from '../../api.js';
+
+export type PerStage<T> = T | { readonly base?: T; readonly refiner?: T };
+
+export type ComposePrompt = string | { readonly base: string; readonly refiner?: string };
+
+export interface ComposeWith {
+  readonly model: string;
+  readonly base: string;
+  readonly refiner: string;
+  readonly split?: number;
+  readonly scheduler?: 'ddpm' | 'ddim' | 'euler' | 'unipc' | 'dpmpp_2m';
+  readonly steps?: number;
+  readonly prediction_type?: 'epsilon' | 'v_prediction' | 'sample';
+  readonly zero_snr?: boolean;
+  readonly timestep_spacing?: 'leading' | 'trailing' | 'linspace';
+  readonly guidance_scale?: PerStage<number>;
+  readonly guidance_rescale?: PerStage<number>;
+  readonly prompts?: readonly ComposePrompt[];
+  readonly prompts_file?: string;
+  readonly negative_prompt?: string;
+  readonly seeds?: readonly number[];
+  readonly width?: number;
+  readonly height?: number;
+  readonly base_only?: boolean;
+  readonly device?: 'cpu' | 'cuda';
+}
+
+const perStage = (inner: JsonSchema, description: string): JsonSchema => ({
+  description,
+  oneOf: [
+    inner,
+    {
+      type: 'object',
+      additionalProperties: false,
+      properties: { base: inner, refiner: inner },
+    },
+  ],
+});
+
+const unetPath = (role: string): JsonSchema => ({
+  type: 'string',
+  minLength: 1,
+  description: `The ${role} UNet: a diffusers folder (train.expert's unet output), a folder with model.onnx, or an .onnx file.`,
+});
+
+export const composeSchema: JsonSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['model', 'base', 'refiner'],
+  properties: {
+    model: {
+      type: 'string',
+      minLength: 1,
+      description: 'Model folder: its text encoders, tokenizers, VAE decoder and scheduler config are used.',
+    },
+    base: unetPath('base (high-noise)'),
+    refiner: unetPath('refiner (low-noise)'),
+    split: {
+      type: 'number',
+      exclusiveMinimum: 0,
+      exclusiveMaximum: 1,
+      default: 0.65,
+      description:
+        "Fraction of the schedule the base runs (diffusers' denoising_end); must equal 1 − strength.",
+    },
+    scheduler: { enum: ['ddpm', 'ddim', 'euler', 'unipc', 'dpmpp_2m'], default: 'unipc' },
+    steps: {
+      type: 'integer',
+      minimum: 1,
+      maximum: 1000,
+      default: 40,
+      description: 'Inference steps over the whole schedule.',
+    },
+    prediction_type: {
+      enum: ['epsilon', 'v_prediction', 'sample'],
+      description: "Default: the model folder's scheduler config.",
+    },
+    zero_snr: {
+      type: 'boolean',
+      description: "Rescale betas to zero terminal SNR. Default: the scheduler config's.",
+    },
+    timestep_spacing: {
+      enum: ['leading', 'trailing', 'linspace'],
+      description: "Default: the scheduler config's.",
+    },
+    guidance_scale: perStage(
+      { type: 'number', minimum: 0 },
+      'Classifier-free guidance scale (≤ 1: no guidance); a number or { base, refiner }. Default 5.',
+    ),
+    guidance_rescale: perStage(
+      { type: 'number', minimum: 0, maximum: 1 },
+      'Guidance rescale φ (0.7 advised with zero-SNR); a number or { base, refiner }. Default 0.',
+    ),
+    prompts: {
+      type: 'array',
+      items: {
+        oneOf: [
+          { type: 'string' },
+          {
+            type: 'object',
+            additionalProperties: false,
+            required: ['base'],
+            properties: { base: { type: 'string' }, refiner: { type: 'string' } },
+          },
+        ],
+      },
+      description: 'Prompts: a string for both stages, or { base, refiner } for a prompt per stage.',
+    },
+    prompts_file: {
+      type: 'string',
+      minLength: 1,
+      description: "A JSON list of prompts (e.g. dataset.synthetic's prompts.json), added to `prompts`.",
+    },
+    negative_prompt: {
+      type: 'string',
+      default: '',
+      description: 'Empty: all-zero embeddings (force_zeros_for_empty_prompt).',
+    },
+    seeds: {
+      type: 'array',
+      items: { type: 'integer', minimum: 0, maximum: 4294967295 },
+      minItems: 1,
+      default: [0],
+    },
+    width: { type: 'integer', minimum: 8, maximum: 8192, default: 64 },
+    height: { type: 'integer', minimum: 8, maximum: 8192, default: 64 },
+    base_only: {
+      type: 'boolean',
+      default: true,
+      description: 'Also sample with the base over the whole schedule, for comparison.',
+    },
+    device: { enum: ['cpu', 'cuda'], default: 'cpu' },
+  },
+};
