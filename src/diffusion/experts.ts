@@ -50,7 +50,7 @@ export function expertRange(
  * - SimpleTuner's neighbouring segments share their boundary timestep; here segments do not overlap;
  * - when the batch is larger than the range, segments of one timestep repeat from the top.
  *
- * @param random a source of uniform numbers in [0, 1) (pass a seeded generator for reproducible runs)
+ * @param random a source of uniform numbers in [0, 1) (`seededRandom(seed)` for reproducible runs)
  */
 export function sampleExpertTimesteps(
   range: TimestepRange,
@@ -74,18 +74,4 @@ export function sampleExpertTimesteps(
     out[i] = bottom + Math.min(top - bottom, Math.floor(u * (top - bottom + 1)));
   }
   return out;
-}
-
-/**
- * A small seeded generator (mulberry32) for reproducible draws when the caller has none: uniform in [0, 1).
- */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let z = state;
-    z = Math.imul(z ^ (z >>> 15), z | 1);
-    z ^= z + Math.imul(z ^ (z >>> 7), z | 61);
-    return ((z ^ (z >>> 14)) >>> 0) / 4294967296;
-  };
 }

@@ -45,7 +45,8 @@ export {
 } from './targets.js';
 
 export type { ExpertRole, TimestepRange } from './experts.js';
-export { expertRange, sampleExpertTimesteps, seededRandom } from './experts.js';
+export { expertRange, sampleExpertTimesteps } from './experts.js';
+export { gaussianNoise, seededRandom } from './random.js';
 export type { SplitSchedule } from './handoff.js';
 export { discreteTimestepCutoff, splitTimesteps } from './handoff.js';
 export { classifierFreeGuidance, guide, rescaleNoiseCfg } from './guidance.js';

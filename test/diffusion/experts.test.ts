@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import {
   discreteTimestepCutoff,
   expertRange,
+  gaussianNoise,
   sampleExpertTimesteps,
   seededRandom,
 } from '../../src/diffusion/index.js';
@@ -66,4 +67,19 @@ test('draws cover the whole segment, ends included (uniform source at its extrem
   const a = sampleExpertTimesteps(range, 8, seededRandom(1));
   const b = sampleExpertTimesteps(range, 8, seededRandom(1));
   assert.deepEqual(a, b);
+});
+
+test('gaussianNoise: reproducible standard normal draws (mean ≈ 0, variance ≈ 1 over 20 000 values)', () => {
+  const a = gaussianNoise(20001, seededRandom(3));
+  assert.deepEqual(a, gaussianNoise(20001, seededRandom(3)));
+  assert.notDeepEqual(a.subarray(0, 8), gaussianNoise(8, seededRandom(4)));
+  let mean = 0;
+  for (const v of a) mean += v;
+  mean /= a.length;
+  let variance = 0;
+  for (const v of a) variance += (v - mean) ** 2;
+  variance /= a.length - 1;
+  assert.ok(Math.abs(mean) < 0.03, `mean ${mean}`);
+  assert.ok(Math.abs(variance - 1) < 0.05, `variance ${variance}`);
+  assert.ok(a.every(Number.isFinite));
 });
