@@ -180,6 +180,25 @@ export async function runPipeline(opts: RunOptions): Promise<Result<RunSummary, 
       const node = pipeline.nodes.get(id);
       if (!node) return { kind: 'failed' };
       const upstream = (u: NodeId): Digest | undefined => committed.get(u)?.outputs.digest;
+      // Only with --only can an upstream node be missing here: it was not selected and is not committed.
+      const missing = node.needs.filter((u) => !committed.has(u));
+      if (missing.length > 0) {
+        const error = missing
+          .map((u) => `upstream ${u} has no up-to-date result (run it first, or drop --only)`)
+          .join('; ');
+        emit({
+          type: 'node-failed',
+          node: id,
+          kind: 'error',
+          error,
+          attempt: 0,
+          logFile: logs.pathOf(id),
+          durationMs: 0,
+          time: clock(),
+        });
+        counts.failed += 1;
+        return { kind: 'failed' };
+      }
       let entry = await decideNode(evalCtx, node, upstream, records, selection.value.forced.has(id));
       // Two nodes with one fingerprint would share a checkpoint dir: the second waits and reuses.
       const same = entry.evaluation && inflight.get(entry.evaluation.fingerprint);

@@ -147,3 +147,16 @@ test('--force reruns one node; --from reruns it and everything downstream; --onl
   await rig.run(p, { only: ['report'], force: ['report'] });
   assert.deepEqual([rig.count('prepare'), rig.count('train'), rig.count('report')], [1, 3, 3]);
 });
+
+test('--only on a node whose upstream is not committed fails with a message saying so', async (t) => {
+  const rig = new Rig();
+  t.after(() => rig.cleanup());
+  rig.write('prep.txt', 'v1');
+  const summary = await rig.run(chain(rig, 0.3), { only: ['train'] });
+  assert.equal(summary.status, 'failed');
+  assert.equal(
+    summary.failures[0]?.error,
+    'upstream prepare has no up-to-date result (run it first, or drop --only)',
+  );
+  assert.equal(rig.count('train'), 0);
+});
