@@ -22,7 +22,11 @@ export async function openOrExit(
   paramFlags: readonly string[],
   ws: Workspace,
 ): Promise<OpenedPipeline> {
-  const { parseParamFlags, formatDiagnostics } = await import('../../pipeline/index.js');
+  // Only the modules a cached rerun needs: the loader (yaml, ajv) loads only when the file changed.
+  const [{ parseParamFlags }, { formatDiagnostics }] = await Promise.all([
+    import('../../pipeline/params.js'),
+    import('../../pipeline/format.js'),
+  ]);
   const params = parseParamFlags(paramFlags);
   if ('error' in params) throw new CliFailure(String(params.error), EXIT.invalid);
   const { openPipeline } = await import('../../engine/open.js');
