@@ -2,47 +2,29 @@
 // steps, bad `with` blocks, expression errors, unsafe paths, dangling needs and cycles.
 import { basename, dirname, extname } from 'node:path';
 import type { Diagnostic, SourceRange } from './diagnostic.js';
-import { checkExpression } from './expr/check.js';
-import type { CheckScope, ExprType } from './expr/check.js';
+import { checkExpressions, checkWith } from './checks.js';
+import type { Draft } from './draft.js';
+import { executor, finishNode, stringList } from './fields.js';
 import { analyzeGraph } from './graph.js';
 import type { PipelineRule, StepLookup } from './lookup.js';
 import { entry, toJson } from './node.js';
-import type { MapNode, ScalarNode, YamlNode } from './node.js';
+import type { MapNode, YamlNode } from './node.js';
 import { readParams } from './params.js';
 import { checkStepPaths } from './step-paths.js';
 import { ruleContext } from './rules.js';
 import { compileSchema, schemaDiagnostics } from './schema/validate.js';
 import { PIPELINE_SCHEMA } from './schema/structure.js';
-import { shellContexts } from './shell.js';
 import type { SourceFile } from './source.js';
 import { didYouMean } from './suggest.js';
-import { buildTemplate, isSingleExpression, splitParts } from './template.js';
-import type { Interpolated } from './template.js';
-import type { ExecutorConfig, JsonValue, Pipeline, PipelineNode, WithTemplate } from './types.js';
-import { parseDuration, parseMemory } from './units.js';
+import { buildTemplate } from './template.js';
+import type { Pipeline, PipelineNode, WithTemplate } from './types.js';
 import { nodeId } from '../util/brand.js';
 import type { NodeId } from '../util/brand.js';
-import type { StepDefinition } from '../steps/api.js';
 
 export interface BuildOptions {
   readonly params: Readonly<Record<string, string>>;
   readonly steps: StepLookup;
   readonly rules: readonly PipelineRule[];
-}
-
-interface Draft {
-  readonly id: string;
-  readonly keyRange: SourceRange;
-  readonly stepName: string | undefined;
-  readonly step: StepDefinition<never> | undefined;
-  readonly withNode: YamlNode | undefined;
-  readonly template: WithTemplate;
-  readonly strings: { node: ScalarNode; template: Interpolated; path: readonly (string | number)[] }[];
-  /** Edges to prerequisites with the place that declares each (a `needs` item or a reference). */
-  readonly edges: { to: string; range: SourceRange }[];
-  readonly explicitNeeds: { to: string; range: SourceRange }[];
-  outputs: readonly string[] | undefined;
-  readonly node: MapNode;
 }
 
 export function buildPipeline(
@@ -221,129 +203,4 @@ function draftNode(
     outputs: undefined,
     node,
   };
-}
-
-const exprTypes = new WeakMap<ScalarNode, ExprType | undefined>();
-
-function checkExpressions(
-  d: Draft,
-  byId: ReadonlyMap<string, Draft>,
-  ids: readonly string[],
-  params: CheckScope['params'],
-  diagnostics: Diagnostic[],
-): void {
-  const scope: CheckScope = {
-    params,
-    nodeIds: ids,
-    hasNode: (id) => byId.has(id),
-    outputsOf: (id) => byId.get(id)?.outputs,
-    nodeRange: (id) => byId.get(id)?.keyRange,
-    self: d.id,
-  };
-  const shellFields = new Set(d.step?.shellFields ?? []);
-  for (const s of d.strings) {
-    let type: ExprType | undefined = 'string';
-    for (const part of s.template.parts) {
-      if (typeof part === 'string') continue;
-      const result = checkExpression(part, scope);
-      diagnostics.push(...result.diagnostics);
-      for (const n of result.nodes) d.edges.push({ to: n, range: part.range });
-      if (isSingleExpression(s.template.parts)) type = result.type;
-    }
-    exprTypes.set(s.node, type);
-    const top = s.path[0];
-    if (typeof top === 'string' && shellFields.has(top)) {
-      const { literals, exprs } = splitParts(s.template.parts);
-      for (const problem of shellContexts(literals).errors) {
-        diagnostics.push({
-          severity: 'error',
-          code: 'shell-context',
-          message: problem.message,
-          range: exprs[problem.index]?.range ?? s.node.range,
-        });
-      }
-    }
-  }
-}
-
-function checkWith(d: Draft, diagnostics: Diagnostic[]): void {
-  if (d.step === undefined) return;
-  const validate = compileSchema(d.step.withSchema);
-  if ('error' in validate) {
-    diagnostics.push({
-      severity: 'error',
-      code: 'step-schema',
-      message: `step type \`${d.step.name}\` has a parameter schema that does not compile: ${validate.error}`,
-      range: d.keyRange,
-    });
-    return;
-  }
-  diagnostics.push(
-    ...schemaDiagnostics(validate, {
-      root: d.withNode,
-      value: d.withNode === undefined ? {} : toJson(d.withNode),
-      path: `nodes.${d.id}.with`,
-      fallback: d.keyRange,
-      expressions: (n) => (exprTypes.has(n) ? { type: exprTypes.get(n) } : undefined),
-    }),
-  );
-}
-
-function finishNode(d: Draft, needs: readonly string[]): PipelineNode {
-  const resources = mapOf(entry(d.node, 'resources')?.value);
-  const retry = mapOf(entry(d.node, 'retry')?.value);
-  const timeout = scalarOf(entry(d.node, 'timeout')?.value);
-  const cpu = scalarOf(resources && entry(resources, 'cpu')?.value);
-  const memory = scalarOf(resources && entry(resources, 'memory')?.value);
-  const gpu = scalarOf(resources && entry(resources, 'gpu')?.value);
-  const limit = scalarOf(retry && entry(retry, 'limit')?.value);
-  const backoff = scalarOf(retry && entry(retry, 'backoff')?.value);
-  return {
-    id: nodeId(d.id),
-    step: d.stepName ?? '',
-    range: d.keyRange,
-    needs: needs.map(nodeId),
-    with: d.template,
-    resources: {
-      cpu: typeof cpu === 'number' && cpu > 0 ? cpu : 1,
-      memoryBytes: typeof memory === 'string' || typeof memory === 'number' ? parseMemory(memory) : undefined,
-      gpu: typeof gpu === 'number' && Number.isInteger(gpu) && gpu >= 0 ? gpu : 0,
-    },
-    retry: {
-      limit: typeof limit === 'number' && Number.isInteger(limit) && limit >= 0 ? limit : 0,
-      backoffMs: (typeof backoff === 'string' ? parseDuration(backoff) : undefined) ?? 1000,
-    },
-    timeoutMs: typeof timeout === 'string' ? parseDuration(timeout) : undefined,
-  };
-}
-
-function mapOf(v: YamlNode | undefined): MapNode | undefined {
-  return v?.kind === 'map' ? v : undefined;
-}
-
-function scalarOf(v: YamlNode | undefined): JsonValue | undefined {
-  return v?.kind === 'scalar' ? v.value : undefined;
-}
-
-function stringList(v: YamlNode | undefined): string[] {
-  if (v?.kind !== 'seq') return [];
-  return v.items.flatMap((i) => (i.kind === 'scalar' && typeof i.value === 'string' ? [i.value] : []));
-}
-
-function executor(v: YamlNode | undefined): ExecutorConfig | undefined {
-  if (v === undefined) return undefined;
-  const kindOf = (x: JsonValue | undefined): ExecutorConfig['kind'] | undefined =>
-    x === 'local' || x === 'slurm' ? x : undefined;
-  if (v.kind === 'scalar') {
-    const kind = kindOf(v.value);
-    return kind === undefined ? undefined : { kind, options: {} };
-  }
-  if (v.kind !== 'map') return undefined;
-  const kind = kindOf(scalarOf(entry(v, 'kind')?.value));
-  if (kind === undefined) return undefined;
-  const options = toJson(v) as Record<string, JsonValue>;
-  const rest: Record<string, JsonValue> = {};
-  for (const k of Object.keys(options))
-    if (k !== 'kind') Object.defineProperty(rest, k, { value: options[k], enumerable: true });
-  return { kind, options: rest };
 }

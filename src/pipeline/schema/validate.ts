@@ -8,6 +8,7 @@ import type { ScalarNode, YamlNode } from '../node.js';
 import { closest, didYouMean } from '../suggest.js';
 import type { JsonValue } from '../types.js';
 import type { JsonSchema } from '../../steps/api.js';
+import { formWord, orList, show, typeWord, valueWord } from './words.js';
 
 // ajv-formats ships CommonJS; under NodeNext its default export arrives wrapped.
 const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (
@@ -152,8 +153,12 @@ function describe(e: ErrorObject, check: SchemaCheck): Diagnostic | undefined {
       const want = String(params['type']).split(',').map(typeWord);
       return at(here, `${label} must be ${orList(want)}, got ${valueWord(e.data)}`);
     }
-    case 'const':
-      return at(here, `${label} must be ${show(params['allowedValue'])}, got ${show(e.data)}`);
+    case 'const': {
+      const allowed = params['allowedValue'];
+      // `version: "1"` must not read as "must be `1`, got `1`".
+      const got = typeof allowed === typeof e.data ? show(e.data) : valueWord(e.data);
+      return at(here, `${label} must be ${show(allowed)}, got ${got}`);
+    }
     case 'enum': {
       const allowed = (params['allowedValues'] as unknown[]).map((v) => String(v));
       return at(
@@ -270,50 +275,4 @@ function joinPath(base: string, pointer: string): string {
 
 function startOf(r: SourceRange): SourceRange {
   return { file: r.file, start: r.start, end: r.start };
-}
-
-function typeWord(t: string): string {
-  switch (t) {
-    case 'object':
-      return 'a map';
-    case 'array':
-      return 'a list';
-    case 'integer':
-      return 'a whole number';
-    case 'null':
-      return 'null';
-    default:
-      return `a ${t}`;
-  }
-}
-
-function formWord(schema: Record<string, unknown>): string {
-  if (Array.isArray(schema['enum']))
-    return `one of ${schema['enum'].map((v) => `\`${String(v)}\``).join(', ')}`;
-  if ('const' in schema) return show(schema['const']);
-  const t = schema['type'];
-  if (typeof t === 'string') return typeWord(t);
-  if (Array.isArray(t)) return orList(t.map((x) => typeWord(String(x))));
-  return 'another form';
-}
-
-function valueWord(v: unknown): string {
-  if (v === null) return 'nothing';
-  if (Array.isArray(v)) return 'a list';
-  if (typeof v === 'object') return 'a map';
-  if (typeof v === 'string') return `the string ${show(v)}`;
-  return `${typeof v === 'boolean' ? 'the boolean' : 'the number'} ${show(v)}`;
-}
-
-function show(v: unknown): string {
-  if (typeof v === 'string') return `\`${v.length > 60 ? v.slice(0, 57) + '…' : v}\``;
-  if (v === null || v === undefined) return 'nothing';
-  if (typeof v === 'object') return Array.isArray(v) ? 'a list' : 'a map';
-  return `\`${String(v)}\``;
-}
-
-function orList(items: readonly string[]): string {
-  const unique = [...new Set(items)];
-  if (unique.length <= 1) return unique[0] ?? '';
-  return `${unique.slice(0, -1).join(', ')} or ${unique.at(-1) ?? ''}`;
 }

@@ -1,0 +1,77 @@
+// Per-node checks that need the whole pipeline: expressions (references, types, shell contexts) and the
+// `with` block against the step's schema, with expression results standing in for their text.
+import type { Diagnostic } from './diagnostic.js';
+import type { Draft } from './draft.js';
+import { checkExpression } from './expr/check.js';
+import type { CheckScope, ExprType } from './expr/check.js';
+import { toJson } from './node.js';
+import type { ScalarNode } from './node.js';
+import { compileSchema, schemaDiagnostics } from './schema/validate.js';
+import { shellContexts } from './shell.js';
+import { isSingleExpression, splitParts } from './template.js';
+
+const exprTypes = new WeakMap<ScalarNode, ExprType | undefined>();
+
+export function checkExpressions(
+  d: Draft,
+  byId: ReadonlyMap<string, Draft>,
+  ids: readonly string[],
+  params: CheckScope['params'],
+  diagnostics: Diagnostic[],
+): void {
+  const scope: CheckScope = {
+    params,
+    nodeIds: ids,
+    hasNode: (id) => byId.has(id),
+    outputsOf: (id) => byId.get(id)?.outputs,
+    nodeRange: (id) => byId.get(id)?.keyRange,
+    self: d.id,
+  };
+  const shellFields = new Set(d.step?.shellFields ?? []);
+  for (const s of d.strings) {
+    let type: ExprType | undefined = 'string';
+    for (const part of s.template.parts) {
+      if (typeof part === 'string') continue;
+      const result = checkExpression(part, scope);
+      diagnostics.push(...result.diagnostics);
+      for (const n of result.nodes) d.edges.push({ to: n, range: part.range });
+      if (isSingleExpression(s.template.parts)) type = result.type;
+    }
+    exprTypes.set(s.node, type);
+    const top = s.path[0];
+    if (typeof top === 'string' && shellFields.has(top)) {
+      const { literals, exprs } = splitParts(s.template.parts);
+      for (const problem of shellContexts(literals).errors) {
+        diagnostics.push({
+          severity: 'error',
+          code: 'shell-context',
+          message: problem.message,
+          range: exprs[problem.index]?.range ?? s.node.range,
+        });
+      }
+    }
+  }
+}
+
+export function checkWith(d: Draft, diagnostics: Diagnostic[]): void {
+  if (d.step === undefined) return;
+  const validate = compileSchema(d.step.withSchema);
+  if ('error' in validate) {
+    diagnostics.push({
+      severity: 'error',
+      code: 'step-schema',
+      message: `step type \`${d.step.name}\` has a parameter schema that does not compile: ${validate.error}`,
+      range: d.keyRange,
+    });
+    return;
+  }
+  diagnostics.push(
+    ...schemaDiagnostics(validate, {
+      root: d.withNode,
+      value: d.withNode === undefined ? {} : toJson(d.withNode),
+      path: `nodes.${d.id}.with`,
+      fallback: d.keyRange,
+      expressions: (n) => (exprTypes.has(n) ? { type: exprTypes.get(n) } : undefined),
+    }),
+  );
+}

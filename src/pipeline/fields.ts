@@ -1,0 +1,67 @@
+// Reading the typed fields of a node and of the pipeline from the YAML tree. The schema has already
+// reported wrong shapes; these take what is usable and fill in defaults.
+import type { Draft } from './draft.js';
+import { entry, toJson } from './node.js';
+import type { MapNode, YamlNode } from './node.js';
+import type { ExecutorConfig, JsonValue, PipelineNode } from './types.js';
+import { parseDuration, parseMemory } from './units.js';
+import { nodeId } from '../util/brand.js';
+
+export function finishNode(d: Draft, needs: readonly string[]): PipelineNode {
+  const resources = mapOf(entry(d.node, 'resources')?.value);
+  const retry = mapOf(entry(d.node, 'retry')?.value);
+  const timeout = scalarOf(entry(d.node, 'timeout')?.value);
+  const cpu = scalarOf(resources && entry(resources, 'cpu')?.value);
+  const memory = scalarOf(resources && entry(resources, 'memory')?.value);
+  const gpu = scalarOf(resources && entry(resources, 'gpu')?.value);
+  const limit = scalarOf(retry && entry(retry, 'limit')?.value);
+  const backoff = scalarOf(retry && entry(retry, 'backoff')?.value);
+  return {
+    id: nodeId(d.id),
+    step: d.stepName ?? '',
+    range: d.keyRange,
+    needs: needs.map(nodeId),
+    with: d.template,
+    resources: {
+      cpu: typeof cpu === 'number' && cpu > 0 ? cpu : 1,
+      memoryBytes: typeof memory === 'string' || typeof memory === 'number' ? parseMemory(memory) : undefined,
+      gpu: typeof gpu === 'number' && Number.isInteger(gpu) && gpu >= 0 ? gpu : 0,
+    },
+    retry: {
+      limit: typeof limit === 'number' && Number.isInteger(limit) && limit >= 0 ? limit : 0,
+      backoffMs: (typeof backoff === 'string' ? parseDuration(backoff) : undefined) ?? 1000,
+    },
+    timeoutMs: typeof timeout === 'string' ? parseDuration(timeout) : undefined,
+  };
+}
+
+function mapOf(v: YamlNode | undefined): MapNode | undefined {
+  return v?.kind === 'map' ? v : undefined;
+}
+
+function scalarOf(v: YamlNode | undefined): JsonValue | undefined {
+  return v?.kind === 'scalar' ? v.value : undefined;
+}
+
+export function stringList(v: YamlNode | undefined): string[] {
+  if (v?.kind !== 'seq') return [];
+  return v.items.flatMap((i) => (i.kind === 'scalar' && typeof i.value === 'string' ? [i.value] : []));
+}
+
+export function executor(v: YamlNode | undefined): ExecutorConfig | undefined {
+  if (v === undefined) return undefined;
+  const kindOf = (x: JsonValue | undefined): ExecutorConfig['kind'] | undefined =>
+    x === 'local' || x === 'slurm' ? x : undefined;
+  if (v.kind === 'scalar') {
+    const kind = kindOf(v.value);
+    return kind === undefined ? undefined : { kind, options: {} };
+  }
+  if (v.kind !== 'map') return undefined;
+  const kind = kindOf(scalarOf(entry(v, 'kind')?.value));
+  if (kind === undefined) return undefined;
+  const options = toJson(v) as Record<string, JsonValue>;
+  const rest: Record<string, JsonValue> = {};
+  for (const k of Object.keys(options))
+    if (k !== 'kind') Object.defineProperty(rest, k, { value: options[k], enumerable: true });
+  return { kind, options: rest };
+}
