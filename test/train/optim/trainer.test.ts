@@ -2,7 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Builder, ort } from '../../../src/onnx/index.js';
 import { withMseLoss } from '../../../src/onnx/autodiff/index.js';
-import { createTrainer } from '../../../src/train/optim/index.js';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createTrainer, loadOptimizerState, saveOptimizerState } from '../../../src/train/optim/index.js';
 
 /** Solves the 4×4 normal equations (Aᵀ A) θ = Aᵀ y by Gaussian elimination with partial pivoting. */
 function leastSquares(a: number[][], y: number[]): number[] {
@@ -127,5 +130,58 @@ test('accumulating two half batches takes the same step as one whole batch', asy
   } finally {
     await whole.value.release();
     await halves.value.release();
+  }
+});
+
+test('a run resumed from saved weights and optimizer state ends where an uninterrupted run ends', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'moe-trainer-'));
+  const build = () => {
+    const b = new Builder({ name: 'resume' });
+    const input = b.input('x', 'float32', [4, 2]);
+    const w = b.weight('w', {
+      dtype: 'float32',
+      dims: [1, 2],
+      data: { kind: 'inline', array: Float32Array.of(0.3, -0.2) },
+    });
+    b.output(b.linear(input, w, undefined, 'linear'), 'prediction');
+    const m = b.build();
+    return { ...m, graph: withMseLoss(m.graph, { prediction: 'prediction' }) };
+  };
+  const batch = {
+    x: new ort.Tensor('float32', Float32Array.of(1, 2, 3, -1, 0.5, 0.5, -2, 1), [4, 2]),
+    target: new ort.Tensor('float32', Float32Array.of(1, 0, -1, 2), [4, 1]),
+  };
+  const options = {
+    loss: 'loss',
+    optimizer: { lr: 0.05 },
+    schedule: { kind: 'cosine', lr: 0.05, warmupSteps: 2, totalSteps: 10 },
+    ema: { decay: 0.9 },
+    threads: 1,
+  } as const;
+  try {
+    const straight = await createTrainer({ model: build(), ...options });
+    assert.ok(straight.ok);
+    for (let i = 0; i < 10; i++) await straight.value.step(batch);
+
+    const first = await createTrainer({ model: build(), ...options });
+    assert.ok(first.ok);
+    for (let i = 0; i < 4; i++) await first.value.step(batch);
+    const path = join(dir, 'optimizer.safetensors');
+    await saveOptimizerState(path, first.value.optimizer, first.value.ema);
+    const saved = new Map(first.value.params.map((p) => [p.name, Float32Array.from(p.data)]));
+    await first.value.release();
+
+    const resumed = await createTrainer({ model: build(), ...options, initialWeights: saved });
+    assert.ok(resumed.ok);
+    const loaded = await loadOptimizerState(path, resumed.value.optimizer, resumed.value.ema);
+    assert.ok(loaded.ok, loaded.ok ? '' : loaded.error.message);
+    assert.equal(resumed.value.optimizer.step, 4);
+    for (let i = 4; i < 10; i++) await resumed.value.step(batch);
+    assert.deepEqual(resumed.value.params[0]?.data, straight.value.params[0]?.data);
+    assert.deepEqual(resumed.value.ema?.shadow[0], straight.value.ema?.shadow[0]);
+    await straight.value.release();
+    await resumed.value.release();
+  } finally {
+    await rm(dir, { recursive: true, force: true });
   }
 });
