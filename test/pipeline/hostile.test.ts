@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadPipeline } from '../../src/pipeline/load.js';
-import { problems, steps, summary, tempDir } from './fixtures.js';
+import { nodeId } from '../../src/util/brand.js';
+import { loaded, problems, steps, summary, tempDir } from './fixtures.js';
 
 /** Runs `f` and fails when it takes far longer than a hostile input should (a loose bound, not a benchmark). */
 function quickly<T>(f: () => T, ms = 5000): T {
@@ -34,18 +35,33 @@ test('an alias bomb stops at the expansion budget instead of exhausting memory',
 
 test('aliases and merge keys within the budget work', () => {
   const text = `version: 1
-defaults: &defaults { step: command, resources: { cpu: 2 } }
 nodes:
-  a:
-    <<: *defaults
+  a: &defaults
+    step: command
     with: { run: "true" }
+    resources: { cpu: 2, gpu: 1 }
   b:
     <<: *defaults
     resources: { cpu: 1 }
+  c:
+    <<: [*defaults]
+    needs: [a]
 `;
-  // `defaults` is not a pipeline key; the merged nodes themselves are valid.
-  assert.deepEqual(problems(text), [
-    'p.yaml:2:1: error: unknown key `defaults` [help: allowed keys: version, name, description, params, plugins, executor, nodes]',
+  const { pipeline } = loaded(text);
+  const b = pipeline.nodes.get(nodeId('b'));
+  assert.equal(b?.step, 'command');
+  assert.deepEqual(
+    b?.resources,
+    { cpu: 1, gpu: 0, memoryBytes: undefined },
+    'explicit keys win over merged ones',
+  );
+  assert.deepEqual(pipeline.nodes.get(nodeId('c'))?.resources, { cpu: 2, gpu: 1, memoryBytes: undefined });
+  assert.deepEqual(pipeline.nodes.get(nodeId('c'))?.needs, ['a']);
+});
+
+test('an alias to an undefined anchor is an error', () => {
+  assert.deepEqual(problems('version: 1\nnodes: { a: *nope }\n'), [
+    'p.yaml:2:13: error: alias `*nope` refers to an anchor that is not defined before it',
   ]);
 });
 
