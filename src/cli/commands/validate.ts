@@ -80,7 +80,8 @@ export async function checkPipeline(file: string, paramFlags: readonly string[])
     );
   }
   const { openPipeline } = await import('../../engine/open.js');
-  const opened = await openPipeline(path, { params: params as Record<string, string> });
+  const { workflowRules } = await import('../../workflow/rules.js');
+  const opened = await openPipeline(path, { params: params as Record<string, string>, rules: workflowRules });
   if (!opened.ok) return finish(opened.error.diagnostics, undefined, opened.error.source);
   return finish(opened.value.warnings, opened.value.pipeline, opened.value.source);
 }

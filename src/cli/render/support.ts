@@ -30,9 +30,11 @@ export async function openOrExit(
   const params = parseParamFlags(paramFlags);
   if ('error' in params) throw new CliFailure(String(params.error), EXIT.invalid);
   const { openPipeline } = await import('../../engine/open.js');
+  const { workflowRules } = await import('../../workflow/rules.js');
   const opened = await openPipeline(file, {
     params: params as Record<string, string>,
     cacheDir: join(ws.cache, 'pipelines'),
+    rules: workflowRules,
   });
   const color = useColor(process.stderr);
   if (!opened.ok) {

@@ -1,0 +1,276 @@
+// The cross-node rules of the split-schedule workflow (docs/design/workflow.md), checked at validation
+// time: the two experts that feed one compose.inference or evaluate node must agree on everything that
+// decides which timestep means what, and their ranges must tile 0…N−1 where the sampler hands off.
+// Only values known before running are compared (literals and expressions over params); a value that
+// comes from another node's output is left alone.
+import type { Diagnostic, SourceRange } from '../pipeline/diagnostic.js';
+import type { PipelineRule, RuleContext, WithValue } from '../pipeline/lookup.js';
+import type { JsonValue, Pipeline } from '../pipeline/types.js';
+import type { NodeId } from '../util/brand.js';
+
+const TRAIN = 'train.expert';
+const CONSUMERS = ['compose.inference', 'evaluate'] as const;
+/** train.expert's default strength (src/steps/train/schema.ts). */
+const DEFAULT_STRENGTH = 0.35;
+/** compose.inference's default split. */
+const DEFAULT_SPLIT = 0.65;
+const DEFAULT_TIMESTEPS = 1000;
+
+/** Settings both experts (and the sampler) must share, as paths into `with`. */
+const SHARED: readonly (readonly string[])[] = [
+  ['prediction_type'],
+  ['zero_snr'],
+  ['timestep_spacing'],
+  ['noise_schedule', 'beta_schedule'],
+  ['noise_schedule', 'beta_start'],
+  ['noise_schedule', 'beta_end'],
+  ['noise_schedule', 'num_train_timesteps'],
+];
+/** Of those, what a compose.inference or evaluate node sets too (evaluate picks its own timesteps). */
+const CONSUMER_SHARED: Readonly<Record<string, readonly (readonly string[])[]>> = {
+  'compose.inference': [['prediction_type'], ['zero_snr'], ['timestep_spacing']],
+  evaluate: [['prediction_type'], ['zero_snr']],
+};
+
+interface Pair {
+  readonly base: NodeId;
+  readonly refiner: NodeId;
+  /** The compose.inference or evaluate node they feed, when the pair was found through one. */
+  readonly consumer?: NodeId;
+}
+
+const show = (v: JsonValue | undefined): string => (typeof v === 'string' ? v : JSON.stringify(v));
+const dotted = (path: readonly string[]): string => path.join('.');
+
+/** The node a `${{ nodes.X.outputs.Y }}` value names, when it is exactly one such reference. */
+function referencedNode(v: WithValue | undefined): NodeId | undefined {
+  if (v === undefined || typeof v.raw !== 'string') return undefined;
+  const m = /^\s*\$\{\{\s*nodes\.([A-Za-z0-9_-]+)\.outputs\.[A-Za-z0-9_-]+\s*\}\}\s*$/.exec(v.raw);
+  return m ? (m[1] as NodeId) : undefined;
+}
+
+function findPairs(pipeline: Pipeline, ctx: RuleContext): Pair[] {
+  const trainers = new Set(ctx.nodesOfStep(TRAIN).map((n) => n.id));
+  const pairs: Pair[] = [];
+  for (const step of CONSUMERS) {
+    for (const node of ctx.nodesOfStep(step)) {
+      const base = referencedNode(ctx.withValue(node.id, ['base']));
+      const refiner = referencedNode(ctx.withValue(node.id, ['refiner']));
+      if (base && refiner && trainers.has(base) && trainers.has(refiner))
+        pairs.push({ base, refiner, consumer: node.id });
+    }
+  }
+  if (pairs.length > 0) return pairs;
+  const byRole = (role: string) =>
+    ctx.nodesOfStep(TRAIN).filter((n) => ctx.withValue(n.id, ['role'])?.value === role);
+  const [bases, refiners] = [byRole('base'), byRole('refiner')];
+  if (bases.length === 1 && refiners.length === 1 && pipeline.nodes.size > 0) {
+    return [{ base: (bases[0] as { id: NodeId }).id, refiner: (refiners[0] as { id: NodeId }).id }];
+  }
+  return [];
+}
+
+class Checker {
+  readonly diagnostics: Diagnostic[] = [];
+  private readonly seen = new Set<string>();
+
+  constructor(
+    private readonly pipeline: Pipeline,
+    private readonly ctx: RuleContext,
+  ) {}
+
+  /** Where to point when a field is absent: the node's key. */
+  nodeRange(id: NodeId): SourceRange | undefined {
+    return this.pipeline.nodes.get(id)?.range;
+  }
+
+  report(d: Diagnostic): void {
+    const key = `${d.code}|${d.range?.start.offset ?? ''}|${d.message}`;
+    if (this.seen.has(key)) return;
+    this.seen.add(key);
+    this.diagnostics.push(d);
+  }
+
+  value(id: NodeId, path: readonly string[]): WithValue | undefined {
+    return this.ctx.withValue(id, path);
+  }
+
+  roles(pair: Pair): void {
+    for (const [id, want, other] of [
+      [pair.base, 'base', 'refiner'],
+      [pair.refiner, 'refiner', 'base'],
+    ] as const) {
+      const role = this.value(id, ['role']);
+      if (role?.value === undefined || role.value === want) continue;
+      const via = pair.consumer ? `feeds \`${want}\` of \`${pair.consumer}\`` : `is the pipeline's ${want}`;
+      this.report({
+        severity: 'error',
+        code: 'expert-role',
+        message: `\`${id}\` ${via} but has role ${show(role.value)}: the ${want} expert must have role ${want}${want === 'base' ? ' (the inverted schedule, high-noise timesteps)' : ' (low-noise timesteps)'}`,
+        range: role.range,
+        suggestion: `set \`role: ${want}\`, or swap the ${want} and ${other} inputs`,
+      });
+    }
+  }
+
+  /** Equal values where both nodes set them; one set and the other not is an error too (defaults differ per model). */
+  same(a: NodeId, b: NodeId, path: readonly string[], what: string, must: string): void {
+    const va = this.value(a, path);
+    const vb = this.value(b, path);
+    const name = dotted(path);
+    if (va === undefined && vb === undefined) return;
+    if (va !== undefined && vb !== undefined) {
+      if (va.value === undefined || vb.value === undefined || va.value === vb.value) return;
+      this.report({
+        severity: 'error',
+        code: 'expert-mismatch',
+        message: `${what}: \`${b}\` has ${name} ${show(vb.value)} but \`${a}\` has ${show(va.value)}; ${must} ${name}`,
+        range: vb.range,
+        related: [{ message: `${name} of \`${a}\``, range: va.range }],
+      });
+      return;
+    }
+    const [setId, set, unsetId] = va !== undefined ? [a, va, b] : [b, vb as WithValue, a];
+    if (set.value === undefined) return;
+    const range = this.nodeRange(unsetId);
+    this.report({
+      severity: 'error',
+      code: 'expert-mismatch',
+      message: `${what}: \`${setId}\` sets ${name} ${show(set.value)} but \`${unsetId}\` leaves it to the model folder's default; ${must} ${name}`,
+      ...(range
+        ? { range, related: [{ message: `${name} of \`${setId}\``, range: set.range }] }
+        : { range: set.range }),
+      suggestion: `set ${name}: ${show(set.value)} on \`${unsetId}\` too`,
+    });
+  }
+
+  strength(id: NodeId): { value: number; at: WithValue | undefined } | undefined {
+    const v = this.value(id, ['strength']);
+    if (v === undefined) return { value: DEFAULT_STRENGTH, at: undefined };
+    return typeof v.value === 'number' ? { value: v.value, at: v } : undefined;
+  }
+
+  timesteps(id: NodeId): number {
+    const v = this.value(id, ['noise_schedule', 'num_train_timesteps'])?.value;
+    return typeof v === 'number' ? v : DEFAULT_TIMESTEPS;
+  }
+
+  strengths(pair: Pair): number | undefined {
+    const b = this.strength(pair.base);
+    const r = this.strength(pair.refiner);
+    if (!b || !r) return undefined;
+    if (b.value === r.value) return b.value;
+    const n = this.timesteps(pair.base);
+    const cb = Math.trunc(b.value * n);
+    const cr = Math.trunc(r.value * n);
+    const gap =
+      cb > cr
+        ? `timesteps ${cr}…${cb - 1} belong to neither expert`
+        : `timesteps ${cb}…${cr - 1} belong to both experts`;
+    const at = r.at ?? b.at;
+    const other = r.at ? b : r;
+    const otherId = r.at ? pair.base : pair.refiner;
+    this.report({
+      severity: 'error',
+      code: 'expert-strength',
+      message: `strength differs: base \`${pair.base}\` ${b.value} (timesteps ${cb}…${n - 1}), refiner \`${pair.refiner}\` ${r.value} (0…${cr - 1}); ${gap}. The ranges must tile 0…${n - 1}`,
+      ...(at ? { range: at.range } : {}),
+      ...(other.at ? { related: [{ message: `strength of \`${otherId}\``, range: other.at.range }] } : {}),
+      suggestion: 'give both experts the same strength (a pipeline param keeps them together)',
+    });
+    return undefined;
+  }
+
+  consumer(pair: Pair, strength: number | undefined): void {
+    const c = pair.consumer;
+    if (c === undefined) return;
+    const step = this.pipeline.nodes.get(c)?.step ?? '';
+    for (const path of CONSUMER_SHARED[step] ?? []) {
+      this.same(pair.base, c, path, `\`${c}\` and its experts disagree`, `it must use the experts'`);
+    }
+    if (strength === undefined) return;
+    if (step === 'compose.inference') {
+      const v = this.value(c, ['split']);
+      const split = v === undefined ? DEFAULT_SPLIT : typeof v.value === 'number' ? v.value : undefined;
+      if (split === undefined || Math.abs(split - (1 - strength)) < 1e-9) return;
+      const range = v?.range ?? this.nodeRange(c);
+      this.report({
+        severity: 'error',
+        code: 'compose-split',
+        message: `split ${split}${v ? '' : ' (the default)'} does not hand off where the experts meet: it must equal 1 − strength = ${round(1 - strength)}`,
+        ...(range ? { range } : {}),
+        suggestion: `split: ${round(1 - strength)} (or \${{ 1 - params.strength }})`,
+      });
+    } else {
+      const v = this.value(c, ['strength']);
+      if (v === undefined || typeof v.value !== 'number' || v.value === strength) return;
+      this.report({
+        severity: 'error',
+        code: 'evaluate-strength',
+        message: `strength ${v.value} differs from the experts' ${strength}: the timestep bands would not be the experts' ranges`,
+        range: v.range,
+        suggestion: `strength: ${strength}`,
+      });
+    }
+  }
+
+  /** The method's advice for zero terminal SNR (Lin et al. 2023; diffusers' docs). */
+  zeroSnrAdvice(pair: Pair): void {
+    const nodes = [pair.base, pair.refiner, ...(pair.consumer ? [pair.consumer] : [])];
+    const zero = nodes
+      .map((id) => ({ id, v: this.value(id, ['zero_snr']) }))
+      .find((x) => x.v?.value === true);
+    if (!zero?.v) return;
+    for (const id of nodes) {
+      const spacing = this.value(id, ['timestep_spacing']);
+      if (spacing === undefined || spacing.value === undefined || spacing.value === 'trailing') continue;
+      this.report({
+        severity: 'warning',
+        code: 'zero-snr-spacing',
+        message: `zero-SNR with timestep_spacing ${show(spacing.value)}: the sampler never visits the last timestep, the one zero-SNR exists for; trailing is advised`,
+        range: spacing.range,
+        suggestion: 'timestep_spacing: trailing',
+      });
+    }
+    const c = pair.consumer;
+    if (c === undefined || this.pipeline.nodes.get(c)?.step !== 'compose.inference') return;
+    const rescale = this.value(c, ['guidance_rescale']);
+    const values =
+      rescale === undefined
+        ? [0]
+        : typeof rescale.value === 'number'
+          ? [rescale.value]
+          : typeof rescale.value === 'object' && rescale.value !== null && !Array.isArray(rescale.value)
+            ? ['base', 'refiner'].map((k) => (rescale.value as Record<string, JsonValue>)[k] ?? 0)
+            : [];
+    if (!values.includes(0)) return;
+    const range = rescale?.range ?? this.nodeRange(c);
+    this.report({
+      severity: 'warning',
+      code: 'zero-snr-rescale',
+      message: `zero-SNR with guidance_rescale 0${rescale ? '' : ' (the default)'}: images over-expose at high guidance; about 0.7 is advised`,
+      ...(range ? { range } : {}),
+      related: [{ message: `zero_snr of \`${zero.id}\``, range: zero.v.range }],
+      suggestion: 'guidance_rescale: 0.7',
+    });
+  }
+}
+
+const round = (x: number): number => Math.round(x * 1e9) / 1e9;
+
+/** Base and refiner agree; strengths tile the schedule; the sampler hands off where they meet. */
+export const expertPairRule: PipelineRule = function expertPairRule(pipeline, ctx) {
+  const check = new Checker(pipeline, ctx);
+  for (const pair of findPairs(pipeline, ctx)) {
+    check.roles(pair);
+    for (const path of SHARED)
+      check.same(pair.base, pair.refiner, path, 'base and refiner disagree', 'both experts must share');
+    const strength = check.strengths(pair);
+    check.consumer(pair, strength);
+    check.zeroSnrAdvice(pair);
+  }
+  return check.diagnostics;
+};
+
+/** Every rule of the workflow, for `moe validate` and `moe run`. */
+export const workflowRules: readonly PipelineRule[] = [expertPairRule];

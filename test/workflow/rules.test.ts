@@ -1,0 +1,161 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openPipeline } from '../../src/engine/open.js';
+import type { Diagnostic } from '../../src/pipeline/index.js';
+import { workflowRules } from '../../src/workflow/rules.js';
+
+/** The pipeline around two train.expert nodes and one consumer; `base`, `refiner`, `compose` are extra `with` lines. */
+function pipeline(o: {
+  base?: string;
+  refiner?: string;
+  compose?: string;
+  consumer?: string;
+  baseRole?: string;
+}): string {
+  const indent = (s: string | undefined) =>
+    (s ?? '')
+      .split('\n')
+      .filter((l) => l !== '')
+      .map((l) => `      ${l}\n`)
+      .join('');
+  return (
+    'version: 1\n' +
+    'name: rules\n' +
+    'params:\n' +
+    '  strength: 0.35\n' +
+    'nodes:\n' +
+    '  model:\n' +
+    '    step: models.tiny\n' +
+    '  cache:\n' +
+    '    step: embeds.cache\n' +
+    '    with:\n' +
+    '      model: ${{ nodes.model.outputs.model }}\n' +
+    '      manifest: data/manifest.jsonl\n' +
+    '  base:\n' +
+    '    step: train.expert\n' +
+    '    with:\n' +
+    `      role: ${o.baseRole ?? 'base'}\n` +
+    '      model: ${{ nodes.model.outputs.model }}\n' +
+    '      cache: ${{ nodes.cache.outputs.cache }}\n' +
+    indent(o.base) +
+    '  refiner:\n' +
+    '    step: train.expert\n' +
+    '    with:\n' +
+    '      role: refiner\n' +
+    '      model: ${{ nodes.model.outputs.model }}\n' +
+    '      cache: ${{ nodes.cache.outputs.cache }}\n' +
+    indent(o.refiner) +
+    '  compose:\n' +
+    `    step: ${o.consumer ?? 'compose.inference'}\n` +
+    '    with:\n' +
+    '      model: ${{ nodes.model.outputs.model }}\n' +
+    '      base: ${{ nodes.base.outputs.unet }}\n' +
+    '      refiner: ${{ nodes.refiner.outputs.unet }}\n' +
+    indent(o.compose)
+  );
+}
+
+async function check(text: string): Promise<string[]> {
+  const dir = await mkdtemp(join(tmpdir(), 'moe-rules-'));
+  const file = join(dir, 'p.yaml');
+  await writeFile(file, text);
+  const opened = await openPipeline(file, { rules: workflowRules });
+  const diagnostics: readonly Diagnostic[] = opened.ok ? opened.value.warnings : opened.error.diagnostics;
+  return diagnostics.map(
+    (d) =>
+      `${d.range ? `p.yaml:${d.range.start.line}:${d.range.start.column}: ` : ''}${d.severity}: ${d.message}`,
+  );
+}
+
+test('a consistent pair passes without a word', async () => {
+  assert.deepEqual(
+    await check(
+      pipeline({
+        base: 'strength: ${{ params.strength }}\nprediction_type: v_prediction\nzero_snr: true\ntimestep_spacing: trailing',
+        refiner:
+          'strength: ${{ params.strength }}\nprediction_type: v_prediction\nzero_snr: true\ntimestep_spacing: trailing',
+        compose:
+          'split: ${{ 1 - params.strength }}\nprediction_type: v_prediction\nzero_snr: true\ntimestep_spacing: trailing\nguidance_rescale: 0.7\nprompts: [a]',
+      }),
+    ),
+    [],
+  );
+});
+
+const SCENARIOS = {
+  mismatch: pipeline({
+    base: 'prediction_type: v_prediction\nnoise_schedule: { beta_schedule: scaled_linear }',
+    refiner: 'prediction_type: epsilon\nnoise_schedule: { beta_schedule: linear }',
+    compose: 'prediction_type: v_prediction\nprompts: [a]',
+  }),
+  oneSided: pipeline({ base: 'zero_snr: false', compose: 'zero_snr: false\nprompts: [a]' }),
+  strength: pipeline({
+    base: 'strength: 0.4',
+    refiner: 'strength: 0.35',
+    compose: 'split: 0.6\nprompts: [a]',
+  }),
+  split: pipeline({
+    base: 'strength: ${{ params.strength }}',
+    refiner: 'strength: ${{ params.strength }}',
+    compose: 'split: 0.7\nprompts: [a]',
+  }),
+  roles: pipeline({ baseRole: 'refiner', compose: 'prompts: [a]' }),
+  advice: pipeline({
+    base: 'zero_snr: true\ntimestep_spacing: leading',
+    refiner: 'zero_snr: true\ntimestep_spacing: leading',
+    compose: 'zero_snr: true\ntimestep_spacing: leading\nprompts: [a]',
+  }),
+};
+
+test("experts that disagree: an error at the refiner's field, the base's as a note", async () => {
+  assert.deepEqual(await check(SCENARIOS.mismatch), [
+    'p.yaml:27:24: error: base and refiner disagree: `refiner` has prediction_type epsilon but `base` has v_prediction; both experts must share prediction_type',
+    'p.yaml:28:40: error: base and refiner disagree: `refiner` has noise_schedule.beta_schedule linear but `base` has scaled_linear; both experts must share noise_schedule.beta_schedule',
+  ]);
+});
+
+test('a setting on one expert only is an error at the other node (model defaults may differ)', async () => {
+  assert.deepEqual(await check(SCENARIOS.oneSided), [
+    "p.yaml:20:3: error: base and refiner disagree: `base` sets zero_snr false but `refiner` leaves it to the model folder's default; both experts must share zero_snr",
+  ]);
+});
+
+test('strengths must be equal so the ranges tile the schedule', async () => {
+  assert.deepEqual(await check(SCENARIOS.strength), [
+    'p.yaml:26:17: error: strength differs: base `base` 0.4 (timesteps 400…999), refiner `refiner` 0.35 (0…349); timesteps 350…399 belong to neither expert. The ranges must tile 0…999',
+  ]);
+});
+
+test('the compose split must be 1 − strength', async () => {
+  assert.deepEqual(await check(SCENARIOS.split), [
+    'p.yaml:33:14: error: split 0.7 does not hand off where the experts meet: it must equal 1 − strength = 0.65',
+  ]);
+});
+
+test('the node feeding `base` must have role base', async () => {
+  assert.deepEqual(await check(SCENARIOS.roles), [
+    'p.yaml:16:13: error: `base` feeds `base` of `compose` but has role refiner: the base expert must have role base (the inverted schedule, high-noise timesteps)',
+  ]);
+});
+
+test('zero-SNR advice: trailing spacing and guidance rescale, as warnings', async () => {
+  assert.deepEqual(await check(SCENARIOS.advice), [
+    'p.yaml:20:25: warning: zero-SNR with timestep_spacing leading: the sampler never visits the last timestep, the one zero-SNR exists for; trailing is advised',
+    'p.yaml:28:25: warning: zero-SNR with timestep_spacing leading: the sampler never visits the last timestep, the one zero-SNR exists for; trailing is advised',
+    'p.yaml:29:3: warning: zero-SNR with guidance_rescale 0 (the default): images over-expose at high guidance; about 0.7 is advised',
+    'p.yaml:36:25: warning: zero-SNR with timestep_spacing leading: the sampler never visits the last timestep, the one zero-SNR exists for; trailing is advised',
+  ]);
+});
+
+test('`moe validate` applies the workflow rules', async () => {
+  const { checkPipeline } = await import('../../src/cli/commands/validate.js');
+  const dir = await mkdtemp(join(tmpdir(), 'moe-rules-'));
+  const file = join(dir, 'p.yaml');
+  await writeFile(file, SCENARIOS.split);
+  const result = await checkPipeline(file, []);
+  assert.equal(result.valid, false);
+  assert.match(result.render(false), /p\.yaml:33:14: error: split 0\.7 does not hand off/);
+});
