@@ -93,7 +93,9 @@ export class ShellSpawner {
       `cd ${shellQuote(job.cwd)} || { echo "E ${id} 126"; exit; }`,
     ].filter((s) => s !== '');
     const cmd = job.argv.map(shellQuote).join(' ');
-    return `( ${setup.join('; ')}; setsid ${cmd} </dev/null >>${shellQuote(job.logFile)} 2>&1 & echo "S ${id} $!"; wait $!; echo "E ${id} $?" ) &\n`;
+    // The job's shell is started from a subshell that exits at once, so it is adopted (and reaped) by
+    // init: the long-lived shell never collects a table of finished background jobs.
+    return `( ( ${setup.join('; ')}; setsid ${cmd} </dev/null >>${shellQuote(job.logFile)} 2>&1 & echo "S ${id} $!"; wait $!; echo "E ${id} $?" ) & )\n`;
   }
 
   #onLine(line: string): void {
