@@ -38,13 +38,21 @@ export function parseYaml(source: SourceFile, limits: YamlLimits = {}): ParsedYa
     strict: true,
   });
   const diagnostics: Diagnostic[] = [];
+  const lines = new Set<number>();
   for (const e of [...doc.errors, ...doc.warnings]) {
+    const range = source.range(e.pos[0], e.pos[1]);
+    // After a syntax error the parser reports every following token as unexpected; those are echoes of
+    // the first problem, not new ones. Keep the first error per line and drop the echoes.
+    if (lines.size > 0 && (lines.has(range.start.line) || e.message.includes('in YAML stream'))) continue;
+    lines.add(range.start.line);
     const tooDeep = e.message.includes('call stack');
+    const hint = flowExpressionHint(source.text, e.pos[0]);
     diagnostics.push({
       severity: doc.errors.includes(e) ? 'error' : 'warning',
       code: tooDeep ? 'too-deep' : 'yaml-syntax',
       message: tooDeep ? 'the YAML is nested too deeply to read' : yamlMessage(e.message),
-      range: source.range(e.pos[0], e.pos[1]),
+      range,
+      ...(hint !== undefined ? { suggestion: hint } : {}),
     });
   }
   if (doc.errors.length > 0) return { root: undefined, diagnostics };
@@ -78,6 +86,12 @@ function bracketDepthOver(text: string, limit: number): number | undefined {
     }
   }
   return undefined;
+}
+
+/** `{ run: ${{ x }} }`: unquoted, the braces of `${{` open YAML flow maps. */
+function flowExpressionHint(text: string, offset: number): string | undefined {
+  if (!text.slice(Math.max(0, offset - 2), offset + 3).includes('${{')) return undefined;
+  return 'put values that contain `${{ }}` in quotes inside `{ }` or `[ ]`: `run: "echo ${{ params.x }}"`';
 }
 
 /** yaml appends "at line L, column C" and a code excerpt; our printer shows both itself. */

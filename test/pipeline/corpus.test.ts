@@ -22,6 +22,17 @@ nodes:
       'p.yaml:6:1: error: flow map in block collection must be sufficiently indented and end with a }',
     ],
   },
+  'unquoted expression in a flow map (one error, not a cascade)': {
+    text: `version: 1
+nodes:
+  a: { step: command, with: { run: \${{ params.x }} } }
+  b:
+    step: command
+`,
+    expected: [
+      'p.yaml:3:37: error: unexpected flow-map-start at node end [help: put values that contain `${{ }}` in quotes inside `{ }` or `[ ]`: `run: "echo ${{ params.x }}"`]',
+    ],
+  },
   'tab indentation': {
     text: `version: 1
 nodes:
