@@ -112,6 +112,12 @@ function sweep(ws: Workspace, opts: GcOptions): GcReport {
       if (!opts.dryRun) rmSync(join(dir, name), { recursive: true, force: true });
     }
   }
+  // Loaded-pipeline cache entries are cheap to rebuild, and one is written per edit of a pipeline file.
+  for (const name of list(join(ws.cache, 'pipelines'))) {
+    removedScratch += 1;
+    freedBytes += sizeOf(join(ws.cache, 'pipelines', name));
+    if (!opts.dryRun) rmSync(join(ws.cache, 'pipelines', name), { force: true });
+  }
   removedScratch += pruneRuns(ws, opts.keepRuns ?? 20, opts.dryRun ?? false);
   return {
     removedStoreEntries,
