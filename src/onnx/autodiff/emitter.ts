@@ -210,15 +210,14 @@ export class Emitter {
     ) {
       return x;
     }
+    // A Reshape of a Reshape reads the first one's input (not with 0 entries: they copy the input's dims).
     const p = this.producer(x);
-    const source = p?.op === 'Reshape' ? (p.inputs[0] as string) : x;
-    const numeric = dims.every((d) => typeof d === 'number');
-    let target: string;
-    if (numeric) target = this.ints(dims as number[]);
-    else if (like !== undefined) target = this.op('Shape', [like]);
-    else throw new GradRuleError(`cannot reshape ${x} to [${dims.join(', ')}] without a runtime shape`);
-    const out = this.op('Reshape', [source, target], {}, { dtype: this.dtype(x), shape: dims.map((d) => d) });
-    return out;
+    const source = p?.op === 'Reshape' && !dims.includes(0) ? (p.inputs[0] as string) : x;
+    if (dims.every((d) => typeof d === 'number'))
+      return this.op('Reshape', [source, this.ints(dims as number[])]);
+    if (like === undefined)
+      throw new GradRuleError(`cannot reshape ${x} to [${dims.join(', ')}] without a runtime shape`);
+    return this.op('Reshape', [source, this.op('Shape', [like])], {}, { dtype: this.dtype(x), shape: dims });
   }
 
   /** Reshapes `x` to the shape of value `like` (static when known, else through Shape). */
