@@ -49,10 +49,13 @@ function pipelineWith(run: string): string {
   return `version: 1\nparams:\n  v: ""\nnodes:\n  a:\n    step: command\n    with:\n      run: ${JSON.stringify(run)}\n`;
 }
 
+/** Separates the commands' outputs in one shell run; no hostile value contains it. */
+const SEPARATOR = '\x1e';
+
 for (const [t, template] of TEMPLATES.entries()) {
   test(`shell context ${t + 1}: ${template.run}`, () => {
     const dir = tempDir();
-    for (const value of HOSTILE) {
+    const commands = HOSTILE.map((value) => {
       const p = loaded(pipelineWith(template.run), { params: { v: value } }).pipeline;
       const node = p.nodes.get(nodeId('a'));
       assert.ok(node);
@@ -62,13 +65,17 @@ for (const [t, template] of TEMPLATES.entries()) {
         { shellFields: new Set(['run']) },
       );
       assert.ok(resolved.ok, JSON.stringify(value));
-      const run = (resolved.value.value as { run: string }).run;
-      for (const shell of SHELLS) {
-        const out = execFileSync(shell, ['-c', run], { cwd: dir, encoding: 'utf8' });
-        const what = `${shell}: value ${JSON.stringify(value)} gave command ${run}`;
-        assert.equal(out, template.expect(value), what);
-        assert.equal(existsSync(join(dir, 'PWNED')), false, `${what}, which ran a command`);
-      }
+      return (resolved.value.value as { run: string }).run;
+    });
+    // One shell run per shell for all values keeps the test cheap; each command is on its own lines.
+    const script = commands.map((c) => `${c}\nprintf '${SEPARATOR}'`).join('\n');
+    for (const shell of SHELLS) {
+      const outputs = execFileSync(shell, ['-c', script], { cwd: dir, encoding: 'utf8' }).split(SEPARATOR);
+      HOSTILE.forEach((value, k) => {
+        const what = `${shell}: value ${JSON.stringify(value)} gave command ${commands[k]}`;
+        assert.equal(outputs[k], template.expect(value), what);
+      });
+      assert.equal(existsSync(join(dir, 'PWNED')), false, `${shell}: a value ran a command`);
     }
   });
 }
