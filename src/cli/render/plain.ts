@@ -64,7 +64,7 @@ export class PlainRenderer {
         );
         return;
       case 'node-failed':
-        this.#write(`${t} FAILED ${e.node}: ${e.error}`);
+        this.#write(`${t} ${e.kind === 'aborted' ? 'stopped' : 'FAILED'} ${e.node}: ${e.error}`);
         return;
       case 'node-skipped':
         this.#write(`${t} skip ${e.node}: ${e.reason}`);

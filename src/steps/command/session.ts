@@ -39,15 +39,22 @@ export async function runInSession(
     }
   }, POLL_MS);
   try {
-    const code = await spawner.run(job, (p) => {
-      pid = p;
-      if (opts.signal.aborted) terminate();
-    });
+    let code = -1;
+    let failure: Error | undefined;
+    try {
+      code = await spawner.run(job, (p) => {
+        pid = p;
+        if (opts.signal.aborted) terminate();
+      });
+    } catch (e) {
+      failure = e as Error;
+    }
     if (opts.signal.aborted) {
-      // The session leader is gone; make sure nothing it started outlives the abort.
+      // The session leader is gone (or its shell is); make sure nothing it started outlives the abort.
       if (pid !== undefined) await waitForGroup(pid, opts.killGraceMs);
       throw new Error('aborted');
     }
+    if (failure) throw failure;
     if (code !== 0) {
       const last = lastLine(readFrom(job.logFile, start).text);
       const how = code > 128 ? `was killed by signal ${code - 128}` : `exited with code ${code}`;

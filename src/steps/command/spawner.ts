@@ -56,7 +56,9 @@ export class ShellSpawner {
       spawnSync('/bin/sh', ['-c', 'command -v setsid'], { stdio: 'ignore' }).status === 0;
     if (!ShellSpawner.#available) return undefined;
     const env = { ...process.env };
-    const child = spawn('/bin/sh', ['-s'], { stdio: ['pipe', 'pipe', 'ignore'], env });
+    // Its own process group: Ctrl-C on the terminal reaches moe, which stops the jobs itself, and not this
+    // shell, whose death would cut the jobs' exit codes off.
+    const child = spawn('/bin/sh', ['-s'], { stdio: ['pipe', 'pipe', 'ignore'], env, detached: true });
     // The shell must not keep moe alive, and it exits when moe does (its stdin closes).
     child.unref();
     (child.stdout as unknown as { unref?: () => void } | null)?.unref?.();
