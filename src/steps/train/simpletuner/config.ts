@@ -1,0 +1,119 @@
+// Writes a SimpleTuner configuration for one expert: config.json (a flat map of option names) and
+// multidatabackend.json. Pure: no file system, so tests can check every key against SimpleTuner's option list.
+import { join } from 'node:path';
+import type { Result } from '../../../util/result.js';
+import { err, ok } from '../../../util/result.js';
+import type { SimpleTunerSpec } from './spec.js';
+
+export type ConfigValue = string | number | boolean;
+
+export interface SimpleTunerFiles {
+  /** config.json: option names without the leading `--`. */
+  readonly config: Readonly<Record<string, ConfigValue>>;
+  readonly databackend: readonly Readonly<Record<string, ConfigValue>>[];
+  /** Where SimpleTuner does something other than what the pipeline asks. */
+  readonly warnings: readonly string[];
+}
+
+export const CONFIG_FILE = 'config.json';
+export const DATABACKEND_FILE = 'multidatabackend.json';
+/** SimpleTuner's fixed partial-denoise strength for `--validation_using_datasets`. */
+export const DATASET_VALIDATION_STRENGTH = 0.2;
+
+export function buildSimpleTunerFiles(spec: SimpleTunerSpec): Result<SimpleTunerFiles, string> {
+  if (spec.predictionType === 'sample') {
+    return err('prediction_type sample is not implemented by SimpleTuner (it raises NotImplementedError)');
+  }
+  for (const [name, path] of [
+    ['output dir', spec.outputDir],
+    ['cache_dir', spec.cacheDir],
+    ['cache_dir_vae', spec.cacheDirVae],
+    ['config dir', spec.configDir],
+  ] as const) {
+    if (!path.startsWith('/')) return err(`${name} must be an absolute path (got ${path})`);
+  }
+  const warnings: string[] = [];
+  if (spec.batchSize === 1) {
+    warnings.push(
+      `batch_size 1: SimpleTuner ignores the ${spec.role} expert's timestep range at batch size 1 and draws from all of 0..999; use batch_size 2 or more`,
+    );
+  }
+  if (spec.validationUsingDatasets === true && spec.strength !== DATASET_VALIDATION_STRENGTH) {
+    warnings.push(
+      `validation_using_datasets: SimpleTuner denoises dataset images at a fixed strength of ${DATASET_VALIDATION_STRENGTH}, not the pipeline's ${spec.strength}`,
+    );
+  }
+  if (spec.maxGradNorm === undefined) {
+    warnings.push(
+      'max_grad_norm not set: SimpleTuner clips the gradient norm at 2.0 by default where the built-in backend does not clip',
+    );
+  }
+  let snrGamma = spec.snrGamma;
+  if (snrGamma !== undefined && !Number.isInteger(snrGamma)) {
+    warnings.push(`snr_gamma ${snrGamma}: SimpleTuner takes an integer; ${Math.round(snrGamma)} is used`);
+    snrGamma = Math.round(snrGamma);
+  }
+  if (snrGamma !== undefined && spec.zeroSnr === true) {
+    warnings.push('snr_gamma with zero_snr: the Min-SNR weight at t=999 is 0/0 in SimpleTuner');
+  }
+
+  const config: Record<string, ConfigValue> = {
+    model_family: spec.modelFamily ?? 'sdxl',
+    model_type: 'full',
+    optimizer: 'adamw_bf16',
+    pretrained_model_name_or_path: spec.model,
+    output_dir: spec.outputDir,
+    data_backend_config: join(spec.configDir, DATABACKEND_FILE),
+    refiner_training: true,
+    refiner_training_strength: spec.strength,
+    refiner_training_invert_schedule: spec.role === 'base',
+    learning_rate: spec.learningRate,
+    lr_scheduler: spec.lrScheduler ?? 'constant',
+    lr_warmup_steps: spec.lrWarmupSteps ?? 0,
+    train_batch_size: spec.batchSize,
+    gradient_accumulation_steps: spec.gradientAccumulation,
+    gradient_checkpointing: spec.gradientCheckpointing ?? false,
+    max_train_steps: spec.steps,
+    // SimpleTuner stops at whichever comes first; max_train_steps must decide.
+    num_train_epochs: 0,
+    checkpoint_step_interval: spec.checkpointEvery,
+    seed: spec.seed,
+    resume_from_checkpoint: 'latest',
+    resolution: spec.resolution ?? 1024,
+    report_to: 'none',
+  };
+  if (spec.predictionType !== undefined) config.prediction_type = spec.predictionType;
+  if (spec.zeroSnr !== undefined) config.rescale_betas_zero_snr = spec.zeroSnr;
+  if (spec.timestepSpacing !== undefined) config.training_scheduler_timestep_spacing = spec.timestepSpacing;
+  if (spec.weightDecay !== undefined) config.adam_weight_decay = spec.weightDecay;
+  if (spec.maxGradNorm !== undefined) config.max_grad_norm = spec.maxGradNorm;
+  if (snrGamma !== undefined) config.snr_gamma = snrGamma;
+  if (spec.emaDecay !== undefined) {
+    config.use_ema = true;
+    config.ema_decay = spec.emaDecay;
+  }
+  if (spec.validationUsingDatasets === true) config.validation_using_datasets = true;
+
+  // Both experts name the same absolute caches so stage two reuses stage one's embeds and latents; the
+  // defaults would live under each expert's output_dir and be computed twice.
+  const databackend = [
+    {
+      id: 'images',
+      type: 'local',
+      instance_data_dir: spec.dataDir,
+      caption_strategy: 'textfile',
+      resolution: spec.resolution ?? 1024,
+      resolution_type: 'pixel',
+      cache_dir_vae: spec.cacheDirVae,
+      repeats: 0,
+    },
+    {
+      id: 'text-embeds',
+      type: 'local',
+      dataset_type: 'text_embeds',
+      default: true,
+      cache_dir: spec.cacheDir,
+    },
+  ];
+  return ok({ config, databackend, warnings });
+}

@@ -1,0 +1,15 @@
+// The SimpleTuner backend of train.expert: configuration writer, progress parser, checkpoints and runner.
+export type { ExpertRole, SimpleTunerSpec } from './spec.js';
+export type { ConfigValue, SimpleTunerFiles } from './config.js';
+export {
+  buildSimpleTunerFiles,
+  CONFIG_FILE,
+  DATABACKEND_FILE,
+  DATASET_VALIDATION_STRENGTH,
+} from './config.js';
+export type { SimpleTunerProgress } from './progress.js';
+export { parseProgressLine, toProgressUpdate } from './progress.js';
+export type { Checkpoint } from './checkpoints.js';
+export { dropIncompleteCheckpoints, latestCheckpoint, listCheckpoints } from './checkpoints.js';
+export type { SimpleTunerOutcome, SimpleTunerRunOptions } from './runner.js';
+export { DEFAULT_COMMAND, runSimpleTuner } from './runner.js';

@@ -1,0 +1,45 @@
+// What the SimpleTuner backend needs to train one expert. train.expert builds it from its `with` block and
+// the step context; `moe import simpletuner` reads the same fields back out of a SimpleTuner config.
+
+export type ExpertRole = 'base' | 'refiner';
+
+export interface SimpleTunerSpec {
+  readonly role: ExpertRole;
+  /** Refiner training strength s: the base trains on [int(s·1000), 999], the refiner on [0, int(1000·s) − 1]. */
+  readonly strength: number;
+  /** A diffusers model folder or hub id (SSD-1B, SDXL). */
+  readonly model: string;
+  /** SimpleTuner's model family; SSD-1B and SDXL are both `sdxl`. */
+  readonly modelFamily?: string;
+  /** A folder of training images, each with a `.txt` caption beside it. */
+  readonly dataDir: string;
+  /** This expert's own output_dir (absolute): checkpoints and the final pipeline/ land here. */
+  readonly outputDir: string;
+  /** Text-embed cache (absolute), shared by both experts. */
+  readonly cacheDir: string;
+  /** VAE latent cache (absolute), shared by both experts. */
+  readonly cacheDirVae: string;
+  /** Where config.json and multidatabackend.json are written (absolute). */
+  readonly configDir: string;
+  readonly resolution?: number;
+  readonly predictionType?: 'epsilon' | 'v_prediction' | 'sample';
+  readonly zeroSnr?: boolean;
+  readonly timestepSpacing?: 'leading' | 'trailing' | 'linspace';
+  readonly learningRate: number;
+  readonly lrScheduler?: 'constant' | 'constant_with_warmup' | 'linear' | 'cosine';
+  readonly lrWarmupSteps?: number;
+  readonly weightDecay?: number;
+  readonly batchSize: number;
+  readonly gradientAccumulation: number;
+  readonly gradientCheckpointing?: boolean;
+  readonly maxGradNorm?: number;
+  readonly snrGamma?: number;
+  readonly emaDecay?: number;
+  readonly steps: number;
+  readonly checkpointEvery: number;
+  readonly seed: number;
+  /** Partially denoise dataset images at validation (SimpleTuner fixes that strength at 0.2). */
+  readonly validationUsingDatasets?: boolean;
+  /** The command to launch, before SimpleTuner's own arguments. Default: `simpletuner train`. */
+  readonly command?: readonly string[];
+}

@@ -1,0 +1,119 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { buildSimpleTunerFiles } from '../../src/steps/train/simpletuner/config.js';
+import type { SimpleTunerSpec } from '../../src/steps/train/simpletuner/spec.js';
+
+const repoRoot = join(import.meta.dirname, '..', '..');
+const optionNames = new Set(
+  readFileSync(join(repoRoot, '..', 'shared', 'reference', 'simpletuner', 'options.tsv'), 'utf8')
+    .split('\n')
+    .slice(1)
+    .map((line) => line.split('\t')[0] ?? '')
+    .filter((name) => name !== '')
+    .map((name) => name.replace(/^--/, '')),
+);
+
+function spec(role: 'base' | 'refiner', over: Partial<SimpleTunerSpec> = {}): SimpleTunerSpec {
+  return {
+    role,
+    strength: 0.35,
+    model: '/models/ssd-1b',
+    dataDir: '/data/images',
+    outputDir: `/ws/st/${role}`,
+    cacheDir: '/ws/cache/text',
+    cacheDirVae: '/ws/cache/vae',
+    configDir: `/ws/st/${role}-config`,
+    learningRate: 1e-5,
+    batchSize: 4,
+    gradientAccumulation: 2,
+    gradientCheckpointing: true,
+    steps: 7600,
+    checkpointEvery: 500,
+    seed: 42,
+    predictionType: 'v_prediction',
+    zeroSnr: true,
+    timestepSpacing: 'trailing',
+    maxGradNorm: 1,
+    snrGamma: 5,
+    emaDecay: 0.999,
+    weightDecay: 0.01,
+    lrScheduler: 'cosine',
+    lrWarmupSteps: 100,
+    validationUsingDatasets: true,
+    ...over,
+  };
+}
+
+function build(s: SimpleTunerSpec) {
+  const r = buildSimpleTunerFiles(s);
+  assert.ok(r.ok, r.ok ? '' : r.error);
+  return r.value;
+}
+
+test('every option written exists in SimpleTuner, for both roles', () => {
+  assert.ok(optionNames.size > 500, 'options.tsv was read');
+  for (const role of ['base', 'refiner'] as const) {
+    const keys = Object.keys(build(spec(role)).config);
+    const unknown = keys.filter((k) => !optionNames.has(k));
+    assert.deepEqual(unknown, [], `${role}: unknown options ${unknown.join(', ')}`);
+    assert.ok(keys.length >= 25, `${role} writes the full set (${keys.length})`);
+  }
+});
+
+test('refiner flags: the base inverts the schedule, the refiner does not; both share the strength', () => {
+  const base = build(spec('base')).config;
+  const refiner = build(spec('refiner')).config;
+  assert.equal(base.refiner_training, true);
+  assert.equal(refiner.refiner_training, true);
+  assert.equal(base.refiner_training_invert_schedule, true);
+  assert.equal(refiner.refiner_training_invert_schedule, false);
+  assert.equal(base.refiner_training_strength, 0.35);
+  assert.equal(refiner.refiner_training_strength, 0.35);
+});
+
+test('pipeline settings map to SimpleTuner options', () => {
+  const c = build(spec('base')).config;
+  assert.equal(c.prediction_type, 'v_prediction');
+  assert.equal(c.rescale_betas_zero_snr, true);
+  assert.equal(c.training_scheduler_timestep_spacing, 'trailing');
+  assert.equal(c.learning_rate, 1e-5);
+  assert.equal(c.train_batch_size, 4);
+  assert.equal(c.gradient_accumulation_steps, 2);
+  assert.equal(c.gradient_checkpointing, true);
+  assert.equal(c.max_train_steps, 7600);
+  assert.equal(c.checkpoint_step_interval, 500);
+  assert.equal(c.seed, 42);
+  assert.equal(c.pretrained_model_name_or_path, '/models/ssd-1b');
+  assert.equal(c.output_dir, '/ws/st/base');
+  assert.equal(c.resume_from_checkpoint, 'latest');
+  assert.equal(c.use_ema, true);
+  assert.equal(c.data_backend_config, '/ws/st/base-config/multidatabackend.json');
+});
+
+test('both experts share absolute caches but keep their own output_dir', () => {
+  const base = build(spec('base'));
+  const refiner = build(spec('refiner'));
+  const caches = (f: typeof base) => ({
+    vae: f.databackend.find((d) => d.cache_dir_vae !== undefined)?.cache_dir_vae,
+    text: f.databackend.find((d) => d.dataset_type === 'text_embeds')?.cache_dir,
+  });
+  assert.deepEqual(caches(base), { vae: '/ws/cache/vae', text: '/ws/cache/text' });
+  assert.deepEqual(caches(refiner), caches(base));
+  assert.notEqual(base.config.output_dir, refiner.config.output_dir);
+  const relative = buildSimpleTunerFiles(spec('base', { cacheDirVae: 'cache/vae' }));
+  assert.equal(relative.ok, false);
+});
+
+test('warns where SimpleTuner differs from the pipeline', () => {
+  const w = build(spec('base', { batchSize: 1, snrGamma: 4.5 })).warnings.join('\n');
+  assert.match(w, /batch_size 1.*0\.\.999/);
+  assert.match(w, /fixed strength of 0\.2/);
+  assert.match(w, /snr_gamma 4\.5/);
+  assert.match(w, /0\/0/);
+  const quiet = build(spec('refiner', { validationUsingDatasets: false, zeroSnr: false })).warnings;
+  assert.deepEqual(quiet, []);
+  const sample = buildSimpleTunerFiles(spec('base', { predictionType: 'sample' }));
+  assert.ok(!sample.ok && /NotImplementedError/.test(sample.error));
+});
