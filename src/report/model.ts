@@ -1,0 +1,127 @@
+// The data a report shows, independent of where it came from: the report step reads upstream files into
+// this shape and `renderReport` turns it into HTML. Everything here is plain data, so a test (or another
+// tool) can build a report without running a pipeline.
+
+/** A value shown in a settings table. `null` means "not set". */
+export type Scalar = string | number | boolean | null;
+
+/** Which of the method's parties a series belongs to; it picks the colour. */
+export type Tone = 'base' | 'refiner' | 'pair' | 'other';
+
+export interface LossPoint {
+  readonly step: number;
+  readonly loss: number;
+}
+
+export interface ExpertLosses {
+  /** The node or role name shown above the chart ("base", "refiner"). */
+  readonly name: string;
+  readonly tone: Tone;
+  /** One point per optimizer step, in step order. */
+  readonly points: readonly LossPoint[];
+  /** The timesteps this expert trains on, inclusive, when known. */
+  readonly timestepRange?: readonly [number, number];
+}
+
+/** A range of timesteps the evaluation loss is averaged over. */
+export interface Band {
+  readonly key: string;
+  readonly label: string;
+  /** Inclusive timestep bounds. */
+  readonly range?: readonly [number, number];
+}
+
+export interface EvaluationRow {
+  readonly label: string;
+  readonly tone: Tone;
+  /** Loss per band key; a band the row was not evaluated on is absent. */
+  readonly values: Readonly<Record<string, number>>;
+}
+
+export interface Evaluation {
+  /** What the numbers are, e.g. "evaluation loss (MSE, fixed noise and timesteps)". */
+  readonly metric: string;
+  readonly bands: readonly Band[];
+  readonly rows: readonly EvaluationRow[];
+  /** Extra scores worth a line each (CLIP score …), label → value. */
+  readonly extra: readonly { readonly label: string; readonly value: number; readonly unit?: string }[];
+}
+
+export interface AdherenceSummary {
+  readonly label: string;
+  readonly tone: Tone;
+  /** Share of images that show what their prompt names, 0…1. */
+  readonly score: number;
+  readonly passed?: number;
+  readonly total?: number;
+}
+
+export interface Adherence {
+  /** What was scored, e.g. "held-out prompts, synthetic-shapes scorer". */
+  readonly description: string;
+  readonly summaries: readonly AdherenceSummary[];
+}
+
+/** An encoded image to inline. Only these types are inlined, so the data URI is always well formed. */
+export interface InlineImage {
+  readonly mime: 'image/png' | 'image/jpeg' | 'image/webp';
+  readonly bytes: Uint8Array;
+  readonly width?: number;
+  readonly height?: number;
+}
+
+export interface SampleCell {
+  readonly image: InlineImage | null;
+  /** A short verdict under the image, e.g. "✓ red circle". */
+  readonly note?: string;
+  /** Whether the verdict is good (green) or bad (red); absent: neutral. */
+  readonly verdict?: boolean;
+}
+
+export interface SampleRow {
+  readonly prompt: string;
+  readonly seed?: number;
+  /** One cell per column of `Samples.columns`. */
+  readonly cells: readonly SampleCell[];
+}
+
+export interface Samples {
+  /** Column headings, e.g. ["base only", "base → refiner"]. */
+  readonly columns: readonly { readonly label: string; readonly tone: Tone }[];
+  readonly rows: readonly SampleRow[];
+}
+
+/** A settings table: one row per key, one value column per `columns` entry. */
+export interface SettingsTable {
+  readonly title: string;
+  readonly columns: readonly string[];
+  readonly rows: readonly { readonly key: string; readonly values: readonly Scalar[] }[];
+  /** Keys whose values must agree across the columns; a disagreement is flagged. */
+  readonly mustAgree?: readonly string[];
+}
+
+export interface Timing {
+  readonly label: string;
+  readonly seconds: number;
+  readonly detail?: string;
+}
+
+export interface CacheReuse {
+  readonly label: string;
+  readonly encoded: number;
+  readonly reused: number;
+}
+
+export interface ReportData {
+  readonly title: string;
+  readonly subtitle?: string;
+  readonly experts: readonly ExpertLosses[];
+  readonly evaluation?: Evaluation;
+  readonly adherence?: Adherence;
+  readonly samples?: Samples;
+  readonly settings: readonly SettingsTable[];
+  readonly timings: readonly Timing[];
+  readonly caches: readonly CacheReuse[];
+  /** Things the reader should know about the data itself (a missing file, an unreadable image …). */
+  readonly notes: readonly string[];
+}

@@ -1,0 +1,282 @@
+// The report's sections, each a pure function from its part of the data to an HTML fragment. A section
+// with nothing to show returns undefined and is left out (and out of the contents list).
+import { esc } from './escape.js';
+import { duration, num, pct, scalar } from './format.js';
+import type {
+  Adherence,
+  CacheReuse,
+  Evaluation,
+  ExpertLosses,
+  InlineImage,
+  ReportData,
+  Samples,
+  SettingsTable,
+  Timing,
+} from './model.js';
+import { smooth, smoothingFor } from './series.js';
+import { evaluationChart } from './svg-bars.js';
+import { lossChart } from './svg-line.js';
+
+export interface Section {
+  readonly id: string;
+  readonly title: string;
+  readonly body: string;
+}
+
+/** A data: URI; the base64 alphabet and the fixed MIME types need no escaping. */
+export function dataUri(img: InlineImage): string {
+  return `data:${img.mime};base64,${Buffer.from(img.bytes.buffer, img.bytes.byteOffset, img.bytes.byteLength).toString('base64')}`;
+}
+
+function lossCaption(e: ExpertLosses): string {
+  const pts = e.points.filter((p) => Number.isFinite(p.loss));
+  const last = smooth(pts, smoothingFor(pts.length)).at(-1);
+  const bits = [`${pts.length} steps`];
+  if (last) bits.push(`final smoothed loss ${num(last.loss)}`);
+  if (e.timestepRange) bits.push(`timesteps ${e.timestepRange[0]}–${e.timestepRange[1]}`);
+  return bits.map(esc).join(' · ');
+}
+
+export function lossSection(experts: readonly ExpertLosses[]): Section | undefined {
+  if (experts.length === 0) return undefined;
+  const figures = experts
+    .map(
+      (e) =>
+        `<figure class="chart-box"><figcaption><span class="swatch tone-${e.tone}"></span><strong>${esc(e.name)}</strong>` +
+        `<span class="muted"> ${lossCaption(e)}</span></figcaption>${lossChart(e)}</figure>`,
+    )
+    .join('');
+  return {
+    id: 'loss',
+    title: 'Training loss',
+    body:
+      `<p class="lede">Loss per optimizer step (faint) and its exponential moving average (bold), one chart per expert. ` +
+      `Each expert sees only its own timestep range, so their loss levels are not comparable with each other.</p>` +
+      `<div class="charts">${figures}</div>`,
+  };
+}
+
+function evaluationTable(ev: Evaluation): string {
+  const head = ev.bands
+    .map(
+      (b) =>
+        `<th scope="col" class="num">${esc(b.label)}${b.range ? `<br><span class="muted">t ${b.range[0]}–${b.range[1]}</span>` : ''}</th>`,
+    )
+    .join('');
+  const best = new Map(
+    ev.bands.map((b) => {
+      const vs = ev.rows.map((r) => r.values[b.key]).filter((v): v is number => v !== undefined);
+      return [b.key, vs.length > 1 ? Math.min(...vs) : undefined];
+    }),
+  );
+  const rows = ev.rows
+    .map((r) => {
+      const cells = ev.bands
+        .map((b) => {
+          const v = r.values[b.key];
+          if (v === undefined) return '<td class="num muted">—</td>';
+          const isBest = best.get(b.key) === v;
+          return `<td class="num${isBest ? ' best' : ''}">${esc(num(v))}</td>`;
+        })
+        .join('');
+      return `<tr><th scope="row"><span class="swatch tone-${r.tone}"></span>${esc(r.label)}</th>${cells}</tr>`;
+    })
+    .join('');
+  return `<table class="data"><thead><tr><th scope="col">model</th>${head}</tr></thead><tbody>${rows}</tbody></table>`;
+}
+
+export function evaluationSection(ev: Evaluation | undefined): Section | undefined {
+  if (!ev || ev.rows.length === 0) return undefined;
+  const extra =
+    ev.extra.length === 0
+      ? ''
+      : `<ul class="extra">${ev.extra.map((x) => `<li>${esc(x.label)}: <strong>${esc(num(x.value))}${x.unit ? esc(x.unit) : ''}</strong></li>`).join('')}</ul>`;
+  return {
+    id: 'evaluation',
+    title: 'Evaluation by timestep band',
+    body:
+      `<p class="lede">Metric: ${esc(ev.metric)}; lower is better, and the best value in each band is marked. ` +
+      `The pair uses the base on the base's band and the refiner on the refiner's.</p>` +
+      evaluationChart(ev) +
+      evaluationTable(ev) +
+      extra,
+  };
+}
+
+export function adherenceSection(a: Adherence | undefined): Section | undefined {
+  if (!a || a.summaries.length === 0) return undefined;
+  const rows = a.summaries
+    .map((s) => {
+      const count = s.passed !== undefined && s.total !== undefined ? ` (${s.passed} of ${s.total})` : '';
+      const width = Math.max(0, Math.min(1, s.score)) * 100;
+      return (
+        `<tr><th scope="row"><span class="swatch tone-${s.tone}"></span>${esc(s.label)}</th>` +
+        `<td class="meter-cell"><span class="meter"><span class="fill tone-${s.tone}" style="width:${width.toFixed(1)}%"></span></span></td>` +
+        `<td class="num"><strong>${esc(pct(s.score))}</strong>${esc(count)}</td></tr>`
+      );
+    })
+    .join('');
+  return {
+    id: 'adherence',
+    title: 'Prompt adherence',
+    body: `<p class="lede">${esc(a.description)}</p><table class="data adherence"><tbody>${rows}</tbody></table>`,
+  };
+}
+
+function sampleCell(c: Samples['rows'][number]['cells'][number] | undefined, alt: string): string {
+  if (!c?.image) return `<td class="sample"><div class="missing">no image</div></td>`;
+  const size =
+    c.image.width !== undefined && c.image.height !== undefined
+      ? ` width="${c.image.width}" height="${c.image.height}"`
+      : '';
+  const note =
+    c.note === undefined
+      ? ''
+      : `<div class="verdict${c.verdict === true ? ' good' : c.verdict === false ? ' bad' : ''}">${esc(c.note)}</div>`;
+  return `<td class="sample"><img src="${dataUri(c.image)}" alt="${esc(alt)}"${size}>${note}</td>`;
+}
+
+export function samplesSection(s: Samples | undefined): Section | undefined {
+  if (!s || s.rows.length === 0) return undefined;
+  const head = s.columns
+    .map((c) => `<th scope="col"><span class="swatch tone-${c.tone}"></span>${esc(c.label)}</th>`)
+    .join('');
+  const rows = s.rows
+    .map((r) => {
+      const cells = s.columns.map((col, i) => sampleCell(r.cells[i], `${col.label}: ${r.prompt}`)).join('');
+      const seed = r.seed === undefined ? '' : `<div class="muted">seed ${esc(r.seed)}</div>`;
+      return `<tr><th scope="row" class="prompt">“${esc(r.prompt)}”${seed}</th>${cells}</tr>`;
+    })
+    .join('');
+  return {
+    id: 'samples',
+    title: 'Samples',
+    body:
+      `<p class="lede">The same prompt, seed and initial noise through the base alone and through the two-stage pair ` +
+      `(base, then the refiner from the cut-off).</p>` +
+      `<div class="scroll"><table class="samples"><thead><tr><th scope="col">prompt</th>${head}</tr></thead><tbody>${rows}</tbody></table></div>`,
+  };
+}
+
+function settingsTable(t: SettingsTable): string {
+  const agree = new Set(t.mustAgree ?? []);
+  const head = t.columns.map((c) => `<th scope="col">${esc(c)}</th>`).join('');
+  const rows = t.rows
+    .map((r) => {
+      const texts = r.values.map(scalar);
+      const clash = agree.has(r.key) && new Set(texts).size > 1;
+      const cells = texts.map((v) => `<td${clash ? ' class="clash"' : ''}>${esc(v)}</td>`).join('');
+      const flag = clash ? ' <span class="flag" title="the experts must agree on this">differs</span>' : '';
+      return `<tr><th scope="row"><code>${esc(r.key)}</code>${flag}</th>${cells}</tr>`;
+    })
+    .join('');
+  return `<h3>${esc(t.title)}</h3><table class="data settings"><thead><tr><th scope="col">setting</th>${head}</tr></thead><tbody>${rows}</tbody></table>`;
+}
+
+export function settingsSection(tables: readonly SettingsTable[]): Section | undefined {
+  const shown = tables.filter((t) => t.rows.length > 0);
+  if (shown.length === 0) return undefined;
+  return { id: 'configuration', title: 'Configuration', body: shown.map(settingsTable).join('') };
+}
+
+function timingTable(timings: readonly Timing[]): string {
+  if (timings.length === 0) return '';
+  const longest = Math.max(...timings.map((t) => t.seconds), 1e-9);
+  const total = timings.reduce((s, t) => s + t.seconds, 0);
+  const rows = timings
+    .map(
+      (t) =>
+        `<tr><th scope="row">${esc(t.label)}${t.detail ? `<div class="muted">${esc(t.detail)}</div>` : ''}</th>` +
+        `<td class="meter-cell"><span class="meter"><span class="fill tone-other" style="width:${((t.seconds / longest) * 100).toFixed(1)}%"></span></span></td>` +
+        `<td class="num">${esc(duration(t.seconds))}</td></tr>`,
+    )
+    .join('');
+  return (
+    `<h3>Timings</h3><table class="data timings"><tbody>${rows}</tbody>` +
+    `<tfoot><tr><th scope="row">total</th><td></td><td class="num">${esc(duration(total))}</td></tr></tfoot></table>`
+  );
+}
+
+function cacheTable(caches: readonly CacheReuse[]): string {
+  if (caches.length === 0) return '';
+  const rows = caches
+    .map((c) => {
+      const all = c.encoded + c.reused;
+      const share = all === 0 ? 0 : c.reused / all;
+      return (
+        `<tr><th scope="row">${esc(c.label)}</th>` +
+        `<td class="meter-cell"><span class="meter"><span class="fill tone-pair" style="width:${(share * 100).toFixed(1)}%"></span></span></td>` +
+        `<td class="num">${esc(`${c.reused} reused, ${c.encoded} encoded`)}<div class="muted">${esc(pct(share))} from the cache</div></td></tr>`
+      );
+    })
+    .join('');
+  return `<h3>Cache reuse</h3><table class="data timings"><tbody>${rows}</tbody></table>`;
+}
+
+export function timingSection(
+  timings: readonly Timing[],
+  caches: readonly CacheReuse[],
+): Section | undefined {
+  if (timings.length === 0 && caches.length === 0) return undefined;
+  return { id: 'timings', title: 'Timings and cache reuse', body: timingTable(timings) + cacheTable(caches) };
+}
+
+export function notesSection(notes: readonly string[]): Section | undefined {
+  if (notes.length === 0) return undefined;
+  return {
+    id: 'notes',
+    title: 'Notes on the data',
+    body: `<ul class="notes">${notes.map((n) => `<li>${esc(n)}</li>`).join('')}</ul>`,
+  };
+}
+
+/** Headline figures for the top of the page, from whatever the data has. */
+export function highlights(data: ReportData): string {
+  const cards: string[] = [];
+  const ev = data.evaluation;
+  const full = ev?.bands.find((b) => b.key === 'full') ?? ev?.bands.at(-1);
+  const pair = ev?.rows.find((r) => r.tone === 'pair');
+  if (ev && full && pair && pair.values[full.key] !== undefined) {
+    const pv = pair.values[full.key] as number;
+    const alone = ev.rows
+      .filter((r) => r.tone !== 'pair')
+      .map((r) => r.values[full.key])
+      .filter((v): v is number => v !== undefined);
+    const best = alone.length ? Math.min(...alone) : undefined;
+    const delta = best !== undefined && best !== 0 ? (pv - best) / best : undefined;
+    cards.push(
+      card(
+        `${pair.label}, ${full.label}`,
+        num(pv, 3),
+        best === undefined
+          ? ev.metric
+          : `best single expert ${num(best, 3)}${delta === undefined ? '' : ` (${delta <= 0 ? '−' : '+'}${pct(Math.abs(delta), 1)})`}`,
+        best !== undefined ? pv < best : undefined,
+      ),
+    );
+  }
+  const adh = data.adherence?.summaries.find((s) => s.tone === 'pair') ?? data.adherence?.summaries[0];
+  if (adh) {
+    const count =
+      adh.passed !== undefined && adh.total !== undefined ? `${adh.passed} of ${adh.total} images` : '';
+    cards.push(card(`prompt adherence, ${adh.label}`, pct(adh.score), count, undefined));
+  }
+  if (data.timings.length > 0) {
+    const total = data.timings.reduce((s, t) => s + t.seconds, 0);
+    cards.push(card('compute time', duration(total), `${data.timings.length} steps timed`, undefined));
+  }
+  const enc = data.caches.reduce((s, c) => s + c.encoded, 0);
+  const reu = data.caches.reduce((s, c) => s + c.reused, 0);
+  if (data.caches.length > 0) {
+    cards.push(card('embedding cache', `${reu} reused`, `${enc} encoded`, undefined));
+  }
+  return cards.length === 0 ? '' : `<div class="cards">${cards.join('')}</div>`;
+}
+
+function card(label: string, value: string, detail: string, good: boolean | undefined): string {
+  const cls = good === true ? ' good' : good === false ? ' bad' : '';
+  return (
+    `<div class="card${cls}"><div class="card-label">${esc(label)}</div>` +
+    `<div class="card-value">${esc(value)}</div><div class="card-detail">${esc(detail)}</div></div>`
+  );
+}
