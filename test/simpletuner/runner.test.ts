@@ -41,6 +41,7 @@ fs.writeFileSync(path.join(out, 'pipeline', 'unet', 'config.json'), JSON.stringi
 `;
 
 function context(root: string, env: Record<string, string>, updates: ProgressUpdate[], warnings: string[]) {
+  const infos: string[] = [];
   const outDir = join(root, 'out');
   const tmpDir = join(root, 'tmp');
   mkdirSync(outDir, { recursive: true });
@@ -56,7 +57,7 @@ function context(root: string, env: Record<string, string>, updates: ProgressUpd
     pipelineDir: root,
     attempt: 1,
     signal: new AbortController().signal,
-    log: { info: () => {}, warn: (m) => warnings.push(m), error: () => {} },
+    log: { info: (m) => infos.push(m), warn: (m) => warnings.push(m), error: (m) => warnings.push(m) },
     progress: (u) => updates.push(u),
     env: { PATH: process.env.PATH ?? '', ...env },
     gpus: [],
