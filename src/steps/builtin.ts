@@ -12,6 +12,8 @@ const BUILTIN: Readonly<Record<string, Loader>> = {
     (await import('./diffusion/compose/index.js')).composeInferenceStep as unknown as StepDefinition<never>,
   'embeds.cache': async () =>
     (await import('./diffusion/embeds-cache/index.js')).embedsCacheStep as unknown as StepDefinition<never>,
+  evaluate: async () =>
+    (await import('./diffusion/evaluate/index.js')).evaluateStep as unknown as StepDefinition<never>,
   'models.tiny': async () =>
     (await import('../models/tiny/step.js')).modelsTinyStep as unknown as StepDefinition<never>,
   report: async () => (await import('./report/index.js')).reportStep as unknown as StepDefinition<never>,

@@ -26,6 +26,24 @@ export interface FixtureItem {
   readonly split?: 'train' | 'eval';
   /** RGB of the square drawn on a grey background. */
   readonly colour: readonly [number, number, number];
+  /** @default grey */
+  readonly background?: readonly [number, number, number];
+}
+
+/** A centred square of `colour` on `background`, size×size. */
+export function squareImage(
+  size: number,
+  colour: readonly [number, number, number],
+  background: readonly [number, number, number] = [128, 128, 128],
+): { width: number; height: number; data: Uint8Array } {
+  const data = new Uint8Array(size * size * 3);
+  for (let y = 0; y < size; y++)
+    for (let x = 0; x < size; x++) {
+      const inside = x >= size / 4 && x < (3 * size) / 4 && y >= size / 4 && y < (3 * size) / 4;
+      for (let c = 0; c < 3; c++)
+        data[(y * size + x) * 3 + c] = (inside ? colour[c] : background[c]) as number;
+    }
+  return { width: size, height: size, data };
 }
 
 /** Writes images/<id>.png (size×size) and manifest.jsonl; returns the manifest path. */
@@ -33,13 +51,7 @@ export async function writeDataset(dir: string, items: readonly FixtureItem[], s
   await mkdir(join(dir, 'images'), { recursive: true });
   const lines: string[] = [];
   for (const it of items) {
-    const data = new Uint8Array(size * size * 3);
-    for (let y = 0; y < size; y++)
-      for (let x = 0; x < size; x++) {
-        const inside = x >= size / 4 && x < (3 * size) / 4 && y >= size / 4 && y < (3 * size) / 4;
-        for (let c = 0; c < 3; c++) data[(y * size + x) * 3 + c] = inside ? (it.colour[c] as number) : 128;
-      }
-    await writePng(join(dir, 'images', `${it.id}.png`), { width: size, height: size, data });
+    await writePng(join(dir, 'images', `${it.id}.png`), squareImage(size, it.colour, it.background));
     lines.push(
       JSON.stringify({
         id: it.id,

@@ -1,0 +1,158 @@
+/**
+ * `evaluate`: the stable evaluation loss (fixed noise seed, fixed timesteps over the whole schedule,
+ * held-out items from the embedding cache) per timestep band, for each expert alone and for the composed
+ * pair (each timestep routed to the expert that owns it); prompt adherence of compose.inference's images
+ * with a scorer; results.json.
+ */
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { StepContext, StepDefinition, StepResult } from '../../api.js';
+import { expertRange } from '../../../diffusion/index.js';
+import type { PredictionType } from '../../../diffusion/index.js';
+import { describeModelFolder } from '../../../models/optimum/index.js';
+import type { SessionFactory } from '../../../models/optimum/index.js';
+import { resolveUserPath } from '../../dataset/paths.js';
+import { readCachedItems } from '../../../workflow/cache-read.js';
+import { bandLoss, composedLoss, evalTimesteps } from '../../../workflow/eval-loss.js';
+import { seededNormal } from '../../../workflow/normal.js';
+import { schedulerConfig, schedulerMaker } from '../../../workflow/scheduler-config.js';
+import { findScorer } from '../../../workflow/scorers.js';
+import { sessionPool } from '../../../workflow/session-pool.js';
+import { deviceSessions, must, WorkflowError } from '../../../workflow/sessions.js';
+import { prepareExpert, UnetRunner } from '../../../workflow/unet.js';
+import { scoreImages } from './adherence.js';
+import { expertLoss } from './loss.js';
+import { evaluateSchema } from './schema.js';
+import type { EvaluateWith } from './schema.js';
+
+export type { EvaluateWith } from './schema.js';
+
+const OUTPUTS = { results: 'results.json' } as const;
+
+export interface EvaluateOptions {
+  readonly sessions?: SessionFactory;
+}
+
+const round = (x: number | null): number | null => (x === null ? null : Number(x.toPrecision(6)));
+
+export async function runEvaluate(
+  ctx: StepContext<EvaluateWith>,
+  options: EvaluateOptions = {},
+): Promise<StepResult> {
+  const w = ctx.with;
+  const path = (v: string, what: string) => must(resolveUserPath(ctx.pipelineDir, v, what));
+  const modelDir = path(w.model, 'model');
+  const described = await describeModelFolder(modelDir);
+  if (!described.ok) throw new WorkflowError(described.error.message);
+  // DDPM's ᾱ is the training one: unclamped under zero-SNR, as the trainer noises.
+  const scheduler = must(schedulerMaker('ddpm', schedulerConfig(described.value.schedulerConfig, w)))();
+  const n = scheduler.config.num_train_timesteps;
+  const predictionType: PredictionType = scheduler.config.prediction_type;
+  const strength = w.strength ?? 0.35;
+  const baseRange = must(expertRange('base', strength, n));
+  const refinerRange = must(expertRange('refiner', strength, n));
+  const timesteps = evalTimesteps(w.eval_timesteps ?? 28, n);
+  const seed = w.seed ?? 0;
+
+  const split = w.split ?? 'eval';
+  const loaded = must(await readCachedItems(path(w.cache, 'cache'), split === 'all' ? [] : [split]));
+  const items = loaded.slice(0, w.max_items ?? loaded.length);
+  if (items.length === 0) {
+    throw new WorkflowError(
+      `the cache has no items in the ${split} split; hold some out in dataset.images (eval_fraction) or set split: train`,
+    );
+  }
+  // Fixed noise per item: the same draws for both experts and for every run with this seed.
+  const noise = items.map((it, i) =>
+    seededNormal((seed + Math.imul(i + 1, 0x9e3779b1)) >>> 0, it.latents.length),
+  );
+  const inputs = {
+    items,
+    noise,
+    timesteps,
+    alphasCumprod: scheduler.alphasCumprod,
+    predictionType,
+    batchSize: w.batch_size ?? 16,
+  };
+
+  const open = options.sessions ?? must(deviceSessions(w.device ?? 'cpu', ctx.resources.cpu, ctx.gpus));
+  const pool = sessionPool(open);
+  const total = timesteps.length * 2;
+  let done = 0;
+  const tick = () =>
+    ctx.progress({ done: ++done, total, message: `loss at ${done}/${total} (expert, timestep) pairs` });
+  const losses: Record<'base' | 'refiner', number[]> = { base: [], refiner: [] };
+  try {
+    for (const role of ['base', 'refiner'] as const) {
+      const expert = must(await prepareExpert(path(w[role], role), join(ctx.tmpDir, role)));
+      const unet = await UnetRunner.open(pool.factory, expert);
+      const wanted = items[0]?.timeIds.length ?? 6;
+      if (unet.timeIdCount !== wanted) {
+        throw new WorkflowError(
+          `the ${role} UNet takes ${unet.timeIdCount} time ids; the cache holds ${wanted}`,
+        );
+      }
+      losses[role] = await expertLoss(unet, inputs, ctx.signal, tick);
+      await pool.releaseAll();
+    }
+  } finally {
+    await pool.releaseAll();
+  }
+  const composed = composedLoss(timesteps, losses.base, losses.refiner, baseRange);
+  const bands = (per: readonly number[]) => {
+    const b = bandLoss(timesteps, per, baseRange, refinerRange);
+    return {
+      base_band: round(b.base_band),
+      refiner_band: round(b.refiner_band),
+      full: round(b.full),
+      per_timestep: b.per_timestep.map(round),
+    };
+  };
+  const loss = { base: bands(losses.base), refiner: bands(losses.refiner), composed: bands(composed) };
+
+  let adherence: unknown = { skipped: 'no compose.inference images given (with.images)' };
+  if (w.images !== undefined) {
+    if (w.scorer === undefined) adherence = { skipped: 'no scorer given (with.scorer)' };
+    else {
+      const scorer = must(await findScorer(w.scorer, ctx.pipelineDir));
+      adherence = await scoreImages(path(w.images, 'images'), scorer);
+    }
+  }
+  const results = {
+    items: items.length,
+    split,
+    seed,
+    prediction_type: predictionType,
+    zero_snr: scheduler.config.rescale_betas_zero_snr,
+    strength,
+    bands: { base: baseRange, refiner: refinerRange },
+    timesteps,
+    loss,
+    adherence,
+    clip_score: { skipped: 'no CLIP model: this version of evaluate does not compute CLIP scores' },
+  };
+  await writeFile(join(ctx.outDir, OUTPUTS.results), JSON.stringify(results, null, 2) + '\n');
+  const f = (x: number | null) => (x === null ? 'n/a' : x.toPrecision(4));
+  ctx.log.info(
+    `loss over ${items.length} ${split} items, ${timesteps.length} timesteps: base ${f(loss.base.full)}, refiner ${f(loss.refiner.full)}, composed ${f(loss.composed.full)}`,
+  );
+  const summary: Record<string, number | string> = {
+    items: items.length,
+    loss_base: loss.base.full ?? NaN,
+    loss_refiner: loss.refiner.full ?? NaN,
+    loss_composed: loss.composed.full ?? NaN,
+  };
+  const stages = (adherence as { stages?: Record<string, { adherent: number }> }).stages;
+  if (stages) for (const [stage, s] of Object.entries(stages)) summary[`adherence_${stage}`] = s.adherent;
+  return { summary };
+}
+
+export const evaluateStep: StepDefinition<EvaluateWith> = {
+  name: 'evaluate',
+  version: '1',
+  description:
+    'Stable evaluation loss per timestep band for each expert and the composed pair; prompt adherence',
+  withSchema: evaluateSchema,
+  outputs: () => OUTPUTS,
+  run: (ctx) => runEvaluate(ctx),
+};

@@ -1,0 +1,107 @@
+// The `with` block of evaluate.
+import type { JsonSchema } from '../../api.js';
+import type { ScorerSpec } from '../../../workflow/scorers.js';
+
+export interface EvaluateWith {
+  readonly model: string;
+  readonly cache: string;
+  readonly base: string;
+  readonly refiner: string;
+  readonly strength?: number;
+  readonly prediction_type?: 'epsilon' | 'v_prediction' | 'sample';
+  readonly zero_snr?: boolean;
+  readonly eval_timesteps?: number;
+  readonly seed?: number;
+  readonly split?: 'eval' | 'train' | 'all';
+  readonly max_items?: number;
+  readonly batch_size?: number;
+  readonly images?: string;
+  readonly scorer?: ScorerSpec;
+  readonly device?: 'cpu' | 'cuda';
+}
+
+export const evaluateSchema: JsonSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['model', 'cache', 'base', 'refiner'],
+  properties: {
+    model: {
+      type: 'string',
+      minLength: 1,
+      description: 'Model folder: its scheduler config gives the noise schedule.',
+    },
+    cache: {
+      type: 'string',
+      minLength: 1,
+      description: "embeds.cache's output: the held-out items' latents and embeddings.",
+    },
+    base: {
+      type: 'string',
+      minLength: 1,
+      description: 'The base UNet (diffusers folder, folder with model.onnx, or .onnx).',
+    },
+    refiner: { type: 'string', minLength: 1, description: 'The refiner UNet.' },
+    strength: {
+      type: 'number',
+      exclusiveMinimum: 0,
+      exclusiveMaximum: 1,
+      default: 0.35,
+      description: "The experts' strength: bands are base [int(s·N), N−1] and refiner [0, int(s·N)−1].",
+    },
+    prediction_type: {
+      enum: ['epsilon', 'v_prediction', 'sample'],
+      description: "Default: the scheduler config's.",
+    },
+    zero_snr: { type: 'boolean', description: "Default: the scheduler config's rescale_betas_zero_snr." },
+    eval_timesteps: {
+      type: 'integer',
+      minimum: 2,
+      maximum: 1000,
+      default: 28,
+      description: 'Fixed timesteps, evenly spread over the whole schedule.',
+    },
+    seed: {
+      type: 'integer',
+      minimum: 0,
+      maximum: 4294967295,
+      default: 0,
+      description: 'Seed of the fixed noise.',
+    },
+    split: {
+      enum: ['eval', 'train', 'all'],
+      default: 'eval',
+      description: 'Which cached items to evaluate on.',
+    },
+    max_items: {
+      type: 'integer',
+      minimum: 1,
+      description: 'Evaluate on at most this many items (the first ones).',
+    },
+    batch_size: {
+      type: 'integer',
+      minimum: 1,
+      maximum: 1024,
+      default: 16,
+      description: 'Items per UNet call.',
+    },
+    images: {
+      type: 'string',
+      minLength: 1,
+      description: "compose.inference's index.json: its images are scored for prompt adherence.",
+    },
+    scorer: {
+      description:
+        'Prompt-adherence scorer: a name a plugin exports under `scorers`, or { module, export } naming a function (image, prompt) → score.',
+      oneOf: [
+        { type: 'string', minLength: 1 },
+        {
+          type: 'object',
+          additionalProperties: false,
+          required: ['module'],
+          properties: { module: { type: 'string', minLength: 1 }, export: { type: 'string', minLength: 1 } },
+        },
+      ],
+    },
+    device: { enum: ['cpu', 'cuda'], default: 'cpu' },
+  },
+};

@@ -1,0 +1,150 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { writePng } from '../../../src/imaging/index.js';
+import { runEmbedsCache } from '../../../src/steps/diffusion/embeds-cache/index.js';
+import { runEvaluate } from '../../../src/steps/diffusion/evaluate/index.js';
+import type { EvaluateWith } from '../../../src/steps/diffusion/evaluate/index.js';
+import { countingSessions, makeContext, squareImage, tempRoot, tinyModel, writeDataset } from './helpers.js';
+
+interface Bands {
+  readonly base_band: number;
+  readonly refiner_band: number;
+  readonly full: number;
+  readonly per_timestep: readonly number[];
+}
+interface Results {
+  readonly items: number;
+  readonly timesteps: readonly number[];
+  readonly bands: { base: { min: number; max: number }; refiner: { min: number; max: number } };
+  readonly loss: { base: Bands; refiner: Bands; composed: Bands };
+  readonly adherence: {
+    scorer?: string;
+    skipped?: string;
+    stages?: Record<string, { images: number; mean: number; adherent: number }>;
+  };
+  readonly clip_score: { skipped: string };
+}
+
+async function fixture() {
+  const root = await tempRoot();
+  const model = await tinyModel(root, 1);
+  const other = await tinyModel(root, 2);
+  const manifest = await writeDataset(join(root, 'data'), [
+    { id: 'a', caption: 'a red square', colour: [220, 40, 40] },
+    { id: 'b', caption: 'a blue square', colour: [40, 80, 220], split: 'eval' },
+    { id: 'c', caption: 'a green square', colour: [40, 170, 60], split: 'eval' },
+  ]);
+  const cacheRun = await makeContext(root, { model, manifest });
+  await runEmbedsCache(cacheRun.ctx, { sessions: countingSessions().factory });
+  return { root, model, other, cache: join(cacheRun.ctx.outDir, 'cache') };
+}
+
+async function evaluate(root: string, w: EvaluateWith) {
+  const { ctx, logs } = await makeContext(root, w);
+  const sessions = countingSessions();
+  const r = await runEvaluate(ctx, { sessions: sessions.factory });
+  const results = JSON.parse(await readFile(join(ctx.outDir, 'results.json'), 'utf8')) as Results;
+  return { results, summary: r.summary, runs: sessions.runs, logs };
+}
+
+test('evaluate: loss per band for each expert, the pair routed by timestep, reproducible', async () => {
+  const f = await fixture();
+  const w: EvaluateWith = {
+    model: f.model,
+    cache: f.cache,
+    base: join(f.model, 'unet'),
+    refiner: join(f.other, 'unet'),
+    eval_timesteps: 5,
+    strength: 0.35,
+  };
+  const a = await evaluate(f.root, w);
+  const r = a.results;
+  assert.equal(r.items, 2, 'the eval split only');
+  assert.deepEqual(r.timesteps, [0, 250, 500, 749, 999]);
+  assert.deepEqual(r.bands, { base: { min: 350, max: 999 }, refiner: { min: 0, max: 349 } });
+  // Two experts, 5 timesteps, the 2 items in one batch each.
+  assert.equal(a.runs.get('base'), 5);
+  assert.equal(a.runs.get('refiner'), 5);
+  const { base, refiner, composed } = r.loss;
+  assert.notDeepEqual(base.per_timestep, refiner.per_timestep, 'different experts, different losses');
+  assert.deepEqual(composed.per_timestep, [
+    refiner.per_timestep[0],
+    refiner.per_timestep[1],
+    base.per_timestep[2],
+    base.per_timestep[3],
+    base.per_timestep[4],
+  ]);
+  assert.equal(composed.base_band, base.base_band);
+  assert.equal(composed.refiner_band, refiner.refiner_band);
+  assert.ok(
+    Math.abs(base.base_band - (base.per_timestep[2]! + base.per_timestep[3]! + base.per_timestep[4]!) / 3) <
+      1e-5,
+  );
+  assert.equal(r.adherence.skipped, 'no compose.inference images given (with.images)');
+  assert.match(r.clip_score.skipped, /CLIP/);
+
+  const again = await evaluate(f.root, w);
+  assert.deepEqual(again.results.loss, r.loss, 'fixed noise and timesteps: the same numbers');
+  const otherSeed = await evaluate(f.root, { ...w, seed: 5 });
+  assert.notDeepEqual(otherSeed.results.loss.base.per_timestep, r.loss.base.per_timestep);
+});
+
+test('evaluate scores compose images with a plugin scorer, by name or by module and export', async () => {
+  const f = await fixture();
+  // A compose.inference-shaped output: index.json + images/.
+  const composeOut = join(f.root, 'compose');
+  await mkdir(join(composeOut, 'images', 'composed'), { recursive: true });
+  await mkdir(join(composeOut, 'images', 'base'), { recursive: true });
+  await writePng(
+    join(composeOut, 'images', 'composed', 'p0.png'),
+    squareImage(64, [220, 40, 40], [40, 80, 220]),
+  );
+  await writePng(join(composeOut, 'images', 'base', 'p0.png'), squareImage(64, [40, 170, 60], [40, 80, 220]));
+  const prompt = 'a red square on a blue background';
+  await writeFile(
+    join(composeOut, 'index.json'),
+    JSON.stringify({
+      images: [
+        { prompt, seed: 0, stage: 'composed', file: 'composed/p0.png' },
+        { prompt, seed: 0, stage: 'base', file: 'base/p0.png' },
+      ],
+    }),
+  );
+  await mkdir(join(f.root, 'plugins', 'redness'), { recursive: true });
+  await writeFile(
+    join(f.root, 'plugins', 'redness', 'index.mjs'),
+    'export const steps = [];\n' +
+      'export const scorers = { redness: (img) => ({ score: img.data[(32 * 64 + 32) * 3] > 200 ? 1 : 0 }) };\n',
+  );
+  const w: EvaluateWith = {
+    model: f.model,
+    cache: f.cache,
+    base: join(f.model, 'unet'),
+    refiner: join(f.model, 'unet'),
+    eval_timesteps: 2,
+    images: join(composeOut, 'index.json'),
+    scorer: 'redness',
+  };
+  const byName = await evaluate(f.root, w);
+  assert.deepEqual(byName.results.adherence.stages, {
+    composed: { images: 1, mean: 1, adherent: 1 },
+    base: { images: 1, mean: 0, adherent: 0 },
+  });
+  assert.equal(byName.summary?.['adherence_composed'], 1);
+
+  const shapes = resolve('plugins/synthetic-shapes');
+  const byModule = await evaluate(f.root, { ...w, scorer: { module: shapes, export: 'scoreAdherence' } });
+  assert.equal(
+    byModule.results.adherence.stages?.['composed']?.adherent,
+    1,
+    'a red square on blue, as asked',
+  );
+  assert.ok(
+    (byModule.results.adherence.stages?.['base']?.mean ?? 1) < 1,
+    'a green square is not what was asked',
+  );
+
+  await assert.rejects(evaluate(f.root, { ...w, scorer: 'nope' }), /no scorer named nope \(known: redness\)/);
+});
