@@ -58,46 +58,66 @@ export const PROMPTS = [
 export async function writeUpstream(root: string): Promise<ReportWith> {
   await expert(join(root, 'base'), 'base', 0.9, 0.3);
   await expert(join(root, 'refiner'), 'refiner', 0.4, 0.1);
-  await mkdir(join(root, 'evaluate'), { recursive: true });
-  await writeFile(
-    join(root, 'evaluate', 'results.json'),
-    json({
-      bands: { base: [350, 999], refiner: [0, 349], full: [0, 999] },
-      loss: {
-        base: { base: 0.3, refiner: 0.21, full: 0.27 },
-        refiner: { base: 0.55, refiner: 0.1, full: 0.39 },
-        pair: { base: 0.3, refiner: 0.1, full: 0.23 },
-      },
-      adherence: {
-        base_only: { score: 0.5, passed: 6, total: 12 },
-        pair: { score: 0.92, passed: 11, total: 12 },
-      },
-      elapsed_s: 12.5,
-    }),
-  );
   const compose = join(root, 'compose');
-  await mkdir(join(compose, 'images'), { recursive: true });
-  const images: unknown[] = [];
+  const images: { prompt: string; prompt_refiner: string; seed: number; stage: string; file: string }[] = [];
+  const scored: { file: string; stage: string; prompt: string; score: number }[] = [];
   const colours: [number, number, number][] = [
     [220, 40, 40],
     [40, 170, 80],
     [40, 70, 200],
   ];
+  for (const stage of ['composed', 'base']) await mkdir(join(compose, 'images', stage), { recursive: true });
   for (const [i, prompt] of PROMPTS.entries()) {
     const fg = colours[i]!;
     const bg: [number, number, number] = i === 1 ? [240, 200, 40] : i === 2 ? [40, 170, 80] : [40, 70, 200];
     const shape = i === 1 ? 'square' : 'circle';
-    await writePng(join(compose, 'images', `${i}-base.png`), scene(32, shape, fg, bg, 0.3));
-    await writePng(join(compose, 'images', `${i}-composed.png`), scene(32, shape, fg, bg));
-    images.push({
-      prompt,
-      seed: 1,
-      base_only: `images/${i}-base.png`,
-      composed: `images/${i}-composed.png`,
-      adherence: { base_only: { correct: false }, composed: { correct: true } },
-    });
+    for (const stage of ['composed', 'base']) {
+      const file = `${stage}/p${i}-s1.png`;
+      await writePng(join(compose, 'images', file), scene(32, shape, fg, bg, stage === 'base' ? 0.3 : 0));
+      images.push({ prompt, prompt_refiner: prompt, seed: 1, stage, file });
+      scored.push({ file, stage, prompt, score: stage === 'base' ? 0.5 : 1 });
+    }
   }
-  await writeFile(join(compose, 'index.json'), json({ images, elapsed_s: 6.1 }));
+  // compose.inference's index.json and evaluate's results.json, as those steps write them.
+  await writeFile(
+    join(compose, 'index.json'),
+    json({
+      scheduler: 'unipc',
+      steps: 40,
+      split: 0.65,
+      cutoff: 350,
+      base_steps: 26,
+      refiner_steps: 14,
+      images,
+    }),
+  );
+  await mkdir(join(root, 'evaluate'), { recursive: true });
+  const band = (b: number, r: number, f: number) => ({
+    base_band: b,
+    refiner_band: r,
+    full: f,
+    per_timestep: [b, r],
+  });
+  await writeFile(
+    join(root, 'evaluate', 'results.json'),
+    json({
+      items: 12,
+      strength: 0.35,
+      bands: { base: [350, 999], refiner: [0, 349] },
+      timesteps: [999, 100],
+      loss: { base: band(0.3, 0.21, 0.27), refiner: band(0.55, 0.1, 0.39), composed: band(0.3, 0.1, 0.23) },
+      adherence: {
+        scorer: 'synthetic-shapes',
+        stages: {
+          composed: { images: 12, mean: 0.95, adherent: 11 / 12 },
+          base: { images: 12, mean: 0.7, adherent: 0.5 },
+        },
+        images: scored,
+      },
+      clip_score: { skipped: 'no CLIP model' },
+      elapsed_s: 12.5,
+    }),
+  );
   const cache = join(root, 'cache');
   await mkdir(cache, { recursive: true });
   const items = Array.from({ length: 10 }, (_, i) =>

@@ -84,8 +84,8 @@ test('missing files and image paths that leave the compose folder become notes, 
   try {
     const w = await writeUpstream(root);
     const index = JSON.parse(await readFile(w.samples!, 'utf8')) as { images: Record<string, unknown>[] };
-    index.images[0]!['composed'] = '../../../etc/passwd';
-    index.images[1]!['base_only'] = 'images/missing.png';
+    index.images[0]!['file'] = '../../../etc/passwd';
+    index.images[3]!['file'] = 'base/missing.png';
     await writeFile(w.samples!, JSON.stringify(index));
     const data = await gatherReport({ ...w, evaluation: join(root, 'nope.json') });
     assert.equal(data.evaluation, undefined);
@@ -113,7 +113,22 @@ test('the experts settings sit side by side, with the pair-wide ones checked for
     assert.equal(row('elapsed_s'), undefined, 'timings are not settings');
     assert.deepEqual(
       data.timings.map((t) => t.label),
-      ['train base', 'train refiner', 'evaluate', 'compose'],
+      ['train base', 'train refiner', 'evaluate'],
+    );
+    assert.deepEqual(
+      data.evaluation?.bands.map((b) => [b.label, b.range]),
+      [
+        ['base range', [350, 999]],
+        ['refiner range', [0, 349]],
+        ['full range', [0, 999]],
+      ],
+    );
+    assert.deepEqual(
+      data.samples?.rows[0]?.cells.map((c) => [c.note, c.verdict]),
+      [
+        ['✗ score 0.50', false],
+        ['✓ follows the prompt', true],
+      ],
     );
     assert.deepEqual(
       data.evaluation?.rows.map((r) => r.label),
@@ -123,7 +138,7 @@ test('the experts settings sit side by side, with the pair-wide ones checked for
       data.adherence?.summaries.map((s) => [s.label, s.score]),
       [
         ['base only', 0.5],
-        ['base → refiner', 0.92],
+        ['base → refiner', 11 / 12],
       ],
     );
   } finally {

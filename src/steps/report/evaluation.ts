@@ -19,9 +19,14 @@ import { isObject, numberOr, readJson, type Json, type Notes } from './read.js';
 
 const BAND_LABELS: Readonly<Record<string, string>> = {
   base: 'base range',
+  base_band: 'base range',
   refiner: 'refiner range',
+  refiner_band: 'refiner range',
   full: 'full range',
 };
+
+/** evaluate names the loss bands `base_band`/`refiner_band` and their ranges `base`/`refiner`. */
+const RANGE_KEY: Readonly<Record<string, string>> = { base_band: 'base', refiner_band: 'refiner' };
 
 /** How a model key is shown: the pair under the name people use for it. */
 export function modelLabel(key: string): string {
@@ -56,8 +61,18 @@ function readBands(v: Json | undefined, keys: readonly string[]): Band[] {
       bands.push({ key, label: BAND_LABELS[key] ?? key, ...(range ? { range } : {}) });
     }
   }
-  for (const k of keys)
-    if (!bands.some((b) => b.key === k)) bands.push({ key: k, label: BAND_LABELS[k] ?? k });
+  const known = [...bands];
+  const ranges = known.map((b) => b.range).filter((r): r is readonly [number, number] => r !== undefined);
+  for (const k of keys) {
+    if (bands.some((b) => b.key === k)) continue;
+    const alias = known.find((b) => b.key === RANGE_KEY[k])?.range;
+    const full =
+      k === 'full' && ranges.length > 0
+        ? ([Math.min(...ranges.map((r) => r[0])), Math.max(...ranges.map((r) => r[1]))] as const)
+        : undefined;
+    const range = alias ?? full;
+    bands.push({ key: k, label: BAND_LABELS[k] ?? k, ...(range ? { range } : {}) });
+  }
   return bands;
 }
 
@@ -68,13 +83,15 @@ export interface EvaluationParts {
   readonly evaluation: Evaluation | undefined;
   readonly adherence: Adherence | undefined;
   readonly timing: Timing | undefined;
+  /** Adherence score per compose image file (1: every check holds). */
+  readonly imageScores: Map<string, number>;
 }
 
 export async function readEvaluation(path: string, notes: Notes): Promise<EvaluationParts> {
   const json = await readJson(path, 'results.json', notes);
   if (!isObject(json)) {
     if (json !== undefined) notes.add('results.json: expected a JSON object');
-    return { evaluation: undefined, adherence: undefined, timing: undefined };
+    return { evaluation: undefined, adherence: undefined, timing: undefined, imageScores: new Map() };
   }
   const lossBlock = json['loss'] ?? json['losses'] ?? json['eval_loss'];
   const rows: EvaluationRow[] = [];
@@ -95,7 +112,9 @@ export async function readEvaluation(path: string, notes: Notes): Promise<Evalua
     notes.add('results.json: no `loss` block with losses per model and band');
   }
   rows.sort((a, b) => rank(a.tone) - rank(b.tone));
-  const bands = readBands(json['bands'], bandKeys).filter((b) => bandKeys.includes(b.key));
+  const bands = readBands(json['bands'], bandKeys)
+    .filter((b) => bandKeys.includes(b.key))
+    .sort((a, b) => bandKeys.indexOf(a.key) - bandKeys.indexOf(b.key));
   const extra: Evaluation['extra'][number][] = [];
   const clip = json['clip_score'];
   if (numberOr(clip) !== undefined) extra.push({ label: 'CLIP score', value: clip as number });
@@ -113,11 +132,14 @@ export async function readEvaluation(path: string, notes: Notes): Promise<Evalua
     evaluation,
     adherence: readAdherence(json['adherence'], json['adherence_description']),
     timing: seconds === undefined ? undefined : { label: 'evaluate', seconds },
+    imageScores: imageScores(json),
   };
 }
 
 function readAdherence(v: Json | undefined, description: Json | undefined): Adherence | undefined {
   if (!isObject(v)) return undefined;
+  if (isObject(v['stages']))
+    return readStages(v['stages'], typeof v['scorer'] === 'string' ? v['scorer'] : undefined);
   const summaries: AdherenceSummary[] = [];
   for (const [model, s] of Object.entries(v)) {
     const tone = toneOf(model);
@@ -144,4 +166,52 @@ function readAdherence(v: Json | undefined, description: Json | undefined): Adhe
         : 'Share of generated images that show the colour and shape their prompt names (held-out prompts).',
     summaries,
   };
+}
+
+/** evaluate's form: per stage, the share of images where every check holds (`adherent`) and the mean score. */
+function readStages(
+  stages: Readonly<Record<string, Json>>,
+  scorer: string | undefined,
+): Adherence | undefined {
+  const summaries: AdherenceSummary[] = [];
+  const means: string[] = [];
+  for (const [stage, s] of Object.entries(stages)) {
+    if (!isObject(s)) continue;
+    const score = numberOr(s['adherent']);
+    const total = numberOr(s['images']);
+    if (score === undefined) continue;
+    const tone = toneOf(stage);
+    const label = tone === 'base' ? 'base only' : modelLabel(stage);
+    summaries.push({
+      label,
+      tone,
+      score,
+      ...(total !== undefined ? { total, passed: Math.round(score * total) } : {}),
+    });
+    const mean = numberOr(s['mean']);
+    if (mean !== undefined) means.push(`${label} ${mean.toFixed(2)}`);
+  }
+  summaries.sort((a, b) => rank(a.tone) - rank(b.tone));
+  if (summaries.length === 0) return undefined;
+  return {
+    description:
+      `Share of the generated images in which every check of the ${scorer ?? 'prompt'} scorer holds ` +
+      `(the colour and the shape the prompt names)` +
+      (means.length ? `; mean score ${means.join(', ')}.` : '.'),
+    summaries,
+  };
+}
+
+/** Per-image adherence scores (evaluate's `adherence.images`), by stage and file, for the sample grid. */
+export function imageScores(results: Json | undefined): Map<string, number> {
+  const out = new Map<string, number>();
+  const adh = isObject(results) ? results['adherence'] : undefined;
+  const images = isObject(adh) ? adh['images'] : undefined;
+  if (!Array.isArray(images)) return out;
+  for (const i of images) {
+    if (!isObject(i) || typeof i['file'] !== 'string') continue;
+    const score = numberOr(i['score']);
+    if (score !== undefined) out.set(i['file'], score);
+  }
+  return out;
 }

@@ -24,7 +24,13 @@ export async function gatherReport(w: ReportWith): Promise<ReportData> {
   const samples =
     w.samples === undefined
       ? undefined
-      : await readSamples(w.samples, w.max_samples ?? REPORT_DEFAULTS.max_samples, notes);
+      : await readSamples(
+          w.samples,
+          w.images,
+          w.max_samples ?? REPORT_DEFAULTS.max_samples,
+          ev?.imageScores ?? new Map(),
+          notes,
+        );
   const cache = w.cache === undefined ? undefined : await readCache(w.cache, notes);
   const dataRows = [
     ...(w.dataset === undefined ? [] : await readDatasetReport(w.dataset, notes)),
@@ -32,6 +38,7 @@ export async function gatherReport(w: ReportWith): Promise<ReportData> {
   ];
   const settings: SettingsTable[] = [];
   if (experts.settings) settings.push(experts.settings);
+  if (samples?.settings) settings.push(samples.settings);
   const params = Object.entries(w.parameters ?? {});
   if (params.length > 0) {
     settings.push({

@@ -1,13 +1,23 @@
-// compose.inference's index.json → the base-only versus composed grid. Images are read from the index's
-// folder (paths in the index are relative to it and may not leave it) and inlined.
+// compose.inference's index.json → the base-only versus composed grid, and the sampler settings it
+// records. Images are read from compose's `images` folder (the `images/` beside the index unless given;
+// paths in the index are relative to it and may not leave it) and inlined.
 //
 // What is read: a list under `images`, `samples` or the top level, of either
 //   { prompt, seed?, base_only|base: "file.png", composed|pair: "file.png", adherence?: {...} }
 // or one entry per image: { prompt, seed?, kind|stage: "base_only"|"composed", file|path: "file.png" }.
-// An entry's `adherence` (or `correct`/`passed`/`verdict` per image) becomes the verdict under it.
-import { dirname } from 'node:path';
-import { readFile } from 'node:fs/promises';
-import type { InlineImage, SampleCell, SampleRow, Samples, Timing } from '../../report/index.js';
+// An entry's `adherence` (or `correct`/`passed`/`verdict` per image), or evaluate's score for that file,
+// becomes the verdict under it.
+import { dirname, join } from 'node:path';
+import { readFile, stat } from 'node:fs/promises';
+import type {
+  InlineImage,
+  SampleCell,
+  SampleRow,
+  Samples,
+  SettingsTable,
+  Timing,
+} from '../../report/index.js';
+import { cell } from './experts.js';
 import { resolveInside } from '../dataset/paths.js';
 import { isObject, numberOr, readJson, type Json, type Notes } from './read.js';
 
@@ -115,11 +125,44 @@ async function inline(root: string, file: string, notes: Notes): Promise<InlineI
 export interface SampleParts {
   readonly samples: Samples | undefined;
   readonly timing: Timing | undefined;
+  readonly settings: SettingsTable | undefined;
 }
 
-export async function readSamples(indexPath: string, maxRows: number, notes: Notes): Promise<SampleParts> {
+/** index.json keys that describe the sampler, shown as settings. */
+const SAMPLER_KEYS = [
+  'scheduler',
+  'steps',
+  'split',
+  'cutoff',
+  'base_steps',
+  'refiner_steps',
+  'guidance_scale',
+  'guidance_rescale',
+  'width',
+  'height',
+  'negative_prompt',
+];
+
+function scoreVerdict(score: number | undefined): Pick<SampleCell, 'note' | 'verdict'> {
+  if (score === undefined) return {};
+  return score >= 1
+    ? { note: '✓ follows the prompt', verdict: true }
+    : { note: `✗ score ${score.toFixed(2)}`, verdict: false };
+}
+
+async function isDir(path: string): Promise<boolean> {
+  return (await stat(path).catch(() => undefined))?.isDirectory() ?? false;
+}
+
+export async function readSamples(
+  indexPath: string,
+  imagesDir: string | undefined,
+  maxRows: number,
+  scores: ReadonlyMap<string, number>,
+  notes: Notes,
+): Promise<SampleParts> {
   const json = await readJson(indexPath, 'index.json', notes);
-  if (json === undefined) return { samples: undefined, timing: undefined };
+  if (json === undefined) return { samples: undefined, timing: undefined, settings: undefined };
   const list = Array.isArray(json)
     ? json
     : isObject(json)
@@ -127,27 +170,40 @@ export async function readSamples(indexPath: string, maxRows: number, notes: Not
       : undefined;
   if (!Array.isArray(list)) {
     notes.add('index.json: expected a list of samples (under `images` or `samples`)');
-    return { samples: undefined, timing: undefined };
+    return { samples: undefined, timing: undefined, settings: undefined };
   }
   const all = entries(list);
   if (all.length > maxRows)
     notes.add(`samples: showing ${maxRows} of ${all.length} prompt/seed pairs (max_samples)`);
-  const root = dirname(indexPath);
+  const beside = join(dirname(indexPath), 'images');
+  const root = imagesDir ?? ((await isDir(beside)) ? beside : dirname(indexPath));
   const rows: SampleRow[] = [];
   for (const e of all.slice(0, maxRows)) {
     const cells: SampleCell[] = [];
     for (const c of COLUMNS) {
       const file = e.files[c.key];
+      const given = e.verdicts[c.key];
       cells.push({
         image: file === undefined ? null : await inline(root, file, notes),
-        ...verdictNote(e.verdicts[c.key]),
+        ...(given !== undefined
+          ? verdictNote(given)
+          : scoreVerdict(file === undefined ? undefined : scores.get(file))),
       });
     }
     rows.push({ prompt: e.prompt, ...(e.seed !== undefined ? { seed: e.seed } : {}), cells });
   }
   const seconds = isObject(json) ? numberOr(json['elapsed_s']) : undefined;
+  const sampler = isObject(json) ? SAMPLER_KEYS.filter((k) => json[k] !== undefined) : [];
   return {
     samples: rows.length ? { columns: COLUMNS.map(({ label, tone }) => ({ label, tone })), rows } : undefined,
     timing: seconds === undefined ? undefined : { label: 'compose', seconds },
+    settings:
+      isObject(json) && sampler.length > 0
+        ? {
+            title: 'Two-stage inference',
+            columns: ['value'],
+            rows: sampler.map((key) => ({ key, values: [cell(json[key])] })),
+          }
+        : undefined,
   };
 }

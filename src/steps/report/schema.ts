@@ -18,6 +18,8 @@ export interface ReportWith {
   readonly evaluation?: string;
   /** compose.inference's `index` (index.json); image paths in it resolve against its folder. */
   readonly samples?: string;
+  /** compose.inference's `images` folder; default: `images/` beside the index. */
+  readonly images?: string;
   /** embeds.cache's `cache` folder. */
   readonly cache?: string;
   /** dataset.images' `report` (report.json). */
@@ -53,6 +55,7 @@ export const reportSchema: JsonSchema = {
     },
     evaluation: path("evaluate's results output (results.json): loss per timestep band, prompt adherence."),
     samples: path("compose.inference's index output (index.json): base-only and composed images per prompt."),
+    images: path("compose.inference's images output; default: the images/ folder beside the index."),
     cache: path("embeds.cache's cache output: the items and prompts it holds, and its reuse when recorded."),
     dataset: path("dataset.images' report output (report.json): images kept and skipped."),
     parameters: {
