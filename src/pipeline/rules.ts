@@ -17,8 +17,6 @@ export interface RuleSources {
   readonly paramRanges: ReadonlyMap<string, SourceRange>;
 }
 
-class NotStatic extends Error {}
-
 export function ruleContext(pipeline: Pipeline, sources: RuleSources): RuleContext {
   const byStep = new Map<string, PipelineNode[]>();
   for (const node of pipeline.nodes.values()) {
@@ -26,15 +24,12 @@ export function ruleContext(pipeline: Pipeline, sources: RuleSources): RuleConte
     list.push(node);
     byStep.set(node.step, list);
   }
-  const staticContext: ResolveContext = {
-    params: pipeline.params,
-    env: () => {
-      throw new NotStatic();
-    },
-    output: () => {
-      throw new NotStatic();
-    },
+  // Reading the environment or another node's output makes a value known only at run time: the
+  // evaluation then fails, and the rule sees `value: undefined`.
+  const runTimeOnly = (): never => {
+    throw new Error('known only at run time');
   };
+  const staticContext: ResolveContext = { params: pipeline.params, env: runTimeOnly, output: runTimeOnly };
   return {
     withValue(id, path): WithValue | undefined {
       let node = sources.withNodes.get(id);
@@ -51,16 +46,10 @@ export function ruleContext(pipeline: Pipeline, sources: RuleSources): RuleConte
       }
       if (node === undefined) return undefined;
       const raw = toJson(node);
-      let value: JsonValue | undefined;
-      try {
-        const resolved = resolveWith(buildTemplate(node, sources.source, []), staticContext, {
-          shellFields: new Set(),
-        });
-        value = resolved.ok ? resolved.value.value : undefined;
-      } catch (e) {
-        if (!(e instanceof NotStatic)) throw e;
-        value = undefined;
-      }
+      const resolved = resolveWith(buildTemplate(node, sources.source, []), staticContext, {
+        shellFields: new Set(),
+      });
+      const value: JsonValue | undefined = resolved.ok ? resolved.value.value : undefined;
       return {
         raw,
         value,

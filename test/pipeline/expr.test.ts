@@ -188,3 +188,17 @@ test('short-circuit: the right side is not evaluated when the left decides', () 
   assert.deepEqual(evaluate(expr, ctx, state), { value: true });
   assert.deepEqual([...state.envRead], []);
 });
+
+test('a failing lookup of the caller is a diagnostic at the reference', () => {
+  const failing: ResolveContext = {
+    ...ctx,
+    output: () => {
+      throw new Error('node `prepare` has not run');
+    },
+  };
+  const r = evaluate(parse('nodes.prepare.outputs.data'), failing, { envRead: new Set() });
+  assert.deepEqual(
+    'error' in r ? r.error.message : r,
+    'cannot read `nodes.prepare.outputs.data`: node `prepare` has not run',
+  );
+});

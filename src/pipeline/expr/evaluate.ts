@@ -93,6 +93,22 @@ function binary(e: Extract<Expr, { kind: 'binary' }>, l: Value, r: Value): Value
   }
 }
 
+/** The caller's lookups may fail (an output that does not exist yet): that is a diagnostic at the reference. */
+function ask<T>(e: Expr, lookup: () => T): T {
+  try {
+    return lookup();
+  } catch (cause) {
+    return fail(
+      e,
+      `cannot read \`${refText(e)}\`: ${cause instanceof Error ? cause.message : String(cause)}`,
+    );
+  }
+}
+
+function refText(e: Expr): string {
+  return e.kind === 'ref' ? e.path.join('.') : e.kind;
+}
+
 function finite(e: Expr, v: Value): Value {
   if (typeof v === 'number' && !Number.isFinite(v)) fail(e, `the result is not a finite number (${v})`);
   return v;
@@ -107,11 +123,11 @@ function lookup(e: Extract<Expr, { kind: 'ref' }>, ctx: ResolveContext, state: E
   }
   if (root === 'env' && a !== undefined && e.path.length === 2) {
     state.envRead.add(a);
-    const v = ctx.env(a);
+    const v = ask(e, () => ctx.env(a));
     return v ?? fail(e, `environment variable \`${a}\` is not set`);
   }
   if (root === 'nodes' && a !== undefined && b === 'outputs' && c !== undefined && e.path.length === 4) {
-    return ctx.output(nodeId(a), c);
+    return ask(e, () => ctx.output(nodeId(a), c));
   }
   return fail(e, `unknown name \`${dotted}\``);
 }
