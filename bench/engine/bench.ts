@@ -3,7 +3,7 @@
 // start-up (target ≤ 0.5 s), and validate+plan time for a 10,000-node pipeline (target ≤ 2 s).
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeDag } from './generate.js';
 
@@ -24,6 +24,7 @@ const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floo
 const fmt = (s: number): string => `${s.toFixed(3)} s`;
 
 const work = mkdtempSync(join(tmpdir(), 'moe-bench-'));
+const loadBefore = loadavg()[0] ?? 0;
 try {
   const dag = writeDag(join(work, 'dag1000'), { layers: 10, width: 100, parents: 3 });
   const dir = join(work, 'dag1000');

@@ -36,6 +36,7 @@ export class PlainRenderer {
   }
 
   #render(e: RunEvent): void {
+    if (e.type === 'node-cached' || e.type === 'node-log') return;
     const t = clockTime(e.time);
     switch (e.type) {
       case 'run-start':
