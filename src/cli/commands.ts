@@ -2,6 +2,7 @@
 // command module is thin and imports its service lazily so that start-up stays fast.
 import Gc from './commands/gc.js';
 import Graph from './commands/graph.js';
+import ImportSimpleTuner from './commands/import/simpletuner.js';
 import ModelsTiny from './commands/models/tiny.js';
 import ModelsUnet from './commands/models/unet.js';
 import Plan from './commands/plan.js';
@@ -15,6 +16,7 @@ import Version from './commands/version.js';
 export const COMMANDS = {
   gc: Gc,
   graph: Graph,
+  'import:simpletuner': ImportSimpleTuner,
   'models:tiny': ModelsTiny,
   'models:unet': ModelsUnet,
   plan: Plan,

@@ -1,0 +1,50 @@
+import { Args, Command, Flags } from '@oclif/core';
+
+export default class ImportSimpleTuner extends Command {
+  static override description =
+    'Write a moe pipeline from a SimpleTuner setup (config.json or config.env, optionally the stage-two config and multidatabackend.json), listing every option that could not be carried over.';
+  static override examples = [
+    '<%= config.bin %> import simpletuner config/base/config.json --stage2 config/refiner/config.json --databackend config/multidatabackend.json -o moe.yaml',
+    '<%= config.bin %> import simpletuner config/config.env',
+  ];
+  static override enableJsonFlag = true;
+  static override args = {
+    config: Args.string({ description: 'stage-one config.json or config.env', required: true }),
+  };
+  static override flags = {
+    stage2: Flags.string({ description: "the stage-two (refiner) expert's config" }),
+    databackend: Flags.string({
+      description: 'multidatabackend.json (default: the config’s data_backend_config)',
+    }),
+    output: Flags.string({ char: 'o', description: 'write the pipeline here instead of stdout' }),
+    name: Flags.string({ description: 'pipeline name (default: the config file name)' }),
+  };
+
+  async run(): Promise<unknown> {
+    const { args, flags } = await this.parse(ImportSimpleTuner);
+    const { importSimpleTuner } = await import('../../../import/simpletuner/index.js');
+    const result = await importSimpleTuner({
+      config: args.config,
+      ...(flags.stage2 !== undefined ? { stage2: flags.stage2 } : {}),
+      ...(flags.databackend !== undefined ? { databackend: flags.databackend } : {}),
+      ...(flags.name !== undefined ? { name: flags.name } : {}),
+    });
+    if (!result.ok) this.error(result.error, { exit: 2 });
+    const { yaml, notCarried, notes } = result.value;
+    if (flags.output !== undefined) {
+      const { writeFile } = await import('node:fs/promises');
+      await writeFile(flags.output, yaml);
+    } else if (!this.jsonEnabled()) this.log(yaml);
+    if (!this.jsonEnabled()) {
+      for (const n of notes) this.logToStderr(`note: ${n}`);
+      if (notCarried.length === 0) this.logToStderr('every option was carried over');
+      else {
+        this.logToStderr(`${notCarried.length} option(s) not carried over:`);
+        for (const n of notCarried)
+          this.logToStderr(`  ${n.option} = ${String(n.value)}: ${n.reason} (${n.file})`);
+      }
+      if (flags.output !== undefined) this.logToStderr(`wrote ${flags.output}`);
+    }
+    return { pipeline: yaml, notCarried, notes };
+  }
+}

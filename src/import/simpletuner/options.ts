@@ -1,0 +1,60 @@
+// Reads a SimpleTuner config (config.json, or config.env) into a flat map of option names.
+import { readFile } from 'node:fs/promises';
+import type { Result } from '../../util/result.js';
+import { err, ok } from '../../util/result.js';
+import { parseConfigEnv } from './env-file.js';
+
+export type RawValue = string | number | boolean;
+export type RawOptions = Readonly<Record<string, RawValue>>;
+
+export interface ReadConfig {
+  readonly file: string;
+  readonly options: RawOptions;
+  readonly unknownVariables: readonly string[];
+}
+
+export async function readSimpleTunerConfig(file: string): Promise<Result<ReadConfig, string>> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    return err(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  if (file.endsWith('.env') || !text.trimStart().startsWith('{')) {
+    const env = parseConfigEnv(text);
+    if (!env.ok) return err(`${file}: ${env.error}`);
+    return ok({ file, options: env.value.options, unknownVariables: env.value.unknownVariables });
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (e) {
+    return err(`${file}: not valid JSON: ${(e as Error).message}`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    return err(`${file}: expected a JSON object of option names`);
+  }
+  const options: Record<string, RawValue> = {};
+  for (const [key, value] of Object.entries(parsed as Record<string, unknown>)) {
+    const name = key.replace(/^--/, '');
+    if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') {
+      options[name] = value;
+    } else if (value !== null) {
+      options[name] = JSON.stringify(value);
+    }
+  }
+  return ok({ file, options, unknownVariables: [] });
+}
+
+export async function readDatabackend(file: string): Promise<Result<Record<string, unknown>[], string>> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(await readFile(file, 'utf8'));
+  } catch (e) {
+    return err(`cannot read ${file}: ${(e as Error).message}`);
+  }
+  if (!Array.isArray(parsed) || parsed.some((d) => typeof d !== 'object' || d === null)) {
+    return err(`${file}: expected a JSON array of data backends`);
+  }
+  return ok(parsed as Record<string, unknown>[]);
+}
