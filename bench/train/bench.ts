@@ -68,7 +68,7 @@ function makeBatch(): Record<string, { data: Float32Array; shape: number[] }> {
 
 async function runMoe(
   batch: ReturnType<typeof makeBatch>,
-): Promise<{ samplesPerS: number; firstLoss: number; nodes: number }> {
+): Promise<{ samplesPerS: number; cpuPerStep: number; firstLoss: number; nodes: number }> {
   const loaded = await loadDiffusersUNet(REF, {
     batch: BATCH,
     height: SIZE,
@@ -91,17 +91,34 @@ async function runMoe(
   );
   let firstLoss = NaN;
   let start = 0n;
+  let cpu = process.cpuUsage();
   for (let i = 0; i < warmup + steps; i++) {
-    if (i === warmup) start = process.hrtime.bigint();
+    if (i === warmup) {
+      start = process.hrtime.bigint();
+      cpu = process.cpuUsage();
+    }
     const r = await trainer.step(feeds);
     if (i === 0) firstLoss = r.loss;
   }
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  const used = process.cpuUsage(cpu);
   await trainer.release();
-  return { samplesPerS: (steps * BATCH) / seconds, firstLoss, nodes: trainer.nodeCount };
+  return {
+    samplesPerS: (steps * BATCH) / seconds,
+    cpuPerStep: (used.user + used.system) / 1e6 / steps,
+    firstLoss,
+    nodes: trainer.nodeCount,
+  };
 }
 
-function runTorch(batchFile: string): { samples_per_s: number; peak_rss_mb: number; first_loss: number } {
+interface TorchResult {
+  samples_per_s: number;
+  cpu_s_per_step: number;
+  peak_rss_mb: number;
+  first_loss: number;
+}
+
+function runTorch(batchFile: string): TorchResult {
   const r = spawnSync(
     PYTHON,
     [
@@ -121,11 +138,19 @@ function runTorch(batchFile: string): { samples_per_s: number; peak_rss_mb: numb
       '--lr',
       String(lr),
     ],
-    { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: String(threads) } },
+    {
+      encoding: 'utf8',
+      env: {
+        ...process.env,
+        OMP_NUM_THREADS: String(threads),
+        OPENBLAS_NUM_THREADS: String(threads),
+        MKL_NUM_THREADS: String(threads),
+      },
+    },
   );
   if (r.status !== 0) throw new Error(`the PyTorch run failed: ${r.stderr}`);
   const line = r.stdout.trim().split('\n').pop() ?? '';
-  return JSON.parse(line) as { samples_per_s: number; peak_rss_mb: number; first_loss: number };
+  return JSON.parse(line) as TorchResult;
 }
 
 function peakRssMb(): number {
@@ -154,6 +179,9 @@ try {
   if (Math.abs(moe.firstLoss - torch.first_loss) > 1e-4 * Math.abs(torch.first_loss)) {
     console.log('warning: the two runs do not start from the same loss; the architectures differ');
   }
+  // CPU time per step is what each run costs whatever else the machine is doing.
+  console.log(`moe_cpu_s_per_step=${moe.cpuPerStep.toFixed(3)}`);
+  console.log(`torch_cpu_s_per_step=${torch.cpu_s_per_step.toFixed(3)}`);
   console.log(`moe_peak_rss_mb=${moePeak.toFixed(0)}`);
   console.log(`torch_peak_rss_mb=${torch.peak_rss_mb.toFixed(0)}`);
   console.log(`moe_samples_per_s=${moe.samplesPerS.toFixed(2)}`);

@@ -304,9 +304,11 @@ def main():
     n = batch["sample"].shape[0]
     first = None
     start = None
+    cpu = None
     for step in range(a.warmup + a.steps):
         if step == a.warmup:
             start = time.perf_counter()
+            cpu = time.process_time()
         opt.zero_grad(set_to_none=True)
         loss = F.mse_loss(model(*args), batch["target"])
         loss.backward()
@@ -314,8 +316,19 @@ def main():
         if first is None:
             first = loss.item()
     elapsed = time.perf_counter() - start
+    cpu_per_step = (time.process_time() - cpu) / a.steps
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"samples_per_s": a.steps * n / elapsed, "peak_rss_mb": peak, "first_loss": first, "threads": torch.get_num_threads()}))
+    print(
+        json.dumps(
+            {
+                "samples_per_s": a.steps * n / elapsed,
+                "cpu_s_per_step": cpu_per_step,
+                "peak_rss_mb": peak,
+                "first_loss": first,
+                "threads": torch.get_num_threads(),
+            }
+        )
+    )
     return 0
 
 
