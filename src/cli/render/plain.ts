@@ -75,9 +75,6 @@ export class PlainRenderer {
           `${t} ${e.status}: ${e.counts.ran} ran, ${e.counts.cached} cached, ${e.counts.failed} failed, ${e.counts.skipped} skipped in ${duration(e.durationMs)}`,
         );
         return;
-      case 'node-cached':
-      case 'node-log':
-        return;
     }
   }
 }
