@@ -72,6 +72,7 @@ export async function resolveTrainConfig(
     ...(w.max_grad_norm !== undefined ? { maxGradNorm: w.max_grad_norm } : {}),
     ...(w.snr_gamma !== undefined ? { snrGamma: w.snr_gamma } : {}),
     ...(w.ema_decay !== undefined ? { emaDecay: w.ema_decay } : {}),
+    captionDropout: w.caption_dropout_probability ?? 0,
     steps: w.steps ?? TRAIN_DEFAULTS.steps,
     checkpointEvery: w.checkpoint_every ?? TRAIN_DEFAULTS.checkpoint_every,
     seed: w.seed ?? TRAIN_DEFAULTS.seed,

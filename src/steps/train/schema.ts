@@ -25,6 +25,7 @@ export interface TrainExpertWith {
   readonly max_grad_norm?: number;
   readonly snr_gamma?: number;
   readonly ema_decay?: number;
+  readonly caption_dropout_probability?: number;
   readonly steps?: number;
   readonly checkpoint_every?: number;
   readonly seed?: number;
@@ -146,6 +147,14 @@ export const trainExpertSchema: JsonSchema = {
       exclusiveMinimum: 0,
       exclusiveMaximum: 1,
       description: 'Keep an EMA of the weights and output it. Default: no EMA.',
+    },
+    caption_dropout_probability: {
+      type: 'number',
+      minimum: 0,
+      maximum: 1,
+      default: 0,
+      description:
+        'Share of samples trained on the empty prompt (zero embeddings), so classifier-free guidance works (SimpleTuner: caption_dropout_probability).',
     },
     steps: positiveInt('Optimizer steps.', TRAIN_DEFAULTS.steps),
     checkpoint_every: positiveInt(

@@ -17,6 +17,12 @@ export interface BatchSettings {
   readonly predictionType: PredictionType;
   /** Min-SNR γ, when weighting is on. */
   readonly snrGamma?: number;
+  /**
+   * Probability of training a sample on the empty prompt (all-zero embeddings, as
+   * force_zeros_for_empty_prompt makes it at inference), so classifier-free guidance has an
+   * unconditional prediction to contrast with.
+   */
+  readonly captionDropout: number;
   readonly seed: number;
 }
 
@@ -65,6 +71,14 @@ export class BatchAssembler {
         pooled: this.pooled.subarray(i * p, (i + 1) * p),
       });
       this.timeIds.set(item.timeIds, i * k);
+    }
+    if (s.captionDropout > 0) {
+      const drop = streamRandom(s.seed, microBatch, STREAM.dropout);
+      for (let i = 0; i < b; i++) {
+        if (drop() >= s.captionDropout) continue;
+        this.embeds.fill(0, i * this.embedSize, (i + 1) * this.embedSize);
+        this.pooled.fill(0, i * p, (i + 1) * p);
+      }
     }
     const timesteps = sampleExpertTimesteps(s.range, b, streamRandom(s.seed, microBatch, STREAM.timesteps));
     fillGaussian(this.noise, streamRandom(s.seed, microBatch, STREAM.noise));

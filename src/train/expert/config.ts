@@ -29,6 +29,8 @@ export interface ExpertTrainingConfig {
   readonly maxGradNorm?: number;
   /** Min-SNR γ; no weighting when absent. */
   readonly snrGamma?: number;
+  /** Share of samples trained on the empty prompt (zero embeddings). */
+  readonly captionDropout: number;
   /** EMA decay; no EMA when absent. */
   readonly emaDecay?: number;
   /** Optimizer steps. */

@@ -6,7 +6,7 @@
 import { seededRandom } from '../../diffusion/index.js';
 
 /** What a draw is for; each gets its own independent stream. */
-export const STREAM = { order: 1, timesteps: 2, noise: 3 } as const;
+export const STREAM = { order: 1, timesteps: 2, noise: 3, dropout: 4 } as const;
 
 /** Mixes 32-bit integers into one well-spread 32-bit seed (murmur3's finaliser after each part). */
 export function mixSeed(...parts: readonly number[]): number {

@@ -162,6 +162,7 @@ async function run(
           alphasCumprod,
           predictionType: config.predictionType,
           ...(config.snrGamma !== undefined ? { snrGamma: config.snrGamma } : {}),
+          captionDropout: config.captionDropout,
           seed: config.seed,
         });
         assemblers.set(planned.group, assembler);
@@ -298,6 +299,7 @@ function describe(c: ExpertTrainingConfig): Record<string, unknown> {
     gradient_accumulation: c.gradientAccumulation,
     max_grad_norm: c.maxGradNorm ?? null,
     snr_gamma: c.snrGamma ?? null,
+    caption_dropout_probability: c.captionDropout,
     ema_decay: c.emaDecay ?? null,
     steps: c.steps,
     checkpoint_every: c.checkpointEvery,
