@@ -106,3 +106,22 @@ test('the registry refuses a second rule for an op', () => {
     assert.ok(r.get(op), `no rule for ${op}`);
   }
 });
+
+test('a caller can add a rule for an op the built-ins lack, through its own registry', () => {
+  const b = new Builder();
+  const x = b.input('x', 'float32', [4]);
+  const w = b.input('w', 'float32', [4]);
+  const loss = b.reduceSum(b.op('Abs', [b.mul(x, w)], {}, 'abs'), [0], false, 'loss');
+  const rules = defaultGradRegistry();
+  rules.register({
+    op: 'Abs',
+    grad: (ctx) => {
+      const input = ctx.node.inputs[0] as string;
+      const g = ctx.dy[0] as string;
+      return [ctx.e.mul(g, ctx.e.op('Sign', [input]))];
+    },
+  });
+  const r = buildTrainingGraph(b.build().graph, { loss: loss.name, wrt: ['w'], rules });
+  assert.ok(r.ok, r.ok ? '' : r.error.message);
+  assert.ok(r.value.nodes.some((n) => n.op === 'Sign'));
+});
