@@ -1,8 +1,10 @@
 // The experts as the samplers and the evaluation see them: a UNet given as a diffusers folder (what
 // train.expert and SimpleTuner write), a folder with model.onnx, or an .onnx file, run through an ONNX
 // session whose input names, types and ranks are read from the session itself (Optimum exports differ).
-import { stat } from 'node:fs/promises';
+import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { recordKey } from './digest.js';
+import type { DigestMemo } from './digest.js';
 import { Tensor } from 'onnxruntime-node';
 import { convertDiffusersUNet, defaultTimeIds, readUNetConfig } from '../models/unet/index.js';
 import type { ModelSession, SessionFactory } from '../models/optimum/index.js';
@@ -28,18 +30,66 @@ const isFile = (p: string) =>
     () => false,
   );
 
+/** Where converted UNets are kept across runs, keyed by the digests of the diffusers folder's files. */
+export interface ConversionCache {
+  readonly dir: string;
+  readonly memo: DigestMemo;
+}
+
+/**
+ * Converts a diffusers folder to ONNX once: the result is kept under `cache.dir/unet-onnx/<key>/` (built
+ * in a temp folder, then renamed, so a half-written conversion is never found). An SDXL UNet takes
+ * minutes and gigabytes to convert; evaluation and sampling reruns should not pay that again.
+ */
+async function convertCached(
+  dir: string,
+  cache: ConversionCache,
+  scratch: string,
+): Promise<Result<string, string>> {
+  const key = recordKey({ kind: 'unet-onnx', format: 1, unet: await cache.memo.digest(dir) });
+  await cache.memo.save();
+  const target = join(cache.dir, 'unet-onnx', key);
+  if (await isFile(join(target, 'model.onnx'))) return ok(join(target, 'model.onnx'));
+  const converted = await convertDiffusersUNet(dir, scratch);
+  if (!converted.ok) return err(converted.error.message);
+  await mkdir(join(cache.dir, 'unet-onnx'), { recursive: true });
+  const staging = `${target}.${process.pid}.${Date.now()}.tmp`;
+  await rename(scratch, staging).catch(async () => {
+    // A scratch dir on another file system: keep using it for this run and skip the cache.
+    await rm(staging, { recursive: true, force: true });
+  });
+  if (!(await isDir(staging))) return ok(join(scratch, 'model.onnx'));
+  try {
+    await rename(staging, target);
+  } catch {
+    // Another run stored the same conversion first; theirs is identical.
+    await rm(staging, { recursive: true, force: true });
+  }
+  return ok(join(target, 'model.onnx'));
+}
+
 /**
  * Finds or builds the ONNX model of an expert. A diffusers folder is converted with moe's UNet builder
- * into `scratch` (a diffusers config.json wins over a model.onnx beside it, as in model folders).
+ * (a diffusers config.json wins over a model.onnx beside it, as in model folders), into `scratch`, or
+ * once into `cache` when given.
  */
-export async function prepareExpert(given: string, scratch: string): Promise<Result<ExpertUnet, string>> {
+export async function prepareExpert(
+  given: string,
+  scratch: string,
+  cache?: ConversionCache,
+): Promise<Result<ExpertUnet, string>> {
   if (await isDir(given)) {
     if (await isFile(join(given, 'config.json'))) {
       const spec = await readUNetConfig(given);
       if (!spec.ok) return err(spec.error.message);
+      const timeIds = defaultTimeIds(spec.value) || 6;
+      if (cache) {
+        const onnx = await convertCached(given, cache, scratch);
+        return onnx.ok ? ok({ onnx: onnx.value, timeIds }) : onnx;
+      }
       const converted = await convertDiffusersUNet(given, scratch);
       if (!converted.ok) return err(converted.error.message);
-      return ok({ onnx: join(scratch, 'model.onnx'), timeIds: defaultTimeIds(spec.value) || 6 });
+      return ok({ onnx: join(scratch, 'model.onnx'), timeIds });
     }
     if (await isFile(join(given, 'model.onnx'))) return ok({ onnx: join(given, 'model.onnx'), timeIds: 0 });
     return err(`${given}: neither a diffusers UNet folder (config.json) nor a folder with model.onnx`);

@@ -96,6 +96,16 @@ export function countingSessions(): Counted {
   return { factory, runs };
 }
 
+const NOT_UNET = new Set(['text_encoder', 'text_encoder_2', 'vae_encoder', 'vae_decoder']);
+
+/** UNet session runs per model file (converted UNets sit in folders named by their digest). */
+export function unetRuns(runs: ReadonlyMap<string, number>): number[] {
+  return [...runs]
+    .filter(([name]) => !NOT_UNET.has(name))
+    .map(([, n]) => n)
+    .sort((a, b) => a - b);
+}
+
 export interface Captured<W> {
   readonly ctx: StepContext<W>;
   readonly logs: string[];

@@ -20,6 +20,7 @@ import { denoise, usesGuidance } from '../../../workflow/sample.js';
 import { schedulerConfig, schedulerMaker } from '../../../workflow/scheduler-config.js';
 import { sessionPool } from '../../../workflow/session-pool.js';
 import { deviceSessions, must, WorkflowError } from '../../../workflow/sessions.js';
+import { DigestMemo } from '../../../workflow/digest.js';
 import { prepareExpert, UnetRunner } from '../../../workflow/unet.js';
 import type { ExpertUnet } from '../../../workflow/unet.js';
 import { composeSchema } from './schema.js';
@@ -117,6 +118,10 @@ export async function runCompose(
   const baseOnly = w.base_only ?? true;
   const negativePrompt = w.negative_prompt ?? '';
   const prompts = await promptList(ctx);
+  const conversions = {
+    dir: ctx.sharedCacheDir,
+    memo: new DigestMemo(join(ctx.sharedCacheDir, 'digests.json')),
+  };
   const open = options.sessions ?? must(deviceSessions(w.device ?? 'cpu', ctx.resources.cpu, ctx.gpus));
   const pool = sessionPool(open);
   try {
@@ -182,7 +187,11 @@ export async function runCompose(
       );
 
     const baseExpert = must(
-      await prepareExpert(must(resolveUserPath(ctx.pipelineDir, w.base, 'base')), join(ctx.tmpDir, 'base')),
+      await prepareExpert(
+        must(resolveUserPath(ctx.pipelineDir, w.base, 'base')),
+        join(ctx.tmpDir, 'base'),
+        conversions,
+      ),
     );
     await stageRun('base', baseExpert, async (unet, run, gs, gr) => {
       const prompt = prompts[run.prompt] as { base: string; refiner: string };
@@ -223,6 +232,7 @@ export async function runCompose(
       await prepareExpert(
         must(resolveUserPath(ctx.pipelineDir, w.refiner, 'refiner')),
         join(ctx.tmpDir, 'refiner'),
+        conversions,
       ),
     );
     await stageRun('refiner', refinerExpert, async (unet, run, gs, gr) => {

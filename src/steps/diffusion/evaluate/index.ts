@@ -19,6 +19,7 @@ import { schedulerConfig, schedulerMaker } from '../../../workflow/scheduler-con
 import { findScorer } from '../../../workflow/scorers.js';
 import { sessionPool } from '../../../workflow/session-pool.js';
 import { deviceSessions, must, WorkflowError } from '../../../workflow/sessions.js';
+import { DigestMemo } from '../../../workflow/digest.js';
 import { prepareExpert, UnetRunner } from '../../../workflow/unet.js';
 import { scoreImages } from './adherence.js';
 import { expertLoss } from './loss.js';
@@ -77,6 +78,10 @@ export async function runEvaluate(
 
   const open = options.sessions ?? must(deviceSessions(w.device ?? 'cpu', ctx.resources.cpu, ctx.gpus));
   const pool = sessionPool(open);
+  const conversions = {
+    dir: ctx.sharedCacheDir,
+    memo: new DigestMemo(join(ctx.sharedCacheDir, 'digests.json')),
+  };
   const total = timesteps.length * 2;
   let done = 0;
   const tick = () =>
@@ -84,7 +89,7 @@ export async function runEvaluate(
   const losses: Record<'base' | 'refiner', number[]> = { base: [], refiner: [] };
   try {
     for (const role of ['base', 'refiner'] as const) {
-      const expert = must(await prepareExpert(path(w[role], role), join(ctx.tmpDir, role)));
+      const expert = must(await prepareExpert(path(w[role], role), join(ctx.tmpDir, role), conversions));
       const unet = await UnetRunner.open(pool.factory, expert);
       const wanted = items[0]?.timeIds.length ?? 6;
       if (unet.timeIdCount !== wanted) {
