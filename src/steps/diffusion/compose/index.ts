@@ -127,6 +127,8 @@ export async function runCompose(
   try {
     const opened = await openModelFolder(modelDir, pool.factory);
     if (!opened.ok) throw new WorkflowError(opened.error.message);
+    // Checking the folder opened every model (a folder's own UNet too): let them go before any work.
+    await pool.releaseAll();
     const model = opened.value;
     const makeScheduler = must(schedulerMaker(kind, schedulerConfig(model.folder.schedulerConfig, w)));
     const probe = makeScheduler();
