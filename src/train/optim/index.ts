@@ -10,4 +10,4 @@ export type { EmaOptions } from './ema.js';
 export { loadOptimizerState, optimizerStateTensors, saveOptimizerState } from './state.js';
 export type { OptimizerStateError } from './state.js';
 export { createTrainer } from './trainer.js';
-export type { StepResult, Trainer, TrainerError, TrainerOptions } from './trainer.js';
+export type { StepResult, TrainedParameter, Trainer, TrainerError, TrainerOptions } from './trainer.js';

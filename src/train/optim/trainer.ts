@@ -63,8 +63,14 @@ export interface StepResult {
   readonly gradNorm?: number;
 }
 
+/** A trained weight: its name, its values (updated in place every step) and its shape. */
+export interface TrainedParameter extends Parameter {
+  readonly dims: readonly number[];
+}
+
 export interface Trainer {
-  readonly params: readonly Parameter[];
+  /** The weights being trained, in graph order; write them out with their dims for checkpoints. */
+  readonly params: readonly TrainedParameter[];
   readonly optimizer: AdamW;
   readonly ema?: WeightEma;
   /** The data inputs each step must feed (the graph's inputs other than the weights). */
@@ -101,11 +107,11 @@ export async function createTrainer(options: TrainerOptions): Promise<Result<Tra
   if (missing.length > 0) {
     return err({ reason: 'weights', message: `not weights of the graph: ${missing.slice(0, 5).join(', ')}` });
   }
-  const params: Parameter[] = [];
+  const params: TrainedParameter[] = [];
   for (const w of lifted.weights) {
     const data = initialValues(w, options.initialWeights);
     if (typeof data === 'string') return err({ reason: 'weights', message: data });
-    params.push({ name: w.name, data });
+    params.push({ name: w.name, data, dims: w.dims });
   }
   const names = params.map((p) => p.name);
   const training = buildTrainingGraph(lifted.model.graph, {

@@ -69,6 +69,13 @@ test('linear regression trained through the generated training graph and AdamW r
   const trainer = created.value;
   try {
     assert.deepEqual(trainer.dataInputs, ['x', 'target']);
+    assert.deepEqual(
+      trainer.params.map((p) => [p.name, p.dims]),
+      [
+        ['linear.weight', [1, 3]],
+        ['linear.bias', [1]],
+      ],
+    );
     const batch = {
       x: new ort.Tensor('float32', x, [rows, 3]),
       target: new ort.Tensor('float32', y, [rows, 1]),
