@@ -45,3 +45,20 @@ test('moe gc removes what no record references and reports it', (t) => {
   assert.deepEqual([report.removedStoreEntries, report.keptStoreEntries], [1, 1]);
   assert.match(moe(['run', 'p.yaml'], dir).stdout, /0 ran, 1 cached/);
 });
+
+test('with --json a user mistake is a JSON error on stdout with the exit code, not a stack trace', (t) => {
+  const { dir, cleanup } = tempDir();
+  t.after(cleanup);
+  writePipeline(dir, 'version: 1\nname: x\nnodes:\n  a:\n    step: command\n    with: { run: "true" }\n');
+  const r = moe(['run', 'p.yaml', '--only', 'b', '--json'], dir);
+  assert.equal(r.code, 2);
+  assert.deepEqual(JSON.parse(r.stdout), {
+    error: {
+      message: `--only b: no node named "b" in ${join(dir, 'p.yaml')} (did you mean a?)`,
+      exitCode: 2,
+    },
+  });
+  const status = moe(['status', '--json'], dir);
+  assert.equal(status.code, 1);
+  assert.match(JSON.parse(status.stdout).error.message, /^no runs recorded in \.moe/);
+});

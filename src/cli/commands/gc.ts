@@ -1,6 +1,6 @@
 import { Args, Command, Flags } from '@oclif/core';
 import type { GcReport } from '../../engine/gc.js';
-import { CliFailure } from '../render/support.js';
+import { endWithFailure } from '../render/support.js';
 
 export default class Gc extends Command {
   static override description =
@@ -19,17 +19,13 @@ export default class Gc extends Command {
     }),
   };
 
-  async run(): Promise<GcReport> {
+  async run(): Promise<GcReport | undefined> {
     const { args, flags } = await this.parse(Gc);
     const { gcCommand } = await import('../render/gc-command.js');
     try {
       return await gcCommand(args.file, flags, this.jsonEnabled());
     } catch (e) {
-      if (e instanceof CliFailure) {
-        if (e.message !== '') process.stderr.write(`${e.message}\n`);
-        this.exit(e.exitCode);
-      }
-      throw e;
+      return endWithFailure(e, this.jsonEnabled());
     }
   }
 }

@@ -1,6 +1,6 @@
 import { Args, Command, Flags } from '@oclif/core';
 import type { PlanJson } from '../render/plan-command.js';
-import { CliFailure } from '../render/support.js';
+import { endWithFailure } from '../render/support.js';
 
 export default class Plan extends Command {
   static override description =
@@ -25,17 +25,13 @@ export default class Plan extends Command {
     }),
   };
 
-  async run(): Promise<PlanJson> {
+  async run(): Promise<PlanJson | undefined> {
     const { args, flags } = await this.parse(Plan);
     const { planCommand } = await import('../render/plan-command.js');
     try {
       return await planCommand(args.file, flags, this.jsonEnabled());
     } catch (e) {
-      if (e instanceof CliFailure) {
-        if (e.message !== '') process.stderr.write(`${e.message}\n`);
-        this.exit(e.exitCode);
-      }
-      throw e;
+      return endWithFailure(e, this.jsonEnabled());
     }
   }
 }

@@ -1,7 +1,7 @@
 import { Args, Command, Flags } from '@oclif/core';
 import type { RunSummary } from '../../engine/run.js';
 import type { PlanJson } from '../render/plan-command.js';
-import { CliFailure } from '../render/support.js';
+import { endWithFailure } from '../render/support.js';
 
 export default class Run extends Command {
   static override description =
@@ -48,17 +48,13 @@ export default class Run extends Command {
     }),
   };
 
-  async run(): Promise<RunSummary | PlanJson> {
+  async run(): Promise<RunSummary | PlanJson | undefined> {
     const { args, flags } = await this.parse(Run);
     const { runCommand } = await import('../render/run-command.js');
     try {
       return await runCommand(args.file, flags, this.jsonEnabled());
     } catch (e) {
-      if (e instanceof CliFailure) {
-        if (e.message !== '') process.stderr.write(`${e.message}\n`);
-        this.exit(e.exitCode);
-      }
-      throw e;
+      return endWithFailure(e, this.jsonEnabled());
     }
   }
 }

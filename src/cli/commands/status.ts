@@ -1,6 +1,6 @@
 import { Args, Command, Flags } from '@oclif/core';
 import type { RunReport } from '../../engine/status.js';
-import { CliFailure } from '../render/support.js';
+import { endWithFailure } from '../render/support.js';
 
 export default class Status extends Command {
   static override description =
@@ -15,17 +15,13 @@ export default class Status extends Command {
     }),
   };
 
-  async run(): Promise<RunReport> {
+  async run(): Promise<RunReport | undefined> {
     const { args, flags } = await this.parse(Status);
     const { statusCommand } = await import('../render/status-command.js');
     try {
       return await statusCommand(args.file, flags.workspace, this.jsonEnabled());
     } catch (e) {
-      if (e instanceof CliFailure) {
-        if (e.message !== '') process.stderr.write(`${e.message}\n`);
-        this.exit(e.exitCode);
-      }
-      throw e;
+      return endWithFailure(e, this.jsonEnabled());
     }
   }
 }

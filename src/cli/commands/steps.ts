@@ -1,6 +1,6 @@
 import { Args, Command } from '@oclif/core';
 import type { StepInfo } from '../render/steps-command.js';
-import { CliFailure } from '../render/support.js';
+import { endWithFailure } from '../render/support.js';
 
 export default class Steps extends Command {
   static override description =
@@ -8,17 +8,13 @@ export default class Steps extends Command {
   static override enableJsonFlag = true;
   static override args = { file: Args.string({ description: 'a pipeline file, to include its plugins' }) };
 
-  async run(): Promise<StepInfo[]> {
+  async run(): Promise<StepInfo[] | undefined> {
     const { args } = await this.parse(Steps);
     const { stepsCommand } = await import('../render/steps-command.js');
     try {
       return await stepsCommand(args.file, this.jsonEnabled());
     } catch (e) {
-      if (e instanceof CliFailure) {
-        if (e.message !== '') process.stderr.write(`${e.message}\n`);
-        this.exit(e.exitCode);
-      }
-      throw e;
+      return endWithFailure(e, this.jsonEnabled());
     }
   }
 }

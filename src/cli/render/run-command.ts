@@ -83,7 +83,8 @@ export async function runCommand(
     const summary = result.value;
     if (!json) await reportFailures(summary);
     if (summary.status === 'interrupted') {
-      if (!json) process.stderr.write('interrupted: run the same command again to resume\n');
+      if (json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+      else process.stderr.write('interrupted: run the same command again to resume\n');
       throw new CliFailure('', EXIT.interrupted);
     }
     if (summary.status === 'failed') {
