@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { fakeClip } from '../../workflow/clip-helpers.js';
 import { writePng } from '../../../src/imaging/index.js';
 import { runEmbedsCache } from '../../../src/steps/diffusion/embeds-cache/index.js';
 import { runEvaluate } from '../../../src/steps/diffusion/evaluate/index.js';
@@ -32,7 +33,7 @@ interface Results {
     skipped?: string;
     stages?: Record<string, { images: number; mean: number; adherent: number }>;
   };
-  readonly clip_score: { skipped: string };
+  readonly clip_score: { skipped?: string; stages?: Record<string, { images: number; mean: number }> };
 }
 
 async function fixture() {
@@ -90,7 +91,7 @@ test('evaluate: loss per band for each expert, the pair routed by timestep, repr
       1e-5,
   );
   assert.equal(r.adherence.skipped, 'no compose.inference images given (with.images)');
-  assert.match(r.clip_score.skipped, /CLIP/);
+  assert.equal(r.clip_score.skipped, 'no CLIP model configured (with.clip)');
 
   const again = await evaluate(f.root, w);
   assert.deepEqual(again.results.loss, r.loss, 'fixed noise and timesteps: the same numbers');
@@ -154,4 +155,10 @@ test('evaluate scores compose images with a plugin scorer, by name or by module 
   );
 
   await assert.rejects(evaluate(f.root, { ...w, scorer: 'nope' }), /no scorer named nope \(known: redness\)/);
+
+  const withClip = await evaluate(f.root, { ...w, clip: await fakeClip(f.root) });
+  const clip = withClip.results.clip_score.stages;
+  assert.deepEqual(Object.keys(clip ?? {}), ['composed', 'base']);
+  assert.ok((clip?.['composed']?.mean ?? -1) >= 0 && (clip?.['composed']?.mean ?? 101) <= 100);
+  assert.equal(withClip.summary?.['clip_composed'], clip?.['composed']?.mean);
 });

@@ -17,6 +17,7 @@ import { bandLoss, composedLoss, evalTimesteps } from '../../../workflow/eval-lo
 import { seededNormal } from '../../../workflow/normal.js';
 import { schedulerConfig, schedulerMaker } from '../../../workflow/scheduler-config.js';
 import { findScorer } from '../../../workflow/scorers.js';
+import { openClipScorer } from '../../../workflow/clip-score.js';
 import { sessionPool } from '../../../workflow/session-pool.js';
 import { deviceSessions, must, WorkflowError } from '../../../workflow/sessions.js';
 import { DigestMemo } from '../../../workflow/digest.js';
@@ -116,11 +117,32 @@ export async function runEvaluate(
   const loss = { base: bands(losses.base), refiner: bands(losses.refiner), composed: bands(composed) };
 
   let adherence: unknown = { skipped: 'no compose.inference images given (with.images)' };
+  let clipScore: unknown = {
+    skipped:
+      w.clip === undefined
+        ? 'no CLIP model configured (with.clip)'
+        : 'no compose.inference images given (with.images)',
+  };
   if (w.images !== undefined) {
+    const index = path(w.images, 'images');
     if (w.scorer === undefined) adherence = { skipped: 'no scorer given (with.scorer)' };
-    else {
-      const scorer = must(await findScorer(w.scorer, ctx.pipelineDir));
-      adherence = await scoreImages(path(w.images, 'images'), scorer);
+    else adherence = await scoreImages(index, must(await findScorer(w.scorer, ctx.pipelineDir)));
+    if (w.clip !== undefined) {
+      const clip = must(await openClipScorer(path(w.clip, 'clip'), open));
+      try {
+        const scored = await scoreImages(index, {
+          name: 'clip',
+          score: (image, prompt) => clip.score(image, prompt),
+        });
+        clipScore = {
+          stages: Object.fromEntries(
+            Object.entries(scored.stages).map(([k, v]) => [k, { images: v.images, mean: v.mean }]),
+          ),
+          images: scored.images,
+        };
+      } finally {
+        await clip.release();
+      }
     }
   }
   const results = {
@@ -134,7 +156,7 @@ export async function runEvaluate(
     timesteps,
     loss,
     adherence,
-    clip_score: { skipped: 'no CLIP model: this version of evaluate does not compute CLIP scores' },
+    clip_score: clipScore,
   };
   await writeFile(join(ctx.outDir, OUTPUTS.results), JSON.stringify(results, null, 2) + '\n');
   const f = (x: number | null) => (x === null ? 'n/a' : x.toPrecision(4));
@@ -149,6 +171,8 @@ export async function runEvaluate(
   };
   const stages = (adherence as { stages?: Record<string, { adherent: number }> }).stages;
   if (stages) for (const [stage, s] of Object.entries(stages)) summary[`adherence_${stage}`] = s.adherent;
+  const clipStages = (clipScore as { stages?: Record<string, { mean: number }> }).stages;
+  if (clipStages) for (const [stage, s] of Object.entries(clipStages)) summary[`clip_${stage}`] = s.mean;
   return { summary };
 }
 

@@ -17,6 +17,7 @@ export interface EvaluateWith {
   readonly batch_size?: number;
   readonly images?: string;
   readonly scorer?: ScorerSpec;
+  readonly clip?: string;
   readonly device?: 'cpu' | 'cuda';
 }
 
@@ -101,6 +102,12 @@ export const evaluateSchema: JsonSchema = {
           properties: { module: { type: 'string', minLength: 1 }, export: { type: 'string', minLength: 1 } },
         },
       ],
+    },
+    clip: {
+      type: 'string',
+      minLength: 1,
+      description:
+        'A CLIP model exported to ONNX by Optimum (model.onnx, tokenizer files, preprocessor_config.json): the images get a CLIP score, max(100·cos, 0).',
     },
     device: { enum: ['cpu', 'cuda'], default: 'cpu' },
   },
