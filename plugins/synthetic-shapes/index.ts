@@ -2,14 +2,17 @@
 // dataset.synthetic step and the prompt-adherence scorer the evaluate step uses for its images.
 // A plugin module exports `steps`; everything else here is for code that imports the plugin directly.
 import type { PluginModule } from 'moe';
+import { scoreAdherence } from './score.js';
 import { datasetSynthetic } from './step.js';
 
 export const steps: PluginModule['steps'] = [datasetSynthetic];
-export default { steps } satisfies PluginModule;
+/** Prompt-adherence scorers by name, for `evaluate`'s `scorer: synthetic-shapes`. */
+export const scorers = { 'synthetic-shapes': scoreAdherence };
+export default { steps, scorers } satisfies PluginModule & { scorers: typeof scorers };
 
 export { datasetSynthetic };
+export { scoreAdherence };
 export {
-  scoreAdherence,
   readScene,
   parsePrompt,
   PALETTE,
