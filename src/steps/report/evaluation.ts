@@ -195,8 +195,8 @@ function readStages(
   if (summaries.length === 0) return undefined;
   return {
     description:
-      `Share of the generated images in which every check of the ${scorer ?? 'prompt'} scorer holds ` +
-      `(the colour and the shape the prompt names)` +
+      'Share of the generated images in which every check of the scorer holds' +
+      (scorer === undefined ? '' : ` (${scorer})`) +
       (means.length ? `; mean score ${means.join(', ')}.` : '.'),
     summaries,
   };
