@@ -1,0 +1,75 @@
+// `moe exec-node SPEC`: runs one attempt of one node inside a Slurm job, through the local executor (the
+// same code path as `moe run` without Slurm), and reports through the job files moe is watching.
+import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { stepRegistry } from '../../open.js';
+import { LocalExecutor } from '../local.js';
+import type { ExecOutcome, NodeJob } from '../executor.js';
+import type { JsonValue } from '../../../pipeline/types.js';
+import type { StepDefinition } from '../../../steps/api.js';
+import type { NodeId } from '../../../util/brand.js';
+import { jobFiles, writeAtomic } from './job-files.js';
+import type { JobSpec } from './job-files.js';
+
+/** Runs the node described by `specFile`; resolves to the process exit code (0 when the step succeeded). */
+export async function execNode(specFile: string): Promise<number> {
+  const files = jobFiles(dirname(specFile));
+  const finish = (outcome: ExecOutcome): number => {
+    writeAtomic(files.outcome, `${JSON.stringify(outcome)}\n`);
+    return outcome.ok ? 0 : 1;
+  };
+  let spec: JobSpec;
+  try {
+    spec = JSON.parse(readFileSync(specFile, 'utf8')) as JobSpec;
+  } catch (e) {
+    return finish({
+      ok: false,
+      kind: 'internal',
+      error: `cannot read job spec ${specFile}: ${(e as Error).message}`,
+    });
+  }
+  const registry = await stepRegistry(spec.pipelineFile);
+  if (!registry.ok) {
+    return finish({ ok: false, kind: 'error', error: registry.error.map((d) => d.message).join('; ') });
+  }
+  const step = registry.value.get(spec.step) as StepDefinition<JsonValue> | undefined;
+  if (!step)
+    return finish({ ok: false, kind: 'error', error: `unknown step type ${spec.step} on the compute node` });
+
+  // Slurm, not moe, chose this job's GPUs: use the devices it granted.
+  const granted = process.env.CUDA_VISIBLE_DEVICES ?? '';
+  const gpus = granted
+    .split(',')
+    .map((s) => Number(s))
+    .filter((n) => granted !== '' && Number.isInteger(n));
+  const env: Record<string, string> = { ...spec.env, CUDA_VISIBLE_DEVICES: granted };
+  if (process.env.SLURM_JOB_ID !== undefined) env.SLURM_JOB_ID = process.env.SLURM_JOB_ID;
+  for (const dir of [spec.outDir, spec.tmpDir, spec.checkpointDir, spec.sharedCacheDir])
+    mkdirSync(dir, { recursive: true });
+
+  const controller = new AbortController();
+  const onSignal = (sig: NodeJS.Signals): void => controller.abort(new Error(`cancelled (${sig})`));
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  const job: NodeJob = {
+    node: spec.node as NodeId,
+    step,
+    with: spec.with,
+    attempt: spec.attempt,
+    outDir: spec.outDir,
+    checkpointDir: spec.checkpointDir,
+    sharedCacheDir: spec.sharedCacheDir,
+    tmpDir: spec.tmpDir,
+    pipelineDir: spec.pipelineDir,
+    logFile: spec.logFile,
+    env,
+    gpus,
+    resources: spec.resources,
+  };
+  const outcome = await new LocalExecutor().execute(job, controller.signal, (event) => {
+    appendFileSync(files.events, `${JSON.stringify(event)}\n`);
+  });
+  process.off('SIGTERM', onSignal);
+  process.off('SIGINT', onSignal);
+  return finish(outcome);
+}

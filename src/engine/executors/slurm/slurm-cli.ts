@@ -1,0 +1,52 @@
+// Talking to Slurm through its command-line tools (sbatch, squeue, scontrol, scancel), which work the
+// same with or without accounting.
+import { execFile } from 'node:child_process';
+import type { Result } from '../../../util/result.js';
+import { err, ok } from '../../../util/result.js';
+
+function run(
+  file: string,
+  args: readonly string[],
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(file, [...args], { timeout: 30_000 }, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === 'number' ? error.code : 127) : 0;
+      resolve({
+        code,
+        stdout: String(stdout),
+        stderr: String(stderr || (error && code === 127 ? error.message : '')),
+      });
+    });
+  });
+}
+
+export async function submit(args: readonly string[]): Promise<Result<string, string>> {
+  const r = await run('sbatch', args);
+  if (r.code !== 0) return err(`sbatch failed: ${r.stderr.trim() || `exit ${r.code}`}`);
+  const id = r.stdout.trim().split(';')[0] ?? '';
+  return /^\d+$/.test(id) ? ok(id) : err(`sbatch printed no job id: ${r.stdout.trim()}`);
+}
+
+/** PENDING, RUNNING, COMPLETED, FAILED, CANCELLED, … or undefined once Slurm has forgotten the job. */
+export async function jobState(id: string): Promise<string | undefined> {
+  const q = await run('squeue', ['-h', '-j', id, '-o', '%T']);
+  const fromQueue = q.code === 0 ? q.stdout.trim().split('\n')[0]?.trim() : undefined;
+  if (fromQueue) return fromQueue;
+  const s = await run('scontrol', ['show', 'job', '-o', id]);
+  if (s.code !== 0) return undefined;
+  return /\bJobState=(\S+)/.exec(s.stdout)?.[1];
+}
+
+export const ALIVE = new Set([
+  'PENDING',
+  'CONFIGURING',
+  'RUNNING',
+  'COMPLETING',
+  'SUSPENDED',
+  'REQUEUED',
+  'RESIZING',
+]);
+
+export async function cancel(id: string): Promise<void> {
+  await run('scancel', [id]);
+}

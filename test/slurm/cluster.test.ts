@@ -1,0 +1,195 @@
+// Runs a pipeline through a real single-node Slurm cluster (scripts/slurm-cluster.sh), kills moe while a
+// job runs, and checks that the next moe reattaches to that job instead of submitting it again; then that
+// an interrupted moe cancels its jobs. Outside CI it skips when Slurm cannot start; in CI it fails.
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+
+const repo = join(import.meta.dirname, '..', '..');
+
+function slurmUp(): string | undefined {
+  const ok = (): boolean =>
+    spawnSync('sinfo', ['-h', '-o', '%T'], { encoding: 'utf8' }).stdout?.match(/idle|mixed|allocated/) !==
+    null;
+  if (spawnSync('sinfo', ['-h'], { encoding: 'utf8' }).status === 0 && ok()) return undefined;
+  const r = spawnSync('bash', [join(repo, 'scripts', 'slurm-cluster.sh'), 'start'], {
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+  if (r.status === 0 && ok()) return undefined;
+  return `Slurm could not start: ${(r.stderr || r.error?.message || `exit ${r.status}`).trim()}`;
+}
+
+const DRIVER = `
+import { openPipeline } from ${JSON.stringify(join(repo, 'src/engine/open.ts'))};
+import { runPipeline } from ${JSON.stringify(join(repo, 'src/engine/run.ts'))};
+import { workspaceAt } from ${JSON.stringify(join(repo, 'src/engine/workspace.ts'))};
+import { resolveWith } from ${JSON.stringify(join(repo, 'src/pipeline/resolve.ts'))};
+import { createSlurmExecutor } from ${JSON.stringify(join(repo, 'src/engine/executors/slurm/index.ts'))};
+const file = process.argv[2];
+const opened = await openPipeline(file);
+if (!opened.ok) { console.log(JSON.stringify(opened.error.diagnostics)); process.exit(2); }
+const ws = workspaceAt(file.replace(/[^/]*$/, '.moe'));
+const executor = createSlurmExecutor(opened.value.pipeline, ws.root);
+if (!executor.ok) { console.log(executor.error); process.exit(2); }
+const controller = new AbortController();
+process.on('SIGINT', () => controller.abort(new Error('interrupted')));
+const r = await runPipeline({
+  pipeline: opened.value.pipeline, steps: opened.value.registry, resolve: resolveWith, workspace: ws,
+  executor: executor.value, gpus: [], signal: controller.signal,
+  onEvent: (e) => console.log(JSON.stringify(e)),
+});
+console.log(JSON.stringify({ type: 'summary', ok: r.ok, status: r.ok ? r.value.status : r.error }));
+process.exit(r.ok && r.value.status === 'succeeded' ? 0 : 1);
+`;
+
+function pipelineText(dir: string, tag: string): string {
+  const command = ['node', '--import', 'tsx', join(repo, 'src/engine/executors/slurm/exec-node-main.ts')];
+  return `version: 1
+name: slurm-${tag}
+executor:
+  kind: slurm
+  partition: debug
+  poll: 0.3
+  command: ${JSON.stringify(command)}
+nodes:
+  first:
+    step: command
+    with:
+      run: echo one > "$MOE_OUT/one.txt"
+      outputs: { one: one.txt }
+    resources: { cpu: 1, memory: 64MB }
+  flaky:
+    step: command
+    with:
+      run: |
+        if [ ! -e ${dir}/flaky-${tag} ]; then touch ${dir}/flaky-${tag}; echo "first try fails" >&2; exit 1; fi
+        echo ok > "$MOE_OUT/ok.txt"
+      outputs: { ok: ok.txt }
+    resources: { cpu: 1, memory: 64MB }
+    retry: { limit: 1, backoff: 100ms }
+  slow:
+    step: command
+    with:
+      run: |
+        echo "$SLURM_JOB_ID" >> ${dir}/slow-starts-${tag}
+        i=1
+        while [ $i -le 8 ]; do echo "moe:progress $i/8 working"; sleep 1; i=$((i + 1)); done
+        cat ${'${{ nodes.first.outputs.one }}'} > "$MOE_OUT/slow.txt"; echo slow >> "$MOE_OUT/slow.txt"
+      outputs: { slow: slow.txt }
+    resources: { cpu: 1, memory: 64MB }
+    timeout: 10m
+  last:
+    step: command
+    with:
+      run: cat ${'${{ nodes.slow.outputs.slow }}'} ${'${{ nodes.flaky.outputs.ok }}'} > "$MOE_OUT/last.txt"
+      outputs: { last: last.txt }
+    resources: { cpu: 1, memory: 64MB }
+`;
+}
+
+interface Driver {
+  readonly child: ChildProcess;
+  readonly lines: string[];
+  readonly exited: Promise<number | null>;
+}
+
+function drive(file: string): Driver {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(file, '..', 'driver.mts'), file], {
+    cwd: repo,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines: string[] = [];
+  let rest = '';
+  child.stdout?.on('data', (c: Buffer) => {
+    const parts = (rest + c.toString()).split('\n');
+    rest = parts.pop() ?? '';
+    lines.push(...parts);
+  });
+  child.stderr?.on('data', (c: Buffer) => lines.push(`stderr: ${c.toString()}`));
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  return { child, lines, exited };
+}
+
+async function until(what: string, cond: () => boolean, ms: number, d?: Driver): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (d && d.child.exitCode !== null && d.child.signalCode === null) {
+      assert.fail(`moe exited (${d.child.exitCode}) before ${what}\n${d.lines.slice(-20).join('\n')}`);
+    }
+    if (Date.now() > end)
+      assert.fail(`timed out waiting for ${what}\n${d?.lines.slice(-20).join('\n') ?? ''}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+const queued = (name: string): string[] =>
+  (spawnSync('squeue', ['-h', '-n', name, '-o', '%i %T'], { encoding: 'utf8' }).stdout ?? '')
+    .trim()
+    .split('\n')
+    .filter((l) => l !== '');
+
+const why = slurmUp();
+const inCi = process.env.CI === 'true';
+
+test(
+  'a pipeline runs through Slurm; a killed moe reattaches; Ctrl-C cancels',
+  {
+    skip: why !== undefined && !inCi ? `${why} (this test needs Slurm; it is required in CI)` : false,
+    timeout: 240_000,
+  },
+  async () => {
+    if (why !== undefined) assert.fail(why);
+    const dir = mkdtempSync(join(tmpdir(), 'moe-slurm-'));
+    writeFileSync(join(dir, 'driver.mts'), DRIVER);
+    const file = join(dir, 'p.yaml');
+    writeFileSync(file, pipelineText(dir, 'a'));
+
+    const first = drive(file);
+    const starts = join(dir, 'slow-starts-a');
+    await until(
+      'the slow node running as a Slurm job',
+      () => existsSync(starts) && queued('moe-slow').some((l) => l.endsWith('RUNNING')),
+      90_000,
+      first,
+    );
+    first.child.kill('SIGKILL');
+    await first.exited;
+    assert.equal(queued('moe-slow').length, 1, 'the job outlives the killed moe');
+
+    const second = drive(file);
+    const code = await second.exited;
+    const out = second.lines.join('\n');
+    assert.equal(code, 0, out);
+    assert.match(out, /reattached to Slurm job/);
+    assert.equal(
+      readFileSync(starts, 'utf8').trim().split('\n').length,
+      1,
+      'slow ran once: no duplicate job',
+    );
+    assert.match(out, /"type":"node-progress","node":"slow"/);
+    assert.match(first.lines.join('\n') + out, /"type":"node-retry","node":"flaky"/);
+    const done = second.lines
+      .filter((l) => l.includes('"type":"node-done"'))
+      .map((l) => (JSON.parse(l) as { node: string }).node);
+    assert.ok(done.includes('slow') && done.includes('last'), out);
+
+    // Ctrl-C: a new pipeline name and files, so slow runs again; the interrupted moe cancels its job.
+    writeFileSync(file, pipelineText(dir, 'b'));
+    const third = drive(file);
+    await until(
+      'the slow node running again',
+      () => existsSync(join(dir, 'slow-starts-b')) && queued('moe-slow').length > 0,
+      90_000,
+      third,
+    );
+    third.child.kill('SIGINT');
+    const code3 = await third.exited;
+    assert.notEqual(code3, 0);
+    await until('the cancelled job to leave the queue', () => queued('moe-slow').length === 0, 30_000, third);
+  },
+);

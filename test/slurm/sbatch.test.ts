@@ -1,0 +1,50 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { sbatchArgs, slurmSettings } from '../../src/engine/executors/slurm/sbatch.js';
+
+test('node resources and executor settings become sbatch flags', () => {
+  const settings = slurmSettings({
+    partition: 'gpu',
+    account: 'lab',
+    qos: 'high',
+    sbatch_flags: ['--exclusive'],
+  });
+  assert.ok(settings.ok);
+  const args = sbatchArgs(
+    {
+      jobName: 'moe-train',
+      resources: { cpu: 3.5, gpu: 2, memoryBytes: 8 * 1024 ** 3 },
+      timeoutMs: 90 * 60_000,
+      outputFile: '/ws/slurm/j/slurm.out',
+      script: '/ws/slurm/j/job.sh',
+    },
+    settings.value,
+  );
+  assert.deepEqual(args, [
+    '--parsable',
+    '--job-name=moe-train',
+    '--output=/ws/slurm/j/slurm.out',
+    '--partition=gpu',
+    '--account=lab',
+    '--qos=high',
+    '--gres=gpu:2',
+    '--cpus-per-task=4',
+    '--mem=8192M',
+    '--time=91',
+    '--exclusive',
+    '/ws/slurm/j/job.sh',
+  ]);
+  const cpuOnly = sbatchArgs(
+    {
+      jobName: 'x',
+      resources: { cpu: 1, gpu: 0, memoryBytes: undefined },
+      timeoutMs: undefined,
+      outputFile: 'o',
+      script: 's',
+    },
+    { sbatchFlags: [], pollMs: 1000 },
+  );
+  assert.ok(!cpuOnly.some((a) => a.startsWith('--gres') || a.startsWith('--mem') || a.startsWith('--time')));
+  const bad = slurmSettings({ partiton: 'gpu' });
+  assert.ok(!bad.ok && /unknown setting partiton/.test(bad.error));
+});
