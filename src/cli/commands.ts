@@ -1,5 +1,6 @@
 // The explicit command table oclif loads (package.json "oclif.commands"). One entry per command; each
 // command module is thin and imports its service lazily so that start-up stays fast.
+import ExecNode from './commands/exec-node.js';
 import Gc from './commands/gc.js';
 import Graph from './commands/graph.js';
 import ImportSimpleTuner from './commands/import/simpletuner.js';
@@ -14,6 +15,7 @@ import Validate from './commands/validate.js';
 import Version from './commands/version.js';
 
 export const COMMANDS = {
+  'exec-node': ExecNode,
   gc: Gc,
   graph: Graph,
   'import:simpletuner': ImportSimpleTuner,

@@ -40,6 +40,10 @@ export default class Run extends Command {
       char: 'k',
       description: 'keep running nodes that do not depend on a failed one',
     }),
+    executor: Flags.string({
+      description: "where nodes run (default: the pipeline's executor:, else local)",
+      options: ['local', 'slurm'],
+    }),
     'dry-run': Flags.boolean({ char: 'n', description: 'show what would run, run nothing' }),
     wait: Flags.integer({
       description: 'seconds to wait for another run holding the workspace',

@@ -2,6 +2,8 @@
 // choose the exit code (0 done, 1 a node failed, 2 invalid pipeline, 3 workspace busy, 130 interrupted).
 import { relative } from 'node:path';
 import type { RunEvent } from '../../engine/events.js';
+import type { Executor } from '../../engine/executors/executor.js';
+import type { Pipeline } from '../../pipeline/types.js';
 import type { RunSummary } from '../../engine/run.js';
 import { colors, duration, tailOf, useColor } from './format.js';
 import { LiveRenderer } from './live.js';
@@ -16,6 +18,7 @@ export interface RunFlags extends PlanFlags {
   readonly 'keep-going': boolean;
   readonly 'dry-run': boolean;
   readonly wait: number;
+  readonly executor?: string | undefined;
 }
 
 export async function runCommand(
@@ -31,6 +34,8 @@ export async function runCommand(
     import('../../pipeline/resolve.js'),
     import('../../engine/gpus.js'),
   ]);
+
+  const remote = await remoteExecutor(flags.executor, opened.pipeline, ws.root);
 
   const controller = new AbortController();
   let interrupts = 0;
@@ -61,6 +66,7 @@ export async function runCommand(
       workspace: ws,
       ...(flags.jobs !== undefined ? { jobs: flags.jobs } : {}),
       ...(flags.gpus !== undefined ? { gpus: parseDeviceList(flags.gpus) } : {}),
+      ...remote,
       force: flags.force,
       only: flags.only,
       from: flags.from,
@@ -102,6 +108,19 @@ export async function runCommand(
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+}
+
+/** The Slurm executor when asked for; Slurm hands out GPUs, so the local GPU pool must not limit them. */
+async function remoteExecutor(
+  flag: string | undefined,
+  pipeline: Pipeline,
+  root: string,
+): Promise<{ executor: Executor; gpus: number[] } | Record<string, never>> {
+  if ((flag ?? pipeline.executor?.kind ?? 'local') !== 'slurm') return {};
+  const { createSlurmExecutor } = await import('../../engine/executors/slurm/index.js');
+  const made = createSlurmExecutor(pipeline, root);
+  if (!made.ok) throw new CliFailure(made.error, EXIT.invalid);
+  return { executor: made.value, gpus: Array.from({ length: 64 }, (_, i) => i) };
 }
 
 async function reportFailures(summary: RunSummary): Promise<void> {
