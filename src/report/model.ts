@@ -38,9 +38,22 @@ export interface EvaluationRow {
   readonly values: Readonly<Record<string, number>>;
 }
 
+/** Loss at each evaluated timestep, one series per model. */
+export interface TimestepCurves {
+  readonly timesteps: readonly number[];
+  readonly series: readonly {
+    readonly label: string;
+    readonly tone: Tone;
+    readonly values: readonly number[];
+  }[];
+  /** The first timestep of the base's range: the hand-off between the experts. */
+  readonly cutoff?: number;
+}
+
 export interface Evaluation {
   /** What the numbers are, e.g. "evaluation loss (MSE, fixed noise and timesteps)". */
   readonly metric: string;
+  readonly curves?: TimestepCurves;
   readonly bands: readonly Band[];
   readonly rows: readonly EvaluationRow[];
   /** Extra scores worth a line each (CLIP score …), label → value. */

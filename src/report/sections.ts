@@ -15,6 +15,7 @@ import type {
 } from './model.js';
 import { smooth, smoothingFor } from './series.js';
 import { evaluationChart } from './svg-bars.js';
+import { timestepChart } from './svg-curves.js';
 import { lossChart } from './svg-line.js';
 
 export interface Section {
@@ -99,6 +100,9 @@ export function evaluationSection(ev: Evaluation | undefined): Section | undefin
       `The pair uses the base on the base's band and the refiner on the refiner's.</p>` +
       evaluationChart(ev) +
       evaluationTable(ev) +
+      (ev.curves
+        ? `<h3>Loss per timestep</h3><p class="lede">The same loss at each evaluated timestep; the dashed line is the hand-off between the experts.</p>${timestepChart(ev.curves)}`
+        : '') +
       extra,
   };
 }

@@ -48,6 +48,12 @@ svg .value.best { font-weight: 700; }
 svg path { fill: none; stroke-linejoin: round; stroke-linecap: round; }
 svg path.raw { stroke-width: 1; opacity: 0.28; }
 svg path.smooth { stroke-width: 2.2; }
+svg path.curve { stroke-width: 2; }
+svg path.curve.tone-base { stroke: var(--base); }
+svg path.curve.tone-refiner { stroke: var(--refiner); }
+svg path.curve.tone-pair { stroke: var(--pair); stroke-dasharray: 5 3; }
+svg path.curve.tone-other { stroke: var(--other); }
+svg .cutoff { stroke: var(--ink); stroke-width: 1; stroke-dasharray: 3 3; }
 svg.tone-base path { stroke: var(--base); }
 svg.tone-refiner path { stroke: var(--refiner); }
 svg.tone-pair path { stroke: var(--pair); }
@@ -67,6 +73,7 @@ table { border-collapse: collapse; }
 table.data { width: 100%; font-size: 14px; font-variant-numeric: tabular-nums; }
 table.data th, table.data td { padding: 7px 10px; border-bottom: 1px solid var(--line); text-align: left; vertical-align: top; }
 table.data thead th { font-size: 12px; text-transform: uppercase; letter-spacing: 0.05em; color: var(--muted); font-weight: 600; }
+table.data thead th .muted { text-transform: none; letter-spacing: 0; }
 table.data tbody th { font-weight: 500; }
 table.data .num { text-align: right; white-space: nowrap; }
 table.data td.best { font-weight: 700; color: var(--good); }

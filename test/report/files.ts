@@ -96,7 +96,7 @@ export async function writeUpstream(root: string): Promise<ReportWith> {
     base_band: b,
     refiner_band: r,
     full: f,
-    per_timestep: [b, r],
+    per_timestep: [b, (b + r) / 2, r],
   });
   await writeFile(
     join(root, 'evaluate', 'results.json'),
@@ -104,7 +104,7 @@ export async function writeUpstream(root: string): Promise<ReportWith> {
       items: 12,
       strength: 0.35,
       bands: { base: [350, 999], refiner: [0, 349] },
-      timesteps: [999, 100],
+      timesteps: [999, 500, 100],
       loss: { base: band(0.3, 0.21, 0.27), refiner: band(0.55, 0.1, 0.39), composed: band(0.3, 0.1, 0.23) },
       adherence: {
         scorer: 'synthetic-shapes',

@@ -65,7 +65,7 @@ test('the report step turns upstream outputs into a page Chromium renders with e
       assert.ok(img.complete && img.naturalWidth > 0, `image "${img.alt}" did not load`);
     assert.deepEqual(page.h1, ['tiny <pipeline>']);
     assert.deepEqual(page.h2, SECTIONS);
-    assert.equal(page.svgs, 3, 'two loss charts and the evaluation chart');
+    assert.equal(page.svgs, 4, 'two loss charts, the evaluation bars and the loss per timestep');
     assert.deepEqual(page.requests, [], 'a self-contained page requests nothing');
     assert.ok(
       page.scrollWidth <= page.clientWidth,
@@ -114,6 +114,12 @@ test('the experts settings sit side by side, with the pair-wide ones checked for
     assert.deepEqual(
       data.timings.map((t) => t.label),
       ['train base', 'train refiner', 'evaluate'],
+    );
+    assert.deepEqual(data.evaluation?.curves?.timesteps, [999, 500, 100]);
+    assert.equal(data.evaluation?.curves?.cutoff, 350);
+    assert.deepEqual(
+      data.evaluation?.curves?.series.map((s) => s.label),
+      ['base alone', 'refiner alone', 'base → refiner'],
     );
     assert.deepEqual(
       data.evaluation?.bands.map((b) => [b.label, b.range]),

@@ -12,6 +12,7 @@ import type {
   Band,
   Evaluation,
   EvaluationRow,
+  TimestepCurves,
   Timing,
 } from '../../report/index.js';
 import { toneOf } from './experts.js';
@@ -126,7 +127,9 @@ export async function readEvaluation(path: string, notes: Notes): Promise<Evalua
   }
   const metric =
     typeof json['metric'] === 'string' ? json['metric'] : 'evaluation loss (MSE of the prediction target)';
-  const evaluation = rows.length > 0 ? { metric, bands, rows, extra } : undefined;
+  const curves = readCurves(json, lossBlock, bands);
+  const evaluation =
+    rows.length > 0 ? { metric, bands, rows, extra, ...(curves ? { curves } : {}) } : undefined;
   const seconds = numberOr(json['elapsed_s']);
   return {
     evaluation,
@@ -214,4 +217,29 @@ export function imageScores(results: Json | undefined): Map<string, number> {
     if (score !== undefined) out.set(i['file'], score);
   }
   return out;
+}
+
+/** evaluate's `timesteps` with each model's `per_timestep` losses (same order), for the loss-per-timestep chart. */
+function readCurves(
+  json: Readonly<Record<string, Json>>,
+  lossBlock: Json | undefined,
+  bands: readonly Band[],
+): TimestepCurves | undefined {
+  const ts = json['timesteps'];
+  if (!Array.isArray(ts) || !ts.every((t) => typeof t === 'number') || !isObject(lossBlock)) return undefined;
+  const timesteps = ts as readonly number[];
+  const series: TimestepCurves['series'][number][] = [];
+  for (const [model, perBand] of Object.entries(lossBlock)) {
+    const per = isObject(perBand) ? perBand['per_timestep'] : undefined;
+    if (!Array.isArray(per) || per.length !== timesteps.length) continue;
+    series.push({
+      label: modelLabel(model),
+      tone: toneOf(model),
+      values: per.map((v) => (typeof v === 'number' ? v : Number.NaN)),
+    });
+  }
+  series.sort((a, b) => rank(a.tone) - rank(b.tone));
+  if (series.length === 0) return undefined;
+  const cutoff = bands.find((b) => b.key === 'base_band' || b.key === 'base')?.range?.[0];
+  return { timesteps, series, ...(cutoff !== undefined ? { cutoff } : {}) };
 }
