@@ -115,7 +115,8 @@ export class SlurmExecutor implements Executor {
       env: job.env,
       resources: job.resources,
     };
-    writeFileSync(files.spec, `${JSON.stringify(spec)}\n`);
+    // The spec carries the environment moe runs with: readable by its owner only.
+    writeFileSync(files.spec, `${JSON.stringify(spec)}\n`, { mode: 0o600 });
     const command = [...this.opts.command, files.spec].map(shellQuote).join(' ');
     writeFileSync(files.script, `#!/bin/sh\nexec ${command}\n`, { mode: 0o755 });
     const args = sbatchArgs(
