@@ -86,7 +86,9 @@ export class SlurmExecutor implements Executor {
     }
     const state = await jobState(rec.jobId);
     const outcome = readOutcome(jobFiles(rec.dir));
-    if ((state !== undefined && ALIVE.has(state)) || outcome?.ok === true) return rec;
+    // A finished job counts only while its outputs are still where it wrote them (`moe gc` clears staging).
+    const finished = outcome?.ok === true && existsSync(rec.outDir);
+    if ((state !== undefined && ALIVE.has(state)) || finished) return rec;
     rmSync(recordFile, { force: true });
     return undefined;
   }
