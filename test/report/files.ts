@@ -103,7 +103,7 @@ export async function writeUpstream(root: string): Promise<ReportWith> {
     json({
       items: 12,
       strength: 0.35,
-      bands: { base: [350, 999], refiner: [0, 349] },
+      bands: { base: { min: 350, max: 999 }, refiner: { min: 0, max: 349 } },
       timesteps: [999, 500, 100],
       loss: { base: band(0.3, 0.21, 0.27), refiner: band(0.55, 0.1, 0.39), composed: band(0.3, 0.1, 0.23) },
       adherence: {

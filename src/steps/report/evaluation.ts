@@ -38,10 +38,16 @@ export function modelLabel(key: string): string {
   return key.replace(/_/g, ' ');
 }
 
+/** A timestep range as evaluate writes it ({ min, max }) or as a pair [lo, hi]. */
 function rangeOf(v: Json | undefined): readonly [number, number] | undefined {
-  return Array.isArray(v) && v.length === 2 && typeof v[0] === 'number' && typeof v[1] === 'number'
-    ? [v[0], v[1]]
-    : undefined;
+  if (Array.isArray(v) && v.length === 2 && typeof v[0] === 'number' && typeof v[1] === 'number')
+    return [v[0], v[1]];
+  if (isObject(v)) {
+    const lo = numberOr(v['min']);
+    const hi = numberOr(v['max']);
+    if (lo !== undefined && hi !== undefined) return [lo, hi];
+  }
+  return undefined;
 }
 
 function readBands(v: Json | undefined, keys: readonly string[]): Band[] {

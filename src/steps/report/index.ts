@@ -84,7 +84,7 @@ async function run(ctx: StepContext<ReportWith>): Promise<StepResult> {
 
 export const reportStep: StepDefinition<ReportWith> = {
   name: 'report',
-  version: '1',
+  version: '2',
   description:
     'One self-contained HTML page: loss curves, evaluation per timestep band, samples, configuration',
   withSchema: reportSchema,
