@@ -9,6 +9,7 @@ import { colors, duration, tailOf, useColor } from './format.js';
 import { LiveRenderer } from './live.js';
 import { PlainRenderer } from './plain.js';
 import { CliFailure, EXIT, openOrExit, workspaceFor } from './support.js';
+import { FinishedNodes, finalOutputLines } from './final-outputs.js';
 import { planCommand } from './plan-command.js';
 import type { PlanFlags, PlanJson } from './plan-command.js';
 
@@ -53,7 +54,9 @@ export async function runCommand(
   const tty = !json && process.stdout.isTTY === true;
   const live = tty ? new LiveRenderer(process.stdout, colors(useColor(process.stdout))) : undefined;
   const plain = !tty && !json ? new PlainRenderer((text) => process.stdout.write(text)) : undefined;
+  const finished = new FinishedNodes();
   const onEvent = (e: RunEvent): void => {
+    finished.onEvent(e);
     live?.onEvent(e);
     plain?.onEvent(e);
   };
@@ -100,6 +103,11 @@ export async function runCommand(
     if (tty) {
       const c = summary.counts;
       process.stdout.write(`done: ${c.ran} ran, ${c.cached} cached in ${duration(summary.durationMs)}\n`);
+    }
+    if (!json) {
+      plain?.flush();
+      const lines = await finalOutputLines(opened.pipeline, ws, finished);
+      if (lines.length > 0) process.stdout.write(`results:\n${lines.map((l) => `  ${l}\n`).join('')}`);
     }
     return summary;
   } finally {
