@@ -17,6 +17,7 @@ import { checkRelativePath } from './safe-path.js';
 import type { Store } from './store.js';
 import { checkWith } from './with-schema.js';
 import { safeName } from './workspace.js';
+import type { UpstreamNode } from '../steps/api.js';
 
 export interface NodeRunContext {
   readonly evalCtx: EvalContext;
@@ -34,6 +35,8 @@ export interface NodeRunContext {
   readonly clock: () => number;
   /** Recycles the empty scratch and checkpoint directories attempts leave behind. */
   readonly dirs: DirPool;
+  /** When this run started (clock time): results committed before it were reused, not run. */
+  readonly runStartedAt: number;
 }
 
 interface AttemptFailure {
@@ -194,6 +197,7 @@ async function attemptOnce(
         },
         gpus: grant.gpus,
         resources: node.resources,
+        upstream: upstreamOf(rc, node),
       },
       signal,
       (event) => {
@@ -232,6 +236,28 @@ async function attemptOnce(
     rmSync(outDir, { recursive: true, force: true });
     return fail('error', `could not commit outputs: ${(e as Error).message}`);
   }
+}
+
+/** The committed results of every ancestor of `node`, keyed by node id. */
+function upstreamOf(rc: NodeRunContext, node: PipelineNode): Record<string, UpstreamNode> {
+  const out: Record<string, UpstreamNode> = {};
+  const nodes = rc.evalCtx.pipeline.nodes;
+  const pending = [...node.needs];
+  for (let id = pending.pop(); id !== undefined; id = pending.pop()) {
+    if (Object.hasOwn(out, id)) continue;
+    const rec = rc.recordOf(id);
+    if (!rec) continue;
+    const finished = Date.parse(rec.finishedAt);
+    out[id] = {
+      step: rec.fields.step,
+      durationMs: rec.durationMs,
+      finishedAt: rec.finishedAt,
+      reused: !(finished >= rc.runStartedAt),
+      ...(rec.summary ? { summary: rec.summary } : {}),
+    };
+    pending.push(...(nodes.get(id)?.needs ?? []));
+  }
+  return out;
 }
 
 /** The step's declared outputs, each checked to stay inside the output directory. */

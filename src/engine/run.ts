@@ -174,6 +174,7 @@ export async function runPipeline(opts: RunOptions): Promise<Result<RunSummary, 
       last: (id) => lastRecords[id],
       clock,
       dirs,
+      runStartedAt: started,
     };
 
     const prepare = async (id: NodeId): Promise<Prepared> => {

@@ -23,6 +23,20 @@ export interface ProgressUpdate {
   readonly metrics?: Readonly<Record<string, number>>;
 }
 
+/** What a step may know of a node upstream of it (direct or not): for reports of timings and reuse. */
+export interface UpstreamNode {
+  /** The node's step type. */
+  readonly step: string;
+  /** How long the node took when it ran (its committed result may come from an earlier run). */
+  readonly durationMs: number;
+  /** When that result was committed (ISO 8601). */
+  readonly finishedAt: string;
+  /** True when this run reused the committed result instead of running the node. */
+  readonly reused: boolean;
+  /** The step's run summary, when it gave one. */
+  readonly summary?: Readonly<Record<string, number | string | boolean>>;
+}
+
 export interface StepContext<W = JsonValue> {
   readonly nodeId: string;
   /** The resolved `with` block, already validated against the step's `withSchema`. */
@@ -59,6 +73,11 @@ export interface StepContext<W = JsonValue> {
   /** The GPU device ids this node holds while it runs (empty when it asked for none). */
   readonly gpus: readonly number[];
   readonly resources: Resources;
+  /**
+   * Every node this one depends on, directly or through others, by id. The engine always sets it; a test
+   * rig may leave it out.
+   */
+  readonly upstream?: Readonly<Record<string, UpstreamNode>>;
 }
 
 export interface StepResult {

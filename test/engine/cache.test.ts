@@ -160,3 +160,25 @@ test('--only on a node whose upstream is not committed fails with a message sayi
   );
   assert.equal(rig.count('train'), 0);
 });
+
+test('a step sees every ancestor: its step, duration, summary, and whether this run reused it', async (t) => {
+  const rig = new Rig();
+  t.after(() => rig.cleanup());
+  rig.write('prep.txt', 'v1');
+  const seen: Record<string, unknown>[] = [];
+  rig.behaviours.set('report', (ctx) => {
+    seen.push(JSON.parse(JSON.stringify(ctx.upstream ?? {})) as Record<string, unknown>);
+  });
+  await rig.run(chain(rig, 0.3));
+  const first = seen[0] as Record<string, { step: string; reused: boolean; durationMs: number }>;
+  assert.deepEqual(Object.keys(first).sort(), ['prepare', 'train']);
+  assert.equal(first.prepare?.step, 'probe');
+  assert.equal(first.prepare?.reused, false);
+  assert.ok((first.train?.durationMs ?? -1) >= 0);
+
+  // The report alone reruns: both ancestors now come from the store.
+  await rig.run(chain(rig, 0.3), { force: ['report'] });
+  const second = seen[1] as Record<string, { reused: boolean }>;
+  assert.equal(second.prepare?.reused, true);
+  assert.equal(second.train?.reused, true);
+});

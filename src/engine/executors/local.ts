@@ -31,6 +31,7 @@ export class LocalExecutor implements Executor {
       env: job.env,
       gpus: job.gpus,
       resources: job.resources,
+      upstream: job.upstream,
     };
     try {
       const result = await job.step.run(ctx);

@@ -65,6 +65,7 @@ export async function execNode(specFile: string): Promise<number> {
     env,
     gpus,
     resources: spec.resources,
+    upstream: spec.upstream ?? {},
   };
   const outcome = await new LocalExecutor().execute(job, controller.signal, (event) => {
     appendFileSync(files.events, `${JSON.stringify(event)}\n`);

@@ -116,6 +116,7 @@ export class SlurmExecutor implements Executor {
       logFile: job.logFile,
       env: job.env,
       resources: job.resources,
+      upstream: job.upstream,
     };
     // The spec carries the environment moe runs with: readable by its owner only.
     writeFileSync(files.spec, `${JSON.stringify(spec)}\n`, { mode: 0o600 });

@@ -4,6 +4,7 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { JsonValue, Resources } from '../../../pipeline/types.js';
+import type { UpstreamNode } from '../../../steps/api.js';
 import type { ExecOutcome, ExecutorEvent } from '../executor.js';
 
 export interface JobSpec {
@@ -22,6 +23,8 @@ export interface JobSpec {
   readonly logFile: string;
   readonly env: Readonly<Record<string, string>>;
   readonly resources: Resources;
+  /** Absent in specs written before it existed. */
+  readonly upstream?: Readonly<Record<string, UpstreamNode>>;
 }
 
 export interface JobFiles {
