@@ -29,6 +29,8 @@ test('embeds.cache encodes once, reuses everything on a rerun and only new items
     'two distinct captions and one prompt; the empty one is zeros',
   );
   assert.equal(r1.summary?.['latents_encoded'], 3);
+  assert.equal(r1.summary?.['texts_reused'], 0);
+  assert.equal(r1.summary?.['latents_reused'], 0);
   // Batches of two: texts 2 + 1, images 2 + 1 (all 32×32).
   assert.equal(first.runs.get('text_encoder'), 2);
   assert.equal(first.runs.get('text_encoder_2'), 2);
@@ -68,6 +70,12 @@ test('embeds.cache encodes once, reuses everything on a rerun and only new items
   assert.equal(second.runs.size, 0, `no model calls on a rerun, got ${JSON.stringify([...second.runs])}`);
   assert.equal(r2.summary?.['items_reused'], 3);
   assert.equal(r2.summary?.['prompts_reused'], 1);
+  assert.deepEqual(
+    [r2.summary?.['texts_reused'], r2.summary?.['texts_encoded']],
+    [3, 0],
+    'two captions and a prompt, each embedded once, all from the cache',
+  );
+  assert.deepEqual([r2.summary?.['latents_reused'], r2.summary?.['latents_encoded']], [3, 0]);
   assert.ok(
     run2.logs.some((l) => l.includes('3 items: 3 reused, 0 encoded')),
     run2.logs.join('\n'),
@@ -86,6 +94,8 @@ test('embeds.cache encodes once, reuses everything on a rerun and only new items
   const r3 = await runEmbedsCache(run3.ctx, { sessions: third.factory });
   assert.equal(r3.summary?.['items_encoded'], 1);
   assert.equal(r3.summary?.['items_reused'], 3);
+  assert.deepEqual([r3.summary?.['texts_encoded'], r3.summary?.['texts_reused']], [1, 3]);
+  assert.deepEqual([r3.summary?.['latents_encoded'], r3.summary?.['latents_reused']], [1, 3]);
   assert.equal(third.runs.get('text_encoder'), 1);
   assert.equal(third.runs.get('vae_encoder'), 1);
 });

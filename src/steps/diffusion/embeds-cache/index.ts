@@ -95,8 +95,12 @@ export async function runEmbedsCache(
   const latents = new EntryStore(ctx.sharedCacheDir, 'latents');
   const pendingTexts = new Map<string, PendingText>();
   const pendingImages = new Map<string, PendingImage>();
+  // Every distinct text and image this node needs, so the summary can say how many came from the cache.
+  const textKeys = new Set<string>();
+  const latentKeys = new Set<string>();
   const wantText = async (text: string): Promise<boolean> => {
     const key = textKey(identity, text);
+    textKeys.add(key);
     if (pendingTexts.has(key)) return true;
     if (await texts.has(key)) return false;
     pendingTexts.set(key, { key, text });
@@ -105,6 +109,7 @@ export async function runEmbedsCache(
   let itemsEncoded = 0;
   for (const p of planned) {
     const needText = await wantText(p.item.caption);
+    latentKeys.add(p.latentKey);
     let needLatents = pendingImages.has(p.latentKey);
     if (!needLatents && !(await latents.has(p.latentKey))) {
       pendingImages.set(p.latentKey, { key: p.latentKey, file: p.file, size: p.item.target_size });
@@ -159,7 +164,9 @@ export async function runEmbedsCache(
     prompts_encoded: promptsEncoded,
     prompts_reused: prompts.length - promptsEncoded,
     texts_encoded: pendingTexts.size,
+    texts_reused: textKeys.size - pendingTexts.size,
     latents_encoded: pendingImages.size,
+    latents_reused: latentKeys.size - pendingImages.size,
     encoder_batches: batches,
   };
   ctx.log.info(
