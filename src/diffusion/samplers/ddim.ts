@@ -3,58 +3,23 @@
 // DDIMScheduler steps it.
 import type { SchedulerConfig } from '../config.js';
 import type { CustomSchedule, Scheduler, StepOptions, StepOutput } from '../scheduler.js';
-import { assertSameLength, assertStepCount, customScheduleRefused } from '../scheduler.js';
-import { ddimPreviousTimestep, spacedTimesteps } from '../spacing.js';
-import { addNoise, velocity } from '../targets.js';
-import { noiseScheduleOf } from './common.js';
+import { assertSameLength, customScheduleRefused } from '../scheduler.js';
+import { ddimPreviousTimestep } from '../spacing.js';
+import { AlphaSchedule } from './alpha-schedule.js';
 
-export class DdimScheduler implements Scheduler {
+export class DdimScheduler extends AlphaSchedule implements Scheduler {
   readonly kind = 'ddim' as const;
-  readonly order = 1;
-  readonly betas: Float64Array;
-  readonly alphas: Float64Array;
-  readonly alphasCumprod: Float64Array;
   /** ᾱ after the last step: 1 with set_alpha_to_one, else ᾱ_0. */
   readonly finalAlphaCumprod: number;
-  readonly sigmas = undefined;
-  readonly initNoiseSigma = 1;
-  readonly stepIndex = undefined;
-  readonly beginIndex = undefined;
-  timesteps: Float64Array;
-  numInferenceSteps: number | undefined;
 
-  constructor(readonly config: SchedulerConfig) {
-    const schedule = noiseScheduleOf(config, false);
-    this.betas = schedule.betas;
-    this.alphas = schedule.alphas;
-    this.alphasCumprod = schedule.alphasCumprod;
-    this.finalAlphaCumprod = config.set_alpha_to_one ? 1 : schedule.alphasCumprod[0]!;
-    this.timesteps = Float64Array.from(
-      { length: config.num_train_timesteps },
-      (_, i) => config.num_train_timesteps - 1 - i,
-    );
+  constructor(config: SchedulerConfig) {
+    super(config);
+    this.finalAlphaCumprod = config.set_alpha_to_one ? 1 : this.alphasCumprod[0]!;
   }
 
   setTimesteps(schedule: number | CustomSchedule): void {
     if (typeof schedule !== 'number') throw customScheduleRefused('DDIMScheduler');
-    const numInferenceSteps = schedule;
-    assertStepCount(numInferenceSteps, this.config.num_train_timesteps);
-    this.numInferenceSteps = numInferenceSteps;
-    this.timesteps = spacedTimesteps('single', {
-      numTrainTimesteps: this.config.num_train_timesteps,
-      numInferenceSteps,
-      spacing: this.config.timestep_spacing,
-      stepsOffset: this.config.steps_offset,
-    });
-  }
-
-  /** DDIM derives the previous timestep from t alone, so a begin index changes nothing. */
-  setBeginIndex(_beginIndex: number): void {
-    return;
-  }
-
-  scaleModelInput(sample: Float32Array): Float32Array {
-    return sample;
+    this.setSpacedTimesteps(schedule);
   }
 
   /**
@@ -77,8 +42,7 @@ export class DdimScheduler implements Scheduler {
     const eta = options.eta ?? 0;
     const t = timestep;
     const prevT = ddimPreviousTimestep(t, this.config.num_train_timesteps, this.numInferenceSteps);
-    const a = this.alphasCumprod[t];
-    if (a === undefined) throw new RangeError(`timestep ${t} is outside 0..${this.alphasCumprod.length - 1}`);
+    const a = this.alphaCumprodAt(t);
     const aPrev = prevT >= 0 ? this.alphasCumprod[prevT]! : this.finalAlphaCumprod;
     const beta = 1 - a;
     const variance = ((1 - aPrev) / beta) * (1 - a / aPrev);
@@ -116,13 +80,5 @@ export class DdimScheduler implements Scheduler {
       prev[i] = saPrev * x0 + direction * eps + (eta > 0 ? std * noise![i]! : 0);
     }
     return { prevSample: prev, predOriginalSample: pred };
-  }
-
-  addNoise(original: Float32Array, noise: Float32Array, timesteps: ArrayLike<number>): Float32Array {
-    return addNoise(original, noise, this.alphasCumprod, timesteps);
-  }
-
-  getVelocity(sample: Float32Array, noise: Float32Array, timesteps: ArrayLike<number>): Float32Array {
-    return velocity(sample, noise, this.alphasCumprod, timesteps);
   }
 }

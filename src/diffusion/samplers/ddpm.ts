@@ -1,41 +1,12 @@
 /* eslint-disable @typescript-eslint/no-non-null-assertion -- indices into typed arrays here are in bounds by construction (loop limits, checked lengths); `!` says so without a branch per element in the inner loops. */
 // DDPM ancestral sampling (Ho et al. 2020, "Denoising Diffusion Probabilistic Models", eq. 6–7 and Alg. 2),
 // as diffusers' DDPMScheduler steps it over a spaced subset of timesteps.
-import type { SchedulerConfig } from '../config.js';
 import type { CustomSchedule, Scheduler, StepOptions, StepOutput } from '../scheduler.js';
-import {
-  assertCustomTimesteps,
-  assertSameLength,
-  assertStepCount,
-  customScheduleRefused,
-} from '../scheduler.js';
-import { spacedTimesteps } from '../spacing.js';
-import { addNoise, velocity } from '../targets.js';
-import { noiseScheduleOf } from './common.js';
+import { assertCustomTimesteps, assertSameLength, customScheduleRefused } from '../scheduler.js';
+import { AlphaSchedule } from './alpha-schedule.js';
 
-export class DdpmScheduler implements Scheduler {
+export class DdpmScheduler extends AlphaSchedule implements Scheduler {
   readonly kind = 'ddpm' as const;
-  readonly order = 1;
-  readonly betas: Float64Array;
-  readonly alphas: Float64Array;
-  readonly alphasCumprod: Float64Array;
-  readonly sigmas = undefined;
-  readonly initNoiseSigma = 1;
-  readonly stepIndex = undefined;
-  readonly beginIndex = undefined;
-  timesteps: Float64Array;
-  numInferenceSteps: number | undefined;
-
-  constructor(readonly config: SchedulerConfig) {
-    const schedule = noiseScheduleOf(config, false);
-    this.betas = schedule.betas;
-    this.alphas = schedule.alphas;
-    this.alphasCumprod = schedule.alphasCumprod;
-    this.timesteps = Float64Array.from(
-      { length: config.num_train_timesteps },
-      (_, i) => config.num_train_timesteps - 1 - i,
-    );
-  }
 
   /** N steps by the spacing rule, or custom descending integer timesteps (diffusers' `timesteps=`). */
   setTimesteps(schedule: number | CustomSchedule): void {
@@ -46,24 +17,7 @@ export class DdpmScheduler implements Scheduler {
       this.numInferenceSteps = this.timesteps.length;
       return;
     }
-    const numInferenceSteps = schedule;
-    assertStepCount(numInferenceSteps, this.config.num_train_timesteps);
-    this.numInferenceSteps = numInferenceSteps;
-    this.timesteps = spacedTimesteps('single', {
-      numTrainTimesteps: this.config.num_train_timesteps,
-      numInferenceSteps,
-      spacing: this.config.timestep_spacing,
-      stepsOffset: this.config.steps_offset,
-    });
-  }
-
-  /** DDPM has no step index: every step finds its place from t, so a begin index changes nothing. */
-  setBeginIndex(_beginIndex: number): void {
-    return;
-  }
-
-  scaleModelInput(sample: Float32Array): Float32Array {
-    return sample;
+    this.setSpacedTimesteps(schedule);
   }
 
   /** The next timestep of the schedule (−1 after the last); t − 1 before setTimesteps, as in diffusers. */
@@ -89,8 +43,7 @@ export class DdpmScheduler implements Scheduler {
     assertSameLength(modelOutput, sample);
     const t = timestep;
     const prevT = this.previousTimestep(t);
-    const a = this.alphasCumprod[t];
-    if (a === undefined) throw new RangeError(`timestep ${t} is outside 0..${this.alphasCumprod.length - 1}`);
+    const a = this.alphaCumprodAt(t);
     const aPrev = prevT >= 0 ? this.alphasCumprod[prevT]! : 1;
     const beta = 1 - a;
     const betaPrev = 1 - aPrev;
@@ -133,13 +86,5 @@ export class DdpmScheduler implements Scheduler {
       case 'fixed_large':
         return Math.sqrt(betaStep);
     }
-  }
-
-  addNoise(original: Float32Array, noise: Float32Array, timesteps: ArrayLike<number>): Float32Array {
-    return addNoise(original, noise, this.alphasCumprod, timesteps);
-  }
-
-  getVelocity(sample: Float32Array, noise: Float32Array, timesteps: ArrayLike<number>): Float32Array {
-    return velocity(sample, noise, this.alphasCumprod, timesteps);
   }
 }

@@ -1,30 +1,16 @@
 /* eslint-disable @typescript-eslint/no-non-null-assertion -- indices into typed arrays here are in bounds by construction (loop limits, checked lengths); `!` says so without a branch per element in the inner loops. */
 // DPM-Solver++(2M) (Lu et al. 2022, "DPM-Solver++: Fast Solver for Guided Sampling of Diffusion Probabilistic
 // Models", Alg. 2), as diffusers' DPMSolverMultistepScheduler steps it with algorithm_type "dpmsolver++".
-import type { SchedulerConfig } from '../config.js';
 import type { Scheduler, StepOptions, StepOutput } from '../scheduler.js';
 import { alphaSigmaFromSigma, assertSameLength, lambdaFromSigma } from '../scheduler.js';
-import { SigmaSchedule } from './sigma-schedule.js';
+import { MultistepSchedule } from './multistep.js';
 
 const f32 = Math.fround;
 
-export class DpmppScheduler extends SigmaSchedule implements Scheduler {
+export class DpmppScheduler extends MultistepSchedule implements Scheduler {
   readonly kind = 'dpmpp_2m' as const;
   protected readonly className = 'DPMSolverMultistepScheduler';
   protected readonly acceptsCustomTimesteps = true;
-  /** Data predictions x̂₀ of the last `solver_order` steps, oldest first. */
-  private history: (Float64Array | undefined)[] = [];
-  private lowerOrderNums = 0;
-
-  constructor(config: SchedulerConfig) {
-    super(config);
-    this.resetHistory();
-  }
-
-  protected resetHistory(): void {
-    this.history = new Array<Float64Array | undefined>(this.config.solver_order).fill(undefined);
-    this.lowerOrderNums = 0;
-  }
 
   /**
    * T minus the number of training timesteps whose log-SNR λ_t = log √ᾱ_t − log √(1−ᾱ_t) lies below

@@ -3,39 +3,20 @@
 // "Elucidating the Design Space of Diffusion-Based Generative Models", Alg. 1 without churn), as diffusers'
 // EulerDiscreteScheduler steps it with discrete timesteps.
 import type { SchedulerConfig } from '../config.js';
-import { interpIndex } from '../numeric.js';
-import { sigmasFromAlphasCumprod } from '../schedules.js';
 import type { CustomSchedule, Scheduler, StepOptions, StepOutput } from '../scheduler.js';
-import { assertCustomTimesteps, assertSameLength, assertStepCount, indexForTimestep } from '../scheduler.js';
-import { spacedTimesteps } from '../spacing.js';
-import { velocity } from '../targets.js';
-import { noiseScheduleOf } from './common.js';
+import { assertCustomTimesteps, assertSameLength } from '../scheduler.js';
+import { SigmaSchedule } from './sigma-schedule.js';
 
 const f32 = Math.fround;
 
-export class EulerScheduler implements Scheduler {
+export class EulerScheduler extends SigmaSchedule implements Scheduler {
   readonly kind = 'euler' as const;
-  readonly order = 1;
-  readonly betas: Float64Array;
-  readonly alphas: Float64Array;
-  readonly alphasCumprod: Float64Array;
-  /** σ_t = √((1 − ᾱ_t)/ᾱ_t) for every training timestep (ascending t), float32. */
-  readonly trainSigmas: Float64Array;
-  timesteps: Float64Array;
-  sigmas: Float64Array;
-  numInferenceSteps: number | undefined;
-  stepIndex: number | undefined;
-  beginIndex: number | undefined;
+  protected readonly fallbackToLastIndex = false;
 
-  constructor(readonly config: SchedulerConfig) {
-    const schedule = noiseScheduleOf(config, true);
-    this.betas = schedule.betas;
-    this.alphas = schedule.alphas;
-    this.alphasCumprod = schedule.alphasCumprod;
-    this.trainSigmas = sigmasFromAlphasCumprod(schedule.alphasCumprod);
-    const T = config.num_train_timesteps;
-    this.timesteps = Float64Array.from({ length: T }, (_, i) => T - 1 - i);
-    this.sigmas = new Float64Array(T + 1);
+  /** Before setTimesteps, σ runs down the whole training table to a final 0, as diffusers' Euler starts. */
+  constructor(config: SchedulerConfig) {
+    super(config);
+    this.sigmas = new Float64Array(config.num_train_timesteps + 1);
     this.sigmas.set(this.trainSigmas.slice().reverse());
   }
 
@@ -57,44 +38,22 @@ export class EulerScheduler implements Scheduler {
    */
   setTimesteps(schedule: number | CustomSchedule): void {
     const T = this.config.num_train_timesteps;
-    if (typeof schedule !== 'number' && 'sigmas' in schedule) {
+    if (typeof schedule === 'number') {
+      this.adopt(this.spaced('euler', schedule));
+    } else if ('sigmas' in schedule) {
       if (schedule.sigmas.length < 2 || !schedule.sigmas.every((x) => Number.isFinite(x) && x >= 0)) {
         throw new RangeError('expected at least two custom sigmas ≥ 0 (the last is the final sigma)');
       }
-      this.sigmas = Float64Array.from(schedule.sigmas, f32);
+      const sigmas = Float64Array.from(schedule.sigmas, f32);
       const logSigmas = this.trainSigmas.map((x) => f32(Math.log(x)));
-      this.timesteps = this.sigmas.subarray(0, -1).map((x) => f32(sigmaToTimestep(x, logSigmas)));
+      this.adopt(
+        sigmas.subarray(0, -1).map((x) => f32(sigmaToTimestep(x, logSigmas))),
+        sigmas,
+      );
     } else {
-      if (typeof schedule === 'number') {
-        assertStepCount(schedule, T);
-        this.timesteps = spacedTimesteps('euler', {
-          numTrainTimesteps: T,
-          numInferenceSteps: schedule,
-          spacing: this.config.timestep_spacing,
-          stepsOffset: this.config.steps_offset,
-        });
-      } else {
-        assertCustomTimesteps(schedule.timesteps, T);
-        this.timesteps = Float64Array.from(schedule.timesteps, f32);
-      }
-      const n = this.timesteps.length;
-      const sigmas = new Float64Array(n + 1);
-      this.timesteps.forEach((t, i) => (sigmas[i] = f32(interpIndex(t, this.trainSigmas))));
-      sigmas[n] = this.config.final_sigmas_type === 'sigma_min' ? this.trainSigmas[0]! : 0;
-      this.sigmas = sigmas;
+      assertCustomTimesteps(schedule.timesteps, T);
+      this.adopt(Float64Array.from(schedule.timesteps, f32));
     }
-    this.numInferenceSteps = this.timesteps.length;
-    this.stepIndex = undefined;
-    this.beginIndex = undefined;
-  }
-
-  setBeginIndex(beginIndex: number): void {
-    this.beginIndex = beginIndex;
-  }
-
-  private initStepIndex(timestep: number): number {
-    this.stepIndex ??= this.beginIndex ?? indexForTimestep(this.timesteps, timestep, false);
-    return this.stepIndex;
   }
 
   /** x / √(σ² + 1): the input a variance-preserving model expects. */
@@ -137,31 +96,9 @@ export class EulerScheduler implements Scheduler {
     return { prevSample: prev, predOriginalSample: pred };
   }
 
-  /** x₀ + σ·ε with σ at each timestep's place in the inference schedule (diffusers' Euler add_noise). */
-  addNoise(original: Float32Array, noise: Float32Array, timesteps: ArrayLike<number>): Float32Array {
-    assertSameLength(noise, original);
-    const batch = timesteps.length;
-    const per = original.length / batch;
-    const out = new Float32Array(original.length);
-    for (let b = 0; b < batch; b++) {
-      const index =
-        this.beginIndex === undefined
-          ? indexForTimestep(this.timesteps, timesteps[b]!, false)
-          : (this.stepIndex ?? this.beginIndex);
-      const sigma = this.sigmas[index]!;
-      for (let i = b * per; i < (b + 1) * per; i++) out[i] = original[i]! + sigma * noise[i]!;
-    }
-    return out;
-  }
-
-  /**
-   * v = √ᾱ_t·ε − √(1−ᾱ_t)·x₀ with ᾱ_t indexed by the timestep t itself.
-   * diffusers' EulerDiscreteScheduler.get_velocity indexes alphas_cumprod by the timestep's position in the
-   * inference schedule (index_for_timestep), so for t = 901 in a 10-step schedule it uses ᾱ_0 instead of
-   * ᾱ_901: a bug. This is the correct formula; it agrees with DDPM's get_velocity.
-   */
-  getVelocity(sample: Float32Array, noise: Float32Array, timesteps: ArrayLike<number>): Float32Array {
-    return velocity(sample, noise, this.alphasCumprod, timesteps);
+  /** diffusers' Euler add_noise is x₀ + σ·ε: the variance-exploding form of the same forward process. */
+  protected noiseScales(sigma: number): { readonly alpha: number; readonly sigmaT: number } {
+    return { alpha: 1, sigmaT: sigma };
   }
 }
 

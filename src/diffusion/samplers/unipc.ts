@@ -2,29 +2,20 @@
 // UniPC multistep (Zhao et al. 2023, "UniPC: A Unified Predictor-Corrector Framework for Fast Sampling of
 // Diffusion Models", Alg. 2/3 with B(h) = e^h − 1 for "bh2" and B(h) = h for "bh1"), as diffusers'
 // UniPCMultistepScheduler steps it: data prediction, order ≤ 2, corrector UniC after every step but the first.
-import type { SchedulerConfig } from '../config.js';
 import type { Scheduler, StepOptions, StepOutput } from '../scheduler.js';
 import { alphaSigmaFromSigma, assertSameLength, lambdaFromSigma } from '../scheduler.js';
-import { SigmaSchedule } from './sigma-schedule.js';
+import { MultistepSchedule } from './multistep.js';
 
-export class UniPcScheduler extends SigmaSchedule implements Scheduler {
+export class UniPcScheduler extends MultistepSchedule implements Scheduler {
   readonly kind = 'unipc' as const;
   protected readonly className = 'UniPCMultistepScheduler';
   protected readonly acceptsCustomTimesteps = false;
-  /** Converted model outputs of the last `solver_order` steps, oldest first. */
-  private history: (Float64Array | undefined)[] = [];
-  private lowerOrderNums = 0;
+  /** The (corrected) sample the last predictor step started from: what the next corrector refines. */
   private lastSample: Float64Array | undefined;
   private thisOrder = 1;
 
-  constructor(config: SchedulerConfig) {
-    super(config);
-    this.resetHistory();
-  }
-
-  protected resetHistory(): void {
-    this.history = new Array<Float64Array | undefined>(this.config.solver_order).fill(undefined);
-    this.lowerOrderNums = 0;
+  protected override resetHistory(): void {
+    super.resetHistory();
     this.lastSample = undefined;
     this.thisOrder = 1;
   }
