@@ -31,7 +31,19 @@ interface Results {
   readonly adherence: {
     scorer?: string;
     skipped?: string;
-    stages?: Record<string, { images: number; mean: number; adherent: number }>;
+    rule?: string;
+    checks?: string[];
+    stages?: Record<
+      string,
+      {
+        images: number;
+        adherent_images: number;
+        adherent: number;
+        mean: number;
+        checks: Record<string, number>;
+      }
+    >;
+    images?: { file: string; score: number; adherent: boolean; checks: Record<string, boolean> }[];
   };
   readonly clip_score: { skipped?: string; stages?: Record<string, { images: number; mean: number }> };
 }
@@ -92,9 +104,15 @@ test('evaluate: loss per band for each expert, the pair routed by timestep, repr
   );
   assert.equal(r.adherence.skipped, 'no compose.inference images given (with.images)');
   assert.equal(r.clip_score.skipped, 'no CLIP model configured (with.clip)');
+  assert.deepEqual(
+    [a.summary?.['unets_converted'], a.summary?.['unets_reused'], a.summary?.['embeddings_reused']],
+    [2, 0, 2],
+    'two diffusers experts converted to ONNX; the two items read from the embedding cache',
+  );
 
   const again = await evaluate(f.root, w);
   assert.deepEqual(again.results.loss, r.loss, 'fixed noise and timesteps: the same numbers');
+  assert.deepEqual([again.summary?.['unets_converted'], again.summary?.['unets_reused']], [0, 2]);
   const otherSeed = await evaluate(f.root, { ...w, seed: 5 });
   assert.notDeepEqual(otherSeed.results.loss.base.per_timestep, r.loss.base.per_timestep);
 });
@@ -137,21 +155,55 @@ test('evaluate scores compose images with a plugin scorer, by name or by module 
   };
   const byName = await evaluate(f.root, w);
   assert.deepEqual(byName.results.adherence.stages, {
-    composed: { images: 1, mean: 1, adherent: 1 },
-    base: { images: 1, mean: 0, adherent: 0 },
+    composed: { images: 1, adherent_images: 1, adherent: 1, mean: 1, checks: {} },
+    base: { images: 1, adherent_images: 0, adherent: 0, mean: 0, checks: {} },
   });
   assert.equal(byName.summary?.['adherence_composed'], 1);
+  assert.equal(byName.summary?.['unets_reused'], 1, 'the refiner is the same UNet: converted once');
 
   const shapes = resolve('plugins/synthetic-shapes');
   const byModule = await evaluate(f.root, { ...w, scorer: { module: shapes, export: 'scoreAdherence' } });
-  assert.equal(
-    byModule.results.adherence.stages?.['composed']?.adherent,
-    1,
+  const adh = byModule.results.adherence;
+  assert.deepEqual(adh.checks, ['color', 'shape', 'background']);
+  assert.deepEqual(
+    adh.stages?.['composed'],
+    {
+      images: 1,
+      adherent_images: 1,
+      adherent: 1,
+      mean: 1,
+      checks: { color: 1, shape: 1, background: 1 },
+    },
     'a red square on blue, as asked',
   );
-  assert.ok(
-    (byModule.results.adherence.stages?.['base']?.mean ?? 1) < 1,
-    'a green square is not what was asked',
+  const base = adh.stages?.['base'];
+  assert.deepEqual(
+    [base?.adherent, base?.checks],
+    [0, { color: 0, shape: 1, background: 1 }],
+    'a green square on blue: two of three checks hold, so the image does not adhere',
+  );
+  assert.ok(Math.abs((base?.mean ?? 0) - 2 / 3) < 1e-9, 'the mean score gives partial credit');
+  assert.deepEqual(adh.images?.[1]?.checks, { color: false, shape: true, background: true });
+  assert.equal(adh.images?.[1]?.adherent, false);
+  assert.equal(byModule.summary?.['adherence_base'], 0);
+  assert.equal(byModule.summary?.['adherence_base_shape'], 1);
+  assert.equal(byModule.summary?.['adherence_base_color'], 0);
+  assert.equal(byModule.summary?.['adherence_base_mean'], 0.6667);
+
+  // Strict: a score just under 1, or 1 with a failed check, does not adhere.
+  await writeFile(
+    join(f.root, 'strict.mjs'),
+    'export const score = (img) => img.data[(32 * 64 + 32) * 3] > 200\n' +
+      '  ? { score: 1, checks: { red: true, lit: false } } : { score: 0.999, checks: { red: true } };\n',
+  );
+  const strict = await evaluate(f.root, { ...w, scorer: { module: 'strict.mjs' } });
+  const strictStages = strict.results.adherence.stages ?? {};
+  assert.deepEqual(
+    Object.values(strictStages).map((s) => [s.adherent, s.checks]),
+    [
+      [0, { red: 1, lit: 0 }],
+      [0, { red: 1, lit: 0 }],
+    ],
   );
 
   await assert.rejects(evaluate(f.root, { ...w, scorer: 'nope' }), /no scorer named nope \(known: redness\)/);

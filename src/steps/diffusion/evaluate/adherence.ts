@@ -1,27 +1,39 @@
-// Prompt adherence of compose.inference's images, per stage (composed, base only), with a scorer.
+// Prompt adherence of compose.inference's images, per stage (composed, base only), with a scorer. The
+// headline is strict: an image adheres only when its score is exactly 1 and every check the scorer
+// reports holds. Beside it: how often each check held, and the mean score (which gives partial credit).
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { readRgb } from '../../../imaging/index.js';
-import type { Scorer } from '../../../workflow/scorers.js';
 import { WorkflowError } from '../../../workflow/sessions.js';
+import type { CheckingScorer, Verdict } from './checks.js';
 
 export interface StageAdherence {
   readonly images: number;
+  /** How many images adhere (score 1, every check holds). */
+  readonly adherent_images: number;
+  /** Share of images that adhere: the headline figure. */
+  readonly adherent: number;
   /** Mean score. */
   readonly mean: number;
-  /** Share of images that score 1 (every check holds). */
-  readonly adherent: number;
+  /** Per check the scorer reports, the share of images where it holds. */
+  readonly checks: Readonly<Record<string, number>>;
+}
+
+export interface ScoredImage {
+  readonly file: string;
+  readonly stage: string;
+  readonly prompt: string;
+  readonly score: number;
+  readonly adherent: boolean;
+  readonly checks: Readonly<Record<string, boolean>>;
 }
 
 export interface AdherenceResult {
   readonly scorer: string;
+  /** The checks the scorer reported, in its order. */
+  readonly checks: readonly string[];
   readonly stages: Readonly<Record<string, StageAdherence>>;
-  readonly images: readonly {
-    readonly file: string;
-    readonly stage: string;
-    readonly prompt: string;
-    readonly score: number;
-  }[];
+  readonly images: readonly ScoredImage[];
 }
 
 interface IndexEntry {
@@ -30,7 +42,11 @@ interface IndexEntry {
   readonly prompt: string;
 }
 
-export async function scoreImages(indexPath: string, scorer: Scorer): Promise<AdherenceResult> {
+/** Strict: the score is exactly 1 and no check failed. */
+export const adheres = (v: Verdict): boolean =>
+  v.score === 1 && Object.values(v.checks).every((held) => held);
+
+export async function scoreImages(indexPath: string, scorer: CheckingScorer): Promise<AdherenceResult> {
   let entries: IndexEntry[];
   try {
     const parsed = JSON.parse(await readFile(indexPath, 'utf8')) as { images?: unknown };
@@ -42,24 +58,32 @@ export async function scoreImages(indexPath: string, scorer: Scorer): Promise<Ad
     );
   }
   const root = join(dirname(indexPath), 'images');
-  const images: AdherenceResult['images'][number][] = [];
+  const images: ScoredImage[] = [];
   for (const e of entries) {
-    const image = await readRgb(join(root, e.file));
+    const verdict = await scorer.check(await readRgb(join(root, e.file)), e.prompt);
     images.push({
       file: e.file,
       stage: e.stage,
       prompt: e.prompt,
-      score: await scorer.score(image, e.prompt),
+      score: verdict.score,
+      adherent: adheres(verdict),
+      checks: verdict.checks,
     });
   }
+  const checks = [...new Set(images.flatMap((i) => Object.keys(i.checks)))];
   const stages: Record<string, StageAdherence> = {};
   for (const stage of [...new Set(images.map((i) => i.stage))]) {
     const s = images.filter((i) => i.stage === stage);
+    const count = s.filter((i) => i.adherent).length;
     stages[stage] = {
       images: s.length,
+      adherent_images: count,
+      adherent: count / s.length,
       mean: s.reduce((a, b) => a + b.score, 0) / s.length,
-      adherent: s.filter((i) => i.score >= 1).length / s.length,
+      checks: Object.fromEntries(
+        checks.map((c) => [c, s.filter((i) => i.checks[c] === true).length / s.length]),
+      ),
     };
   }
-  return { scorer: scorer.name, stages, images };
+  return { scorer: scorer.name, checks, stages, images };
 }

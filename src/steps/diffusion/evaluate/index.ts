@@ -4,8 +4,8 @@
  * pair (each timestep routed to the expert that owns it); prompt adherence of compose.inference's images
  * with a scorer; results.json.
  */
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readdir, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import type { StepContext, StepDefinition, StepResult } from '../../api.js';
 import { expertRange } from '../../../diffusion/index.js';
 import type { PredictionType } from '../../../diffusion/index.js';
@@ -16,13 +16,13 @@ import { readCachedItems } from '../../../workflow/cache-read.js';
 import { bandLoss, composedLoss, evalTimesteps } from '../../../workflow/eval-loss.js';
 import { seededNormal } from '../../../workflow/normal.js';
 import { schedulerConfig, schedulerMaker } from '../../../workflow/scheduler-config.js';
-import { findScorer } from '../../../workflow/scorers.js';
 import { openClipScorer } from '../../../workflow/clip-score.js';
 import { sessionPool } from '../../../workflow/session-pool.js';
 import { deviceSessions, must, WorkflowError } from '../../../workflow/sessions.js';
 import { DigestMemo } from '../../../workflow/digest.js';
 import { prepareExpert, UnetRunner } from '../../../workflow/unet.js';
-import { scoreImages } from './adherence.js';
+import { scoreImages, type StageAdherence } from './adherence.js';
+import { findCheckingScorer } from './checks.js';
 import { expertLoss } from './loss.js';
 import { evaluateSchema } from './schema.js';
 import type { EvaluateWith } from './schema.js';
@@ -36,6 +36,12 @@ export interface EvaluateOptions {
 }
 
 const round = (x: number | null): number | null => (x === null ? null : Number(x.toPrecision(6)));
+
+/** The converted UNets kept in the step's shared cache (one folder per content key). */
+const conversionsIn = (sharedCacheDir: string): Promise<Set<string>> =>
+  readdir(join(sharedCacheDir, 'unet-onnx'))
+    .then((names) => new Set(names))
+    .catch(() => new Set<string>());
 
 export async function runEvaluate(
   ctx: StepContext<EvaluateWith>,
@@ -88,9 +94,17 @@ export async function runEvaluate(
   const tick = () =>
     ctx.progress({ done: ++done, total, message: `loss at ${done}/${total} (expert, timestep) pairs` });
   const losses: Record<'base' | 'refiner', number[]> = { base: [], refiner: [] };
+  // A diffusers expert is converted to ONNX once; the summary says whether this run converted or reused.
+  const unets = { converted: 0, reused: 0 };
   try {
     for (const role of ['base', 'refiner'] as const) {
+      const before = await conversionsIn(ctx.sharedCacheDir);
       const expert = must(await prepareExpert(path(w[role], role), join(ctx.tmpDir, role), conversions));
+      const kept = dirname(expert.onnx);
+      if (dirname(kept) === join(ctx.sharedCacheDir, 'unet-onnx')) {
+        if (before.has(basename(kept))) unets.reused += 1;
+        else unets.converted += 1;
+      }
       const unet = await UnetRunner.open(pool.factory, expert);
       const wanted = items[0]?.timeIds.length ?? 6;
       if (unet.timeIdCount !== wanted) {
@@ -126,13 +140,18 @@ export async function runEvaluate(
   if (w.images !== undefined) {
     const index = path(w.images, 'images');
     if (w.scorer === undefined) adherence = { skipped: 'no scorer given (with.scorer)' };
-    else adherence = await scoreImages(index, must(await findScorer(w.scorer, ctx.pipelineDir)));
+    else {
+      adherence = {
+        rule: 'an image adheres when its score is 1: every check of the scorer holds',
+        ...(await scoreImages(index, must(await findCheckingScorer(w.scorer, ctx.pipelineDir)))),
+      };
+    }
     if (w.clip !== undefined) {
       const clip = must(await openClipScorer(path(w.clip, 'clip'), open));
       try {
         const scored = await scoreImages(index, {
           name: 'clip',
-          score: (image, prompt) => clip.score(image, prompt),
+          check: async (image, prompt) => ({ score: await clip.score(image, prompt), checks: {} }),
         });
         clipScore = {
           stages: Object.fromEntries(
@@ -168,9 +187,26 @@ export async function runEvaluate(
     loss_base: loss.base.full ?? NaN,
     loss_refiner: loss.refiner.full ?? NaN,
     loss_composed: loss.composed.full ?? NaN,
+    // The held-out items' latents and text embeddings come from embeds.cache: no encoder runs here.
+    embeddings_reused: items.length,
+    embeddings_encoded: 0,
+    unets_converted: unets.converted,
+    unets_reused: unets.reused,
   };
-  const stages = (adherence as { stages?: Record<string, { adherent: number }> }).stages;
-  if (stages) for (const [stage, s] of Object.entries(stages)) summary[`adherence_${stage}`] = s.adherent;
+  const stages = (adherence as { stages?: Record<string, StageAdherence> }).stages;
+  for (const [stage, s] of Object.entries(stages ?? {})) {
+    const rates = Object.entries(s.checks).map(([c, r]) => `${c} ${(r * 100).toFixed(0)}%`);
+    ctx.log.info(
+      `prompt adherence, ${stage}: ${s.adherent_images} of ${s.images} images pass every check` +
+        `${rates.length ? ` (${rates.join(', ')})` : ''}; mean score ${s.mean.toFixed(2)}`,
+    );
+    summary[`adherence_${stage}`] = s.adherent;
+    summary[`adherent_${stage}`] = s.adherent_images;
+    summary[`scored_${stage}`] = s.images;
+    summary[`adherence_${stage}_mean`] = Number(s.mean.toFixed(4));
+    for (const [check, rate] of Object.entries(s.checks))
+      summary[`adherence_${stage}_${check}`] = Number(rate.toFixed(4));
+  }
   const clipStages = (clipScore as { stages?: Record<string, { mean: number }> }).stages;
   if (clipStages) for (const [stage, s] of Object.entries(clipStages)) summary[`clip_${stage}`] = s.mean;
   return { summary };
@@ -178,7 +214,8 @@ export async function runEvaluate(
 
 export const evaluateStep: StepDefinition<EvaluateWith> = {
   name: 'evaluate',
-  version: '1',
+  // 2: adherence is strict (score exactly 1) and results.json records each check per image and stage.
+  version: '2',
   description:
     'Stable evaluation loss per timestep band for each expert and the composed pair; prompt adherence',
   withSchema: evaluateSchema,
