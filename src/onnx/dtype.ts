@@ -1,56 +1,47 @@
+import { dtypeOfArray, dtypeSize } from '../formats/safetensors/dtypes.js';
+import type { Dtype } from '../formats/safetensors/dtypes.js';
 import type { DataType, TensorArray } from './ir.js';
 
-/** ONNX TensorProto.DataType enum values. */
-const ONNX_ENUM: Readonly<Record<DataType, number>> = {
-  float32: 1,
-  uint8: 2,
-  int8: 3,
-  int16: 5,
-  int32: 6,
-  int64: 7,
-  bool: 9,
-  float16: 10,
-  float64: 11,
-  bfloat16: 16,
+/**
+ * Each element type's ONNX TensorProto.DataType enum value, and the safetensors dtype that stores the same
+ * bytes: safetensors' table is the one source of element sizes and array types, these are derived from it.
+ */
+const TYPES: Readonly<Record<DataType, { readonly onnx: number; readonly safetensors: Dtype }>> = {
+  float32: { onnx: 1, safetensors: 'F32' },
+  uint8: { onnx: 2, safetensors: 'U8' },
+  int8: { onnx: 3, safetensors: 'I8' },
+  int16: { onnx: 5, safetensors: 'I16' },
+  int32: { onnx: 6, safetensors: 'I32' },
+  int64: { onnx: 7, safetensors: 'I64' },
+  bool: { onnx: 9, safetensors: 'BOOL' },
+  float16: { onnx: 10, safetensors: 'F16' },
+  float64: { onnx: 11, safetensors: 'F64' },
+  bfloat16: { onnx: 16, safetensors: 'BF16' },
 };
 
-const SIZE: Readonly<Record<DataType, number>> = {
-  float32: 4,
-  uint8: 1,
-  int8: 1,
-  int16: 2,
-  int32: 4,
-  int64: 8,
-  bool: 1,
-  float16: 2,
-  float64: 8,
-  bfloat16: 2,
-};
+const ENTRIES = Object.entries(TYPES) as readonly (readonly [DataType, (typeof TYPES)[DataType]])[];
 
 export function onnxDataType(d: DataType): number {
-  return ONNX_ENUM[d];
+  return TYPES[d].onnx;
 }
 
 export function dataTypeFromOnnx(n: number): DataType | undefined {
-  for (const [k, v] of Object.entries(ONNX_ENUM)) if (v === n) return k as DataType;
-  return undefined;
+  return ENTRIES.find(([, t]) => t.onnx === n)?.[0];
 }
 
 /** Bytes per element. */
 export function dataTypeSize(d: DataType): number {
-  return SIZE[d];
+  return dtypeSize(TYPES[d].safetensors);
 }
 
 /** The dtype a typed array holds by default (Uint16Array is taken as float16 bits). */
 export function dataTypeOfArray(a: TensorArray): DataType {
-  if (a instanceof Float32Array) return 'float32';
-  if (a instanceof Float64Array) return 'float64';
-  if (a instanceof BigInt64Array) return 'int64';
-  if (a instanceof Int32Array) return 'int32';
-  if (a instanceof Int16Array) return 'int16';
-  if (a instanceof Int8Array) return 'int8';
+  // The IR keeps float16 as raw bits in a Uint16Array, which safetensors would write as U16.
   if (a instanceof Uint16Array) return 'float16';
-  return 'uint8';
+  const dtype = dtypeOfArray(a);
+  const found = ENTRIES.find(([, t]) => t.safetensors === dtype);
+  if (found === undefined) throw new Error(`no ONNX element type stores safetensors ${dtype}`);
+  return found[0];
 }
 
 /** The little-endian bytes of a typed array, without copying (moe only runs on little-endian hosts). */

@@ -3,39 +3,8 @@
  * Half and 8-bit float formats have no JavaScript array type, so they are widened to float32 on read.
  */
 
-export const DTYPES = [
-  'BOOL',
-  'U8',
-  'I8',
-  'F8_E4M3',
-  'F8_E5M2',
-  'I16',
-  'U16',
-  'F16',
-  'BF16',
-  'I32',
-  'U32',
-  'F32',
-  'F64',
-  'I64',
-  'U64',
-] as const;
-
-export type Dtype = (typeof DTYPES)[number];
-
-export type TypedArray =
-  | Float32Array
-  | Float64Array
-  | BigInt64Array
-  | BigUint64Array
-  | Int32Array
-  | Uint32Array
-  | Int16Array
-  | Uint16Array
-  | Int8Array
-  | Uint8Array;
-
-const SIZES: Readonly<Record<Dtype, number>> = {
+/** Bytes per element of each dtype: the one table of dtypes (DTYPES lists its keys in this order). */
+const SIZES = {
   BOOL: 1,
   U8: 1,
   I8: 1,
@@ -51,10 +20,26 @@ const SIZES: Readonly<Record<Dtype, number>> = {
   F64: 8,
   I64: 8,
   U64: 8,
-};
+} as const;
+
+export type Dtype = keyof typeof SIZES;
+
+export const DTYPES = Object.keys(SIZES) as readonly Dtype[];
+
+export type TypedArray =
+  | Float32Array
+  | Float64Array
+  | BigInt64Array
+  | BigUint64Array
+  | Int32Array
+  | Uint32Array
+  | Int16Array
+  | Uint16Array
+  | Int8Array
+  | Uint8Array;
 
 export function isDtype(s: unknown): s is Dtype {
-  return typeof s === 'string' && (DTYPES as readonly string[]).includes(s);
+  return typeof s === 'string' && Object.hasOwn(SIZES, s);
 }
 
 /** Bytes per element. */
