@@ -20,7 +20,7 @@ export default class Graph extends Command {
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Graph);
-    const { checkPipeline } = await import('./validate.js');
+    const { checkPipeline } = await import('../render/validate-command.js');
     const result = await checkPipeline(args.file, flags.param);
     if (result.pipeline === undefined) {
       process.stderr.write(
