@@ -8,7 +8,7 @@ import type { Value } from '../../onnx/builder.js';
 import { GraphBuildError } from '../../onnx/graph-builder.js';
 import type { WeightData } from '../../onnx/graph-builder.js';
 import type { Dim, Model } from '../../onnx/ir.js';
-import type { UNetSpec, UpBlockSpec, DownBlockSpec } from './config.js';
+import type { AttentionSpec, DownBlockSpec, MidBlockSpec, UNetSpec, UpBlockSpec } from './config.js';
 import { sinusoidEmbedding, timestepEmbedding } from './embeddings.js';
 import { downsample, resnetBlock, upsample } from './resnet.js';
 import { conv2d, groupNorm } from './modules.js';
@@ -154,66 +154,21 @@ export function buildUNet(spec: UNetSpec, options: BuildUNetOptions): Model {
   const c0 = spec.blockOutChannels[0] as number;
   let h = tap('conv_in.out', conv2d(b, sample, 'conv_in', spec.inChannels, c0, spec.convInKernel));
 
+  const k: BlockContext = { b, context, tembAct, spec, norm };
   const skips: Value[] = [h];
   spec.down.forEach((block, i) => {
-    h = b.scope(`down_blocks.${i}`, () =>
-      downBlock(b, h, block, i, context, tembAct, spec, norm, skips, tap),
-    );
+    h = b.scope(`down_blocks.${i}`, () => downBlock(k, h, block, i, skips, tap));
     tap(`down_blocks.${i}.out`, h);
   });
 
   if (spec.mid) {
     const mid = spec.mid;
-    h = b.scope('mid_block', () => {
-      let x = b.scope('resnets.0', () =>
-        resnetBlock(
-          b,
-          h,
-          tembAct,
-          mid.channels,
-          mid.channels,
-          spec.timeEmbedDim,
-          norm,
-          spec.midBlockScaleFactor,
-        ),
-      );
-      if (mid.type === 'UNetMidBlock2DCrossAttn') {
-        mid.attention.transformerLayers.forEach((layers, j) => {
-          const input = x;
-          x = b.scope(`attentions.${j}`, () =>
-            transformer2d(
-              b,
-              input,
-              context,
-              mid.channels,
-              mid.attention,
-              layers,
-              spec.normGroups,
-              spec.useLinearProjection,
-            ),
-          );
-          const attnOut = x;
-          x = b.scope(`resnets.${j + 1}`, () =>
-            resnetBlock(
-              b,
-              attnOut,
-              tembAct,
-              mid.channels,
-              mid.channels,
-              spec.timeEmbedDim,
-              norm,
-              spec.midBlockScaleFactor,
-            ),
-          );
-        });
-      }
-      return x;
-    });
+    h = b.scope('mid_block', () => midBlock(k, h, mid));
     tap('mid_block.out', h);
   }
 
   spec.up.forEach((block, i) => {
-    h = b.scope(`up_blocks.${i}`, () => upBlock(b, h, block, context, tembAct, spec, norm, skips));
+    h = b.scope(`up_blocks.${i}`, () => upBlock(k, h, block, skips));
     tap(`up_blocks.${i}.out`, h);
   });
 
@@ -224,97 +179,102 @@ export function buildUNet(spec: UNetSpec, options: BuildUNetOptions): Model {
   return b.build();
 }
 
+/** What every block reads besides its input: the builder, the text context, the activated embedding, the config. */
+interface BlockContext {
+  readonly b: Builder;
+  readonly context: Value;
+  readonly tembAct: Value;
+  readonly spec: UNetSpec;
+  readonly norm: NormSettings;
+}
+
+/** `resnets.j`: a ResnetBlock2D from inC to outC channels, its output divided by outputScale. */
+function resnetLayer(
+  k: BlockContext,
+  x: Value,
+  j: number,
+  inC: number,
+  outC: number,
+  outputScale: number,
+): Value {
+  return k.b.scope(`resnets.${j}`, () =>
+    resnetBlock(k.b, x, k.tembAct, inC, outC, k.spec.timeEmbedDim, k.norm, outputScale),
+  );
+}
+
+/** `attentions.j`: a Transformer2DModel of `layers` transformer blocks over `channels`, attending to the context. */
+function attentionLayer(
+  k: BlockContext,
+  x: Value,
+  j: number,
+  channels: number,
+  attention: AttentionSpec,
+  layers: number,
+): Value {
+  return k.b.scope(`attentions.${j}`, () =>
+    transformer2d(
+      k.b,
+      x,
+      k.context,
+      channels,
+      attention,
+      layers,
+      k.spec.normGroups,
+      k.spec.useLinearProjection,
+    ),
+  );
+}
+
 function downBlock(
-  b: Builder,
+  k: BlockContext,
   input: Value,
   block: DownBlockSpec,
   index: number,
-  context: Value,
-  tembAct: Value,
-  spec: UNetSpec,
-  norm: NormSettings,
   skips: Value[],
   tap: (name: string, v: Value) => Value,
 ): Value {
+  const out = block.outChannels;
   let h = input;
   for (let j = 0; j < block.layers; j++) {
-    const inC = j === 0 ? block.inChannels : block.outChannels;
-    const x = h;
-    h = b.scope(`resnets.${j}`, () =>
-      resnetBlock(b, x, tembAct, inC, block.outChannels, spec.timeEmbedDim, norm, spec.resnetOutScaleFactor),
-    );
-    const attn = block.attention;
-    if (attn) {
-      const r = h;
-      h = b.scope(`attentions.${j}`, () =>
-        transformer2d(
-          b,
-          r,
-          context,
-          block.outChannels,
-          attn,
-          attn.transformerLayers[j] ?? 1,
-          spec.normGroups,
-          spec.useLinearProjection,
-        ),
-      );
-    }
+    h = resnetLayer(k, h, j, j === 0 ? block.inChannels : out, out, k.spec.resnetOutScaleFactor);
+    if (block.attention)
+      h = attentionLayer(k, h, j, out, block.attention, block.attention.transformerLayers[j] ?? 1);
     skips.push(tap(`down_blocks.${index}.res.${j}`, h));
   }
   if (block.addDownsample) {
-    h = downsample(b, h, block.outChannels, spec.downsamplePadding);
+    h = downsample(k.b, h, out, k.spec.downsamplePadding);
     skips.push(tap(`down_blocks.${index}.res.${block.layers}`, h));
   }
   return h;
 }
 
-function upBlock(
-  b: Builder,
-  input: Value,
-  block: UpBlockSpec,
-  context: Value,
-  tembAct: Value,
-  spec: UNetSpec,
-  norm: NormSettings,
-  skips: Value[],
-): Value {
+/** A resnet, then (cross-attention mid blocks) an attention and another resnet per transformer layer entry. */
+function midBlock(k: BlockContext, input: Value, mid: MidBlockSpec): Value {
+  const scale = k.spec.midBlockScaleFactor;
+  let x = resnetLayer(k, input, 0, mid.channels, mid.channels, scale);
+  if (mid.type === 'UNetMidBlock2DCrossAttn') {
+    mid.attention.transformerLayers.forEach((layers, j) => {
+      x = attentionLayer(k, x, j, mid.channels, mid.attention, layers);
+      x = resnetLayer(k, x, j + 1, mid.channels, mid.channels, scale);
+    });
+  }
+  return x;
+}
+
+function upBlock(k: BlockContext, input: Value, block: UpBlockSpec, skips: Value[]): Value {
+  const out = block.outChannels;
   let h = input;
   for (let j = 0; j < block.layers; j++) {
     const skip = skips.pop();
     if (skip === undefined)
       throw new Error('the up blocks consume more skip connections than the down blocks made');
-    const skipC = j === block.layers - 1 ? block.inChannels : block.outChannels;
-    const inC = j === 0 ? block.prevOutputChannels : block.outChannels;
-    const x = b.concat([h, skip], 1, `resnets.${j}.concat`);
-    h = b.scope(`resnets.${j}`, () =>
-      resnetBlock(
-        b,
-        x,
-        tembAct,
-        inC + skipC,
-        block.outChannels,
-        spec.timeEmbedDim,
-        norm,
-        spec.resnetOutScaleFactor,
-      ),
-    );
-    const attn = block.attention;
-    if (attn) {
-      const r = h;
-      h = b.scope(`attentions.${j}`, () =>
-        transformer2d(
-          b,
-          r,
-          context,
-          block.outChannels,
-          attn,
-          attn.transformerLayers[j] ?? 1,
-          spec.normGroups,
-          spec.useLinearProjection,
-        ),
-      );
-    }
+    const skipC = j === block.layers - 1 ? block.inChannels : out;
+    const inC = j === 0 ? block.prevOutputChannels : out;
+    const x = k.b.concat([h, skip], 1, `resnets.${j}.concat`);
+    h = resnetLayer(k, x, j, inC + skipC, out, k.spec.resnetOutScaleFactor);
+    if (block.attention)
+      h = attentionLayer(k, h, j, out, block.attention, block.attention.transformerLayers[j] ?? 1);
   }
-  if (block.addUpsample) h = upsample(b, h, block.outChannels);
+  if (block.addUpsample) h = upsample(k.b, h, out);
   return h;
 }

@@ -225,26 +225,23 @@ function build(c: Json): UNetSpec {
       ? tl.slice().reverse()
       : layerCounts('reverse_transformer_layers_per_block', reverseRaw, n);
 
+  // One block's attention: `h` heads over `ch` channels (refused unless they divide), attending to
+  // `crossDim` features, with transformer depths read from `counts` under config key `key`.
   const attention = (
-    i: number,
-    block: number[],
+    h: number,
+    crossDim: number,
     counts: LayerCounts,
     key: string,
     numLayers: number,
     ch: number,
   ): AttentionSpec => {
-    const h = block[i] as number;
     if (ch % h !== 0)
       invalid(
         'attention_head_dim',
         c['attention_head_dim'],
         `head counts that divide the channels (${ch} channels, ${h} heads)`,
       );
-    return {
-      heads: h,
-      crossAttentionDim: cross[i] as number,
-      transformerLayers: perLayer(key, counts, numLayers),
-    };
+    return { heads: h, crossAttentionDim: crossDim, transformerLayers: perLayer(key, counts, numLayers) };
   };
 
   const down: DownBlockSpec[] = downTypes.map((type: DownBlockType, i) => {
@@ -260,8 +257,8 @@ function build(c: Json): UNetSpec {
       ? {
           ...spec,
           attention: attention(
-            i,
-            heads,
+            heads[i] as number,
+            cross[i] as number,
             tl[i] as LayerCounts,
             'transformer_layers_per_block',
             spec.layers,
@@ -287,21 +284,17 @@ function build(c: Json): UNetSpec {
       addUpsample: i !== n - 1,
     };
     if (type === 'UpBlock2D') return spec;
-    const h = rHeads[i] as number;
-    if (out % h !== 0)
-      invalid(
-        'attention_head_dim',
-        c['attention_head_dim'],
-        `head counts that divide the channels (${out} channels, ${h} heads)`,
-      );
     const key = reverseRaw === null ? 'transformer_layers_per_block' : 'reverse_transformer_layers_per_block';
     return {
       ...spec,
-      attention: {
-        heads: h,
-        crossAttentionDim: rCross[i] as number,
-        transformerLayers: perLayer(key, reverseTl[i] as LayerCounts, spec.layers),
-      },
+      attention: attention(
+        rHeads[i] as number,
+        rCross[i] as number,
+        reverseTl[i] as LayerCounts,
+        key,
+        spec.layers,
+        out,
+      ),
     };
   });
 
@@ -312,7 +305,14 @@ function build(c: Json): UNetSpec {
     mid = {
       type: midType,
       channels: last,
-      attention: attention(n - 1, heads, tl[n - 1] as LayerCounts, 'transformer_layers_per_block', 1, last),
+      attention: attention(
+        heads[n - 1] as number,
+        cross[n - 1] as number,
+        tl[n - 1] as LayerCounts,
+        'transformer_layers_per_block',
+        1,
+        last,
+      ),
     };
   } else if (midType === 'UNetMidBlock2D') mid = { type: midType, channels: last };
   else if (midType !== null)
