@@ -79,6 +79,20 @@ export function outputDigests(ws: string): Record<string, string> {
   return Object.fromEntries(Object.entries(index.nodes).map(([k, v]) => [k, v.outputs.digest]));
 }
 
+/** The lines of `moe run --json`: the engine's events in order, then the summary that ends the stream. */
+export function runJsonLines(stdout: string): {
+  events: { type: string; node?: string }[];
+  summary: { type: 'summary'; status: string; counts: Record<string, number> };
+} {
+  const lines = stdout
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => JSON.parse(l) as { type: string });
+  const last = lines.pop();
+  if (last?.type !== 'summary') throw new Error(`the stream does not end with a summary: ${stdout}`);
+  return { events: lines, summary: last as ReturnType<typeof runJsonLines>['summary'] };
+}
+
 /** Polls until `check` holds (or throws after `timeoutMs`). */
 export async function waitFor(check: () => boolean, timeoutMs = 30_000): Promise<void> {
   const until = Date.now() + timeoutMs;

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { journalEvents, moe, moeAsync, tempDir, waitFor, writePipeline } from './helpers.js';
+import { journalEvents, moe, moeAsync, runJsonLines, tempDir, waitFor, writePipeline } from './helpers.js';
 
 const PIPELINE = `version: 1
 name: cli-test
@@ -35,7 +35,11 @@ test('moe run runs, a rerun is fully cached, and plan explains a changed paramet
   assert.match(first.stdout, /succeeded: 3 ran, 0 cached/);
   const second = moe(['run', 'p.yaml', '--json'], dir);
   assert.equal(second.code, 0, second.stderr);
-  const summary = JSON.parse(second.stdout) as { status: string; counts: Record<string, number> };
+  const { events, summary } = runJsonLines(second.stdout);
+  assert.deepEqual(
+    events.map((e) => e.type),
+    ['run-start', 'node-cached', 'node-cached', 'node-cached', 'run-end'],
+  );
   assert.equal(summary.status, 'succeeded');
   assert.deepEqual(summary.counts, { cached: 3, ran: 0, failed: 0, skipped: 0 });
 
@@ -106,4 +110,37 @@ test('Ctrl-C (SIGINT) aborts the running step, exits 130, and a rerun completes'
   const again = moe(['run', 'p.yaml'], dir);
   assert.equal(again.code, 0, again.stderr);
   assert.match(again.stdout, /succeeded: 2 ran, 1 cached/);
+});
+
+test('moe run --json streams one JSON object per event as it happens, then the summary', async (t) => {
+  const { dir, cleanup } = tempDir();
+  t.after(cleanup);
+  writePipeline(dir, PIPELINE.replace('wc -c <', 'while [ ! -f go ]; do sleep 0.05; done; exit 4; wc -c <'));
+  const run = moeAsync(['run', 'p.yaml', '--json'], dir);
+  let stdout = '';
+  run.child.stdout?.on('data', (c: Buffer) => (stdout += c.toString()));
+  // b's start is on stdout while b still runs: the events are not held back until the end.
+  await waitFor(() => /"type":"node-start","node":"b"/.test(stdout));
+  writeFileSync(join(dir, 'go'), '');
+  const r = await run.result;
+  assert.equal(r.code, 1, r.stderr);
+  const { events, summary } = runJsonLines(r.stdout);
+  assert.deepEqual(
+    events.filter((e) => e.type !== 'node-log').map((e) => [e.type, e.node]),
+    [
+      ['run-start', undefined],
+      ['node-start', 'a'],
+      ['node-done', 'a'],
+      ['node-start', 'b'],
+      ['node-failed', 'b'],
+      ['node-skipped', 'c'],
+      ['run-end', undefined],
+    ],
+  );
+  assert.equal(summary.status, 'failed');
+  assert.deepEqual(summary.counts, { cached: 0, ran: 1, failed: 1, skipped: 1 });
+  const invalid = moe(['run', 'p.yaml', '--only', 'nope', '--json'], dir);
+  assert.equal(invalid.code, 2);
+  assert.equal(invalid.stdout.trimEnd().split('\n').length, 1, 'an error is one NDJSON line');
+  assert.match(invalid.stdout, /^\{"error":\{"message":"--only nope: no node named/);
 });

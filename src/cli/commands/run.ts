@@ -1,5 +1,4 @@
 import { Args, Command, Flags } from '@oclif/core';
-import type { RunSummary } from '../../engine/run.js';
 import type { PlanJson } from '../render/plan-command.js';
 import { endWithFailure } from '../render/support.js';
 
@@ -52,13 +51,14 @@ export default class Run extends Command {
     }),
   };
 
-  async run(): Promise<RunSummary | PlanJson | undefined> {
+  // With --json a run streams NDJSON itself; only `--dry-run`'s plan comes back for oclif to print.
+  async run(): Promise<PlanJson | undefined> {
     const { args, flags } = await this.parse(Run);
     const { runCommand } = await import('../render/run-command.js');
     try {
       return await runCommand(args.file, flags, this.jsonEnabled());
     } catch (e) {
-      return endWithFailure(e, this.jsonEnabled());
+      return endWithFailure(e, this.jsonEnabled(), !flags['dry-run']);
     }
   }
 }

@@ -38,7 +38,7 @@ export async function runFast(argv: readonly string[]): Promise<boolean> {
   try {
     result = await handler(parsed);
   } catch (e) {
-    endWithFailure(e, parsed.json);
+    endWithFailure(e, parsed.json, id === 'run' && parsed.flags['dry-run'] !== true);
     return true;
   }
   if (result !== undefined && parsed.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);

@@ -1,5 +1,7 @@
 // `moe run`: open the pipeline, subscribe a renderer, run, report failures with their log paths, and
 // choose the exit code (0 done, 1 a node failed, 2 invalid pipeline, 3 workspace busy, 130 interrupted).
+// With --json the run streams NDJSON on stdout: one line per engine event as it happens, then one
+// `{"type":"summary",…}` line (docs/engine.md lists the event types).
 import { relative } from 'node:path';
 import type { RunEvent } from '../../engine/events.js';
 import type { Executor } from '../../engine/executors/executor.js';
@@ -22,11 +24,18 @@ export interface RunFlags extends PlanFlags {
   readonly executor?: string | undefined;
 }
 
+/** One NDJSON line of `moe run --json`: an engine event, or the summary that ends the stream. */
+export type RunJsonLine = RunEvent | ({ readonly type: 'summary' } & RunSummary);
+
+/**
+ * Runs the pipeline and prints as it goes. Returns the plan for `--dry-run` (printed as one document by
+ * the caller under --json); a real run prints everything itself, its JSON included, and returns nothing.
+ */
 export async function runCommand(
   file: string,
   flags: RunFlags,
   json: boolean,
-): Promise<RunSummary | PlanJson> {
+): Promise<PlanJson | undefined> {
   if (flags['dry-run']) return planCommand(file, flags, json);
   const ws = workspaceFor(file, flags.workspace);
   const opened = await openOrExit(file, flags.param, ws);
@@ -55,10 +64,12 @@ export async function runCommand(
   const live = tty ? new LiveRenderer(process.stdout, colors(useColor(process.stdout))) : undefined;
   const plain = !tty && !json ? new PlainRenderer((text) => process.stdout.write(text)) : undefined;
   const finished = new FinishedNodes();
+  const line = (l: RunJsonLine): void => void process.stdout.write(`${JSON.stringify(l)}\n`);
   const onEvent = (e: RunEvent): void => {
     finished.onEvent(e);
     live?.onEvent(e);
     plain?.onEvent(e);
+    if (json) line(e);
   };
 
   try {
@@ -90,16 +101,13 @@ export async function runCommand(
       throw new CliFailure(e.message, EXIT.invalid);
     }
     const summary = result.value;
-    if (!json) await reportFailures(summary);
+    if (json) line({ type: 'summary', ...summary });
+    else await reportFailures(summary);
     if (summary.status === 'interrupted') {
-      if (json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
-      else process.stderr.write('interrupted: run the same command again to resume\n');
+      if (!json) process.stderr.write('interrupted: run the same command again to resume\n');
       throw new CliFailure('', EXIT.interrupted);
     }
-    if (summary.status === 'failed') {
-      if (json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
-      throw new CliFailure('', EXIT.failed);
-    }
+    if (summary.status === 'failed') throw new CliFailure('', EXIT.failed);
     if (tty) {
       const c = summary.counts;
       process.stdout.write(`done: ${c.ran} ran, ${c.cached} cached in ${duration(summary.durationMs)}\n`);
@@ -109,7 +117,7 @@ export async function runCommand(
       const lines = await finalOutputLines(opened.pipeline, ws, finished);
       if (lines.length > 0) process.stdout.write(`results:\n${lines.map((l) => `  ${l}\n`).join('')}`);
     }
-    return summary;
+    return undefined;
   } finally {
     live?.stop();
     plain?.flush();

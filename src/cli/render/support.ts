@@ -18,15 +18,16 @@ export class CliFailure extends Error {
 
 /**
  * Ends a command that failed for a user-facing reason: the message on stderr (or as `{"error": …}` on
- * stdout with --json) and the exit code set, no stack trace. Anything else is a bug and is rethrown.
+ * stdout with --json; on one line where the command streams NDJSON) and the exit code set, no stack
+ * trace. Anything else is a bug and is rethrown.
  */
-export function endWithFailure(e: unknown, json: boolean): undefined {
+export function endWithFailure(e: unknown, json: boolean, ndjson = false): undefined {
   if (!(e instanceof CliFailure)) throw e;
   process.exitCode = e.exitCode;
   if (e.message === '') return undefined;
   if (json)
     process.stdout.write(
-      `${JSON.stringify({ error: { message: e.message, exitCode: e.exitCode } }, null, 2)}\n`,
+      `${JSON.stringify({ error: { message: e.message, exitCode: e.exitCode } }, null, ndjson ? undefined : 2)}\n`,
     );
   else process.stderr.write(`${e.message}\n`);
   return undefined;
