@@ -185,8 +185,7 @@ export class Builder extends GraphBuilder {
   // -- shapes ---------------------------------------------------------------------------------------
   /** Reshape to a constant target (0 copies the input dim, -1 is inferred) or to a runtime shape value. */
   reshape(x: Value, shape: readonly number[] | Value, name?: string): Value {
-    const target = Array.isArray(shape) ? this.ints(shape as readonly number[]) : (shape as Value);
-    return this.op('Reshape', [x, target], {}, name);
+    return this.op('Reshape', [x, this.shapeInput(shape)], {}, name);
   }
   transpose(x: Value, perm: readonly number[], name?: string): Value {
     return this.op('Transpose', [x], { perm: attr.ints(perm) }, name);
@@ -226,8 +225,11 @@ export class Builder extends GraphBuilder {
     return this.op('Squeeze', [x, this.ints(axes)], {}, name);
   }
   expand(x: Value, shape: readonly number[] | Value, name?: string): Value {
-    const target = Array.isArray(shape) ? this.ints(shape as readonly number[]) : (shape as Value);
-    return this.op('Expand', [x, target], {}, name);
+    return this.op('Expand', [x, this.shapeInput(shape)], {}, name);
+  }
+  /** A target shape as an op input: an int64 constant, or a runtime shape value as it is. */
+  private shapeInput(shape: readonly number[] | Value): Value {
+    return Array.isArray(shape) ? this.ints(shape as readonly number[]) : (shape as Value);
   }
   /** The runtime shape of `x` (optionally dims start..end) as an int64 vector. */
   shapeOf(x: Value, start?: number, end?: number, name?: string): Value {
@@ -241,10 +243,13 @@ export class Builder extends GraphBuilder {
     return this.op('Gather', [x, indices], { axis: attr.int(axis) }, name);
   }
   reduceMean(x: Value, axes: readonly number[], keepdims = true, name?: string): Value {
-    return this.op('ReduceMean', [x, this.ints(axes)], { keepdims: attr.int(keepdims ? 1 : 0) }, name);
+    return this.reduce('ReduceMean', x, axes, keepdims, name);
   }
   reduceSum(x: Value, axes: readonly number[], keepdims = true, name?: string): Value {
-    return this.op('ReduceSum', [x, this.ints(axes)], { keepdims: attr.int(keepdims ? 1 : 0) }, name);
+    return this.reduce('ReduceSum', x, axes, keepdims, name);
+  }
+  private reduce(op: string, x: Value, axes: readonly number[], keepdims: boolean, name?: string): Value {
+    return this.op(op, [x, this.ints(axes)], { keepdims: attr.int(keepdims ? 1 : 0) }, name);
   }
 
   /**

@@ -70,18 +70,20 @@ export class ProtoWriter {
   }
 
   float(field: number, value: number): this {
-    this.tag(field, WIRE_FIXED32);
     this.view32.setFloat32(0, value, true);
-    this.reserve(4);
-    for (let i = 0; i < 4; i++) this.buf[this.len++] = this.view32.getUint8(i);
-    return this;
+    return this.fixed(field, WIRE_FIXED32, 4);
   }
 
   double(field: number, value: number): this {
-    this.tag(field, WIRE_FIXED64);
     this.view32.setFloat64(0, value, true);
-    this.reserve(8);
-    for (let i = 0; i < 8; i++) this.buf[this.len++] = this.view32.getUint8(i);
+    return this.fixed(field, WIRE_FIXED64, 8);
+  }
+
+  /** A fixed-width field whose `size` little-endian bytes the caller has put at the start of view32. */
+  private fixed(field: number, wire: number, size: number): this {
+    this.tag(field, wire);
+    this.reserve(size);
+    for (let i = 0; i < size; i++) this.buf[this.len++] = this.view32.getUint8(i);
     return this;
   }
 
