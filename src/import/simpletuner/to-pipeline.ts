@@ -171,9 +171,16 @@ export function simpleTunerToPipeline(input: ImportInput): Result<ImportResult, 
   const data = dataset(input, notCarried, notes);
   const base = firstRole === 'base' ? first : second;
   const refiner = firstRole === 'base' ? second : first;
+  // SimpleTuner reads the prepared images and computes its own caches (shared by both experts), so the
+  // experts take dataset.images' manifest directly; `model` is the hub id or folder SimpleTuner loads.
   const expertNode = (e: Expert): Record<string, JsonValue> => ({
     step: 'train.expert',
-    with: { ...e.with, model: '${{ params.model }}', cache: '${{ nodes.embeds.outputs.cache }}' },
+    with: {
+      ...e.with,
+      model: '${{ params.model }}',
+      images: '${{ nodes.dataset.outputs.manifest }}',
+      ...(data.resolution !== undefined ? { resolution: data.resolution } : {}),
+    },
     resources: { gpu: 1 },
   });
   const pipeline: Record<string, JsonValue> = {
@@ -187,10 +194,6 @@ export function simpleTunerToPipeline(input: ImportInput): Result<ImportResult, 
           path: '${{ params.images }}',
           ...(data.resolution !== undefined ? { resolution: data.resolution } : {}),
         },
-      },
-      embeds: {
-        step: 'embeds.cache',
-        with: { model: '${{ params.model }}', manifest: '${{ nodes.dataset.outputs.manifest }}' },
       },
       base: expertNode(base),
       refiner: expertNode(refiner),
@@ -253,7 +256,7 @@ function dataset(
     });
   }
   notes.push(
-    'caches: moe keeps its own embedding cache shared by both experts; cache_dir and cache_dir_vae are not needed',
+    'caches: moe gives both experts the same SimpleTuner cache_dir and cache_dir_vae in its workspace; the imported ones are not used',
   );
   const res = int(scalar(first.resolution ?? ''));
   const resolution = typeof res === 'number' && first.resolution_type !== 'area' ? res : fromConfig;

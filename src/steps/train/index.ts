@@ -1,7 +1,8 @@
 /**
  * `train.expert`: trains one expert of a split-schedule pair (base: high-noise timesteps, refiner:
  * low-noise ones) from the embedding cache, with checkpoints in the node's checkpoint directory so a
- * rerun after an interruption continues where it stopped. Backend `builtin` trains on onnxruntime.
+ * rerun after an interruption continues where it stopped. Backend `builtin` trains on onnxruntime;
+ * backend `simpletuner` hands the expert to SimpleTuner (simpletuner/backend.ts).
  */
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +12,7 @@ import { resolveUserPath } from '../dataset/paths.js';
 import { TRAIN_OUTPUTS, trainExpert } from '../../train/expert/index.js';
 import type { ExpertTrainingConfig } from '../../train/expert/index.js';
 import { readSchedulerDefaults } from './model-folder.js';
+import { runSimpleTunerBackend, SIMPLETUNER_OUTPUTS } from './simpletuner/index.js';
 import { TRAIN_DEFAULTS, trainExpertSchema } from './schema.js';
 import type { TrainExpertWith } from './schema.js';
 
@@ -85,6 +87,7 @@ export async function resolveTrainConfig(
 const isUpstream = (p: string): boolean => /^<nodes\.[^>]*>$/.test(p) || p.includes('${{');
 
 async function run(ctx: StepContext<TrainExpertWith>): Promise<StepResult> {
+  if (ctx.with.backend === 'simpletuner') return runSimpleTunerBackend(ctx);
   const threads = Math.max(1, Math.min(ctx.resources.cpu, availableParallelism()));
   const config = await resolveTrainConfig(ctx.with, ctx.pipelineDir, threads);
   if (ctx.with.gradient_checkpointing === true) {
@@ -118,14 +121,22 @@ export const trainExpertStep: StepDefinition<TrainExpertWith> = {
   version: '1',
   description: 'Train a base (high-noise) or refiner (low-noise) expert UNet from the embedding cache',
   withSchema: trainExpertSchema,
-  outputs: () => TRAIN_OUTPUTS,
+  outputs: (withValue) =>
+    isObject(withValue) && withValue['backend'] === 'simpletuner' ? SIMPLETUNER_OUTPUTS : TRAIN_OUTPUTS,
   inputs(withValue: TrainExpertWith): readonly string[] {
-    const paths = [withValue.model, withValue.cache].filter(
+    // A hub id (`segmind/SSD-1B`) is no file: pretrained_model counts only when it is written as a path.
+    const pretrained = /^\.\.?\//.test(withValue.pretrained_model ?? '')
+      ? withValue.pretrained_model
+      : undefined;
+    const paths = [withValue.model, withValue.cache, withValue.images, pretrained].filter(
       (p): p is string => typeof p === 'string' && p !== '' && !isUpstream(p),
     );
     return paths.filter((p) => resolveUserPath('/pipeline', p, 'path').ok);
   },
   run,
 };
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 export type { TrainExpertWith } from './schema.js';

@@ -31,6 +31,16 @@ export interface TrainExpertWith {
   readonly seed?: number;
   readonly backend?: 'builtin' | 'simpletuner';
   readonly device?: 'cpu' | 'cuda';
+  /** backend simpletuner: dataset.images' manifest.jsonl, or a folder of images with .txt captions. */
+  readonly images?: string;
+  /** backend simpletuner: the diffusers model folder or hub id SimpleTuner loads. Default: `model`. */
+  readonly pretrained_model?: string;
+  /** backend simpletuner: training resolution in pixels. */
+  readonly resolution?: number;
+  /** backend simpletuner: validate by partially denoising dataset images. */
+  readonly validation_using_datasets?: boolean;
+  /** backend simpletuner: the command that starts training. Default: `simpletuner train`. */
+  readonly simpletuner_command?: readonly string[];
 }
 
 export const TRAIN_DEFAULTS = {
@@ -46,6 +56,7 @@ export const TRAIN_DEFAULTS = {
   seed: 0,
   backend: 'builtin',
   device: 'cpu',
+  resolution: 1024,
 } as const;
 
 const positiveInt = (description: string, dflt?: number): JsonSchema => ({
@@ -58,7 +69,11 @@ const positiveInt = (description: string, dflt?: number): JsonSchema => ({
 export const trainExpertSchema: JsonSchema = {
   type: 'object',
   additionalProperties: false,
-  required: ['role', 'model', 'cache'],
+  required: ['role', 'model'],
+  // The built-in trainer reads moe's embedding cache; SimpleTuner reads the images and computes its own.
+  if: { properties: { backend: { const: 'simpletuner' } }, required: ['backend'] },
+  then: { required: ['images'] },
+  else: { required: ['cache'] },
   properties: {
     role: {
       enum: ['base', 'refiner'],
@@ -74,7 +89,8 @@ export const trainExpertSchema: JsonSchema = {
     cache: {
       type: 'string',
       minLength: 1,
-      description: 'The embeds.cache output (items.jsonl + tensors.safetensors).',
+      description:
+        'The embeds.cache output (items.jsonl + tensors.safetensors). Required by the builtin backend.',
     },
     strength: {
       type: 'number',
@@ -165,8 +181,40 @@ export const trainExpertSchema: JsonSchema = {
     backend: {
       enum: ['builtin', 'simpletuner'],
       default: TRAIN_DEFAULTS.backend,
-      description: 'builtin: moe trains on onnxruntime. simpletuner: not available yet.',
+      description:
+        'builtin: moe trains on onnxruntime from `cache`. simpletuner: SimpleTuner trains on the GPU from `images`.',
     },
     device: { enum: ['cpu', 'cuda'], default: TRAIN_DEFAULTS.device },
+    images: {
+      type: 'string',
+      minLength: 1,
+      description:
+        "backend simpletuner (required there): dataset.images' manifest.jsonl (its train split is used) or a folder of images with .txt captions beside them.",
+    },
+    pretrained_model: {
+      type: 'string',
+      minLength: 1,
+      description:
+        'backend simpletuner: the diffusers model folder or Hugging Face hub id SimpleTuner fine-tunes (segmind/SSD-1B). Default: `model`.',
+    },
+    resolution: {
+      type: 'integer',
+      minimum: 64,
+      default: TRAIN_DEFAULTS.resolution,
+      description: "backend simpletuner: training resolution in pixels (SimpleTuner's resolution).",
+    },
+    validation_using_datasets: {
+      type: 'boolean',
+      default: false,
+      description:
+        'backend simpletuner: validate by partially denoising dataset images (SimpleTuner fixes that strength at 0.2).',
+    },
+    simpletuner_command: {
+      type: 'array',
+      minItems: 1,
+      items: { type: 'string', minLength: 1 },
+      description:
+        'backend simpletuner: the command that starts training; SimpleTuner gets its config through CONFIG_BACKEND=json and CONFIG_PATH. Default: [simpletuner, train].',
+    },
   },
 };

@@ -224,9 +224,9 @@ test("a run killed with SIGKILL after a checkpoint resumes from it and ends with
   a.forEach((r, i) => assert.ok(Math.abs(r.loss - (b[i] as typeof r).loss) < 1e-5, `step ${r.step} loss`));
 });
 
-test('the simpletuner backend and an empty train split are refused with a clear message', async () => {
+test('the simpletuner backend without images and an empty train split are refused with a clear message', async () => {
   const st = await makeContext(root, { role: 'base', model, cache, backend: 'simpletuner' });
-  await assert.rejects(trainExpertStep.run(st.ctx), /backend simpletuner is not available yet/);
+  await assert.rejects(trainExpertStep.run(st.ctx), /backend simpletuner needs `images`/);
 
   const evalOnly = join(root, 'cache-eval-only');
   await writeCache(evalOnly, { train: 0, eval: 2 });

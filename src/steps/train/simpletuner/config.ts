@@ -80,6 +80,8 @@ export function buildSimpleTunerFiles(spec: SimpleTunerSpec): Result<SimpleTuner
     seed: spec.seed,
     resume_from_checkpoint: 'latest',
     resolution: spec.resolution ?? 1024,
+    // SimpleTuner drops 10% of captions unless told otherwise; moe's default is none.
+    caption_dropout_probability: spec.captionDropout ?? 0,
     report_to: 'none',
   };
   if (spec.predictionType !== undefined) config.prediction_type = spec.predictionType;

@@ -13,3 +13,12 @@ export type { Checkpoint } from './checkpoints.js';
 export { dropIncompleteCheckpoints, latestCheckpoint, listCheckpoints } from './checkpoints.js';
 export type { SimpleTunerOutcome, SimpleTunerRunOptions } from './runner.js';
 export { DEFAULT_COMMAND, runSimpleTuner } from './runner.js';
+export type { PreparedData, SharedCaches } from './data.js';
+export { prepareImages, sharedCaches } from './data.js';
+export {
+  pretrainedModel,
+  runSimpleTunerBackend,
+  SIMPLETUNER_OUTPUTS,
+  SimpleTunerBackendError,
+  simpleTunerSpec,
+} from './backend.js';

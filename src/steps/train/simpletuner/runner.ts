@@ -3,7 +3,16 @@
 // `{output_dir}/pipeline/` to the node's output. A rerun resumes from that expert's latest complete
 // checkpoint, because resume_from_checkpoint=latest only ever looks inside its own output_dir.
 import { spawn } from 'node:child_process';
-import { appendFileSync, cpSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import type { JsonValue } from '../../../pipeline/types.js';
 import type { StepContext } from '../../api.js';
@@ -16,16 +25,28 @@ import type { SimpleTunerSpec } from './spec.js';
 
 export const DEFAULT_COMMAND: readonly string[] = ['simpletuner', 'train'];
 const KILL_GRACE_MS = 10_000;
+/** The running SimpleTuner's process group, beside its config, so a moe started after a kill -9 finds it. */
+const PID_FILE = 'simpletuner.pid';
 
 export interface SimpleTunerRunOptions {
   /** Where in ctx.outDir the final diffusers pipeline folder goes. Default `pipeline`. */
   readonly pipelineOut?: string;
+  /**
+   * Take only the trained UNet: `{output_dir}/pipeline/unet` is moved (not copied: an SDXL UNet is
+   * gigabytes) to this folder in ctx.outDir, and the rest of the pipeline folder stays behind.
+   */
+  readonly unetOut?: string;
   /** A metrics.jsonl (relative to ctx.outDir) with one line per distinct step seen. Default `metrics.jsonl`. */
   readonly metricsOut?: string;
+  /**
+   * An absolute metrics file kept across attempts instead (beside the checkpoints): on resume it is cut
+   * back to the checkpoint's step, so it ends as an uninterrupted run's would.
+   */
+  readonly metricsFile?: string;
 }
 
 export interface SimpleTunerOutcome {
-  /** Absolute path of the copied diffusers pipeline folder in the node's output. */
+  /** Absolute path of what was taken into the node's output: the pipeline folder, or the UNet with `unetOut`. */
   readonly pipelineDir: string;
   readonly checkpoints: readonly Checkpoint[];
   readonly resumedFrom: number | undefined;
@@ -57,12 +78,15 @@ export async function runSimpleTuner(
   const resume = latestCheckpoint(spec.outputDir);
   if (resume) ctx.log.info(`resuming the ${spec.role} expert from checkpoint-${resume.step}`);
 
+  await stopLeftover(join(spec.configDir, PID_FILE), configPath, ctx);
   const command = spec.command ?? DEFAULT_COMMAND;
   const [file, ...args] = command;
   if (file === undefined) throw new Error('the SimpleTuner command is empty');
-  const metricsPath = join(ctx.outDir, options.metricsOut ?? 'metrics.jsonl');
+  const metricsPath = options.metricsFile ?? join(ctx.outDir, options.metricsOut ?? 'metrics.jsonl');
+  if (options.metricsFile !== undefined) cutMetrics(metricsPath, resume?.step ?? 0);
   let last: SimpleTunerProgress | undefined;
-  await launch(ctx, file, args, { CONFIG_BACKEND: 'json', CONFIG_PATH: configPath }, (p) => {
+  const env = { CONFIG_BACKEND: 'json', CONFIG_PATH: configPath };
+  await launch(ctx, file, args, env, join(spec.configDir, PID_FILE), (p) => {
     if (last?.step !== p.step) {
       appendFileSync(
         metricsPath,
@@ -77,8 +101,20 @@ export async function runSimpleTuner(
   if (!existsSync(produced)) {
     throw new Error(`SimpleTuner finished but wrote no ${produced}/ (is max_train_steps reached?)`);
   }
-  const pipelineDir = join(ctx.outDir, options.pipelineOut ?? 'pipeline');
-  cpSync(produced, pipelineDir, { recursive: true });
+  let pipelineDir: string;
+  if (options.unetOut !== undefined) {
+    const unet = join(produced, 'unet');
+    if (!existsSync(join(unet, 'config.json'))) {
+      throw new Error(
+        `SimpleTuner finished but its pipeline folder has no trained UNet (${unet}/config.json)`,
+      );
+    }
+    pipelineDir = join(ctx.outDir, options.unetOut);
+    moveDir(unet, pipelineDir);
+  } else {
+    pipelineDir = join(ctx.outDir, options.pipelineOut ?? 'pipeline');
+    cpSync(produced, pipelineDir, { recursive: true });
+  }
   if (!existsSync(metricsPath)) writeFileSync(metricsPath, '');
   return {
     pipelineDir,
@@ -89,11 +125,42 @@ export async function runSimpleTuner(
   };
 }
 
+/** Keeps the metrics lines up to `step` (the checkpoint a resumed run starts from); none for a fresh start. */
+function cutMetrics(path: string, step: number): void {
+  if (!existsSync(path)) return;
+  const kept = readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((line) => {
+      if (line.trim() === '') return false;
+      try {
+        const at = (JSON.parse(line) as { step?: unknown }).step;
+        return typeof at === 'number' && at <= step;
+      } catch {
+        return false;
+      }
+    });
+  writeFileSync(path, kept.map((l) => `${l}\n`).join(''));
+}
+
+/** A rename where it can (same file system), else a copy and delete. */
+function moveDir(from: string, to: string): void {
+  rmSync(to, { recursive: true, force: true });
+  mkdirSync(join(to, '..'), { recursive: true });
+  try {
+    renameSync(from, to);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EXDEV') throw e;
+    cpSync(from, to, { recursive: true });
+    rmSync(from, { recursive: true, force: true });
+  }
+}
+
 function launch(
   ctx: StepContext<JsonValue>,
   file: string,
   args: readonly string[],
   extraEnv: Readonly<Record<string, string>>,
+  pidFile: string,
   onProgress: (p: SimpleTunerProgress) => void,
 ): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -104,6 +171,7 @@ function launch(
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
     });
+    if (child.pid !== undefined) writeFileSync(pidFile, `${child.pid}\n`);
     let lastError = '';
     const onLine = (line: string, stream: 'out' | 'err'): void => {
       const p = parseProgressLine(line);
@@ -127,6 +195,7 @@ function launch(
       reject(new Error(`could not start ${file}: ${e.message}`));
     });
     child.on('close', (code, sig) => {
+      rmSync(pidFile, { force: true });
       out.flush();
       errs.flush();
       ctx.signal.removeEventListener('abort', onAbort);
@@ -151,6 +220,50 @@ function splitter(onLine: (line: string) => void): { push(chunk: Buffer): void; 
       rest = '';
     },
   };
+}
+
+/**
+ * A SimpleTuner started for this same config by a moe that was killed (kill -9 leaves its process group
+ * running) would train on beside the new one into the same output_dir: stop it first. It counts as ours
+ * only when its environment names this config (Linux /proc); anything else is left alone.
+ */
+async function stopLeftover(pidFile: string, configPath: string, ctx: StepContext<JsonValue>): Promise<void> {
+  if (!existsSync(pidFile)) return;
+  const pid = Number(readFileSync(pidFile, 'utf8').trim());
+  rmSync(pidFile, { force: true });
+  if (!Number.isInteger(pid) || pid <= 1 || !runsConfig(pid, configPath)) return;
+  ctx.log.warn(`stopping SimpleTuner (pid ${pid}) left running by an earlier attempt before resuming`);
+  kill(pid, 'SIGTERM');
+  const deadline = Date.now() + KILL_GRACE_MS;
+  while (alive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  kill(pid, 'SIGKILL');
+  while (alive(pid) && Date.now() < deadline + 5_000) await new Promise((r) => setTimeout(r, 100));
+}
+
+function runsConfig(pid: number, configPath: string): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0').includes(`CONFIG_PATH=${configPath}`);
+  } catch {
+    return false;
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return notZombie(pid);
+  } catch {
+    return false;
+  }
+}
+
+/** A zombie still answers signal 0; it is gone for our purposes. */
+function notZombie(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return true;
+  }
 }
 
 function kill(pid: number | undefined, sig: NodeJS.Signals): void {

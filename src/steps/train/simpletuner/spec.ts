@@ -35,6 +35,8 @@ export interface SimpleTunerSpec {
   readonly maxGradNorm?: number;
   readonly snrGamma?: number;
   readonly emaDecay?: number;
+  /** Share of samples trained on the empty prompt. SimpleTuner's own default is 0.1, so it is always written. */
+  readonly captionDropout?: number;
   readonly steps: number;
   readonly checkpointEvery: number;
   readonly seed: number;

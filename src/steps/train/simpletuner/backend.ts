@@ -1,0 +1,187 @@
+// train.expert with `backend: simpletuner`: the node's `with` block becomes a SimpleTuner configuration for
+// this expert, SimpleTuner trains, and its results land where the built-in trainer puts its own (the
+// `unet` diffusers folder, metrics.jsonl, training.json), so compose.inference, evaluate and the report
+// read either backend's experts alike.
+import { existsSync } from 'node:fs';
+import { copyFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { JsonValue } from '../../../pipeline/types.js';
+import type { StepContext, StepResult } from '../../api.js';
+import { resolveUserPath } from '../../dataset/paths.js';
+import type { TrainExpertWith } from '../schema.js';
+import { TRAIN_DEFAULTS } from '../schema.js';
+import { buildSimpleTunerFiles } from './config.js';
+import { prepareImages, sharedCaches } from './data.js';
+import { runSimpleTuner } from './runner.js';
+import type { SimpleTunerSpec } from './spec.js';
+
+/** What this backend writes into the node's output directory. */
+export const SIMPLETUNER_OUTPUTS = {
+  unet: 'unet',
+  metrics: 'metrics.jsonl',
+  config: 'training.json',
+} as const;
+
+/** The work folder of this expert inside the node's checkpoint directory (kept across attempts). */
+const WORK = 'simpletuner';
+
+export class SimpleTunerBackendError extends Error {
+  override readonly name = 'SimpleTunerBackendError';
+}
+
+/**
+ * `pretrained_model` (or `model`) as SimpleTuner should see it: an existing folder as an absolute path,
+ * anything else as a Hugging Face hub id.
+ */
+export function pretrainedModel(w: TrainExpertWith, pipelineDir: string): string {
+  const given = w.pretrained_model ?? w.model;
+  const asPath = resolveUserPath(pipelineDir, given, 'pretrained_model');
+  if (asPath.ok && existsSync(asPath.value)) return asPath.value;
+  return given;
+}
+
+/** The SimpleTuner spec of one expert; the caller passes where the data and caches are. */
+export function simpleTunerSpec(
+  w: TrainExpertWith,
+  paths: Pick<SimpleTunerSpec, 'model' | 'dataDir' | 'outputDir' | 'configDir' | 'cacheDir' | 'cacheDirVae'>,
+): SimpleTunerSpec {
+  return {
+    role: w.role,
+    strength: w.strength ?? TRAIN_DEFAULTS.strength,
+    modelFamily: 'sdxl',
+    ...paths,
+    resolution: w.resolution ?? TRAIN_DEFAULTS.resolution,
+    ...(w.prediction_type !== undefined ? { predictionType: w.prediction_type } : {}),
+    ...(w.zero_snr !== undefined ? { zeroSnr: w.zero_snr } : {}),
+    ...(w.timestep_spacing !== undefined ? { timestepSpacing: w.timestep_spacing } : {}),
+    learningRate: w.learning_rate ?? TRAIN_DEFAULTS.learning_rate,
+    lrScheduler: w.lr_scheduler ?? TRAIN_DEFAULTS.lr_scheduler,
+    lrWarmupSteps: w.lr_warmup_steps ?? TRAIN_DEFAULTS.lr_warmup_steps,
+    weightDecay: w.weight_decay ?? TRAIN_DEFAULTS.weight_decay,
+    batchSize: w.batch_size ?? TRAIN_DEFAULTS.batch_size,
+    gradientAccumulation: w.gradient_accumulation ?? TRAIN_DEFAULTS.gradient_accumulation,
+    gradientCheckpointing: w.gradient_checkpointing ?? false,
+    ...(w.max_grad_norm !== undefined ? { maxGradNorm: w.max_grad_norm } : {}),
+    ...(w.snr_gamma !== undefined ? { snrGamma: w.snr_gamma } : {}),
+    ...(w.ema_decay !== undefined ? { emaDecay: w.ema_decay } : {}),
+    captionDropout: w.caption_dropout_probability ?? 0,
+    steps: w.steps ?? TRAIN_DEFAULTS.steps,
+    checkpointEvery: w.checkpoint_every ?? TRAIN_DEFAULTS.checkpoint_every,
+    seed: w.seed ?? TRAIN_DEFAULTS.seed,
+    ...(w.validation_using_datasets === true ? { validationUsingDatasets: true } : {}),
+    ...(w.simpletuner_command !== undefined ? { command: w.simpletuner_command } : {}),
+  };
+}
+
+export async function runSimpleTunerBackend(ctx: StepContext<TrainExpertWith>): Promise<StepResult> {
+  const w = ctx.with;
+  if (w.images === undefined) {
+    throw new SimpleTunerBackendError(
+      'backend simpletuner needs `images`: the dataset.images manifest or an image folder',
+    );
+  }
+  if (w.prediction_type === 'sample') {
+    throw new SimpleTunerBackendError(
+      'prediction_type sample: SimpleTuner does not implement it (NotImplementedError); use epsilon or v_prediction, or backend: builtin',
+    );
+  }
+  const images = resolveUserPath(ctx.pipelineDir, w.images, 'images');
+  if (!images.ok) throw new SimpleTunerBackendError(images.error);
+  const model = pretrainedModel(w, ctx.pipelineDir);
+  if (!model.startsWith('/')) {
+    ctx.log.info(
+      `pretrained_model ${model} is not a folder here: SimpleTuner takes it as a Hugging Face hub id`,
+    );
+  }
+
+  const shared = join(ctx.sharedCacheDir, WORK);
+  const data = await prepareImages(images.value, shared);
+  if (!data.ok) throw new SimpleTunerBackendError(data.error);
+  ctx.log.info(
+    `${data.value.images} training images in ${data.value.dataDir}${data.value.reused ? ' (already prepared)' : ''}`,
+  );
+  const resolution = w.resolution ?? TRAIN_DEFAULTS.resolution;
+  const caches = sharedCaches(shared, model, data.value, resolution);
+  const work = join(ctx.checkpointDir, WORK);
+  const spec = simpleTunerSpec(w, {
+    model,
+    dataDir: data.value.dataDir,
+    // The checkpoint directory is this node's own (per fingerprint, so per expert): `resume_from_checkpoint
+    // =latest` can only ever find this expert's checkpoints, and they survive failed attempts.
+    outputDir: join(work, 'output'),
+    configDir: join(work, 'config'),
+    ...caches,
+  });
+  ctx.log.info(`SimpleTuner caches (shared by both experts): ${caches.cacheDir}, ${caches.cacheDirVae}`);
+
+  const started = Date.now();
+  const metricsFile = join(work, SIMPLETUNER_OUTPUTS.metrics);
+  const outcome = await runSimpleTuner(ctx as unknown as StepContext<JsonValue>, spec, {
+    unetOut: SIMPLETUNER_OUTPUTS.unet,
+    metricsFile,
+  }).catch((e: unknown) => {
+    throw new SimpleTunerBackendError(e instanceof Error ? e.message : String(e));
+  });
+  const seconds = (Date.now() - started) / 1000;
+  await copyFile(metricsFile, join(ctx.outDir, SIMPLETUNER_OUTPUTS.metrics));
+
+  const files = buildSimpleTunerFiles(spec);
+  const steps = outcome.last?.step ?? outcome.checkpoints.at(-1)?.step ?? spec.steps;
+  const done = steps - (outcome.resumedFrom ?? 0);
+  const training = {
+    ...describe(spec),
+    resumed_from: outcome.resumedFrom ?? null,
+    elapsed_s: Number(seconds.toFixed(1)),
+    steps_per_s: seconds > 0 && done > 0 ? Number((done / seconds).toFixed(3)) : null,
+    simpletuner: {
+      config: files.ok ? files.value.config : null,
+      databackend: files.ok ? files.value.databackend : null,
+      warnings: outcome.warnings,
+      checkpoints: outcome.checkpoints.map((c) => c.step),
+      images: data.value.images,
+    },
+  };
+  await writeFile(join(ctx.outDir, SIMPLETUNER_OUTPUTS.config), `${JSON.stringify(training, null, 2)}\n`);
+  return {
+    summary: {
+      backend: 'simpletuner',
+      role: spec.role,
+      steps,
+      resumed_from: outcome.resumedFrom ?? 0,
+      ...(outcome.last?.loss !== undefined ? { final_loss: outcome.last.loss } : {}),
+      ...(training.steps_per_s !== null ? { steps_per_s: training.steps_per_s } : {}),
+      warnings: outcome.warnings.length,
+    },
+  };
+}
+
+/** training.json in the built-in trainer's vocabulary, so the report's settings table lines up. */
+function describe(spec: SimpleTunerSpec): Record<string, JsonValue> {
+  const n = 1000;
+  const cut = Math.floor(spec.strength * n);
+  return {
+    backend: 'simpletuner',
+    role: spec.role,
+    strength: spec.strength,
+    timestep_range: spec.role === 'base' ? [cut, n - 1] : [0, cut - 1],
+    prediction_type: spec.predictionType ?? null,
+    zero_snr: spec.zeroSnr ?? null,
+    timestep_spacing: spec.timestepSpacing ?? null,
+    learning_rate: spec.learningRate,
+    lr_scheduler: spec.lrScheduler ?? 'constant',
+    lr_warmup_steps: spec.lrWarmupSteps ?? 0,
+    weight_decay: spec.weightDecay ?? null,
+    batch_size: spec.batchSize,
+    gradient_accumulation: spec.gradientAccumulation,
+    gradient_checkpointing: spec.gradientCheckpointing ?? false,
+    max_grad_norm: spec.maxGradNorm ?? null,
+    snr_gamma: spec.snrGamma ?? null,
+    caption_dropout_probability: spec.captionDropout ?? 0,
+    ema_decay: spec.emaDecay ?? null,
+    steps: spec.steps,
+    checkpoint_every: spec.checkpointEvery,
+    seed: spec.seed,
+    resolution: spec.resolution ?? TRAIN_DEFAULTS.resolution,
+    pretrained_model: spec.model,
+  };
+}

@@ -1,0 +1,364 @@
+// train.expert with backend simpletuner, end to end through the engine (`moe run`): dataset.images feeds a
+// base and a refiner trained by a stand-in `simpletuner` on PATH that records its configuration, prints
+// SimpleTuner's progress lines, writes checkpoint-N folders, fills the caches and writes pipeline/unet.
+// moe is killed with SIGKILL in the middle of training and run again: each expert resumes from its own
+// latest checkpoint in its own output_dir, and the left-over SimpleTuner is stopped first.
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import sharp from 'sharp';
+
+const ROOT = new URL('../..', import.meta.url).pathname;
+const MOE = join(ROOT, 'bin', 'moe.js');
+
+// Like SimpleTuner: reads CONFIG_PATH (CONFIG_BACKEND=json), resumes from the highest complete checkpoint-N
+// in output_dir when resume_from_checkpoint=latest, computes a text-embed and a VAE cache file per image
+// only when missing, prints the tqdm line on stderr, writes checkpoints (.guard last) and pipeline/.
+const STANDIN = `#!/usr/bin/env node
+const fs = require('node:fs');
+const path = require('node:path');
+const crypto = require('node:crypto');
+const cfg = JSON.parse(fs.readFileSync(process.env.CONFIG_PATH, 'utf8'));
+const backends = JSON.parse(fs.readFileSync(cfg.data_backend_config, 'utf8'));
+const images = backends.find((b) => b.id === 'images');
+const text = backends.find((b) => b.dataset_type === 'text_embeds');
+const out = cfg.output_dir;
+fs.mkdirSync(out, { recursive: true });
+const done = fs.readdirSync(out).map((n) => /^checkpoint-(\\d+)$/.exec(n)).filter(Boolean)
+  .filter((m) => fs.existsSync(path.join(out, m[0], '.guard'))).map((m) => Number(m[1]));
+const start = cfg.resume_from_checkpoint === 'latest' && done.length ? Math.max(...done) : 0;
+let computed = 0;
+fs.mkdirSync(text.cache_dir, { recursive: true });
+fs.mkdirSync(images.cache_dir_vae, { recursive: true });
+for (const f of fs.readdirSync(images.instance_data_dir).filter((n) => n.endsWith('.png'))) {
+  const caption = fs.readFileSync(path.join(images.instance_data_dir, f.replace(/\\.png$/, '.txt')), 'utf8');
+  const t = path.join(text.cache_dir, crypto.createHash('md5').update(caption).digest('hex') + '-sdxl.pt');
+  const v = path.join(images.cache_dir_vae, crypto.createHash('sha256').update(f.replace(/\\.png$/, '')).digest('hex') + '.pt');
+  for (const p of [t, v]) if (!fs.existsSync(p)) { fs.writeFileSync(p, 'cache'); computed++; }
+}
+fs.appendFileSync(process.env.STANDIN_LOG, JSON.stringify({ argv: process.argv.slice(2), pid: process.pid,
+  backend: process.env.CONFIG_BACKEND, config: cfg, databackend: backends, start, computed }) + '\\n');
+process.on('SIGTERM', () => process.exit(143));
+// A real SimpleTuner may sit in a long step without printing; the stand-in survives its reader's death.
+process.stderr.on('error', () => {});
+const total = cfg.max_train_steps;
+const wait = Number(process.env.STANDIN_STEP_MS || 0);
+let s = start;
+function step() {
+  if (s >= total) return finish();
+  s++;
+  process.stderr.write('\\rEpoch 1/1, Steps:  ' + Math.floor(100 * s / total) + '%|##   | ' + s + '/' + total +
+    ' [00:01<00:02, 3.1it/s, step_loss=' + (0.5 / s).toExponential(3) + ', lr=' + cfg.learning_rate + ']');
+  if (s % cfg.checkpoint_step_interval === 0) {
+    const c = path.join(out, 'checkpoint-' + s);
+    fs.mkdirSync(path.join(c, 'unet'), { recursive: true });
+    fs.writeFileSync(path.join(c, 'training_state.json'), JSON.stringify({ global_step: s }));
+    fs.writeFileSync(path.join(c, '.guard'), '');
+  }
+  setTimeout(step, wait);
+}
+function finish() {
+  const unet = path.join(out, 'pipeline', 'unet');
+  fs.mkdirSync(unet, { recursive: true });
+  fs.writeFileSync(path.join(unet, 'config.json'), JSON.stringify({ _class_name: 'UNet2DConditionModel', steps: total, from: out }));
+  fs.writeFileSync(path.join(unet, 'diffusion_pytorch_model.safetensors'), 'weights');
+  process.stderr.write('\\nSaved pipeline\\n');
+}
+setTimeout(step, wait);
+`;
+
+const PIPELINE = `version: 1
+name: st-e2e
+params:
+  strength: 0.35
+nodes:
+  data:
+    step: dataset.images
+    with: { path: photos, resolution: 64, buckets: false, eval_count: 1 }
+  base:
+    step: train.expert
+    with:
+      role: base
+      model: model
+      images: \${{ nodes.data.outputs.manifest }}
+      strength: \${{ params.strength }}
+      prediction_type: v_prediction
+      zero_snr: true
+      timestep_spacing: trailing
+      learning_rate: 4.0e-7
+      batch_size: 2
+      gradient_checkpointing: true
+      steps: 12
+      checkpoint_every: 3
+      max_grad_norm: 1
+      resolution: 64
+      backend: simpletuner
+  refiner:
+    step: train.expert
+    with:
+      role: refiner
+      model: model
+      images: \${{ nodes.data.outputs.manifest }}
+      strength: \${{ params.strength }}
+      prediction_type: v_prediction
+      zero_snr: true
+      timestep_spacing: trailing
+      learning_rate: 4.0e-7
+      batch_size: 1
+      gradient_checkpointing: true
+      steps: 12
+      checkpoint_every: 3
+      max_grad_norm: 1
+      resolution: 64
+      validation_using_datasets: true
+      backend: simpletuner
+`;
+
+interface Invocation {
+  readonly argv: string[];
+  readonly pid: number;
+  readonly backend: string;
+  readonly config: Record<string, unknown>;
+  readonly databackend: Record<string, unknown>[];
+  readonly start: number;
+  readonly computed: number;
+}
+
+const OPTIONS = new Set(
+  readFileSync(join(ROOT, '..', 'shared', 'reference', 'simpletuner', 'options.tsv'), 'utf8')
+    .split('\n')
+    .slice(1)
+    .map((l) => l.split('\t')[0]?.replace(/^--/, ''))
+    .filter((n): n is string => n !== undefined && n !== ''),
+);
+
+async function project(): Promise<{ dir: string; env: NodeJS.ProcessEnv; log: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'moe-st-e2e-'));
+  const bin = join(dir, 'bin');
+  mkdirSync(bin);
+  writeFileSync(join(bin, 'simpletuner'), STANDIN);
+  chmodSync(join(bin, 'simpletuner'), 0o755);
+  mkdirSync(join(dir, 'model', 'unet'), { recursive: true });
+  writeFileSync(join(dir, 'model', 'model_index.json'), '{"_class_name": "StableDiffusionXLPipeline"}');
+  writeFileSync(join(dir, 'model', 'unet', 'config.json'), '{}');
+  mkdirSync(join(dir, 'photos'));
+  const colours = ['red', 'green', 'blue', 'white', 'black'] as const;
+  const rgb = {
+    red: [220, 30, 30],
+    green: [30, 200, 40],
+    blue: [20, 40, 220],
+    white: [250, 250, 250],
+    black: [5, 5, 5],
+  };
+  for (const [i, c] of colours.entries()) {
+    const [r, g, b] = rgb[c];
+    await sharp({ create: { width: 80, height: 72, channels: 3, background: { r: r!, g: g!, b: b! } } })
+      .png()
+      .toFile(join(dir, 'photos', `${i}.png`));
+    writeFileSync(join(dir, 'photos', `${i}.txt`), `a ${c} square`);
+  }
+  writeFileSync(join(dir, 'p.yaml'), PIPELINE);
+  const log = join(dir, 'standin.jsonl');
+  const env = {
+    ...process.env,
+    PATH: `${bin}:${process.env.PATH ?? ''}`,
+    STANDIN_LOG: log,
+    NO_COLOR: '1',
+  };
+  return { dir, env, log };
+}
+
+const invocations = (log: string): Invocation[] =>
+  existsSync(log)
+    ? readFileSync(log, 'utf8')
+        .trim()
+        .split('\n')
+        .filter((l) => l !== '')
+        .map((l) => JSON.parse(l) as Invocation)
+    : [];
+
+const roleOf = (i: Invocation): string =>
+  i.config['refiner_training_invert_schedule'] === true ? 'base' : 'refiner';
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+test('moe run trains both experts with SimpleTuner, resumes each in its own output_dir after kill -9', async () => {
+  const { dir, env, log } = await project();
+  const file = join(dir, 'p.yaml');
+
+  const valid = spawnSync(process.execPath, [MOE, 'validate', file], { env, encoding: 'utf8' });
+  assert.equal(valid.status, 0, valid.stdout + valid.stderr);
+
+  // First run: slow steps, killed once the base has a complete checkpoint.
+  const first = spawn(process.execPath, [MOE, 'run', file, '--jobs', '2'], {
+    env: { ...env, STANDIN_STEP_MS: '600' },
+    stdio: 'ignore',
+  });
+  const exited = new Promise((r) => first.on('exit', r));
+  const deadline = Date.now() + 60_000;
+  let base: Invocation | undefined;
+  for (;;) {
+    base = invocations(log).find((i) => roleOf(i) === 'base');
+    const out = base?.config['output_dir'];
+    if (typeof out === 'string' && existsSync(join(out, 'checkpoint-3', '.guard'))) break;
+    if (Date.now() > deadline)
+      assert.fail(`no base checkpoint within a minute: ${readFileSync(log, 'utf8')}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  first.kill('SIGKILL');
+  await exited;
+  assert.ok(base);
+  assert.ok(alive(base.pid), 'kill -9 of moe leaves SimpleTuner running');
+
+  // Second run: stops the left-over SimpleTuner, resumes, finishes.
+  const second = spawnSync(process.execPath, [MOE, 'run', file, '--jobs', '2'], {
+    env,
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+  assert.equal(second.status, 0, second.stdout + second.stderr);
+  assert.ok(!alive(base.pid), 'the left-over SimpleTuner was stopped');
+
+  const all = invocations(log);
+  const bases = all.filter((i) => roleOf(i) === 'base');
+  const refiners = all.filter((i) => roleOf(i) === 'refiner');
+  assert.ok(bases.length === 2, `base launched ${bases.length} times`);
+  const [b1, b2] = bases as [Invocation, Invocation];
+  assert.equal(b2.config['output_dir'], b1.config['output_dir'], 'the base resumes in its own output_dir');
+  assert.ok(b2.start >= 3 && b2.start % 3 === 0, `the base resumed from checkpoint-${b2.start}`);
+  for (const r of refiners) assert.notEqual(r.config['output_dir'], b1.config['output_dir']);
+
+  // Shared caches: the same absolute folders for both experts, computed once.
+  const caches = (i: Invocation): string[] =>
+    i.databackend
+      .flatMap((d) => [d['cache_dir'], d['cache_dir_vae']])
+      .filter((x): x is string => typeof x === 'string');
+  for (const i of all) assert.deepEqual(caches(i), caches(b1));
+  assert.ok(caches(b1).every((p) => p.startsWith('/')));
+  assert.equal(
+    all.reduce((n, i) => n + i.computed, 0),
+    8,
+    '4 training images × (text + VAE) computed once in all',
+  );
+
+  for (const i of all) {
+    assert.equal(i.backend, 'json');
+    assert.deepEqual(i.argv, ['train']);
+    for (const key of Object.keys(i.config)) assert.ok(OPTIONS.has(key), `unknown SimpleTuner option ${key}`);
+    assert.equal(i.config['resume_from_checkpoint'], 'latest');
+    assert.equal(i.config['refiner_training'], true);
+    assert.equal(i.config['refiner_training_strength'], 0.35);
+    assert.equal(i.config['prediction_type'], 'v_prediction');
+    assert.equal(i.config['rescale_betas_zero_snr'], true);
+    assert.equal(i.config['training_scheduler_timestep_spacing'], 'trailing');
+    assert.equal(i.config['learning_rate'], 4e-7);
+    assert.equal(i.config['gradient_checkpointing'], true);
+    assert.equal(i.config['max_train_steps'], 12);
+  }
+  assert.equal(b1.config['train_batch_size'], 2);
+
+  // The outputs: unet from pipeline/unet, metrics from the progress lines, training.json.
+  const outputs = nodeOutputs(dir);
+  for (const role of ['base', 'refiner'] as const) {
+    const out = outputs[role];
+    assert.ok(out, `no committed output for ${role}`);
+    const unet = JSON.parse(readFileSync(join(out, 'unet', 'config.json'), 'utf8')) as { from: string };
+    const inv = role === 'base' ? b1 : refiners[0];
+    assert.equal(unet.from, inv?.config['output_dir']);
+    const steps = readFileSync(join(out, 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { step: number; loss: number; lr: number });
+    // Each step once, in order; the lines of a resumed expert continue from its checkpoint (a line the
+    // killed moe had not read yet before the checkpoint is lost: SimpleTuner does not print it again).
+    const seen = steps.map((s) => s.step);
+    const resumedAt = (role === 'base' ? bases : refiners).at(-1)?.start ?? 0;
+    assert.deepEqual(
+      seen,
+      [...new Set(seen)].sort((a, b) => a - b),
+      `${role} metrics: each step once`,
+    );
+    for (let k = resumedAt + 1; k <= 12; k++) assert.ok(seen.includes(k), `${role} metrics lack step ${k}`);
+    assert.ok(seen.every((k) => k >= 1 && k <= 12));
+    assert.ok(Math.abs((steps.at(-1)?.loss ?? 0) - 0.5 / 12) < 1e-4, JSON.stringify(steps));
+    assert.equal(steps[0]?.lr, 4e-7);
+    const training = JSON.parse(readFileSync(join(out, 'training.json'), 'utf8')) as Record<string, unknown>;
+    assert.equal(training['backend'], 'simpletuner');
+    assert.equal(training['role'], role);
+    assert.deepEqual(training['timestep_range'], role === 'base' ? [350, 999] : [0, 349]);
+  }
+  const refinerTraining = JSON.parse(readFileSync(join(outputs.refiner!, 'training.json'), 'utf8')) as {
+    simpletuner: { warnings: string[] };
+  };
+  assert.ok(refinerTraining.simpletuner.warnings.some((w) => /batch_size 1/.test(w)));
+  assert.ok(refinerTraining.simpletuner.warnings.some((w) => /fixed strength of 0.2/.test(w)));
+  const logText = readLogs(dir);
+  assert.match(logText, /resuming the base expert from checkpoint-\d+/);
+  assert.match(logText, /stopping SimpleTuner \(pid \d+\) left running/);
+});
+
+test('moe validate: backend simpletuner without images names the field', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'moe-st-val-'));
+  writeFileSync(
+    join(dir, 'p.yaml'),
+    'version: 1\nname: v\nnodes:\n  base:\n    step: train.expert\n    with: { role: base, model: m, backend: simpletuner }\n',
+  );
+  mkdirSync(join(dir, 'm'));
+  const r = spawnSync(process.execPath, [MOE, 'validate', join(dir, 'p.yaml')], {
+    encoding: 'utf8',
+    env: { ...process.env, NO_COLOR: '1' },
+  });
+  assert.equal(r.status, 2, r.stdout + r.stderr);
+  assert.match(r.stdout + r.stderr, /`nodes\.base\.with` is missing `images`/);
+  assert.doesNotMatch(r.stdout + r.stderr, /missing `cache`/);
+});
+
+/** node id → the committed output folder, from the pipeline index and the records it names. */
+function nodeOutputs(dir: string): Record<string, string> {
+  const ws = join(dir, '.moe');
+  const found: Record<string, string> = {};
+  for (const name of readdirSync(join(ws, 'index'))) {
+    const index = JSON.parse(readFileSync(join(ws, 'index', name), 'utf8')) as {
+      nodes: Record<string, { fingerprint: string }>;
+    };
+    for (const [id, r] of Object.entries(index.nodes)) {
+      const record = JSON.parse(
+        readFileSync(join(ws, 'records', r.fingerprint.slice(0, 2), `${r.fingerprint}.json`), 'utf8'),
+      ) as { outputs: { digest: string } };
+      found[id] = join(ws, 'store', record.outputs.digest);
+    }
+  }
+  return found;
+}
+
+function readLogs(dir: string): string {
+  const runs = join(dir, '.moe', 'runs');
+  const texts: string[] = [];
+  const walk = (d: string): void => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.name.endsWith('.log')) texts.push(readFileSync(p, 'utf8'));
+    }
+  };
+  walk(runs);
+  return texts.join('\n');
+}
