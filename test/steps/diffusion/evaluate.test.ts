@@ -43,7 +43,13 @@ interface Results {
         checks: Record<string, number>;
       }
     >;
-    images?: { file: string; score: number; adherent: boolean; checks: Record<string, boolean> }[];
+    images?: {
+      file: string;
+      score: number;
+      adherent: boolean;
+      checks: Record<string, boolean>;
+      seen?: Record<string, string | null>;
+    }[];
   };
   readonly clip_score: { skipped?: string; stages?: Record<string, { images: number; mean: number }> };
 }
@@ -184,6 +190,7 @@ test('evaluate scores compose images with a plugin scorer, by name or by module 
   );
   assert.ok(Math.abs((base?.mean ?? 0) - 2 / 3) < 1e-9, 'the mean score gives partial credit');
   assert.deepEqual(adh.images?.[1]?.checks, { color: false, shape: true, background: true });
+  assert.deepEqual(adh.images?.[1]?.seen, { background: 'blue', colour: 'green', shape: 'square' });
   assert.equal(adh.images?.[1]?.adherent, false);
   assert.equal(byModule.summary?.['adherence_base'], 0);
   assert.equal(byModule.summary?.['adherence_base_shape'], 1);

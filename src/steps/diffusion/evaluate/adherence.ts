@@ -26,6 +26,8 @@ export interface ScoredImage {
   readonly score: number;
   readonly adherent: boolean;
   readonly checks: Readonly<Record<string, boolean>>;
+  /** What the scorer read in the image (null: nothing found), when it says. */
+  readonly seen?: Readonly<Record<string, string | null>>;
 }
 
 export interface AdherenceResult {
@@ -68,6 +70,7 @@ export async function scoreImages(indexPath: string, scorer: CheckingScorer): Pr
       score: verdict.score,
       adherent: adheres(verdict),
       checks: verdict.checks,
+      ...(verdict.seen ? { seen: verdict.seen } : {}),
     });
   }
   const checks = [...new Set(images.flatMap((i) => Object.keys(i.checks)))];

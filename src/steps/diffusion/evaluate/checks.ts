@@ -18,6 +18,8 @@ import { WorkflowError } from '../../../workflow/sessions.js';
 export interface Verdict {
   readonly score: number;
   readonly checks: Readonly<Record<string, boolean>>;
+  /** What the scorer read in the image, when it says (synthetic-shapes: colour, shape, background). */
+  readonly seen?: Readonly<Record<string, string | null>>;
 }
 
 export interface CheckingScorer {
@@ -44,6 +46,18 @@ export function checksOf(value: unknown): Record<string, boolean> {
     if (m?.[1] && typeof v === 'boolean') out[m[1]] = v;
   }
   return out;
+}
+
+/** The text fields of a scorer's `seen` (other fields, such as raw features, are left out). */
+export function seenOf(value: unknown): Record<string, string | null> | undefined {
+  const seen = typeof value === 'object' && value !== null ? (value as { seen?: unknown }).seen : undefined;
+  if (typeof seen !== 'object' || seen === null) return undefined;
+  const out: Record<string, string | null> = {};
+  for (const [k, v] of Object.entries(seen)) {
+    if (typeof v === 'string') out[k] = v;
+    else if (v === undefined || v === null) out[k] = null;
+  }
+  return Object.keys(out).length ? out : undefined;
 }
 
 function moduleEntry(path: string): string | undefined {
@@ -100,7 +114,8 @@ export async function findCheckingScorer(
       const score = typeof value === 'number' ? value : (value as { score?: unknown } | null)?.score;
       if (typeof score !== 'number' || !Number.isFinite(score))
         throw new WorkflowError(`scorer ${scorer.name} returned no numeric score`);
-      return { score, checks: checksOf(value) };
+      const seen = seenOf(value);
+      return { score, checks: checksOf(value), ...(seen ? { seen } : {}) };
     },
   });
 }
