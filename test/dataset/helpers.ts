@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { StepContext } from '../../src/steps/api.js';
 import type { JsonValue } from '../../src/pipeline/types.js';
+import { stepContext } from '../steps/context.js';
 
 export interface TestContext {
   readonly ctx: StepContext;
@@ -18,28 +19,21 @@ export async function makeContext(pipelineDir: string, withValue: JsonValue): Pr
   await Promise.all(dirs.map((d) => mkdir(d)));
   const logs: string[] = [];
   const progress: number[] = [];
-  const ctx: StepContext = {
-    nodeId: 'data',
-    with: withValue,
-    outDir: dirs[0]!,
-    checkpointDir: dirs[1]!,
-    sharedCacheDir: dirs[2]!,
-    tmpDir: dirs[3]!,
-    pipelineDir,
-    attempt: 1,
-    signal: new AbortController().signal,
-    log: {
-      info: (m) => logs.push(`info ${m}`),
-      warn: (m) => logs.push(`warn ${m}`),
-      error: (m) => logs.push(`error ${m}`),
+  const ctx = stepContext(
+    {
+      nodeId: 'data',
+      with: withValue,
+      outDir: dirs[0]!,
+      checkpointDir: dirs[1]!,
+      sharedCacheDir: dirs[2]!,
+      tmpDir: dirs[3]!,
+      pipelineDir,
+      progress: (u) => {
+        if (u.done !== undefined) progress.push(u.done);
+      },
     },
-    progress: (u) => {
-      if (u.done !== undefined) progress.push(u.done);
-    },
-    env: {},
-    gpus: [],
-    resources: { cpu: 1, memoryBytes: undefined, gpu: 0 },
-  };
+    logs,
+  );
   return { ctx, logs, progress };
 }
 

@@ -8,6 +8,7 @@ import { sessionFactory } from '../../../src/models/optimum/index.js';
 import type { SessionFactory } from '../../../src/models/optimum/index.js';
 import { writePng } from '../../../src/imaging/index.js';
 import type { StepContext } from '../../../src/steps/api.js';
+import { stepContext } from '../context.js';
 
 export async function tempRoot(): Promise<string> {
   return mkdtemp(join(tmpdir(), 'moe-diffusion-'));
@@ -118,25 +119,17 @@ export async function makeContext<W>(
 ): Promise<Captured<W>> {
   const out = await mkdtemp(join(root, 'out-'));
   const logs: string[] = [];
-  const ctx: StepContext<W> = {
-    nodeId: 'node',
-    with: withValue,
-    outDir: out,
-    checkpointDir: await mkdtemp(join(root, 'ckpt-')),
-    sharedCacheDir: shared,
-    tmpDir: await mkdtemp(join(root, 'tmp-')),
-    pipelineDir: root,
-    attempt: 1,
-    signal: new AbortController().signal,
-    log: {
-      info: (m) => logs.push(`info ${m}`),
-      warn: (m) => logs.push(`warn ${m}`),
-      error: (m) => logs.push(`error ${m}`),
+  const ctx = stepContext(
+    {
+      nodeId: 'node',
+      with: withValue,
+      outDir: out,
+      checkpointDir: await mkdtemp(join(root, 'ckpt-')),
+      sharedCacheDir: shared,
+      tmpDir: await mkdtemp(join(root, 'tmp-')),
+      pipelineDir: root,
     },
-    progress: () => undefined,
-    env: {},
-    gpus: [],
-    resources: { cpu: 1, memoryBytes: undefined, gpu: 0 },
-  };
+    logs,
+  );
   return { ctx, logs };
 }

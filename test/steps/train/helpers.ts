@@ -8,6 +8,7 @@ import type { TensorToWrite } from '../../../src/formats/safetensors.js';
 import { generateTinyFamily } from '../../../src/models/tiny/index.js';
 import type { StepContext } from '../../../src/steps/api.js';
 import type { TrainExpertWith } from '../../../src/steps/train/index.js';
+import { stepContext } from '../context.js';
 
 export interface CacheOptions {
   readonly train: number;
@@ -108,29 +109,21 @@ export async function makeContext(
   await mkdir(checkpoint, { recursive: true });
   const logs: string[] = [];
   const progress: string[] = [];
-  const ctx: StepContext<TrainExpertWith> = {
-    nodeId: 'train',
-    with: withValue,
-    outDir: out,
-    checkpointDir: checkpoint,
-    sharedCacheDir: join(root, 'shared'),
-    tmpDir: join(root, 'tmp'),
-    pipelineDir: root,
-    attempt: 1,
-    signal: new AbortController().signal,
-    log: {
-      info: (m) => logs.push(`info ${m}`),
-      warn: (m) => logs.push(`warn ${m}`),
-      error: (m) => logs.push(`error ${m}`),
+  const ctx = stepContext(
+    {
+      nodeId: 'train',
+      with: withValue,
+      outDir: out,
+      checkpointDir: checkpoint,
+      sharedCacheDir: join(root, 'shared'),
+      tmpDir: join(root, 'tmp'),
+      pipelineDir: root,
+      progress: (u) => {
+        if (u.message !== undefined) progress.push(u.message);
+      },
     },
-    progress: (u) => {
-      if (u.message !== undefined) progress.push(u.message);
-    },
-    env: {},
-    gpus: [],
-    // One thread: onnxruntime's results are then bit-reproducible, which the resume test relies on.
-    resources: { cpu: 1, memoryBytes: undefined, gpu: 0 },
-  };
+    logs,
+  );
   return { ctx, logs, progress };
 }
 
