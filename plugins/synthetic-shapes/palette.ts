@@ -34,13 +34,26 @@ export function caption(c: Combo): string {
 /** Every word a caption or evaluation prompt uses: what a tiny text encoder's vocabulary must cover. */
 export const VOCABULARY: readonly string[] = ['a', 'on', 'background', ...COLOUR_NAMES, ...SHAPE_NAMES];
 
-/** All shape × colour × background combinations with colour ≠ background, in a fixed order. */
-export function allCombos(): Combo[] {
+/** The words a data set draws its scenes from: a subset of the palette's colours and of the shapes. */
+export interface Vocabulary {
+  readonly colours: readonly ColourName[];
+  readonly shapes: readonly ShapeName[];
+}
+
+/** Every colour and every shape. */
+export const FULL_VOCABULARY: Vocabulary = { colours: COLOUR_NAMES, shapes: SHAPE_NAMES };
+
+/**
+ * All shape × colour × background combinations with colour ≠ background, in a fixed order (the
+ * palette's order, whatever order `vocabulary` lists its words in).
+ */
+export function allCombos(vocabulary: Vocabulary = FULL_VOCABULARY): Combo[] {
+  const shapes = SHAPE_NAMES.filter((s) => vocabulary.shapes.includes(s));
+  const colours = COLOUR_NAMES.filter((c) => vocabulary.colours.includes(c));
   const out: Combo[] = [];
-  for (const shape of SHAPE_NAMES) {
-    for (const colour of COLOUR_NAMES) {
-      for (const background of COLOUR_NAMES)
-        if (background !== colour) out.push({ shape, colour, background });
+  for (const shape of shapes) {
+    for (const colour of colours) {
+      for (const background of colours) if (background !== colour) out.push({ shape, colour, background });
     }
   }
   return out;

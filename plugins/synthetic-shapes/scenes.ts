@@ -1,6 +1,6 @@
 // Which scenes the data set holds: a held-out set of combinations for evaluation, the training images
 // cycling evenly through the rest, and each image's placement drawn from its own seeded generator.
-import { allCombos, caption, type Combo } from './palette.js';
+import { allCombos, caption, FULL_VOCABULARY, type Combo, type Vocabulary } from './palette.js';
 import { generator, mix, shuffled } from './random.js';
 import { EXTENT, type Scene } from './render.js';
 
@@ -29,9 +29,14 @@ const pairKeys = (c: Combo) => [
  * Splits the combinations into training and held-out ones. A combination is held out only while every
  * pair inside it (shape–colour, shape–background, colour–background) still occurs in some training
  * combination: an evaluation prompt is then new as a whole but made of parts the model has seen together.
+ * `vocabulary` restricts the colours and shapes (all of them by default).
  */
-export function holdOut(seed: number, fraction: number): { train: Combo[]; held: Combo[] } {
-  const combos = shuffled(allCombos(), generator(mix(seed, 0x401d)));
+export function holdOut(
+  seed: number,
+  fraction: number,
+  vocabulary: Vocabulary = FULL_VOCABULARY,
+): { train: Combo[]; held: Combo[] } {
+  const combos = shuffled(allCombos(vocabulary), generator(mix(seed, 0x401d)));
   const wanted = Math.round(Math.min(0.5, Math.max(0, fraction)) * combos.length);
   const uses = new Map<string, number>();
   for (const c of combos) for (const k of pairKeys(c)) uses.set(k, (uses.get(k) ?? 0) + 1);

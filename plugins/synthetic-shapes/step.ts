@@ -4,7 +4,7 @@ import sharp from 'sharp';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { StepContext, StepDefinition, StepResult } from 'moe';
-import { caption, VOCABULARY } from './palette.js';
+import { caption, COLOUR_NAMES, SHAPE_NAMES, type Vocabulary } from './palette.js';
 import { renderScene } from './render.js';
 import { evalPrompts, holdOut, sceneAt, type SceneOptions } from './scenes.js';
 
@@ -37,7 +37,23 @@ const withSchema = {
       maximum: 0.5,
       default: 0.1,
       description:
-        'Share of the 120 shape/colour/background combinations never drawn for training; their captions are the evaluation prompts.',
+        'Share of the shape/colour/background combinations never drawn for training (120 with every colour and shape); their captions are the evaluation prompts.',
+    },
+    colours: {
+      type: 'array',
+      items: { enum: [...COLOUR_NAMES] },
+      minItems: 2,
+      uniqueItems: true,
+      default: [...COLOUR_NAMES],
+      description: 'The colours scenes use, for shapes and backgrounds.',
+    },
+    shapes: {
+      type: 'array',
+      items: { enum: [...SHAPE_NAMES] },
+      minItems: 1,
+      uniqueItems: true,
+      default: [...SHAPE_NAMES],
+      description: 'The shapes scenes use.',
     },
     eval_prompts: {
       type: 'integer',
@@ -79,13 +95,17 @@ const withSchema = {
 interface Options extends SceneOptions {
   readonly evalPromptCount: number;
   readonly antialias: number;
+  readonly vocabulary: Vocabulary;
 }
 
 function readOptions(w: unknown): Options {
   const o = (w !== null && typeof w === 'object' ? w : {}) as Record<string, unknown>;
   const num = (key: string, fallback: number) => (typeof o[key] === 'number' ? (o[key] as number) : fallback);
   const size = num('size', 64);
+  const words = <T extends string>(key: string, all: readonly T[]): T[] =>
+    Array.isArray(o[key]) ? all.filter((w) => (o[key] as unknown[]).includes(w)) : [...all];
   return {
+    vocabulary: { colours: words('colours', COLOUR_NAMES), shapes: words('shapes', SHAPE_NAMES) },
     count: num('count', 240),
     width: num('width', size),
     height: num('height', size),
@@ -101,7 +121,7 @@ function readOptions(w: unknown): Options {
 
 async function run(ctx: StepContext): Promise<StepResult> {
   const o = readOptions(ctx.with);
-  const { train, held } = holdOut(o.seed, o.evalFraction);
+  const { train, held } = holdOut(o.seed, o.evalFraction, o.vocabulary);
   const dir = join(ctx.outDir, OUTPUTS.images);
   await mkdir(dir, { recursive: true });
   const digits = Math.max(5, String(o.count - 1).length);
@@ -137,7 +157,7 @@ async function run(ctx: StepContext): Promise<StepResult> {
   await writeFile(join(ctx.outDir, OUTPUTS.prompts), JSON.stringify(prompts, null, 2) + '\n');
   await writeFile(join(ctx.outDir, OUTPUTS.scenes), scenes.map((s) => s + '\n').join(''));
   ctx.log.info(
-    `${o.count} images ${o.width}×${o.height} from ${train.length} combinations; ${held.length} held out, ${prompts.length} evaluation prompts; vocabulary: ${VOCABULARY.join(' ')}`,
+    `${o.count} images ${o.width}×${o.height} from ${train.length} combinations; ${held.length} held out, ${prompts.length} evaluation prompts; vocabulary: a on background ${[...o.vocabulary.colours, ...o.vocabulary.shapes].join(' ')}`,
   );
   return {
     summary: { images: o.count, combinations: train.length, held_out: held.length, prompts: prompts.length },

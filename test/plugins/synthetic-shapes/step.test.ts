@@ -13,8 +13,9 @@ import plugin, {
 } from '../../../plugins/synthetic-shapes/index.js';
 import { datasetImages } from '../../../src/steps/dataset/images.js';
 import { makeContext } from '../../dataset/helpers.js';
+import type { JsonValue } from '../../../src/pipeline/types.js';
 
-async function runSynthetic(withValue: Record<string, number>) {
+async function runSynthetic(withValue: { readonly [key: string]: JsonValue }) {
   const t = await makeContext('/nonexistent-pipeline-dir', withValue);
   const result = await datasetSynthetic.run(t.ctx);
   return { out: t.ctx.outDir, result };
@@ -120,6 +121,48 @@ test('held-out combinations are new only as a whole: every pair of their parts i
     }
   }
   assert.equal(holdOut(0, 0).held.length, 0);
+});
+
+test('a restricted vocabulary draws only its words; held-out prompts stay new combinations of seen pairs', async () => {
+  const vocabulary = { colours: ['red', 'green', 'blue', 'yellow'], shapes: ['circle', 'triangle'] };
+  const { out, result } = await runSynthetic({
+    count: 40,
+    size: 32,
+    seed: 3,
+    eval_fraction: 0.25,
+    ...vocabulary,
+  });
+  try {
+    // 2 shapes × 4 colours × 3 backgrounds = 24 combinations, a quarter held out.
+    assert.deepEqual(result?.summary, { images: 40, combinations: 18, held_out: 6, prompts: 6 });
+    const captions = (await readFile(join(out, 'scenes.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { caption: string }).caption);
+    const prompts = JSON.parse(await readFile(join(out, 'prompts.json'), 'utf8')) as string[];
+    const allowed = new Set(['a', 'on', 'background', ...vocabulary.colours, ...vocabulary.shapes]);
+    for (const text of [...captions, ...prompts]) {
+      for (const word of text.split(' ')) assert.ok(allowed.has(word), `${word} (in "${text}") is allowed`);
+    }
+    for (const p of prompts) assert.ok(!captions.includes(p), `${p} is held out of training`);
+  } finally {
+    await rm(join(out, '..'), { recursive: true, force: true });
+  }
+  const { train, held } = holdOut(3, 0.25, {
+    colours: ['red', 'green', 'blue', 'yellow'],
+    shapes: ['circle', 'triangle'],
+  });
+  const seen = new Set(
+    train.flatMap((c) => [
+      `s${c.shape}${c.colour}`,
+      `b${c.shape}${c.background}`,
+      `c${c.colour}${c.background}`,
+    ]),
+  );
+  for (const h of held) {
+    for (const k of [`s${h.shape}${h.colour}`, `b${h.shape}${h.background}`, `c${h.colour}${h.background}`])
+      assert.ok(seen.has(k), `${caption(h)}: ${k} is trained`);
+  }
 });
 
 test('synthetic output feeds dataset.images with nothing skipped', async () => {

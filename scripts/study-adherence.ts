@@ -1,0 +1,185 @@
+// A study harness for the tiny pipeline's quality: runs a pipeline (pipelines/tiny.yaml by default) from
+// the TypeScript sources with --param overrides, then reads evaluate's results and re-scores compose's
+// images with the synthetic-shapes scorer to print what matters: the share of held-out images where all
+// three checks hold (shape, shape colour, background), each check's rate, the evaluation losses per band,
+// wall time, CPU time and the load average. Not a test; run it with tsx:
+//   node --import tsx scripts/study-adherence.ts [--pipeline P] [--workspace DIR] [--jobs N]
+//        [--label TEXT] [--log FILE.jsonl] [--param k=v ...]
+import { appendFileSync, readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { runCommand } from '../src/cli/render/run-command.js';
+import type { RunSummary } from '../src/engine/run.js';
+import { readRgb } from '../src/imaging/index.js';
+import { scoreAdherence } from '../plugins/synthetic-shapes/score.js';
+
+interface Args {
+  pipeline: string;
+  workspace: string;
+  jobs: number | undefined;
+  label: string;
+  log: string | undefined;
+  params: string[];
+}
+
+function parseArgs(argv: readonly string[]): Args {
+  const root = resolve(dirname(new URL(import.meta.url).pathname), '..');
+  const a: Args = {
+    pipeline: join(root, 'pipelines', 'tiny.yaml'),
+    workspace: '/tmp/study-ws',
+    jobs: undefined,
+    label: '',
+    log: undefined,
+    params: [],
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const v = argv[i + 1] ?? '';
+    switch (argv[i]) {
+      case '--pipeline':
+        a.pipeline = resolve(v);
+        break;
+      case '--workspace':
+        a.workspace = resolve(v);
+        break;
+      case '--jobs':
+        a.jobs = Number(v);
+        break;
+      case '--label':
+        a.label = v;
+        break;
+      case '--log':
+        a.log = resolve(v);
+        break;
+      case '--param':
+        a.params.push(v);
+        break;
+      default:
+        throw new Error(`unknown argument ${argv[i]}`);
+    }
+    i++;
+  }
+  return a;
+}
+
+interface JournalEvent {
+  readonly type: string;
+  readonly node?: string;
+  readonly fingerprint?: string;
+  readonly durationMs?: number;
+}
+
+/** Output folders of the run's nodes (done or cached), by node id, from the journal and the records. */
+function nodeOutputs(
+  workspace: string,
+  journal: string,
+): Map<string, { dir: string; ms: number | undefined }> {
+  const out = new Map<string, { dir: string; ms: number | undefined }>();
+  for (const line of readFileSync(journal, 'utf8').split('\n')) {
+    if (line === '') continue;
+    const e = JSON.parse(line) as JournalEvent;
+    if ((e.type !== 'node-done' && e.type !== 'node-cached') || !e.node || !e.fingerprint) continue;
+    const fp = e.fingerprint;
+    const record = JSON.parse(
+      readFileSync(join(workspace, 'records', fp.slice(0, 2), `${fp}.json`), 'utf8'),
+    ) as {
+      outputs: { digest: string };
+    };
+    out.set(e.node, {
+      dir: join(workspace, 'store', record.outputs.digest),
+      ms: e.type === 'node-done' ? e.durationMs : undefined,
+    });
+  }
+  return out;
+}
+
+interface IndexImage {
+  readonly prompt: string;
+  readonly stage: string;
+  readonly file: string;
+}
+
+async function rescore(composeDir: string): Promise<Record<string, Record<string, number>>> {
+  const index = JSON.parse(readFileSync(join(composeDir, 'index.json'), 'utf8')) as { images: IndexImage[] };
+  const per: Record<string, { n: number; all: number; shape: number; colour: number; background: number }> =
+    {};
+  for (const img of index.images) {
+    const a = scoreAdherence(await readRgb(join(composeDir, 'images', img.file)), img.prompt);
+    const s = (per[img.stage] ??= { n: 0, all: 0, shape: 0, colour: 0, background: 0 });
+    s.n++;
+    s.all += a.score === 1 ? 1 : 0;
+    s.shape += a.shapeOk ? 1 : 0;
+    s.colour += a.colorOk ? 1 : 0;
+    s.background += a.backgroundOk ? 1 : 0;
+  }
+  const r = (v: number, n: number) => Math.round((1000 * v) / n) / 1000;
+  return Object.fromEntries(
+    Object.entries(per).map(([stage, s]) => [
+      stage,
+      {
+        images: s.n,
+        all_three: r(s.all, s.n),
+        shape: r(s.shape, s.n),
+        colour: r(s.colour, s.n),
+        background: r(s.background, s.n),
+      },
+    ]),
+  );
+}
+
+const args = parseArgs(process.argv.slice(2));
+const load0 = loadavg()[0] ?? 0;
+const cpu0 = process.cpuUsage();
+const t0 = performance.now();
+const summary = (await runCommand(
+  args.pipeline,
+  {
+    param: args.params,
+    workspace: args.workspace,
+    force: [],
+    only: [],
+    from: [],
+    jobs: args.jobs,
+    'keep-going': false,
+    'dry-run': false,
+    wait: 0,
+  },
+  false,
+)) as unknown as RunSummary;
+const wall = (performance.now() - t0) / 1000;
+const cpu = process.cpuUsage(cpu0);
+const outputs = nodeOutputs(args.workspace, summary.journal);
+const evaluate = outputs.get('evaluate');
+const compose = outputs.get('compose');
+const results = evaluate
+  ? (JSON.parse(readFileSync(join(evaluate.dir, 'results.json'), 'utf8')) as {
+      loss: Record<string, Record<string, number>>;
+    })
+  : undefined;
+const losses = results
+  ? Object.fromEntries(
+      Object.entries(results.loss).map(([who, l]) => [
+        who,
+        {
+          base_band: Number(l.base_band?.toFixed(4)),
+          refiner_band: Number(l.refiner_band?.toFixed(4)),
+          full: Number(l.full?.toFixed(4)),
+        },
+      ]),
+    )
+  : undefined;
+const line = {
+  label: args.label,
+  params: args.params,
+  status: summary.status,
+  wall_s: Math.round(wall * 10) / 10,
+  cpu_s: Math.round((cpu.user + cpu.system) / 1e5) / 10,
+  load_start: Math.round(load0 * 100) / 100,
+  load_end: Math.round((loadavg()[0] ?? 0) * 100) / 100,
+  node_s: Object.fromEntries(
+    [...outputs].map(([node, o]) => [node, o.ms === undefined ? 'cached' : Math.round(o.ms / 100) / 10]),
+  ),
+  adherence: compose ? await rescore(compose.dir) : undefined,
+  loss: losses,
+};
+process.stdout.write(JSON.stringify(line, null, 1) + '\n');
+if (args.log) appendFileSync(args.log, JSON.stringify(line) + '\n');
