@@ -8,6 +8,7 @@ import type { TensorToWrite } from '../../../src/formats/safetensors.js';
 import { generateTinyFamily } from '../../../src/models/tiny/index.js';
 import type { StepContext } from '../../../src/steps/api.js';
 import type { TrainExpertWith } from '../../../src/steps/train/index.js';
+import type { MetricsLine } from '../../../src/train/expert/metrics.js';
 import { stepContext } from '../context.js';
 
 export interface CacheOptions {
@@ -127,14 +128,8 @@ export async function makeContext(
   return { ctx, logs, progress };
 }
 
-export interface MetricsRow {
-  readonly step: number;
-  readonly loss: number;
-  readonly lr: number;
-  readonly timestep_mean: number;
-  readonly timestep_min: number;
-  readonly timestep_max: number;
-}
+/** A line of metrics.jsonl, as train.expert writes it. */
+export type MetricsRow = MetricsLine;
 
 export function parseMetrics(text: string): MetricsRow[] {
   return text
