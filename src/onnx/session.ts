@@ -7,6 +7,7 @@ import { availableParallelism } from 'node:os';
 import * as ort from 'onnxruntime-node';
 import type { Result } from '../util/result.js';
 import { err, ok } from '../util/result.js';
+import { cudaProviderProblem, cudaUnavailableMessage } from './session-device.js';
 
 export type Device = 'cpu' | 'cuda';
 
@@ -42,7 +43,7 @@ export interface OnnxSession {
 
 /** True when this onnxruntime-node installation carries the CUDA provider's libraries. */
 export function cudaInstalled(): boolean {
-  return ort.listSupportedBackends().some((b) => b.name === 'cuda' && b.bundled);
+  return cudaProviderProblem() === undefined;
 }
 
 /** Opens a session on a model file path (external data is found beside it) or on model bytes. */
@@ -70,12 +71,8 @@ export async function openSession(
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
     if (device === 'cuda') {
-      return err({
-        reason: 'cuda-unavailable',
-        message:
-          `the CUDA execution provider could not be used (${message}). It needs an NVIDIA GPU with CUDA 12 ` +
-          'and onnxruntime-node installed with ONNXRUNTIME_NODE_INSTALL=cuda12; use device cpu otherwise.',
-      });
+      // Without the provider library, or without a GPU, driver, CUDA 12 or cuDNN 9, session creation fails.
+      return err({ reason: 'cuda-unavailable', message: cudaUnavailableMessage(`onnxruntime: ${message}`) });
     }
     const where = typeof model === 'string' ? model : 'model bytes';
     return err({ reason: 'load-failed', message: `onnxruntime could not load ${where}: ${message}` });

@@ -1,5 +1,5 @@
 // The session factory a diffusion step uses for its `device` setting.
-import { cudaInstalled } from '../onnx/index.js';
+import { cudaOrdinal, cudaProviderProblem, cudaUnavailableMessage } from '../onnx/session-device.js';
 import { sessionFactory } from '../models/optimum/index.js';
 import type { SessionFactory } from '../models/optimum/index.js';
 import type { Result } from '../util/result.js';
@@ -14,10 +14,10 @@ export function deviceSessions(
   gpus: readonly number[],
 ): Result<SessionFactory, string> {
   if (device === 'cuda') {
-    if (!cudaInstalled()) {
-      return err('device cuda: this onnxruntime-node has no CUDA execution provider; use device: cpu');
-    }
-    return ok(sessionFactory({ device: 'cuda', deviceId: gpus[0] ?? 0 }));
+    const problem = cudaProviderProblem();
+    if (problem !== undefined) return err(cudaUnavailableMessage(problem));
+    const deviceId = cudaOrdinal(gpus[0], process.env.CUDA_VISIBLE_DEVICES);
+    return ok(sessionFactory({ device: 'cuda', deviceId }));
   }
   return ok(sessionFactory({ device: 'cpu', threads: Math.max(1, Math.floor(threads)) }));
 }

@@ -7,7 +7,7 @@
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { StepContext, StepDefinition, StepResult } from '../api.js';
-import { cudaInstalled } from '../../onnx/index.js';
+import { cudaProviderProblem, cudaUnavailableMessage } from '../../onnx/session-device.js';
 import { resolveUserPath } from '../dataset/paths.js';
 import { TRAIN_OUTPUTS, trainExpert } from '../../train/expert/index.js';
 import type { ExpertTrainingConfig } from '../../train/expert/index.js';
@@ -39,11 +39,8 @@ export async function resolveTrainConfig(
     );
   }
   const device = w.device ?? TRAIN_DEFAULTS.device;
-  if (device === 'cuda' && !cudaInstalled()) {
-    throw new TrainExpertError(
-      'device cuda: this onnxruntime-node has no CUDA execution provider; use device: cpu',
-    );
-  }
+  const cudaProblem = device === 'cuda' ? cudaProviderProblem() : undefined;
+  if (cudaProblem !== undefined) throw new TrainExpertError(cudaUnavailableMessage(cudaProblem));
   const modelDir = must(resolveUserPath(pipelineDir, w.model, 'model'));
   const cacheDir = must(resolveUserPath(pipelineDir, w.cache, 'cache'));
   const defaults = must(await readSchedulerDefaults(modelDir));
