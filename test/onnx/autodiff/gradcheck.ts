@@ -6,17 +6,11 @@ import assert from 'node:assert/strict';
 import { Builder, encodeModel, openSession, ort } from '../../../src/onnx/index.js';
 import type { Graph, Model, Value } from '../../../src/onnx/index.js';
 import { buildTrainingGraph } from '../../../src/onnx/autodiff/index.js';
+import { seededRandom } from '../../../src/diffusion/random.js';
 
-/** A small seeded generator (mulberry32) with normal draws, so failures reproduce. */
+/** A seeded generator (mulberry32) with normal draws, so failures reproduce. */
 export function rng(seed: number): { uniform: () => number; normal: () => number } {
-  let a = seed >>> 0;
-  const uniform = (): number => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const uniform = seededRandom(seed);
   const normal = (): number => Math.sqrt(-2 * Math.log(1 - uniform())) * Math.cos(2 * Math.PI * uniform());
   return { uniform, normal };
 }
@@ -114,13 +108,7 @@ export async function gradCheck(c: GradCase): Promise<void> {
       const count = Math.min(x.length, 24);
       for (let k = 0; k < count; k++) {
         const i = Math.floor((k * x.length) / count);
-        const keep = x[i] as number;
-        x[i] = keep + eps;
-        const plus = await lossOf();
-        x[i] = keep - eps;
-        const minus = await lossOf();
-        x[i] = keep;
-        const fd = (plus - minus) / (2 * eps);
+        const fd = await centralDifference(x, i, eps, lossOf);
         const analytic = grad[i] as number;
         const allowed = tol * Math.max(scale, 1e-2) + 1e-4;
         assert.ok(
@@ -132,4 +120,20 @@ export async function gradCheck(c: GradCase): Promise<void> {
   } finally {
     await session.release();
   }
+}
+
+/** (L(x + ε·e_i) − L(x − ε·e_i)) / 2ε, nudging x[i] in place and putting it back. */
+export async function centralDifference(
+  x: Float32Array,
+  i: number,
+  eps: number,
+  loss: () => Promise<number>,
+): Promise<number> {
+  const keep = x[i] as number;
+  x[i] = keep + eps;
+  const plus = await loss();
+  x[i] = keep - eps;
+  const minus = await loss();
+  x[i] = keep;
+  return (plus - minus) / (2 * eps);
 }
