@@ -16,23 +16,13 @@ import {
 import { encodeModel, openSession, ort } from '../../../src/onnx/index.js';
 import { writeSafetensors } from '../../../src/formats/safetensors.js';
 import type { TensorInMemory } from '../../../src/formats/safetensors.js';
-
-/** mulberry32: a small seeded generator, so the random weights are the same on every run. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../../../src/diffusion/random.js';
 
 function randomWeights(config: object, seed: number): TensorInMemory[] {
   const spec = parseUNetConfig(config);
   assert.ok(spec.ok, spec.ok ? '' : spec.error.message);
-  const next = rng(seed);
+  // Seeded, so the random weights are the same on every run.
+  const next = seededRandom(seed);
   return [...unetParameters(spec.value)].map(([name, shape]) => {
     const n = shape.reduce((a, d) => a * d, 1);
     const fanIn = shape.length > 1 ? n / (shape[0] as number) : 1;
@@ -99,7 +89,8 @@ async function run(
 }
 
 const randn = (n: number, seed: number): Float32Array => {
-  const next = rng(seed);
+  // Seeded, so the random weights are the same on every run.
+  const next = seededRandom(seed);
   return Float32Array.from({ length: n }, () => next() * 2 - 1);
 };
 

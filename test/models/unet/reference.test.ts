@@ -25,6 +25,18 @@ async function readAll(file: string): Promise<Map<string, { data: Float32Array; 
   return out;
 }
 
+/** The UNet's inputs as the reference recorded them. */
+function feedsFrom(
+  inputs: ReadonlyMap<string, { data: Float32Array; shape: number[] }>,
+): Record<string, ort.Tensor> {
+  const feeds: Record<string, ort.Tensor> = {};
+  for (const name of INPUTS) {
+    const t = inputs.get(name)!;
+    feeds[name] = new ort.Tensor('float32', t.data, t.shape);
+  }
+  return feeds;
+}
+
 /** Max |a − b|, failing with the first index past `tol`. */
 function assertClose(actual: Float32Array, expected: Float32Array, tol: number, what: string): number {
   assert.equal(actual.length, expected.length, `${what}: length`);
@@ -58,11 +70,7 @@ test('the tiny SDXL UNet reproduces diffusers: out_sample, loss, out_sample_t500
   try {
     assert.deepEqual(s.inputNames, INPUTS);
     assert.equal(s.outputNames[0], 'out_sample');
-    const feeds: Record<string, ort.Tensor> = {};
-    for (const name of INPUTS) {
-      const t = inputs.get(name)!;
-      feeds[name] = new ort.Tensor('float32', t.data, t.shape);
-    }
+    const feeds = feedsFrom(inputs);
     const out = await s.run(feeds);
     const sample = out['out_sample']!;
     assert.deepEqual(sample.dims, [2, 4, 16, 16]);
@@ -113,10 +121,7 @@ test('the converted folder loads with external data from OUT_DIR/model.onnx', as
     assert.ok(s.ok, s.ok ? '' : s.error.message);
     const inputs = await readAll('inputs.safetensors');
     const expected = await readAll('expected.safetensors');
-    const feeds: Record<string, ort.Tensor> = {};
-    for (const name of INPUTS)
-      feeds[name] = new ort.Tensor('float32', inputs.get(name)!.data, inputs.get(name)!.shape);
-    const res = await s.value.run(feeds);
+    const res = await s.value.run(feedsFrom(inputs));
     await s.value.release();
     assertClose(
       res['out_sample']!.data as Float32Array,
