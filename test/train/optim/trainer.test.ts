@@ -1,11 +1,29 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Builder, ort } from '../../../src/onnx/index.js';
+import type { Model } from '../../../src/onnx/index.js';
 import { withMseLoss } from '../../../src/onnx/autodiff/index.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTrainer, loadOptimizerState, saveOptimizerState } from '../../../src/train/optim/index.js';
+
+/**
+ * prediction = x·wᵀ over `rows` rows of two features, w = [0.3, −0.2] to start, with an MSE loss against a
+ * `target` input: a model small enough to check optimizer arithmetic by hand.
+ */
+function linearModel(name: string, rows: number): Model {
+  const b = new Builder({ name });
+  const input = b.input('x', 'float32', [rows, 2]);
+  const w = b.weight('w', {
+    dtype: 'float32',
+    dims: [1, 2],
+    data: { kind: 'inline', array: Float32Array.of(0.3, -0.2) },
+  });
+  b.output(b.linear(input, w, undefined, 'linear'), 'prediction');
+  const m = b.build();
+  return { ...m, graph: withMseLoss(m.graph, { prediction: 'prediction' }) };
+}
 
 /** Solves the 4×4 normal equations (Aᵀ A) θ = Aᵀ y by Gaussian elimination with partial pivoting. */
 function leastSquares(a: number[][], y: number[]): number[] {
@@ -93,18 +111,7 @@ test('linear regression trained through the generated training graph and AdamW r
 });
 
 test('accumulating two half batches takes the same step as one whole batch', async () => {
-  const build = (rows: number) => {
-    const b = new Builder({ name: 'acc' });
-    const input = b.input('x', 'float32', [rows, 2]);
-    const w = b.weight('w', {
-      dtype: 'float32',
-      dims: [1, 2],
-      data: { kind: 'inline', array: Float32Array.of(0.3, -0.2) },
-    });
-    b.output(b.linear(input, w, undefined, 'linear'), 'prediction');
-    const m = b.build();
-    return { ...m, graph: withMseLoss(m.graph, { prediction: 'prediction' }) };
-  };
+  const build = (rows: number) => linearModel('acc', rows);
   const x = Float32Array.of(1, 2, 3, -1, 0.5, 0.5, -2, 1);
   const t = Float32Array.of(1, 0, -1, 2);
   const whole = await createTrainer({ model: build(4), loss: 'loss', optimizer: { lr: 0.1 }, threads: 1 });
@@ -142,18 +149,7 @@ test('accumulating two half batches takes the same step as one whole batch', asy
 
 test('a run resumed from saved weights and optimizer state ends where an uninterrupted run ends', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'moe-trainer-'));
-  const build = () => {
-    const b = new Builder({ name: 'resume' });
-    const input = b.input('x', 'float32', [4, 2]);
-    const w = b.weight('w', {
-      dtype: 'float32',
-      dims: [1, 2],
-      data: { kind: 'inline', array: Float32Array.of(0.3, -0.2) },
-    });
-    b.output(b.linear(input, w, undefined, 'linear'), 'prediction');
-    const m = b.build();
-    return { ...m, graph: withMseLoss(m.graph, { prediction: 'prediction' }) };
-  };
+  const build = () => linearModel('resume', 4);
   const batch = {
     x: new ort.Tensor('float32', Float32Array.of(1, 2, 3, -1, 0.5, 0.5, -2, 1), [4, 2]),
     target: new ort.Tensor('float32', Float32Array.of(1, 0, -1, 2), [4, 1]),
