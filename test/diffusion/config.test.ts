@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createScheduler, resolveSchedulerConfig } from '../../src/diffusion/index.js';
+// The full scheduler_config.json of SDXL base and SSD-1B, metadata and keys no moe sampler reads included.
+import { SDXL_SCHEDULER_CONFIG } from '../../src/models/tiny/configs.js';
 
 test("defaults are each diffusers class's: DDPM/DDIM leading with clip_sample, Euler/UniPC/DPM++ linspace", () => {
   const ddim = resolveSchedulerConfig('ddim', {});
@@ -20,25 +22,7 @@ test("defaults are each diffusers class's: DDPM/DDIM leading with clip_sample, E
 });
 
 test('an SDXL scheduler_config.json loads into UniPC; keys UniPC does not read are listed, metadata is not', () => {
-  const sdxl = {
-    _class_name: 'EulerDiscreteScheduler',
-    _diffusers_version: '0.19.0.dev0',
-    beta_end: 0.012,
-    beta_schedule: 'scaled_linear',
-    beta_start: 0.00085,
-    clip_sample: false,
-    interpolation_type: 'linear',
-    num_train_timesteps: 1000,
-    prediction_type: 'epsilon',
-    sample_max_value: 1.0,
-    set_alpha_to_one: false,
-    skip_prk_steps: true,
-    steps_offset: 1,
-    timestep_spacing: 'leading',
-    trained_betas: null,
-    use_karras_sigmas: false,
-  };
-  const made = createScheduler('unipc', sdxl);
+  const made = createScheduler('unipc', SDXL_SCHEDULER_CONFIG);
   assert.ok(made.ok);
   assert.deepEqual(made.value.ignoredKeys, [
     'clip_sample',
@@ -47,7 +31,7 @@ test('an SDXL scheduler_config.json loads into UniPC; keys UniPC does not read a
     'skip_prk_steps',
   ]);
   assert.equal(made.value.scheduler.config.steps_offset, 1);
-  const euler = createScheduler('EulerDiscreteScheduler', sdxl);
+  const euler = createScheduler('EulerDiscreteScheduler', SDXL_SCHEDULER_CONFIG);
   assert.ok(euler.ok);
   assert.equal(euler.value.scheduler.kind, 'euler');
   assert.deepEqual(euler.value.ignoredKeys, [
