@@ -10,6 +10,7 @@ import { CLIP_DEFAULTS, learnClipVocabulary, writeClipTokenizer } from '../token
 import { Random } from '../math/random.js';
 import { clipConfigJson } from '../clip/config.js';
 import { initClipTextParams } from '../clip/params.js';
+import type { NamedTensor } from '../clip/params.js';
 import { buildClipTextModel } from '../clip/graph.js';
 import { fitLinearVae } from '../vae/linear-vae.js';
 import { syntheticBatch } from '../vae/synthetic.js';
@@ -103,6 +104,21 @@ export async function generateTinyFamily(
   return ok({ dir, seed, files, totalBytes: files.reduce((s, f) => s + f.bytes, 0) });
 }
 
+/**
+ * Zeroes the end-of-text token's embedding. The pooled output (text_embeds, SDXL's global conditioning)
+ * is the state at that token; a trained CLIP learns to gather the prompt there, a random one does not:
+ * with its own unit-scale embedding in the residual stream, the state is mostly the token itself and
+ * prompts that differ in one word pool to vectors with cosine 0.99. Without it, the state is what
+ * attention gathers from the prompt's words, so the pooled vectors tell prompts apart.
+ */
+function summarisingEos(params: NamedTensor[], eos: number): NamedTensor[] {
+  const table = params.find((p) => p.name === 'text_model.embeddings.token_embedding.weight');
+  if (table === undefined) throw new Error('the text encoder has no token embedding');
+  const width = table.shape[1] ?? 0;
+  table.data.fill(0, eos * width, (eos + 1) * width);
+  return params;
+}
+
 async function writeFamily(root: string, seed: number): Promise<void> {
   const rng = new Random(seed);
   const sub = async (name: string) => {
@@ -134,7 +150,7 @@ async function writeFamily(root: string, seed: number): Promise<void> {
   );
   await model(
     'text_encoder_2',
-    buildClipTextModel(te2, initClipTextParams(te2, rng.fork('text_encoder_2'))),
+    buildClipTextModel(te2, summarisingEos(initClipTextParams(te2, rng.fork('text_encoder_2')), eos)),
     clipConfigJson(te2),
   );
 

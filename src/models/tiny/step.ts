@@ -16,7 +16,7 @@ const OUTPUTS = { model: 'model' } as const;
  */
 export const modelsTinyStep: StepDefinition<ModelsTinyWith> = {
   name: 'models.tiny',
-  version: '1',
+  version: '2',
   description: "Generate moe's tiny SDXL family (Optimum layout, diffusers UNet) from a seed",
   withSchema: {
     type: 'object',
