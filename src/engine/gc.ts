@@ -1,9 +1,14 @@
 // `moe gc`: drop what nothing needs any more. A store entry is kept when a live record names it; a record
 // is live when a pipeline index names it or a run that never finished (killed, crashed) committed it, so a
 // resumable run loses nothing. Checkpoints are kept unless their node has committed. Runs under the
-// workspace lock, so no run is writing meanwhile.
+// workspace lock, so no local run is writing meanwhile (a live run holds it: gc then stops, naming it);
+// Slurm jobs outlive the moe that holds the lock, so the folders of jobs recorded as active that are still
+// queued or running (or finished with outputs a rerun will take) are kept too.
 import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve, sep } from 'node:path';
+import { jobsInUse } from './executors/slurm/live-jobs.js';
+import type { JobInUse } from './executors/slurm/live-jobs.js';
+import type { JobLiveness } from './executors/slurm/slurm-cli.js';
 import type { RunEvent } from './events.js';
 import type { LockBusy } from './lock.js';
 import { acquireLock } from './lock.js';
@@ -20,12 +25,16 @@ export interface GcReport {
   readonly removedScratch: number;
   readonly freedBytes: number;
   readonly keptStoreEntries: number;
+  /** Slurm jobs whose staging, scratch and checkpoint folders were kept because the jobs may still use them. */
+  readonly inUseByJobs: readonly JobInUse[];
 }
 
 export interface GcOptions {
   readonly dryRun?: boolean;
   /** Run journals and logs kept per pipeline, newest first. @default 20 */
   readonly keepRuns?: number;
+  /** How a recorded Slurm job's state is learnt. @default squeue */
+  readonly slurmJobState?: (jobId: string) => Promise<JobLiveness>;
 }
 
 export async function collectGarbage(
@@ -35,14 +44,20 @@ export async function collectGarbage(
   const lock = await acquireLock(ws.lockFile, { command: 'moe gc', waitMs: 0 });
   if (!lock.ok) return lock;
   try {
-    return ok(sweep(ws, opts));
+    const jobs = await jobsInUse(join(ws.root, 'slurm'), opts.slurmJobState);
+    return ok(sweep(ws, opts, jobs));
   } finally {
     lock.value.release();
   }
 }
 
-function sweep(ws: Workspace, opts: GcOptions): GcReport {
+function sweep(ws: Workspace, opts: GcOptions, jobs: readonly JobInUse[]): GcReport {
   const store = new Store(ws);
+  const inUse = jobs.flatMap((j) => j.folders.map((f) => resolve(f)));
+  const busy = (dir: string, name: string): boolean => {
+    const p = resolve(dir, name);
+    return inUse.some((f) => f === p || f.startsWith(p + sep));
+  };
   const live = new Set<string>();
   for (const name of list(ws.index)) {
     try {
@@ -97,16 +112,18 @@ function sweep(ws: Workspace, opts: GcOptions): GcReport {
   // A checkpoint whose fingerprint has a live record is leftover; others may resume a run.
   let removedCheckpoints = 0;
   for (const name of list(ws.checkpoints)) {
-    if (!live.has(name)) continue;
+    if (!live.has(name) || busy(ws.checkpoints, name)) continue;
     removedCheckpoints += 1;
     freedBytes += sizeOf(join(ws.checkpoints, name));
     if (!opts.dryRun) rmSync(join(ws.checkpoints, name), { recursive: true, force: true });
   }
 
-  // Staging and scratch directories belong to attempts that can no longer be running (we hold the lock).
+  // Staging and scratch directories belong to attempts that can no longer be running (we hold the lock),
+  // except those of Slurm jobs that outlived their moe.
   let removedScratch = 0;
   for (const dir of [ws.staging, ws.tmp]) {
     for (const name of list(dir)) {
+      if (busy(dir, name)) continue;
       removedScratch += 1;
       freedBytes += sizeOf(join(dir, name));
       if (!opts.dryRun) rmSync(join(dir, name), { recursive: true, force: true });
@@ -126,6 +143,7 @@ function sweep(ws: Workspace, opts: GcOptions): GcReport {
     removedScratch,
     freedBytes,
     keptStoreEntries,
+    inUseByJobs: jobs,
   };
 }
 

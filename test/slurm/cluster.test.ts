@@ -1,6 +1,6 @@
 // Runs a pipeline through a real single-node Slurm cluster (scripts/slurm-cluster.sh), kills moe while a
-// job runs, and checks that the next moe reattaches to that job instead of submitting it again; then that
-// an interrupted moe cancels its jobs. Outside CI it skips when Slurm cannot start; in CI it fails.
+// job runs, runs `moe gc` (which must keep that job's folders), and checks that the next moe reattaches to
+// that job instead of submitting it again; then that an interrupted moe cancels its jobs. Outside CI it skips when Slurm cannot start; in CI it fails.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -8,6 +8,8 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { collectGarbage } from '../../src/engine/gc.js';
+import { workspaceAt } from '../../src/engine/workspace.js';
 
 const repo = join(import.meta.dirname, '..', '..');
 
@@ -160,6 +162,14 @@ test(
     first.child.kill('SIGKILL');
     await first.exited;
     assert.equal(queued('moe-slow').length, 1, 'the job outlives the killed moe');
+
+    // gc now: the killed moe's lock is stale, so gc runs; the running job's folders must survive it.
+    const gc = await collectGarbage(workspaceAt(join(dir, '.moe')));
+    assert.ok(gc.ok, JSON.stringify(gc));
+    const slow = gc.value.inUseByJobs.find((j) => j.node === 'slow');
+    assert.equal(slow?.state, 'alive', JSON.stringify(gc.value.inUseByJobs));
+    assert.equal(slow.folders.length, 3);
+    for (const f of slow.folders) assert.ok(existsSync(f), `gc deleted ${f}, which a running job uses`);
 
     const second = drive(file);
     const code = await second.exited;

@@ -50,3 +50,19 @@ export const ALIVE = new Set([
 export async function cancel(id: string): Promise<void> {
   await run('scancel', [id]);
 }
+
+export type JobLiveness = 'alive' | 'gone' | 'unknown';
+
+/**
+ * Whether a job is still in the queue (pending, running, …). `unknown` when Slurm cannot be asked (no
+ * squeue, controller down): a caller about to delete the job's files must then keep them.
+ */
+export async function jobLiveness(id: string): Promise<JobLiveness> {
+  const q = await run('squeue', ['-h', '-j', id, '-o', '%T']);
+  if (q.code === 0) {
+    const state = q.stdout.trim().split('\n')[0]?.trim() ?? '';
+    return state !== '' && ALIVE.has(state) ? 'alive' : 'gone';
+  }
+  // Some Slurm versions answer a job they have forgotten with an error rather than an empty list.
+  return /invalid job id/i.test(q.stderr) ? 'gone' : 'unknown';
+}
