@@ -4,27 +4,18 @@
 import type { StepContext } from '../../src/steps/api.js';
 
 /** What differs between the step tests: the node, its parameters, its folders and what it does with progress. */
-export interface ContextFields<W> {
-  readonly nodeId: string;
-  readonly with: W;
-  readonly outDir: string;
-  readonly checkpointDir: string;
-  readonly sharedCacheDir: string;
-  readonly tmpDir: string;
-  readonly pipelineDir: string;
+export type ContextFields<W> = Pick<
+  StepContext<W>,
+  'nodeId' | 'with' | 'outDir' | 'checkpointDir' | 'sharedCacheDir' | 'tmpDir' | 'pipelineDir'
+> & {
   /** @default ignores progress updates */
   readonly progress?: StepContext<W>['progress'];
-}
+};
 
 export function stepContext<W>(fields: ContextFields<W>, logs: string[]): StepContext<W> {
+  const { progress, ...node } = fields;
   return {
-    nodeId: fields.nodeId,
-    with: fields.with,
-    outDir: fields.outDir,
-    checkpointDir: fields.checkpointDir,
-    sharedCacheDir: fields.sharedCacheDir,
-    tmpDir: fields.tmpDir,
-    pipelineDir: fields.pipelineDir,
+    ...node,
     attempt: 1,
     signal: new AbortController().signal,
     log: {
@@ -32,7 +23,7 @@ export function stepContext<W>(fields: ContextFields<W>, logs: string[]): StepCo
       warn: (m) => logs.push(`warn ${m}`),
       error: (m) => logs.push(`error ${m}`),
     },
-    progress: fields.progress ?? (() => undefined),
+    progress: progress ?? (() => undefined),
     env: {},
     gpus: [],
     resources: { cpu: 1, memoryBytes: undefined, gpu: 0 },
