@@ -49,6 +49,15 @@ function assertClose(actual: Float32Array, expected: Float32Array, tol: number, 
   return worst;
 }
 
+/** An output against the reference's tensor `key` in expected.safetensors, within the README's 1e-4. */
+function assertExpected(
+  output: ort.Tensor,
+  expected: ReadonlyMap<string, { data: Float32Array }>,
+  key: string,
+): void {
+  assertClose(output.data as Float32Array, expected.get(key)!.data, 1e-4, key);
+}
+
 async function session(): Promise<OnnxSession> {
   const loaded = await loadDiffusersUNet(REF, { debugOutputs: true });
   assert.ok(loaded.ok, loaded.ok ? '' : loaded.error.message);
@@ -74,7 +83,7 @@ test('the tiny SDXL UNet reproduces diffusers: out_sample, loss, out_sample_t500
     const out = await s.run(feeds);
     const sample = out['out_sample']!;
     assert.deepEqual(sample.dims, [2, 4, 16, 16]);
-    assertClose(sample.data as Float32Array, expected.get('out_sample')!.data, 1e-4, 'out_sample');
+    assertExpected(sample, expected, 'out_sample');
 
     const target = inputs.get('target')!.data;
     const o = sample.data as Float32Array;
@@ -97,12 +106,7 @@ test('the tiny SDXL UNet reproduces diffusers: out_sample, loss, out_sample_t500
       { ...feeds, timestep: new ort.Tensor('float32', Float32Array.from([500]), []) },
       ['out_sample'],
     );
-    assertClose(
-      t500['out_sample']!.data as Float32Array,
-      expected.get('out_sample_t500')!.data,
-      1e-4,
-      'out_sample_t500',
-    );
+    assertExpected(t500['out_sample']!, expected, 'out_sample_t500');
   } finally {
     await s.release();
   }
@@ -123,12 +127,7 @@ test('the converted folder loads with external data from OUT_DIR/model.onnx', as
     const expected = await readAll('expected.safetensors');
     const res = await s.value.run(feedsFrom(inputs));
     await s.value.release();
-    assertClose(
-      res['out_sample']!.data as Float32Array,
-      expected.get('out_sample')!.data,
-      1e-4,
-      'out_sample',
-    );
+    assertExpected(res['out_sample']!, expected, 'out_sample');
   } finally {
     rmSync(out, { recursive: true, force: true });
   }
