@@ -29,6 +29,8 @@ const STANDIN = `#!/usr/bin/env node
 const fs = require('node:fs');
 const path = require('node:path');
 const crypto = require('node:crypto');
+// \`simpletuner train\` refuses to start without a config.json in its working directory.
+if (!fs.existsSync('config.json')) { console.error('Error: No config file found in current directory'); process.exit(1); }
 const cfg = JSON.parse(fs.readFileSync(process.env.CONFIG_PATH, 'utf8'));
 const backends = JSON.parse(fs.readFileSync(cfg.data_backend_config, 'utf8'));
 const images = backends.find((b) => b.id === 'images');

@@ -86,7 +86,9 @@ export async function runSimpleTuner(
   if (options.metricsFile !== undefined) cutMetrics(metricsPath, resume?.step ?? 0);
   let last: SimpleTunerProgress | undefined;
   const env = { CONFIG_BACKEND: 'json', CONFIG_PATH: configPath };
-  await launch(ctx, file, args, env, join(spec.configDir, PID_FILE), (p) => {
+  // `simpletuner train` looks for config.json in its working directory (it errors without one there, whatever
+  // CONFIG_PATH says), so it runs beside the config.
+  await launch(ctx, file, args, env, spec.configDir, (p) => {
     if (last?.step !== p.step) {
       appendFileSync(
         metricsPath,
@@ -160,17 +162,18 @@ function launch(
   file: string,
   args: readonly string[],
   extraEnv: Readonly<Record<string, string>>,
-  pidFile: string,
+  cwd: string,
   onProgress: (p: SimpleTunerProgress) => void,
 ): Promise<void> {
   return new Promise((resolve, reject) => {
     if (ctx.signal.aborted) return reject(new Error('aborted before SimpleTuner started'));
     const child = spawn(file, [...args], {
-      cwd: ctx.tmpDir,
+      cwd,
       env: { ...ctx.env, ...extraEnv },
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
     });
+    const pidFile = join(cwd, PID_FILE);
     if (child.pid !== undefined) writeFileSync(pidFile, `${child.pid}\n`);
     let lastError = '';
     const onLine = (line: string, stream: 'out' | 'err'): void => {
