@@ -7,12 +7,12 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Diagnostic } from '../pipeline/diagnostic.js';
-import type { ParamValue, Pipeline, PipelineNode } from '../pipeline/types.js';
+import type { Diagnostic, SourceRange } from '../pipeline/diagnostic.js';
+import type { Expr, ParamValue, Pipeline, PipelineNode, WithTemplate } from '../pipeline/types.js';
 import type { NodeId } from '../util/brand.js';
 import type { StepLookup } from '../steps/registry.js';
 
-const FORMAT = 'moe-pipeline-cache-v2';
+const FORMAT = 'moe-pipeline-cache-v3';
 
 export interface CachedLoad {
   readonly pipeline: Pipeline;
@@ -66,7 +66,11 @@ function loaderIdentity(): string {
   return identity;
 }
 
-/** The two maps of a `Pipeline` travel as entry lists: plain JSON parses faster than v8 deserialisation. */
+/**
+ * The two maps of a `Pipeline` travel as entry lists: plain JSON parses faster than v8 deserialisation.
+ * Every `range` inside a node points into the pipeline file, so it is stored as six numbers
+ * (start line, column, offset, end line, column, offset), which halves the file and its parse time.
+ */
 interface Stored {
   readonly pipeline: Omit<Pipeline, 'params' | 'nodes'> & {
     readonly params: [string, ParamValue][];
@@ -78,10 +82,11 @@ interface Stored {
 export function readCached(dir: string, key: string): CachedLoad | undefined {
   try {
     const stored = JSON.parse(readFileSync(join(dir, `${key}.json`), 'utf8')) as Stored;
+    const file = stored.pipeline.file;
     const pipeline = {
       ...stored.pipeline,
       params: new Map(stored.pipeline.params),
-      nodes: new Map(stored.pipeline.nodes),
+      nodes: new Map(stored.pipeline.nodes.map(([id, node]) => [id, unpackRanges(node, file)])),
     };
     return { pipeline, warnings: stored.warnings };
   } catch {
@@ -95,7 +100,11 @@ export function writeCached(dir: string, key: string, value: CachedLoad): void {
     mkdirSync(dir, { recursive: true });
     const tmp = join(dir, `${key}.${process.pid}.tmp`);
     const stored = {
-      pipeline: { ...value.pipeline, params: [...value.pipeline.params], nodes: [...value.pipeline.nodes] },
+      pipeline: {
+        ...value.pipeline,
+        params: [...value.pipeline.params],
+        nodes: [...value.pipeline.nodes].map(([id, node]) => [id, packRanges(node, value.pipeline.file)]),
+      },
       warnings: value.warnings,
     };
     writeFileSync(tmp, JSON.stringify(stored));
@@ -103,4 +112,91 @@ export function writeCached(dir: string, key: string, value: CachedLoad): void {
   } catch {
     // Read-only workspace or full disk: carry on uncached.
   }
+}
+
+type Packed = [number, number, number, number, number, number];
+/** A range as stored: packed when it points into the pipeline file (all of a node's do). */
+type StoredRange = SourceRange | Packed;
+
+// Packing and unpacking follow the node types field by field (a generic walk costs more than the parse
+// it saves); they are each other's inverse over every range a node holds (the cache test checks it).
+
+function packRange(r: SourceRange, file: string): StoredRange {
+  return r.file === file
+    ? [r.start.line, r.start.column, r.start.offset, r.end.line, r.end.column, r.end.offset]
+    : r;
+}
+
+function unpackRange(r: StoredRange, file: string): SourceRange {
+  if (!Array.isArray(r)) return r;
+  return {
+    file,
+    start: { line: r[0], column: r[1], offset: r[2] },
+    end: { line: r[3], column: r[4], offset: r[5] },
+  };
+}
+
+/** A copy of the node with every range in `file` packed into six numbers. */
+function packRanges(node: PipelineNode, file: string): PipelineNode {
+  const range = (r: SourceRange, f: string): SourceRange => packRange(r, f) as unknown as SourceRange;
+  const expr = (e: Expr): Expr => {
+    switch (e.kind) {
+      case 'literal':
+      case 'ref':
+        return { ...e, range: range(e.range, file) };
+      case 'unary':
+        return { ...e, arg: expr(e.arg), range: range(e.range, file) };
+      case 'binary':
+        return { ...e, left: expr(e.left), right: expr(e.right), range: range(e.range, file) };
+      case 'call':
+        return { ...e, args: e.args.map(expr), range: range(e.range, file) };
+    }
+  };
+  const template = (t: WithTemplate): WithTemplate => {
+    switch (t.kind) {
+      case 'literal':
+        return { ...t, range: range(t.range, file) };
+      case 'interpolated':
+        return {
+          ...t,
+          parts: t.parts.map((p) => (typeof p === 'string' ? p : expr(p))),
+          range: range(t.range, file),
+        };
+      case 'list':
+        return { ...t, items: t.items.map(template), range: range(t.range, file) };
+      case 'map':
+        return {
+          ...t,
+          entries: t.entries.map(([k, v]) => [k, template(v)] as const),
+          range: range(t.range, file),
+        };
+    }
+  };
+  return { ...node, range: range(node.range, file), with: template(node.with) };
+}
+
+/** Undoes `packRanges` in place on a freshly parsed node (copying would cost what packing saves). */
+function unpackRanges(node: PipelineNode, file: string): PipelineNode {
+  interface Ranged {
+    range: StoredRange;
+  }
+  const fix = (o: Ranged): void => void (o.range = unpackRange(o.range, file));
+  const expr = (e: Expr): void => {
+    fix(e as unknown as Ranged);
+    if (e.kind === 'unary') expr(e.arg);
+    else if (e.kind === 'binary') {
+      expr(e.left);
+      expr(e.right);
+    } else if (e.kind === 'call') for (const a of e.args) expr(a);
+  };
+  const template = (t: WithTemplate): void => {
+    fix(t as unknown as Ranged);
+    if (t.kind === 'interpolated') {
+      for (const p of t.parts) if (typeof p !== 'string') expr(p);
+    } else if (t.kind === 'list') for (const item of t.items) template(item);
+    else if (t.kind === 'map') for (const [, v] of t.entries) template(v);
+  };
+  fix(node as unknown as Ranged);
+  template(node.with);
+  return node;
 }

@@ -1,6 +1,6 @@
 // After a successful run, name where the results are: the outputs of the pipeline's final nodes (those
 // no other node needs), so a person can open the report without searching the store.
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { RunEvent } from '../../engine/events.js';
 import { isNodeRecord } from '../../engine/records.js';
@@ -18,11 +18,7 @@ export class FinishedNodes {
 }
 
 /** Lines `node.output  path` for every output of the final nodes that finished. */
-export async function finalOutputLines(
-  pipeline: Pipeline,
-  ws: Workspace,
-  finished: FinishedNodes,
-): Promise<string[]> {
+export function finalOutputLines(pipeline: Pipeline, ws: Workspace, finished: FinishedNodes): string[] {
   const needed = new Set<string>();
   for (const node of pipeline.nodes.values()) for (const up of node.needs) needed.add(up);
   const lines: string[] = [];
@@ -32,7 +28,8 @@ export async function finalOutputLines(
     if (fingerprint === undefined) continue;
     let record: unknown;
     try {
-      record = JSON.parse(await readFile(recordPath(ws, fingerprint), 'utf8'));
+      // Small files, read one after another: synchronous reads cost a fraction of promise round trips.
+      record = JSON.parse(readFileSync(recordPath(ws, fingerprint), 'utf8'));
     } catch {
       continue;
     }

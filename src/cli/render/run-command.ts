@@ -114,7 +114,7 @@ export async function runCommand(
     }
     if (!json) {
       plain?.flush();
-      const lines = await finalOutputLines(opened.pipeline, ws, finished);
+      const lines = finalOutputLines(opened.pipeline, ws, finished);
       if (lines.length > 0) process.stdout.write(`results:\n${lines.map((l) => `  ${l}\n`).join('')}`);
     }
     return undefined;

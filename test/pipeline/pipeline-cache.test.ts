@@ -1,0 +1,54 @@
+// The loaded-pipeline cache (src/engine/pipeline-cache.ts): a pipeline read back from it equals the one
+// the loader produced, source ranges included, so diagnostics after a cache hit point at the same place.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readCached, writeCached } from '../../src/engine/pipeline-cache.js';
+import { loadPipelineText } from '../../src/pipeline/load.js';
+import type { Pipeline } from '../../src/pipeline/types.js';
+import type { NodeId } from '../../src/util/brand.js';
+import { steps } from './fixtures.js';
+
+const TEXT = `version: 1
+name: cached
+params:
+  word: hello
+executor: { kind: slurm, range: { file: x, start: 1, end: 2 } }
+nodes:
+  a:
+    step: command
+    with:
+      run: echo \${{ params.word }} > "$MOE_OUT/a.txt"
+      outputs: { a: a.txt }
+  b:
+    step: command
+    timeout: 1h
+    with:
+      argv: [cat, "\${{ nodes.a.outputs.a }}"]
+      inputs: [x.txt, "\${{ format('{0}.txt', params.word) }}"]
+`;
+
+test('a cached pipeline reads back equal to the loaded one, ranges and all, in half the bytes', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'moe-pcache-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const loaded = loadPipelineText(join(dir, 'p.yaml'), TEXT, { steps });
+  assert.ok(loaded.ok, JSON.stringify(!loaded.ok && loaded.error));
+  writeCached(dir, 'k', { pipeline: loaded.value.pipeline, warnings: loaded.value.warnings });
+  const back = readCached(dir, 'k');
+  assert.ok(back);
+  // JSON has no `undefined`: compare what survives it (the cache has always dropped absent fields).
+  const plain = (p: Pipeline): unknown =>
+    JSON.parse(JSON.stringify({ ...p, params: [...p.params], nodes: [...p.nodes] }));
+  assert.deepEqual(plain(back.pipeline), plain(loaded.value.pipeline));
+  assert.ok(back.pipeline.nodes instanceof Map && back.pipeline.params instanceof Map);
+  assert.deepEqual(
+    back.pipeline.nodes.get('b' as NodeId)?.range,
+    loaded.value.pipeline.nodes.get('b' as NodeId)?.range,
+  );
+  assert.deepEqual(back.warnings, loaded.value.warnings);
+  const bytes = readFileSync(join(dir, readdirSync(dir)[0]!), 'utf8');
+  assert.ok(!bytes.includes('"offset"') || bytes.indexOf('"offset"') > bytes.indexOf('"warnings"'));
+  assert.equal(readCached(dir, 'other'), undefined);
+});
