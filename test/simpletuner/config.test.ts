@@ -102,6 +102,11 @@ test('both experts share absolute caches but keep their own output_dir', () => {
   assert.deepEqual(caches(base), { vae: '/ws/cache/vae', text: '/ws/cache/text' });
   assert.deepEqual(caches(refiner), caches(base));
   assert.notEqual(base.config.output_dir, refiner.config.output_dir);
+  // dataset.images' buckets are about resolution² pixels, already cropped: SimpleTuner's pixel_area, no crop.
+  const images = base.databackend.find((d) => d['id'] === 'images');
+  assert.equal(images?.['resolution_type'], 'pixel_area');
+  assert.equal(images?.['crop'], false);
+  assert.equal(base.config.caption_dropout_probability, 0, "SimpleTuner's own default is 0.1");
   const relative = buildSimpleTunerFiles(spec('base', { cacheDirVae: 'cache/vae' }));
   assert.equal(relative.ok, false);
 });

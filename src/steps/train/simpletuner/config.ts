@@ -105,7 +105,10 @@ export function buildSimpleTunerFiles(spec: SimpleTunerSpec): Result<SimpleTuner
       instance_data_dir: spec.dataDir,
       caption_strategy: 'textfile',
       resolution: spec.resolution ?? 1024,
-      resolution_type: 'pixel',
+      // dataset.images' buckets hold about resolution² pixels, which is what pixel_area means; `pixel`
+      // would scale each image's shorter side to the resolution instead. They are cropped already.
+      resolution_type: 'pixel_area',
+      crop: false,
       cache_dir_vae: spec.cacheDirVae,
       repeats: 0,
     },
