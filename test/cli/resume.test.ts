@@ -1,7 +1,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { journalEvents, moe, moeAsync, outputDigests, tempDir, waitFor, writePipeline } from './helpers.js';
+import {
+  journalEvents,
+  moe,
+  moeAsync,
+  outputDigests,
+  runJsonLines,
+  tempDir,
+  waitFor,
+  writePipeline,
+} from './helpers.js';
 
 /** Three layers of four nodes; each sleeps a little, then concatenates its parents' outputs. */
 function layered(sleep = 0.1): string {
@@ -53,8 +62,8 @@ test('kill -9 at random moments, then rerun: every node committed once, outputs 
   }
   const final = moe(['run', 'p.yaml', '--jobs', '2', '--json'], killed.dir);
   assert.equal(final.code, 0, final.stderr);
-  const summary = JSON.parse(final.stdout) as { counts: { ran: number; cached: number } };
-  assert.equal(summary.counts.ran + summary.counts.cached, 12);
+  const { summary } = runJsonLines(final.stdout);
+  assert.equal((summary.counts['ran'] ?? 0) + (summary.counts['cached'] ?? 0), 12);
 
   const done = new Map<string, number>();
   for (const e of journalEvents(join(killed.dir, '.moe'))) {
@@ -62,7 +71,10 @@ test('kill -9 at random moments, then rerun: every node committed once, outputs 
   }
   for (const [node, n] of done) assert.equal(n, 1, `${node} committed ${n} times`);
   assert.deepEqual(outputDigests(join(killed.dir, '.moe')), expected);
-  assert.equal(moe(['run', 'p.yaml', '--json'], killed.dir).stdout.includes('"cached": 12'), true);
+  assert.equal(
+    runJsonLines(moe(['run', 'p.yaml', '--json'], killed.dir).stdout).summary.counts['cached'],
+    12,
+  );
 });
 
 test('a second run on a busy workspace stops naming the holder’s pid; with --wait it waits and reuses', async (t) => {
@@ -77,7 +89,7 @@ test('a second run on a busy workspace stops naming the holder’s pid; with --w
   const waiting = moe(['run', 'p.yaml', '--wait', '60', '--json'], dir);
   assert.equal((await first.result).code, 0);
   assert.equal(waiting.code, 0, waiting.stderr);
-  assert.match(waiting.stdout, /"cached": 12/);
+  assert.equal(runJsonLines(waiting.stdout).summary.counts['cached'], 12);
   const starts = journalEvents(join(dir, '.moe')).filter((e) => e.type === 'node-start');
   assert.equal(starts.length, 12, 'no node ran twice');
 });

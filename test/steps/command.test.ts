@@ -134,3 +134,67 @@ test('through the shared shell, a failure reports its exit code and last line; a
     c.done();
   }
 });
+
+test('through the worker shell, the job sees exactly its own environment and directory', async () => {
+  const first = context(
+    { run: 'echo "[$MOE_OUT] [${HOME-unset}] [$(pwd)]" > "$MOE_OUT/env.txt"' },
+    new AbortController().signal,
+    true,
+  );
+  const second = context(
+    { run: 'echo "[$MOE_OUT] [$EXTRA]" > "$MOE_OUT/env.txt"', env: { EXTRA: "it's" } },
+    new AbortController().signal,
+    true,
+  );
+  try {
+    await commandStep.run(first.ctx);
+    // HOME is in moe's environment but not in the step's: the job must not see it.
+    assert.equal(readFileSync(join(first.dir, 'env.txt'), 'utf8'), `[${first.dir}] [unset] [${first.dir}]\n`);
+    await commandStep.run({
+      ...second.ctx,
+      env: { ...process.env, ...second.ctx.env } as Record<string, string>,
+    });
+    assert.equal(readFileSync(join(second.dir, 'env.txt'), 'utf8'), `[${second.dir}] [it's]\n`);
+  } finally {
+    first.done();
+    second.done();
+  }
+});
+
+test('through the worker shell, argv never reaches a shell builtin, and a job runs after an aborted one', async () => {
+  const builtin = context(
+    { argv: ['eval', 'echo hacked > "$MOE_OUT/x"'] },
+    new AbortController().signal,
+    true,
+  );
+  try {
+    await assert.rejects(commandStep.run(builtin.ctx), /exited with code 127/);
+    assert.ok(!existsSync(join(builtin.dir, 'x')));
+  } finally {
+    builtin.done();
+  }
+  const controller = new AbortController();
+  const aborted = context({ run: 'echo started; sleep 30' }, controller.signal, true);
+  try {
+    const running = commandStep.run(aborted.ctx);
+    while (
+      !readFileSync(join(aborted.dir, 'node.log'), { encoding: 'utf8', flag: 'a+' }).includes('started')
+    ) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    controller.abort(new Error('interrupted'));
+    await assert.rejects(running, /aborted/);
+  } finally {
+    aborted.done();
+  }
+  const after = context({ run: 'kill -TERM $$' }, new AbortController().signal, true);
+  const next = context({ run: 'echo ok > "$MOE_OUT/ok.txt"' }, new AbortController().signal, true);
+  try {
+    await assert.rejects(commandStep.run(after.ctx), /was killed by signal 15/);
+    await commandStep.run(next.ctx);
+    assert.equal(readFileSync(join(next.dir, 'ok.txt'), 'utf8'), 'ok\n');
+  } finally {
+    after.done();
+    next.done();
+  }
+});

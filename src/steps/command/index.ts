@@ -41,14 +41,11 @@ export const commandStep: StepDefinition<CommandWith> = {
     if (w.run !== undefined) argv = ['/bin/sh', '-c', w.run];
     else if (w.argv && w.argv.length > 0) argv = w.argv;
     else throw new Error('command needs `run` or `argv`');
-    // With a log file to write into, the job goes through the shared shell (cheap to start); otherwise
-    // this process spawns it and relays its output line by line.
-    // MOE_DIRECT_SPAWN=1 forces the direct path (output relayed line by line through `log`).
-    const direct = ctx.logFile === undefined || env['MOE_DIRECT_SPAWN'] === '1';
-    const spawner = direct ? undefined : ShellSpawner.shared();
-    if (spawner && ctx.logFile !== undefined) {
+    // With a log file to write into, the job goes through a worker shell (cheap to start); otherwise,
+    // or with MOE_DIRECT_SPAWN=1, this process spawns it and relays its output line by line via `log`.
+    if (ctx.logFile !== undefined && env['MOE_DIRECT_SPAWN'] !== '1') {
       await runInSession(
-        spawner,
+        ShellSpawner.shared(),
         { argv, cwd: ctx.pipelineDir, env, logFile: ctx.logFile },
         { signal: ctx.signal, progress: common.progress, killGraceMs: common.killGraceMs ?? KILL_GRACE_MS },
       );

@@ -19,16 +19,15 @@ export async function runInSession(
   job: ShellJob,
   opts: SessionOptions,
 ): Promise<void> {
+  if (opts.signal.aborted) throw new Error('aborted before start');
   const start = sizeOf(job.logFile);
   let offset = start;
-  let pid: number | undefined;
+  const running = spawner.run(job);
   let killTimer: NodeJS.Timeout | undefined;
-  const terminate = (): void => {
-    if (pid === undefined) return;
-    signalGroup(pid, 'SIGTERM');
-    killTimer = setTimeout(() => signalGroup(pid as number, 'SIGKILL'), opts.killGraceMs);
+  const onAbort = (): void => {
+    running.kill('SIGTERM');
+    killTimer = setTimeout(() => running.kill('SIGKILL'), opts.killGraceMs);
   };
-  const onAbort = (): void => terminate();
   opts.signal.addEventListener('abort', onAbort, { once: true });
   const poll = setInterval(() => {
     const read = readFrom(job.logFile, offset);
@@ -42,16 +41,13 @@ export async function runInSession(
     let code = -1;
     let failure: Error | undefined;
     try {
-      code = await spawner.run(job, (p) => {
-        pid = p;
-        if (opts.signal.aborted) terminate();
-      });
+      code = await running.exit;
     } catch (e) {
       failure = e as Error;
     }
     if (opts.signal.aborted) {
-      // The session leader is gone (or its shell is); make sure nothing it started outlives the abort.
-      if (pid !== undefined) await waitForGroup(pid, opts.killGraceMs);
+      // The job's shell is gone; make sure nothing the job started outlives the abort.
+      if (running.group !== undefined) await waitForGroup(running.group, opts.killGraceMs);
       throw new Error('aborted');
     }
     if (failure) throw failure;

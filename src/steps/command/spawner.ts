@@ -1,26 +1,40 @@
-// Starting commands through one long-lived `/bin/sh` instead of forking this Node process for each.
-// Node's spawn costs milliseconds of main-thread time per child (fork, pipes, stream objects); a shell
-// forks in microseconds, which is what lets a DAG of thousands of small commands keep pace with make.
-// Each job runs in its own session (`setsid`), so an abort can signal its whole process tree, and writes
-// its output straight into the node's log file. Exit codes come back as lines on the shell's stdout.
-import { spawn, spawnSync } from 'node:child_process';
+// Starting commands through long-lived `/bin/sh` workers instead of forking this Node process for each.
+// Forking Node costs milliseconds per child (its page tables are copied, and afterwards every page it
+// writes faults once more); a worker shell runs a job as a foreground command, which dash starts with
+// vfork, so a job costs what it costs under make: one exec of `sh -c`, then whatever the command runs.
+//
+// Each worker is its own session and process group and runs one job at a time, so signalling the
+// worker's group reaches the job and everything it started. A worker whose job was signalled is retired
+// (never handed another job); the others are reused. Exit codes come back as lines on the worker's
+// stdout; the job's output goes straight into the node's log file.
+import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
+import { resolve } from 'node:path';
 import { LineSplitter } from './lines.js';
 
 export interface ShellJob {
-  /** argv of the program to run in the new session (`['/bin/sh', '-c', line]` for a shell line). */
+  /** The program and its arguments (`['/bin/sh', '-c', line]` for a shell line). */
   readonly argv: readonly string[];
   readonly cwd: string;
+  /** The job's whole environment: variables the worker has and this lacks are unset for the job. */
   readonly env: Readonly<Record<string, string>>;
   readonly logFile: string;
 }
 
-interface Pending {
-  pid?: number;
-  code?: number;
-  onStart: (pid: number) => void;
-  onExit: (code: number) => void;
-  onError: (e: Error) => void;
+export interface RunningJob {
+  /** The exit status (128 + n when killed by signal n); rejects when the worker dies first. */
+  readonly exit: Promise<number>;
+  /** The process group the job runs in (the worker's), for checking that all of it is gone. */
+  readonly group: number | undefined;
+  /** Signals the job's process group, unless the job has finished; its worker is retired. */
+  kill(signal: NodeJS.Signals): void;
+}
+
+interface Worker {
+  readonly child: ChildProcess;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  current: { resolve: (code: number) => void; reject: (e: Error) => void } | undefined;
+  retired: boolean;
 }
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -30,96 +44,110 @@ export function shellQuote(s: string): string {
 }
 
 export class ShellSpawner {
-  readonly #child: ChildProcess;
-  readonly #env: Readonly<Record<string, string | undefined>>;
-  readonly #jobs = new Map<number, Pending>();
-  #next = 1;
-  #dead: Error | undefined;
-
-  private constructor(child: ChildProcess, env: Readonly<Record<string, string | undefined>>) {
-    this.#child = child;
-    this.#env = env;
-    const lines = new LineSplitter((line) => this.#onLine(line));
-    child.stdout?.on('data', (c: Buffer) => lines.push(c));
-    child.on('exit', () => this.#fail(new Error('the job shell exited')));
-    child.on('error', (e) => this.#fail(e));
-    child.stdin?.on('error', (e) => this.#fail(e));
-  }
+  readonly #idle: Worker[] = [];
 
   static #shared: ShellSpawner | undefined;
-  static #available: boolean | undefined;
 
-  /** The process-wide spawner, or undefined where `/bin/sh` and `setsid` are not both available. */
-  static shared(): ShellSpawner | undefined {
-    if (ShellSpawner.#shared && !ShellSpawner.#shared.#dead) return ShellSpawner.#shared;
-    ShellSpawner.#available ??=
-      spawnSync('/bin/sh', ['-c', 'command -v setsid'], { stdio: 'ignore' }).status === 0;
-    if (!ShellSpawner.#available) return undefined;
-    const env = { ...process.env };
-    // Its own process group: Ctrl-C on the terminal reaches moe, which stops the jobs itself, and not this
-    // shell, whose death would cut the jobs' exit codes off.
-    const child = spawn('/bin/sh', ['-s'], { stdio: ['pipe', 'pipe', 'ignore'], env, detached: true });
-    // The shell must not keep moe alive, and it exits when moe does (its stdin closes).
-    child.unref();
-    (child.stdout as unknown as { unref?: () => void } | null)?.unref?.();
-    (child.stdin as unknown as { unref?: () => void } | null)?.unref?.();
-    ShellSpawner.#shared = new ShellSpawner(child, env);
+  /** The process-wide spawner. */
+  static shared(): ShellSpawner {
+    ShellSpawner.#shared ??= new ShellSpawner();
     return ShellSpawner.#shared;
   }
 
-  /**
-   * Starts a job; `onStart` gets the pid of its session leader (signal `-pid` to reach the whole tree).
-   * Resolves with the exit status (128 + n when killed by signal n).
-   */
-  run(job: ShellJob, onStart: (pid: number) => void): Promise<number> {
-    return new Promise((resolve, reject) => {
-      if (this.#dead) {
-        reject(this.#dead);
+  /** Starts a job on an idle worker (or a new one). */
+  run(job: ShellJob): RunningJob {
+    const worker = this.#idle.pop() ?? this.#spawnWorker();
+    let finished = false;
+    const exit = new Promise<number>((resolveExit, rejectExit) => {
+      if (worker.retired) {
+        rejectExit(new Error('could not start /bin/sh'));
         return;
       }
-      const id = this.#next++;
-      this.#jobs.set(id, { onStart, onExit: resolve, onError: reject });
-      this.#child.stdin?.write(this.#script(id, job));
+      worker.current = {
+        resolve: (code) => {
+          finished = true;
+          resolveExit(code);
+        },
+        reject: (e) => {
+          finished = true;
+          rejectExit(e);
+        },
+      };
+      worker.child.stdin?.write(script(job, worker.env));
     });
+    const group = worker.child.pid;
+    return {
+      exit,
+      group,
+      kill: (signal) => {
+        if (finished || group === undefined) return;
+        this.#retire(worker);
+        try {
+          process.kill(-group, signal);
+        } catch {
+          // Already gone.
+        }
+      },
+    };
   }
 
-  #script(id: number, job: ShellJob): string {
-    const exports: string[] = [];
-    for (const [k, v] of Object.entries(job.env)) {
-      if (NAME.test(k) && this.#env[k] !== v) exports.push(`${k}=${shellQuote(v)}`);
-    }
-    const unsets = Object.keys(this.#env).filter((k) => NAME.test(k) && !(k in job.env));
-    const setup = [
-      exports.length > 0 ? `export ${exports.join(' ')}` : '',
-      unsets.length > 0 ? `unset ${unsets.join(' ')}` : '',
-      `cd ${shellQuote(job.cwd)} || { echo "E ${id} 126"; exit; }`,
-    ].filter((s) => s !== '');
-    const cmd = job.argv.map(shellQuote).join(' ');
-    // The job's shell is started from a subshell that exits at once, so it is adopted (and reaped) by
-    // init: the long-lived shell never collects a table of finished background jobs.
-    return `( ( ${setup.join('; ')}; setsid ${cmd} </dev/null >>${shellQuote(job.logFile)} 2>&1 & echo "S ${id} $!"; wait $!; echo "E ${id} $?" ) & )\n`;
+  #spawnWorker(): Worker {
+    const env = { ...process.env };
+    // `detached`: its own session and process group. Ctrl-C on the terminal reaches moe, which stops the
+    // jobs itself, and a signal to the group reaches the job's whole process tree.
+    const child = spawn('/bin/sh', ['-s'], { stdio: ['pipe', 'pipe', 'ignore'], env, detached: true });
+    // Workers must not keep moe alive, and they exit when moe does (their stdin closes).
+    child.unref();
+    (child.stdout as unknown as { unref?: () => void } | null)?.unref?.();
+    (child.stdin as unknown as { unref?: () => void } | null)?.unref?.();
+    const worker: Worker = { child, env, current: undefined, retired: false };
+    const lines = new LineSplitter((line) => {
+      const m = /^E (\d+)$/.exec(line);
+      const current = worker.current;
+      if (!m || !current) return;
+      worker.current = undefined;
+      if (!worker.retired) this.#idle.push(worker);
+      current.resolve(Number(m[1]));
+    });
+    child.stdout?.on('data', (c: Buffer) => lines.push(c));
+    const die = (e: Error): void => {
+      this.#retire(worker);
+      const current = worker.current;
+      worker.current = undefined;
+      current?.reject(e);
+    };
+    child.on('exit', (code, signal) =>
+      die(new Error(`the job's shell ended (${signal ?? `exit code ${code ?? '?'}`}) before the job did`)),
+    );
+    child.on('error', (e) => die(new Error(`could not start /bin/sh: ${e.message}`)));
+    child.stdin?.on('error', (e) => die(e));
+    return worker;
   }
 
-  #onLine(line: string): void {
-    const m = /^([SE]) (\d+) (\d+)$/.exec(line);
-    if (!m) return;
-    const id = Number(m[2]);
-    const value = Number(m[3]);
-    const job = this.#jobs.get(id);
-    if (!job) return;
-    if (m[1] === 'S') {
-      job.pid = value;
-      job.onStart(value);
-    } else {
-      this.#jobs.delete(id);
-      job.onExit(value);
-    }
+  #retire(worker: Worker): void {
+    worker.retired = true;
+    const i = this.#idle.indexOf(worker);
+    if (i >= 0) this.#idle.splice(i, 1);
+    worker.child.stdin?.end();
   }
+}
 
-  #fail(e: Error): void {
-    if (this.#dead) return;
-    this.#dead = e;
-    for (const job of this.#jobs.values()) job.onError(e);
-    this.#jobs.clear();
+/** The worker's command line for one job; it prints `E <status>` when the job ends. */
+function script(job: ShellJob, workerEnv: Readonly<Record<string, string | undefined>>): string {
+  const assigns: string[] = [];
+  for (const [k, v] of Object.entries(job.env)) {
+    if (NAME.test(k) && workerEnv[k] !== v) assigns.push(`${k}=${shellQuote(v)}`);
   }
+  const unsets = Object.keys(workerEnv).filter((k) => NAME.test(k) && !Object.hasOwn(job.env, k));
+  const [program] = job.argv;
+  const cmd = job.argv.map(shellQuote).join(' ');
+  const log = shellQuote(resolve(job.logFile));
+  // A program named with a slash runs as a plain foreground command (vfork, then exec). Any other name
+  // might be a shell builtin (`eval`, `exit`): `exec` in a subshell only ever runs a program, which is
+  // what `argv` promises. Unsetting variables also needs the subshell, so the worker keeps its own.
+  const plain = unsets.length === 0 && program !== undefined && program.includes('/');
+  const body = plain
+    ? `${assigns.join(' ')} ${cmd}`
+    : `( ${unsets.length > 0 ? `unset ${unsets.join(' ')}; ` : ''}${assigns.length > 0 ? `export ${assigns.join(' ')}; ` : ''}exec ${cmd} )`;
+  return `if cd ${shellQuote(resolve(job.cwd))} 2>>${log}; then ${body} </dev/null >>${log} 2>&1; echo "E $?"; else echo "E 126"; fi\n`;
 }

@@ -1,0 +1,55 @@
+// The cold-run measure of `npm run bench:engine` alone: the 1000-node DAG run by GNU make and by moe,
+// alternating, so each pair sees the same machine load. Prints every pair's ratio and the load average
+// around it (the machine may be shared). Usage: node --import tsx bench/engine/cold.ts [repeats]
+// (build first: `npm run build`). BENCH_JOBS sets -j (default 2); MOE_ARGS adds flags to `moe run`.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { writeDag } from './generate.js';
+
+const root = new URL('../..', import.meta.url).pathname;
+const moe = join(root, 'bin', 'moe.js');
+const jobs = Number(process.env['BENCH_JOBS'] ?? 2);
+const repeats = Number(process.argv[2] ?? 3);
+const extra = (process.env['MOE_ARGS'] ?? '').split(' ').filter((s) => s !== '');
+
+function timed(cmd: string, args: readonly string[], cwd: string): number {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(cmd, args, { cwd, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+  const s = Number(process.hrtime.bigint() - t0) / 1e9;
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
+  return s;
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? (s[mid] ?? NaN) : ((s[mid - 1] ?? NaN) + (s[mid] ?? NaN)) / 2;
+};
+const load = (): string => (loadavg()[0] ?? 0).toFixed(2);
+
+const work = mkdtempSync(join(tmpdir(), 'moe-cold-'));
+try {
+  const dir = join(work, 'dag1000');
+  const dag = writeDag(dir, { layers: 10, width: 100, parents: 3 });
+  const makes: number[] = [];
+  const moes: number[] = [];
+  for (let r = 0; r < repeats; r++) {
+    const before = load();
+    rmSync(join(dir, 'out'), { recursive: true, force: true });
+    const m = timed('make', ['-s', `-j${jobs}`, '-f', dag.makefile], dir);
+    rmSync(join(dir, '.moe'), { recursive: true, force: true });
+    const o = timed(process.execPath, [moe, 'run', dag.pipeline, '--jobs', String(jobs), ...extra], dir);
+    makes.push(m);
+    moes.push(o);
+    console.log(
+      `run ${r + 1}: make ${m.toFixed(2)} s, moe ${o.toFixed(2)} s, ratio ${(o / m).toFixed(2)}x, load ${before} -> ${load()}`,
+    );
+  }
+  console.log(
+    `median: make ${median(makes).toFixed(2)} s, moe ${median(moes).toFixed(2)} s, ratio ${(median(moes) / median(makes)).toFixed(2)}x (target <= 1.3x), jobs=${jobs}`,
+  );
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
