@@ -52,8 +52,10 @@ for (const f of fs.readdirSync(images.instance_data_dir).filter((n) => n.endsWit
 fs.appendFileSync(process.env.STANDIN_LOG, JSON.stringify({ argv: process.argv.slice(2), pid: process.pid,
   backend: process.env.CONFIG_BACKEND, config: cfg, databackend: backends, start, computed }) + '\\n');
 process.on('SIGTERM', () => process.exit(143));
-// A real SimpleTuner may sit in a long step without printing; the stand-in survives its reader's death.
-process.stderr.on('error', () => {});
+// The stand-in survives its reader's death and then slows down, like a SimpleTuner in a long step, so
+// the next moe always finds it still running.
+let orphaned = false;
+process.stderr.on('error', () => { orphaned = true; });
 const total = cfg.max_train_steps;
 const wait = Number(process.env.STANDIN_STEP_MS || 0);
 let s = start;
@@ -68,7 +70,7 @@ function step() {
     fs.writeFileSync(path.join(c, 'training_state.json'), JSON.stringify({ global_step: s }));
     fs.writeFileSync(path.join(c, '.guard'), '');
   }
-  setTimeout(step, wait);
+  setTimeout(step, orphaned ? 5000 : wait);
 }
 function finish() {
   const unet = path.join(out, 'pipeline', 'unet');

@@ -2,7 +2,7 @@
 // this expert, SimpleTuner trains, and its results land where the built-in trainer puts its own (the
 // `unet` diffusers folder, metrics.jsonl, training.json), so compose.inference, evaluate and the report
 // read either backend's experts alike.
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { copyFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { JsonValue } from '../../../pipeline/types.js';
@@ -38,6 +38,23 @@ export function pretrainedModel(w: TrainExpertWith, pipelineDir: string): string
   const asPath = resolveUserPath(pipelineDir, given, 'pretrained_model');
   if (asPath.ok && existsSync(asPath.value)) return asPath.value;
   return given;
+}
+
+/**
+ * An Optimum export (ONNX text encoders) cannot be what SimpleTuner loads; say so before a GPU job starts
+ * and fails minutes later inside diffusers.
+ */
+function checkLoadable(model: string, w: TrainExpertWith): void {
+  const encoder = join(model, 'text_encoder');
+  if (!existsSync(encoder)) return;
+  const files = readdirSync(encoder);
+  const onnxOnly =
+    files.some((f) => f.endsWith('.onnx')) && !files.some((f) => /\.(safetensors|bin)$/.test(f));
+  if (!onnxOnly) return;
+  const field = w.pretrained_model === undefined ? 'model' : 'pretrained_model';
+  throw new SimpleTunerBackendError(
+    `${field} ${model} is an ONNX export; SimpleTuner loads a diffusers model: set pretrained_model to a diffusers folder or hub id (segmind/SSD-1B)`,
+  );
 }
 
 /** The SimpleTuner spec of one expert; the caller passes where the data and caches are. */
@@ -88,9 +105,15 @@ export async function runSimpleTunerBackend(ctx: StepContext<TrainExpertWith>): 
   const images = resolveUserPath(ctx.pipelineDir, w.images, 'images');
   if (!images.ok) throw new SimpleTunerBackendError(images.error);
   const model = pretrainedModel(w, ctx.pipelineDir);
-  if (!model.startsWith('/')) {
+  if (model.startsWith('/')) checkLoadable(model, w);
+  else
     ctx.log.info(
       `pretrained_model ${model} is not a folder here: SimpleTuner takes it as a Hugging Face hub id`,
+    );
+
+  if (w.cache !== undefined) {
+    ctx.log.warn(
+      'cache: backend simpletuner computes its own caches from `images`; the embeds.cache output is not used',
     );
   }
 
