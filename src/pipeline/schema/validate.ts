@@ -1,39 +1,47 @@
 // JSON Schema validation with ajv, reported as diagnostics at the YAML positions of the offending values.
-import { Ajv2020 } from 'ajv/dist/2020.js';
+import { createRequire } from 'node:module';
+import type { Ajv2020 } from 'ajv/dist/2020.js';
+import type * as AjvModule from 'ajv/dist/2020.js';
 import type { ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
-import addFormatsModule from 'ajv-formats';
 import type { Diagnostic, SourceRange } from '../diagnostic.js';
 import { atPointer } from '../node.js';
 import type { ScalarNode, YamlNode } from '../node.js';
 import { closest, didYouMean } from '../suggest.js';
 import type { JsonValue } from '../types.js';
 import type { JsonSchema } from '../../steps/api.js';
+import { AJV_OPTIONS, schemaKey } from './ajv-options.js';
+import { PRECOMPILED } from './compiled.generated.js';
 import { formWord, orList, show, typeWord, valueWord } from './words.js';
 
-// ajv-formats ships CommonJS; under NodeNext its default export arrives wrapped.
-const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (
-  ajv: Ajv2020,
-) => unknown;
-
+const require = createRequire(import.meta.url);
 let shared: Ajv2020 | undefined;
 
-/** One ajv instance for the process: compiling is the slow part, so validators are cached per schema. */
+/**
+ * One ajv instance for the process, loaded only when a schema is not precompiled (a plugin's): ajv and
+ * its compiler are a noticeable part of start-up.
+ */
 function ajv(): Ajv2020 {
   if (shared === undefined) {
-    shared = new Ajv2020({ allErrors: true, verbose: true, strict: false, allowUnionTypes: true });
+    const { Ajv2020: Ajv } = require('ajv/dist/2020.js') as typeof AjvModule;
+    const addFormats = require('ajv-formats') as (ajv: Ajv2020) => unknown;
+    shared = new Ajv(AJV_OPTIONS);
     addFormats(shared);
   }
   return shared;
 }
 
 const compiled = new WeakMap<object, ValidateFunction>();
+const precompiled: Readonly<Record<string, (() => ValidateFunction) | undefined>> = PRECOMPILED;
 
-/** Compiles (once) a schema; a malformed schema is an error message, not an exception. */
+/**
+ * The validator of a schema: precompiled at build time when it is the structure schema or a built-in
+ * step's, else compiled (once). A malformed schema is an error message, not an exception.
+ */
 export function compileSchema(schema: JsonSchema): ValidateFunction | { error: string } {
   const known = compiled.get(schema);
   if (known !== undefined) return known;
   try {
-    const fn = ajv().compile(schema);
+    const fn = precompiled[schemaKey(schema)]?.() ?? ajv().compile(schema);
     compiled.set(schema, fn);
     return fn;
   } catch (e) {
