@@ -2,8 +2,11 @@
 // alternating, so each pair sees the same machine load. Prints every pair's ratio and the load average
 // around it (the machine may be shared). Usage: node --import tsx bench/engine/cold.ts [repeats]
 // (build first: `npm run build`). BENCH_JOBS sets -j (default 2); MOE_ARGS adds flags to `moe run`.
+// BENCH_CPU=1 runs both under `perf stat` and prints the CPU time each used, every descendant process
+// included: on a busy machine that is steadier than wall time, and on a quiet one with -j equal to the
+// core count it is what bounds the wall time.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeDag } from './generate.js';
@@ -14,12 +17,23 @@ const jobs = Number(process.env['BENCH_JOBS'] ?? 2);
 const repeats = Number(process.argv[2] ?? 3);
 const extra = (process.env['MOE_ARGS'] ?? '').split(' ').filter((s) => s !== '');
 
-function timed(cmd: string, args: readonly string[], cwd: string): number {
+const cpu = process.env['BENCH_CPU'] === '1';
+
+/** Wall seconds, and with BENCH_CPU=1 the CPU seconds of the command and all its descendants. */
+function timed(cmd: string, args: readonly string[], cwd: string): { wall: number; cpu: number } {
+  const stat = join(cwd, '.perf-stat');
+  const [file, argv] = cpu
+    ? ['perf', ['stat', '-x,', '-e', 'task-clock', '-o', stat, cmd, ...args]]
+    : [cmd, args];
   const t0 = process.hrtime.bigint();
-  const r = spawnSync(cmd, args, { cwd, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
-  const s = Number(process.hrtime.bigint() - t0) / 1e9;
+  const r = spawnSync(file, argv, { cwd, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+  const wall = Number(process.hrtime.bigint() - t0) / 1e9;
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
-  return s;
+  if (!cpu) return { wall, cpu: NaN };
+  const line = readFileSync(stat, 'utf8')
+    .split('\n')
+    .find((l) => l.includes('task-clock'));
+  return { wall, cpu: Number(line?.split(',')[0]) / 1000 };
 }
 
 const median = (xs: number[]): number => {
@@ -35,21 +49,33 @@ try {
   const dag = writeDag(dir, { layers: 10, width: 100, parents: 3 });
   const makes: number[] = [];
   const moes: number[] = [];
+  const makeCpu: number[] = [];
+  const moeCpu: number[] = [];
   for (let r = 0; r < repeats; r++) {
     const before = load();
     rmSync(join(dir, 'out'), { recursive: true, force: true });
     const m = timed('make', ['-s', `-j${jobs}`, '-f', dag.makefile], dir);
     rmSync(join(dir, '.moe'), { recursive: true, force: true });
     const o = timed(process.execPath, [moe, 'run', dag.pipeline, '--jobs', String(jobs), ...extra], dir);
-    makes.push(m);
-    moes.push(o);
+    makes.push(m.wall);
+    moes.push(o.wall);
+    makeCpu.push(m.cpu);
+    moeCpu.push(o.cpu);
+    const cpus = cpu
+      ? `; CPU make ${m.cpu.toFixed(2)} s, moe ${o.cpu.toFixed(2)} s, ratio ${(o.cpu / m.cpu).toFixed(2)}x`
+      : '';
     console.log(
-      `run ${r + 1}: make ${m.toFixed(2)} s, moe ${o.toFixed(2)} s, ratio ${(o / m).toFixed(2)}x, load ${before} -> ${load()}`,
+      `run ${r + 1}: make ${m.wall.toFixed(2)} s, moe ${o.wall.toFixed(2)} s, ratio ${(o.wall / m.wall).toFixed(2)}x${cpus}, load ${before} -> ${load()}`,
     );
   }
   console.log(
     `median: make ${median(makes).toFixed(2)} s, moe ${median(moes).toFixed(2)} s, ratio ${(median(moes) / median(makes)).toFixed(2)}x (target <= 1.3x), jobs=${jobs}`,
   );
+  if (cpu) {
+    console.log(
+      `median CPU: make ${median(makeCpu).toFixed(2)} s, moe ${median(moeCpu).toFixed(2)} s, ratio ${(median(moeCpu) / median(makeCpu)).toFixed(2)}x`,
+    );
+  }
 } finally {
   rmSync(work, { recursive: true, force: true });
 }

@@ -51,6 +51,7 @@ export async function runNode(
   evaluation: Evaluation,
   reasons: readonly string[],
   grant: Grant,
+  stepDone: () => void = () => undefined,
 ): Promise<NodeRecord | undefined> {
   const started = rc.clock();
   const attempts = node.retry.limit + 1;
@@ -65,7 +66,7 @@ export async function runNode(
       logFile: rc.logFile(node.id),
       time: rc.clock(),
     });
-    const result = await attemptOnce(rc, node, evaluation, grant, attempt);
+    const result = await attemptOnce(rc, node, evaluation, grant, attempt, stepDone);
     if (result.ok) {
       const record: NodeRecord = {
         format: 1,
@@ -131,6 +132,7 @@ async function attemptOnce(
   evaluation: Evaluation,
   grant: Grant,
   attempt: number,
+  stepDone: () => void,
 ): Promise<Result<AttemptSuccess, AttemptFailure>> {
   const ws = rc.store.ws;
   const step = evaluation.step;
@@ -173,6 +175,7 @@ async function attemptOnce(
           node.timeoutMs,
         );
   const signal = AbortSignal.any([rc.signal, timeout.signal]);
+  let upstream: Record<string, UpstreamNode> | undefined;
   let outcome: ExecOutcome;
   try {
     outcome = await rc.executor.execute(
@@ -197,7 +200,11 @@ async function attemptOnce(
         },
         gpus: grant.gpus,
         resources: node.resources,
-        upstream: upstreamOf(rc, node),
+        // Walking every ancestor costs time per node that most steps never use: done on first read.
+        get upstream() {
+          upstream ??= upstreamOf(rc, node);
+          return upstream;
+        },
       },
       signal,
       (event) => {
@@ -214,10 +221,10 @@ async function attemptOnce(
     );
   } finally {
     if (timer) clearTimeout(timer);
-    rc.dirs.release(tmpDir);
   }
 
   if (!outcome.ok) {
+    rc.dirs.release(tmpDir);
     rmSync(outDir, { recursive: true, force: true });
     const kind = timeout.signal.aborted && !rc.signal.aborted ? 'timeout' : outcome.kind;
     const message = kind === 'timeout' ? String((timeout.signal.reason as Error).message) : outcome.error;
@@ -225,16 +232,22 @@ async function attemptOnce(
   }
   const missing = Object.entries(declared.value).filter(([, rel]) => !existsSync(join(outDir, rel)));
   if (missing.length > 0) {
+    rc.dirs.release(tmpDir);
     rmSync(outDir, { recursive: true, force: true });
     const list = missing.map(([name, rel]) => `${name} (${rel})`).join(', ');
     return fail('missing-output', `declared output${missing.length > 1 ? 's' : ''} missing: ${list}`);
   }
+  // The step is finished and succeeded: what is left is this process's bookkeeping, so its job slot and
+  // resources go to the next node now, and the commit below overlaps that node's start.
+  stepDone();
+  rc.dirs.release(tmpDir);
   try {
     const digest = await rc.store.commitOutputs(outDir);
     return ok({ outputs: { digest, paths: declared.value }, summary: outcome.summary });
   } catch (e) {
     rmSync(outDir, { recursive: true, force: true });
-    return fail('error', `could not commit outputs: ${(e as Error).message}`);
+    // Not retried: the slot is given away, and rerunning the step does not mend the workspace.
+    return fail('internal', `could not commit outputs: ${(e as Error).message}`);
   }
 }
 

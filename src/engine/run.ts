@@ -233,7 +233,11 @@ export async function runPipeline(opts: RunOptions): Promise<Result<RunSummary, 
       return { kind: 'run', resources: node.resources };
     };
 
-    const execute = async (id: NodeId, grant: Parameters<typeof runNode>[4]): Promise<boolean> => {
+    const execute = async (
+      id: NodeId,
+      grant: Parameters<typeof runNode>[4],
+      stepDone: () => void,
+    ): Promise<boolean> => {
       const node = pipeline.nodes.get(id);
       const entry = decisions.get(id);
       if (!node || !entry?.evaluation) return false;
@@ -241,7 +245,7 @@ export async function runPipeline(opts: RunOptions): Promise<Result<RunSummary, 
       let release: () => void = () => undefined;
       inflight.set(fp, new Promise<void>((r) => (release = r)));
       try {
-        const record = await runNode(rc, node, entry.evaluation, entry.reasons, grant);
+        const record = await runNode(rc, node, entry.evaluation, entry.reasons, grant, stepDone);
         if (record) {
           committed.set(id, record);
           counts.ran += 1;

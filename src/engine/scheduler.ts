@@ -17,8 +17,12 @@ export type Prepared =
 export interface SchedulerHooks {
   /** Called once all of a node's upstream nodes are done. */
   prepare(node: NodeId): Promise<Prepared>;
-  /** Runs the node holding `grant`; resolves true when it committed its outputs. */
-  execute(node: NodeId, grant: Grant): Promise<boolean>;
+  /**
+   * Runs the node holding `grant`; resolves true when it committed its outputs. `stepDone` hands the
+   * grant back early, once the step has finished and only the engine's own bookkeeping (the commit) is
+   * left, so the next ready node starts without waiting for it.
+   */
+  execute(node: NodeId, grant: Grant, stepDone: () => void): Promise<boolean>;
 }
 
 export interface ScheduleOptions {
@@ -141,9 +145,19 @@ export function schedule(opts: ScheduleOptions): Promise<ScheduleResult> {
           }
           waiting.splice(i, 1);
           active += 1;
-          hooks.execute(entry.id, grant).then(
-            (success) => settle(entry.id, grant, success),
-            () => settle(entry.id, grant, false),
+          let held = true;
+          const giveBack = (): void => {
+            if (!held) return;
+            held = false;
+            pool.release(grant);
+          };
+          const stepDone = (): void => {
+            giveBack();
+            pump();
+          };
+          hooks.execute(entry.id, grant, stepDone).then(
+            (success) => settle(entry.id, giveBack, success),
+            () => settle(entry.id, giveBack, false),
           );
           if (pool.running >= pool.capacity.jobs) break;
         }
@@ -151,8 +165,8 @@ export function schedule(opts: ScheduleOptions): Promise<ScheduleResult> {
       finish();
     };
 
-    const settle = (id: NodeId, grant: Grant, success: boolean): void => {
-      pool.release(grant);
+    const settle = (id: NodeId, giveBack: () => void, success: boolean): void => {
+      giveBack();
       active -= 1;
       complete(id, success);
       pump();

@@ -3,6 +3,9 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Rig, pipelineOf } from './rig.js';
+import { ResourcePool } from '../../src/engine/resources.js';
+import { schedule } from '../../src/engine/scheduler.js';
+import type { NodeId } from '../../src/util/brand.js';
 
 test('a failing node is retried with exponential backoff and succeeds on its third attempt', async (t) => {
   const rig = new Rig();
@@ -195,4 +198,48 @@ test('aborting a run stops the running step, records it as interrupted, and a re
   const second = await rig.run(p);
   assert.equal(second.status, 'succeeded');
   assert.deepEqual([rig.count('a'), rig.count('b'), rig.count('c')], [1, 2, 1]);
+});
+
+test('a node hands its job slot on when its step is done, before its own commit finishes', async () => {
+  const pool = new ResourcePool({ jobs: 1, cpu: 4, memoryBytes: 2 ** 30, gpus: [0] });
+  const order = ['a', 'b', 'c'] as NodeId[];
+  const started: string[] = [];
+  let running = 0;
+  let maxRunning = 0;
+  let finishCommit: () => void = () => undefined;
+  const result = await schedule({
+    order,
+    needs: (id) => (id === 'c' ? (['a'] as NodeId[]) : []),
+    pool,
+    keepGoing: false,
+    signal: new AbortController().signal,
+    hooks: {
+      prepare: () => Promise.resolve({ kind: 'run', resources: { cpu: 1, memoryBytes: undefined, gpu: 1 } }),
+      execute: async (id, grant, stepDone) => {
+        started.push(id);
+        assert.deepEqual(grant.gpus, [0]);
+        running += 1;
+        maxRunning = Math.max(maxRunning, running);
+        await new Promise((r) => setTimeout(r, 5));
+        running -= 1;
+        stepDone();
+        // a's commit is held until b has started on the slot a gave back (or a second has passed).
+        if (id === 'a') {
+          await new Promise<void>((r) => {
+            finishCommit = r;
+            setTimeout(r, 1000);
+          });
+          started.push('a committed');
+        } else if (id === 'b') finishCommit();
+        return true;
+      },
+    },
+  });
+  assert.deepEqual(
+    started,
+    ['a', 'b', 'a committed', 'c'],
+    'b started while a was committing; c waited for a',
+  );
+  assert.equal(maxRunning, 1, 'never more steps running than job slots');
+  assert.equal(result.done.size, 3);
 });

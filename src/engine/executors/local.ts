@@ -31,7 +31,10 @@ export class LocalExecutor implements Executor {
       env: job.env,
       gpus: job.gpus,
       resources: job.resources,
-      upstream: job.upstream,
+      // Read through, so that a step that never looks at its ancestors does not pay for listing them.
+      get upstream() {
+        return job.upstream;
+      },
     };
     try {
       const result = await job.step.run(ctx);
