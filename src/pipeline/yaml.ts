@@ -7,6 +7,7 @@ import type { Diagnostic } from './diagnostic.js';
 import type { MapEntry, MapNode, ScalarNode, YamlNode } from './node.js';
 import type { SourceFile } from './source.js';
 import type { JsonScalar } from './types.js';
+import { parseSimpleYaml } from './yaml-simple.js';
 
 export interface YamlLimits {
   /** Values (scalars, lists, maps) after expanding aliases. @default 2_000_000 */
@@ -31,6 +32,15 @@ export function parseYaml(source: SourceFile, limits: YamlLimits = {}): ParsedYa
       diagnostics: [{ severity: 'error', code: 'too-deep', message, range: source.range(deep, deep + 1) }],
     };
   }
+  // Most pipeline files are plain block YAML: read those directly; the full parser takes the rest.
+  const simple = parseSimpleYaml(source, { maxValues: limits.maxValues ?? 2_000_000, maxDepth });
+  if (simple !== undefined) return { root: simple, diagnostics: [] };
+  return parseYamlFully(source, limits);
+}
+
+/** `parseYaml` through the `yaml` package alone (exported for the test that compares both readers). */
+export function parseYamlFully(source: SourceFile, limits: YamlLimits = {}): ParsedYaml {
+  const maxDepth = limits.maxDepth ?? 64;
   const doc = parseDocument(source.text, {
     uniqueKeys: false,
     merge: false,
