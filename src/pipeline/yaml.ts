@@ -40,7 +40,6 @@ export function parseYaml(source: SourceFile, limits: YamlLimits = {}): ParsedYa
 
 /** `parseYaml` through the `yaml` package alone (exported for the test that compares both readers). */
 export function parseYamlFully(source: SourceFile, limits: YamlLimits = {}): ParsedYaml {
-  const maxDepth = limits.maxDepth ?? 64;
   const doc = parseDocument(source.text, {
     uniqueKeys: false,
     merge: false,
