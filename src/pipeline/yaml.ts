@@ -1,13 +1,23 @@
 // YAML text → `YamlNode` tree with positions, guarded against hostile input: duplicate keys are errors,
 // aliases expand under a budget (an "alias bomb" stops at once instead of exhausting memory), nesting has
 // a depth cap, and the parser's own failures become diagnostics.
-import { isAlias, isMap, isScalar, isSeq, parseDocument } from 'yaml';
+import { createRequire } from 'node:module';
+import type * as YamlModule from 'yaml';
 import type { Document, Node as YNode } from 'yaml';
 import type { Diagnostic } from './diagnostic.js';
 import type { MapEntry, MapNode, ScalarNode, YamlNode } from './node.js';
 import type { SourceFile } from './source.js';
 import type { JsonScalar } from './types.js';
 import { parseSimpleYaml } from './yaml-simple.js';
+
+// The `yaml` package loads only for files the simple reader declines: most runs never need it.
+const require = createRequire(import.meta.url);
+let yamlModule: typeof YamlModule | undefined;
+const yaml = (): typeof YamlModule => (yamlModule ??= require('yaml') as typeof YamlModule);
+const isAlias = (n: unknown): n is YamlModule.Alias => yaml().isAlias(n);
+const isMap = (n: unknown): n is YamlModule.YAMLMap => yaml().isMap(n);
+const isScalar = (n: unknown): n is YamlModule.Scalar => yaml().isScalar(n);
+const isSeq = (n: unknown): n is YamlModule.YAMLSeq => yaml().isSeq(n);
 
 export interface YamlLimits {
   /** Values (scalars, lists, maps) after expanding aliases. @default 2_000_000 */
@@ -40,7 +50,7 @@ export function parseYaml(source: SourceFile, limits: YamlLimits = {}): ParsedYa
 
 /** `parseYaml` through the `yaml` package alone (exported for the test that compares both readers). */
 export function parseYamlFully(source: SourceFile, limits: YamlLimits = {}): ParsedYaml {
-  const doc = parseDocument(source.text, {
+  const doc = yaml().parseDocument(source.text, {
     uniqueKeys: false,
     merge: false,
     prettyErrors: false,
