@@ -29,6 +29,9 @@ const pairKeys = (c: Combo) => [
  * Splits the combinations into training and held-out ones. A combination is held out only while every
  * pair inside it (shape–colour, shape–background, colour–background) still occurs in some training
  * combination: an evaluation prompt is then new as a whole but made of parts the model has seen together.
+ * The held-out set is spread out: a pair gives up a second combination only once no combination that
+ * leaves every pair at most one down can be found, and so on, so that no pair is left with a single
+ * training context while others keep all of theirs (a yellow triangle seen on one background only).
  * `vocabulary` restricts the colours and shapes (all of them by default).
  */
 export function holdOut(
@@ -40,15 +43,23 @@ export function holdOut(
   const wanted = Math.round(Math.min(0.5, Math.max(0, fraction)) * combos.length);
   const uses = new Map<string, number>();
   for (const c of combos) for (const k of pairKeys(c)) uses.set(k, (uses.get(k) ?? 0) + 1);
-  const held: Combo[] = [];
-  const train: Combo[] = [];
-  for (const c of combos) {
-    if (held.length < wanted && pairKeys(c).every((k) => (uses.get(k) ?? 0) > 1)) {
-      held.push(c);
-      for (const k of pairKeys(c)) uses.set(k, (uses.get(k) ?? 0) - 1);
-    } else train.push(c);
+  const taken = new Map<string, number>();
+  const held = new Set<Combo>();
+  const most = Math.max(0, ...uses.values());
+  for (let allowance = 1; allowance < most && held.size < wanted; allowance++) {
+    for (const c of combos) {
+      if (held.size >= wanted) break;
+      if (held.has(c)) continue;
+      const keys = pairKeys(c);
+      if (!keys.every((k) => (uses.get(k) ?? 0) > 1 && (taken.get(k) ?? 0) < allowance)) continue;
+      held.add(c);
+      for (const k of keys) {
+        uses.set(k, (uses.get(k) ?? 0) - 1);
+        taken.set(k, (taken.get(k) ?? 0) + 1);
+      }
+    }
   }
-  return { train, held };
+  return { train: combos.filter((c) => !held.has(c)), held: combos.filter((c) => held.has(c)) };
 }
 
 /** Image `index`'s scene: combinations in a seeded order, cycled, so counts per combination differ by ≤ 1. */

@@ -141,3 +141,37 @@ test('prompts are parsed leniently', () => {
   });
   assert.equal(parsePrompt('a red circle'), undefined);
 });
+
+test("at tiny.yaml's 32×32 scenes the scorer stays right when clean, blurred or noisy, and refuses wrong shapes", async () => {
+  const small = {
+    count: 120,
+    width: 32,
+    height: 32,
+    seed: 4,
+    evalFraction: 0.2,
+    size: 0.35,
+    sizeJitter: 0.1,
+    positionJitter: 0.05,
+  };
+  const vocabulary = {
+    colours: ['red', 'green', 'blue', 'yellow', 'white'] as const,
+    shapes: ['circle', 'square', 'triangle'] as const,
+  };
+  const { train, held } = holdOut(small.seed, small.evalFraction, vocabulary);
+  const all = [...train, ...held];
+  const cases: Scene[] = Array.from({ length: small.count }, (_, i) => sceneAt(i, all, small));
+  const clean: ImageRgb[] = cases.map((s) => ({ width: 32, height: 32, data: renderScene(s, 32, 32) }));
+  const blurred = await Promise.all(clean.map((img) => viaSharp(img, (s) => s.blur(1).raw())));
+  const noisy = clean.map((img, i) => gaussianNoise(img, 20, 500 + i));
+  const read = (set: readonly ImageRgb[]) =>
+    set.filter((img, i) => scoreAdherence(img, caption(cases[i]!)).score === 1).length / set.length;
+  assert.equal(read(clean), 1);
+  assert.ok(read(blurred) >= 0.95, `blur σ=1: ${read(blurred)}`);
+  assert.ok(read(noisy) >= 0.95, `noise σ=20: ${read(noisy)}`);
+  clean.forEach((img, i) => {
+    const s = cases[i]!;
+    for (const shape of vocabulary.shapes) {
+      if (shape !== s.shape) assert.equal(scoreAdherence(img, caption({ ...s, shape })).shapeOk, false);
+    }
+  });
+});

@@ -15,7 +15,7 @@ import { datasetImages } from '../../../src/steps/dataset/images.js';
 import { makeContext } from '../../dataset/helpers.js';
 import type { JsonValue } from '../../../src/pipeline/types.js';
 
-async function runSynthetic(withValue: { readonly [key: string]: JsonValue }) {
+async function runSynthetic(withValue: Readonly<Record<string, JsonValue>>) {
   const t = await makeContext('/nonexistent-pipeline-dir', withValue);
   const result = await datasetSynthetic.run(t.ctx);
   return { out: t.ctx.outDir, result };
@@ -162,6 +162,23 @@ test('a restricted vocabulary draws only its words; held-out prompts stay new co
   for (const h of held) {
     for (const k of [`s${h.shape}${h.colour}`, `b${h.shape}${h.background}`, `c${h.colour}${h.background}`])
       assert.ok(seen.has(k), `${caption(h)}: ${k} is trained`);
+  }
+});
+
+test('the held-out set is spread: with room to spare, no pair of words loses two of its combinations', () => {
+  const vocabulary = {
+    colours: ['red', 'green', 'blue', 'yellow', 'white'] as const,
+    shapes: ['circle', 'square', 'triangle'] as const,
+  };
+  for (const seed of [0, 1, 2, 3, 4]) {
+    const { train, held } = holdOut(seed, 0.2, vocabulary);
+    assert.deepEqual([train.length, held.length], [48, 12]);
+    const lost = new Map<string, number>();
+    for (const h of held) {
+      for (const k of [`s${h.shape}${h.colour}`, `b${h.shape}${h.background}`, `c${h.colour}${h.background}`])
+        lost.set(k, (lost.get(k) ?? 0) + 1);
+    }
+    assert.equal(Math.max(...lost.values()), 1, `seed ${seed}: a pair lost ${Math.max(...lost.values())}`);
   }
 });
 
