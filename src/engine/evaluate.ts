@@ -4,6 +4,7 @@ import { isAbsolute, join, relative } from 'node:path';
 import type { Diagnostic } from '../pipeline/diagnostic.js';
 import type {
   JsonValue,
+  ParamValue,
   Pipeline,
   PipelineNode,
   ResolveContext,
@@ -18,6 +19,7 @@ import { err, ok } from '../util/result.js';
 import type { FingerprintRecord } from './fingerprint.js';
 import { envValueDigest, fingerprintOf } from './fingerprint.js';
 import type { InputDigester } from './input-digests.js';
+import { canonicalJson } from './canonical.js';
 import { checkRelativePath } from './safe-path.js';
 import { paramsRead } from './template-refs.js';
 
@@ -40,6 +42,62 @@ export interface Evaluation {
   readonly fields: FingerprintRecord;
   readonly fingerprint: Digest;
   readonly step: StepDefinition<JsonValue>;
+}
+
+/**
+ * What a node's evaluation takes from the pipeline alone, so it is the same on every run of an unchanged
+ * file: kept between runs (see `EvaluationMemo`), it spares a cached rerun resolving every `with` block.
+ * Nodes that read environment variables are never kept: their `with` depends on the environment.
+ */
+export interface StaticEvaluation {
+  /** Canonical JSON of the resolved `with`, upstream paths left as placeholders. */
+  readonly withJson: string;
+  /** The parameters the `with` reads, and their values. */
+  readonly params: Readonly<Record<string, ParamValue>>;
+  /** The input paths the step declares for this `with`. */
+  readonly inputs: readonly string[];
+}
+
+/** Static evaluations by node, for one loaded pipeline and the resolver that produced them. */
+export class EvaluationMemo {
+  readonly #entries: Record<string, StaticEvaluation>;
+  #dirty = false;
+
+  constructor(
+    readonly resolve: ResolveFn,
+    entries: Readonly<Record<string, StaticEvaluation>> = {},
+  ) {
+    this.#entries = { ...entries };
+  }
+
+  get(node: NodeId): StaticEvaluation | undefined {
+    return Object.hasOwn(this.#entries, node) ? this.#entries[node] : undefined;
+  }
+
+  set(node: NodeId, value: StaticEvaluation): void {
+    this.#entries[node] = value;
+    this.#dirty = true;
+  }
+
+  /** Whether anything was added since it was made (and so is worth writing back). */
+  get dirty(): boolean {
+    return this.#dirty;
+  }
+
+  entries(): Readonly<Record<string, StaticEvaluation>> {
+    return this.#entries;
+  }
+}
+
+const memos = new WeakMap<Pipeline, EvaluationMemo>();
+
+/** Makes `evaluateNode` use (and fill) `memo` for `pipeline` when it resolves with `memo.resolve`. */
+export function useEvaluationMemo(pipeline: Pipeline, memo: EvaluationMemo): void {
+  memos.set(pipeline, memo);
+}
+
+export function evaluationMemoOf(pipeline: Pipeline): EvaluationMemo | undefined {
+  return memos.get(pipeline);
 }
 
 /** What stands in for an upstream output path inside the fingerprinted `with`. */
@@ -79,17 +137,34 @@ export async function evaluateNode(
 ): Promise<Result<Evaluation, string>> {
   const step = stepOf(ctx, node);
   if (!step.ok) return step;
-  const resolved = resolveNodeWith(ctx, node, step.value, outputPlaceholder);
-  if (!resolved.ok) return resolved;
-  const withValue = resolved.value.value;
+  const memo = memos.get(ctx.pipeline);
+  const usable = memo !== undefined && memo.resolve === ctx.resolve ? memo : undefined;
+  let known = usable?.get(node.id);
+  let withValue: JsonValue;
+  let envRead: readonly string[] = [];
+  if (known !== undefined) withValue = JSON.parse(known.withJson) as JsonValue;
+  else {
+    const resolved = resolveNodeWith(ctx, node, step.value, outputPlaceholder);
+    if (!resolved.ok) return resolved;
+    withValue = resolved.value.value;
+    envRead = resolved.value.envRead;
+    let declared: readonly string[];
+    try {
+      declared = step.value.inputs?.(withValue) ?? [];
+    } catch (e) {
+      return err(`step ${step.value.name} could not list its inputs: ${(e as Error).message}`);
+    }
+    const params: Record<string, ParamValue> = {};
+    for (const name of paramsRead(node.with)) {
+      const v = ctx.pipeline.params.get(name);
+      if (v !== undefined) params[name] = v;
+    }
+    known = { withJson: canonicalJson(withValue), params, inputs: declared };
+    if (usable !== undefined && envRead.length === 0) usable.set(node.id, known);
+  }
+  const declared = known.inputs;
 
   const inputs: Record<string, Digest> = {};
-  let declared: readonly string[];
-  try {
-    declared = step.value.inputs?.(withValue) ?? [];
-  } catch (e) {
-    return err(`step ${step.value.name} could not list its inputs: ${(e as Error).message}`);
-  }
   const digests = await Promise.all(
     declared.map(async (p) => {
       const checked = checkRelativePath(p, 'input', { allowAbsolute: true });
@@ -113,24 +188,19 @@ export async function evaluateNode(
     up[id] = d;
   }
 
-  const params: Record<string, string | number | boolean> = {};
-  for (const name of paramsRead(node.with)) {
-    const v = ctx.pipeline.params.get(name);
-    if (v !== undefined) params[name] = v;
-  }
   const env: Record<string, Digest | null> = {};
-  for (const name of [...resolved.value.envRead].sort()) env[name] = envValueDigest(ctx.env[name]);
+  for (const name of [...envRead].sort()) env[name] = envValueDigest(ctx.env[name]);
 
   const fields: FingerprintRecord = {
     step: step.value.name,
     stepVersion: step.value.version,
     with: withValue,
-    params,
+    params: { ...known.params },
     inputs,
     upstream: up,
     env,
   };
-  return ok({ fields, fingerprint: fingerprintOf(fields), step: step.value });
+  return ok({ fields, fingerprint: fingerprintOf(fields, known.withJson), step: step.value });
 }
 
 function displayPath(ctx: EvalContext, abs: string): string {

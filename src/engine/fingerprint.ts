@@ -31,14 +31,17 @@ export interface FingerprintRecord {
 /** Bumped when the record's shape or hashing changes, so old records never match new ones. */
 const SCHEME = 'moe-fingerprint-v1';
 
-export function fingerprintOf(record: FingerprintRecord): Digest {
-  return digest(
-    createHash('sha256')
-      .update(SCHEME)
-      .update('\0')
-      .update(canonicalJson(record as unknown as JsonValue))
-      .digest('hex'),
-  );
+/**
+ * The hash of the record's canonical JSON. `withJson`, the canonical JSON of `record.with` when the
+ * caller already has it, is spliced in where the record's key order puts it rather than computed again.
+ */
+export function fingerprintOf(record: FingerprintRecord, withJson = canonicalJson(record.with)): Digest {
+  const json =
+    `{"env":${canonicalJson(record.env)},"inputs":${canonicalJson(record.inputs)}` +
+    `,"params":${canonicalJson(record.params)},"step":${JSON.stringify(record.step)}` +
+    `,"stepVersion":${JSON.stringify(record.stepVersion)},"upstream":${canonicalJson(record.upstream)}` +
+    `,"with":${withJson}}`;
+  return digest(createHash('sha256').update(SCHEME).update('\0').update(json).digest('hex'));
 }
 
 export function envValueDigest(value: string | undefined): Digest | null {

@@ -11,6 +11,7 @@ import type { Diagnostic, SourceRange } from '../pipeline/diagnostic.js';
 import type { Expr, ParamValue, Pipeline, PipelineNode, WithTemplate } from '../pipeline/types.js';
 import type { NodeId } from '../util/brand.js';
 import type { StepLookup } from '../steps/registry.js';
+import type { StaticEvaluation } from './evaluate.js';
 
 const FORMAT = 'moe-pipeline-cache-v3';
 
@@ -111,6 +112,54 @@ export function writeCached(dir: string, key: string, value: CachedLoad): void {
     renameSync(tmp, join(dir, `${key}.json`));
   } catch {
     // Read-only workspace or full disk: carry on uncached.
+  }
+}
+
+const MEMO_FORMAT = 'moe-evaluation-memo-v1';
+
+/**
+ * The key of a pipeline's evaluation memo: the file, its text, the parameters after overrides, and for
+ * every step type the pipeline can use, what shapes its static evaluation (name, version, shell fields,
+ * the code listing its inputs), plus the loader's own code.
+ */
+export function evaluationKey(pipeline: Pipeline, text: string, steps: StepLookup): string {
+  const h = createHash('sha256')
+    .update(MEMO_FORMAT)
+    .update('\0')
+    .update(pipeline.file)
+    .update('\0')
+    .update(text)
+    .update('\0')
+    .update(JSON.stringify([...pipeline.params]));
+  for (const name of steps.names()) {
+    const s = steps.get(name);
+    if (!s) continue;
+    h.update(`\0${name}\0${s.version}\0${JSON.stringify(s.shellFields ?? [])}\0${String(s.inputs)}`);
+  }
+  return h.update('\0').update(loaderIdentity()).digest('hex');
+}
+
+export function readEvaluations(dir: string, key: string): Record<string, StaticEvaluation> | undefined {
+  try {
+    return JSON.parse(readFileSync(join(dir, `${key}.json`), 'utf8')) as Record<string, StaticEvaluation>;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Best effort, like the pipeline cache. */
+export function writeEvaluations(
+  dir: string,
+  key: string,
+  entries: Readonly<Record<string, StaticEvaluation>>,
+): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+    const tmp = join(dir, `${key}.${process.pid}.tmp`);
+    writeFileSync(tmp, JSON.stringify(entries));
+    renameSync(tmp, join(dir, `${key}.json`));
+  } catch {
+    // Read-only workspace or full disk: the next run evaluates again.
   }
 }
 

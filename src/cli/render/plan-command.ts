@@ -1,7 +1,7 @@
 // `moe plan` (and `moe run --dry-run`): every node as cached / will run / blocked / error, with reasons.
 import type { PlanEntry } from '../../engine/plan.js';
 import { colors, useColor } from './format.js';
-import { CliFailure, EXIT, openOrExit, workspaceFor } from './support.js';
+import { CliFailure, EXIT, openOrExit, saveEvaluations, workspaceFor } from './support.js';
 
 export interface PlanFlags {
   readonly param: readonly string[];
@@ -39,6 +39,7 @@ export async function planCommand(file: string, flags: PlanFlags, json: boolean)
     from: flags.from,
   });
   if (!planned.ok) throw new CliFailure(planned.error.message, EXIT.invalid);
+  await saveEvaluations(opened.pipeline);
   const entries = planned.value;
   const counts: Record<string, number> = { cached: 0, run: 0, blocked: 0, error: 0 };
   for (const e of entries) counts[e.status] = (counts[e.status] ?? 0) + 1;

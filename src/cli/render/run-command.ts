@@ -10,7 +10,7 @@ import type { RunSummary } from '../../engine/run.js';
 import { colors, duration, tailOf, useColor } from './format.js';
 import { LiveRenderer } from './live.js';
 import { PlainRenderer } from './plain.js';
-import { CliFailure, EXIT, openOrExit, workspaceFor } from './support.js';
+import { CliFailure, EXIT, openOrExit, saveEvaluations, workspaceFor } from './support.js';
 import { FinishedNodes, finalOutputLines } from './final-outputs.js';
 import { planCommand } from './plan-command.js';
 import type { PlanFlags, PlanJson } from './plan-command.js';
@@ -90,6 +90,7 @@ export async function runCommand(
       lockWaitMs: flags.wait * 1000,
     });
     live?.stop();
+    await saveEvaluations(opened.pipeline);
     if (!result.ok) {
       const e = result.error;
       if (e.reason === 'locked') {

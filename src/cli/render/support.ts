@@ -3,6 +3,7 @@
 import { dirname, join, resolve } from 'node:path';
 import type { OpenedPipeline } from '../../engine/open.js';
 import type { Workspace } from '../../engine/workspace.js';
+import type { Pipeline } from '../../pipeline/types.js';
 import { workspaceAt } from '../../engine/workspace.js';
 import { useColor } from './format.js';
 
@@ -63,6 +64,7 @@ export async function openOrExit(
     });
     throw new CliFailure(text.trimEnd(), EXIT.invalid);
   }
+  await rememberEvaluations(opened.value, ws);
   if (opened.value.warnings.length > 0) {
     process.stderr.write(
       formatDiagnostics(opened.value.warnings, {
@@ -79,4 +81,35 @@ export async function openOrExit(
 export function workspaceFor(file: string | undefined, flag: string | undefined): Workspace {
   if (flag !== undefined) return workspaceAt(resolve(flag));
   return workspaceAt(join(file === undefined ? process.cwd() : dirname(resolve(file)), '.moe'));
+}
+
+/**
+ * Gives the opened pipeline an evaluation memo read from the workspace (`cache/evaluations`), so a rerun
+ * of an unchanged file skips resolving every node's `with`; `saveEvaluations` writes back what was added.
+ */
+async function rememberEvaluations(opened: OpenedPipeline, ws: Workspace): Promise<void> {
+  const [{ EvaluationMemo, useEvaluationMemo }, { evaluationKey, readEvaluations }, { resolveWith }] =
+    await Promise.all([
+      import('../../engine/evaluate.js'),
+      import('../../engine/pipeline-cache.js'),
+      import('../../pipeline/resolve.js'),
+    ]);
+  const dir = join(ws.cache, 'evaluations');
+  const key = evaluationKey(opened.pipeline, opened.source, opened.registry);
+  useEvaluationMemo(opened.pipeline, new EvaluationMemo(resolveWith, readEvaluations(dir, key) ?? {}));
+  saving.set(opened.pipeline, { dir, key });
+}
+
+const saving = new WeakMap<Pipeline, { readonly dir: string; readonly key: string }>();
+
+/** Writes the pipeline's evaluation memo back when this run added to it. */
+export async function saveEvaluations(pipeline: Pipeline): Promise<void> {
+  const where = saving.get(pipeline);
+  if (where === undefined) return;
+  const [{ evaluationMemoOf }, { writeEvaluations }] = await Promise.all([
+    import('../../engine/evaluate.js'),
+    import('../../engine/pipeline-cache.js'),
+  ]);
+  const memo = evaluationMemoOf(pipeline);
+  if (memo?.dirty) writeEvaluations(where.dir, where.key, memo.entries());
 }
