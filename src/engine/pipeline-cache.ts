@@ -101,14 +101,13 @@ export function writeCached(dir: string, key: string, value: CachedLoad): void {
     mkdirSync(dir, { recursive: true });
     const tmp = join(dir, `${key}.${process.pid}.tmp`);
     const stored = {
-      pipeline: {
-        ...value.pipeline,
-        params: [...value.pipeline.params],
-        nodes: [...value.pipeline.nodes].map(([id, node]) => [id, packRanges(node, value.pipeline.file)]),
-      },
+      pipeline: { ...value.pipeline, params: [...value.pipeline.params], nodes: [...value.pipeline.nodes] },
       warnings: value.warnings,
     };
-    writeFileSync(tmp, JSON.stringify(stored));
+    const json = withPackedRanges(value.pipeline.nodes.values(), value.pipeline.file, () =>
+      JSON.stringify(stored),
+    );
+    writeFileSync(tmp, json);
     renameSync(tmp, join(dir, `${key}.json`));
   } catch {
     // Read-only workspace or full disk: carry on uncached.
@@ -185,46 +184,50 @@ function unpackRange(r: StoredRange, file: string): SourceRange {
   };
 }
 
-/** A copy of the node with every range in `file` packed into six numbers. */
-function packRanges(node: PipelineNode, file: string): PipelineNode {
-  const range = (r: SourceRange, f: string): SourceRange => packRange(r, f) as unknown as SourceRange;
-  const expr = (e: Expr): Expr => {
-    switch (e.kind) {
-      case 'literal':
-      case 'ref':
-        return { ...e, range: range(e.range, file) };
-      case 'unary':
-        return { ...e, arg: expr(e.arg), range: range(e.range, file) };
-      case 'binary':
-        return { ...e, left: expr(e.left), right: expr(e.right), range: range(e.range, file) };
-      case 'call':
-        return { ...e, args: e.args.map(expr), range: range(e.range, file) };
-    }
+/**
+ * Runs `write` with every range of the nodes in `file` packed into six numbers in place, then puts the
+ * original ranges back: far cheaper than copying a large pipeline to serialise it.
+ */
+function withPackedRanges<T>(nodes: Iterable<PipelineNode>, file: string, write: () => T): T {
+  interface Ranged {
+    range: StoredRange;
+  }
+  const held: Ranged[] = [];
+  const saved: StoredRange[] = [];
+  const pack = (o: Ranged): void => {
+    const packed = packRange(o.range as SourceRange, file);
+    if (packed === o.range) return;
+    held.push(o);
+    saved.push(o.range);
+    o.range = packed;
   };
-  const template = (t: WithTemplate): WithTemplate => {
-    switch (t.kind) {
-      case 'literal':
-        return { ...t, range: range(t.range, file) };
-      case 'interpolated':
-        return {
-          ...t,
-          parts: t.parts.map((p) => (typeof p === 'string' ? p : expr(p))),
-          range: range(t.range, file),
-        };
-      case 'list':
-        return { ...t, items: t.items.map(template), range: range(t.range, file) };
-      case 'map':
-        return {
-          ...t,
-          entries: t.entries.map(([k, v]) => [k, template(v)] as const),
-          range: range(t.range, file),
-        };
-    }
+  const expr = (e: Expr): void => {
+    pack(e as unknown as Ranged);
+    if (e.kind === 'unary') expr(e.arg);
+    else if (e.kind === 'binary') {
+      expr(e.left);
+      expr(e.right);
+    } else if (e.kind === 'call') for (const a of e.args) expr(a);
   };
-  return { ...node, range: range(node.range, file), with: template(node.with) };
+  const template = (t: WithTemplate): void => {
+    pack(t as unknown as Ranged);
+    if (t.kind === 'interpolated') {
+      for (const p of t.parts) if (typeof p !== 'string') expr(p);
+    } else if (t.kind === 'list') for (const item of t.items) template(item);
+    else if (t.kind === 'map') for (const [, v] of t.entries) template(v);
+  };
+  try {
+    for (const node of nodes) {
+      pack(node as unknown as Ranged);
+      template(node.with);
+    }
+    return write();
+  } finally {
+    held.forEach((o, i) => (o.range = saved[i] as StoredRange));
+  }
 }
 
-/** Undoes `packRanges` in place on a freshly parsed node (copying would cost what packing saves). */
+/** Undoes `withPackedRanges` in place on a freshly parsed node (copying would cost what packing saves). */
 function unpackRanges(node: PipelineNode, file: string): PipelineNode {
   interface Ranged {
     range: StoredRange;

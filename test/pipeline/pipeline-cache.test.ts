@@ -43,6 +43,9 @@ test('a cached pipeline reads back equal to the loaded one, ranges and all, in h
     JSON.parse(JSON.stringify({ ...p, params: [...p.params], nodes: [...p.nodes] }));
   assert.deepEqual(plain(back.pipeline), plain(loaded.value.pipeline));
   assert.ok(back.pipeline.nodes instanceof Map && back.pipeline.params instanceof Map);
+  const again = loadPipelineText(join(dir, 'p.yaml'), TEXT, { steps });
+  assert.ok(again.ok);
+  assert.deepEqual(loaded.value.pipeline, again.value.pipeline, 'writing leaves the pipeline as it was');
   assert.deepEqual(
     back.pipeline.nodes.get('b' as NodeId)?.range,
     loaded.value.pipeline.nodes.get('b' as NodeId)?.range,
