@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { commandStep } from '../../src/steps/command/index.js';
@@ -120,16 +120,19 @@ test('through the shared shell, a failure reports its exit code and last line; a
     failing.done();
   }
   const controller = new AbortController();
-  const c = context({ run: 'trap "" TERM; sleep 30 & echo started; wait' }, controller.signal, true);
+  const c = context(
+    { run: 'trap "" TERM; sleep 30 & echo started; touch "$MOE_OUT/started"; wait' },
+    controller.signal,
+    true,
+  );
   try {
     const started = Date.now();
     const running = commandStep.run(c.ctx);
-    while (!readFileSync(join(c.dir, 'node.log'), { encoding: 'utf8', flag: 'a+' }).includes('started')) {
-      await new Promise((r) => setTimeout(r, 10));
-    }
+    while (!existsSync(join(c.dir, 'started'))) await new Promise((r) => setTimeout(r, 10));
     controller.abort(new Error('interrupted'));
     await assert.rejects(running, /aborted/);
     assert.ok(Date.now() - started < 5000);
+    assert.equal(readFileSync(join(c.dir, 'node.log'), 'utf8'), 'started\n', 'the output is kept');
   } finally {
     c.done();
   }
@@ -174,14 +177,10 @@ test('through the worker shell, argv never reaches a shell builtin, and a job ru
     builtin.done();
   }
   const controller = new AbortController();
-  const aborted = context({ run: 'echo started; sleep 30' }, controller.signal, true);
+  const aborted = context({ run: 'touch "$MOE_OUT/started"; sleep 30' }, controller.signal, true);
   try {
     const running = commandStep.run(aborted.ctx);
-    while (
-      !readFileSync(join(aborted.dir, 'node.log'), { encoding: 'utf8', flag: 'a+' }).includes('started')
-    ) {
-      await new Promise((r) => setTimeout(r, 10));
-    }
+    while (!existsSync(join(aborted.dir, 'started'))) await new Promise((r) => setTimeout(r, 10));
     controller.abort(new Error('interrupted'));
     await assert.rejects(running, /aborted/);
   } finally {
@@ -196,5 +195,29 @@ test('through the worker shell, argv never reaches a shell builtin, and a job ru
   } finally {
     after.done();
     next.done();
+  }
+});
+
+test('through the worker shell, a silent job leaves no log file; output joins a log that exists', async () => {
+  const silent = context({ run: 'true' }, new AbortController().signal, true);
+  try {
+    await commandStep.run(silent.ctx);
+    // The worker's (empty) scratch file stays for its next job in this folder, until moe exits.
+    assert.deepEqual(
+      readdirSync(silent.dir).filter((n) => !/^\.job-\d+\.out$/.test(n)),
+      [],
+      'no log file',
+    );
+  } finally {
+    silent.done();
+  }
+  const retried = context({ run: 'echo second' }, new AbortController().signal, true);
+  try {
+    writeFileSync(join(retried.dir, 'node.log'), 'first\n');
+    await commandStep.run(retried.ctx);
+    await commandStep.run(retried.ctx);
+    assert.equal(readFileSync(join(retried.dir, 'node.log'), 'utf8'), 'first\nsecond\nsecond\n');
+  } finally {
+    retried.done();
   }
 });

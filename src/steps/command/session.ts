@@ -1,6 +1,6 @@
 // Running one job through the shell spawner: output into the node's log file, `moe:progress` lines read
-// back from it while the job runs, and on abort SIGTERM to the job's session, SIGKILL after the grace
-// period.
+// back from the job's output while it runs, and on abort SIGTERM to the job's process group, SIGKILL
+// after the grace period.
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import type { ProgressUpdate } from '../api.js';
 import type { ShellJob, ShellSpawner } from './spawner.js';
@@ -21,8 +21,8 @@ export async function runInSession(
 ): Promise<void> {
   if (opts.signal.aborted) throw new Error('aborted before start');
   const start = sizeOf(job.logFile);
-  let offset = start;
   const running = spawner.run(job);
+  let offset = 0;
   let killTimer: NodeJS.Timeout | undefined;
   const onAbort = (): void => {
     running.kill('SIGTERM');
@@ -30,7 +30,7 @@ export async function runInSession(
   };
   opts.signal.addEventListener('abort', onAbort, { once: true });
   const poll = setInterval(() => {
-    const read = readFrom(job.logFile, offset);
+    const read = readFrom(running.output, offset);
     offset = read.end;
     for (const line of read.text.split('\n')) {
       const p = parseProgress(line);

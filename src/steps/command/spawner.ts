@@ -6,10 +6,27 @@
 // Each worker is its own session and process group and runs one job at a time, so signalling the
 // worker's group reaches the job and everything it started. A worker whose job was signalled is retired
 // (never handed another job); the others are reused. Exit codes come back as lines on the worker's
-// stdout; the job's output goes straight into the node's log file.
+// stdout.
+//
+// A job writes its output into its worker's scratch file beside the node's log (truncated, not created,
+// for each job). When the job ends, output there becomes the log: renamed into place when the log does
+// not exist yet, appended to it otherwise. A silent job thus creates no log file, which matters where
+// creating a file is the dearest thing a small job does (ext4 without a journal scans past every
+// recently deleted inode for a free one). Output a job's leftover background processes write after it
+// ended is not kept.
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { resolve } from 'node:path';
+import {
+  closeSync,
+  existsSync,
+  openSync,
+  readSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { LineSplitter } from './lines.js';
 
 export interface ShellJob {
@@ -18,12 +35,18 @@ export interface ShellJob {
   readonly cwd: string;
   /** The job's whole environment: variables the worker has and this lacks are unset for the job. */
   readonly env: Readonly<Record<string, string>>;
+  /** Where the job's output ends up (created only when there is output). */
   readonly logFile: string;
 }
 
 export interface RunningJob {
-  /** The exit status (128 + n when killed by signal n); rejects when the worker dies first. */
+  /**
+   * The exit status (128 + n when killed by signal n); rejects when the worker dies first. By then the
+   * job's output is in its log file.
+   */
   readonly exit: Promise<number>;
+  /** The file the job's output goes to while it runs. */
+  readonly output: string;
   /** The process group the job runs in (the worker's), for checking that all of it is gone. */
   readonly group: number | undefined;
   /** Signals the job's process group, unless the job has finished; its worker is retired. */
@@ -33,7 +56,14 @@ export interface RunningJob {
 interface Worker {
   readonly child: ChildProcess;
   readonly env: Readonly<Record<string, string | undefined>>;
-  current: { resolve: (code: number) => void; reject: (e: Error) => void } | undefined;
+  current:
+    | {
+        readonly output: string;
+        readonly logFile: string;
+        readonly resolve: (code: number) => void;
+        readonly reject: (e: Error) => void;
+      }
+    | undefined;
   retired: boolean;
 }
 
@@ -45,6 +75,20 @@ export function shellQuote(s: string): string {
 
 export class ShellSpawner {
   readonly #idle: Worker[] = [];
+  /** Scratch files made so far, removed when this process exits. */
+  readonly #scratch = new Set<string>();
+
+  private constructor() {
+    process.once('exit', () => {
+      for (const file of this.#scratch) {
+        try {
+          unlinkSync(file);
+        } catch {
+          // Moved into a log, or never created.
+        }
+      }
+    });
+  }
 
   static #shared: ShellSpawner | undefined;
 
@@ -57,13 +101,14 @@ export class ShellSpawner {
   /** Starts a job on an idle worker (or a new one). */
   run(job: ShellJob): RunningJob {
     const worker = this.#idle.pop() ?? this.#spawnWorker();
+    const logFile = resolve(job.logFile);
+    const output = join(dirname(logFile), `.job-${worker.child.pid ?? 'x'}.out`);
+    this.#scratch.add(output);
     let finished = false;
     const exit = new Promise<number>((resolveExit, rejectExit) => {
-      if (worker.retired) {
-        rejectExit(new Error('could not start /bin/sh'));
-        return;
-      }
       worker.current = {
+        output,
+        logFile,
         resolve: (code) => {
           finished = true;
           resolveExit(code);
@@ -73,11 +118,12 @@ export class ShellSpawner {
           rejectExit(e);
         },
       };
-      worker.child.stdin?.write(script(job, worker.env));
+      worker.child.stdin?.write(script(job, output, worker.env));
     });
     const group = worker.child.pid;
     return {
       exit,
+      output,
       group,
       kill: (signal) => {
         if (finished || group === undefined) return;
@@ -106,15 +152,21 @@ export class ShellSpawner {
       const current = worker.current;
       if (!m || !current) return;
       worker.current = undefined;
+      // Before the worker can take another job, which would truncate the scratch file.
+      const delivered = deliver(current.output, current.logFile);
       if (!worker.retired) this.#idle.push(worker);
-      current.resolve(Number(m[1]));
+      if (delivered === undefined) current.resolve(Number(m[1]));
+      else current.reject(delivered);
     });
     child.stdout?.on('data', (c: Buffer) => lines.push(c));
     const die = (e: Error): void => {
       this.#retire(worker);
       const current = worker.current;
       worker.current = undefined;
-      current?.reject(e);
+      if (current) {
+        deliver(current.output, current.logFile);
+        current.reject(e);
+      }
     };
     child.on('exit', (code, signal) =>
       die(new Error(`the job's shell ended (${signal ?? `exit code ${code ?? '?'}`}) before the job did`)),
@@ -132,8 +184,42 @@ export class ShellSpawner {
   }
 }
 
+/** Moves a job's output into its log file; an error when that failed. */
+function deliver(output: string, logFile: string): Error | undefined {
+  try {
+    if (statSync(output).size === 0) return undefined;
+    if (!existsSync(logFile)) {
+      renameSync(output, logFile);
+      return undefined;
+    }
+    appendFile(output, logFile);
+    return undefined;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return code === 'ENOENT'
+      ? undefined
+      : new Error(`could not keep the command's output: ${(e as Error).message}`);
+  }
+}
+
+function appendFile(from: string, to: string): void {
+  const src = openSync(from, 'r');
+  const dst = openSync(to, 'a');
+  try {
+    const buf = Buffer.allocUnsafe(1 << 20);
+    for (let n = readSync(src, buf); n > 0; n = readSync(src, buf)) writeSync(dst, buf, 0, n);
+  } finally {
+    closeSync(src);
+    closeSync(dst);
+  }
+}
+
 /** The worker's command line for one job; it prints `E <status>` when the job ends. */
-function script(job: ShellJob, workerEnv: Readonly<Record<string, string | undefined>>): string {
+function script(
+  job: ShellJob,
+  output: string,
+  workerEnv: Readonly<Record<string, string | undefined>>,
+): string {
   const assigns: string[] = [];
   for (const [k, v] of Object.entries(job.env)) {
     if (NAME.test(k) && workerEnv[k] !== v) assigns.push(`${k}=${shellQuote(v)}`);
@@ -141,7 +227,7 @@ function script(job: ShellJob, workerEnv: Readonly<Record<string, string | undef
   const unsets = Object.keys(workerEnv).filter((k) => NAME.test(k) && !Object.hasOwn(job.env, k));
   const [program] = job.argv;
   const cmd = job.argv.map(shellQuote).join(' ');
-  const log = shellQuote(resolve(job.logFile));
+  const out = shellQuote(output);
   // A program named with a slash runs as a plain foreground command (vfork, then exec). Any other name
   // might be a shell builtin (`eval`, `exit`): `exec` in a subshell only ever runs a program, which is
   // what `argv` promises. Unsetting variables also needs the subshell, so the worker keeps its own.
@@ -149,5 +235,5 @@ function script(job: ShellJob, workerEnv: Readonly<Record<string, string | undef
   const body = plain
     ? `${assigns.join(' ')} ${cmd}`
     : `( ${unsets.length > 0 ? `unset ${unsets.join(' ')}; ` : ''}${assigns.length > 0 ? `export ${assigns.join(' ')}; ` : ''}exec ${cmd} )`;
-  return `if cd ${shellQuote(resolve(job.cwd))} 2>>${log}; then ${body} </dev/null >>${log} 2>&1; echo "E $?"; else echo "E 126"; fi\n`;
+  return `if cd ${shellQuote(resolve(job.cwd))} 2>${out}; then ${body} </dev/null >${out} 2>&1; echo "E $?"; else echo "E 126"; fi\n`;
 }
