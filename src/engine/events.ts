@@ -102,8 +102,11 @@ export type RunStatus = 'succeeded' | 'failed' | 'interrupted';
 export interface RunCounts {
   readonly cached: number;
   readonly ran: number;
+  /** Nodes that failed on their own (not those stopped by Ctrl-C or SIGTERM). */
   readonly failed: number;
   readonly skipped: number;
+  /** Nodes stopped while running by Ctrl-C or SIGTERM; present when the run was interrupted. */
+  readonly interrupted?: number;
 }
 
 export type RunEventListener = (event: RunEvent) => void;

@@ -59,6 +59,7 @@ export interface RunSummary {
   readonly runId: string;
   readonly status: RunStatus;
   readonly counts: RunCounts;
+  /** Nodes that failed (not those interrupted), with the error and the log file. */
   readonly failures: readonly { readonly node: NodeId; readonly error: string; readonly logFile: string }[];
   readonly journal: string;
   readonly durationMs: number;
@@ -90,7 +91,7 @@ export async function runPipeline(opts: RunOptions): Promise<Result<RunSummary, 
   const dirs = new DirPool(join(ws.tmp, `pool-${process.pid}`));
   const failures: { node: NodeId; error: string; logFile: string }[] = [];
   const committed = new Map<NodeId, NodeRecord>();
-  const counts = { cached: 0, ran: 0, failed: 0, skipped: 0 };
+  const counts = { cached: 0, ran: 0, failed: 0, skipped: 0, interrupted: 0 };
 
   const emit = (event: RunEvent): void => {
     journal.record(event);
@@ -103,7 +104,12 @@ export async function runPipeline(opts: RunOptions): Promise<Result<RunSummary, 
         event.time,
       );
     } else if (event.type === 'node-failed') {
-      failures.push({ node: event.node, error: event.error, logFile: event.logFile });
+      // A node stopped by Ctrl-C or SIGTERM did not fail: it is counted apart and reruns next time.
+      if (event.kind === 'aborted') counts.interrupted += 1;
+      else {
+        counts.failed += 1;
+        failures.push({ node: event.node, error: event.error, logFile: event.logFile });
+      }
       logs.write(event.node, 'error', `failed (${event.kind}): ${event.error}`, event.time);
       logs.close(event.node);
     } else if (event.type === 'node-done') logs.close(event.node);
@@ -197,7 +203,6 @@ export async function runPipeline(opts: RunOptions): Promise<Result<RunSummary, 
           durationMs: 0,
           time: clock(),
         });
-        counts.failed += 1;
         return { kind: 'failed' };
       }
       let entry = await decideNode(evalCtx, node, upstream, records, selection.value.forced.has(id));
@@ -226,7 +231,6 @@ export async function runPipeline(opts: RunOptions): Promise<Result<RunSummary, 
           durationMs: 0,
           time: clock(),
         });
-        counts.failed += 1;
         return { kind: 'failed' };
       }
       decisions.set(id, entry);
@@ -251,7 +255,6 @@ export async function runPipeline(opts: RunOptions): Promise<Result<RunSummary, 
           counts.ran += 1;
           return true;
         }
-        counts.failed += 1;
         return false;
       } finally {
         inflight.delete(fp);
@@ -280,8 +283,10 @@ export async function runPipeline(opts: RunOptions): Promise<Result<RunSummary, 
     if (changed || !previous) store.writeIndex(key, indexRecords(pipeline, previous, committed));
     digester.save();
     const durationMs = clock() - started;
-    emit({ type: 'run-end', runId, status, counts: { ...counts }, durationMs, time: clock() });
-    return ok({ runId, status, counts: { ...counts }, failures, journal: journal.path, durationMs });
+    const { interrupted, ...rest } = counts;
+    const final: RunCounts = status === 'interrupted' ? { ...rest, interrupted } : rest;
+    emit({ type: 'run-end', runId, status, counts: final, durationMs, time: clock() });
+    return ok({ runId, status, counts: final, failures, journal: journal.path, durationMs });
   } finally {
     journal.close();
     logs.close();

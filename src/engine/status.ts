@@ -6,7 +6,8 @@ import { readLatestRun } from './index-file.js';
 import type { Workspace } from './workspace.js';
 import { journalPath } from './workspace.js';
 
-export type NodeState = 'cached' | 'done' | 'failed' | 'skipped' | 'running' | 'pending';
+/** `interrupted`: stopped while running by Ctrl-C or SIGTERM (it reruns next time). */
+export type NodeState = 'cached' | 'done' | 'failed' | 'interrupted' | 'skipped' | 'running' | 'pending';
 
 export interface NodeStatus {
   readonly node: string;
@@ -90,7 +91,7 @@ export function readRunReport(ws: Workspace, runId: string): RunReport | undefin
         nodes.set(e.node, {
           ...prev,
           node: e.node,
-          state: 'failed',
+          state: e.kind === 'aborted' ? 'interrupted' : 'failed',
           durationMs: e.durationMs,
           error: e.error,
           failure: e.kind,

@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   journalEvents,
@@ -92,4 +93,38 @@ test('a second run on a busy workspace stops naming the holder’s pid; with --w
   assert.equal(runJsonLines(waiting.stdout).summary.counts['cached'], 12);
   const starts = journalEvents(join(dir, '.moe')).filter((e) => e.type === 'node-start');
   assert.equal(starts.length, 12, 'no node ran twice');
+});
+
+test('SIGTERM stops the run like Ctrl-C and exits 143; the stopped node counts as interrupted, not failed', async (t) => {
+  const { dir, cleanup } = tempDir();
+  t.after(cleanup);
+  const slow = layered().replace(
+    'run: sleep 0.1; (echo n0_0)',
+    'run: if [ ! -f go ]; then sleep 30; fi; (echo n0_0)',
+  );
+  writePipeline(dir, slow);
+  const run = moeAsync(['run', 'p.yaml', '--jobs', '1'], dir);
+  await waitFor(() =>
+    journalEvents(join(dir, '.moe')).some((e) => e.type === 'node-start' && e.node === 'n0_0'),
+  );
+  run.child.kill('SIGTERM');
+  const r = await run.result;
+  assert.equal(r.code, 143, r.stderr);
+  assert.match(r.stdout, /interrupted: 0 ran, 0 cached, 0 failed, 1 interrupted, 11 skipped/);
+
+  const status = moe(['status', 'p.yaml', '--json'], dir);
+  const report = JSON.parse(status.stdout) as {
+    status: string;
+    counts: Record<string, number>;
+    nodes: { node: string; state: string }[];
+  };
+  assert.equal(report.status, 'interrupted');
+  assert.deepEqual(report.counts, { cached: 0, ran: 0, failed: 0, skipped: 11, interrupted: 1 });
+  assert.equal(report.nodes.find((n) => n.node === 'n0_0')?.state, 'interrupted');
+  assert.match(moe(['status', 'p.yaml'], dir).stdout, /0 failed, 1 interrupted/);
+
+  writeFileSync(join(dir, 'go'), '');
+  const again = moe(['run', 'p.yaml', '--json'], dir);
+  assert.equal(again.code, 0, again.stderr);
+  assert.equal(runJsonLines(again.stdout).summary.counts['ran'], 12);
 });

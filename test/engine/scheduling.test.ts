@@ -194,6 +194,8 @@ test('aborting a run stops the running step, records it as interrupted, and a re
   });
   const first = await rig.run(p, { signal: controller.signal });
   assert.equal(first.status, 'interrupted');
+  assert.deepEqual(first.counts, { cached: 0, ran: 1, failed: 0, skipped: 1, interrupted: 1 });
+  assert.deepEqual(first.failures, [], 'an interrupted node is not a failure');
   assert.equal(rig.count('c'), 0);
   const second = await rig.run(p);
   assert.equal(second.status, 'succeeded');

@@ -72,7 +72,7 @@ export class PlainRenderer {
         return;
       case 'run-end':
         this.#write(
-          `${t} ${e.status}: ${e.counts.ran} ran, ${e.counts.cached} cached, ${e.counts.failed} failed, ${e.counts.skipped} skipped in ${duration(e.durationMs)}`,
+          `${t} ${e.status}: ${e.counts.ran} ran, ${e.counts.cached} cached, ${e.counts.failed} failed${e.counts.interrupted === undefined ? '' : `, ${e.counts.interrupted} interrupted`}, ${e.counts.skipped} skipped in ${duration(e.durationMs)}`,
         );
         return;
     }

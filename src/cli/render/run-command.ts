@@ -1,5 +1,6 @@
 // `moe run`: open the pipeline, subscribe a renderer, run, report failures with their log paths, and
-// choose the exit code (0 done, 1 a node failed, 2 invalid pipeline, 3 workspace busy, 130 interrupted).
+// choose the exit code (0 done, 1 a node failed, 2 invalid pipeline, 3 workspace busy, 130 interrupted,
+// 143 after SIGTERM).
 // With --json the run streams NDJSON on stdout: one line per engine event as it happens, then one
 // `{"type":"summary",…}` line (docs/engine.md lists the event types).
 import { relative } from 'node:path';
@@ -49,9 +50,12 @@ export async function runCommand(
 
   const controller = new AbortController();
   let interrupts = 0;
+  // Exit 130 after Ctrl-C (SIGINT) and 143 after SIGTERM: 128 + the signal, as shells report it.
+  let stopCode: number = EXIT.interrupted;
   const onSignal = (sig: NodeJS.Signals): void => {
     interrupts += 1;
-    if (interrupts > 1) process.exit(EXIT.interrupted);
+    if (interrupts > 1) process.exit(sig === 'SIGTERM' ? 143 : EXIT.interrupted);
+    if (sig === 'SIGTERM') stopCode = 143;
     process.stderr.write(
       `\n${sig === 'SIGINT' ? 'Ctrl-C' : sig}: stopping; running steps are being aborted (again to quit at once)\n`,
     );
@@ -106,7 +110,7 @@ export async function runCommand(
     else await reportFailures(summary);
     if (summary.status === 'interrupted') {
       if (!json) process.stderr.write('interrupted: run the same command again to resume\n');
-      throw new CliFailure('', EXIT.interrupted);
+      throw new CliFailure('', stopCode);
     }
     if (summary.status === 'failed') throw new CliFailure('', EXIT.failed);
     if (tty) {

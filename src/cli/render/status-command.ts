@@ -32,6 +32,7 @@ export function renderStatus(r: RunReport, color: boolean): string {
     cached: c.dim('cached '),
     done: c.green('done   '),
     failed: c.red('failed '),
+    interrupted: c.yellow('stopped'),
     skipped: c.dim('skipped'),
     running: c.yellow('running'),
     pending: c.dim('pending'),
@@ -55,7 +56,8 @@ export function renderStatus(r: RunReport, color: boolean): string {
   }
   if (r.counts) {
     const k = r.counts;
-    lines.push(`${k.ran} ran, ${k.cached} cached, ${k.failed} failed, ${k.skipped} skipped`);
+    const stopped = k.interrupted === undefined ? '' : `, ${k.interrupted} interrupted`;
+    lines.push(`${k.ran} ran, ${k.cached} cached, ${k.failed} failed${stopped}, ${k.skipped} skipped`);
   }
   return `${lines.join('\n')}\n`;
 }
