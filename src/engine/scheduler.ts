@@ -3,8 +3,10 @@
 // these resources). Nodes become ready when their upstream nodes are done; ready nodes start in pipeline
 // order as soon as a job slot and their resources are free.
 //
-// p-queue is not used here: it admits tasks by count alone, and a node waiting in it for a GPU would hold
-// a job slot that a CPU-only node could use. Admission here looks at every ready node's resources.
+// Admission is its own rather than p-queue's (the dependency is gone): p-queue admits by count, so a node
+// waiting in it for a GPU holds a job slot a CPU-only node could use, and a task keeps its slot until its
+// promise settles, so a node could not hand its slot on before its commit. Measured on two GPU nodes
+// (0.4 s) and four CPU nodes (0.2 s), 2 slots, 1 GPU: p-queue 1.00 s, this scheduler 0.80 s.
 import type { Resources } from '../pipeline/types.js';
 import type { NodeId } from '../util/brand.js';
 import type { Grant, ResourcePool } from './resources.js';
