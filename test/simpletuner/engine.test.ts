@@ -333,6 +333,8 @@ test('moe validate: backend simpletuner without images names the field', () => {
   assert.equal(r.status, 2, r.stdout + r.stderr);
   assert.match(r.stdout + r.stderr, /`nodes\.base\.with` is missing `images`/);
   assert.doesNotMatch(r.stdout + r.stderr, /missing `cache`/);
+  // One error for one mistake: not a second line about the schema's if/then.
+  assert.match(r.stdout + r.stderr, /^1 error$/m);
 });
 
 /** node id → the committed output folder, from the pipeline index and the records it names. */

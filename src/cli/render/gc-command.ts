@@ -28,6 +28,15 @@ export async function gcCommand(
     process.stdout.write(
       `${verb} ${r.removedStoreEntries} store entries, ${r.removedRecords} records, ${r.removedCheckpoints} checkpoints, ${r.removedScratch} scratch/run folders (${mib(r.freedBytes)}); kept ${r.keptStoreEntries} store entries\n`,
     );
+    for (const job of r.inUseByJobs) {
+      const why =
+        job.state === 'alive'
+          ? 'still in squeue'
+          : job.state === 'unknown'
+            ? 'Slurm could not be asked'
+            : 'finished, outputs not yet taken';
+      process.stdout.write(`kept the folders of Slurm job ${job.jobId} (node ${job.node}: ${why})\n`);
+    }
   }
   return r;
 }

@@ -155,6 +155,8 @@ function describe(e: ErrorObject, check: SchemaCheck): Diagnostic | undefined {
       const range = found?.entry?.keyRange ?? (path === '' ? startOf(here) : here);
       return at(range, `${label} is missing \`${missing}\``);
     }
+    // An `if`/`then` failure always comes with the error of the `then` branch itself, which says more.
+    case 'if':
     case 'propertyNames':
       return undefined;
     case 'type': {
