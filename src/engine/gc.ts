@@ -129,11 +129,14 @@ function sweep(ws: Workspace, opts: GcOptions, jobs: readonly JobInUse[]): GcRep
       if (!opts.dryRun) rmSync(join(dir, name), { recursive: true, force: true });
     }
   }
-  // Loaded-pipeline cache entries are cheap to rebuild, and one is written per edit of a pipeline file.
-  for (const name of list(join(ws.cache, 'pipelines'))) {
-    removedScratch += 1;
-    freedBytes += sizeOf(join(ws.cache, 'pipelines', name));
-    if (!opts.dryRun) rmSync(join(ws.cache, 'pipelines', name), { force: true });
+  // Loaded-pipeline and evaluation memo entries are cheap to rebuild, and one is written per edit of a
+  // pipeline file or set of parameters.
+  for (const memo of ['pipelines', 'evaluations']) {
+    for (const name of list(join(ws.cache, memo))) {
+      removedScratch += 1;
+      freedBytes += sizeOf(join(ws.cache, memo, name));
+      if (!opts.dryRun) rmSync(join(ws.cache, memo, name), { recursive: true, force: true });
+    }
   }
   removedScratch += pruneRuns(ws, opts.keepRuns ?? 20, opts.dryRun ?? false);
   return {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { moe, tempDir, writePipeline } from './helpers.js';
 
@@ -43,6 +43,13 @@ test('moe gc removes what no record references and reports it', (t) => {
   assert.equal(gc.code, 0, gc.stderr);
   const report = JSON.parse(gc.stdout) as { removedStoreEntries: number; keptStoreEntries: number };
   assert.deepEqual([report.removedStoreEntries, report.keptStoreEntries], [1, 1]);
+  // The memo caches of loaded pipelines and their evaluations are rebuilt on demand: gc empties them.
+  for (const memo of ['pipelines', 'evaluations']) {
+    const left = existsSync(join(dir, '.moe', 'cache', memo))
+      ? readdirSync(join(dir, '.moe', 'cache', memo))
+      : [];
+    assert.deepEqual(left, [], `cache/${memo} after gc`);
+  }
   assert.match(moe(['run', 'p.yaml'], dir).stdout, /0 ran, 1 cached/);
 });
 
