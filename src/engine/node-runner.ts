@@ -161,8 +161,7 @@ async function attemptOnce(
   rc.store.ensureDir(ws.tmp);
   rc.store.ensureDir(ws.checkpoints);
   rc.store.ensureDir(sharedCacheDir);
-  rmSync(outDir, { recursive: true, force: true });
-  mkdirSync(outDir);
+  freshDir(outDir);
   rc.dirs.acquire(tmpDir);
   rc.dirs.acquire(checkpointDir);
 
@@ -174,7 +173,8 @@ async function attemptOnce(
           () => timeout.abort(new Error(`timed out after ${formatMs(node.timeoutMs ?? 0)}`)),
           node.timeoutMs,
         );
-  const signal = AbortSignal.any([rc.signal, timeout.signal]);
+  // Without a timeout the run's own signal serves: a combined signal per attempt costs time and memory.
+  const signal = timer === undefined ? rc.signal : AbortSignal.any([rc.signal, timeout.signal]);
   let upstream: Record<string, UpstreamNode> | undefined;
   let outcome: ExecOutcome;
   try {
@@ -248,6 +248,17 @@ async function attemptOnce(
     rmSync(outDir, { recursive: true, force: true });
     // Not retried: the slot is given away, and rerunning the step does not mend the workspace.
     return fail('internal', `could not commit outputs: ${(e as Error).message}`);
+  }
+}
+
+/** Makes `dir` a new empty directory; one left by an earlier process with the same pid is cleared. */
+function freshDir(dir: string): void {
+  try {
+    mkdirSync(dir);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir);
   }
 }
 

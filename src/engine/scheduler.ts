@@ -137,7 +137,8 @@ export function schedule(opts: ScheduleOptions): Promise<ScheduleResult> {
 
     const pump = (): void => {
       if (!stopping) {
-        for (let i = 0; i < waiting.length;) {
+        // With every job slot taken nothing can start: no need to try each waiting node's resources.
+        for (let i = 0; i < waiting.length && pool.running < pool.capacity.jobs;) {
           const entry = waiting[i];
           if (!entry) break;
           const grant = pool.tryAcquire(entry.resources);
@@ -161,7 +162,6 @@ export function schedule(opts: ScheduleOptions): Promise<ScheduleResult> {
             (success) => settle(entry.id, giveBack, success),
             () => settle(entry.id, giveBack, false),
           );
-          if (pool.running >= pool.capacity.jobs) break;
         }
       }
       finish();

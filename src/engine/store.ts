@@ -31,9 +31,12 @@ export class Store {
   }
 
   readRecord(fingerprint: string): NodeRecord | undefined {
+    const path = recordPath(this.ws, fingerprint);
+    // Most lookups in a cold run miss: asking first is cheaper than the exception a failed read throws.
+    if (!existsSync(path)) return undefined;
     let text: string;
     try {
-      text = readFileSync(recordPath(this.ws, fingerprint), 'utf8');
+      text = readFileSync(path, 'utf8');
     } catch {
       return undefined;
     }

@@ -92,11 +92,7 @@ function signalGroup(pid: number, sig: NodeJS.Signals): void {
 }
 
 function sizeOf(file: string): number {
-  try {
-    return statSync(file).size;
-  } catch {
-    return 0;
-  }
+  return statSync(file, { throwIfNoEntry: false })?.size ?? 0;
 }
 
 /** The file's bytes from `offset` to its end (at most the last 64 KiB), cut at the last newline. */
