@@ -5,11 +5,10 @@
 // wall time, CPU time and the load average. Not a test; run it with tsx:
 //   node --import tsx scripts/study-adherence.ts [--pipeline P] [--workspace DIR] [--jobs N]
 //        [--label TEXT] [--log FILE.jsonl] [--param k=v ...]
-import { appendFileSync, readFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, readdirSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { runCommand } from '../src/cli/render/run-command.js';
-import type { RunSummary } from '../src/engine/run.js';
 import { readRgb } from '../src/imaging/index.js';
 import { scoreAdherence } from '../plugins/synthetic-shapes/score.js';
 
@@ -130,7 +129,7 @@ const args = parseArgs(process.argv.slice(2));
 const load0 = loadavg()[0] ?? 0;
 const cpu0 = process.cpuUsage();
 const t0 = performance.now();
-const summary = (await runCommand(
+await runCommand(
   args.pipeline,
   {
     param: args.params,
@@ -144,10 +143,21 @@ const summary = (await runCommand(
     wait: 0,
   },
   false,
-)) as unknown as RunSummary;
+);
 const wall = (performance.now() - t0) / 1000;
 const cpu = process.cpuUsage(cpu0);
-const outputs = nodeOutputs(args.workspace, summary.journal);
+// The run just made is the newest journal in the workspace (journal names start with a UTC timestamp).
+const runs = join(args.workspace, 'runs');
+const journal = readdirSync(runs)
+  .filter((n) => n.endsWith('.jsonl'))
+  .sort()
+  .at(-1);
+if (journal === undefined) throw new Error(`no run journal in ${runs}`);
+const ended = readFileSync(join(runs, journal), 'utf8')
+  .split('\n')
+  .filter((l) => l.includes('"run-end"'))
+  .map((l) => JSON.parse(l) as { status: string })[0];
+const outputs = nodeOutputs(args.workspace, join(runs, journal));
 const evaluate = outputs.get('evaluate');
 const compose = outputs.get('compose');
 const results = evaluate
@@ -170,7 +180,7 @@ const losses = results
 const line = {
   label: args.label,
   params: args.params,
-  status: summary.status,
+  status: ended?.status ?? 'unfinished',
   wall_s: Math.round(wall * 10) / 10,
   cpu_s: Math.round((cpu.user + cpu.system) / 1e5) / 10,
   load_start: Math.round(load0 * 100) / 100,

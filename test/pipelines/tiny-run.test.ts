@@ -29,6 +29,8 @@ const SMALL = {
   eval_prompts: 2,
   eval_timesteps: 4,
 };
+/** compose's seeds in tiny.yaml. */
+const SEEDS = 4;
 const ARGS = [
   'run',
   PIPELINE,
@@ -173,15 +175,24 @@ test('the run ends with a report that renders, and a second run is fully cached'
   }
   const again = await moe([...ARGS, '--json']);
   assert.equal(again.code, 0, again.out);
-  const summary = JSON.parse(again.out.slice(again.out.indexOf('{'))) as { counts: Record<string, number> };
-  assert.deepEqual(summary.counts, { cached: 9, ran: 0, failed: 0, skipped: 0 });
+  // --json streams one event per line and ends with the summary.
+  const summary = again.out
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as { type?: string; counts?: Record<string, number> })
+    .find((e) => e.type === 'summary');
+  assert.deepEqual(summary?.counts, { cached: 9, ran: 0, failed: 0, skipped: 0 });
   if (chromiumPath() === undefined) {
     if (process.env['CI']) assert.fail('chromium is not installed; .ci/apt-packages lists it');
     t.skip('chromium is not installed');
     return;
   }
   const page = await probePage(report);
-  assert.equal(page.images.length, 2 * SMALL.eval_prompts, 'base-only and composed image per prompt');
+  assert.equal(
+    page.images.length,
+    2 * SMALL.eval_prompts * SEEDS,
+    'a base-only and a composed image per prompt and seed',
+  );
   for (const img of page.images) assert.ok(img.naturalWidth > 0, `image "${img.alt}" did not load`);
   assert.deepEqual(page.requests, []);
 });
