@@ -3,7 +3,7 @@
 // these resources). Nodes become ready when their upstream nodes are done; ready nodes start in pipeline
 // order as soon as a job slot and their resources are free.
 //
-// Admission is its own rather than p-queue's (the dependency is gone): p-queue admits by count, so a node
+// Admission is its own rather than p-queue's (used for plain bounded queues elsewhere): p-queue admits by count, so a node
 // waiting in it for a GPU holds a job slot a CPU-only node could use, and a task keeps its slot until its
 // promise settles, so a node could not hand its slot on before its commit. Measured on two GPU nodes
 // (0.4 s) and four CPU nodes (0.2 s), 2 slots, 1 GPU: p-queue 1.00 s, this scheduler 0.80 s.

@@ -1,5 +1,6 @@
 // The dataset.images step: a folder of captioned images → bucketed, cropped RGB PNGs, a manifest for the
 // caches and trainers, a held-out split, and a report of every input that was left out and why.
+import PQueue from 'p-queue';
 import sharp from 'sharp';
 import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -27,6 +28,11 @@ const OUTPUTS = {
 const LOGGED_SKIPS = 20;
 /** Images decoded at once: enough to keep both sharp's threads and the disk busy, few enough to bound memory. */
 const IN_FLIGHT = 4;
+/**
+ * PNG encodes and writes queued at once. They run behind the decoding of the next images (a bounded queue
+ * rather than waiting for each batch's writes), so decoding and encoding overlap.
+ */
+const WRITES_IN_FLIGHT = 4;
 
 /** A user-facing failure of this step: the message is the whole story, no stack trace needed. */
 export class DatasetError extends Error {
@@ -115,13 +121,20 @@ async function run(ctx: StepContext): Promise<StepResult> {
   const bucketCounts = new Map<string, number>();
   const total = sources.candidates.length + sources.skipped.length;
   let done = sources.skipped.length;
+  const writes = new PQueue({ concurrency: WRITES_IN_FLIGHT });
+  let writeFailure: unknown;
+  const write = (job: () => Promise<void>): void => {
+    writes.add(job).catch((e: unknown) => {
+      writeFailure ??= e;
+      writes.clear();
+    });
+  };
   for (let at = 0; at < sources.candidates.length; at += IN_FLIGHT) {
     checkAborted(ctx.signal);
     const chunk = sources.candidates.slice(at, at + IN_FLIGHT);
     ctx.progress({ done, total, message: chunk[0]?.source ?? '' });
     done += chunk.length;
     const prepared = await Promise.all(chunk.map((c) => prepare(c, w)));
-    const writes: Promise<void>[] = [];
     // Duplicates are resolved in candidate order, so the first file keeps the id whatever the timing.
     for (const [k, p] of prepared.entries()) {
       const c = chunk[k] as Candidate;
@@ -139,7 +152,7 @@ async function run(ctx: StepContext): Promise<StepResult> {
       const bucket = nearestBucket(img.height, img.width, buckets);
       const plan = planCrop(img.height, img.width, bucket, w.crop, w.seed, id);
       const file = `${OUTPUTS.images}/${id}.png`;
-      writes.push(writeCropped(img, bucket, plan.resized, plan.cropTopLeft, join(ctx.outDir, file)));
+      write(() => writeCropped(img, bucket, plan.resized, plan.cropTopLeft, join(ctx.outDir, file)));
       const key = `${bucket.width}x${bucket.height}`;
       bucketCounts.set(key, (bucketCounts.get(key) ?? 0) + 1);
       kept.push({
@@ -152,8 +165,12 @@ async function run(ctx: StepContext): Promise<StepResult> {
         target_size: [bucket.height, bucket.width],
       });
     }
-    await Promise.all(writes);
+    // Back-pressure: decoded images wait in the queue only up to a bound, so memory stays bounded.
+    await writes.onSizeLessThan(WRITES_IN_FLIGHT);
+    if (writeFailure !== undefined) throw writeFailure;
   }
+  await writes.onIdle();
+  if (writeFailure !== undefined) throw writeFailure;
   ctx.progress({ done: total, total, message: `${kept.length} kept, ${skipped.length} skipped` });
 
   skipped
