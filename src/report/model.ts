@@ -63,15 +63,21 @@ export interface Evaluation {
 export interface AdherenceSummary {
   readonly label: string;
   readonly tone: Tone;
-  /** Share of images that show what their prompt names, 0…1. */
+  /** Share of images in which every check holds (the strict headline), 0…1. */
   readonly score: number;
   readonly passed?: number;
   readonly total?: number;
+  /** Mean score of the images (partial credit per check). */
+  readonly mean?: number;
+  /** Share of images where each check holds, by check key (see `Adherence.checks`). */
+  readonly checks?: Readonly<Record<string, number>>;
 }
 
 export interface Adherence {
   /** What was scored, e.g. "held-out prompts, synthetic-shapes scorer". */
   readonly description: string;
+  /** The scorer's checks, in its order: key and the label shown ("background" → "background colour"). */
+  readonly checks?: readonly { readonly key: string; readonly label: string }[];
   readonly summaries: readonly AdherenceSummary[];
 }
 
@@ -89,6 +95,10 @@ export interface SampleCell {
   readonly note?: string;
   /** Whether the verdict is good (green) or bad (red); absent: neutral. */
   readonly verdict?: boolean;
+  /** The scorer's checks for this image, each held or not, in the scorer's order. */
+  readonly checks?: readonly { readonly label: string; readonly held: boolean }[];
+  /** What the scorer read in the image, as a phrase ("a green square on blue"). */
+  readonly seen?: string;
 }
 
 export interface SampleRow {
@@ -114,15 +124,33 @@ export interface SettingsTable {
 }
 
 export interface Timing {
+  /** The node id (or a name for the work, when the timing comes from a file). */
   readonly label: string;
   readonly seconds: number;
   readonly detail?: string;
+  /** The node's step type. */
+  readonly step?: string;
+  /** True when the run that wrote the report reused this node's result; false when it ran it. */
+  readonly reused?: boolean;
+  /** When the result was committed (ISO 8601). */
+  readonly finishedAt?: string;
 }
 
 export interface CacheReuse {
+  /** What was cached, e.g. "text embeddings". */
   readonly label: string;
+  /** The summary's name for it (`texts` for texts_reused …), when it came from one. */
+  readonly key?: string;
+  /** Made now (encoded, computed, converted). */
   readonly encoded: number;
+  /** Found in a cache. */
   readonly reused: number;
+  /** The node whose summary gave the counts. */
+  readonly node?: string;
+  /** The verb for `encoded` ("encoded", "computed", "converted"); default "encoded". */
+  readonly verb?: string;
+  /** Set when the node's result was reused: the counts are from the run that made it, then. */
+  readonly recordedAt?: string;
 }
 
 export interface ReportData {

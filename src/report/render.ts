@@ -12,9 +12,9 @@ import {
   notesSection,
   samplesSection,
   settingsSection,
-  timingSection,
   type Section,
 } from './sections.js';
+import { timingSection } from './timings.js';
 import { STYLE } from './style.js';
 
 const CSP =

@@ -4,14 +4,12 @@ import { esc } from './escape.js';
 import { duration, num, pct, scalar } from './format.js';
 import type {
   Adherence,
-  CacheReuse,
   Evaluation,
   ExpertLosses,
   InlineImage,
   ReportData,
   Samples,
   SettingsTable,
-  Timing,
 } from './model.js';
 import { smooth, smoothingFor } from './series.js';
 import { evaluationChart } from './svg-bars.js';
@@ -80,7 +78,8 @@ function evaluationTable(ev: Evaluation): string {
           return `<td class="num${isBest ? ' best' : ''}">${esc(num(v))}</td>`;
         })
         .join('');
-      return `<tr><th scope="row"><span class="swatch tone-${r.tone}"></span>${esc(r.label)}</th>${cells}</tr>`;
+      const pair = r.tone === 'pair' ? ' class="pair"' : '';
+      return `<tr${pair}><th scope="row"><span class="swatch tone-${r.tone}"></span>${esc(r.label)}</th>${cells}</tr>`;
     })
     .join('');
   return `<table class="data"><thead><tr><th scope="col">model</th>${head}</tr></thead><tbody>${rows}</tbody></table>`;
@@ -109,21 +108,38 @@ export function evaluationSection(ev: Evaluation | undefined): Section | undefin
 
 export function adherenceSection(a: Adherence | undefined): Section | undefined {
   if (!a || a.summaries.length === 0) return undefined;
+  const checks = a.checks ?? [];
+  const hasMean = a.summaries.some((s) => s.mean !== undefined);
+  const head =
+    `<th scope="col">images from</th><th scope="col" colspan="2">every check holds</th>` +
+    checks.map((c) => `<th scope="col" class="num">${esc(c.label)}</th>`).join('') +
+    (hasMean ? '<th scope="col" class="num">mean score</th>' : '');
   const rows = a.summaries
     .map((s) => {
-      const count = s.passed !== undefined && s.total !== undefined ? ` (${s.passed} of ${s.total})` : '';
+      const count = s.passed !== undefined && s.total !== undefined ? `${s.passed} of ${s.total}` : '';
       const width = Math.max(0, Math.min(1, s.score)) * 100;
+      const perCheck = checks
+        .map((c) => {
+          const rate = s.checks?.[c.key];
+          return `<td class="num">${rate === undefined ? '—' : esc(pct(rate))}</td>`;
+        })
+        .join('');
       return (
-        `<tr><th scope="row"><span class="swatch tone-${s.tone}"></span>${esc(s.label)}</th>` +
+        `<tr class="${s.tone === 'pair' ? 'pair' : ''}"><th scope="row"><span class="swatch tone-${s.tone}"></span>${esc(s.label)}</th>` +
         `<td class="meter-cell"><span class="meter"><span class="fill tone-${s.tone}" style="width:${width.toFixed(1)}%"></span></span></td>` +
-        `<td class="num"><strong>${esc(pct(s.score))}</strong>${esc(count)}</td></tr>`
+        `<td class="num headline"><strong>${esc(pct(s.score))}</strong>${count ? `<div class="muted">${esc(count)}</div>` : ''}</td>` +
+        perCheck +
+        (hasMean ? `<td class="num">${s.mean === undefined ? '—' : esc(s.mean.toFixed(2))}</td>` : '') +
+        '</tr>'
       );
     })
     .join('');
   return {
     id: 'adherence',
     title: 'Prompt adherence',
-    body: `<p class="lede">${esc(a.description)}</p><table class="data adherence"><tbody>${rows}</tbody></table>`,
+    body:
+      `<p class="lede">${esc(a.description)}</p>` +
+      `<div class="scroll"><table class="data adherence"><thead><tr>${head}</tr></thead><tbody>${rows}</tbody></table></div>`,
   };
 }
 
@@ -137,7 +153,17 @@ function sampleCell(c: Samples['rows'][number]['cells'][number] | undefined, alt
     c.note === undefined
       ? ''
       : `<div class="verdict${c.verdict === true ? ' good' : c.verdict === false ? ' bad' : ''}">${esc(c.note)}</div>`;
-  return `<td class="sample"><img src="${dataUri(c.image)}" alt="${esc(alt)}"${size}>${note}</td>`;
+  const checks = c.checks?.length
+    ? `<div class="checks">${c.checks
+        .map(
+          (k) =>
+            `<span class="check ${k.held ? 'held' : 'failed'}">${k.held ? '✓' : '✗'} ${esc(k.label)}</span>`,
+        )
+        .join('')}</div>`
+    : '';
+  const seen = c.seen === undefined ? '' : `<div class="seen">saw ${esc(c.seen)}</div>`;
+  const mark = c.verdict === true ? ' good' : c.verdict === false ? ' bad' : '';
+  return `<td class="sample${mark}"><img src="${dataUri(c.image)}" alt="${esc(alt)}"${size}>${note}${checks}${seen}</td>`;
 }
 
 export function samplesSection(s: Samples | undefined): Section | undefined {
@@ -162,67 +188,45 @@ export function samplesSection(s: Samples | undefined): Section | undefined {
   };
 }
 
+function settingCell(v: string, clash: boolean): string {
+  if (v === '') return '<td class="muted">(empty)</td>';
+  return `<td${clash ? ' class="clash"' : ''}>${esc(v)}</td>`;
+}
+
 function settingsTable(t: SettingsTable): string {
   const agree = new Set(t.mustAgree ?? []);
-  const head = t.columns.map((c) => `<th scope="col">${esc(c)}</th>`).join('');
+  const single = t.columns.length === 1;
+  const head = single
+    ? ''
+    : `<thead><tr><th scope="col">setting</th>${t.columns.map((c) => `<th scope="col">${esc(c)}</th>`).join('')}</tr></thead>`;
   const rows = t.rows
     .map((r) => {
       const texts = r.values.map(scalar);
       const clash = agree.has(r.key) && new Set(texts).size > 1;
-      const cells = texts.map((v) => `<td${clash ? ' class="clash"' : ''}>${esc(v)}</td>`).join('');
+      const cells = texts.map((v) => settingCell(v, clash)).join('');
       const flag = clash ? ' <span class="flag" title="the experts must agree on this">differs</span>' : '';
-      return `<tr><th scope="row"><code>${esc(r.key)}</code>${flag}</th>${cells}</tr>`;
+      // Settings no expert sets are kept (they say what was left at its default) but dimmed.
+      const unset = r.values.every((v) => v === null) ? ' class="unset"' : '';
+      return `<tr${unset}><th scope="row"><code>${esc(r.key)}</code>${flag}</th>${cells}</tr>`;
     })
     .join('');
-  return `<h3>${esc(t.title)}</h3><table class="data settings"><thead><tr><th scope="col">setting</th>${head}</tr></thead><tbody>${rows}</tbody></table>`;
+  const table = `<table class="data settings${single ? ' compact' : ''}">${head}<tbody>${rows}</tbody></table>`;
+  return single
+    ? `<div class="kv"><h3>${esc(t.title)}</h3>${table}</div>`
+    : `<h3>${esc(t.title)}</h3>${table}`;
 }
 
+/** Tables with several columns (the experts side by side) full width; one-value tables in a grid. */
 export function settingsSection(tables: readonly SettingsTable[]): Section | undefined {
   const shown = tables.filter((t) => t.rows.length > 0);
   if (shown.length === 0) return undefined;
-  return { id: 'configuration', title: 'Configuration', body: shown.map(settingsTable).join('') };
-}
-
-function timingTable(timings: readonly Timing[]): string {
-  if (timings.length === 0) return '';
-  const longest = Math.max(...timings.map((t) => t.seconds), 1e-9);
-  const total = timings.reduce((s, t) => s + t.seconds, 0);
-  const rows = timings
-    .map(
-      (t) =>
-        `<tr><th scope="row">${esc(t.label)}${t.detail ? `<div class="muted">${esc(t.detail)}</div>` : ''}</th>` +
-        `<td class="meter-cell"><span class="meter"><span class="fill tone-other" style="width:${((t.seconds / longest) * 100).toFixed(1)}%"></span></span></td>` +
-        `<td class="num">${esc(duration(t.seconds))}</td></tr>`,
-    )
-    .join('');
-  return (
-    `<h3>Timings</h3><table class="data timings"><tbody>${rows}</tbody>` +
-    `<tfoot><tr><th scope="row">total</th><td></td><td class="num">${esc(duration(total))}</td></tr></tfoot></table>`
-  );
-}
-
-function cacheTable(caches: readonly CacheReuse[]): string {
-  if (caches.length === 0) return '';
-  const rows = caches
-    .map((c) => {
-      const all = c.encoded + c.reused;
-      const share = all === 0 ? 0 : c.reused / all;
-      return (
-        `<tr><th scope="row">${esc(c.label)}</th>` +
-        `<td class="meter-cell"><span class="meter"><span class="fill tone-pair" style="width:${(share * 100).toFixed(1)}%"></span></span></td>` +
-        `<td class="num">${esc(`${c.reused} reused, ${c.encoded} encoded`)}<div class="muted">${esc(pct(share))} from the cache</div></td></tr>`
-      );
-    })
-    .join('');
-  return `<h3>Cache reuse</h3><table class="data timings"><tbody>${rows}</tbody></table>`;
-}
-
-export function timingSection(
-  timings: readonly Timing[],
-  caches: readonly CacheReuse[],
-): Section | undefined {
-  if (timings.length === 0 && caches.length === 0) return undefined;
-  return { id: 'timings', title: 'Timings and cache reuse', body: timingTable(timings) + cacheTable(caches) };
+  const wide = shown.filter((t) => t.columns.length !== 1).map(settingsTable);
+  const narrow = shown.filter((t) => t.columns.length === 1).map(settingsTable);
+  return {
+    id: 'configuration',
+    title: 'Configuration',
+    body: wide.join('') + (narrow.length ? `<div class="kv-grid">${narrow.join('')}</div>` : ''),
+  };
 }
 
 export function notesSection(notes: readonly string[]): Section | undefined {
@@ -262,17 +266,41 @@ export function highlights(data: ReportData): string {
   const adh = data.adherence?.summaries.find((s) => s.tone === 'pair') ?? data.adherence?.summaries[0];
   if (adh) {
     const count =
-      adh.passed !== undefined && adh.total !== undefined ? `${adh.passed} of ${adh.total} images` : '';
-    cards.push(card(`prompt adherence, ${adh.label}`, pct(adh.score), count, undefined));
+      adh.passed !== undefined && adh.total !== undefined
+        ? `${adh.passed} of ${adh.total} images pass every check`
+        : 'images that pass every check';
+    const mean = adh.mean === undefined ? '' : `; mean score ${adh.mean.toFixed(2)}`;
+    cards.push(card(`prompt adherence, ${adh.label}`, pct(adh.score), count + mean, undefined));
   }
   if (data.timings.length > 0) {
     const total = data.timings.reduce((s, t) => s + t.seconds, 0);
-    cards.push(card('compute time', duration(total), `${data.timings.length} steps timed`, undefined));
+    const ran = data.timings.filter((t) => t.reused === false).length;
+    const reused = data.timings.filter((t) => t.reused === true).length;
+    cards.push(
+      card(
+        'compute time',
+        duration(total),
+        ran + reused > 0
+          ? `${data.timings.length} nodes: ${ran} ran, ${reused} reused`
+          : `${data.timings.length} steps timed`,
+        undefined,
+      ),
+    );
   }
-  const enc = data.caches.reduce((s, c) => s + c.encoded, 0);
-  const reu = data.caches.reduce((s, c) => s + c.reused, 0);
-  if (data.caches.length > 0) {
-    cards.push(card('embedding cache', `${reu} reused`, `${enc} encoded`, undefined));
+  // The encoder work (text embeddings, latents) when a step records it, else every reuse figure.
+  const encoder = data.caches.filter((c) => c.key === 'texts' || c.key === 'latents');
+  const counted = encoder.length > 0 ? encoder : data.caches;
+  if (counted.length > 0) {
+    const reu = counted.reduce((s, c) => s + c.reused, 0);
+    const all = counted.reduce((s, c) => s + c.reused + c.encoded, 0);
+    cards.push(
+      card(
+        encoder.length > 0 ? 'embeddings from the cache' : 'cache reuse',
+        all === 0 ? '—' : pct(reu / all),
+        `${reu} of ${all} ${encoder.length > 0 ? 'text embeddings and latents' : 'results'} reused`,
+        undefined,
+      ),
+    );
   }
   return cards.length === 0 ? '' : `<div class="cards">${cards.join('')}</div>`;
 }

@@ -98,6 +98,27 @@ td.sample img { width: 160px; height: 160px; object-fit: contain; image-renderin
 .verdict { font-size: 12px; color: var(--muted); margin-top: 4px; }
 .verdict.good { color: var(--good); }
 .verdict.bad { color: var(--bad); }
+table.data tr.pair > * { background: #eef7f1; }
+table.data tr.pair > th { font-weight: 650; }
+table.data td.headline strong { font-size: 16px; }
+.fill.ran { background: var(--base); }
+.fill.reused { background: #b8c1cd; }
+table.reuse .fill.reused { background: var(--pair); }
+.chip { display: inline-block; font-size: 12px; line-height: 18px; padding: 0 8px; border-radius: 9px; }
+.chip.ran { background: #e3ebfa; color: #24489a; }
+.chip.reused { background: var(--wash); color: var(--muted); border: 1px solid var(--line); }
+.checks { display: flex; flex-wrap: wrap; justify-content: center; gap: 3px; margin-top: 4px; max-width: 160px; }
+.check { font-size: 11px; line-height: 16px; padding: 0 5px; border-radius: 4px; }
+.check.held { background: #e5f4ec; color: var(--good); }
+.check.failed { background: #fbe9e8; color: var(--bad); }
+td.sample.good img { border-color: var(--good); box-shadow: 0 0 0 1px var(--good); }
+td.sample.bad img { border-color: #e6b3b0; }
+.kv-grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(280px, 1fr)); gap: 0 28px; align-items: start; }
+table.settings.compact th, table.settings.compact td { padding: 5px 8px; }
+table.settings.compact td { text-align: right; }
+table.settings tr.unset > * { color: #9aa3af; }
+table.data.adherence tbody th, table.data.timings tbody th { white-space: nowrap; }
+.seen { font-size: 11px; color: var(--muted); margin-top: 3px; max-width: 160px; }
 ul.extra, ul.notes { margin: 14px 0 0; padding-left: 20px; }
 p.empty { color: var(--muted); }
 footer { color: var(--muted); font-size: 13px; text-align: center; margin-top: 28px; }

@@ -60,7 +60,15 @@ export async function writeUpstream(root: string): Promise<ReportWith> {
   await expert(join(root, 'refiner'), 'refiner', 0.4, 0.1);
   const compose = join(root, 'compose');
   const images: { prompt: string; prompt_refiner: string; seed: number; stage: string; file: string }[] = [];
-  const scored: { file: string; stage: string; prompt: string; score: number }[] = [];
+  const scored: {
+    file: string;
+    stage: string;
+    prompt: string;
+    score: number;
+    adherent: boolean;
+    checks: Record<string, boolean>;
+    seen: Record<string, string | null>;
+  }[] = [];
   const colours: [number, number, number][] = [
     [220, 40, 40],
     [40, 170, 80],
@@ -75,7 +83,16 @@ export async function writeUpstream(root: string): Promise<ReportWith> {
       const file = `${stage}/p${i}-s1.png`;
       await writePng(join(compose, 'images', file), scene(32, shape, fg, bg, stage === 'base' ? 0.3 : 0));
       images.push({ prompt, prompt_refiner: prompt, seed: 1, stage, file });
-      scored.push({ file, stage, prompt, score: stage === 'base' ? 0.5 : 1 });
+      const base = stage === 'base';
+      scored.push({
+        file,
+        stage,
+        prompt,
+        score: base ? 2 / 3 : 1,
+        adherent: !base,
+        checks: { color: !base, shape: true, background: true },
+        seen: { background: 'blue', colour: base ? 'grey' : 'red', shape },
+      });
     }
   }
   // compose.inference's index.json and evaluate's results.json, as those steps write them.
@@ -107,10 +124,24 @@ export async function writeUpstream(root: string): Promise<ReportWith> {
       timesteps: [999, 500, 100],
       loss: { base: band(0.3, 0.21, 0.27), refiner: band(0.55, 0.1, 0.39), composed: band(0.3, 0.1, 0.23) },
       adherence: {
-        scorer: 'synthetic-shapes',
+        rule: 'an image adheres when its score is 1: every check of the scorer holds',
+        scorer: '../plugins/synthetic-shapes#scoreAdherence',
+        checks: ['color', 'shape', 'background'],
         stages: {
-          composed: { images: 12, mean: 0.95, adherent: 11 / 12 },
-          base: { images: 12, mean: 0.7, adherent: 0.5 },
+          composed: {
+            images: 12,
+            adherent_images: 11,
+            adherent: 11 / 12,
+            mean: 0.95,
+            checks: { color: 1, shape: 11 / 12, background: 1 },
+          },
+          base: {
+            images: 12,
+            adherent_images: 6,
+            adherent: 0.5,
+            mean: 0.7,
+            checks: { color: 0.5, shape: 1, background: 0.6 },
+          },
         },
         images: scored,
       },

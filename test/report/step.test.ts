@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { StepContext } from '../../src/steps/api.js';
+import type { StepContext, UpstreamNode } from '../../src/steps/api.js';
+import { renderReport } from '../../src/report/index.js';
 import { gatherReport, reportStep, type ReportWith } from '../../src/steps/report/index.js';
 import { chromiumPath, probePage, screenshot } from './chromium.js';
 import { HOSTILE_PROMPT } from './fixture.js';
@@ -18,8 +19,39 @@ const SECTIONS = [
   'Timings and cache reuse',
 ];
 
-function context(w: ReportWith, outDir: string, warnings: string[]): StepContext<ReportWith> {
+/** The engine's record of the nodes upstream of the report, as ctx.upstream gives it. */
+const UPSTREAM: Record<string, UpstreamNode> = {
+  cache: {
+    step: 'embeds.cache',
+    durationMs: 3630,
+    finishedAt: '2026-11-28T04:30:40.000Z',
+    reused: true,
+    summary: { items: 10, texts_encoded: 1, texts_reused: 12, latents_encoded: 0, latents_reused: 10 },
+  },
+  base: {
+    step: 'train.expert',
+    durationMs: 41_500,
+    finishedAt: '2026-11-28T04:31:30.000Z',
+    reused: false,
+    summary: { role: 'base', steps: 80, steps_per_s: 1.93 },
+  },
+  evaluate: {
+    step: 'evaluate',
+    durationMs: 1280,
+    finishedAt: '2026-11-28T04:32:00.000Z',
+    reused: false,
+    summary: { items: 2, unets_converted: 1, unets_reused: 1, embeddings_reused: 2, embeddings_encoded: 0 },
+  },
+};
+
+function context(
+  w: ReportWith,
+  outDir: string,
+  warnings: string[],
+  upstream?: Record<string, UpstreamNode>,
+): StepContext<ReportWith> {
   return {
+    ...(upstream ? { upstream } : {}),
     nodeId: 'report',
     with: w,
     outDir,
@@ -42,18 +74,18 @@ test('the report step turns upstream outputs into a page Chromium renders with e
   try {
     const w = await writeUpstream(root);
     const warnings: string[] = [];
-    const result = await reportStep.run(context(w, root, warnings));
+    const result = await reportStep.run(context(w, root, warnings, UPSTREAM));
     assert.deepEqual(warnings, []);
     assert.equal(result?.summary?.['images'], 6);
     const file = join(root, 'report.html');
     const html = await readFile(file, 'utf8');
     assert.equal(
       html,
-      (await reportStep.run(context(w, root, [])), await readFile(file, 'utf8')),
+      (await reportStep.run(context(w, root, [], UPSTREAM)), await readFile(file, 'utf8')),
       'deterministic',
     );
     assert.match(html, /<td class="num best">0\.23<\/td>/, "the pair's full-range loss is marked best");
-    assert.match(html, /resumed|41\.5|41\.50 s/, 'training time is shown');
+    assert.match(html, /41\.5 s/, 'training time is shown');
     if (chromiumPath() === undefined) {
       if (process.env['CI']) assert.fail('chromium is not installed; .ci/apt-packages lists it');
       t.skip('chromium is not installed');
@@ -72,6 +104,11 @@ test('the report step turns upstream outputs into a page Chromium renders with e
       `the page scrolls sideways (${page.scrollWidth} > ${page.clientWidth})`,
     );
     assert.ok(page.bodyText.includes(HOSTILE_PROMPT), 'the hostile prompt is shown as text');
+    const text = page.bodyText;
+    const timings = text.slice(text.indexOf('Timings and cache reuse\n'), text.indexOf('Written by moe'));
+    assert.ok(timings.length > 0, 'the timings section is on the page');
+    for (const expected of ['train.expert', '41.5 s', 'reused', 'ran', 'total', '12 reused, 1 encoded'])
+      assert.ok(timings.includes(expected), `the timings section lacks "${expected}":\n${timings}`);
     const shot = process.env['MOE_REPORT_SCREENSHOT'];
     if (shot) await screenshot(file, shot);
   } finally {
@@ -132,7 +169,7 @@ test('the experts settings sit side by side, with the pair-wide ones checked for
     assert.deepEqual(
       data.samples?.rows[0]?.cells.map((c) => [c.note, c.verdict]),
       [
-        ['✗ score 0.50', false],
+        ['✗ 2 of 3 checks', false],
         ['✓ follows the prompt', true],
       ],
     );
@@ -147,6 +184,79 @@ test('the experts settings sit side by side, with the pair-wide ones checked for
         ['base → refiner', 11 / 12],
       ],
     );
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+});
+
+test('timings and cache reuse come from the engine record of the upstream nodes', async () => {
+  const root = await mkdtemp(join(tmpdir(), 'moe-report-step-'));
+  try {
+    const w = await writeUpstream(root);
+    const data = await gatherReport(w, UPSTREAM);
+    assert.deepEqual(
+      data.timings.map((t) => [t.label, t.step, t.seconds, t.reused]),
+      [
+        ['cache', 'embeds.cache', 3.63, true],
+        ['base', 'train.expert', 41.5, false],
+        ['evaluate', 'evaluate', 1.28, false],
+      ],
+      'every upstream node, in the order its result was committed',
+    );
+    assert.equal(data.timings[1]?.detail, '80 steps, 1.93 steps/s');
+    assert.deepEqual(
+      data.caches.map((c) => [c.node, c.key, c.reused, c.encoded, c.verb, c.recordedAt]),
+      [
+        ['cache', 'texts', 12, 1, 'encoded', '2026-11-28T04:30:40.000Z'],
+        ['cache', 'latents', 10, 0, 'encoded', '2026-11-28T04:30:40.000Z'],
+        ['evaluate', 'unets', 1, 1, 'converted', undefined],
+        ['evaluate', 'embeddings', 2, 0, 'encoded', undefined],
+      ],
+    );
+    const html = renderReport(data);
+    assert.match(html, /22 of 23 text embeddings and latents reused/);
+    assert.match(html, /3 nodes: 2 ran, 1 reused/);
+    assert.match(html, /a report reused from the cache shows the timings of the run that wrote it/);
+    assert.match(html, /2026-11-28 04:32:00 UTC/);
+    // Without the engine's record (a report gathered outside a run), the files' own timings are used.
+    const alone = await gatherReport(w);
+    assert.deepEqual(
+      alone.timings.map((t) => [t.label, t.reused]),
+      [
+        ['train base', undefined],
+        ['train refiner', undefined],
+        ['evaluate', undefined],
+      ],
+    );
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+});
+
+test('prompt adherence is strict, with the rate of each check and the mean beside it', async () => {
+  const root = await mkdtemp(join(tmpdir(), 'moe-report-step-'));
+  try {
+    const data = await gatherReport(await writeUpstream(root));
+    assert.deepEqual(
+      data.adherence?.checks?.map((c) => c.label),
+      ['shape', 'shape colour', 'background colour'],
+    );
+    const pair = data.adherence?.summaries.find((s) => s.tone === 'pair');
+    assert.deepEqual(
+      [pair?.score, pair?.passed, pair?.total, pair?.mean, pair?.checks],
+      [11 / 12, 11, 12, 0.95, { color: 1, shape: 11 / 12, background: 1 }],
+    );
+    const cell = data.samples?.rows[0]?.cells[0];
+    assert.deepEqual(cell?.checks, [
+      { label: 'shape', held: true },
+      { label: 'colour', held: false },
+      { label: 'background', held: true },
+    ]);
+    assert.equal(cell?.note, '✗ 2 of 3 checks');
+    assert.equal(cell?.seen, 'a grey circle on blue');
+    const html = renderReport(data);
+    assert.match(html, /<strong>92%<\/strong><div class="muted">11 of 12<\/div>/);
+    assert.match(html, /11 of 12 images pass every check; mean score 0\.95/);
   } finally {
     await rm(root, { recursive: true, force: true });
   }

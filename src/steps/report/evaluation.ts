@@ -86,13 +86,67 @@ function readBands(v: Json | undefined, keys: readonly string[]): Band[] {
 /** Rows in a fixed order: each expert alone first, the pair last. */
 const rank = (tone: string): number => ({ base: 0, refiner: 1, other: 2, pair: 3 })[tone] ?? 2;
 
+/** evaluate's verdict on one compose image. */
+export interface ImageVerdict {
+  readonly score: number;
+  /** Every check holds (evaluate version 2); absent in older results, where score 1 means the same. */
+  readonly adherent?: boolean;
+  readonly checks: readonly { readonly key: string; readonly held: boolean }[];
+  /** What the scorer read, as a phrase. */
+  readonly seen?: string;
+}
+
+/** The order checks are shown in when a scorer names them so: the object, then its surroundings. */
+const CHECK_ORDER = ['shape', 'color', 'colour', 'background'];
+const byCheckOrder = (a: string, b: string): number =>
+  (CHECK_ORDER.indexOf(a) + 1 || 99) - (CHECK_ORDER.indexOf(b) + 1 || 99);
+
+/**
+ * A scorer's reading as a phrase: "a green square on blue" for the synthetic-shapes fields (colour,
+ * shape, background; "nothing" when no object was found), "key value, …" for others.
+ */
+export function seenPhrase(seen: Json | undefined): string | undefined {
+  if (!isObject(seen)) return undefined;
+  const text = (k: string): string | null | undefined => {
+    const v = seen[k];
+    return typeof v === 'string' ? v : v === null ? null : undefined;
+  };
+  const shape = text('shape');
+  const colour = text('colour') ?? text('color');
+  const background = text('background');
+  if (shape !== undefined && background !== undefined) {
+    const object = shape === null ? 'nothing' : `a ${colour ? `${colour} ` : ''}${shape}`;
+    return `${object} on ${background ?? 'an unclear background'}`;
+  }
+  const parts = Object.entries(seen)
+    .filter(([, v]) => typeof v === 'string')
+    .map(([k, v]) => `${k.replace(/_/g, ' ')} ${String(v)}`);
+  return parts.length ? parts.join(', ') : undefined;
+}
+
 export interface EvaluationParts {
   readonly evaluation: Evaluation | undefined;
   readonly adherence: Adherence | undefined;
   readonly timing: Timing | undefined;
-  /** Adherence score per compose image file (1: every check holds). */
-  readonly imageScores: Map<string, number>;
+  /** evaluate's verdict per compose image file, for the sample grid. */
+  readonly imageScores: Map<string, ImageVerdict>;
 }
+
+/** A scorer as evaluate names it, without the module's folders: "synthetic-shapes#scoreAdherence". */
+const scorerName = (name: string): string => name.replace(/^.*[\\/]/, '');
+
+/** How a scorer's check keys read on the page (synthetic-shapes: shape, its colour, the background's). */
+const CHECK_LABELS: Readonly<Record<string, string>> = {
+  shape: 'shape',
+  color: 'shape colour',
+  colour: 'shape colour',
+  background: 'background colour',
+};
+export const checkLabel = (key: string): string => CHECK_LABELS[key] ?? key.replace(/_/g, ' ');
+
+/** The shorter form under each sample image. */
+const SHORT_CHECK_LABELS: Readonly<Record<string, string>> = { color: 'colour', colour: 'colour' };
+export const shortCheckLabel = (key: string): string => SHORT_CHECK_LABELS[key] ?? key.replace(/_/g, ' ');
 
 export async function readEvaluation(path: string, notes: Notes): Promise<EvaluationParts> {
   const json = await readJson(path, 'results.json', notes);
@@ -148,7 +202,7 @@ export async function readEvaluation(path: string, notes: Notes): Promise<Evalua
 function readAdherence(v: Json | undefined, description: Json | undefined): Adherence | undefined {
   if (!isObject(v)) return undefined;
   if (isObject(v['stages']))
-    return readStages(v['stages'], typeof v['scorer'] === 'string' ? v['scorer'] : undefined);
+    return readStages(v['stages'], typeof v['scorer'] === 'string' ? v['scorer'] : undefined, v['checks']);
   const summaries: AdherenceSummary[] = [];
   for (const [model, s] of Object.entries(v)) {
     const tone = toneOf(model);
@@ -177,50 +231,87 @@ function readAdherence(v: Json | undefined, description: Json | undefined): Adhe
   };
 }
 
-/** evaluate's form: per stage, the share of images where every check holds (`adherent`) and the mean score. */
+/**
+ * evaluate's form: per stage, the share of images where every check holds (`adherent`, the headline),
+ * how many (`adherent_images` of `images`), the share per check (`checks`) and the mean score.
+ */
 function readStages(
   stages: Readonly<Record<string, Json>>,
   scorer: string | undefined,
+  checkKeys: Json | undefined,
 ): Adherence | undefined {
   const summaries: AdherenceSummary[] = [];
-  const means: string[] = [];
+  const keys: string[] = Array.isArray(checkKeys)
+    ? checkKeys.filter((k): k is string => typeof k === 'string')
+    : [];
   for (const [stage, s] of Object.entries(stages)) {
     if (!isObject(s)) continue;
     const score = numberOr(s['adherent']);
     const total = numberOr(s['images']);
     if (score === undefined) continue;
+    const passed =
+      numberOr(s['adherent_images']) ?? (total === undefined ? undefined : Math.round(score * total));
+    const mean = numberOr(s['mean']);
+    const checks: Record<string, number> = {};
+    if (isObject(s['checks'])) {
+      for (const [k, v] of Object.entries(s['checks'])) {
+        const rate = numberOr(v);
+        if (rate === undefined) continue;
+        checks[k] = rate;
+        if (!keys.includes(k)) keys.push(k);
+      }
+    }
     const tone = toneOf(stage);
-    const label = tone === 'base' ? 'base only' : modelLabel(stage);
     summaries.push({
-      label,
+      label: tone === 'base' ? 'base only' : modelLabel(stage),
       tone,
       score,
-      ...(total !== undefined ? { total, passed: Math.round(score * total) } : {}),
+      ...(total !== undefined ? { total } : {}),
+      ...(passed !== undefined ? { passed } : {}),
+      ...(mean !== undefined ? { mean } : {}),
+      ...(Object.keys(checks).length ? { checks } : {}),
     });
-    const mean = numberOr(s['mean']);
-    if (mean !== undefined) means.push(`${label} ${mean.toFixed(2)}`);
   }
   summaries.sort((a, b) => rank(a.tone) - rank(b.tone));
   if (summaries.length === 0) return undefined;
+  keys.sort(byCheckOrder);
+  const named = keys.map(checkLabel);
   return {
     description:
-      'Share of the generated images in which every check of the scorer holds' +
-      (scorer === undefined ? '' : ` (${scorer})`) +
-      (means.length ? `; mean score ${means.join(', ')}.` : '.'),
+      'An image counts only when every check of the scorer holds' +
+      (named.length ? ` (${named.join(', ')})` : '') +
+      '; held-out prompts' +
+      (scorer === undefined ? '.' : `, scored by ${scorerName(scorer)}.`) +
+      ' The mean score gives partial credit: ⅔ when two of three checks hold.',
+    ...(keys.length ? { checks: keys.map((key) => ({ key, label: checkLabel(key) })) } : {}),
     summaries,
   };
 }
 
-/** Per-image adherence scores (evaluate's `adherence.images`), by stage and file, for the sample grid. */
-export function imageScores(results: Json | undefined): Map<string, number> {
-  const out = new Map<string, number>();
+/** Per-image verdicts (evaluate's `adherence.images`), by file, for the sample grid. */
+export function imageScores(results: Json | undefined): Map<string, ImageVerdict> {
+  const out = new Map<string, ImageVerdict>();
   const adh = isObject(results) ? results['adherence'] : undefined;
   const images = isObject(adh) ? adh['images'] : undefined;
   if (!Array.isArray(images)) return out;
   for (const i of images) {
     if (!isObject(i) || typeof i['file'] !== 'string') continue;
     const score = numberOr(i['score']);
-    if (score !== undefined) out.set(i['file'], score);
+    if (score === undefined) continue;
+    const given = i['checks'];
+    const checks = isObject(given)
+      ? Object.entries(given)
+          .filter((e): e is [string, boolean] => typeof e[1] === 'boolean')
+          .map(([key, held]) => ({ key, held }))
+      : [];
+    const adherent = i['adherent'];
+    const seen = seenPhrase(i['seen']);
+    out.set(i['file'], {
+      score,
+      checks: checks.sort((a, b) => byCheckOrder(a.key, b.key)),
+      ...(typeof adherent === 'boolean' ? { adherent } : {}),
+      ...(seen ? { seen } : {}),
+    });
   }
   return out;
 }

@@ -5,7 +5,7 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { StepContext, StepDefinition, StepResult } from '../api.js';
+import type { StepContext, StepDefinition, StepResult, UpstreamNode } from '../api.js';
 import { renderReport, type ReportData, type SettingsTable, type Timing } from '../../report/index.js';
 import { readExperts } from './experts.js';
 import { readEvaluation } from './evaluation.js';
@@ -13,11 +13,18 @@ import { readCache, readDatasetReport } from './inputs.js';
 import { Notes } from './read.js';
 import { readSamples } from './samples.js';
 import { REPORT_DEFAULTS, reportSchema, type ReportWith } from './schema.js';
+import { upstreamReuse, upstreamTimings } from './upstream.js';
 
 const OUTPUTS = { html: 'report.html' } as const;
 
-/** Gathers the report data from the files a `with` block names. Exported for tests and other tools. */
-export async function gatherReport(w: ReportWith): Promise<ReportData> {
+/**
+ * Gathers the report data from the files a `with` block names and, when given, the engine's record of
+ * the upstream nodes (timings, cache reuse). Exported for tests and other tools.
+ */
+export async function gatherReport(
+  w: ReportWith,
+  upstream?: Readonly<Record<string, UpstreamNode>>,
+): Promise<ReportData> {
   const notes = new Notes();
   const experts = await readExperts(w.experts ?? {}, notes);
   const ev = w.evaluation === undefined ? undefined : await readEvaluation(w.evaluation, notes);
@@ -48,12 +55,17 @@ export async function gatherReport(w: ReportWith): Promise<ReportData> {
     });
   }
   if (dataRows.length > 0) settings.push({ title: 'Data', columns: ['value'], rows: dataRows });
-  const timings: Timing[] = [
-    ...(cache?.timings ?? []),
-    ...experts.timings,
-    ...(ev?.timing ? [ev.timing] : []),
-    ...(samples?.timing ? [samples.timing] : []),
-  ];
+  // The engine's record is complete and exact; timings written into files are the fallback for a
+  // report gathered outside a run.
+  const fromEngine = upstream !== undefined && Object.keys(upstream).length > 0;
+  const timings: Timing[] = fromEngine
+    ? upstreamTimings(upstream)
+    : [
+        ...(cache?.timings ?? []),
+        ...experts.timings,
+        ...(ev?.timing ? [ev.timing] : []),
+        ...(samples?.timing ? [samples.timing] : []),
+      ];
   return {
     title: w.title ?? REPORT_DEFAULTS.title,
     ...(w.subtitle !== undefined ? { subtitle: w.subtitle } : {}),
@@ -63,14 +75,14 @@ export async function gatherReport(w: ReportWith): Promise<ReportData> {
     ...(samples?.samples ? { samples: samples.samples } : {}),
     settings,
     timings,
-    caches: cache?.cache ?? [],
+    caches: fromEngine ? upstreamReuse(upstream) : (cache?.cache ?? []),
     notes: notes.list,
   };
 }
 
 async function run(ctx: StepContext<ReportWith>): Promise<StepResult> {
   ctx.progress({ message: 'reading upstream outputs' });
-  const data = await gatherReport(ctx.with);
+  const data = await gatherReport(ctx.with, ctx.upstream);
   for (const n of data.notes) ctx.log.warn(n);
   const html = renderReport(data);
   await writeFile(join(ctx.outDir, OUTPUTS.html), html);
@@ -79,12 +91,20 @@ async function run(ctx: StepContext<ReportWith>): Promise<StepResult> {
   ctx.log.info(
     `report.html: ${(html.length / 1024).toFixed(0)} KiB, ${images} images, ${data.notes.length} notes`,
   );
-  return { summary: { bytes: Buffer.byteLength(html), images, notes: data.notes.length } };
+  return {
+    summary: {
+      bytes: Buffer.byteLength(html),
+      images,
+      notes: data.notes.length,
+      timed_nodes: data.timings.length,
+    },
+  };
 }
 
 export const reportStep: StepDefinition<ReportWith> = {
   name: 'report',
-  version: '2',
+  // 3: timings and cache reuse from the engine's record of the upstream nodes; strict adherence.
+  version: '3',
   description:
     'One self-contained HTML page: loss curves, evaluation per timestep band, samples, configuration',
   withSchema: reportSchema,

@@ -17,6 +17,7 @@ import type {
   SettingsTable,
   Timing,
 } from '../../report/index.js';
+import { shortCheckLabel, type ImageVerdict } from './evaluation.js';
 import { cell } from './experts.js';
 import { resolveInside } from '../dataset/paths.js';
 import { isObject, numberOr, readJson, type Json, type Notes } from './read.js';
@@ -143,11 +144,21 @@ const SAMPLER_KEYS = [
   'negative_prompt',
 ];
 
-function scoreVerdict(score: number | undefined): Pick<SampleCell, 'note' | 'verdict'> {
-  if (score === undefined) return {};
-  return score >= 1
-    ? { note: '✓ follows the prompt', verdict: true }
-    : { note: `✗ score ${score.toFixed(2)}`, verdict: false };
+/** evaluate's verdict under an image: strict (every check holds), with each check marked. */
+function scoreVerdict(v: ImageVerdict | undefined): Pick<SampleCell, 'note' | 'verdict' | 'checks' | 'seen'> {
+  if (v === undefined) return {};
+  const ok = v.adherent ?? v.score === 1;
+  const checks = v.checks.map((c) => ({ label: shortCheckLabel(c.key), held: c.held }));
+  return {
+    note: ok
+      ? '✓ follows the prompt'
+      : checks.length
+        ? `✗ ${checks.filter((c) => c.held).length} of ${checks.length} checks`
+        : `✗ score ${v.score.toFixed(2)}`,
+    verdict: ok,
+    ...(checks.length ? { checks } : {}),
+    ...(v.seen ? { seen: v.seen } : {}),
+  };
 }
 
 async function isDir(path: string): Promise<boolean> {
@@ -158,7 +169,7 @@ export async function readSamples(
   indexPath: string,
   imagesDir: string | undefined,
   maxRows: number,
-  scores: ReadonlyMap<string, number>,
+  scores: ReadonlyMap<string, ImageVerdict>,
   notes: Notes,
 ): Promise<SampleParts> {
   const json = await readJson(indexPath, 'index.json', notes);
