@@ -32,7 +32,11 @@ function lossCaption(e: ExpertLosses): string {
   const last = smooth(pts, smoothingFor(pts.length)).at(-1);
   const bits = [`${pts.length} steps`];
   if (last) bits.push(`final smoothed loss ${num(last.loss)}`);
-  if (e.timestepRange) bits.push(`timesteps ${e.timestepRange[0]}–${e.timestepRange[1]}`);
+  if (e.timestepRange) {
+    const [lo, hi] = e.timestepRange;
+    // Timestep 0 is the clean image: the range that reaches it is the low-noise (refining) end.
+    bits.push(`timesteps ${lo}–${hi} (${lo === 0 ? 'low' : 'high'} noise)`);
+  }
   return bits.map(esc).join(' · ');
 }
 

@@ -117,7 +117,7 @@ td.sample.bad img { border-color: #e6b3b0; }
 table.settings.compact th, table.settings.compact td { padding: 5px 8px; }
 table.settings.compact td { text-align: right; }
 table.settings tr.unset > * { color: #9aa3af; }
-table.data.adherence tbody th, table.data.timings tbody th { white-space: nowrap; }
+table.data.adherence tbody th, table.data.timings tbody th, table.data.timings thead th { white-space: nowrap; }
 .seen { font-size: 11px; color: var(--muted); margin-top: 3px; max-width: 160px; }
 ul.extra, ul.notes { margin: 14px 0 0; padding-left: 20px; }
 p.empty { color: var(--muted); }
