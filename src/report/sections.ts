@@ -147,8 +147,12 @@ export function adherenceSection(a: Adherence | undefined): Section | undefined 
   };
 }
 
-function sampleCell(c: Samples['rows'][number]['cells'][number] | undefined, alt: string): string {
-  if (!c?.image) return `<td class="sample"><div class="missing">no image</div></td>`;
+function sampleCell(
+  c: Samples['rows'][number]['cells'][number] | undefined,
+  alt: string,
+  tone: string,
+): string {
+  if (!c?.image) return `<div class="sample tone-${tone}"><div class="missing">no image</div></div>`;
   const size =
     c.image.width !== undefined && c.image.height !== undefined
       ? ` width="${c.image.width}" height="${c.image.height}"`
@@ -167,19 +171,50 @@ function sampleCell(c: Samples['rows'][number]['cells'][number] | undefined, alt
     : '';
   const seen = c.seen === undefined ? '' : `<div class="seen">saw ${esc(c.seen)}</div>`;
   const mark = c.verdict === true ? ' good' : c.verdict === false ? ' bad' : '';
-  return `<td class="sample${mark}"><img src="${dataUri(c.image)}" alt="${esc(alt)}"${size}>${note}${checks}${seen}</td>`;
+  return `<div class="sample tone-${tone}${mark}"><img src="${dataUri(c.image)}" alt="${esc(alt)}"${size}>${note}${checks}${seen}</div>`;
 }
 
+/** "base → refiner 3 of 4" per column: how many of the prompt's images follow it, where verdicts exist. */
+function promptTally(s: Samples, rows: readonly Samples['rows'][number][]): string {
+  const parts = s.columns
+    .map((col, i) => {
+      const judged = rows.map((r) => r.cells[i]?.verdict).filter((v): v is boolean => v !== undefined);
+      if (judged.length === 0) return '';
+      const good = judged.filter((v) => v).length;
+      return `<span class="tally${good === judged.length ? ' good' : ''}"><span class="swatch tone-${col.tone}"></span>${esc(`${col.label} ${good} of ${judged.length}`)}</span>`;
+    })
+    .filter((t) => t !== '');
+  return parts.length ? `<div class="tallies">${parts.join('')}</div>` : '';
+}
+
+/**
+ * One block per prompt: the prompt, how many of its images follow it per stage, then one card per seed
+ * with the base-only and the composed image side by side (same seed, same initial noise).
+ */
 export function samplesSection(s: Samples | undefined): Section | undefined {
   if (!s || s.rows.length === 0) return undefined;
-  const head = s.columns
-    .map((c) => `<th scope="col"><span class="swatch tone-${c.tone}"></span>${esc(c.label)}</th>`)
+  const byPrompt = new Map<string, Samples['rows'][number][]>();
+  for (const r of s.rows) byPrompt.set(r.prompt, [...(byPrompt.get(r.prompt) ?? []), r]);
+  const legend = s.columns
+    .map((c) => `<span class="legend-item"><span class="swatch tone-${c.tone}"></span>${esc(c.label)}</span>`)
     .join('');
-  const rows = s.rows
-    .map((r) => {
-      const cells = s.columns.map((col, i) => sampleCell(r.cells[i], `${col.label}: ${r.prompt}`)).join('');
-      const seed = r.seed === undefined ? '' : `<div class="muted">seed ${esc(r.seed)}</div>`;
-      return `<tr><th scope="row" class="prompt">“${esc(r.prompt)}”${seed}</th>${cells}</tr>`;
+  const groups = [...byPrompt]
+    .map(([prompt, rows]) => {
+      const cards = rows
+        .map((r) => {
+          const seed = r.seed === undefined ? '' : `seed ${r.seed}`;
+          const cells = s.columns
+            .map((col, i) =>
+              sampleCell(r.cells[i], `${col.label}${seed ? `, ${seed}` : ''}: ${prompt}`, col.tone),
+            )
+            .join('');
+          return `<figure class="pair-card">${seed ? `<figcaption>${esc(seed)}</figcaption>` : ''}<div class="pair-images">${cells}</div></figure>`;
+        })
+        .join('');
+      return (
+        `<div class="prompt-group"><div class="prompt-head"><h3 class="prompt">“${esc(prompt)}”</h3>${promptTally(s, rows)}</div>` +
+        `<div class="pairs">${cards}</div></div>`
+      );
     })
     .join('');
   return {
@@ -187,8 +222,8 @@ export function samplesSection(s: Samples | undefined): Section | undefined {
     title: 'Samples',
     body:
       `<p class="lede">The same prompt, seed and initial noise through the base alone and through the two-stage pair ` +
-      `(base, then the refiner from the cut-off).</p>` +
-      `<div class="scroll"><table class="samples"><thead><tr><th scope="col">prompt</th>${head}</tr></thead><tbody>${rows}</tbody></table></div>`,
+      `(base, then the refiner from the cut-off); in each card the left image is the base alone, the right the pair.</p>` +
+      `<div class="legend">${legend}</div>${groups}`,
   };
 }
 

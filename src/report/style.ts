@@ -85,15 +85,22 @@ td.clash { color: var(--bad); font-weight: 700; }
 .meter { display: block; height: 10px; background: var(--wash); border-radius: 5px; overflow: hidden; }
 .meter .fill { display: block; height: 100%; border-radius: 5px; }
 .scroll { overflow-x: auto; }
-table.samples { border-collapse: separate; border-spacing: 10px 8px; margin: 0 -10px; }
-table.samples thead th { font-size: 12px; text-transform: uppercase; letter-spacing: 0.05em; color: var(--muted);
-  font-weight: 600; text-align: center; }
-table.samples thead th:first-child { text-align: left; }
-table.samples th.prompt { text-align: left; font-weight: 500; max-width: 260px; vertical-align: middle; padding-right: 8px; }
-td.sample { text-align: center; vertical-align: top; }
-td.sample img { width: 160px; height: 160px; object-fit: contain; image-rendering: pixelated; display: block;
-  border-radius: 6px; border: 1px solid var(--line); background: var(--wash); }
-.missing { width: 160px; height: 160px; display: flex; align-items: center; justify-content: center; color: var(--muted);
+.legend { display: flex; gap: 18px; font-size: 13px; color: var(--muted); margin: 0 0 6px; }
+.prompt-group { border-top: 1px solid var(--line); padding: 12px 0 4px; }
+.prompt-head { display: flex; flex-wrap: wrap; align-items: baseline; gap: 6px 18px; margin: 0 0 8px; }
+h3.prompt { font-size: 15px; font-weight: 600; margin: 0; overflow-wrap: anywhere; }
+.tallies { display: flex; gap: 14px; font-size: 13px; color: var(--muted); }
+.tally.good { color: var(--good); font-weight: 600; }
+.pairs { display: flex; flex-wrap: wrap; gap: 12px; }
+figure.pair-card { margin: 0; padding: 8px; border: 1px solid var(--line); border-radius: 8px; background: var(--wash); }
+figure.pair-card figcaption { font-size: 12px; color: var(--muted); margin: 0 0 6px; }
+.pair-images { display: flex; gap: 8px; }
+.sample { width: 108px; text-align: center; }
+.sample img { width: 108px; height: 108px; object-fit: contain; image-rendering: pixelated; display: block;
+  border-radius: 6px; border: 2px solid var(--line); background: var(--paper); }
+.sample.good img { border-color: var(--good); }
+.sample.bad img { border-color: #e6b3b0; }
+.missing { width: 108px; height: 108px; display: flex; align-items: center; justify-content: center; color: var(--muted);
   border: 1px dashed var(--line); border-radius: 6px; font-size: 13px; }
 .verdict { font-size: 12px; color: var(--muted); margin-top: 4px; }
 .verdict.good { color: var(--good); }
@@ -107,18 +114,16 @@ table.reuse .fill.reused { background: var(--pair); }
 .chip { display: inline-block; font-size: 12px; line-height: 18px; padding: 0 8px; border-radius: 9px; }
 .chip.ran { background: #e3ebfa; color: #24489a; }
 .chip.reused { background: var(--wash); color: var(--muted); border: 1px solid var(--line); }
-.checks { display: flex; flex-wrap: wrap; justify-content: center; gap: 3px; margin-top: 4px; max-width: 160px; }
+.checks { display: flex; flex-wrap: wrap; justify-content: center; gap: 3px; margin-top: 4px; }
 .check { font-size: 11px; line-height: 16px; padding: 0 5px; border-radius: 4px; }
 .check.held { background: #e5f4ec; color: var(--good); }
 .check.failed { background: #fbe9e8; color: var(--bad); }
-td.sample.good img { border-color: var(--good); box-shadow: 0 0 0 1px var(--good); }
-td.sample.bad img { border-color: #e6b3b0; }
 .kv-grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(280px, 1fr)); gap: 0 28px; align-items: start; }
 table.settings.compact th, table.settings.compact td { padding: 5px 8px; }
 table.settings.compact td { text-align: right; }
 table.settings tr.unset > * { color: #9aa3af; }
 table.data.adherence tbody th, table.data.timings tbody th, table.data.timings thead th { white-space: nowrap; }
-.seen { font-size: 11px; color: var(--muted); margin-top: 3px; max-width: 160px; }
+.seen { font-size: 11px; color: var(--muted); margin-top: 3px; }
 ul.extra, ul.notes { margin: 14px 0 0; padding-left: 20px; }
 p.empty { color: var(--muted); }
 footer { color: var(--muted); font-size: 13px; text-align: center; margin-top: 28px; }
