@@ -149,7 +149,7 @@ test("at tiny.yaml's 32×32 scenes the scorer stays right when clean, blurred or
     height: 32,
     seed: 4,
     evalFraction: 0.2,
-    size: 0.35,
+    size: 0.4,
     sizeJitter: 0.1,
     positionJitter: 0.05,
   };
