@@ -105,8 +105,13 @@ test('the report step turns upstream outputs into a page Chromium renders with e
     );
     assert.ok(page.bodyText.includes(HOSTILE_PROMPT), 'the hostile prompt is shown as text');
     const text = page.bodyText;
-    const timings = text.slice(text.indexOf('Timings and cache reuse\n'), text.indexOf('Written by moe'));
+    const timings = text.slice(
+      text.lastIndexOf('Timings and cache reuse\n'),
+      text.lastIndexOf('Written by moe'),
+    );
     assert.ok(timings.length > 0, 'the timings section is on the page');
+    for (const node of Object.keys(UPSTREAM))
+      assert.match(timings, new RegExp(`^${node}\\b`, 'm'), `the timings table has no row for ${node}`);
     for (const expected of ['train.expert', '41.5 s', 'reused', 'ran', 'total', '12 reused, 1 encoded'])
       assert.ok(timings.includes(expected), `the timings section lacks "${expected}":\n${timings}`);
     const shot = process.env['MOE_REPORT_SCREENSHOT'];
