@@ -95,12 +95,12 @@ h3.prompt { font-size: 15px; font-weight: 600; margin: 0; overflow-wrap: anywher
 figure.pair-card { margin: 0; padding: 8px; border: 1px solid var(--line); border-radius: 8px; background: var(--wash); }
 figure.pair-card figcaption { font-size: 12px; color: var(--muted); margin: 0 0 6px; }
 .pair-images { display: flex; gap: 8px; }
-.sample { width: 108px; text-align: center; }
-.sample img { width: 108px; height: 108px; object-fit: contain; image-rendering: pixelated; display: block;
+.sample { width: 100px; text-align: center; }
+.sample img { width: 100px; height: 100px; object-fit: contain; image-rendering: pixelated; display: block;
   border-radius: 6px; border: 2px solid var(--line); background: var(--paper); }
 .sample.good img { border-color: var(--good); }
 .sample.bad img { border-color: #e6b3b0; }
-.missing { width: 108px; height: 108px; display: flex; align-items: center; justify-content: center; color: var(--muted);
+.missing { width: 100px; height: 100px; display: flex; align-items: center; justify-content: center; color: var(--muted);
   border: 1px dashed var(--line); border-radius: 6px; font-size: 13px; }
 .verdict { font-size: 12px; color: var(--muted); margin-top: 4px; }
 .verdict.good { color: var(--good); }
