@@ -26,10 +26,12 @@ export {
   SHAPE_NAMES,
   VOCABULARY,
   allCombos,
+  FULL_VOCABULARY,
   caption,
   type ColourName,
   type ShapeName,
   type Combo,
+  type Vocabulary,
 } from './palette.js';
 export { renderScene, type Scene } from './render.js';
 export { holdOut, sceneAt, evalPrompts } from './scenes.js';
