@@ -34,6 +34,14 @@ const isFile = (p: string) =>
 export interface ConversionCache {
   readonly dir: string;
   readonly memo: DigestMemo;
+  /** When given, counts the conversions this cache served from disk and those it had to build. */
+  readonly counts?: ConversionCounts;
+}
+
+/** How many UNets a step converted to ONNX and how many it found already converted. */
+export interface ConversionCounts {
+  converted: number;
+  reused: number;
 }
 
 /**
@@ -49,9 +57,13 @@ async function convertCached(
   const key = recordKey({ kind: 'unet-onnx', format: 1, unet: await cache.memo.digest(dir) });
   await cache.memo.save();
   const target = join(cache.dir, 'unet-onnx', key);
-  if (await isFile(join(target, 'model.onnx'))) return ok(join(target, 'model.onnx'));
+  if (await isFile(join(target, 'model.onnx'))) {
+    if (cache.counts) cache.counts.reused += 1;
+    return ok(join(target, 'model.onnx'));
+  }
   const converted = await convertDiffusersUNet(dir, scratch);
   if (!converted.ok) return err(converted.error.message);
+  if (cache.counts) cache.counts.converted += 1;
   await mkdir(join(cache.dir, 'unet-onnx'), { recursive: true });
   const staging = `${target}.${process.pid}.${Date.now()}.tmp`;
   await rename(scratch, staging).catch(async () => {

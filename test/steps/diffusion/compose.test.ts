@@ -110,4 +110,8 @@ test('compose.inference with UniPC and a per-stage guidance runs both experts ov
     logs.some((l) => l.includes('unipc, 5 steps, split 0.65')),
     logs.join('\n'),
   );
+  // The diffusers base is converted to ONNX once; the ONNX refiner needs no conversion.
+  assert.deepEqual([r.summary?.['unets_converted'], r.summary?.['unets_reused']], [1, 0]);
+  const again = await runCompose((await makeContext(root, w)).ctx, { sessions: sessions.factory });
+  assert.deepEqual([again.summary?.['unets_converted'], again.summary?.['unets_reused']], [0, 1]);
 });

@@ -118,9 +118,12 @@ export async function runCompose(
   const baseOnly = w.base_only ?? true;
   const negativePrompt = w.negative_prompt ?? '';
   const prompts = await promptList(ctx);
+  // A diffusers expert is converted to ONNX once; the summary says whether this run converted or reused.
+  const unets = { converted: 0, reused: 0 };
   const conversions = {
     dir: ctx.sharedCacheDir,
     memo: new DigestMemo(join(ctx.sharedCacheDir, 'digests.json')),
+    counts: unets,
   };
   const open = options.sessions ?? must(deviceSessions(w.device ?? 'cpu', ctx.resources.cpu, ctx.gpus));
   const pool = sessionPool(open);
@@ -298,6 +301,8 @@ export async function runCompose(
         scheduler: kind,
         base_steps: hand.stage1.length,
         refiner_steps: hand.stage2.length,
+        unets_converted: unets.converted,
+        unets_reused: unets.reused,
         seconds: Math.round((Date.now() - started) / 100) / 10,
       },
     };

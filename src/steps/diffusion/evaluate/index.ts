@@ -4,8 +4,8 @@
  * pair (each timestep routed to the expert that owns it); prompt adherence of compose.inference's images
  * with a scorer; results.json.
  */
-import { readdir, writeFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { StepContext, StepDefinition, StepResult } from '../../api.js';
 import { expertRange } from '../../../diffusion/index.js';
 import type { PredictionType } from '../../../diffusion/index.js';
@@ -36,12 +36,6 @@ export interface EvaluateOptions {
 }
 
 const round = (x: number | null): number | null => (x === null ? null : Number(x.toPrecision(6)));
-
-/** The converted UNets kept in the step's shared cache (one folder per content key). */
-const conversionsIn = (sharedCacheDir: string): Promise<Set<string>> =>
-  readdir(join(sharedCacheDir, 'unet-onnx'))
-    .then((names) => new Set(names))
-    .catch(() => new Set<string>());
 
 export async function runEvaluate(
   ctx: StepContext<EvaluateWith>,
@@ -85,26 +79,21 @@ export async function runEvaluate(
 
   const open = options.sessions ?? must(deviceSessions(w.device ?? 'cpu', ctx.resources.cpu, ctx.gpus));
   const pool = sessionPool(open);
+  // A diffusers expert is converted to ONNX once; the summary says whether this run converted or reused.
+  const unets = { converted: 0, reused: 0 };
   const conversions = {
     dir: ctx.sharedCacheDir,
     memo: new DigestMemo(join(ctx.sharedCacheDir, 'digests.json')),
+    counts: unets,
   };
   const total = timesteps.length * 2;
   let done = 0;
   const tick = () =>
     ctx.progress({ done: ++done, total, message: `loss at ${done}/${total} (expert, timestep) pairs` });
   const losses: Record<'base' | 'refiner', number[]> = { base: [], refiner: [] };
-  // A diffusers expert is converted to ONNX once; the summary says whether this run converted or reused.
-  const unets = { converted: 0, reused: 0 };
   try {
     for (const role of ['base', 'refiner'] as const) {
-      const before = await conversionsIn(ctx.sharedCacheDir);
       const expert = must(await prepareExpert(path(w[role], role), join(ctx.tmpDir, role), conversions));
-      const kept = dirname(expert.onnx);
-      if (dirname(kept) === join(ctx.sharedCacheDir, 'unet-onnx')) {
-        if (before.has(basename(kept))) unets.reused += 1;
-        else unets.converted += 1;
-      }
       const unet = await UnetRunner.open(pool.factory, expert);
       const wanted = items[0]?.timeIds.length ?? 6;
       if (unet.timeIdCount !== wanted) {
