@@ -184,14 +184,36 @@ function unpackRange(r: StoredRange, file: string): SourceRange {
   };
 }
 
+interface Ranged {
+  range: StoredRange;
+}
+
+/** Calls `visit` on the node and on every expression and template inside its `with`: all that has a range. */
+function forEachRanged(node: PipelineNode, visit: (o: Ranged) => void): void {
+  const expr = (e: Expr): void => {
+    visit(e as unknown as Ranged);
+    if (e.kind === 'unary') expr(e.arg);
+    else if (e.kind === 'binary') {
+      expr(e.left);
+      expr(e.right);
+    } else if (e.kind === 'call') for (const a of e.args) expr(a);
+  };
+  const template = (t: WithTemplate): void => {
+    visit(t as unknown as Ranged);
+    if (t.kind === 'interpolated') {
+      for (const p of t.parts) if (typeof p !== 'string') expr(p);
+    } else if (t.kind === 'list') for (const item of t.items) template(item);
+    else if (t.kind === 'map') for (const [, v] of t.entries) template(v);
+  };
+  visit(node as unknown as Ranged);
+  template(node.with);
+}
+
 /**
  * Runs `write` with every range of the nodes in `file` packed into six numbers in place, then puts the
  * original ranges back: far cheaper than copying a large pipeline to serialise it.
  */
 function withPackedRanges<T>(nodes: Iterable<PipelineNode>, file: string, write: () => T): T {
-  interface Ranged {
-    range: StoredRange;
-  }
   const held: Ranged[] = [];
   const saved: StoredRange[] = [];
   const pack = (o: Ranged): void => {
@@ -201,26 +223,8 @@ function withPackedRanges<T>(nodes: Iterable<PipelineNode>, file: string, write:
     saved.push(o.range);
     o.range = packed;
   };
-  const expr = (e: Expr): void => {
-    pack(e as unknown as Ranged);
-    if (e.kind === 'unary') expr(e.arg);
-    else if (e.kind === 'binary') {
-      expr(e.left);
-      expr(e.right);
-    } else if (e.kind === 'call') for (const a of e.args) expr(a);
-  };
-  const template = (t: WithTemplate): void => {
-    pack(t as unknown as Ranged);
-    if (t.kind === 'interpolated') {
-      for (const p of t.parts) if (typeof p !== 'string') expr(p);
-    } else if (t.kind === 'list') for (const item of t.items) template(item);
-    else if (t.kind === 'map') for (const [, v] of t.entries) template(v);
-  };
   try {
-    for (const node of nodes) {
-      pack(node as unknown as Ranged);
-      template(node.with);
-    }
+    for (const node of nodes) forEachRanged(node, pack);
     return write();
   } finally {
     held.forEach((o, i) => (o.range = saved[i] as StoredRange));
@@ -229,26 +233,6 @@ function withPackedRanges<T>(nodes: Iterable<PipelineNode>, file: string, write:
 
 /** Undoes `withPackedRanges` in place on a freshly parsed node (copying would cost what packing saves). */
 function unpackRanges(node: PipelineNode, file: string): PipelineNode {
-  interface Ranged {
-    range: StoredRange;
-  }
-  const fix = (o: Ranged): void => void (o.range = unpackRange(o.range, file));
-  const expr = (e: Expr): void => {
-    fix(e as unknown as Ranged);
-    if (e.kind === 'unary') expr(e.arg);
-    else if (e.kind === 'binary') {
-      expr(e.left);
-      expr(e.right);
-    } else if (e.kind === 'call') for (const a of e.args) expr(a);
-  };
-  const template = (t: WithTemplate): void => {
-    fix(t as unknown as Ranged);
-    if (t.kind === 'interpolated') {
-      for (const p of t.parts) if (typeof p !== 'string') expr(p);
-    } else if (t.kind === 'list') for (const item of t.items) template(item);
-    else if (t.kind === 'map') for (const [, v] of t.entries) template(v);
-  };
-  fix(node as unknown as Ranged);
-  template(node.with);
+  forEachRanged(node, (o) => void (o.range = unpackRange(o.range, file)));
   return node;
 }

@@ -13,7 +13,7 @@ import { TRAIN_OUTPUTS, trainExpert } from '../../train/expert/index.js';
 import type { ExpertTrainingConfig } from '../../train/expert/index.js';
 import { readSchedulerDefaults } from './model-folder.js';
 import { runSimpleTunerBackend, SIMPLETUNER_OUTPUTS } from './simpletuner/index.js';
-import { TRAIN_DEFAULTS, trainExpertSchema } from './schema.js';
+import { optimisationSettings, TRAIN_DEFAULTS, trainExpertSchema } from './schema.js';
 import type { TrainExpertWith } from './schema.js';
 
 /** A user-facing failure: the message is the whole story. */
@@ -62,19 +62,7 @@ export async function resolveTrainConfig(
       rescaleBetasZeroSnr: zeroSnr,
     },
     timestepSpacing: w.timestep_spacing ?? defaults.timestepSpacing,
-    learningRate: w.learning_rate ?? TRAIN_DEFAULTS.learning_rate,
-    lrScheduler: w.lr_scheduler ?? TRAIN_DEFAULTS.lr_scheduler,
-    lrWarmupSteps: w.lr_warmup_steps ?? TRAIN_DEFAULTS.lr_warmup_steps,
-    weightDecay: w.weight_decay ?? TRAIN_DEFAULTS.weight_decay,
-    batchSize: w.batch_size ?? TRAIN_DEFAULTS.batch_size,
-    gradientAccumulation: w.gradient_accumulation ?? TRAIN_DEFAULTS.gradient_accumulation,
-    ...(w.max_grad_norm !== undefined ? { maxGradNorm: w.max_grad_norm } : {}),
-    ...(w.snr_gamma !== undefined ? { snrGamma: w.snr_gamma } : {}),
-    ...(w.ema_decay !== undefined ? { emaDecay: w.ema_decay } : {}),
-    captionDropout: w.caption_dropout_probability ?? 0,
-    steps: w.steps ?? TRAIN_DEFAULTS.steps,
-    checkpointEvery: w.checkpoint_every ?? TRAIN_DEFAULTS.checkpoint_every,
-    seed: w.seed ?? TRAIN_DEFAULTS.seed,
+    ...optimisationSettings(w),
     device,
     threads,
   };

@@ -59,6 +59,25 @@ export const TRAIN_DEFAULTS = {
   resolution: 1024,
 } as const;
 
+/** The optimisation settings both backends take from `with` alike, defaults filled in. */
+export function optimisationSettings(w: TrainExpertWith) {
+  return {
+    learningRate: w.learning_rate ?? TRAIN_DEFAULTS.learning_rate,
+    lrScheduler: w.lr_scheduler ?? TRAIN_DEFAULTS.lr_scheduler,
+    lrWarmupSteps: w.lr_warmup_steps ?? TRAIN_DEFAULTS.lr_warmup_steps,
+    weightDecay: w.weight_decay ?? TRAIN_DEFAULTS.weight_decay,
+    batchSize: w.batch_size ?? TRAIN_DEFAULTS.batch_size,
+    gradientAccumulation: w.gradient_accumulation ?? TRAIN_DEFAULTS.gradient_accumulation,
+    ...(w.max_grad_norm !== undefined ? { maxGradNorm: w.max_grad_norm } : {}),
+    ...(w.snr_gamma !== undefined ? { snrGamma: w.snr_gamma } : {}),
+    ...(w.ema_decay !== undefined ? { emaDecay: w.ema_decay } : {}),
+    captionDropout: w.caption_dropout_probability ?? 0,
+    steps: w.steps ?? TRAIN_DEFAULTS.steps,
+    checkpointEvery: w.checkpoint_every ?? TRAIN_DEFAULTS.checkpoint_every,
+    seed: w.seed ?? TRAIN_DEFAULTS.seed,
+  };
+}
+
 const positiveInt = (description: string, dflt?: number): JsonSchema => ({
   type: 'integer',
   minimum: 1,

@@ -9,7 +9,7 @@ import type { JsonValue } from '../../../pipeline/types.js';
 import type { StepContext, StepResult } from '../../api.js';
 import { resolveUserPath } from '../../dataset/paths.js';
 import type { TrainExpertWith } from '../schema.js';
-import { TRAIN_DEFAULTS } from '../schema.js';
+import { optimisationSettings, TRAIN_DEFAULTS } from '../schema.js';
 import { buildSimpleTunerFiles } from './config.js';
 import { prepareImages, sharedCaches } from './data.js';
 import { runSimpleTuner } from './runner.js';
@@ -71,20 +71,8 @@ export function simpleTunerSpec(
     ...(w.prediction_type !== undefined ? { predictionType: w.prediction_type } : {}),
     ...(w.zero_snr !== undefined ? { zeroSnr: w.zero_snr } : {}),
     ...(w.timestep_spacing !== undefined ? { timestepSpacing: w.timestep_spacing } : {}),
-    learningRate: w.learning_rate ?? TRAIN_DEFAULTS.learning_rate,
-    lrScheduler: w.lr_scheduler ?? TRAIN_DEFAULTS.lr_scheduler,
-    lrWarmupSteps: w.lr_warmup_steps ?? TRAIN_DEFAULTS.lr_warmup_steps,
-    weightDecay: w.weight_decay ?? TRAIN_DEFAULTS.weight_decay,
-    batchSize: w.batch_size ?? TRAIN_DEFAULTS.batch_size,
-    gradientAccumulation: w.gradient_accumulation ?? TRAIN_DEFAULTS.gradient_accumulation,
+    ...optimisationSettings(w),
     gradientCheckpointing: w.gradient_checkpointing ?? false,
-    ...(w.max_grad_norm !== undefined ? { maxGradNorm: w.max_grad_norm } : {}),
-    ...(w.snr_gamma !== undefined ? { snrGamma: w.snr_gamma } : {}),
-    ...(w.ema_decay !== undefined ? { emaDecay: w.ema_decay } : {}),
-    captionDropout: w.caption_dropout_probability ?? 0,
-    steps: w.steps ?? TRAIN_DEFAULTS.steps,
-    checkpointEvery: w.checkpoint_every ?? TRAIN_DEFAULTS.checkpoint_every,
-    seed: w.seed ?? TRAIN_DEFAULTS.seed,
     ...(w.validation_using_datasets === true ? { validationUsingDatasets: true } : {}),
     ...(w.simpletuner_command !== undefined ? { command: w.simpletuner_command } : {}),
   };
