@@ -20,6 +20,8 @@ export type ScorerSpec = string | { readonly module: string; readonly export?: s
 export interface Scorer {
   readonly name: string;
   score(image: RgbImage, prompt: string): Promise<number>;
+  /** The score with the scorer's whole answer (a plain number, or an object with its checks and more). */
+  answer(image: RgbImage, prompt: string): Promise<{ readonly score: number; readonly value: ScoreValue }>;
 }
 
 const registry = new Map<string, ScoreFn>();
@@ -32,16 +34,14 @@ export function registerScorer(name: string, fn: ScoreFn): Result<void, string> 
 }
 
 function wrap(name: string, fn: ScoreFn): Scorer {
-  return {
-    name,
-    async score(image, prompt) {
-      const v = await fn(image, prompt);
-      const s = typeof v === 'number' ? v : v.score;
-      if (typeof s !== 'number' || !Number.isFinite(s))
-        throw new Error(`scorer ${name} returned no numeric score`);
-      return s;
-    },
+  const answer = async (image: RgbImage, prompt: string) => {
+    const value = await fn(image, prompt);
+    const score = typeof value === 'number' ? value : (value as { score?: unknown } | null)?.score;
+    if (typeof score !== 'number' || !Number.isFinite(score))
+      throw new Error(`scorer ${name} returned no numeric score`);
+    return { score, value };
   };
+  return { name, answer, score: async (image, prompt) => (await answer(image, prompt)).score };
 }
 
 let tsx: Promise<void> | undefined;
