@@ -88,7 +88,8 @@ export function schedule(opts: ScheduleOptions): Promise<ScheduleResult> {
         const u = queue.shift() as NodeId;
         if (seen.has(u)) continue;
         seen.add(u);
-        if (failed.has(u)) return `upstream ${u} failed`;
+        // After an abort, an upstream node that did not finish was stopped, not broken.
+        if (failed.has(u)) return signal.aborted ? `upstream ${u} was interrupted` : `upstream ${u} failed`;
         queue.push(...opts.needs(u));
       }
       if (signal.aborted) return 'run interrupted';

@@ -197,6 +197,8 @@ test('aborting a run stops the running step, records it as interrupted, and a re
   assert.deepEqual(first.counts, { cached: 0, ran: 1, failed: 0, skipped: 1, interrupted: 1 });
   assert.deepEqual(first.failures, [], 'an interrupted node is not a failure');
   assert.equal(rig.count('c'), 0);
+  const skip = rig.events.find((e) => e.type === 'node-skipped' && e.node === 'c');
+  assert.equal(skip?.type === 'node-skipped' ? skip.reason : undefined, 'upstream b was interrupted');
   const second = await rig.run(p);
   assert.equal(second.status, 'succeeded');
   assert.deepEqual([rig.count('a'), rig.count('b'), rig.count('c')], [1, 2, 1]);
