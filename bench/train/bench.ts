@@ -13,9 +13,10 @@ import { ort } from '../../src/onnx/index.js';
 import { withMseLoss } from '../../src/onnx/autodiff/index.js';
 import { writeSafetensors } from '../../src/formats/safetensors.js';
 import { createTrainer } from '../../src/train/optim/index.js';
+import { referencePath } from '../../test/fixtures/reference-data.js';
 
 const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
-const REF = resolve(root, '..', 'shared', 'reference', 'unet-tiny-sdxl');
+const REF = referencePath('unet-tiny-sdxl');
 const BATCH = 16;
 const SIZE = 16;
 const SEQ = 77;

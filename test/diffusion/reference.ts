@@ -4,9 +4,10 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { referencePath } from '../fixtures/reference-data.js';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const referenceDir = path.resolve(repoRoot, '..', 'shared', 'reference', 'diffusers');
+const referenceDir = referencePath('diffusers');
 
 const cache = new Map<string, unknown>();
 

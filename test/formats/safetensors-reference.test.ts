@@ -1,15 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
 import { createHash } from 'node:crypto';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openSafetensors, writeSafetensors } from '../../src/formats/safetensors.js';
 import type { Dtype } from '../../src/formats/safetensors.js';
+import { referencePath } from '../fixtures/reference-data.js';
 
-const ref = fileURLToPath(new URL('../../../shared/reference/unet-tiny-sdxl/', import.meta.url));
+const ref = referencePath('unet-tiny-sdxl');
 
 test('the shared UNet weights have the names and shapes params.json lists', async () => {
   const params = JSON.parse(await readFile(join(ref, 'params.json'), 'utf8')) as {

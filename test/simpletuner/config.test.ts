@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { test } from 'node:test';
 import { buildSimpleTunerFiles } from '../../src/steps/train/simpletuner/config.js';
 import type { SimpleTunerSpec } from '../../src/steps/train/simpletuner/spec.js';
+import { referencePath } from '../fixtures/reference-data.js';
 
-const repoRoot = join(import.meta.dirname, '..', '..');
 const optionNames = new Set(
-  readFileSync(join(repoRoot, '..', 'shared', 'reference', 'simpletuner', 'options.tsv'), 'utf8')
+  readFileSync(referencePath('simpletuner', 'options.tsv'), 'utf8')
     .split('\n')
     .slice(1)
     .map((line) => line.split('\t')[0] ?? '')

@@ -18,6 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import sharp from 'sharp';
+import { referencePath } from '../fixtures/reference-data.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const MOE = join(ROOT, 'bin', 'moe.js');
@@ -140,7 +141,7 @@ interface Invocation {
 }
 
 const OPTIONS = new Set(
-  readFileSync(join(ROOT, '..', 'shared', 'reference', 'simpletuner', 'options.tsv'), 'utf8')
+  readFileSync(referencePath('simpletuner', 'options.tsv'), 'utf8')
     .split('\n')
     .slice(1)
     .map((l) => l.split('\t')[0]?.replace(/^--/, ''))

@@ -1,20 +1,21 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { parseUNetConfig } from '../../../src/models/unet/config.js';
 import { TINY_UNET_CONFIG, unetParamSpecs, initUnetParams } from '../../../src/models/tiny/index.js';
 import { Random } from '../../../src/models/math/random.js';
+import { referencePath } from '../../fixtures/reference-data.js';
 
-const ref = fileURLToPath(new URL('../../../../shared/reference/unet-tiny-sdxl/', import.meta.url));
+const ref = referencePath('unet-tiny-sdxl');
 
 test('the tiny UNet config is the reference configuration, value for value', async () => {
-  const config = JSON.parse(await readFile(`${ref}config.json`, 'utf8')) as unknown;
+  const config = JSON.parse(await readFile(join(ref, 'config.json'), 'utf8')) as unknown;
   assert.deepEqual(JSON.parse(JSON.stringify(TINY_UNET_CONFIG)), config);
 });
 
 test("parameter names, shapes and order match diffusers' state_dict for the reference config", async () => {
-  const params = JSON.parse(await readFile(`${ref}params.json`, 'utf8')) as {
+  const params = JSON.parse(await readFile(join(ref, 'params.json'), 'utf8')) as {
     parameters: { name: string; shape: number[] }[];
   };
   const spec = parseUNetConfig(TINY_UNET_CONFIG);

@@ -5,9 +5,10 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { referencePath } from '../../fixtures/reference-data.js';
 
 const repoRoot = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
-const REF = resolve(repoRoot, '..', 'shared', 'reference', 'unet-tiny-sdxl');
+const REF = referencePath('unet-tiny-sdxl');
 
 function moe(...args: string[]): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [join(repoRoot, 'bin', 'moe.js'), ...args], { encoding: 'utf8' });

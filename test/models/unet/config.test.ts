@@ -1,14 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { defaultTimeIds, parseUNetConfig, unetParameters } from '../../../src/models/unet/index.js';
+import { referencePath } from '../../fixtures/reference-data.js';
 
-const repoRoot = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
-const REF_CONFIG = JSON.parse(
-  readFileSync(resolve(repoRoot, '..', 'shared', 'reference', 'unet-tiny-sdxl', 'config.json'), 'utf8'),
-) as Record<string, unknown>;
+const REF_CONFIG = JSON.parse(readFileSync(referencePath('unet-tiny-sdxl', 'config.json'), 'utf8')) as Record<
+  string,
+  unknown
+>;
 
 test('the reference config: heads from attention_head_dim, reversed for up blocks, text_time dims', () => {
   const r = parseUNetConfig(REF_CONFIG);

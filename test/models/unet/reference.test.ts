@@ -4,15 +4,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { convertDiffusersUNet, loadDiffusersUNet } from '../../../src/models/unet/index.js';
 import { encodeModel, openSession, ort } from '../../../src/onnx/index.js';
 import type { OnnxSession } from '../../../src/onnx/index.js';
 import { openSafetensors } from '../../../src/formats/safetensors.js';
+import { referencePath } from '../../fixtures/reference-data.js';
 
-const repoRoot = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
-const REF = resolve(repoRoot, '..', 'shared', 'reference', 'unet-tiny-sdxl');
+const REF = referencePath('unet-tiny-sdxl');
 const INPUTS = ['sample', 'timestep', 'encoder_hidden_states', 'text_embeds', 'time_ids'];
 
 async function readAll(file: string): Promise<Map<string, { data: Float32Array; shape: number[] }>> {

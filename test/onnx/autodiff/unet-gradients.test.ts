@@ -3,15 +3,14 @@
 // reference README: loss within 1e-5 relative, each gradient within 1e-3 × that tensor's max |grad|).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { loadDiffusersUNet } from '../../../src/models/unet/index.js';
 import { encodeModel, openSession, ort, weightsAsInputs } from '../../../src/onnx/index.js';
 import { buildTrainingGraph, withMseLoss } from '../../../src/onnx/autodiff/index.js';
 import { openSafetensors } from '../../../src/formats/safetensors.js';
+import { referencePath } from '../../fixtures/reference-data.js';
 
-const repoRoot = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
-const REF = resolve(repoRoot, '..', 'shared', 'reference', 'unet-tiny-sdxl');
+const REF = referencePath('unet-tiny-sdxl');
 
 interface Stored {
   readonly data: Float32Array;
