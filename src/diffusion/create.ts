@@ -7,6 +7,7 @@ import { DdimScheduler } from './samplers/ddim.js';
 import { DdpmScheduler } from './samplers/ddpm.js';
 import { DpmppScheduler } from './samplers/dpmpp-2m.js';
 import { EulerScheduler } from './samplers/euler.js';
+import { FlowMatchEulerScheduler } from './samplers/flow-euler.js';
 import { UniPcScheduler } from './samplers/unipc.js';
 import type { Scheduler } from './scheduler.js';
 
@@ -17,7 +18,8 @@ export interface CreatedScheduler {
 }
 
 /**
- * Builds a sampler of the given kind (ddpm | ddim | euler | unipc | dpmpp_2m, or diffusers' class name) from
+ * Builds a sampler of the given kind (ddpm | ddim | euler | unipc | dpmpp_2m | flow_euler, or diffusers' class
+ * name) from
  * a config such as a model's scheduler_config.json. Missing keys take the diffusers class's defaults; every
  * invalid or unsupported value is reported at once, as values, never thrown.
  *
@@ -52,5 +54,7 @@ function instantiate(kind: SchedulerKind, config: SchedulerConfig): Scheduler {
       return new UniPcScheduler(config);
     case 'dpmpp_2m':
       return new DpmppScheduler(config);
+    case 'flow_euler':
+      return new FlowMatchEulerScheduler(config);
   }
 }

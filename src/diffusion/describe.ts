@@ -3,7 +3,7 @@
 // `moe schedule` prints it; pipelines and tests call it directly.
 import type { Result } from '../util/result.js';
 import { err, ok } from '../util/result.js';
-import type { SchedulerConfig, SchedulerKind } from './config.js';
+import type { SamplerPrediction, SchedulerConfig, SchedulerKind } from './config.js';
 import { DIFFUSERS_CLASS } from './config.js';
 import { createScheduler } from './create.js';
 import type { TimestepRange } from './experts.js';
@@ -62,7 +62,7 @@ export interface SplitDescription {
   readonly steps: number;
   readonly spacing: TimestepSpacing;
   readonly zeroSnr: boolean;
-  readonly predictionType: PredictionType;
+  readonly predictionType: SamplerPrediction;
   readonly split: number;
   readonly strength: number;
   /** Base runs t ≥ cutoff, refiner t < cutoff. */

@@ -9,12 +9,14 @@ export type {
   SchedulerConfig,
   SchedulerConfigInput,
   SchedulerKind,
+  SamplerPrediction,
+  TimeShiftType,
   VarianceType,
 } from './config.js';
 export { DIFFUSERS_CLASS, SCHEDULER_KINDS, parseSchedulerKind, resolveSchedulerConfig } from './config.js';
 export type { CreatedScheduler } from './create.js';
 export { createScheduler } from './create.js';
-export type { CustomSchedule, Scheduler, StepOptions, StepOutput } from './scheduler.js';
+export type { CustomSchedule, Scheduler, SetTimestepsOptions, StepOptions, StepOutput } from './scheduler.js';
 
 export type { BetaSchedule, NoiseSchedule, NoiseScheduleSpec } from './schedules.js';
 export {
@@ -59,4 +61,6 @@ export { DdimScheduler } from './samplers/ddim.js';
 export { DdpmScheduler } from './samplers/ddpm.js';
 export { DpmppScheduler } from './samplers/dpmpp-2m.js';
 export { EulerScheduler } from './samplers/euler.js';
+export { FlowMatchEulerScheduler } from './samplers/flow-euler.js';
+export { flowShiftMu, shiftSigma, timeShift } from './samplers/flow-sigmas.js';
 export { UniPcScheduler } from './samplers/unipc.js';

@@ -26,6 +26,15 @@ export interface StepOutput {
 export type CustomSchedule =
   { readonly timesteps: readonly number[] } | { readonly sigmas: readonly number[] };
 
+/** What diffusers' set_timesteps takes besides the schedule. */
+export interface SetTimestepsOptions {
+  /**
+   * The shift exponent of use_dynamic_shifting (flow_euler, UniPC with flow sigmas): σ → e^mu/(e^mu + 1/σ − 1).
+   * Required there, ignored by samplers without dynamic shifting (as diffusers ignores it).
+   */
+  readonly mu?: number;
+}
+
 export interface Scheduler {
   readonly kind: SchedulerKind;
   readonly config: SchedulerConfig;
@@ -34,13 +43,17 @@ export interface Scheduler {
    * here (UniPC and DPM-Solver++ are multistep, not multi-evaluation); the SDXL img2img hand-off reads it.
    */
   readonly order: number;
-  readonly betas: Float64Array;
-  readonly alphas: Float64Array;
+  /** The β schedule's tables; undefined for flow_euler (flow matching has no β schedule). */
+  readonly betas: Float64Array | undefined;
+  readonly alphas: Float64Array | undefined;
   /** ᾱ as this scheduler uses it (Euler, UniPC, DPM-Solver++ clamp a zero terminal value to 2^-24). */
-  readonly alphasCumprod: Float64Array;
-  /** The timesteps `step` expects, in order (descending). Float32 values for Euler, integers otherwise. */
+  readonly alphasCumprod: Float64Array | undefined;
+  /** The timesteps `step` expects, in order (descending). Float32 values for Euler and flow_euler, integers otherwise. */
   readonly timesteps: Float64Array;
-  /** σ per timestep plus the final σ (length N + 1) for Euler, UniPC and DPM-Solver++; undefined otherwise. */
+  /**
+   * σ per timestep plus the final σ (length N + 1) for Euler, UniPC, DPM-Solver++ and flow_euler (where σ is
+   * the flow-matching noise fraction in [0, 1]); undefined otherwise.
+   */
   readonly sigmas: Float64Array | undefined;
   /** Scale of the initial noise: 1, or Euler's σ_max (√(σ_max² + 1) with leading spacing). */
   readonly initNoiseSigma: number;
@@ -50,9 +63,10 @@ export interface Scheduler {
   readonly beginIndex: number | undefined;
   /**
    * Chooses N inference timesteps (diffusers' set_timesteps) and resets the sampler's state. A custom
-   * schedule throws a RangeError on samplers for which diffusers refuses one (DDIM, UniPC).
+   * schedule throws a RangeError on samplers for which diffusers refuses one (DDIM, UniPC); so does a
+   * missing `mu` under use_dynamic_shifting.
    */
-  setTimesteps(schedule: number | CustomSchedule): void;
+  setTimesteps(schedule: number | CustomSchedule, options?: SetTimestepsOptions): void;
   /** Where in `timesteps` sampling starts (an img2img / refiner stage starts part-way). */
   setBeginIndex(beginIndex: number): void;
   /** The model input for a sample at timestep t (Euler divides by √(σ² + 1); the others return it as is). */
@@ -61,7 +75,10 @@ export interface Scheduler {
   step(modelOutput: Float32Array, timestep: number, sample: Float32Array, options?: StepOptions): StepOutput;
   /** Noises clean samples to the given timesteps as this sampler defines it (img2img's starting point). */
   addNoise(original: Float32Array, noise: Float32Array, timesteps: ArrayLike<number>): Float32Array;
-  /** v = √ᾱ_t·ε − √(1−ᾱ_t)·x₀ with ᾱ looked up by timestep (see docs on Euler's get_velocity bug). */
+  /**
+   * v = √ᾱ_t·ε − √(1−ᾱ_t)·x₀ with ᾱ looked up by timestep (see docs on Euler's get_velocity bug); for
+   * flow_euler the flow-matching velocity ε − x₀ (its training target, the same at every timestep).
+   */
   getVelocity(sample: Float32Array, noise: Float32Array, timesteps: ArrayLike<number>): Float32Array;
 }
 

@@ -80,7 +80,7 @@ test('every invalid value is reported at once, naming the key, what was expected
   if (!kind.ok)
     assert.equal(
       kind.error[0]!.message,
-      'scheduler: expected one of ddpm, ddim, euler, unipc, dpmpp_2m, got "heun"',
+      'scheduler: expected one of ddpm, ddim, euler, unipc, dpmpp_2m, flow_euler, got "heun"',
     );
   const karras = createScheduler('euler', { use_karras_sigmas: true, beta_start: 0.1, beta_end: 0.01 });
   assert.equal(karras.ok, false);

@@ -73,7 +73,7 @@ test('describeSplit reports every bad option at once', () => {
   assert.equal(r.error.length, 3, r.error.join('\n'));
   assert.match(
     r.error.join('\n'),
-    /scheduler: expected one of ddpm, ddim, euler, unipc, dpmpp_2m, got "heun"/,
+    /scheduler: expected one of ddpm, ddim, euler, unipc, dpmpp_2m, flow_euler, got "heun"/,
   );
   assert.match(r.error.join('\n'), /steps: expected an integer in 1\.\.1000, got 0/);
   assert.match(r.error.join('\n'), /strength: expected a number strictly between 0 and 1, got 1\.2/);

@@ -29,7 +29,7 @@ function oracle(type: PredictionType, x: Float32Array, alpha: number, sigma: num
 /** α and σ of the sample at loop index i: from ᾱ_t for DDPM/DDIM, from the Karras σ for the others. */
 function levels(s: Scheduler, i: number, t: number): { alpha: number; sigma: number; karras?: number } {
   if (s.sigmas === undefined) {
-    const a = s.alphasCumprod[t]!;
+    const a = s.alphasCumprod![t]!;
     return { alpha: Math.sqrt(a), sigma: Math.sqrt(1 - a) };
   }
   const k = s.sigmas[i]!;
@@ -101,8 +101,8 @@ for (const [configName, config] of Object.entries(configs)) {
             kind === 'ddim' && last >= 0
               ? x0.map(
                   (v, k) =>
-                    Math.sqrt(s.alphasCumprod[last]!) * v +
-                    Math.sqrt(1 - s.alphasCumprod[last]!) * lastEps[k]!,
+                    Math.sqrt(s.alphasCumprod![last]!) * v +
+                    Math.sqrt(1 - s.alphasCumprod![last]!) * lastEps[k]!,
                 )
               : x0;
           assertClose(x, expected, `${name} final sample`, 1e-3);

@@ -58,8 +58,8 @@ test(`add_noise and velocity match diffusers' DDPM/DDIM in all ${data.ddpm_ddim.
   for (const c of data.ddpm_ddim) {
     const label = `${c.beta_config}${c.rescale_betas_zero_snr ? ' zsnr' : ''} t=${c.timesteps.join(',')}`;
     const s = scheduler('ddim', c);
-    assertClose(addNoise(x0, noise, s.alphasCumprod, c.timesteps), c.add_noise, `${label} add_noise`);
-    assertClose(velocity(x0, noise, s.alphasCumprod, c.timesteps), c.get_velocity, `${label} velocity`);
+    assertClose(addNoise(x0, noise, s.alphasCumprod!, c.timesteps), c.add_noise, `${label} add_noise`);
+    assertClose(velocity(x0, noise, s.alphasCumprod!, c.timesteps), c.get_velocity, `${label} velocity`);
     assertClose(s.addNoise(x0, noise, c.timesteps), c.add_noise, `${label} scheduler.addNoise`);
   }
 });

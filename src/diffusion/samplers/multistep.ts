@@ -2,9 +2,9 @@
 // What UniPC and DPM-Solver++ share: the multistep spacing rule, a history of the last solver_order model
 // outputs in the solver's variable, and the data prediction x̂₀.
 import type { SchedulerConfig } from '../config.js';
+import type { SamplerPrediction } from '../config.js';
 import type { CustomSchedule } from '../scheduler.js';
 import { alphaSigmaFromSigma, assertCustomTimesteps, customScheduleRefused } from '../scheduler.js';
-import type { PredictionType } from '../targets.js';
 import { SigmaSchedule } from './sigma-schedule.js';
 
 /** Each solver adds its own update rule, and its own state to reset. */
@@ -60,26 +60,47 @@ export abstract class MultistepSchedule extends SigmaSchedule {
   }
 
   protected noiseScales(sigma: number): { readonly alpha: number; readonly sigmaT: number } {
-    return alphaSigmaFromSigma(sigma);
+    return this.alphaSigma(sigma);
   }
 
   /**
-   * The data prediction x̂₀ at σ = sigmas[index] (α_t = 1/√(σ²+1), σ_t = σ·α_t):
-   * ε → (x − σ_t·ε̂)/α_t; v → α_t·x − σ_t·v̂; sample → the output.
+   * The signal and noise scales at σ: α_t = 1/√(σ²+1), σ_t = σ·α_t for the variance-preserving σ; with
+   * flow sigmas (UniPC's use_flow_sigmas) α_t = 1 − σ and σ_t = σ.
+   */
+  protected alphaSigma(sigma: number): { readonly alpha: number; readonly sigmaT: number } {
+    return this.config.use_flow_sigmas ? { alpha: 1 - sigma, sigmaT: sigma } : alphaSigmaFromSigma(sigma);
+  }
+
+  /** Log-SNR half λ = log α_t − log σ_t at σ (+∞ at σ = 0). */
+  protected lambda(sigma: number): number {
+    const { alpha, sigmaT } = this.alphaSigma(sigma);
+    return Math.log(alpha) - Math.log(sigmaT);
+  }
+
+  /**
+   * The data prediction x̂₀ at σ = sigmas[index]: ε → (x − σ_t·ε̂)/α_t; v → α_t·x − σ_t·v̂; sample → the
+   * output; flow_prediction → x − σ·v̂.
    */
   protected dataPrediction(
-    type: PredictionType,
+    type: SamplerPrediction,
     modelOutput: Float32Array,
     sample: Float32Array,
     index: number,
   ): Float64Array {
-    const { alpha, sigmaT } = alphaSigmaFromSigma(this.sigmas[index]!);
+    const sigma = this.sigmas[index]!;
+    const { alpha, sigmaT } = this.alphaSigma(sigma);
     const out = new Float64Array(sample.length);
     for (let i = 0; i < sample.length; i++) {
       const x = sample[i]!;
       const m = modelOutput[i]!;
       out[i] =
-        type === 'epsilon' ? (x - sigmaT * m) / alpha : type === 'v_prediction' ? alpha * x - sigmaT * m : m;
+        type === 'epsilon'
+          ? (x - sigmaT * m) / alpha
+          : type === 'v_prediction'
+            ? alpha * x - sigmaT * m
+            : type === 'flow_prediction'
+              ? x - sigma * m
+              : m;
     }
     return out;
   }

@@ -2,9 +2,19 @@
 // UniPC multistep (Zhao et al. 2023, "UniPC: A Unified Predictor-Corrector Framework for Fast Sampling of
 // Diffusion Models", Alg. 2/3 with B(h) = e^h − 1 for "bh2" and B(h) = h for "bh1"), as diffusers'
 // UniPCMultistepScheduler steps it: data prediction, order ≤ 2, corrector UniC after every step but the first.
-import type { Scheduler, StepOptions, StepOutput } from '../scheduler.js';
-import { alphaSigmaFromSigma, assertSameLength, lambdaFromSigma } from '../scheduler.js';
+import { npLinspace } from '../numeric.js';
+import type {
+  CustomSchedule,
+  Scheduler,
+  SetTimestepsOptions,
+  StepOptions,
+  StepOutput,
+} from '../scheduler.js';
+import { assertSameLength, assertStepCount, customScheduleRefused } from '../scheduler.js';
+import { shiftSchedule } from './flow-sigmas.js';
 import { MultistepSchedule } from './multistep.js';
+
+const f32 = Math.fround;
 
 export class UniPcScheduler extends MultistepSchedule implements Scheduler {
   readonly kind = 'unipc' as const;
@@ -13,6 +23,33 @@ export class UniPcScheduler extends MultistepSchedule implements Scheduler {
   /** The (corrected) sample the last predictor step started from: what the next corrector refines. */
   private lastSample: Float64Array | undefined;
   private thisOrder = 1;
+
+  /**
+   * With use_flow_sigmas (Wan's sampler): σ = linspace(1, 1/T, N + 1) without its last point, shifted by
+   * flow_shift (or by `mu` under use_dynamic_shifting) and stretched to shift_terminal if set, the first σ
+   * lowered by 10⁻⁶ when it is within 10⁻⁶ of 1 (so that log α stays finite), timesteps ⌊T·σ⌋, σ in
+   * float32 plus the final σ. Otherwise the multistep spacing of the β-schedule samplers.
+   */
+  override setTimesteps(schedule: number | CustomSchedule, options: SetTimestepsOptions = {}): void {
+    if (!this.config.use_flow_sigmas) {
+      super.setTimesteps(schedule);
+      return;
+    }
+    if (typeof schedule !== 'number') throw customScheduleRefused(this.className);
+    const T = this.config.num_train_timesteps;
+    assertStepCount(schedule, T);
+    const sigmas = npLinspace(1, 1 / T, schedule + 1).subarray(0, schedule);
+    shiftSchedule(sigmas, { shift: this.config.flow_shift, config: this.config }, options.mu);
+    if (Math.abs(sigmas[0]! - 1) < 1e-6) sigmas[0] = sigmas[0]! - 1e-6;
+    const all = new Float64Array(schedule + 1);
+    sigmas.forEach((s, i) => (all[i] = f32(s)));
+    all[schedule] = this.config.final_sigmas_type === 'sigma_min' ? f32(sigmas[schedule - 1]!) : 0;
+    this.adopt(
+      sigmas.map((s) => Math.trunc(s * T)),
+      all,
+    );
+    this.resetHistory();
+  }
 
   protected override resetHistory(): void {
     super.resetHistory();
@@ -24,7 +61,7 @@ export class UniPcScheduler extends MultistepSchedule implements Scheduler {
   private convert(modelOutput: Float32Array, sample: Float32Array, index: number): Float64Array {
     const type = this.config.prediction_type;
     if (this.config.predict_x0) return this.dataPrediction(type, modelOutput, sample, index);
-    const { alpha, sigmaT } = alphaSigmaFromSigma(this.sigmas[index]!);
+    const { alpha, sigmaT } = this.alphaSigma(this.sigmas[index]!);
     const out = new Float64Array(sample.length);
     for (let i = 0; i < sample.length; i++) {
       const x = sample[i]!;
@@ -73,9 +110,9 @@ export class UniPcScheduler extends MultistepSchedule implements Scheduler {
    * linear combination x_t = (σ_t/σ_s0)·x − α_t·φ₁·m0 (data) or (α_t/α_s0)·x − σ_t·φ₁·m0 (noise).
    */
   private base(sigmaT: number, sigmaS0: number) {
-    const t = alphaSigmaFromSigma(sigmaT);
-    const s0 = alphaSigmaFromSigma(sigmaS0);
-    const h = lambdaFromSigma(sigmaT) - lambdaFromSigma(sigmaS0);
+    const t = this.alphaSigma(sigmaT);
+    const s0 = this.alphaSigma(sigmaS0);
+    const h = this.lambda(sigmaT) - this.lambda(sigmaS0);
     const hh = this.config.predict_x0 ? -h : h;
     const phi1 = Math.expm1(hh);
     const bh = this.config.solver_type === 'bh1' ? hh : Math.expm1(hh);
@@ -96,7 +133,7 @@ export class UniPcScheduler extends MultistepSchedule implements Scheduler {
       return out;
     }
     const m1 = this.history[this.history.length - 2]!;
-    const r1 = (lambdaFromSigma(this.sigmas[index - 1]!) - lambdaFromSigma(sigmaS0)) / c.h;
+    const r1 = (this.lambda(this.sigmas[index - 1]!) - this.lambda(sigmaS0)) / c.h;
     for (let i = 0; i < x.length; i++) {
       const d1 = (m1[i]! - m0[i]!) / r1;
       out[i] = c.xCoeff * x[i]! + c.mCoeff * m0[i]! + c.dCoeff * 0.5 * d1;
@@ -126,7 +163,7 @@ export class UniPcScheduler extends MultistepSchedule implements Scheduler {
       return out;
     }
     const m1 = this.history[this.history.length - 2]!;
-    const r1 = (lambdaFromSigma(this.sigmas[index - 2]!) - lambdaFromSigma(sigmaS0)) / c.h;
+    const r1 = (this.lambda(this.sigmas[index - 2]!) - this.lambda(sigmaS0)) / c.h;
     const phi2 = c.phi1 / c.hh - 1;
     const b1 = phi2 / c.bh;
     const phi3 = phi2 / c.hh - 1 / 2;

@@ -8,7 +8,6 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { StepContext, StepDefinition, StepResult } from '../../api.js';
 import { expertRange } from '../../../diffusion/index.js';
-import type { PredictionType } from '../../../diffusion/index.js';
 import { describeModelFolder } from '../../../models/optimum/index.js';
 import type { SessionFactory } from '../../../models/optimum/index.js';
 import { resolveUserPath } from '../../dataset/paths.js';
@@ -49,7 +48,10 @@ export async function runEvaluate(
   // DDPM's ᾱ is the training one: unclamped under zero-SNR, as the trainer noises.
   const scheduler = must(schedulerMaker('ddpm', schedulerConfig(described.value.schedulerConfig, w)))();
   const n = scheduler.config.num_train_timesteps;
-  const predictionType: PredictionType = scheduler.config.prediction_type;
+  const predictionType = scheduler.config.prediction_type;
+  const alphasCumprod = scheduler.alphasCumprod;
+  if (predictionType === 'flow_prediction' || alphasCumprod === undefined)
+    throw new WorkflowError('evaluate: flow_prediction is not a DDPM prediction type');
   const strength = w.strength ?? 0.35;
   const baseRange = must(expertRange('base', strength, n));
   const refinerRange = must(expertRange('refiner', strength, n));
@@ -72,7 +74,7 @@ export async function runEvaluate(
     items,
     noise,
     timesteps,
-    alphasCumprod: scheduler.alphasCumprod,
+    alphasCumprod,
     predictionType,
     batchSize: w.batch_size ?? 16,
   };
