@@ -1,5 +1,5 @@
-// `moe gc`: drop what nothing needs any more. A store entry is kept when a live record names it; a record
-// is live when a pipeline index names it or a run that never finished (killed, crashed) committed it, so a
+// `moe gc`: drop what nothing needs any more. A store entry is kept when a pipeline index or a live record
+// names it (an index keeps its entries even when their record files are gone); a record is live when a pipeline index names it or a run that never finished (killed, crashed) committed it, so a
 // resumable run loses nothing. Checkpoints are kept unless their node has committed. Runs under the
 // workspace lock, so no local run is writing meanwhile (a live run holds it: gc then stops, naming it);
 // Slurm jobs outlive the moe that holds the lock, so the folders of jobs recorded as active that are still
@@ -59,10 +59,16 @@ function sweep(ws: Workspace, opts: GcOptions, jobs: readonly JobInUse[]): GcRep
     return inUse.some((f) => f === p || f.startsWith(p + sep));
   };
   const live = new Set<string>();
+  // Store entries named by an index are kept even when the record file itself is gone (deleted by hand,
+  // lost in a crash): the index holds a copy of the record, and the next run writes the file back.
+  const liveDigests = new Set<string>();
   for (const name of list(ws.index)) {
     try {
       const index = JSON.parse(readFileSync(join(ws.index, name), 'utf8')) as PipelineIndex;
-      for (const r of Object.values(index.nodes)) live.add(r.fingerprint);
+      for (const r of Object.values(index.nodes)) {
+        live.add(r.fingerprint);
+        if (typeof r.outputs?.digest === 'string') liveDigests.add(r.outputs.digest);
+      }
     } catch {
       // An unreadable index protects nothing; its records are still reachable through the journals below.
     }
@@ -75,13 +81,13 @@ function sweep(ws: Workspace, opts: GcOptions, jobs: readonly JobInUse[]): GcRep
     if (events.some((e) => e.type === 'run-end')) continue;
     for (const e of events) {
       if (e.type === 'node-done' || e.type === 'node-cached') live.add(e.fingerprint);
+      if (e.type === 'node-done') liveDigests.add(e.outputs);
       if (e.type === 'run-start') unfinishedSince = Math.min(unfinishedSince, e.time);
     }
   }
 
   let removedRecords = 0;
   let freedBytes = 0;
-  const liveDigests = new Set<string>();
   for (const shard of list(ws.records)) {
     for (const name of list(join(ws.records, shard))) {
       const fp = name.replace(/\.json$/, '');

@@ -213,6 +213,12 @@ export async function runPipeline(opts: RunOptions): Promise<Result<RunSummary, 
         entry = await decideNode(evalCtx, node, upstream, records, selection.value.forced.has(id));
       }
       if (entry.status === 'cached' && entry.record) {
+        // A result known only through the index gets its record file back.
+        try {
+          store.repairRecord(entry.record);
+        } catch {
+          // The index still names it; the next run tries again.
+        }
         committed.set(id, entry.record);
         counts.cached += 1;
         emit({ type: 'node-cached', node: id, fingerprint: entry.record.fingerprint, time: clock() });

@@ -87,6 +87,16 @@ export class Store {
     atomicWrite(path, JSON.stringify(record));
   }
 
+  /**
+   * Writes a record back when its file is missing (deleted by hand, lost in a crash) while an index still
+   * holds a copy of it, so that gc and other pipelines find it again. Returns true when it did.
+   */
+  repairRecord(record: NodeRecord): boolean {
+    if (existsSync(recordPath(this.ws, record.fingerprint))) return false;
+    this.writeRecord(record);
+    return true;
+  }
+
   readIndex(key: string): PipelineIndex | undefined {
     try {
       return JSON.parse(readFileSync(indexPath(this.ws, key), 'utf8')) as PipelineIndex;

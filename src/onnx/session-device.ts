@@ -3,7 +3,7 @@
  *
  * onnxruntime-node lists `cuda` among its backends on linux x64 whether or not the provider library is
  * there (its `bundled` flag is always false for CUDA), and its npm install skips that library unless asked
- * (`ONNXRUNTIME_NODE_INSTALL=cuda12`; this project's .npmrc says `skip`). So the check looks for the
+ * (`ONNXRUNTIME_NODE_INSTALL=cuda12`; this project's package.json denies that install script in `allowScripts`). So the check looks for the
  * library beside the native binding; loading it can still fail later without a GPU, driver, CUDA 12 or
  * cuDNN 9, which openSession reports with the same advice.
  */
@@ -14,7 +14,7 @@ import * as ort from 'onnxruntime-node';
 
 /** What to tell a user who asked for CUDA, after the reason it cannot be used. */
 export const CUDA_ADVICE =
-  "install onnxruntime-node's CUDA binaries (ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node; " +
+  "install onnxruntime-node's CUDA binaries (ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install.js; " +
   'they need an NVIDIA GPU with its driver, CUDA 12 and cuDNN 9)';
 
 /** The message a step fails with when `field: cuda` cannot be honoured: what is wrong, and both ways out. */

@@ -1,0 +1,45 @@
+// A lost record must not let gc delete live data: gc keeps every store entry an index names, and a run
+// that finds a result through the index writes the missing record back.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { Rig, pipelineOf } from './rig.js';
+import { collectGarbage } from '../../src/engine/gc.js';
+import { Store } from '../../src/engine/store.js';
+import { pipelineKey, recordPath, storePath } from '../../src/engine/workspace.js';
+
+function pipeline(rig: Rig): ReturnType<typeof pipelineOf> {
+  return pipelineOf(rig.dir, {
+    make: { step: 'command', with: { run: 'echo made > "$MOE_OUT/out.txt"', outputs: { out: 'out.txt' } } },
+    use: {
+      step: 'command',
+      with: { run: 'cat ${{ nodes.make.outputs.out }} > "$MOE_OUT/out.txt"', outputs: { out: 'out.txt' } },
+    },
+  });
+}
+
+test('a deleted record file: gc keeps the store entry the index names, and the next run writes the record back', async (t) => {
+  const rig = new Rig();
+  t.after(() => rig.cleanup());
+  const p = pipeline(rig);
+  assert.equal((await rig.run(p)).status, 'succeeded');
+  const index = new Store(rig.ws).readIndex(pipelineKey(p.file));
+  const made = index!.nodes['make']!;
+  const entry = storePath(rig.ws, made.outputs.digest);
+  rmSync(recordPath(rig.ws, made.fingerprint));
+
+  // gc first: the index alone must protect the entry.
+  const gc = await collectGarbage(rig.ws);
+  assert.ok(gc.ok);
+  assert.ok(existsSync(entry), 'gc deleted a store entry the index names');
+  assert.equal(readFileSync(`${entry}/out.txt`, 'utf8'), 'made\n');
+
+  // A run reuses it through the index and repairs the record.
+  const again = await rig.run(p);
+  assert.deepEqual(again.counts, { cached: 2, ran: 0, failed: 0, skipped: 0 });
+  assert.ok(existsSync(recordPath(rig.ws, made.fingerprint)), 'the run did not write the record back');
+  const gc2 = await collectGarbage(rig.ws);
+  assert.ok(gc2.ok);
+  assert.ok(existsSync(entry));
+  assert.deepEqual((await rig.run(p)).counts, { cached: 2, ran: 0, failed: 0, skipped: 0 });
+});
