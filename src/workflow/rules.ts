@@ -7,6 +7,7 @@ import type { Diagnostic, SourceRange } from '../pipeline/diagnostic.js';
 import type { PipelineRule, RuleContext, WithValue } from '../pipeline/lookup.js';
 import type { JsonValue, Pipeline } from '../pipeline/types.js';
 import type { NodeId } from '../util/brand.js';
+import { backendRule } from './backend-rules.js';
 
 const TRAIN = 'train.expert';
 const CONSUMERS = ['compose.inference', 'evaluate'] as const;
@@ -273,4 +274,4 @@ export const expertPairRule: PipelineRule = function expertPairRule(pipeline, ct
 };
 
 /** Every rule of the workflow, for `moe validate` and `moe run`. */
-export const workflowRules: readonly PipelineRule[] = [expertPairRule];
+export const workflowRules: readonly PipelineRule[] = [expertPairRule, backendRule];

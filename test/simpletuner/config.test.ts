@@ -121,3 +121,52 @@ test('warns where SimpleTuner differs from the pipeline', () => {
   const sample = buildSimpleTunerFiles(spec('base', { predictionType: 'sample' }));
   assert.ok(!sample.ok && /NotImplementedError/.test(sample.error));
 });
+
+test('clipping, precision and validation mean the same on both backends: written explicitly', () => {
+  const { maxGradNorm: _dropped, ...noClip } = spec('base');
+  const unset = build(noClip).config;
+  // SimpleTuner's own defaults (max_grad_norm 2.0 per element, bf16, validation at 256 px) never decide silently.
+  assert.equal(unset.max_grad_norm, 0, 'no max_grad_norm: no clipping, as on the built-in backend');
+  assert.equal(unset.grad_clip_method, 'norm');
+  assert.equal(unset.mixed_precision, 'bf16');
+  assert.equal(unset.validation_resolution, 1024);
+  const seed = build(
+    spec('base', { maxGradNorm: 2, gradClipMethod: 'value', mixedPrecision: 'no', resolution: 768 }),
+  );
+  assert.equal(seed.config.max_grad_norm, 2);
+  assert.equal(seed.config.grad_clip_method, 'value');
+  assert.equal(seed.config.mixed_precision, 'no');
+  assert.equal(seed.config.validation_resolution, 768);
+  assert.equal(seed.config.resolution, 768);
+  assert.ok(!seed.warnings.some((w) => /max_grad_norm/.test(w)));
+});
+
+test('validation settings map to SimpleTuner options; more than one prompt goes to a prompt library', () => {
+  const f = build(
+    spec('refiner', {
+      validation: {
+        every: 250,
+        prompts: ['a lighthouse', 'a bowl of peaches', 'an old fisherman'],
+        negativePrompt: 'blurry',
+        guidanceScale: 9.2,
+        guidanceRescale: 0.7,
+        steps: 40,
+        seed: 3,
+      },
+    }),
+  );
+  const c = f.config;
+  assert.equal(c.validation_step_interval, 250);
+  assert.equal(c.validation_prompt, 'a lighthouse');
+  assert.equal(c.validation_negative_prompt, 'blurry');
+  assert.equal(c.validation_guidance, 9.2);
+  assert.equal(c.validation_guidance_rescale, 0.7);
+  assert.equal(c.validation_num_inference_steps, 40);
+  assert.equal(c.validation_seed, 3);
+  assert.equal(c.user_prompt_library, '/ws/st/refiner-config/user_prompt_library.json');
+  assert.deepEqual(f.promptLibrary, { prompt_2: 'a bowl of peaches', prompt_3: 'an old fisherman' });
+  for (const k of Object.keys(c)) assert.ok(optionNames.has(k), `unknown option ${k}`);
+  const one = build(spec('refiner', { validation: { prompts: ['a lighthouse'] } }));
+  assert.equal(one.promptLibrary, undefined);
+  assert.equal(one.config.user_prompt_library, undefined);
+});

@@ -78,6 +78,11 @@ function finish() {
   fs.mkdirSync(unet, { recursive: true });
   fs.writeFileSync(path.join(unet, 'config.json'), JSON.stringify({ _class_name: 'UNet2DConditionModel', steps: total, from: out }));
   fs.writeFileSync(path.join(unet, 'diffusion_pytorch_model.safetensors'), 'weights');
+  if (cfg.validation_prompt) {
+    // SimpleTuner saves its validation images in {output_dir}/validation_images.
+    fs.mkdirSync(path.join(out, 'validation_images'), { recursive: true });
+    fs.writeFileSync(path.join(out, 'validation_images', 'step_' + total + '_validation.png'), 'png');
+  }
   process.stderr.write('\\nSaved pipeline\\n');
 }
 setTimeout(step, wait);
@@ -108,6 +113,7 @@ nodes:
       checkpoint_every: 3
       max_grad_norm: 1
       resolution: 64
+      validation: { every: 6, prompts: [a red square], guidance_scale: 9.2, guidance_rescale: 0.7 }
       backend: simpletuner
   refiner:
     step: train.expert
@@ -277,7 +283,16 @@ test('moe run trains both experts with SimpleTuner, resumes each in its own outp
     assert.equal(i.config['learning_rate'], 4e-7);
     assert.equal(i.config['gradient_checkpointing'], true);
     assert.equal(i.config['max_train_steps'], 12);
+    assert.equal(i.config['max_grad_norm'], 1);
+    assert.equal(i.config['grad_clip_method'], 'norm');
+    assert.equal(i.config['mixed_precision'], 'bf16');
+    assert.equal(i.config['validation_resolution'], 64);
+    assert.equal(i.config['caption_dropout_probability'], 0);
   }
+  assert.equal(b1.config['validation_prompt'], 'a red square');
+  assert.equal(b1.config['validation_guidance'], 9.2);
+  assert.equal(b1.config['validation_guidance_rescale'], 0.7);
+  assert.equal(b1.config['validation_step_interval'], 6);
   assert.equal(b1.config['train_batch_size'], 2);
 
   // The outputs: unet from pipeline/unet, metrics from the progress lines, training.json.
@@ -309,6 +324,12 @@ test('moe run trains both experts with SimpleTuner, resumes each in its own outp
     assert.equal(training['backend'], 'simpletuner');
     assert.equal(training['role'], role);
     assert.deepEqual(training['timestep_range'], role === 'base' ? [350, 999] : [0, 349]);
+    assert.equal(training['mixed_precision'], 'bf16');
+    assert.equal(training['grad_clip_method'], 'norm');
+    // SimpleTuner's validation images are the expert's `validation` output (none asked of the refiner).
+    const shown = readdirSync(join(out, 'validation'));
+    assert.deepEqual(shown, role === 'base' ? ['step_12_validation.png'] : []);
+    assert.deepEqual((training['simpletuner'] as { validation_images: string[] }).validation_images, shown);
   }
   const refinerTraining = JSON.parse(readFileSync(join(outputs.refiner!, 'training.json'), 'utf8')) as {
     simpletuner: { warnings: string[] };
@@ -324,7 +345,7 @@ test('moe validate: backend simpletuner without images names the field', () => {
   const dir = mkdtempSync(join(tmpdir(), 'moe-st-val-'));
   writeFileSync(
     join(dir, 'p.yaml'),
-    'version: 1\nname: v\nnodes:\n  base:\n    step: train.expert\n    with: { role: base, model: m, backend: simpletuner }\n',
+    'version: 1\nname: v\nnodes:\n  base:\n    step: train.expert\n    with: { role: base, model: m, backend: simpletuner, batch_size: 2 }\n',
   );
   mkdirSync(join(dir, 'm'));
   const r = spawnSync(process.execPath, [MOE, 'validate', join(dir, 'p.yaml')], {

@@ -6535,7 +6535,7 @@ export const PRECOMPILED = {
 
     return module.exports.validate;
   },
-  s6590f75d3f9e4f6a: () => {
+  s97c4f6fb5a01fa81: () => {
     const module = { exports: {} };
     const exports = module.exports;
     ('use strict');
@@ -6627,7 +6627,19 @@ export const PRECOMPILED = {
         max_grad_norm: {
           type: 'number',
           exclusiveMinimum: 0,
-          description: 'Clip the global gradient norm. Default: no clipping.',
+          description:
+            'Clip the gradients at this value (see grad_clip_method). Default: no clipping on both backends (moe writes max_grad_norm 0 for SimpleTuner, whose own default is 2.0).',
+        },
+        grad_clip_method: {
+          enum: ['norm', 'value'],
+          default: 'norm',
+          description:
+            "How max_grad_norm clips: norm scales all gradients when their global L2 norm exceeds it (torch clip_grad_norm_); value limits each element to ±max_grad_norm (torch clip_grad_value_, SimpleTuner's default). The same on both backends.",
+        },
+        mixed_precision: {
+          enum: ['no', 'fp16', 'bf16'],
+          description:
+            "Training precision. Default: bf16 with backend simpletuner (SimpleTuner's default: the UNet cast to bf16 and trained with adamw_bf16), no (fp32) with builtin, which trains in fp32 only.",
         },
         snr_gamma: {
           type: 'number',
@@ -6646,7 +6658,7 @@ export const PRECOMPILED = {
           maximum: 1,
           default: 0,
           description:
-            'Share of samples trained on the empty prompt (zero embeddings), so classifier-free guidance works (SimpleTuner: caption_dropout_probability).',
+            "Share of samples trained on the empty prompt (zero embeddings), so classifier-free guidance works. 0 on both backends unless set (moe always writes it for SimpleTuner, whose own default is 0.1; the seed's SSD-1B run used that 0.1).",
         },
         steps: { type: 'integer', minimum: 1, default: 100, description: 'Optimizer steps.' },
         checkpoint_every: {
@@ -6680,6 +6692,45 @@ export const PRECOMPILED = {
           minimum: 64,
           default: 1024,
           description: "backend simpletuner: training resolution in pixels (SimpleTuner's resolution).",
+        },
+        validation: {
+          type: 'object',
+          additionalProperties: false,
+          description:
+            "backend simpletuner: SimpleTuner's validation images during training (at the expert's resolution), saved into the expert's `validation` output. Names as in compose.inference.",
+          properties: {
+            every: {
+              type: 'integer',
+              minimum: 1,
+              description: 'Validate every this many steps (validation_step_interval; SimpleTuner: 100).',
+            },
+            prompts: {
+              oneOf: [
+                { type: 'string', minLength: 1 },
+                { type: 'array', minItems: 1, items: { type: 'string', minLength: 1 } },
+              ],
+              description:
+                'The validation prompt, or several (the first as validation_prompt, the rest through user_prompt_library).',
+            },
+            negative_prompt: { type: 'string' },
+            guidance_scale: {
+              type: 'number',
+              minimum: 0,
+              description: 'validation_guidance (SimpleTuner: 7.5).',
+            },
+            guidance_rescale: {
+              type: 'number',
+              minimum: 0,
+              maximum: 1,
+              description: 'validation_guidance_rescale (SimpleTuner: 0).',
+            },
+            steps: {
+              type: 'integer',
+              minimum: 1,
+              description: 'validation_num_inference_steps (SimpleTuner: 30).',
+            },
+            seed: { type: 'integer', minimum: 0, maximum: 4294967295, description: 'validation_seed.' },
+          },
         },
         validation_using_datasets: {
           type: 'boolean',
@@ -7612,37 +7663,39 @@ export const PRECOMPILED = {
             errors++;
           }
         }
-        if (data.snr_gamma !== undefined) {
-          let data21 = data.snr_gamma;
-          if (typeof data21 == 'number') {
-            if (data21 <= 0 || isNaN(data21)) {
-              const err44 = {
-                instancePath: instancePath + '/snr_gamma',
-                schemaPath: '#/properties/snr_gamma/exclusiveMinimum',
-                keyword: 'exclusiveMinimum',
-                params: { comparison: '>', limit: 0 },
-                message: 'must be > 0',
-                schema: 0,
-                parentSchema: schema31.properties.snr_gamma,
-                data: data21,
-              };
-              if (vErrors === null) {
-                vErrors = [err44];
-              } else {
-                vErrors.push(err44);
-              }
-              errors++;
-            }
-          } else {
-            const err45 = {
-              instancePath: instancePath + '/snr_gamma',
-              schemaPath: '#/properties/snr_gamma/type',
-              keyword: 'type',
-              params: { type: 'number' },
-              message: 'must be number',
-              schema: schema31.properties.snr_gamma.type,
-              parentSchema: schema31.properties.snr_gamma,
+        if (data.grad_clip_method !== undefined) {
+          let data21 = data.grad_clip_method;
+          if (!(data21 === 'norm' || data21 === 'value')) {
+            const err44 = {
+              instancePath: instancePath + '/grad_clip_method',
+              schemaPath: '#/properties/grad_clip_method/enum',
+              keyword: 'enum',
+              params: { allowedValues: schema31.properties.grad_clip_method.enum },
+              message: 'must be equal to one of the allowed values',
+              schema: schema31.properties.grad_clip_method.enum,
+              parentSchema: schema31.properties.grad_clip_method,
               data: data21,
+            };
+            if (vErrors === null) {
+              vErrors = [err44];
+            } else {
+              vErrors.push(err44);
+            }
+            errors++;
+          }
+        }
+        if (data.mixed_precision !== undefined) {
+          let data22 = data.mixed_precision;
+          if (!(data22 === 'no' || data22 === 'fp16' || data22 === 'bf16')) {
+            const err45 = {
+              instancePath: instancePath + '/mixed_precision',
+              schemaPath: '#/properties/mixed_precision/enum',
+              keyword: 'enum',
+              params: { allowedValues: schema31.properties.mixed_precision.enum },
+              message: 'must be equal to one of the allowed values',
+              schema: schema31.properties.mixed_precision.enum,
+              parentSchema: schema31.properties.mixed_precision,
+              data: data22,
             };
             if (vErrors === null) {
               vErrors = [err45];
@@ -7652,19 +7705,19 @@ export const PRECOMPILED = {
             errors++;
           }
         }
-        if (data.ema_decay !== undefined) {
-          let data22 = data.ema_decay;
-          if (typeof data22 == 'number') {
-            if (data22 >= 1 || isNaN(data22)) {
+        if (data.snr_gamma !== undefined) {
+          let data23 = data.snr_gamma;
+          if (typeof data23 == 'number') {
+            if (data23 <= 0 || isNaN(data23)) {
               const err46 = {
-                instancePath: instancePath + '/ema_decay',
-                schemaPath: '#/properties/ema_decay/exclusiveMaximum',
-                keyword: 'exclusiveMaximum',
-                params: { comparison: '<', limit: 1 },
-                message: 'must be < 1',
-                schema: 1,
-                parentSchema: schema31.properties.ema_decay,
-                data: data22,
+                instancePath: instancePath + '/snr_gamma',
+                schemaPath: '#/properties/snr_gamma/exclusiveMinimum',
+                keyword: 'exclusiveMinimum',
+                params: { comparison: '>', limit: 0 },
+                message: 'must be > 0',
+                schema: 0,
+                parentSchema: schema31.properties.snr_gamma,
+                data: data23,
               };
               if (vErrors === null) {
                 vErrors = [err46];
@@ -7673,8 +7726,48 @@ export const PRECOMPILED = {
               }
               errors++;
             }
-            if (data22 <= 0 || isNaN(data22)) {
-              const err47 = {
+          } else {
+            const err47 = {
+              instancePath: instancePath + '/snr_gamma',
+              schemaPath: '#/properties/snr_gamma/type',
+              keyword: 'type',
+              params: { type: 'number' },
+              message: 'must be number',
+              schema: schema31.properties.snr_gamma.type,
+              parentSchema: schema31.properties.snr_gamma,
+              data: data23,
+            };
+            if (vErrors === null) {
+              vErrors = [err47];
+            } else {
+              vErrors.push(err47);
+            }
+            errors++;
+          }
+        }
+        if (data.ema_decay !== undefined) {
+          let data24 = data.ema_decay;
+          if (typeof data24 == 'number') {
+            if (data24 >= 1 || isNaN(data24)) {
+              const err48 = {
+                instancePath: instancePath + '/ema_decay',
+                schemaPath: '#/properties/ema_decay/exclusiveMaximum',
+                keyword: 'exclusiveMaximum',
+                params: { comparison: '<', limit: 1 },
+                message: 'must be < 1',
+                schema: 1,
+                parentSchema: schema31.properties.ema_decay,
+                data: data24,
+              };
+              if (vErrors === null) {
+                vErrors = [err48];
+              } else {
+                vErrors.push(err48);
+              }
+              errors++;
+            }
+            if (data24 <= 0 || isNaN(data24)) {
+              const err49 = {
                 instancePath: instancePath + '/ema_decay',
                 schemaPath: '#/properties/ema_decay/exclusiveMinimum',
                 keyword: 'exclusiveMinimum',
@@ -7682,47 +7775,7 @@ export const PRECOMPILED = {
                 message: 'must be > 0',
                 schema: 0,
                 parentSchema: schema31.properties.ema_decay,
-                data: data22,
-              };
-              if (vErrors === null) {
-                vErrors = [err47];
-              } else {
-                vErrors.push(err47);
-              }
-              errors++;
-            }
-          } else {
-            const err48 = {
-              instancePath: instancePath + '/ema_decay',
-              schemaPath: '#/properties/ema_decay/type',
-              keyword: 'type',
-              params: { type: 'number' },
-              message: 'must be number',
-              schema: schema31.properties.ema_decay.type,
-              parentSchema: schema31.properties.ema_decay,
-              data: data22,
-            };
-            if (vErrors === null) {
-              vErrors = [err48];
-            } else {
-              vErrors.push(err48);
-            }
-            errors++;
-          }
-        }
-        if (data.caption_dropout_probability !== undefined) {
-          let data23 = data.caption_dropout_probability;
-          if (typeof data23 == 'number') {
-            if (data23 > 1 || isNaN(data23)) {
-              const err49 = {
-                instancePath: instancePath + '/caption_dropout_probability',
-                schemaPath: '#/properties/caption_dropout_probability/maximum',
-                keyword: 'maximum',
-                params: { comparison: '<=', limit: 1 },
-                message: 'must be <= 1',
-                schema: 1,
-                parentSchema: schema31.properties.caption_dropout_probability,
-                data: data23,
+                data: data24,
               };
               if (vErrors === null) {
                 vErrors = [err49];
@@ -7731,8 +7784,48 @@ export const PRECOMPILED = {
               }
               errors++;
             }
-            if (data23 < 0 || isNaN(data23)) {
-              const err50 = {
+          } else {
+            const err50 = {
+              instancePath: instancePath + '/ema_decay',
+              schemaPath: '#/properties/ema_decay/type',
+              keyword: 'type',
+              params: { type: 'number' },
+              message: 'must be number',
+              schema: schema31.properties.ema_decay.type,
+              parentSchema: schema31.properties.ema_decay,
+              data: data24,
+            };
+            if (vErrors === null) {
+              vErrors = [err50];
+            } else {
+              vErrors.push(err50);
+            }
+            errors++;
+          }
+        }
+        if (data.caption_dropout_probability !== undefined) {
+          let data25 = data.caption_dropout_probability;
+          if (typeof data25 == 'number') {
+            if (data25 > 1 || isNaN(data25)) {
+              const err51 = {
+                instancePath: instancePath + '/caption_dropout_probability',
+                schemaPath: '#/properties/caption_dropout_probability/maximum',
+                keyword: 'maximum',
+                params: { comparison: '<=', limit: 1 },
+                message: 'must be <= 1',
+                schema: 1,
+                parentSchema: schema31.properties.caption_dropout_probability,
+                data: data25,
+              };
+              if (vErrors === null) {
+                vErrors = [err51];
+              } else {
+                vErrors.push(err51);
+              }
+              errors++;
+            }
+            if (data25 < 0 || isNaN(data25)) {
+              const err52 = {
                 instancePath: instancePath + '/caption_dropout_probability',
                 schemaPath: '#/properties/caption_dropout_probability/minimum',
                 keyword: 'minimum',
@@ -7740,17 +7833,17 @@ export const PRECOMPILED = {
                 message: 'must be >= 0',
                 schema: 0,
                 parentSchema: schema31.properties.caption_dropout_probability,
-                data: data23,
+                data: data25,
               };
               if (vErrors === null) {
-                vErrors = [err50];
+                vErrors = [err52];
               } else {
-                vErrors.push(err50);
+                vErrors.push(err52);
               }
               errors++;
             }
           } else {
-            const err51 = {
+            const err53 = {
               instancePath: instancePath + '/caption_dropout_probability',
               schemaPath: '#/properties/caption_dropout_probability/type',
               keyword: 'type',
@@ -7758,20 +7851,20 @@ export const PRECOMPILED = {
               message: 'must be number',
               schema: schema31.properties.caption_dropout_probability.type,
               parentSchema: schema31.properties.caption_dropout_probability,
-              data: data23,
+              data: data25,
             };
             if (vErrors === null) {
-              vErrors = [err51];
+              vErrors = [err53];
             } else {
-              vErrors.push(err51);
+              vErrors.push(err53);
             }
             errors++;
           }
         }
         if (data.steps !== undefined) {
-          let data24 = data.steps;
-          if (!(typeof data24 == 'number' && !(data24 % 1) && !isNaN(data24))) {
-            const err52 = {
+          let data26 = data.steps;
+          if (!(typeof data26 == 'number' && !(data26 % 1) && !isNaN(data26))) {
+            const err54 = {
               instancePath: instancePath + '/steps',
               schemaPath: '#/properties/steps/type',
               keyword: 'type',
@@ -7779,48 +7872,7 @@ export const PRECOMPILED = {
               message: 'must be integer',
               schema: schema31.properties.steps.type,
               parentSchema: schema31.properties.steps,
-              data: data24,
-            };
-            if (vErrors === null) {
-              vErrors = [err52];
-            } else {
-              vErrors.push(err52);
-            }
-            errors++;
-          }
-          if (typeof data24 == 'number') {
-            if (data24 < 1 || isNaN(data24)) {
-              const err53 = {
-                instancePath: instancePath + '/steps',
-                schemaPath: '#/properties/steps/minimum',
-                keyword: 'minimum',
-                params: { comparison: '>=', limit: 1 },
-                message: 'must be >= 1',
-                schema: 1,
-                parentSchema: schema31.properties.steps,
-                data: data24,
-              };
-              if (vErrors === null) {
-                vErrors = [err53];
-              } else {
-                vErrors.push(err53);
-              }
-              errors++;
-            }
-          }
-        }
-        if (data.checkpoint_every !== undefined) {
-          let data25 = data.checkpoint_every;
-          if (!(typeof data25 == 'number' && !(data25 % 1) && !isNaN(data25))) {
-            const err54 = {
-              instancePath: instancePath + '/checkpoint_every',
-              schemaPath: '#/properties/checkpoint_every/type',
-              keyword: 'type',
-              params: { type: 'integer' },
-              message: 'must be integer',
-              schema: schema31.properties.checkpoint_every.type,
-              parentSchema: schema31.properties.checkpoint_every,
-              data: data25,
+              data: data26,
             };
             if (vErrors === null) {
               vErrors = [err54];
@@ -7829,17 +7881,17 @@ export const PRECOMPILED = {
             }
             errors++;
           }
-          if (typeof data25 == 'number') {
-            if (data25 < 1 || isNaN(data25)) {
+          if (typeof data26 == 'number') {
+            if (data26 < 1 || isNaN(data26)) {
               const err55 = {
-                instancePath: instancePath + '/checkpoint_every',
-                schemaPath: '#/properties/checkpoint_every/minimum',
+                instancePath: instancePath + '/steps',
+                schemaPath: '#/properties/steps/minimum',
                 keyword: 'minimum',
                 params: { comparison: '>=', limit: 1 },
                 message: 'must be >= 1',
                 schema: 1,
-                parentSchema: schema31.properties.checkpoint_every,
-                data: data25,
+                parentSchema: schema31.properties.steps,
+                data: data26,
               };
               if (vErrors === null) {
                 vErrors = [err55];
@@ -7850,18 +7902,18 @@ export const PRECOMPILED = {
             }
           }
         }
-        if (data.seed !== undefined) {
-          let data26 = data.seed;
-          if (!(typeof data26 == 'number' && !(data26 % 1) && !isNaN(data26))) {
+        if (data.checkpoint_every !== undefined) {
+          let data27 = data.checkpoint_every;
+          if (!(typeof data27 == 'number' && !(data27 % 1) && !isNaN(data27))) {
             const err56 = {
-              instancePath: instancePath + '/seed',
-              schemaPath: '#/properties/seed/type',
+              instancePath: instancePath + '/checkpoint_every',
+              schemaPath: '#/properties/checkpoint_every/type',
               keyword: 'type',
               params: { type: 'integer' },
               message: 'must be integer',
-              schema: schema31.properties.seed.type,
-              parentSchema: schema31.properties.seed,
-              data: data26,
+              schema: schema31.properties.checkpoint_every.type,
+              parentSchema: schema31.properties.checkpoint_every,
+              data: data27,
             };
             if (vErrors === null) {
               vErrors = [err56];
@@ -7870,17 +7922,17 @@ export const PRECOMPILED = {
             }
             errors++;
           }
-          if (typeof data26 == 'number') {
-            if (data26 > 4294967295 || isNaN(data26)) {
+          if (typeof data27 == 'number') {
+            if (data27 < 1 || isNaN(data27)) {
               const err57 = {
-                instancePath: instancePath + '/seed',
-                schemaPath: '#/properties/seed/maximum',
-                keyword: 'maximum',
-                params: { comparison: '<=', limit: 4294967295 },
-                message: 'must be <= 4294967295',
-                schema: 4294967295,
-                parentSchema: schema31.properties.seed,
-                data: data26,
+                instancePath: instancePath + '/checkpoint_every',
+                schemaPath: '#/properties/checkpoint_every/minimum',
+                keyword: 'minimum',
+                params: { comparison: '>=', limit: 1 },
+                message: 'must be >= 1',
+                schema: 1,
+                parentSchema: schema31.properties.checkpoint_every,
+                data: data27,
               };
               if (vErrors === null) {
                 vErrors = [err57];
@@ -7889,8 +7941,49 @@ export const PRECOMPILED = {
               }
               errors++;
             }
-            if (data26 < 0 || isNaN(data26)) {
-              const err58 = {
+          }
+        }
+        if (data.seed !== undefined) {
+          let data28 = data.seed;
+          if (!(typeof data28 == 'number' && !(data28 % 1) && !isNaN(data28))) {
+            const err58 = {
+              instancePath: instancePath + '/seed',
+              schemaPath: '#/properties/seed/type',
+              keyword: 'type',
+              params: { type: 'integer' },
+              message: 'must be integer',
+              schema: schema31.properties.seed.type,
+              parentSchema: schema31.properties.seed,
+              data: data28,
+            };
+            if (vErrors === null) {
+              vErrors = [err58];
+            } else {
+              vErrors.push(err58);
+            }
+            errors++;
+          }
+          if (typeof data28 == 'number') {
+            if (data28 > 4294967295 || isNaN(data28)) {
+              const err59 = {
+                instancePath: instancePath + '/seed',
+                schemaPath: '#/properties/seed/maximum',
+                keyword: 'maximum',
+                params: { comparison: '<=', limit: 4294967295 },
+                message: 'must be <= 4294967295',
+                schema: 4294967295,
+                parentSchema: schema31.properties.seed,
+                data: data28,
+              };
+              if (vErrors === null) {
+                vErrors = [err59];
+              } else {
+                vErrors.push(err59);
+              }
+              errors++;
+            }
+            if (data28 < 0 || isNaN(data28)) {
+              const err60 = {
                 instancePath: instancePath + '/seed',
                 schemaPath: '#/properties/seed/minimum',
                 keyword: 'minimum',
@@ -7898,21 +7991,21 @@ export const PRECOMPILED = {
                 message: 'must be >= 0',
                 schema: 0,
                 parentSchema: schema31.properties.seed,
-                data: data26,
+                data: data28,
               };
               if (vErrors === null) {
-                vErrors = [err58];
+                vErrors = [err60];
               } else {
-                vErrors.push(err58);
+                vErrors.push(err60);
               }
               errors++;
             }
           }
         }
         if (data.backend !== undefined) {
-          let data27 = data.backend;
-          if (!(data27 === 'builtin' || data27 === 'simpletuner')) {
-            const err59 = {
+          let data29 = data.backend;
+          if (!(data29 === 'builtin' || data29 === 'simpletuner')) {
+            const err61 = {
               instancePath: instancePath + '/backend',
               schemaPath: '#/properties/backend/enum',
               keyword: 'enum',
@@ -7920,20 +8013,20 @@ export const PRECOMPILED = {
               message: 'must be equal to one of the allowed values',
               schema: schema31.properties.backend.enum,
               parentSchema: schema31.properties.backend,
-              data: data27,
+              data: data29,
             };
             if (vErrors === null) {
-              vErrors = [err59];
+              vErrors = [err61];
             } else {
-              vErrors.push(err59);
+              vErrors.push(err61);
             }
             errors++;
           }
         }
         if (data.device !== undefined) {
-          let data28 = data.device;
-          if (!(data28 === 'cpu' || data28 === 'cuda')) {
-            const err60 = {
+          let data30 = data.device;
+          if (!(data30 === 'cpu' || data30 === 'cuda')) {
+            const err62 = {
               instancePath: instancePath + '/device',
               schemaPath: '#/properties/device/enum',
               keyword: 'enum',
@@ -7941,47 +8034,7 @@ export const PRECOMPILED = {
               message: 'must be equal to one of the allowed values',
               schema: schema31.properties.device.enum,
               parentSchema: schema31.properties.device,
-              data: data28,
-            };
-            if (vErrors === null) {
-              vErrors = [err60];
-            } else {
-              vErrors.push(err60);
-            }
-            errors++;
-          }
-        }
-        if (data.images !== undefined) {
-          let data29 = data.images;
-          if (typeof data29 === 'string') {
-            if (func2(data29) < 1) {
-              const err61 = {
-                instancePath: instancePath + '/images',
-                schemaPath: '#/properties/images/minLength',
-                keyword: 'minLength',
-                params: { limit: 1 },
-                message: 'must NOT have fewer than 1 characters',
-                schema: 1,
-                parentSchema: schema31.properties.images,
-                data: data29,
-              };
-              if (vErrors === null) {
-                vErrors = [err61];
-              } else {
-                vErrors.push(err61);
-              }
-              errors++;
-            }
-          } else {
-            const err62 = {
-              instancePath: instancePath + '/images',
-              schemaPath: '#/properties/images/type',
-              keyword: 'type',
-              params: { type: 'string' },
-              message: 'must be string',
-              schema: schema31.properties.images.type,
-              parentSchema: schema31.properties.images,
-              data: data29,
+              data: data30,
             };
             if (vErrors === null) {
               vErrors = [err62];
@@ -7991,19 +8044,19 @@ export const PRECOMPILED = {
             errors++;
           }
         }
-        if (data.pretrained_model !== undefined) {
-          let data30 = data.pretrained_model;
-          if (typeof data30 === 'string') {
-            if (func2(data30) < 1) {
+        if (data.images !== undefined) {
+          let data31 = data.images;
+          if (typeof data31 === 'string') {
+            if (func2(data31) < 1) {
               const err63 = {
-                instancePath: instancePath + '/pretrained_model',
-                schemaPath: '#/properties/pretrained_model/minLength',
+                instancePath: instancePath + '/images',
+                schemaPath: '#/properties/images/minLength',
                 keyword: 'minLength',
                 params: { limit: 1 },
                 message: 'must NOT have fewer than 1 characters',
                 schema: 1,
-                parentSchema: schema31.properties.pretrained_model,
-                data: data30,
+                parentSchema: schema31.properties.images,
+                data: data31,
               };
               if (vErrors === null) {
                 vErrors = [err63];
@@ -8014,14 +8067,14 @@ export const PRECOMPILED = {
             }
           } else {
             const err64 = {
-              instancePath: instancePath + '/pretrained_model',
-              schemaPath: '#/properties/pretrained_model/type',
+              instancePath: instancePath + '/images',
+              schemaPath: '#/properties/images/type',
               keyword: 'type',
               params: { type: 'string' },
               message: 'must be string',
-              schema: schema31.properties.pretrained_model.type,
-              parentSchema: schema31.properties.pretrained_model,
-              data: data30,
+              schema: schema31.properties.images.type,
+              parentSchema: schema31.properties.images,
+              data: data31,
             };
             if (vErrors === null) {
               vErrors = [err64];
@@ -8031,10 +8084,50 @@ export const PRECOMPILED = {
             errors++;
           }
         }
+        if (data.pretrained_model !== undefined) {
+          let data32 = data.pretrained_model;
+          if (typeof data32 === 'string') {
+            if (func2(data32) < 1) {
+              const err65 = {
+                instancePath: instancePath + '/pretrained_model',
+                schemaPath: '#/properties/pretrained_model/minLength',
+                keyword: 'minLength',
+                params: { limit: 1 },
+                message: 'must NOT have fewer than 1 characters',
+                schema: 1,
+                parentSchema: schema31.properties.pretrained_model,
+                data: data32,
+              };
+              if (vErrors === null) {
+                vErrors = [err65];
+              } else {
+                vErrors.push(err65);
+              }
+              errors++;
+            }
+          } else {
+            const err66 = {
+              instancePath: instancePath + '/pretrained_model',
+              schemaPath: '#/properties/pretrained_model/type',
+              keyword: 'type',
+              params: { type: 'string' },
+              message: 'must be string',
+              schema: schema31.properties.pretrained_model.type,
+              parentSchema: schema31.properties.pretrained_model,
+              data: data32,
+            };
+            if (vErrors === null) {
+              vErrors = [err66];
+            } else {
+              vErrors.push(err66);
+            }
+            errors++;
+          }
+        }
         if (data.resolution !== undefined) {
-          let data31 = data.resolution;
-          if (!(typeof data31 == 'number' && !(data31 % 1) && !isNaN(data31))) {
-            const err65 = {
+          let data33 = data.resolution;
+          if (!(typeof data33 == 'number' && !(data33 % 1) && !isNaN(data33))) {
+            const err67 = {
               instancePath: instancePath + '/resolution',
               schemaPath: '#/properties/resolution/type',
               keyword: 'type',
@@ -8042,48 +8135,7 @@ export const PRECOMPILED = {
               message: 'must be integer',
               schema: schema31.properties.resolution.type,
               parentSchema: schema31.properties.resolution,
-              data: data31,
-            };
-            if (vErrors === null) {
-              vErrors = [err65];
-            } else {
-              vErrors.push(err65);
-            }
-            errors++;
-          }
-          if (typeof data31 == 'number') {
-            if (data31 < 64 || isNaN(data31)) {
-              const err66 = {
-                instancePath: instancePath + '/resolution',
-                schemaPath: '#/properties/resolution/minimum',
-                keyword: 'minimum',
-                params: { comparison: '>=', limit: 64 },
-                message: 'must be >= 64',
-                schema: 64,
-                parentSchema: schema31.properties.resolution,
-                data: data31,
-              };
-              if (vErrors === null) {
-                vErrors = [err66];
-              } else {
-                vErrors.push(err66);
-              }
-              errors++;
-            }
-          }
-        }
-        if (data.validation_using_datasets !== undefined) {
-          let data32 = data.validation_using_datasets;
-          if (typeof data32 !== 'boolean') {
-            const err67 = {
-              instancePath: instancePath + '/validation_using_datasets',
-              schemaPath: '#/properties/validation_using_datasets/type',
-              keyword: 'type',
-              params: { type: 'boolean' },
-              message: 'must be boolean',
-              schema: schema31.properties.validation_using_datasets.type,
-              parentSchema: schema31.properties.validation_using_datasets,
-              data: data32,
+              data: data33,
             };
             if (vErrors === null) {
               vErrors = [err67];
@@ -8092,19 +8144,16 @@ export const PRECOMPILED = {
             }
             errors++;
           }
-        }
-        if (data.simpletuner_command !== undefined) {
-          let data33 = data.simpletuner_command;
-          if (Array.isArray(data33)) {
-            if (data33.length < 1) {
+          if (typeof data33 == 'number') {
+            if (data33 < 64 || isNaN(data33)) {
               const err68 = {
-                instancePath: instancePath + '/simpletuner_command',
-                schemaPath: '#/properties/simpletuner_command/minItems',
-                keyword: 'minItems',
-                params: { limit: 1 },
-                message: 'must NOT have fewer than 1 items',
-                schema: 1,
-                parentSchema: schema31.properties.simpletuner_command,
+                instancePath: instancePath + '/resolution',
+                schemaPath: '#/properties/resolution/minimum',
+                keyword: 'minimum',
+                params: { comparison: '>=', limit: 64 },
+                message: 'must be >= 64',
+                schema: 64,
+                parentSchema: schema31.properties.resolution,
                 data: data33,
               };
               if (vErrors === null) {
@@ -8114,38 +8163,51 @@ export const PRECOMPILED = {
               }
               errors++;
             }
-            const len0 = data33.length;
-            for (let i0 = 0; i0 < len0; i0++) {
-              let data34 = data33[i0];
-              if (typeof data34 === 'string') {
-                if (func2(data34) < 1) {
-                  const err69 = {
-                    instancePath: instancePath + '/simpletuner_command/' + i0,
-                    schemaPath: '#/properties/simpletuner_command/items/minLength',
-                    keyword: 'minLength',
-                    params: { limit: 1 },
-                    message: 'must NOT have fewer than 1 characters',
-                    schema: 1,
-                    parentSchema: schema31.properties.simpletuner_command.items,
-                    data: data34,
-                  };
-                  if (vErrors === null) {
-                    vErrors = [err69];
-                  } else {
-                    vErrors.push(err69);
-                  }
-                  errors++;
-                }
-              } else {
-                const err70 = {
-                  instancePath: instancePath + '/simpletuner_command/' + i0,
-                  schemaPath: '#/properties/simpletuner_command/items/type',
-                  keyword: 'type',
-                  params: { type: 'string' },
-                  message: 'must be string',
-                  schema: schema31.properties.simpletuner_command.items.type,
-                  parentSchema: schema31.properties.simpletuner_command.items,
+          }
+        }
+        if (data.validation !== undefined) {
+          let data34 = data.validation;
+          if (data34 && typeof data34 == 'object' && !Array.isArray(data34)) {
+            for (const key2 in data34) {
+              if (!(
+                key2 === 'every' ||
+                key2 === 'prompts' ||
+                key2 === 'negative_prompt' ||
+                key2 === 'guidance_scale' ||
+                key2 === 'guidance_rescale' ||
+                key2 === 'steps' ||
+                key2 === 'seed'
+              )) {
+                const err69 = {
+                  instancePath: instancePath + '/validation',
+                  schemaPath: '#/properties/validation/additionalProperties',
+                  keyword: 'additionalProperties',
+                  params: { additionalProperty: key2 },
+                  message: 'must NOT have additional properties',
+                  schema: false,
+                  parentSchema: schema31.properties.validation,
                   data: data34,
+                };
+                if (vErrors === null) {
+                  vErrors = [err69];
+                } else {
+                  vErrors.push(err69);
+                }
+                errors++;
+              }
+            }
+            if (data34.every !== undefined) {
+              let data35 = data34.every;
+              if (!(typeof data35 == 'number' && !(data35 % 1) && !isNaN(data35))) {
+                const err70 = {
+                  instancePath: instancePath + '/validation/every',
+                  schemaPath: '#/properties/validation/properties/every/type',
+                  keyword: 'type',
+                  params: { type: 'integer' },
+                  message: 'must be integer',
+                  schema: schema31.properties.validation.properties.every.type,
+                  parentSchema: schema31.properties.validation.properties.every,
+                  data: data35,
                 };
                 if (vErrors === null) {
                   vErrors = [err70];
@@ -8154,9 +8216,515 @@ export const PRECOMPILED = {
                 }
                 errors++;
               }
+              if (typeof data35 == 'number') {
+                if (data35 < 1 || isNaN(data35)) {
+                  const err71 = {
+                    instancePath: instancePath + '/validation/every',
+                    schemaPath: '#/properties/validation/properties/every/minimum',
+                    keyword: 'minimum',
+                    params: { comparison: '>=', limit: 1 },
+                    message: 'must be >= 1',
+                    schema: 1,
+                    parentSchema: schema31.properties.validation.properties.every,
+                    data: data35,
+                  };
+                  if (vErrors === null) {
+                    vErrors = [err71];
+                  } else {
+                    vErrors.push(err71);
+                  }
+                  errors++;
+                }
+              }
+            }
+            if (data34.prompts !== undefined) {
+              let data36 = data34.prompts;
+              const _errs71 = errors;
+              let valid5 = false;
+              let passing0 = null;
+              const _errs72 = errors;
+              if (typeof data36 === 'string') {
+                if (func2(data36) < 1) {
+                  const err72 = {
+                    instancePath: instancePath + '/validation/prompts',
+                    schemaPath: '#/properties/validation/properties/prompts/oneOf/0/minLength',
+                    keyword: 'minLength',
+                    params: { limit: 1 },
+                    message: 'must NOT have fewer than 1 characters',
+                    schema: 1,
+                    parentSchema: schema31.properties.validation.properties.prompts.oneOf[0],
+                    data: data36,
+                  };
+                  if (vErrors === null) {
+                    vErrors = [err72];
+                  } else {
+                    vErrors.push(err72);
+                  }
+                  errors++;
+                }
+              } else {
+                const err73 = {
+                  instancePath: instancePath + '/validation/prompts',
+                  schemaPath: '#/properties/validation/properties/prompts/oneOf/0/type',
+                  keyword: 'type',
+                  params: { type: 'string' },
+                  message: 'must be string',
+                  schema: schema31.properties.validation.properties.prompts.oneOf[0].type,
+                  parentSchema: schema31.properties.validation.properties.prompts.oneOf[0],
+                  data: data36,
+                };
+                if (vErrors === null) {
+                  vErrors = [err73];
+                } else {
+                  vErrors.push(err73);
+                }
+                errors++;
+              }
+              var _valid1 = _errs72 === errors;
+              if (_valid1) {
+                valid5 = true;
+                passing0 = 0;
+              }
+              const _errs74 = errors;
+              if (Array.isArray(data36)) {
+                if (data36.length < 1) {
+                  const err74 = {
+                    instancePath: instancePath + '/validation/prompts',
+                    schemaPath: '#/properties/validation/properties/prompts/oneOf/1/minItems',
+                    keyword: 'minItems',
+                    params: { limit: 1 },
+                    message: 'must NOT have fewer than 1 items',
+                    schema: 1,
+                    parentSchema: schema31.properties.validation.properties.prompts.oneOf[1],
+                    data: data36,
+                  };
+                  if (vErrors === null) {
+                    vErrors = [err74];
+                  } else {
+                    vErrors.push(err74);
+                  }
+                  errors++;
+                }
+                const len0 = data36.length;
+                for (let i0 = 0; i0 < len0; i0++) {
+                  let data37 = data36[i0];
+                  if (typeof data37 === 'string') {
+                    if (func2(data37) < 1) {
+                      const err75 = {
+                        instancePath: instancePath + '/validation/prompts/' + i0,
+                        schemaPath: '#/properties/validation/properties/prompts/oneOf/1/items/minLength',
+                        keyword: 'minLength',
+                        params: { limit: 1 },
+                        message: 'must NOT have fewer than 1 characters',
+                        schema: 1,
+                        parentSchema: schema31.properties.validation.properties.prompts.oneOf[1].items,
+                        data: data37,
+                      };
+                      if (vErrors === null) {
+                        vErrors = [err75];
+                      } else {
+                        vErrors.push(err75);
+                      }
+                      errors++;
+                    }
+                  } else {
+                    const err76 = {
+                      instancePath: instancePath + '/validation/prompts/' + i0,
+                      schemaPath: '#/properties/validation/properties/prompts/oneOf/1/items/type',
+                      keyword: 'type',
+                      params: { type: 'string' },
+                      message: 'must be string',
+                      schema: schema31.properties.validation.properties.prompts.oneOf[1].items.type,
+                      parentSchema: schema31.properties.validation.properties.prompts.oneOf[1].items,
+                      data: data37,
+                    };
+                    if (vErrors === null) {
+                      vErrors = [err76];
+                    } else {
+                      vErrors.push(err76);
+                    }
+                    errors++;
+                  }
+                }
+              } else {
+                const err77 = {
+                  instancePath: instancePath + '/validation/prompts',
+                  schemaPath: '#/properties/validation/properties/prompts/oneOf/1/type',
+                  keyword: 'type',
+                  params: { type: 'array' },
+                  message: 'must be array',
+                  schema: schema31.properties.validation.properties.prompts.oneOf[1].type,
+                  parentSchema: schema31.properties.validation.properties.prompts.oneOf[1],
+                  data: data36,
+                };
+                if (vErrors === null) {
+                  vErrors = [err77];
+                } else {
+                  vErrors.push(err77);
+                }
+                errors++;
+              }
+              var _valid1 = _errs74 === errors;
+              if (_valid1 && valid5) {
+                valid5 = false;
+                passing0 = [passing0, 1];
+              } else {
+                if (_valid1) {
+                  valid5 = true;
+                  passing0 = 1;
+                }
+              }
+              if (!valid5) {
+                const err78 = {
+                  instancePath: instancePath + '/validation/prompts',
+                  schemaPath: '#/properties/validation/properties/prompts/oneOf',
+                  keyword: 'oneOf',
+                  params: { passingSchemas: passing0 },
+                  message: 'must match exactly one schema in oneOf',
+                  schema: schema31.properties.validation.properties.prompts.oneOf,
+                  parentSchema: schema31.properties.validation.properties.prompts,
+                  data: data36,
+                };
+                if (vErrors === null) {
+                  vErrors = [err78];
+                } else {
+                  vErrors.push(err78);
+                }
+                errors++;
+              } else {
+                errors = _errs71;
+                if (vErrors !== null) {
+                  if (_errs71) {
+                    vErrors.length = _errs71;
+                  } else {
+                    vErrors = null;
+                  }
+                }
+              }
+            }
+            if (data34.negative_prompt !== undefined) {
+              let data38 = data34.negative_prompt;
+              if (typeof data38 !== 'string') {
+                const err79 = {
+                  instancePath: instancePath + '/validation/negative_prompt',
+                  schemaPath: '#/properties/validation/properties/negative_prompt/type',
+                  keyword: 'type',
+                  params: { type: 'string' },
+                  message: 'must be string',
+                  schema: schema31.properties.validation.properties.negative_prompt.type,
+                  parentSchema: schema31.properties.validation.properties.negative_prompt,
+                  data: data38,
+                };
+                if (vErrors === null) {
+                  vErrors = [err79];
+                } else {
+                  vErrors.push(err79);
+                }
+                errors++;
+              }
+            }
+            if (data34.guidance_scale !== undefined) {
+              let data39 = data34.guidance_scale;
+              if (typeof data39 == 'number') {
+                if (data39 < 0 || isNaN(data39)) {
+                  const err80 = {
+                    instancePath: instancePath + '/validation/guidance_scale',
+                    schemaPath: '#/properties/validation/properties/guidance_scale/minimum',
+                    keyword: 'minimum',
+                    params: { comparison: '>=', limit: 0 },
+                    message: 'must be >= 0',
+                    schema: 0,
+                    parentSchema: schema31.properties.validation.properties.guidance_scale,
+                    data: data39,
+                  };
+                  if (vErrors === null) {
+                    vErrors = [err80];
+                  } else {
+                    vErrors.push(err80);
+                  }
+                  errors++;
+                }
+              } else {
+                const err81 = {
+                  instancePath: instancePath + '/validation/guidance_scale',
+                  schemaPath: '#/properties/validation/properties/guidance_scale/type',
+                  keyword: 'type',
+                  params: { type: 'number' },
+                  message: 'must be number',
+                  schema: schema31.properties.validation.properties.guidance_scale.type,
+                  parentSchema: schema31.properties.validation.properties.guidance_scale,
+                  data: data39,
+                };
+                if (vErrors === null) {
+                  vErrors = [err81];
+                } else {
+                  vErrors.push(err81);
+                }
+                errors++;
+              }
+            }
+            if (data34.guidance_rescale !== undefined) {
+              let data40 = data34.guidance_rescale;
+              if (typeof data40 == 'number') {
+                if (data40 > 1 || isNaN(data40)) {
+                  const err82 = {
+                    instancePath: instancePath + '/validation/guidance_rescale',
+                    schemaPath: '#/properties/validation/properties/guidance_rescale/maximum',
+                    keyword: 'maximum',
+                    params: { comparison: '<=', limit: 1 },
+                    message: 'must be <= 1',
+                    schema: 1,
+                    parentSchema: schema31.properties.validation.properties.guidance_rescale,
+                    data: data40,
+                  };
+                  if (vErrors === null) {
+                    vErrors = [err82];
+                  } else {
+                    vErrors.push(err82);
+                  }
+                  errors++;
+                }
+                if (data40 < 0 || isNaN(data40)) {
+                  const err83 = {
+                    instancePath: instancePath + '/validation/guidance_rescale',
+                    schemaPath: '#/properties/validation/properties/guidance_rescale/minimum',
+                    keyword: 'minimum',
+                    params: { comparison: '>=', limit: 0 },
+                    message: 'must be >= 0',
+                    schema: 0,
+                    parentSchema: schema31.properties.validation.properties.guidance_rescale,
+                    data: data40,
+                  };
+                  if (vErrors === null) {
+                    vErrors = [err83];
+                  } else {
+                    vErrors.push(err83);
+                  }
+                  errors++;
+                }
+              } else {
+                const err84 = {
+                  instancePath: instancePath + '/validation/guidance_rescale',
+                  schemaPath: '#/properties/validation/properties/guidance_rescale/type',
+                  keyword: 'type',
+                  params: { type: 'number' },
+                  message: 'must be number',
+                  schema: schema31.properties.validation.properties.guidance_rescale.type,
+                  parentSchema: schema31.properties.validation.properties.guidance_rescale,
+                  data: data40,
+                };
+                if (vErrors === null) {
+                  vErrors = [err84];
+                } else {
+                  vErrors.push(err84);
+                }
+                errors++;
+              }
+            }
+            if (data34.steps !== undefined) {
+              let data41 = data34.steps;
+              if (!(typeof data41 == 'number' && !(data41 % 1) && !isNaN(data41))) {
+                const err85 = {
+                  instancePath: instancePath + '/validation/steps',
+                  schemaPath: '#/properties/validation/properties/steps/type',
+                  keyword: 'type',
+                  params: { type: 'integer' },
+                  message: 'must be integer',
+                  schema: schema31.properties.validation.properties.steps.type,
+                  parentSchema: schema31.properties.validation.properties.steps,
+                  data: data41,
+                };
+                if (vErrors === null) {
+                  vErrors = [err85];
+                } else {
+                  vErrors.push(err85);
+                }
+                errors++;
+              }
+              if (typeof data41 == 'number') {
+                if (data41 < 1 || isNaN(data41)) {
+                  const err86 = {
+                    instancePath: instancePath + '/validation/steps',
+                    schemaPath: '#/properties/validation/properties/steps/minimum',
+                    keyword: 'minimum',
+                    params: { comparison: '>=', limit: 1 },
+                    message: 'must be >= 1',
+                    schema: 1,
+                    parentSchema: schema31.properties.validation.properties.steps,
+                    data: data41,
+                  };
+                  if (vErrors === null) {
+                    vErrors = [err86];
+                  } else {
+                    vErrors.push(err86);
+                  }
+                  errors++;
+                }
+              }
+            }
+            if (data34.seed !== undefined) {
+              let data42 = data34.seed;
+              if (!(typeof data42 == 'number' && !(data42 % 1) && !isNaN(data42))) {
+                const err87 = {
+                  instancePath: instancePath + '/validation/seed',
+                  schemaPath: '#/properties/validation/properties/seed/type',
+                  keyword: 'type',
+                  params: { type: 'integer' },
+                  message: 'must be integer',
+                  schema: schema31.properties.validation.properties.seed.type,
+                  parentSchema: schema31.properties.validation.properties.seed,
+                  data: data42,
+                };
+                if (vErrors === null) {
+                  vErrors = [err87];
+                } else {
+                  vErrors.push(err87);
+                }
+                errors++;
+              }
+              if (typeof data42 == 'number') {
+                if (data42 > 4294967295 || isNaN(data42)) {
+                  const err88 = {
+                    instancePath: instancePath + '/validation/seed',
+                    schemaPath: '#/properties/validation/properties/seed/maximum',
+                    keyword: 'maximum',
+                    params: { comparison: '<=', limit: 4294967295 },
+                    message: 'must be <= 4294967295',
+                    schema: 4294967295,
+                    parentSchema: schema31.properties.validation.properties.seed,
+                    data: data42,
+                  };
+                  if (vErrors === null) {
+                    vErrors = [err88];
+                  } else {
+                    vErrors.push(err88);
+                  }
+                  errors++;
+                }
+                if (data42 < 0 || isNaN(data42)) {
+                  const err89 = {
+                    instancePath: instancePath + '/validation/seed',
+                    schemaPath: '#/properties/validation/properties/seed/minimum',
+                    keyword: 'minimum',
+                    params: { comparison: '>=', limit: 0 },
+                    message: 'must be >= 0',
+                    schema: 0,
+                    parentSchema: schema31.properties.validation.properties.seed,
+                    data: data42,
+                  };
+                  if (vErrors === null) {
+                    vErrors = [err89];
+                  } else {
+                    vErrors.push(err89);
+                  }
+                  errors++;
+                }
+              }
             }
           } else {
-            const err71 = {
+            const err90 = {
+              instancePath: instancePath + '/validation',
+              schemaPath: '#/properties/validation/type',
+              keyword: 'type',
+              params: { type: 'object' },
+              message: 'must be object',
+              schema: schema31.properties.validation.type,
+              parentSchema: schema31.properties.validation,
+              data: data34,
+            };
+            if (vErrors === null) {
+              vErrors = [err90];
+            } else {
+              vErrors.push(err90);
+            }
+            errors++;
+          }
+        }
+        if (data.validation_using_datasets !== undefined) {
+          let data43 = data.validation_using_datasets;
+          if (typeof data43 !== 'boolean') {
+            const err91 = {
+              instancePath: instancePath + '/validation_using_datasets',
+              schemaPath: '#/properties/validation_using_datasets/type',
+              keyword: 'type',
+              params: { type: 'boolean' },
+              message: 'must be boolean',
+              schema: schema31.properties.validation_using_datasets.type,
+              parentSchema: schema31.properties.validation_using_datasets,
+              data: data43,
+            };
+            if (vErrors === null) {
+              vErrors = [err91];
+            } else {
+              vErrors.push(err91);
+            }
+            errors++;
+          }
+        }
+        if (data.simpletuner_command !== undefined) {
+          let data44 = data.simpletuner_command;
+          if (Array.isArray(data44)) {
+            if (data44.length < 1) {
+              const err92 = {
+                instancePath: instancePath + '/simpletuner_command',
+                schemaPath: '#/properties/simpletuner_command/minItems',
+                keyword: 'minItems',
+                params: { limit: 1 },
+                message: 'must NOT have fewer than 1 items',
+                schema: 1,
+                parentSchema: schema31.properties.simpletuner_command,
+                data: data44,
+              };
+              if (vErrors === null) {
+                vErrors = [err92];
+              } else {
+                vErrors.push(err92);
+              }
+              errors++;
+            }
+            const len1 = data44.length;
+            for (let i1 = 0; i1 < len1; i1++) {
+              let data45 = data44[i1];
+              if (typeof data45 === 'string') {
+                if (func2(data45) < 1) {
+                  const err93 = {
+                    instancePath: instancePath + '/simpletuner_command/' + i1,
+                    schemaPath: '#/properties/simpletuner_command/items/minLength',
+                    keyword: 'minLength',
+                    params: { limit: 1 },
+                    message: 'must NOT have fewer than 1 characters',
+                    schema: 1,
+                    parentSchema: schema31.properties.simpletuner_command.items,
+                    data: data45,
+                  };
+                  if (vErrors === null) {
+                    vErrors = [err93];
+                  } else {
+                    vErrors.push(err93);
+                  }
+                  errors++;
+                }
+              } else {
+                const err94 = {
+                  instancePath: instancePath + '/simpletuner_command/' + i1,
+                  schemaPath: '#/properties/simpletuner_command/items/type',
+                  keyword: 'type',
+                  params: { type: 'string' },
+                  message: 'must be string',
+                  schema: schema31.properties.simpletuner_command.items.type,
+                  parentSchema: schema31.properties.simpletuner_command.items,
+                  data: data45,
+                };
+                if (vErrors === null) {
+                  vErrors = [err94];
+                } else {
+                  vErrors.push(err94);
+                }
+                errors++;
+              }
+            }
+          } else {
+            const err95 = {
               instancePath: instancePath + '/simpletuner_command',
               schemaPath: '#/properties/simpletuner_command/type',
               keyword: 'type',
@@ -8164,18 +8732,18 @@ export const PRECOMPILED = {
               message: 'must be array',
               schema: schema31.properties.simpletuner_command.type,
               parentSchema: schema31.properties.simpletuner_command,
-              data: data33,
+              data: data44,
             };
             if (vErrors === null) {
-              vErrors = [err71];
+              vErrors = [err95];
             } else {
-              vErrors.push(err71);
+              vErrors.push(err95);
             }
             errors++;
           }
         }
       } else {
-        const err72 = {
+        const err96 = {
           instancePath,
           schemaPath: '#/type',
           keyword: 'type',
@@ -8186,9 +8754,9 @@ export const PRECOMPILED = {
           data,
         };
         if (vErrors === null) {
-          vErrors = [err72];
+          vErrors = [err96];
         } else {
-          vErrors.push(err72);
+          vErrors.push(err96);
         }
         errors++;
       }

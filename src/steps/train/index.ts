@@ -13,7 +13,7 @@ import { TRAIN_OUTPUTS, trainExpert } from '../../train/expert/index.js';
 import type { ExpertTrainingConfig } from '../../train/expert/index.js';
 import { readSchedulerDefaults } from './model-folder.js';
 import { runSimpleTunerBackend, SIMPLETUNER_OUTPUTS } from './simpletuner/index.js';
-import { optimisationSettings, TRAIN_DEFAULTS, trainExpertSchema } from './schema.js';
+import { mixedPrecisionOf, optimisationSettings, TRAIN_DEFAULTS, trainExpertSchema } from './schema.js';
 import type { TrainExpertWith } from './schema.js';
 
 /** A user-facing failure: the message is the whole story. */
@@ -26,7 +26,10 @@ const must = <T>(r: { ok: true; value: T } | { ok: false; error: string }): T =>
   return r.value;
 };
 
-/** The resolved trainer settings for a `with` block (paths resolved against the pipeline directory). */
+/**
+ * The built-in trainer's resolved settings for a `with` block (paths resolved against the pipeline
+ * directory). `backend: simpletuner` never comes here: run() hands it to runSimpleTunerBackend.
+ */
 export async function resolveTrainConfig(
   w: TrainExpertWith,
   pipelineDir: string,
@@ -35,7 +38,13 @@ export async function resolveTrainConfig(
   const backend = w.backend ?? TRAIN_DEFAULTS.backend;
   if (backend !== 'builtin') {
     throw new TrainExpertError(
-      `backend ${backend} is not available yet in this version of moe; use backend: builtin`,
+      `backend ${backend} has no built-in trainer settings: it is trained by runSimpleTunerBackend`,
+    );
+  }
+  const precision = mixedPrecisionOf(w);
+  if (precision !== 'no') {
+    throw new TrainExpertError(
+      `mixed_precision ${precision}: the built-in backend trains in fp32 only; set mixed_precision: no, or backend: simpletuner`,
     );
   }
   const device = w.device ?? TRAIN_DEFAULTS.device;

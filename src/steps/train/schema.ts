@@ -23,6 +23,8 @@ export interface TrainExpertWith {
   readonly gradient_accumulation?: number;
   readonly gradient_checkpointing?: boolean;
   readonly max_grad_norm?: number;
+  readonly grad_clip_method?: 'norm' | 'value';
+  readonly mixed_precision?: MixedPrecision;
   readonly snr_gamma?: number;
   readonly ema_decay?: number;
   readonly caption_dropout_probability?: number;
@@ -37,10 +39,33 @@ export interface TrainExpertWith {
   readonly pretrained_model?: string;
   /** backend simpletuner: training resolution in pixels. */
   readonly resolution?: number;
+  /** backend simpletuner: SimpleTuner's own validation images during training. */
+  readonly validation?: ExpertValidation;
   /** backend simpletuner: validate by partially denoising dataset images. */
   readonly validation_using_datasets?: boolean;
   /** backend simpletuner: the command that starts training. Default: `simpletuner train`. */
   readonly simpletuner_command?: readonly string[];
+}
+
+export type MixedPrecision = 'no' | 'fp16' | 'bf16';
+
+/** SimpleTuner's validation during training, with compose.inference's names where they mean the same. */
+export interface ExpertValidation {
+  readonly every?: number;
+  readonly prompts?: string | readonly string[];
+  readonly negative_prompt?: string;
+  readonly guidance_scale?: number;
+  readonly guidance_rescale?: number;
+  readonly steps?: number;
+  readonly seed?: number;
+}
+
+/** Caption dropout on both backends when the pipeline does not set it (SimpleTuner's own default is 0.1). */
+export const CAPTION_DROPOUT_DEFAULT = 0;
+
+/** What each backend trains in when `mixed_precision` is not set: SimpleTuner's default, moe's fp32. */
+export function mixedPrecisionOf(w: Pick<TrainExpertWith, 'mixed_precision' | 'backend'>): MixedPrecision {
+  return w.mixed_precision ?? (w.backend === 'simpletuner' ? 'bf16' : 'no');
 }
 
 export const TRAIN_DEFAULTS = {
@@ -69,9 +94,10 @@ export function optimisationSettings(w: TrainExpertWith) {
     batchSize: w.batch_size ?? TRAIN_DEFAULTS.batch_size,
     gradientAccumulation: w.gradient_accumulation ?? TRAIN_DEFAULTS.gradient_accumulation,
     ...(w.max_grad_norm !== undefined ? { maxGradNorm: w.max_grad_norm } : {}),
+    ...(w.max_grad_norm !== undefined ? { gradClipMethod: w.grad_clip_method ?? ('norm' as const) } : {}),
     ...(w.snr_gamma !== undefined ? { snrGamma: w.snr_gamma } : {}),
     ...(w.ema_decay !== undefined ? { emaDecay: w.ema_decay } : {}),
-    captionDropout: w.caption_dropout_probability ?? 0,
+    captionDropout: w.caption_dropout_probability ?? CAPTION_DROPOUT_DEFAULT,
     steps: w.steps ?? TRAIN_DEFAULTS.steps,
     checkpointEvery: w.checkpoint_every ?? TRAIN_DEFAULTS.checkpoint_every,
     seed: w.seed ?? TRAIN_DEFAULTS.seed,
@@ -170,7 +196,19 @@ export const trainExpertSchema: JsonSchema = {
     max_grad_norm: {
       type: 'number',
       exclusiveMinimum: 0,
-      description: 'Clip the global gradient norm. Default: no clipping.',
+      description:
+        'Clip the gradients at this value (see grad_clip_method). Default: no clipping on both backends (moe writes max_grad_norm 0 for SimpleTuner, whose own default is 2.0).',
+    },
+    grad_clip_method: {
+      enum: ['norm', 'value'],
+      default: 'norm',
+      description:
+        "How max_grad_norm clips: norm scales all gradients when their global L2 norm exceeds it (torch clip_grad_norm_); value limits each element to ±max_grad_norm (torch clip_grad_value_, SimpleTuner's default). The same on both backends.",
+    },
+    mixed_precision: {
+      enum: ['no', 'fp16', 'bf16'],
+      description:
+        "Training precision. Default: bf16 with backend simpletuner (SimpleTuner's default: the UNet cast to bf16 and trained with adamw_bf16), no (fp32) with builtin, which trains in fp32 only.",
     },
     snr_gamma: {
       type: 'number',
@@ -189,7 +227,7 @@ export const trainExpertSchema: JsonSchema = {
       maximum: 1,
       default: 0,
       description:
-        'Share of samples trained on the empty prompt (zero embeddings), so classifier-free guidance works (SimpleTuner: caption_dropout_probability).',
+        "Share of samples trained on the empty prompt (zero embeddings), so classifier-free guidance works. 0 on both backends unless set (moe always writes it for SimpleTuner, whose own default is 0.1; the seed's SSD-1B run used that 0.1).",
     },
     steps: positiveInt('Optimizer steps.', TRAIN_DEFAULTS.steps),
     checkpoint_every: positiveInt(
@@ -221,6 +259,37 @@ export const trainExpertSchema: JsonSchema = {
       minimum: 64,
       default: TRAIN_DEFAULTS.resolution,
       description: "backend simpletuner: training resolution in pixels (SimpleTuner's resolution).",
+    },
+    validation: {
+      type: 'object',
+      additionalProperties: false,
+      description:
+        "backend simpletuner: SimpleTuner's validation images during training (at the expert's resolution), saved into the expert's `validation` output. Names as in compose.inference.",
+      properties: {
+        every: positiveInt('Validate every this many steps (validation_step_interval; SimpleTuner: 100).'),
+        prompts: {
+          oneOf: [
+            { type: 'string', minLength: 1 },
+            { type: 'array', minItems: 1, items: { type: 'string', minLength: 1 } },
+          ],
+          description:
+            'The validation prompt, or several (the first as validation_prompt, the rest through user_prompt_library).',
+        },
+        negative_prompt: { type: 'string' },
+        guidance_scale: {
+          type: 'number',
+          minimum: 0,
+          description: 'validation_guidance (SimpleTuner: 7.5).',
+        },
+        guidance_rescale: {
+          type: 'number',
+          minimum: 0,
+          maximum: 1,
+          description: 'validation_guidance_rescale (SimpleTuner: 0).',
+        },
+        steps: positiveInt('validation_num_inference_steps (SimpleTuner: 30).'),
+        seed: { type: 'integer', minimum: 0, maximum: 4294967295, description: 'validation_seed.' },
+      },
     },
     validation_using_datasets: {
       type: 'boolean',

@@ -27,6 +27,8 @@ export interface ExpertTrainingConfig {
   readonly batchSize: number;
   readonly gradientAccumulation: number;
   readonly maxGradNorm?: number;
+  /** How max_grad_norm clips: the global norm (default) or each element (SimpleTuner's `value`). */
+  readonly gradClipMethod?: 'norm' | 'value';
   /** Min-SNR γ; no weighting when absent. */
   readonly snrGamma?: number;
   /** Share of samples trained on the empty prompt (zero embeddings). */

@@ -25,6 +25,7 @@ export interface TrainerSettings {
   readonly optimizer: AdamWOptions;
   readonly schedule: LrSchedule;
   readonly maxGradNorm?: number;
+  readonly gradClipMethod?: 'norm' | 'value';
   readonly accumulate: number;
   readonly ema?: EmaOptions;
   readonly threads: number;
@@ -98,6 +99,7 @@ export class ShapeTrainers {
         optimizer: s.optimizer,
         schedule: s.schedule,
         ...(s.maxGradNorm !== undefined ? { maxGradNorm: s.maxGradNorm } : {}),
+        ...(s.gradClipMethod !== undefined ? { gradClipMethod: s.gradClipMethod } : {}),
         accumulate: s.accumulate,
         ...(s.ema ? { ema: s.ema } : {}),
         threads: s.threads,

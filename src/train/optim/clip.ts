@@ -12,6 +12,25 @@ export function clipGradNorm(grads: readonly Float32Array[], maxNorm: number): n
   return norm;
 }
 
+/**
+ * Per-element clipping as torch.nn.utils.clip_grad_value_ does it (SimpleTuner's default
+ * `grad_clip_method: value`): every gradient component limited to [−maxValue, maxValue] in place.
+ * Returns the largest absolute component before clipping (SimpleTuner logs it as grad_absmax).
+ */
+export function clipGradValue(grads: readonly Float32Array[], maxValue: number): number {
+  let absmax = 0;
+  for (const g of grads) {
+    for (let i = 0; i < g.length; i++) {
+      const x = g[i] as number;
+      const a = Math.abs(x);
+      if (a > absmax) absmax = a;
+      if (x > maxValue) g[i] = maxValue;
+      else if (x < -maxValue) g[i] = -maxValue;
+    }
+  }
+  return absmax;
+}
+
 /** The L2 norm of all gradients together, accumulated in double precision. */
 export function globalNorm(grads: readonly Float32Array[]): number {
   let sum = 0;

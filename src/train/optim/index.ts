@@ -1,7 +1,7 @@
 // Optimizers for moe's trainer: AdamW, clipping, schedules, accumulation, EMA, checkpointable state.
 export { AdamW } from './adamw.js';
 export type { AdamWOptions, AdamWState, Parameter } from './adamw.js';
-export { clipGradNorm, globalNorm } from './clip.js';
+export { clipGradNorm, clipGradValue, globalNorm } from './clip.js';
 export { learningRate, lrMultiplier } from './schedule.js';
 export type { LrSchedule, ScheduleKind } from './schedule.js';
 export { GradientAccumulator } from './accumulate.js';

@@ -15,7 +15,7 @@ import { err, ok } from '../../util/result.js';
 import { AdamW } from './adamw.js';
 import type { AdamWOptions, Parameter } from './adamw.js';
 import { GradientAccumulator } from './accumulate.js';
-import { clipGradNorm, globalNorm } from './clip.js';
+import { clipGradNorm, clipGradValue, globalNorm } from './clip.js';
 import { WeightEma } from './ema.js';
 import type { EmaOptions } from './ema.js';
 import { learningRate } from './schedule.js';
@@ -33,8 +33,10 @@ export interface TrainerOptions {
   readonly optimizer?: AdamWOptions;
   /** A schedule for the learning rate; the optimizer's fixed lr otherwise. */
   readonly schedule?: LrSchedule;
-  /** Clip the global gradient norm to this value. */
+  /** Clip the gradients at this value: their global norm, or each element with `gradClipMethod: 'value'`. */
   readonly maxGradNorm?: number;
+  /** @default 'norm' */
+  readonly gradClipMethod?: 'norm' | 'value';
   /** Micro-batches per optimizer step. @default 1 */
   readonly accumulate?: number;
   /** Keep an EMA of the weights. */
@@ -195,8 +197,7 @@ export async function createTrainer(options: TrainerOptions): Promise<Result<Tra
         if (!accumulator.add(gradBuffers)) return { loss, applied: false, step: optimizer.step };
         grads = accumulator.take();
       }
-      const gradNorm =
-        options.maxGradNorm !== undefined ? clipGradNorm(grads, options.maxGradNorm) : globalNorm(grads);
+      const gradNorm = clip(grads, options);
       const lr = options.schedule ? learningRate(options.schedule, optimizer.step) : optimizer.lr;
       optimizer.update(grads, lr);
       ema?.update();
@@ -209,4 +210,16 @@ export async function createTrainer(options: TrainerOptions): Promise<Result<Tra
     },
   };
   return ok(trainer);
+}
+
+/** Clips in place as the options say; returns the global norm before clipping (what the metrics show). */
+function clip(
+  grads: readonly Float32Array[],
+  o: Pick<TrainerOptions, 'maxGradNorm' | 'gradClipMethod'>,
+): number {
+  if (o.maxGradNorm === undefined) return globalNorm(grads);
+  if (o.gradClipMethod !== 'value') return clipGradNorm(grads, o.maxGradNorm);
+  const norm = globalNorm(grads);
+  clipGradValue(grads, o.maxGradNorm);
+  return norm;
 }

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import {
   AdamW,
   clipGradNorm,
+  clipGradValue,
   GradientAccumulator,
   globalNorm,
   learningRate,
@@ -22,6 +23,16 @@ test('clipGradNorm scales every gradient by maxNorm / norm when the global norm 
   assert.equal(clipGradNorm([a, b], 1), 5);
   assert.ok(Math.abs(globalNorm([a, b]) - 1) < 1e-6);
   assert.ok(Math.abs((a[0] as number) - 0.6) < 1e-6);
+});
+
+test("clipGradValue limits each element to ±maxValue (torch clip_grad_value_, SimpleTuner's default)", () => {
+  const a = Float32Array.of(3, -0.5);
+  const b = Float32Array.of(-4, 1);
+  assert.equal(clipGradValue([a, b], 2), 4, 'the largest |g| before clipping');
+  assert.deepEqual([...a, ...b], [2, -0.5, -2, 1]);
+  // Unlike norm clipping, the direction changes: elements under the limit keep their value.
+  assert.equal(clipGradValue([a, b], 10), 2);
+  assert.deepEqual([...a, ...b], [2, -0.5, -2, 1]);
 });
 
 test('learning-rate schedules: constant, warm-up, linear and cosine decay (diffusers semantics)', () => {

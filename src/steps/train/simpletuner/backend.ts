@@ -3,13 +3,14 @@
 // `unet` diffusers folder, metrics.jsonl, training.json), so compose.inference, evaluate and the report
 // read either backend's experts alike.
 import { existsSync, readdirSync } from 'node:fs';
-import { copyFile, writeFile } from 'node:fs/promises';
+import { copyFile, cp, mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { JsonValue } from '../../../pipeline/types.js';
 import type { StepContext, StepResult } from '../../api.js';
 import { resolveUserPath } from '../../dataset/paths.js';
 import type { TrainExpertWith } from '../schema.js';
-import { optimisationSettings, TRAIN_DEFAULTS } from '../schema.js';
+import { mixedPrecisionOf, optimisationSettings, TRAIN_DEFAULTS } from '../schema.js';
+import type { ExpertValidation } from '../schema.js';
 import { buildSimpleTunerFiles } from './config.js';
 import { prepareImages, sharedCaches } from './data.js';
 import { runSimpleTuner } from './runner.js';
@@ -20,6 +21,8 @@ export const SIMPLETUNER_OUTPUTS = {
   unet: 'unet',
   metrics: 'metrics.jsonl',
   config: 'training.json',
+  /** SimpleTuner's validation images ({output_dir}/validation_images), possibly none. */
+  validation: 'validation',
 } as const;
 
 /** The work folder of this expert inside the node's checkpoint directory (kept across attempts). */
@@ -72,9 +75,24 @@ export function simpleTunerSpec(
     ...(w.zero_snr !== undefined ? { zeroSnr: w.zero_snr } : {}),
     ...(w.timestep_spacing !== undefined ? { timestepSpacing: w.timestep_spacing } : {}),
     ...optimisationSettings(w),
+    mixedPrecision: mixedPrecisionOf(w),
     gradientCheckpointing: w.gradient_checkpointing ?? false,
+    ...(w.validation !== undefined ? { validation: validationSpec(w.validation) } : {}),
     ...(w.validation_using_datasets === true ? { validationUsingDatasets: true } : {}),
     ...(w.simpletuner_command !== undefined ? { command: w.simpletuner_command } : {}),
+  };
+}
+
+function validationSpec(v: ExpertValidation): NonNullable<SimpleTunerSpec['validation']> {
+  const prompts = typeof v.prompts === 'string' ? [v.prompts] : v.prompts;
+  return {
+    ...(v.every !== undefined ? { every: v.every } : {}),
+    ...(prompts !== undefined ? { prompts } : {}),
+    ...(v.negative_prompt !== undefined ? { negativePrompt: v.negative_prompt } : {}),
+    ...(v.guidance_scale !== undefined ? { guidanceScale: v.guidance_scale } : {}),
+    ...(v.guidance_rescale !== undefined ? { guidanceRescale: v.guidance_rescale } : {}),
+    ...(v.steps !== undefined ? { steps: v.steps } : {}),
+    ...(v.seed !== undefined ? { seed: v.seed } : {}),
   };
 }
 
@@ -135,6 +153,10 @@ export async function runSimpleTunerBackend(ctx: StepContext<TrainExpertWith>): 
   });
   const seconds = (Date.now() - started) / 1000;
   await copyFile(metricsFile, join(ctx.outDir, SIMPLETUNER_OUTPUTS.metrics));
+  const validationImages = await collectValidation(
+    spec.outputDir,
+    join(ctx.outDir, SIMPLETUNER_OUTPUTS.validation),
+  );
 
   const files = buildSimpleTunerFiles(spec);
   const steps = outcome.last?.step ?? outcome.checkpoints.at(-1)?.step ?? spec.steps;
@@ -150,6 +172,7 @@ export async function runSimpleTunerBackend(ctx: StepContext<TrainExpertWith>): 
       warnings: outcome.warnings,
       checkpoints: outcome.checkpoints.map((c) => c.step),
       images: data.value.images,
+      validation_images: validationImages,
     },
   };
   await writeFile(join(ctx.outDir, SIMPLETUNER_OUTPUTS.config), `${JSON.stringify(training, null, 2)}\n`);
@@ -186,6 +209,8 @@ function describe(spec: SimpleTunerSpec): Record<string, JsonValue> {
     gradient_accumulation: spec.gradientAccumulation,
     gradient_checkpointing: spec.gradientCheckpointing ?? false,
     max_grad_norm: spec.maxGradNorm ?? null,
+    grad_clip_method: spec.maxGradNorm === undefined ? null : (spec.gradClipMethod ?? 'norm'),
+    mixed_precision: spec.mixedPrecision ?? 'bf16',
     snr_gamma: spec.snrGamma ?? null,
     caption_dropout_probability: spec.captionDropout ?? 0,
     ema_decay: spec.emaDecay ?? null,
@@ -195,4 +220,17 @@ function describe(spec: SimpleTunerSpec): Record<string, JsonValue> {
     resolution: spec.resolution ?? TRAIN_DEFAULTS.resolution,
     pretrained_model: spec.model,
   };
+}
+
+/**
+ * SimpleTuner's validation images ({output_dir}/validation_images, named by step and prompt) copied into
+ * the node's `validation` output; their names, sorted. The folder exists even when SimpleTuner made none.
+ */
+async function collectValidation(outputDir: string, to: string): Promise<string[]> {
+  const from = join(outputDir, 'validation_images');
+  await mkdir(to, { recursive: true });
+  if (!existsSync(from)) return [];
+  await cp(from, to, { recursive: true });
+  const names = await readdir(to, { recursive: true });
+  return names.filter((n) => /\.(png|jpe?g|webp)$/i.test(n)).sort();
 }

@@ -11,9 +11,13 @@ export interface SimpleTunerFiles {
   /** config.json: option names without the leading `--`. */
   readonly config: Readonly<Record<string, ConfigValue>>;
   readonly databackend: readonly Readonly<Record<string, ConfigValue>>[];
+  /** user_prompt_library.json (shortname → prompt) when there is more than one validation prompt. */
+  readonly promptLibrary?: Readonly<Record<string, string>>;
   /** Where SimpleTuner does something other than what the pipeline asks. */
   readonly warnings: readonly string[];
 }
+
+export const PROMPT_LIBRARY_FILE = 'user_prompt_library.json';
 
 export const CONFIG_FILE = 'config.json';
 export const DATABACKEND_FILE = 'multidatabackend.json';
@@ -41,11 +45,6 @@ export function buildSimpleTunerFiles(spec: SimpleTunerSpec): Result<SimpleTuner
   if (spec.validationUsingDatasets === true && spec.strength !== DATASET_VALIDATION_STRENGTH) {
     warnings.push(
       `validation_using_datasets: SimpleTuner denoises dataset images at a fixed strength of ${DATASET_VALIDATION_STRENGTH}, not the pipeline's ${spec.strength}`,
-    );
-  }
-  if (spec.maxGradNorm === undefined) {
-    warnings.push(
-      'max_grad_norm not set: SimpleTuner clips the gradient norm at 2.0 by default where the built-in backend does not clip',
     );
   }
   let snrGamma = spec.snrGamma;
@@ -80,21 +79,43 @@ export function buildSimpleTunerFiles(spec: SimpleTunerSpec): Result<SimpleTuner
     seed: spec.seed,
     resume_from_checkpoint: 'latest',
     resolution: spec.resolution ?? 1024,
-    // SimpleTuner drops 10% of captions unless told otherwise; moe's default is none.
+    // SimpleTuner drops 10% of captions unless told otherwise; moe's default is none on both backends.
     caption_dropout_probability: spec.captionDropout ?? 0,
+    // What the pipeline means on both backends: no clipping unless max_grad_norm is set (SimpleTuner's
+    // own default is 2.0 per element), and the clipping method moe names (SimpleTuner's own is value).
+    max_grad_norm: spec.maxGradNorm ?? 0,
+    grad_clip_method: spec.gradClipMethod ?? 'norm',
+    mixed_precision: spec.mixedPrecision ?? 'bf16',
+    // SimpleTuner validates at 256 px unless told otherwise; the expert's own resolution is meant.
+    validation_resolution: spec.resolution ?? 1024,
     report_to: 'none',
   };
   if (spec.predictionType !== undefined) config.prediction_type = spec.predictionType;
   if (spec.zeroSnr !== undefined) config.rescale_betas_zero_snr = spec.zeroSnr;
   if (spec.timestepSpacing !== undefined) config.training_scheduler_timestep_spacing = spec.timestepSpacing;
   if (spec.weightDecay !== undefined) config.adam_weight_decay = spec.weightDecay;
-  if (spec.maxGradNorm !== undefined) config.max_grad_norm = spec.maxGradNorm;
   if (snrGamma !== undefined) config.snr_gamma = snrGamma;
   if (spec.emaDecay !== undefined) {
     config.use_ema = true;
     config.ema_decay = spec.emaDecay;
   }
   if (spec.validationUsingDatasets === true) config.validation_using_datasets = true;
+  const v = spec.validation;
+  let promptLibrary: Record<string, string> | undefined;
+  if (v !== undefined) {
+    if (v.every !== undefined) config.validation_step_interval = v.every;
+    const [first, ...rest] = v.prompts ?? [];
+    if (first !== undefined) config.validation_prompt = first;
+    if (rest.length > 0) {
+      promptLibrary = Object.fromEntries(rest.map((p, i) => [`prompt_${i + 2}`, p]));
+      config.user_prompt_library = join(spec.configDir, PROMPT_LIBRARY_FILE);
+    }
+    if (v.negativePrompt !== undefined) config.validation_negative_prompt = v.negativePrompt;
+    if (v.guidanceScale !== undefined) config.validation_guidance = v.guidanceScale;
+    if (v.guidanceRescale !== undefined) config.validation_guidance_rescale = v.guidanceRescale;
+    if (v.steps !== undefined) config.validation_num_inference_steps = v.steps;
+    if (v.seed !== undefined) config.validation_seed = v.seed;
+  }
 
   // Both experts name the same absolute caches so stage two reuses stage one's embeds and latents; the
   // defaults would live under each expert's output_dir and be computed twice.
@@ -120,5 +141,5 @@ export function buildSimpleTunerFiles(spec: SimpleTunerSpec): Result<SimpleTuner
       cache_dir: spec.cacheDir,
     },
   ];
-  return ok({ config, databackend, warnings });
+  return ok({ config, databackend, ...(promptLibrary ? { promptLibrary } : {}), warnings });
 }

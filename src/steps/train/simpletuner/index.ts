@@ -6,6 +6,7 @@ export {
   CONFIG_FILE,
   DATABACKEND_FILE,
   DATASET_VALIDATION_STRENGTH,
+  PROMPT_LIBRARY_FILE,
 } from './config.js';
 export type { SimpleTunerProgress } from './progress.js';
 export { parseProgressLine, toProgressUpdate } from './progress.js';

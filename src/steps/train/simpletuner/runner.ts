@@ -18,7 +18,7 @@ import type { JsonValue } from '../../../pipeline/types.js';
 import type { StepContext } from '../../api.js';
 import { dropIncompleteCheckpoints, latestCheckpoint, listCheckpoints } from './checkpoints.js';
 import type { Checkpoint } from './checkpoints.js';
-import { buildSimpleTunerFiles, CONFIG_FILE, DATABACKEND_FILE } from './config.js';
+import { buildSimpleTunerFiles, CONFIG_FILE, DATABACKEND_FILE, PROMPT_LIBRARY_FILE } from './config.js';
 import type { SimpleTunerProgress } from './progress.js';
 import { parseProgressLine, toProgressUpdate } from './progress.js';
 import type { SimpleTunerSpec } from './spec.js';
@@ -72,6 +72,12 @@ export async function runSimpleTuner(
     join(spec.configDir, DATABACKEND_FILE),
     `${JSON.stringify(files.value.databackend, null, 2)}\n`,
   );
+  if (files.value.promptLibrary !== undefined) {
+    writeFileSync(
+      join(spec.configDir, PROMPT_LIBRARY_FILE),
+      `${JSON.stringify(files.value.promptLibrary, null, 2)}\n`,
+    );
+  }
 
   const dropped = dropIncompleteCheckpoints(spec.outputDir);
   if (dropped > 0) ctx.log.warn(`removed ${dropped} incomplete checkpoint folder(s) in ${spec.outputDir}`);

@@ -32,7 +32,12 @@ export interface SimpleTunerSpec {
   readonly batchSize: number;
   readonly gradientAccumulation: number;
   readonly gradientCheckpointing?: boolean;
+  /** Absent: no clipping (written as max_grad_norm 0; SimpleTuner's own default clips at 2.0). */
   readonly maxGradNorm?: number;
+  /** norm: global L2 norm; value: per element (SimpleTuner's default). Default: norm, moe's meaning. */
+  readonly gradClipMethod?: 'norm' | 'value';
+  /** Default bf16, SimpleTuner's. */
+  readonly mixedPrecision?: 'no' | 'fp16' | 'bf16';
   readonly snrGamma?: number;
   readonly emaDecay?: number;
   /** Share of samples trained on the empty prompt. SimpleTuner's own default is 0.1, so it is always written. */
@@ -40,6 +45,16 @@ export interface SimpleTunerSpec {
   readonly steps: number;
   readonly checkpointEvery: number;
   readonly seed: number;
+  /** SimpleTuner's validation while training. */
+  readonly validation?: {
+    readonly every?: number;
+    readonly prompts?: readonly string[];
+    readonly negativePrompt?: string;
+    readonly guidanceScale?: number;
+    readonly guidanceRescale?: number;
+    readonly steps?: number;
+    readonly seed?: number;
+  };
   /** Partially denoise dataset images at validation (SimpleTuner fixes that strength at 0.2). */
   readonly validationUsingDatasets?: boolean;
   /** The command to launch, before SimpleTuner's own arguments. Default: `simpletuner train`. */
