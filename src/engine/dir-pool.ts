@@ -38,26 +38,34 @@ export class DirPool {
     } catch {
       return;
     }
-    if (entries.length > 0) {
-      rmSync(path, { recursive: true, force: true });
-      return;
-    }
-    if (!this.#made) {
-      mkdirSync(this.#root, { recursive: true });
-      this.#made = true;
-    }
-    const target = join(this.#root, String(this.#next++));
     try {
-      renameSync(path, target);
-      this.#free.push(target);
+      if (entries.length > 0) {
+        rmSync(path, { recursive: true, force: true });
+        return;
+      }
+      if (!this.#made) {
+        mkdirSync(this.#root, { recursive: true });
+        this.#made = true;
+      }
+      const target = join(this.#root, String(this.#next++));
+      try {
+        renameSync(path, target);
+        this.#free.push(target);
+      } catch {
+        rmSync(path, { recursive: true, force: true });
+      }
     } catch {
-      rmSync(path, { recursive: true, force: true });
+      // Left for `moe gc`: a directory that cannot be removed now must not fail a node that committed.
     }
   }
 
   /** Removes the pooled directories and the pool itself. */
   close(): void {
-    for (const dir of this.#free.splice(0)) rmdirSync(dir);
-    if (this.#made) rmSync(this.#root, { recursive: true, force: true });
+    try {
+      for (const dir of this.#free.splice(0)) rmdirSync(dir);
+      if (this.#made) rmSync(this.#root, { recursive: true, force: true });
+    } catch {
+      // Left for `moe gc`.
+    }
   }
 }

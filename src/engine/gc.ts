@@ -59,12 +59,16 @@ function sweep(ws: Workspace, opts: GcOptions, jobs: readonly JobInUse[]): GcRep
     return inUse.some((f) => f === p || f.startsWith(p + sep));
   };
   const live = new Set<string>();
+  // A run whose index could not be written (a full disk) left records newer than every index.
+  let newestIndex = 0;
   // Store entries named by an index are kept even when the record file itself is gone (deleted by hand,
   // lost in a crash): the index holds a copy of the record, and the next run writes the file back.
   const liveDigests = new Set<string>();
   for (const name of list(ws.index)) {
     try {
-      const index = JSON.parse(readFileSync(join(ws.index, name), 'utf8')) as PipelineIndex;
+      const path = join(ws.index, name);
+      newestIndex = Math.max(newestIndex, statSync(path).mtimeMs);
+      const index = JSON.parse(readFileSync(path, 'utf8')) as PipelineIndex;
       for (const r of Object.values(index.nodes)) {
         live.add(r.fingerprint);
         if (typeof r.outputs?.digest === 'string') liveDigests.add(r.outputs.digest);
@@ -92,8 +96,8 @@ function sweep(ws: Workspace, opts: GcOptions, jobs: readonly JobInUse[]): GcRep
     for (const name of list(join(ws.records, shard))) {
       const fp = name.replace(/\.json$/, '');
       const record = name.endsWith('.json') ? store.readRecord(fp) : undefined;
-      const recent =
-        (statSync(join(ws.records, shard, name), { throwIfNoEntry: false })?.mtimeMs ?? 0) >= unfinishedSince;
+      const mtime = statSync(join(ws.records, shard, name), { throwIfNoEntry: false })?.mtimeMs ?? 0;
+      const recent = mtime >= unfinishedSince || mtime > newestIndex;
       if (record && (live.has(fp) || recent)) {
         liveDigests.add(record.outputs.digest);
         continue;

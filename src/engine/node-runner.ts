@@ -1,6 +1,6 @@
 // One node, from "ready to run" to "committed" (or failed): attempts with retries and backoff, a timeout
 // per attempt, the staging/tmp/checkpoint directories, the declared-output check, and the commit.
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, statfsSync } from 'node:fs';
 import type { DirPool } from './dir-pool.js';
 import { join } from 'node:path';
 import type { JsonValue, PipelineNode } from '../pipeline/types.js';
@@ -44,7 +44,11 @@ interface AttemptFailure {
   readonly error: string;
 }
 
-/** Runs the node until it commits or gives up; returns its record, or undefined when it failed. */
+/**
+ * Runs the node until it commits or gives up; returns its record, or undefined when it failed. It never
+ * throws: whatever goes wrong (a full disk under the record, an unreadable output) ends in `node-failed`
+ * with its cause.
+ */
 export async function runNode(
   rc: NodeRunContext,
   node: PipelineNode,
@@ -54,8 +58,50 @@ export async function runNode(
   stepDone: () => void = () => undefined,
 ): Promise<NodeRecord | undefined> {
   const started = rc.clock();
+  let attempt = 0;
+  try {
+    return await attempts(rc, node, evaluation, reasons, grant, stepDone, started, (n) => (attempt = n));
+  } catch (e) {
+    stepDone();
+    const error = `moe could not finish the node: ${(e as Error).message}`;
+    emitFailed(rc, node, 'internal', error, attempt, started);
+    return undefined;
+  }
+}
+
+function emitFailed(
+  rc: NodeRunContext,
+  node: PipelineNode,
+  kind: FailureKind,
+  error: string,
+  attempt: number,
+  started: number,
+): void {
+  rc.emit({
+    type: 'node-failed',
+    node: node.id,
+    kind: rc.signal.aborted ? 'aborted' : kind,
+    error,
+    attempt,
+    logFile: rc.logFile(node.id),
+    durationMs: rc.clock() - started,
+    time: rc.clock(),
+  });
+}
+
+async function attempts(
+  rc: NodeRunContext,
+  node: PipelineNode,
+  evaluation: Evaluation,
+  reasons: readonly string[],
+  grant: Grant,
+  stepDone: () => void,
+  started: number,
+  onAttempt: (n: number) => void,
+): Promise<NodeRecord | undefined> {
   const attempts = node.retry.limit + 1;
   for (let attempt = 1; ; attempt++) {
+    onAttempt(attempt);
     rc.emit({
       type: 'node-start',
       node: node.id,
@@ -79,7 +125,14 @@ export async function runNode(
         durationMs: rc.clock() - started,
         ...(result.value.summary ? { summary: result.value.summary } : {}),
       };
-      rc.store.writeRecord(record);
+      try {
+        rc.store.writeRecord(record);
+      } catch (e) {
+        // The outputs are in the store but the node is not done: it reruns next time.
+        const error = `could not write the node's record: ${(e as Error).message}`;
+        emitFailed(rc, node, 'internal', error, attempt, started);
+        return undefined;
+      }
       rc.dirs.release(join(rc.store.ws.checkpoints, evaluation.fingerprint));
       rc.emit({
         type: 'node-done',
@@ -107,16 +160,7 @@ export async function runNode(
       });
       if (await sleep(delayMs, rc.signal)) continue;
     }
-    rc.emit({
-      type: 'node-failed',
-      node: node.id,
-      kind: rc.signal.aborted ? 'aborted' : failure.kind,
-      error: failure.error,
-      attempt,
-      logFile: rc.logFile(node.id),
-      durationMs: rc.clock() - started,
-      time: rc.clock(),
-    });
+    emitFailed(rc, node, failure.kind, failure.error, attempt, started);
     return undefined;
   }
 }
@@ -157,13 +201,18 @@ async function attemptOnce(
   const tmpDir = join(ws.tmp, tag);
   const checkpointDir = join(ws.checkpoints, evaluation.fingerprint);
   const sharedCacheDir = join(ws.cache, 'steps', safeName(step.name));
-  rc.store.ensureDir(ws.staging);
-  rc.store.ensureDir(ws.tmp);
-  rc.store.ensureDir(ws.checkpoints);
-  rc.store.ensureDir(sharedCacheDir);
-  freshDir(outDir);
-  rc.dirs.acquire(tmpDir);
-  rc.dirs.acquire(checkpointDir);
+  try {
+    rc.store.ensureDir(ws.staging);
+    rc.store.ensureDir(ws.tmp);
+    rc.store.ensureDir(ws.checkpoints);
+    rc.store.ensureDir(sharedCacheDir);
+    freshDir(outDir);
+    rc.dirs.acquire(tmpDir);
+    rc.dirs.acquire(checkpointDir);
+  } catch (e) {
+    rmSync(outDir, { recursive: true, force: true });
+    return fail('internal', `could not make the node's directories: ${(e as Error).message}`);
+  }
 
   const timeout = new AbortController();
   const timer =
@@ -224,11 +273,13 @@ async function attemptOnce(
   }
 
   if (!outcome.ok) {
+    // Asked before the outputs are removed, while the disk is as the step left it.
+    const full = outcome.kind === 'error' ? fullDiskNote(ws.root) : '';
     rc.dirs.release(tmpDir);
     rmSync(outDir, { recursive: true, force: true });
     const kind = timeout.signal.aborted && !rc.signal.aborted ? 'timeout' : outcome.kind;
     const message = kind === 'timeout' ? String((timeout.signal.reason as Error).message) : outcome.error;
-    return fail(kind, message);
+    return fail(kind, message + full);
   }
   const missing = Object.entries(declared.value).filter(([, rel]) => !existsSync(join(outDir, rel)));
   if (missing.length > 0) {
@@ -250,6 +301,23 @@ async function attemptOnce(
     return fail('internal', `could not commit outputs: ${(e as Error).message}`);
   }
 }
+
+/**
+ * When the workspace's file system had no room left as a step failed, says so: the step's own message
+ * about it ("No space left on device") may itself have found no room in the log.
+ */
+function fullDiskNote(dir: string): string {
+  try {
+    const fs = statfsSync(dir);
+    if (fs.bavail * fs.bsize >= FULL_BYTES) return '';
+    return ` (the workspace's file system was full when the step ended: ${fs.bavail * fs.bsize} bytes free of ${fs.blocks * fs.bsize})`;
+  } catch {
+    return '';
+  }
+}
+
+/** Less room than this counts as a full disk. */
+const FULL_BYTES = 64 * 1024;
 
 /** Makes `dir` a new empty directory; one left by an earlier process with the same pid is cleared. */
 function freshDir(dir: string): void {

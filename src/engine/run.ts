@@ -117,7 +117,11 @@ export async function runPipeline(opts: RunOptions): Promise<Result<RunSummary, 
   };
 
   try {
-    writeLatestRun(ws, key, runId);
+    try {
+      writeLatestRun(ws, key, runId);
+    } catch {
+      // Only a pointer for `moe status`, which otherwise finds the newest journal.
+    }
     logs.ensureDir();
     const previous = store.readIndex(key);
     const lastRecords = previous?.nodes ?? {};
@@ -286,8 +290,17 @@ export async function runPipeline(opts: RunOptions): Promise<Result<RunSummary, 
         ? 'failed'
         : 'succeeded';
     const changed = [...committed].some(([id, r]) => lastRecords[id]?.fingerprint !== r.fingerprint);
-    if (changed || !previous) store.writeIndex(key, indexRecords(pipeline, previous, committed));
-    digester.save();
+    try {
+      if (changed || !previous) store.writeIndex(key, indexRecords(pipeline, previous, committed));
+    } catch {
+      // The records are the truth: the next run finds them by fingerprint and writes the index again,
+      // and gc keeps every record newer than the newest index.
+    }
+    try {
+      digester.save();
+    } catch {
+      // Only a speed-up: the next run hashes its inputs again.
+    }
     const durationMs = clock() - started;
     const { interrupted, ...rest } = counts;
     const final: RunCounts = status === 'interrupted' ? { ...rest, interrupted } : rest;

@@ -111,8 +111,14 @@ export class Store {
   }
 }
 
+/** Writes `path` whole or not at all; a failed write leaves no temporary file behind. */
 export function atomicWrite(path: string, text: string): void {
   const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, path);
+  try {
+    writeFileSync(tmp, text);
+    renameSync(tmp, path);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  }
 }
