@@ -3,6 +3,7 @@
 import { basename, dirname, extname } from 'node:path';
 import type { Diagnostic, SourceRange } from './diagnostic.js';
 import { checkExpressions, checkWith } from './checks.js';
+import { dropRepeats, readDefaults, withDefaults } from './defaults.js';
 import type { Draft } from './draft.js';
 import { executor, finishNode, stringList } from './fields.js';
 import { analyzeGraph } from './graph.js';
@@ -46,10 +47,13 @@ export function buildPipeline(
   };
   const params = readParams(mapAt(root, 'params'), options.params, diagnostics);
 
+  const defaultsBlock = entry(root, 'defaults')?.value;
+  const defaults = readDefaults(defaultsBlock, options.steps, diagnostics);
   const drafts: Draft[] = [];
   for (const e of mapAt(root, 'nodes')?.entries ?? []) {
     if (e.value.kind !== 'map') continue;
-    drafts.push(draftNode(e.key, e.keyRange, e.value, source, options.steps, diagnostics));
+    const node = withDefaults(e.value, defaults);
+    drafts.push(draftNode(e.key, e.keyRange, node, source, options.steps, diagnostics));
   }
   const byId = new Map(drafts.map((d) => [d.id, d]));
   const ids = drafts.map((d) => d.id);
@@ -141,7 +145,7 @@ export function buildPipeline(
       }
     }
   }
-  return { pipeline, diagnostics };
+  return { pipeline, diagnostics: dropRepeats(diagnostics, defaultsBlock) };
 }
 
 function suggest(s: string | undefined): { suggestion?: string } {

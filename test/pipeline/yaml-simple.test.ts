@@ -48,6 +48,7 @@ const SAMPLES = [
   'a: { run: ${{ x }} }\n',
   'key with spaces: value\n  # indented comment\nnext: 2\n',
   '-a: 1\n-1: 2\n',
+  'a:\n  b:\n    c: 1\n    # ends the file inside a block\n',
 ];
 
 function shipped(): string[] {

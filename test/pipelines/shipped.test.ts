@@ -39,7 +39,11 @@ test("ssd1b.yaml is the seed's configuration", () => {
     text.split('\n')[0]!,
     /^# yaml-language-server: \$schema=\.\.\/schemas\/pipeline\.schema\.json$/,
   );
-  const p = parse(text) as { params: Record<string, unknown>; nodes: Record<string, Node> };
+  const p = parse(text) as {
+    params: Record<string, unknown>;
+    defaults: Record<string, Partial<Node>>;
+    nodes: Record<string, Node>;
+  };
   assert.equal(p.params['strength'], 0.35);
   assert.equal(p.params['learning_rate'], 4e-7);
   assert.equal(p.params['batch_size'], 8);
@@ -48,7 +52,8 @@ test("ssd1b.yaml is the seed's configuration", () => {
   assert.equal(p.params['guidance_rescale'], 0.7);
   assert.ok('model' in p.params && 'data' in p.params, 'model and data paths are parameters');
   for (const id of ['base', 'refiner']) {
-    const w = p.nodes[id]!.with;
+    // The experts' shared settings are written once, under `defaults: train.expert:`.
+    const w = { ...p.defaults['train.expert']?.with, ...p.nodes[id]!.with };
     assert.equal(p.nodes[id]!.step, 'train.expert');
     assert.equal(w['role'], id);
     assert.equal(w['strength'], '${{ params.strength }}');

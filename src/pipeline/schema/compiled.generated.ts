@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 const require = createRequire(import.meta.url);
 
 export const PRECOMPILED = {
-  s4c765dc543d9c821: () => {
+  s201572d7db284f1c: () => {
     const module = { exports: {} };
     const exports = module.exports;
     ('use strict');
@@ -47,6 +47,12 @@ export const PRECOMPILED = {
             },
           ],
         },
+        defaults: {
+          description:
+            "Settings shared by every node of a step type, keyed by step type (e.g. `train.expert`); a node's own values win, maps merge key by key.",
+          type: 'object',
+          additionalProperties: { $ref: '#/$defs/defaults' },
+        },
         nodes: {
           description: 'The nodes of the graph, keyed by id.',
           type: 'object',
@@ -56,6 +62,23 @@ export const PRECOMPILED = {
         },
       },
       $defs: {
+        defaults: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            with: {
+              description: 'Step parameters every node of this step type starts from.',
+              type: 'object',
+            },
+            resources: { $ref: '#/$defs/resources' },
+            retry: { $ref: '#/$defs/retry' },
+            timeout: {
+              description: 'a duration such as 90s, 30m, 2h or 1h30m',
+              type: 'string',
+              pattern: '^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$',
+            },
+          },
+        },
         node: {
           type: 'object',
           required: ['step'],
@@ -70,41 +93,8 @@ export const PRECOMPILED = {
               uniqueItems: true,
             },
             with: { description: "The step's parameters.", type: 'object' },
-            resources: {
-              type: 'object',
-              additionalProperties: false,
-              properties: {
-                cpu: { description: 'CPU cores (may be fractional).', type: 'number', exclusiveMinimum: 0 },
-                memory: {
-                  description: 'memory such as 512MB, 4GB or 2GiB',
-                  anyOf: [
-                    {
-                      description: 'memory such as 512MB, 4GB or 2GiB',
-                      type: 'string',
-                      pattern: '^[0-9]+(\\.[0-9]+)?\\s*([KMGT]i?B|B)$',
-                    },
-                    { type: 'integer', minimum: 0 },
-                  ],
-                },
-                gpu: {
-                  description: 'Whole GPUs; each running node gets its own devices.',
-                  type: 'integer',
-                  minimum: 0,
-                },
-              },
-            },
-            retry: {
-              type: 'object',
-              additionalProperties: false,
-              properties: {
-                limit: { description: 'Extra attempts after a failure.', type: 'integer', minimum: 0 },
-                backoff: {
-                  description: 'a duration such as 90s, 30m, 2h or 1h30m',
-                  type: 'string',
-                  pattern: '^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$',
-                },
-              },
-            },
+            resources: { $ref: '#/$defs/resources' },
+            retry: { $ref: '#/$defs/retry' },
             timeout: {
               description: 'a duration such as 90s, 30m, 2h or 1h30m',
               type: 'string',
@@ -112,22 +102,6 @@ export const PRECOMPILED = {
             },
           },
         },
-      },
-    };
-    const schema32 = {
-      type: 'object',
-      required: ['step'],
-      additionalProperties: false,
-      properties: {
-        step: { description: 'The step type, e.g. `command`.', type: 'string', minLength: 1 },
-        description: { type: 'string' },
-        needs: {
-          description: 'Nodes that must finish first (references in `${{ nodes.… }}` add themselves).',
-          type: 'array',
-          items: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_-]*$' },
-          uniqueItems: true,
-        },
-        with: { description: "The step's parameters.", type: 'object' },
         resources: {
           type: 'object',
           additionalProperties: false,
@@ -163,6 +137,17 @@ export const PRECOMPILED = {
             },
           },
         },
+      },
+    };
+    const func1 = require('ajv/dist/runtime/ucs2length').default;
+    const pattern4 = new RegExp('^[A-Za-z_][A-Za-z0-9_-]*$', 'u');
+    const schema32 = {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        with: { description: 'Step parameters every node of this step type starts from.', type: 'object' },
+        resources: { $ref: '#/$defs/resources' },
+        retry: { $ref: '#/$defs/retry' },
         timeout: {
           description: 'a duration such as 90s, 30m, 2h or 1h30m',
           type: 'string',
@@ -170,10 +155,1204 @@ export const PRECOMPILED = {
         },
       },
     };
-    const func1 = require('ajv/dist/runtime/ucs2length').default;
-    const pattern4 = new RegExp('^[A-Za-z_][A-Za-z0-9_-]*$', 'u');
-    const pattern7 = new RegExp('^[0-9]+(\\.[0-9]+)?\\s*([KMGT]i?B|B)$', 'u');
-    const pattern8 = new RegExp('^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$', 'u');
+    const schema33 = {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        cpu: { description: 'CPU cores (may be fractional).', type: 'number', exclusiveMinimum: 0 },
+        memory: {
+          description: 'memory such as 512MB, 4GB or 2GiB',
+          anyOf: [
+            {
+              description: 'memory such as 512MB, 4GB or 2GiB',
+              type: 'string',
+              pattern: '^[0-9]+(\\.[0-9]+)?\\s*([KMGT]i?B|B)$',
+            },
+            { type: 'integer', minimum: 0 },
+          ],
+        },
+        gpu: {
+          description: 'Whole GPUs; each running node gets its own devices.',
+          type: 'integer',
+          minimum: 0,
+        },
+      },
+    };
+    const schema34 = {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        limit: { description: 'Extra attempts after a failure.', type: 'integer', minimum: 0 },
+        backoff: {
+          description: 'a duration such as 90s, 30m, 2h or 1h30m',
+          type: 'string',
+          pattern: '^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$',
+        },
+      },
+    };
+    const pattern5 = new RegExp('^[0-9]+(\\.[0-9]+)?\\s*([KMGT]i?B|B)$', 'u');
+    const pattern6 = new RegExp('^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$', 'u');
+
+    function validate21(
+      data,
+      { instancePath = '', parentData, parentDataProperty, rootData = data, dynamicAnchors = {} } = {},
+    ) {
+      let vErrors = null;
+      let errors = 0;
+      const evaluated0 = validate21.evaluated;
+      if (evaluated0.dynamicProps) {
+        evaluated0.props = undefined;
+      }
+      if (evaluated0.dynamicItems) {
+        evaluated0.items = undefined;
+      }
+      if (data && typeof data == 'object' && !Array.isArray(data)) {
+        for (const key0 in data) {
+          if (!(key0 === 'with' || key0 === 'resources' || key0 === 'retry' || key0 === 'timeout')) {
+            const err0 = {
+              instancePath,
+              schemaPath: '#/additionalProperties',
+              keyword: 'additionalProperties',
+              params: { additionalProperty: key0 },
+              message: 'must NOT have additional properties',
+              schema: false,
+              parentSchema: schema32,
+              data,
+            };
+            if (vErrors === null) {
+              vErrors = [err0];
+            } else {
+              vErrors.push(err0);
+            }
+            errors++;
+          }
+        }
+        if (data.with !== undefined) {
+          let data0 = data.with;
+          if (!(data0 && typeof data0 == 'object' && !Array.isArray(data0))) {
+            const err1 = {
+              instancePath: instancePath + '/with',
+              schemaPath: '#/properties/with/type',
+              keyword: 'type',
+              params: { type: 'object' },
+              message: 'must be object',
+              schema: schema32.properties.with.type,
+              parentSchema: schema32.properties.with,
+              data: data0,
+            };
+            if (vErrors === null) {
+              vErrors = [err1];
+            } else {
+              vErrors.push(err1);
+            }
+            errors++;
+          }
+        }
+        if (data.resources !== undefined) {
+          let data1 = data.resources;
+          if (data1 && typeof data1 == 'object' && !Array.isArray(data1)) {
+            for (const key1 in data1) {
+              if (!(key1 === 'cpu' || key1 === 'memory' || key1 === 'gpu')) {
+                const err2 = {
+                  instancePath: instancePath + '/resources',
+                  schemaPath: '#/$defs/resources/additionalProperties',
+                  keyword: 'additionalProperties',
+                  params: { additionalProperty: key1 },
+                  message: 'must NOT have additional properties',
+                  schema: false,
+                  parentSchema: schema33,
+                  data: data1,
+                };
+                if (vErrors === null) {
+                  vErrors = [err2];
+                } else {
+                  vErrors.push(err2);
+                }
+                errors++;
+              }
+            }
+            if (data1.cpu !== undefined) {
+              let data2 = data1.cpu;
+              if (typeof data2 == 'number') {
+                if (data2 <= 0 || isNaN(data2)) {
+                  const err3 = {
+                    instancePath: instancePath + '/resources/cpu',
+                    schemaPath: '#/$defs/resources/properties/cpu/exclusiveMinimum',
+                    keyword: 'exclusiveMinimum',
+                    params: { comparison: '>', limit: 0 },
+                    message: 'must be > 0',
+                    schema: 0,
+                    parentSchema: schema33.properties.cpu,
+                    data: data2,
+                  };
+                  if (vErrors === null) {
+                    vErrors = [err3];
+                  } else {
+                    vErrors.push(err3);
+                  }
+                  errors++;
+                }
+              } else {
+                const err4 = {
+                  instancePath: instancePath + '/resources/cpu',
+                  schemaPath: '#/$defs/resources/properties/cpu/type',
+                  keyword: 'type',
+                  params: { type: 'number' },
+                  message: 'must be number',
+                  schema: schema33.properties.cpu.type,
+                  parentSchema: schema33.properties.cpu,
+                  data: data2,
+                };
+                if (vErrors === null) {
+                  vErrors = [err4];
+                } else {
+                  vErrors.push(err4);
+                }
+                errors++;
+              }
+            }
+            if (data1.memory !== undefined) {
+              let data3 = data1.memory;
+              const _errs11 = errors;
+              let valid3 = false;
+              const _errs12 = errors;
+              if (typeof data3 === 'string') {
+                if (!pattern5.test(data3)) {
+                  const err5 = {
+                    instancePath: instancePath + '/resources/memory',
+                    schemaPath: '#/$defs/resources/properties/memory/anyOf/0/pattern',
+                    keyword: 'pattern',
+                    params: { pattern: '^[0-9]+(\\.[0-9]+)?\\s*([KMGT]i?B|B)$' },
+                    message: 'must match pattern "' + '^[0-9]+(\\.[0-9]+)?\\s*([KMGT]i?B|B)$' + '"',
+                    schema: '^[0-9]+(\\.[0-9]+)?\\s*([KMGT]i?B|B)$',
+                    parentSchema: schema33.properties.memory.anyOf[0],
+                    data: data3,
+                  };
+                  if (vErrors === null) {
+                    vErrors = [err5];
+                  } else {
+                    vErrors.push(err5);
+                  }
+                  errors++;
+                }
+              } else {
+                const err6 = {
+                  instancePath: instancePath + '/resources/memory',
+                  schemaPath: '#/$defs/resources/properties/memory/anyOf/0/type',
+                  keyword: 'type',
+                  params: { type: 'string' },
+                  message: 'must be string',
+                  schema: schema33.properties.memory.anyOf[0].type,
+                  parentSchema: schema33.properties.memory.anyOf[0],
+                  data: data3,
+                };
+                if (vErrors === null) {
+                  vErrors = [err6];
+                } else {
+                  vErrors.push(err6);
+                }
+                errors++;
+              }
+              var _valid0 = _errs12 === errors;
+              valid3 = valid3 || _valid0;
+              const _errs14 = errors;
+              if (!(typeof data3 == 'number' && !(data3 % 1) && !isNaN(data3))) {
+                const err7 = {
+                  instancePath: instancePath + '/resources/memory',
+                  schemaPath: '#/$defs/resources/properties/memory/anyOf/1/type',
+                  keyword: 'type',
+                  params: { type: 'integer' },
+                  message: 'must be integer',
+                  schema: schema33.properties.memory.anyOf[1].type,
+                  parentSchema: schema33.properties.memory.anyOf[1],
+                  data: data3,
+                };
+                if (vErrors === null) {
+                  vErrors = [err7];
+                } else {
+                  vErrors.push(err7);
+                }
+                errors++;
+              }
+              if (typeof data3 == 'number') {
+                if (data3 < 0 || isNaN(data3)) {
+                  const err8 = {
+                    instancePath: instancePath + '/resources/memory',
+                    schemaPath: '#/$defs/resources/properties/memory/anyOf/1/minimum',
+                    keyword: 'minimum',
+                    params: { comparison: '>=', limit: 0 },
+                    message: 'must be >= 0',
+                    schema: 0,
+                    parentSchema: schema33.properties.memory.anyOf[1],
+                    data: data3,
+                  };
+                  if (vErrors === null) {
+                    vErrors = [err8];
+                  } else {
+                    vErrors.push(err8);
+                  }
+                  errors++;
+                }
+              }
+              var _valid0 = _errs14 === errors;
+              valid3 = valid3 || _valid0;
+              if (!valid3) {
+                const err9 = {
+                  instancePath: instancePath + '/resources/memory',
+                  schemaPath: '#/$defs/resources/properties/memory/anyOf',
+                  keyword: 'anyOf',
+                  params: {},
+                  message: 'must match a schema in anyOf',
+                  schema: schema33.properties.memory.anyOf,
+                  parentSchema: schema33.properties.memory,
+                  data: data3,
+                };
+                if (vErrors === null) {
+                  vErrors = [err9];
+                } else {
+                  vErrors.push(err9);
+                }
+                errors++;
+              } else {
+                errors = _errs11;
+                if (vErrors !== null) {
+                  if (_errs11) {
+                    vErrors.length = _errs11;
+                  } else {
+                    vErrors = null;
+                  }
+                }
+              }
+            }
+            if (data1.gpu !== undefined) {
+              let data4 = data1.gpu;
+              if (!(typeof data4 == 'number' && !(data4 % 1) && !isNaN(data4))) {
+                const err10 = {
+                  instancePath: instancePath + '/resources/gpu',
+                  schemaPath: '#/$defs/resources/properties/gpu/type',
+                  keyword: 'type',
+                  params: { type: 'integer' },
+                  message: 'must be integer',
+                  schema: schema33.properties.gpu.type,
+                  parentSchema: schema33.properties.gpu,
+                  data: data4,
+                };
+                if (vErrors === null) {
+                  vErrors = [err10];
+                } else {
+                  vErrors.push(err10);
+                }
+                errors++;
+              }
+              if (typeof data4 == 'number') {
+                if (data4 < 0 || isNaN(data4)) {
+                  const err11 = {
+                    instancePath: instancePath + '/resources/gpu',
+                    schemaPath: '#/$defs/resources/properties/gpu/minimum',
+                    keyword: 'minimum',
+                    params: { comparison: '>=', limit: 0 },
+                    message: 'must be >= 0',
+                    schema: 0,
+                    parentSchema: schema33.properties.gpu,
+                    data: data4,
+                  };
+                  if (vErrors === null) {
+                    vErrors = [err11];
+                  } else {
+                    vErrors.push(err11);
+                  }
+                  errors++;
+                }
+              }
+            }
+          } else {
+            const err12 = {
+              instancePath: instancePath + '/resources',
+              schemaPath: '#/$defs/resources/type',
+              keyword: 'type',
+              params: { type: 'object' },
+              message: 'must be object',
+              schema: schema33.type,
+              parentSchema: schema33,
+              data: data1,
+            };
+            if (vErrors === null) {
+              vErrors = [err12];
+            } else {
+              vErrors.push(err12);
+            }
+            errors++;
+          }
+        }
+        if (data.retry !== undefined) {
+          let data5 = data.retry;
+          if (data5 && typeof data5 == 'object' && !Array.isArray(data5)) {
+            for (const key2 in data5) {
+              if (!(key2 === 'limit' || key2 === 'backoff')) {
+                const err13 = {
+                  instancePath: instancePath + '/retry',
+                  schemaPath: '#/$defs/retry/additionalProperties',
+                  keyword: 'additionalProperties',
+                  params: { additionalProperty: key2 },
+                  message: 'must NOT have additional properties',
+                  schema: false,
+                  parentSchema: schema34,
+                  data: data5,
+                };
+                if (vErrors === null) {
+                  vErrors = [err13];
+                } else {
+                  vErrors.push(err13);
+                }
+                errors++;
+              }
+            }
+            if (data5.limit !== undefined) {
+              let data6 = data5.limit;
+              if (!(typeof data6 == 'number' && !(data6 % 1) && !isNaN(data6))) {
+                const err14 = {
+                  instancePath: instancePath + '/retry/limit',
+                  schemaPath: '#/$defs/retry/properties/limit/type',
+                  keyword: 'type',
+                  params: { type: 'integer' },
+                  message: 'must be integer',
+                  schema: schema34.properties.limit.type,
+                  parentSchema: schema34.properties.limit,
+                  data: data6,
+                };
+                if (vErrors === null) {
+                  vErrors = [err14];
+                } else {
+                  vErrors.push(err14);
+                }
+                errors++;
+              }
+              if (typeof data6 == 'number') {
+                if (data6 < 0 || isNaN(data6)) {
+                  const err15 = {
+                    instancePath: instancePath + '/retry/limit',
+                    schemaPath: '#/$defs/retry/properties/limit/minimum',
+                    keyword: 'minimum',
+                    params: { comparison: '>=', limit: 0 },
+                    message: 'must be >= 0',
+                    schema: 0,
+                    parentSchema: schema34.properties.limit,
+                    data: data6,
+                  };
+                  if (vErrors === null) {
+                    vErrors = [err15];
+                  } else {
+                    vErrors.push(err15);
+                  }
+                  errors++;
+                }
+              }
+            }
+            if (data5.backoff !== undefined) {
+              let data7 = data5.backoff;
+              if (typeof data7 === 'string') {
+                if (!pattern6.test(data7)) {
+                  const err16 = {
+                    instancePath: instancePath + '/retry/backoff',
+                    schemaPath: '#/$defs/retry/properties/backoff/pattern',
+                    keyword: 'pattern',
+                    params: { pattern: '^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$' },
+                    message: 'must match pattern "' + '^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$' + '"',
+                    schema: '^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$',
+                    parentSchema: schema34.properties.backoff,
+                    data: data7,
+                  };
+                  if (vErrors === null) {
+                    vErrors = [err16];
+                  } else {
+                    vErrors.push(err16);
+                  }
+                  errors++;
+                }
+              } else {
+                const err17 = {
+                  instancePath: instancePath + '/retry/backoff',
+                  schemaPath: '#/$defs/retry/properties/backoff/type',
+                  keyword: 'type',
+                  params: { type: 'string' },
+                  message: 'must be string',
+                  schema: schema34.properties.backoff.type,
+                  parentSchema: schema34.properties.backoff,
+                  data: data7,
+                };
+                if (vErrors === null) {
+                  vErrors = [err17];
+                } else {
+                  vErrors.push(err17);
+                }
+                errors++;
+              }
+            }
+          } else {
+            const err18 = {
+              instancePath: instancePath + '/retry',
+              schemaPath: '#/$defs/retry/type',
+              keyword: 'type',
+              params: { type: 'object' },
+              message: 'must be object',
+              schema: schema34.type,
+              parentSchema: schema34,
+              data: data5,
+            };
+            if (vErrors === null) {
+              vErrors = [err18];
+            } else {
+              vErrors.push(err18);
+            }
+            errors++;
+          }
+        }
+        if (data.timeout !== undefined) {
+          let data8 = data.timeout;
+          if (typeof data8 === 'string') {
+            if (!pattern6.test(data8)) {
+              const err19 = {
+                instancePath: instancePath + '/timeout',
+                schemaPath: '#/properties/timeout/pattern',
+                keyword: 'pattern',
+                params: { pattern: '^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$' },
+                message: 'must match pattern "' + '^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$' + '"',
+                schema: '^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$',
+                parentSchema: schema32.properties.timeout,
+                data: data8,
+              };
+              if (vErrors === null) {
+                vErrors = [err19];
+              } else {
+                vErrors.push(err19);
+              }
+              errors++;
+            }
+          } else {
+            const err20 = {
+              instancePath: instancePath + '/timeout',
+              schemaPath: '#/properties/timeout/type',
+              keyword: 'type',
+              params: { type: 'string' },
+              message: 'must be string',
+              schema: schema32.properties.timeout.type,
+              parentSchema: schema32.properties.timeout,
+              data: data8,
+            };
+            if (vErrors === null) {
+              vErrors = [err20];
+            } else {
+              vErrors.push(err20);
+            }
+            errors++;
+          }
+        }
+      } else {
+        const err21 = {
+          instancePath,
+          schemaPath: '#/type',
+          keyword: 'type',
+          params: { type: 'object' },
+          message: 'must be object',
+          schema: schema32.type,
+          parentSchema: schema32,
+          data,
+        };
+        if (vErrors === null) {
+          vErrors = [err21];
+        } else {
+          vErrors.push(err21);
+        }
+        errors++;
+      }
+      validate21.errors = vErrors;
+      return errors === 0;
+    }
+    validate21.evaluated = { props: true, dynamicProps: false, dynamicItems: false };
+
+    const schema35 = {
+      type: 'object',
+      required: ['step'],
+      additionalProperties: false,
+      properties: {
+        step: { description: 'The step type, e.g. `command`.', type: 'string', minLength: 1 },
+        description: { type: 'string' },
+        needs: {
+          description: 'Nodes that must finish first (references in `${{ nodes.… }}` add themselves).',
+          type: 'array',
+          items: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_-]*$' },
+          uniqueItems: true,
+        },
+        with: { description: "The step's parameters.", type: 'object' },
+        resources: { $ref: '#/$defs/resources' },
+        retry: { $ref: '#/$defs/retry' },
+        timeout: {
+          description: 'a duration such as 90s, 30m, 2h or 1h30m',
+          type: 'string',
+          pattern: '^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$',
+        },
+      },
+    };
+
+    function validate23(
+      data,
+      { instancePath = '', parentData, parentDataProperty, rootData = data, dynamicAnchors = {} } = {},
+    ) {
+      let vErrors = null;
+      let errors = 0;
+      const evaluated0 = validate23.evaluated;
+      if (evaluated0.dynamicProps) {
+        evaluated0.props = undefined;
+      }
+      if (evaluated0.dynamicItems) {
+        evaluated0.items = undefined;
+      }
+      if (data && typeof data == 'object' && !Array.isArray(data)) {
+        if (data.step === undefined) {
+          const err0 = {
+            instancePath,
+            schemaPath: '#/required',
+            keyword: 'required',
+            params: { missingProperty: 'step' },
+            message: "must have required property '" + 'step' + "'",
+            schema: schema35.required,
+            parentSchema: schema35,
+            data,
+          };
+          if (vErrors === null) {
+            vErrors = [err0];
+          } else {
+            vErrors.push(err0);
+          }
+          errors++;
+        }
+        for (const key0 in data) {
+          if (!(
+            key0 === 'step' ||
+            key0 === 'description' ||
+            key0 === 'needs' ||
+            key0 === 'with' ||
+            key0 === 'resources' ||
+            key0 === 'retry' ||
+            key0 === 'timeout'
+          )) {
+            const err1 = {
+              instancePath,
+              schemaPath: '#/additionalProperties',
+              keyword: 'additionalProperties',
+              params: { additionalProperty: key0 },
+              message: 'must NOT have additional properties',
+              schema: false,
+              parentSchema: schema35,
+              data,
+            };
+            if (vErrors === null) {
+              vErrors = [err1];
+            } else {
+              vErrors.push(err1);
+            }
+            errors++;
+          }
+        }
+        if (data.step !== undefined) {
+          let data0 = data.step;
+          if (typeof data0 === 'string') {
+            if (func1(data0) < 1) {
+              const err2 = {
+                instancePath: instancePath + '/step',
+                schemaPath: '#/properties/step/minLength',
+                keyword: 'minLength',
+                params: { limit: 1 },
+                message: 'must NOT have fewer than 1 characters',
+                schema: 1,
+                parentSchema: schema35.properties.step,
+                data: data0,
+              };
+              if (vErrors === null) {
+                vErrors = [err2];
+              } else {
+                vErrors.push(err2);
+              }
+              errors++;
+            }
+          } else {
+            const err3 = {
+              instancePath: instancePath + '/step',
+              schemaPath: '#/properties/step/type',
+              keyword: 'type',
+              params: { type: 'string' },
+              message: 'must be string',
+              schema: schema35.properties.step.type,
+              parentSchema: schema35.properties.step,
+              data: data0,
+            };
+            if (vErrors === null) {
+              vErrors = [err3];
+            } else {
+              vErrors.push(err3);
+            }
+            errors++;
+          }
+        }
+        if (data.description !== undefined) {
+          let data1 = data.description;
+          if (typeof data1 !== 'string') {
+            const err4 = {
+              instancePath: instancePath + '/description',
+              schemaPath: '#/properties/description/type',
+              keyword: 'type',
+              params: { type: 'string' },
+              message: 'must be string',
+              schema: schema35.properties.description.type,
+              parentSchema: schema35.properties.description,
+              data: data1,
+            };
+            if (vErrors === null) {
+              vErrors = [err4];
+            } else {
+              vErrors.push(err4);
+            }
+            errors++;
+          }
+        }
+        if (data.needs !== undefined) {
+          let data2 = data.needs;
+          if (Array.isArray(data2)) {
+            const len0 = data2.length;
+            for (let i0 = 0; i0 < len0; i0++) {
+              let data3 = data2[i0];
+              if (typeof data3 === 'string') {
+                if (!pattern4.test(data3)) {
+                  const err5 = {
+                    instancePath: instancePath + '/needs/' + i0,
+                    schemaPath: '#/properties/needs/items/pattern',
+                    keyword: 'pattern',
+                    params: { pattern: '^[A-Za-z_][A-Za-z0-9_-]*$' },
+                    message: 'must match pattern "' + '^[A-Za-z_][A-Za-z0-9_-]*$' + '"',
+                    schema: '^[A-Za-z_][A-Za-z0-9_-]*$',
+                    parentSchema: schema35.properties.needs.items,
+                    data: data3,
+                  };
+                  if (vErrors === null) {
+                    vErrors = [err5];
+                  } else {
+                    vErrors.push(err5);
+                  }
+                  errors++;
+                }
+              } else {
+                const err6 = {
+                  instancePath: instancePath + '/needs/' + i0,
+                  schemaPath: '#/properties/needs/items/type',
+                  keyword: 'type',
+                  params: { type: 'string' },
+                  message: 'must be string',
+                  schema: schema35.properties.needs.items.type,
+                  parentSchema: schema35.properties.needs.items,
+                  data: data3,
+                };
+                if (vErrors === null) {
+                  vErrors = [err6];
+                } else {
+                  vErrors.push(err6);
+                }
+                errors++;
+              }
+            }
+            let i1 = data2.length;
+            let j0;
+            if (i1 > 1) {
+              const indices0 = {};
+              for (; i1--;) {
+                let item0 = data2[i1];
+                if (typeof item0 !== 'string') {
+                  continue;
+                }
+                if (typeof indices0[item0] == 'number') {
+                  j0 = indices0[item0];
+                  const err7 = {
+                    instancePath: instancePath + '/needs',
+                    schemaPath: '#/properties/needs/uniqueItems',
+                    keyword: 'uniqueItems',
+                    params: { i: i1, j: j0 },
+                    message:
+                      'must NOT have duplicate items (items ## ' + j0 + ' and ' + i1 + ' are identical)',
+                    schema: true,
+                    parentSchema: schema35.properties.needs,
+                    data: data2,
+                  };
+                  if (vErrors === null) {
+                    vErrors = [err7];
+                  } else {
+                    vErrors.push(err7);
+                  }
+                  errors++;
+                  break;
+                }
+                indices0[item0] = i1;
+              }
+            }
+          } else {
+            const err8 = {
+              instancePath: instancePath + '/needs',
+              schemaPath: '#/properties/needs/type',
+              keyword: 'type',
+              params: { type: 'array' },
+              message: 'must be array',
+              schema: schema35.properties.needs.type,
+              parentSchema: schema35.properties.needs,
+              data: data2,
+            };
+            if (vErrors === null) {
+              vErrors = [err8];
+            } else {
+              vErrors.push(err8);
+            }
+            errors++;
+          }
+        }
+        if (data.with !== undefined) {
+          let data4 = data.with;
+          if (!(data4 && typeof data4 == 'object' && !Array.isArray(data4))) {
+            const err9 = {
+              instancePath: instancePath + '/with',
+              schemaPath: '#/properties/with/type',
+              keyword: 'type',
+              params: { type: 'object' },
+              message: 'must be object',
+              schema: schema35.properties.with.type,
+              parentSchema: schema35.properties.with,
+              data: data4,
+            };
+            if (vErrors === null) {
+              vErrors = [err9];
+            } else {
+              vErrors.push(err9);
+            }
+            errors++;
+          }
+        }
+        if (data.resources !== undefined) {
+          let data5 = data.resources;
+          if (data5 && typeof data5 == 'object' && !Array.isArray(data5)) {
+            for (const key1 in data5) {
+              if (!(key1 === 'cpu' || key1 === 'memory' || key1 === 'gpu')) {
+                const err10 = {
+                  instancePath: instancePath + '/resources',
+                  schemaPath: '#/$defs/resources/additionalProperties',
+                  keyword: 'additionalProperties',
+                  params: { additionalProperty: key1 },
+                  message: 'must NOT have additional properties',
+                  schema: false,
+                  parentSchema: schema33,
+                  data: data5,
+                };
+                if (vErrors === null) {
+                  vErrors = [err10];
+                } else {
+                  vErrors.push(err10);
+                }
+                errors++;
+              }
+            }
+            if (data5.cpu !== undefined) {
+              let data6 = data5.cpu;
+              if (typeof data6 == 'number') {
+                if (data6 <= 0 || isNaN(data6)) {
+                  const err11 = {
+                    instancePath: instancePath + '/resources/cpu',
+                    schemaPath: '#/$defs/resources/properties/cpu/exclusiveMinimum',
+                    keyword: 'exclusiveMinimum',
+                    params: { comparison: '>', limit: 0 },
+                    message: 'must be > 0',
+                    schema: 0,
+                    parentSchema: schema33.properties.cpu,
+                    data: data6,
+                  };
+                  if (vErrors === null) {
+                    vErrors = [err11];
+                  } else {
+                    vErrors.push(err11);
+                  }
+                  errors++;
+                }
+              } else {
+                const err12 = {
+                  instancePath: instancePath + '/resources/cpu',
+                  schemaPath: '#/$defs/resources/properties/cpu/type',
+                  keyword: 'type',
+                  params: { type: 'number' },
+                  message: 'must be number',
+                  schema: schema33.properties.cpu.type,
+                  parentSchema: schema33.properties.cpu,
+                  data: data6,
+                };
+                if (vErrors === null) {
+                  vErrors = [err12];
+                } else {
+                  vErrors.push(err12);
+                }
+                errors++;
+              }
+            }
+            if (data5.memory !== undefined) {
+              let data7 = data5.memory;
+              const _errs19 = errors;
+              let valid6 = false;
+              const _errs20 = errors;
+              if (typeof data7 === 'string') {
+                if (!pattern5.test(data7)) {
+                  const err13 = {
+                    instancePath: instancePath + '/resources/memory',
+                    schemaPath: '#/$defs/resources/properties/memory/anyOf/0/pattern',
+                    keyword: 'pattern',
+                    params: { pattern: '^[0-9]+(\\.[0-9]+)?\\s*([KMGT]i?B|B)$' },
+                    message: 'must match pattern "' + '^[0-9]+(\\.[0-9]+)?\\s*([KMGT]i?B|B)$' + '"',
+                    schema: '^[0-9]+(\\.[0-9]+)?\\s*([KMGT]i?B|B)$',
+                    parentSchema: schema33.properties.memory.anyOf[0],
+                    data: data7,
+                  };
+                  if (vErrors === null) {
+                    vErrors = [err13];
+                  } else {
+                    vErrors.push(err13);
+                  }
+                  errors++;
+                }
+              } else {
+                const err14 = {
+                  instancePath: instancePath + '/resources/memory',
+                  schemaPath: '#/$defs/resources/properties/memory/anyOf/0/type',
+                  keyword: 'type',
+                  params: { type: 'string' },
+                  message: 'must be string',
+                  schema: schema33.properties.memory.anyOf[0].type,
+                  parentSchema: schema33.properties.memory.anyOf[0],
+                  data: data7,
+                };
+                if (vErrors === null) {
+                  vErrors = [err14];
+                } else {
+                  vErrors.push(err14);
+                }
+                errors++;
+              }
+              var _valid0 = _errs20 === errors;
+              valid6 = valid6 || _valid0;
+              const _errs22 = errors;
+              if (!(typeof data7 == 'number' && !(data7 % 1) && !isNaN(data7))) {
+                const err15 = {
+                  instancePath: instancePath + '/resources/memory',
+                  schemaPath: '#/$defs/resources/properties/memory/anyOf/1/type',
+                  keyword: 'type',
+                  params: { type: 'integer' },
+                  message: 'must be integer',
+                  schema: schema33.properties.memory.anyOf[1].type,
+                  parentSchema: schema33.properties.memory.anyOf[1],
+                  data: data7,
+                };
+                if (vErrors === null) {
+                  vErrors = [err15];
+                } else {
+                  vErrors.push(err15);
+                }
+                errors++;
+              }
+              if (typeof data7 == 'number') {
+                if (data7 < 0 || isNaN(data7)) {
+                  const err16 = {
+                    instancePath: instancePath + '/resources/memory',
+                    schemaPath: '#/$defs/resources/properties/memory/anyOf/1/minimum',
+                    keyword: 'minimum',
+                    params: { comparison: '>=', limit: 0 },
+                    message: 'must be >= 0',
+                    schema: 0,
+                    parentSchema: schema33.properties.memory.anyOf[1],
+                    data: data7,
+                  };
+                  if (vErrors === null) {
+                    vErrors = [err16];
+                  } else {
+                    vErrors.push(err16);
+                  }
+                  errors++;
+                }
+              }
+              var _valid0 = _errs22 === errors;
+              valid6 = valid6 || _valid0;
+              if (!valid6) {
+                const err17 = {
+                  instancePath: instancePath + '/resources/memory',
+                  schemaPath: '#/$defs/resources/properties/memory/anyOf',
+                  keyword: 'anyOf',
+                  params: {},
+                  message: 'must match a schema in anyOf',
+                  schema: schema33.properties.memory.anyOf,
+                  parentSchema: schema33.properties.memory,
+                  data: data7,
+                };
+                if (vErrors === null) {
+                  vErrors = [err17];
+                } else {
+                  vErrors.push(err17);
+                }
+                errors++;
+              } else {
+                errors = _errs19;
+                if (vErrors !== null) {
+                  if (_errs19) {
+                    vErrors.length = _errs19;
+                  } else {
+                    vErrors = null;
+                  }
+                }
+              }
+            }
+            if (data5.gpu !== undefined) {
+              let data8 = data5.gpu;
+              if (!(typeof data8 == 'number' && !(data8 % 1) && !isNaN(data8))) {
+                const err18 = {
+                  instancePath: instancePath + '/resources/gpu',
+                  schemaPath: '#/$defs/resources/properties/gpu/type',
+                  keyword: 'type',
+                  params: { type: 'integer' },
+                  message: 'must be integer',
+                  schema: schema33.properties.gpu.type,
+                  parentSchema: schema33.properties.gpu,
+                  data: data8,
+                };
+                if (vErrors === null) {
+                  vErrors = [err18];
+                } else {
+                  vErrors.push(err18);
+                }
+                errors++;
+              }
+              if (typeof data8 == 'number') {
+                if (data8 < 0 || isNaN(data8)) {
+                  const err19 = {
+                    instancePath: instancePath + '/resources/gpu',
+                    schemaPath: '#/$defs/resources/properties/gpu/minimum',
+                    keyword: 'minimum',
+                    params: { comparison: '>=', limit: 0 },
+                    message: 'must be >= 0',
+                    schema: 0,
+                    parentSchema: schema33.properties.gpu,
+                    data: data8,
+                  };
+                  if (vErrors === null) {
+                    vErrors = [err19];
+                  } else {
+                    vErrors.push(err19);
+                  }
+                  errors++;
+                }
+              }
+            }
+          } else {
+            const err20 = {
+              instancePath: instancePath + '/resources',
+              schemaPath: '#/$defs/resources/type',
+              keyword: 'type',
+              params: { type: 'object' },
+              message: 'must be object',
+              schema: schema33.type,
+              parentSchema: schema33,
+              data: data5,
+            };
+            if (vErrors === null) {
+              vErrors = [err20];
+            } else {
+              vErrors.push(err20);
+            }
+            errors++;
+          }
+        }
+        if (data.retry !== undefined) {
+          let data9 = data.retry;
+          if (data9 && typeof data9 == 'object' && !Array.isArray(data9)) {
+            for (const key2 in data9) {
+              if (!(key2 === 'limit' || key2 === 'backoff')) {
+                const err21 = {
+                  instancePath: instancePath + '/retry',
+                  schemaPath: '#/$defs/retry/additionalProperties',
+                  keyword: 'additionalProperties',
+                  params: { additionalProperty: key2 },
+                  message: 'must NOT have additional properties',
+                  schema: false,
+                  parentSchema: schema34,
+                  data: data9,
+                };
+                if (vErrors === null) {
+                  vErrors = [err21];
+                } else {
+                  vErrors.push(err21);
+                }
+                errors++;
+              }
+            }
+            if (data9.limit !== undefined) {
+              let data10 = data9.limit;
+              if (!(typeof data10 == 'number' && !(data10 % 1) && !isNaN(data10))) {
+                const err22 = {
+                  instancePath: instancePath + '/retry/limit',
+                  schemaPath: '#/$defs/retry/properties/limit/type',
+                  keyword: 'type',
+                  params: { type: 'integer' },
+                  message: 'must be integer',
+                  schema: schema34.properties.limit.type,
+                  parentSchema: schema34.properties.limit,
+                  data: data10,
+                };
+                if (vErrors === null) {
+                  vErrors = [err22];
+                } else {
+                  vErrors.push(err22);
+                }
+                errors++;
+              }
+              if (typeof data10 == 'number') {
+                if (data10 < 0 || isNaN(data10)) {
+                  const err23 = {
+                    instancePath: instancePath + '/retry/limit',
+                    schemaPath: '#/$defs/retry/properties/limit/minimum',
+                    keyword: 'minimum',
+                    params: { comparison: '>=', limit: 0 },
+                    message: 'must be >= 0',
+                    schema: 0,
+                    parentSchema: schema34.properties.limit,
+                    data: data10,
+                  };
+                  if (vErrors === null) {
+                    vErrors = [err23];
+                  } else {
+                    vErrors.push(err23);
+                  }
+                  errors++;
+                }
+              }
+            }
+            if (data9.backoff !== undefined) {
+              let data11 = data9.backoff;
+              if (typeof data11 === 'string') {
+                if (!pattern6.test(data11)) {
+                  const err24 = {
+                    instancePath: instancePath + '/retry/backoff',
+                    schemaPath: '#/$defs/retry/properties/backoff/pattern',
+                    keyword: 'pattern',
+                    params: { pattern: '^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$' },
+                    message: 'must match pattern "' + '^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$' + '"',
+                    schema: '^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$',
+                    parentSchema: schema34.properties.backoff,
+                    data: data11,
+                  };
+                  if (vErrors === null) {
+                    vErrors = [err24];
+                  } else {
+                    vErrors.push(err24);
+                  }
+                  errors++;
+                }
+              } else {
+                const err25 = {
+                  instancePath: instancePath + '/retry/backoff',
+                  schemaPath: '#/$defs/retry/properties/backoff/type',
+                  keyword: 'type',
+                  params: { type: 'string' },
+                  message: 'must be string',
+                  schema: schema34.properties.backoff.type,
+                  parentSchema: schema34.properties.backoff,
+                  data: data11,
+                };
+                if (vErrors === null) {
+                  vErrors = [err25];
+                } else {
+                  vErrors.push(err25);
+                }
+                errors++;
+              }
+            }
+          } else {
+            const err26 = {
+              instancePath: instancePath + '/retry',
+              schemaPath: '#/$defs/retry/type',
+              keyword: 'type',
+              params: { type: 'object' },
+              message: 'must be object',
+              schema: schema34.type,
+              parentSchema: schema34,
+              data: data9,
+            };
+            if (vErrors === null) {
+              vErrors = [err26];
+            } else {
+              vErrors.push(err26);
+            }
+            errors++;
+          }
+        }
+        if (data.timeout !== undefined) {
+          let data12 = data.timeout;
+          if (typeof data12 === 'string') {
+            if (!pattern6.test(data12)) {
+              const err27 = {
+                instancePath: instancePath + '/timeout',
+                schemaPath: '#/properties/timeout/pattern',
+                keyword: 'pattern',
+                params: { pattern: '^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$' },
+                message: 'must match pattern "' + '^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$' + '"',
+                schema: '^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$',
+                parentSchema: schema35.properties.timeout,
+                data: data12,
+              };
+              if (vErrors === null) {
+                vErrors = [err27];
+              } else {
+                vErrors.push(err27);
+              }
+              errors++;
+            }
+          } else {
+            const err28 = {
+              instancePath: instancePath + '/timeout',
+              schemaPath: '#/properties/timeout/type',
+              keyword: 'type',
+              params: { type: 'string' },
+              message: 'must be string',
+              schema: schema35.properties.timeout.type,
+              parentSchema: schema35.properties.timeout,
+              data: data12,
+            };
+            if (vErrors === null) {
+              vErrors = [err28];
+            } else {
+              vErrors.push(err28);
+            }
+            errors++;
+          }
+        }
+      } else {
+        const err29 = {
+          instancePath,
+          schemaPath: '#/type',
+          keyword: 'type',
+          params: { type: 'object' },
+          message: 'must be object',
+          schema: schema35.type,
+          parentSchema: schema35,
+          data,
+        };
+        if (vErrors === null) {
+          vErrors = [err29];
+        } else {
+          vErrors.push(err29);
+        }
+        errors++;
+      }
+      validate23.errors = vErrors;
+      return errors === 0;
+    }
+    validate23.evaluated = { props: true, dynamicProps: false, dynamicItems: false };
 
     function validate20(
       data,
@@ -233,6 +1412,7 @@ export const PRECOMPILED = {
             key0 === 'params' ||
             key0 === 'plugins' ||
             key0 === 'executor' ||
+            key0 === 'defaults' ||
             key0 === 'nodes'
           )) {
             const err2 = {
@@ -649,11 +1829,47 @@ export const PRECOMPILED = {
             }
           }
         }
-        if (data.nodes !== undefined) {
-          let data9 = data.nodes;
+        if (data.defaults !== undefined) {
+          let data9 = data.defaults;
           if (data9 && typeof data9 == 'object' && !Array.isArray(data9)) {
-            if (Object.keys(data9).length < 1) {
-              const err21 = {
+            for (const key3 in data9) {
+              if (
+                !validate21(data9[key3], {
+                  instancePath: instancePath + '/defaults/' + key3.replace(/~/g, '~0').replace(/\//g, '~1'),
+                  parentData: data9,
+                  parentDataProperty: key3,
+                  rootData,
+                  dynamicAnchors,
+                })
+              ) {
+                vErrors = vErrors === null ? validate21.errors : vErrors.concat(validate21.errors);
+                errors = vErrors.length;
+              }
+            }
+          } else {
+            const err21 = {
+              instancePath: instancePath + '/defaults',
+              schemaPath: '#/properties/defaults/type',
+              keyword: 'type',
+              params: { type: 'object' },
+              message: 'must be object',
+              schema: schema31.properties.defaults.type,
+              parentSchema: schema31.properties.defaults,
+              data: data9,
+            };
+            if (vErrors === null) {
+              vErrors = [err21];
+            } else {
+              vErrors.push(err21);
+            }
+            errors++;
+          }
+        }
+        if (data.nodes !== undefined) {
+          let data11 = data.nodes;
+          if (data11 && typeof data11 == 'object' && !Array.isArray(data11)) {
+            if (Object.keys(data11).length < 1) {
+              const err22 = {
                 instancePath: instancePath + '/nodes',
                 schemaPath: '#/properties/nodes/minProperties',
                 keyword: 'minProperties',
@@ -661,20 +1877,20 @@ export const PRECOMPILED = {
                 message: 'must NOT have fewer than 1 properties',
                 schema: 1,
                 parentSchema: schema31.properties.nodes,
-                data: data9,
+                data: data11,
               };
               if (vErrors === null) {
-                vErrors = [err21];
+                vErrors = [err22];
               } else {
-                vErrors.push(err21);
+                vErrors.push(err22);
               }
               errors++;
             }
-            for (const key3 in data9) {
-              const _errs27 = errors;
-              if (typeof key3 === 'string') {
-                if (!pattern4.test(key3)) {
-                  const err22 = {
+            for (const key4 in data11) {
+              const _errs31 = errors;
+              if (typeof key4 === 'string') {
+                if (!pattern4.test(key4)) {
+                  const err23 = {
                     instancePath: instancePath + '/nodes',
                     schemaPath: '#/properties/nodes/propertyNames/pattern',
                     keyword: 'pattern',
@@ -682,780 +1898,53 @@ export const PRECOMPILED = {
                     message: 'must match pattern "' + '^[A-Za-z_][A-Za-z0-9_-]*$' + '"',
                     schema: '^[A-Za-z_][A-Za-z0-9_-]*$',
                     parentSchema: schema31.properties.nodes.propertyNames,
-                    data: key3,
-                    propertyName: key3,
+                    data: key4,
+                    propertyName: key4,
                   };
                   if (vErrors === null) {
-                    vErrors = [err22];
+                    vErrors = [err23];
                   } else {
-                    vErrors.push(err22);
+                    vErrors.push(err23);
                   }
                   errors++;
                 }
               }
-              var valid8 = _errs27 === errors;
-              if (!valid8) {
-                const err23 = {
+              var valid9 = _errs31 === errors;
+              if (!valid9) {
+                const err24 = {
                   instancePath: instancePath + '/nodes',
                   schemaPath: '#/properties/nodes/propertyNames',
                   keyword: 'propertyNames',
-                  params: { propertyName: key3 },
+                  params: { propertyName: key4 },
                   message: 'property name must be valid',
                   schema: schema31.properties.nodes.propertyNames,
                   parentSchema: schema31.properties.nodes,
-                  data: data9,
+                  data: data11,
                 };
                 if (vErrors === null) {
-                  vErrors = [err23];
+                  vErrors = [err24];
                 } else {
-                  vErrors.push(err23);
+                  vErrors.push(err24);
                 }
                 errors++;
               }
             }
-            for (const key4 in data9) {
-              let data10 = data9[key4];
-              if (data10 && typeof data10 == 'object' && !Array.isArray(data10)) {
-                if (data10.step === undefined) {
-                  const err24 = {
-                    instancePath: instancePath + '/nodes/' + key4.replace(/~/g, '~0').replace(/\//g, '~1'),
-                    schemaPath: '#/$defs/node/required',
-                    keyword: 'required',
-                    params: { missingProperty: 'step' },
-                    message: "must have required property '" + 'step' + "'",
-                    schema: schema32.required,
-                    parentSchema: schema32,
-                    data: data10,
-                  };
-                  if (vErrors === null) {
-                    vErrors = [err24];
-                  } else {
-                    vErrors.push(err24);
-                  }
-                  errors++;
-                }
-                for (const key5 in data10) {
-                  if (!(
-                    key5 === 'step' ||
-                    key5 === 'description' ||
-                    key5 === 'needs' ||
-                    key5 === 'with' ||
-                    key5 === 'resources' ||
-                    key5 === 'retry' ||
-                    key5 === 'timeout'
-                  )) {
-                    const err25 = {
-                      instancePath: instancePath + '/nodes/' + key4.replace(/~/g, '~0').replace(/\//g, '~1'),
-                      schemaPath: '#/$defs/node/additionalProperties',
-                      keyword: 'additionalProperties',
-                      params: { additionalProperty: key5 },
-                      message: 'must NOT have additional properties',
-                      schema: false,
-                      parentSchema: schema32,
-                      data: data10,
-                    };
-                    if (vErrors === null) {
-                      vErrors = [err25];
-                    } else {
-                      vErrors.push(err25);
-                    }
-                    errors++;
-                  }
-                }
-                if (data10.step !== undefined) {
-                  let data11 = data10.step;
-                  if (typeof data11 === 'string') {
-                    if (func1(data11) < 1) {
-                      const err26 = {
-                        instancePath:
-                          instancePath + '/nodes/' + key4.replace(/~/g, '~0').replace(/\//g, '~1') + '/step',
-                        schemaPath: '#/$defs/node/properties/step/minLength',
-                        keyword: 'minLength',
-                        params: { limit: 1 },
-                        message: 'must NOT have fewer than 1 characters',
-                        schema: 1,
-                        parentSchema: schema32.properties.step,
-                        data: data11,
-                      };
-                      if (vErrors === null) {
-                        vErrors = [err26];
-                      } else {
-                        vErrors.push(err26);
-                      }
-                      errors++;
-                    }
-                  } else {
-                    const err27 = {
-                      instancePath:
-                        instancePath + '/nodes/' + key4.replace(/~/g, '~0').replace(/\//g, '~1') + '/step',
-                      schemaPath: '#/$defs/node/properties/step/type',
-                      keyword: 'type',
-                      params: { type: 'string' },
-                      message: 'must be string',
-                      schema: schema32.properties.step.type,
-                      parentSchema: schema32.properties.step,
-                      data: data11,
-                    };
-                    if (vErrors === null) {
-                      vErrors = [err27];
-                    } else {
-                      vErrors.push(err27);
-                    }
-                    errors++;
-                  }
-                }
-                if (data10.description !== undefined) {
-                  let data12 = data10.description;
-                  if (typeof data12 !== 'string') {
-                    const err28 = {
-                      instancePath:
-                        instancePath +
-                        '/nodes/' +
-                        key4.replace(/~/g, '~0').replace(/\//g, '~1') +
-                        '/description',
-                      schemaPath: '#/$defs/node/properties/description/type',
-                      keyword: 'type',
-                      params: { type: 'string' },
-                      message: 'must be string',
-                      schema: schema32.properties.description.type,
-                      parentSchema: schema32.properties.description,
-                      data: data12,
-                    };
-                    if (vErrors === null) {
-                      vErrors = [err28];
-                    } else {
-                      vErrors.push(err28);
-                    }
-                    errors++;
-                  }
-                }
-                if (data10.needs !== undefined) {
-                  let data13 = data10.needs;
-                  if (Array.isArray(data13)) {
-                    const len1 = data13.length;
-                    for (let i2 = 0; i2 < len1; i2++) {
-                      let data14 = data13[i2];
-                      if (typeof data14 === 'string') {
-                        if (!pattern4.test(data14)) {
-                          const err29 = {
-                            instancePath:
-                              instancePath +
-                              '/nodes/' +
-                              key4.replace(/~/g, '~0').replace(/\//g, '~1') +
-                              '/needs/' +
-                              i2,
-                            schemaPath: '#/$defs/node/properties/needs/items/pattern',
-                            keyword: 'pattern',
-                            params: { pattern: '^[A-Za-z_][A-Za-z0-9_-]*$' },
-                            message: 'must match pattern "' + '^[A-Za-z_][A-Za-z0-9_-]*$' + '"',
-                            schema: '^[A-Za-z_][A-Za-z0-9_-]*$',
-                            parentSchema: schema32.properties.needs.items,
-                            data: data14,
-                          };
-                          if (vErrors === null) {
-                            vErrors = [err29];
-                          } else {
-                            vErrors.push(err29);
-                          }
-                          errors++;
-                        }
-                      } else {
-                        const err30 = {
-                          instancePath:
-                            instancePath +
-                            '/nodes/' +
-                            key4.replace(/~/g, '~0').replace(/\//g, '~1') +
-                            '/needs/' +
-                            i2,
-                          schemaPath: '#/$defs/node/properties/needs/items/type',
-                          keyword: 'type',
-                          params: { type: 'string' },
-                          message: 'must be string',
-                          schema: schema32.properties.needs.items.type,
-                          parentSchema: schema32.properties.needs.items,
-                          data: data14,
-                        };
-                        if (vErrors === null) {
-                          vErrors = [err30];
-                        } else {
-                          vErrors.push(err30);
-                        }
-                        errors++;
-                      }
-                    }
-                    let i3 = data13.length;
-                    let j1;
-                    if (i3 > 1) {
-                      const indices1 = {};
-                      for (; i3--;) {
-                        let item1 = data13[i3];
-                        if (typeof item1 !== 'string') {
-                          continue;
-                        }
-                        if (typeof indices1[item1] == 'number') {
-                          j1 = indices1[item1];
-                          const err31 = {
-                            instancePath:
-                              instancePath +
-                              '/nodes/' +
-                              key4.replace(/~/g, '~0').replace(/\//g, '~1') +
-                              '/needs',
-                            schemaPath: '#/$defs/node/properties/needs/uniqueItems',
-                            keyword: 'uniqueItems',
-                            params: { i: i3, j: j1 },
-                            message:
-                              'must NOT have duplicate items (items ## ' +
-                              j1 +
-                              ' and ' +
-                              i3 +
-                              ' are identical)',
-                            schema: true,
-                            parentSchema: schema32.properties.needs,
-                            data: data13,
-                          };
-                          if (vErrors === null) {
-                            vErrors = [err31];
-                          } else {
-                            vErrors.push(err31);
-                          }
-                          errors++;
-                          break;
-                        }
-                        indices1[item1] = i3;
-                      }
-                    }
-                  } else {
-                    const err32 = {
-                      instancePath:
-                        instancePath + '/nodes/' + key4.replace(/~/g, '~0').replace(/\//g, '~1') + '/needs',
-                      schemaPath: '#/$defs/node/properties/needs/type',
-                      keyword: 'type',
-                      params: { type: 'array' },
-                      message: 'must be array',
-                      schema: schema32.properties.needs.type,
-                      parentSchema: schema32.properties.needs,
-                      data: data13,
-                    };
-                    if (vErrors === null) {
-                      vErrors = [err32];
-                    } else {
-                      vErrors.push(err32);
-                    }
-                    errors++;
-                  }
-                }
-                if (data10.with !== undefined) {
-                  let data15 = data10.with;
-                  if (!(data15 && typeof data15 == 'object' && !Array.isArray(data15))) {
-                    const err33 = {
-                      instancePath:
-                        instancePath + '/nodes/' + key4.replace(/~/g, '~0').replace(/\//g, '~1') + '/with',
-                      schemaPath: '#/$defs/node/properties/with/type',
-                      keyword: 'type',
-                      params: { type: 'object' },
-                      message: 'must be object',
-                      schema: schema32.properties.with.type,
-                      parentSchema: schema32.properties.with,
-                      data: data15,
-                    };
-                    if (vErrors === null) {
-                      vErrors = [err33];
-                    } else {
-                      vErrors.push(err33);
-                    }
-                    errors++;
-                  }
-                }
-                if (data10.resources !== undefined) {
-                  let data16 = data10.resources;
-                  if (data16 && typeof data16 == 'object' && !Array.isArray(data16)) {
-                    for (const key6 in data16) {
-                      if (!(key6 === 'cpu' || key6 === 'memory' || key6 === 'gpu')) {
-                        const err34 = {
-                          instancePath:
-                            instancePath +
-                            '/nodes/' +
-                            key4.replace(/~/g, '~0').replace(/\//g, '~1') +
-                            '/resources',
-                          schemaPath: '#/$defs/node/properties/resources/additionalProperties',
-                          keyword: 'additionalProperties',
-                          params: { additionalProperty: key6 },
-                          message: 'must NOT have additional properties',
-                          schema: false,
-                          parentSchema: schema32.properties.resources,
-                          data: data16,
-                        };
-                        if (vErrors === null) {
-                          vErrors = [err34];
-                        } else {
-                          vErrors.push(err34);
-                        }
-                        errors++;
-                      }
-                    }
-                    if (data16.cpu !== undefined) {
-                      let data17 = data16.cpu;
-                      if (typeof data17 == 'number') {
-                        if (data17 <= 0 || isNaN(data17)) {
-                          const err35 = {
-                            instancePath:
-                              instancePath +
-                              '/nodes/' +
-                              key4.replace(/~/g, '~0').replace(/\//g, '~1') +
-                              '/resources/cpu',
-                            schemaPath: '#/$defs/node/properties/resources/properties/cpu/exclusiveMinimum',
-                            keyword: 'exclusiveMinimum',
-                            params: { comparison: '>', limit: 0 },
-                            message: 'must be > 0',
-                            schema: 0,
-                            parentSchema: schema32.properties.resources.properties.cpu,
-                            data: data17,
-                          };
-                          if (vErrors === null) {
-                            vErrors = [err35];
-                          } else {
-                            vErrors.push(err35);
-                          }
-                          errors++;
-                        }
-                      } else {
-                        const err36 = {
-                          instancePath:
-                            instancePath +
-                            '/nodes/' +
-                            key4.replace(/~/g, '~0').replace(/\//g, '~1') +
-                            '/resources/cpu',
-                          schemaPath: '#/$defs/node/properties/resources/properties/cpu/type',
-                          keyword: 'type',
-                          params: { type: 'number' },
-                          message: 'must be number',
-                          schema: schema32.properties.resources.properties.cpu.type,
-                          parentSchema: schema32.properties.resources.properties.cpu,
-                          data: data17,
-                        };
-                        if (vErrors === null) {
-                          vErrors = [err36];
-                        } else {
-                          vErrors.push(err36);
-                        }
-                        errors++;
-                      }
-                    }
-                    if (data16.memory !== undefined) {
-                      let data18 = data16.memory;
-                      const _errs49 = errors;
-                      let valid16 = false;
-                      const _errs50 = errors;
-                      if (typeof data18 === 'string') {
-                        if (!pattern7.test(data18)) {
-                          const err37 = {
-                            instancePath:
-                              instancePath +
-                              '/nodes/' +
-                              key4.replace(/~/g, '~0').replace(/\//g, '~1') +
-                              '/resources/memory',
-                            schemaPath: '#/$defs/node/properties/resources/properties/memory/anyOf/0/pattern',
-                            keyword: 'pattern',
-                            params: { pattern: '^[0-9]+(\\.[0-9]+)?\\s*([KMGT]i?B|B)$' },
-                            message: 'must match pattern "' + '^[0-9]+(\\.[0-9]+)?\\s*([KMGT]i?B|B)$' + '"',
-                            schema: '^[0-9]+(\\.[0-9]+)?\\s*([KMGT]i?B|B)$',
-                            parentSchema: schema32.properties.resources.properties.memory.anyOf[0],
-                            data: data18,
-                          };
-                          if (vErrors === null) {
-                            vErrors = [err37];
-                          } else {
-                            vErrors.push(err37);
-                          }
-                          errors++;
-                        }
-                      } else {
-                        const err38 = {
-                          instancePath:
-                            instancePath +
-                            '/nodes/' +
-                            key4.replace(/~/g, '~0').replace(/\//g, '~1') +
-                            '/resources/memory',
-                          schemaPath: '#/$defs/node/properties/resources/properties/memory/anyOf/0/type',
-                          keyword: 'type',
-                          params: { type: 'string' },
-                          message: 'must be string',
-                          schema: schema32.properties.resources.properties.memory.anyOf[0].type,
-                          parentSchema: schema32.properties.resources.properties.memory.anyOf[0],
-                          data: data18,
-                        };
-                        if (vErrors === null) {
-                          vErrors = [err38];
-                        } else {
-                          vErrors.push(err38);
-                        }
-                        errors++;
-                      }
-                      var _valid1 = _errs50 === errors;
-                      valid16 = valid16 || _valid1;
-                      const _errs52 = errors;
-                      if (!(typeof data18 == 'number' && !(data18 % 1) && !isNaN(data18))) {
-                        const err39 = {
-                          instancePath:
-                            instancePath +
-                            '/nodes/' +
-                            key4.replace(/~/g, '~0').replace(/\//g, '~1') +
-                            '/resources/memory',
-                          schemaPath: '#/$defs/node/properties/resources/properties/memory/anyOf/1/type',
-                          keyword: 'type',
-                          params: { type: 'integer' },
-                          message: 'must be integer',
-                          schema: schema32.properties.resources.properties.memory.anyOf[1].type,
-                          parentSchema: schema32.properties.resources.properties.memory.anyOf[1],
-                          data: data18,
-                        };
-                        if (vErrors === null) {
-                          vErrors = [err39];
-                        } else {
-                          vErrors.push(err39);
-                        }
-                        errors++;
-                      }
-                      if (typeof data18 == 'number') {
-                        if (data18 < 0 || isNaN(data18)) {
-                          const err40 = {
-                            instancePath:
-                              instancePath +
-                              '/nodes/' +
-                              key4.replace(/~/g, '~0').replace(/\//g, '~1') +
-                              '/resources/memory',
-                            schemaPath: '#/$defs/node/properties/resources/properties/memory/anyOf/1/minimum',
-                            keyword: 'minimum',
-                            params: { comparison: '>=', limit: 0 },
-                            message: 'must be >= 0',
-                            schema: 0,
-                            parentSchema: schema32.properties.resources.properties.memory.anyOf[1],
-                            data: data18,
-                          };
-                          if (vErrors === null) {
-                            vErrors = [err40];
-                          } else {
-                            vErrors.push(err40);
-                          }
-                          errors++;
-                        }
-                      }
-                      var _valid1 = _errs52 === errors;
-                      valid16 = valid16 || _valid1;
-                      if (!valid16) {
-                        const err41 = {
-                          instancePath:
-                            instancePath +
-                            '/nodes/' +
-                            key4.replace(/~/g, '~0').replace(/\//g, '~1') +
-                            '/resources/memory',
-                          schemaPath: '#/$defs/node/properties/resources/properties/memory/anyOf',
-                          keyword: 'anyOf',
-                          params: {},
-                          message: 'must match a schema in anyOf',
-                          schema: schema32.properties.resources.properties.memory.anyOf,
-                          parentSchema: schema32.properties.resources.properties.memory,
-                          data: data18,
-                        };
-                        if (vErrors === null) {
-                          vErrors = [err41];
-                        } else {
-                          vErrors.push(err41);
-                        }
-                        errors++;
-                      } else {
-                        errors = _errs49;
-                        if (vErrors !== null) {
-                          if (_errs49) {
-                            vErrors.length = _errs49;
-                          } else {
-                            vErrors = null;
-                          }
-                        }
-                      }
-                    }
-                    if (data16.gpu !== undefined) {
-                      let data19 = data16.gpu;
-                      if (!(typeof data19 == 'number' && !(data19 % 1) && !isNaN(data19))) {
-                        const err42 = {
-                          instancePath:
-                            instancePath +
-                            '/nodes/' +
-                            key4.replace(/~/g, '~0').replace(/\//g, '~1') +
-                            '/resources/gpu',
-                          schemaPath: '#/$defs/node/properties/resources/properties/gpu/type',
-                          keyword: 'type',
-                          params: { type: 'integer' },
-                          message: 'must be integer',
-                          schema: schema32.properties.resources.properties.gpu.type,
-                          parentSchema: schema32.properties.resources.properties.gpu,
-                          data: data19,
-                        };
-                        if (vErrors === null) {
-                          vErrors = [err42];
-                        } else {
-                          vErrors.push(err42);
-                        }
-                        errors++;
-                      }
-                      if (typeof data19 == 'number') {
-                        if (data19 < 0 || isNaN(data19)) {
-                          const err43 = {
-                            instancePath:
-                              instancePath +
-                              '/nodes/' +
-                              key4.replace(/~/g, '~0').replace(/\//g, '~1') +
-                              '/resources/gpu',
-                            schemaPath: '#/$defs/node/properties/resources/properties/gpu/minimum',
-                            keyword: 'minimum',
-                            params: { comparison: '>=', limit: 0 },
-                            message: 'must be >= 0',
-                            schema: 0,
-                            parentSchema: schema32.properties.resources.properties.gpu,
-                            data: data19,
-                          };
-                          if (vErrors === null) {
-                            vErrors = [err43];
-                          } else {
-                            vErrors.push(err43);
-                          }
-                          errors++;
-                        }
-                      }
-                    }
-                  } else {
-                    const err44 = {
-                      instancePath:
-                        instancePath +
-                        '/nodes/' +
-                        key4.replace(/~/g, '~0').replace(/\//g, '~1') +
-                        '/resources',
-                      schemaPath: '#/$defs/node/properties/resources/type',
-                      keyword: 'type',
-                      params: { type: 'object' },
-                      message: 'must be object',
-                      schema: schema32.properties.resources.type,
-                      parentSchema: schema32.properties.resources,
-                      data: data16,
-                    };
-                    if (vErrors === null) {
-                      vErrors = [err44];
-                    } else {
-                      vErrors.push(err44);
-                    }
-                    errors++;
-                  }
-                }
-                if (data10.retry !== undefined) {
-                  let data20 = data10.retry;
-                  if (data20 && typeof data20 == 'object' && !Array.isArray(data20)) {
-                    for (const key7 in data20) {
-                      if (!(key7 === 'limit' || key7 === 'backoff')) {
-                        const err45 = {
-                          instancePath:
-                            instancePath +
-                            '/nodes/' +
-                            key4.replace(/~/g, '~0').replace(/\//g, '~1') +
-                            '/retry',
-                          schemaPath: '#/$defs/node/properties/retry/additionalProperties',
-                          keyword: 'additionalProperties',
-                          params: { additionalProperty: key7 },
-                          message: 'must NOT have additional properties',
-                          schema: false,
-                          parentSchema: schema32.properties.retry,
-                          data: data20,
-                        };
-                        if (vErrors === null) {
-                          vErrors = [err45];
-                        } else {
-                          vErrors.push(err45);
-                        }
-                        errors++;
-                      }
-                    }
-                    if (data20.limit !== undefined) {
-                      let data21 = data20.limit;
-                      if (!(typeof data21 == 'number' && !(data21 % 1) && !isNaN(data21))) {
-                        const err46 = {
-                          instancePath:
-                            instancePath +
-                            '/nodes/' +
-                            key4.replace(/~/g, '~0').replace(/\//g, '~1') +
-                            '/retry/limit',
-                          schemaPath: '#/$defs/node/properties/retry/properties/limit/type',
-                          keyword: 'type',
-                          params: { type: 'integer' },
-                          message: 'must be integer',
-                          schema: schema32.properties.retry.properties.limit.type,
-                          parentSchema: schema32.properties.retry.properties.limit,
-                          data: data21,
-                        };
-                        if (vErrors === null) {
-                          vErrors = [err46];
-                        } else {
-                          vErrors.push(err46);
-                        }
-                        errors++;
-                      }
-                      if (typeof data21 == 'number') {
-                        if (data21 < 0 || isNaN(data21)) {
-                          const err47 = {
-                            instancePath:
-                              instancePath +
-                              '/nodes/' +
-                              key4.replace(/~/g, '~0').replace(/\//g, '~1') +
-                              '/retry/limit',
-                            schemaPath: '#/$defs/node/properties/retry/properties/limit/minimum',
-                            keyword: 'minimum',
-                            params: { comparison: '>=', limit: 0 },
-                            message: 'must be >= 0',
-                            schema: 0,
-                            parentSchema: schema32.properties.retry.properties.limit,
-                            data: data21,
-                          };
-                          if (vErrors === null) {
-                            vErrors = [err47];
-                          } else {
-                            vErrors.push(err47);
-                          }
-                          errors++;
-                        }
-                      }
-                    }
-                    if (data20.backoff !== undefined) {
-                      let data22 = data20.backoff;
-                      if (typeof data22 === 'string') {
-                        if (!pattern8.test(data22)) {
-                          const err48 = {
-                            instancePath:
-                              instancePath +
-                              '/nodes/' +
-                              key4.replace(/~/g, '~0').replace(/\//g, '~1') +
-                              '/retry/backoff',
-                            schemaPath: '#/$defs/node/properties/retry/properties/backoff/pattern',
-                            keyword: 'pattern',
-                            params: { pattern: '^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$' },
-                            message: 'must match pattern "' + '^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$' + '"',
-                            schema: '^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$',
-                            parentSchema: schema32.properties.retry.properties.backoff,
-                            data: data22,
-                          };
-                          if (vErrors === null) {
-                            vErrors = [err48];
-                          } else {
-                            vErrors.push(err48);
-                          }
-                          errors++;
-                        }
-                      } else {
-                        const err49 = {
-                          instancePath:
-                            instancePath +
-                            '/nodes/' +
-                            key4.replace(/~/g, '~0').replace(/\//g, '~1') +
-                            '/retry/backoff',
-                          schemaPath: '#/$defs/node/properties/retry/properties/backoff/type',
-                          keyword: 'type',
-                          params: { type: 'string' },
-                          message: 'must be string',
-                          schema: schema32.properties.retry.properties.backoff.type,
-                          parentSchema: schema32.properties.retry.properties.backoff,
-                          data: data22,
-                        };
-                        if (vErrors === null) {
-                          vErrors = [err49];
-                        } else {
-                          vErrors.push(err49);
-                        }
-                        errors++;
-                      }
-                    }
-                  } else {
-                    const err50 = {
-                      instancePath:
-                        instancePath + '/nodes/' + key4.replace(/~/g, '~0').replace(/\//g, '~1') + '/retry',
-                      schemaPath: '#/$defs/node/properties/retry/type',
-                      keyword: 'type',
-                      params: { type: 'object' },
-                      message: 'must be object',
-                      schema: schema32.properties.retry.type,
-                      parentSchema: schema32.properties.retry,
-                      data: data20,
-                    };
-                    if (vErrors === null) {
-                      vErrors = [err50];
-                    } else {
-                      vErrors.push(err50);
-                    }
-                    errors++;
-                  }
-                }
-                if (data10.timeout !== undefined) {
-                  let data23 = data10.timeout;
-                  if (typeof data23 === 'string') {
-                    if (!pattern8.test(data23)) {
-                      const err51 = {
-                        instancePath:
-                          instancePath +
-                          '/nodes/' +
-                          key4.replace(/~/g, '~0').replace(/\//g, '~1') +
-                          '/timeout',
-                        schemaPath: '#/$defs/node/properties/timeout/pattern',
-                        keyword: 'pattern',
-                        params: { pattern: '^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$' },
-                        message: 'must match pattern "' + '^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$' + '"',
-                        schema: '^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$',
-                        parentSchema: schema32.properties.timeout,
-                        data: data23,
-                      };
-                      if (vErrors === null) {
-                        vErrors = [err51];
-                      } else {
-                        vErrors.push(err51);
-                      }
-                      errors++;
-                    }
-                  } else {
-                    const err52 = {
-                      instancePath:
-                        instancePath + '/nodes/' + key4.replace(/~/g, '~0').replace(/\//g, '~1') + '/timeout',
-                      schemaPath: '#/$defs/node/properties/timeout/type',
-                      keyword: 'type',
-                      params: { type: 'string' },
-                      message: 'must be string',
-                      schema: schema32.properties.timeout.type,
-                      parentSchema: schema32.properties.timeout,
-                      data: data23,
-                    };
-                    if (vErrors === null) {
-                      vErrors = [err52];
-                    } else {
-                      vErrors.push(err52);
-                    }
-                    errors++;
-                  }
-                }
-              } else {
-                const err53 = {
-                  instancePath: instancePath + '/nodes/' + key4.replace(/~/g, '~0').replace(/\//g, '~1'),
-                  schemaPath: '#/$defs/node/type',
-                  keyword: 'type',
-                  params: { type: 'object' },
-                  message: 'must be object',
-                  schema: schema32.type,
-                  parentSchema: schema32,
-                  data: data10,
-                };
-                if (vErrors === null) {
-                  vErrors = [err53];
-                } else {
-                  vErrors.push(err53);
-                }
-                errors++;
+            for (const key5 in data11) {
+              if (
+                !validate23(data11[key5], {
+                  instancePath: instancePath + '/nodes/' + key5.replace(/~/g, '~0').replace(/\//g, '~1'),
+                  parentData: data11,
+                  parentDataProperty: key5,
+                  rootData,
+                  dynamicAnchors,
+                })
+              ) {
+                vErrors = vErrors === null ? validate23.errors : vErrors.concat(validate23.errors);
+                errors = vErrors.length;
               }
             }
           } else {
-            const err54 = {
+            const err25 = {
               instancePath: instancePath + '/nodes',
               schemaPath: '#/properties/nodes/type',
               keyword: 'type',
@@ -1463,18 +1952,18 @@ export const PRECOMPILED = {
               message: 'must be object',
               schema: schema31.properties.nodes.type,
               parentSchema: schema31.properties.nodes,
-              data: data9,
+              data: data11,
             };
             if (vErrors === null) {
-              vErrors = [err54];
+              vErrors = [err25];
             } else {
-              vErrors.push(err54);
+              vErrors.push(err25);
             }
             errors++;
           }
         }
       } else {
-        const err55 = {
+        const err26 = {
           instancePath,
           schemaPath: '#/type',
           keyword: 'type',
@@ -1485,9 +1974,9 @@ export const PRECOMPILED = {
           data,
         };
         if (vErrors === null) {
-          vErrors = [err55];
+          vErrors = [err26];
         } else {
-          vErrors.push(err55);
+          vErrors.push(err26);
         }
         errors++;
       }

@@ -48,6 +48,12 @@ export const PIPELINE_SCHEMA = {
         },
       ],
     },
+    defaults: {
+      description:
+        "Settings shared by every node of a step type, keyed by step type (e.g. `train.expert`); a node's own values win, maps merge key by key.",
+      type: 'object',
+      additionalProperties: { $ref: '#/$defs/defaults' },
+    },
     nodes: {
       description: 'The nodes of the graph, keyed by id.',
       type: 'object',
@@ -57,6 +63,16 @@ export const PIPELINE_SCHEMA = {
     },
   },
   $defs: {
+    defaults: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        with: { description: 'Step parameters every node of this step type starts from.', type: 'object' },
+        resources: { $ref: '#/$defs/resources' },
+        retry: { $ref: '#/$defs/retry' },
+        timeout: duration,
+      },
+    },
     node: {
       type: 'object',
       required: ['step'],
@@ -71,34 +87,36 @@ export const PIPELINE_SCHEMA = {
           uniqueItems: true,
         },
         with: { description: "The step's parameters.", type: 'object' },
-        resources: {
-          type: 'object',
-          additionalProperties: false,
-          properties: {
-            cpu: { description: 'CPU cores (may be fractional).', type: 'number', exclusiveMinimum: 0 },
-            memory: {
-              description: 'memory such as 512MB, 4GB or 2GiB',
-              anyOf: [
-                { description: 'memory such as 512MB, 4GB or 2GiB', type: 'string', pattern: MEMORY_PATTERN },
-                { type: 'integer', minimum: 0 },
-              ],
-            },
-            gpu: {
-              description: 'Whole GPUs; each running node gets its own devices.',
-              type: 'integer',
-              minimum: 0,
-            },
-          },
-        },
-        retry: {
-          type: 'object',
-          additionalProperties: false,
-          properties: {
-            limit: { description: 'Extra attempts after a failure.', type: 'integer', minimum: 0 },
-            backoff: duration,
-          },
-        },
+        resources: { $ref: '#/$defs/resources' },
+        retry: { $ref: '#/$defs/retry' },
         timeout: duration,
+      },
+    },
+    resources: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        cpu: { description: 'CPU cores (may be fractional).', type: 'number', exclusiveMinimum: 0 },
+        memory: {
+          description: 'memory such as 512MB, 4GB or 2GiB',
+          anyOf: [
+            { description: 'memory such as 512MB, 4GB or 2GiB', type: 'string', pattern: MEMORY_PATTERN },
+            { type: 'integer', minimum: 0 },
+          ],
+        },
+        gpu: {
+          description: 'Whole GPUs; each running node gets its own devices.',
+          type: 'integer',
+          minimum: 0,
+        },
+      },
+    },
+    retry: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        limit: { description: 'Extra attempts after a failure.', type: 'integer', minimum: 0 },
+        backoff: duration,
       },
     },
   },
