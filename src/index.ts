@@ -1,2 +1,2 @@
 // The public entry point of the moe package: the step API for plugin authors.
-export * from './steps/api.js';
+export * from './contract/step.js';

@@ -11,8 +11,8 @@ import type {
   ResolvedWith,
   WithTemplate,
 } from '../pipeline/types.js';
-import type { StepDefinition } from '../steps/api.js';
-import type { StepLookup } from '../steps/registry.js';
+import type { StepDefinition } from '../contract/step.js';
+import type { StepLookup } from '../contract/lookup.js';
 import type { Digest, NodeId } from '../util/brand.js';
 import type { Result } from '../util/result.js';
 import { err, ok } from '../util/result.js';
@@ -36,6 +36,8 @@ export interface EvalContext {
   readonly resolve: ResolveFn;
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly digester: InputDigester;
+  /** What earlier runs of this unchanged pipeline already resolved; filled as nodes are evaluated. */
+  readonly memo?: EvaluationMemo | undefined;
 }
 
 export interface Evaluation {
@@ -58,15 +60,15 @@ export interface StaticEvaluation {
   readonly inputs: readonly string[];
 }
 
-/** Static evaluations by node, for one loaded pipeline and the resolver that produced them. */
+/**
+ * Static evaluations by node, for one loaded pipeline. The composition root reads it from the workspace,
+ * hands it to the run or plan through their options (`memo`), and writes it back when it grew.
+ */
 export class EvaluationMemo {
   readonly #entries: Record<string, StaticEvaluation>;
   #dirty = false;
 
-  constructor(
-    readonly resolve: ResolveFn,
-    entries: Readonly<Record<string, StaticEvaluation>> = {},
-  ) {
+  constructor(entries: Readonly<Record<string, StaticEvaluation>> = {}) {
     this.#entries = { ...entries };
   }
 
@@ -87,17 +89,6 @@ export class EvaluationMemo {
   entries(): Readonly<Record<string, StaticEvaluation>> {
     return this.#entries;
   }
-}
-
-const memos = new WeakMap<Pipeline, EvaluationMemo>();
-
-/** Makes `evaluateNode` use (and fill) `memo` for `pipeline` when it resolves with `memo.resolve`. */
-export function useEvaluationMemo(pipeline: Pipeline, memo: EvaluationMemo): void {
-  memos.set(pipeline, memo);
-}
-
-export function evaluationMemoOf(pipeline: Pipeline): EvaluationMemo | undefined {
-  return memos.get(pipeline);
 }
 
 /** What stands in for an upstream output path inside the fingerprinted `with`. */
@@ -137,9 +128,8 @@ export async function evaluateNode(
 ): Promise<Result<Evaluation, string>> {
   const step = stepOf(ctx, node);
   if (!step.ok) return step;
-  const memo = memos.get(ctx.pipeline);
-  const usable = memo !== undefined && memo.resolve === ctx.resolve ? memo : undefined;
-  let known = usable?.get(node.id);
+  const memo = ctx.memo;
+  let known = memo?.get(node.id);
   let withValue: JsonValue;
   let envRead: readonly string[] = [];
   if (known !== undefined) withValue = JSON.parse(known.withJson) as JsonValue;
@@ -160,7 +150,7 @@ export async function evaluateNode(
       if (v !== undefined) params[name] = v;
     }
     known = { withJson: canonicalJson(withValue), params, inputs: declared };
-    if (usable !== undefined && envRead.length === 0) usable.set(node.id, known);
+    if (memo !== undefined && envRead.length === 0) memo.set(node.id, known);
   }
   const declared = known.inputs;
 

@@ -1,7 +1,7 @@
 // What a run reports while it happens. The engine emits these and never prints; the CLI's renderers,
 // the run journal (`moe status`) and the node log files subscribe.
 import type { NodeId } from '../util/brand.js';
-import type { ProgressUpdate } from '../steps/api.js';
+import type { ProgressUpdate } from '../contract/step.js';
 
 export type LogLevel = 'info' | 'warn' | 'error';
 

@@ -17,7 +17,7 @@ import { checkRelativePath } from './safe-path.js';
 import type { Store } from './store.js';
 import { checkWith } from './with-schema.js';
 import { safeName } from './workspace.js';
-import type { UpstreamNode } from '../steps/api.js';
+import type { UpstreamNode } from '../contract/step.js';
 
 export interface NodeRunContext {
   readonly evalCtx: EvalContext;

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import type { Diagnostic, SourceRange } from '../pipeline/diagnostic.js';
 import type { Expr, ParamValue, Pipeline, PipelineNode, WithTemplate } from '../pipeline/types.js';
 import type { NodeId } from '../util/brand.js';
-import type { StepLookup } from '../steps/registry.js';
+import type { StepLookup } from '../contract/lookup.js';
 import type { StaticEvaluation } from './evaluate.js';
 
 const FORMAT = 'moe-pipeline-cache-v3';

@@ -1,15 +1,14 @@
 // `moe plan` as a service: the plan against a workspace's records, without taking the lock (it writes
 // nothing but the input stat cache).
 import type { Pipeline } from '../pipeline/types.js';
-import type { StepLookup } from '../steps/registry.js';
-import type { Digest, NodeId } from '../util/brand.js';
+import type { StepLookup } from '../contract/lookup.js';
 import type { Result } from '../util/result.js';
 import { ok } from '../util/result.js';
-import type { ResolveFn } from './evaluate.js';
+import type { EvaluationMemo, ResolveFn } from './evaluate.js';
 import { InputDigester } from './input-digests.js';
 import type { PlanEntry } from './plan.js';
 import { planPipeline } from './plan.js';
-import type { NodeRecord } from './records.js';
+import { recordSource } from './record-source.js';
 import type { SelectionError } from './selection.js';
 import { selectNodes } from './selection.js';
 import { Store } from './store.js';
@@ -25,6 +24,8 @@ export interface PlanServiceOptions {
   readonly force?: readonly string[];
   readonly only?: readonly string[];
   readonly from?: readonly string[];
+  /** Static evaluations kept from earlier runs of this unchanged pipeline (see `EvaluationMemo`). */
+  readonly memo?: EvaluationMemo;
 }
 
 export async function planForCli(opts: PlanServiceOptions): Promise<Result<PlanEntry[], SelectionError>> {
@@ -37,7 +38,6 @@ export async function planForCli(opts: PlanServiceOptions): Promise<Result<PlanE
   const store = new Store(opts.workspace);
   const index = store.readIndex(pipelineKey(opts.pipeline.file));
   const digester = new InputDigester(opts.workspace.statCache);
-  const indexed = new Map(Object.values(index?.nodes ?? {}).map((r) => [r.fingerprint, r]));
   const entries = await planPipeline(
     {
       pipeline: opts.pipeline,
@@ -45,12 +45,9 @@ export async function planForCli(opts: PlanServiceOptions): Promise<Result<PlanE
       resolve: opts.resolve,
       env: opts.env ?? process.env,
       digester,
+      memo: opts.memo,
     },
-    {
-      byFingerprint: (fp: Digest) => indexed.get(fp) ?? store.readRecord(fp),
-      last: (id: NodeId): NodeRecord | undefined => index?.nodes[id],
-      hasOutputs: (r) => store.hasOutputs(r),
-    },
+    recordSource(store, index),
     selection.value,
   );
   try {

@@ -4,7 +4,7 @@
 // actually runs, so fully cached runs do not pay for it.
 import type { ValidateFunction } from 'ajv/dist/2020.js';
 import type { JsonValue } from '../pipeline/types.js';
-import type { StepDefinition } from '../steps/api.js';
+import type { StepDefinition } from '../contract/step.js';
 import type { Result } from '../util/result.js';
 import { err, ok } from '../util/result.js';
 

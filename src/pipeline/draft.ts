@@ -3,7 +3,7 @@ import type { SourceRange } from './diagnostic.js';
 import type { MapNode, ScalarNode, YamlNode } from './node.js';
 import type { Interpolated } from './template.js';
 import type { WithTemplate } from './types.js';
-import type { StepDefinition } from '../steps/api.js';
+import type { StepDefinition } from '../contract/step.js';
 
 export interface Draft {
   readonly id: string;

@@ -2,7 +2,8 @@
 // diagnostics. Other modules import from here.
 export { loadPipeline, loadPipelineText, DEFAULT_MAX_BYTES } from './load.js';
 export type { LoadOptions, LoadedPipeline } from './load.js';
-export type { StepLookup, PipelineRule, RuleContext, WithValue } from './lookup.js';
+export type { StepLookup } from '../contract/lookup.js';
+export type { PipelineRule, RuleContext, WithValue } from './lookup.js';
 export { resolveWith } from './resolve.js';
 export type { ResolveOptions } from './resolve.js';
 export { formatDiagnostics, sortDiagnostics } from './format.js';

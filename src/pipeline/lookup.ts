@@ -1,14 +1,8 @@
-// What the loader needs from the outside: the step types it may use and extra cross-node rules.
+// What the loader needs from the outside besides the step types (src/contract/lookup.ts): extra
+// cross-node rules, and what they may ask of a pipeline.
 import type { Diagnostic, SourceRange } from './diagnostic.js';
 import type { JsonValue, Pipeline, PipelineNode } from './types.js';
 import type { NodeId } from '../util/brand.js';
-import type { StepDefinition } from '../steps/api.js';
-
-/** The step types a pipeline may use (the step registry satisfies it). */
-export interface StepLookup {
-  get(name: string): StepDefinition<never> | undefined;
-  names(): readonly string[];
-}
 
 /** A `with` value as a rule sees it. */
 export interface WithValue {

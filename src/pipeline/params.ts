@@ -3,6 +3,8 @@ import type { Diagnostic, SourceRange } from './diagnostic.js';
 import type { MapNode } from './node.js';
 import { didYouMean } from './suggest.js';
 import type { ParamValue } from './types.js';
+import type { Result } from '../util/result.js';
+import { err, ok } from '../util/result.js';
 
 export interface ParamsResult {
   readonly values: Map<string, ParamValue>;
@@ -44,7 +46,7 @@ export function readParams(
       continue;
     }
     const coerced = coerce(text, declared);
-    if (typeof coerced === 'object') {
+    if (!coerced.ok) {
       const range = ranges.get(name);
       diagnostics.push({
         severity: 'error',
@@ -54,13 +56,13 @@ export function readParams(
       });
       continue;
     }
-    values.set(name, coerced);
+    values.set(name, coerced.value);
   }
   return { values, ranges };
 }
 
 /** Parses `text` as the type of the declared default. */
-export function coerce(text: string, declared: ParamValue): ParamValue | { error: string } {
+export function coerce(text: string, declared: ParamValue): Result<ParamValue, string> {
   if (typeof declared === 'number') {
     const n = Number(text);
     if (
@@ -68,24 +70,27 @@ export function coerce(text: string, declared: ParamValue): ParamValue | { error
       !/^[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$/.test(text.trim()) ||
       !Number.isFinite(n)
     ) {
-      return { error: `expected a number (the default is ${declared}), got \`${text}\`` };
+      return err(`expected a number (the default is ${declared}), got \`${text}\``);
     }
-    return n;
+    return ok(n);
   }
   if (typeof declared === 'boolean') {
-    if (text === 'true') return true;
-    if (text === 'false') return false;
-    return { error: `expected true or false (the default is ${declared}), got \`${text}\`` };
+    if (text === 'true') return ok(true);
+    if (text === 'false') return ok(false);
+    return err(`expected true or false (the default is ${declared}), got \`${text}\``);
   }
-  return text;
+  return ok(text);
 }
 
-/** `k=v` strings from the command line as a record; an entry without `=` is an error message. */
-export function parseParamFlags(flags: readonly string[]): Record<string, string> | { error: string } {
+/**
+ * `k=v` strings from the command line as a record (every name a parameter, `error` included); an entry
+ * without `=` fails with the message to show.
+ */
+export function parseParamFlags(flags: readonly string[]): Result<Record<string, string>, string> {
   const out: Record<string, string> = {};
   for (const f of flags) {
     const eq = f.indexOf('=');
-    if (eq <= 0) return { error: `--param expects name=value, got \`${f}\`` };
+    if (eq <= 0) return err(`--param expects name=value, got \`${f}\``);
     Object.defineProperty(out, f.slice(0, eq), {
       value: f.slice(eq + 1),
       enumerable: true,
@@ -93,5 +98,5 @@ export function parseParamFlags(flags: readonly string[]): Record<string, string
       configurable: true,
     });
   }
-  return out;
+  return ok(out);
 }

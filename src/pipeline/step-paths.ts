@@ -4,7 +4,7 @@ import type { Diagnostic, SourceRange } from './diagnostic.js';
 import { toJson } from './node.js';
 import type { YamlNode } from './node.js';
 import { resolveInside } from './paths.js';
-import type { StepDefinition } from '../steps/api.js';
+import type { StepDefinition } from '../contract/step.js';
 
 /** A fixed stand-in for the node's output directory: only whether a path escapes it matters here. */
 const OUT_DIR = '/moe-out';

@@ -2,9 +2,9 @@
 // Every value a user wrote keeps its source range so later stages can point at it.
 import type { NodeId } from '../util/brand.js';
 import type { SourceRange } from './diagnostic.js';
+import type { JsonScalar, JsonValue, Resources } from '../contract/values.js';
 
-export type JsonScalar = string | number | boolean | null;
-export type JsonValue = JsonScalar | readonly JsonValue[] | { readonly [key: string]: JsonValue };
+export type { JsonScalar, JsonValue, Resources } from '../contract/values.js';
 
 /** A pipeline parameter value (`params:` in the file, `--param k=v` on the command line). */
 export type ParamValue = string | number | boolean;
@@ -46,15 +46,6 @@ export type WithTemplate =
       readonly entries: readonly (readonly [key: string, value: WithTemplate])[];
       readonly range: SourceRange;
     };
-
-/** Resources a node asks for; the scheduler never over-commits them. */
-export interface Resources {
-  readonly cpu: number;
-  /** Bytes; undefined when the node does not say. */
-  readonly memoryBytes: number | undefined;
-  /** Number of whole GPUs; each running node gets its own device ids. */
-  readonly gpu: number;
-}
 
 export interface RetryPolicy {
   /** Extra attempts after the first failure. */

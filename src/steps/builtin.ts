@@ -1,6 +1,6 @@
 // Every step type that ships with moe, by name, each behind a dynamic import: a pipeline pays start-up
 // time only for the step types it uses (the image steps pull in sharp, the model steps onnxruntime).
-import type { StepDefinition } from './api.js';
+import type { StepDefinition } from '../contract/step.js';
 
 type Loader = () => Promise<StepDefinition<never>>;
 

@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import { isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Diagnostic } from '../pipeline/diagnostic.js';
-import type { StepDefinition } from './api.js';
+import type { StepDefinition } from '../contract/step.js';
 
 export interface LoadedPluginStep {
   readonly step: StepDefinition<never>;

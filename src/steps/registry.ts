@@ -1,14 +1,9 @@
 // The one registry of step types. Built-in steps and plugin steps register the same way, and a name can be
 // registered once only: two plugins that both claim `train.expert` are an error, not a silent override.
-import type { StepDefinition } from './api.js';
+import type { StepLookup } from '../contract/lookup.js';
+import type { StepDefinition } from '../contract/step.js';
 import type { Result } from '../util/result.js';
 import { err, ok } from '../util/result.js';
-
-/** What the pipeline loader and the engine need from a registry. */
-export interface StepLookup {
-  get(name: string): StepDefinition<never> | undefined;
-  names(): readonly string[];
-}
 
 export interface StepSource {
   /** Where the step came from, for error messages: `built-in`, a plugin file, an npm package. */

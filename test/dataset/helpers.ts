@@ -3,7 +3,7 @@ import sharp from 'sharp';
 import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import type { StepContext } from '../../src/steps/api.js';
+import type { StepContext } from '../../src/contract/step.js';
 import type { JsonValue } from '../../src/pipeline/types.js';
 import { stepContext } from '../steps/context.js';
 

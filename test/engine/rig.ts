@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Expr, JsonValue, Pipeline, PipelineNode, WithTemplate } from '../../src/pipeline/types.js';
 import type { SourceRange } from '../../src/pipeline/diagnostic.js';
-import type { StepContext, StepDefinition } from '../../src/steps/api.js';
+import type { StepContext, StepDefinition } from '../../src/contract/step.js';
 import { StepRegistry } from '../../src/steps/registry.js';
 import { commandStep } from '../../src/steps/command/index.js';
 import type { ResolveFn } from '../../src/engine/evaluate.js';

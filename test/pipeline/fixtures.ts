@@ -6,9 +6,9 @@ import { basename, join } from 'node:path';
 import type { Diagnostic } from '../../src/pipeline/diagnostic.js';
 import { loadPipelineText } from '../../src/pipeline/load.js';
 import type { LoadOptions, LoadedPipeline } from '../../src/pipeline/load.js';
-import type { StepLookup } from '../../src/pipeline/lookup.js';
+import type { StepLookup } from '../../src/contract/lookup.js';
 import type { JsonValue } from '../../src/pipeline/types.js';
-import type { StepDefinition } from '../../src/steps/api.js';
+import type { StepDefinition } from '../../src/contract/step.js';
 
 const isMap = (v: JsonValue | undefined): v is Readonly<Record<string, JsonValue>> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);

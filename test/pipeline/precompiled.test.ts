@@ -10,7 +10,7 @@ import { AJV_OPTIONS } from '../../src/pipeline/schema/ajv-options.js';
 import { COMPILED_PATH, renderPrecompiled } from '../../src/pipeline/schema/precompile.js';
 import { PIPELINE_SCHEMA } from '../../src/pipeline/schema/structure.js';
 import { compileSchema } from '../../src/pipeline/schema/validate.js';
-import type { JsonSchema } from '../../src/steps/api.js';
+import type { JsonSchema } from '../../src/contract/step.js';
 import { builtinSteps } from '../../src/steps/builtin.js';
 
 const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { StepContext, UpstreamNode } from '../../src/steps/api.js';
+import type { StepContext, UpstreamNode } from '../../src/contract/step.js';
 import { renderReport } from '../../src/report/index.js';
 import { gatherReport, reportStep, type ReportWith } from '../../src/steps/report/index.js';
 import { chromiumPath, probePage, screenshot } from './chromium.js';

@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import type { ProgressUpdate, StepContext } from '../../src/steps/api.js';
+import type { ProgressUpdate, StepContext } from '../../src/contract/step.js';
 import { trainExpertStep } from '../../src/steps/train/index.js';
 import type { TrainExpertWith } from '../../src/steps/train/index.js';
 

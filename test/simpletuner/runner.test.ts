@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { JsonValue } from '../../src/pipeline/types.js';
-import type { ProgressUpdate, StepContext } from '../../src/steps/api.js';
+import type { ProgressUpdate, StepContext } from '../../src/contract/step.js';
 import { runSimpleTuner } from '../../src/steps/train/simpletuner/runner.js';
 import type { SimpleTunerSpec } from '../../src/steps/train/simpletuner/spec.js';
 

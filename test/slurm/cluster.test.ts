@@ -27,7 +27,7 @@ function slurmUp(): string | undefined {
 }
 
 const DRIVER = `
-import { openPipeline } from ${JSON.stringify(join(repo, 'src/engine/open.ts'))};
+import { openPipeline } from ${JSON.stringify(join(repo, 'src/app/open.ts'))};
 import { runPipeline } from ${JSON.stringify(join(repo, 'src/engine/run.ts'))};
 import { workspaceAt } from ${JSON.stringify(join(repo, 'src/engine/workspace.ts'))};
 import { resolveWith } from ${JSON.stringify(join(repo, 'src/pipeline/resolve.ts'))};
@@ -50,7 +50,7 @@ process.exit(r.ok && r.value.status === 'succeeded' ? 0 : 1);
 `;
 
 function pipelineText(dir: string, tag: string): string {
-  const command = ['node', '--import', 'tsx', join(repo, 'src/engine/executors/slurm/exec-node-main.ts')];
+  const command = ['node', '--import', 'tsx', join(repo, 'src/app/exec-node-main.ts')];
   return `version: 1
 name: slurm-${tag}
 executor:

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { commandStep } from '../../src/steps/command/index.js';
 import type { CommandWith } from '../../src/steps/command/schema.js';
-import type { ProgressUpdate, StepContext } from '../../src/steps/api.js';
+import type { ProgressUpdate, StepContext } from '../../src/contract/step.js';
 
 function context(w: CommandWith, signal = new AbortController().signal, withLog = false) {
   const dir = mkdtempSync(join(tmpdir(), 'moe-command-'));

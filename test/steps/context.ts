@@ -1,7 +1,7 @@
 // A StepContext for calling a step's run() directly: a first attempt on one CPU thread and no GPU, with an
 // empty environment and the step's log lines captured as "level message". One thread also makes
 // onnxruntime's results bit-reproducible, which the train.expert resume test relies on.
-import type { StepContext } from '../../src/steps/api.js';
+import type { StepContext } from '../../src/contract/step.js';
 
 /** What differs between the step tests: the node, its parameters, its folders and what it does with progress. */
 export type ContextFields<W> = Pick<

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { StepRegistry } from '../../src/steps/registry.js';
 import { builtinStepNames, builtinSteps } from '../../src/steps/builtin.js';
 import { loadPlugins } from '../../src/steps/plugins.js';
-import type { StepDefinition } from '../../src/steps/api.js';
+import type { StepDefinition } from '../../src/contract/step.js';
 
 const fake = (name: string): StepDefinition<never> =>
   ({

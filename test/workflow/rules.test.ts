@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openPipeline } from '../../src/engine/open.js';
+import { openPipeline } from '../../src/app/open.js';
 import type { Diagnostic } from '../../src/pipeline/index.js';
 import { workflowRules } from '../../src/workflow/rules.js';
 

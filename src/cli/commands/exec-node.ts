@@ -10,7 +10,7 @@ export default class ExecNode extends Command {
 
   async run(): Promise<void> {
     const { args } = await this.parse(ExecNode);
-    const { execNode } = await import('../../engine/executors/slurm/exec-node.js');
+    const { execNode } = await import('../../app/exec-node.js');
     const code = await execNode(args.spec);
     if (code !== 0) this.exit(code);
   }

@@ -4,7 +4,7 @@ import type { RunEvent } from '../../engine/events.js';
 import type { Colors } from './format.js';
 import { duration } from './format.js';
 import { progressText } from './progress.js';
-import type { ProgressUpdate } from '../../steps/api.js';
+import type { ProgressUpdate } from '../../contract/step.js';
 
 const FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 const REDRAW_MS = 100;

@@ -1,7 +1,7 @@
 // `moe plan` (and `moe run --dry-run`): every node as cached / will run / blocked / error, with reasons.
 import type { PlanEntry } from '../../engine/plan.js';
 import { colors, useColor } from './format.js';
-import { CliFailure, EXIT, openOrExit, saveEvaluations, workspaceFor } from './support.js';
+import { CliFailure, EXIT, openOrExit, workspaceFor } from './support.js';
 
 export interface PlanFlags {
   readonly param: readonly string[];
@@ -25,21 +25,19 @@ export interface PlanJson {
 export async function planCommand(file: string, flags: PlanFlags, json: boolean): Promise<PlanJson> {
   const ws = workspaceFor(file, flags.workspace);
   const opened = await openOrExit(file, flags.param, ws);
-  const [{ planForCli }, { resolveWith }] = await Promise.all([
-    import('../../engine/plan-service.js'),
-    import('../../pipeline/resolve.js'),
-  ]);
+  const { planForCli } = await import('../../engine/plan-service.js');
   const planned = await planForCli({
     pipeline: opened.pipeline,
     steps: opened.registry,
-    resolve: resolveWith,
+    resolve: opened.resolve,
+    memo: opened.memo,
     workspace: ws,
     force: flags.force,
     only: flags.only,
     from: flags.from,
   });
   if (!planned.ok) throw new CliFailure(planned.error.message, EXIT.invalid);
-  await saveEvaluations(opened.pipeline);
+  opened.saveMemo();
   const entries = planned.value;
   const counts: Record<string, number> = { cached: 0, run: 0, blocked: 0, error: 0 };
   for (const e of entries) counts[e.status] = (counts[e.status] ?? 0) + 1;

@@ -1,5 +1,5 @@
 // One line for a running node's progress: `step 120/400 (30%) loss 0.031`.
-import type { ProgressUpdate } from '../../steps/api.js';
+import type { ProgressUpdate } from '../../contract/step.js';
 
 export function progressText(p: ProgressUpdate | undefined): string {
   if (!p) return '';

@@ -11,7 +11,7 @@ import type { RunSummary } from '../../engine/run.js';
 import { colors, duration, tailOf, useColor } from './format.js';
 import { LiveRenderer } from './live.js';
 import { PlainRenderer } from './plain.js';
-import { CliFailure, EXIT, openOrExit, saveEvaluations, workspaceFor } from './support.js';
+import { CliFailure, EXIT, openOrExit, workspaceFor } from './support.js';
 import { FinishedNodes, finalOutputLines } from './final-outputs.js';
 import { planCommand } from './plan-command.js';
 import type { PlanFlags, PlanJson } from './plan-command.js';
@@ -40,9 +40,8 @@ export async function runCommand(
   if (flags['dry-run']) return planCommand(file, flags, json);
   const ws = workspaceFor(file, flags.workspace);
   const opened = await openOrExit(file, flags.param, ws);
-  const [{ runPipeline }, { resolveWith }, { parseDeviceList }] = await Promise.all([
+  const [{ runPipeline }, { parseDeviceList }] = await Promise.all([
     import('../../engine/run.js'),
-    import('../../pipeline/resolve.js'),
     import('../../engine/gpus.js'),
   ]);
 
@@ -80,7 +79,8 @@ export async function runCommand(
     const result = await runPipeline({
       pipeline: opened.pipeline,
       steps: opened.registry,
-      resolve: resolveWith,
+      resolve: opened.resolve,
+      memo: opened.memo,
       workspace: ws,
       ...(flags.jobs !== undefined ? { jobs: flags.jobs } : {}),
       ...(flags.gpus !== undefined ? { gpus: parseDeviceList(flags.gpus) } : {}),
@@ -94,7 +94,7 @@ export async function runCommand(
       lockWaitMs: flags.wait * 1000,
     });
     live?.stop();
-    await saveEvaluations(opened.pipeline);
+    opened.saveMemo();
     if (!result.ok) {
       const e = result.error;
       if (e.reason === 'locked') {

@@ -20,7 +20,7 @@ export interface StepInfo {
 }
 
 export async function stepsCommand(file: string | undefined, json: boolean): Promise<StepInfo[]> {
-  const { stepRegistry } = await import('../../engine/open.js');
+  const { stepRegistry } = await import('../../app/steps.js');
   const registry = await stepRegistry(file);
   if (!registry.ok) throw new CliFailure(registry.error.map((d) => d.message).join('\n'), EXIT.invalid);
   const infos: StepInfo[] = [];

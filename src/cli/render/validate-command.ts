@@ -58,16 +58,12 @@ export async function checkPipeline(file: string, paramFlags: readonly string[])
       }),
   });
   const params = parseParamFlags(paramFlags);
-  if ('error' in params) {
-    return finish(
-      [{ severity: 'error', code: 'param-flag', message: String(params.error) }],
-      undefined,
-      undefined,
-    );
+  if (!params.ok) {
+    return finish([{ severity: 'error', code: 'param-flag', message: params.error }], undefined, undefined);
   }
-  const { openPipeline } = await import('../../engine/open.js');
+  const { openPipeline } = await import('../../app/open.js');
   const { workflowRules } = await import('../../workflow/rules.js');
-  const opened = await openPipeline(path, { params: params as Record<string, string>, rules: workflowRules });
+  const opened = await openPipeline(path, { params: params.value, rules: workflowRules });
   if (!opened.ok) return finish(opened.error.diagnostics, undefined, opened.error.source);
   return finish(opened.value.warnings, opened.value.pipeline, opened.value.source);
 }

@@ -1,7 +1,7 @@
 // The narrow boundary between "what runs" and "where it runs". The local executor calls the step in this
 // process; a cluster executor submits the same job elsewhere and reports back through the same events.
 import type { JsonValue, Resources } from '../../pipeline/types.js';
-import type { ProgressUpdate, StepDefinition, UpstreamNode } from '../../steps/api.js';
+import type { ProgressUpdate, StepDefinition, UpstreamNode } from '../../contract/step.js';
 import type { NodeId } from '../../util/brand.js';
 import type { FailureKind, LogLevel } from '../events.js';
 

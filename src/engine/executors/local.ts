@@ -1,6 +1,6 @@
 // Runs a step in this process. The step's own failures become outcomes; the node's signal is the step's.
 import type { JsonValue } from '../../pipeline/types.js';
-import type { StepContext } from '../../steps/api.js';
+import type { StepContext } from '../../contract/step.js';
 import type { ExecOutcome, Executor, ExecutorEvent, NodeJob } from './executor.js';
 
 export class LocalExecutor implements Executor {

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { StepDefinition, StepContext } from '../../steps/api.js';
+import type { StepDefinition, StepContext } from '../../contract/step.js';
 import { generateTinyFamily } from './generate.js';
 
 /** The `with` block of `models.tiny`. */

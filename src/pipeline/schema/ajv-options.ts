@@ -1,7 +1,7 @@
 // The ajv settings every pipeline schema is compiled with, at run time and when precompiling: the two
 // must agree, or a precompiled validator would report other errors than a freshly compiled one.
 import { createHash } from 'node:crypto';
-import type { JsonSchema } from '../../steps/api.js';
+import type { JsonSchema } from '../../contract/step.js';
 
 export const AJV_OPTIONS = { allErrors: true, verbose: true, strict: false, allowUnionTypes: true } as const;
 

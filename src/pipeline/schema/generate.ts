@@ -1,7 +1,7 @@
 // The editor schema: the pipeline structure plus every given step's `with` schema, selected by `step`
 // with if/then, so the YAML language server completes and checks parameters as people type.
 import type { JsonValue } from '../types.js';
-import type { JsonSchema, StepDefinition } from '../../steps/api.js';
+import type { JsonSchema, StepDefinition } from '../../contract/step.js';
 import { PIPELINE_SCHEMA } from './structure.js';
 
 /** Where the generated file lives, relative to the package root. */

@@ -4,7 +4,7 @@
 // plan`); a schema that is not precompiled (a plugin's) still compiles at run time.
 import { createRequire } from 'node:module';
 import type { Ajv2020 as AjvClass } from 'ajv/dist/2020.js';
-import type { JsonSchema, StepDefinition } from '../../steps/api.js';
+import type { JsonSchema, StepDefinition } from '../../contract/step.js';
 import { PIPELINE_SCHEMA } from './structure.js';
 import { AJV_OPTIONS, schemaKey } from './ajv-options.js';
 

@@ -1,6 +1,6 @@
 // The JSON Schema (draft 2020-12) of the pipeline file's structure. Step parameters (`with`) are checked
 // per step; `buildPipelineSchema` adds them for editors.
-import type { JsonSchema } from '../../steps/api.js';
+import type { JsonSchema } from '../../contract/step.js';
 
 /** Node ids and parameter names: they appear in `${{ nodes.<id> }}` and `${{ params.<name> }}`. */
 export const NAME_PATTERN = '^[A-Za-z_][A-Za-z0-9_-]*$';

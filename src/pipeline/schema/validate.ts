@@ -8,7 +8,7 @@ import { atPointer } from '../node.js';
 import type { ScalarNode, YamlNode } from '../node.js';
 import { closest, didYouMean } from '../suggest.js';
 import type { JsonValue } from '../types.js';
-import type { JsonSchema } from '../../steps/api.js';
+import type { JsonSchema } from '../../contract/step.js';
 import { AJV_OPTIONS, schemaKey } from './ajv-options.js';
 import { PRECOMPILED } from './compiled.generated.js';
 import { formWord, orList, show, typeWord, valueWord } from './words.js';

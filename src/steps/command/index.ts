@@ -1,7 +1,7 @@
 // The `command` step: a shell command line (`run`, via `sh -c` as make, DVC and GitHub Actions do) or a
 // program with arguments (`argv`, no shell at all), with $MOE_OUT set to the node's output directory.
 import type { JsonValue } from '../../pipeline/types.js';
-import type { StepDefinition } from '../api.js';
+import type { StepDefinition } from '../../contract/step.js';
 import type { CommandWith } from './schema.js';
 import { commandWithSchema } from './schema.js';
 import { runInSession } from './session.js';

@@ -1,5 +1,5 @@
 // `moe:progress 3/10 optional message`: how a command reports progress on its standard output.
-import type { ProgressUpdate } from '../api.js';
+import type { ProgressUpdate } from '../../contract/step.js';
 
 const PROGRESS = /^moe:progress\s+(\d+(?:\.\d+)?)(?:\/(\d+(?:\.\d+)?))?(?:\s+(.*))?$/;
 

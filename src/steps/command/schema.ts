@@ -1,5 +1,5 @@
 // The `with` block of the `command` step.
-import type { JsonSchema } from '../api.js';
+import type { JsonSchema } from '../../contract/step.js';
 
 export interface CommandWith {
   /** A shell command line, run with `sh -c`. Values from `${{ }}` are already shell-quoted. */

@@ -2,7 +2,7 @@
 // back from the job's output while it runs, and on abort SIGTERM to the job's process group, SIGKILL
 // after the grace period.
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
-import type { ProgressUpdate } from '../api.js';
+import type { ProgressUpdate } from '../../contract/step.js';
 import type { ShellJob, ShellSpawner } from './spawner.js';
 import { parseProgress } from './progress.js';
 

@@ -1,7 +1,7 @@
 // Running a child process for a step: its own process group (so the whole tree can be stopped), output
 // line by line to the node log, and on abort SIGTERM to the group, then SIGKILL after a grace period.
 import { spawn } from 'node:child_process';
-import type { ProgressUpdate, StepLogger } from '../api.js';
+import type { ProgressUpdate, StepLogger } from '../../contract/step.js';
 import { LineSplitter } from './lines.js';
 import { parseProgress } from './progress.js';
 

@@ -4,7 +4,7 @@ import PQueue from 'p-queue';
 import sharp from 'sharp';
 import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { StepContext, StepDefinition, StepResult } from '../api.js';
+import type { StepContext, StepDefinition, StepResult } from '../../contract/step.js';
 import type { JsonValue } from '../../pipeline/types.js';
 import type { RgbImage } from '../../imaging/types.js';
 import { bucketList, nearestBucket, type Bucket } from './buckets.js';

@@ -1,5 +1,5 @@
 // The `with` block of dataset.images: its JSON Schema and the typed, defaulted form the step works with.
-import type { JsonSchema } from '../api.js';
+import type { JsonSchema } from '../../contract/step.js';
 import type { JsonValue } from '../../pipeline/types.js';
 import { defaultBucketStep } from './buckets.js';
 import type { CropMode } from './crop.js';

@@ -1,6 +1,6 @@
 // The `with` block of the report step: paths to upstream outputs (each optional but the title) and the
 // pipeline settings worth showing.
-import type { JsonSchema } from '../api.js';
+import type { JsonSchema } from '../../contract/step.js';
 
 export interface ExpertFiles {
   /** train.expert's `metrics` (metrics.jsonl). */

@@ -6,7 +6,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import type { StepContext, StepDefinition, StepResult } from '../api.js';
+import type { StepContext, StepDefinition, StepResult } from '../../contract/step.js';
 import { cudaProviderProblem, cudaUnavailableMessage } from '../../onnx/session-device.js';
 import { resolveUserPath } from '../dataset/paths.js';
 import { TRAIN_OUTPUTS, trainExpert } from '../../train/expert/index.js';

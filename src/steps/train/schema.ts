@@ -1,5 +1,5 @@
 // The `with` block of train.expert: its JSON Schema and the typed form the step reads.
-import type { JsonSchema } from '../api.js';
+import type { JsonSchema } from '../../contract/step.js';
 
 export interface TrainExpertWith {
   readonly role: 'base' | 'refiner';

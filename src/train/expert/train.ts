@@ -7,7 +7,7 @@
 import { copyFile, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expertRange, makeNoiseSchedule } from '../../diffusion/index.js';
-import type { ProgressUpdate, StepLogger } from '../../steps/api.js';
+import type { ProgressUpdate, StepLogger } from '../../contract/step.js';
 import type { Result } from '../../util/result.js';
 import { err, ok } from '../../util/result.js';
 import { BatchAssembler } from './batch.js';

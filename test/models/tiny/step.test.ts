@@ -4,7 +4,7 @@ import { mkdtemp, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { modelsTinyStep } from '../../../src/models/tiny/index.js';
-import type { ProgressUpdate, StepContext } from '../../../src/steps/api.js';
+import type { ProgressUpdate, StepContext } from '../../../src/contract/step.js';
 import type { ModelsTinyWith } from '../../../src/models/tiny/index.js';
 
 test('the models.tiny step writes the family as its model output and summarises it', async () => {

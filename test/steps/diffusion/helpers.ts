@@ -7,7 +7,7 @@ import { generateTinyFamily } from '../../../src/models/tiny/index.js';
 import { sessionFactory } from '../../../src/models/optimum/index.js';
 import type { SessionFactory } from '../../../src/models/optimum/index.js';
 import { writePng } from '../../../src/imaging/index.js';
-import type { StepContext } from '../../../src/steps/api.js';
+import type { StepContext } from '../../../src/contract/step.js';
 import { stepContext } from '../context.js';
 
 export async function tempRoot(): Promise<string> {

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { writeSafetensors } from '../../../src/formats/safetensors.js';
 import type { TensorToWrite } from '../../../src/formats/safetensors.js';
 import { generateTinyFamily } from '../../../src/models/tiny/index.js';
-import type { StepContext } from '../../../src/steps/api.js';
+import type { StepContext } from '../../../src/contract/step.js';
 import type { TrainExpertWith } from '../../../src/steps/train/index.js';
 import type { MetricsLine } from '../../../src/train/expert/metrics.js';
 import { stepContext } from '../context.js';

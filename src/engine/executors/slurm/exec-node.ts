@@ -2,17 +2,22 @@
 // same code path as `moe run` without Slurm), and reports through the job files moe is watching.
 import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { stepRegistry } from '../../open.js';
+import type { StepLookup } from '../../../contract/lookup.js';
+import type { Diagnostic } from '../../../pipeline/diagnostic.js';
+import type { Result } from '../../../util/result.js';
 import { LocalExecutor } from '../local.js';
 import type { ExecOutcome, NodeJob } from '../executor.js';
 import type { JsonValue } from '../../../pipeline/types.js';
-import type { StepDefinition } from '../../../steps/api.js';
+import type { StepDefinition } from '../../../contract/step.js';
 import type { NodeId } from '../../../util/brand.js';
 import { jobFiles, writeAtomic } from './job-files.js';
 import type { JobSpec } from './job-files.js';
 
+/** The step types of a pipeline file, as the composition root assembles them. */
+export type StepsOfFile = (pipelineFile: string) => Promise<Result<StepLookup, Diagnostic[]>>;
+
 /** Runs the node described by `specFile`; resolves to the process exit code (0 when the step succeeded). */
-export async function execNode(specFile: string): Promise<number> {
+export async function execNode(specFile: string, stepsOf: StepsOfFile): Promise<number> {
   const files = jobFiles(dirname(specFile));
   const finish = (outcome: ExecOutcome): number => {
     writeAtomic(files.outcome, `${JSON.stringify(outcome)}\n`);
@@ -28,7 +33,7 @@ export async function execNode(specFile: string): Promise<number> {
       error: `cannot read job spec ${specFile}: ${(e as Error).message}`,
     });
   }
-  const registry = await stepRegistry(spec.pipelineFile);
+  const registry = await stepsOf(spec.pipelineFile);
   if (!registry.ok) {
     return finish({ ok: false, kind: 'error', error: registry.error.map((d) => d.message).join('; ') });
   }

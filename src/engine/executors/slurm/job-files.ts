@@ -4,7 +4,7 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { JsonValue, Resources } from '../../../pipeline/types.js';
-import type { UpstreamNode } from '../../../steps/api.js';
+import type { UpstreamNode } from '../../../contract/step.js';
 import type { ExecOutcome, ExecutorEvent } from '../executor.js';
 
 export interface JobSpec {

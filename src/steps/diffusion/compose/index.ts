@@ -6,7 +6,7 @@
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { StepContext, StepDefinition, StepResult } from '../../api.js';
+import type { StepContext, StepDefinition, StepResult } from '../../../contract/step.js';
 import { splitTimesteps } from '../../../diffusion/index.js';
 import type { SchedulerKind } from '../../../diffusion/index.js';
 import { decodeLatents, encodePrompts, openModelFolder } from '../../../models/optimum/index.js';

@@ -1,5 +1,5 @@
 // The `with` block of compose.inference.
-import type { JsonSchema } from '../../api.js';
+import type { JsonSchema } from '../../../contract/step.js';
 
 export type PerStage<T> = T | { readonly base?: T; readonly refiner?: T };
 

@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { StepContext, StepDefinition, StepResult } from '../../api.js';
+import type { StepContext, StepDefinition, StepResult } from '../../../contract/step.js';
 import { describeModelFolder, openModelFolder } from '../../../models/optimum/index.js';
 import type { SessionFactory } from '../../../models/optimum/index.js';
 import { writeSafetensors } from '../../../formats/safetensors.js';

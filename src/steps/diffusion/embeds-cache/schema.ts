@@ -1,5 +1,5 @@
 // The `with` block of embeds.cache.
-import type { JsonSchema } from '../../api.js';
+import type { JsonSchema } from '../../../contract/step.js';
 
 export interface EmbedsCacheWith {
   readonly model: string;

@@ -6,7 +6,7 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { StepContext, StepDefinition, StepResult } from '../../api.js';
+import type { StepContext, StepDefinition, StepResult } from '../../../contract/step.js';
 import { expertRange } from '../../../diffusion/index.js';
 import { describeModelFolder } from '../../../models/optimum/index.js';
 import type { SessionFactory } from '../../../models/optimum/index.js';

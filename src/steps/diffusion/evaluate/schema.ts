@@ -1,5 +1,5 @@
 // The `with` block of evaluate.
-import type { JsonSchema } from '../../api.js';
+import type { JsonSchema } from '../../../contract/step.js';
 import type { ScorerSpec } from '../../../workflow/scorers.js';
 
 export interface EvaluateWith {

@@ -6,7 +6,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { copyFile, cp, mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { JsonValue } from '../../../pipeline/types.js';
-import type { StepContext, StepResult } from '../../api.js';
+import type { StepContext, StepResult } from '../../../contract/step.js';
 import { resolveUserPath } from '../../dataset/paths.js';
 import type { TrainExpertWith } from '../schema.js';
 import { mixedPrecisionOf, optimisationSettings, TRAIN_DEFAULTS } from '../schema.js';

@@ -1,7 +1,7 @@
 // SimpleTuner reports progress as a tqdm bar on stderr:
 //   Epoch 1/40, Steps:   2%|▏   | 160/7600 [01:02<48:11, 2.57it/s, step_loss=5.16e-5, lr=9.89e-5]
 // tqdm redraws it with carriage returns, so callers split on both \r and \n before parsing.
-import type { ProgressUpdate } from '../../api.js';
+import type { ProgressUpdate } from '../../../contract/step.js';
 
 export interface SimpleTunerProgress {
   readonly epoch?: number;

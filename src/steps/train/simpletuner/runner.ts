@@ -15,7 +15,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import type { JsonValue } from '../../../pipeline/types.js';
-import type { StepContext } from '../../api.js';
+import type { StepContext } from '../../../contract/step.js';
 import { dropIncompleteCheckpoints, latestCheckpoint, listCheckpoints } from './checkpoints.js';
 import type { Checkpoint } from './checkpoints.js';
 import { buildSimpleTunerFiles, CONFIG_FILE, DATABACKEND_FILE, PROMPT_LIBRARY_FILE } from './config.js';

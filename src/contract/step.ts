@@ -1,6 +1,6 @@
 // The step API: what every step type, built in or from a plugin, implements. This file is part of the
 // public API (`import type { StepDefinition } from 'moe'`); keep it small and stable.
-import type { JsonValue, Resources } from '../pipeline/types.js';
+import type { JsonValue, Resources } from './values.js';
 
 /** A JSON Schema (draft 2020-12) object, as ajv accepts it. */
 export type JsonSchema = Readonly<Record<string, JsonValue>>;

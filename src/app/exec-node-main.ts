@@ -1,4 +1,5 @@
-// Runs `moe exec-node` without the CLI: `node --import tsx exec-node-main.ts SPEC` (tests, source checkouts).
+// Runs `moe exec-node` without the CLI: `node --import tsx src/app/exec-node-main.ts SPEC` (tests, source
+// checkouts).
 import { execNode } from './exec-node.js';
 
 const spec = process.argv[2];

@@ -1,0 +1,74 @@
+// The composition root: where the generic engine and pipeline loader meet this moe's step catalogue
+// (built-in steps and plugins), its cross-stage rules, the workspace's caches and the evaluation memo.
+// Commands and services open pipelines through here; nothing below src/app knows these parts exist.
+import { join } from 'node:path';
+import type { OpenedPipeline, OpenFailure, OpenOptions } from '../engine/open.js';
+import { openPipeline as openWith } from '../engine/open.js';
+import type { EvaluationMemo, ResolveFn } from '../engine/evaluate.js';
+import type { Workspace } from '../engine/workspace.js';
+import type { Result } from '../util/result.js';
+import { err, ok } from '../util/result.js';
+import { catalogueSteps } from './steps.js';
+
+/** Opens a pipeline with this moe's step types (built-in and the file's plugins). */
+export function openPipeline(
+  file: string,
+  opts: Omit<OpenOptions, 'steps'> = {},
+): Promise<Result<OpenedPipeline, OpenFailure>> {
+  return openWith(file, { ...opts, steps: catalogueSteps });
+}
+
+/** A pipeline opened for planning or running in a workspace, with what the engine needs beside it. */
+export interface WorkspacePipeline extends OpenedPipeline {
+  readonly workspace: Workspace;
+  /** The `${{ }}` resolver the engine evaluates `with` blocks with. */
+  readonly resolve: ResolveFn;
+  /** Static evaluations kept from earlier runs of this unchanged file. */
+  readonly memo: EvaluationMemo;
+  /** Writes the memo back to the workspace when this process added to it. */
+  saveMemo(): void;
+}
+
+/** Why a pipeline could not be opened: a malformed `--param`, or the file's diagnostics. */
+export type OpenProblem =
+  { readonly reason: 'param-flag'; readonly message: string } | (OpenFailure & { readonly file: string });
+
+/**
+ * Opens `file` with the `--param` flags given, the cross-stage rules, the workspace's pipeline cache and
+ * its evaluation memo. Only the modules a cached rerun needs load here: the loader (yaml, ajv) loads
+ * only when the file changed.
+ */
+export async function openInWorkspace(
+  file: string,
+  paramFlags: readonly string[],
+  ws: Workspace,
+): Promise<Result<WorkspacePipeline, OpenProblem>> {
+  const { parseParamFlags } = await import('../pipeline/params.js');
+  const params = parseParamFlags(paramFlags);
+  if (!params.ok) return err({ reason: 'param-flag', message: params.error });
+  const { workflowRules } = await import('../workflow/rules.js');
+  const opened = await openPipeline(file, {
+    params: params.value,
+    cacheDir: join(ws.cache, 'pipelines'),
+    rules: workflowRules,
+  });
+  if (!opened.ok) return err({ ...opened.error, file });
+  const [{ EvaluationMemo }, { evaluationKey, readEvaluations, writeEvaluations }, { resolveWith }] =
+    await Promise.all([
+      import('../engine/evaluate.js'),
+      import('../engine/pipeline-cache.js'),
+      import('../pipeline/resolve.js'),
+    ]);
+  const dir = join(ws.cache, 'evaluations');
+  const key = evaluationKey(opened.value.pipeline, opened.value.source, opened.value.registry);
+  const memo = new EvaluationMemo(readEvaluations(dir, key) ?? {});
+  return ok({
+    ...opened.value,
+    workspace: ws,
+    resolve: resolveWith,
+    memo,
+    saveMemo: () => {
+      if (memo.dirty) writeEvaluations(dir, key, memo.entries());
+    },
+  });
+}

@@ -1,0 +1,60 @@
+// The step catalogue of this moe: every built-in step type and the plugins of a pipeline, in one
+// registry. Only the step modules a pipeline names are imported, which keeps a cached rerun fast.
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import type { Diagnostic } from '../pipeline/diagnostic.js';
+import type { StepProvider } from '../engine/open.js';
+import { builtinSteps } from '../steps/builtin.js';
+import { loadPlugins } from '../steps/plugins.js';
+import { StepRegistry } from '../steps/registry.js';
+import type { Result } from '../util/result.js';
+import { err, ok } from '../util/result.js';
+
+/**
+ * The step types for a pipeline file with text `text`: the built-in ones named in `used` (every one when
+ * `used` is undefined or empty) and the file's plugins.
+ */
+export const catalogueSteps: StepProvider = (file, text, used) =>
+  registryFor(file, text, used === undefined || used.size === 0 ? undefined : used);
+
+/** A registry with every built-in step and the plugins of `file` (when given). */
+export async function stepRegistry(file: string | undefined): Promise<Result<StepRegistry, Diagnostic[]>> {
+  if (file === undefined) return registryFor(undefined, '', undefined);
+  const path = resolve(file);
+  const text = await readFile(path, 'utf8').catch(() => '');
+  return registryFor(path, text, undefined);
+}
+
+async function registryFor(
+  path: string | undefined,
+  text: string,
+  used: ReadonlySet<string> | undefined,
+): Promise<Result<StepRegistry, Diagnostic[]>> {
+  const registry = new StepRegistry();
+  const diagnostics: Diagnostic[] = [];
+  for (const step of await builtinSteps(used)) registry.register(step, { origin: 'built-in' });
+  const dir = path === undefined ? process.cwd() : dirname(path);
+  const listed = await pluginsListed(text);
+  if (path !== undefined && (listed.length > 0 || existsSync(join(dir, 'plugins')))) {
+    const plugins = await loadPlugins(path, dir, listed);
+    diagnostics.push(...plugins.diagnostics);
+    for (const { step, origin } of plugins.steps) {
+      const r = registry.register(step, { origin });
+      if (!r.ok) diagnostics.push({ severity: 'error', code: 'duplicate-step', message: r.error.message });
+    }
+  }
+  return diagnostics.length > 0 ? err(diagnostics) : ok(registry);
+}
+
+/** The `plugins:` list, parsed only when the file has one. Malformed values are left to the loader. */
+async function pluginsListed(text: string): Promise<string[]> {
+  if (!/^plugins[ \t]*:/m.test(text)) return [];
+  try {
+    const { parse } = await import('yaml');
+    const doc = parse(text, { maxAliasCount: 100 }) as { plugins?: unknown };
+    return Array.isArray(doc.plugins) ? doc.plugins.filter((p): p is string => typeof p === 'string') : [];
+  } catch {
+    return [];
+  }
+}

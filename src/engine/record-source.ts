@@ -1,0 +1,16 @@
+// Where planning and running look up committed results: the pipeline's index first (it already holds
+// the records of the last run, so most lookups read no file), then the store.
+import type { Digest, NodeId } from '../util/brand.js';
+import type { RecordSource } from './plan.js';
+import type { NodeRecord } from './records.js';
+import type { PipelineIndex, Store } from './store.js';
+
+export function recordSource(store: Store, index: PipelineIndex | undefined): RecordSource {
+  const last: Readonly<Record<string, NodeRecord>> = index?.nodes ?? {};
+  const indexed = new Map(Object.values(last).map((r) => [r.fingerprint, r]));
+  return {
+    byFingerprint: (fp: Digest) => indexed.get(fp) ?? store.readRecord(fp),
+    last: (id: NodeId) => last[id],
+    hasOutputs: (r: NodeRecord) => store.hasOutputs(r),
+  };
+}

@@ -1,0 +1,315 @@
+// One run of a pipeline as an object: it owns the run's journal, node logs, counts and committed results,
+// and is the only place that emits the run's events and counts them. The scheduler drives it through
+// `prepare` (is the node cached, may it run?) and `execute` (run it); `fail` reports a node that cannot
+// start; `finish` writes the index and the closing event.
+import { availableParallelism, totalmem } from 'node:os';
+import { join } from 'node:path';
+import type { Pipeline } from '../pipeline/types.js';
+import type { Digest, NodeId } from '../util/brand.js';
+import { DirPool } from './dir-pool.js';
+import type { EvalContext } from './evaluate.js';
+import type { RunCounts, RunEvent, RunStatus } from './events.js';
+import { LocalExecutor } from './executors/local.js';
+import { detectGpus } from './gpus.js';
+import { indexRecords, writeLatestRun } from './index-file.js';
+import { InputDigester } from './input-digests.js';
+import { NodeLogs, RunJournal } from './journal.js';
+import { runNode } from './node-runner.js';
+import type { NodeRunContext } from './node-runner.js';
+import type { PlanEntry, RecordSource } from './plan.js';
+import { decideNode, planPipeline } from './plan.js';
+import { recordSource } from './record-source.js';
+import type { NodeRecord } from './records.js';
+import type { Grant } from './resources.js';
+import { ResourcePool } from './resources.js';
+import type { Prepared, ScheduleResult, SchedulerHooks } from './scheduler.js';
+import type { Selection } from './selection.js';
+import type { PipelineIndex } from './store.js';
+import { Store } from './store.js';
+import { pipelineKey } from './workspace.js';
+import type { RunOptions, RunSummary } from './run.js';
+
+type Failure = RunSummary['failures'][number];
+
+export class RunSession implements SchedulerHooks {
+  readonly runId: string;
+  readonly pool: ResourcePool;
+  /** Aborted on Ctrl-C or SIGTERM: running steps stop and the run ends `interrupted`. */
+  readonly signal: AbortSignal;
+  readonly #opts: RunOptions;
+  readonly #pipeline: Pipeline;
+  readonly #selection: Selection;
+  readonly #clock: () => number;
+  readonly #started: number;
+  readonly #store: Store;
+  readonly #key: string;
+  readonly #journal: RunJournal;
+  readonly #logs: NodeLogs;
+  readonly #digester: InputDigester;
+  readonly #dirs: DirPool;
+  readonly #previous: PipelineIndex | undefined;
+  readonly #records: RecordSource;
+  readonly #evalCtx: EvalContext;
+  readonly #node: NodeRunContext;
+  readonly #counts = { cached: 0, ran: 0, failed: 0, skipped: 0, interrupted: 0 };
+  readonly #failures: Failure[] = [];
+  readonly #committed = new Map<NodeId, NodeRecord>();
+  readonly #decisions = new Map<NodeId, PlanEntry>();
+  readonly #inflight = new Map<Digest, Promise<void>>();
+
+  constructor(opts: RunOptions, selection: Selection) {
+    const ws = opts.workspace;
+    const env = opts.env ?? process.env;
+    this.#opts = opts;
+    this.#pipeline = opts.pipeline;
+    this.#selection = selection;
+    this.#clock = opts.clock ?? Date.now;
+    this.signal = opts.signal ?? new AbortController().signal;
+    this.#started = this.#clock();
+    this.runId = newRunId(this.#started);
+    this.#store = new Store(ws);
+    this.#key = pipelineKey(this.#pipeline.file);
+    this.#journal = new RunJournal(ws, this.runId);
+    this.#logs = new NodeLogs(ws, this.runId);
+    this.#digester = new InputDigester(ws.statCache);
+    this.#dirs = new DirPool(join(ws.tmp, `pool-${process.pid}`));
+    try {
+      writeLatestRun(ws, this.#key, this.runId);
+    } catch {
+      // Only a pointer for `moe status`, which otherwise finds the newest journal.
+    }
+    this.#logs.ensureDir();
+    this.#previous = this.#store.readIndex(this.#key);
+    this.#records = recordSource(this.#store, this.#previous);
+    this.#evalCtx = {
+      pipeline: this.#pipeline,
+      steps: opts.steps,
+      resolve: opts.resolve,
+      env,
+      digester: this.#digester,
+      memo: opts.memo,
+    };
+    const cores = availableParallelism();
+    this.pool = new ResourcePool({
+      jobs: Math.max(1, opts.jobs ?? cores),
+      cpu: cores,
+      memoryBytes: totalmem(),
+      gpus: opts.gpus ?? detectGpus(env),
+    });
+    this.#node = this.#nodeRunContext(env);
+  }
+
+  /** Emits `run-start` and takes the committed results of nodes outside the selection; the nodes to run. */
+  async start(): Promise<readonly NodeId[]> {
+    const pipeline = this.#pipeline;
+    const order = pipeline.order.filter((id) => this.#selection.selected.has(id));
+    this.#emit({
+      type: 'run-start',
+      runId: this.runId,
+      pipeline: pipeline.name,
+      file: pipeline.file,
+      workspace: this.#opts.workspace.root,
+      nodes: order,
+      jobs: this.pool.capacity.jobs,
+      time: this.#started,
+    });
+    // With a selection, nodes outside it are used only as committed results.
+    if (order.length !== pipeline.order.length) {
+      const all = await planPipeline(this.#evalCtx, this.#records, {
+        selected: new Set(pipeline.order),
+        forced: new Set(),
+      });
+      for (const entry of all) {
+        if (!this.#selection.selected.has(entry.node) && entry.status === 'cached' && entry.record) {
+          this.#committed.set(entry.node, entry.record);
+        }
+      }
+    }
+    return order;
+  }
+
+  /** Decides a node whose upstream nodes are done: cached, to run, or failed before it starts. */
+  async prepare(id: NodeId): Promise<Prepared> {
+    const node = this.#pipeline.nodes.get(id);
+    if (!node) return { kind: 'failed' };
+    // Only with --only can an upstream node be missing here: it was not selected and is not committed.
+    const missing = node.needs.filter((u) => !this.#committed.has(u));
+    if (missing.length > 0) {
+      return this.fail(
+        id,
+        missing
+          .map((u) => `upstream ${u} has no up-to-date result (run it first, or drop --only)`)
+          .join('; '),
+      );
+    }
+    const upstream = (u: NodeId): Digest | undefined => this.#committed.get(u)?.outputs.digest;
+    const forced = this.#selection.forced.has(id);
+    let entry = await decideNode(this.#evalCtx, node, upstream, this.#records, forced);
+    // Two nodes with one fingerprint would share a checkpoint dir: the second waits and reuses.
+    const same = entry.evaluation && this.#inflight.get(entry.evaluation.fingerprint);
+    if (same && entry.status === 'run') {
+      await same;
+      entry = await decideNode(this.#evalCtx, node, upstream, this.#records, forced);
+    }
+    if (entry.status === 'cached' && entry.record) {
+      // A result known only through the index gets its record file back.
+      try {
+        this.#store.repairRecord(entry.record);
+      } catch {
+        // The index still names it; the next run tries again.
+      }
+      this.#committed.set(id, entry.record);
+      this.#counts.cached += 1;
+      this.#emit({
+        type: 'node-cached',
+        node: id,
+        fingerprint: entry.record.fingerprint,
+        time: this.#clock(),
+      });
+      return { kind: 'cached' };
+    }
+    const impossible = this.pool.impossible(node.resources);
+    if (entry.status !== 'run' || !entry.evaluation || impossible) {
+      return this.fail(id, impossible ?? entry.reasons.join('; '));
+    }
+    this.#decisions.set(id, entry);
+    return { kind: 'run', resources: node.resources };
+  }
+
+  /** Runs a prepared node holding `grant`; true when it committed its outputs. */
+  async execute(id: NodeId, grant: Grant, stepDone: () => void): Promise<boolean> {
+    const node = this.#pipeline.nodes.get(id);
+    const entry = this.#decisions.get(id);
+    if (!node || !entry?.evaluation) return false;
+    const fp = entry.evaluation.fingerprint;
+    let release: () => void = () => undefined;
+    this.#inflight.set(fp, new Promise<void>((r) => (release = r)));
+    try {
+      const record = await runNode(this.#node, node, entry.evaluation, entry.reasons, grant, stepDone);
+      if (!record) return false;
+      this.#committed.set(id, record);
+      this.#counts.ran += 1;
+      return true;
+    } finally {
+      this.#inflight.delete(fp);
+      release();
+    }
+  }
+
+  /** Reports a node that cannot start (no attempt was made). */
+  fail(id: NodeId, error: string): Prepared {
+    this.#emit({
+      type: 'node-failed',
+      node: id,
+      kind: 'error',
+      error,
+      attempt: 0,
+      logFile: this.#logs.pathOf(id),
+      durationMs: 0,
+      time: this.#clock(),
+    });
+    return { kind: 'failed' };
+  }
+
+  /** Reports the skipped nodes, writes the index and the closing event; the run's summary. */
+  finish(result: ScheduleResult): RunSummary {
+    for (const [id, reason] of result.skipped) {
+      this.#counts.skipped += 1;
+      this.#emit({ type: 'node-skipped', node: id, reason, time: this.#clock() });
+    }
+    const status: RunStatus = this.signal.aborted
+      ? 'interrupted'
+      : result.failed.size > 0
+        ? 'failed'
+        : 'succeeded';
+    const last = this.#previous?.nodes ?? {};
+    const changed = [...this.#committed].some(([id, r]) => last[id]?.fingerprint !== r.fingerprint);
+    try {
+      if (changed || !this.#previous) {
+        this.#store.writeIndex(this.#key, indexRecords(this.#pipeline, this.#previous, this.#committed));
+      }
+    } catch {
+      // The records are the truth: the next run finds them by fingerprint and writes the index again,
+      // and gc keeps every record newer than the newest index.
+    }
+    try {
+      this.#digester.save();
+    } catch {
+      // Only a speed-up: the next run hashes its inputs again.
+    }
+    const durationMs = this.#clock() - this.#started;
+    const { interrupted, ...rest } = this.#counts;
+    const counts: RunCounts = status === 'interrupted' ? { ...rest, interrupted } : rest;
+    this.#emit({ type: 'run-end', runId: this.runId, status, counts, durationMs, time: this.#clock() });
+    return {
+      runId: this.runId,
+      status,
+      counts,
+      failures: this.#failures,
+      journal: this.#journal.path,
+      durationMs,
+    };
+  }
+
+  /** Closes the journal, the node logs and the scratch directories. */
+  close(): void {
+    this.#journal.close();
+    this.#logs.close();
+    this.#dirs.close();
+  }
+
+  #emit(event: RunEvent): void {
+    this.#journal.record(event);
+    this.#count(event);
+    this.#opts.onEvent?.(event);
+  }
+
+  /** Keeps the counts, the failures and the node logs in step with the events. */
+  #count(event: RunEvent): void {
+    const logs = this.#logs;
+    if (event.type === 'node-log') logs.write(event.node, event.level, event.message, event.time);
+    else if (event.type === 'node-retry') {
+      const text = `attempt ${event.attempt} failed: ${event.error}; retrying in ${event.delayMs} ms`;
+      logs.write(event.node, 'warn', text, event.time);
+    } else if (event.type === 'node-failed') {
+      // A node stopped by Ctrl-C or SIGTERM did not fail: it is counted apart and reruns next time.
+      if (event.kind === 'aborted') this.#counts.interrupted += 1;
+      else {
+        this.#counts.failed += 1;
+        this.#failures.push({ node: event.node, error: event.error, logFile: event.logFile });
+      }
+      logs.write(event.node, 'error', `failed (${event.kind}): ${event.error}`, event.time);
+      logs.close(event.node);
+    } else if (event.type === 'node-done') logs.close(event.node);
+  }
+
+  #nodeRunContext(env: Readonly<Record<string, string | undefined>>): NodeRunContext {
+    const last = this.#previous?.nodes ?? {};
+    return {
+      evalCtx: this.#evalCtx,
+      store: this.#store,
+      executor: this.#opts.executor ?? new LocalExecutor(),
+      runId: this.runId,
+      pipelineName: this.#pipeline.name,
+      signal: this.signal,
+      baseEnv: Object.fromEntries(
+        Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined),
+      ),
+      emit: (event) => this.#emit(event),
+      logFile: (id) => this.#logs.pathOf(id),
+      recordOf: (id) => this.#committed.get(id),
+      last: (id) => last[id],
+      clock: this.#clock,
+      dirs: this.#dirs,
+      runStartedAt: this.#started,
+    };
+  }
+}
+
+function newRunId(time: number): string {
+  const stamp = new Date(time)
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
+  return `${stamp}-${process.pid}`;
+}
