@@ -4,7 +4,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { openPipeline } from '../../src/engine/open.js';
+import { openPipeline } from '../../src/app/open.js';
 import type { Diagnostic } from '../../src/pipeline/index.js';
 import { workflowRules } from '../../src/workflow/rules.js';
 
