@@ -5,7 +5,7 @@
 import type { Diagnostic } from './diagnostic.js';
 import { entry } from './node.js';
 import type { MapEntry, MapNode, YamlNode } from './node.js';
-import type { StepLookup } from './lookup.js';
+import type { StepLookup } from '../contract/lookup.js';
 import { didYouMean } from './suggest.js';
 
 /** The `defaults:` block by step type name. */
