@@ -49,6 +49,27 @@ export {
 export type { ExpertRole, TimestepRange } from './experts.js';
 export { expertRange, sampleExpertTimesteps } from './experts.js';
 export { gaussianNoise, seededRandom } from './random.js';
+export {
+  flowNoisy,
+  flowPredictedOriginal,
+  flowSnr,
+  flowTarget,
+  flowTimesteps,
+  sigmaAtSnr,
+} from './flow-targets.js';
+export type { SigmaInterval, TimestepDensity } from './flow-density.js';
+export {
+  MODE_SCALE_MAX,
+  checkDensity,
+  densityCdf,
+  densityQuantile,
+  normalCdf,
+  normalQuantile,
+  sampleFlowSigmas,
+  unshiftSigma,
+} from './flow-density.js';
+export type { BoundarySpec, FlowBoundary, FlowExpertRange, FlowHandoff } from './flow-experts.js';
+export { flowBoundary, flowExpertRange, flowHandoff } from './flow-experts.js';
 export type { SplitSchedule } from './handoff.js';
 export { discreteTimestepCutoff, splitTimesteps } from './handoff.js';
 export { classifierFreeGuidance, guide, rescaleNoiseCfg } from './guidance.js';
@@ -56,6 +77,8 @@ export type { Crop, Size, TimeIdForm, TimeIdOptions, TimeIdPair } from './time-i
 export { baseTimeIds, refinerTimeIds, stageTimeIds } from './time-ids.js';
 export type { DescribeSplitOptions, SplitDescription, StagePlan } from './describe.js';
 export { SDXL_SCHEDULER_CONFIG, describeSplit } from './describe.js';
+export type { DescribeFlowSplitOptions, FlowSplitDescription, FlowStagePlan } from './describe-flow.js';
+export { describeFlowSplit } from './describe-flow.js';
 
 export { DdimScheduler } from './samplers/ddim.js';
 export { DdpmScheduler } from './samplers/ddpm.js';

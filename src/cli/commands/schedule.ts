@@ -1,8 +1,10 @@
 /* eslint-disable @typescript-eslint/no-non-null-assertion -- indices into typed arrays here are in bounds by construction (loop limits, checked lengths); `!` says so without a branch per element in the inner loops. */
 import { Command, Flags } from '@oclif/core';
 import type { SplitDescription } from '../../diffusion/describe.js';
+import type { FlowSplitDescription } from '../../diffusion/describe-flow.js';
+import { renderFlowSplit } from '../render/flow-schedule.js';
 
-const KINDS = ['ddpm', 'ddim', 'euler', 'unipc', 'dpmpp_2m'];
+const KINDS = ['ddpm', 'ddim', 'euler', 'unipc', 'dpmpp_2m', 'flow_euler'];
 
 export default class Schedule extends Command {
   static override description =
@@ -10,6 +12,8 @@ export default class Schedule extends Command {
   static override examples = [
     '<%= config.bin %> schedule --scheduler unipc --steps 40 --spacing trailing --zero-snr --split 0.65',
     '<%= config.bin %> schedule --scheduler euler --steps 20 --split 0.7 --strength 0.3 --json',
+    '<%= config.bin %> schedule --scheduler unipc --shift 12 --steps 40 --boundary 0.875',
+    '<%= config.bin %> schedule --scheduler flow_euler --shift 3 --steps 28 --snr 0.02',
   ];
   static override enableJsonFlag = true;
   static override flags = {
@@ -28,10 +32,25 @@ export default class Schedule extends Command {
       description: 'what the UNet predicts',
       options: ['epsilon', 'v_prediction', 'sample'],
     }),
+    boundary: Flags.string({
+      description:
+        "flow matching: Wan's boundary_ratio; the high-noise expert runs while t ≥ boundary·1000 (default 0.875)",
+      exclusive: ['snr', 'split'],
+    }),
+    snr: Flags.string({
+      description: 'flow matching: the SNR ((1 − σ)/σ)² at the boundary, from which the boundary is computed',
+      exclusive: ['boundary', 'split'],
+    }),
+    shift: Flags.string({
+      description: "flow matching: flow_euler's shift or UniPC's flow_shift (default 1)",
+    }),
+    mu: Flags.string({ description: 'flow matching: dynamic shifting by mu instead of the static shift' }),
   };
 
-  async run(): Promise<SplitDescription> {
+  async run(): Promise<SplitDescription | FlowSplitDescription> {
     const { flags } = await this.parse(Schedule);
+    const flow = [flags.boundary, flags.snr, flags.shift, flags.mu].some((f) => f !== undefined);
+    if (flow || flags.scheduler === 'flow_euler') return this.flowSplit(flags);
     const { describeSplit } = await import('../../diffusion/describe.js');
     const split = this.fraction('split', flags.split);
     const strength = this.fraction('strength', flags.strength);
@@ -46,6 +65,40 @@ export default class Schedule extends Command {
     });
     if (!described.ok) this.error(described.error.join('\n'), { exit: 2 });
     this.log(render(described.value));
+    return described.value;
+  }
+
+  /** A flow-matching pair (Wan 2.2 style): flow sigmas, Wan's hand-off at a boundary. */
+  private async flowSplit(flags: {
+    scheduler: string;
+    steps: number;
+    boundary?: string | undefined;
+    snr?: string | undefined;
+    shift?: string | undefined;
+    mu?: string | undefined;
+    strength?: string | undefined;
+  }): Promise<FlowSplitDescription> {
+    const { describeFlowSplit } = await import('../../diffusion/describe-flow.js');
+    const boundary = this.fraction('boundary', flags.boundary);
+    const snr = this.fraction('snr', flags.snr);
+    const strength = this.fraction('strength', flags.strength);
+    const shift = this.fraction('shift', flags.shift);
+    const mu = this.fraction('mu', flags.mu);
+    const described = describeFlowSplit({
+      scheduler: flags.scheduler,
+      steps: flags.steps,
+      ...(shift !== undefined ? { shift } : {}),
+      ...(mu !== undefined ? { mu } : {}),
+      ...(snr !== undefined
+        ? { boundary: { snr } }
+        : boundary !== undefined
+          ? { boundary: { boundary } }
+          : strength !== undefined
+            ? { boundary: { strength } }
+            : {}),
+    });
+    if (!described.ok) this.error(described.error.join('\n'), { exit: 2 });
+    this.log(renderFlowSplit(described.value));
     return described.value;
   }
 

@@ -1,0 +1,54 @@
+// moe schedule for a flow-matching pair: Wan's hand-off at a boundary given as a ratio, a strength or an
+// SNR threshold (whose boundary is printed), and each expert's training range in t = 1000·σ.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { describeFlowSplit, flowSnr } from '../../src/diffusion/index.js';
+import type { FlowSplitDescription } from '../../src/diffusion/index.js';
+import { repoRoot } from './reference.js';
+
+const bin = `${repoRoot}/bin/moe.js`;
+
+test('describeFlowSplit: the high-noise expert takes the prefix with t ≥ boundary·1000, the low-noise one the rest', () => {
+  const d = describeFlowSplit({ scheduler: 'flow_euler', steps: 28, shift: 3, boundary: { boundary: 0.9 } });
+  assert.ok(d.ok);
+  const { high, low } = d.value;
+  assert.equal(high.timesteps.length + low.timesteps.length, 28);
+  assert.ok(high.timesteps.every((t) => t >= 900) && low.timesteps.every((t) => t < 900));
+  assert.equal(low.beginIndex, high.timesteps.length);
+  assert.deepEqual(high.training.sigmas, { min: 0.9, max: 1 });
+  assert.deepEqual(low.training.timesteps, { min: 0, max: 900 });
+  assert.equal(high.sigmas[0], 1);
+  const bad = describeFlowSplit({ scheduler: 'ddim', steps: 0, boundary: { snr: -2 } });
+  assert.ok(!bad.ok);
+  assert.deepEqual(bad.error, [
+    'scheduler: expected flow_euler or unipc for a flow-matching split, got "ddim"',
+    'steps: expected an integer in 1..1000, got 0',
+    'snr: expected a number > 0, got -2',
+  ]);
+});
+
+test('moe schedule --boundary/--snr prints the flow hand-off; --json gives the record; bad input exits 2', () => {
+  const args = ['schedule', '--scheduler', 'unipc', '--shift', '12', '--steps', '40'];
+  const table = execFileSync(process.execPath, [bin, ...args, '--boundary', '0.875'], { encoding: 'utf8' });
+  assert.match(table, /high-noise expert runs t ≥ 875, low-noise expert t < 875 from step 26/);
+  assert.match(table, /high-noise\s+26\s+999 … 878\s+875\.\.1000/);
+  assert.match(table, /low-noise\s+14\s+866 … 242\s+0\.\.875/);
+  const snr = flowSnr(0.9);
+  const json = JSON.parse(
+    execFileSync(process.execPath, [bin, ...args, '--snr', String(snr), '--json'], { encoding: 'utf8' }),
+  ) as FlowSplitDescription;
+  assert.ok(Math.abs(json.boundary.boundary - 0.9) < 1e-12);
+  assert.match(json.boundary.from, /^snr 0\.0123457 → boundary 0\.9$/);
+  assert.ok(json.high.timesteps.every((t) => t >= 900));
+  const bad = spawnSync(
+    process.execPath,
+    [bin, 'schedule', '--scheduler', 'flow_euler', '--boundary', '1.2'],
+    {
+      encoding: 'utf8',
+    },
+  );
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /boundary: expected a number strictly between 0 and 1, got 1\.2/);
+  assert.doesNotMatch(bad.stderr, /at .*\.js:\d+/);
+});
