@@ -1,11 +1,18 @@
-// `npm run bench:train`: trains the shared tiny SDXL-family UNet at batch 16 on 16×16 latents with moe
+// `npm run bench:train`, two parts (BENCH_PARTS=shared,tiny picks them; both by default):
+//
+// tiny: one expert of pipelines/tiny.yaml trained by moe's own loop (batch 16, 8×8 latents, one thread,
+// BENCH_TINY_STEPS steps, default 200): where each optimizer step's time goes (onnxruntime's run, the
+// optimizer, batch assembly, metrics, checkpoints), the graph's achieved GFLOP/s and onnxruntime's MatMul
+// peak on one thread (bench/train/tiny.ts).
+//
+// shared: trains the shared tiny SDXL-family UNet at batch 16 on 16×16 latents with moe
 // (generated training graph on onnxruntime-node + AdamW) and with the same architecture in plain PyTorch
 // (bench/train/torch_unet.py, Debian's python3-torch, installed with apt-get when missing), on the same
 // CPU with the same thread count and the same weights and batch. Prints samples/s and peak memory of
-// both, checks that both start from the same loss, and ends with `ratio=<moe ÷ torch>` (target ≥ 1.0).
+// both, checks that both start from the same loss, and ends with `ratio=<moe ÷ torch>` (target ≥ 3).
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadDiffusersUNet } from '../../src/models/unet/index.js';
@@ -14,6 +21,7 @@ import { withMseLoss } from '../../src/onnx/autodiff/index.js';
 import { writeSafetensors } from '../../src/formats/safetensors.js';
 import { createTrainer } from '../../src/train/optim/index.js';
 import { referencePath } from '../../test/fixtures/reference-data.js';
+import { describeTiny, matmulPeak, runTiny } from './tiny.js';
 
 const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const REF = referencePath('unet-tiny-sdxl');
@@ -25,6 +33,8 @@ const warmup = Number(process.env['BENCH_WARMUP'] ?? 2);
 const threads = Number(process.env['BENCH_THREADS'] ?? availableParallelism());
 const lr = 1e-4;
 const PYTHON = '/usr/bin/python3';
+const parts = new Set((process.env['BENCH_PARTS'] ?? 'tiny,shared').split(','));
+const tinySteps = Number(process.env['BENCH_TINY_STEPS'] ?? 200);
 
 function ensureTorch(): void {
   if (spawnSync(PYTHON, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0) return;
@@ -160,9 +170,24 @@ function peakRssMb(): number {
   return m ? Number(m[1]) / 1024 : process.resourceUsage().maxRSS / 1024;
 }
 
-ensureTorch();
 const work = mkdtempSync(join(tmpdir(), 'moe-bench-train-'));
 try {
+  console.log(
+    `machine: ${availableParallelism()} cores, load average ${loadavg()[0]?.toFixed(2)} at the start`,
+  );
+  if (parts.has('tiny')) {
+    const tiny = await runTiny(join(work, 'tiny'), tinySteps, 1);
+    const peak = await matmulPeak(1);
+    for (const line of describeTiny(tiny, peak)) console.log(line);
+    console.log(`load average after the tiny part: ${loadavg()[0]?.toFixed(2)}`);
+  }
+  if (parts.has('shared')) await shared(work);
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
+
+async function shared(work: string): Promise<void> {
+  ensureTorch();
   const batch = makeBatch();
   const batchFile = join(work, 'batch.safetensors');
   await writeSafetensors(
@@ -170,7 +195,7 @@ try {
     Object.entries(batch).map(([name, t]) => ({ name, shape: t.shape, data: t.data })),
   );
   console.log(
-    `tiny SDXL UNet, batch ${BATCH}, ${SIZE}×${SIZE} latents, ${steps} timed steps after ${warmup}, ${threads} threads`,
+    `shared config: tiny SDXL UNet, batch ${BATCH}, ${SIZE}×${SIZE} latents, ${steps} timed steps after ${warmup}, ${threads} threads`,
   );
   const moe = await runMoe(batch);
   const moePeak = peakRssMb();
@@ -187,7 +212,7 @@ try {
   console.log(`torch_peak_rss_mb=${torch.peak_rss_mb.toFixed(0)}`);
   console.log(`moe_samples_per_s=${moe.samplesPerS.toFixed(2)}`);
   console.log(`torch_samples_per_s=${torch.samples_per_s.toFixed(2)}`);
-  console.log(`ratio=${(moe.samplesPerS / torch.samples_per_s).toFixed(3)}`);
-} finally {
-  rmSync(work, { recursive: true, force: true });
+  console.log(`matmul_peak_gflops_${threads}_threads=${(await matmulPeak(threads)).toFixed(1)}`);
+  console.log(`ratio=${(moe.samplesPerS / torch.samples_per_s).toFixed(3)} (target >= 3)`);
+  console.log(`load average at the end: ${loadavg()[0]?.toFixed(2)}`);
 }

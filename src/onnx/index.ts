@@ -34,6 +34,8 @@ export { encodeModel, tensorBytes } from './serialize.js';
 export type { EncodeOptions, ExternalPlacement } from './serialize.js';
 export { saveModel } from './save.js';
 export type { SavedModel, SaveOptions } from './save.js';
+export { countFlops } from './flops.js';
+export type { FlopCount } from './flops.js';
 export { weightsAsInputs } from './weights-as-inputs.js';
 export type { LiftedModel } from './weights-as-inputs.js';
 export { cudaInstalled, openSession, withSession, ort } from './session.js';

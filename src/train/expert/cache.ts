@@ -1,8 +1,9 @@
 /**
  * The embedding cache as `embeds.cache` writes it (docs/design/workflow.md): `items.jsonl` (id, caption,
  * split, bucket, time_ids) and `tensors.safetensors` (`<id>.latents` [4, h, w], `<id>.prompt_embeds`
- * [77, D], `<id>.pooled` [P]). Only the header and the item list are held in memory; tensors are read
- * per batch, so a large data set costs disk reads, not memory.
+ * [77, D], `<id>.pooled` [P]). A cache whose train tensors fit in PRELOAD_BYTES is read into memory
+ * once, so a batch is copies rather than dozens of file reads; a larger one keeps only the header and the
+ * item list in memory and reads tensors per batch, so a large data set costs disk reads, not memory.
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -39,6 +40,11 @@ export interface EmbeddingCache {
   ): Promise<void>;
   close(): Promise<void>;
 }
+
+/** Train tensors up to this size (as float32) are held in memory for the whole run. */
+export const PRELOAD_BYTES = 256 * 2 ** 20;
+
+const PARTS = ['latents', 'prompt_embeds', 'pooled'] as const;
 
 const sameShape = (a: readonly number[], b: readonly number[]): boolean =>
   a.length === b.length && a.every((d, i) => d === b[i]);
@@ -102,11 +108,56 @@ export async function openEmbeddingCache(dir: string): Promise<Result<EmbeddingC
     await reader.close();
     return checked;
   }
+  let bytes = 0;
+  for (const item of train)
+    for (const part of PARTS) bytes += 4 * elements(reader.tensors.get(`${item.id}.${part}`)?.shape ?? []);
+  if (bytes > PRELOAD_BYTES) {
+    return ok({
+      dir,
+      ...checked.value,
+      readInto: (item, into) => readItem(reader, item, into),
+      close: () => reader.close(),
+    });
+  }
+  const held = new Map<string, Float32Array>();
+  try {
+    for (const item of train) {
+      for (const part of PARTS) {
+        const name = `${item.id}.${part}`;
+        const data = await reader.read(name);
+        held.set(name, data instanceof Float32Array ? data : Float32Array.from(data as ArrayLike<number>));
+      }
+    }
+  } finally {
+    await reader.close();
+  }
   return ok({
     dir,
     ...checked.value,
-    readInto: (item, into) => readItem(reader, item, into),
-    close: () => reader.close(),
+    readInto: (item, into) => {
+      copyItem(held, item, into);
+      return Promise.resolve();
+    },
+    close: () => Promise.resolve(),
+  });
+}
+
+const elements = (shape: readonly number[]): number => shape.reduce((a, d) => a * d, 1);
+
+function copyItem(
+  held: ReadonlyMap<string, Float32Array>,
+  item: CacheItem,
+  into: { latents: Float32Array; promptEmbeds: Float32Array; pooled: Float32Array },
+): void {
+  const targets = [into.latents, into.promptEmbeds, into.pooled];
+  PARTS.forEach((part, k) => {
+    const data = held.get(`${item.id}.${part}`);
+    const target = targets[k] as Float32Array;
+    if (data === undefined) throw new Error(`${item.id}.${part} is not in the cache's train split`);
+    if (data.length !== target.length) {
+      throw new Error(`${item.id}.${part} holds ${data.length} values, expected ${target.length}`);
+    }
+    target.set(data);
   });
 }
 

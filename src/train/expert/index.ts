@@ -1,6 +1,6 @@
 // The built-in expert trainer behind the `train.expert` step.
 export { trainExpert, TRAIN_OUTPUTS } from './train.js';
-export type { TrainIO, TrainOutcome } from './train.js';
+export type { StepProfile, TrainIO, TrainOutcome } from './train.js';
 export type { ExpertTrainingConfig } from './config.js';
 export { settingsDigest } from './config.js';
 export { openEmbeddingCache } from './cache.js';

@@ -2,7 +2,9 @@
  * metrics.jsonl: one line per optimizer step (step, loss, lr, timestep mean/min/max, gradient norm),
  * appended as training goes. The file lives in the checkpoint directory while training runs; a resume
  * cuts it back to the length the checkpoint recorded, so lines of steps done after that checkpoint and
- * redone after the resume are never counted twice.
+ * redone after the resume are never counted twice. Lines are buffered and written in batches (and
+ * always before a checkpoint records the length), so a step costs no file write of its own; lines lost
+ * to a crash are the ones a resume would cut anyway.
  */
 import { open, truncate } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
@@ -17,8 +19,12 @@ export interface MetricsLine {
   readonly grad_norm?: number;
 }
 
+/** Buffered lines are written once this many have gathered. */
+const FLUSH_LINES = 50;
+
 export class MetricsLog {
   private closed = false;
+  private pending: string[] = [];
 
   private constructor(
     private readonly handle: FileHandle,
@@ -39,21 +45,31 @@ export class MetricsLog {
     return new MetricsLog(handle, keepBytes);
   }
 
-  /** Bytes written so far (what a checkpoint records). */
+  /** Bytes appended so far, buffered ones included (what a checkpoint records, after `flush`). */
   get bytes(): number {
     return this.size;
   }
 
   async append(line: MetricsLine): Promise<void> {
-    const text = Buffer.from(JSON.stringify(line) + '\n');
+    const text = JSON.stringify(line) + '\n';
+    this.pending.push(text);
+    this.size += Buffer.byteLength(text);
+    if (this.pending.length >= FLUSH_LINES) await this.flush();
+  }
+
+  /** Writes the buffered lines. */
+  async flush(): Promise<void> {
+    if (this.pending.length === 0) return;
+    const text = this.pending.join('');
+    this.pending = [];
     await this.handle.write(text);
-    this.size += text.length;
   }
 
   /** Flushes and closes; later calls do nothing. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await this.flush();
     await this.handle.sync();
     await this.handle.close();
   }

@@ -26,6 +26,7 @@ import { writeDiffusersUNet, writeUNetOnnx } from './export.js';
 import { MetricsLog } from './metrics.js';
 import { BatchOrder } from './order.js';
 import { ShapeTrainers } from './trainers.js';
+import type { TrainerTimes } from '../optim/index.js';
 
 export interface TrainIO {
   /** Kept across attempts: checkpoints and the running metrics file. */
@@ -35,6 +36,11 @@ export interface TrainIO {
   readonly signal: AbortSignal;
   readonly log: StepLogger;
   progress(update: ProgressUpdate): void;
+  /**
+   * The clock of the step profile, in milliseconds. @default performance.now (wall time); a benchmark
+   * alone in its process may pass process CPU time, which a busy machine does not distort.
+   */
+  readonly clock?: () => number;
 }
 
 export interface TrainOutcome {
@@ -45,6 +51,24 @@ export interface TrainOutcome {
   readonly stepsPerSecond: number;
   readonly timestepMin: number;
   readonly timestepMax: number;
+  /** Where the steps' time went. */
+  readonly profile: StepProfile;
+}
+
+/**
+ * Milliseconds per optimizer step, averaged over the steps this run took, by part: onnxruntime's run
+ * (forward and backward), the optimizer (norm, clipping, AdamW, EMA), batch assembly (cache reads,
+ * timesteps, noise, targets), metrics and progress, checkpoints, and the remainder of the loop.
+ */
+export interface StepProfile {
+  readonly steps: number;
+  readonly totalMs: number;
+  readonly runMs: number;
+  readonly optimizerMs: number;
+  readonly batchMs: number;
+  readonly metricsMs: number;
+  readonly checkpointMs: number;
+  readonly otherMs: number;
 }
 
 /** Paths of the outputs inside `outDir`. */
@@ -118,6 +142,7 @@ async function run(
       ...(config.emaDecay !== undefined ? { ema: { decay: config.emaDecay } } : {}),
       threads: config.threads,
       device: config.device,
+      ...(io.clock ? { clock: io.clock } : {}),
     },
     cache.groups.map((g) => ({
       batch: B,
@@ -142,6 +167,10 @@ async function run(
     let tMin = Number.POSITIVE_INFINITY;
     let tMax = Number.NEGATIVE_INFINITY;
     let optimizerLoaded = found === undefined;
+    const spent = { batch: 0, metrics: 0, checkpoint: 0 };
+    const now = io.clock ?? (() => performance.now());
+    const trainerTimes0 = new Map<TrainerTimes, { runMs: number; optimizerMs: number }>();
+    let loopStart = Number.NaN;
 
     for (let step = start; step < config.steps; step++) {
       if (io.signal.aborted)
@@ -150,6 +179,8 @@ async function run(
       const used = await trainers.use(planned.group);
       if (!used.ok) return err(used.error);
       const trainer = used.value;
+      if (!trainerTimes0.has(trainer.times)) trainerTimes0.set(trainer.times, { ...trainer.times });
+      if (Number.isNaN(loopStart)) loopStart = now();
       if (!optimizerLoaded && found) {
         const r = await loadCheckpointOptimizer(found.dir, trainer.optimizer, trainer.ema);
         if (!r.ok) return err(`cannot restore the optimizer from ${found.dir}: ${r.error}`);
@@ -174,7 +205,9 @@ async function run(
       let stepMax = Number.NEGATIVE_INFINITY;
       let last: Awaited<ReturnType<typeof trainer.step>> | undefined;
       for (let a = 0; a < A; a++) {
+        const b0 = now();
         const batch = await assembler.assemble(planned.items.slice(a * B, (a + 1) * B), step * A + a);
+        spent.batch += now() - b0;
         last = await trainer.step(batch.feeds);
         lossSum += last.loss;
         for (const t of batch.timesteps) {
@@ -194,6 +227,7 @@ async function run(
       tMin = Math.min(tMin, stepMin);
       tMax = Math.max(tMax, stepMax);
       const lr = last.lr ?? config.learningRate;
+      const m0 = now();
       await metrics.append({
         step: step + 1,
         loss,
@@ -210,7 +244,10 @@ async function run(
         message: `step ${step + 1}/${config.steps} loss ${loss.toFixed(4)} lr ${lr.toPrecision(3)} ${rate.toFixed(2)} steps/s`,
         metrics: { loss, lr, steps_per_s: rate },
       });
+      const c0 = now();
+      spent.metrics += c0 - m0;
       if ((step + 1) % config.checkpointEvery === 0 || step + 1 === config.steps) {
+        await metrics.flush();
         const current = trainers.current();
         const state: CheckpointState = {
           format: 'moe-train-expert/1',
@@ -221,8 +258,10 @@ async function run(
           settings,
         };
         await saveCheckpoint(io.checkpointDir, state, current.params, current.optimizer, current.ema);
+        spent.checkpoint += now() - c0;
       }
     }
+    const loopMs = Number.isNaN(loopStart) ? 0 : now() - loopStart;
     await metrics.close();
 
     if (start === config.steps) {
@@ -244,11 +283,38 @@ async function run(
       stepsPerSecond: elapsed > 0 ? (config.steps - start) / elapsed : 0,
       timestepMin: tMin,
       timestepMax: tMax,
+      profile: stepProfile(config.steps - start, loopMs, spent, trainerTimes0),
     });
   } finally {
     await metrics.close().catch(() => undefined);
     await trainers.release();
   }
+}
+
+function stepProfile(
+  steps: number,
+  loopMs: number,
+  spent: { batch: number; metrics: number; checkpoint: number },
+  trainers: ReadonlyMap<TrainerTimes, { runMs: number; optimizerMs: number }>,
+): StepProfile {
+  let runMs = 0;
+  let optimizerMs = 0;
+  for (const [now, before] of trainers) {
+    runMs += now.runMs - before.runMs;
+    optimizerMs += now.optimizerMs - before.optimizerMs;
+  }
+  const per = (ms: number): number => (steps > 0 ? ms / steps : 0);
+  const known = runMs + optimizerMs + spent.batch + spent.metrics + spent.checkpoint;
+  return {
+    steps,
+    totalMs: per(loopMs),
+    runMs: per(runMs),
+    optimizerMs: per(optimizerMs),
+    batchMs: per(spent.batch),
+    metricsMs: per(spent.metrics),
+    checkpointMs: per(spent.checkpoint),
+    otherMs: per(Math.max(0, loopMs - known)),
+  };
 }
 
 async function writeOutputs(

@@ -30,6 +30,8 @@ export interface TrainerSettings {
   readonly ema?: EmaOptions;
   readonly threads: number;
   readonly device: 'cpu' | 'cuda';
+  /** The clock of the trainers' step times (TrainerOptions.clock). */
+  readonly clock?: () => number;
 }
 
 export class ShapeTrainers {
@@ -104,6 +106,7 @@ export class ShapeTrainers {
         ...(s.ema ? { ema: s.ema } : {}),
         threads: s.threads,
         device: s.device,
+        ...(s.clock ? { clock: s.clock } : {}),
       });
       if (!created.ok) return err(`cannot build the training graph: ${created.error.message}`);
       return ok(created.value);

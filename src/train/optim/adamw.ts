@@ -1,7 +1,8 @@
 /**
  * AdamW as torch.optim.AdamW computes it (decoupled weight decay, bias-corrected moments, ε added after
- * the bias-corrected square root), over Float32Array weights updated in place. The inner loops allocate
- * nothing; scalars are computed once per step in double precision.
+ * the bias-corrected square root), over Float32Array weights updated in place. The inner loop allocates
+ * nothing and also sums the squared gradients, so the global norm costs no second pass; scalars are
+ * computed once per step in double precision.
  */
 
 export interface Parameter {
@@ -66,9 +67,12 @@ export class AdamW {
 
   /**
    * One update from `grads` (same order and sizes as `params`). `lr` overrides the base rate for this
-   * step (what a schedule computes).
+   * step (what a schedule computes). `gradScale` multiplies every gradient first (what clipping computes),
+   * rounded to float32 as an in-place scaling would leave it. Returns Σg² over the gradients as given
+   * (before scaling, in double precision), so a caller that does not clip gets the global norm from the
+   * same pass over memory.
    */
-  update(grads: readonly Float32Array[], lr = this.lr): void {
+  update(grads: readonly Float32Array[], lr = this.lr, gradScale = 1): number {
     if (grads.length !== this.params.length) {
       throw new Error(`expected ${this.params.length} gradients, got ${grads.length}`);
     }
@@ -78,25 +82,30 @@ export class AdamW {
     const c1 = 1 - b1;
     const c2 = 1 - b2;
     const stepSize = lr / (1 - b1 ** this.t);
-    const bc2Sqrt = Math.sqrt(1 - b2 ** this.t);
+    const invBc2Sqrt = 1 / Math.sqrt(1 - b2 ** this.t);
     const eps = this.eps;
+    const scaled = gradScale !== 1;
+    let squares = 0;
     for (let k = 0; k < this.params.length; k++) {
       const w = (this.params[k] as Parameter).data;
       const g = grads[k] as Float32Array;
       const m = this.m[k] as Float32Array;
       const v = this.v[k] as Float32Array;
-      if (g.length !== w.length)
-        throw new Error(`gradient ${k} has ${g.length} values for ${w.length} weights`);
+      const n = w.length;
+      if (g.length !== n) throw new Error(`gradient ${k} has ${g.length} values for ${n} weights`);
       const shrink = this.decays[k] ? 1 - lr * this.weightDecay : 1;
-      for (let i = 0; i < w.length; i++) {
-        const gi = g[i] as number;
+      for (let i = 0; i < n; i++) {
+        const raw = g[i] as number;
+        squares += raw * raw;
+        const gi = scaled ? Math.fround(raw * gradScale) : raw;
         const mi = b1 * (m[i] as number) + c1 * gi;
         const vi = b2 * (v[i] as number) + c2 * gi * gi;
         m[i] = mi;
         v[i] = vi;
-        w[i] = (w[i] as number) * shrink - (stepSize * mi) / (Math.sqrt(vi) / bc2Sqrt + eps);
+        w[i] = (w[i] as number) * shrink - (stepSize * mi) / (Math.sqrt(vi) * invBc2Sqrt + eps);
       }
     }
+    return squares;
   }
 
   /** The state to checkpoint (live views: copy or write them out before the next update). */

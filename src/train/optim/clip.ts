@@ -5,7 +5,7 @@
  */
 export function clipGradNorm(grads: readonly Float32Array[], maxNorm: number): number {
   const norm = globalNorm(grads);
-  const coef = maxNorm / (norm + 1e-6);
+  const coef = clipCoefficient(norm, maxNorm);
   if (coef < 1) {
     for (const g of grads) for (let i = 0; i < g.length; i++) g[i] = (g[i] as number) * coef;
   }
@@ -35,7 +35,17 @@ export function clipGradValue(grads: readonly Float32Array[], maxValue: number):
 export function globalNorm(grads: readonly Float32Array[]): number {
   let sum = 0;
   for (const g of grads) {
-    for (const x of g) sum += x * x;
+    const n = g.length;
+    for (let i = 0; i < n; i++) {
+      const x = g[i] as number;
+      sum += x * x;
+    }
   }
   return Math.sqrt(sum);
+}
+
+/** The factor clipping scales gradients by: maxNorm / (norm + 1e-6) when that is below 1, else 1. */
+export function clipCoefficient(norm: number, maxNorm: number): number {
+  const coef = maxNorm / (norm + 1e-6);
+  return coef < 1 ? coef : 1;
 }

@@ -15,7 +15,7 @@ import { err, ok } from '../../util/result.js';
 import { AdamW } from './adamw.js';
 import type { AdamWOptions, Parameter } from './adamw.js';
 import { GradientAccumulator } from './accumulate.js';
-import { clipGradNorm, clipGradValue, globalNorm } from './clip.js';
+import { clipCoefficient, clipGradValue, globalNorm } from './clip.js';
 import { WeightEma } from './ema.js';
 import type { EmaOptions } from './ema.js';
 import { learningRate } from './schedule.js';
@@ -45,6 +45,11 @@ export interface TrainerOptions {
   readonly threads?: number;
   /** @default 'cpu' */
   readonly device?: 'cpu' | 'cuda';
+  /**
+   * The clock `times` is kept with, in milliseconds. @default performance.now (wall time); a benchmark
+   * alone in its process may pass process CPU time, which a busy machine does not distort.
+   */
+  readonly clock?: () => number;
 }
 
 export interface TrainerError {
@@ -70,6 +75,16 @@ export interface TrainedParameter extends Parameter {
   readonly dims: readonly number[];
 }
 
+/** Cumulative milliseconds of a trainer's steps, by part. */
+export interface TrainerTimes {
+  /** Micro-batches run. */
+  micro: number;
+  /** Inside onnxruntime's run (forward and backward), feeds and fetches included. */
+  runMs: number;
+  /** Accumulation, the norm, clipping, the schedule, AdamW and the EMA. */
+  optimizerMs: number;
+}
+
 export interface Trainer {
   /** The weights being trained, in graph order; write them out with their dims for checkpoints. */
   readonly params: readonly TrainedParameter[];
@@ -79,6 +94,8 @@ export interface Trainer {
   readonly dataInputs: readonly string[];
   /** The training graph's size, for reports. */
   readonly nodeCount: number;
+  /** Where this trainer's time went since it was created (cumulative, for profiles and benchmarks). */
+  readonly times: TrainerTimes;
   /** One micro-batch: forward, backward, and an optimizer step when one is due. */
   step(batch: Readonly<Record<string, ort.Tensor>>): Promise<StepResult>;
   release(): Promise<void>;
@@ -101,28 +118,42 @@ function initialValues(
   return `${t.name} lives in external data; pass initialWeights`;
 }
 
-export async function createTrainer(options: TrainerOptions): Promise<Result<Trainer, TrainerError>> {
-  const graph = options.model.graph;
-  const trainable = new Set(options.trainable ?? graph.weights);
-  const lifted = weightsAsInputs(options.model, trainable);
-  const missing = [...trainable].filter((n) => !lifted.weights.some((w) => w.name === n));
+/**
+ * The training model a trainer runs: `trainable` weights (every weight by default) lifted to graph inputs
+ * and the generated backward pass appended, outputting the loss and `grad.<weight>` for each.
+ */
+export function buildTrainingModel(
+  model: Model,
+  loss: string,
+  trainable?: readonly string[],
+): Result<{ readonly model: Model; readonly weights: readonly Initializer[] }, TrainerError> {
+  const wanted = new Set(trainable ?? model.graph.weights);
+  const lifted = weightsAsInputs(model, wanted);
+  const missing = [...wanted].filter((n) => !lifted.weights.some((w) => w.name === n));
   if (missing.length > 0) {
     return err({ reason: 'weights', message: `not weights of the graph: ${missing.slice(0, 5).join(', ')}` });
   }
+  const training = buildTrainingGraph(lifted.model.graph, {
+    loss,
+    wrt: lifted.weights.map((w) => w.name),
+    keepForwardOutputs: false,
+  });
+  if (!training.ok) return err({ reason: 'autodiff', message: training.error.message });
+  return ok({ model: { ...lifted.model, graph: training.value }, weights: lifted.weights });
+}
+
+export async function createTrainer(options: TrainerOptions): Promise<Result<Trainer, TrainerError>> {
+  const built = buildTrainingModel(options.model, options.loss, options.trainable);
+  if (!built.ok) return built;
+  const { model: trainingModel, weights } = built.value;
   const params: TrainedParameter[] = [];
-  for (const w of lifted.weights) {
+  for (const w of weights) {
     const data = initialValues(w, options.initialWeights);
     if (typeof data === 'string') return err({ reason: 'weights', message: data });
     params.push({ name: w.name, data, dims: w.dims });
   }
   const names = params.map((p) => p.name);
-  const training = buildTrainingGraph(lifted.model.graph, {
-    loss: options.loss,
-    wrt: names,
-    keepForwardOutputs: false,
-  });
-  if (!training.ok) return err({ reason: 'autodiff', message: training.error.message });
-  const bytes = encodeModel({ ...lifted.model, graph: training.value });
+  const bytes = encodeModel(trainingModel);
 
   let session: ort.InferenceSession;
   try {
@@ -140,7 +171,7 @@ export async function createTrainer(options: TrainerOptions): Promise<Result<Tra
     });
   }
 
-  const dims = new Map(lifted.weights.map((w) => [w.name, w.dims as number[]]));
+  const dims = new Map(weights.map((w) => [w.name, w.dims as number[]]));
   const weightFeeds: Record<string, ort.Tensor> = {};
   for (const p of params) weightFeeds[p.name] = new ort.Tensor('float32', p.data, dims.get(p.name));
   // Gradient outputs are written into these buffers on every run (onnxruntime's pre-allocated outputs).
@@ -168,13 +199,16 @@ export async function createTrainer(options: TrainerOptions): Promise<Result<Tra
   const probe = gradBuffers.find((g) => g.length > 0) ?? new Float32Array(1);
   probe[0] = Number.NaN;
   let copyOutputs: boolean | undefined;
+  const times: TrainerTimes = { micro: 0, runMs: 0, optimizerMs: 0 };
+  const now = options.clock ?? (() => performance.now());
 
   const trainer: Trainer = {
     params,
     optimizer,
     ...(ema ? { ema } : {}),
     dataInputs,
-    nodeCount: training.value.nodes.length,
+    nodeCount: trainingModel.graph.nodes.length,
+    times,
     async step(batch) {
       if (released) throw new Error('trainer used after release');
       for (const name of dataInputs) {
@@ -182,7 +216,11 @@ export async function createTrainer(options: TrainerOptions): Promise<Result<Tra
         if (t === undefined) throw new Error(`the batch lacks input ${name}`);
         feeds[name] = t;
       }
+      const t0 = now();
       const out = await session.run(feeds, fetches);
+      const t1 = now();
+      times.micro += 1;
+      times.runMs += t1 - t0;
       const loss = Number((out[options.loss]?.data as Float32Array)[0]);
       let grads: Float32Array[] = gradBuffers;
       if (copyOutputs === undefined) copyOutputs = Number.isNaN(probe[0]);
@@ -194,13 +232,24 @@ export async function createTrainer(options: TrainerOptions): Promise<Result<Tra
         });
       }
       if (accumulator) {
-        if (!accumulator.add(gradBuffers)) return { loss, applied: false, step: optimizer.step };
+        if (!accumulator.add(gradBuffers)) {
+          times.optimizerMs += now() - t1;
+          return { loss, applied: false, step: optimizer.step };
+        }
         grads = accumulator.take();
       }
-      const gradNorm = clip(grads, options);
       const lr = options.schedule ? learningRate(options.schedule, optimizer.step) : optimizer.lr;
-      optimizer.update(grads, lr);
+      let gradNorm: number;
+      if (options.maxGradNorm === undefined) {
+        // No clipping: the norm comes from AdamW's own pass over the gradients.
+        gradNorm = Math.sqrt(optimizer.update(grads, lr));
+      } else {
+        const clipped = clip(grads, options.maxGradNorm, options.gradClipMethod);
+        gradNorm = clipped.norm;
+        optimizer.update(grads, lr, clipped.scale);
+      }
       ema?.update();
+      times.optimizerMs += now() - t1;
       return { loss, applied: true, step: optimizer.step, lr, gradNorm };
     },
     async release() {
@@ -212,14 +261,20 @@ export async function createTrainer(options: TrainerOptions): Promise<Result<Tra
   return ok(trainer);
 }
 
-/** Clips in place as the options say; returns the global norm before clipping (what the metrics show). */
+/**
+ * Clips by value in place, or works out the norm-clipping factor; returns the global norm before clipping
+ * (what the metrics show) and the factor AdamW applies.
+ */
 function clip(
   grads: readonly Float32Array[],
-  o: Pick<TrainerOptions, 'maxGradNorm' | 'gradClipMethod'>,
-): number {
-  if (o.maxGradNorm === undefined) return globalNorm(grads);
-  if (o.gradClipMethod !== 'value') return clipGradNorm(grads, o.maxGradNorm);
+  max: number,
+  method: TrainerOptions['gradClipMethod'],
+): { norm: number; scale: number } {
   const norm = globalNorm(grads);
-  clipGradValue(grads, o.maxGradNorm);
-  return norm;
+  if (method === 'value') {
+    clipGradValue(grads, max);
+    return { norm, scale: 1 };
+  }
+  // Norm clipping's factor is folded into AdamW's pass rather than scaling the gradients in place.
+  return { norm, scale: clipCoefficient(norm, max) };
 }
