@@ -7,7 +7,10 @@ import type { Diagnostic, SourceRange } from '../pipeline/diagnostic.js';
 import type { PipelineRule, RuleContext, WithValue } from '../pipeline/lookup.js';
 import type { JsonValue, Pipeline } from '../pipeline/types.js';
 import type { NodeId } from '../util/brand.js';
+import { discreteTimestepCutoff } from '../diffusion/handoff.js';
 import { backendRule } from './backend-rules.js';
+import { expertInputRules } from './expert-inputs.js';
+import type { Pair } from './expert-inputs.js';
 
 const TRAIN = 'train.expert';
 const CONSUMERS = ['compose.inference', 'evaluate'] as const;
@@ -32,13 +35,6 @@ const CONSUMER_SHARED: Readonly<Record<string, readonly (readonly string[])[]>> 
   'compose.inference': [['prediction_type'], ['zero_snr'], ['timestep_spacing']],
   evaluate: [['prediction_type'], ['zero_snr']],
 };
-
-interface Pair {
-  readonly base: NodeId;
-  readonly refiner: NodeId;
-  /** The compose.inference or evaluate node they feed, when the pair was found through one. */
-  readonly consumer?: NodeId;
-}
 
 const show = (v: JsonValue | undefined): string => (typeof v === 'string' ? v : JSON.stringify(v));
 const dotted = (path: readonly string[]): string => path.join('.');
@@ -156,14 +152,18 @@ class Checker {
     return typeof v === 'number' ? v : DEFAULT_TIMESTEPS;
   }
 
-  strengths(pair: Pair): number | undefined {
+  /**
+   * The experts' shared cutoff int(s·N) (SimpleTuner's int(), so 0.3515 → 351), or undefined when unknown or
+   * when they differ (reported). Strengths are compared as that integer, not as floats.
+   */
+  strengths(pair: Pair): Shared | undefined {
     const b = this.strength(pair.base);
     const r = this.strength(pair.refiner);
     if (!b || !r) return undefined;
-    if (b.value === r.value) return b.value;
     const n = this.timesteps(pair.base);
-    const cb = Math.trunc(b.value * n);
-    const cr = Math.trunc(r.value * n);
+    const cb = expertCutoff(b.value, n);
+    const cr = expertCutoff(r.value, n);
+    if (cb === cr) return { strength: b.value, cutoff: cb, n };
     const gap =
       cb > cr
         ? `timesteps ${cr}…${cb - 1} belong to neither expert`
@@ -182,35 +182,40 @@ class Checker {
     return undefined;
   }
 
-  consumer(pair: Pair, strength: number | undefined): void {
+  consumer(pair: Pair, shared: Shared | undefined): void {
     const c = pair.consumer;
     if (c === undefined) return;
     const step = this.pipeline.nodes.get(c)?.step ?? '';
     for (const path of CONSUMER_SHARED[step] ?? []) {
       this.same(pair.base, c, path, `\`${c}\` and its experts disagree`, `it must use the experts'`);
     }
-    if (strength === undefined) return;
+    if (shared === undefined) return;
+    const { strength, cutoff, n } = shared;
     if (step === 'compose.inference') {
       const v = this.value(c, ['split']);
       const split = v === undefined ? DEFAULT_SPLIT : typeof v.value === 'number' ? v.value : undefined;
-      if (split === undefined || Math.abs(split - (1 - strength)) < 1e-9) return;
+      // The sampler hands off at int(round(N − split·N)) (half to even); the experts meet at int(s·N).
+      if (split === undefined || discreteTimestepCutoff(split, n) === cutoff) return;
       const range = v?.range ?? this.nodeRange(c);
       this.report({
         severity: 'error',
         code: 'compose-split',
-        message: `split ${split}${v ? '' : ' (the default)'} does not hand off where the experts meet: it must equal 1 − strength = ${round(1 - strength)}`,
+        message: `split ${split}${v ? '' : ' (the default)'} hands off at timestep ${discreteTimestepCutoff(split, n)}, not where the experts meet (${cutoff} = int(${strength}·${n})): it must equal 1 − strength = ${round(1 - strength)}`,
         ...(range ? { range } : {}),
-        suggestion: `split: ${round(1 - strength)} (or \${{ 1 - params.strength }})`,
+        suggestion: `split: \${{ 1 - params.strength }} (or ${round(1 - strength)})`,
       });
     } else {
       const v = this.value(c, ['strength']);
-      if (v === undefined || typeof v.value !== 'number' || v.value === strength) return;
+      if (v !== undefined && typeof v.value !== 'number') return;
+      const own = v === undefined ? DEFAULT_STRENGTH : (v.value as number);
+      if (expertCutoff(own, n) === cutoff) return;
+      const range = v?.range ?? this.nodeRange(c);
       this.report({
         severity: 'error',
         code: 'evaluate-strength',
-        message: `strength ${v.value} differs from the experts' ${strength}: the timestep bands would not be the experts' ranges`,
-        range: v.range,
-        suggestion: `strength: ${strength}`,
+        message: `strength ${own}${v ? '' : ' (the default)'} differs from the experts' ${strength}: the bands would split at timestep ${expertCutoff(own, n)}, the experts at ${cutoff}`,
+        ...(range ? { range } : {}),
+        suggestion: `strength: \${{ params.strength }} (or ${strength})`,
       });
     }
   }
@@ -259,6 +264,16 @@ class Checker {
 
 const round = (x: number): number => Math.round(x * 1e9) / 1e9;
 
+interface Shared {
+  readonly strength: number;
+  /** int(strength·n): the refiner trains below it, the base from it. */
+  readonly cutoff: number;
+  readonly n: number;
+}
+
+/** SimpleTuner's and train.expert's cutoff, Python's int() of s·N (0.3515·1000 = 351.5 → 351). */
+const expertCutoff = (strength: number, n: number): number => Math.trunc(strength * n);
+
 /** Base and refiner agree; strengths tile the schedule; the sampler hands off where they meet. */
 export const expertPairRule: PipelineRule = function expertPairRule(pipeline, ctx) {
   const check = new Checker(pipeline, ctx);
@@ -269,6 +284,7 @@ export const expertPairRule: PipelineRule = function expertPairRule(pipeline, ct
     const strength = check.strengths(pair);
     check.consumer(pair, strength);
     check.zeroSnrAdvice(pair);
+    for (const d of expertInputRules(pipeline, ctx, pair)) check.report(d);
   }
   return check.diagnostics;
 };

@@ -112,7 +112,9 @@ const SCENARIOS = {
 
 test("experts that disagree: an error at the refiner's field, the base's as a note", async () => {
   assert.deepEqual(await check(SCENARIOS.mismatch), [
+    "p.yaml:20:7: error: `base` overrides noise_schedule, but `compose` (compose.inference) uses the model folder's own scheduler config: the expert would be sampled and evaluated under another noise schedule than it was trained on",
     'p.yaml:27:24: error: base and refiner disagree: `refiner` has prediction_type epsilon but `base` has v_prediction; both experts must share prediction_type',
+    "p.yaml:28:7: error: `refiner` overrides noise_schedule, but `compose` (compose.inference) uses the model folder's own scheduler config: the expert would be sampled and evaluated under another noise schedule than it was trained on",
     'p.yaml:28:40: error: base and refiner disagree: `refiner` has noise_schedule.beta_schedule linear but `base` has scaled_linear; both experts must share noise_schedule.beta_schedule',
   ]);
 });
@@ -131,7 +133,7 @@ test('strengths must be equal so the ranges tile the schedule', async () => {
 
 test('the compose split must be 1 − strength', async () => {
   assert.deepEqual(await check(SCENARIOS.split), [
-    'p.yaml:33:14: error: split 0.7 does not hand off where the experts meet: it must equal 1 − strength = 0.65',
+    'p.yaml:33:14: error: split 0.7 hands off at timestep 300, not where the experts meet (350 = int(0.35·1000)): it must equal 1 − strength = 0.65',
   ]);
 });
 
@@ -157,5 +159,94 @@ test('`moe validate` applies the workflow rules', async () => {
   await writeFile(file, SCENARIOS.split);
   const result = await checkPipeline(file, []);
   assert.equal(result.valid, false);
-  assert.match(result.render(false), /p\.yaml:33:14: error: split 0\.7 does not hand off/);
+  assert.match(result.render(false), /p\.yaml:33:14: error: split 0\.7 hands off at timestep 300/);
+});
+
+test('strengths are compared as the integer cutoff int(s·1000), the split by where the sampler hands off', async () => {
+  // 0.3515 and 0.35159 both cut at 351: the same ranges, no error.
+  assert.deepEqual(
+    await check(
+      pipeline({
+        base: 'strength: 0.3515',
+        refiner: 'strength: 0.35159',
+        compose: 'split: ${{ 1 - 0.3515 }}\nprompts: [a]',
+      }),
+    ),
+    [],
+  );
+  // A literal 0.6485 is 1 − 0.3515 to 1e-16, yet round-half-even(1000 − 648.5) = 352, not int(351.5) = 351.
+  assert.deepEqual(
+    await check(
+      pipeline({
+        base: 'strength: 0.3515',
+        refiner: 'strength: 0.3515',
+        compose: 'split: 0.6485\nprompts: [a]',
+      }),
+    ),
+    [
+      'p.yaml:33:14: error: split 0.6485 hands off at timestep 352, not where the experts meet (351 = int(0.3515·1000)): it must equal 1 − strength = 0.6485',
+    ],
+  );
+});
+
+test('evaluate left at its default strength while the experts use another is an error at the node', async () => {
+  const cache = 'cache: ${{ nodes.cache.outputs.cache }}';
+  const text = pipeline({
+    base: 'strength: 0.3',
+    refiner: 'strength: 0.3',
+    consumer: 'evaluate',
+    compose: cache,
+  });
+  assert.deepEqual(await check(text), [
+    "p.yaml:27:3: error: strength 0.35 (the default) differs from the experts' 0.3: the bands would split at timestep 350, the experts at 300",
+  ]);
+  const set = pipeline({
+    base: 'strength: 0.3',
+    refiner: 'strength: 0.3',
+    consumer: 'evaluate',
+    compose: `${cache}\nstrength: 0.3`,
+  });
+  assert.deepEqual(await check(set), []);
+});
+
+test('experts with different pretrained_model, resolution, images or backend: an error unless intended', async () => {
+  const st = 'backend: simpletuner\nbatch_size: 4\n';
+  const text = pipeline({
+    base: `${st}images: data/a\nresolution: 1024\npretrained_model: segmind/SSD-1B`,
+    refiner: `${st}images: data/b\nresolution: 768\npretrained_model: stabilityai/sdxl`,
+    compose: 'prompts: [a]',
+  });
+  const got = await check(text);
+  assert.deepEqual(
+    got.map((l) => l.replace(/: the experts would not share.*|: the pair would.*/, '')),
+    [
+      'p.yaml:32:15: error: `refiner` has images data/b but `base` has data/a',
+      'p.yaml:33:19: error: `refiner` has resolution 768 but `base` has 1024',
+      'p.yaml:34:25: error: `refiner` has pretrained_model stabilityai/sdxl but `base` has segmind/SSD-1B',
+    ],
+  );
+  assert.match(got[1] ?? '', /SimpleTuner's text-embed and latent caches/);
+  const meant = pipeline({
+    base: `${st}images: data/a\nresolution: 1024\npretrained_model: segmind/SSD-1B`,
+    refiner: `${st}images: data/b\nresolution: 768\npretrained_model: stabilityai/sdxl\nintended_differences: [images, resolution, pretrained_model]`,
+    compose: 'prompts: [a]',
+  });
+  assert.deepEqual(await check(meant), []);
+  const backends = pipeline({ refiner: `${st}images: data/a`, compose: 'prompts: [a]' });
+  assert.deepEqual(
+    (await check(backends)).filter((l) => /backend/.test(l)),
+    [
+      'p.yaml:25:16: error: `refiner` has backend simpletuner but `base` has builtin (the default): the pair would be trained by two different trainers',
+    ],
+  );
+});
+
+test('validation_using_datasets on the base is an error', async () => {
+  const st = 'backend: simpletuner\nbatch_size: 4\nimages: data/a\n';
+  const got = await check(
+    pipeline({ base: `${st}validation_using_datasets: true`, refiner: st, compose: 'prompts: [a]' }),
+  );
+  assert.deepEqual(got, [
+    "p.yaml:22:7: error: `base` is the base (high-noise) expert but sets validation_using_datasets: SimpleTuner's dataset validation partially denoises images at strength 0.2, inside the refiner's range; the seed sets it on the refiner",
+  ]);
 });

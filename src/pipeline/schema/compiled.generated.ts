@@ -7024,7 +7024,7 @@ export const PRECOMPILED = {
 
     return module.exports.validate;
   },
-  s97c4f6fb5a01fa81: () => {
+  sfa6df8157b4a7651: () => {
     const module = { exports: {} };
     const exports = module.exports;
     ('use strict');
@@ -7227,6 +7227,13 @@ export const PRECOMPILED = {
           description:
             'backend simpletuner: validate by partially denoising dataset images (SimpleTuner fixes that strength at 0.2).',
         },
+        intended_differences: {
+          type: 'array',
+          uniqueItems: true,
+          items: { enum: ['pretrained_model', 'resolution', 'images', 'backend'] },
+          description:
+            "Inputs in which the two experts are meant to differ. Otherwise `moe validate` requires both to share pretrained_model, resolution, images and backend (SimpleTuner's caches are then one set).",
+        },
         simpletuner_command: {
           type: 'array',
           minItems: 1,
@@ -7238,6 +7245,7 @@ export const PRECOMPILED = {
     };
     const func1 = Object.prototype.hasOwnProperty;
     const func2 = require('ajv/dist/runtime/ucs2length').default;
+    const func0 = require('ajv/dist/runtime/equal').default;
 
     function validate20(
       data,
@@ -9150,11 +9158,88 @@ export const PRECOMPILED = {
             errors++;
           }
         }
-        if (data.simpletuner_command !== undefined) {
-          let data44 = data.simpletuner_command;
+        if (data.intended_differences !== undefined) {
+          let data44 = data.intended_differences;
           if (Array.isArray(data44)) {
-            if (data44.length < 1) {
-              const err92 = {
+            const len1 = data44.length;
+            for (let i1 = 0; i1 < len1; i1++) {
+              let data45 = data44[i1];
+              if (!(
+                data45 === 'pretrained_model' ||
+                data45 === 'resolution' ||
+                data45 === 'images' ||
+                data45 === 'backend'
+              )) {
+                const err92 = {
+                  instancePath: instancePath + '/intended_differences/' + i1,
+                  schemaPath: '#/properties/intended_differences/items/enum',
+                  keyword: 'enum',
+                  params: { allowedValues: schema31.properties.intended_differences.items.enum },
+                  message: 'must be equal to one of the allowed values',
+                  schema: schema31.properties.intended_differences.items.enum,
+                  parentSchema: schema31.properties.intended_differences.items,
+                  data: data45,
+                };
+                if (vErrors === null) {
+                  vErrors = [err92];
+                } else {
+                  vErrors.push(err92);
+                }
+                errors++;
+              }
+            }
+            let i2 = data44.length;
+            let j0;
+            if (i2 > 1) {
+              outer0: for (; i2--;) {
+                for (j0 = i2; j0--;) {
+                  if (func0(data44[i2], data44[j0])) {
+                    const err93 = {
+                      instancePath: instancePath + '/intended_differences',
+                      schemaPath: '#/properties/intended_differences/uniqueItems',
+                      keyword: 'uniqueItems',
+                      params: { i: i2, j: j0 },
+                      message:
+                        'must NOT have duplicate items (items ## ' + j0 + ' and ' + i2 + ' are identical)',
+                      schema: true,
+                      parentSchema: schema31.properties.intended_differences,
+                      data: data44,
+                    };
+                    if (vErrors === null) {
+                      vErrors = [err93];
+                    } else {
+                      vErrors.push(err93);
+                    }
+                    errors++;
+                    break outer0;
+                  }
+                }
+              }
+            }
+          } else {
+            const err94 = {
+              instancePath: instancePath + '/intended_differences',
+              schemaPath: '#/properties/intended_differences/type',
+              keyword: 'type',
+              params: { type: 'array' },
+              message: 'must be array',
+              schema: schema31.properties.intended_differences.type,
+              parentSchema: schema31.properties.intended_differences,
+              data: data44,
+            };
+            if (vErrors === null) {
+              vErrors = [err94];
+            } else {
+              vErrors.push(err94);
+            }
+            errors++;
+          }
+        }
+        if (data.simpletuner_command !== undefined) {
+          let data46 = data.simpletuner_command;
+          if (Array.isArray(data46)) {
+            if (data46.length < 1) {
+              const err95 = {
                 instancePath: instancePath + '/simpletuner_command',
                 schemaPath: '#/properties/simpletuner_command/minItems',
                 keyword: 'minItems',
@@ -9162,58 +9247,58 @@ export const PRECOMPILED = {
                 message: 'must NOT have fewer than 1 items',
                 schema: 1,
                 parentSchema: schema31.properties.simpletuner_command,
-                data: data44,
+                data: data46,
               };
               if (vErrors === null) {
-                vErrors = [err92];
+                vErrors = [err95];
               } else {
-                vErrors.push(err92);
+                vErrors.push(err95);
               }
               errors++;
             }
-            const len1 = data44.length;
-            for (let i1 = 0; i1 < len1; i1++) {
-              let data45 = data44[i1];
-              if (typeof data45 === 'string') {
-                if (func2(data45) < 1) {
-                  const err93 = {
-                    instancePath: instancePath + '/simpletuner_command/' + i1,
+            const len2 = data46.length;
+            for (let i3 = 0; i3 < len2; i3++) {
+              let data47 = data46[i3];
+              if (typeof data47 === 'string') {
+                if (func2(data47) < 1) {
+                  const err96 = {
+                    instancePath: instancePath + '/simpletuner_command/' + i3,
                     schemaPath: '#/properties/simpletuner_command/items/minLength',
                     keyword: 'minLength',
                     params: { limit: 1 },
                     message: 'must NOT have fewer than 1 characters',
                     schema: 1,
                     parentSchema: schema31.properties.simpletuner_command.items,
-                    data: data45,
+                    data: data47,
                   };
                   if (vErrors === null) {
-                    vErrors = [err93];
+                    vErrors = [err96];
                   } else {
-                    vErrors.push(err93);
+                    vErrors.push(err96);
                   }
                   errors++;
                 }
               } else {
-                const err94 = {
-                  instancePath: instancePath + '/simpletuner_command/' + i1,
+                const err97 = {
+                  instancePath: instancePath + '/simpletuner_command/' + i3,
                   schemaPath: '#/properties/simpletuner_command/items/type',
                   keyword: 'type',
                   params: { type: 'string' },
                   message: 'must be string',
                   schema: schema31.properties.simpletuner_command.items.type,
                   parentSchema: schema31.properties.simpletuner_command.items,
-                  data: data45,
+                  data: data47,
                 };
                 if (vErrors === null) {
-                  vErrors = [err94];
+                  vErrors = [err97];
                 } else {
-                  vErrors.push(err94);
+                  vErrors.push(err97);
                 }
                 errors++;
               }
             }
           } else {
-            const err95 = {
+            const err98 = {
               instancePath: instancePath + '/simpletuner_command',
               schemaPath: '#/properties/simpletuner_command/type',
               keyword: 'type',
@@ -9221,18 +9306,18 @@ export const PRECOMPILED = {
               message: 'must be array',
               schema: schema31.properties.simpletuner_command.type,
               parentSchema: schema31.properties.simpletuner_command,
-              data: data44,
+              data: data46,
             };
             if (vErrors === null) {
-              vErrors = [err95];
+              vErrors = [err98];
             } else {
-              vErrors.push(err95);
+              vErrors.push(err98);
             }
             errors++;
           }
         }
       } else {
-        const err96 = {
+        const err99 = {
           instancePath,
           schemaPath: '#/type',
           keyword: 'type',
@@ -9243,9 +9328,9 @@ export const PRECOMPILED = {
           data,
         };
         if (vErrors === null) {
-          vErrors = [err96];
+          vErrors = [err99];
         } else {
-          vErrors.push(err96);
+          vErrors.push(err99);
         }
         errors++;
       }

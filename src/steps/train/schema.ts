@@ -43,6 +43,8 @@ export interface TrainExpertWith {
   readonly validation?: ExpertValidation;
   /** backend simpletuner: validate by partially denoising dataset images. */
   readonly validation_using_datasets?: boolean;
+  /** Inputs in which this expert may differ from the other one (the workflow rules check the rest). */
+  readonly intended_differences?: readonly ('pretrained_model' | 'resolution' | 'images' | 'backend')[];
   /** backend simpletuner: the command that starts training. Default: `simpletuner train`. */
   readonly simpletuner_command?: readonly string[];
 }
@@ -296,6 +298,13 @@ export const trainExpertSchema: JsonSchema = {
       default: false,
       description:
         'backend simpletuner: validate by partially denoising dataset images (SimpleTuner fixes that strength at 0.2).',
+    },
+    intended_differences: {
+      type: 'array',
+      uniqueItems: true,
+      items: { enum: ['pretrained_model', 'resolution', 'images', 'backend'] },
+      description:
+        "Inputs in which the two experts are meant to differ. Otherwise `moe validate` requires both to share pretrained_model, resolution, images and backend (SimpleTuner's caches are then one set).",
     },
     simpletuner_command: {
       type: 'array',
