@@ -9,6 +9,7 @@ import ModelsUnet from './commands/models/unet.js';
 import Plan from './commands/plan.js';
 import Run from './commands/run.js';
 import Schedule from './commands/schedule.js';
+import Schema from './commands/schema.js';
 import Status from './commands/status.js';
 import Steps from './commands/steps.js';
 import Validate from './commands/validate.js';
@@ -24,6 +25,7 @@ export const COMMANDS = {
   plan: Plan,
   run: Run,
   schedule: Schedule,
+  schema: Schema,
   status: Status,
   steps: Steps,
   validate: Validate,

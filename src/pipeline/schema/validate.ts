@@ -68,9 +68,15 @@ export function schemaDiagnostics(validate: ValidateFunction, check: SchemaCheck
   if (validate(check.value)) return [];
   const errors = dropExplainedRequired(collapseAlternatives(validate.errors ?? []));
   const out: Diagnostic[] = [];
+  const seen = new Set<string>();
   for (const e of errors) {
     const d = describe(e, check);
-    if (d !== undefined) out.push(d);
+    if (d === undefined) continue;
+    // Several keywords can fail on one value and read the same (an expression where none is allowed).
+    const key = `${d.message}\0${d.range?.start.offset ?? ''}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push(d);
   }
   return out;
 }
@@ -136,6 +142,13 @@ function describe(e: ErrorObject, check: SchemaCheck): Diagnostic | undefined {
   });
 
   if (node?.kind === 'scalar' && typeof node.value === 'string' && node.value.includes('${{')) {
+    // Only a node's `with` is evaluated; elsewhere the text would be taken as it is (and then ignored).
+    if (check.expressions === undefined)
+      return at(
+        here,
+        `${label} holds a \`\${{ }}\` expression, but expressions are evaluated only in a node's \`with\``,
+        'write the value itself here',
+      );
     return expressionMismatch(e, node, label, check.expressions);
   }
   const params = e.params as Record<string, unknown>;

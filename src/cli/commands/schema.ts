@@ -1,0 +1,27 @@
+import { Args, Command, Flags } from '@oclif/core';
+import { endWithFailure } from '../render/support.js';
+
+export default class Schema extends Command {
+  static override description =
+    "Print or write the JSON Schema that editors (the YAML language server) check pipeline files with: the built-in step types, plus a pipeline's plugins' when FILE is given.";
+  static override examples = [
+    '<%= config.bin %> schema pipelines/train.yaml --out pipelines/pipeline.schema.json',
+    '<%= config.bin %> schema > pipeline.schema.json',
+  ];
+  static override args = {
+    file: Args.string({ description: "a pipeline file, to include its plugins' step types" }),
+  };
+  static override flags = {
+    out: Flags.string({ char: 'o', description: 'write the schema to this file instead of stdout' }),
+  };
+
+  async run(): Promise<void> {
+    const { args, flags } = await this.parse(Schema);
+    const { schemaCommand } = await import('../render/schema-command.js');
+    try {
+      await schemaCommand(args.file, flags.out);
+    } catch (e) {
+      endWithFailure(e, false);
+    }
+  }
+}

@@ -1,0 +1,29 @@
+// `moe schema`: the JSON Schema editors use for pipeline files (the YAML language server), for the
+// built-in steps or for a pipeline's steps including its plugins', printed or written to a file.
+import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { CliFailure, EXIT } from './support.js';
+
+/** Prints the schema, or writes it to `out` and says so on stderr. */
+export async function schemaCommand(file: string | undefined, out: string | undefined): Promise<void> {
+  if (file !== undefined && !existsSync(file)) throw new CliFailure(`${file}: no such file`, EXIT.invalid);
+  const { editorSchemaText } = await import('../../app/editor-schema.js');
+  const schema = await editorSchemaText(file);
+  if (!schema.ok) throw new CliFailure(schema.error, EXIT.invalid);
+  const { text, steps } = schema.value;
+  if (out === undefined) {
+    process.stdout.write(text);
+    return;
+  }
+  const path = resolve(out);
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+    // Written beside and renamed, so an editor never reads half a schema.
+    const partial = `${path}.${process.pid}.partial`;
+    writeFileSync(partial, text);
+    renameSync(partial, path);
+  } catch (e) {
+    throw new CliFailure(`cannot write ${out}: ${(e as Error).message}`, EXIT.failed);
+  }
+  process.stderr.write(`${out}: the schema of ${steps.length} step types (${steps.join(', ')})\n`);
+}
