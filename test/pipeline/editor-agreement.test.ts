@@ -117,12 +117,56 @@ const CASES: Record<string, Case> = {
   },
 };
 
+const withDefaults = (defaults: string, nodes: string): string =>
+  HEAD.replace('nodes:\n', `defaults:\n${defaults}nodes:\n`) + nodes;
+
+const DEFAULTS_CASES: Record<string, Case> = {
+  'defaults supply the required parameters': {
+    text: withDefaults(
+      "  train.expert:\n    with: { model: '${{ nodes.m.outputs.model }}', cache: data/cache, lr_scheduler: cosine }\n",
+      '  t: { step: train.expert, with: { role: base } }\n  u: { step: train.expert, with: { role: refiner } }\n',
+    ),
+    valid: true,
+  },
+  'a node with no `with`, all of it from defaults': {
+    text: withDefaults(
+      "  train.expert:\n    with: { role: base, model: '${{ nodes.m.outputs.model }}', cache: data/cache }\n",
+      '  t: { step: train.expert }\n',
+    ),
+    valid: true,
+  },
+  'a required parameter in neither the node nor the defaults': {
+    text: withDefaults(
+      '  train.expert:\n    with: { cache: data/cache }\n',
+      '  t: { step: train.expert, with: { role: base } }\n',
+    ),
+    valid: false,
+    moe: /`nodes.t.with` is missing `model`/,
+    editor: '/nodes/t/with',
+  },
+  'defaults for an unknown step type': {
+    text: withDefaults('  train.expret:\n    with: { role: base }\n', ''),
+    valid: false,
+    moe: /defaults for unknown step type `train.expret`/,
+    editor: '/defaults',
+  },
+  'a bad value in defaults': {
+    text: withDefaults(
+      "  train.expert:\n    with: { model: '${{ nodes.m.outputs.model }}', cache: data/cache, lr_scheduler: cosin }\n",
+      '  t: { step: train.expert, with: { role: base } }\n',
+    ),
+    valid: false,
+    moe: /lr_scheduler` must be one of/,
+    editor: '/defaults/train.expert/with/lr_scheduler',
+  },
+};
+
 test('the editor schema and moe validate accept and reject the same pipelines', async () => {
   const steps = await builtinSteps();
   const registry = new StepRegistry();
   for (const s of steps) registry.register(s, { origin: 'built-in' });
   const editor = new Ajv2020({ strict: false, allErrors: true }).compile(buildPipelineSchema(steps));
-  for (const [name, { text, valid, moe, editor: at }] of Object.entries(CASES)) {
+  for (const [name, { text, valid, moe, editor: at }] of Object.entries({ ...CASES, ...DEFAULTS_CASES })) {
     const loaded = loadPipelineText('/tmp/p.yaml', text, { steps: registry, rules: [] });
     const moeErrors = loaded.ok
       ? loaded.value.warnings.filter((d) => d.severity === 'error')

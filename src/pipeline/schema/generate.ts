@@ -30,35 +30,81 @@ export function buildPipelineSchema(steps: readonly EditorStep[]): JsonSchema {
   const defs = schema['$defs'] as Mutable;
   const node = defs['node'] as Mutable;
   const props = node['properties'] as Mutable;
+  const names = sorted.map((s) => s.name);
   props['step'] = {
     ...(props['step'] as Mutable),
     description:
       "The step type. A plugin's step types are known to the schema that `moe schema <pipeline> --out <file>` writes for a pipeline; point the first line's `$schema=` at that file.",
-    enum: sorted.map((s) => s.name),
+    enum: names,
     enumDescriptions: sorted.map((s) => s.description),
   };
   defs[EXPRESSION_DEF] = EXPRESSION_SCHEMA;
   const branches: JsonValue[] = [];
+  const perStepDefaults: Mutable = {};
+  const presence: JsonValue[] = [];
   for (const step of sorted) {
     const key = `with:${step.name}`;
+    const ref = { $ref: `#/$defs/${pointerToken(key)}` };
+    const embedded = embed(step.withSchema as Mutable, key, step.name);
     // The title heads hovers inside the block, and labels the completion item that inserts every
     // required parameter at once.
-    defs[key] = {
-      title: `${step.name} parameters`,
-      description: step.description,
-      ...embed(step.withSchema as Mutable, key, step.name),
-    };
+    defs[key] = { title: `${step.name} parameters`, description: step.description, ...embedded.values };
     branches.push({
       if: { properties: { step: { const: step.name } }, required: ['step'] },
-      then: {
-        // moe checks a missing `with` as `{}`: a step with required parameters needs the block.
-        ...(acceptsEmpty(step.withSchema) ? {} : { required: ['with'] }),
-        properties: { with: { $ref: `#/$defs/${pointerToken(key)}` } },
-      },
+      then: { properties: { with: ref } },
     });
+    perStepDefaults[step.name] = { allOf: [{ $ref: '#/$defs/defaults' }, { properties: { with: ref } }] };
+    presence.push(...presenceRules(step, embedded));
   }
   if (branches.length > 0) node['allOf'] = branches;
+  const top = schema['properties'] as Mutable;
+  if (isMap(top['defaults']))
+    top['defaults'] = { ...top['defaults'], propertyNames: { enum: names }, properties: perStepDefaults };
+  if (presence.length > 0) schema['allOf'] = presence;
   return schema;
+}
+
+/**
+ * Which keys a node's `with` must have. moe checks the node's block merged over `defaults:` for its step
+ * type (an absent block as `{}`), so these rules sit at the top, where they can see both: a required key
+ * is required of a node unless the step's defaults have it. Other conditions on which keys are present
+ * (`if`/`then`, "one of `run` or `argv`") apply when the step has no defaults; with defaults, only moe can
+ * judge the merged block.
+ */
+function presenceRules(step: EditorStep, embedded: Embedded): JsonValue[] {
+  const rules: JsonValue[] = [];
+  const hasDefaults = (extra: Mutable): Mutable => ({
+    required: ['defaults'],
+    properties: {
+      defaults: { required: [step.name], properties: { [step.name]: { required: ['with'], ...extra } } },
+    },
+  });
+  const nodesOf = (then: Mutable): Mutable => ({
+    properties: {
+      nodes: {
+        additionalProperties: {
+          if: { required: ['step'], properties: { step: { const: step.name } } },
+          then,
+        },
+      },
+    },
+  });
+  for (const key of embedded.required) {
+    rules.push({
+      if: hasDefaults({ properties: { with: { required: [key] } } }),
+      else: nodesOf({ required: ['with'], properties: { with: { required: [key] } } }),
+    });
+  }
+  if (embedded.conditions !== undefined) {
+    rules.push({
+      if: hasDefaults({}),
+      else: nodesOf({
+        ...(acceptsEmpty(step.withSchema) ? {} : { required: ['with'] }),
+        properties: { with: embedded.conditions },
+      }),
+    });
+  }
+  return rules;
 }
 
 /** The file's text: two-space JSON, the same from `npm run schema` and `moe schema`. */
@@ -66,20 +112,61 @@ export function renderSchema(schema: JsonSchema): string {
   return `${JSON.stringify(schema, null, 2)}\n`;
 }
 
+/** Keywords at the root of a `with` schema that judge which keys are present (see `presenceRules`). */
+const PRESENCE = [
+  'required',
+  'dependentRequired',
+  'dependentSchemas',
+  'if',
+  'then',
+  'else',
+  'allOf',
+  'anyOf',
+  'oneOf',
+  'not',
+  'minProperties',
+  'maxProperties',
+];
+
+interface Embedded {
+  /** The definition: the schema less its presence keywords. */
+  readonly values: Mutable;
+  readonly required: readonly string[];
+  /** The other presence keywords, as one schema; undefined when there are none. */
+  readonly conditions: Mutable | undefined;
+}
+
 /**
  * A step's schema as one definition of the document. Its `#…` references are rewritten to point inside
  * that definition, so it needs no `$id` of its own (an `$id` shows up in editors as a stray completion
- * item). A schema that uses other identifiers keeps an `$id`, and gets the expression form inline, as a
- * reference from inside it would resolve against that `$id`.
+ * item). A schema that uses other identifiers keeps an `$id` and its presence keywords, and gets the
+ * expression form inline, as a reference from inside it would resolve against that `$id`.
  */
-function embed(schema: Mutable, key: string, name: string): Mutable {
+function embed(schema: Mutable, key: string, name: string): Embedded {
   const { $schema: _dialect, ...rest } = schema;
-  if (usesIdentifiers(rest))
-    return { $id: `steps/${name}.json`, ...acceptExpressions(rest, EXPRESSION_SCHEMA) };
+  if (usesIdentifiers(rest)) {
+    return {
+      values: { $id: `steps/${name}.json`, ...acceptExpressions(rest, EXPRESSION_SCHEMA) },
+      required: [],
+      conditions: undefined,
+    };
+  }
   const base = `#/$defs/${pointerToken(key)}`;
   const rewritten = rewriteRefs(rest, (ref) => base + ref.slice(1)) as Mutable;
-  return acceptExpressions(rewritten, { $ref: `#/$defs/${EXPRESSION_DEF}` });
+  const all = acceptExpressions(rewritten, { $ref: `#/$defs/${EXPRESSION_DEF}` });
+  const values: Mutable = {};
+  const conditions: Mutable = {};
+  for (const [k, v] of Object.entries(all)) {
+    if (k === 'required') continue;
+    if (PRESENCE.includes(k)) conditions[k] = v;
+    else values[k] = v;
+  }
+  const required = Array.isArray(all['required']) ? all['required'].map(String) : [];
+  return { values, required, conditions: Object.keys(conditions).length > 0 ? conditions : undefined };
 }
+
+const isMap = (v: JsonValue | undefined): v is Mutable =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function usesIdentifiers(v: JsonValue): boolean {
   if (Array.isArray(v)) return v.some(usesIdentifiers);
