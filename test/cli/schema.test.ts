@@ -1,0 +1,46 @@
+// `moe schema`: the editor schema on stdout (the committed one for the built-in steps), or written to a
+// file for a pipeline with its plugins' step types; a missing pipeline is a message, not a stack trace.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT, moe, tempDir, writePipeline } from './helpers.js';
+
+interface Schema {
+  $defs: { node: { properties: { step: { enum: string[] } } } };
+}
+
+test('moe schema prints the schema of the built-in steps, the one committed for editors', (t) => {
+  const { dir, cleanup } = tempDir();
+  t.after(cleanup);
+  const r = moe(['schema'], dir);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, readFileSync(join(ROOT, 'schemas', 'pipeline.schema.json'), 'utf8'));
+});
+
+test("moe schema FILE --out writes a schema that knows the pipeline's plugin steps", (t) => {
+  const { dir, cleanup } = tempDir();
+  t.after(cleanup);
+  mkdirSync(join(dir, 'plugins'));
+  writeFileSync(
+    join(dir, 'plugins', 'hello.mjs'),
+    "export const steps = [{ name: 'hello', version: '1', description: 'greets', withSchema: { type: 'object', required: ['who'], properties: { who: { enum: ['world', 'moe'] } } }, outputs: () => ({}), run: async () => undefined }];\n",
+  );
+  writePipeline(dir, 'version: 1\nnodes:\n  a: { step: hello, with: { who: world } }\n');
+  const r = moe(['schema', 'p.yaml', '--out', 'editor/pipeline.schema.json'], dir);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /editor\/pipeline\.schema\.json: the schema of \d+ step types \(.*hello.*\)/);
+  const schema = JSON.parse(readFileSync(join(dir, 'editor', 'pipeline.schema.json'), 'utf8')) as Schema;
+  assert.ok(schema.$defs.node.properties.step.enum.includes('hello'));
+  assert.ok(schema.$defs.node.properties.step.enum.includes('train.expert'));
+  assert.ok('with:hello' in schema.$defs);
+});
+
+test('moe schema of a missing file says so and exits 2', (t) => {
+  const { dir, cleanup } = tempDir();
+  t.after(cleanup);
+  const r = moe(['schema', 'nope.yaml'], dir);
+  assert.equal(r.code, 2);
+  assert.equal(r.stderr.trim(), 'nope.yaml: no such file');
+  assert.equal(r.stdout, '');
+});
