@@ -18,3 +18,16 @@ export function seededNormal(seed: number, count: number): Float32Array {
   }
   return out;
 }
+
+/** A sampler's starting latents for one seed: standard normal noise scaled to its initial σ. */
+export function initialNoise(seed: number, count: number, sigma: number): Float32Array {
+  return seededNormal(seed, count).map((v) => v * sigma);
+}
+
+/**
+ * Fixed noise for the `index`-th evaluation item under `seed`: the same draws for every expert and every
+ * run with this seed, distinct per item.
+ */
+export function itemNoise(seed: number, index: number, count: number): Float32Array {
+  return seededNormal((seed + Math.imul(index + 1, 0x9e3779b1)) >>> 0, count);
+}

@@ -8,16 +8,16 @@ import type { PipelineRule, RuleContext, WithValue } from '../pipeline/lookup.js
 import type { JsonValue, Pipeline } from '../pipeline/types.js';
 import type { NodeId } from '../util/brand.js';
 import { discreteTimestepCutoff } from '../diffusion/handoff.js';
+import { COMPOSE_DEFAULTS } from '../steps/diffusion/compose/schema.js';
+import { TRAIN_DEFAULTS } from '../steps/train/schema.js';
 import { backendRule } from './backend-rules.js';
 import { expertInputRules } from './expert-inputs.js';
 import type { Pair } from './expert-inputs.js';
 
 const TRAIN = 'train.expert';
 const CONSUMERS = ['compose.inference', 'evaluate'] as const;
-/** train.expert's default strength (src/steps/train/schema.ts). */
-const DEFAULT_STRENGTH = 0.35;
-/** compose.inference's default split. */
-const DEFAULT_SPLIT = 0.65;
+const DEFAULT_STRENGTH = TRAIN_DEFAULTS.strength;
+const DEFAULT_SPLIT = COMPOSE_DEFAULTS.split;
 const DEFAULT_TIMESTEPS = 1000;
 
 /** Settings both experts (and the sampler) must share, as paths into `with`. */

@@ -8,40 +8,33 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { StepContext, StepDefinition, StepResult } from '../../../contract/step.js';
 import { splitTimesteps } from '../../../diffusion/index.js';
-import type { SchedulerKind } from '../../../diffusion/index.js';
+import type { Scheduler, SplitSchedule } from '../../../diffusion/index.js';
 import { decodeLatents, encodePrompts, openModelFolder } from '../../../models/optimum/index.js';
 import type { OpenedModelFolder, SessionFactory } from '../../../models/optimum/index.js';
 import { nchwToRgb, writePng } from '../../../imaging/index.js';
 import { resolveUserPath } from '../../dataset/paths.js';
+import { withDefaults } from '../../defaults.js';
+import type { WithDefaults } from '../../defaults.js';
+import type { ComposedImage, ComposeIndex } from '../../files/compose-index.js';
 import { stageConditioning, zeroText } from '../../../workflow/conditioning.js';
 import type { TextEmbedding } from '../../../workflow/conditioning.js';
-import { seededNormal } from '../../../workflow/normal.js';
+import { ExpertSession } from '../../../workflow/expert-session.js';
+import type { ExpertRole } from '../../../workflow/expert-session.js';
+import { initialNoise } from '../../../workflow/normal.js';
 import { denoise, usesGuidance } from '../../../workflow/sample.js';
 import { schedulerConfig, schedulerMaker } from '../../../workflow/scheduler-config.js';
-import { sessionPool } from '../../../workflow/session-pool.js';
-import { deviceSessions, must, WorkflowError } from '../../../workflow/sessions.js';
-import { DigestMemo } from '../../../workflow/digest.js';
-import { prepareExpert, UnetRunner } from '../../../workflow/unet.js';
-import type { ExpertUnet } from '../../../workflow/unet.js';
-import { composeSchema } from './schema.js';
+import { must, WorkflowError } from '../../../workflow/sessions.js';
+import type { UnetRunner } from '../../../workflow/unet.js';
+import { COMPOSE_DEFAULTS, composeSchema } from './schema.js';
 import type { ComposePrompt, ComposeWith, PerStage } from './schema.js';
 
 export type { ComposeWith } from './schema.js';
+export type { ComposedImage } from '../../files/compose-index.js';
 
 const OUTPUTS = { images: 'images', index: 'index.json' } as const;
 
 export interface ComposeOptions {
   readonly sessions?: SessionFactory;
-}
-
-/** One image of the index. */
-export interface ComposedImage {
-  readonly prompt: string;
-  readonly prompt_refiner: string;
-  readonly seed: number;
-  readonly stage: 'composed' | 'base';
-  /** Relative to the images output. */
-  readonly file: string;
 }
 
 const stageValue = (v: PerStage<number> | undefined, stage: 'base' | 'refiner', dflt: number): number =>
@@ -102,194 +95,45 @@ interface Run {
   baseOnly?: Float32Array;
 }
 
+type Settings = WithDefaults<ComposeWith, typeof COMPOSE_DEFAULTS>;
+
+/** Everything sampling needs once the model folder is open: schedule, hand-off, latent shape, prompts. */
+interface Sampling {
+  readonly w: Settings;
+  readonly model: OpenedModelFolder;
+  readonly makeScheduler: () => Scheduler;
+  readonly hand: SplitSchedule;
+  readonly shape: readonly [number, number, number, number];
+  readonly prompts: readonly { base: string; refiner: string }[];
+  readonly texts: Map<string, TextEmbedding>;
+  readonly negative: TextEmbedding | undefined;
+  readonly runs: Run[];
+  readonly tick: (what: string) => void;
+}
+
 export async function runCompose(
   ctx: StepContext<ComposeWith>,
   options: ComposeOptions = {},
 ): Promise<StepResult> {
-  const w = ctx.with;
+  const w = withDefaults(ctx.with, COMPOSE_DEFAULTS);
   const started = Date.now();
-  const modelDir = must(resolveUserPath(ctx.pipelineDir, w.model, 'model'));
-  const kind: SchedulerKind = w.scheduler ?? 'unipc';
-  const steps = w.steps ?? 40;
-  const split = w.split ?? 0.65;
-  const width = w.width ?? 64;
-  const height = w.height ?? 64;
-  const seeds = w.seeds ?? [0];
-  const baseOnly = w.base_only ?? true;
-  const negativePrompt = w.negative_prompt ?? '';
-  const prompts = await promptList(ctx);
-  // A diffusers expert is converted to ONNX once; the summary says whether this run converted or reused.
-  const unets = { converted: 0, reused: 0 };
-  const conversions = {
-    dir: ctx.sharedCacheDir,
-    memo: new DigestMemo(join(ctx.sharedCacheDir, 'digests.json')),
-    counts: unets,
-  };
-  const open = options.sessions ?? must(deviceSessions(w.device ?? 'cpu', ctx.resources.cpu, ctx.gpus));
-  const pool = sessionPool(open);
-  try {
-    const opened = await openModelFolder(modelDir, pool.factory);
-    if (!opened.ok) throw new WorkflowError(opened.error.message);
-    // Checking the folder opened every model (a folder's own UNet too): let them go before any work.
-    await pool.releaseAll();
-    const model = opened.value;
-    const makeScheduler = must(schedulerMaker(kind, schedulerConfig(model.folder.schedulerConfig, w)));
-    const probe = makeScheduler();
-    probe.setTimesteps(steps);
-    const plan = splitTimesteps(probe.timesteps, split, {
-      numTrainTimesteps: probe.config.num_train_timesteps,
-      order: probe.order,
-    });
-    if (!plan.ok) throw new WorkflowError(plan.error);
-    const hand = plan.value;
-    ctx.log.info(
-      `${kind}, ${steps} steps, split ${split}: base ${hand.stage1.length} steps (t ≥ ${hand.cutoff}), refiner ${hand.stage2.length}`,
-    );
-
-    const factor = await vaeFactor(model);
-    if (width % factor !== 0 || height % factor !== 0) {
-      throw new WorkflowError(
-        `width and height must be multiples of the VAE's factor ${factor}, got ${width}×${height}`,
-      );
-    }
-    const channels = model.signature.vae.latentChannels;
-    const shape = [1, channels, height / factor, width / factor] as const;
-    const texts = await encodeAll(
-      model,
-      prompts.flatMap((p) => [p.base, p.refiner]),
-    );
-    const first = texts.values().next().value as TextEmbedding;
-    const negative =
-      negativePrompt === '' && model.folder.forceZerosForEmptyPrompt
-        ? zeroText(first.tokens, first.width, first.pooled.length)
-        : (await encodeAll(model, [negativePrompt])).get(negativePrompt);
-    await pool.releaseAll();
-
-    const runs: Run[] = prompts.flatMap((_, p) =>
-      seeds.map((seed) => ({ prompt: p, seed, latents: new Float32Array(0) })),
-    );
-    const total = runs.length * (baseOnly ? 3 : 2);
-    let done = 0;
-    const tick = (what: string) => ctx.progress({ done: ++done, total, message: what });
-
-    const stageRun = async (
-      role: 'base' | 'refiner',
-      expert: ExpertUnet,
-      each: (unet: UnetRunner, run: Run, gs: number, gr: number) => Promise<void>,
-    ) => {
-      const unet = await UnetRunner.open(pool.factory, expert);
-      const gs = stageValue(w.guidance_scale, role, 5);
-      const gr = stageValue(w.guidance_rescale, role, 0);
-      for (const run of runs) await each(unet, run, gs, gr);
-      await pool.releaseAll();
-    };
-    const conditioning = (unet: UnetRunner, text: string, gs: number) =>
-      stageConditioning(
-        texts.get(text) as TextEmbedding,
-        usesGuidance(gs) ? negative : undefined,
-        unet.timeIdCount,
-        [height, width],
-      );
-
-    const baseExpert = must(
-      await prepareExpert(
-        must(resolveUserPath(ctx.pipelineDir, w.base, 'base')),
-        join(ctx.tmpDir, 'base'),
-        conversions,
-      ),
-    );
-    await stageRun('base', baseExpert, async (unet, run, gs, gr) => {
-      const prompt = prompts[run.prompt] as { base: string; refiner: string };
-      const stage = {
-        unet,
-        conditioning: conditioning(unet, prompt.base, gs),
-        guidanceScale: gs,
-        guidanceRescale: gr,
-      };
-      const s = makeScheduler();
-      s.setTimesteps(steps);
-      const init = seededNormal(run.seed, shape[1] * shape[2] * shape[3]).map((v) => v * s.initNoiseSigma);
-      run.latents = await denoise(
-        s,
-        hand.stage1,
-        init,
-        shape,
-        stage,
-        { seed: run.seed, firstIndex: 0 },
-        ctx.signal,
-      );
-      tick(`base: prompt ${run.prompt + 1}, seed ${run.seed}`);
-      if (!baseOnly) return;
-      const full = makeScheduler();
-      full.setTimesteps(steps);
-      run.baseOnly = await denoise(
-        full,
-        full.timesteps,
-        init,
-        shape,
-        stage,
-        { seed: run.seed, firstIndex: 0 },
-        ctx.signal,
-      );
-      tick(`base only: prompt ${run.prompt + 1}, seed ${run.seed}`);
-    });
-    const refinerExpert = must(
-      await prepareExpert(
-        must(resolveUserPath(ctx.pipelineDir, w.refiner, 'refiner')),
-        join(ctx.tmpDir, 'refiner'),
-        conversions,
-      ),
-    );
-    await stageRun('refiner', refinerExpert, async (unet, run, gs, gr) => {
-      const prompt = prompts[run.prompt] as { base: string; refiner: string };
-      const s = makeScheduler();
-      s.setTimesteps(steps);
-      s.setBeginIndex(hand.beginIndex);
-      const stage = {
-        unet,
-        conditioning: conditioning(unet, prompt.refiner, gs),
-        guidanceScale: gs,
-        guidanceRescale: gr,
-      };
-      run.latents = await denoise(
-        s,
-        hand.stage2,
-        run.latents,
-        shape,
-        stage,
-        { seed: run.seed, firstIndex: hand.beginIndex },
-        ctx.signal,
-      );
-      tick(`refiner: prompt ${run.prompt + 1}, seed ${run.seed}`);
-    });
-
-    const images: ComposedImage[] = [];
-    const outDir = join(ctx.outDir, OUTPUTS.images);
-    for (const stage of ['composed', 'base'] as const) await mkdir(join(outDir, stage), { recursive: true });
-    for (const run of runs) {
-      const prompt = prompts[run.prompt] as { base: string; refiner: string };
-      const outputs: ['composed' | 'base', Float32Array][] = [['composed', run.latents]];
-      if (run.baseOnly) outputs.push(['base', run.baseOnly]);
-      for (const [stage, latents] of outputs) {
-        const decoded = await decodeLatents(model, { data: latents, shape });
-        const [, , h, wd] = decoded.shape;
-        const [image] = nchwToRgb(decoded.data, 1, h, wd, 'signed');
-        const file = `${stage}/p${run.prompt}-s${run.seed}.png`;
-        await writePng(join(outDir, file), image as NonNullable<typeof image>);
-        images.push({ prompt: prompt.base, prompt_refiner: prompt.refiner, seed: run.seed, stage, file });
-      }
-    }
-    await pool.releaseAll();
-    const index = {
-      scheduler: kind,
-      steps,
-      split,
+  return ExpertSession.run(ctx, w.device, options.sessions, async (session) => {
+    const sampling = await prepareSampling(ctx, session, w);
+    const { hand, prompts } = sampling;
+    await sampleBase(ctx, session, sampling);
+    await sampleRefiner(ctx, session, sampling);
+    const images = await writeImages(ctx, sampling);
+    await session.release();
+    const index: ComposeIndex = {
+      scheduler: w.scheduler,
+      steps: w.steps,
+      split: w.split,
       cutoff: hand.cutoff,
       base_steps: hand.stage1.length,
       refiner_steps: hand.stage2.length,
-      width,
-      height,
-      negative_prompt: negativePrompt,
+      width: w.width,
+      height: w.height,
+      negative_prompt: w.negative_prompt,
       images,
     };
     await writeFile(join(ctx.outDir, OUTPUTS.index), JSON.stringify(index, null, 2) + '\n');
@@ -297,18 +141,142 @@ export async function runCompose(
       summary: {
         images: images.length,
         prompts: prompts.length,
-        seeds: seeds.length,
-        scheduler: kind,
+        seeds: w.seeds.length,
+        scheduler: w.scheduler,
         base_steps: hand.stage1.length,
         refiner_steps: hand.stage2.length,
-        unets_converted: unets.converted,
-        unets_reused: unets.reused,
+        ...session.unetSummary,
         seconds: Math.round((Date.now() - started) / 100) / 10,
       },
     };
-  } finally {
-    await pool.releaseAll();
+  });
+}
+
+/** Opens the model folder, plans the hand-off, checks the size against the VAE and encodes the prompts. */
+async function prepareSampling(
+  ctx: StepContext<ComposeWith>,
+  session: ExpertSession,
+  w: Settings,
+): Promise<Sampling> {
+  const modelDir = session.path(w.model, 'model');
+  const prompts = await promptList(ctx);
+  const opened = await openModelFolder(modelDir, session.pool.factory);
+  if (!opened.ok) throw new WorkflowError(opened.error.message);
+  // Checking the folder opened every model (a folder's own UNet too): let them go before any work.
+  await session.release();
+  const model = opened.value;
+  const makeScheduler = must(schedulerMaker(w.scheduler, schedulerConfig(model.folder.schedulerConfig, w)));
+  const probe = makeScheduler();
+  probe.setTimesteps(w.steps);
+  const plan = splitTimesteps(probe.timesteps, w.split, {
+    numTrainTimesteps: probe.config.num_train_timesteps,
+    order: probe.order,
+  });
+  if (!plan.ok) throw new WorkflowError(plan.error);
+  const hand = plan.value;
+  ctx.log.info(
+    `${w.scheduler}, ${w.steps} steps, split ${w.split}: base ${hand.stage1.length} steps (t ≥ ${hand.cutoff}), refiner ${hand.stage2.length}`,
+  );
+
+  const factor = await vaeFactor(model);
+  if (w.width % factor !== 0 || w.height % factor !== 0) {
+    throw new WorkflowError(
+      `width and height must be multiples of the VAE's factor ${factor}, got ${w.width}×${w.height}`,
+    );
   }
+  const channels = model.signature.vae.latentChannels;
+  const shape = [1, channels, w.height / factor, w.width / factor] as const;
+  const texts = await encodeAll(
+    model,
+    prompts.flatMap((p) => [p.base, p.refiner]),
+  );
+  const first = texts.values().next().value as TextEmbedding;
+  const negative =
+    w.negative_prompt === '' && model.folder.forceZerosForEmptyPrompt
+      ? zeroText(first.tokens, first.width, first.pooled.length)
+      : (await encodeAll(model, [w.negative_prompt])).get(w.negative_prompt);
+  await session.release();
+
+  const runs: Run[] = prompts.flatMap((_, p) =>
+    w.seeds.map((seed) => ({ prompt: p, seed, latents: new Float32Array(0) })),
+  );
+  const total = runs.length * (w.base_only ? 3 : 2);
+  let done = 0;
+  const tick = (what: string) => ctx.progress({ done: ++done, total, message: what });
+  return { w, model, makeScheduler, hand, shape, prompts, texts, negative, runs, tick };
+}
+
+/** One expert's stage settings for a prompt: its UNet, conditioning and guidance. */
+function stageOf(sampling: Sampling, role: ExpertRole, unet: UnetRunner, text: string) {
+  const { w, texts, negative } = sampling;
+  const guidanceScale = stageValue(w.guidance_scale, role, COMPOSE_DEFAULTS.guidance_scale);
+  const guidanceRescale = stageValue(w.guidance_rescale, role, COMPOSE_DEFAULTS.guidance_rescale);
+  const conditioning = stageConditioning(
+    texts.get(text) as TextEmbedding,
+    usesGuidance(guidanceScale) ? negative : undefined,
+    unet.timeIdCount,
+    [w.height, w.width],
+  );
+  return { unet, conditioning, guidanceScale, guidanceRescale };
+}
+
+/** The base from noise to the hand-off (and, with base_only, over the whole schedule) for every run. */
+async function sampleBase(ctx: StepContext<ComposeWith>, session: ExpertSession, sampling: Sampling) {
+  const { w, hand, shape, makeScheduler, prompts, tick } = sampling;
+  const unet = await session.unet('base', w.base);
+  for (const run of sampling.runs) {
+    const stage = stageOf(sampling, 'base', unet, (prompts[run.prompt] as { base: string }).base);
+    const s = makeScheduler();
+    s.setTimesteps(w.steps);
+    const init = initialNoise(run.seed, shape[1] * shape[2] * shape[3], s.initNoiseSigma);
+    const from = { seed: run.seed, firstIndex: 0 };
+    run.latents = await denoise(s, hand.stage1, init, shape, stage, from, ctx.signal);
+    tick(`base: prompt ${run.prompt + 1}, seed ${run.seed}`);
+    if (!w.base_only) continue;
+    const full = makeScheduler();
+    full.setTimesteps(w.steps);
+    run.baseOnly = await denoise(full, full.timesteps, init, shape, stage, from, ctx.signal);
+    tick(`base only: prompt ${run.prompt + 1}, seed ${run.seed}`);
+  }
+  await session.release();
+}
+
+/** The refiner from the hand-off to the end, continuing each run's latents. */
+async function sampleRefiner(ctx: StepContext<ComposeWith>, session: ExpertSession, sampling: Sampling) {
+  const { w, hand, shape, makeScheduler, prompts, tick } = sampling;
+  const unet = await session.unet('refiner', w.refiner);
+  for (const run of sampling.runs) {
+    const s = makeScheduler();
+    s.setTimesteps(w.steps);
+    s.setBeginIndex(hand.beginIndex);
+    const stage = stageOf(sampling, 'refiner', unet, (prompts[run.prompt] as { refiner: string }).refiner);
+    const from = { seed: run.seed, firstIndex: hand.beginIndex };
+    run.latents = await denoise(s, hand.stage2, run.latents, shape, stage, from, ctx.signal);
+    tick(`refiner: prompt ${run.prompt + 1}, seed ${run.seed}`);
+  }
+  await session.release();
+}
+
+/** Decodes every run's latents (composed, and base only) to PNGs; the index's image list. */
+async function writeImages(ctx: StepContext<ComposeWith>, sampling: Sampling): Promise<ComposedImage[]> {
+  const { model, shape, prompts } = sampling;
+  const images: ComposedImage[] = [];
+  const outDir = join(ctx.outDir, OUTPUTS.images);
+  for (const stage of ['composed', 'base'] as const) await mkdir(join(outDir, stage), { recursive: true });
+  for (const run of sampling.runs) {
+    const prompt = prompts[run.prompt] as { base: string; refiner: string };
+    const outputs: ['composed' | 'base', Float32Array][] = [['composed', run.latents]];
+    if (run.baseOnly) outputs.push(['base', run.baseOnly]);
+    for (const [stage, latents] of outputs) {
+      const decoded = await decodeLatents(model, { data: latents, shape });
+      const [, , h, wd] = decoded.shape;
+      const [image] = nchwToRgb(decoded.data, 1, h, wd, 'signed');
+      const file = `${stage}/p${run.prompt}-s${run.seed}.png`;
+      await writePng(join(outDir, file), image as NonNullable<typeof image>);
+      images.push({ prompt: prompt.base, prompt_refiner: prompt.refiner, seed: run.seed, stage, file });
+    }
+  }
+  return images;
 }
 
 export const composeInferenceStep: StepDefinition<ComposeWith> = {

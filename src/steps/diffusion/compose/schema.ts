@@ -1,5 +1,6 @@
 // The `with` block of compose.inference.
 import type { JsonSchema } from '../../../contract/step.js';
+import { TRAIN_DEFAULTS } from '../../train/schema.js';
 
 export type PerStage<T> = T | { readonly base?: T; readonly refiner?: T };
 
@@ -26,6 +27,22 @@ export interface ComposeWith {
   readonly base_only?: boolean;
   readonly device?: 'cpu' | 'cuda';
 }
+
+/** What compose.inference uses when the pipeline leaves a setting out (the schema's `default`s read these). */
+export const COMPOSE_DEFAULTS = {
+  /** The hand-off where the experts trained with the default strength meet. */
+  split: 1 - TRAIN_DEFAULTS.strength,
+  scheduler: 'unipc',
+  steps: 40,
+  guidance_scale: 5,
+  guidance_rescale: 0,
+  negative_prompt: '',
+  seeds: [0],
+  width: 64,
+  height: 64,
+  base_only: true,
+  device: 'cpu',
+} as const satisfies Partial<ComposeWith>;
 
 const perStage = (inner: JsonSchema, description: string): JsonSchema => ({
   description,
@@ -61,16 +78,16 @@ export const composeSchema: JsonSchema = {
       type: 'number',
       exclusiveMinimum: 0,
       exclusiveMaximum: 1,
-      default: 0.65,
+      default: COMPOSE_DEFAULTS.split,
       description:
         "Fraction of the schedule the base runs (diffusers' denoising_end); must equal 1 − strength.",
     },
-    scheduler: { enum: ['ddpm', 'ddim', 'euler', 'unipc', 'dpmpp_2m'], default: 'unipc' },
+    scheduler: { enum: ['ddpm', 'ddim', 'euler', 'unipc', 'dpmpp_2m'], default: COMPOSE_DEFAULTS.scheduler },
     steps: {
       type: 'integer',
       minimum: 1,
       maximum: 1000,
-      default: 40,
+      default: COMPOSE_DEFAULTS.steps,
       description: 'Inference steps over the whole schedule.',
     },
     prediction_type: {
@@ -87,11 +104,11 @@ export const composeSchema: JsonSchema = {
     },
     guidance_scale: perStage(
       { type: 'number', minimum: 0 },
-      'Classifier-free guidance scale (≤ 1: no guidance); a number or { base, refiner }. Default 5.',
+      `Classifier-free guidance scale (≤ 1: no guidance); a number or { base, refiner }. Default ${COMPOSE_DEFAULTS.guidance_scale}.`,
     ),
     guidance_rescale: perStage(
       { type: 'number', minimum: 0, maximum: 1 },
-      'Guidance rescale φ (0.7 advised with zero-SNR); a number or { base, refiner }. Default 0.',
+      `Guidance rescale φ (0.7 advised with zero-SNR); a number or { base, refiner }. Default ${COMPOSE_DEFAULTS.guidance_rescale}.`,
     ),
     prompts: {
       type: 'array',
@@ -115,22 +132,22 @@ export const composeSchema: JsonSchema = {
     },
     negative_prompt: {
       type: 'string',
-      default: '',
+      default: COMPOSE_DEFAULTS.negative_prompt,
       description: 'Empty: all-zero embeddings (force_zeros_for_empty_prompt).',
     },
     seeds: {
       type: 'array',
       items: { type: 'integer', minimum: 0, maximum: 4294967295 },
       minItems: 1,
-      default: [0],
+      default: [...COMPOSE_DEFAULTS.seeds],
     },
-    width: { type: 'integer', minimum: 8, maximum: 8192, default: 64 },
-    height: { type: 'integer', minimum: 8, maximum: 8192, default: 64 },
+    width: { type: 'integer', minimum: 8, maximum: 8192, default: COMPOSE_DEFAULTS.width },
+    height: { type: 'integer', minimum: 8, maximum: 8192, default: COMPOSE_DEFAULTS.height },
     base_only: {
       type: 'boolean',
-      default: true,
+      default: COMPOSE_DEFAULTS.base_only,
       description: 'Also sample with the base over the whole schedule, for comparison.',
     },
-    device: { enum: ['cpu', 'cuda'], default: 'cpu' },
+    device: { enum: ['cpu', 'cuda'], default: COMPOSE_DEFAULTS.device },
   },
 };

@@ -5,55 +5,22 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { readRgb } from '../../../imaging/index.js';
 import { WorkflowError } from '../../../workflow/sessions.js';
+import type { ComposedImage } from '../../files/compose-index.js';
+import type { AdherenceResult, ScoredImage, StageAdherence } from '../../files/evaluation.js';
 import type { CheckingScorer, Verdict } from './checks.js';
 
-export interface StageAdherence {
-  readonly images: number;
-  /** How many images adhere (score 1, every check holds). */
-  readonly adherent_images: number;
-  /** Share of images that adhere: the headline figure. */
-  readonly adherent: number;
-  /** Mean score. */
-  readonly mean: number;
-  /** Per check the scorer reports, the share of images where it holds. */
-  readonly checks: Readonly<Record<string, number>>;
-}
-
-export interface ScoredImage {
-  readonly file: string;
-  readonly stage: string;
-  readonly prompt: string;
-  readonly score: number;
-  readonly adherent: boolean;
-  readonly checks: Readonly<Record<string, boolean>>;
-  /** What the scorer read in the image (null: nothing found), when it says. */
-  readonly seen?: Readonly<Record<string, string | null>>;
-}
-
-export interface AdherenceResult {
-  readonly scorer: string;
-  /** The checks the scorer reported, in its order. */
-  readonly checks: readonly string[];
-  readonly stages: Readonly<Record<string, StageAdherence>>;
-  readonly images: readonly ScoredImage[];
-}
-
-interface IndexEntry {
-  readonly file: string;
-  readonly stage: string;
-  readonly prompt: string;
-}
+export type { AdherenceResult, ScoredImage, StageAdherence } from '../../files/evaluation.js';
 
 /** Strict: the score is exactly 1 and no check failed. */
 export const adheres = (v: Verdict): boolean =>
   v.score === 1 && Object.values(v.checks).every((held) => held);
 
 export async function scoreImages(indexPath: string, scorer: CheckingScorer): Promise<AdherenceResult> {
-  let entries: IndexEntry[];
+  let entries: readonly ComposedImage[];
   try {
     const parsed = JSON.parse(await readFile(indexPath, 'utf8')) as { images?: unknown };
     if (!Array.isArray(parsed.images)) throw new Error('no "images" list');
-    entries = parsed.images as IndexEntry[];
+    entries = parsed.images as ComposedImage[];
   } catch (e) {
     throw new WorkflowError(
       `images ${indexPath}: not a compose.inference index.json (${(e as Error).message})`,

@@ -8,22 +8,25 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { StepContext, StepDefinition, StepResult } from '../../../contract/step.js';
 import { expertRange } from '../../../diffusion/index.js';
+import type { TimestepRange } from '../../../diffusion/index.js';
 import { describeModelFolder } from '../../../models/optimum/index.js';
 import type { SessionFactory } from '../../../models/optimum/index.js';
-import { resolveUserPath } from '../../dataset/paths.js';
+import { withDefaults } from '../../defaults.js';
+import type { WithDefaults } from '../../defaults.js';
+import { isSkipped } from '../../files/evaluation.js';
+import type { BandLosses, EvaluationResults } from '../../files/evaluation.js';
 import { readCachedItems } from '../../../workflow/cache-read.js';
 import { bandLoss, composedLoss, evalTimesteps } from '../../../workflow/eval-loss.js';
-import { seededNormal } from '../../../workflow/normal.js';
+import { ExpertSession } from '../../../workflow/expert-session.js';
+import { itemNoise } from '../../../workflow/normal.js';
 import { schedulerConfig, schedulerMaker } from '../../../workflow/scheduler-config.js';
 import { openClipScorer } from '../../../workflow/clip-score.js';
-import { sessionPool } from '../../../workflow/session-pool.js';
-import { deviceSessions, must, WorkflowError } from '../../../workflow/sessions.js';
-import { DigestMemo } from '../../../workflow/digest.js';
-import { prepareExpert, UnetRunner } from '../../../workflow/unet.js';
-import { scoreImages, type StageAdherence } from './adherence.js';
+import { must, WorkflowError } from '../../../workflow/sessions.js';
+import { scoreImages } from './adherence.js';
 import { findCheckingScorer } from './checks.js';
 import { expertLoss } from './loss.js';
-import { evaluateSchema } from './schema.js';
+import type { LossInputs } from './loss.js';
+import { EVALUATE_DEFAULTS, evaluateSchema } from './schema.js';
 import type { EvaluateWith } from './schema.js';
 
 export type { EvaluateWith } from './schema.js';
@@ -34,16 +37,46 @@ export interface EvaluateOptions {
   readonly sessions?: SessionFactory;
 }
 
+type Settings = WithDefaults<EvaluateWith, typeof EVALUATE_DEFAULTS>;
+
 const round = (x: number | null): number | null => (x === null ? null : Number(x.toPrecision(6)));
+
+/** What the loss is computed on: the schedule's ᾱ, the experts' bands, fixed timesteps, items and noise. */
+interface LossSetup {
+  readonly inputs: LossInputs;
+  readonly predictionType: string;
+  readonly zeroSnr: boolean;
+  readonly bands: { readonly base: TimestepRange; readonly refiner: TimestepRange };
+}
 
 export async function runEvaluate(
   ctx: StepContext<EvaluateWith>,
   options: EvaluateOptions = {},
 ): Promise<StepResult> {
-  const w = ctx.with;
-  const path = (v: string, what: string) => must(resolveUserPath(ctx.pipelineDir, v, what));
-  const modelDir = path(w.model, 'model');
-  const described = await describeModelFolder(modelDir);
+  const w = withDefaults(ctx.with, EVALUATE_DEFAULTS);
+  return ExpertSession.run(ctx, w.device, options.sessions, async (session) => {
+    const setup = await lossSetup(session, w);
+    const loss = await lossPerBand(ctx, session, w, setup);
+    const results: EvaluationResults = {
+      items: setup.inputs.items.length,
+      split: w.split,
+      seed: w.seed,
+      prediction_type: setup.predictionType,
+      zero_snr: setup.zeroSnr,
+      strength: w.strength,
+      bands: setup.bands,
+      timesteps: setup.inputs.timesteps,
+      loss,
+      ...(await scores(ctx, session, w)),
+    };
+    await writeFile(join(ctx.outDir, OUTPUTS.results), JSON.stringify(results, null, 2) + '\n');
+    return { summary: summarize(ctx, results, session) };
+  });
+}
+
+/** The DDPM schedule of the model folder, the experts' bands, the held-out items and their fixed noise. */
+async function lossSetup(session: ExpertSession, w: Settings): Promise<LossSetup> {
+  const described = await describeModelFolder(session.path(w.model, 'model'));
   if (!described.ok) throw new WorkflowError(described.error.message);
   // DDPM's ᾱ is the training one: unclamped under zero-SNR, as the trainer noises.
   const scheduler = must(schedulerMaker('ddpm', schedulerConfig(described.value.schedulerConfig, w)))();
@@ -52,66 +85,52 @@ export async function runEvaluate(
   const alphasCumprod = scheduler.alphasCumprod;
   if (predictionType === 'flow_prediction' || alphasCumprod === undefined)
     throw new WorkflowError('evaluate: flow_prediction is not a DDPM prediction type');
-  const strength = w.strength ?? 0.35;
-  const baseRange = must(expertRange('base', strength, n));
-  const refinerRange = must(expertRange('refiner', strength, n));
-  const timesteps = evalTimesteps(w.eval_timesteps ?? 28, n);
-  const seed = w.seed ?? 0;
-
-  const split = w.split ?? 'eval';
-  const loaded = must(await readCachedItems(path(w.cache, 'cache'), split === 'all' ? [] : [split]));
+  const bands = {
+    base: must(expertRange('base', w.strength, n)),
+    refiner: must(expertRange('refiner', w.strength, n)),
+  };
+  const timesteps = evalTimesteps(w.eval_timesteps, n);
+  const cache = session.path(w.cache, 'cache');
+  const loaded = must(await readCachedItems(cache, w.split === 'all' ? [] : [w.split]));
   const items = loaded.slice(0, w.max_items ?? loaded.length);
   if (items.length === 0) {
     throw new WorkflowError(
-      `the cache has no items in the ${split} split; hold some out in dataset.images (eval_fraction) or set split: train`,
+      `the cache has no items in the ${w.split} split; hold some out in dataset.images (eval_fraction) or set split: train`,
     );
   }
-  // Fixed noise per item: the same draws for both experts and for every run with this seed.
-  const noise = items.map((it, i) =>
-    seededNormal((seed + Math.imul(i + 1, 0x9e3779b1)) >>> 0, it.latents.length),
-  );
-  const inputs = {
-    items,
-    noise,
-    timesteps,
-    alphasCumprod,
-    predictionType,
-    batchSize: w.batch_size ?? 16,
-  };
+  const noise = items.map((it, i) => itemNoise(w.seed, i, it.latents.length));
+  const inputs = { items, noise, timesteps, alphasCumprod, predictionType, batchSize: w.batch_size };
+  return { inputs, predictionType, zeroSnr: scheduler.config.rescale_betas_zero_snr, bands };
+}
 
-  const open = options.sessions ?? must(deviceSessions(w.device ?? 'cpu', ctx.resources.cpu, ctx.gpus));
-  const pool = sessionPool(open);
-  // A diffusers expert is converted to ONNX once; the summary says whether this run converted or reused.
-  const unets = { converted: 0, reused: 0 };
-  const conversions = {
-    dir: ctx.sharedCacheDir,
-    memo: new DigestMemo(join(ctx.sharedCacheDir, 'digests.json')),
-    counts: unets,
-  };
-  const total = timesteps.length * 2;
+/** Each expert's loss at every evaluation timestep, then per band for each expert and the composed pair. */
+async function lossPerBand(
+  ctx: StepContext<EvaluateWith>,
+  session: ExpertSession,
+  w: Settings,
+  setup: LossSetup,
+): Promise<EvaluationResults['loss']> {
+  const { inputs, bands } = setup;
+  const total = inputs.timesteps.length * 2;
   let done = 0;
   const tick = () =>
     ctx.progress({ done: ++done, total, message: `loss at ${done}/${total} (expert, timestep) pairs` });
   const losses: Record<'base' | 'refiner', number[]> = { base: [], refiner: [] };
-  try {
-    for (const role of ['base', 'refiner'] as const) {
-      const expert = must(await prepareExpert(path(w[role], role), join(ctx.tmpDir, role), conversions));
-      const unet = await UnetRunner.open(pool.factory, expert);
-      const wanted = items[0]?.timeIds.length ?? 6;
-      if (unet.timeIdCount !== wanted) {
-        throw new WorkflowError(
-          `the ${role} UNet takes ${unet.timeIdCount} time ids; the cache holds ${wanted}`,
-        );
-      }
-      losses[role] = await expertLoss(unet, inputs, ctx.signal, tick);
-      await pool.releaseAll();
+  for (const role of ['base', 'refiner'] as const) {
+    const unet = await session.unet(role, w[role]);
+    const wanted = inputs.items[0]?.timeIds.length ?? 6;
+    if (unet.timeIdCount !== wanted) {
+      throw new WorkflowError(
+        `the ${role} UNet takes ${unet.timeIdCount} time ids; the cache holds ${wanted}`,
+      );
     }
-  } finally {
-    await pool.releaseAll();
+    losses[role] = await expertLoss(unet, inputs, ctx.signal, tick);
+    await session.release();
   }
-  const composed = composedLoss(timesteps, losses.base, losses.refiner, baseRange);
-  const bands = (per: readonly number[]) => {
-    const b = bandLoss(timesteps, per, baseRange, refinerRange);
+  const { timesteps } = inputs;
+  const composed = composedLoss(timesteps, losses.base, losses.refiner, bands.base);
+  const perBand = (per: readonly number[]): BandLosses => {
+    const b = bandLoss(timesteps, per, bands.base, bands.refiner);
     return {
       base_band: round(b.base_band),
       refiner_band: round(b.refiner_band),
@@ -119,73 +138,68 @@ export async function runEvaluate(
       per_timestep: b.per_timestep.map(round),
     };
   };
-  const loss = { base: bands(losses.base), refiner: bands(losses.refiner), composed: bands(composed) };
+  return { base: perBand(losses.base), refiner: perBand(losses.refiner), composed: perBand(composed) };
+}
 
-  let adherence: unknown = { skipped: 'no compose.inference images given (with.images)' };
-  let clipScore: unknown = {
-    skipped:
-      w.clip === undefined
-        ? 'no CLIP model configured (with.clip)'
-        : 'no compose.inference images given (with.images)',
-  };
-  if (w.images !== undefined) {
-    const index = path(w.images, 'images');
-    if (w.scorer === undefined) adherence = { skipped: 'no scorer given (with.scorer)' };
-    else {
-      adherence = {
-        rule: 'an image adheres when its score is 1: every check of the scorer holds',
-        ...(await scoreImages(index, must(await findCheckingScorer(w.scorer, ctx.pipelineDir)))),
-      };
-    }
-    if (w.clip !== undefined) {
-      const clip = must(await openClipScorer(path(w.clip, 'clip'), open));
-      try {
-        const scored = await scoreImages(index, {
-          name: 'clip',
-          check: async (image, prompt) => ({ score: await clip.score(image, prompt), checks: {} }),
-        });
-        clipScore = {
-          stages: Object.fromEntries(
-            Object.entries(scored.stages).map(([k, v]) => [k, { images: v.images, mean: v.mean }]),
-          ),
-          images: scored.images,
-        };
-      } finally {
-        await clip.release();
-      }
-    }
+/** Prompt adherence (with the scorer) and CLIP score (with the CLIP model) of compose's images. */
+async function scores(
+  ctx: StepContext<EvaluateWith>,
+  session: ExpertSession,
+  w: Settings,
+): Promise<Pick<EvaluationResults, 'adherence' | 'clip_score'>> {
+  const noImages = 'no compose.inference images given (with.images)';
+  const noClip = 'no CLIP model configured (with.clip)';
+  if (w.images === undefined) {
+    return {
+      adherence: { skipped: noImages },
+      clip_score: { skipped: w.clip === undefined ? noClip : noImages },
+    };
   }
-  const results = {
-    items: items.length,
-    split,
-    seed,
-    prediction_type: predictionType,
-    zero_snr: scheduler.config.rescale_betas_zero_snr,
-    strength,
-    bands: { base: baseRange, refiner: refinerRange },
-    timesteps,
-    loss,
-    adherence,
-    clip_score: clipScore,
-  };
-  await writeFile(join(ctx.outDir, OUTPUTS.results), JSON.stringify(results, null, 2) + '\n');
+  const index = session.path(w.images, 'images');
+  const adherence: EvaluationResults['adherence'] =
+    w.scorer === undefined
+      ? { skipped: 'no scorer given (with.scorer)' }
+      : {
+          rule: 'an image adheres when its score is 1: every check of the scorer holds',
+          ...(await scoreImages(index, must(await findCheckingScorer(w.scorer, ctx.pipelineDir)))),
+        };
+  if (w.clip === undefined) return { adherence, clip_score: { skipped: noClip } };
+  const clip = must(await openClipScorer(session.path(w.clip, 'clip'), session.open));
+  try {
+    const scored = await scoreImages(index, {
+      name: 'clip',
+      check: async (image, prompt) => ({ score: await clip.score(image, prompt), checks: {} }),
+    });
+    const stages = Object.entries(scored.stages).map(([k, v]) => [k, { images: v.images, mean: v.mean }]);
+    return { adherence, clip_score: { stages: Object.fromEntries(stages), images: scored.images } };
+  } finally {
+    await clip.release();
+  }
+}
+
+/** The node's summary, and the log lines saying the same. */
+function summarize(
+  ctx: StepContext<EvaluateWith>,
+  results: EvaluationResults,
+  session: ExpertSession,
+): Record<string, number | string> {
+  const { loss, items, split, timesteps } = results;
   const f = (x: number | null) => (x === null ? 'n/a' : x.toPrecision(4));
   ctx.log.info(
-    `loss over ${items.length} ${split} items, ${timesteps.length} timesteps: base ${f(loss.base.full)}, refiner ${f(loss.refiner.full)}, composed ${f(loss.composed.full)}`,
+    `loss over ${items} ${split} items, ${timesteps.length} timesteps: base ${f(loss.base.full)}, refiner ${f(loss.refiner.full)}, composed ${f(loss.composed.full)}`,
   );
   const summary: Record<string, number | string> = {
-    items: items.length,
+    items,
     loss_base: loss.base.full ?? NaN,
     loss_refiner: loss.refiner.full ?? NaN,
     loss_composed: loss.composed.full ?? NaN,
     // The held-out items' latents and text embeddings come from embeds.cache: no encoder runs here.
-    embeddings_reused: items.length,
+    embeddings_reused: items,
     embeddings_encoded: 0,
-    unets_converted: unets.converted,
-    unets_reused: unets.reused,
+    ...session.unetSummary,
   };
-  const stages = (adherence as { stages?: Record<string, StageAdherence> }).stages;
-  for (const [stage, s] of Object.entries(stages ?? {})) {
+  const stages = isSkipped(results.adherence) ? {} : results.adherence.stages;
+  for (const [stage, s] of Object.entries(stages)) {
     const rates = Object.entries(s.checks).map(([c, r]) => `${c} ${(r * 100).toFixed(0)}%`);
     ctx.log.info(
       `prompt adherence, ${stage}: ${s.adherent_images} of ${s.images} images pass every check` +
@@ -198,9 +212,9 @@ export async function runEvaluate(
     for (const [check, rate] of Object.entries(s.checks))
       summary[`adherence_${stage}_${check}`] = Number(rate.toFixed(4));
   }
-  const clipStages = (clipScore as { stages?: Record<string, { mean: number }> }).stages;
-  if (clipStages) for (const [stage, s] of Object.entries(clipStages)) summary[`clip_${stage}`] = s.mean;
-  return { summary };
+  if (!isSkipped(results.clip_score))
+    for (const [stage, s] of Object.entries(results.clip_score.stages)) summary[`clip_${stage}`] = s.mean;
+  return summary;
 }
 
 export const evaluateStep: StepDefinition<EvaluateWith> = {

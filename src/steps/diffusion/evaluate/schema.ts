@@ -1,6 +1,7 @@
 // The `with` block of evaluate.
 import type { JsonSchema } from '../../../contract/step.js';
 import type { ScorerSpec } from '../../../workflow/scorers.js';
+import { TRAIN_DEFAULTS } from '../../train/schema.js';
 
 export interface EvaluateWith {
   readonly model: string;
@@ -20,6 +21,17 @@ export interface EvaluateWith {
   readonly clip?: string;
   readonly device?: 'cpu' | 'cuda';
 }
+
+/** What evaluate uses when the pipeline leaves a setting out (the schema's `default`s read these). */
+export const EVALUATE_DEFAULTS = {
+  /** The experts' strength: train.expert's default. */
+  strength: TRAIN_DEFAULTS.strength,
+  eval_timesteps: 28,
+  seed: 0,
+  split: 'eval',
+  batch_size: 16,
+  device: 'cpu',
+} as const satisfies Partial<EvaluateWith>;
 
 export const evaluateSchema: JsonSchema = {
   type: 'object',
@@ -46,7 +58,7 @@ export const evaluateSchema: JsonSchema = {
       type: 'number',
       exclusiveMinimum: 0,
       exclusiveMaximum: 1,
-      default: 0.35,
+      default: EVALUATE_DEFAULTS.strength,
       description: "The experts' strength: bands are base [int(s·N), N−1] and refiner [0, int(s·N)−1].",
     },
     prediction_type: {
@@ -58,19 +70,19 @@ export const evaluateSchema: JsonSchema = {
       type: 'integer',
       minimum: 2,
       maximum: 1000,
-      default: 28,
+      default: EVALUATE_DEFAULTS.eval_timesteps,
       description: 'Fixed timesteps, evenly spread over the whole schedule.',
     },
     seed: {
       type: 'integer',
       minimum: 0,
       maximum: 4294967295,
-      default: 0,
+      default: EVALUATE_DEFAULTS.seed,
       description: 'Seed of the fixed noise.',
     },
     split: {
       enum: ['eval', 'train', 'all'],
-      default: 'eval',
+      default: EVALUATE_DEFAULTS.split,
       description: 'Which cached items to evaluate on.',
     },
     max_items: {
@@ -82,7 +94,7 @@ export const evaluateSchema: JsonSchema = {
       type: 'integer',
       minimum: 1,
       maximum: 1024,
-      default: 16,
+      default: EVALUATE_DEFAULTS.batch_size,
       description: 'Items per UNet call.',
     },
     images: {
@@ -109,6 +121,6 @@ export const evaluateSchema: JsonSchema = {
       description:
         'A CLIP model exported to ONNX by Optimum (model.onnx, tokenizer files, preprocessor_config.json): the images get a CLIP score, max(100·cos, 0).',
     },
-    device: { enum: ['cpu', 'cuda'], default: 'cpu' },
+    device: { enum: ['cpu', 'cuda'], default: EVALUATE_DEFAULTS.device },
   },
 };
