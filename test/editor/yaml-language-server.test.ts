@@ -45,8 +45,15 @@ test('every shipped pipeline opens with no diagnostics', async () => {
     assert.match(text, /^# yaml-language-server: \$schema=\.\.\/schemas\/[a-z0-9.-]+\.schema\.json\n/, f);
     return check(f, text).then((r) => ({ file: f, ...r }));
   });
-  for (const { file, diagnostics } of await Promise.all(checks))
+  for (const { file, uri, diagnostics } of await Promise.all(checks)) {
     assert.deepEqual(diagnostics.map(show), [], `${file} in the editor`);
+    // No diagnostics must mean "checked and fine": the schema was loaded, as hover on a step type shows.
+    const lines = readFileSync(join(PIPELINES, file), 'utf8').split('\n');
+    const line = lines.findIndex((l) => /^\s+step: \S/.test(l));
+    const hover = await client.hover(uri, { line, character: lines[line]!.indexOf('step:') + 7 });
+    const text = typeof hover?.contents === 'string' ? hover.contents : (hover?.contents.value ?? '');
+    assert.match(text, /The step type\./, `${file}: hover on line ${line + 1}`);
+  }
 });
 
 /** tiny.yaml with one mistake of each kind; each `find` must occur once, so a changed file fails loudly. */
