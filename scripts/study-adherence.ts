@@ -8,7 +8,7 @@
 import { appendFileSync, readFileSync, readdirSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { runCommand } from '../src/cli/render/run-command.js';
+import { runCommand } from '../src/cli/actions/run.js';
 import { readRgb } from '../src/imaging/index.js';
 import { scoreAdherence } from '../plugins/synthetic-shapes/score.js';
 

@@ -101,3 +101,30 @@ function excerpt(
     `${paint('34', ` ${pad} |`)} ${indent}${paint('1;32', mark)}`,
   ];
 }
+
+/** A diagnostic as `moe validate --json` prints it: every field present, `null` when unknown. */
+export interface DiagnosticJson {
+  readonly file: string | null;
+  readonly line: number | null;
+  readonly column: number | null;
+  readonly endLine: number | null;
+  readonly endColumn: number | null;
+  readonly severity: Diagnostic['severity'];
+  readonly code: string;
+  readonly message: string;
+  readonly suggestion: string | null;
+}
+
+export function diagnosticJson(d: Diagnostic): DiagnosticJson {
+  return {
+    file: d.range?.file ?? null,
+    line: d.range?.start.line ?? null,
+    column: d.range?.start.column ?? null,
+    endLine: d.range?.end.line ?? null,
+    endColumn: d.range?.end.column ?? null,
+    severity: d.severity,
+    code: d.code,
+    message: d.message,
+    suggestion: d.suggestion ?? null,
+  };
+}

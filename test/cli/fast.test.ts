@@ -10,7 +10,7 @@ import Plan from '../../src/cli/commands/plan.js';
 import Run from '../../src/cli/commands/run.js';
 import Validate from '../../src/cli/commands/validate.js';
 import { parseFast } from '../../src/cli/fast/parse.js';
-import { FAST_COMMANDS } from '../../src/cli/fast/spec.js';
+import { FAST_COMMANDS } from '../../src/cli/flags.js';
 import { moe, tempDir, writePipeline } from './helpers.js';
 
 const PIPELINE = `version: 1

@@ -153,7 +153,7 @@ test('zero-SNR advice: trailing spacing and guidance rescale, as warnings', asyn
 });
 
 test('`moe validate` applies the workflow rules', async () => {
-  const { checkPipeline } = await import('../../src/cli/commands/validate.js');
+  const { checkPipeline } = await import('../../src/app/validate.js');
   const dir = await mkdtemp(join(tmpdir(), 'moe-rules-'));
   const file = join(dir, 'p.yaml');
   await writeFile(file, SCENARIOS.split);

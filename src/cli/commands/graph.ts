@@ -1,4 +1,6 @@
-import { Args, Command, Flags } from '@oclif/core';
+import { Args, Command } from '@oclif/core';
+import { GRAPH_FLAGS } from '../flags.js';
+import { oclifFlags } from './oclif-flags.js';
 
 export default class Graph extends Command {
   static override description = 'Print the node graph of a pipeline as Mermaid or Graphviz DOT.';
@@ -7,20 +9,11 @@ export default class Graph extends Command {
     '<%= config.bin %> graph p.yaml --format dot | dot -Tsvg > graph.svg',
   ];
   static override args = { file: Args.string({ description: 'pipeline file', required: true }) };
-  static override flags = {
-    format: Flags.string({ description: 'diagram format', options: ['mermaid', 'dot'], default: 'mermaid' }),
-    param: Flags.string({
-      char: 'p',
-      description: 'override a parameter: name=value',
-      multiple: true,
-      default: [],
-    }),
-    json: Flags.boolean({ description: 'print {nodes: [{id, step, needs}], order} as JSON' }),
-  };
+  static override flags = oclifFlags(GRAPH_FLAGS);
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Graph);
-    const { checkPipeline } = await import('../render/validate-command.js');
+    const { checkPipeline } = await import('../../app/validate.js');
     const result = await checkPipeline(args.file, flags.param);
     if (result.pipeline === undefined) {
       process.stderr.write(
@@ -34,7 +27,7 @@ export default class Graph extends Command {
       this.log(JSON.stringify({ nodes, order: p.order }, null, 2));
       return;
     }
-    const { renderDot, renderMermaid } = await import('../../pipeline/report.js');
+    const { renderDot, renderMermaid } = await import('../../pipeline/diagram.js');
     process.stdout.write(flags.format === 'dot' ? renderDot(p) : renderMermaid(p));
   }
 }

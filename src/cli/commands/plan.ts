@@ -1,6 +1,8 @@
-import { Args, Command, Flags } from '@oclif/core';
-import type { PlanJson } from '../render/plan-command.js';
-import { endWithFailure } from '../render/support.js';
+import { Args, Command } from '@oclif/core';
+import { PLAN_FLAGS } from '../flags.js';
+import { oclifFlags } from './oclif-flags.js';
+import type { PlanJson } from '../../app/plan.js';
+import { endWithFailure } from '../failure.js';
 
 export default class Plan extends Command {
   static override description =
@@ -8,26 +10,11 @@ export default class Plan extends Command {
   static override enableJsonFlag = true;
   static override examples = ['<%= config.bin %> plan p.yaml --param strength=0.35'];
   static override args = { file: Args.string({ description: 'pipeline file', required: true }) };
-  static override flags = {
-    param: Flags.string({
-      char: 'p',
-      description: 'override a parameter: name=value',
-      multiple: true,
-      default: [],
-    }),
-    workspace: Flags.string({ description: 'workspace directory (default: .moe beside the pipeline)' }),
-    force: Flags.string({ description: 'plan this node as forced', multiple: true, default: [] }),
-    only: Flags.string({ description: 'plan only this node', multiple: true, default: [] }),
-    from: Flags.string({
-      description: 'plan this node and everything downstream as forced',
-      multiple: true,
-      default: [],
-    }),
-  };
+  static override flags = oclifFlags(PLAN_FLAGS);
 
   async run(): Promise<PlanJson | undefined> {
     const { args, flags } = await this.parse(Plan);
-    const { planCommand } = await import('../render/plan-command.js');
+    const { planCommand } = await import('../actions/plan.js');
     try {
       return await planCommand(args.file, flags, this.jsonEnabled());
     } catch (e) {

@@ -1,6 +1,8 @@
-import { Args, Command, Flags } from '@oclif/core';
+import { Args, Command } from '@oclif/core';
+import { STATUS_FLAGS } from '../flags.js';
+import { oclifFlags } from './oclif-flags.js';
 import type { RunReport } from '../../engine/status.js';
-import { endWithFailure } from '../render/support.js';
+import { endWithFailure } from '../failure.js';
 
 export default class Status extends Command {
   static override description =
@@ -9,15 +11,11 @@ export default class Status extends Command {
   static override args = {
     file: Args.string({ description: 'pipeline file (default: the latest run in the workspace)' }),
   };
-  static override flags = {
-    workspace: Flags.string({
-      description: 'workspace directory (default: .moe beside the pipeline, or here)',
-    }),
-  };
+  static override flags = oclifFlags(STATUS_FLAGS);
 
   async run(): Promise<RunReport | undefined> {
     const { args, flags } = await this.parse(Status);
-    const { statusCommand } = await import('../render/status-command.js');
+    const { statusCommand } = await import('../actions/status.js');
     try {
       return await statusCommand(args.file, flags.workspace, this.jsonEnabled());
     } catch (e) {

@@ -1,6 +1,6 @@
 import { Args, Command } from '@oclif/core';
-import type { StepInfo } from '../render/steps-command.js';
-import { endWithFailure } from '../render/support.js';
+import type { StepInfo } from '../../app/step-infos.js';
+import { endWithFailure } from '../failure.js';
 
 export default class Steps extends Command {
   static override description =
@@ -10,7 +10,7 @@ export default class Steps extends Command {
 
   async run(): Promise<StepInfo[] | undefined> {
     const { args } = await this.parse(Steps);
-    const { stepsCommand } = await import('../render/steps-command.js');
+    const { stepsCommand } = await import('../actions/steps.js');
     try {
       return await stepsCommand(args.file, this.jsonEnabled());
     } catch (e) {

@@ -1,4 +1,6 @@
-import { Args, Command, Flags } from '@oclif/core';
+import { Args, Command } from '@oclif/core';
+import { VALIDATE_FLAGS } from '../flags.js';
+import { oclifFlags } from './oclif-flags.js';
 
 export default class Validate extends Command {
   static override description =
@@ -8,22 +10,11 @@ export default class Validate extends Command {
     '<%= config.bin %> validate p.yaml --param strength=0.3 --json',
   ];
   static override args = { file: Args.string({ description: 'pipeline file', required: true }) };
-  static override flags = {
-    param: Flags.string({
-      char: 'p',
-      description: 'override a parameter: name=value',
-      multiple: true,
-      default: [],
-    }),
-    json: Flags.boolean({ description: 'print {valid, diagnostics} as JSON' }),
-  };
+  static override flags = oclifFlags(VALIDATE_FLAGS);
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Validate);
-    const { validateCommand } = await import('../render/validate-command.js');
+    const { validateCommand } = await import('../actions/validate.js');
     await validateCommand(args.file, flags.param, flags.json);
   }
 }
-
-export { checkPipeline } from '../render/validate-command.js';
-export type { PipelineCheck } from '../render/validate-command.js';

@@ -4,21 +4,21 @@
 // oclif does (`--json`: the returned value as indented JSON).
 import { parseFast } from './parse.js';
 import type { ParsedCommand } from './parse.js';
-import { FAST_COMMANDS } from './spec.js';
+import { FAST_COMMANDS } from '../flags.js';
 
 type Handler = (cmd: ParsedCommand) => Promise<unknown>;
 
 const HANDLERS: Readonly<Record<string, Handler>> = {
   run: async ({ file, flags, json }) => {
-    const { runCommand } = await import('../render/run-command.js');
+    const { runCommand } = await import('../actions/run.js');
     return runCommand(file, flags as unknown as Parameters<typeof runCommand>[1], json);
   },
   plan: async ({ file, flags, json }) => {
-    const { planCommand } = await import('../render/plan-command.js');
+    const { planCommand } = await import('../actions/plan.js');
     return planCommand(file, flags as unknown as Parameters<typeof planCommand>[1], json);
   },
   validate: async ({ file, flags }) => {
-    const { validateCommand } = await import('../render/validate-command.js');
+    const { validateCommand } = await import('../actions/validate.js');
     await validateCommand(file, flags['param'] as string[], flags['json'] === true);
     return undefined;
   },
@@ -33,7 +33,7 @@ export async function runFast(argv: readonly string[]): Promise<boolean> {
   if (spec === undefined || handler === undefined) return false;
   const parsed = parseFast(spec, rest, process.env);
   if (parsed === undefined) return false;
-  const { endWithFailure } = await import('../render/support.js');
+  const { endWithFailure } = await import('../failure.js');
   let result: unknown;
   try {
     result = await handler(parsed);

@@ -2,7 +2,7 @@
 // reads it, and nothing more: anything else (a flag error, `--help`, oclif's greedy multi-value flags
 // swallowing a positional argument) makes it decline, and bin/moe.js hands the command line to oclif,
 // which prints its usual message. So the fast path changes start-up time, never behaviour.
-import type { CommandSpec, FlagSpec } from './spec.js';
+import type { CommandSpec, FlagSpec } from '../flags.js';
 
 export type FlagValue = string | number | boolean | string[];
 
@@ -13,7 +13,7 @@ export interface ParsedCommand {
   readonly json: boolean;
 }
 
-const JSON_FLAG: FlagSpec = { kind: 'boolean' };
+const JSON_FLAG: FlagSpec = { kind: 'boolean', description: 'Format output as json.' };
 
 /** The parsed command line, or undefined when oclif must handle it. */
 export function parseFast(

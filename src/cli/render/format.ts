@@ -47,14 +47,3 @@ export function colors(enabled: boolean): Colors {
 export function useColor(stream: NodeJS.WriteStream): boolean {
   return stream.isTTY === true && process.env['NO_COLOR'] === undefined;
 }
-
-/** The last `n` lines of a log file, or nothing when it cannot be read. */
-export async function tailOf(path: string, n: number): Promise<string[]> {
-  try {
-    const { readFile } = await import('node:fs/promises');
-    const lines = (await readFile(path, 'utf8')).split('\n').filter((l) => l !== '');
-    return lines.slice(-n);
-  } catch {
-    return [];
-  }
-}

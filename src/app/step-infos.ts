@@ -1,7 +1,10 @@
-// `moe steps`: step types and their parameters, from each step's JSON Schema.
-import type { JsonValue } from '../../pipeline/types.js';
-import { colors, useColor } from './format.js';
-import { CliFailure, EXIT } from './support.js';
+// `moe steps` as a service: every step type (built-in, and the plugins of a pipeline) with its
+// parameters, read from each step's JSON Schema.
+import type { Diagnostic } from '../pipeline/diagnostic.js';
+import type { JsonValue } from '../pipeline/types.js';
+import type { Result } from '../util/result.js';
+import { ok } from '../util/result.js';
+import { stepRegistry } from './steps.js';
 
 export interface StepParam {
   readonly name: string;
@@ -19,10 +22,9 @@ export interface StepInfo {
   readonly params: readonly StepParam[];
 }
 
-export async function stepsCommand(file: string | undefined, json: boolean): Promise<StepInfo[]> {
-  const { stepRegistry } = await import('../../app/steps.js');
+export async function stepInfos(file: string | undefined): Promise<Result<StepInfo[], Diagnostic[]>> {
   const registry = await stepRegistry(file);
-  if (!registry.ok) throw new CliFailure(registry.error.map((d) => d.message).join('\n'), EXIT.invalid);
+  if (!registry.ok) return registry;
   const infos: StepInfo[] = [];
   for (const name of registry.value.names()) {
     const step = registry.value.get(name);
@@ -35,8 +37,7 @@ export async function stepsCommand(file: string | undefined, json: boolean): Pro
       params: paramsOf(step.withSchema),
     });
   }
-  if (!json) process.stdout.write(renderSteps(infos, useColor(process.stdout)));
-  return infos;
+  return ok(infos);
 }
 
 type Schema = Readonly<Record<string, JsonValue>>;
@@ -69,22 +70,4 @@ function typeOf(p: Schema): string {
       : 'array';
   }
   return typeof t === 'string' ? t : 'any';
-}
-
-export function renderSteps(infos: readonly StepInfo[], color: boolean): string {
-  const c = colors(color);
-  const out: string[] = [];
-  for (const s of infos) {
-    out.push(
-      `${c.bold(s.name)} ${c.dim(`v${s.version}${s.origin === 'built-in' ? '' : ` from ${s.origin}`}`)}  ${s.description}`,
-    );
-    for (const p of s.params) {
-      const def = p.default !== undefined ? c.dim(` (default ${JSON.stringify(p.default)})`) : '';
-      out.push(
-        `    ${p.name}${p.required ? '' : '?'}: ${p.type}${def}${p.description ? c.dim(`  ${p.description}`) : ''}`,
-      );
-    }
-    out.push('');
-  }
-  return out.join('\n');
 }

@@ -1,30 +1,7 @@
-// `moe status`: the last run, node by node.
-import { relative, resolve } from 'node:path';
+// `moe status`'s table: the last run, node by node.
+import { relative } from 'node:path';
 import type { RunReport } from '../../engine/status.js';
-import { colors, duration, useColor } from './format.js';
-import { CliFailure, EXIT, workspaceFor } from './support.js';
-
-export async function statusCommand(
-  file: string | undefined,
-  workspace: string | undefined,
-  json: boolean,
-): Promise<RunReport> {
-  const ws = workspaceFor(file, workspace);
-  const [{ latestRunId, readRunReport }, { pipelineKey }] = await Promise.all([
-    import('../../engine/status.js'),
-    import('../../engine/workspace.js'),
-  ]);
-  const runId = latestRunId(ws, file === undefined ? undefined : pipelineKey(resolve(file)));
-  const report = runId === undefined ? undefined : readRunReport(ws, runId);
-  if (!report) {
-    throw new CliFailure(
-      `no runs recorded in ${relative(process.cwd(), ws.root) || '.'}${file ? ` for ${file}` : ''}`,
-      EXIT.failed,
-    );
-  }
-  if (!json) process.stdout.write(renderStatus(report, useColor(process.stdout)));
-  return report;
-}
+import { colors, duration } from './format.js';
 
 export function renderStatus(r: RunReport, color: boolean): string {
   const c = colors(color);

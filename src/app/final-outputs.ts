@@ -1,12 +1,12 @@
-// After a successful run, name where the results are: the outputs of the pipeline's final nodes (those
-// no other node needs), so a person can open the report without searching the store.
+// After a successful run, where the results are: the outputs of the pipeline's final nodes (those no
+// other node needs), so a person can open the report without searching the store.
 import { readFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
-import type { RunEvent } from '../../engine/events.js';
-import { isNodeRecord } from '../../engine/records.js';
-import { recordPath, storePath } from '../../engine/workspace.js';
-import type { Workspace } from '../../engine/workspace.js';
-import type { Pipeline } from '../../pipeline/types.js';
+import { join } from 'node:path';
+import type { RunEvent } from '../engine/events.js';
+import { isNodeRecord } from '../engine/records.js';
+import { recordPath, storePath } from '../engine/workspace.js';
+import type { Workspace } from '../engine/workspace.js';
+import type { Pipeline } from '../pipeline/types.js';
 
 /** Collects the fingerprint each node finished (or was cached) with, from the run's events. */
 export class FinishedNodes {
@@ -17,11 +17,18 @@ export class FinishedNodes {
   }
 }
 
-/** Lines `node.output  path` for every output of the final nodes that finished. */
-export function finalOutputLines(pipeline: Pipeline, ws: Workspace, finished: FinishedNodes): string[] {
+export interface FinalOutput {
+  readonly node: string;
+  readonly name: string;
+  /** Absolute path inside the store. */
+  readonly path: string;
+}
+
+/** Every output of the final nodes that finished, in pipeline order. */
+export function finalOutputs(pipeline: Pipeline, ws: Workspace, finished: FinishedNodes): FinalOutput[] {
   const needed = new Set<string>();
   for (const node of pipeline.nodes.values()) for (const up of node.needs) needed.add(up);
-  const lines: string[] = [];
+  const outputs: FinalOutput[] = [];
   for (const id of pipeline.order) {
     if (needed.has(id)) continue;
     const fingerprint = finished.fingerprints.get(id);
@@ -36,11 +43,8 @@ export function finalOutputLines(pipeline: Pipeline, ws: Workspace, finished: Fi
     if (!isNodeRecord(record)) continue;
     const dir = storePath(ws, record.outputs.digest);
     for (const [name, path] of Object.entries(record.outputs.paths)) {
-      const full = join(dir, path);
-      const near = relative(process.cwd(), full);
-      const shown = near === '' ? '.' : near.startsWith('..') ? full : near;
-      lines.push(`${id}.${name}: ${shown}`);
+      outputs.push({ node: id, name, path: join(dir, path) });
     }
   }
-  return lines;
+  return outputs;
 }

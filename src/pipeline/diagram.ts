@@ -1,33 +1,5 @@
-// Machine- and diagram-shaped views of a pipeline and its diagnostics, for `moe validate --json` and
-// `moe graph`.
-import type { Diagnostic } from './diagnostic.js';
+// A pipeline's node graph as a diagram, for `moe graph`: Mermaid or Graphviz DOT.
 import type { Pipeline } from './types.js';
-
-export interface DiagnosticJson {
-  readonly file: string | null;
-  readonly line: number | null;
-  readonly column: number | null;
-  readonly endLine: number | null;
-  readonly endColumn: number | null;
-  readonly severity: Diagnostic['severity'];
-  readonly code: string;
-  readonly message: string;
-  readonly suggestion: string | null;
-}
-
-export function diagnosticJson(d: Diagnostic): DiagnosticJson {
-  return {
-    file: d.range?.file ?? null,
-    line: d.range?.start.line ?? null,
-    column: d.range?.start.column ?? null,
-    endLine: d.range?.end.line ?? null,
-    endColumn: d.range?.end.column ?? null,
-    severity: d.severity,
-    code: d.code,
-    message: d.message,
-    suggestion: d.suggestion ?? null,
-  };
-}
 
 export type GraphFormat = 'mermaid' | 'dot';
 

@@ -1,0 +1,72 @@
+// `moe run` as a service: an opened pipeline run in its workspace with the executor it asks for (local,
+// or Slurm from `executor:` or `--executor`), its evaluation memo written back afterwards. Everything the
+// run has to say goes to `onEvent`; the caller renders it.
+import type { RunEventListener } from '../engine/events.js';
+import type { Executor } from '../engine/executors/executor.js';
+import { parseDeviceList } from '../engine/gpus.js';
+import type { RunFailure, RunSummary } from '../engine/run.js';
+import { runPipeline } from '../engine/run.js';
+import type { SelectionFlags } from '../engine/selection.js';
+import type { Result } from '../util/result.js';
+import { err } from '../util/result.js';
+import type { WorkspacePipeline } from './open.js';
+
+export interface RunRequest extends SelectionFlags {
+  readonly jobs?: number | undefined;
+  /** `--gpus 0,1`. */
+  readonly gpus?: string | undefined;
+  /** `--executor`: overrides the pipeline's `executor:`. */
+  readonly executor?: string | undefined;
+  readonly keepGoing: boolean;
+  /** How long to wait for another run holding the workspace lock. */
+  readonly lockWaitMs: number;
+  readonly signal: AbortSignal;
+  readonly onEvent: RunEventListener;
+}
+
+/** Why a run did not start: the workspace is busy, a node name is unknown, or the executor is misconfigured. */
+export type RunProblem = RunFailure | { readonly reason: 'executor'; readonly message: string };
+
+export async function runInWorkspace(
+  opened: WorkspacePipeline,
+  req: RunRequest,
+): Promise<Result<RunSummary, RunProblem>> {
+  const remote = await remoteExecutor(req.executor, opened);
+  if (remote !== undefined && !remote.ok) return remote;
+  const result = await runPipeline({
+    pipeline: opened.pipeline,
+    steps: opened.registry,
+    resolve: opened.resolve,
+    memo: opened.memo,
+    workspace: opened.workspace,
+    ...(req.jobs !== undefined ? { jobs: req.jobs } : {}),
+    ...(req.gpus !== undefined ? { gpus: parseDeviceList(req.gpus) } : {}),
+    ...(remote?.value ?? {}),
+    force: req.force,
+    only: req.only,
+    from: req.from,
+    keepGoing: req.keepGoing,
+    signal: req.signal,
+    onEvent: req.onEvent,
+    lockWaitMs: req.lockWaitMs,
+  });
+  opened.saveMemo();
+  return result;
+}
+
+interface Remote {
+  readonly executor: Executor;
+  readonly gpus: number[];
+}
+
+/** The Slurm executor when asked for; Slurm hands out GPUs, so the local GPU pool must not limit them. */
+async function remoteExecutor(
+  flag: string | undefined,
+  opened: WorkspacePipeline,
+): Promise<Result<Remote, RunProblem> | undefined> {
+  if ((flag ?? opened.pipeline.executor?.kind ?? 'local') !== 'slurm') return undefined;
+  const { createSlurmExecutor } = await import('../engine/executors/slurm/index.js');
+  const made = createSlurmExecutor(opened.pipeline, opened.workspace.root);
+  if (!made.ok) return err({ reason: 'executor', message: made.error });
+  return { ok: true, value: { executor: made.value, gpus: Array.from({ length: 64 }, (_, i) => i) } };
+}

@@ -1,0 +1,27 @@
+// `moe gc`: collect the workspace's garbage, or say who holds it.
+import { workspaceFor } from '../../app/workspace.js';
+import type { GcReport } from '../../engine/gc.js';
+import { collectGarbage } from '../../engine/gc.js';
+import { CliFailure, EXIT } from '../failure.js';
+import { renderGc } from '../render/gc.js';
+import { shownWorkspace } from './open.js';
+
+export interface GcFlags {
+  readonly workspace?: string | undefined;
+  readonly 'dry-run': boolean;
+  readonly 'keep-runs': number;
+}
+
+export async function gcCommand(file: string | undefined, flags: GcFlags, json: boolean): Promise<GcReport> {
+  const ws = workspaceFor(file, flags.workspace);
+  const result = await collectGarbage(ws, { dryRun: flags['dry-run'], keepRuns: flags['keep-runs'] });
+  if (!result.ok) {
+    const h = result.error.holder;
+    throw new CliFailure(
+      `workspace ${shownWorkspace(ws)} is in use by ${h.command} (pid ${h.pid}); try again when it ends`,
+      EXIT.busy,
+    );
+  }
+  if (!json) process.stdout.write(renderGc(result.value, flags['dry-run']));
+  return result.value;
+}

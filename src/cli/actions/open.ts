@@ -1,0 +1,36 @@
+// Opening a pipeline for `moe run` and `moe plan`: the composition root opens it; every diagnostic is
+// printed the one way, warnings on stderr, errors as a failure with exit code 2.
+import { relative, resolve } from 'node:path';
+import type { WorkspacePipeline } from '../../app/open.js';
+import type { Workspace } from '../../engine/workspace.js';
+import { CliFailure, EXIT } from '../failure.js';
+import { useColor } from '../render/format.js';
+
+export async function openOrExit(
+  file: string,
+  paramFlags: readonly string[],
+  ws: Workspace,
+): Promise<WorkspacePipeline> {
+  const { openInWorkspace } = await import('../../app/open.js');
+  const opened = await openInWorkspace(file, paramFlags, ws);
+  if (opened.ok && opened.value.warnings.length === 0) return opened.value;
+  const { formatDiagnostics } = await import('../../pipeline/format.js');
+  const format = { color: useColor(process.stderr), relativeTo: process.cwd() };
+  if (opened.ok) {
+    const source = opened.value.source;
+    process.stderr.write(formatDiagnostics(opened.value.warnings, { ...format, source: () => source }));
+    return opened.value;
+  }
+  const problem = opened.error;
+  if (problem.reason === 'param-flag') throw new CliFailure(problem.message, EXIT.invalid);
+  const text = formatDiagnostics(problem.diagnostics, {
+    ...format,
+    source: (f) => (f === resolve(file) ? problem.source : undefined),
+  });
+  throw new CliFailure(text.trimEnd(), EXIT.invalid);
+}
+
+/** "workspace .moe" as a person reads it: relative to the current directory. */
+export function shownWorkspace(ws: Workspace): string {
+  return relative(process.cwd(), ws.root) || '.';
+}

@@ -1,0 +1,28 @@
+// `moe plan` (and `moe run --dry-run`): open, plan against the workspace, print the table (or hand the
+// plan back for --json).
+import type { PlanJson } from '../../app/plan.js';
+import { workspaceFor } from '../../app/workspace.js';
+import { CliFailure, EXIT } from '../failure.js';
+import { useColor } from '../render/format.js';
+import { openOrExit } from './open.js';
+
+export interface PlanFlags {
+  readonly param: readonly string[];
+  readonly workspace?: string | undefined;
+  readonly force: readonly string[];
+  readonly only: readonly string[];
+  readonly from: readonly string[];
+}
+
+export async function planCommand(file: string, flags: PlanFlags, json: boolean): Promise<PlanJson> {
+  const ws = workspaceFor(file, flags.workspace);
+  const opened = await openOrExit(file, flags.param, ws);
+  const { planInWorkspace } = await import('../../app/plan.js');
+  const planned = await planInWorkspace(opened, flags);
+  if (!planned.ok) throw new CliFailure(planned.error.message, EXIT.invalid);
+  if (!json) {
+    const { renderPlan } = await import('../render/plan.js');
+    process.stdout.write(renderPlan(planned.value.entries, useColor(process.stdout)));
+  }
+  return planned.value.json;
+}

@@ -1,0 +1,140 @@
+// `moe run`: open the pipeline, run it in its workspace with a renderer subscribed, and choose the exit
+// code (0 done, 1 a node failed, 2 invalid pipeline, 3 workspace busy, 130 interrupted, 143 after
+// SIGTERM). A real run prints everything itself, its JSON included; `--dry-run` returns the plan for the
+// caller to print.
+import type { PlanJson } from '../../app/plan.js';
+import type { RunProblem } from '../../app/run.js';
+import { workspaceFor } from '../../app/workspace.js';
+import type { RunSummary } from '../../engine/run.js';
+import type { Workspace } from '../../engine/workspace.js';
+import { CliFailure, EXIT } from '../failure.js';
+import { RunOutput } from '../render/run-output.js';
+import { openOrExit, shownWorkspace } from './open.js';
+import type { PlanFlags } from './plan.js';
+import { planCommand } from './plan.js';
+
+export interface RunFlags extends PlanFlags {
+  readonly jobs?: number | undefined;
+  readonly gpus?: string | undefined;
+  readonly 'keep-going': boolean;
+  readonly 'dry-run': boolean;
+  readonly wait: number;
+  readonly executor?: string | undefined;
+}
+
+export async function runCommand(
+  file: string,
+  flags: RunFlags,
+  json: boolean,
+): Promise<PlanJson | undefined> {
+  if (flags['dry-run']) return planCommand(file, flags, json);
+  const ws = workspaceFor(file, flags.workspace);
+  const opened = await openOrExit(file, flags.param, ws);
+  const [{ runInWorkspace }, { FinishedNodes, finalOutputs }] = await Promise.all([
+    import('../../app/run.js'),
+    import('../../app/final-outputs.js'),
+  ]);
+  const stop = new StopOnSignals();
+  const out = new RunOutput(json);
+  const finished = new FinishedNodes();
+  try {
+    const result = await runInWorkspace(opened, {
+      jobs: flags.jobs,
+      gpus: flags.gpus,
+      executor: flags.executor,
+      force: flags.force,
+      only: flags.only,
+      from: flags.from,
+      keepGoing: flags['keep-going'],
+      lockWaitMs: flags.wait * 1000,
+      signal: stop.signal,
+      onEvent: (e) => {
+        finished.onEvent(e);
+        out.onEvent(e);
+      },
+    });
+    out.stop();
+    if (!result.ok) throw runFailure(result.error, ws);
+    await endOfRun(result.value, out, stop, json);
+    out.succeeded(result.value, json ? [] : finalOutputs(opened.pipeline, ws, finished));
+    return undefined;
+  } finally {
+    out.stop();
+    stop.dispose();
+  }
+}
+
+/** Reports the summary; throws the exit code of a run that did not succeed. */
+async function endOfRun(
+  summary: RunSummary,
+  out: RunOutput,
+  stop: StopOnSignals,
+  json: boolean,
+): Promise<void> {
+  await out.summary(summary, (f) => tailOf(f, 10));
+  if (summary.status === 'interrupted') {
+    if (!json) process.stderr.write('interrupted: run the same command again to resume\n');
+    throw new CliFailure('', stop.exitCode);
+  }
+  if (summary.status === 'failed') throw new CliFailure('', EXIT.failed);
+}
+
+function runFailure(problem: RunProblem, ws: Workspace): CliFailure {
+  if (problem.reason === 'locked') {
+    const h = problem.holder;
+    return new CliFailure(
+      `workspace ${shownWorkspace(ws)} is in use by ${h.command} (pid ${h.pid} on ${h.host}, since ${h.since}); wait for it, or pass --wait SECONDS`,
+      EXIT.busy,
+    );
+  }
+  return new CliFailure(problem.message, EXIT.invalid);
+}
+
+/** The last `n` lines of a log file, or nothing when it cannot be read. */
+async function tailOf(path: string, n: number): Promise<string[]> {
+  try {
+    const { readFile } = await import('node:fs/promises');
+    const lines = (await readFile(path, 'utf8')).split('\n').filter((l) => l !== '');
+    return lines.slice(-n);
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Ctrl-C (SIGINT) and SIGTERM stop the run: the first aborts the running steps, a second quits at once.
+ * The exit code is 128 + the signal, as shells report it: 130 after Ctrl-C, 143 after SIGTERM.
+ */
+class StopOnSignals {
+  readonly #controller = new AbortController();
+  #interrupts = 0;
+  #exitCode: number = EXIT.interrupted;
+
+  readonly #onSignal = (sig: NodeJS.Signals): void => {
+    this.#interrupts += 1;
+    if (this.#interrupts > 1) process.exit(sig === 'SIGTERM' ? 143 : EXIT.interrupted);
+    if (sig === 'SIGTERM') this.#exitCode = 143;
+    process.stderr.write(
+      `\n${sig === 'SIGINT' ? 'Ctrl-C' : sig}: stopping; running steps are being aborted (again to quit at once)\n`,
+    );
+    this.#controller.abort(new Error('interrupted'));
+  };
+
+  constructor() {
+    process.on('SIGINT', this.#onSignal);
+    process.on('SIGTERM', this.#onSignal);
+  }
+
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+
+  get exitCode(): number {
+    return this.#exitCode;
+  }
+
+  dispose(): void {
+    process.off('SIGINT', this.#onSignal);
+    process.off('SIGTERM', this.#onSignal);
+  }
+}
