@@ -1,5 +1,5 @@
 import { Args, Command, Flags } from '@oclif/core';
-import { endWithFailure } from '../render/support.js';
+import { endWithFailure } from '../failure.js';
 
 export default class Schema extends Command {
   static override description =
@@ -17,7 +17,7 @@ export default class Schema extends Command {
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Schema);
-    const { schemaCommand } = await import('../render/schema-command.js');
+    const { schemaCommand } = await import('../actions/schema.js');
     try {
       await schemaCommand(args.file, flags.out);
     } catch (e) {

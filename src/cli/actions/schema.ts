@@ -2,7 +2,7 @@
 // built-in steps or for a pipeline's steps including its plugins', printed or written to a file.
 import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { CliFailure, EXIT } from './support.js';
+import { CliFailure, EXIT } from '../failure.js';
 
 /** Prints the schema, or writes it to `out` and says so on stderr. */
 export async function schemaCommand(file: string | undefined, out: string | undefined): Promise<void> {
