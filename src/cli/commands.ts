@@ -1,6 +1,7 @@
 // The explicit command table oclif loads (package.json "oclif.commands"). One entry per command; each
 // command module is thin and imports its service lazily so that start-up stays fast.
 import ExecNode from './commands/exec-node.js';
+import ExportSimpleTuner from './commands/export/simpletuner.js';
 import Gc from './commands/gc.js';
 import Graph from './commands/graph.js';
 import ImportSimpleTuner from './commands/import/simpletuner.js';
@@ -17,6 +18,7 @@ import Version from './commands/version.js';
 
 export const COMMANDS = {
   'exec-node': ExecNode,
+  'export:simpletuner': ExportSimpleTuner,
   gc: Gc,
   graph: Graph,
   'import:simpletuner': ImportSimpleTuner,

@@ -3,39 +3,15 @@
 // TRAINER_EXTRA_ARGS is split into `--option[=value]` words. Nothing is executed.
 import type { Result } from '../../util/result.js';
 import { err, ok } from '../../util/result.js';
+import { ENV_TO_OPTION } from './env-map.js';
 import type { RawOptions } from './options.js';
-
-/** The config.env variables SimpleTuner's launcher translated into options. */
-const ENV_TO_OPTION: Readonly<Record<string, string>> = {
-  MODEL_NAME: 'pretrained_model_name_or_path',
-  MODEL_FAMILY: 'model_family',
-  MODEL_TYPE: 'model_type',
-  OUTPUT_DIR: 'output_dir',
-  DATALOADER_CONFIG: 'data_backend_config',
-  LEARNING_RATE: 'learning_rate',
-  LR_SCHEDULE: 'lr_scheduler',
-  LR_WARMUP_STEPS: 'lr_warmup_steps',
-  TRAIN_BATCH_SIZE: 'train_batch_size',
-  GRADIENT_ACCUMULATION_STEPS: 'gradient_accumulation_steps',
-  MAX_NUM_STEPS: 'max_train_steps',
-  NUM_EPOCHS: 'num_train_epochs',
-  CHECKPOINTING_STEPS: 'checkpoint_step_interval',
-  CHECKPOINTING_LIMIT: 'checkpoints_total_limit',
-  TRAINING_SEED: 'seed',
-  RESOLUTION: 'resolution',
-  OPTIMIZER: 'optimizer',
-  MIXED_PRECISION: 'mixed_precision',
-  MAX_GRAD_NORM: 'max_grad_norm',
-  REPORT_TO: 'report_to',
-  VALIDATION_PROMPT: 'validation_prompt',
-  VALIDATION_STEPS: 'validation_step_interval',
-  RESUME_CHECKPOINT: 'resume_from_checkpoint',
-};
 
 export interface EnvConfig {
   readonly options: RawOptions;
   /** Variables set in the file that no option corresponds to. */
   readonly unknownVariables: readonly string[];
+  /** Variables SimpleTuner maps to a flag, set to false here: the flag stays off (USE_DORA=false). */
+  readonly flagsOff: readonly string[];
 }
 
 export function parseConfigEnv(text: string): Result<EnvConfig, string> {
@@ -52,11 +28,20 @@ export function parseConfigEnv(text: string): Result<EnvConfig, string> {
   }
   const options: Record<string, string | boolean> = {};
   const unknownVariables: string[] = [];
+  const flagsOff: string[] = [];
   for (const [name, value] of vars) {
     if (name === 'TRAINER_EXTRA_ARGS') continue;
     const option = ENV_TO_OPTION[name];
-    if (option !== undefined) options[option] = value;
-    else unknownVariables.push(name);
+    if (option === undefined) {
+      unknownVariables.push(name);
+      continue;
+    }
+    // As SimpleTuner's load_env_config: `true` becomes the bare flag, `false` adds nothing.
+    const lower = value.toLowerCase();
+    const [key, fixed] = typeof option === 'string' ? [option, undefined] : option;
+    if (lower === 'false') flagsOff.push(name);
+    else if (lower === 'true') options[key] = fixed ?? true;
+    else options[key] = fixed !== undefined ? fixed : value;
   }
   const extra = vars.get('TRAINER_EXTRA_ARGS');
   if (extra !== undefined) {
@@ -64,7 +49,7 @@ export function parseConfigEnv(text: string): Result<EnvConfig, string> {
     if (!parsed.ok) return parsed;
     Object.assign(options, parsed.value);
   }
-  return ok({ options, unknownVariables });
+  return ok({ options, unknownVariables, flagsOff });
 }
 
 /** `--a=1 --b 2 --flag` → { a: '1', b: '2', flag: true }. */

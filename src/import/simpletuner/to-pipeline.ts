@@ -1,8 +1,10 @@
 // Turns one or two SimpleTuner configs (stage one = base, stage two = refiner) and their data backend
-// into a moe pipeline document, and lists every option that has no moe counterpart.
+// into the whole split-schedule pipeline (as pipelines/ssd1b.yaml is: dataset → cache, base and refiner →
+// compose at the split, evaluate, report), and lists every option that has no moe counterpart.
 import type { JsonValue } from '../../pipeline/types.js';
 import type { Result } from '../../util/result.js';
 import { err, ok } from '../../util/result.js';
+import { SIMPLETUNER_DEFAULTS, VALIDATION_GUIDANCE_DEFAULT } from './defaults.js';
 import type { RawOptions, RawValue, ReadConfig } from './options.js';
 
 export interface NotCarried {
@@ -39,12 +41,13 @@ const int: Convert = (v) => {
 };
 const bool: Convert = (v) =>
   typeof v === 'boolean' ? v : v === 'true' ? true : v === 'false' ? false : undefined;
+const str: Convert = (v) => (typeof v === 'string' ? v : String(v));
 const oneOf =
   (...allowed: string[]): Convert =>
   (v) =>
     typeof v === 'string' && allowed.includes(v) ? v : undefined;
 
-/** SimpleTuner option → train.expert `with` field. */
+/** SimpleTuner option → train.expert `with` field (a path for nested fields). */
 const TO_WITH: Readonly<Record<string, readonly [string, Convert]>> = {
   refiner_training_strength: ['strength', num],
   prediction_type: ['prediction_type', oneOf('epsilon', 'v_prediction')],
@@ -58,11 +61,23 @@ const TO_WITH: Readonly<Record<string, readonly [string, Convert]>> = {
   gradient_accumulation_steps: ['gradient_accumulation', int],
   gradient_checkpointing: ['gradient_checkpointing', bool],
   max_grad_norm: ['max_grad_norm', num],
+  grad_clip_method: ['grad_clip_method', oneOf('norm', 'value')],
+  mixed_precision: ['mixed_precision', oneOf('no', 'fp16', 'bf16')],
+  caption_dropout_probability: ['caption_dropout_probability', num],
   snr_gamma: ['snr_gamma', num],
   max_train_steps: ['steps', int],
   checkpoint_step_interval: ['checkpoint_every', int],
   checkpointing_steps: ['checkpoint_every', int],
   seed: ['seed', int],
+  resolution: ['resolution', int],
+  validation_using_datasets: ['validation_using_datasets', bool],
+  validation_step_interval: ['validation.every', int],
+  validation_prompt: ['validation.prompts', str],
+  validation_negative_prompt: ['validation.negative_prompt', str],
+  validation_guidance: ['validation.guidance_scale', num],
+  validation_guidance_rescale: ['validation.guidance_rescale', num],
+  validation_num_inference_steps: ['validation.steps', int],
+  validation_seed: ['validation.seed', int],
 };
 
 /** Options moe decides itself (paths, roles, resume) and that need no counterpart. */
@@ -73,6 +88,8 @@ const MANAGED = new Set([
   'refiner_training',
   'refiner_training_invert_schedule',
   'pretrained_model_name_or_path',
+  'num_processes',
+  'num_machines',
 ]);
 
 function roleOf(o: RawOptions): 'base' | 'refiner' | undefined {
@@ -83,58 +100,114 @@ function roleOf(o: RawOptions): 'base' | 'refiner' | undefined {
 interface Expert {
   readonly with: Record<string, JsonValue>;
   readonly model: string | undefined;
+  readonly gpus: number;
+}
+
+function setPath(w: Record<string, JsonValue>, path: string, value: JsonValue): void {
+  const [head, sub] = path.split('.') as [string, string | undefined];
+  if (sub === undefined) {
+    w[head] = value;
+    return;
+  }
+  const inner = (w[head] ?? {}) as Record<string, JsonValue>;
+  inner[sub] = value;
+  w[head] = inner;
+}
+
+function otherOption(
+  option: string,
+  value: RawValue,
+  o: RawOptions,
+  w: Record<string, JsonValue>,
+  drop: (reason: string) => void,
+): void {
+  if (option === 'model_family') {
+    if (value !== 'sdxl') drop('moe trains SDXL-family UNets only (SSD-1B, SDXL)');
+  } else if (option === 'model_type') {
+    if (value !== 'full') drop('moe trains the full UNet; LoRA is not supported');
+  } else if (option === 'use_ema') {
+    if (bool(value) === true && o.ema_decay === undefined) w.ema_decay = 0.995;
+  } else if (option === 'ema_decay') {
+    const d = num(value);
+    if (bool(o.use_ema ?? false) !== true) return;
+    if (d === undefined) drop('not a number');
+    else w.ema_decay = d;
+  } else if (option === 'num_train_epochs') {
+    if (o.max_train_steps === undefined && num(value) !== 0) {
+      drop('moe counts optimizer steps; set steps from max_train_steps');
+    }
+  } else if (option === 'report_to') {
+    if (value !== 'none') drop('moe records metrics itself (metrics.jsonl, report step)');
+  } else if (option === 'validation_resolution') {
+    const res = int(o.resolution ?? 1024);
+    if (int(value) !== res) drop("moe validates at the expert's resolution");
+  } else if (option === 'layer_freeze_strategy') {
+    if (value !== 'none') drop('moe trains every UNet weight (no BitFit)');
+  } else if (option === 'use_dora') {
+    if (bool(value) === true) drop('moe trains the full UNet; DoRA is a LoRA variant');
+  } else {
+    drop('no moe counterpart');
+  }
 }
 
 function convertExpert(cfg: ReadConfig, role: 'base' | 'refiner', notCarried: NotCarried[]): Expert {
   const o = cfg.options;
-  const drop = (option: string, reason: string): void => {
-    const value = o[option];
-    if (value !== undefined) notCarried.push({ file: cfg.file, option, value, reason });
-  };
   const w: Record<string, JsonValue> = {};
   for (const [option, value] of Object.entries(o)) {
+    const drop = (reason: string): void => {
+      notCarried.push({ file: cfg.file, option, value, reason });
+    };
     const target = TO_WITH[option];
     if (target) {
       const converted = target[1](value);
-      if (converted === undefined) drop(option, `value not supported by train.expert ${target[0]}`);
-      else w[target[0]] = converted;
+      if (converted === undefined) drop(`value not supported by train.expert ${target[0]}`);
+      else setPath(w, target[0], converted);
       continue;
     }
     if (MANAGED.has(option)) continue;
-    if (option === 'model_family') {
-      if (value !== 'sdxl') drop(option, 'moe trains SDXL-family UNets only (SSD-1B, SDXL)');
-    } else if (option === 'model_type') {
-      if (value !== 'full') drop(option, 'moe trains the full UNet; LoRA is not supported');
-    } else if (option === 'use_ema') {
-      if (bool(value) === true && o.ema_decay === undefined) w.ema_decay = 0.995;
-    } else if (option === 'ema_decay') {
-      if (bool(o.use_ema ?? false) === true) {
-        const d = num(value);
-        if (d === undefined) drop(option, 'not a number');
-        else w.ema_decay = d;
-      }
-    } else if (option === 'num_train_epochs') {
-      if (o.max_train_steps === undefined && num(value) !== 0) {
-        drop(option, 'moe counts optimizer steps; set steps from max_train_steps');
-      }
-    } else if (option === 'report_to') {
-      if (value !== 'none') drop(option, 'moe records metrics itself (metrics.jsonl, report step)');
-    } else {
-      drop(option, 'no moe counterpart');
-    }
+    otherOption(option, value, o, w, drop);
+  }
+  // What the config left to SimpleTuner's defaults, written out where moe's own default differs.
+  for (const [option, [field, value]] of Object.entries(SIMPLETUNER_DEFAULTS)) {
+    if (o[option] === undefined && w[field] === undefined) w[field] = value;
   }
   for (const name of cfg.unknownVariables) {
     notCarried.push({
       file: cfg.file,
       option: name,
       value: '(config.env variable)',
-      reason: 'not a SimpleTuner option',
+      reason: "not one of SimpleTuner's config.env variables",
     });
   }
   const model = o.pretrained_model_name_or_path;
+  // accelerate's num_processes counts every GPU over all machines: the node's `gpu`.
+  const processes = int(o.num_processes ?? 1);
   return {
-    with: { role, ...w, backend: 'simpletuner', device: 'cuda' },
+    with: { role, ...w },
     model: typeof model === 'string' ? model : undefined,
+    gpus: typeof processes === 'number' && processes > 0 ? processes : 1,
+  };
+}
+
+const same = (a: JsonValue | undefined, b: JsonValue | undefined): boolean =>
+  JSON.stringify(a) === JSON.stringify(b);
+
+/** Settings both experts have alike go under `defaults:`; the rest stays on each node. */
+function splitShared(
+  base: Record<string, JsonValue>,
+  refiner: Record<string, JsonValue>,
+): {
+  shared: Record<string, JsonValue>;
+  base: Record<string, JsonValue>;
+  refiner: Record<string, JsonValue>;
+} {
+  const isShared = (key: string): boolean => key !== 'role' && same(base[key], refiner[key]);
+  const pick = (w: Record<string, JsonValue>, keep: (key: string) => boolean) =>
+    Object.fromEntries(Object.entries(w).filter(([k]) => keep(k)));
+  return {
+    shared: pick(base, isShared),
+    base: pick(base, (k) => !isShared(k)),
+    refiner: pick(refiner, (k) => !isShared(k)),
   };
 }
 
@@ -156,7 +229,7 @@ export function simpleTunerToPipeline(input: ImportInput): Result<ImportResult, 
   const first = convertExpert(input.stage1, firstRole, notCarried);
   const second = input.stage2
     ? convertExpert(input.stage2, secondRole, notCarried)
-    : { with: { ...first.with, role: secondRole }, model: first.model };
+    : { ...first, with: { ...first.with, role: secondRole } };
   if (!input.stage2) {
     notes.push(`no --stage2 config: the ${secondRole} expert repeats the ${firstRole} expert's settings`);
   }
@@ -165,38 +238,150 @@ export function simpleTunerToPipeline(input: ImportInput): Result<ImportResult, 
       `the stages name different models; both experts use ${first.model} (the base model they share)`,
     );
   }
-  const model = first.model ?? second.model;
-  if (model === undefined) return err('no pretrained_model_name_or_path (MODEL_NAME) in the config');
+  const pretrained = first.model ?? second.model;
+  if (pretrained === undefined) return err('no pretrained_model_name_or_path (MODEL_NAME) in the config');
 
   const data = dataset(input, notCarried, notes);
-  const base = firstRole === 'base' ? first : second;
-  const refiner = firstRole === 'base' ? second : first;
-  // SimpleTuner reads the prepared images and computes its own caches (shared by both experts), so the
-  // experts take dataset.images' manifest directly; `model` is the hub id or folder SimpleTuner loads.
-  const expertNode = (e: Expert): Record<string, JsonValue> => ({
-    step: 'train.expert',
-    with: {
-      ...e.with,
-      model: '${{ params.model }}',
-      images: '${{ nodes.dataset.outputs.manifest }}',
-      ...(data.resolution !== undefined ? { resolution: data.resolution } : {}),
-    },
-    resources: { gpu: 1 },
-  });
+  const baseE = firstRole === 'base' ? first : second;
+  const refinerE = firstRole === 'base' ? second : first;
+  // validation_using_datasets is the refiner's (its strength is SimpleTuner's fixed 0.2, a low-noise band).
+  if (baseE.with.validation_using_datasets === true) {
+    delete baseE.with.validation_using_datasets;
+    notes.push(
+      "validation_using_datasets on the stage-one (base) config is not carried: dataset validation (strength 0.2) is the refiner's",
+    );
+  }
+  const split = splitShared(baseE.with, refinerE.with);
+  const strength = typeof split.shared.strength === 'number' ? split.shared.strength : undefined;
+  const resolution =
+    typeof split.shared.resolution === 'number' ? split.shared.resolution : (data.resolution ?? 1024);
+  const seed = typeof split.shared.seed === 'number' ? split.shared.seed : 42;
+  if (split.shared.seed === undefined && baseE.with.seed === undefined) {
+    notes.push('no seed in the configs (SimpleTuner then draws one): params.seed is 42');
+  }
+  if (split.shared.steps === undefined && baseE.with.steps === undefined) {
+    notes.push(
+      'no max_train_steps (SimpleTuner then trains num_train_epochs, 1 by default): params.train_steps is 10000; set it for your data',
+    );
+  }
+  const zeroSnr = split.shared.zero_snr === true;
+  const validation = (split.shared.validation ?? {}) as Record<string, JsonValue>;
+  const params: Record<string, JsonValue> = {
+    model: '/models/ssd-1b',
+    pretrained_model: pretrained,
+    data: data.path,
+    resolution,
+    ...(strength !== undefined ? { strength } : {}),
+    train_steps: (split.shared.steps as number | undefined) ?? 10000,
+    seed,
+    sample_steps: (validation.steps as number | undefined) ?? 40,
+    guidance_scale: (validation.guidance_scale as number | undefined) ?? VALIDATION_GUIDANCE_DEFAULT,
+    guidance_rescale: (validation.guidance_rescale as number | undefined) ?? (zeroSnr ? 0.7 : 0),
+  };
+  notes.push(
+    'params.model must be an Optimum ONNX export of the model (text encoders, VAE, with the diffusers unet/): embeds.cache, compose.inference and evaluate run on it; pretrained_model is what SimpleTuner trains',
+  );
+  const shared: Record<string, JsonValue> = {
+    ...split.shared,
+    model: '${{ params.model }}',
+    pretrained_model: '${{ params.pretrained_model }}',
+    images: '${{ nodes.data.outputs.manifest }}',
+    resolution: '${{ params.resolution }}',
+    ...(strength !== undefined ? { strength: '${{ params.strength }}' } : {}),
+    steps: '${{ params.train_steps }}',
+    seed: '${{ params.seed }}',
+    backend: 'simpletuner',
+    device: 'cuda',
+  };
+  const gpus = Math.max(baseE.gpus, refinerE.gpus);
+  const sampler: Record<string, JsonValue> = {
+    ...(shared.prediction_type !== undefined ? { prediction_type: shared.prediction_type } : {}),
+    ...(shared.zero_snr !== undefined ? { zero_snr: shared.zero_snr } : {}),
+  };
+  const splitAt = strength !== undefined ? '${{ 1 - params.strength }}' : 0.8;
   const pipeline: Record<string, JsonValue> = {
     version: 1,
     name: input.name,
-    params: { model, images: data.path },
+    params,
+    defaults: {
+      'train.expert': { with: shared, resources: { gpu: gpus }, retry: { limit: 2, backoff: '1m' } },
+    },
     nodes: {
-      dataset: {
+      data: {
         step: 'dataset.images',
+        with: { path: '${{ params.data }}', resolution: '${{ params.resolution }}', eval_fraction: 0.02 },
+      },
+      cache: {
+        step: 'embeds.cache',
         with: {
-          path: '${{ params.images }}',
-          ...(data.resolution !== undefined ? { resolution: data.resolution } : {}),
+          model: '${{ params.model }}',
+          manifest: '${{ nodes.data.outputs.manifest }}',
+          device: 'cuda',
+        },
+        resources: { gpu: 1 },
+      },
+      base: { step: 'train.expert', with: split.base },
+      refiner: { step: 'train.expert', with: split.refiner },
+      compose: {
+        step: 'compose.inference',
+        with: {
+          model: '${{ params.model }}',
+          base: '${{ nodes.base.outputs.unet }}',
+          refiner: '${{ nodes.refiner.outputs.unet }}',
+          split: splitAt,
+          scheduler: 'unipc',
+          steps: '${{ params.sample_steps }}',
+          ...sampler,
+          ...(shared.timestep_spacing !== undefined ? { timestep_spacing: shared.timestep_spacing } : {}),
+          guidance_scale: '${{ params.guidance_scale }}',
+          guidance_rescale: '${{ params.guidance_rescale }}',
+          prompts:
+            validation.prompts !== undefined
+              ? [validation.prompts]
+              : ['a photograph of a lighthouse on a cliff at dusk'],
+          seeds: [0, 1],
+          width: '${{ params.resolution }}',
+          height: '${{ params.resolution }}',
+          device: 'cuda',
+        },
+        resources: { gpu: 1 },
+      },
+      evaluate: {
+        step: 'evaluate',
+        with: {
+          model: '${{ params.model }}',
+          cache: '${{ nodes.cache.outputs.cache }}',
+          base: '${{ nodes.base.outputs.unet }}',
+          refiner: '${{ nodes.refiner.outputs.unet }}',
+          ...(strength !== undefined ? { strength: '${{ params.strength }}' } : { strength: 0.2 }),
+          ...sampler,
+          split: 'eval',
+          seed: '${{ params.seed }}',
+          device: 'cuda',
+        },
+        resources: { gpu: 1 },
+      },
+      report: {
+        step: 'report',
+        with: {
+          title: `${input.name}: base and refiner experts`,
+          experts: {
+            base: {
+              metrics: '${{ nodes.base.outputs.metrics }}',
+              config: '${{ nodes.base.outputs.config }}',
+            },
+            refiner: {
+              metrics: '${{ nodes.refiner.outputs.metrics }}',
+              config: '${{ nodes.refiner.outputs.config }}',
+            },
+          },
+          evaluation: '${{ nodes.evaluate.outputs.results }}',
+          samples: '${{ nodes.compose.outputs.index }}',
+          images: '${{ nodes.compose.outputs.images }}',
+          cache: '${{ nodes.cache.outputs.cache }}',
+          dataset: '${{ nodes.data.outputs.report }}',
         },
       },
-      base: expertNode(base),
-      refiner: expertNode(refiner),
     },
   };
   return ok({ pipeline, notCarried, notes });
@@ -212,8 +397,8 @@ function dataset(
   const images = entries.filter((d) => d.dataset_type === undefined || d.dataset_type === 'image');
   const first = images[0];
   if (!input.databackend || !first) {
-    notes.push('no image data backend given (--databackend): set params.images to your image folder');
-    return { path: 'images', resolution: typeof fromConfig === 'number' ? fromConfig : undefined };
+    notes.push('no image data backend given (--databackend): set params.data to your image folder');
+    return { path: '/data/images', resolution: typeof fromConfig === 'number' ? fromConfig : undefined };
   }
   const file = input.databackend.file;
   if (images.length > 1)
@@ -261,7 +446,7 @@ function dataset(
   const res = int(scalar(first.resolution ?? ''));
   const resolution = typeof res === 'number' && first.resolution_type !== 'area' ? res : fromConfig;
   return {
-    path: typeof first.instance_data_dir === 'string' ? first.instance_data_dir : 'images',
+    path: typeof first.instance_data_dir === 'string' ? first.instance_data_dir : '/data/images',
     resolution: typeof resolution === 'number' ? resolution : undefined,
   };
 }
