@@ -79,12 +79,19 @@ function presenceRules(step: EditorStep, embedded: Embedded): JsonValue[] {
       defaults: { required: [step.name], properties: { [step.name]: { required: ['with'], ...extra } } },
     },
   });
-  const nodesOf = (then: Mutable): Mutable => ({
+  // `type: object` makes completing the key `with` in a node insert `with:` and a new line (without a
+  // type the language server inserts the bare word). The title names the completion item that inserts
+  // the keys a node requires.
+  const nodesOf = (required: boolean, withSchema: Mutable): Mutable => ({
     properties: {
       nodes: {
         additionalProperties: {
           if: { required: ['step'], properties: { step: { const: step.name } } },
-          then,
+          then: {
+            title: `${step.name} node`,
+            ...(required ? { required: ['with'] } : {}),
+            properties: { with: { type: 'object', ...withSchema } },
+          },
         },
       },
     },
@@ -92,16 +99,13 @@ function presenceRules(step: EditorStep, embedded: Embedded): JsonValue[] {
   for (const key of embedded.required) {
     rules.push({
       if: hasDefaults({ properties: { with: { required: [key] } } }),
-      else: nodesOf({ required: ['with'], properties: { with: { required: [key] } } }),
+      else: nodesOf(true, { required: [key] }),
     });
   }
   if (embedded.conditions !== undefined) {
     rules.push({
       if: hasDefaults({}),
-      else: nodesOf({
-        ...(acceptsEmpty(step.withSchema) ? {} : { required: ['with'] }),
-        properties: { with: embedded.conditions },
-      }),
+      else: nodesOf(!acceptsEmpty(step.withSchema), embedded.conditions),
     });
   }
   return rules;
