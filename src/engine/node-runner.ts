@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import type { JsonValue, PipelineNode } from '../pipeline/types.js';
 import type { NodeId } from '../util/brand.js';
 import type { Result } from '../util/result.js';
+import { sleep } from '../util/sleep.js';
+import { formatDuration } from '../pipeline/units.js';
 import { err, ok } from '../util/result.js';
 import type { EvalContext, Evaluation } from './evaluate.js';
 import { resolveNodeWith } from './evaluate.js';
@@ -219,7 +221,7 @@ async function attemptOnce(
     node.timeoutMs === undefined
       ? undefined
       : setTimeout(
-          () => timeout.abort(new Error(`timed out after ${formatMs(node.timeoutMs ?? 0)}`)),
+          () => timeout.abort(new Error(`timed out after ${formatDuration(node.timeoutMs ?? 0)}`)),
           node.timeoutMs,
         );
   // Without a timeout the run's own signal serves: a combined signal per attempt costs time and memory.
@@ -370,29 +372,4 @@ export function declaredOutputs(
     checked[name] = c.value;
   }
   return ok(checked);
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve(false);
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve(true);
-    }, ms);
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      resolve(false);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
-export function formatMs(ms: number): string {
-  if (ms < 1000) return `${ms}ms`;
-  const s = ms / 1000;
-  if (s < 60) return `${Number.isInteger(s) ? s : s.toFixed(1)}s`;
-  const m = Math.floor(s / 60);
-  if (m < 60) return `${m}m${Math.round(s % 60) ? `${Math.round(s % 60)}s` : ''}`;
-  const h = Math.floor(m / 60);
-  return `${h}h${m % 60 ? `${m % 60}m` : ''}`;
 }

@@ -4,7 +4,7 @@ import type { NodeId } from '../util/brand.js';
 import { nodeId } from '../util/brand.js';
 import type { Result } from '../util/result.js';
 import { err, ok } from '../util/result.js';
-import { closest } from './suggest.js';
+import { closest } from '../pipeline/suggest.js';
 
 export interface Selection {
   readonly selected: ReadonlySet<NodeId>;

@@ -18,6 +18,17 @@ export function parseDuration(text: string): number | undefined {
   return Math.round(total);
 }
 
+/** Milliseconds as a user would write them: 500 → `500ms`, 90000 → `1m30s`, 7200000 → `2h`. */
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${ms}ms`;
+  const s = ms / 1000;
+  if (s < 60) return `${Number.isInteger(s) ? s : s.toFixed(1)}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m${Math.round(s % 60) ? `${Math.round(s % 60)}s` : ''}`;
+  const h = Math.floor(m / 60);
+  return `${h}h${m % 60 ? `${m % 60}m` : ''}`;
+}
+
 const MEMORY_UNITS: Readonly<Record<string, number>> = {
   B: 1,
   KB: 1e3,

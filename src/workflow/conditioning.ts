@@ -3,6 +3,7 @@
 import { baseTimeIds, refinerTimeIds } from '../diffusion/index.js';
 import type { Size } from '../diffusion/index.js';
 import type { Conditioning } from './unet.js';
+import { concatFloat32 as concat } from '../util/float32.js';
 
 /** One prompt's text conditioning: [tokens, width] hidden states and the pooled vector. */
 export interface TextEmbedding {
@@ -10,16 +11,6 @@ export interface TextEmbedding {
   readonly tokens: number;
   readonly width: number;
   readonly pooled: Float32Array;
-}
-
-function concat(parts: readonly Float32Array[]): Float32Array {
-  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 /** Time ids for a text-to-image sample of `size`: no crop, target = original. */

@@ -16,6 +16,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { basename, join } from 'node:path';
+import { sleep } from '../../../util/sleep.js';
 import type { ExecOutcome, Executor, ExecutorEvent, NodeJob } from '../executor.js';
 import { jobFiles, parseEvents, readOutcome, writeAtomic } from './job-files.js';
 import type { JobFiles, JobSpec } from './job-files.js';
@@ -218,16 +219,4 @@ function lastLines(files: JobFiles): string {
 
 function shellQuote(s: string): string {
   return /^[A-Za-z0-9_./=:,@%+-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(t);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
 }

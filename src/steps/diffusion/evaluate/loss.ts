@@ -4,6 +4,7 @@ import { addNoise, predictionTarget } from '../../../diffusion/index.js';
 import type { PredictionType } from '../../../diffusion/index.js';
 import type { CachedItem } from '../../../workflow/cache-read.js';
 import { mse } from '../../../workflow/eval-loss.js';
+import { concatFloat32 as concat } from '../../../util/float32.js';
 import type { UnetRunner } from '../../../workflow/unet.js';
 
 export interface LossInputs {
@@ -14,16 +15,6 @@ export interface LossInputs {
   readonly alphasCumprod: Float64Array;
   readonly predictionType: PredictionType;
   readonly batchSize: number;
-}
-
-function concat(parts: readonly Float32Array[]): Float32Array {
-  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 /** Batches of item indexes that share a latent shape (a batch must be one tensor). */
