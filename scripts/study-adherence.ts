@@ -133,6 +133,7 @@ await runCommand(
   args.pipeline,
   {
     param: args.params,
+    sweep: [],
     workspace: args.workspace,
     force: [],
     only: [],

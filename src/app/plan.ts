@@ -1,6 +1,7 @@
 // `moe plan` (and `moe run --dry-run`) as a service: the plan of an opened pipeline against its
 // workspace's records, without taking the lock (it writes nothing but the input stat cache and the
 // evaluation memo).
+import type { SweepOutline } from '../engine/events.js';
 import { InputDigester } from '../engine/input-digests.js';
 import type { PlanEntry, PlanStatus } from '../engine/plan.js';
 import { planPipeline } from '../engine/plan.js';
@@ -21,8 +22,12 @@ export interface PlanJson {
     readonly status: string;
     readonly reasons: readonly string[];
     readonly fingerprint?: string;
+    /** In a sweep: the variants the node serves (one label each; every variant for a shared node). */
+    readonly variants?: readonly string[];
   }[];
   readonly counts: Readonly<Record<string, number>>;
+  /** In a sweep: the swept parameters and the variants' labels. */
+  readonly sweep?: SweepOutline;
 }
 
 export interface Planned {

@@ -1,7 +1,7 @@
 // `moe run` as a service: an opened pipeline run in its workspace with the executor it asks for (local,
 // or Slurm from `executor:` or `--executor`), its evaluation memo written back afterwards. Everything the
 // run has to say goes to `onEvent`; the caller renders it.
-import type { RunEventListener } from '../engine/events.js';
+import type { RunEventListener, SweepOutline } from '../engine/events.js';
 import type { Executor } from '../engine/executors/executor.js';
 import { parseDeviceList } from '../engine/gpus.js';
 import type { RunFailure, RunSummary } from '../engine/run.js';
@@ -18,6 +18,8 @@ export interface RunRequest extends SelectionFlags {
   /** `--executor`: overrides the pipeline's `executor:`. */
   readonly executor?: string | undefined;
   readonly keepGoing: boolean;
+  /** The pipeline is a sweep's variants: named in the run's `run-start` event. */
+  readonly sweep?: SweepOutline;
   /** How long to wait for another run holding the workspace lock. */
   readonly lockWaitMs: number;
   readonly signal: AbortSignal;
@@ -46,6 +48,7 @@ export async function runInWorkspace(
     only: req.only,
     from: req.from,
     keepGoing: req.keepGoing,
+    ...(req.sweep !== undefined ? { sweep: req.sweep } : {}),
     signal: req.signal,
     onEvent: req.onEvent,
     lockWaitMs: req.lockWaitMs,

@@ -32,6 +32,12 @@ const param = {
   description: 'override a parameter: name=value',
 } as const satisfies FlagSpec;
 
+const sweep = {
+  kind: 'string',
+  multiple: true,
+  description: "run every value of a parameter as a variant: name=a,b,c (replaces the file's sweep: list)",
+} as const satisfies FlagSpec;
+
 const workspace = {
   kind: 'string',
   description: 'workspace directory (default: .moe beside the pipeline)',
@@ -44,6 +50,7 @@ const workspaceOrHere = {
 
 export const PLAN_FLAGS = {
   param,
+  sweep,
   workspace,
   force: { kind: 'string', multiple: true, description: 'plan this node as forced' },
   only: { kind: 'string', multiple: true, description: 'plan only this node' },
@@ -56,6 +63,7 @@ export const PLAN_FLAGS = {
 
 export const RUN_FLAGS = {
   param,
+  sweep,
   workspace,
   jobs: { kind: 'integer', char: 'j', min: 1, description: 'nodes running at once (default: CPU cores)' },
   gpus: {

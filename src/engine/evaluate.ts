@@ -109,9 +109,15 @@ export function resolveNodeWith(
   step: StepDefinition<JsonValue>,
   output: (node: NodeId, name: string) => string,
 ): Result<ResolvedWith, string> {
+  // A sweep variant's node names upstream nodes as the file does; `upstreamAs` says which stand for them.
+  const as = node.upstreamAs;
   const resolved = ctx.resolve(
     node.with,
-    { params: ctx.pipeline.params, env: (name) => ctx.env[name], output },
+    {
+      params: node.params ?? ctx.pipeline.params,
+      env: (name) => ctx.env[name],
+      output: as === undefined ? output : (id, name) => output(as[id] ?? id, name),
+    },
     { shellFields: new Set(step.shellFields ?? []) },
   );
   return resolved.ok ? resolved : err(resolved.error.map(formatDiagnostic).join('\n'));
@@ -134,7 +140,10 @@ export async function evaluateNode(
   let envRead: readonly string[] = [];
   if (known !== undefined) withValue = JSON.parse(known.withJson) as JsonValue;
   else {
-    const resolved = resolveNodeWith(ctx, node, step.value, outputPlaceholder);
+    // Placeholders name upstream nodes as the file does, so a variant's node fingerprints like the node.
+    const resolved = resolveNodeWith(ctx, node, step.value, (id, name) =>
+      outputPlaceholder(node.origin === undefined ? id : originOf(ctx, id), name),
+    );
     if (!resolved.ok) return resolved;
     withValue = resolved.value.value;
     envRead = resolved.value.envRead;
@@ -146,7 +155,7 @@ export async function evaluateNode(
     }
     const params: Record<string, ParamValue> = {};
     for (const name of paramsRead(node.with)) {
-      const v = ctx.pipeline.params.get(name);
+      const v = (node.params ?? ctx.pipeline.params).get(name);
       if (v !== undefined) params[name] = v;
     }
     known = { withJson: canonicalJson(withValue), params, inputs: declared };
@@ -175,7 +184,7 @@ export async function evaluateNode(
   for (const id of node.needs) {
     const d = upstream(id);
     if (d === undefined) return err(`upstream ${id} has no committed result`);
-    up[id] = d;
+    up[originOf(ctx, id)] = d;
   }
 
   const env: Record<string, Digest | null> = {};
@@ -191,6 +200,11 @@ export async function evaluateNode(
     env,
   };
   return ok({ fields, fingerprint: fingerprintOf(fields, known.withJson), step: step.value });
+}
+
+/** The name the file gives a node: a sweep variant's `base[strength=0.25]` is `base`. */
+function originOf(ctx: EvalContext, id: NodeId): NodeId {
+  return ctx.pipeline.nodes.get(id)?.origin ?? id;
 }
 
 function displayPath(ctx: EvalContext, abs: string): string {

@@ -18,6 +18,8 @@ export type RunEvent =
       /** Nodes this run considers (all of them, or the `--only`/`--from` selection). */
       readonly nodes: readonly NodeId[];
       readonly jobs: number;
+      /** For a sweep: the swept parameters and each variant's label (`strength=0.25`). */
+      readonly sweep?: SweepOutline;
       readonly time: number;
     }
   | {
@@ -96,6 +98,11 @@ export type RunEvent =
       readonly durationMs: number;
       readonly time: number;
     };
+
+export interface SweepOutline {
+  readonly axes: readonly string[];
+  readonly variants: readonly string[];
+}
 
 export type RunStatus = 'succeeded' | 'failed' | 'interrupted';
 

@@ -20,6 +20,12 @@ export function indexRecords(
     const r = committed.get(id) ?? previous?.nodes[id];
     if (r) nodes[id] = r;
   }
+  // A node's results in other sweep variants (`base[strength=0.25]`), or in a plain run after a sweep,
+  // stay indexed while the file has the node: `moe compare` and gc still find them.
+  const names = new Set<string>([...pipeline.nodes.values()].map((n) => n.origin ?? n.id));
+  for (const [id, r] of Object.entries(previous?.nodes ?? {})) {
+    if (!Object.hasOwn(nodes, id) && names.has(id.replace(/\[.*$/, ''))) nodes[id] = r;
+  }
   return { file: pipeline.file, pipeline: pipeline.name, nodes };
 }
 

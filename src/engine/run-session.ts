@@ -111,6 +111,7 @@ export class RunSession implements SchedulerHooks {
       workspace: this.#opts.workspace.root,
       nodes: order,
       jobs: this.pool.capacity.jobs,
+      ...(this.#opts.sweep !== undefined ? { sweep: this.#opts.sweep } : {}),
       time: this.#started,
     });
     // With a selection, nodes outside it are used only as committed results.

@@ -7,7 +7,7 @@ import type { NodeId } from '../util/brand.js';
 import type { Result } from '../util/result.js';
 import { ok } from '../util/result.js';
 import type { EvaluationMemo, ResolveFn } from './evaluate.js';
-import type { RunCounts, RunEventListener, RunStatus } from './events.js';
+import type { SweepOutline, RunCounts, RunEventListener, RunStatus } from './events.js';
 import type { Executor } from './executors/executor.js';
 import type { LockBusy } from './lock.js';
 import { acquireLock } from './lock.js';
@@ -37,6 +37,8 @@ export interface RunOptions {
   /** How long to wait for another run holding the workspace lock. @default 0 (stop at once) */
   readonly lockWaitMs?: number;
   readonly clock?: () => number;
+  /** The pipeline is a sweep's variants (see `expandSweep`): named in `run-start`. */
+  readonly sweep?: SweepOutline;
   /** Static evaluations kept from earlier runs of this unchanged pipeline (see `EvaluationMemo`). */
   readonly memo?: EvaluationMemo;
 }

@@ -1,7 +1,7 @@
 // `moe status`: the last run of a pipeline, node by node, read back from its journal. A journal without
 // a `run-end` event belongs to a run that is still going or was killed.
 import { readFileSync, readdirSync } from 'node:fs';
-import type { FailureKind, RunCounts, RunEvent, RunStatus } from './events.js';
+import type { FailureKind, RunCounts, RunEvent, RunStatus, SweepOutline } from './events.js';
 import { readLatestRun } from './index-file.js';
 import type { Workspace } from './workspace.js';
 import { journalPath } from './workspace.js';
@@ -29,6 +29,8 @@ export interface RunReport {
   readonly status: RunStatus | 'running';
   readonly durationMs?: number;
   readonly counts?: RunCounts;
+  /** When the run was a sweep: its parameters and variants. */
+  readonly sweep?: SweepOutline;
   readonly nodes: readonly NodeStatus[];
 }
 
@@ -119,6 +121,7 @@ export function readRunReport(ws: Workspace, runId: string): RunReport | undefin
     startedAt: new Date(start.time).toISOString(),
     status: end?.status ?? 'running',
     ...(end ? { durationMs: end.durationMs, counts: end.counts } : {}),
+    ...(start.sweep ? { sweep: start.sweep } : {}),
     nodes: [...nodes.values()],
   };
 }

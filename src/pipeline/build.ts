@@ -11,7 +11,9 @@ import type { StepLookup } from '../contract/lookup.js';
 import type { PipelineRule } from './lookup.js';
 import { entry, toJson } from './node.js';
 import type { MapNode, YamlNode } from './node.js';
+import { readObjective } from './objective.js';
 import { readParams } from './params.js';
+import { readSweep } from './sweep.js';
 import { checkStepPaths } from './step-paths.js';
 import { ruleContext } from './rules.js';
 import { compileSchema, schemaDiagnostics } from './schema/validate.js';
@@ -114,6 +116,13 @@ export function buildPipeline(
     });
   }
 
+  const sweep = readSweep(
+    entry(root, 'sweep')?.value,
+    params.values,
+    new Set(Object.keys(options.params)),
+    diagnostics,
+  );
+  const objective = readObjective(entry(root, 'objective')?.value, ids, diagnostics);
   const nodes = new Map<NodeId, PipelineNode>();
   for (const d of drafts) nodes.set(nodeId(d.id), finishNode(d, needs.get(d.id) ?? []));
   const name = entry(root, 'name')?.value;
@@ -128,6 +137,8 @@ export function buildPipeline(
     order: graph.order.map(nodeId),
     plugins: stringList(entry(root, 'plugins')?.value),
     executor: executor(entry(root, 'executor')?.value),
+    ...(sweep !== undefined ? { sweep } : {}),
+    ...(objective !== undefined ? { objective } : {}),
   };
 
   if (options.rules.length > 0) {

@@ -3,6 +3,7 @@
 import type { NodeId } from '../util/brand.js';
 import type { SourceRange } from './diagnostic.js';
 import type { JsonScalar, JsonValue, Resources } from '../contract/values.js';
+import type { Sweep } from './sweep.js';
 
 export type { JsonScalar, JsonValue, Resources } from '../contract/values.js';
 
@@ -56,6 +57,16 @@ export interface RetryPolicy {
 
 export interface PipelineNode {
   readonly id: NodeId;
+  /**
+   * For a node of a sweep's variant (`base[strength=0.25]`): the node as the file names it. Its `with`
+   * refers to upstream nodes by these names, and its fingerprint records upstream results under them, so
+   * a variant's node has the fingerprint the same node has in a plain run with those parameters.
+   */
+  readonly origin?: NodeId;
+  /** For a variant's node: the parameters it resolves with (the pipeline's, with the variant's values). */
+  readonly params?: ReadonlyMap<string, ParamValue>;
+  /** For a variant's node: the node standing for each upstream node its `with` names. */
+  readonly upstreamAs?: Readonly<Record<string, NodeId>>;
   /** The step type name, e.g. `command`, `train.expert`. */
   readonly step: string;
   /** The range of the node's key under `nodes:`. */
@@ -89,6 +100,17 @@ export interface Pipeline {
   /** npm package names or paths listed under `plugins:`. */
   readonly plugins: readonly string[];
   readonly executor: ExecutorConfig | undefined;
+  /** `sweep:` as checked against the parameters (those fixed by `--param` left out); absent without one. */
+  readonly sweep?: Sweep;
+  /** `objective:`: what `moe compare` ranks a sweep's variants by. */
+  readonly objective?: Objective;
+}
+
+export interface Objective {
+  readonly node: NodeId;
+  /** A metric the node's step reports, e.g. `loss.composed.full`. */
+  readonly metric: string;
+  readonly goal: 'min' | 'max';
 }
 
 /** What expression evaluation may read while resolving a node's `with`. */

@@ -54,12 +54,17 @@ test('the fast path declares exactly the flags of the oclif commands', async () 
 
 test('parseFast reads what oclif reads and declines everything else', () => {
   const run = FAST_COMMANDS['run']!;
-  const p = parseFast(run, ['p.yaml', '-p', 'a=1', '--param=b=2', '-j2', '-kn', '--wait', '5', '--json'], {});
+  const p = parseFast(
+    run,
+    ['p.yaml', '-p', 'a=1', '--param=b=2', '--sweep', 'c=1,2', '-j2', '-kn', '--wait', '5', '--json'],
+    {},
+  );
   assert.deepEqual(p, {
     file: 'p.yaml',
     json: true,
     flags: {
       param: ['a=1', 'b=2'],
+      sweep: ['c=1,2'],
       force: [],
       only: [],
       from: [],

@@ -2,6 +2,7 @@
 // printed the one way, warnings on stderr, errors as a failure with exit code 2.
 import { relative, resolve } from 'node:path';
 import type { WorkspacePipeline } from '../../app/open.js';
+import type { ExpandedSweep } from '../../engine/variants.js';
 import type { Workspace } from '../../engine/workspace.js';
 import { CliFailure, EXIT } from '../failure.js';
 import { useColor } from '../render/format.js';
@@ -33,4 +34,19 @@ export async function openOrExit(
 /** "workspace .moe" as a person reads it: relative to the current directory. */
 export function shownWorkspace(ws: Workspace): string {
   return relative(process.cwd(), ws.root) || '.';
+}
+
+/**
+ * The `--sweep` flags over the file's `sweep:`: the pipeline swapped for the graph of every variant, or
+ * left as it is when nothing is swept. A bad flag fails with exit code 2.
+ */
+export async function sweepOrExit(
+  opened: WorkspacePipeline,
+  flags: readonly string[],
+): Promise<{ opened: WorkspacePipeline; swept: ExpandedSweep | undefined }> {
+  const { sweepOf } = await import('../../app/sweep.js');
+  const swept = sweepOf(opened.pipeline, flags);
+  if (!swept.ok) throw new CliFailure(swept.error, EXIT.invalid);
+  if (swept.value === undefined) return { opened, swept: undefined };
+  return { opened: { ...opened, pipeline: swept.value.pipeline }, swept: swept.value };
 }

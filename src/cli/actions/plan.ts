@@ -4,10 +4,11 @@ import type { PlanJson } from '../../app/plan.js';
 import { workspaceFor } from '../../app/workspace.js';
 import { CliFailure, EXIT } from '../failure.js';
 import { useColor } from '../render/format.js';
-import { openOrExit } from './open.js';
+import { openOrExit, sweepOrExit } from './open.js';
 
 export interface PlanFlags {
   readonly param: readonly string[];
+  readonly sweep: readonly string[];
   readonly workspace?: string | undefined;
   readonly force: readonly string[];
   readonly only: readonly string[];
@@ -16,13 +17,15 @@ export interface PlanFlags {
 
 export async function planCommand(file: string, flags: PlanFlags, json: boolean): Promise<PlanJson> {
   const ws = workspaceFor(file, flags.workspace);
-  const opened = await openOrExit(file, flags.param, ws);
+  const { opened, swept } = await sweepOrExit(await openOrExit(file, flags.param, ws), flags.sweep);
   const { planInWorkspace } = await import('../../app/plan.js');
   const planned = await planInWorkspace(opened, flags);
   if (!planned.ok) throw new CliFailure(planned.error.message, EXIT.invalid);
   if (!json) {
     const { renderPlan } = await import('../render/plan.js');
-    process.stdout.write(renderPlan(planned.value.entries, useColor(process.stdout)));
+    process.stdout.write(renderPlan(planned.value.entries, useColor(process.stdout), swept));
   }
-  return planned.value.json;
+  if (swept === undefined) return planned.value.json;
+  const { sweptPlanJson } = await import('../../app/sweep.js');
+  return sweptPlanJson(planned.value.json, swept);
 }

@@ -9,7 +9,7 @@ import type { RunSummary } from '../../engine/run.js';
 import type { Workspace } from '../../engine/workspace.js';
 import { CliFailure, EXIT } from '../failure.js';
 import { RunOutput } from '../render/run-output.js';
-import { openOrExit, shownWorkspace } from './open.js';
+import { openOrExit, shownWorkspace, sweepOrExit } from './open.js';
 import type { PlanFlags } from './plan.js';
 import { planCommand } from './plan.js';
 
@@ -29,7 +29,12 @@ export async function runCommand(
 ): Promise<PlanJson | undefined> {
   if (flags['dry-run']) return planCommand(file, flags, json);
   const ws = workspaceFor(file, flags.workspace);
-  const opened = await openOrExit(file, flags.param, ws);
+  const plain = await openOrExit(file, flags.param, ws);
+  const { opened, swept } = await sweepOrExit(plain, flags.sweep);
+  if (swept !== undefined) {
+    const { rememberSweep } = await import('../../app/sweep.js');
+    rememberSweep(ws, plain.pipeline, swept, flags.param);
+  }
   const [{ runInWorkspace }, { FinishedNodes, finalOutputs }] = await Promise.all([
     import('../../app/run.js'),
     import('../../app/final-outputs.js'),
@@ -46,6 +51,9 @@ export async function runCommand(
       only: flags.only,
       from: flags.from,
       keepGoing: flags['keep-going'],
+      ...(swept !== undefined
+        ? { sweep: { axes: swept.axes, variants: swept.variants.map((v) => v.label) } }
+        : {}),
       lockWaitMs: flags.wait * 1000,
       signal: stop.signal,
       onEvent: (e) => {

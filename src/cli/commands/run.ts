@@ -11,6 +11,7 @@ export default class Run extends Command {
   static override examples = [
     '<%= config.bin %> run pipelines/demo.yaml',
     '<%= config.bin %> run p.yaml --param strength=0.3 --jobs 4',
+    '<%= config.bin %> run pipelines/tiny.yaml --sweep strength=0.25,0.35,0.5',
     '<%= config.bin %> run p.yaml --from train --keep-going',
   ];
   static override args = { file: Args.string({ description: 'pipeline file', required: true }) };

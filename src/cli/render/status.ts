@@ -19,6 +19,12 @@ export function renderStatus(r: RunReport, color: boolean): string {
     `${c.bold(r.pipeline)} run ${r.runId}: ${status}${r.durationMs !== undefined ? ` in ${duration(r.durationMs)}` : ''}`,
     `  started ${r.startedAt}, file ${relative(process.cwd(), r.file) || r.file}`,
   ];
+  if (r.sweep) {
+    const n = r.sweep.variants.length;
+    lines.push(
+      `  sweep of ${r.sweep.axes.join(', ')}, ${n} variant${n === 1 ? '' : 's'}: ${r.sweep.variants.join(' | ')}`,
+    );
+  }
   const width = Math.max(4, ...r.nodes.map((n) => n.node.length));
   for (const n of r.nodes) {
     const d = n.durationMs !== undefined ? duration(n.durationMs).padStart(7) : ''.padStart(7);

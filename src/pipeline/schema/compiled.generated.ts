@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 const require = createRequire(import.meta.url);
 
 export const PRECOMPILED = {
-  s201572d7db284f1c: () => {
+  s72ca54c43058f468: () => {
     const module = { exports: {} };
     const exports = module.exports;
     ('use strict');
@@ -53,6 +53,55 @@ export const PRECOMPILED = {
           type: 'object',
           additionalProperties: { $ref: '#/$defs/defaults' },
         },
+        sweep: {
+          description:
+            'Run every combination of these parameter values (variants); nodes that do not read a swept value run once for all of them. `exclude`/`include` as in a GitHub Actions matrix.',
+          type: 'object',
+          propertyNames: { pattern: '^[A-Za-z_][A-Za-z0-9_-]*$' },
+          properties: {
+            exclude: {
+              description:
+                'Combinations to leave out: each entry removes every variant that matches all its values.',
+              type: 'array',
+              items: { $ref: '#/$defs/assignment' },
+            },
+            include: {
+              description:
+                'Extra combinations: an entry adds its other values to every variant it matches, or is a variant of its own when it matches none.',
+              type: 'array',
+              items: { $ref: '#/$defs/assignment' },
+            },
+          },
+          additionalProperties: {
+            description: 'The values of this parameter, one variant each.',
+            type: 'array',
+            minItems: 1,
+            items: { type: ['string', 'number', 'boolean'] },
+          },
+        },
+        objective: {
+          description:
+            'What `moe compare` ranks the variants of a sweep by: a metric of a node, and whether less or more is better.',
+          type: 'object',
+          required: ['node', 'metric'],
+          additionalProperties: false,
+          properties: {
+            node: {
+              description: 'The node that reports the metric.',
+              type: 'string',
+              pattern: '^[A-Za-z_][A-Za-z0-9_-]*$',
+            },
+            metric: {
+              description: 'The metric, e.g. `loss.composed.full` of `evaluate`.',
+              type: 'string',
+              minLength: 1,
+            },
+            goal: {
+              description: 'Whether lower (`min`, the default) or higher (`max`) is better.',
+              enum: ['min', 'max'],
+            },
+          },
+        },
         nodes: {
           description: 'The nodes of the graph, keyed by id.',
           type: 'object',
@@ -62,6 +111,12 @@ export const PRECOMPILED = {
         },
       },
       $defs: {
+        assignment: {
+          type: 'object',
+          minProperties: 1,
+          propertyNames: { pattern: '^[A-Za-z_][A-Za-z0-9_-]*$' },
+          additionalProperties: { type: ['string', 'number', 'boolean'] },
+        },
         defaults: {
           type: 'object',
           additionalProperties: false,
@@ -139,7 +194,14 @@ export const PRECOMPILED = {
         },
       },
     };
-    const func1 = require('ajv/dist/runtime/ucs2length').default;
+    const schema35 = {
+      type: 'object',
+      minProperties: 1,
+      propertyNames: { pattern: '^[A-Za-z_][A-Za-z0-9_-]*$' },
+      additionalProperties: { type: ['string', 'number', 'boolean'] },
+    };
+    const func1 = Object.prototype.hasOwnProperty;
+    const func2 = require('ajv/dist/runtime/ucs2length').default;
     const pattern4 = new RegExp('^[A-Za-z_][A-Za-z0-9_-]*$', 'u');
     const schema32 = {
       type: 'object',
@@ -670,7 +732,7 @@ export const PRECOMPILED = {
     }
     validate21.evaluated = { props: true, dynamicProps: false, dynamicItems: false };
 
-    const schema35 = {
+    const schema37 = {
       type: 'object',
       required: ['step'],
       additionalProperties: false,
@@ -715,8 +777,8 @@ export const PRECOMPILED = {
             keyword: 'required',
             params: { missingProperty: 'step' },
             message: "must have required property '" + 'step' + "'",
-            schema: schema35.required,
-            parentSchema: schema35,
+            schema: schema37.required,
+            parentSchema: schema37,
             data,
           };
           if (vErrors === null) {
@@ -743,7 +805,7 @@ export const PRECOMPILED = {
               params: { additionalProperty: key0 },
               message: 'must NOT have additional properties',
               schema: false,
-              parentSchema: schema35,
+              parentSchema: schema37,
               data,
             };
             if (vErrors === null) {
@@ -757,7 +819,7 @@ export const PRECOMPILED = {
         if (data.step !== undefined) {
           let data0 = data.step;
           if (typeof data0 === 'string') {
-            if (func1(data0) < 1) {
+            if (func2(data0) < 1) {
               const err2 = {
                 instancePath: instancePath + '/step',
                 schemaPath: '#/properties/step/minLength',
@@ -765,7 +827,7 @@ export const PRECOMPILED = {
                 params: { limit: 1 },
                 message: 'must NOT have fewer than 1 characters',
                 schema: 1,
-                parentSchema: schema35.properties.step,
+                parentSchema: schema37.properties.step,
                 data: data0,
               };
               if (vErrors === null) {
@@ -782,8 +844,8 @@ export const PRECOMPILED = {
               keyword: 'type',
               params: { type: 'string' },
               message: 'must be string',
-              schema: schema35.properties.step.type,
-              parentSchema: schema35.properties.step,
+              schema: schema37.properties.step.type,
+              parentSchema: schema37.properties.step,
               data: data0,
             };
             if (vErrors === null) {
@@ -803,8 +865,8 @@ export const PRECOMPILED = {
               keyword: 'type',
               params: { type: 'string' },
               message: 'must be string',
-              schema: schema35.properties.description.type,
-              parentSchema: schema35.properties.description,
+              schema: schema37.properties.description.type,
+              parentSchema: schema37.properties.description,
               data: data1,
             };
             if (vErrors === null) {
@@ -830,7 +892,7 @@ export const PRECOMPILED = {
                     params: { pattern: '^[A-Za-z_][A-Za-z0-9_-]*$' },
                     message: 'must match pattern "' + '^[A-Za-z_][A-Za-z0-9_-]*$' + '"',
                     schema: '^[A-Za-z_][A-Za-z0-9_-]*$',
-                    parentSchema: schema35.properties.needs.items,
+                    parentSchema: schema37.properties.needs.items,
                     data: data3,
                   };
                   if (vErrors === null) {
@@ -847,8 +909,8 @@ export const PRECOMPILED = {
                   keyword: 'type',
                   params: { type: 'string' },
                   message: 'must be string',
-                  schema: schema35.properties.needs.items.type,
-                  parentSchema: schema35.properties.needs.items,
+                  schema: schema37.properties.needs.items.type,
+                  parentSchema: schema37.properties.needs.items,
                   data: data3,
                 };
                 if (vErrors === null) {
@@ -878,7 +940,7 @@ export const PRECOMPILED = {
                     message:
                       'must NOT have duplicate items (items ## ' + j0 + ' and ' + i1 + ' are identical)',
                     schema: true,
-                    parentSchema: schema35.properties.needs,
+                    parentSchema: schema37.properties.needs,
                     data: data2,
                   };
                   if (vErrors === null) {
@@ -899,8 +961,8 @@ export const PRECOMPILED = {
               keyword: 'type',
               params: { type: 'array' },
               message: 'must be array',
-              schema: schema35.properties.needs.type,
-              parentSchema: schema35.properties.needs,
+              schema: schema37.properties.needs.type,
+              parentSchema: schema37.properties.needs,
               data: data2,
             };
             if (vErrors === null) {
@@ -920,8 +982,8 @@ export const PRECOMPILED = {
               keyword: 'type',
               params: { type: 'object' },
               message: 'must be object',
-              schema: schema35.properties.with.type,
-              parentSchema: schema35.properties.with,
+              schema: schema37.properties.with.type,
+              parentSchema: schema37.properties.with,
               data: data4,
             };
             if (vErrors === null) {
@@ -1302,7 +1364,7 @@ export const PRECOMPILED = {
                 params: { pattern: '^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$' },
                 message: 'must match pattern "' + '^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$' + '"',
                 schema: '^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$',
-                parentSchema: schema35.properties.timeout,
+                parentSchema: schema37.properties.timeout,
                 data: data12,
               };
               if (vErrors === null) {
@@ -1319,8 +1381,8 @@ export const PRECOMPILED = {
               keyword: 'type',
               params: { type: 'string' },
               message: 'must be string',
-              schema: schema35.properties.timeout.type,
-              parentSchema: schema35.properties.timeout,
+              schema: schema37.properties.timeout.type,
+              parentSchema: schema37.properties.timeout,
               data: data12,
             };
             if (vErrors === null) {
@@ -1338,8 +1400,8 @@ export const PRECOMPILED = {
           keyword: 'type',
           params: { type: 'object' },
           message: 'must be object',
-          schema: schema35.type,
-          parentSchema: schema35,
+          schema: schema37.type,
+          parentSchema: schema37,
           data,
         };
         if (vErrors === null) {
@@ -1405,16 +1467,7 @@ export const PRECOMPILED = {
           errors++;
         }
         for (const key0 in data) {
-          if (!(
-            key0 === 'version' ||
-            key0 === 'name' ||
-            key0 === 'description' ||
-            key0 === 'params' ||
-            key0 === 'plugins' ||
-            key0 === 'executor' ||
-            key0 === 'defaults' ||
-            key0 === 'nodes'
-          )) {
+          if (!func1.call(schema31.properties, key0)) {
             const err2 = {
               instancePath,
               schemaPath: '#/additionalProperties',
@@ -1457,7 +1510,7 @@ export const PRECOMPILED = {
         if (data.name !== undefined) {
           let data1 = data.name;
           if (typeof data1 === 'string') {
-            if (func1(data1) < 1) {
+            if (func2(data1) < 1) {
               const err4 = {
                 instancePath: instancePath + '/name',
                 schemaPath: '#/properties/name/minLength',
@@ -1608,7 +1661,7 @@ export const PRECOMPILED = {
             for (let i0 = 0; i0 < len0; i0++) {
               let data6 = data5[i0];
               if (typeof data6 === 'string') {
-                if (func1(data6) < 1) {
+                if (func2(data6) < 1) {
                   const err11 = {
                     instancePath: instancePath + '/plugins/' + i0,
                     schemaPath: '#/properties/plugins/items/minLength',
@@ -1865,11 +1918,596 @@ export const PRECOMPILED = {
             errors++;
           }
         }
-        if (data.nodes !== undefined) {
-          let data11 = data.nodes;
+        if (data.sweep !== undefined) {
+          let data11 = data.sweep;
           if (data11 && typeof data11 == 'object' && !Array.isArray(data11)) {
-            if (Object.keys(data11).length < 1) {
-              const err22 = {
+            for (const key4 in data11) {
+              const _errs31 = errors;
+              if (typeof key4 === 'string') {
+                if (!pattern4.test(key4)) {
+                  const err22 = {
+                    instancePath: instancePath + '/sweep',
+                    schemaPath: '#/properties/sweep/propertyNames/pattern',
+                    keyword: 'pattern',
+                    params: { pattern: '^[A-Za-z_][A-Za-z0-9_-]*$' },
+                    message: 'must match pattern "' + '^[A-Za-z_][A-Za-z0-9_-]*$' + '"',
+                    schema: '^[A-Za-z_][A-Za-z0-9_-]*$',
+                    parentSchema: schema31.properties.sweep.propertyNames,
+                    data: key4,
+                    propertyName: key4,
+                  };
+                  if (vErrors === null) {
+                    vErrors = [err22];
+                  } else {
+                    vErrors.push(err22);
+                  }
+                  errors++;
+                }
+              }
+              var valid9 = _errs31 === errors;
+              if (!valid9) {
+                const err23 = {
+                  instancePath: instancePath + '/sweep',
+                  schemaPath: '#/properties/sweep/propertyNames',
+                  keyword: 'propertyNames',
+                  params: { propertyName: key4 },
+                  message: 'property name must be valid',
+                  schema: schema31.properties.sweep.propertyNames,
+                  parentSchema: schema31.properties.sweep,
+                  data: data11,
+                };
+                if (vErrors === null) {
+                  vErrors = [err23];
+                } else {
+                  vErrors.push(err23);
+                }
+                errors++;
+              }
+            }
+            for (const key5 in data11) {
+              if (!(key5 === 'exclude' || key5 === 'include')) {
+                let data12 = data11[key5];
+                if (Array.isArray(data12)) {
+                  if (data12.length < 1) {
+                    const err24 = {
+                      instancePath: instancePath + '/sweep/' + key5.replace(/~/g, '~0').replace(/\//g, '~1'),
+                      schemaPath: '#/properties/sweep/additionalProperties/minItems',
+                      keyword: 'minItems',
+                      params: { limit: 1 },
+                      message: 'must NOT have fewer than 1 items',
+                      schema: 1,
+                      parentSchema: schema31.properties.sweep.additionalProperties,
+                      data: data12,
+                    };
+                    if (vErrors === null) {
+                      vErrors = [err24];
+                    } else {
+                      vErrors.push(err24);
+                    }
+                    errors++;
+                  }
+                  const len1 = data12.length;
+                  for (let i2 = 0; i2 < len1; i2++) {
+                    let data13 = data12[i2];
+                    if (
+                      typeof data13 !== 'string' &&
+                      !(typeof data13 == 'number') &&
+                      typeof data13 !== 'boolean'
+                    ) {
+                      const err25 = {
+                        instancePath:
+                          instancePath + '/sweep/' + key5.replace(/~/g, '~0').replace(/\//g, '~1') + '/' + i2,
+                        schemaPath: '#/properties/sweep/additionalProperties/items/type',
+                        keyword: 'type',
+                        params: { type: schema31.properties.sweep.additionalProperties.items.type },
+                        message: 'must be string,number,boolean',
+                        schema: schema31.properties.sweep.additionalProperties.items.type,
+                        parentSchema: schema31.properties.sweep.additionalProperties.items,
+                        data: data13,
+                      };
+                      if (vErrors === null) {
+                        vErrors = [err25];
+                      } else {
+                        vErrors.push(err25);
+                      }
+                      errors++;
+                    }
+                  }
+                } else {
+                  const err26 = {
+                    instancePath: instancePath + '/sweep/' + key5.replace(/~/g, '~0').replace(/\//g, '~1'),
+                    schemaPath: '#/properties/sweep/additionalProperties/type',
+                    keyword: 'type',
+                    params: { type: 'array' },
+                    message: 'must be array',
+                    schema: schema31.properties.sweep.additionalProperties.type,
+                    parentSchema: schema31.properties.sweep.additionalProperties,
+                    data: data12,
+                  };
+                  if (vErrors === null) {
+                    vErrors = [err26];
+                  } else {
+                    vErrors.push(err26);
+                  }
+                  errors++;
+                }
+              }
+            }
+            if (data11.exclude !== undefined) {
+              let data14 = data11.exclude;
+              if (Array.isArray(data14)) {
+                const len2 = data14.length;
+                for (let i3 = 0; i3 < len2; i3++) {
+                  let data15 = data14[i3];
+                  if (data15 && typeof data15 == 'object' && !Array.isArray(data15)) {
+                    if (Object.keys(data15).length < 1) {
+                      const err27 = {
+                        instancePath: instancePath + '/sweep/exclude/' + i3,
+                        schemaPath: '#/$defs/assignment/minProperties',
+                        keyword: 'minProperties',
+                        params: { limit: 1 },
+                        message: 'must NOT have fewer than 1 properties',
+                        schema: 1,
+                        parentSchema: schema35,
+                        data: data15,
+                      };
+                      if (vErrors === null) {
+                        vErrors = [err27];
+                      } else {
+                        vErrors.push(err27);
+                      }
+                      errors++;
+                    }
+                    for (const key6 in data15) {
+                      const _errs42 = errors;
+                      if (typeof key6 === 'string') {
+                        if (!pattern4.test(key6)) {
+                          const err28 = {
+                            instancePath: instancePath + '/sweep/exclude/' + i3,
+                            schemaPath: '#/$defs/assignment/propertyNames/pattern',
+                            keyword: 'pattern',
+                            params: { pattern: '^[A-Za-z_][A-Za-z0-9_-]*$' },
+                            message: 'must match pattern "' + '^[A-Za-z_][A-Za-z0-9_-]*$' + '"',
+                            schema: '^[A-Za-z_][A-Za-z0-9_-]*$',
+                            parentSchema: schema35.propertyNames,
+                            data: key6,
+                            propertyName: key6,
+                          };
+                          if (vErrors === null) {
+                            vErrors = [err28];
+                          } else {
+                            vErrors.push(err28);
+                          }
+                          errors++;
+                        }
+                      }
+                      var valid17 = _errs42 === errors;
+                      if (!valid17) {
+                        const err29 = {
+                          instancePath: instancePath + '/sweep/exclude/' + i3,
+                          schemaPath: '#/$defs/assignment/propertyNames',
+                          keyword: 'propertyNames',
+                          params: { propertyName: key6 },
+                          message: 'property name must be valid',
+                          schema: schema35.propertyNames,
+                          parentSchema: schema35,
+                          data: data15,
+                        };
+                        if (vErrors === null) {
+                          vErrors = [err29];
+                        } else {
+                          vErrors.push(err29);
+                        }
+                        errors++;
+                      }
+                    }
+                    for (const key7 in data15) {
+                      let data16 = data15[key7];
+                      if (
+                        typeof data16 !== 'string' &&
+                        !(typeof data16 == 'number') &&
+                        typeof data16 !== 'boolean'
+                      ) {
+                        const err30 = {
+                          instancePath:
+                            instancePath +
+                            '/sweep/exclude/' +
+                            i3 +
+                            '/' +
+                            key7.replace(/~/g, '~0').replace(/\//g, '~1'),
+                          schemaPath: '#/$defs/assignment/additionalProperties/type',
+                          keyword: 'type',
+                          params: { type: schema35.additionalProperties.type },
+                          message: 'must be string,number,boolean',
+                          schema: schema35.additionalProperties.type,
+                          parentSchema: schema35.additionalProperties,
+                          data: data16,
+                        };
+                        if (vErrors === null) {
+                          vErrors = [err30];
+                        } else {
+                          vErrors.push(err30);
+                        }
+                        errors++;
+                      }
+                    }
+                  } else {
+                    const err31 = {
+                      instancePath: instancePath + '/sweep/exclude/' + i3,
+                      schemaPath: '#/$defs/assignment/type',
+                      keyword: 'type',
+                      params: { type: 'object' },
+                      message: 'must be object',
+                      schema: schema35.type,
+                      parentSchema: schema35,
+                      data: data15,
+                    };
+                    if (vErrors === null) {
+                      vErrors = [err31];
+                    } else {
+                      vErrors.push(err31);
+                    }
+                    errors++;
+                  }
+                }
+              } else {
+                const err32 = {
+                  instancePath: instancePath + '/sweep/exclude',
+                  schemaPath: '#/properties/sweep/properties/exclude/type',
+                  keyword: 'type',
+                  params: { type: 'array' },
+                  message: 'must be array',
+                  schema: schema31.properties.sweep.properties.exclude.type,
+                  parentSchema: schema31.properties.sweep.properties.exclude,
+                  data: data14,
+                };
+                if (vErrors === null) {
+                  vErrors = [err32];
+                } else {
+                  vErrors.push(err32);
+                }
+                errors++;
+              }
+            }
+            if (data11.include !== undefined) {
+              let data17 = data11.include;
+              if (Array.isArray(data17)) {
+                const len3 = data17.length;
+                for (let i4 = 0; i4 < len3; i4++) {
+                  let data18 = data17[i4];
+                  if (data18 && typeof data18 == 'object' && !Array.isArray(data18)) {
+                    if (Object.keys(data18).length < 1) {
+                      const err33 = {
+                        instancePath: instancePath + '/sweep/include/' + i4,
+                        schemaPath: '#/$defs/assignment/minProperties',
+                        keyword: 'minProperties',
+                        params: { limit: 1 },
+                        message: 'must NOT have fewer than 1 properties',
+                        schema: 1,
+                        parentSchema: schema35,
+                        data: data18,
+                      };
+                      if (vErrors === null) {
+                        vErrors = [err33];
+                      } else {
+                        vErrors.push(err33);
+                      }
+                      errors++;
+                    }
+                    for (const key8 in data18) {
+                      const _errs51 = errors;
+                      if (typeof key8 === 'string') {
+                        if (!pattern4.test(key8)) {
+                          const err34 = {
+                            instancePath: instancePath + '/sweep/include/' + i4,
+                            schemaPath: '#/$defs/assignment/propertyNames/pattern',
+                            keyword: 'pattern',
+                            params: { pattern: '^[A-Za-z_][A-Za-z0-9_-]*$' },
+                            message: 'must match pattern "' + '^[A-Za-z_][A-Za-z0-9_-]*$' + '"',
+                            schema: '^[A-Za-z_][A-Za-z0-9_-]*$',
+                            parentSchema: schema35.propertyNames,
+                            data: key8,
+                            propertyName: key8,
+                          };
+                          if (vErrors === null) {
+                            vErrors = [err34];
+                          } else {
+                            vErrors.push(err34);
+                          }
+                          errors++;
+                        }
+                      }
+                      var valid22 = _errs51 === errors;
+                      if (!valid22) {
+                        const err35 = {
+                          instancePath: instancePath + '/sweep/include/' + i4,
+                          schemaPath: '#/$defs/assignment/propertyNames',
+                          keyword: 'propertyNames',
+                          params: { propertyName: key8 },
+                          message: 'property name must be valid',
+                          schema: schema35.propertyNames,
+                          parentSchema: schema35,
+                          data: data18,
+                        };
+                        if (vErrors === null) {
+                          vErrors = [err35];
+                        } else {
+                          vErrors.push(err35);
+                        }
+                        errors++;
+                      }
+                    }
+                    for (const key9 in data18) {
+                      let data19 = data18[key9];
+                      if (
+                        typeof data19 !== 'string' &&
+                        !(typeof data19 == 'number') &&
+                        typeof data19 !== 'boolean'
+                      ) {
+                        const err36 = {
+                          instancePath:
+                            instancePath +
+                            '/sweep/include/' +
+                            i4 +
+                            '/' +
+                            key9.replace(/~/g, '~0').replace(/\//g, '~1'),
+                          schemaPath: '#/$defs/assignment/additionalProperties/type',
+                          keyword: 'type',
+                          params: { type: schema35.additionalProperties.type },
+                          message: 'must be string,number,boolean',
+                          schema: schema35.additionalProperties.type,
+                          parentSchema: schema35.additionalProperties,
+                          data: data19,
+                        };
+                        if (vErrors === null) {
+                          vErrors = [err36];
+                        } else {
+                          vErrors.push(err36);
+                        }
+                        errors++;
+                      }
+                    }
+                  } else {
+                    const err37 = {
+                      instancePath: instancePath + '/sweep/include/' + i4,
+                      schemaPath: '#/$defs/assignment/type',
+                      keyword: 'type',
+                      params: { type: 'object' },
+                      message: 'must be object',
+                      schema: schema35.type,
+                      parentSchema: schema35,
+                      data: data18,
+                    };
+                    if (vErrors === null) {
+                      vErrors = [err37];
+                    } else {
+                      vErrors.push(err37);
+                    }
+                    errors++;
+                  }
+                }
+              } else {
+                const err38 = {
+                  instancePath: instancePath + '/sweep/include',
+                  schemaPath: '#/properties/sweep/properties/include/type',
+                  keyword: 'type',
+                  params: { type: 'array' },
+                  message: 'must be array',
+                  schema: schema31.properties.sweep.properties.include.type,
+                  parentSchema: schema31.properties.sweep.properties.include,
+                  data: data17,
+                };
+                if (vErrors === null) {
+                  vErrors = [err38];
+                } else {
+                  vErrors.push(err38);
+                }
+                errors++;
+              }
+            }
+          } else {
+            const err39 = {
+              instancePath: instancePath + '/sweep',
+              schemaPath: '#/properties/sweep/type',
+              keyword: 'type',
+              params: { type: 'object' },
+              message: 'must be object',
+              schema: schema31.properties.sweep.type,
+              parentSchema: schema31.properties.sweep,
+              data: data11,
+            };
+            if (vErrors === null) {
+              vErrors = [err39];
+            } else {
+              vErrors.push(err39);
+            }
+            errors++;
+          }
+        }
+        if (data.objective !== undefined) {
+          let data20 = data.objective;
+          if (data20 && typeof data20 == 'object' && !Array.isArray(data20)) {
+            if (data20.node === undefined) {
+              const err40 = {
+                instancePath: instancePath + '/objective',
+                schemaPath: '#/properties/objective/required',
+                keyword: 'required',
+                params: { missingProperty: 'node' },
+                message: "must have required property '" + 'node' + "'",
+                schema: schema31.properties.objective.required,
+                parentSchema: schema31.properties.objective,
+                data: data20,
+              };
+              if (vErrors === null) {
+                vErrors = [err40];
+              } else {
+                vErrors.push(err40);
+              }
+              errors++;
+            }
+            if (data20.metric === undefined) {
+              const err41 = {
+                instancePath: instancePath + '/objective',
+                schemaPath: '#/properties/objective/required',
+                keyword: 'required',
+                params: { missingProperty: 'metric' },
+                message: "must have required property '" + 'metric' + "'",
+                schema: schema31.properties.objective.required,
+                parentSchema: schema31.properties.objective,
+                data: data20,
+              };
+              if (vErrors === null) {
+                vErrors = [err41];
+              } else {
+                vErrors.push(err41);
+              }
+              errors++;
+            }
+            for (const key10 in data20) {
+              if (!(key10 === 'node' || key10 === 'metric' || key10 === 'goal')) {
+                const err42 = {
+                  instancePath: instancePath + '/objective',
+                  schemaPath: '#/properties/objective/additionalProperties',
+                  keyword: 'additionalProperties',
+                  params: { additionalProperty: key10 },
+                  message: 'must NOT have additional properties',
+                  schema: false,
+                  parentSchema: schema31.properties.objective,
+                  data: data20,
+                };
+                if (vErrors === null) {
+                  vErrors = [err42];
+                } else {
+                  vErrors.push(err42);
+                }
+                errors++;
+              }
+            }
+            if (data20.node !== undefined) {
+              let data21 = data20.node;
+              if (typeof data21 === 'string') {
+                if (!pattern4.test(data21)) {
+                  const err43 = {
+                    instancePath: instancePath + '/objective/node',
+                    schemaPath: '#/properties/objective/properties/node/pattern',
+                    keyword: 'pattern',
+                    params: { pattern: '^[A-Za-z_][A-Za-z0-9_-]*$' },
+                    message: 'must match pattern "' + '^[A-Za-z_][A-Za-z0-9_-]*$' + '"',
+                    schema: '^[A-Za-z_][A-Za-z0-9_-]*$',
+                    parentSchema: schema31.properties.objective.properties.node,
+                    data: data21,
+                  };
+                  if (vErrors === null) {
+                    vErrors = [err43];
+                  } else {
+                    vErrors.push(err43);
+                  }
+                  errors++;
+                }
+              } else {
+                const err44 = {
+                  instancePath: instancePath + '/objective/node',
+                  schemaPath: '#/properties/objective/properties/node/type',
+                  keyword: 'type',
+                  params: { type: 'string' },
+                  message: 'must be string',
+                  schema: schema31.properties.objective.properties.node.type,
+                  parentSchema: schema31.properties.objective.properties.node,
+                  data: data21,
+                };
+                if (vErrors === null) {
+                  vErrors = [err44];
+                } else {
+                  vErrors.push(err44);
+                }
+                errors++;
+              }
+            }
+            if (data20.metric !== undefined) {
+              let data22 = data20.metric;
+              if (typeof data22 === 'string') {
+                if (func2(data22) < 1) {
+                  const err45 = {
+                    instancePath: instancePath + '/objective/metric',
+                    schemaPath: '#/properties/objective/properties/metric/minLength',
+                    keyword: 'minLength',
+                    params: { limit: 1 },
+                    message: 'must NOT have fewer than 1 characters',
+                    schema: 1,
+                    parentSchema: schema31.properties.objective.properties.metric,
+                    data: data22,
+                  };
+                  if (vErrors === null) {
+                    vErrors = [err45];
+                  } else {
+                    vErrors.push(err45);
+                  }
+                  errors++;
+                }
+              } else {
+                const err46 = {
+                  instancePath: instancePath + '/objective/metric',
+                  schemaPath: '#/properties/objective/properties/metric/type',
+                  keyword: 'type',
+                  params: { type: 'string' },
+                  message: 'must be string',
+                  schema: schema31.properties.objective.properties.metric.type,
+                  parentSchema: schema31.properties.objective.properties.metric,
+                  data: data22,
+                };
+                if (vErrors === null) {
+                  vErrors = [err46];
+                } else {
+                  vErrors.push(err46);
+                }
+                errors++;
+              }
+            }
+            if (data20.goal !== undefined) {
+              let data23 = data20.goal;
+              if (!(data23 === 'min' || data23 === 'max')) {
+                const err47 = {
+                  instancePath: instancePath + '/objective/goal',
+                  schemaPath: '#/properties/objective/properties/goal/enum',
+                  keyword: 'enum',
+                  params: { allowedValues: schema31.properties.objective.properties.goal.enum },
+                  message: 'must be equal to one of the allowed values',
+                  schema: schema31.properties.objective.properties.goal.enum,
+                  parentSchema: schema31.properties.objective.properties.goal,
+                  data: data23,
+                };
+                if (vErrors === null) {
+                  vErrors = [err47];
+                } else {
+                  vErrors.push(err47);
+                }
+                errors++;
+              }
+            }
+          } else {
+            const err48 = {
+              instancePath: instancePath + '/objective',
+              schemaPath: '#/properties/objective/type',
+              keyword: 'type',
+              params: { type: 'object' },
+              message: 'must be object',
+              schema: schema31.properties.objective.type,
+              parentSchema: schema31.properties.objective,
+              data: data20,
+            };
+            if (vErrors === null) {
+              vErrors = [err48];
+            } else {
+              vErrors.push(err48);
+            }
+            errors++;
+          }
+        }
+        if (data.nodes !== undefined) {
+          let data24 = data.nodes;
+          if (data24 && typeof data24 == 'object' && !Array.isArray(data24)) {
+            if (Object.keys(data24).length < 1) {
+              const err49 = {
                 instancePath: instancePath + '/nodes',
                 schemaPath: '#/properties/nodes/minProperties',
                 keyword: 'minProperties',
@@ -1877,20 +2515,20 @@ export const PRECOMPILED = {
                 message: 'must NOT have fewer than 1 properties',
                 schema: 1,
                 parentSchema: schema31.properties.nodes,
-                data: data11,
+                data: data24,
               };
               if (vErrors === null) {
-                vErrors = [err22];
+                vErrors = [err49];
               } else {
-                vErrors.push(err22);
+                vErrors.push(err49);
               }
               errors++;
             }
-            for (const key4 in data11) {
-              const _errs31 = errors;
-              if (typeof key4 === 'string') {
-                if (!pattern4.test(key4)) {
-                  const err23 = {
+            for (const key11 in data24) {
+              const _errs65 = errors;
+              if (typeof key11 === 'string') {
+                if (!pattern4.test(key11)) {
+                  const err50 = {
                     instancePath: instancePath + '/nodes',
                     schemaPath: '#/properties/nodes/propertyNames/pattern',
                     keyword: 'pattern',
@@ -1898,43 +2536,43 @@ export const PRECOMPILED = {
                     message: 'must match pattern "' + '^[A-Za-z_][A-Za-z0-9_-]*$' + '"',
                     schema: '^[A-Za-z_][A-Za-z0-9_-]*$',
                     parentSchema: schema31.properties.nodes.propertyNames,
-                    data: key4,
-                    propertyName: key4,
+                    data: key11,
+                    propertyName: key11,
                   };
                   if (vErrors === null) {
-                    vErrors = [err23];
+                    vErrors = [err50];
                   } else {
-                    vErrors.push(err23);
+                    vErrors.push(err50);
                   }
                   errors++;
                 }
               }
-              var valid9 = _errs31 === errors;
-              if (!valid9) {
-                const err24 = {
+              var valid25 = _errs65 === errors;
+              if (!valid25) {
+                const err51 = {
                   instancePath: instancePath + '/nodes',
                   schemaPath: '#/properties/nodes/propertyNames',
                   keyword: 'propertyNames',
-                  params: { propertyName: key4 },
+                  params: { propertyName: key11 },
                   message: 'property name must be valid',
                   schema: schema31.properties.nodes.propertyNames,
                   parentSchema: schema31.properties.nodes,
-                  data: data11,
+                  data: data24,
                 };
                 if (vErrors === null) {
-                  vErrors = [err24];
+                  vErrors = [err51];
                 } else {
-                  vErrors.push(err24);
+                  vErrors.push(err51);
                 }
                 errors++;
               }
             }
-            for (const key5 in data11) {
+            for (const key12 in data24) {
               if (
-                !validate23(data11[key5], {
-                  instancePath: instancePath + '/nodes/' + key5.replace(/~/g, '~0').replace(/\//g, '~1'),
-                  parentData: data11,
-                  parentDataProperty: key5,
+                !validate23(data24[key12], {
+                  instancePath: instancePath + '/nodes/' + key12.replace(/~/g, '~0').replace(/\//g, '~1'),
+                  parentData: data24,
+                  parentDataProperty: key12,
                   rootData,
                   dynamicAnchors,
                 })
@@ -1944,7 +2582,7 @@ export const PRECOMPILED = {
               }
             }
           } else {
-            const err25 = {
+            const err52 = {
               instancePath: instancePath + '/nodes',
               schemaPath: '#/properties/nodes/type',
               keyword: 'type',
@@ -1952,18 +2590,18 @@ export const PRECOMPILED = {
               message: 'must be object',
               schema: schema31.properties.nodes.type,
               parentSchema: schema31.properties.nodes,
-              data: data11,
+              data: data24,
             };
             if (vErrors === null) {
-              vErrors = [err25];
+              vErrors = [err52];
             } else {
-              vErrors.push(err25);
+              vErrors.push(err52);
             }
             errors++;
           }
         }
       } else {
-        const err26 = {
+        const err53 = {
           instancePath,
           schemaPath: '#/type',
           keyword: 'type',
@@ -1974,9 +2612,9 @@ export const PRECOMPILED = {
           data,
         };
         if (vErrors === null) {
-          vErrors = [err26];
+          vErrors = [err53];
         } else {
-          vErrors.push(err26);
+          vErrors.push(err53);
         }
         errors++;
       }

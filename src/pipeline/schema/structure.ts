@@ -54,6 +54,51 @@ export const PIPELINE_SCHEMA = {
       type: 'object',
       additionalProperties: { $ref: '#/$defs/defaults' },
     },
+    sweep: {
+      description:
+        'Run every combination of these parameter values (variants); nodes that do not read a swept value run once for all of them. `exclude`/`include` as in a GitHub Actions matrix.',
+      type: 'object',
+      propertyNames: { pattern: NAME_PATTERN },
+      properties: {
+        exclude: {
+          description:
+            'Combinations to leave out: each entry removes every variant that matches all its values.',
+          type: 'array',
+          items: { $ref: '#/$defs/assignment' },
+        },
+        include: {
+          description:
+            'Extra combinations: an entry adds its other values to every variant it matches, or is a variant of its own when it matches none.',
+          type: 'array',
+          items: { $ref: '#/$defs/assignment' },
+        },
+      },
+      additionalProperties: {
+        description: 'The values of this parameter, one variant each.',
+        type: 'array',
+        minItems: 1,
+        items: { type: ['string', 'number', 'boolean'] },
+      },
+    },
+    objective: {
+      description:
+        'What `moe compare` ranks the variants of a sweep by: a metric of a node, and whether less or more is better.',
+      type: 'object',
+      required: ['node', 'metric'],
+      additionalProperties: false,
+      properties: {
+        node: { description: 'The node that reports the metric.', type: 'string', pattern: NAME_PATTERN },
+        metric: {
+          description: 'The metric, e.g. `loss.composed.full` of `evaluate`.',
+          type: 'string',
+          minLength: 1,
+        },
+        goal: {
+          description: 'Whether lower (`min`, the default) or higher (`max`) is better.',
+          enum: ['min', 'max'],
+        },
+      },
+    },
     nodes: {
       description: 'The nodes of the graph, keyed by id.',
       type: 'object',
@@ -63,6 +108,12 @@ export const PIPELINE_SCHEMA = {
     },
   },
   $defs: {
+    assignment: {
+      type: 'object',
+      minProperties: 1,
+      propertyNames: { pattern: NAME_PATTERN },
+      additionalProperties: { type: ['string', 'number', 'boolean'] },
+    },
     defaults: {
       type: 'object',
       additionalProperties: false,

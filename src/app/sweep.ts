@@ -1,0 +1,63 @@
+// A sweep for `moe run`/`plan`/`compare`: the file's `sweep:` with the `--sweep` flags over it, expanded
+// into one graph of every variant (shared nodes once), and remembered as the pipeline's last sweep.
+import type { SweepOutline } from '../engine/events.js';
+import type { PlanJson } from './plan.js';
+import { readLastSweep, writeLastSweep } from '../engine/sweep-file.js';
+import type { ExpandedSweep } from '../engine/variants.js';
+import { expandSweep } from '../engine/variants.js';
+import type { Workspace } from '../engine/workspace.js';
+import { pipelineKey } from '../engine/workspace.js';
+import type { Sweep } from '../pipeline/sweep.js';
+import { applySweepFlags } from '../pipeline/sweep.js';
+import type { Pipeline } from '../pipeline/types.js';
+import { nodeId } from '../util/brand.js';
+import type { Result } from '../util/result.js';
+import { err, ok } from '../util/result.js';
+
+/**
+ * The variants of `pipeline` with `--sweep` flags applied; undefined when nothing is swept. A `sweep`
+ * given replaces the file's (`moe compare` passes the last sweep's).
+ */
+export function sweepOf(
+  pipeline: Pipeline,
+  flags: readonly string[],
+  sweep: Sweep | undefined = pipeline.sweep,
+): Result<ExpandedSweep | undefined, string> {
+  const applied = applySweepFlags(sweep, flags, pipeline.params);
+  if (applied.errors.length > 0) return err(applied.errors.join('\n'));
+  if (applied.sweep === undefined || applied.sweep.axes.length + applied.sweep.include.length === 0)
+    return ok(undefined);
+  const expanded = expandSweep(pipeline, applied.sweep);
+  if (expanded === undefined) return err('the sweep has no variant left: exclude: removes every combination');
+  return ok(expanded);
+}
+
+export function outlineOf(expanded: ExpandedSweep): SweepOutline {
+  return { axes: expanded.axes, variants: expanded.variants.map((v) => v.label) };
+}
+
+/** Remembers the sweep `moe run` is about to run, for `moe compare` and `moe status`. */
+export function rememberSweep(
+  ws: Workspace,
+  pipeline: Pipeline,
+  expanded: ExpandedSweep,
+  params: readonly string[],
+): void {
+  writeLastSweep(ws, pipelineKey(pipeline.file), {
+    file: pipeline.file,
+    sweep: expanded.sweep,
+    params,
+    startedAt: new Date().toISOString(),
+  });
+}
+
+export { readLastSweep };
+
+/** `moe plan --json` of a sweep: each node's variants (their labels), and the sweep itself. */
+export function sweptPlanJson(json: PlanJson, swept: ExpandedSweep): PlanJson {
+  return {
+    ...json,
+    nodes: json.nodes.map((n) => ({ ...n, variants: swept.serves.get(nodeId(n.node)) ?? [] })),
+    sweep: outlineOf(swept),
+  };
+}
