@@ -32,7 +32,12 @@ nodes:
       outputs: { c: c.txt }
 `;
 
-interface Line { type: string; node?: string; fingerprint?: string; sweep?: unknown }
+interface Line {
+  type: string;
+  node?: string;
+  fingerprint?: string;
+  sweep?: unknown;
+}
 
 function run(
   dir: string,
@@ -107,7 +112,6 @@ test('a sweep runs shared nodes once and each variant once; reruns, added and re
   assert.deepEqual(plain.ran, [], 'a plain run with a swept value reuses that variant');
   assert.equal(fp(plain.lines, 'own'), fp(first.lines, 'own[n=2]'));
   assert.equal(fp(plain.lines, 'shared'), fp(first.lines, 'shared'));
-
 });
 
 test('--sweep errors name the flag and exit 2', (t) => {
