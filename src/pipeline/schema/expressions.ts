@@ -142,7 +142,10 @@ function valuePosition(schema: Schema, expression: Schema): Schema {
   // as "all branches matched" when other schemas on the value look like its branches (have the same
   // title and description), and then heads the hover "moe pipeline || moe pipeline".
   const description = typeof top['description'] === 'string' ? top['description'] : '';
-  return { ...top, anyOf: [{ description, ...literal }, expression] };
+  // A map's key completion inserts `key:` and a new line when the schema on top shows it is a map; with its
+  // `type` moved below, an empty `properties` (which constrains nothing) shows it.
+  const map = literal['type'] === 'object' && top['properties'] === undefined ? { properties: {} } : {};
+  return { ...top, ...map, anyOf: [{ description, ...literal }, expression] };
 }
 
 /** A schema whose every constraint a string like `${{ params.x }}` already meets. */
