@@ -64,9 +64,15 @@ const STRING_NEUTRAL = new Set([
 
 /** Subschemas that describe the values inside this one (each a value position of its own). */
 const VALUE_MAPS = ['properties', 'patternProperties'];
-const VALUE_SCHEMAS = ['additionalProperties', 'items', 'additionalItems', 'unevaluatedProperties'];
+const VALUE_SCHEMAS = [
+  'additionalProperties',
+  'items',
+  'additionalItems',
+  'unevaluatedProperties',
+  'unevaluatedItems',
+];
 /** Subschemas that apply to this same value (not value positions, but their insides may hold some). */
-const SAME_VALUE_SCHEMAS = ['then', 'else', 'unevaluatedItems'];
+const SAME_VALUE_SCHEMAS = ['then', 'else'];
 const SAME_VALUE_LISTS = ['allOf', 'anyOf', 'oneOf'];
 // Left alone on purpose: `if`, `not` and `contains` are conditions, which must keep judging the literal
 // text exactly as the loader does; `propertyNames` judges keys, which are never expressions.
