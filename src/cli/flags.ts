@@ -114,6 +114,10 @@ export const GC_FLAGS = {
     char: 'n',
     description: 'report what would be removed, remove nothing',
   },
+  verify: {
+    kind: 'boolean',
+    description: 're-hash every store entry first; remove those whose bytes changed, so their nodes rerun',
+  },
   'keep-runs': {
     kind: 'integer',
     min: 0,

@@ -10,7 +10,9 @@ import { jobsInUse } from './executors/slurm/live-jobs.js';
 import type { JobInUse } from './executors/slurm/live-jobs.js';
 import type { JobLiveness } from './executors/slurm/slurm-cli.js';
 import type { RunEvent } from './events.js';
+import { hashTree } from './hashing.js';
 import type { LockBusy } from './lock.js';
+import { killGraceMs, stopLeftoverJobs } from './leftovers.js';
 import { acquireLock } from './lock.js';
 import type { PipelineIndex } from './store.js';
 import { Store } from './store.js';
@@ -27,12 +29,19 @@ export interface GcReport {
   readonly keptStoreEntries: number;
   /** Slurm jobs whose staging, scratch and checkpoint folders were kept because the jobs may still use them. */
   readonly inUseByJobs: readonly JobInUse[];
+  /** With `verify`: store entries re-hashed, and those whose bytes no longer match their name (removed). */
+  readonly verified?: { readonly checked: number; readonly changed: readonly string[] };
 }
 
 export interface GcOptions {
   readonly dryRun?: boolean;
   /** Run journals and logs kept per pipeline, newest first. @default 20 */
   readonly keepRuns?: number;
+  /**
+   * Re-hash every store entry first; one whose bytes no longer match its digest is removed, so the nodes
+   * naming it run again.
+   */
+  readonly verify?: boolean;
   /** How a recorded Slurm job's state is learnt. @default squeue */
   readonly slurmJobState?: (jobId: string) => Promise<JobLiveness>;
 }
@@ -44,8 +53,11 @@ export async function collectGarbage(
   const lock = await acquireLock(ws.lockFile, { command: 'moe gc', waitMs: 0 });
   if (!lock.ok) return lock;
   try {
+    // Jobs left by a run that died may still write into the staging and scratch folders swept below.
+    if (lock.value.tookOverFrom) await stopLeftoverJobs(ws, killGraceMs(process.env));
     const jobs = await jobsInUse(join(ws.root, 'slurm'), opts.slurmJobState);
-    return ok(sweep(ws, opts, jobs));
+    const verified = opts.verify ? await verifyStore(ws, opts.dryRun ?? false) : undefined;
+    return ok({ ...sweep(ws, opts, jobs), ...(verified ? { verified } : {}) });
   } finally {
     lock.value.release();
   }
@@ -158,6 +170,26 @@ function sweep(ws: Workspace, opts: GcOptions, jobs: readonly JobInUse[]): GcRep
     keptStoreEntries,
     inUseByJobs: jobs,
   };
+}
+
+/** Re-hashes every store entry; those whose content no longer matches their name are removed. */
+async function verifyStore(ws: Workspace, dryRun: boolean): Promise<{ checked: number; changed: string[] }> {
+  let checked = 0;
+  const changed: string[] = [];
+  for (const name of list(ws.store)) {
+    if (!/^[0-9a-f]{64}$/.test(name)) continue;
+    checked += 1;
+    let actual: string | undefined;
+    try {
+      actual = await hashTree(join(ws.store, name));
+    } catch {
+      actual = undefined;
+    }
+    if (actual === name) continue;
+    changed.push(name);
+    if (!dryRun) rmSync(join(ws.store, name), { recursive: true, force: true });
+  }
+  return { checked, changed };
 }
 
 /** Old finished runs' journals and log folders beyond the newest `keep` per pipeline file. */

@@ -1,9 +1,17 @@
 // Content digests of files and directory trees. A tree's digest covers each entry's relative path, kind
 // (file, executable file, symlink, directory) and content, so equal digests mean byte-identical trees.
 import { createHash } from 'node:crypto';
-import { createReadStream, readFileSync, readdirSync, readlinkSync, lstatSync } from 'node:fs';
+import {
+  createReadStream,
+  readFileSync,
+  readdirSync,
+  readlinkSync,
+  lstatSync,
+  realpathSync,
+  statSync,
+} from 'node:fs';
 import type { Stats } from 'node:fs';
-import { join } from 'node:path';
+import { isAbsolute, join, posix } from 'node:path';
 import type { Digest } from '../util/brand.js';
 import { digest } from '../util/brand.js';
 
@@ -46,6 +54,14 @@ export function listTree(root: string): TreeEntry[] {
 
 export class TreeError extends Error {}
 
+export interface HashTreeOptions {
+  /**
+   * Hash what symlinks point at instead of the link text (for inputs: the user's files, wherever they
+   * are). A link to a directory is hashed as that directory's tree; one that points nowhere as `missing`.
+   */
+  readonly followLinks?: boolean;
+}
+
 /**
  * The digest of a directory tree. `fileDigest` supplies each regular file's content digest (a stat cache
  * can answer without reading).
@@ -53,15 +69,62 @@ export class TreeError extends Error {}
 export async function hashTree(
   root: string,
   fileDigest: (abs: string, stats: Stats) => Promise<Digest> = (abs, stats) => hashFile(abs, stats.size),
+  opts: HashTreeOptions = {},
+  entries: readonly TreeEntry[] = listTree(root),
+  seen: ReadonlySet<string> = new Set([safeRealpath(root)]),
 ): Promise<Digest> {
   const hash = createHash('sha256').update('tree\0');
-  for (const entry of listTree(root)) {
+  for (const entry of entries) {
     const abs = join(root, entry.path);
     let content: string;
     if (entry.kind === 'dir') content = '';
-    else if (entry.kind === 'link') content = readlinkSync(abs);
-    else content = await fileDigest(abs, entry.stats);
+    else if (entry.kind === 'link') {
+      content = opts.followLinks ? await linkTarget(abs, fileDigest, opts, seen) : readlinkSync(abs);
+    } else content = await fileDigest(abs, entry.stats);
     hash.update(`${entry.kind}\0${entry.path}\0${content}\n`);
   }
   return digest(hash.digest('hex'));
+}
+
+/** What a followed link contributes: its target file's digest, its target tree's digest, or `missing`. */
+async function linkTarget(
+  abs: string,
+  fileDigest: (abs: string, stats: Stats) => Promise<Digest>,
+  opts: HashTreeOptions,
+  seen: ReadonlySet<string>,
+): Promise<string> {
+  const stats = statSync(abs, { throwIfNoEntry: false });
+  if (!stats) return 'missing';
+  const real = realpathSync(abs);
+  if (stats.isFile()) return `file:${await fileDigest(real, stats)}`;
+  if (!stats.isDirectory()) return 'other';
+  // A link back into a directory being hashed would never end.
+  if (seen.has(real)) return `cycle:${readlinkSync(abs)}`;
+  return `dir:${await hashTree(real, fileDigest, opts, listTree(real), new Set([...seen, real]))}`;
+}
+
+function safeRealpath(p: string): string {
+  try {
+    return realpathSync(p);
+  } catch {
+    return p;
+  }
+}
+
+/**
+ * Symlinks in an output tree that would not survive its move into the store or that point outside it:
+ * an absolute link, or a relative one that climbs out of the tree. Their targets' content is not part
+ * of the digest, so a change there would go unseen: such outputs are refused.
+ */
+export function escapingLinks(root: string, entries: readonly TreeEntry[]): string[] {
+  const out: string[] = [];
+  for (const entry of entries) {
+    if (entry.kind !== 'link') continue;
+    const target = readlinkSync(join(root, entry.path));
+    const resolved = posix.normalize(posix.join(posix.dirname(entry.path), target));
+    if (isAbsolute(target) || resolved === '..' || resolved.startsWith('../')) {
+      out.push(`${entry.path} → ${target}`);
+    }
+  }
+  return out;
 }

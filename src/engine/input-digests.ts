@@ -61,7 +61,8 @@ export class InputDigester {
       return undefined;
     }
     if (stats.isDirectory()) {
-      const tree = await hashTree(abs, (file, s) => this.#fileDigest(file, s));
+      // Links inside an input folder count by what they point at, like a linked input itself.
+      const tree = await hashTree(abs, (file, s) => this.#fileDigest(file, s), { followLinks: true });
       return digest(`dir:${tree}`);
     }
     if (stats.isSymbolicLink()) {

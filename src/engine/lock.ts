@@ -15,6 +15,8 @@ export interface LockHolder {
 
 export interface WorkspaceLock {
   readonly file: string;
+  /** The holder whose lock was taken over because its process was gone (it may have left jobs behind). */
+  readonly tookOverFrom: LockHolder | undefined;
   release(): void;
 }
 
@@ -45,6 +47,7 @@ export async function acquireLock(file: string, opts: LockOptions): Promise<Resu
 
 function tryAcquire(file: string, command: string): Result<WorkspaceLock, LockBusy> {
   const me: LockHolder = { pid: process.pid, host: hostname(), command, since: new Date().toISOString() };
+  let dead: LockHolder | undefined;
   for (let tries = 0; tries < 3; tries++) {
     let fd: number;
     try {
@@ -58,6 +61,7 @@ function tryAcquire(file: string, command: string): Result<WorkspaceLock, LockBu
       // Dead holder (or a file left half-written by one): take over, but only if nobody replaced it in
       // the meantime.
       if (readText(file) === text) {
+        dead = holder ?? dead;
         try {
           unlinkSync(file);
         } catch {
@@ -71,6 +75,7 @@ function tryAcquire(file: string, command: string): Result<WorkspaceLock, LockBu
     let released = false;
     return ok({
       file,
+      tookOverFrom: dead,
       release: () => {
         if (released) return;
         released = true;

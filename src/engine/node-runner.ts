@@ -17,6 +17,7 @@ import type { NodeRecord } from './records.js';
 import type { Grant } from './resources.js';
 import { checkRelativePath } from './safe-path.js';
 import type { Store } from './store.js';
+import { OutputError } from './store.js';
 import { checkWith } from './with-schema.js';
 import { safeName } from './workspace.js';
 import type { UpstreamNode } from '../contract/step.js';
@@ -295,10 +296,11 @@ async function attemptOnce(
   stepDone();
   rc.dirs.release(tmpDir);
   try {
-    const digest = await rc.store.commitOutputs(outDir);
-    return ok({ outputs: { digest, paths: declared.value }, summary: outcome.summary });
+    const { digest, stamp } = await rc.store.commitOutputs(outDir);
+    return ok({ outputs: { digest, paths: declared.value, stamp }, summary: outcome.summary });
   } catch (e) {
     rmSync(outDir, { recursive: true, force: true });
+    if (e instanceof OutputError) return fail('error', e.message);
     // Not retried: the slot is given away, and rerunning the step does not mend the workspace.
     return fail('internal', `could not commit outputs: ${(e as Error).message}`);
   }

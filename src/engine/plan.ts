@@ -26,6 +26,8 @@ export interface RecordSource {
   /** The node's last committed record in this pipeline, for the diff. */
   last(node: NodeId): NodeRecord | undefined;
   hasOutputs(record: NodeRecord): boolean;
+  /** Why a record's outputs cannot be reused (missing, changed since the commit). */
+  outputsProblem?(record: NodeRecord): string | undefined;
 }
 
 /**
@@ -62,9 +64,10 @@ export async function decideNode(
   if (forced) return { node: node.id, status: 'run', reasons: ['forced'], evaluation };
   if (record && stored) return { node: node.id, status: 'cached', reasons: [], evaluation, record };
   let reasons: string[];
-  if (record) reasons = ['outputs missing from the store'];
+  const problem = (r: NodeRecord): string => records.outputsProblem?.(r) ?? 'outputs missing from the store';
+  if (record) reasons = [problem(record)];
   else if (!last) reasons = ['never run'];
-  else if (last.fingerprint === evaluation.fingerprint) reasons = ['outputs missing from the store'];
+  else if (last.fingerprint === evaluation.fingerprint) reasons = [problem(last)];
   else {
     reasons = diffFingerprints(last.fields, evaluation.fields);
     if (reasons.length === 0) reasons = ['fingerprint changed'];

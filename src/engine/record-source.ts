@@ -12,5 +12,6 @@ export function recordSource(store: Store, index: PipelineIndex | undefined): Re
     byFingerprint: (fp: Digest) => indexed.get(fp) ?? store.readRecord(fp),
     last: (id: NodeId) => last[id],
     hasOutputs: (r: NodeRecord) => store.hasOutputs(r),
+    outputsProblem: (r: NodeRecord) => store.outputsProblem(r),
   };
 }

@@ -14,6 +14,11 @@ export interface NodeRecord {
     readonly digest: Digest;
     /** Output name → path inside the output tree. */
     readonly paths: Readonly<Record<string, string>>;
+    /**
+     * The store entry's size-and-time stamp at commit (see `treeStamp`): a cheap check on every use that
+     * nobody changed the stored files since. Absent in records written before it existed.
+     */
+    readonly stamp?: string;
   };
   readonly finishedAt: string;
   readonly durationMs: number;

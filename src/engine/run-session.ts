@@ -224,7 +224,8 @@ export class RunSession implements SchedulerHooks {
         ? 'failed'
         : 'succeeded';
     const last = this.#previous?.nodes ?? {};
-    const changed = [...this.#committed].some(([id, r]) => last[id]?.fingerprint !== r.fingerprint);
+    // A node rerun with the same fingerprint (forced, or its stored outputs had changed) has a new record.
+    const changed = [...this.#committed].some(([id, r]) => last[id] !== r);
     try {
       if (changed || !this.#previous) {
         this.#store.writeIndex(this.#key, indexRecords(this.#pipeline, this.#previous, this.#committed));

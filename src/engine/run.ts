@@ -10,6 +10,7 @@ import type { EvaluationMemo, ResolveFn } from './evaluate.js';
 import type { SweepOutline, RunCounts, RunEventListener, RunStatus } from './events.js';
 import type { Executor } from './executors/executor.js';
 import type { LockBusy } from './lock.js';
+import { killGraceMs, stopLeftoverJobs } from './leftovers.js';
 import { acquireLock } from './lock.js';
 import { RunSession } from './run-session.js';
 import { schedule } from './scheduler.js';
@@ -69,6 +70,8 @@ export async function runPipeline(opts: RunOptions): Promise<Result<RunSummary, 
     signal,
   });
   if (!lock.ok) return lock;
+  // A run that died (kill -9) may have left jobs running: they must end before a node runs again.
+  if (lock.value.tookOverFrom) await stopLeftoverJobs(opts.workspace, killGraceMs(opts.env ?? process.env));
   let session: RunSession | undefined;
   try {
     session = new RunSession({ ...opts, signal }, selection.value);

@@ -1,12 +1,19 @@
 // The content-addressed store. Outputs are staged in a directory, hashed, and renamed into
 // `store/<digest>`; only then is the node's record written (to a temp file, then renamed), so a crash at
 // any moment leaves either a complete, recorded result or nothing that counts.
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+//
+// Stored files are made read-only, and each record keeps a stamp of its entry's file sizes and
+// modification times: every use of a record (a cached node, an upstream output) compares the entry with
+// it, so an output changed or truncated after its commit is never reused; the node reruns. `moe gc
+// --verify` re-hashes every entry for what a stamp cannot see (a change that kept size and time).
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import type { Digest } from '../util/brand.js';
 import type { NodeRecord } from './records.js';
 import { isNodeRecord } from './records.js';
-import { hashTree } from './hashing.js';
+import type { TreeEntry } from './hashing.js';
+import { escapingLinks, hashTree, listTree } from './hashing.js';
 import type { Workspace } from './workspace.js';
 import { indexPath, recordPath, storePath } from './workspace.js';
 
@@ -19,6 +26,8 @@ export interface PipelineIndex {
 export class Store {
   readonly ws: Workspace;
   readonly #madeDirs = new Set<string>();
+  /** Outputs checked in this process, by digest and stamp. */
+  readonly #checked = new Map<string, string | undefined>();
 
   constructor(ws: Workspace) {
     this.ws = ws;
@@ -48,9 +57,39 @@ export class Store {
     }
   }
 
-  /** True when the outputs a record names are present in the store. */
+  /** True when the outputs a record names are in the store, unchanged since their commit. */
   hasOutputs(record: NodeRecord): boolean {
-    return existsSync(storePath(this.ws, record.outputs.digest));
+    return this.outputsProblem(record) === undefined;
+  }
+
+  /** Why a record's outputs cannot be reused (missing, or changed since the commit), or undefined. */
+  outputsProblem(record: NodeRecord): string | undefined {
+    const dir = storePath(this.ws, record.outputs.digest);
+    const key = `${record.outputs.digest}:${record.outputs.stamp ?? ''}`;
+    if (this.#checked.has(key)) return this.#checked.get(key);
+    let problem: string | undefined;
+    if (!existsSync(dir)) problem = 'outputs missing from the store';
+    else if (record.outputs.stamp !== undefined) {
+      let entries: TreeEntry[] | undefined;
+      try {
+        entries = listTree(dir);
+      } catch {
+        entries = undefined;
+      }
+      if (!entries || treeStamp(entries) !== record.outputs.stamp) {
+        const since = Date.parse(record.finishedAt);
+        const touched = (entries ?? [])
+          .filter((e) => e.kind !== 'dir' && e.stats.mtimeMs > since)
+          .map((e) => e.path);
+        const what =
+          touched.length > 0
+            ? `${touched.slice(0, 3).join(', ')}${touched.length > 3 ? ', …' : ''} changed`
+            : 'a file changed, appeared or went';
+        problem = `stored outputs changed after their commit (store/${record.outputs.digest.slice(0, 12)}…: ${what})`;
+      }
+    }
+    this.#checked.set(key, problem);
+    return problem;
   }
 
   outputPath(record: NodeRecord, name: string): string | undefined {
@@ -59,16 +98,36 @@ export class Store {
   }
 
   /**
-   * Moves a finished staging directory into the store and returns its digest. When the same bytes are
-   * already stored (a rerun that changed nothing), the staged copy is dropped.
+   * Moves a finished staging directory into the store, read-only, and returns its digest and stamp. When
+   * the same bytes are already stored (a rerun that changed nothing), the staged copy is dropped, unless
+   * the stored entry no longer holds those bytes: then it is moved aside (gc removes it) and replaced.
+   * Throws `OutputError` for outputs that cannot be stored (links leaving the tree).
    */
-  async commitOutputs(stagingDir: string): Promise<Digest> {
-    const d = await hashTree(stagingDir);
+  async commitOutputs(stagingDir: string): Promise<{ readonly digest: Digest; readonly stamp: string }> {
+    const entries = listTree(stagingDir);
+    const escaping = escapingLinks(stagingDir, entries);
+    if (escaping.length > 0) {
+      throw new OutputError(
+        `output${escaping.length > 1 ? 's' : ''} ${escaping.join(', ')}: a symbolic link that is absolute or leaves the output folder; ` +
+          'moe stores outputs by content and would not see a change behind it. Copy the target into $MOE_OUT ' +
+          '(cp -L), or link relatively to a file inside it',
+      );
+    }
+    const d = await hashTree(stagingDir, undefined, {}, entries);
     const target = storePath(this.ws, d);
     if (existsSync(target)) {
-      rmSync(stagingDir, { recursive: true, force: true });
-      return d;
+      if (await this.#holds(target, d)) {
+        rmSync(stagingDir, { recursive: true, force: true });
+        return { digest: d, stamp: treeStamp(listTree(target)) };
+      }
+      renameSync(target, `${target}.changed-${process.pid}-${Date.now()}`);
+      this.#checked.clear();
     }
+    for (const e of entries) {
+      if (e.kind === 'file' || e.kind === 'exec') chmodSync(join(stagingDir, e.path), e.stats.mode & 0o555);
+    }
+    // chmod leaves sizes and times as they were.
+    const stamp = treeStamp(entries);
     this.ensureDir(this.ws.store);
     try {
       renameSync(stagingDir, target);
@@ -76,8 +135,18 @@ export class Store {
       // Another process committed the same content between the check and the rename.
       if (!existsSync(target)) throw e;
       rmSync(stagingDir, { recursive: true, force: true });
+      return { digest: d, stamp: treeStamp(listTree(target)) };
     }
-    return d;
+    return { digest: d, stamp };
+  }
+
+  /** True when the store entry still holds the tree with digest `d` (sizes first, then the bytes). */
+  async #holds(dir: string, d: Digest): Promise<boolean> {
+    try {
+      return (await hashTree(dir)) === d;
+    } catch {
+      return false;
+    }
   }
 
   /** The commit point: after this returns, the node is done. */
@@ -121,4 +190,20 @@ export function atomicWrite(path: string, text: string): void {
     rmSync(tmp, { force: true });
     throw e;
   }
+}
+
+/** Outputs that moe refuses to store; the node fails with this message. */
+export class OutputError extends Error {}
+
+/**
+ * A stamp of a tree's shape, file sizes and modification times: equal stamps mean nothing was written,
+ * truncated, added or removed since (short of resetting a file's time by hand).
+ */
+export function treeStamp(entries: readonly TreeEntry[]): string {
+  const hash = createHash('sha256');
+  for (const e of entries) {
+    const sized = e.kind === 'dir' ? '' : `${e.stats.size}\0${e.stats.mtimeMs}`;
+    hash.update(`${e.kind}\0${e.path}\0${sized}\n`);
+  }
+  return hash.digest('hex').slice(0, 32);
 }

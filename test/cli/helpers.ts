@@ -27,8 +27,12 @@ export function moe(args: readonly string[], cwd: string, env: Record<string, st
 export function moeAsync(
   args: readonly string[],
   cwd: string,
+  env: Record<string, string> = {},
 ): { child: ChildProcess; result: Promise<CliResult> } {
-  const child = spawn(process.execPath, [MOE, ...args], { cwd, env: { ...process.env, NO_COLOR: '1' } });
+  const child = spawn(process.execPath, [MOE, ...args], {
+    cwd,
+    env: { ...process.env, NO_COLOR: '1', ...env },
+  });
   let stdout = '';
   let stderr = '';
   child.stdout?.on('data', (c: Buffer) => (stdout += c.toString()));

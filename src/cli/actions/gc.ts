@@ -10,11 +10,16 @@ export interface GcFlags {
   readonly workspace?: string | undefined;
   readonly 'dry-run': boolean;
   readonly 'keep-runs': number;
+  readonly verify?: boolean | undefined;
 }
 
 export async function gcCommand(file: string | undefined, flags: GcFlags, json: boolean): Promise<GcReport> {
   const ws = workspaceFor(file, flags.workspace);
-  const result = await collectGarbage(ws, { dryRun: flags['dry-run'], keepRuns: flags['keep-runs'] });
+  const result = await collectGarbage(ws, {
+    dryRun: flags['dry-run'],
+    keepRuns: flags['keep-runs'],
+    verify: flags.verify ?? false,
+  });
   if (!result.ok) {
     const h = result.error.holder;
     throw new CliFailure(

@@ -3,9 +3,16 @@ import type { GcReport } from '../../engine/gc.js';
 
 export function renderGc(r: GcReport, dryRun: boolean): string {
   const verb = dryRun ? 'would remove' : 'removed';
-  const lines = [
+  const lines: string[] = [];
+  if (r.verified) {
+    lines.push(`verified ${r.verified.checked} store entries: ${r.verified.changed.length} changed`);
+    for (const d of r.verified.changed) {
+      lines.push(`${verb} store/${d}: its bytes no longer match its digest (the nodes using it rerun)`);
+    }
+  }
+  lines.push(
     `${verb} ${r.removedStoreEntries} store entries, ${r.removedRecords} records, ${r.removedCheckpoints} checkpoints, ${r.removedScratch} scratch/run folders (${mib(r.freedBytes)}); kept ${r.keptStoreEntries} store entries`,
-  ];
+  );
   for (const job of r.inUseByJobs) {
     const why =
       job.state === 'alive'

@@ -1,9 +1,9 @@
 // Running a child process for a step: its own process group (so the whole tree can be stopped), output
 // line by line to the node log, and on abort SIGTERM to the group, then SIGKILL after a grace period.
-import { spawn } from 'node:child_process';
 import type { ProgressUpdate, StepLogger } from '../../contract/step.js';
 import { LineSplitter } from './lines.js';
 import { parseProgress } from './progress.js';
+import { spawnGuarded } from './watchdog.js';
 
 /** How long a process group gets between SIGTERM and SIGKILL. */
 export const KILL_GRACE_MS = 5000;
@@ -25,12 +25,8 @@ export function runProcess(spec: SpawnSpec): Promise<void> {
       reject(new Error('aborted before start'));
       return;
     }
-    const child = spawn(spec.file, [...spec.args], {
-      cwd: spec.cwd,
-      env: spec.env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: true,
-    });
+    // Through a shell that starts the watchdog and then becomes the program: it dies with moe.
+    const child = spawnGuarded(spec.file, spec.args, { cwd: spec.cwd, env: spec.env });
     let lastErr = '';
     const out = new LineSplitter((line) => {
       const p = parseProgress(line);
@@ -41,8 +37,8 @@ export function runProcess(spec: SpawnSpec): Promise<void> {
       if (line.trim() !== '') lastErr = line;
       spec.log.warn(line);
     });
-    child.stdout.on('data', (c: Buffer) => out.push(c));
-    child.stderr.on('data', (c: Buffer) => errLines.push(c));
+    child.stdout?.on('data', (c: Buffer) => out.push(c));
+    child.stderr?.on('data', (c: Buffer) => errLines.push(c));
 
     let killTimer: NodeJS.Timeout | undefined;
     const onAbort = (): void => {

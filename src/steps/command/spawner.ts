@@ -14,6 +14,15 @@
 // creating a file is the dearest thing a small job does (ext4 without a journal scans past every
 // recently deleted inode for a free one). Output a job's leftover background processes write after it
 // ended is not kept.
+//
+// Jobs die with moe however moe dies. Each worker starts a watchdog, a subshell in its process group
+// that blocks reading a pipe only moe holds open (the worker's fd 3, closed in the worker itself so jobs
+// do not inherit it). When moe ends, even by kill -9, the read returns and the watchdog sends SIGTERM to
+// the group, waits for the worker (which outlives its job: its TERM trap runs once the job has ended) up
+// to the kill grace, then sends SIGKILL to the group, itself included. A worker that exits while moe
+// lives (retired, or at the end of its input when moe exits) kills and reaps its watchdog first, so an
+// aborted job still leaves an empty process group behind, and sends SIGTERM to whatever its jobs left
+// running in the background: nothing moe started outlives it.
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import {
@@ -28,6 +37,7 @@ import {
 } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { LineSplitter } from './lines.js';
+import { startWatchdog, watchdogGraceMs } from './watchdog.js';
 
 export interface ShellJob {
   /** The program and its arguments (`['/bin/sh', '-c', line]` for a shell line). */
@@ -141,11 +151,18 @@ export class ShellSpawner {
     const env = { ...process.env };
     // `detached`: its own session and process group. Ctrl-C on the terminal reaches moe, which stops the
     // jobs itself, and a signal to the group reaches the job's whole process tree.
-    const child = spawn('/bin/sh', ['-s'], { stdio: ['pipe', 'pipe', 'ignore'], env, detached: true });
+    const child = spawn('/bin/sh', ['-s'], {
+      stdio: ['pipe', 'pipe', 'ignore', 'pipe'],
+      env,
+      detached: true,
+    });
     // Workers must not keep moe alive, and they exit when moe does (their stdin closes).
     child.unref();
-    (child.stdout as unknown as { unref?: () => void } | null)?.unref?.();
-    (child.stdin as unknown as { unref?: () => void } | null)?.unref?.();
+    const watchdogPipe = child.stdio[3] as unknown as { unref?: () => void; destroy?: () => void } | null;
+    for (const stream of [child.stdout, child.stdin, watchdogPipe]) {
+      (stream as unknown as { unref?: () => void } | null)?.unref?.();
+    }
+    child.stdin?.write(workerPrologue(watchdogGraceMs()));
     const worker: Worker = { child, env, current: undefined, retired: false };
     const lines = new LineSplitter((line) => {
       const m = /^E (\d+)$/.exec(line);
@@ -168,9 +185,10 @@ export class ShellSpawner {
         current.reject(e);
       }
     };
-    child.on('exit', (code, signal) =>
-      die(new Error(`the job's shell ended (${signal ?? `exit code ${code ?? '?'}`}) before the job did`)),
-    );
+    child.on('exit', (code, signal) => {
+      watchdogPipe?.destroy?.();
+      die(new Error(`the job's shell ended (${signal ?? `exit code ${code ?? '?'}`}) before the job did`));
+    });
     child.on('error', (e) => die(new Error(`could not start /bin/sh: ${e.message}`)));
     child.stdin?.on('error', (e) => die(e));
     return worker;
@@ -212,6 +230,19 @@ function appendFile(from: string, to: string): void {
     closeSync(src);
     closeSync(dst);
   }
+}
+
+/**
+ * The worker's first lines: the watchdog; a TERM trap that keeps the worker alive until its job has
+ * ended; an EXIT trap that kills and reaps the watchdog (so it never lingers as an orphan in the group)
+ * and sends SIGTERM to what the worker's jobs left running in its group; and fd 3 closed.
+ */
+function workerPrologue(graceMs: number): string {
+  return (
+    startWatchdog(graceMs) +
+    `trap 'kill -KILL $moe_watchdog 2>/dev/null; wait $moe_watchdog; trap "" TERM; kill -TERM 0' EXIT\n` +
+    `trap 'exit 143' TERM\nexec 3<&-\n`
+  );
 }
 
 /** The worker's command line for one job; it prints `E <status>` when the job ends. */

@@ -2,7 +2,7 @@
 // command) in its own process group, turns its tqdm line into moe progress and metrics, and maps
 // `{output_dir}/pipeline/` to the node's output. A rerun resumes from that expert's latest complete
 // checkpoint, because resume_from_checkpoint=latest only ever looks inside its own output_dir.
-import { spawn } from 'node:child_process';
+import { spawnGuarded } from '../../command/watchdog.js';
 import {
   appendFileSync,
   cpSync,
@@ -173,12 +173,8 @@ function launch(
 ): Promise<void> {
   return new Promise((resolve, reject) => {
     if (ctx.signal.aborted) return reject(new Error('aborted before SimpleTuner started'));
-    const child = spawn(file, [...args], {
-      cwd,
-      env: { ...ctx.env, ...extraEnv },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: true,
-    });
+    // With a watchdog: SimpleTuner dies with moe however moe dies (see steps/command/watchdog.ts).
+    const child = spawnGuarded(file, args, { cwd, env: { ...ctx.env, ...extraEnv } });
     const pidFile = join(cwd, PID_FILE);
     if (child.pid !== undefined) writeFileSync(pidFile, `${child.pid}\n`);
     let lastError = '';
@@ -192,8 +188,8 @@ function launch(
     };
     const out = splitter((l) => onLine(l, 'out'));
     const errs = splitter((l) => onLine(l, 'err'));
-    child.stdout.on('data', out.push);
-    child.stderr.on('data', errs.push);
+    child.stdout?.on('data', out.push);
+    child.stderr?.on('data', errs.push);
     const onAbort = (): void => {
       kill(child.pid, 'SIGTERM');
       setTimeout(() => kill(child.pid, 'SIGKILL'), KILL_GRACE_MS).unref();
