@@ -146,7 +146,6 @@ export async function writeUpstream(root: string): Promise<ReportWith> {
         images: scored,
       },
       clip_score: { skipped: 'no CLIP model' },
-      elapsed_s: 12.5,
     }),
   );
   const cache = join(root, 'cache');

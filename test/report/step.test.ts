@@ -155,7 +155,7 @@ test('the experts settings sit side by side, with the pair-wide ones checked for
     assert.equal(row('elapsed_s'), undefined, 'timings are not settings');
     assert.deepEqual(
       data.timings.map((t) => t.label),
-      ['train base', 'train refiner', 'evaluate'],
+      ['train base', 'train refiner'],
     );
     assert.deepEqual(data.evaluation?.curves?.timesteps, [999, 500, 100]);
     assert.equal(data.evaluation?.curves?.cutoff, 350);
@@ -230,7 +230,6 @@ test('timings and cache reuse come from the engine record of the upstream nodes'
       [
         ['train base', undefined],
         ['train refiner', undefined],
-        ['evaluate', undefined],
       ],
     );
   } finally {

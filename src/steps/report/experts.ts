@@ -2,6 +2,7 @@
 import type { ExpertLosses, LossPoint, Scalar, SettingsTable, Timing, Tone } from '../../report/index.js';
 import { isObject, numberOr, readJson, readJsonLines, type Json, type Notes } from './read.js';
 import type { ExpertFiles } from './schema.js';
+import { TRAINING_TIMING_KEYS } from '../../train/expert/record.js';
 
 /** Settings the two experts must share (the workflow's validation rules check the same). */
 const MUST_AGREE = ['strength', 'prediction_type', 'zero_snr', 'timestep_spacing', 'noise_schedule'];
@@ -26,7 +27,7 @@ const ORDER = [
 ];
 
 /** Timing fields, kept out of the settings table. */
-const TIMING_KEYS = new Set(['elapsed_s', 'seconds', 'wall_s', 'steps_per_s', 'resumed_from']);
+const TIMING_KEYS = new Set(TRAINING_TIMING_KEYS);
 
 export interface ExpertParts {
   readonly losses: ExpertLosses[];
@@ -98,7 +99,7 @@ export async function readExperts(
         });
       }
     }
-    const seconds = numberOr(cfg?.['elapsed_s']) ?? numberOr(cfg?.['seconds']) ?? numberOr(cfg?.['wall_s']);
+    const seconds = numberOr(cfg?.['elapsed_s']);
     if (seconds !== undefined) {
       const steps = numberOr(cfg?.['steps']);
       const rate = numberOr(cfg?.['steps_per_s']);

@@ -60,12 +60,7 @@ export async function gatherReport(
   const fromEngine = upstream !== undefined && Object.keys(upstream).length > 0;
   const timings: Timing[] = fromEngine
     ? upstreamTimings(upstream)
-    : [
-        ...(cache?.timings ?? []),
-        ...experts.timings,
-        ...(ev?.timing ? [ev.timing] : []),
-        ...(samples?.timing ? [samples.timing] : []),
-      ];
+    : [...(cache?.timings ?? []), ...experts.timings, ...(samples?.timing ? [samples.timing] : [])];
   return {
     title: w.title ?? REPORT_DEFAULTS.title,
     ...(w.subtitle !== undefined ? { subtitle: w.subtitle } : {}),

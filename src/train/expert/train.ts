@@ -22,6 +22,7 @@ import {
 import type { CheckpointState, FoundCheckpoint } from './checkpoint.js';
 import type { ExpertTrainingConfig } from './config.js';
 import { settingsDigest } from './config.js';
+import type { TrainingRecord } from './record.js';
 import { writeDiffusersUNet, writeUNetOnnx } from './export.js';
 import { MetricsLog } from './metrics.js';
 import { BatchOrder } from './order.js';
@@ -342,7 +343,7 @@ async function writeOutputs(
 }
 
 /** training.json: what the run did, in the pipeline's vocabulary (for the report and for people). */
-function describe(c: ExpertTrainingConfig): Record<string, unknown> {
+function describe(c: ExpertTrainingConfig): TrainingRecord {
   const range = expertRange(c.role, c.strength, c.noiseSchedule.numTrainTimesteps);
   return {
     backend: 'builtin',

@@ -15,6 +15,7 @@ import { buildSimpleTunerFiles } from './config.js';
 import { prepareImages, sharedCaches } from './data.js';
 import { runSimpleTuner } from './runner.js';
 import type { SimpleTunerSpec } from './spec.js';
+import type { TrainingRecord } from '../../../train/expert/record.js';
 
 /** What this backend writes into the node's output directory. */
 export const SIMPLETUNER_OUTPUTS = {
@@ -161,7 +162,7 @@ export async function runSimpleTunerBackend(ctx: StepContext<TrainExpertWith>): 
   const files = buildSimpleTunerFiles(spec);
   const steps = outcome.last?.step ?? outcome.checkpoints.at(-1)?.step ?? spec.steps;
   const done = steps - (outcome.resumedFrom ?? 0);
-  const training = {
+  const training: TrainingRecord = {
     ...describe(spec),
     resumed_from: outcome.resumedFrom ?? null,
     elapsed_s: Number(seconds.toFixed(1)),
@@ -190,7 +191,7 @@ export async function runSimpleTunerBackend(ctx: StepContext<TrainExpertWith>): 
 }
 
 /** training.json in the built-in trainer's vocabulary, so the report's settings table lines up. */
-function describe(spec: SimpleTunerSpec): Record<string, JsonValue> {
+function describe(spec: SimpleTunerSpec): TrainingRecord {
   const n = 1000;
   const cut = Math.floor(spec.strength * n);
   return {
