@@ -63,6 +63,22 @@ node:
 `,
     expected: ['p.yaml:2:1: error: unknown key `node` [help: did you mean `nodes`?]'],
   },
+  'expressions outside `with` (only `with` is evaluated)': {
+    text: `version: 1
+params: { t: 10s, g: 1 }
+nodes:
+  a:
+    step: command
+    timeout: \${{ params.t }}
+    resources: { gpu: "\${{ params.g }}", memory: "\${{ params.g }}GB" }
+    with: { run: "true" }
+`,
+    expected: [
+      "p.yaml:6:14: error: `nodes.a.timeout` holds a `${{ }}` expression, but expressions are evaluated only in a node's `with` [help: write the value itself here]",
+      "p.yaml:7:23: error: `nodes.a.resources.gpu` holds a `${{ }}` expression, but expressions are evaluated only in a node's `with` [help: write the value itself here]",
+      "p.yaml:7:50: error: `nodes.a.resources.memory` holds a `${{ }}` expression, but expressions are evaluated only in a node's `with` [help: write the value itself here]",
+    ],
+  },
   'unknown step': {
     text: `version: 1
 nodes:
