@@ -93,7 +93,10 @@ test('a folder of captioned images goes to SimpleTuner as it is; an unused cache
     db: Record<string, unknown>[];
   };
   assert.equal(seen.cfg['pretrained_model_name_or_path'], join(root, 'sdxl'));
-  assert.equal(seen.db.find((d) => d['id'] === 'images')?.['instance_data_dir'], join(root, 'photos'));
+  assert.equal(
+    seen.db.find((d) => d['dataset_type'] === undefined)?.['instance_data_dir'],
+    join(root, 'photos'),
+  );
   assert.ok(
     logs.some((l) => /^warn cache: backend simpletuner/.test(l)),
     logs.join('\n'),

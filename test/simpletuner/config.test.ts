@@ -102,7 +102,12 @@ test('both experts share absolute caches but keep their own output_dir', () => {
   assert.deepEqual(caches(refiner), caches(base));
   assert.notEqual(base.config.output_dir, refiner.config.output_dir);
   // dataset.images' buckets are about resolution² pixels, already cropped: SimpleTuner's pixel_area, no crop.
-  const images = base.databackend.find((d) => d['id'] === 'images');
+  const images = base.databackend.find((d) => d['dataset_type'] === undefined);
+  assert.match(String(images?.['id']), /^images-[0-9a-f]{12}$/);
+  // The same data backend config, the same id (bucket metadata shared); another resolution, another id.
+  assert.equal(refiner.databackend[0]?.['id'], images?.['id']);
+  const other = build(spec('refiner', { resolution: 768, cacheDirVae: '/ws/cache768/vae' })).databackend[0];
+  assert.notEqual(other?.['id'], images?.['id']);
   assert.equal(images?.['resolution_type'], 'pixel_area');
   assert.equal(images?.['crop'], false);
   assert.equal(base.config.caption_dropout_probability, 0, "SimpleTuner's own default is 0.1");

@@ -34,13 +34,15 @@ const crypto = require('node:crypto');
 if (!fs.existsSync('config.json')) { console.error('Error: No config file found in current directory'); process.exit(1); }
 const cfg = JSON.parse(fs.readFileSync(process.env.CONFIG_PATH, 'utf8'));
 const backends = JSON.parse(fs.readFileSync(cfg.data_backend_config, 'utf8'));
-const images = backends.find((b) => b.id === 'images');
+const images = backends.find((b) => b.dataset_type === undefined);
 const text = backends.find((b) => b.dataset_type === 'text_embeds');
 const out = cfg.output_dir;
 fs.mkdirSync(out, { recursive: true });
 const done = fs.readdirSync(out).map((n) => /^checkpoint-(\\d+)$/.exec(n)).filter(Boolean)
   .filter((m) => fs.existsSync(path.join(out, m[0], '.guard'))).map((m) => Number(m[1]));
 const start = cfg.resume_from_checkpoint === 'latest' && done.length ? Math.max(...done) : 0;
+const startedAt = Date.now();
+const cacheMs = Number(process.env.STANDIN_CACHE_MS || 0);
 let computed = 0;
 fs.mkdirSync(text.cache_dir, { recursive: true });
 fs.mkdirSync(images.cache_dir_vae, { recursive: true });
@@ -48,10 +50,16 @@ for (const f of fs.readdirSync(images.instance_data_dir).filter((n) => n.endsWit
   const caption = fs.readFileSync(path.join(images.instance_data_dir, f.replace(/\\.png$/, '.txt')), 'utf8');
   const t = path.join(text.cache_dir, crypto.createHash('md5').update(caption).digest('hex') + '-sdxl.pt');
   const v = path.join(images.cache_dir_vae, crypto.createHash('sha256').update(f.replace(/\\.png$/, '')).digest('hex') + '.pt');
-  for (const p of [t, v]) if (!fs.existsSync(p)) { fs.writeFileSync(p, 'cache'); computed++; }
+  for (const p of [t, v]) if (!fs.existsSync(p)) {
+    // Encoding takes a while, so two SimpleTuners started together would both find the file missing.
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, cacheMs);
+    fs.writeFileSync(p, 'cache'); computed++;
+  }
 }
+const cachedAt = Date.now();
 fs.appendFileSync(process.env.STANDIN_LOG, JSON.stringify({ argv: process.argv.slice(2), pid: process.pid,
-  backend: process.env.CONFIG_BACKEND, config: cfg, databackend: backends, start, computed }) + '\\n');
+  backend: process.env.CONFIG_BACKEND, config: cfg, databackend: backends, start, computed,
+  devices: process.env.CUDA_VISIBLE_DEVICES, startedAt, cachedAt }) + '\\n');
 process.on('SIGTERM', () => process.exit(143));
 // The stand-in survives its reader's death and then slows down, like a SimpleTuner in a long step, so
 // the next moe always finds it still running.
@@ -74,6 +82,7 @@ function step() {
   setTimeout(step, orphaned ? 5000 : wait);
 }
 function finish() {
+  fs.appendFileSync(process.env.STANDIN_LOG + '.ends', JSON.stringify({ pid: process.pid, endedAt: Date.now() }) + '\\n');
   const unet = path.join(out, 'pipeline', 'unet');
   fs.mkdirSync(unet, { recursive: true });
   fs.writeFileSync(path.join(unet, 'config.json'), JSON.stringify({ _class_name: 'UNet2DConditionModel', steps: total, from: out }));
@@ -144,6 +153,9 @@ interface Invocation {
   readonly databackend: Record<string, unknown>[];
   readonly start: number;
   readonly computed: number;
+  readonly devices: string;
+  readonly startedAt: number;
+  readonly cachedAt: number;
 }
 
 const OPTIONS = new Set(
@@ -272,7 +284,13 @@ test('moe run trains both experts with SimpleTuner, resumes each in its own outp
 
   for (const i of all) {
     assert.equal(i.backend, 'json');
-    assert.deepEqual(i.argv, ['train']);
+    // One GPU each: one process, said explicitly (an accelerate config file could say otherwise).
+    assert.deepEqual(i.argv, [
+      'train',
+      'num_processes=1',
+      'num_machines=1',
+      'accelerate_extra_args=--num_processes=1 --num_machines=1',
+    ]);
     for (const key of Object.keys(i.config)) assert.ok(OPTIONS.has(key), `unknown SimpleTuner option ${key}`);
     assert.equal(i.config['resume_from_checkpoint'], 'latest');
     assert.equal(i.config['refiner_training'], true);
@@ -392,3 +410,67 @@ function readLogs(dir: string): string {
   walk(runs);
   return texts.join('\n');
 }
+
+test('two GPUs: the experts start together, the caches are filled once, then both train side by side; 2 GPUs → 2 processes', async () => {
+  const { dir, env, log } = await project();
+  // The base asks for two GPUs, the refiner for one: three device ids, all granted at once.
+  writeFileSync(
+    join(dir, 'p.yaml'),
+    PIPELINE.replace(
+      '      backend: simpletuner\n  refiner:',
+      '      backend: simpletuner\n    resources: { gpu: 2 }\n  refiner:',
+    ).replace(
+      /validation_using_datasets: true\n {6}backend: simpletuner\n/,
+      'validation_using_datasets: true\n      backend: simpletuner\n    resources: { gpu: 1 }\n',
+    ),
+  );
+  const r = spawnSync(process.execPath, [MOE, 'run', join(dir, 'p.yaml'), '--jobs', '4'], {
+    env: { ...env, CUDA_VISIBLE_DEVICES: '0,1,2', STANDIN_STEP_MS: '150', STANDIN_CACHE_MS: '150' },
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+  assert.equal(r.status, 0, r.stdout + r.stderr);
+  const all = invocations(log);
+  assert.equal(all.length, 2, 'one SimpleTuner per expert');
+  const base = all.find((i) => roleOf(i) === 'base');
+  const refiner = all.find((i) => roleOf(i) === 'refiner');
+  assert.ok(base && refiner);
+  // The node's GPUs: two device ids and two processes for the base, one for the refiner.
+  assert.equal(base.devices.split(',').length, 2);
+  assert.equal(refiner.devices.split(',').length, 1);
+  assert.ok(!base.devices.split(',').includes(refiner.devices), 'each expert its own GPUs');
+  assert.deepEqual(base.argv, [
+    'train',
+    'num_processes=2',
+    'num_machines=1',
+    'accelerate_extra_args=--num_processes=2 --num_machines=1 --multi_gpu',
+  ]);
+  // One cache fill: 4 images × (text + VAE), by one of them; the other started once it was complete.
+  assert.equal(base.computed + refiner.computed, 8, JSON.stringify(all.map((i) => i.computed)));
+  const [filler, waiter] = base.computed > 0 ? [base, refiner] : [refiner, base];
+  assert.equal(waiter.computed, 0);
+  assert.ok(waiter.startedAt >= filler.cachedAt, 'the second expert waited for the caches');
+  // Side by side afterwards: the waiter started before the filler finished training.
+  const ends = readFileSync(`${log}.ends`, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { pid: number; endedAt: number });
+  const fillerEnd = ends.find((e) => e.pid === filler.pid)?.endedAt ?? 0;
+  assert.ok(
+    waiter.startedAt < fillerEnd,
+    `overlap: waiter started ${waiter.startedAt}, filler ended ${fillerEnd}`,
+  );
+  const outputs = nodeOutputs(dir);
+  const trainings = ['base', 'refiner'].map(
+    (id) =>
+      JSON.parse(readFileSync(join(outputs[id] ?? '', 'training.json'), 'utf8')) as {
+        simpletuner: { filled_caches: boolean; processes: number };
+      },
+  );
+  assert.deepEqual(trainings.map((t) => t.simpletuner.filled_caches).sort(), [false, true]);
+  assert.deepEqual(
+    trainings.map((t) => t.simpletuner.processes),
+    [2, 1],
+  );
+  assert.match(readLogs(dir), /waiting for `(base|refiner)` to fill the shared SimpleTuner caches/);
+});

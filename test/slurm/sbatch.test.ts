@@ -48,3 +48,24 @@ test('node resources and executor settings become sbatch flags', () => {
   const bad = slurmSettings({ partiton: 'gpu' });
   assert.ok(!bad.ok && /unknown setting partiton/.test(bad.error));
 });
+
+test('an expert with N GPUs gets --gres=gpu:N; more than one machine has spreads over whole machines', () => {
+  const settings = slurmSettings({ gpus_per_node: 4 });
+  assert.ok(settings.ok);
+  const args = (gpu: number) =>
+    sbatchArgs(
+      {
+        jobName: 'moe-base',
+        resources: { cpu: 1, gpu, memoryBytes: undefined },
+        timeoutMs: undefined,
+        outputFile: 'o',
+        script: 's',
+      },
+      settings.value,
+    ).filter((a) => /^--(gres|nodes|ntasks)/.test(a));
+  assert.deepEqual(args(4), ['--gres=gpu:4']);
+  assert.deepEqual(args(8), ['--nodes=2', '--ntasks-per-node=1', '--gres=gpu:4']);
+  assert.deepEqual(args(2), ['--gres=gpu:2']);
+  const bad = slurmSettings({ gpus_per_node: 0 });
+  assert.ok(!bad.ok && /gpus_per_node/.test(bad.error));
+});

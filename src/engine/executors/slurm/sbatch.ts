@@ -14,6 +14,11 @@ export interface SlurmSettings {
   readonly command?: readonly string[];
   /** How often moe looks at the job files and the queue. */
   readonly pollMs: number;
+  /**
+   * GPUs one compute node has. A node asking for more is spread over ceil(gpu / gpusPerNode) machines,
+   * gpusPerNode each (`--nodes`, `--ntasks-per-node=1`); its step starts the processes on each machine.
+   */
+  readonly gpusPerNode?: number;
 }
 
 /** Reads the `executor:` block of a pipeline (everything but `kind`). */
@@ -30,7 +35,16 @@ export function slurmSettings(options: Readonly<Record<string, JsonValue>>): Res
     if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return ok(v as string[]);
     return err(`executor.${key}: expected a list of strings`);
   };
-  const known = new Set(['kind', 'partition', 'account', 'qos', 'sbatch_flags', 'command', 'poll']);
+  const known = new Set([
+    'kind',
+    'partition',
+    'account',
+    'qos',
+    'sbatch_flags',
+    'command',
+    'poll',
+    'gpus_per_node',
+  ]);
   const unknown = Object.keys(options).filter((k) => !known.has(k));
   if (unknown.length > 0)
     return err(`executor: unknown setting ${unknown.join(', ')} (known: ${[...known].slice(1).join(', ')})`);
@@ -43,6 +57,9 @@ export function slurmSettings(options: Readonly<Record<string, JsonValue>>): Res
   const poll = options.poll;
   if (poll !== undefined && (typeof poll !== 'number' || poll <= 0))
     return err('executor.poll: expected seconds > 0');
+  const perNode = options.gpus_per_node;
+  if (perNode !== undefined && (typeof perNode !== 'number' || !Number.isInteger(perNode) || perNode < 1))
+    return err('executor.gpus_per_node: expected a whole number of GPUs ≥ 1');
   return ok({
     ...(partition.ok && partition.value !== undefined ? { partition: partition.value } : {}),
     ...(account.ok && account.value !== undefined ? { account: account.value } : {}),
@@ -50,6 +67,7 @@ export function slurmSettings(options: Readonly<Record<string, JsonValue>>): Res
     sbatchFlags: (flags.ok && flags.value) || [],
     ...(command.ok && command.value !== undefined ? { command: command.value } : {}),
     pollMs: typeof poll === 'number' ? poll * 1000 : 1000,
+    ...(typeof perNode === 'number' ? { gpusPerNode: perNode } : {}),
   });
 }
 
@@ -66,7 +84,12 @@ export function sbatchArgs(req: SbatchRequest, settings: SlurmSettings): string[
   if (settings.partition !== undefined) args.push(`--partition=${settings.partition}`);
   if (settings.account !== undefined) args.push(`--account=${settings.account}`);
   if (settings.qos !== undefined) args.push(`--qos=${settings.qos}`);
-  if (req.resources.gpu > 0) args.push(`--gres=gpu:${req.resources.gpu}`);
+  const gpu = req.resources.gpu;
+  const perNode = settings.gpusPerNode;
+  if (gpu > 0 && perNode !== undefined && gpu > perNode) {
+    // More GPUs than one machine has: whole machines, one task each (the step starts its processes there).
+    args.push(`--nodes=${Math.ceil(gpu / perNode)}`, '--ntasks-per-node=1', `--gres=gpu:${perNode}`);
+  } else if (gpu > 0) args.push(`--gres=gpu:${gpu}`);
   args.push(`--cpus-per-task=${Math.max(1, Math.ceil(req.resources.cpu))}`);
   if (req.resources.memoryBytes !== undefined) {
     args.push(`--mem=${Math.max(1, Math.ceil(req.resources.memoryBytes / 1024 ** 2))}M`);

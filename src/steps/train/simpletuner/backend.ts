@@ -4,7 +4,7 @@
 // read either backend's experts alike.
 import { existsSync, readdirSync } from 'node:fs';
 import { copyFile, cp, mkdir, readdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { JsonValue } from '../../../pipeline/types.js';
 import type { StepContext, StepResult } from '../../../contract/step.js';
 import { resolveUserPath } from '../../dataset/paths.js';
@@ -12,8 +12,10 @@ import type { TrainExpertWith } from '../schema.js';
 import { mixedPrecisionOf, optimisationSettings, TRAIN_DEFAULTS } from '../schema.js';
 import type { ExpertValidation } from '../schema.js';
 import { buildSimpleTunerFiles } from './config.js';
+import { acquireCacheFill } from './cache-lock.js';
 import { prepareImages, sharedCaches } from './data.js';
-import { runSimpleTuner } from './runner.js';
+import { launchArgs, multiNodeCommand, slurmLaunch } from './launch.js';
+import { DEFAULT_COMMAND, runSimpleTuner } from './runner.js';
 import type { SimpleTunerSpec } from './spec.js';
 import type { TrainingRecord } from '../../../train/expert/record.js';
 
@@ -144,14 +146,32 @@ export async function runSimpleTunerBackend(ctx: StepContext<TrainExpertWith>): 
   });
   ctx.log.info(`SimpleTuner caches (shared by both experts): ${caches.cacheDir}, ${caches.cacheDirVae}`);
 
+  const fill = await acquireCacheFill(dirname(caches.cacheDir), {
+    who: ctx.nodeId,
+    signal: ctx.signal,
+    onWait: (holder) =>
+      ctx.log.info(`waiting for \`${holder}\` to fill the shared SimpleTuner caches before training`),
+  });
+  if (fill.filler)
+    ctx.log.info('filling the shared SimpleTuner caches (an expert started beside this one waits)');
+  const launchPlan = slurmLaunch(ctx.env, ctx.gpus.length);
   const started = Date.now();
   const metricsFile = join(work, SIMPLETUNER_OUTPUTS.metrics);
-  const outcome = await runSimpleTuner(ctx as unknown as StepContext<JsonValue>, spec, {
+  // Several machines: srun starts SimpleTuner on each, with its rank; one machine: its GPUs as processes.
+  const runSpec =
+    launchPlan.nodes > 1
+      ? { ...spec, command: multiNodeCommand(spec.command ?? DEFAULT_COMMAND, launchPlan) }
+      : spec;
+  const outcome = await runSimpleTuner(ctx as unknown as StepContext<JsonValue>, runSpec, {
     unetOut: SIMPLETUNER_OUTPUTS.unet,
     metricsFile,
+    onTrainingStarted: () => fill.filled(),
+    ...(launchPlan.nodes > 1 ? {} : { extraArgs: launchArgs(launchPlan) }),
   }).catch((e: unknown) => {
+    fill.release();
     throw new SimpleTunerBackendError(e instanceof Error ? e.message : String(e));
   });
+  fill.filled();
   const seconds = (Date.now() - started) / 1000;
   await copyFile(metricsFile, join(ctx.outDir, SIMPLETUNER_OUTPUTS.metrics));
   const validationImages = await collectValidation(
@@ -174,6 +194,9 @@ export async function runSimpleTunerBackend(ctx: StepContext<TrainExpertWith>): 
       checkpoints: outcome.checkpoints.map((c) => c.step),
       images: data.value.images,
       validation_images: validationImages,
+      processes: launchPlan.gpus,
+      machines: launchPlan.nodes,
+      filled_caches: fill.filler,
     },
   };
   await writeFile(join(ctx.outDir, SIMPLETUNER_OUTPUTS.config), `${JSON.stringify(training, null, 2)}\n`);

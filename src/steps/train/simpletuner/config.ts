@@ -1,5 +1,6 @@
 // Writes a SimpleTuner configuration for one expert: config.json (a flat map of option names) and
 // multidatabackend.json. Pure: no file system, so tests can check every key against SimpleTuner's option list.
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import type { Result } from '../../../util/result.js';
 import { err, ok } from '../../../util/result.js';
@@ -119,20 +120,20 @@ export function buildSimpleTunerFiles(spec: SimpleTunerSpec): Result<SimpleTuner
 
   // Both experts name the same absolute caches so stage two reuses stage one's embeds and latents; the
   // defaults would live under each expert's output_dir and be computed twice.
+  const images = {
+    type: 'local',
+    instance_data_dir: spec.dataDir,
+    caption_strategy: 'textfile',
+    resolution: spec.resolution ?? 1024,
+    // dataset.images' buckets hold about resolution² pixels, which is what pixel_area means; `pixel`
+    // would scale each image's shorter side to the resolution instead. They are cropped already.
+    resolution_type: 'pixel_area',
+    crop: false,
+    cache_dir_vae: spec.cacheDirVae,
+    repeats: 0,
+  };
   const databackend = [
-    {
-      id: 'images',
-      type: 'local',
-      instance_data_dir: spec.dataDir,
-      caption_strategy: 'textfile',
-      resolution: spec.resolution ?? 1024,
-      // dataset.images' buckets hold about resolution² pixels, which is what pixel_area means; `pixel`
-      // would scale each image's shorter side to the resolution instead. They are cropped already.
-      resolution_type: 'pixel_area',
-      crop: false,
-      cache_dir_vae: spec.cacheDirVae,
-      repeats: 0,
-    },
+    { id: datasetId(images), ...images },
     {
       id: 'text-embeds',
       type: 'local',
@@ -142,4 +143,15 @@ export function buildSimpleTunerFiles(spec: SimpleTunerSpec): Result<SimpleTuner
     },
   ];
   return ok({ config, databackend, ...(promptLibrary ? { promptLibrary } : {}), warnings });
+}
+
+/**
+ * The image dataset's id: SimpleTuner names its bucket metadata in the image folder by it
+ * (`aspect_ratio_bucket_indices_<id>.json`), so experts with the same data backend config share it and any
+ * other config (another resolution, crop, caches) gets its own instead of reusing the other's buckets.
+ */
+export function datasetId(entry: Readonly<Record<string, ConfigValue>>): string {
+  const keys = Object.keys(entry).sort();
+  const text = JSON.stringify(keys.map((k) => [k, entry[k]]));
+  return `images-${createHash('sha256').update(text).digest('hex').slice(0, 12)}`;
 }

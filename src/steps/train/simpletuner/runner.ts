@@ -43,6 +43,13 @@ export interface SimpleTunerRunOptions {
    * back to the checkpoint's step, so it ends as an uninterrupted run's would.
    */
   readonly metricsFile?: string;
+  /**
+   * Called once at SimpleTuner's first progress line: its caches are complete by then (it fills them in
+   * init_data_backend, before the training loop starts).
+   */
+  readonly onTrainingStarted?: () => void;
+  /** Arguments after the command (`num_processes=N …` for several GPUs). Default: none. */
+  readonly extraArgs?: readonly string[];
 }
 
 export interface SimpleTunerOutcome {
@@ -94,7 +101,12 @@ export async function runSimpleTuner(
   const env = { CONFIG_BACKEND: 'json', CONFIG_PATH: configPath };
   // `simpletuner train` looks for config.json in its working directory (it errors without one there, whatever
   // CONFIG_PATH says), so it runs beside the config.
-  await launch(ctx, file, args, env, spec.configDir, (p) => {
+  let started = false;
+  await launch(ctx, file, [...args, ...(options.extraArgs ?? [])], env, spec.configDir, (p) => {
+    if (!started) {
+      started = true;
+      options.onTrainingStarted?.();
+    }
     if (last?.step !== p.step) {
       appendFileSync(
         metricsPath,
