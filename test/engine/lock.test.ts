@@ -56,3 +56,15 @@ test('a waiting holder gets the lock when the other releases it', async (t) => {
   assert.ok(waited.ok);
   waited.value.release();
 });
+
+test('a lock taken on another host (a shared file system) is never taken over, even naming a pid gone here', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'moe-lock-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'lock');
+  const other = { pid: 2 ** 22 + 5, host: `not-${hostname()}`, command: 'moe run', since: 'then' };
+  writeFileSync(file, JSON.stringify(other));
+  const busy = await acquireLock(file, { command: 'moe run', waitMs: 0 });
+  assert.ok(!busy.ok, 'a lock held on another machine was taken over');
+  assert.equal(busy.error.holder.host, other.host);
+  assert.equal(JSON.parse(readFileSync(file, 'utf8')).host, other.host);
+});

@@ -102,3 +102,21 @@ test('a byte overwritten in place is noticed (its time changed); one hidden by r
   assert.deepEqual(again.counts, { cached: 1, ran: 1, failed: 0, skipped: 0 });
   assert.equal(readFileSync(stored(rig, p, 'use', 'copy.txt'), 'utf8'), '0123456789');
 });
+
+test('what a power loss can leave (an empty record, an empty index, an emptied output) is rerun, never reused', async (t) => {
+  const rig = new Rig();
+  t.after(() => rig.cleanup());
+  const p = pipeline(rig);
+  await rig.run(p);
+  const index = new Store(rig.ws).readIndex(pipelineKey(p.file))!;
+  // `make`'s record and the index come back empty; `use`'s stored output is emptied.
+  const { recordPath } = await import('../../src/engine/workspace.js');
+  truncateSync(stored(rig, p, 'use', 'copy.txt'), 0);
+  truncateSync(recordPath(rig.ws, index.nodes['make']!.fingerprint), 0);
+  truncateSync(join(rig.ws.index, `${pipelineKey(p.file)}.json`), 0);
+  const summary = await rig.run(p);
+  assert.equal(summary.status, 'succeeded');
+  // `make` reruns (no record), produces the same bytes, so `use` would be cached but for its emptied output.
+  assert.deepEqual(summary.counts, { cached: 0, ran: 2, failed: 0, skipped: 0 });
+  assert.equal(readFileSync(stored(rig, p, 'use', 'copy.txt'), 'utf8'), '0123456789');
+});
