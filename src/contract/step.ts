@@ -83,6 +83,12 @@ export interface StepContext<W = JsonValue> {
 export interface StepResult {
   /** Numbers and short strings worth keeping in the run record (final loss, items reused, …). */
   readonly summary?: Readonly<Record<string, number | string | boolean>>;
+  /**
+   * Named measurements of the result, for comparing runs (`moe compare`, a pipeline's `objective:`):
+   * `loss.composed.full`, `steps_per_s`. Kept in the node's record, so a cached node still has them.
+   * Only finite numbers are kept.
+   */
+  readonly metrics?: Readonly<Record<string, number>>;
 }
 
 export interface StepDefinition<W = JsonValue> {

@@ -71,6 +71,8 @@ export type RunEvent =
       readonly unchanged: boolean;
       readonly durationMs: number;
       readonly summary: Readonly<Record<string, number | string | boolean>> | undefined;
+      /** The step's metrics, when it reported any. */
+      readonly metrics?: Readonly<Record<string, number>>;
       readonly time: number;
     }
   | {

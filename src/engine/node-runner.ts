@@ -127,6 +127,7 @@ async function attempts(
         finishedAt: new Date(rc.clock()).toISOString(),
         durationMs: rc.clock() - started,
         ...(result.value.summary ? { summary: result.value.summary } : {}),
+        ...(result.value.metrics ? { metrics: result.value.metrics } : {}),
       };
       try {
         rc.store.writeRecord(record);
@@ -145,6 +146,7 @@ async function attempts(
         unchanged: rc.last(node.id)?.outputs.digest === record.outputs.digest,
         durationMs: record.durationMs,
         summary: result.value.summary,
+        ...(result.value.metrics ? { metrics: result.value.metrics } : {}),
         time: rc.clock(),
       });
       return record;
@@ -171,6 +173,7 @@ async function attempts(
 interface AttemptSuccess {
   readonly outputs: NodeRecord['outputs'];
   readonly summary: Readonly<Record<string, number | string | boolean>> | undefined;
+  readonly metrics?: Readonly<Record<string, number>>;
 }
 
 async function attemptOnce(
@@ -297,7 +300,11 @@ async function attemptOnce(
   rc.dirs.release(tmpDir);
   try {
     const { digest, stamp } = await rc.store.commitOutputs(outDir);
-    return ok({ outputs: { digest, paths: declared.value, stamp }, summary: outcome.summary });
+    return ok({
+      outputs: { digest, paths: declared.value, stamp },
+      summary: outcome.summary,
+      ...(outcome.metrics ? { metrics: outcome.metrics } : {}),
+    });
   } catch (e) {
     rmSync(outDir, { recursive: true, force: true });
     if (e instanceof OutputError) return fail('error', e.message);

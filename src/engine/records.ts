@@ -23,6 +23,8 @@ export interface NodeRecord {
   readonly finishedAt: string;
   readonly durationMs: number;
   readonly summary?: Readonly<Record<string, number | string | boolean>>;
+  /** The step's metrics (`loss.composed.full`, …): what `moe compare` reads. */
+  readonly metrics?: Readonly<Record<string, number>>;
 }
 
 export function isNodeRecord(v: unknown): v is NodeRecord {

@@ -182,3 +182,27 @@ test('a step sees every ancestor: its step, duration, summary, and whether this 
   assert.equal(second.prepare?.reused, true);
   assert.equal(second.train?.reused, true);
 });
+
+test('metrics a step reports are kept in its record, finite numbers only, and a cached node still has them', async (t) => {
+  const rig = new Rig();
+  t.after(() => rig.cleanup());
+  rig.write('prep.txt', 'v1');
+  rig.results.set('train', {
+    summary: { note: 'x' },
+    metrics: { 'loss.full': 0.25, steps_per_s: 12, broken: Number.NaN, far: Number.POSITIVE_INFINITY },
+  });
+  await rig.run(chain(rig, 0.3));
+  const done = rig.events.find((e) => e.type === 'node-done' && e.node === 'train');
+  assert.deepEqual(done?.type === 'node-done' ? done.metrics : undefined, {
+    'loss.full': 0.25,
+    steps_per_s: 12,
+  });
+  const store = new Store(rig.ws);
+  const fp = done?.type === 'node-done' ? done.fingerprint : '';
+  assert.deepEqual(store.readRecord(fp as never)?.metrics, { 'loss.full': 0.25, steps_per_s: 12 });
+
+  await rig.run(chain(rig, 0.3));
+  assert.equal(rig.count('train'), 1, 'the second run reuses the node');
+  const index = store.readIndex(pipelineKey(chain(rig, 0.3).file));
+  assert.deepEqual(index?.nodes['train']?.metrics, { 'loss.full': 0.25, steps_per_s: 12 });
+});

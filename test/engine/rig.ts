@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Expr, JsonValue, Pipeline, PipelineNode, WithTemplate } from '../../src/pipeline/types.js';
 import type { SourceRange } from '../../src/pipeline/diagnostic.js';
-import type { StepContext, StepDefinition } from '../../src/contract/step.js';
+import type { StepContext, StepDefinition, StepResult } from '../../src/contract/step.js';
 import { StepRegistry } from '../../src/steps/registry.js';
 import { commandStep } from '../../src/steps/command/index.js';
 import type { ResolveFn } from '../../src/engine/evaluate.js';
@@ -155,6 +155,8 @@ export class Rig {
   readonly ws: Workspace;
   readonly runs = new Map<string, number>();
   readonly behaviours = new Map<string, Behaviour>();
+  /** What a probe node's step returns (its summary and metrics). */
+  readonly results = new Map<string, StepResult>();
   readonly registry = new StepRegistry();
   events: RunEvent[] = [];
 
@@ -177,7 +179,7 @@ export class Rig {
         const w = ctx.with as { content?: string; from?: string[] };
         const text = w.from ? w.from.map((f) => readFileSync(f, 'utf8')).join('') : String(w.content ?? '');
         writeFileSync(join(ctx.outDir, 'out.txt'), text);
-        return undefined;
+        return this.results.get(ctx.nodeId);
       },
     };
     this.registry.register(probe as unknown as StepDefinition<never>, { origin: 'rig' });

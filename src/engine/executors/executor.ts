@@ -30,7 +30,11 @@ export type ExecutorEvent =
   | { readonly type: 'progress'; readonly progress: ProgressUpdate };
 
 export type ExecOutcome =
-  | { readonly ok: true; readonly summary: Readonly<Record<string, number | string | boolean>> | undefined }
+  | {
+      readonly ok: true;
+      readonly summary: Readonly<Record<string, number | string | boolean>> | undefined;
+      readonly metrics?: Readonly<Record<string, number>>;
+    }
   | { readonly ok: false; readonly kind: FailureKind; readonly error: string };
 
 export interface Executor {

@@ -39,12 +39,21 @@ export class LocalExecutor implements Executor {
     try {
       const result = await job.step.run(ctx);
       if (signal.aborted) return { ok: false, kind: 'aborted', error: abortMessage(signal) };
-      return { ok: true, summary: result?.summary };
+      const metrics = finiteMetrics(result?.metrics);
+      return { ok: true, summary: result?.summary, ...(metrics !== undefined ? { metrics } : {}) };
     } catch (e) {
       if (signal.aborted) return { ok: false, kind: 'aborted', error: abortMessage(signal) };
       return { ok: false, kind: 'error', error: e instanceof Error ? e.message : String(e) };
     }
   }
+}
+
+/** The finite numbers of a step's metrics (NaN and Infinity have no JSON form); undefined when none. */
+function finiteMetrics(m: Readonly<Record<string, number>> | undefined): Record<string, number> | undefined {
+  if (m === undefined || m === null || typeof m !== 'object') return undefined;
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(m)) if (typeof v === 'number' && Number.isFinite(v)) out[k] = v;
+  return Object.keys(out).length > 0 ? out : undefined;
 }
 
 function abortMessage(signal: AbortSignal): string {

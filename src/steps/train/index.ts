@@ -107,6 +107,8 @@ async function run(ctx: StepContext<TrainExpertWith>): Promise<StepResult> {
       steps_per_s: Number(o.stepsPerSecond.toFixed(3)),
       ...(Number.isFinite(o.timestepMin) ? { timestep_min: o.timestepMin, timestep_max: o.timestepMax } : {}),
     },
+    // NaN and Infinity are dropped by the engine.
+    metrics: { final_loss: o.smoothedLoss, steps_per_s: o.stepsPerSecond },
   };
 }
 

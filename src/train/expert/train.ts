@@ -44,11 +44,15 @@ export interface TrainIO {
   readonly clock?: () => number;
 }
 
+const SMOOTHING = 0.98;
+
 export interface TrainOutcome {
   readonly steps: number;
   /** The step the run resumed from (0 for a fresh start). */
   readonly resumedFrom: number;
   readonly finalLoss: number;
+  /** The loss averaged exponentially over the last steps of this run (β = 0.98), debiased. */
+  readonly smoothedLoss: number;
   readonly stepsPerSecond: number;
   readonly timestepMin: number;
   readonly timestepMax: number;
@@ -165,6 +169,9 @@ async function run(
     const start = found?.state.step ?? 0;
     const began = performance.now();
     let loss = Number.NaN;
+    // The loss smoothed over the last steps (an exponential average, debiased): what sweeps compare,
+    // since a single step's loss is noisy. β = 0.98 weighs roughly the last 50 steps.
+    const smooth = { average: 0, weight: 0 };
     let tMin = Number.POSITIVE_INFINITY;
     let tMax = Number.NEGATIVE_INFINITY;
     let optimizerLoaded = found === undefined;
@@ -225,6 +232,8 @@ async function run(
           `the loss became ${loss} at step ${step + 1}; try a lower learning_rate or set max_grad_norm`,
         );
       }
+      smooth.average = SMOOTHING * smooth.average + (1 - SMOOTHING) * loss;
+      smooth.weight = SMOOTHING * smooth.weight + (1 - SMOOTHING);
       tMin = Math.min(tMin, stepMin);
       tMax = Math.max(tMax, stepMax);
       const lr = last.lr ?? config.learningRate;
@@ -281,6 +290,7 @@ async function run(
       steps: config.steps,
       resumedFrom: start,
       finalLoss: loss,
+      smoothedLoss: smooth.weight > 0 ? smooth.average / smooth.weight : Number.NaN,
       stepsPerSecond: elapsed > 0 ? (config.steps - start) / elapsed : 0,
       timestepMin: tMin,
       timestepMax: tMax,

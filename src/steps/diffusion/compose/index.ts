@@ -148,6 +148,7 @@ export async function runCompose(
         ...session.unetSummary,
         seconds: Math.round((Date.now() - started) / 100) / 10,
       },
+      metrics: { images: images.length, seconds: (Date.now() - started) / 1000 },
     };
   });
 }

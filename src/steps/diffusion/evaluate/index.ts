@@ -70,7 +70,7 @@ export async function runEvaluate(
       ...(await scores(ctx, session, w)),
     };
     await writeFile(join(ctx.outDir, OUTPUTS.results), JSON.stringify(results, null, 2) + '\n');
-    return { summary: summarize(ctx, results, session) };
+    return { summary: summarize(ctx, results, session), metrics: metricsOf(results) };
   });
 }
 
@@ -175,6 +175,31 @@ async function scores(
   } finally {
     await clip.release();
   }
+}
+
+/**
+ * The metrics a sweep compares: each model's loss on the base's band, the refiner's band and the full
+ * range (`loss.composed.full` is the pair's headline), the strict adherence share and mean score per
+ * stage when a scorer is set, and the CLIP score per stage when a CLIP model is.
+ */
+export function metricsOf(results: EvaluationResults): Record<string, number> {
+  const m: Record<string, number> = {};
+  for (const model of ['base', 'refiner', 'composed'] as const) {
+    const l = results.loss[model];
+    for (const band of ['full', 'base_band', 'refiner_band'] as const) {
+      const v = l[band];
+      if (v !== null) m[`loss.${model}.${band}`] = v;
+    }
+  }
+  if (!isSkipped(results.adherence)) {
+    for (const [stage, s] of Object.entries(results.adherence.stages)) {
+      m[`adherence.${stage}`] = s.adherent;
+      m[`adherence.${stage}.mean`] = s.mean;
+    }
+  }
+  if (!isSkipped(results.clip_score))
+    for (const [stage, s] of Object.entries(results.clip_score.stages)) m[`clip.${stage}`] = s.mean;
+  return m;
 }
 
 /** The node's summary, and the log lines saying the same. */

@@ -210,6 +210,10 @@ export async function runSimpleTunerBackend(ctx: StepContext<TrainExpertWith>): 
       ...(training.steps_per_s !== null ? { steps_per_s: training.steps_per_s } : {}),
       warnings: outcome.warnings.length,
     },
+    metrics: {
+      ...(outcome.last?.loss !== undefined ? { final_loss: outcome.last.loss } : {}),
+      ...(training.steps_per_s !== null ? { steps_per_s: training.steps_per_s } : {}),
+    },
   };
 }
 
