@@ -4,6 +4,7 @@
  * nothing and also sums the squared gradients, so the global norm costs no second pass; scalars are
  * computed once per step in double precision.
  */
+import type { WasmArena } from './adamw-wasm.js';
 
 export interface Parameter {
   readonly name: string;
@@ -22,6 +23,11 @@ export interface AdamWOptions {
   readonly weightDecay?: number;
   /** Names of parameters exempt from weight decay (e.g. biases and norms), when given. */
   readonly noDecay?: (name: string) => boolean;
+  /**
+   * Where the moments live. When the weights and gradients are in the same arena, the update runs as
+   * WebAssembly SIMD (the same arithmetic, two elements at a time). @default ordinary arrays
+   */
+  readonly arena?: WasmArena;
 }
 
 /** What a checkpoint keeps of an AdamW: step count and both moments per parameter (torch's state_dict). */
@@ -40,6 +46,7 @@ export class AdamW {
   private readonly m: Float32Array[];
   private readonly v: Float32Array[];
   private readonly decays: boolean[];
+  private readonly arena: WasmArena | undefined;
   private t = 0;
 
   constructor(
@@ -55,8 +62,10 @@ export class AdamW {
       if (names.has(p.name)) throw new Error(`parameter ${p.name} is listed twice`);
       names.add(p.name);
     }
-    this.m = params.map((p) => new Float32Array(p.data.length));
-    this.v = params.map((p) => new Float32Array(p.data.length));
+    this.arena = options.arena;
+    const alloc = (n: number): Float32Array => this.arena?.alloc(n) ?? new Float32Array(n);
+    this.m = params.map((p) => alloc(p.data.length));
+    this.v = params.map((p) => alloc(p.data.length));
     this.decays = params.map((p) => !(options.noDecay?.(p.name) ?? false));
   }
 
@@ -85,6 +94,7 @@ export class AdamW {
     const invBc2Sqrt = 1 / Math.sqrt(1 - b2 ** this.t);
     const eps = this.eps;
     const scaled = gradScale !== 1;
+    const arena = this.arena;
     let squares = 0;
     for (let k = 0; k < this.params.length; k++) {
       const w = (this.params[k] as Parameter).data;
@@ -94,7 +104,14 @@ export class AdamW {
       const n = w.length;
       if (g.length !== n) throw new Error(`gradient ${k} has ${g.length} values for ${n} weights`);
       const shrink = this.decays[k] ? 1 - lr * this.weightDecay : 1;
-      for (let i = 0; i < n; i++) {
+      let from = 0;
+      if (arena?.holds(w) === true && arena.holds(g) && arena.holds(m)) {
+        // Pairs in WebAssembly, the odd last element (if any) below: the same arithmetic either way.
+        from = n - (n % 2);
+        const s = [b1, b2, c1, c2, stepSize, invBc2Sqrt, eps, shrink, gradScale];
+        squares += arena.adamw(w, g, m, v, from, s);
+      }
+      for (let i = from; i < n; i++) {
         const raw = g[i] as number;
         squares += raw * raw;
         const gi = scaled ? Math.fround(raw * gradScale) : raw;

@@ -13,6 +13,7 @@ import { buildTrainingGraph, gradName } from '../../onnx/autodiff/build.js';
 import type { Result } from '../../util/result.js';
 import { err, ok } from '../../util/result.js';
 import { AdamW } from './adamw.js';
+import { WasmArena } from './adamw-wasm.js';
 import type { AdamWOptions, Parameter } from './adamw.js';
 import { GradientAccumulator } from './accumulate.js';
 import { clipCoefficient, clipGradValue, globalNorm } from './clip.js';
@@ -146,11 +147,17 @@ export async function createTrainer(options: TrainerOptions): Promise<Result<Tra
   const built = buildTrainingModel(options.model, options.loss, options.trainable);
   if (!built.ok) return built;
   const { model: trainingModel, weights } = built.value;
+  // Weights, gradients and AdamW's moments share one WebAssembly memory where they fit, so the update
+  // runs as WebAssembly SIMD; ordinary arrays otherwise (the same numbers either way).
+  const sizes = weights.map((w) => w.dims.reduce((a, d) => a * d, 1));
+  const arena = WasmArena.create(sizes.flatMap((n) => [n, n, n, n]));
   const params: TrainedParameter[] = [];
   for (const w of weights) {
     const data = initialValues(w, options.initialWeights);
     if (typeof data === 'string') return err({ reason: 'weights', message: data });
-    params.push({ name: w.name, data, dims: w.dims });
+    const held = arena?.alloc(data.length);
+    held?.set(data);
+    params.push({ name: w.name, data: held ?? data, dims: w.dims });
   }
   const names = params.map((p) => p.name);
   const bytes = encodeModel(trainingModel);
@@ -162,6 +169,7 @@ export async function createTrainer(options: TrainerOptions): Promise<Result<Tra
       intraOpNumThreads: options.threads ?? availableParallelism(),
       interOpNumThreads: 1,
       graphOptimizationLevel: 'all',
+      enableMemPattern: false,
       logSeverityLevel: 3,
     });
   } catch (e) {
@@ -175,7 +183,7 @@ export async function createTrainer(options: TrainerOptions): Promise<Result<Tra
   const weightFeeds: Record<string, ort.Tensor> = {};
   for (const p of params) weightFeeds[p.name] = new ort.Tensor('float32', p.data, dims.get(p.name));
   // Gradient outputs are written into these buffers on every run (onnxruntime's pre-allocated outputs).
-  const gradBuffers = params.map((p) => new Float32Array(p.data.length));
+  const gradBuffers = params.map((p) => arena?.alloc(p.data.length) ?? new Float32Array(p.data.length));
   const fetches: Record<string, ort.Tensor | null> = { [options.loss]: null };
   params.forEach((p, k) => {
     fetches[gradName(p.name)] = new ort.Tensor('float32', gradBuffers[k] as Float32Array, dims.get(p.name));
@@ -183,7 +191,7 @@ export async function createTrainer(options: TrainerOptions): Promise<Result<Tra
   const weightNames = new Set(names);
   const dataInputs = session.inputNames.filter((n) => !weightNames.has(n));
 
-  const optimizer = new AdamW(params, options.optimizer);
+  const optimizer = new AdamW(params, { ...options.optimizer, ...(arena ? { arena } : {}) });
   const ema = options.ema ? new WeightEma(params, options.ema) : undefined;
   const every = options.accumulate ?? 1;
   const accumulator =

@@ -72,3 +72,44 @@ test('AdamW: parameters exempt from decay, a per-step learning rate, and state t
   );
   assert.throws(() => one.update([]), /expected 1 gradients/);
 });
+
+test('AdamW in a WebAssembly arena gives the same bits as the TypeScript loop (odd sizes, clipping scale, no-decay)', async () => {
+  const { WasmArena } = await import('../../../src/train/optim/adamw-wasm.js');
+  const sizes = [1, 7, 32, 1001];
+  const arena = WasmArena.create(sizes.flatMap((n) => [n, n, n, n]));
+  assert.ok(arena, 'WebAssembly SIMD is available in Node 20');
+  let seed = 5;
+  const draw = (n: number, scale: number): Float32Array =>
+    Float32Array.from({ length: n }, () => {
+      seed = (seed * 16807) % 2147483647;
+      return (seed / 2147483647 - 0.5) * scale;
+    });
+  const start = sizes.map((n) => draw(n, 2));
+  const plain = sizes.map((_n, k) => ({ name: `p${k}`, data: Float32Array.from(start[k]!) }));
+  const held = sizes.map((n, k) => {
+    const data = arena.alloc(n);
+    data.set(start[k]!);
+    return { name: `p${k}`, data };
+  });
+  const plainGrads = sizes.map((n) => new Float32Array(n));
+  const heldGrads = sizes.map((n) => arena.alloc(n));
+  const noDecay = (name: string): boolean => name === 'p1';
+  const a = new AdamW(plain, { lr: 0.05, weightDecay: 0.1, noDecay });
+  const b = new AdamW(held, { lr: 0.05, weightDecay: 0.1, noDecay, arena });
+  for (let t = 0; t < 12; t++) {
+    sizes.forEach((n, k) => {
+      const g = draw(n, t % 3 === 0 ? 1e-4 : 3);
+      plainGrads[k]!.set(g);
+      heldGrads[k]!.set(g);
+    });
+    const scale = t % 4 === 1 ? 0.37 : 1;
+    const squaresA = a.update(plainGrads, 0.05 / (t + 1), scale);
+    const squaresB = b.update(heldGrads, 0.05 / (t + 1), scale);
+    assert.ok(Math.abs(squaresA - squaresB) <= 1e-12 * squaresA, `Σg² at step ${t + 1}`);
+  }
+  sizes.forEach((_n, k) => {
+    assert.deepEqual(held[k]!.data, plain[k]!.data, `weights of p${k}`);
+    assert.deepEqual(b.state().m.get(`p${k}`), a.state().m.get(`p${k}`), `first moment of p${k}`);
+    assert.deepEqual(b.state().v.get(`p${k}`), a.state().v.get(`p${k}`), `second moment of p${k}`);
+  });
+});
