@@ -18,84 +18,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import sharp from 'sharp';
+import { STANDIN } from './standin.js';
 import { referencePath } from '../fixtures/reference-data.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const MOE = join(ROOT, 'bin', 'moe.js');
-
-// Like SimpleTuner: reads CONFIG_PATH (CONFIG_BACKEND=json), resumes from the highest complete checkpoint-N
-// in output_dir when resume_from_checkpoint=latest, computes a text-embed and a VAE cache file per image
-// only when missing, prints the tqdm line on stderr, writes checkpoints (.guard last) and pipeline/.
-const STANDIN = `#!/usr/bin/env node
-const fs = require('node:fs');
-const path = require('node:path');
-const crypto = require('node:crypto');
-// \`simpletuner train\` refuses to start without a config.json in its working directory.
-if (!fs.existsSync('config.json')) { console.error('Error: No config file found in current directory'); process.exit(1); }
-const cfg = JSON.parse(fs.readFileSync(process.env.CONFIG_PATH, 'utf8'));
-const backends = JSON.parse(fs.readFileSync(cfg.data_backend_config, 'utf8'));
-const images = backends.find((b) => b.dataset_type === undefined);
-const text = backends.find((b) => b.dataset_type === 'text_embeds');
-const out = cfg.output_dir;
-fs.mkdirSync(out, { recursive: true });
-const done = fs.readdirSync(out).map((n) => /^checkpoint-(\\d+)$/.exec(n)).filter(Boolean)
-  .filter((m) => fs.existsSync(path.join(out, m[0], '.guard'))).map((m) => Number(m[1]));
-const start = cfg.resume_from_checkpoint === 'latest' && done.length ? Math.max(...done) : 0;
-const startedAt = Date.now();
-const cacheMs = Number(process.env.STANDIN_CACHE_MS || 0);
-let computed = 0;
-fs.mkdirSync(text.cache_dir, { recursive: true });
-fs.mkdirSync(images.cache_dir_vae, { recursive: true });
-for (const f of fs.readdirSync(images.instance_data_dir).filter((n) => n.endsWith('.png'))) {
-  const caption = fs.readFileSync(path.join(images.instance_data_dir, f.replace(/\\.png$/, '.txt')), 'utf8');
-  const t = path.join(text.cache_dir, crypto.createHash('md5').update(caption).digest('hex') + '-sdxl.pt');
-  const v = path.join(images.cache_dir_vae, crypto.createHash('sha256').update(f.replace(/\\.png$/, '')).digest('hex') + '.pt');
-  for (const p of [t, v]) if (!fs.existsSync(p)) {
-    // Encoding takes a while, so two SimpleTuners started together would both find the file missing.
-    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, cacheMs);
-    fs.writeFileSync(p, 'cache'); computed++;
-  }
-}
-const cachedAt = Date.now();
-fs.appendFileSync(process.env.STANDIN_LOG, JSON.stringify({ argv: process.argv.slice(2), pid: process.pid,
-  backend: process.env.CONFIG_BACKEND, config: cfg, databackend: backends, start, computed,
-  devices: process.env.CUDA_VISIBLE_DEVICES, startedAt, cachedAt }) + '\\n');
-process.on('SIGTERM', () => process.exit(143));
-// The stand-in survives its reader's death and then slows down, like a SimpleTuner in a long step, so
-// the next moe always finds it still running.
-let orphaned = false;
-process.stderr.on('error', () => { orphaned = true; });
-const total = cfg.max_train_steps;
-const wait = Number(process.env.STANDIN_STEP_MS || 0);
-let s = start;
-function step() {
-  if (s >= total) return finish();
-  s++;
-  process.stderr.write('\\rEpoch 1/1, Steps:  ' + Math.floor(100 * s / total) + '%|##   | ' + s + '/' + total +
-    ' [00:01<00:02, 3.1it/s, step_loss=' + (0.5 / s).toExponential(3) + ', lr=' + cfg.learning_rate + ']');
-  if (s % cfg.checkpoint_step_interval === 0) {
-    const c = path.join(out, 'checkpoint-' + s);
-    fs.mkdirSync(path.join(c, 'unet'), { recursive: true });
-    fs.writeFileSync(path.join(c, 'training_state.json'), JSON.stringify({ global_step: s }));
-    fs.writeFileSync(path.join(c, '.guard'), '');
-  }
-  setTimeout(step, orphaned ? 5000 : wait);
-}
-function finish() {
-  fs.appendFileSync(process.env.STANDIN_LOG + '.ends', JSON.stringify({ pid: process.pid, endedAt: Date.now() }) + '\\n');
-  const unet = path.join(out, 'pipeline', 'unet');
-  fs.mkdirSync(unet, { recursive: true });
-  fs.writeFileSync(path.join(unet, 'config.json'), JSON.stringify({ _class_name: 'UNet2DConditionModel', steps: total, from: out }));
-  fs.writeFileSync(path.join(unet, 'diffusion_pytorch_model.safetensors'), 'weights');
-  if (cfg.validation_prompt) {
-    // SimpleTuner saves its validation images in {output_dir}/validation_images.
-    fs.mkdirSync(path.join(out, 'validation_images'), { recursive: true });
-    fs.writeFileSync(path.join(out, 'validation_images', 'step_' + total + '_validation.png'), 'png');
-  }
-  process.stderr.write('\\nSaved pipeline\\n');
-}
-setTimeout(step, wait);
-`;
 
 const PIPELINE = `version: 1
 name: st-e2e

@@ -1,0 +1,165 @@
+// The two experts of a SimpleTuner pipeline as two Slurm jobs on the local cluster (scripts/slurm-cluster.sh),
+// with the stand-in `simpletuner`: both jobs start together, one fills the shared caches while the other
+// waits on the cache lock (on the file system the jobs share), then both train side by side. The cluster
+// has no GPU gres, so the experts ask for none; the lock does not depend on GPUs.
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import sharp from 'sharp';
+import { STANDIN } from '../simpletuner/standin.js';
+
+const repo = join(import.meta.dirname, '..', '..');
+
+function slurmUp(): string | undefined {
+  const ok = (): boolean =>
+    spawnSync('sinfo', ['-h', '-o', '%T'], { encoding: 'utf8' }).stdout?.match(/idle|mixed|allocated/) !==
+    null;
+  if (spawnSync('sinfo', ['-h'], { encoding: 'utf8' }).status === 0 && ok()) return undefined;
+  const r = spawnSync('bash', [join(repo, 'scripts', 'slurm-cluster.sh'), 'start'], {
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+  if (r.status === 0 && ok()) return undefined;
+  return `Slurm could not start: ${(r.stderr || r.error?.message || `exit ${r.status}`).trim()}`;
+}
+
+const DRIVER = `
+import { openPipeline } from ${JSON.stringify(join(repo, 'src/app/open.ts'))};
+import { runPipeline } from ${JSON.stringify(join(repo, 'src/engine/run.ts'))};
+import { workspaceAt } from ${JSON.stringify(join(repo, 'src/engine/workspace.ts'))};
+import { resolveWith } from ${JSON.stringify(join(repo, 'src/pipeline/resolve.ts'))};
+import { createSlurmExecutor } from ${JSON.stringify(join(repo, 'src/engine/executors/slurm/index.ts'))};
+const file = process.argv[2];
+const opened = await openPipeline(file);
+if (!opened.ok) { console.log(JSON.stringify(opened.error.diagnostics)); process.exit(2); }
+const ws = workspaceAt(file.replace(/[^/]*$/, '.moe'));
+const executor = createSlurmExecutor(opened.value.pipeline, ws.root);
+if (!executor.ok) { console.log(executor.error); process.exit(2); }
+const r = await runPipeline({
+  pipeline: opened.value.pipeline, steps: opened.value.registry, resolve: resolveWith, workspace: ws,
+  executor: executor.value, gpus: [], signal: new AbortController().signal, jobs: 4,
+  onEvent: (e) => console.log(JSON.stringify(e)),
+});
+console.log(JSON.stringify({ type: 'summary', ok: r.ok, status: r.ok ? r.value.status : r.error }));
+process.exit(r.ok && r.value.status === 'succeeded' ? 0 : 1);
+`;
+
+function pipeline(): string {
+  const command = ['node', '--import', 'tsx', join(repo, 'src/app/exec-node-main.ts')];
+  const expert = (role: string, extra: string) => `  ${role}:
+    step: train.expert
+    with:
+      role: ${role}
+      model: model
+      images: \${{ nodes.data.outputs.manifest }}
+      strength: 0.35
+      prediction_type: v_prediction
+      batch_size: 2
+      steps: 12
+      checkpoint_every: 6
+      resolution: 64
+      backend: simpletuner
+${extra}    resources: { cpu: 1, memory: 256MB }
+`;
+  return `version: 1
+name: slurm-simpletuner
+executor:
+  kind: slurm
+  partition: debug
+  poll: 0.3
+  command: ${JSON.stringify(command)}
+nodes:
+  data:
+    step: dataset.images
+    with: { path: photos, resolution: 64, buckets: false, eval_count: 1 }
+    resources: { cpu: 1, memory: 512MB }
+${expert('base', '')}${expert('refiner', '      validation_using_datasets: true\n')}`;
+}
+
+interface Invocation {
+  readonly pid: number;
+  readonly config: Record<string, unknown>;
+  readonly computed: number;
+  readonly job: string | undefined;
+  readonly startedAt: number;
+  readonly cachedAt: number;
+}
+
+const why = slurmUp();
+const inCi = process.env.CI === 'true';
+
+test(
+  'Slurm: two SimpleTuner experts as two jobs fill the shared caches once and overlap in time',
+  {
+    skip: why !== undefined && !inCi ? `${why} (this test needs Slurm; it is required in CI)` : false,
+    timeout: 300_000,
+  },
+  async () => {
+    if (why !== undefined) assert.fail(why);
+    const dir = mkdtempSync(join(tmpdir(), 'moe-slurm-st-'));
+    const bin = join(dir, 'bin');
+    mkdirSync(bin);
+    writeFileSync(join(bin, 'simpletuner'), STANDIN);
+    chmodSync(join(bin, 'simpletuner'), 0o755);
+    mkdirSync(join(dir, 'model', 'unet'), { recursive: true });
+    writeFileSync(join(dir, 'model', 'model_index.json'), '{"_class_name": "StableDiffusionXLPipeline"}');
+    mkdirSync(join(dir, 'photos'));
+    for (let i = 0; i < 5; i++) {
+      await sharp({
+        create: { width: 72, height: 72, channels: 3, background: { r: 40 * i, g: 90, b: 200 } },
+      })
+        .png()
+        .toFile(join(dir, 'photos', `${i}.png`));
+      writeFileSync(join(dir, 'photos', `${i}.txt`), `picture ${i}`);
+    }
+    writeFileSync(join(dir, 'driver.mts'), DRIVER);
+    const file = join(dir, 'p.yaml');
+    writeFileSync(file, pipeline());
+    const log = join(dir, 'standin.jsonl');
+    const child = spawn(process.execPath, ['--import', 'tsx', join(dir, 'driver.mts'), file], {
+      cwd: repo,
+      env: {
+        ...process.env,
+        PATH: `${bin}:${process.env.PATH ?? ''}`,
+        STANDIN_LOG: log,
+        STANDIN_STEP_MS: '300',
+        STANDIN_CACHE_MS: '300',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const lines: string[] = [];
+    child.stdout.on('data', (c: Buffer) => lines.push(c.toString()));
+    child.stderr.on('data', (c: Buffer) => lines.push(c.toString()));
+    const code = await new Promise<number | null>((r) => child.on('close', r));
+    assert.equal(code, 0, lines.join('').slice(-3000));
+
+    const all = readFileSync(log, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Invocation);
+    assert.equal(all.length, 2, 'one SimpleTuner per expert');
+    const jobs = all.map((i) => i.job);
+    assert.ok(
+      jobs.every((j) => j !== undefined) && jobs[0] !== jobs[1],
+      `two Slurm jobs: ${jobs.join(', ')}`,
+    );
+    assert.equal(
+      all.reduce((n, i) => n + i.computed, 0),
+      8,
+      'caches filled once: 4 images × (text + VAE)',
+    );
+    const [filler, waiter] = (all[0]?.computed ?? 0) > 0 ? [all[0]!, all[1]!] : [all[1]!, all[0]!];
+    assert.equal(waiter.computed, 0);
+    assert.ok(waiter.startedAt >= filler.cachedAt, 'the second expert waited for the caches');
+    const ends = readFileSync(`${log}.ends`, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { pid: number; endedAt: number });
+    const fillerEnd = ends.find((e) => e.pid === filler.pid)?.endedAt ?? 0;
+    assert.ok(waiter.startedAt < fillerEnd, 'the experts trained side by side');
+    assert.ok(existsSync(join(dir, '.moe')));
+  },
+);
