@@ -35,6 +35,17 @@ function simpleTuner(ctx: RuleContext, node: PipelineNode, out: Diagnostic[]): v
       suggestion: 'prediction_type: epsilon or v_prediction, or backend: builtin',
     });
   }
+  const objective = ctx.withValue(node.id, ['objective']);
+  if (objective?.value === 'flow_matching') {
+    out.push({
+      severity: 'error',
+      code: 'simpletuner-flow-matching',
+      message: `\`${node.id}\`: objective flow_matching is trained by the built-in backend only; moe does not write SimpleTuner's flow-matching settings yet`,
+      range: objective.range,
+      suggestion:
+        'backend: builtin (docs/flow-matching.md maps the boundary to SimpleTuner and musubi-tuner options)',
+    });
+  }
   const batch = ctx.withValue(node.id, ['batch_size']);
   if (batch === undefined || batch.value === 1) {
     const range: SourceRange = batch?.range ?? node.range;

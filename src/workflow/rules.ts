@@ -12,6 +12,7 @@ import { COMPOSE_DEFAULTS } from '../steps/diffusion/compose/schema.js';
 import { TRAIN_DEFAULTS } from '../steps/train/schema.js';
 import { backendRule } from './backend-rules.js';
 import { expertInputRules } from './expert-inputs.js';
+import { flowPairRules } from './flow-rules.js';
 import type { Pair } from './expert-inputs.js';
 
 const TRAIN = 'train.expert';
@@ -281,8 +282,10 @@ export const expertPairRule: PipelineRule = function expertPairRule(pipeline, ct
     check.roles(pair);
     for (const path of SHARED)
       check.same(pair.base, pair.refiner, path, 'base and refiner disagree', 'both experts must share');
-    const strength = check.strengths(pair);
-    check.consumer(pair, strength);
+    // Flow-matching pairs meet at a boundary, not a strength/split; their own rules replace those two.
+    const flow = flowPairRules(pipeline, ctx, pair);
+    for (const d of flow.diagnostics) check.report(d);
+    if (!flow.flow) check.consumer(pair, check.strengths(pair));
     check.zeroSnrAdvice(pair);
     for (const d of expertInputRules(pipeline, ctx, pair)) check.report(d);
   }

@@ -3087,7 +3087,7 @@ export const PRECOMPILED = {
 
     return module.exports.validate;
   },
-  s547076cd92413d45: () => {
+  s3b48c0082e3c731f: () => {
     const module = { exports: {} };
     const exports = module.exports;
     ('use strict');
@@ -3123,7 +3123,37 @@ export const PRECOMPILED = {
           description:
             "Fraction of the schedule the base runs (diffusers' denoising_end); must equal 1 − strength.",
         },
-        scheduler: { enum: ['ddpm', 'ddim', 'euler', 'unipc', 'dpmpp_2m'], default: 'unipc' },
+        scheduler: {
+          enum: ['ddpm', 'ddim', 'euler', 'unipc', 'dpmpp_2m', 'flow_euler'],
+          default: 'unipc',
+          description:
+            'The sampler. With objective flow_matching: flow_euler (the default there) or unipc, which then runs on flow sigmas with the shift.',
+        },
+        objective: {
+          enum: ['diffusion', 'flow_matching'],
+          default: 'diffusion',
+          description:
+            'diffusion: DDPM-family noising and prediction_type. flow_matching: x = (1 − σ)·x₀ + σ·ε, the model predicts ε − x₀ at t = 1000·σ (SD3, Flux, Wan); the experts meet at `boundary`.',
+        },
+        boundary: {
+          type: 'number',
+          exclusiveMinimum: 0,
+          exclusiveMaximum: 1,
+          description:
+            "flow_matching: Wan's boundary_ratio b; the high-noise expert (base) owns t ≥ b·1000, the low-noise one (refiner) the rest. Default: strength, else 0.875.",
+        },
+        boundary_snr: {
+          type: 'number',
+          exclusiveMinimum: 0,
+          description:
+            'flow_matching: the boundary given as the SNR ((1 − σ)/σ)² there; moe computes b = 1/(1 + √snr) and logs it.',
+        },
+        shift: {
+          type: 'number',
+          exclusiveMinimum: 0,
+          description:
+            "flow_matching: the shift σ → s·σ/(1 + (s − 1)·σ) (discrete_flow_shift, flow_schedule_shift, Wan's sample_shift). Default 1.",
+        },
         steps: {
           type: 'integer',
           minimum: 1,
@@ -3487,7 +3517,8 @@ export const PRECOMPILED = {
             data4 === 'ddim' ||
             data4 === 'euler' ||
             data4 === 'unipc' ||
-            data4 === 'dpmpp_2m'
+            data4 === 'dpmpp_2m' ||
+            data4 === 'flow_euler'
           )) {
             const err13 = {
               instancePath: instancePath + '/scheduler',
@@ -3507,17 +3538,17 @@ export const PRECOMPILED = {
             errors++;
           }
         }
-        if (data.steps !== undefined) {
-          let data5 = data.steps;
-          if (!(typeof data5 == 'number' && !(data5 % 1) && !isNaN(data5))) {
+        if (data.objective !== undefined) {
+          let data5 = data.objective;
+          if (!(data5 === 'diffusion' || data5 === 'flow_matching')) {
             const err14 = {
-              instancePath: instancePath + '/steps',
-              schemaPath: '#/properties/steps/type',
-              keyword: 'type',
-              params: { type: 'integer' },
-              message: 'must be integer',
-              schema: schema31.properties.steps.type,
-              parentSchema: schema31.properties.steps,
+              instancePath: instancePath + '/objective',
+              schemaPath: '#/properties/objective/enum',
+              keyword: 'enum',
+              params: { allowedValues: schema31.properties.objective.enum },
+              message: 'must be equal to one of the allowed values',
+              schema: schema31.properties.objective.enum,
+              parentSchema: schema31.properties.objective,
               data: data5,
             };
             if (vErrors === null) {
@@ -3527,17 +3558,20 @@ export const PRECOMPILED = {
             }
             errors++;
           }
-          if (typeof data5 == 'number') {
-            if (data5 > 1000 || isNaN(data5)) {
+        }
+        if (data.boundary !== undefined) {
+          let data6 = data.boundary;
+          if (typeof data6 == 'number') {
+            if (data6 >= 1 || isNaN(data6)) {
               const err15 = {
-                instancePath: instancePath + '/steps',
-                schemaPath: '#/properties/steps/maximum',
-                keyword: 'maximum',
-                params: { comparison: '<=', limit: 1000 },
-                message: 'must be <= 1000',
-                schema: 1000,
-                parentSchema: schema31.properties.steps,
-                data: data5,
+                instancePath: instancePath + '/boundary',
+                schemaPath: '#/properties/boundary/exclusiveMaximum',
+                keyword: 'exclusiveMaximum',
+                params: { comparison: '<', limit: 1 },
+                message: 'must be < 1',
+                schema: 1,
+                parentSchema: schema31.properties.boundary,
+                data: data6,
               };
               if (vErrors === null) {
                 vErrors = [err15];
@@ -3546,16 +3580,16 @@ export const PRECOMPILED = {
               }
               errors++;
             }
-            if (data5 < 1 || isNaN(data5)) {
+            if (data6 <= 0 || isNaN(data6)) {
               const err16 = {
-                instancePath: instancePath + '/steps',
-                schemaPath: '#/properties/steps/minimum',
-                keyword: 'minimum',
-                params: { comparison: '>=', limit: 1 },
-                message: 'must be >= 1',
-                schema: 1,
-                parentSchema: schema31.properties.steps,
-                data: data5,
+                instancePath: instancePath + '/boundary',
+                schemaPath: '#/properties/boundary/exclusiveMinimum',
+                keyword: 'exclusiveMinimum',
+                params: { comparison: '>', limit: 0 },
+                message: 'must be > 0',
+                schema: 0,
+                parentSchema: schema31.properties.boundary,
+                data: data6,
               };
               if (vErrors === null) {
                 vErrors = [err16];
@@ -3564,19 +3598,15 @@ export const PRECOMPILED = {
               }
               errors++;
             }
-          }
-        }
-        if (data.prediction_type !== undefined) {
-          let data6 = data.prediction_type;
-          if (!(data6 === 'epsilon' || data6 === 'v_prediction' || data6 === 'sample')) {
+          } else {
             const err17 = {
-              instancePath: instancePath + '/prediction_type',
-              schemaPath: '#/properties/prediction_type/enum',
-              keyword: 'enum',
-              params: { allowedValues: schema31.properties.prediction_type.enum },
-              message: 'must be equal to one of the allowed values',
-              schema: schema31.properties.prediction_type.enum,
-              parentSchema: schema31.properties.prediction_type,
+              instancePath: instancePath + '/boundary',
+              schemaPath: '#/properties/boundary/type',
+              keyword: 'type',
+              params: { type: 'number' },
+              message: 'must be number',
+              schema: schema31.properties.boundary.type,
+              parentSchema: schema31.properties.boundary,
               data: data6,
             };
             if (vErrors === null) {
@@ -3587,39 +3617,37 @@ export const PRECOMPILED = {
             errors++;
           }
         }
-        if (data.zero_snr !== undefined) {
-          let data7 = data.zero_snr;
-          if (typeof data7 !== 'boolean') {
-            const err18 = {
-              instancePath: instancePath + '/zero_snr',
-              schemaPath: '#/properties/zero_snr/type',
-              keyword: 'type',
-              params: { type: 'boolean' },
-              message: 'must be boolean',
-              schema: schema31.properties.zero_snr.type,
-              parentSchema: schema31.properties.zero_snr,
-              data: data7,
-            };
-            if (vErrors === null) {
-              vErrors = [err18];
-            } else {
-              vErrors.push(err18);
+        if (data.boundary_snr !== undefined) {
+          let data7 = data.boundary_snr;
+          if (typeof data7 == 'number') {
+            if (data7 <= 0 || isNaN(data7)) {
+              const err18 = {
+                instancePath: instancePath + '/boundary_snr',
+                schemaPath: '#/properties/boundary_snr/exclusiveMinimum',
+                keyword: 'exclusiveMinimum',
+                params: { comparison: '>', limit: 0 },
+                message: 'must be > 0',
+                schema: 0,
+                parentSchema: schema31.properties.boundary_snr,
+                data: data7,
+              };
+              if (vErrors === null) {
+                vErrors = [err18];
+              } else {
+                vErrors.push(err18);
+              }
+              errors++;
             }
-            errors++;
-          }
-        }
-        if (data.timestep_spacing !== undefined) {
-          let data8 = data.timestep_spacing;
-          if (!(data8 === 'leading' || data8 === 'trailing' || data8 === 'linspace')) {
+          } else {
             const err19 = {
-              instancePath: instancePath + '/timestep_spacing',
-              schemaPath: '#/properties/timestep_spacing/enum',
-              keyword: 'enum',
-              params: { allowedValues: schema31.properties.timestep_spacing.enum },
-              message: 'must be equal to one of the allowed values',
-              schema: schema31.properties.timestep_spacing.enum,
-              parentSchema: schema31.properties.timestep_spacing,
-              data: data8,
+              instancePath: instancePath + '/boundary_snr',
+              schemaPath: '#/properties/boundary_snr/type',
+              keyword: 'type',
+              params: { type: 'number' },
+              message: 'must be number',
+              schema: schema31.properties.boundary_snr.type,
+              parentSchema: schema31.properties.boundary_snr,
+              data: data7,
             };
             if (vErrors === null) {
               vErrors = [err19];
@@ -3629,23 +3657,19 @@ export const PRECOMPILED = {
             errors++;
           }
         }
-        if (data.guidance_scale !== undefined) {
-          let data9 = data.guidance_scale;
-          const _errs18 = errors;
-          let valid1 = false;
-          let passing0 = null;
-          const _errs19 = errors;
-          if (typeof data9 == 'number') {
-            if (data9 < 0 || isNaN(data9)) {
+        if (data.shift !== undefined) {
+          let data8 = data.shift;
+          if (typeof data8 == 'number') {
+            if (data8 <= 0 || isNaN(data8)) {
               const err20 = {
-                instancePath: instancePath + '/guidance_scale',
-                schemaPath: '#/properties/guidance_scale/oneOf/0/minimum',
-                keyword: 'minimum',
-                params: { comparison: '>=', limit: 0 },
-                message: 'must be >= 0',
+                instancePath: instancePath + '/shift',
+                schemaPath: '#/properties/shift/exclusiveMinimum',
+                keyword: 'exclusiveMinimum',
+                params: { comparison: '>', limit: 0 },
+                message: 'must be > 0',
                 schema: 0,
-                parentSchema: schema31.properties.guidance_scale.oneOf[0],
-                data: data9,
+                parentSchema: schema31.properties.shift,
+                data: data8,
               };
               if (vErrors === null) {
                 vErrors = [err20];
@@ -3656,14 +3680,14 @@ export const PRECOMPILED = {
             }
           } else {
             const err21 = {
-              instancePath: instancePath + '/guidance_scale',
-              schemaPath: '#/properties/guidance_scale/oneOf/0/type',
+              instancePath: instancePath + '/shift',
+              schemaPath: '#/properties/shift/type',
               keyword: 'type',
               params: { type: 'number' },
               message: 'must be number',
-              schema: schema31.properties.guidance_scale.oneOf[0].type,
-              parentSchema: schema31.properties.guidance_scale.oneOf[0],
-              data: data9,
+              schema: schema31.properties.shift.type,
+              parentSchema: schema31.properties.shift,
+              data: data8,
             };
             if (vErrors === null) {
               vErrors = [err21];
@@ -3672,123 +3696,120 @@ export const PRECOMPILED = {
             }
             errors++;
           }
-          var _valid0 = _errs19 === errors;
-          if (_valid0) {
-            valid1 = true;
-            passing0 = 0;
-          }
-          const _errs21 = errors;
-          if (data9 && typeof data9 == 'object' && !Array.isArray(data9)) {
-            for (const key1 in data9) {
-              if (!(key1 === 'base' || key1 === 'refiner')) {
-                const err22 = {
-                  instancePath: instancePath + '/guidance_scale',
-                  schemaPath: '#/properties/guidance_scale/oneOf/1/additionalProperties',
-                  keyword: 'additionalProperties',
-                  params: { additionalProperty: key1 },
-                  message: 'must NOT have additional properties',
-                  schema: false,
-                  parentSchema: schema31.properties.guidance_scale.oneOf[1],
-                  data: data9,
-                };
-                if (vErrors === null) {
-                  vErrors = [err22];
-                } else {
-                  vErrors.push(err22);
-                }
-                errors++;
-              }
-            }
-            if (data9.base !== undefined) {
-              let data10 = data9.base;
-              if (typeof data10 == 'number') {
-                if (data10 < 0 || isNaN(data10)) {
-                  const err23 = {
-                    instancePath: instancePath + '/guidance_scale/base',
-                    schemaPath: '#/properties/guidance_scale/oneOf/1/properties/base/minimum',
-                    keyword: 'minimum',
-                    params: { comparison: '>=', limit: 0 },
-                    message: 'must be >= 0',
-                    schema: 0,
-                    parentSchema: schema31.properties.guidance_scale.oneOf[1].properties.base,
-                    data: data10,
-                  };
-                  if (vErrors === null) {
-                    vErrors = [err23];
-                  } else {
-                    vErrors.push(err23);
-                  }
-                  errors++;
-                }
-              } else {
-                const err24 = {
-                  instancePath: instancePath + '/guidance_scale/base',
-                  schemaPath: '#/properties/guidance_scale/oneOf/1/properties/base/type',
-                  keyword: 'type',
-                  params: { type: 'number' },
-                  message: 'must be number',
-                  schema: schema31.properties.guidance_scale.oneOf[1].properties.base.type,
-                  parentSchema: schema31.properties.guidance_scale.oneOf[1].properties.base,
-                  data: data10,
-                };
-                if (vErrors === null) {
-                  vErrors = [err24];
-                } else {
-                  vErrors.push(err24);
-                }
-                errors++;
-              }
-            }
-            if (data9.refiner !== undefined) {
-              let data11 = data9.refiner;
-              if (typeof data11 == 'number') {
-                if (data11 < 0 || isNaN(data11)) {
-                  const err25 = {
-                    instancePath: instancePath + '/guidance_scale/refiner',
-                    schemaPath: '#/properties/guidance_scale/oneOf/1/properties/refiner/minimum',
-                    keyword: 'minimum',
-                    params: { comparison: '>=', limit: 0 },
-                    message: 'must be >= 0',
-                    schema: 0,
-                    parentSchema: schema31.properties.guidance_scale.oneOf[1].properties.refiner,
-                    data: data11,
-                  };
-                  if (vErrors === null) {
-                    vErrors = [err25];
-                  } else {
-                    vErrors.push(err25);
-                  }
-                  errors++;
-                }
-              } else {
-                const err26 = {
-                  instancePath: instancePath + '/guidance_scale/refiner',
-                  schemaPath: '#/properties/guidance_scale/oneOf/1/properties/refiner/type',
-                  keyword: 'type',
-                  params: { type: 'number' },
-                  message: 'must be number',
-                  schema: schema31.properties.guidance_scale.oneOf[1].properties.refiner.type,
-                  parentSchema: schema31.properties.guidance_scale.oneOf[1].properties.refiner,
-                  data: data11,
-                };
-                if (vErrors === null) {
-                  vErrors = [err26];
-                } else {
-                  vErrors.push(err26);
-                }
-                errors++;
-              }
-            }
-          } else {
-            const err27 = {
-              instancePath: instancePath + '/guidance_scale',
-              schemaPath: '#/properties/guidance_scale/oneOf/1/type',
+        }
+        if (data.steps !== undefined) {
+          let data9 = data.steps;
+          if (!(typeof data9 == 'number' && !(data9 % 1) && !isNaN(data9))) {
+            const err22 = {
+              instancePath: instancePath + '/steps',
+              schemaPath: '#/properties/steps/type',
               keyword: 'type',
-              params: { type: 'object' },
-              message: 'must be object',
-              schema: schema31.properties.guidance_scale.oneOf[1].type,
-              parentSchema: schema31.properties.guidance_scale.oneOf[1],
+              params: { type: 'integer' },
+              message: 'must be integer',
+              schema: schema31.properties.steps.type,
+              parentSchema: schema31.properties.steps,
               data: data9,
+            };
+            if (vErrors === null) {
+              vErrors = [err22];
+            } else {
+              vErrors.push(err22);
+            }
+            errors++;
+          }
+          if (typeof data9 == 'number') {
+            if (data9 > 1000 || isNaN(data9)) {
+              const err23 = {
+                instancePath: instancePath + '/steps',
+                schemaPath: '#/properties/steps/maximum',
+                keyword: 'maximum',
+                params: { comparison: '<=', limit: 1000 },
+                message: 'must be <= 1000',
+                schema: 1000,
+                parentSchema: schema31.properties.steps,
+                data: data9,
+              };
+              if (vErrors === null) {
+                vErrors = [err23];
+              } else {
+                vErrors.push(err23);
+              }
+              errors++;
+            }
+            if (data9 < 1 || isNaN(data9)) {
+              const err24 = {
+                instancePath: instancePath + '/steps',
+                schemaPath: '#/properties/steps/minimum',
+                keyword: 'minimum',
+                params: { comparison: '>=', limit: 1 },
+                message: 'must be >= 1',
+                schema: 1,
+                parentSchema: schema31.properties.steps,
+                data: data9,
+              };
+              if (vErrors === null) {
+                vErrors = [err24];
+              } else {
+                vErrors.push(err24);
+              }
+              errors++;
+            }
+          }
+        }
+        if (data.prediction_type !== undefined) {
+          let data10 = data.prediction_type;
+          if (!(data10 === 'epsilon' || data10 === 'v_prediction' || data10 === 'sample')) {
+            const err25 = {
+              instancePath: instancePath + '/prediction_type',
+              schemaPath: '#/properties/prediction_type/enum',
+              keyword: 'enum',
+              params: { allowedValues: schema31.properties.prediction_type.enum },
+              message: 'must be equal to one of the allowed values',
+              schema: schema31.properties.prediction_type.enum,
+              parentSchema: schema31.properties.prediction_type,
+              data: data10,
+            };
+            if (vErrors === null) {
+              vErrors = [err25];
+            } else {
+              vErrors.push(err25);
+            }
+            errors++;
+          }
+        }
+        if (data.zero_snr !== undefined) {
+          let data11 = data.zero_snr;
+          if (typeof data11 !== 'boolean') {
+            const err26 = {
+              instancePath: instancePath + '/zero_snr',
+              schemaPath: '#/properties/zero_snr/type',
+              keyword: 'type',
+              params: { type: 'boolean' },
+              message: 'must be boolean',
+              schema: schema31.properties.zero_snr.type,
+              parentSchema: schema31.properties.zero_snr,
+              data: data11,
+            };
+            if (vErrors === null) {
+              vErrors = [err26];
+            } else {
+              vErrors.push(err26);
+            }
+            errors++;
+          }
+        }
+        if (data.timestep_spacing !== undefined) {
+          let data12 = data.timestep_spacing;
+          if (!(data12 === 'leading' || data12 === 'trailing' || data12 === 'linspace')) {
+            const err27 = {
+              instancePath: instancePath + '/timestep_spacing',
+              schemaPath: '#/properties/timestep_spacing/enum',
+              keyword: 'enum',
+              params: { allowedValues: schema31.properties.timestep_spacing.enum },
+              message: 'must be equal to one of the allowed values',
+              schema: schema31.properties.timestep_spacing.enum,
+              parentSchema: schema31.properties.timestep_spacing,
+              data: data12,
             };
             if (vErrors === null) {
               vErrors = [err27];
@@ -3797,7 +3818,176 @@ export const PRECOMPILED = {
             }
             errors++;
           }
-          var _valid0 = _errs21 === errors;
+        }
+        if (data.guidance_scale !== undefined) {
+          let data13 = data.guidance_scale;
+          const _errs25 = errors;
+          let valid1 = false;
+          let passing0 = null;
+          const _errs26 = errors;
+          if (typeof data13 == 'number') {
+            if (data13 < 0 || isNaN(data13)) {
+              const err28 = {
+                instancePath: instancePath + '/guidance_scale',
+                schemaPath: '#/properties/guidance_scale/oneOf/0/minimum',
+                keyword: 'minimum',
+                params: { comparison: '>=', limit: 0 },
+                message: 'must be >= 0',
+                schema: 0,
+                parentSchema: schema31.properties.guidance_scale.oneOf[0],
+                data: data13,
+              };
+              if (vErrors === null) {
+                vErrors = [err28];
+              } else {
+                vErrors.push(err28);
+              }
+              errors++;
+            }
+          } else {
+            const err29 = {
+              instancePath: instancePath + '/guidance_scale',
+              schemaPath: '#/properties/guidance_scale/oneOf/0/type',
+              keyword: 'type',
+              params: { type: 'number' },
+              message: 'must be number',
+              schema: schema31.properties.guidance_scale.oneOf[0].type,
+              parentSchema: schema31.properties.guidance_scale.oneOf[0],
+              data: data13,
+            };
+            if (vErrors === null) {
+              vErrors = [err29];
+            } else {
+              vErrors.push(err29);
+            }
+            errors++;
+          }
+          var _valid0 = _errs26 === errors;
+          if (_valid0) {
+            valid1 = true;
+            passing0 = 0;
+          }
+          const _errs28 = errors;
+          if (data13 && typeof data13 == 'object' && !Array.isArray(data13)) {
+            for (const key1 in data13) {
+              if (!(key1 === 'base' || key1 === 'refiner')) {
+                const err30 = {
+                  instancePath: instancePath + '/guidance_scale',
+                  schemaPath: '#/properties/guidance_scale/oneOf/1/additionalProperties',
+                  keyword: 'additionalProperties',
+                  params: { additionalProperty: key1 },
+                  message: 'must NOT have additional properties',
+                  schema: false,
+                  parentSchema: schema31.properties.guidance_scale.oneOf[1],
+                  data: data13,
+                };
+                if (vErrors === null) {
+                  vErrors = [err30];
+                } else {
+                  vErrors.push(err30);
+                }
+                errors++;
+              }
+            }
+            if (data13.base !== undefined) {
+              let data14 = data13.base;
+              if (typeof data14 == 'number') {
+                if (data14 < 0 || isNaN(data14)) {
+                  const err31 = {
+                    instancePath: instancePath + '/guidance_scale/base',
+                    schemaPath: '#/properties/guidance_scale/oneOf/1/properties/base/minimum',
+                    keyword: 'minimum',
+                    params: { comparison: '>=', limit: 0 },
+                    message: 'must be >= 0',
+                    schema: 0,
+                    parentSchema: schema31.properties.guidance_scale.oneOf[1].properties.base,
+                    data: data14,
+                  };
+                  if (vErrors === null) {
+                    vErrors = [err31];
+                  } else {
+                    vErrors.push(err31);
+                  }
+                  errors++;
+                }
+              } else {
+                const err32 = {
+                  instancePath: instancePath + '/guidance_scale/base',
+                  schemaPath: '#/properties/guidance_scale/oneOf/1/properties/base/type',
+                  keyword: 'type',
+                  params: { type: 'number' },
+                  message: 'must be number',
+                  schema: schema31.properties.guidance_scale.oneOf[1].properties.base.type,
+                  parentSchema: schema31.properties.guidance_scale.oneOf[1].properties.base,
+                  data: data14,
+                };
+                if (vErrors === null) {
+                  vErrors = [err32];
+                } else {
+                  vErrors.push(err32);
+                }
+                errors++;
+              }
+            }
+            if (data13.refiner !== undefined) {
+              let data15 = data13.refiner;
+              if (typeof data15 == 'number') {
+                if (data15 < 0 || isNaN(data15)) {
+                  const err33 = {
+                    instancePath: instancePath + '/guidance_scale/refiner',
+                    schemaPath: '#/properties/guidance_scale/oneOf/1/properties/refiner/minimum',
+                    keyword: 'minimum',
+                    params: { comparison: '>=', limit: 0 },
+                    message: 'must be >= 0',
+                    schema: 0,
+                    parentSchema: schema31.properties.guidance_scale.oneOf[1].properties.refiner,
+                    data: data15,
+                  };
+                  if (vErrors === null) {
+                    vErrors = [err33];
+                  } else {
+                    vErrors.push(err33);
+                  }
+                  errors++;
+                }
+              } else {
+                const err34 = {
+                  instancePath: instancePath + '/guidance_scale/refiner',
+                  schemaPath: '#/properties/guidance_scale/oneOf/1/properties/refiner/type',
+                  keyword: 'type',
+                  params: { type: 'number' },
+                  message: 'must be number',
+                  schema: schema31.properties.guidance_scale.oneOf[1].properties.refiner.type,
+                  parentSchema: schema31.properties.guidance_scale.oneOf[1].properties.refiner,
+                  data: data15,
+                };
+                if (vErrors === null) {
+                  vErrors = [err34];
+                } else {
+                  vErrors.push(err34);
+                }
+                errors++;
+              }
+            }
+          } else {
+            const err35 = {
+              instancePath: instancePath + '/guidance_scale',
+              schemaPath: '#/properties/guidance_scale/oneOf/1/type',
+              keyword: 'type',
+              params: { type: 'object' },
+              message: 'must be object',
+              schema: schema31.properties.guidance_scale.oneOf[1].type,
+              parentSchema: schema31.properties.guidance_scale.oneOf[1],
+              data: data13,
+            };
+            if (vErrors === null) {
+              vErrors = [err35];
+            } else {
+              vErrors.push(err35);
+            }
+            errors++;
+          }
+          var _valid0 = _errs28 === errors;
           if (_valid0 && valid1) {
             valid1 = false;
             passing0 = [passing0, 1];
@@ -3808,7 +3998,7 @@ export const PRECOMPILED = {
             }
           }
           if (!valid1) {
-            const err28 = {
+            const err36 = {
               instancePath: instancePath + '/guidance_scale',
               schemaPath: '#/properties/guidance_scale/oneOf',
               keyword: 'oneOf',
@@ -3816,19 +4006,19 @@ export const PRECOMPILED = {
               message: 'must match exactly one schema in oneOf',
               schema: schema31.properties.guidance_scale.oneOf,
               parentSchema: schema31.properties.guidance_scale,
-              data: data9,
+              data: data13,
             };
             if (vErrors === null) {
-              vErrors = [err28];
+              vErrors = [err36];
             } else {
-              vErrors.push(err28);
+              vErrors.push(err36);
             }
             errors++;
           } else {
-            errors = _errs18;
+            errors = _errs25;
             if (vErrors !== null) {
-              if (_errs18) {
-                vErrors.length = _errs18;
+              if (_errs25) {
+                vErrors.length = _errs25;
               } else {
                 vErrors = null;
               }
@@ -3836,14 +4026,14 @@ export const PRECOMPILED = {
           }
         }
         if (data.guidance_rescale !== undefined) {
-          let data12 = data.guidance_rescale;
-          const _errs29 = errors;
+          let data16 = data.guidance_rescale;
+          const _errs36 = errors;
           let valid3 = false;
           let passing1 = null;
-          const _errs30 = errors;
-          if (typeof data12 == 'number') {
-            if (data12 > 1 || isNaN(data12)) {
-              const err29 = {
+          const _errs37 = errors;
+          if (typeof data16 == 'number') {
+            if (data16 > 1 || isNaN(data16)) {
+              const err37 = {
                 instancePath: instancePath + '/guidance_rescale',
                 schemaPath: '#/properties/guidance_rescale/oneOf/0/maximum',
                 keyword: 'maximum',
@@ -3851,17 +4041,17 @@ export const PRECOMPILED = {
                 message: 'must be <= 1',
                 schema: 1,
                 parentSchema: schema31.properties.guidance_rescale.oneOf[0],
-                data: data12,
+                data: data16,
               };
               if (vErrors === null) {
-                vErrors = [err29];
+                vErrors = [err37];
               } else {
-                vErrors.push(err29);
+                vErrors.push(err37);
               }
               errors++;
             }
-            if (data12 < 0 || isNaN(data12)) {
-              const err30 = {
+            if (data16 < 0 || isNaN(data16)) {
+              const err38 = {
                 instancePath: instancePath + '/guidance_rescale',
                 schemaPath: '#/properties/guidance_rescale/oneOf/0/minimum',
                 keyword: 'minimum',
@@ -3869,17 +4059,17 @@ export const PRECOMPILED = {
                 message: 'must be >= 0',
                 schema: 0,
                 parentSchema: schema31.properties.guidance_rescale.oneOf[0],
-                data: data12,
+                data: data16,
               };
               if (vErrors === null) {
-                vErrors = [err30];
+                vErrors = [err38];
               } else {
-                vErrors.push(err30);
+                vErrors.push(err38);
               }
               errors++;
             }
           } else {
-            const err31 = {
+            const err39 = {
               instancePath: instancePath + '/guidance_rescale',
               schemaPath: '#/properties/guidance_rescale/oneOf/0/type',
               keyword: 'type',
@@ -3887,168 +4077,7 @@ export const PRECOMPILED = {
               message: 'must be number',
               schema: schema31.properties.guidance_rescale.oneOf[0].type,
               parentSchema: schema31.properties.guidance_rescale.oneOf[0],
-              data: data12,
-            };
-            if (vErrors === null) {
-              vErrors = [err31];
-            } else {
-              vErrors.push(err31);
-            }
-            errors++;
-          }
-          var _valid1 = _errs30 === errors;
-          if (_valid1) {
-            valid3 = true;
-            passing1 = 0;
-          }
-          const _errs32 = errors;
-          if (data12 && typeof data12 == 'object' && !Array.isArray(data12)) {
-            for (const key2 in data12) {
-              if (!(key2 === 'base' || key2 === 'refiner')) {
-                const err32 = {
-                  instancePath: instancePath + '/guidance_rescale',
-                  schemaPath: '#/properties/guidance_rescale/oneOf/1/additionalProperties',
-                  keyword: 'additionalProperties',
-                  params: { additionalProperty: key2 },
-                  message: 'must NOT have additional properties',
-                  schema: false,
-                  parentSchema: schema31.properties.guidance_rescale.oneOf[1],
-                  data: data12,
-                };
-                if (vErrors === null) {
-                  vErrors = [err32];
-                } else {
-                  vErrors.push(err32);
-                }
-                errors++;
-              }
-            }
-            if (data12.base !== undefined) {
-              let data13 = data12.base;
-              if (typeof data13 == 'number') {
-                if (data13 > 1 || isNaN(data13)) {
-                  const err33 = {
-                    instancePath: instancePath + '/guidance_rescale/base',
-                    schemaPath: '#/properties/guidance_rescale/oneOf/1/properties/base/maximum',
-                    keyword: 'maximum',
-                    params: { comparison: '<=', limit: 1 },
-                    message: 'must be <= 1',
-                    schema: 1,
-                    parentSchema: schema31.properties.guidance_rescale.oneOf[1].properties.base,
-                    data: data13,
-                  };
-                  if (vErrors === null) {
-                    vErrors = [err33];
-                  } else {
-                    vErrors.push(err33);
-                  }
-                  errors++;
-                }
-                if (data13 < 0 || isNaN(data13)) {
-                  const err34 = {
-                    instancePath: instancePath + '/guidance_rescale/base',
-                    schemaPath: '#/properties/guidance_rescale/oneOf/1/properties/base/minimum',
-                    keyword: 'minimum',
-                    params: { comparison: '>=', limit: 0 },
-                    message: 'must be >= 0',
-                    schema: 0,
-                    parentSchema: schema31.properties.guidance_rescale.oneOf[1].properties.base,
-                    data: data13,
-                  };
-                  if (vErrors === null) {
-                    vErrors = [err34];
-                  } else {
-                    vErrors.push(err34);
-                  }
-                  errors++;
-                }
-              } else {
-                const err35 = {
-                  instancePath: instancePath + '/guidance_rescale/base',
-                  schemaPath: '#/properties/guidance_rescale/oneOf/1/properties/base/type',
-                  keyword: 'type',
-                  params: { type: 'number' },
-                  message: 'must be number',
-                  schema: schema31.properties.guidance_rescale.oneOf[1].properties.base.type,
-                  parentSchema: schema31.properties.guidance_rescale.oneOf[1].properties.base,
-                  data: data13,
-                };
-                if (vErrors === null) {
-                  vErrors = [err35];
-                } else {
-                  vErrors.push(err35);
-                }
-                errors++;
-              }
-            }
-            if (data12.refiner !== undefined) {
-              let data14 = data12.refiner;
-              if (typeof data14 == 'number') {
-                if (data14 > 1 || isNaN(data14)) {
-                  const err36 = {
-                    instancePath: instancePath + '/guidance_rescale/refiner',
-                    schemaPath: '#/properties/guidance_rescale/oneOf/1/properties/refiner/maximum',
-                    keyword: 'maximum',
-                    params: { comparison: '<=', limit: 1 },
-                    message: 'must be <= 1',
-                    schema: 1,
-                    parentSchema: schema31.properties.guidance_rescale.oneOf[1].properties.refiner,
-                    data: data14,
-                  };
-                  if (vErrors === null) {
-                    vErrors = [err36];
-                  } else {
-                    vErrors.push(err36);
-                  }
-                  errors++;
-                }
-                if (data14 < 0 || isNaN(data14)) {
-                  const err37 = {
-                    instancePath: instancePath + '/guidance_rescale/refiner',
-                    schemaPath: '#/properties/guidance_rescale/oneOf/1/properties/refiner/minimum',
-                    keyword: 'minimum',
-                    params: { comparison: '>=', limit: 0 },
-                    message: 'must be >= 0',
-                    schema: 0,
-                    parentSchema: schema31.properties.guidance_rescale.oneOf[1].properties.refiner,
-                    data: data14,
-                  };
-                  if (vErrors === null) {
-                    vErrors = [err37];
-                  } else {
-                    vErrors.push(err37);
-                  }
-                  errors++;
-                }
-              } else {
-                const err38 = {
-                  instancePath: instancePath + '/guidance_rescale/refiner',
-                  schemaPath: '#/properties/guidance_rescale/oneOf/1/properties/refiner/type',
-                  keyword: 'type',
-                  params: { type: 'number' },
-                  message: 'must be number',
-                  schema: schema31.properties.guidance_rescale.oneOf[1].properties.refiner.type,
-                  parentSchema: schema31.properties.guidance_rescale.oneOf[1].properties.refiner,
-                  data: data14,
-                };
-                if (vErrors === null) {
-                  vErrors = [err38];
-                } else {
-                  vErrors.push(err38);
-                }
-                errors++;
-              }
-            }
-          } else {
-            const err39 = {
-              instancePath: instancePath + '/guidance_rescale',
-              schemaPath: '#/properties/guidance_rescale/oneOf/1/type',
-              keyword: 'type',
-              params: { type: 'object' },
-              message: 'must be object',
-              schema: schema31.properties.guidance_rescale.oneOf[1].type,
-              parentSchema: schema31.properties.guidance_rescale.oneOf[1],
-              data: data12,
+              data: data16,
             };
             if (vErrors === null) {
               vErrors = [err39];
@@ -4057,7 +4086,168 @@ export const PRECOMPILED = {
             }
             errors++;
           }
-          var _valid1 = _errs32 === errors;
+          var _valid1 = _errs37 === errors;
+          if (_valid1) {
+            valid3 = true;
+            passing1 = 0;
+          }
+          const _errs39 = errors;
+          if (data16 && typeof data16 == 'object' && !Array.isArray(data16)) {
+            for (const key2 in data16) {
+              if (!(key2 === 'base' || key2 === 'refiner')) {
+                const err40 = {
+                  instancePath: instancePath + '/guidance_rescale',
+                  schemaPath: '#/properties/guidance_rescale/oneOf/1/additionalProperties',
+                  keyword: 'additionalProperties',
+                  params: { additionalProperty: key2 },
+                  message: 'must NOT have additional properties',
+                  schema: false,
+                  parentSchema: schema31.properties.guidance_rescale.oneOf[1],
+                  data: data16,
+                };
+                if (vErrors === null) {
+                  vErrors = [err40];
+                } else {
+                  vErrors.push(err40);
+                }
+                errors++;
+              }
+            }
+            if (data16.base !== undefined) {
+              let data17 = data16.base;
+              if (typeof data17 == 'number') {
+                if (data17 > 1 || isNaN(data17)) {
+                  const err41 = {
+                    instancePath: instancePath + '/guidance_rescale/base',
+                    schemaPath: '#/properties/guidance_rescale/oneOf/1/properties/base/maximum',
+                    keyword: 'maximum',
+                    params: { comparison: '<=', limit: 1 },
+                    message: 'must be <= 1',
+                    schema: 1,
+                    parentSchema: schema31.properties.guidance_rescale.oneOf[1].properties.base,
+                    data: data17,
+                  };
+                  if (vErrors === null) {
+                    vErrors = [err41];
+                  } else {
+                    vErrors.push(err41);
+                  }
+                  errors++;
+                }
+                if (data17 < 0 || isNaN(data17)) {
+                  const err42 = {
+                    instancePath: instancePath + '/guidance_rescale/base',
+                    schemaPath: '#/properties/guidance_rescale/oneOf/1/properties/base/minimum',
+                    keyword: 'minimum',
+                    params: { comparison: '>=', limit: 0 },
+                    message: 'must be >= 0',
+                    schema: 0,
+                    parentSchema: schema31.properties.guidance_rescale.oneOf[1].properties.base,
+                    data: data17,
+                  };
+                  if (vErrors === null) {
+                    vErrors = [err42];
+                  } else {
+                    vErrors.push(err42);
+                  }
+                  errors++;
+                }
+              } else {
+                const err43 = {
+                  instancePath: instancePath + '/guidance_rescale/base',
+                  schemaPath: '#/properties/guidance_rescale/oneOf/1/properties/base/type',
+                  keyword: 'type',
+                  params: { type: 'number' },
+                  message: 'must be number',
+                  schema: schema31.properties.guidance_rescale.oneOf[1].properties.base.type,
+                  parentSchema: schema31.properties.guidance_rescale.oneOf[1].properties.base,
+                  data: data17,
+                };
+                if (vErrors === null) {
+                  vErrors = [err43];
+                } else {
+                  vErrors.push(err43);
+                }
+                errors++;
+              }
+            }
+            if (data16.refiner !== undefined) {
+              let data18 = data16.refiner;
+              if (typeof data18 == 'number') {
+                if (data18 > 1 || isNaN(data18)) {
+                  const err44 = {
+                    instancePath: instancePath + '/guidance_rescale/refiner',
+                    schemaPath: '#/properties/guidance_rescale/oneOf/1/properties/refiner/maximum',
+                    keyword: 'maximum',
+                    params: { comparison: '<=', limit: 1 },
+                    message: 'must be <= 1',
+                    schema: 1,
+                    parentSchema: schema31.properties.guidance_rescale.oneOf[1].properties.refiner,
+                    data: data18,
+                  };
+                  if (vErrors === null) {
+                    vErrors = [err44];
+                  } else {
+                    vErrors.push(err44);
+                  }
+                  errors++;
+                }
+                if (data18 < 0 || isNaN(data18)) {
+                  const err45 = {
+                    instancePath: instancePath + '/guidance_rescale/refiner',
+                    schemaPath: '#/properties/guidance_rescale/oneOf/1/properties/refiner/minimum',
+                    keyword: 'minimum',
+                    params: { comparison: '>=', limit: 0 },
+                    message: 'must be >= 0',
+                    schema: 0,
+                    parentSchema: schema31.properties.guidance_rescale.oneOf[1].properties.refiner,
+                    data: data18,
+                  };
+                  if (vErrors === null) {
+                    vErrors = [err45];
+                  } else {
+                    vErrors.push(err45);
+                  }
+                  errors++;
+                }
+              } else {
+                const err46 = {
+                  instancePath: instancePath + '/guidance_rescale/refiner',
+                  schemaPath: '#/properties/guidance_rescale/oneOf/1/properties/refiner/type',
+                  keyword: 'type',
+                  params: { type: 'number' },
+                  message: 'must be number',
+                  schema: schema31.properties.guidance_rescale.oneOf[1].properties.refiner.type,
+                  parentSchema: schema31.properties.guidance_rescale.oneOf[1].properties.refiner,
+                  data: data18,
+                };
+                if (vErrors === null) {
+                  vErrors = [err46];
+                } else {
+                  vErrors.push(err46);
+                }
+                errors++;
+              }
+            }
+          } else {
+            const err47 = {
+              instancePath: instancePath + '/guidance_rescale',
+              schemaPath: '#/properties/guidance_rescale/oneOf/1/type',
+              keyword: 'type',
+              params: { type: 'object' },
+              message: 'must be object',
+              schema: schema31.properties.guidance_rescale.oneOf[1].type,
+              parentSchema: schema31.properties.guidance_rescale.oneOf[1],
+              data: data16,
+            };
+            if (vErrors === null) {
+              vErrors = [err47];
+            } else {
+              vErrors.push(err47);
+            }
+            errors++;
+          }
+          var _valid1 = _errs39 === errors;
           if (_valid1 && valid3) {
             valid3 = false;
             passing1 = [passing1, 1];
@@ -4068,7 +4258,7 @@ export const PRECOMPILED = {
             }
           }
           if (!valid3) {
-            const err40 = {
+            const err48 = {
               instancePath: instancePath + '/guidance_rescale',
               schemaPath: '#/properties/guidance_rescale/oneOf',
               keyword: 'oneOf',
@@ -4076,19 +4266,19 @@ export const PRECOMPILED = {
               message: 'must match exactly one schema in oneOf',
               schema: schema31.properties.guidance_rescale.oneOf,
               parentSchema: schema31.properties.guidance_rescale,
-              data: data12,
+              data: data16,
             };
             if (vErrors === null) {
-              vErrors = [err40];
+              vErrors = [err48];
             } else {
-              vErrors.push(err40);
+              vErrors.push(err48);
             }
             errors++;
           } else {
-            errors = _errs29;
+            errors = _errs36;
             if (vErrors !== null) {
-              if (_errs29) {
-                vErrors.length = _errs29;
+              if (_errs36) {
+                vErrors.length = _errs36;
               } else {
                 vErrors = null;
               }
@@ -4096,17 +4286,17 @@ export const PRECOMPILED = {
           }
         }
         if (data.prompts !== undefined) {
-          let data15 = data.prompts;
-          if (Array.isArray(data15)) {
-            const len0 = data15.length;
+          let data19 = data.prompts;
+          if (Array.isArray(data19)) {
+            const len0 = data19.length;
             for (let i0 = 0; i0 < len0; i0++) {
-              let data16 = data15[i0];
-              const _errs42 = errors;
+              let data20 = data19[i0];
+              const _errs49 = errors;
               let valid7 = false;
               let passing2 = null;
-              const _errs43 = errors;
-              if (typeof data16 !== 'string') {
-                const err41 = {
+              const _errs50 = errors;
+              if (typeof data20 !== 'string') {
+                const err49 = {
                   instancePath: instancePath + '/prompts/' + i0,
                   schemaPath: '#/properties/prompts/items/oneOf/0/type',
                   keyword: 'type',
@@ -4114,24 +4304,24 @@ export const PRECOMPILED = {
                   message: 'must be string',
                   schema: schema31.properties.prompts.items.oneOf[0].type,
                   parentSchema: schema31.properties.prompts.items.oneOf[0],
-                  data: data16,
+                  data: data20,
                 };
                 if (vErrors === null) {
-                  vErrors = [err41];
+                  vErrors = [err49];
                 } else {
-                  vErrors.push(err41);
+                  vErrors.push(err49);
                 }
                 errors++;
               }
-              var _valid2 = _errs43 === errors;
+              var _valid2 = _errs50 === errors;
               if (_valid2) {
                 valid7 = true;
                 passing2 = 0;
               }
-              const _errs45 = errors;
-              if (data16 && typeof data16 == 'object' && !Array.isArray(data16)) {
-                if (data16.base === undefined) {
-                  const err42 = {
+              const _errs52 = errors;
+              if (data20 && typeof data20 == 'object' && !Array.isArray(data20)) {
+                if (data20.base === undefined) {
+                  const err50 = {
                     instancePath: instancePath + '/prompts/' + i0,
                     schemaPath: '#/properties/prompts/items/oneOf/1/required',
                     keyword: 'required',
@@ -4139,18 +4329,18 @@ export const PRECOMPILED = {
                     message: "must have required property '" + 'base' + "'",
                     schema: schema31.properties.prompts.items.oneOf[1].required,
                     parentSchema: schema31.properties.prompts.items.oneOf[1],
-                    data: data16,
+                    data: data20,
                   };
                   if (vErrors === null) {
-                    vErrors = [err42];
+                    vErrors = [err50];
                   } else {
-                    vErrors.push(err42);
+                    vErrors.push(err50);
                   }
                   errors++;
                 }
-                for (const key3 in data16) {
+                for (const key3 in data20) {
                   if (!(key3 === 'base' || key3 === 'refiner')) {
-                    const err43 = {
+                    const err51 = {
                       instancePath: instancePath + '/prompts/' + i0,
                       schemaPath: '#/properties/prompts/items/oneOf/1/additionalProperties',
                       keyword: 'additionalProperties',
@@ -4158,20 +4348,20 @@ export const PRECOMPILED = {
                       message: 'must NOT have additional properties',
                       schema: false,
                       parentSchema: schema31.properties.prompts.items.oneOf[1],
-                      data: data16,
+                      data: data20,
                     };
                     if (vErrors === null) {
-                      vErrors = [err43];
+                      vErrors = [err51];
                     } else {
-                      vErrors.push(err43);
+                      vErrors.push(err51);
                     }
                     errors++;
                   }
                 }
-                if (data16.base !== undefined) {
-                  let data17 = data16.base;
-                  if (typeof data17 !== 'string') {
-                    const err44 = {
+                if (data20.base !== undefined) {
+                  let data21 = data20.base;
+                  if (typeof data21 !== 'string') {
+                    const err52 = {
                       instancePath: instancePath + '/prompts/' + i0 + '/base',
                       schemaPath: '#/properties/prompts/items/oneOf/1/properties/base/type',
                       keyword: 'type',
@@ -4179,20 +4369,20 @@ export const PRECOMPILED = {
                       message: 'must be string',
                       schema: schema31.properties.prompts.items.oneOf[1].properties.base.type,
                       parentSchema: schema31.properties.prompts.items.oneOf[1].properties.base,
-                      data: data17,
+                      data: data21,
                     };
                     if (vErrors === null) {
-                      vErrors = [err44];
+                      vErrors = [err52];
                     } else {
-                      vErrors.push(err44);
+                      vErrors.push(err52);
                     }
                     errors++;
                   }
                 }
-                if (data16.refiner !== undefined) {
-                  let data18 = data16.refiner;
-                  if (typeof data18 !== 'string') {
-                    const err45 = {
+                if (data20.refiner !== undefined) {
+                  let data22 = data20.refiner;
+                  if (typeof data22 !== 'string') {
+                    const err53 = {
                       instancePath: instancePath + '/prompts/' + i0 + '/refiner',
                       schemaPath: '#/properties/prompts/items/oneOf/1/properties/refiner/type',
                       keyword: 'type',
@@ -4200,18 +4390,18 @@ export const PRECOMPILED = {
                       message: 'must be string',
                       schema: schema31.properties.prompts.items.oneOf[1].properties.refiner.type,
                       parentSchema: schema31.properties.prompts.items.oneOf[1].properties.refiner,
-                      data: data18,
+                      data: data22,
                     };
                     if (vErrors === null) {
-                      vErrors = [err45];
+                      vErrors = [err53];
                     } else {
-                      vErrors.push(err45);
+                      vErrors.push(err53);
                     }
                     errors++;
                   }
                 }
               } else {
-                const err46 = {
+                const err54 = {
                   instancePath: instancePath + '/prompts/' + i0,
                   schemaPath: '#/properties/prompts/items/oneOf/1/type',
                   keyword: 'type',
@@ -4219,16 +4409,16 @@ export const PRECOMPILED = {
                   message: 'must be object',
                   schema: schema31.properties.prompts.items.oneOf[1].type,
                   parentSchema: schema31.properties.prompts.items.oneOf[1],
-                  data: data16,
+                  data: data20,
                 };
                 if (vErrors === null) {
-                  vErrors = [err46];
+                  vErrors = [err54];
                 } else {
-                  vErrors.push(err46);
+                  vErrors.push(err54);
                 }
                 errors++;
               }
-              var _valid2 = _errs45 === errors;
+              var _valid2 = _errs52 === errors;
               if (_valid2 && valid7) {
                 valid7 = false;
                 passing2 = [passing2, 1];
@@ -4239,7 +4429,7 @@ export const PRECOMPILED = {
                 }
               }
               if (!valid7) {
-                const err47 = {
+                const err55 = {
                   instancePath: instancePath + '/prompts/' + i0,
                   schemaPath: '#/properties/prompts/items/oneOf',
                   keyword: 'oneOf',
@@ -4247,19 +4437,19 @@ export const PRECOMPILED = {
                   message: 'must match exactly one schema in oneOf',
                   schema: schema31.properties.prompts.items.oneOf,
                   parentSchema: schema31.properties.prompts.items,
-                  data: data16,
+                  data: data20,
                 };
                 if (vErrors === null) {
-                  vErrors = [err47];
+                  vErrors = [err55];
                 } else {
-                  vErrors.push(err47);
+                  vErrors.push(err55);
                 }
                 errors++;
               } else {
-                errors = _errs42;
+                errors = _errs49;
                 if (vErrors !== null) {
-                  if (_errs42) {
-                    vErrors.length = _errs42;
+                  if (_errs49) {
+                    vErrors.length = _errs49;
                   } else {
                     vErrors = null;
                   }
@@ -4267,7 +4457,7 @@ export const PRECOMPILED = {
               }
             }
           } else {
-            const err48 = {
+            const err56 = {
               instancePath: instancePath + '/prompts',
               schemaPath: '#/properties/prompts/type',
               keyword: 'type',
@@ -4275,168 +4465,7 @@ export const PRECOMPILED = {
               message: 'must be array',
               schema: schema31.properties.prompts.type,
               parentSchema: schema31.properties.prompts,
-              data: data15,
-            };
-            if (vErrors === null) {
-              vErrors = [err48];
-            } else {
-              vErrors.push(err48);
-            }
-            errors++;
-          }
-        }
-        if (data.prompts_file !== undefined) {
-          let data19 = data.prompts_file;
-          if (typeof data19 === 'string') {
-            if (func2(data19) < 1) {
-              const err49 = {
-                instancePath: instancePath + '/prompts_file',
-                schemaPath: '#/properties/prompts_file/minLength',
-                keyword: 'minLength',
-                params: { limit: 1 },
-                message: 'must NOT have fewer than 1 characters',
-                schema: 1,
-                parentSchema: schema31.properties.prompts_file,
-                data: data19,
-              };
-              if (vErrors === null) {
-                vErrors = [err49];
-              } else {
-                vErrors.push(err49);
-              }
-              errors++;
-            }
-          } else {
-            const err50 = {
-              instancePath: instancePath + '/prompts_file',
-              schemaPath: '#/properties/prompts_file/type',
-              keyword: 'type',
-              params: { type: 'string' },
-              message: 'must be string',
-              schema: schema31.properties.prompts_file.type,
-              parentSchema: schema31.properties.prompts_file,
               data: data19,
-            };
-            if (vErrors === null) {
-              vErrors = [err50];
-            } else {
-              vErrors.push(err50);
-            }
-            errors++;
-          }
-        }
-        if (data.negative_prompt !== undefined) {
-          let data20 = data.negative_prompt;
-          if (typeof data20 !== 'string') {
-            const err51 = {
-              instancePath: instancePath + '/negative_prompt',
-              schemaPath: '#/properties/negative_prompt/type',
-              keyword: 'type',
-              params: { type: 'string' },
-              message: 'must be string',
-              schema: schema31.properties.negative_prompt.type,
-              parentSchema: schema31.properties.negative_prompt,
-              data: data20,
-            };
-            if (vErrors === null) {
-              vErrors = [err51];
-            } else {
-              vErrors.push(err51);
-            }
-            errors++;
-          }
-        }
-        if (data.seeds !== undefined) {
-          let data21 = data.seeds;
-          if (Array.isArray(data21)) {
-            if (data21.length < 1) {
-              const err52 = {
-                instancePath: instancePath + '/seeds',
-                schemaPath: '#/properties/seeds/minItems',
-                keyword: 'minItems',
-                params: { limit: 1 },
-                message: 'must NOT have fewer than 1 items',
-                schema: 1,
-                parentSchema: schema31.properties.seeds,
-                data: data21,
-              };
-              if (vErrors === null) {
-                vErrors = [err52];
-              } else {
-                vErrors.push(err52);
-              }
-              errors++;
-            }
-            const len1 = data21.length;
-            for (let i1 = 0; i1 < len1; i1++) {
-              let data22 = data21[i1];
-              if (!(typeof data22 == 'number' && !(data22 % 1) && !isNaN(data22))) {
-                const err53 = {
-                  instancePath: instancePath + '/seeds/' + i1,
-                  schemaPath: '#/properties/seeds/items/type',
-                  keyword: 'type',
-                  params: { type: 'integer' },
-                  message: 'must be integer',
-                  schema: schema31.properties.seeds.items.type,
-                  parentSchema: schema31.properties.seeds.items,
-                  data: data22,
-                };
-                if (vErrors === null) {
-                  vErrors = [err53];
-                } else {
-                  vErrors.push(err53);
-                }
-                errors++;
-              }
-              if (typeof data22 == 'number') {
-                if (data22 > 4294967295 || isNaN(data22)) {
-                  const err54 = {
-                    instancePath: instancePath + '/seeds/' + i1,
-                    schemaPath: '#/properties/seeds/items/maximum',
-                    keyword: 'maximum',
-                    params: { comparison: '<=', limit: 4294967295 },
-                    message: 'must be <= 4294967295',
-                    schema: 4294967295,
-                    parentSchema: schema31.properties.seeds.items,
-                    data: data22,
-                  };
-                  if (vErrors === null) {
-                    vErrors = [err54];
-                  } else {
-                    vErrors.push(err54);
-                  }
-                  errors++;
-                }
-                if (data22 < 0 || isNaN(data22)) {
-                  const err55 = {
-                    instancePath: instancePath + '/seeds/' + i1,
-                    schemaPath: '#/properties/seeds/items/minimum',
-                    keyword: 'minimum',
-                    params: { comparison: '>=', limit: 0 },
-                    message: 'must be >= 0',
-                    schema: 0,
-                    parentSchema: schema31.properties.seeds.items,
-                    data: data22,
-                  };
-                  if (vErrors === null) {
-                    vErrors = [err55];
-                  } else {
-                    vErrors.push(err55);
-                  }
-                  errors++;
-                }
-              }
-            }
-          } else {
-            const err56 = {
-              instancePath: instancePath + '/seeds',
-              schemaPath: '#/properties/seeds/type',
-              keyword: 'type',
-              params: { type: 'array' },
-              message: 'must be array',
-              schema: schema31.properties.seeds.type,
-              parentSchema: schema31.properties.seeds,
-              data: data21,
             };
             if (vErrors === null) {
               vErrors = [err56];
@@ -4446,157 +4475,158 @@ export const PRECOMPILED = {
             errors++;
           }
         }
-        if (data.width !== undefined) {
-          let data23 = data.width;
-          if (!(typeof data23 == 'number' && !(data23 % 1) && !isNaN(data23))) {
-            const err57 = {
-              instancePath: instancePath + '/width',
-              schemaPath: '#/properties/width/type',
+        if (data.prompts_file !== undefined) {
+          let data23 = data.prompts_file;
+          if (typeof data23 === 'string') {
+            if (func2(data23) < 1) {
+              const err57 = {
+                instancePath: instancePath + '/prompts_file',
+                schemaPath: '#/properties/prompts_file/minLength',
+                keyword: 'minLength',
+                params: { limit: 1 },
+                message: 'must NOT have fewer than 1 characters',
+                schema: 1,
+                parentSchema: schema31.properties.prompts_file,
+                data: data23,
+              };
+              if (vErrors === null) {
+                vErrors = [err57];
+              } else {
+                vErrors.push(err57);
+              }
+              errors++;
+            }
+          } else {
+            const err58 = {
+              instancePath: instancePath + '/prompts_file',
+              schemaPath: '#/properties/prompts_file/type',
               keyword: 'type',
-              params: { type: 'integer' },
-              message: 'must be integer',
-              schema: schema31.properties.width.type,
-              parentSchema: schema31.properties.width,
+              params: { type: 'string' },
+              message: 'must be string',
+              schema: schema31.properties.prompts_file.type,
+              parentSchema: schema31.properties.prompts_file,
               data: data23,
             };
             if (vErrors === null) {
-              vErrors = [err57];
+              vErrors = [err58];
             } else {
-              vErrors.push(err57);
+              vErrors.push(err58);
             }
             errors++;
           }
-          if (typeof data23 == 'number') {
-            if (data23 > 8192 || isNaN(data23)) {
-              const err58 = {
-                instancePath: instancePath + '/width',
-                schemaPath: '#/properties/width/maximum',
-                keyword: 'maximum',
-                params: { comparison: '<=', limit: 8192 },
-                message: 'must be <= 8192',
-                schema: 8192,
-                parentSchema: schema31.properties.width,
-                data: data23,
-              };
-              if (vErrors === null) {
-                vErrors = [err58];
-              } else {
-                vErrors.push(err58);
-              }
-              errors++;
-            }
-            if (data23 < 8 || isNaN(data23)) {
-              const err59 = {
-                instancePath: instancePath + '/width',
-                schemaPath: '#/properties/width/minimum',
-                keyword: 'minimum',
-                params: { comparison: '>=', limit: 8 },
-                message: 'must be >= 8',
-                schema: 8,
-                parentSchema: schema31.properties.width,
-                data: data23,
-              };
-              if (vErrors === null) {
-                vErrors = [err59];
-              } else {
-                vErrors.push(err59);
-              }
-              errors++;
-            }
-          }
         }
-        if (data.height !== undefined) {
-          let data24 = data.height;
-          if (!(typeof data24 == 'number' && !(data24 % 1) && !isNaN(data24))) {
-            const err60 = {
-              instancePath: instancePath + '/height',
-              schemaPath: '#/properties/height/type',
+        if (data.negative_prompt !== undefined) {
+          let data24 = data.negative_prompt;
+          if (typeof data24 !== 'string') {
+            const err59 = {
+              instancePath: instancePath + '/negative_prompt',
+              schemaPath: '#/properties/negative_prompt/type',
               keyword: 'type',
-              params: { type: 'integer' },
-              message: 'must be integer',
-              schema: schema31.properties.height.type,
-              parentSchema: schema31.properties.height,
+              params: { type: 'string' },
+              message: 'must be string',
+              schema: schema31.properties.negative_prompt.type,
+              parentSchema: schema31.properties.negative_prompt,
               data: data24,
             };
             if (vErrors === null) {
-              vErrors = [err60];
+              vErrors = [err59];
             } else {
-              vErrors.push(err60);
-            }
-            errors++;
-          }
-          if (typeof data24 == 'number') {
-            if (data24 > 8192 || isNaN(data24)) {
-              const err61 = {
-                instancePath: instancePath + '/height',
-                schemaPath: '#/properties/height/maximum',
-                keyword: 'maximum',
-                params: { comparison: '<=', limit: 8192 },
-                message: 'must be <= 8192',
-                schema: 8192,
-                parentSchema: schema31.properties.height,
-                data: data24,
-              };
-              if (vErrors === null) {
-                vErrors = [err61];
-              } else {
-                vErrors.push(err61);
-              }
-              errors++;
-            }
-            if (data24 < 8 || isNaN(data24)) {
-              const err62 = {
-                instancePath: instancePath + '/height',
-                schemaPath: '#/properties/height/minimum',
-                keyword: 'minimum',
-                params: { comparison: '>=', limit: 8 },
-                message: 'must be >= 8',
-                schema: 8,
-                parentSchema: schema31.properties.height,
-                data: data24,
-              };
-              if (vErrors === null) {
-                vErrors = [err62];
-              } else {
-                vErrors.push(err62);
-              }
-              errors++;
-            }
-          }
-        }
-        if (data.base_only !== undefined) {
-          let data25 = data.base_only;
-          if (typeof data25 !== 'boolean') {
-            const err63 = {
-              instancePath: instancePath + '/base_only',
-              schemaPath: '#/properties/base_only/type',
-              keyword: 'type',
-              params: { type: 'boolean' },
-              message: 'must be boolean',
-              schema: schema31.properties.base_only.type,
-              parentSchema: schema31.properties.base_only,
-              data: data25,
-            };
-            if (vErrors === null) {
-              vErrors = [err63];
-            } else {
-              vErrors.push(err63);
+              vErrors.push(err59);
             }
             errors++;
           }
         }
-        if (data.device !== undefined) {
-          let data26 = data.device;
-          if (!(data26 === 'cpu' || data26 === 'cuda')) {
+        if (data.seeds !== undefined) {
+          let data25 = data.seeds;
+          if (Array.isArray(data25)) {
+            if (data25.length < 1) {
+              const err60 = {
+                instancePath: instancePath + '/seeds',
+                schemaPath: '#/properties/seeds/minItems',
+                keyword: 'minItems',
+                params: { limit: 1 },
+                message: 'must NOT have fewer than 1 items',
+                schema: 1,
+                parentSchema: schema31.properties.seeds,
+                data: data25,
+              };
+              if (vErrors === null) {
+                vErrors = [err60];
+              } else {
+                vErrors.push(err60);
+              }
+              errors++;
+            }
+            const len1 = data25.length;
+            for (let i1 = 0; i1 < len1; i1++) {
+              let data26 = data25[i1];
+              if (!(typeof data26 == 'number' && !(data26 % 1) && !isNaN(data26))) {
+                const err61 = {
+                  instancePath: instancePath + '/seeds/' + i1,
+                  schemaPath: '#/properties/seeds/items/type',
+                  keyword: 'type',
+                  params: { type: 'integer' },
+                  message: 'must be integer',
+                  schema: schema31.properties.seeds.items.type,
+                  parentSchema: schema31.properties.seeds.items,
+                  data: data26,
+                };
+                if (vErrors === null) {
+                  vErrors = [err61];
+                } else {
+                  vErrors.push(err61);
+                }
+                errors++;
+              }
+              if (typeof data26 == 'number') {
+                if (data26 > 4294967295 || isNaN(data26)) {
+                  const err62 = {
+                    instancePath: instancePath + '/seeds/' + i1,
+                    schemaPath: '#/properties/seeds/items/maximum',
+                    keyword: 'maximum',
+                    params: { comparison: '<=', limit: 4294967295 },
+                    message: 'must be <= 4294967295',
+                    schema: 4294967295,
+                    parentSchema: schema31.properties.seeds.items,
+                    data: data26,
+                  };
+                  if (vErrors === null) {
+                    vErrors = [err62];
+                  } else {
+                    vErrors.push(err62);
+                  }
+                  errors++;
+                }
+                if (data26 < 0 || isNaN(data26)) {
+                  const err63 = {
+                    instancePath: instancePath + '/seeds/' + i1,
+                    schemaPath: '#/properties/seeds/items/minimum',
+                    keyword: 'minimum',
+                    params: { comparison: '>=', limit: 0 },
+                    message: 'must be >= 0',
+                    schema: 0,
+                    parentSchema: schema31.properties.seeds.items,
+                    data: data26,
+                  };
+                  if (vErrors === null) {
+                    vErrors = [err63];
+                  } else {
+                    vErrors.push(err63);
+                  }
+                  errors++;
+                }
+              }
+            }
+          } else {
             const err64 = {
-              instancePath: instancePath + '/device',
-              schemaPath: '#/properties/device/enum',
-              keyword: 'enum',
-              params: { allowedValues: schema31.properties.device.enum },
-              message: 'must be equal to one of the allowed values',
-              schema: schema31.properties.device.enum,
-              parentSchema: schema31.properties.device,
-              data: data26,
+              instancePath: instancePath + '/seeds',
+              schemaPath: '#/properties/seeds/type',
+              keyword: 'type',
+              params: { type: 'array' },
+              message: 'must be array',
+              schema: schema31.properties.seeds.type,
+              parentSchema: schema31.properties.seeds,
+              data: data25,
             };
             if (vErrors === null) {
               vErrors = [err64];
@@ -4606,8 +4636,168 @@ export const PRECOMPILED = {
             errors++;
           }
         }
+        if (data.width !== undefined) {
+          let data27 = data.width;
+          if (!(typeof data27 == 'number' && !(data27 % 1) && !isNaN(data27))) {
+            const err65 = {
+              instancePath: instancePath + '/width',
+              schemaPath: '#/properties/width/type',
+              keyword: 'type',
+              params: { type: 'integer' },
+              message: 'must be integer',
+              schema: schema31.properties.width.type,
+              parentSchema: schema31.properties.width,
+              data: data27,
+            };
+            if (vErrors === null) {
+              vErrors = [err65];
+            } else {
+              vErrors.push(err65);
+            }
+            errors++;
+          }
+          if (typeof data27 == 'number') {
+            if (data27 > 8192 || isNaN(data27)) {
+              const err66 = {
+                instancePath: instancePath + '/width',
+                schemaPath: '#/properties/width/maximum',
+                keyword: 'maximum',
+                params: { comparison: '<=', limit: 8192 },
+                message: 'must be <= 8192',
+                schema: 8192,
+                parentSchema: schema31.properties.width,
+                data: data27,
+              };
+              if (vErrors === null) {
+                vErrors = [err66];
+              } else {
+                vErrors.push(err66);
+              }
+              errors++;
+            }
+            if (data27 < 8 || isNaN(data27)) {
+              const err67 = {
+                instancePath: instancePath + '/width',
+                schemaPath: '#/properties/width/minimum',
+                keyword: 'minimum',
+                params: { comparison: '>=', limit: 8 },
+                message: 'must be >= 8',
+                schema: 8,
+                parentSchema: schema31.properties.width,
+                data: data27,
+              };
+              if (vErrors === null) {
+                vErrors = [err67];
+              } else {
+                vErrors.push(err67);
+              }
+              errors++;
+            }
+          }
+        }
+        if (data.height !== undefined) {
+          let data28 = data.height;
+          if (!(typeof data28 == 'number' && !(data28 % 1) && !isNaN(data28))) {
+            const err68 = {
+              instancePath: instancePath + '/height',
+              schemaPath: '#/properties/height/type',
+              keyword: 'type',
+              params: { type: 'integer' },
+              message: 'must be integer',
+              schema: schema31.properties.height.type,
+              parentSchema: schema31.properties.height,
+              data: data28,
+            };
+            if (vErrors === null) {
+              vErrors = [err68];
+            } else {
+              vErrors.push(err68);
+            }
+            errors++;
+          }
+          if (typeof data28 == 'number') {
+            if (data28 > 8192 || isNaN(data28)) {
+              const err69 = {
+                instancePath: instancePath + '/height',
+                schemaPath: '#/properties/height/maximum',
+                keyword: 'maximum',
+                params: { comparison: '<=', limit: 8192 },
+                message: 'must be <= 8192',
+                schema: 8192,
+                parentSchema: schema31.properties.height,
+                data: data28,
+              };
+              if (vErrors === null) {
+                vErrors = [err69];
+              } else {
+                vErrors.push(err69);
+              }
+              errors++;
+            }
+            if (data28 < 8 || isNaN(data28)) {
+              const err70 = {
+                instancePath: instancePath + '/height',
+                schemaPath: '#/properties/height/minimum',
+                keyword: 'minimum',
+                params: { comparison: '>=', limit: 8 },
+                message: 'must be >= 8',
+                schema: 8,
+                parentSchema: schema31.properties.height,
+                data: data28,
+              };
+              if (vErrors === null) {
+                vErrors = [err70];
+              } else {
+                vErrors.push(err70);
+              }
+              errors++;
+            }
+          }
+        }
+        if (data.base_only !== undefined) {
+          let data29 = data.base_only;
+          if (typeof data29 !== 'boolean') {
+            const err71 = {
+              instancePath: instancePath + '/base_only',
+              schemaPath: '#/properties/base_only/type',
+              keyword: 'type',
+              params: { type: 'boolean' },
+              message: 'must be boolean',
+              schema: schema31.properties.base_only.type,
+              parentSchema: schema31.properties.base_only,
+              data: data29,
+            };
+            if (vErrors === null) {
+              vErrors = [err71];
+            } else {
+              vErrors.push(err71);
+            }
+            errors++;
+          }
+        }
+        if (data.device !== undefined) {
+          let data30 = data.device;
+          if (!(data30 === 'cpu' || data30 === 'cuda')) {
+            const err72 = {
+              instancePath: instancePath + '/device',
+              schemaPath: '#/properties/device/enum',
+              keyword: 'enum',
+              params: { allowedValues: schema31.properties.device.enum },
+              message: 'must be equal to one of the allowed values',
+              schema: schema31.properties.device.enum,
+              parentSchema: schema31.properties.device,
+              data: data30,
+            };
+            if (vErrors === null) {
+              vErrors = [err72];
+            } else {
+              vErrors.push(err72);
+            }
+            errors++;
+          }
+        }
       } else {
-        const err65 = {
+        const err73 = {
           instancePath,
           schemaPath: '#/type',
           keyword: 'type',
@@ -4618,9 +4808,9 @@ export const PRECOMPILED = {
           data,
         };
         if (vErrors === null) {
-          vErrors = [err65];
+          vErrors = [err73];
         } else {
-          vErrors.push(err65);
+          vErrors.push(err73);
         }
         errors++;
       }
@@ -5821,7 +6011,7 @@ export const PRECOMPILED = {
 
     return module.exports.validate;
   },
-  sa4efc83f6391d062: () => {
+  s3bd697b0d3ba9f66: () => {
     const module = { exports: {} };
     const exports = module.exports;
     ('use strict');
@@ -5853,6 +6043,31 @@ export const PRECOMPILED = {
           exclusiveMaximum: 1,
           default: 0.35,
           description: "The experts' strength: bands are base [int(s·N), N−1] and refiner [0, int(s·N)−1].",
+        },
+        objective: {
+          enum: ['diffusion', 'flow_matching'],
+          default: 'diffusion',
+          description:
+            'diffusion: DDPM-family noising and prediction_type. flow_matching: x = (1 − σ)·x₀ + σ·ε, the model predicts ε − x₀ at t = 1000·σ (SD3, Flux, Wan); the experts meet at `boundary`.',
+        },
+        boundary: {
+          type: 'number',
+          exclusiveMinimum: 0,
+          exclusiveMaximum: 1,
+          description:
+            "flow_matching: Wan's boundary_ratio b; the high-noise expert (base) owns t ≥ b·1000, the low-noise one (refiner) the rest. Default: strength, else 0.875.",
+        },
+        boundary_snr: {
+          type: 'number',
+          exclusiveMinimum: 0,
+          description:
+            'flow_matching: the boundary given as the SNR ((1 − σ)/σ)² there; moe computes b = 1/(1 + √snr) and logs it.',
+        },
+        shift: {
+          type: 'number',
+          exclusiveMinimum: 0,
+          description:
+            "flow_matching: the shift σ → s·σ/(1 + (s − 1)·σ) (discrete_flow_shift, flow_schedule_shift, Wan's sample_shift). Default 1.",
         },
         prediction_type: {
           enum: ['epsilon', 'v_prediction', 'sample'],
@@ -6247,17 +6462,17 @@ export const PRECOMPILED = {
             errors++;
           }
         }
-        if (data.prediction_type !== undefined) {
-          let data5 = data.prediction_type;
-          if (!(data5 === 'epsilon' || data5 === 'v_prediction' || data5 === 'sample')) {
+        if (data.objective !== undefined) {
+          let data5 = data.objective;
+          if (!(data5 === 'diffusion' || data5 === 'flow_matching')) {
             const err16 = {
-              instancePath: instancePath + '/prediction_type',
-              schemaPath: '#/properties/prediction_type/enum',
+              instancePath: instancePath + '/objective',
+              schemaPath: '#/properties/objective/enum',
               keyword: 'enum',
-              params: { allowedValues: schema31.properties.prediction_type.enum },
+              params: { allowedValues: schema31.properties.objective.enum },
               message: 'must be equal to one of the allowed values',
-              schema: schema31.properties.prediction_type.enum,
-              parentSchema: schema31.properties.prediction_type,
+              schema: schema31.properties.objective.enum,
+              parentSchema: schema31.properties.objective,
               data: data5,
             };
             if (vErrors === null) {
@@ -6268,75 +6483,76 @@ export const PRECOMPILED = {
             errors++;
           }
         }
-        if (data.zero_snr !== undefined) {
-          let data6 = data.zero_snr;
-          if (typeof data6 !== 'boolean') {
-            const err17 = {
-              instancePath: instancePath + '/zero_snr',
-              schemaPath: '#/properties/zero_snr/type',
+        if (data.boundary !== undefined) {
+          let data6 = data.boundary;
+          if (typeof data6 == 'number') {
+            if (data6 >= 1 || isNaN(data6)) {
+              const err17 = {
+                instancePath: instancePath + '/boundary',
+                schemaPath: '#/properties/boundary/exclusiveMaximum',
+                keyword: 'exclusiveMaximum',
+                params: { comparison: '<', limit: 1 },
+                message: 'must be < 1',
+                schema: 1,
+                parentSchema: schema31.properties.boundary,
+                data: data6,
+              };
+              if (vErrors === null) {
+                vErrors = [err17];
+              } else {
+                vErrors.push(err17);
+              }
+              errors++;
+            }
+            if (data6 <= 0 || isNaN(data6)) {
+              const err18 = {
+                instancePath: instancePath + '/boundary',
+                schemaPath: '#/properties/boundary/exclusiveMinimum',
+                keyword: 'exclusiveMinimum',
+                params: { comparison: '>', limit: 0 },
+                message: 'must be > 0',
+                schema: 0,
+                parentSchema: schema31.properties.boundary,
+                data: data6,
+              };
+              if (vErrors === null) {
+                vErrors = [err18];
+              } else {
+                vErrors.push(err18);
+              }
+              errors++;
+            }
+          } else {
+            const err19 = {
+              instancePath: instancePath + '/boundary',
+              schemaPath: '#/properties/boundary/type',
               keyword: 'type',
-              params: { type: 'boolean' },
-              message: 'must be boolean',
-              schema: schema31.properties.zero_snr.type,
-              parentSchema: schema31.properties.zero_snr,
+              params: { type: 'number' },
+              message: 'must be number',
+              schema: schema31.properties.boundary.type,
+              parentSchema: schema31.properties.boundary,
               data: data6,
             };
             if (vErrors === null) {
-              vErrors = [err17];
+              vErrors = [err19];
             } else {
-              vErrors.push(err17);
+              vErrors.push(err19);
             }
             errors++;
           }
         }
-        if (data.eval_timesteps !== undefined) {
-          let data7 = data.eval_timesteps;
-          if (!(typeof data7 == 'number' && !(data7 % 1) && !isNaN(data7))) {
-            const err18 = {
-              instancePath: instancePath + '/eval_timesteps',
-              schemaPath: '#/properties/eval_timesteps/type',
-              keyword: 'type',
-              params: { type: 'integer' },
-              message: 'must be integer',
-              schema: schema31.properties.eval_timesteps.type,
-              parentSchema: schema31.properties.eval_timesteps,
-              data: data7,
-            };
-            if (vErrors === null) {
-              vErrors = [err18];
-            } else {
-              vErrors.push(err18);
-            }
-            errors++;
-          }
+        if (data.boundary_snr !== undefined) {
+          let data7 = data.boundary_snr;
           if (typeof data7 == 'number') {
-            if (data7 > 1000 || isNaN(data7)) {
-              const err19 = {
-                instancePath: instancePath + '/eval_timesteps',
-                schemaPath: '#/properties/eval_timesteps/maximum',
-                keyword: 'maximum',
-                params: { comparison: '<=', limit: 1000 },
-                message: 'must be <= 1000',
-                schema: 1000,
-                parentSchema: schema31.properties.eval_timesteps,
-                data: data7,
-              };
-              if (vErrors === null) {
-                vErrors = [err19];
-              } else {
-                vErrors.push(err19);
-              }
-              errors++;
-            }
-            if (data7 < 2 || isNaN(data7)) {
+            if (data7 <= 0 || isNaN(data7)) {
               const err20 = {
-                instancePath: instancePath + '/eval_timesteps',
-                schemaPath: '#/properties/eval_timesteps/minimum',
-                keyword: 'minimum',
-                params: { comparison: '>=', limit: 2 },
-                message: 'must be >= 2',
-                schema: 2,
-                parentSchema: schema31.properties.eval_timesteps,
+                instancePath: instancePath + '/boundary_snr',
+                schemaPath: '#/properties/boundary_snr/exclusiveMinimum',
+                keyword: 'exclusiveMinimum',
+                params: { comparison: '>', limit: 0 },
+                message: 'must be > 0',
+                schema: 0,
+                parentSchema: schema31.properties.boundary_snr,
                 data: data7,
               };
               if (vErrors === null) {
@@ -6346,20 +6562,16 @@ export const PRECOMPILED = {
               }
               errors++;
             }
-          }
-        }
-        if (data.seed !== undefined) {
-          let data8 = data.seed;
-          if (!(typeof data8 == 'number' && !(data8 % 1) && !isNaN(data8))) {
+          } else {
             const err21 = {
-              instancePath: instancePath + '/seed',
-              schemaPath: '#/properties/seed/type',
+              instancePath: instancePath + '/boundary_snr',
+              schemaPath: '#/properties/boundary_snr/type',
               keyword: 'type',
-              params: { type: 'integer' },
-              message: 'must be integer',
-              schema: schema31.properties.seed.type,
-              parentSchema: schema31.properties.seed,
-              data: data8,
+              params: { type: 'number' },
+              message: 'must be number',
+              schema: schema31.properties.boundary_snr.type,
+              parentSchema: schema31.properties.boundary_snr,
+              data: data7,
             };
             if (vErrors === null) {
               vErrors = [err21];
@@ -6368,16 +6580,19 @@ export const PRECOMPILED = {
             }
             errors++;
           }
+        }
+        if (data.shift !== undefined) {
+          let data8 = data.shift;
           if (typeof data8 == 'number') {
-            if (data8 > 4294967295 || isNaN(data8)) {
+            if (data8 <= 0 || isNaN(data8)) {
               const err22 = {
-                instancePath: instancePath + '/seed',
-                schemaPath: '#/properties/seed/maximum',
-                keyword: 'maximum',
-                params: { comparison: '<=', limit: 4294967295 },
-                message: 'must be <= 4294967295',
-                schema: 4294967295,
-                parentSchema: schema31.properties.seed,
+                instancePath: instancePath + '/shift',
+                schemaPath: '#/properties/shift/exclusiveMinimum',
+                keyword: 'exclusiveMinimum',
+                params: { comparison: '>', limit: 0 },
+                message: 'must be > 0',
+                schema: 0,
+                parentSchema: schema31.properties.shift,
                 data: data8,
               };
               if (vErrors === null) {
@@ -6387,37 +6602,36 @@ export const PRECOMPILED = {
               }
               errors++;
             }
-            if (data8 < 0 || isNaN(data8)) {
-              const err23 = {
-                instancePath: instancePath + '/seed',
-                schemaPath: '#/properties/seed/minimum',
-                keyword: 'minimum',
-                params: { comparison: '>=', limit: 0 },
-                message: 'must be >= 0',
-                schema: 0,
-                parentSchema: schema31.properties.seed,
-                data: data8,
-              };
-              if (vErrors === null) {
-                vErrors = [err23];
-              } else {
-                vErrors.push(err23);
-              }
-              errors++;
+          } else {
+            const err23 = {
+              instancePath: instancePath + '/shift',
+              schemaPath: '#/properties/shift/type',
+              keyword: 'type',
+              params: { type: 'number' },
+              message: 'must be number',
+              schema: schema31.properties.shift.type,
+              parentSchema: schema31.properties.shift,
+              data: data8,
+            };
+            if (vErrors === null) {
+              vErrors = [err23];
+            } else {
+              vErrors.push(err23);
             }
+            errors++;
           }
         }
-        if (data.split !== undefined) {
-          let data9 = data.split;
-          if (!(data9 === 'eval' || data9 === 'train' || data9 === 'all')) {
+        if (data.prediction_type !== undefined) {
+          let data9 = data.prediction_type;
+          if (!(data9 === 'epsilon' || data9 === 'v_prediction' || data9 === 'sample')) {
             const err24 = {
-              instancePath: instancePath + '/split',
-              schemaPath: '#/properties/split/enum',
+              instancePath: instancePath + '/prediction_type',
+              schemaPath: '#/properties/prediction_type/enum',
               keyword: 'enum',
-              params: { allowedValues: schema31.properties.split.enum },
+              params: { allowedValues: schema31.properties.prediction_type.enum },
               message: 'must be equal to one of the allowed values',
-              schema: schema31.properties.split.enum,
-              parentSchema: schema31.properties.split,
+              schema: schema31.properties.prediction_type.enum,
+              parentSchema: schema31.properties.prediction_type,
               data: data9,
             };
             if (vErrors === null) {
@@ -6428,17 +6642,17 @@ export const PRECOMPILED = {
             errors++;
           }
         }
-        if (data.max_items !== undefined) {
-          let data10 = data.max_items;
-          if (!(typeof data10 == 'number' && !(data10 % 1) && !isNaN(data10))) {
+        if (data.zero_snr !== undefined) {
+          let data10 = data.zero_snr;
+          if (typeof data10 !== 'boolean') {
             const err25 = {
-              instancePath: instancePath + '/max_items',
-              schemaPath: '#/properties/max_items/type',
+              instancePath: instancePath + '/zero_snr',
+              schemaPath: '#/properties/zero_snr/type',
               keyword: 'type',
-              params: { type: 'integer' },
-              message: 'must be integer',
-              schema: schema31.properties.max_items.type,
-              parentSchema: schema31.properties.max_items,
+              params: { type: 'boolean' },
+              message: 'must be boolean',
+              schema: schema31.properties.zero_snr.type,
+              parentSchema: schema31.properties.zero_snr,
               data: data10,
             };
             if (vErrors === null) {
@@ -6448,57 +6662,55 @@ export const PRECOMPILED = {
             }
             errors++;
           }
-          if (typeof data10 == 'number') {
-            if (data10 < 1 || isNaN(data10)) {
-              const err26 = {
-                instancePath: instancePath + '/max_items',
-                schemaPath: '#/properties/max_items/minimum',
-                keyword: 'minimum',
-                params: { comparison: '>=', limit: 1 },
-                message: 'must be >= 1',
-                schema: 1,
-                parentSchema: schema31.properties.max_items,
-                data: data10,
-              };
-              if (vErrors === null) {
-                vErrors = [err26];
-              } else {
-                vErrors.push(err26);
-              }
-              errors++;
-            }
-          }
         }
-        if (data.batch_size !== undefined) {
-          let data11 = data.batch_size;
+        if (data.eval_timesteps !== undefined) {
+          let data11 = data.eval_timesteps;
           if (!(typeof data11 == 'number' && !(data11 % 1) && !isNaN(data11))) {
-            const err27 = {
-              instancePath: instancePath + '/batch_size',
-              schemaPath: '#/properties/batch_size/type',
+            const err26 = {
+              instancePath: instancePath + '/eval_timesteps',
+              schemaPath: '#/properties/eval_timesteps/type',
               keyword: 'type',
               params: { type: 'integer' },
               message: 'must be integer',
-              schema: schema31.properties.batch_size.type,
-              parentSchema: schema31.properties.batch_size,
+              schema: schema31.properties.eval_timesteps.type,
+              parentSchema: schema31.properties.eval_timesteps,
               data: data11,
             };
             if (vErrors === null) {
-              vErrors = [err27];
+              vErrors = [err26];
             } else {
-              vErrors.push(err27);
+              vErrors.push(err26);
             }
             errors++;
           }
           if (typeof data11 == 'number') {
-            if (data11 > 1024 || isNaN(data11)) {
-              const err28 = {
-                instancePath: instancePath + '/batch_size',
-                schemaPath: '#/properties/batch_size/maximum',
+            if (data11 > 1000 || isNaN(data11)) {
+              const err27 = {
+                instancePath: instancePath + '/eval_timesteps',
+                schemaPath: '#/properties/eval_timesteps/maximum',
                 keyword: 'maximum',
-                params: { comparison: '<=', limit: 1024 },
-                message: 'must be <= 1024',
-                schema: 1024,
-                parentSchema: schema31.properties.batch_size,
+                params: { comparison: '<=', limit: 1000 },
+                message: 'must be <= 1000',
+                schema: 1000,
+                parentSchema: schema31.properties.eval_timesteps,
+                data: data11,
+              };
+              if (vErrors === null) {
+                vErrors = [err27];
+              } else {
+                vErrors.push(err27);
+              }
+              errors++;
+            }
+            if (data11 < 2 || isNaN(data11)) {
+              const err28 = {
+                instancePath: instancePath + '/eval_timesteps',
+                schemaPath: '#/properties/eval_timesteps/minimum',
+                keyword: 'minimum',
+                params: { comparison: '>=', limit: 2 },
+                message: 'must be >= 2',
+                schema: 2,
+                parentSchema: schema31.properties.eval_timesteps,
                 data: data11,
               };
               if (vErrors === null) {
@@ -6508,38 +6720,38 @@ export const PRECOMPILED = {
               }
               errors++;
             }
-            if (data11 < 1 || isNaN(data11)) {
-              const err29 = {
-                instancePath: instancePath + '/batch_size',
-                schemaPath: '#/properties/batch_size/minimum',
-                keyword: 'minimum',
-                params: { comparison: '>=', limit: 1 },
-                message: 'must be >= 1',
-                schema: 1,
-                parentSchema: schema31.properties.batch_size,
-                data: data11,
-              };
-              if (vErrors === null) {
-                vErrors = [err29];
-              } else {
-                vErrors.push(err29);
-              }
-              errors++;
-            }
           }
         }
-        if (data.images !== undefined) {
-          let data12 = data.images;
-          if (typeof data12 === 'string') {
-            if (func2(data12) < 1) {
+        if (data.seed !== undefined) {
+          let data12 = data.seed;
+          if (!(typeof data12 == 'number' && !(data12 % 1) && !isNaN(data12))) {
+            const err29 = {
+              instancePath: instancePath + '/seed',
+              schemaPath: '#/properties/seed/type',
+              keyword: 'type',
+              params: { type: 'integer' },
+              message: 'must be integer',
+              schema: schema31.properties.seed.type,
+              parentSchema: schema31.properties.seed,
+              data: data12,
+            };
+            if (vErrors === null) {
+              vErrors = [err29];
+            } else {
+              vErrors.push(err29);
+            }
+            errors++;
+          }
+          if (typeof data12 == 'number') {
+            if (data12 > 4294967295 || isNaN(data12)) {
               const err30 = {
-                instancePath: instancePath + '/images',
-                schemaPath: '#/properties/images/minLength',
-                keyword: 'minLength',
-                params: { limit: 1 },
-                message: 'must NOT have fewer than 1 characters',
-                schema: 1,
-                parentSchema: schema31.properties.images,
+                instancePath: instancePath + '/seed',
+                schemaPath: '#/properties/seed/maximum',
+                keyword: 'maximum',
+                params: { comparison: '<=', limit: 4294967295 },
+                message: 'must be <= 4294967295',
+                schema: 4294967295,
+                parentSchema: schema31.properties.seed,
                 data: data12,
               };
               if (vErrors === null) {
@@ -6549,60 +6761,59 @@ export const PRECOMPILED = {
               }
               errors++;
             }
-          } else {
-            const err31 = {
-              instancePath: instancePath + '/images',
-              schemaPath: '#/properties/images/type',
-              keyword: 'type',
-              params: { type: 'string' },
-              message: 'must be string',
-              schema: schema31.properties.images.type,
-              parentSchema: schema31.properties.images,
-              data: data12,
+            if (data12 < 0 || isNaN(data12)) {
+              const err31 = {
+                instancePath: instancePath + '/seed',
+                schemaPath: '#/properties/seed/minimum',
+                keyword: 'minimum',
+                params: { comparison: '>=', limit: 0 },
+                message: 'must be >= 0',
+                schema: 0,
+                parentSchema: schema31.properties.seed,
+                data: data12,
+              };
+              if (vErrors === null) {
+                vErrors = [err31];
+              } else {
+                vErrors.push(err31);
+              }
+              errors++;
+            }
+          }
+        }
+        if (data.split !== undefined) {
+          let data13 = data.split;
+          if (!(data13 === 'eval' || data13 === 'train' || data13 === 'all')) {
+            const err32 = {
+              instancePath: instancePath + '/split',
+              schemaPath: '#/properties/split/enum',
+              keyword: 'enum',
+              params: { allowedValues: schema31.properties.split.enum },
+              message: 'must be equal to one of the allowed values',
+              schema: schema31.properties.split.enum,
+              parentSchema: schema31.properties.split,
+              data: data13,
             };
             if (vErrors === null) {
-              vErrors = [err31];
+              vErrors = [err32];
             } else {
-              vErrors.push(err31);
+              vErrors.push(err32);
             }
             errors++;
           }
         }
-        if (data.scorer !== undefined) {
-          let data13 = data.scorer;
-          const _errs27 = errors;
-          let valid1 = false;
-          let passing0 = null;
-          const _errs28 = errors;
-          if (typeof data13 === 'string') {
-            if (func2(data13) < 1) {
-              const err32 = {
-                instancePath: instancePath + '/scorer',
-                schemaPath: '#/properties/scorer/oneOf/0/minLength',
-                keyword: 'minLength',
-                params: { limit: 1 },
-                message: 'must NOT have fewer than 1 characters',
-                schema: 1,
-                parentSchema: schema31.properties.scorer.oneOf[0],
-                data: data13,
-              };
-              if (vErrors === null) {
-                vErrors = [err32];
-              } else {
-                vErrors.push(err32);
-              }
-              errors++;
-            }
-          } else {
+        if (data.max_items !== undefined) {
+          let data14 = data.max_items;
+          if (!(typeof data14 == 'number' && !(data14 % 1) && !isNaN(data14))) {
             const err33 = {
-              instancePath: instancePath + '/scorer',
-              schemaPath: '#/properties/scorer/oneOf/0/type',
+              instancePath: instancePath + '/max_items',
+              schemaPath: '#/properties/max_items/type',
               keyword: 'type',
-              params: { type: 'string' },
-              message: 'must be string',
-              schema: schema31.properties.scorer.oneOf[0].type,
-              parentSchema: schema31.properties.scorer.oneOf[0],
-              data: data13,
+              params: { type: 'integer' },
+              message: 'must be integer',
+              schema: schema31.properties.max_items.type,
+              parentSchema: schema31.properties.max_items,
+              data: data14,
             };
             if (vErrors === null) {
               vErrors = [err33];
@@ -6611,23 +6822,17 @@ export const PRECOMPILED = {
             }
             errors++;
           }
-          var _valid0 = _errs28 === errors;
-          if (_valid0) {
-            valid1 = true;
-            passing0 = 0;
-          }
-          const _errs30 = errors;
-          if (data13 && typeof data13 == 'object' && !Array.isArray(data13)) {
-            if (data13.module === undefined) {
+          if (typeof data14 == 'number') {
+            if (data14 < 1 || isNaN(data14)) {
               const err34 = {
-                instancePath: instancePath + '/scorer',
-                schemaPath: '#/properties/scorer/oneOf/1/required',
-                keyword: 'required',
-                params: { missingProperty: 'module' },
-                message: "must have required property '" + 'module' + "'",
-                schema: schema31.properties.scorer.oneOf[1].required,
-                parentSchema: schema31.properties.scorer.oneOf[1],
-                data: data13,
+                instancePath: instancePath + '/max_items',
+                schemaPath: '#/properties/max_items/minimum',
+                keyword: 'minimum',
+                params: { comparison: '>=', limit: 1 },
+                message: 'must be >= 1',
+                schema: 1,
+                parentSchema: schema31.properties.max_items,
+                data: data14,
               };
               if (vErrors === null) {
                 vErrors = [err34];
@@ -6636,9 +6841,178 @@ export const PRECOMPILED = {
               }
               errors++;
             }
-            for (const key1 in data13) {
+          }
+        }
+        if (data.batch_size !== undefined) {
+          let data15 = data.batch_size;
+          if (!(typeof data15 == 'number' && !(data15 % 1) && !isNaN(data15))) {
+            const err35 = {
+              instancePath: instancePath + '/batch_size',
+              schemaPath: '#/properties/batch_size/type',
+              keyword: 'type',
+              params: { type: 'integer' },
+              message: 'must be integer',
+              schema: schema31.properties.batch_size.type,
+              parentSchema: schema31.properties.batch_size,
+              data: data15,
+            };
+            if (vErrors === null) {
+              vErrors = [err35];
+            } else {
+              vErrors.push(err35);
+            }
+            errors++;
+          }
+          if (typeof data15 == 'number') {
+            if (data15 > 1024 || isNaN(data15)) {
+              const err36 = {
+                instancePath: instancePath + '/batch_size',
+                schemaPath: '#/properties/batch_size/maximum',
+                keyword: 'maximum',
+                params: { comparison: '<=', limit: 1024 },
+                message: 'must be <= 1024',
+                schema: 1024,
+                parentSchema: schema31.properties.batch_size,
+                data: data15,
+              };
+              if (vErrors === null) {
+                vErrors = [err36];
+              } else {
+                vErrors.push(err36);
+              }
+              errors++;
+            }
+            if (data15 < 1 || isNaN(data15)) {
+              const err37 = {
+                instancePath: instancePath + '/batch_size',
+                schemaPath: '#/properties/batch_size/minimum',
+                keyword: 'minimum',
+                params: { comparison: '>=', limit: 1 },
+                message: 'must be >= 1',
+                schema: 1,
+                parentSchema: schema31.properties.batch_size,
+                data: data15,
+              };
+              if (vErrors === null) {
+                vErrors = [err37];
+              } else {
+                vErrors.push(err37);
+              }
+              errors++;
+            }
+          }
+        }
+        if (data.images !== undefined) {
+          let data16 = data.images;
+          if (typeof data16 === 'string') {
+            if (func2(data16) < 1) {
+              const err38 = {
+                instancePath: instancePath + '/images',
+                schemaPath: '#/properties/images/minLength',
+                keyword: 'minLength',
+                params: { limit: 1 },
+                message: 'must NOT have fewer than 1 characters',
+                schema: 1,
+                parentSchema: schema31.properties.images,
+                data: data16,
+              };
+              if (vErrors === null) {
+                vErrors = [err38];
+              } else {
+                vErrors.push(err38);
+              }
+              errors++;
+            }
+          } else {
+            const err39 = {
+              instancePath: instancePath + '/images',
+              schemaPath: '#/properties/images/type',
+              keyword: 'type',
+              params: { type: 'string' },
+              message: 'must be string',
+              schema: schema31.properties.images.type,
+              parentSchema: schema31.properties.images,
+              data: data16,
+            };
+            if (vErrors === null) {
+              vErrors = [err39];
+            } else {
+              vErrors.push(err39);
+            }
+            errors++;
+          }
+        }
+        if (data.scorer !== undefined) {
+          let data17 = data.scorer;
+          const _errs34 = errors;
+          let valid1 = false;
+          let passing0 = null;
+          const _errs35 = errors;
+          if (typeof data17 === 'string') {
+            if (func2(data17) < 1) {
+              const err40 = {
+                instancePath: instancePath + '/scorer',
+                schemaPath: '#/properties/scorer/oneOf/0/minLength',
+                keyword: 'minLength',
+                params: { limit: 1 },
+                message: 'must NOT have fewer than 1 characters',
+                schema: 1,
+                parentSchema: schema31.properties.scorer.oneOf[0],
+                data: data17,
+              };
+              if (vErrors === null) {
+                vErrors = [err40];
+              } else {
+                vErrors.push(err40);
+              }
+              errors++;
+            }
+          } else {
+            const err41 = {
+              instancePath: instancePath + '/scorer',
+              schemaPath: '#/properties/scorer/oneOf/0/type',
+              keyword: 'type',
+              params: { type: 'string' },
+              message: 'must be string',
+              schema: schema31.properties.scorer.oneOf[0].type,
+              parentSchema: schema31.properties.scorer.oneOf[0],
+              data: data17,
+            };
+            if (vErrors === null) {
+              vErrors = [err41];
+            } else {
+              vErrors.push(err41);
+            }
+            errors++;
+          }
+          var _valid0 = _errs35 === errors;
+          if (_valid0) {
+            valid1 = true;
+            passing0 = 0;
+          }
+          const _errs37 = errors;
+          if (data17 && typeof data17 == 'object' && !Array.isArray(data17)) {
+            if (data17.module === undefined) {
+              const err42 = {
+                instancePath: instancePath + '/scorer',
+                schemaPath: '#/properties/scorer/oneOf/1/required',
+                keyword: 'required',
+                params: { missingProperty: 'module' },
+                message: "must have required property '" + 'module' + "'",
+                schema: schema31.properties.scorer.oneOf[1].required,
+                parentSchema: schema31.properties.scorer.oneOf[1],
+                data: data17,
+              };
+              if (vErrors === null) {
+                vErrors = [err42];
+              } else {
+                vErrors.push(err42);
+              }
+              errors++;
+            }
+            for (const key1 in data17) {
               if (!(key1 === 'module' || key1 === 'export')) {
-                const err35 = {
+                const err43 = {
                   instancePath: instancePath + '/scorer',
                   schemaPath: '#/properties/scorer/oneOf/1/additionalProperties',
                   keyword: 'additionalProperties',
@@ -6646,21 +7020,21 @@ export const PRECOMPILED = {
                   message: 'must NOT have additional properties',
                   schema: false,
                   parentSchema: schema31.properties.scorer.oneOf[1],
-                  data: data13,
+                  data: data17,
                 };
                 if (vErrors === null) {
-                  vErrors = [err35];
+                  vErrors = [err43];
                 } else {
-                  vErrors.push(err35);
+                  vErrors.push(err43);
                 }
                 errors++;
               }
             }
-            if (data13.module !== undefined) {
-              let data14 = data13.module;
-              if (typeof data14 === 'string') {
-                if (func2(data14) < 1) {
-                  const err36 = {
+            if (data17.module !== undefined) {
+              let data18 = data17.module;
+              if (typeof data18 === 'string') {
+                if (func2(data18) < 1) {
+                  const err44 = {
                     instancePath: instancePath + '/scorer/module',
                     schemaPath: '#/properties/scorer/oneOf/1/properties/module/minLength',
                     keyword: 'minLength',
@@ -6668,17 +7042,17 @@ export const PRECOMPILED = {
                     message: 'must NOT have fewer than 1 characters',
                     schema: 1,
                     parentSchema: schema31.properties.scorer.oneOf[1].properties.module,
-                    data: data14,
+                    data: data18,
                   };
                   if (vErrors === null) {
-                    vErrors = [err36];
+                    vErrors = [err44];
                   } else {
-                    vErrors.push(err36);
+                    vErrors.push(err44);
                   }
                   errors++;
                 }
               } else {
-                const err37 = {
+                const err45 = {
                   instancePath: instancePath + '/scorer/module',
                   schemaPath: '#/properties/scorer/oneOf/1/properties/module/type',
                   keyword: 'type',
@@ -6686,21 +7060,21 @@ export const PRECOMPILED = {
                   message: 'must be string',
                   schema: schema31.properties.scorer.oneOf[1].properties.module.type,
                   parentSchema: schema31.properties.scorer.oneOf[1].properties.module,
-                  data: data14,
+                  data: data18,
                 };
                 if (vErrors === null) {
-                  vErrors = [err37];
+                  vErrors = [err45];
                 } else {
-                  vErrors.push(err37);
+                  vErrors.push(err45);
                 }
                 errors++;
               }
             }
-            if (data13.export !== undefined) {
-              let data15 = data13.export;
-              if (typeof data15 === 'string') {
-                if (func2(data15) < 1) {
-                  const err38 = {
+            if (data17.export !== undefined) {
+              let data19 = data17.export;
+              if (typeof data19 === 'string') {
+                if (func2(data19) < 1) {
+                  const err46 = {
                     instancePath: instancePath + '/scorer/export',
                     schemaPath: '#/properties/scorer/oneOf/1/properties/export/minLength',
                     keyword: 'minLength',
@@ -6708,17 +7082,17 @@ export const PRECOMPILED = {
                     message: 'must NOT have fewer than 1 characters',
                     schema: 1,
                     parentSchema: schema31.properties.scorer.oneOf[1].properties.export,
-                    data: data15,
+                    data: data19,
                   };
                   if (vErrors === null) {
-                    vErrors = [err38];
+                    vErrors = [err46];
                   } else {
-                    vErrors.push(err38);
+                    vErrors.push(err46);
                   }
                   errors++;
                 }
               } else {
-                const err39 = {
+                const err47 = {
                   instancePath: instancePath + '/scorer/export',
                   schemaPath: '#/properties/scorer/oneOf/1/properties/export/type',
                   keyword: 'type',
@@ -6726,18 +7100,18 @@ export const PRECOMPILED = {
                   message: 'must be string',
                   schema: schema31.properties.scorer.oneOf[1].properties.export.type,
                   parentSchema: schema31.properties.scorer.oneOf[1].properties.export,
-                  data: data15,
+                  data: data19,
                 };
                 if (vErrors === null) {
-                  vErrors = [err39];
+                  vErrors = [err47];
                 } else {
-                  vErrors.push(err39);
+                  vErrors.push(err47);
                 }
                 errors++;
               }
             }
           } else {
-            const err40 = {
+            const err48 = {
               instancePath: instancePath + '/scorer',
               schemaPath: '#/properties/scorer/oneOf/1/type',
               keyword: 'type',
@@ -6745,16 +7119,16 @@ export const PRECOMPILED = {
               message: 'must be object',
               schema: schema31.properties.scorer.oneOf[1].type,
               parentSchema: schema31.properties.scorer.oneOf[1],
-              data: data13,
+              data: data17,
             };
             if (vErrors === null) {
-              vErrors = [err40];
+              vErrors = [err48];
             } else {
-              vErrors.push(err40);
+              vErrors.push(err48);
             }
             errors++;
           }
-          var _valid0 = _errs30 === errors;
+          var _valid0 = _errs37 === errors;
           if (_valid0 && valid1) {
             valid1 = false;
             passing0 = [passing0, 1];
@@ -6765,7 +7139,7 @@ export const PRECOMPILED = {
             }
           }
           if (!valid1) {
-            const err41 = {
+            const err49 = {
               instancePath: instancePath + '/scorer',
               schemaPath: '#/properties/scorer/oneOf',
               keyword: 'oneOf',
@@ -6773,19 +7147,19 @@ export const PRECOMPILED = {
               message: 'must match exactly one schema in oneOf',
               schema: schema31.properties.scorer.oneOf,
               parentSchema: schema31.properties.scorer,
-              data: data13,
+              data: data17,
             };
             if (vErrors === null) {
-              vErrors = [err41];
+              vErrors = [err49];
             } else {
-              vErrors.push(err41);
+              vErrors.push(err49);
             }
             errors++;
           } else {
-            errors = _errs27;
+            errors = _errs34;
             if (vErrors !== null) {
-              if (_errs27) {
-                vErrors.length = _errs27;
+              if (_errs34) {
+                vErrors.length = _errs34;
               } else {
                 vErrors = null;
               }
@@ -6793,10 +7167,10 @@ export const PRECOMPILED = {
           }
         }
         if (data.clip !== undefined) {
-          let data16 = data.clip;
-          if (typeof data16 === 'string') {
-            if (func2(data16) < 1) {
-              const err42 = {
+          let data20 = data.clip;
+          if (typeof data20 === 'string') {
+            if (func2(data20) < 1) {
+              const err50 = {
                 instancePath: instancePath + '/clip',
                 schemaPath: '#/properties/clip/minLength',
                 keyword: 'minLength',
@@ -6804,17 +7178,17 @@ export const PRECOMPILED = {
                 message: 'must NOT have fewer than 1 characters',
                 schema: 1,
                 parentSchema: schema31.properties.clip,
-                data: data16,
+                data: data20,
               };
               if (vErrors === null) {
-                vErrors = [err42];
+                vErrors = [err50];
               } else {
-                vErrors.push(err42);
+                vErrors.push(err50);
               }
               errors++;
             }
           } else {
-            const err43 = {
+            const err51 = {
               instancePath: instancePath + '/clip',
               schemaPath: '#/properties/clip/type',
               keyword: 'type',
@@ -6822,20 +7196,20 @@ export const PRECOMPILED = {
               message: 'must be string',
               schema: schema31.properties.clip.type,
               parentSchema: schema31.properties.clip,
-              data: data16,
+              data: data20,
             };
             if (vErrors === null) {
-              vErrors = [err43];
+              vErrors = [err51];
             } else {
-              vErrors.push(err43);
+              vErrors.push(err51);
             }
             errors++;
           }
         }
         if (data.device !== undefined) {
-          let data17 = data.device;
-          if (!(data17 === 'cpu' || data17 === 'cuda')) {
-            const err44 = {
+          let data21 = data.device;
+          if (!(data21 === 'cpu' || data21 === 'cuda')) {
+            const err52 = {
               instancePath: instancePath + '/device',
               schemaPath: '#/properties/device/enum',
               keyword: 'enum',
@@ -6843,18 +7217,18 @@ export const PRECOMPILED = {
               message: 'must be equal to one of the allowed values',
               schema: schema31.properties.device.enum,
               parentSchema: schema31.properties.device,
-              data: data17,
+              data: data21,
             };
             if (vErrors === null) {
-              vErrors = [err44];
+              vErrors = [err52];
             } else {
-              vErrors.push(err44);
+              vErrors.push(err52);
             }
             errors++;
           }
         }
       } else {
-        const err45 = {
+        const err53 = {
           instancePath,
           schemaPath: '#/type',
           keyword: 'type',
@@ -6865,9 +7239,9 @@ export const PRECOMPILED = {
           data,
         };
         if (vErrors === null) {
-          vErrors = [err45];
+          vErrors = [err53];
         } else {
-          vErrors.push(err45);
+          vErrors.push(err53);
         }
         errors++;
       }
@@ -7662,7 +8036,7 @@ export const PRECOMPILED = {
 
     return module.exports.validate;
   },
-  sfa6df8157b4a7651: () => {
+  s52a439d122a46ddb: () => {
     const module = { exports: {} };
     const exports = module.exports;
     ('use strict');
@@ -7697,8 +8071,48 @@ export const PRECOMPILED = {
           exclusiveMinimum: 0,
           exclusiveMaximum: 1,
           default: 0.35,
-          description: 'Refiner training strength s: the two experts split the timesteps at int(s·N).',
+          description:
+            'Refiner training strength s: the two experts split the timesteps at int(s·N). With objective flow_matching, the boundary b = s.',
         },
+        objective: {
+          enum: ['diffusion', 'flow_matching'],
+          default: 'diffusion',
+          description:
+            'diffusion: DDPM-family noising and prediction_type. flow_matching: x = (1 − σ)·x₀ + σ·ε, the model predicts ε − x₀ at t = 1000·σ (SD3, Flux, Wan); the experts meet at `boundary`.',
+        },
+        boundary: {
+          type: 'number',
+          exclusiveMinimum: 0,
+          exclusiveMaximum: 1,
+          description:
+            "flow_matching: Wan's boundary_ratio b; the high-noise expert (base) owns t ≥ b·1000, the low-noise one (refiner) the rest. Default: strength, else 0.875.",
+        },
+        boundary_snr: {
+          type: 'number',
+          exclusiveMinimum: 0,
+          description:
+            'flow_matching: the boundary given as the SNR ((1 − σ)/σ)² there; moe computes b = 1/(1 + √snr) and logs it.',
+        },
+        shift: {
+          type: 'number',
+          exclusiveMinimum: 0,
+          description:
+            "flow_matching: the shift σ → s·σ/(1 + (s − 1)·σ) (discrete_flow_shift, flow_schedule_shift, Wan's sample_shift). Default 1.",
+        },
+        timestep_density: {
+          enum: ['uniform', 'logit_normal', 'mode'],
+          default: 'logit_normal',
+          description:
+            "flow_matching: the density of the training σ before the shift; kept inside the expert's range (inverse CDF).",
+        },
+        logit_mean: { type: 'number', default: 0, description: 'logit_normal: mean of logit σ.' },
+        logit_std: {
+          type: 'number',
+          exclusiveMinimum: 0,
+          default: 1,
+          description: 'logit_normal: standard deviation of logit σ.',
+        },
+        mode_scale: { type: 'number', default: 1.29, description: "mode: SD3's mode_scale." },
         prediction_type: {
           enum: ['epsilon', 'v_prediction', 'sample'],
           description:
@@ -8220,17 +8634,17 @@ export const PRECOMPILED = {
             errors++;
           }
         }
-        if (data.prediction_type !== undefined) {
-          let data5 = data.prediction_type;
-          if (!(data5 === 'epsilon' || data5 === 'v_prediction' || data5 === 'sample')) {
+        if (data.objective !== undefined) {
+          let data5 = data.objective;
+          if (!(data5 === 'diffusion' || data5 === 'flow_matching')) {
             const err16 = {
-              instancePath: instancePath + '/prediction_type',
-              schemaPath: '#/properties/prediction_type/enum',
+              instancePath: instancePath + '/objective',
+              schemaPath: '#/properties/objective/enum',
               keyword: 'enum',
-              params: { allowedValues: schema31.properties.prediction_type.enum },
+              params: { allowedValues: schema31.properties.objective.enum },
               message: 'must be equal to one of the allowed values',
-              schema: schema31.properties.prediction_type.enum,
-              parentSchema: schema31.properties.prediction_type,
+              schema: schema31.properties.objective.enum,
+              parentSchema: schema31.properties.objective,
               data: data5,
             };
             if (vErrors === null) {
@@ -8241,264 +8655,259 @@ export const PRECOMPILED = {
             errors++;
           }
         }
-        if (data.zero_snr !== undefined) {
-          let data6 = data.zero_snr;
-          if (typeof data6 !== 'boolean') {
-            const err17 = {
-              instancePath: instancePath + '/zero_snr',
-              schemaPath: '#/properties/zero_snr/type',
+        if (data.boundary !== undefined) {
+          let data6 = data.boundary;
+          if (typeof data6 == 'number') {
+            if (data6 >= 1 || isNaN(data6)) {
+              const err17 = {
+                instancePath: instancePath + '/boundary',
+                schemaPath: '#/properties/boundary/exclusiveMaximum',
+                keyword: 'exclusiveMaximum',
+                params: { comparison: '<', limit: 1 },
+                message: 'must be < 1',
+                schema: 1,
+                parentSchema: schema31.properties.boundary,
+                data: data6,
+              };
+              if (vErrors === null) {
+                vErrors = [err17];
+              } else {
+                vErrors.push(err17);
+              }
+              errors++;
+            }
+            if (data6 <= 0 || isNaN(data6)) {
+              const err18 = {
+                instancePath: instancePath + '/boundary',
+                schemaPath: '#/properties/boundary/exclusiveMinimum',
+                keyword: 'exclusiveMinimum',
+                params: { comparison: '>', limit: 0 },
+                message: 'must be > 0',
+                schema: 0,
+                parentSchema: schema31.properties.boundary,
+                data: data6,
+              };
+              if (vErrors === null) {
+                vErrors = [err18];
+              } else {
+                vErrors.push(err18);
+              }
+              errors++;
+            }
+          } else {
+            const err19 = {
+              instancePath: instancePath + '/boundary',
+              schemaPath: '#/properties/boundary/type',
               keyword: 'type',
-              params: { type: 'boolean' },
-              message: 'must be boolean',
-              schema: schema31.properties.zero_snr.type,
-              parentSchema: schema31.properties.zero_snr,
+              params: { type: 'number' },
+              message: 'must be number',
+              schema: schema31.properties.boundary.type,
+              parentSchema: schema31.properties.boundary,
               data: data6,
             };
             if (vErrors === null) {
-              vErrors = [err17];
+              vErrors = [err19];
             } else {
-              vErrors.push(err17);
+              vErrors.push(err19);
             }
             errors++;
           }
         }
-        if (data.timestep_spacing !== undefined) {
-          let data7 = data.timestep_spacing;
-          if (!(data7 === 'leading' || data7 === 'trailing' || data7 === 'linspace')) {
-            const err18 = {
-              instancePath: instancePath + '/timestep_spacing',
-              schemaPath: '#/properties/timestep_spacing/enum',
-              keyword: 'enum',
-              params: { allowedValues: schema31.properties.timestep_spacing.enum },
-              message: 'must be equal to one of the allowed values',
-              schema: schema31.properties.timestep_spacing.enum,
-              parentSchema: schema31.properties.timestep_spacing,
+        if (data.boundary_snr !== undefined) {
+          let data7 = data.boundary_snr;
+          if (typeof data7 == 'number') {
+            if (data7 <= 0 || isNaN(data7)) {
+              const err20 = {
+                instancePath: instancePath + '/boundary_snr',
+                schemaPath: '#/properties/boundary_snr/exclusiveMinimum',
+                keyword: 'exclusiveMinimum',
+                params: { comparison: '>', limit: 0 },
+                message: 'must be > 0',
+                schema: 0,
+                parentSchema: schema31.properties.boundary_snr,
+                data: data7,
+              };
+              if (vErrors === null) {
+                vErrors = [err20];
+              } else {
+                vErrors.push(err20);
+              }
+              errors++;
+            }
+          } else {
+            const err21 = {
+              instancePath: instancePath + '/boundary_snr',
+              schemaPath: '#/properties/boundary_snr/type',
+              keyword: 'type',
+              params: { type: 'number' },
+              message: 'must be number',
+              schema: schema31.properties.boundary_snr.type,
+              parentSchema: schema31.properties.boundary_snr,
               data: data7,
             };
             if (vErrors === null) {
-              vErrors = [err18];
+              vErrors = [err21];
             } else {
-              vErrors.push(err18);
+              vErrors.push(err21);
             }
             errors++;
           }
         }
-        if (data.noise_schedule !== undefined) {
-          let data8 = data.noise_schedule;
-          if (data8 && typeof data8 == 'object' && !Array.isArray(data8)) {
-            for (const key1 in data8) {
-              if (!(
-                key1 === 'beta_schedule' ||
-                key1 === 'beta_start' ||
-                key1 === 'beta_end' ||
-                key1 === 'num_train_timesteps'
-              )) {
-                const err19 = {
-                  instancePath: instancePath + '/noise_schedule',
-                  schemaPath: '#/properties/noise_schedule/additionalProperties',
-                  keyword: 'additionalProperties',
-                  params: { additionalProperty: key1 },
-                  message: 'must NOT have additional properties',
-                  schema: false,
-                  parentSchema: schema31.properties.noise_schedule,
-                  data: data8,
-                };
-                if (vErrors === null) {
-                  vErrors = [err19];
-                } else {
-                  vErrors.push(err19);
-                }
-                errors++;
-              }
-            }
-            if (data8.beta_schedule !== undefined) {
-              let data9 = data8.beta_schedule;
-              if (!(data9 === 'linear' || data9 === 'scaled_linear' || data9 === 'squaredcos_cap_v2')) {
-                const err20 = {
-                  instancePath: instancePath + '/noise_schedule/beta_schedule',
-                  schemaPath: '#/properties/noise_schedule/properties/beta_schedule/enum',
-                  keyword: 'enum',
-                  params: { allowedValues: schema31.properties.noise_schedule.properties.beta_schedule.enum },
-                  message: 'must be equal to one of the allowed values',
-                  schema: schema31.properties.noise_schedule.properties.beta_schedule.enum,
-                  parentSchema: schema31.properties.noise_schedule.properties.beta_schedule,
-                  data: data9,
-                };
-                if (vErrors === null) {
-                  vErrors = [err20];
-                } else {
-                  vErrors.push(err20);
-                }
-                errors++;
-              }
-            }
-            if (data8.beta_start !== undefined) {
-              let data10 = data8.beta_start;
-              if (typeof data10 == 'number') {
-                if (data10 >= 1 || isNaN(data10)) {
-                  const err21 = {
-                    instancePath: instancePath + '/noise_schedule/beta_start',
-                    schemaPath: '#/properties/noise_schedule/properties/beta_start/exclusiveMaximum',
-                    keyword: 'exclusiveMaximum',
-                    params: { comparison: '<', limit: 1 },
-                    message: 'must be < 1',
-                    schema: 1,
-                    parentSchema: schema31.properties.noise_schedule.properties.beta_start,
-                    data: data10,
-                  };
-                  if (vErrors === null) {
-                    vErrors = [err21];
-                  } else {
-                    vErrors.push(err21);
-                  }
-                  errors++;
-                }
-                if (data10 <= 0 || isNaN(data10)) {
-                  const err22 = {
-                    instancePath: instancePath + '/noise_schedule/beta_start',
-                    schemaPath: '#/properties/noise_schedule/properties/beta_start/exclusiveMinimum',
-                    keyword: 'exclusiveMinimum',
-                    params: { comparison: '>', limit: 0 },
-                    message: 'must be > 0',
-                    schema: 0,
-                    parentSchema: schema31.properties.noise_schedule.properties.beta_start,
-                    data: data10,
-                  };
-                  if (vErrors === null) {
-                    vErrors = [err22];
-                  } else {
-                    vErrors.push(err22);
-                  }
-                  errors++;
-                }
+        if (data.shift !== undefined) {
+          let data8 = data.shift;
+          if (typeof data8 == 'number') {
+            if (data8 <= 0 || isNaN(data8)) {
+              const err22 = {
+                instancePath: instancePath + '/shift',
+                schemaPath: '#/properties/shift/exclusiveMinimum',
+                keyword: 'exclusiveMinimum',
+                params: { comparison: '>', limit: 0 },
+                message: 'must be > 0',
+                schema: 0,
+                parentSchema: schema31.properties.shift,
+                data: data8,
+              };
+              if (vErrors === null) {
+                vErrors = [err22];
               } else {
-                const err23 = {
-                  instancePath: instancePath + '/noise_schedule/beta_start',
-                  schemaPath: '#/properties/noise_schedule/properties/beta_start/type',
-                  keyword: 'type',
-                  params: { type: 'number' },
-                  message: 'must be number',
-                  schema: schema31.properties.noise_schedule.properties.beta_start.type,
-                  parentSchema: schema31.properties.noise_schedule.properties.beta_start,
-                  data: data10,
-                };
-                if (vErrors === null) {
-                  vErrors = [err23];
-                } else {
-                  vErrors.push(err23);
-                }
-                errors++;
+                vErrors.push(err22);
               }
-            }
-            if (data8.beta_end !== undefined) {
-              let data11 = data8.beta_end;
-              if (typeof data11 == 'number') {
-                if (data11 >= 1 || isNaN(data11)) {
-                  const err24 = {
-                    instancePath: instancePath + '/noise_schedule/beta_end',
-                    schemaPath: '#/properties/noise_schedule/properties/beta_end/exclusiveMaximum',
-                    keyword: 'exclusiveMaximum',
-                    params: { comparison: '<', limit: 1 },
-                    message: 'must be < 1',
-                    schema: 1,
-                    parentSchema: schema31.properties.noise_schedule.properties.beta_end,
-                    data: data11,
-                  };
-                  if (vErrors === null) {
-                    vErrors = [err24];
-                  } else {
-                    vErrors.push(err24);
-                  }
-                  errors++;
-                }
-                if (data11 <= 0 || isNaN(data11)) {
-                  const err25 = {
-                    instancePath: instancePath + '/noise_schedule/beta_end',
-                    schemaPath: '#/properties/noise_schedule/properties/beta_end/exclusiveMinimum',
-                    keyword: 'exclusiveMinimum',
-                    params: { comparison: '>', limit: 0 },
-                    message: 'must be > 0',
-                    schema: 0,
-                    parentSchema: schema31.properties.noise_schedule.properties.beta_end,
-                    data: data11,
-                  };
-                  if (vErrors === null) {
-                    vErrors = [err25];
-                  } else {
-                    vErrors.push(err25);
-                  }
-                  errors++;
-                }
-              } else {
-                const err26 = {
-                  instancePath: instancePath + '/noise_schedule/beta_end',
-                  schemaPath: '#/properties/noise_schedule/properties/beta_end/type',
-                  keyword: 'type',
-                  params: { type: 'number' },
-                  message: 'must be number',
-                  schema: schema31.properties.noise_schedule.properties.beta_end.type,
-                  parentSchema: schema31.properties.noise_schedule.properties.beta_end,
-                  data: data11,
-                };
-                if (vErrors === null) {
-                  vErrors = [err26];
-                } else {
-                  vErrors.push(err26);
-                }
-                errors++;
-              }
-            }
-            if (data8.num_train_timesteps !== undefined) {
-              let data12 = data8.num_train_timesteps;
-              if (!(typeof data12 == 'number' && !(data12 % 1) && !isNaN(data12))) {
-                const err27 = {
-                  instancePath: instancePath + '/noise_schedule/num_train_timesteps',
-                  schemaPath: '#/properties/noise_schedule/properties/num_train_timesteps/type',
-                  keyword: 'type',
-                  params: { type: 'integer' },
-                  message: 'must be integer',
-                  schema: schema31.properties.noise_schedule.properties.num_train_timesteps.type,
-                  parentSchema: schema31.properties.noise_schedule.properties.num_train_timesteps,
-                  data: data12,
-                };
-                if (vErrors === null) {
-                  vErrors = [err27];
-                } else {
-                  vErrors.push(err27);
-                }
-                errors++;
-              }
-              if (typeof data12 == 'number') {
-                if (data12 < 2 || isNaN(data12)) {
-                  const err28 = {
-                    instancePath: instancePath + '/noise_schedule/num_train_timesteps',
-                    schemaPath: '#/properties/noise_schedule/properties/num_train_timesteps/minimum',
-                    keyword: 'minimum',
-                    params: { comparison: '>=', limit: 2 },
-                    message: 'must be >= 2',
-                    schema: 2,
-                    parentSchema: schema31.properties.noise_schedule.properties.num_train_timesteps,
-                    data: data12,
-                  };
-                  if (vErrors === null) {
-                    vErrors = [err28];
-                  } else {
-                    vErrors.push(err28);
-                  }
-                  errors++;
-                }
-              }
+              errors++;
             }
           } else {
-            const err29 = {
-              instancePath: instancePath + '/noise_schedule',
-              schemaPath: '#/properties/noise_schedule/type',
+            const err23 = {
+              instancePath: instancePath + '/shift',
+              schemaPath: '#/properties/shift/type',
               keyword: 'type',
-              params: { type: 'object' },
-              message: 'must be object',
-              schema: schema31.properties.noise_schedule.type,
-              parentSchema: schema31.properties.noise_schedule,
+              params: { type: 'number' },
+              message: 'must be number',
+              schema: schema31.properties.shift.type,
+              parentSchema: schema31.properties.shift,
               data: data8,
+            };
+            if (vErrors === null) {
+              vErrors = [err23];
+            } else {
+              vErrors.push(err23);
+            }
+            errors++;
+          }
+        }
+        if (data.timestep_density !== undefined) {
+          let data9 = data.timestep_density;
+          if (!(data9 === 'uniform' || data9 === 'logit_normal' || data9 === 'mode')) {
+            const err24 = {
+              instancePath: instancePath + '/timestep_density',
+              schemaPath: '#/properties/timestep_density/enum',
+              keyword: 'enum',
+              params: { allowedValues: schema31.properties.timestep_density.enum },
+              message: 'must be equal to one of the allowed values',
+              schema: schema31.properties.timestep_density.enum,
+              parentSchema: schema31.properties.timestep_density,
+              data: data9,
+            };
+            if (vErrors === null) {
+              vErrors = [err24];
+            } else {
+              vErrors.push(err24);
+            }
+            errors++;
+          }
+        }
+        if (data.logit_mean !== undefined) {
+          let data10 = data.logit_mean;
+          if (!(typeof data10 == 'number')) {
+            const err25 = {
+              instancePath: instancePath + '/logit_mean',
+              schemaPath: '#/properties/logit_mean/type',
+              keyword: 'type',
+              params: { type: 'number' },
+              message: 'must be number',
+              schema: schema31.properties.logit_mean.type,
+              parentSchema: schema31.properties.logit_mean,
+              data: data10,
+            };
+            if (vErrors === null) {
+              vErrors = [err25];
+            } else {
+              vErrors.push(err25);
+            }
+            errors++;
+          }
+        }
+        if (data.logit_std !== undefined) {
+          let data11 = data.logit_std;
+          if (typeof data11 == 'number') {
+            if (data11 <= 0 || isNaN(data11)) {
+              const err26 = {
+                instancePath: instancePath + '/logit_std',
+                schemaPath: '#/properties/logit_std/exclusiveMinimum',
+                keyword: 'exclusiveMinimum',
+                params: { comparison: '>', limit: 0 },
+                message: 'must be > 0',
+                schema: 0,
+                parentSchema: schema31.properties.logit_std,
+                data: data11,
+              };
+              if (vErrors === null) {
+                vErrors = [err26];
+              } else {
+                vErrors.push(err26);
+              }
+              errors++;
+            }
+          } else {
+            const err27 = {
+              instancePath: instancePath + '/logit_std',
+              schemaPath: '#/properties/logit_std/type',
+              keyword: 'type',
+              params: { type: 'number' },
+              message: 'must be number',
+              schema: schema31.properties.logit_std.type,
+              parentSchema: schema31.properties.logit_std,
+              data: data11,
+            };
+            if (vErrors === null) {
+              vErrors = [err27];
+            } else {
+              vErrors.push(err27);
+            }
+            errors++;
+          }
+        }
+        if (data.mode_scale !== undefined) {
+          let data12 = data.mode_scale;
+          if (!(typeof data12 == 'number')) {
+            const err28 = {
+              instancePath: instancePath + '/mode_scale',
+              schemaPath: '#/properties/mode_scale/type',
+              keyword: 'type',
+              params: { type: 'number' },
+              message: 'must be number',
+              schema: schema31.properties.mode_scale.type,
+              parentSchema: schema31.properties.mode_scale,
+              data: data12,
+            };
+            if (vErrors === null) {
+              vErrors = [err28];
+            } else {
+              vErrors.push(err28);
+            }
+            errors++;
+          }
+        }
+        if (data.prediction_type !== undefined) {
+          let data13 = data.prediction_type;
+          if (!(data13 === 'epsilon' || data13 === 'v_prediction' || data13 === 'sample')) {
+            const err29 = {
+              instancePath: instancePath + '/prediction_type',
+              schemaPath: '#/properties/prediction_type/enum',
+              keyword: 'enum',
+              params: { allowedValues: schema31.properties.prediction_type.enum },
+              message: 'must be equal to one of the allowed values',
+              schema: schema31.properties.prediction_type.enum,
+              parentSchema: schema31.properties.prediction_type,
+              data: data13,
             };
             if (vErrors === null) {
               vErrors = [err29];
@@ -8508,37 +8917,39 @@ export const PRECOMPILED = {
             errors++;
           }
         }
-        if (data.learning_rate !== undefined) {
-          let data13 = data.learning_rate;
-          if (typeof data13 == 'number') {
-            if (data13 <= 0 || isNaN(data13)) {
-              const err30 = {
-                instancePath: instancePath + '/learning_rate',
-                schemaPath: '#/properties/learning_rate/exclusiveMinimum',
-                keyword: 'exclusiveMinimum',
-                params: { comparison: '>', limit: 0 },
-                message: 'must be > 0',
-                schema: 0,
-                parentSchema: schema31.properties.learning_rate,
-                data: data13,
-              };
-              if (vErrors === null) {
-                vErrors = [err30];
-              } else {
-                vErrors.push(err30);
-              }
-              errors++;
-            }
-          } else {
-            const err31 = {
-              instancePath: instancePath + '/learning_rate',
-              schemaPath: '#/properties/learning_rate/type',
+        if (data.zero_snr !== undefined) {
+          let data14 = data.zero_snr;
+          if (typeof data14 !== 'boolean') {
+            const err30 = {
+              instancePath: instancePath + '/zero_snr',
+              schemaPath: '#/properties/zero_snr/type',
               keyword: 'type',
-              params: { type: 'number' },
-              message: 'must be number',
-              schema: schema31.properties.learning_rate.type,
-              parentSchema: schema31.properties.learning_rate,
-              data: data13,
+              params: { type: 'boolean' },
+              message: 'must be boolean',
+              schema: schema31.properties.zero_snr.type,
+              parentSchema: schema31.properties.zero_snr,
+              data: data14,
+            };
+            if (vErrors === null) {
+              vErrors = [err30];
+            } else {
+              vErrors.push(err30);
+            }
+            errors++;
+          }
+        }
+        if (data.timestep_spacing !== undefined) {
+          let data15 = data.timestep_spacing;
+          if (!(data15 === 'leading' || data15 === 'trailing' || data15 === 'linspace')) {
+            const err31 = {
+              instancePath: instancePath + '/timestep_spacing',
+              schemaPath: '#/properties/timestep_spacing/enum',
+              keyword: 'enum',
+              params: { allowedValues: schema31.properties.timestep_spacing.enum },
+              message: 'must be equal to one of the allowed values',
+              schema: schema31.properties.timestep_spacing.enum,
+              parentSchema: schema31.properties.timestep_spacing,
+              data: data15,
             };
             if (vErrors === null) {
               vErrors = [err31];
@@ -8548,267 +8959,261 @@ export const PRECOMPILED = {
             errors++;
           }
         }
-        if (data.lr_scheduler !== undefined) {
-          let data14 = data.lr_scheduler;
-          if (!(
-            data14 === 'constant' ||
-            data14 === 'constant_with_warmup' ||
-            data14 === 'linear' ||
-            data14 === 'cosine'
-          )) {
-            const err32 = {
-              instancePath: instancePath + '/lr_scheduler',
-              schemaPath: '#/properties/lr_scheduler/enum',
-              keyword: 'enum',
-              params: { allowedValues: schema31.properties.lr_scheduler.enum },
-              message: 'must be equal to one of the allowed values',
-              schema: schema31.properties.lr_scheduler.enum,
-              parentSchema: schema31.properties.lr_scheduler,
-              data: data14,
-            };
-            if (vErrors === null) {
-              vErrors = [err32];
-            } else {
-              vErrors.push(err32);
-            }
-            errors++;
-          }
-        }
-        if (data.lr_warmup_steps !== undefined) {
-          let data15 = data.lr_warmup_steps;
-          if (!(typeof data15 == 'number' && !(data15 % 1) && !isNaN(data15))) {
-            const err33 = {
-              instancePath: instancePath + '/lr_warmup_steps',
-              schemaPath: '#/properties/lr_warmup_steps/type',
-              keyword: 'type',
-              params: { type: 'integer' },
-              message: 'must be integer',
-              schema: schema31.properties.lr_warmup_steps.type,
-              parentSchema: schema31.properties.lr_warmup_steps,
-              data: data15,
-            };
-            if (vErrors === null) {
-              vErrors = [err33];
-            } else {
-              vErrors.push(err33);
-            }
-            errors++;
-          }
-          if (typeof data15 == 'number') {
-            if (data15 < 0 || isNaN(data15)) {
-              const err34 = {
-                instancePath: instancePath + '/lr_warmup_steps',
-                schemaPath: '#/properties/lr_warmup_steps/minimum',
-                keyword: 'minimum',
-                params: { comparison: '>=', limit: 0 },
-                message: 'must be >= 0',
-                schema: 0,
-                parentSchema: schema31.properties.lr_warmup_steps,
-                data: data15,
-              };
-              if (vErrors === null) {
-                vErrors = [err34];
-              } else {
-                vErrors.push(err34);
+        if (data.noise_schedule !== undefined) {
+          let data16 = data.noise_schedule;
+          if (data16 && typeof data16 == 'object' && !Array.isArray(data16)) {
+            for (const key1 in data16) {
+              if (!(
+                key1 === 'beta_schedule' ||
+                key1 === 'beta_start' ||
+                key1 === 'beta_end' ||
+                key1 === 'num_train_timesteps'
+              )) {
+                const err32 = {
+                  instancePath: instancePath + '/noise_schedule',
+                  schemaPath: '#/properties/noise_schedule/additionalProperties',
+                  keyword: 'additionalProperties',
+                  params: { additionalProperty: key1 },
+                  message: 'must NOT have additional properties',
+                  schema: false,
+                  parentSchema: schema31.properties.noise_schedule,
+                  data: data16,
+                };
+                if (vErrors === null) {
+                  vErrors = [err32];
+                } else {
+                  vErrors.push(err32);
+                }
+                errors++;
               }
-              errors++;
             }
-          }
-        }
-        if (data.weight_decay !== undefined) {
-          let data16 = data.weight_decay;
-          if (typeof data16 == 'number') {
-            if (data16 < 0 || isNaN(data16)) {
-              const err35 = {
-                instancePath: instancePath + '/weight_decay',
-                schemaPath: '#/properties/weight_decay/minimum',
-                keyword: 'minimum',
-                params: { comparison: '>=', limit: 0 },
-                message: 'must be >= 0',
-                schema: 0,
-                parentSchema: schema31.properties.weight_decay,
-                data: data16,
-              };
-              if (vErrors === null) {
-                vErrors = [err35];
-              } else {
-                vErrors.push(err35);
+            if (data16.beta_schedule !== undefined) {
+              let data17 = data16.beta_schedule;
+              if (!(data17 === 'linear' || data17 === 'scaled_linear' || data17 === 'squaredcos_cap_v2')) {
+                const err33 = {
+                  instancePath: instancePath + '/noise_schedule/beta_schedule',
+                  schemaPath: '#/properties/noise_schedule/properties/beta_schedule/enum',
+                  keyword: 'enum',
+                  params: { allowedValues: schema31.properties.noise_schedule.properties.beta_schedule.enum },
+                  message: 'must be equal to one of the allowed values',
+                  schema: schema31.properties.noise_schedule.properties.beta_schedule.enum,
+                  parentSchema: schema31.properties.noise_schedule.properties.beta_schedule,
+                  data: data17,
+                };
+                if (vErrors === null) {
+                  vErrors = [err33];
+                } else {
+                  vErrors.push(err33);
+                }
+                errors++;
               }
-              errors++;
+            }
+            if (data16.beta_start !== undefined) {
+              let data18 = data16.beta_start;
+              if (typeof data18 == 'number') {
+                if (data18 >= 1 || isNaN(data18)) {
+                  const err34 = {
+                    instancePath: instancePath + '/noise_schedule/beta_start',
+                    schemaPath: '#/properties/noise_schedule/properties/beta_start/exclusiveMaximum',
+                    keyword: 'exclusiveMaximum',
+                    params: { comparison: '<', limit: 1 },
+                    message: 'must be < 1',
+                    schema: 1,
+                    parentSchema: schema31.properties.noise_schedule.properties.beta_start,
+                    data: data18,
+                  };
+                  if (vErrors === null) {
+                    vErrors = [err34];
+                  } else {
+                    vErrors.push(err34);
+                  }
+                  errors++;
+                }
+                if (data18 <= 0 || isNaN(data18)) {
+                  const err35 = {
+                    instancePath: instancePath + '/noise_schedule/beta_start',
+                    schemaPath: '#/properties/noise_schedule/properties/beta_start/exclusiveMinimum',
+                    keyword: 'exclusiveMinimum',
+                    params: { comparison: '>', limit: 0 },
+                    message: 'must be > 0',
+                    schema: 0,
+                    parentSchema: schema31.properties.noise_schedule.properties.beta_start,
+                    data: data18,
+                  };
+                  if (vErrors === null) {
+                    vErrors = [err35];
+                  } else {
+                    vErrors.push(err35);
+                  }
+                  errors++;
+                }
+              } else {
+                const err36 = {
+                  instancePath: instancePath + '/noise_schedule/beta_start',
+                  schemaPath: '#/properties/noise_schedule/properties/beta_start/type',
+                  keyword: 'type',
+                  params: { type: 'number' },
+                  message: 'must be number',
+                  schema: schema31.properties.noise_schedule.properties.beta_start.type,
+                  parentSchema: schema31.properties.noise_schedule.properties.beta_start,
+                  data: data18,
+                };
+                if (vErrors === null) {
+                  vErrors = [err36];
+                } else {
+                  vErrors.push(err36);
+                }
+                errors++;
+              }
+            }
+            if (data16.beta_end !== undefined) {
+              let data19 = data16.beta_end;
+              if (typeof data19 == 'number') {
+                if (data19 >= 1 || isNaN(data19)) {
+                  const err37 = {
+                    instancePath: instancePath + '/noise_schedule/beta_end',
+                    schemaPath: '#/properties/noise_schedule/properties/beta_end/exclusiveMaximum',
+                    keyword: 'exclusiveMaximum',
+                    params: { comparison: '<', limit: 1 },
+                    message: 'must be < 1',
+                    schema: 1,
+                    parentSchema: schema31.properties.noise_schedule.properties.beta_end,
+                    data: data19,
+                  };
+                  if (vErrors === null) {
+                    vErrors = [err37];
+                  } else {
+                    vErrors.push(err37);
+                  }
+                  errors++;
+                }
+                if (data19 <= 0 || isNaN(data19)) {
+                  const err38 = {
+                    instancePath: instancePath + '/noise_schedule/beta_end',
+                    schemaPath: '#/properties/noise_schedule/properties/beta_end/exclusiveMinimum',
+                    keyword: 'exclusiveMinimum',
+                    params: { comparison: '>', limit: 0 },
+                    message: 'must be > 0',
+                    schema: 0,
+                    parentSchema: schema31.properties.noise_schedule.properties.beta_end,
+                    data: data19,
+                  };
+                  if (vErrors === null) {
+                    vErrors = [err38];
+                  } else {
+                    vErrors.push(err38);
+                  }
+                  errors++;
+                }
+              } else {
+                const err39 = {
+                  instancePath: instancePath + '/noise_schedule/beta_end',
+                  schemaPath: '#/properties/noise_schedule/properties/beta_end/type',
+                  keyword: 'type',
+                  params: { type: 'number' },
+                  message: 'must be number',
+                  schema: schema31.properties.noise_schedule.properties.beta_end.type,
+                  parentSchema: schema31.properties.noise_schedule.properties.beta_end,
+                  data: data19,
+                };
+                if (vErrors === null) {
+                  vErrors = [err39];
+                } else {
+                  vErrors.push(err39);
+                }
+                errors++;
+              }
+            }
+            if (data16.num_train_timesteps !== undefined) {
+              let data20 = data16.num_train_timesteps;
+              if (!(typeof data20 == 'number' && !(data20 % 1) && !isNaN(data20))) {
+                const err40 = {
+                  instancePath: instancePath + '/noise_schedule/num_train_timesteps',
+                  schemaPath: '#/properties/noise_schedule/properties/num_train_timesteps/type',
+                  keyword: 'type',
+                  params: { type: 'integer' },
+                  message: 'must be integer',
+                  schema: schema31.properties.noise_schedule.properties.num_train_timesteps.type,
+                  parentSchema: schema31.properties.noise_schedule.properties.num_train_timesteps,
+                  data: data20,
+                };
+                if (vErrors === null) {
+                  vErrors = [err40];
+                } else {
+                  vErrors.push(err40);
+                }
+                errors++;
+              }
+              if (typeof data20 == 'number') {
+                if (data20 < 2 || isNaN(data20)) {
+                  const err41 = {
+                    instancePath: instancePath + '/noise_schedule/num_train_timesteps',
+                    schemaPath: '#/properties/noise_schedule/properties/num_train_timesteps/minimum',
+                    keyword: 'minimum',
+                    params: { comparison: '>=', limit: 2 },
+                    message: 'must be >= 2',
+                    schema: 2,
+                    parentSchema: schema31.properties.noise_schedule.properties.num_train_timesteps,
+                    data: data20,
+                  };
+                  if (vErrors === null) {
+                    vErrors = [err41];
+                  } else {
+                    vErrors.push(err41);
+                  }
+                  errors++;
+                }
+              }
             }
           } else {
-            const err36 = {
-              instancePath: instancePath + '/weight_decay',
-              schemaPath: '#/properties/weight_decay/type',
+            const err42 = {
+              instancePath: instancePath + '/noise_schedule',
+              schemaPath: '#/properties/noise_schedule/type',
               keyword: 'type',
-              params: { type: 'number' },
-              message: 'must be number',
-              schema: schema31.properties.weight_decay.type,
-              parentSchema: schema31.properties.weight_decay,
+              params: { type: 'object' },
+              message: 'must be object',
+              schema: schema31.properties.noise_schedule.type,
+              parentSchema: schema31.properties.noise_schedule,
               data: data16,
             };
             if (vErrors === null) {
-              vErrors = [err36];
+              vErrors = [err42];
             } else {
-              vErrors.push(err36);
+              vErrors.push(err42);
             }
             errors++;
           }
         }
-        if (data.batch_size !== undefined) {
-          let data17 = data.batch_size;
-          if (!(typeof data17 == 'number' && !(data17 % 1) && !isNaN(data17))) {
-            const err37 = {
-              instancePath: instancePath + '/batch_size',
-              schemaPath: '#/properties/batch_size/type',
-              keyword: 'type',
-              params: { type: 'integer' },
-              message: 'must be integer',
-              schema: schema31.properties.batch_size.type,
-              parentSchema: schema31.properties.batch_size,
-              data: data17,
-            };
-            if (vErrors === null) {
-              vErrors = [err37];
-            } else {
-              vErrors.push(err37);
-            }
-            errors++;
-          }
-          if (typeof data17 == 'number') {
-            if (data17 < 1 || isNaN(data17)) {
-              const err38 = {
-                instancePath: instancePath + '/batch_size',
-                schemaPath: '#/properties/batch_size/minimum',
-                keyword: 'minimum',
-                params: { comparison: '>=', limit: 1 },
-                message: 'must be >= 1',
-                schema: 1,
-                parentSchema: schema31.properties.batch_size,
-                data: data17,
-              };
-              if (vErrors === null) {
-                vErrors = [err38];
-              } else {
-                vErrors.push(err38);
-              }
-              errors++;
-            }
-          }
-        }
-        if (data.gradient_accumulation !== undefined) {
-          let data18 = data.gradient_accumulation;
-          if (!(typeof data18 == 'number' && !(data18 % 1) && !isNaN(data18))) {
-            const err39 = {
-              instancePath: instancePath + '/gradient_accumulation',
-              schemaPath: '#/properties/gradient_accumulation/type',
-              keyword: 'type',
-              params: { type: 'integer' },
-              message: 'must be integer',
-              schema: schema31.properties.gradient_accumulation.type,
-              parentSchema: schema31.properties.gradient_accumulation,
-              data: data18,
-            };
-            if (vErrors === null) {
-              vErrors = [err39];
-            } else {
-              vErrors.push(err39);
-            }
-            errors++;
-          }
-          if (typeof data18 == 'number') {
-            if (data18 < 1 || isNaN(data18)) {
-              const err40 = {
-                instancePath: instancePath + '/gradient_accumulation',
-                schemaPath: '#/properties/gradient_accumulation/minimum',
-                keyword: 'minimum',
-                params: { comparison: '>=', limit: 1 },
-                message: 'must be >= 1',
-                schema: 1,
-                parentSchema: schema31.properties.gradient_accumulation,
-                data: data18,
-              };
-              if (vErrors === null) {
-                vErrors = [err40];
-              } else {
-                vErrors.push(err40);
-              }
-              errors++;
-            }
-          }
-        }
-        if (data.gradient_checkpointing !== undefined) {
-          let data19 = data.gradient_checkpointing;
-          if (typeof data19 !== 'boolean') {
-            const err41 = {
-              instancePath: instancePath + '/gradient_checkpointing',
-              schemaPath: '#/properties/gradient_checkpointing/type',
-              keyword: 'type',
-              params: { type: 'boolean' },
-              message: 'must be boolean',
-              schema: schema31.properties.gradient_checkpointing.type,
-              parentSchema: schema31.properties.gradient_checkpointing,
-              data: data19,
-            };
-            if (vErrors === null) {
-              vErrors = [err41];
-            } else {
-              vErrors.push(err41);
-            }
-            errors++;
-          }
-        }
-        if (data.max_grad_norm !== undefined) {
-          let data20 = data.max_grad_norm;
-          if (typeof data20 == 'number') {
-            if (data20 <= 0 || isNaN(data20)) {
-              const err42 = {
-                instancePath: instancePath + '/max_grad_norm',
-                schemaPath: '#/properties/max_grad_norm/exclusiveMinimum',
+        if (data.learning_rate !== undefined) {
+          let data21 = data.learning_rate;
+          if (typeof data21 == 'number') {
+            if (data21 <= 0 || isNaN(data21)) {
+              const err43 = {
+                instancePath: instancePath + '/learning_rate',
+                schemaPath: '#/properties/learning_rate/exclusiveMinimum',
                 keyword: 'exclusiveMinimum',
                 params: { comparison: '>', limit: 0 },
                 message: 'must be > 0',
                 schema: 0,
-                parentSchema: schema31.properties.max_grad_norm,
-                data: data20,
+                parentSchema: schema31.properties.learning_rate,
+                data: data21,
               };
               if (vErrors === null) {
-                vErrors = [err42];
+                vErrors = [err43];
               } else {
-                vErrors.push(err42);
+                vErrors.push(err43);
               }
               errors++;
             }
           } else {
-            const err43 = {
-              instancePath: instancePath + '/max_grad_norm',
-              schemaPath: '#/properties/max_grad_norm/type',
+            const err44 = {
+              instancePath: instancePath + '/learning_rate',
+              schemaPath: '#/properties/learning_rate/type',
               keyword: 'type',
               params: { type: 'number' },
               message: 'must be number',
-              schema: schema31.properties.max_grad_norm.type,
-              parentSchema: schema31.properties.max_grad_norm,
-              data: data20,
-            };
-            if (vErrors === null) {
-              vErrors = [err43];
-            } else {
-              vErrors.push(err43);
-            }
-            errors++;
-          }
-        }
-        if (data.grad_clip_method !== undefined) {
-          let data21 = data.grad_clip_method;
-          if (!(data21 === 'norm' || data21 === 'value')) {
-            const err44 = {
-              instancePath: instancePath + '/grad_clip_method',
-              schemaPath: '#/properties/grad_clip_method/enum',
-              keyword: 'enum',
-              params: { allowedValues: schema31.properties.grad_clip_method.enum },
-              message: 'must be equal to one of the allowed values',
-              schema: schema31.properties.grad_clip_method.enum,
-              parentSchema: schema31.properties.grad_clip_method,
+              schema: schema31.properties.learning_rate.type,
+              parentSchema: schema31.properties.learning_rate,
               data: data21,
             };
             if (vErrors === null) {
@@ -8819,17 +9224,22 @@ export const PRECOMPILED = {
             errors++;
           }
         }
-        if (data.mixed_precision !== undefined) {
-          let data22 = data.mixed_precision;
-          if (!(data22 === 'no' || data22 === 'fp16' || data22 === 'bf16')) {
+        if (data.lr_scheduler !== undefined) {
+          let data22 = data.lr_scheduler;
+          if (!(
+            data22 === 'constant' ||
+            data22 === 'constant_with_warmup' ||
+            data22 === 'linear' ||
+            data22 === 'cosine'
+          )) {
             const err45 = {
-              instancePath: instancePath + '/mixed_precision',
-              schemaPath: '#/properties/mixed_precision/enum',
+              instancePath: instancePath + '/lr_scheduler',
+              schemaPath: '#/properties/lr_scheduler/enum',
               keyword: 'enum',
-              params: { allowedValues: schema31.properties.mixed_precision.enum },
+              params: { allowedValues: schema31.properties.lr_scheduler.enum },
               message: 'must be equal to one of the allowed values',
-              schema: schema31.properties.mixed_precision.enum,
-              parentSchema: schema31.properties.mixed_precision,
+              schema: schema31.properties.lr_scheduler.enum,
+              parentSchema: schema31.properties.lr_scheduler,
               data: data22,
             };
             if (vErrors === null) {
@@ -8840,58 +9250,59 @@ export const PRECOMPILED = {
             errors++;
           }
         }
-        if (data.snr_gamma !== undefined) {
-          let data23 = data.snr_gamma;
-          if (typeof data23 == 'number') {
-            if (data23 <= 0 || isNaN(data23)) {
-              const err46 = {
-                instancePath: instancePath + '/snr_gamma',
-                schemaPath: '#/properties/snr_gamma/exclusiveMinimum',
-                keyword: 'exclusiveMinimum',
-                params: { comparison: '>', limit: 0 },
-                message: 'must be > 0',
-                schema: 0,
-                parentSchema: schema31.properties.snr_gamma,
-                data: data23,
-              };
-              if (vErrors === null) {
-                vErrors = [err46];
-              } else {
-                vErrors.push(err46);
-              }
-              errors++;
-            }
-          } else {
-            const err47 = {
-              instancePath: instancePath + '/snr_gamma',
-              schemaPath: '#/properties/snr_gamma/type',
+        if (data.lr_warmup_steps !== undefined) {
+          let data23 = data.lr_warmup_steps;
+          if (!(typeof data23 == 'number' && !(data23 % 1) && !isNaN(data23))) {
+            const err46 = {
+              instancePath: instancePath + '/lr_warmup_steps',
+              schemaPath: '#/properties/lr_warmup_steps/type',
               keyword: 'type',
-              params: { type: 'number' },
-              message: 'must be number',
-              schema: schema31.properties.snr_gamma.type,
-              parentSchema: schema31.properties.snr_gamma,
+              params: { type: 'integer' },
+              message: 'must be integer',
+              schema: schema31.properties.lr_warmup_steps.type,
+              parentSchema: schema31.properties.lr_warmup_steps,
               data: data23,
             };
             if (vErrors === null) {
-              vErrors = [err47];
+              vErrors = [err46];
             } else {
-              vErrors.push(err47);
+              vErrors.push(err46);
             }
             errors++;
           }
+          if (typeof data23 == 'number') {
+            if (data23 < 0 || isNaN(data23)) {
+              const err47 = {
+                instancePath: instancePath + '/lr_warmup_steps',
+                schemaPath: '#/properties/lr_warmup_steps/minimum',
+                keyword: 'minimum',
+                params: { comparison: '>=', limit: 0 },
+                message: 'must be >= 0',
+                schema: 0,
+                parentSchema: schema31.properties.lr_warmup_steps,
+                data: data23,
+              };
+              if (vErrors === null) {
+                vErrors = [err47];
+              } else {
+                vErrors.push(err47);
+              }
+              errors++;
+            }
+          }
         }
-        if (data.ema_decay !== undefined) {
-          let data24 = data.ema_decay;
+        if (data.weight_decay !== undefined) {
+          let data24 = data.weight_decay;
           if (typeof data24 == 'number') {
-            if (data24 >= 1 || isNaN(data24)) {
+            if (data24 < 0 || isNaN(data24)) {
               const err48 = {
-                instancePath: instancePath + '/ema_decay',
-                schemaPath: '#/properties/ema_decay/exclusiveMaximum',
-                keyword: 'exclusiveMaximum',
-                params: { comparison: '<', limit: 1 },
-                message: 'must be < 1',
-                schema: 1,
-                parentSchema: schema31.properties.ema_decay,
+                instancePath: instancePath + '/weight_decay',
+                schemaPath: '#/properties/weight_decay/minimum',
+                keyword: 'minimum',
+                params: { comparison: '>=', limit: 0 },
+                message: 'must be >= 0',
+                schema: 0,
+                parentSchema: schema31.properties.weight_decay,
                 data: data24,
               };
               if (vErrors === null) {
@@ -8901,34 +9312,37 @@ export const PRECOMPILED = {
               }
               errors++;
             }
-            if (data24 <= 0 || isNaN(data24)) {
-              const err49 = {
-                instancePath: instancePath + '/ema_decay',
-                schemaPath: '#/properties/ema_decay/exclusiveMinimum',
-                keyword: 'exclusiveMinimum',
-                params: { comparison: '>', limit: 0 },
-                message: 'must be > 0',
-                schema: 0,
-                parentSchema: schema31.properties.ema_decay,
-                data: data24,
-              };
-              if (vErrors === null) {
-                vErrors = [err49];
-              } else {
-                vErrors.push(err49);
-              }
-              errors++;
-            }
           } else {
-            const err50 = {
-              instancePath: instancePath + '/ema_decay',
-              schemaPath: '#/properties/ema_decay/type',
+            const err49 = {
+              instancePath: instancePath + '/weight_decay',
+              schemaPath: '#/properties/weight_decay/type',
               keyword: 'type',
               params: { type: 'number' },
               message: 'must be number',
-              schema: schema31.properties.ema_decay.type,
-              parentSchema: schema31.properties.ema_decay,
+              schema: schema31.properties.weight_decay.type,
+              parentSchema: schema31.properties.weight_decay,
               data: data24,
+            };
+            if (vErrors === null) {
+              vErrors = [err49];
+            } else {
+              vErrors.push(err49);
+            }
+            errors++;
+          }
+        }
+        if (data.batch_size !== undefined) {
+          let data25 = data.batch_size;
+          if (!(typeof data25 == 'number' && !(data25 % 1) && !isNaN(data25))) {
+            const err50 = {
+              instancePath: instancePath + '/batch_size',
+              schemaPath: '#/properties/batch_size/type',
+              keyword: 'type',
+              params: { type: 'integer' },
+              message: 'must be integer',
+              schema: schema31.properties.batch_size.type,
+              parentSchema: schema31.properties.batch_size,
+              data: data25,
             };
             if (vErrors === null) {
               vErrors = [err50];
@@ -8937,19 +9351,16 @@ export const PRECOMPILED = {
             }
             errors++;
           }
-        }
-        if (data.caption_dropout_probability !== undefined) {
-          let data25 = data.caption_dropout_probability;
           if (typeof data25 == 'number') {
-            if (data25 > 1 || isNaN(data25)) {
+            if (data25 < 1 || isNaN(data25)) {
               const err51 = {
-                instancePath: instancePath + '/caption_dropout_probability',
-                schemaPath: '#/properties/caption_dropout_probability/maximum',
-                keyword: 'maximum',
-                params: { comparison: '<=', limit: 1 },
-                message: 'must be <= 1',
+                instancePath: instancePath + '/batch_size',
+                schemaPath: '#/properties/batch_size/minimum',
+                keyword: 'minimum',
+                params: { comparison: '>=', limit: 1 },
+                message: 'must be >= 1',
                 schema: 1,
-                parentSchema: schema31.properties.caption_dropout_probability,
+                parentSchema: schema31.properties.batch_size,
                 data: data25,
               };
               if (vErrors === null) {
@@ -8959,55 +9370,61 @@ export const PRECOMPILED = {
               }
               errors++;
             }
-            if (data25 < 0 || isNaN(data25)) {
-              const err52 = {
-                instancePath: instancePath + '/caption_dropout_probability',
-                schemaPath: '#/properties/caption_dropout_probability/minimum',
-                keyword: 'minimum',
-                params: { comparison: '>=', limit: 0 },
-                message: 'must be >= 0',
-                schema: 0,
-                parentSchema: schema31.properties.caption_dropout_probability,
-                data: data25,
-              };
-              if (vErrors === null) {
-                vErrors = [err52];
-              } else {
-                vErrors.push(err52);
-              }
-              errors++;
-            }
-          } else {
-            const err53 = {
-              instancePath: instancePath + '/caption_dropout_probability',
-              schemaPath: '#/properties/caption_dropout_probability/type',
-              keyword: 'type',
-              params: { type: 'number' },
-              message: 'must be number',
-              schema: schema31.properties.caption_dropout_probability.type,
-              parentSchema: schema31.properties.caption_dropout_probability,
-              data: data25,
-            };
-            if (vErrors === null) {
-              vErrors = [err53];
-            } else {
-              vErrors.push(err53);
-            }
-            errors++;
           }
         }
-        if (data.steps !== undefined) {
-          let data26 = data.steps;
+        if (data.gradient_accumulation !== undefined) {
+          let data26 = data.gradient_accumulation;
           if (!(typeof data26 == 'number' && !(data26 % 1) && !isNaN(data26))) {
-            const err54 = {
-              instancePath: instancePath + '/steps',
-              schemaPath: '#/properties/steps/type',
+            const err52 = {
+              instancePath: instancePath + '/gradient_accumulation',
+              schemaPath: '#/properties/gradient_accumulation/type',
               keyword: 'type',
               params: { type: 'integer' },
               message: 'must be integer',
-              schema: schema31.properties.steps.type,
-              parentSchema: schema31.properties.steps,
+              schema: schema31.properties.gradient_accumulation.type,
+              parentSchema: schema31.properties.gradient_accumulation,
               data: data26,
+            };
+            if (vErrors === null) {
+              vErrors = [err52];
+            } else {
+              vErrors.push(err52);
+            }
+            errors++;
+          }
+          if (typeof data26 == 'number') {
+            if (data26 < 1 || isNaN(data26)) {
+              const err53 = {
+                instancePath: instancePath + '/gradient_accumulation',
+                schemaPath: '#/properties/gradient_accumulation/minimum',
+                keyword: 'minimum',
+                params: { comparison: '>=', limit: 1 },
+                message: 'must be >= 1',
+                schema: 1,
+                parentSchema: schema31.properties.gradient_accumulation,
+                data: data26,
+              };
+              if (vErrors === null) {
+                vErrors = [err53];
+              } else {
+                vErrors.push(err53);
+              }
+              errors++;
+            }
+          }
+        }
+        if (data.gradient_checkpointing !== undefined) {
+          let data27 = data.gradient_checkpointing;
+          if (typeof data27 !== 'boolean') {
+            const err54 = {
+              instancePath: instancePath + '/gradient_checkpointing',
+              schemaPath: '#/properties/gradient_checkpointing/type',
+              keyword: 'type',
+              params: { type: 'boolean' },
+              message: 'must be boolean',
+              schema: schema31.properties.gradient_checkpointing.type,
+              parentSchema: schema31.properties.gradient_checkpointing,
+              data: data27,
             };
             if (vErrors === null) {
               vErrors = [err54];
@@ -9016,17 +9433,20 @@ export const PRECOMPILED = {
             }
             errors++;
           }
-          if (typeof data26 == 'number') {
-            if (data26 < 1 || isNaN(data26)) {
+        }
+        if (data.max_grad_norm !== undefined) {
+          let data28 = data.max_grad_norm;
+          if (typeof data28 == 'number') {
+            if (data28 <= 0 || isNaN(data28)) {
               const err55 = {
-                instancePath: instancePath + '/steps',
-                schemaPath: '#/properties/steps/minimum',
-                keyword: 'minimum',
-                params: { comparison: '>=', limit: 1 },
-                message: 'must be >= 1',
-                schema: 1,
-                parentSchema: schema31.properties.steps,
-                data: data26,
+                instancePath: instancePath + '/max_grad_norm',
+                schemaPath: '#/properties/max_grad_norm/exclusiveMinimum',
+                keyword: 'exclusiveMinimum',
+                params: { comparison: '>', limit: 0 },
+                message: 'must be > 0',
+                schema: 0,
+                parentSchema: schema31.properties.max_grad_norm,
+                data: data28,
               };
               if (vErrors === null) {
                 vErrors = [err55];
@@ -9035,20 +9455,16 @@ export const PRECOMPILED = {
               }
               errors++;
             }
-          }
-        }
-        if (data.checkpoint_every !== undefined) {
-          let data27 = data.checkpoint_every;
-          if (!(typeof data27 == 'number' && !(data27 % 1) && !isNaN(data27))) {
+          } else {
             const err56 = {
-              instancePath: instancePath + '/checkpoint_every',
-              schemaPath: '#/properties/checkpoint_every/type',
+              instancePath: instancePath + '/max_grad_norm',
+              schemaPath: '#/properties/max_grad_norm/type',
               keyword: 'type',
-              params: { type: 'integer' },
-              message: 'must be integer',
-              schema: schema31.properties.checkpoint_every.type,
-              parentSchema: schema31.properties.checkpoint_every,
-              data: data27,
+              params: { type: 'number' },
+              message: 'must be number',
+              schema: schema31.properties.max_grad_norm.type,
+              parentSchema: schema31.properties.max_grad_norm,
+              data: data28,
             };
             if (vErrors === null) {
               vErrors = [err56];
@@ -9057,39 +9473,40 @@ export const PRECOMPILED = {
             }
             errors++;
           }
-          if (typeof data27 == 'number') {
-            if (data27 < 1 || isNaN(data27)) {
-              const err57 = {
-                instancePath: instancePath + '/checkpoint_every',
-                schemaPath: '#/properties/checkpoint_every/minimum',
-                keyword: 'minimum',
-                params: { comparison: '>=', limit: 1 },
-                message: 'must be >= 1',
-                schema: 1,
-                parentSchema: schema31.properties.checkpoint_every,
-                data: data27,
-              };
-              if (vErrors === null) {
-                vErrors = [err57];
-              } else {
-                vErrors.push(err57);
-              }
-              errors++;
+        }
+        if (data.grad_clip_method !== undefined) {
+          let data29 = data.grad_clip_method;
+          if (!(data29 === 'norm' || data29 === 'value')) {
+            const err57 = {
+              instancePath: instancePath + '/grad_clip_method',
+              schemaPath: '#/properties/grad_clip_method/enum',
+              keyword: 'enum',
+              params: { allowedValues: schema31.properties.grad_clip_method.enum },
+              message: 'must be equal to one of the allowed values',
+              schema: schema31.properties.grad_clip_method.enum,
+              parentSchema: schema31.properties.grad_clip_method,
+              data: data29,
+            };
+            if (vErrors === null) {
+              vErrors = [err57];
+            } else {
+              vErrors.push(err57);
             }
+            errors++;
           }
         }
-        if (data.seed !== undefined) {
-          let data28 = data.seed;
-          if (!(typeof data28 == 'number' && !(data28 % 1) && !isNaN(data28))) {
+        if (data.mixed_precision !== undefined) {
+          let data30 = data.mixed_precision;
+          if (!(data30 === 'no' || data30 === 'fp16' || data30 === 'bf16')) {
             const err58 = {
-              instancePath: instancePath + '/seed',
-              schemaPath: '#/properties/seed/type',
-              keyword: 'type',
-              params: { type: 'integer' },
-              message: 'must be integer',
-              schema: schema31.properties.seed.type,
-              parentSchema: schema31.properties.seed,
-              data: data28,
+              instancePath: instancePath + '/mixed_precision',
+              schemaPath: '#/properties/mixed_precision/enum',
+              keyword: 'enum',
+              params: { allowedValues: schema31.properties.mixed_precision.enum },
+              message: 'must be equal to one of the allowed values',
+              schema: schema31.properties.mixed_precision.enum,
+              parentSchema: schema31.properties.mixed_precision,
+              data: data30,
             };
             if (vErrors === null) {
               vErrors = [err58];
@@ -9098,17 +9515,20 @@ export const PRECOMPILED = {
             }
             errors++;
           }
-          if (typeof data28 == 'number') {
-            if (data28 > 4294967295 || isNaN(data28)) {
+        }
+        if (data.snr_gamma !== undefined) {
+          let data31 = data.snr_gamma;
+          if (typeof data31 == 'number') {
+            if (data31 <= 0 || isNaN(data31)) {
               const err59 = {
-                instancePath: instancePath + '/seed',
-                schemaPath: '#/properties/seed/maximum',
-                keyword: 'maximum',
-                params: { comparison: '<=', limit: 4294967295 },
-                message: 'must be <= 4294967295',
-                schema: 4294967295,
-                parentSchema: schema31.properties.seed,
-                data: data28,
+                instancePath: instancePath + '/snr_gamma',
+                schemaPath: '#/properties/snr_gamma/exclusiveMinimum',
+                keyword: 'exclusiveMinimum',
+                params: { comparison: '>', limit: 0 },
+                message: 'must be > 0',
+                schema: 0,
+                parentSchema: schema31.properties.snr_gamma,
+                data: data31,
               };
               if (vErrors === null) {
                 vErrors = [err59];
@@ -9117,121 +9537,114 @@ export const PRECOMPILED = {
               }
               errors++;
             }
-            if (data28 < 0 || isNaN(data28)) {
-              const err60 = {
-                instancePath: instancePath + '/seed',
-                schemaPath: '#/properties/seed/minimum',
-                keyword: 'minimum',
-                params: { comparison: '>=', limit: 0 },
-                message: 'must be >= 0',
-                schema: 0,
-                parentSchema: schema31.properties.seed,
-                data: data28,
+          } else {
+            const err60 = {
+              instancePath: instancePath + '/snr_gamma',
+              schemaPath: '#/properties/snr_gamma/type',
+              keyword: 'type',
+              params: { type: 'number' },
+              message: 'must be number',
+              schema: schema31.properties.snr_gamma.type,
+              parentSchema: schema31.properties.snr_gamma,
+              data: data31,
+            };
+            if (vErrors === null) {
+              vErrors = [err60];
+            } else {
+              vErrors.push(err60);
+            }
+            errors++;
+          }
+        }
+        if (data.ema_decay !== undefined) {
+          let data32 = data.ema_decay;
+          if (typeof data32 == 'number') {
+            if (data32 >= 1 || isNaN(data32)) {
+              const err61 = {
+                instancePath: instancePath + '/ema_decay',
+                schemaPath: '#/properties/ema_decay/exclusiveMaximum',
+                keyword: 'exclusiveMaximum',
+                params: { comparison: '<', limit: 1 },
+                message: 'must be < 1',
+                schema: 1,
+                parentSchema: schema31.properties.ema_decay,
+                data: data32,
               };
               if (vErrors === null) {
-                vErrors = [err60];
+                vErrors = [err61];
               } else {
-                vErrors.push(err60);
+                vErrors.push(err61);
               }
               errors++;
             }
-          }
-        }
-        if (data.backend !== undefined) {
-          let data29 = data.backend;
-          if (!(data29 === 'builtin' || data29 === 'simpletuner')) {
-            const err61 = {
-              instancePath: instancePath + '/backend',
-              schemaPath: '#/properties/backend/enum',
-              keyword: 'enum',
-              params: { allowedValues: schema31.properties.backend.enum },
-              message: 'must be equal to one of the allowed values',
-              schema: schema31.properties.backend.enum,
-              parentSchema: schema31.properties.backend,
-              data: data29,
-            };
-            if (vErrors === null) {
-              vErrors = [err61];
-            } else {
-              vErrors.push(err61);
-            }
-            errors++;
-          }
-        }
-        if (data.device !== undefined) {
-          let data30 = data.device;
-          if (!(data30 === 'cpu' || data30 === 'cuda')) {
-            const err62 = {
-              instancePath: instancePath + '/device',
-              schemaPath: '#/properties/device/enum',
-              keyword: 'enum',
-              params: { allowedValues: schema31.properties.device.enum },
-              message: 'must be equal to one of the allowed values',
-              schema: schema31.properties.device.enum,
-              parentSchema: schema31.properties.device,
-              data: data30,
-            };
-            if (vErrors === null) {
-              vErrors = [err62];
-            } else {
-              vErrors.push(err62);
-            }
-            errors++;
-          }
-        }
-        if (data.images !== undefined) {
-          let data31 = data.images;
-          if (typeof data31 === 'string') {
-            if (func2(data31) < 1) {
-              const err63 = {
-                instancePath: instancePath + '/images',
-                schemaPath: '#/properties/images/minLength',
-                keyword: 'minLength',
-                params: { limit: 1 },
-                message: 'must NOT have fewer than 1 characters',
-                schema: 1,
-                parentSchema: schema31.properties.images,
-                data: data31,
+            if (data32 <= 0 || isNaN(data32)) {
+              const err62 = {
+                instancePath: instancePath + '/ema_decay',
+                schemaPath: '#/properties/ema_decay/exclusiveMinimum',
+                keyword: 'exclusiveMinimum',
+                params: { comparison: '>', limit: 0 },
+                message: 'must be > 0',
+                schema: 0,
+                parentSchema: schema31.properties.ema_decay,
+                data: data32,
               };
               if (vErrors === null) {
-                vErrors = [err63];
+                vErrors = [err62];
               } else {
-                vErrors.push(err63);
+                vErrors.push(err62);
               }
               errors++;
             }
           } else {
-            const err64 = {
-              instancePath: instancePath + '/images',
-              schemaPath: '#/properties/images/type',
+            const err63 = {
+              instancePath: instancePath + '/ema_decay',
+              schemaPath: '#/properties/ema_decay/type',
               keyword: 'type',
-              params: { type: 'string' },
-              message: 'must be string',
-              schema: schema31.properties.images.type,
-              parentSchema: schema31.properties.images,
-              data: data31,
+              params: { type: 'number' },
+              message: 'must be number',
+              schema: schema31.properties.ema_decay.type,
+              parentSchema: schema31.properties.ema_decay,
+              data: data32,
             };
             if (vErrors === null) {
-              vErrors = [err64];
+              vErrors = [err63];
             } else {
-              vErrors.push(err64);
+              vErrors.push(err63);
             }
             errors++;
           }
         }
-        if (data.pretrained_model !== undefined) {
-          let data32 = data.pretrained_model;
-          if (typeof data32 === 'string') {
-            if (func2(data32) < 1) {
-              const err65 = {
-                instancePath: instancePath + '/pretrained_model',
-                schemaPath: '#/properties/pretrained_model/minLength',
-                keyword: 'minLength',
-                params: { limit: 1 },
-                message: 'must NOT have fewer than 1 characters',
+        if (data.caption_dropout_probability !== undefined) {
+          let data33 = data.caption_dropout_probability;
+          if (typeof data33 == 'number') {
+            if (data33 > 1 || isNaN(data33)) {
+              const err64 = {
+                instancePath: instancePath + '/caption_dropout_probability',
+                schemaPath: '#/properties/caption_dropout_probability/maximum',
+                keyword: 'maximum',
+                params: { comparison: '<=', limit: 1 },
+                message: 'must be <= 1',
                 schema: 1,
-                parentSchema: schema31.properties.pretrained_model,
-                data: data32,
+                parentSchema: schema31.properties.caption_dropout_probability,
+                data: data33,
+              };
+              if (vErrors === null) {
+                vErrors = [err64];
+              } else {
+                vErrors.push(err64);
+              }
+              errors++;
+            }
+            if (data33 < 0 || isNaN(data33)) {
+              const err65 = {
+                instancePath: instancePath + '/caption_dropout_probability',
+                schemaPath: '#/properties/caption_dropout_probability/minimum',
+                keyword: 'minimum',
+                params: { comparison: '>=', limit: 0 },
+                message: 'must be >= 0',
+                schema: 0,
+                parentSchema: schema31.properties.caption_dropout_probability,
+                data: data33,
               };
               if (vErrors === null) {
                 vErrors = [err65];
@@ -9242,14 +9655,14 @@ export const PRECOMPILED = {
             }
           } else {
             const err66 = {
-              instancePath: instancePath + '/pretrained_model',
-              schemaPath: '#/properties/pretrained_model/type',
+              instancePath: instancePath + '/caption_dropout_probability',
+              schemaPath: '#/properties/caption_dropout_probability/type',
               keyword: 'type',
-              params: { type: 'string' },
-              message: 'must be string',
-              schema: schema31.properties.pretrained_model.type,
-              parentSchema: schema31.properties.pretrained_model,
-              data: data32,
+              params: { type: 'number' },
+              message: 'must be number',
+              schema: schema31.properties.caption_dropout_probability.type,
+              parentSchema: schema31.properties.caption_dropout_probability,
+              data: data33,
             };
             if (vErrors === null) {
               vErrors = [err66];
@@ -9259,18 +9672,18 @@ export const PRECOMPILED = {
             errors++;
           }
         }
-        if (data.resolution !== undefined) {
-          let data33 = data.resolution;
-          if (!(typeof data33 == 'number' && !(data33 % 1) && !isNaN(data33))) {
+        if (data.steps !== undefined) {
+          let data34 = data.steps;
+          if (!(typeof data34 == 'number' && !(data34 % 1) && !isNaN(data34))) {
             const err67 = {
-              instancePath: instancePath + '/resolution',
-              schemaPath: '#/properties/resolution/type',
+              instancePath: instancePath + '/steps',
+              schemaPath: '#/properties/steps/type',
               keyword: 'type',
               params: { type: 'integer' },
               message: 'must be integer',
-              schema: schema31.properties.resolution.type,
-              parentSchema: schema31.properties.resolution,
-              data: data33,
+              schema: schema31.properties.steps.type,
+              parentSchema: schema31.properties.steps,
+              data: data34,
             };
             if (vErrors === null) {
               vErrors = [err67];
@@ -9279,17 +9692,17 @@ export const PRECOMPILED = {
             }
             errors++;
           }
-          if (typeof data33 == 'number') {
-            if (data33 < 64 || isNaN(data33)) {
+          if (typeof data34 == 'number') {
+            if (data34 < 1 || isNaN(data34)) {
               const err68 = {
-                instancePath: instancePath + '/resolution',
-                schemaPath: '#/properties/resolution/minimum',
+                instancePath: instancePath + '/steps',
+                schemaPath: '#/properties/steps/minimum',
                 keyword: 'minimum',
-                params: { comparison: '>=', limit: 64 },
-                message: 'must be >= 64',
-                schema: 64,
-                parentSchema: schema31.properties.resolution,
-                data: data33,
+                params: { comparison: '>=', limit: 1 },
+                message: 'must be >= 1',
+                schema: 1,
+                parentSchema: schema31.properties.steps,
+                data: data34,
               };
               if (vErrors === null) {
                 vErrors = [err68];
@@ -9300,10 +9713,273 @@ export const PRECOMPILED = {
             }
           }
         }
+        if (data.checkpoint_every !== undefined) {
+          let data35 = data.checkpoint_every;
+          if (!(typeof data35 == 'number' && !(data35 % 1) && !isNaN(data35))) {
+            const err69 = {
+              instancePath: instancePath + '/checkpoint_every',
+              schemaPath: '#/properties/checkpoint_every/type',
+              keyword: 'type',
+              params: { type: 'integer' },
+              message: 'must be integer',
+              schema: schema31.properties.checkpoint_every.type,
+              parentSchema: schema31.properties.checkpoint_every,
+              data: data35,
+            };
+            if (vErrors === null) {
+              vErrors = [err69];
+            } else {
+              vErrors.push(err69);
+            }
+            errors++;
+          }
+          if (typeof data35 == 'number') {
+            if (data35 < 1 || isNaN(data35)) {
+              const err70 = {
+                instancePath: instancePath + '/checkpoint_every',
+                schemaPath: '#/properties/checkpoint_every/minimum',
+                keyword: 'minimum',
+                params: { comparison: '>=', limit: 1 },
+                message: 'must be >= 1',
+                schema: 1,
+                parentSchema: schema31.properties.checkpoint_every,
+                data: data35,
+              };
+              if (vErrors === null) {
+                vErrors = [err70];
+              } else {
+                vErrors.push(err70);
+              }
+              errors++;
+            }
+          }
+        }
+        if (data.seed !== undefined) {
+          let data36 = data.seed;
+          if (!(typeof data36 == 'number' && !(data36 % 1) && !isNaN(data36))) {
+            const err71 = {
+              instancePath: instancePath + '/seed',
+              schemaPath: '#/properties/seed/type',
+              keyword: 'type',
+              params: { type: 'integer' },
+              message: 'must be integer',
+              schema: schema31.properties.seed.type,
+              parentSchema: schema31.properties.seed,
+              data: data36,
+            };
+            if (vErrors === null) {
+              vErrors = [err71];
+            } else {
+              vErrors.push(err71);
+            }
+            errors++;
+          }
+          if (typeof data36 == 'number') {
+            if (data36 > 4294967295 || isNaN(data36)) {
+              const err72 = {
+                instancePath: instancePath + '/seed',
+                schemaPath: '#/properties/seed/maximum',
+                keyword: 'maximum',
+                params: { comparison: '<=', limit: 4294967295 },
+                message: 'must be <= 4294967295',
+                schema: 4294967295,
+                parentSchema: schema31.properties.seed,
+                data: data36,
+              };
+              if (vErrors === null) {
+                vErrors = [err72];
+              } else {
+                vErrors.push(err72);
+              }
+              errors++;
+            }
+            if (data36 < 0 || isNaN(data36)) {
+              const err73 = {
+                instancePath: instancePath + '/seed',
+                schemaPath: '#/properties/seed/minimum',
+                keyword: 'minimum',
+                params: { comparison: '>=', limit: 0 },
+                message: 'must be >= 0',
+                schema: 0,
+                parentSchema: schema31.properties.seed,
+                data: data36,
+              };
+              if (vErrors === null) {
+                vErrors = [err73];
+              } else {
+                vErrors.push(err73);
+              }
+              errors++;
+            }
+          }
+        }
+        if (data.backend !== undefined) {
+          let data37 = data.backend;
+          if (!(data37 === 'builtin' || data37 === 'simpletuner')) {
+            const err74 = {
+              instancePath: instancePath + '/backend',
+              schemaPath: '#/properties/backend/enum',
+              keyword: 'enum',
+              params: { allowedValues: schema31.properties.backend.enum },
+              message: 'must be equal to one of the allowed values',
+              schema: schema31.properties.backend.enum,
+              parentSchema: schema31.properties.backend,
+              data: data37,
+            };
+            if (vErrors === null) {
+              vErrors = [err74];
+            } else {
+              vErrors.push(err74);
+            }
+            errors++;
+          }
+        }
+        if (data.device !== undefined) {
+          let data38 = data.device;
+          if (!(data38 === 'cpu' || data38 === 'cuda')) {
+            const err75 = {
+              instancePath: instancePath + '/device',
+              schemaPath: '#/properties/device/enum',
+              keyword: 'enum',
+              params: { allowedValues: schema31.properties.device.enum },
+              message: 'must be equal to one of the allowed values',
+              schema: schema31.properties.device.enum,
+              parentSchema: schema31.properties.device,
+              data: data38,
+            };
+            if (vErrors === null) {
+              vErrors = [err75];
+            } else {
+              vErrors.push(err75);
+            }
+            errors++;
+          }
+        }
+        if (data.images !== undefined) {
+          let data39 = data.images;
+          if (typeof data39 === 'string') {
+            if (func2(data39) < 1) {
+              const err76 = {
+                instancePath: instancePath + '/images',
+                schemaPath: '#/properties/images/minLength',
+                keyword: 'minLength',
+                params: { limit: 1 },
+                message: 'must NOT have fewer than 1 characters',
+                schema: 1,
+                parentSchema: schema31.properties.images,
+                data: data39,
+              };
+              if (vErrors === null) {
+                vErrors = [err76];
+              } else {
+                vErrors.push(err76);
+              }
+              errors++;
+            }
+          } else {
+            const err77 = {
+              instancePath: instancePath + '/images',
+              schemaPath: '#/properties/images/type',
+              keyword: 'type',
+              params: { type: 'string' },
+              message: 'must be string',
+              schema: schema31.properties.images.type,
+              parentSchema: schema31.properties.images,
+              data: data39,
+            };
+            if (vErrors === null) {
+              vErrors = [err77];
+            } else {
+              vErrors.push(err77);
+            }
+            errors++;
+          }
+        }
+        if (data.pretrained_model !== undefined) {
+          let data40 = data.pretrained_model;
+          if (typeof data40 === 'string') {
+            if (func2(data40) < 1) {
+              const err78 = {
+                instancePath: instancePath + '/pretrained_model',
+                schemaPath: '#/properties/pretrained_model/minLength',
+                keyword: 'minLength',
+                params: { limit: 1 },
+                message: 'must NOT have fewer than 1 characters',
+                schema: 1,
+                parentSchema: schema31.properties.pretrained_model,
+                data: data40,
+              };
+              if (vErrors === null) {
+                vErrors = [err78];
+              } else {
+                vErrors.push(err78);
+              }
+              errors++;
+            }
+          } else {
+            const err79 = {
+              instancePath: instancePath + '/pretrained_model',
+              schemaPath: '#/properties/pretrained_model/type',
+              keyword: 'type',
+              params: { type: 'string' },
+              message: 'must be string',
+              schema: schema31.properties.pretrained_model.type,
+              parentSchema: schema31.properties.pretrained_model,
+              data: data40,
+            };
+            if (vErrors === null) {
+              vErrors = [err79];
+            } else {
+              vErrors.push(err79);
+            }
+            errors++;
+          }
+        }
+        if (data.resolution !== undefined) {
+          let data41 = data.resolution;
+          if (!(typeof data41 == 'number' && !(data41 % 1) && !isNaN(data41))) {
+            const err80 = {
+              instancePath: instancePath + '/resolution',
+              schemaPath: '#/properties/resolution/type',
+              keyword: 'type',
+              params: { type: 'integer' },
+              message: 'must be integer',
+              schema: schema31.properties.resolution.type,
+              parentSchema: schema31.properties.resolution,
+              data: data41,
+            };
+            if (vErrors === null) {
+              vErrors = [err80];
+            } else {
+              vErrors.push(err80);
+            }
+            errors++;
+          }
+          if (typeof data41 == 'number') {
+            if (data41 < 64 || isNaN(data41)) {
+              const err81 = {
+                instancePath: instancePath + '/resolution',
+                schemaPath: '#/properties/resolution/minimum',
+                keyword: 'minimum',
+                params: { comparison: '>=', limit: 64 },
+                message: 'must be >= 64',
+                schema: 64,
+                parentSchema: schema31.properties.resolution,
+                data: data41,
+              };
+              if (vErrors === null) {
+                vErrors = [err81];
+              } else {
+                vErrors.push(err81);
+              }
+              errors++;
+            }
+          }
+        }
         if (data.validation !== undefined) {
-          let data34 = data.validation;
-          if (data34 && typeof data34 == 'object' && !Array.isArray(data34)) {
-            for (const key2 in data34) {
+          let data42 = data.validation;
+          if (data42 && typeof data42 == 'object' && !Array.isArray(data42)) {
+            for (const key2 in data42) {
               if (!(
                 key2 === 'every' ||
                 key2 === 'prompts' ||
@@ -9313,7 +9989,7 @@ export const PRECOMPILED = {
                 key2 === 'steps' ||
                 key2 === 'seed'
               )) {
-                const err69 = {
+                const err82 = {
                   instancePath: instancePath + '/validation',
                   schemaPath: '#/properties/validation/additionalProperties',
                   keyword: 'additionalProperties',
@@ -9321,20 +9997,20 @@ export const PRECOMPILED = {
                   message: 'must NOT have additional properties',
                   schema: false,
                   parentSchema: schema31.properties.validation,
-                  data: data34,
+                  data: data42,
                 };
                 if (vErrors === null) {
-                  vErrors = [err69];
+                  vErrors = [err82];
                 } else {
-                  vErrors.push(err69);
+                  vErrors.push(err82);
                 }
                 errors++;
               }
             }
-            if (data34.every !== undefined) {
-              let data35 = data34.every;
-              if (!(typeof data35 == 'number' && !(data35 % 1) && !isNaN(data35))) {
-                const err70 = {
+            if (data42.every !== undefined) {
+              let data43 = data42.every;
+              if (!(typeof data43 == 'number' && !(data43 % 1) && !isNaN(data43))) {
+                const err83 = {
                   instancePath: instancePath + '/validation/every',
                   schemaPath: '#/properties/validation/properties/every/type',
                   keyword: 'type',
@@ -9342,18 +10018,18 @@ export const PRECOMPILED = {
                   message: 'must be integer',
                   schema: schema31.properties.validation.properties.every.type,
                   parentSchema: schema31.properties.validation.properties.every,
-                  data: data35,
+                  data: data43,
                 };
                 if (vErrors === null) {
-                  vErrors = [err70];
+                  vErrors = [err83];
                 } else {
-                  vErrors.push(err70);
+                  vErrors.push(err83);
                 }
                 errors++;
               }
-              if (typeof data35 == 'number') {
-                if (data35 < 1 || isNaN(data35)) {
-                  const err71 = {
+              if (typeof data43 == 'number') {
+                if (data43 < 1 || isNaN(data43)) {
+                  const err84 = {
                     instancePath: instancePath + '/validation/every',
                     schemaPath: '#/properties/validation/properties/every/minimum',
                     keyword: 'minimum',
@@ -9361,26 +10037,26 @@ export const PRECOMPILED = {
                     message: 'must be >= 1',
                     schema: 1,
                     parentSchema: schema31.properties.validation.properties.every,
-                    data: data35,
+                    data: data43,
                   };
                   if (vErrors === null) {
-                    vErrors = [err71];
+                    vErrors = [err84];
                   } else {
-                    vErrors.push(err71);
+                    vErrors.push(err84);
                   }
                   errors++;
                 }
               }
             }
-            if (data34.prompts !== undefined) {
-              let data36 = data34.prompts;
-              const _errs71 = errors;
+            if (data42.prompts !== undefined) {
+              let data44 = data42.prompts;
+              const _errs85 = errors;
               let valid5 = false;
               let passing0 = null;
-              const _errs72 = errors;
-              if (typeof data36 === 'string') {
-                if (func2(data36) < 1) {
-                  const err72 = {
+              const _errs86 = errors;
+              if (typeof data44 === 'string') {
+                if (func2(data44) < 1) {
+                  const err85 = {
                     instancePath: instancePath + '/validation/prompts',
                     schemaPath: '#/properties/validation/properties/prompts/oneOf/0/minLength',
                     keyword: 'minLength',
@@ -9388,17 +10064,17 @@ export const PRECOMPILED = {
                     message: 'must NOT have fewer than 1 characters',
                     schema: 1,
                     parentSchema: schema31.properties.validation.properties.prompts.oneOf[0],
-                    data: data36,
+                    data: data44,
                   };
                   if (vErrors === null) {
-                    vErrors = [err72];
+                    vErrors = [err85];
                   } else {
-                    vErrors.push(err72);
+                    vErrors.push(err85);
                   }
                   errors++;
                 }
               } else {
-                const err73 = {
+                const err86 = {
                   instancePath: instancePath + '/validation/prompts',
                   schemaPath: '#/properties/validation/properties/prompts/oneOf/0/type',
                   keyword: 'type',
@@ -9406,24 +10082,24 @@ export const PRECOMPILED = {
                   message: 'must be string',
                   schema: schema31.properties.validation.properties.prompts.oneOf[0].type,
                   parentSchema: schema31.properties.validation.properties.prompts.oneOf[0],
-                  data: data36,
+                  data: data44,
                 };
                 if (vErrors === null) {
-                  vErrors = [err73];
+                  vErrors = [err86];
                 } else {
-                  vErrors.push(err73);
+                  vErrors.push(err86);
                 }
                 errors++;
               }
-              var _valid1 = _errs72 === errors;
+              var _valid1 = _errs86 === errors;
               if (_valid1) {
                 valid5 = true;
                 passing0 = 0;
               }
-              const _errs74 = errors;
-              if (Array.isArray(data36)) {
-                if (data36.length < 1) {
-                  const err74 = {
+              const _errs88 = errors;
+              if (Array.isArray(data44)) {
+                if (data44.length < 1) {
+                  const err87 = {
                     instancePath: instancePath + '/validation/prompts',
                     schemaPath: '#/properties/validation/properties/prompts/oneOf/1/minItems',
                     keyword: 'minItems',
@@ -9431,21 +10107,21 @@ export const PRECOMPILED = {
                     message: 'must NOT have fewer than 1 items',
                     schema: 1,
                     parentSchema: schema31.properties.validation.properties.prompts.oneOf[1],
-                    data: data36,
+                    data: data44,
                   };
                   if (vErrors === null) {
-                    vErrors = [err74];
+                    vErrors = [err87];
                   } else {
-                    vErrors.push(err74);
+                    vErrors.push(err87);
                   }
                   errors++;
                 }
-                const len0 = data36.length;
+                const len0 = data44.length;
                 for (let i0 = 0; i0 < len0; i0++) {
-                  let data37 = data36[i0];
-                  if (typeof data37 === 'string') {
-                    if (func2(data37) < 1) {
-                      const err75 = {
+                  let data45 = data44[i0];
+                  if (typeof data45 === 'string') {
+                    if (func2(data45) < 1) {
+                      const err88 = {
                         instancePath: instancePath + '/validation/prompts/' + i0,
                         schemaPath: '#/properties/validation/properties/prompts/oneOf/1/items/minLength',
                         keyword: 'minLength',
@@ -9453,17 +10129,17 @@ export const PRECOMPILED = {
                         message: 'must NOT have fewer than 1 characters',
                         schema: 1,
                         parentSchema: schema31.properties.validation.properties.prompts.oneOf[1].items,
-                        data: data37,
+                        data: data45,
                       };
                       if (vErrors === null) {
-                        vErrors = [err75];
+                        vErrors = [err88];
                       } else {
-                        vErrors.push(err75);
+                        vErrors.push(err88);
                       }
                       errors++;
                     }
                   } else {
-                    const err76 = {
+                    const err89 = {
                       instancePath: instancePath + '/validation/prompts/' + i0,
                       schemaPath: '#/properties/validation/properties/prompts/oneOf/1/items/type',
                       keyword: 'type',
@@ -9471,18 +10147,18 @@ export const PRECOMPILED = {
                       message: 'must be string',
                       schema: schema31.properties.validation.properties.prompts.oneOf[1].items.type,
                       parentSchema: schema31.properties.validation.properties.prompts.oneOf[1].items,
-                      data: data37,
+                      data: data45,
                     };
                     if (vErrors === null) {
-                      vErrors = [err76];
+                      vErrors = [err89];
                     } else {
-                      vErrors.push(err76);
+                      vErrors.push(err89);
                     }
                     errors++;
                   }
                 }
               } else {
-                const err77 = {
+                const err90 = {
                   instancePath: instancePath + '/validation/prompts',
                   schemaPath: '#/properties/validation/properties/prompts/oneOf/1/type',
                   keyword: 'type',
@@ -9490,16 +10166,16 @@ export const PRECOMPILED = {
                   message: 'must be array',
                   schema: schema31.properties.validation.properties.prompts.oneOf[1].type,
                   parentSchema: schema31.properties.validation.properties.prompts.oneOf[1],
-                  data: data36,
+                  data: data44,
                 };
                 if (vErrors === null) {
-                  vErrors = [err77];
+                  vErrors = [err90];
                 } else {
-                  vErrors.push(err77);
+                  vErrors.push(err90);
                 }
                 errors++;
               }
-              var _valid1 = _errs74 === errors;
+              var _valid1 = _errs88 === errors;
               if (_valid1 && valid5) {
                 valid5 = false;
                 passing0 = [passing0, 1];
@@ -9510,7 +10186,7 @@ export const PRECOMPILED = {
                 }
               }
               if (!valid5) {
-                const err78 = {
+                const err91 = {
                   instancePath: instancePath + '/validation/prompts',
                   schemaPath: '#/properties/validation/properties/prompts/oneOf',
                   keyword: 'oneOf',
@@ -9518,29 +10194,29 @@ export const PRECOMPILED = {
                   message: 'must match exactly one schema in oneOf',
                   schema: schema31.properties.validation.properties.prompts.oneOf,
                   parentSchema: schema31.properties.validation.properties.prompts,
-                  data: data36,
+                  data: data44,
                 };
                 if (vErrors === null) {
-                  vErrors = [err78];
+                  vErrors = [err91];
                 } else {
-                  vErrors.push(err78);
+                  vErrors.push(err91);
                 }
                 errors++;
               } else {
-                errors = _errs71;
+                errors = _errs85;
                 if (vErrors !== null) {
-                  if (_errs71) {
-                    vErrors.length = _errs71;
+                  if (_errs85) {
+                    vErrors.length = _errs85;
                   } else {
                     vErrors = null;
                   }
                 }
               }
             }
-            if (data34.negative_prompt !== undefined) {
-              let data38 = data34.negative_prompt;
-              if (typeof data38 !== 'string') {
-                const err79 = {
+            if (data42.negative_prompt !== undefined) {
+              let data46 = data42.negative_prompt;
+              if (typeof data46 !== 'string') {
+                const err92 = {
                   instancePath: instancePath + '/validation/negative_prompt',
                   schemaPath: '#/properties/validation/properties/negative_prompt/type',
                   keyword: 'type',
@@ -9548,275 +10224,7 @@ export const PRECOMPILED = {
                   message: 'must be string',
                   schema: schema31.properties.validation.properties.negative_prompt.type,
                   parentSchema: schema31.properties.validation.properties.negative_prompt,
-                  data: data38,
-                };
-                if (vErrors === null) {
-                  vErrors = [err79];
-                } else {
-                  vErrors.push(err79);
-                }
-                errors++;
-              }
-            }
-            if (data34.guidance_scale !== undefined) {
-              let data39 = data34.guidance_scale;
-              if (typeof data39 == 'number') {
-                if (data39 < 0 || isNaN(data39)) {
-                  const err80 = {
-                    instancePath: instancePath + '/validation/guidance_scale',
-                    schemaPath: '#/properties/validation/properties/guidance_scale/minimum',
-                    keyword: 'minimum',
-                    params: { comparison: '>=', limit: 0 },
-                    message: 'must be >= 0',
-                    schema: 0,
-                    parentSchema: schema31.properties.validation.properties.guidance_scale,
-                    data: data39,
-                  };
-                  if (vErrors === null) {
-                    vErrors = [err80];
-                  } else {
-                    vErrors.push(err80);
-                  }
-                  errors++;
-                }
-              } else {
-                const err81 = {
-                  instancePath: instancePath + '/validation/guidance_scale',
-                  schemaPath: '#/properties/validation/properties/guidance_scale/type',
-                  keyword: 'type',
-                  params: { type: 'number' },
-                  message: 'must be number',
-                  schema: schema31.properties.validation.properties.guidance_scale.type,
-                  parentSchema: schema31.properties.validation.properties.guidance_scale,
-                  data: data39,
-                };
-                if (vErrors === null) {
-                  vErrors = [err81];
-                } else {
-                  vErrors.push(err81);
-                }
-                errors++;
-              }
-            }
-            if (data34.guidance_rescale !== undefined) {
-              let data40 = data34.guidance_rescale;
-              if (typeof data40 == 'number') {
-                if (data40 > 1 || isNaN(data40)) {
-                  const err82 = {
-                    instancePath: instancePath + '/validation/guidance_rescale',
-                    schemaPath: '#/properties/validation/properties/guidance_rescale/maximum',
-                    keyword: 'maximum',
-                    params: { comparison: '<=', limit: 1 },
-                    message: 'must be <= 1',
-                    schema: 1,
-                    parentSchema: schema31.properties.validation.properties.guidance_rescale,
-                    data: data40,
-                  };
-                  if (vErrors === null) {
-                    vErrors = [err82];
-                  } else {
-                    vErrors.push(err82);
-                  }
-                  errors++;
-                }
-                if (data40 < 0 || isNaN(data40)) {
-                  const err83 = {
-                    instancePath: instancePath + '/validation/guidance_rescale',
-                    schemaPath: '#/properties/validation/properties/guidance_rescale/minimum',
-                    keyword: 'minimum',
-                    params: { comparison: '>=', limit: 0 },
-                    message: 'must be >= 0',
-                    schema: 0,
-                    parentSchema: schema31.properties.validation.properties.guidance_rescale,
-                    data: data40,
-                  };
-                  if (vErrors === null) {
-                    vErrors = [err83];
-                  } else {
-                    vErrors.push(err83);
-                  }
-                  errors++;
-                }
-              } else {
-                const err84 = {
-                  instancePath: instancePath + '/validation/guidance_rescale',
-                  schemaPath: '#/properties/validation/properties/guidance_rescale/type',
-                  keyword: 'type',
-                  params: { type: 'number' },
-                  message: 'must be number',
-                  schema: schema31.properties.validation.properties.guidance_rescale.type,
-                  parentSchema: schema31.properties.validation.properties.guidance_rescale,
-                  data: data40,
-                };
-                if (vErrors === null) {
-                  vErrors = [err84];
-                } else {
-                  vErrors.push(err84);
-                }
-                errors++;
-              }
-            }
-            if (data34.steps !== undefined) {
-              let data41 = data34.steps;
-              if (!(typeof data41 == 'number' && !(data41 % 1) && !isNaN(data41))) {
-                const err85 = {
-                  instancePath: instancePath + '/validation/steps',
-                  schemaPath: '#/properties/validation/properties/steps/type',
-                  keyword: 'type',
-                  params: { type: 'integer' },
-                  message: 'must be integer',
-                  schema: schema31.properties.validation.properties.steps.type,
-                  parentSchema: schema31.properties.validation.properties.steps,
-                  data: data41,
-                };
-                if (vErrors === null) {
-                  vErrors = [err85];
-                } else {
-                  vErrors.push(err85);
-                }
-                errors++;
-              }
-              if (typeof data41 == 'number') {
-                if (data41 < 1 || isNaN(data41)) {
-                  const err86 = {
-                    instancePath: instancePath + '/validation/steps',
-                    schemaPath: '#/properties/validation/properties/steps/minimum',
-                    keyword: 'minimum',
-                    params: { comparison: '>=', limit: 1 },
-                    message: 'must be >= 1',
-                    schema: 1,
-                    parentSchema: schema31.properties.validation.properties.steps,
-                    data: data41,
-                  };
-                  if (vErrors === null) {
-                    vErrors = [err86];
-                  } else {
-                    vErrors.push(err86);
-                  }
-                  errors++;
-                }
-              }
-            }
-            if (data34.seed !== undefined) {
-              let data42 = data34.seed;
-              if (!(typeof data42 == 'number' && !(data42 % 1) && !isNaN(data42))) {
-                const err87 = {
-                  instancePath: instancePath + '/validation/seed',
-                  schemaPath: '#/properties/validation/properties/seed/type',
-                  keyword: 'type',
-                  params: { type: 'integer' },
-                  message: 'must be integer',
-                  schema: schema31.properties.validation.properties.seed.type,
-                  parentSchema: schema31.properties.validation.properties.seed,
-                  data: data42,
-                };
-                if (vErrors === null) {
-                  vErrors = [err87];
-                } else {
-                  vErrors.push(err87);
-                }
-                errors++;
-              }
-              if (typeof data42 == 'number') {
-                if (data42 > 4294967295 || isNaN(data42)) {
-                  const err88 = {
-                    instancePath: instancePath + '/validation/seed',
-                    schemaPath: '#/properties/validation/properties/seed/maximum',
-                    keyword: 'maximum',
-                    params: { comparison: '<=', limit: 4294967295 },
-                    message: 'must be <= 4294967295',
-                    schema: 4294967295,
-                    parentSchema: schema31.properties.validation.properties.seed,
-                    data: data42,
-                  };
-                  if (vErrors === null) {
-                    vErrors = [err88];
-                  } else {
-                    vErrors.push(err88);
-                  }
-                  errors++;
-                }
-                if (data42 < 0 || isNaN(data42)) {
-                  const err89 = {
-                    instancePath: instancePath + '/validation/seed',
-                    schemaPath: '#/properties/validation/properties/seed/minimum',
-                    keyword: 'minimum',
-                    params: { comparison: '>=', limit: 0 },
-                    message: 'must be >= 0',
-                    schema: 0,
-                    parentSchema: schema31.properties.validation.properties.seed,
-                    data: data42,
-                  };
-                  if (vErrors === null) {
-                    vErrors = [err89];
-                  } else {
-                    vErrors.push(err89);
-                  }
-                  errors++;
-                }
-              }
-            }
-          } else {
-            const err90 = {
-              instancePath: instancePath + '/validation',
-              schemaPath: '#/properties/validation/type',
-              keyword: 'type',
-              params: { type: 'object' },
-              message: 'must be object',
-              schema: schema31.properties.validation.type,
-              parentSchema: schema31.properties.validation,
-              data: data34,
-            };
-            if (vErrors === null) {
-              vErrors = [err90];
-            } else {
-              vErrors.push(err90);
-            }
-            errors++;
-          }
-        }
-        if (data.validation_using_datasets !== undefined) {
-          let data43 = data.validation_using_datasets;
-          if (typeof data43 !== 'boolean') {
-            const err91 = {
-              instancePath: instancePath + '/validation_using_datasets',
-              schemaPath: '#/properties/validation_using_datasets/type',
-              keyword: 'type',
-              params: { type: 'boolean' },
-              message: 'must be boolean',
-              schema: schema31.properties.validation_using_datasets.type,
-              parentSchema: schema31.properties.validation_using_datasets,
-              data: data43,
-            };
-            if (vErrors === null) {
-              vErrors = [err91];
-            } else {
-              vErrors.push(err91);
-            }
-            errors++;
-          }
-        }
-        if (data.intended_differences !== undefined) {
-          let data44 = data.intended_differences;
-          if (Array.isArray(data44)) {
-            const len1 = data44.length;
-            for (let i1 = 0; i1 < len1; i1++) {
-              let data45 = data44[i1];
-              if (!(
-                data45 === 'pretrained_model' ||
-                data45 === 'resolution' ||
-                data45 === 'images' ||
-                data45 === 'backend'
-              )) {
-                const err92 = {
-                  instancePath: instancePath + '/intended_differences/' + i1,
-                  schemaPath: '#/properties/intended_differences/items/enum',
-                  keyword: 'enum',
-                  params: { allowedValues: schema31.properties.intended_differences.items.enum },
-                  message: 'must be equal to one of the allowed values',
-                  schema: schema31.properties.intended_differences.items.enum,
-                  parentSchema: schema31.properties.intended_differences.items,
-                  data: data45,
+                  data: data46,
                 };
                 if (vErrors === null) {
                   vErrors = [err92];
@@ -9826,88 +10234,77 @@ export const PRECOMPILED = {
                 errors++;
               }
             }
-            let i2 = data44.length;
-            let j0;
-            if (i2 > 1) {
-              outer0: for (; i2--;) {
-                for (j0 = i2; j0--;) {
-                  if (func0(data44[i2], data44[j0])) {
-                    const err93 = {
-                      instancePath: instancePath + '/intended_differences',
-                      schemaPath: '#/properties/intended_differences/uniqueItems',
-                      keyword: 'uniqueItems',
-                      params: { i: i2, j: j0 },
-                      message:
-                        'must NOT have duplicate items (items ## ' + j0 + ' and ' + i2 + ' are identical)',
-                      schema: true,
-                      parentSchema: schema31.properties.intended_differences,
-                      data: data44,
-                    };
-                    if (vErrors === null) {
-                      vErrors = [err93];
-                    } else {
-                      vErrors.push(err93);
-                    }
-                    errors++;
-                    break outer0;
-                  }
-                }
-              }
-            }
-          } else {
-            const err94 = {
-              instancePath: instancePath + '/intended_differences',
-              schemaPath: '#/properties/intended_differences/type',
-              keyword: 'type',
-              params: { type: 'array' },
-              message: 'must be array',
-              schema: schema31.properties.intended_differences.type,
-              parentSchema: schema31.properties.intended_differences,
-              data: data44,
-            };
-            if (vErrors === null) {
-              vErrors = [err94];
-            } else {
-              vErrors.push(err94);
-            }
-            errors++;
-          }
-        }
-        if (data.simpletuner_command !== undefined) {
-          let data46 = data.simpletuner_command;
-          if (Array.isArray(data46)) {
-            if (data46.length < 1) {
-              const err95 = {
-                instancePath: instancePath + '/simpletuner_command',
-                schemaPath: '#/properties/simpletuner_command/minItems',
-                keyword: 'minItems',
-                params: { limit: 1 },
-                message: 'must NOT have fewer than 1 items',
-                schema: 1,
-                parentSchema: schema31.properties.simpletuner_command,
-                data: data46,
-              };
-              if (vErrors === null) {
-                vErrors = [err95];
-              } else {
-                vErrors.push(err95);
-              }
-              errors++;
-            }
-            const len2 = data46.length;
-            for (let i3 = 0; i3 < len2; i3++) {
-              let data47 = data46[i3];
-              if (typeof data47 === 'string') {
-                if (func2(data47) < 1) {
-                  const err96 = {
-                    instancePath: instancePath + '/simpletuner_command/' + i3,
-                    schemaPath: '#/properties/simpletuner_command/items/minLength',
-                    keyword: 'minLength',
-                    params: { limit: 1 },
-                    message: 'must NOT have fewer than 1 characters',
-                    schema: 1,
-                    parentSchema: schema31.properties.simpletuner_command.items,
+            if (data42.guidance_scale !== undefined) {
+              let data47 = data42.guidance_scale;
+              if (typeof data47 == 'number') {
+                if (data47 < 0 || isNaN(data47)) {
+                  const err93 = {
+                    instancePath: instancePath + '/validation/guidance_scale',
+                    schemaPath: '#/properties/validation/properties/guidance_scale/minimum',
+                    keyword: 'minimum',
+                    params: { comparison: '>=', limit: 0 },
+                    message: 'must be >= 0',
+                    schema: 0,
+                    parentSchema: schema31.properties.validation.properties.guidance_scale,
                     data: data47,
+                  };
+                  if (vErrors === null) {
+                    vErrors = [err93];
+                  } else {
+                    vErrors.push(err93);
+                  }
+                  errors++;
+                }
+              } else {
+                const err94 = {
+                  instancePath: instancePath + '/validation/guidance_scale',
+                  schemaPath: '#/properties/validation/properties/guidance_scale/type',
+                  keyword: 'type',
+                  params: { type: 'number' },
+                  message: 'must be number',
+                  schema: schema31.properties.validation.properties.guidance_scale.type,
+                  parentSchema: schema31.properties.validation.properties.guidance_scale,
+                  data: data47,
+                };
+                if (vErrors === null) {
+                  vErrors = [err94];
+                } else {
+                  vErrors.push(err94);
+                }
+                errors++;
+              }
+            }
+            if (data42.guidance_rescale !== undefined) {
+              let data48 = data42.guidance_rescale;
+              if (typeof data48 == 'number') {
+                if (data48 > 1 || isNaN(data48)) {
+                  const err95 = {
+                    instancePath: instancePath + '/validation/guidance_rescale',
+                    schemaPath: '#/properties/validation/properties/guidance_rescale/maximum',
+                    keyword: 'maximum',
+                    params: { comparison: '<=', limit: 1 },
+                    message: 'must be <= 1',
+                    schema: 1,
+                    parentSchema: schema31.properties.validation.properties.guidance_rescale,
+                    data: data48,
+                  };
+                  if (vErrors === null) {
+                    vErrors = [err95];
+                  } else {
+                    vErrors.push(err95);
+                  }
+                  errors++;
+                }
+                if (data48 < 0 || isNaN(data48)) {
+                  const err96 = {
+                    instancePath: instancePath + '/validation/guidance_rescale',
+                    schemaPath: '#/properties/validation/properties/guidance_rescale/minimum',
+                    keyword: 'minimum',
+                    params: { comparison: '>=', limit: 0 },
+                    message: 'must be >= 0',
+                    schema: 0,
+                    parentSchema: schema31.properties.validation.properties.guidance_rescale,
+                    data: data48,
                   };
                   if (vErrors === null) {
                     vErrors = [err96];
@@ -9918,14 +10315,14 @@ export const PRECOMPILED = {
                 }
               } else {
                 const err97 = {
-                  instancePath: instancePath + '/simpletuner_command/' + i3,
-                  schemaPath: '#/properties/simpletuner_command/items/type',
+                  instancePath: instancePath + '/validation/guidance_rescale',
+                  schemaPath: '#/properties/validation/properties/guidance_rescale/type',
                   keyword: 'type',
-                  params: { type: 'string' },
-                  message: 'must be string',
-                  schema: schema31.properties.simpletuner_command.items.type,
-                  parentSchema: schema31.properties.simpletuner_command.items,
-                  data: data47,
+                  params: { type: 'number' },
+                  message: 'must be number',
+                  schema: schema31.properties.validation.properties.guidance_rescale.type,
+                  parentSchema: schema31.properties.validation.properties.guidance_rescale,
+                  data: data48,
                 };
                 if (vErrors === null) {
                   vErrors = [err97];
@@ -9935,8 +10332,287 @@ export const PRECOMPILED = {
                 errors++;
               }
             }
+            if (data42.steps !== undefined) {
+              let data49 = data42.steps;
+              if (!(typeof data49 == 'number' && !(data49 % 1) && !isNaN(data49))) {
+                const err98 = {
+                  instancePath: instancePath + '/validation/steps',
+                  schemaPath: '#/properties/validation/properties/steps/type',
+                  keyword: 'type',
+                  params: { type: 'integer' },
+                  message: 'must be integer',
+                  schema: schema31.properties.validation.properties.steps.type,
+                  parentSchema: schema31.properties.validation.properties.steps,
+                  data: data49,
+                };
+                if (vErrors === null) {
+                  vErrors = [err98];
+                } else {
+                  vErrors.push(err98);
+                }
+                errors++;
+              }
+              if (typeof data49 == 'number') {
+                if (data49 < 1 || isNaN(data49)) {
+                  const err99 = {
+                    instancePath: instancePath + '/validation/steps',
+                    schemaPath: '#/properties/validation/properties/steps/minimum',
+                    keyword: 'minimum',
+                    params: { comparison: '>=', limit: 1 },
+                    message: 'must be >= 1',
+                    schema: 1,
+                    parentSchema: schema31.properties.validation.properties.steps,
+                    data: data49,
+                  };
+                  if (vErrors === null) {
+                    vErrors = [err99];
+                  } else {
+                    vErrors.push(err99);
+                  }
+                  errors++;
+                }
+              }
+            }
+            if (data42.seed !== undefined) {
+              let data50 = data42.seed;
+              if (!(typeof data50 == 'number' && !(data50 % 1) && !isNaN(data50))) {
+                const err100 = {
+                  instancePath: instancePath + '/validation/seed',
+                  schemaPath: '#/properties/validation/properties/seed/type',
+                  keyword: 'type',
+                  params: { type: 'integer' },
+                  message: 'must be integer',
+                  schema: schema31.properties.validation.properties.seed.type,
+                  parentSchema: schema31.properties.validation.properties.seed,
+                  data: data50,
+                };
+                if (vErrors === null) {
+                  vErrors = [err100];
+                } else {
+                  vErrors.push(err100);
+                }
+                errors++;
+              }
+              if (typeof data50 == 'number') {
+                if (data50 > 4294967295 || isNaN(data50)) {
+                  const err101 = {
+                    instancePath: instancePath + '/validation/seed',
+                    schemaPath: '#/properties/validation/properties/seed/maximum',
+                    keyword: 'maximum',
+                    params: { comparison: '<=', limit: 4294967295 },
+                    message: 'must be <= 4294967295',
+                    schema: 4294967295,
+                    parentSchema: schema31.properties.validation.properties.seed,
+                    data: data50,
+                  };
+                  if (vErrors === null) {
+                    vErrors = [err101];
+                  } else {
+                    vErrors.push(err101);
+                  }
+                  errors++;
+                }
+                if (data50 < 0 || isNaN(data50)) {
+                  const err102 = {
+                    instancePath: instancePath + '/validation/seed',
+                    schemaPath: '#/properties/validation/properties/seed/minimum',
+                    keyword: 'minimum',
+                    params: { comparison: '>=', limit: 0 },
+                    message: 'must be >= 0',
+                    schema: 0,
+                    parentSchema: schema31.properties.validation.properties.seed,
+                    data: data50,
+                  };
+                  if (vErrors === null) {
+                    vErrors = [err102];
+                  } else {
+                    vErrors.push(err102);
+                  }
+                  errors++;
+                }
+              }
+            }
           } else {
-            const err98 = {
+            const err103 = {
+              instancePath: instancePath + '/validation',
+              schemaPath: '#/properties/validation/type',
+              keyword: 'type',
+              params: { type: 'object' },
+              message: 'must be object',
+              schema: schema31.properties.validation.type,
+              parentSchema: schema31.properties.validation,
+              data: data42,
+            };
+            if (vErrors === null) {
+              vErrors = [err103];
+            } else {
+              vErrors.push(err103);
+            }
+            errors++;
+          }
+        }
+        if (data.validation_using_datasets !== undefined) {
+          let data51 = data.validation_using_datasets;
+          if (typeof data51 !== 'boolean') {
+            const err104 = {
+              instancePath: instancePath + '/validation_using_datasets',
+              schemaPath: '#/properties/validation_using_datasets/type',
+              keyword: 'type',
+              params: { type: 'boolean' },
+              message: 'must be boolean',
+              schema: schema31.properties.validation_using_datasets.type,
+              parentSchema: schema31.properties.validation_using_datasets,
+              data: data51,
+            };
+            if (vErrors === null) {
+              vErrors = [err104];
+            } else {
+              vErrors.push(err104);
+            }
+            errors++;
+          }
+        }
+        if (data.intended_differences !== undefined) {
+          let data52 = data.intended_differences;
+          if (Array.isArray(data52)) {
+            const len1 = data52.length;
+            for (let i1 = 0; i1 < len1; i1++) {
+              let data53 = data52[i1];
+              if (!(
+                data53 === 'pretrained_model' ||
+                data53 === 'resolution' ||
+                data53 === 'images' ||
+                data53 === 'backend'
+              )) {
+                const err105 = {
+                  instancePath: instancePath + '/intended_differences/' + i1,
+                  schemaPath: '#/properties/intended_differences/items/enum',
+                  keyword: 'enum',
+                  params: { allowedValues: schema31.properties.intended_differences.items.enum },
+                  message: 'must be equal to one of the allowed values',
+                  schema: schema31.properties.intended_differences.items.enum,
+                  parentSchema: schema31.properties.intended_differences.items,
+                  data: data53,
+                };
+                if (vErrors === null) {
+                  vErrors = [err105];
+                } else {
+                  vErrors.push(err105);
+                }
+                errors++;
+              }
+            }
+            let i2 = data52.length;
+            let j0;
+            if (i2 > 1) {
+              outer0: for (; i2--;) {
+                for (j0 = i2; j0--;) {
+                  if (func0(data52[i2], data52[j0])) {
+                    const err106 = {
+                      instancePath: instancePath + '/intended_differences',
+                      schemaPath: '#/properties/intended_differences/uniqueItems',
+                      keyword: 'uniqueItems',
+                      params: { i: i2, j: j0 },
+                      message:
+                        'must NOT have duplicate items (items ## ' + j0 + ' and ' + i2 + ' are identical)',
+                      schema: true,
+                      parentSchema: schema31.properties.intended_differences,
+                      data: data52,
+                    };
+                    if (vErrors === null) {
+                      vErrors = [err106];
+                    } else {
+                      vErrors.push(err106);
+                    }
+                    errors++;
+                    break outer0;
+                  }
+                }
+              }
+            }
+          } else {
+            const err107 = {
+              instancePath: instancePath + '/intended_differences',
+              schemaPath: '#/properties/intended_differences/type',
+              keyword: 'type',
+              params: { type: 'array' },
+              message: 'must be array',
+              schema: schema31.properties.intended_differences.type,
+              parentSchema: schema31.properties.intended_differences,
+              data: data52,
+            };
+            if (vErrors === null) {
+              vErrors = [err107];
+            } else {
+              vErrors.push(err107);
+            }
+            errors++;
+          }
+        }
+        if (data.simpletuner_command !== undefined) {
+          let data54 = data.simpletuner_command;
+          if (Array.isArray(data54)) {
+            if (data54.length < 1) {
+              const err108 = {
+                instancePath: instancePath + '/simpletuner_command',
+                schemaPath: '#/properties/simpletuner_command/minItems',
+                keyword: 'minItems',
+                params: { limit: 1 },
+                message: 'must NOT have fewer than 1 items',
+                schema: 1,
+                parentSchema: schema31.properties.simpletuner_command,
+                data: data54,
+              };
+              if (vErrors === null) {
+                vErrors = [err108];
+              } else {
+                vErrors.push(err108);
+              }
+              errors++;
+            }
+            const len2 = data54.length;
+            for (let i3 = 0; i3 < len2; i3++) {
+              let data55 = data54[i3];
+              if (typeof data55 === 'string') {
+                if (func2(data55) < 1) {
+                  const err109 = {
+                    instancePath: instancePath + '/simpletuner_command/' + i3,
+                    schemaPath: '#/properties/simpletuner_command/items/minLength',
+                    keyword: 'minLength',
+                    params: { limit: 1 },
+                    message: 'must NOT have fewer than 1 characters',
+                    schema: 1,
+                    parentSchema: schema31.properties.simpletuner_command.items,
+                    data: data55,
+                  };
+                  if (vErrors === null) {
+                    vErrors = [err109];
+                  } else {
+                    vErrors.push(err109);
+                  }
+                  errors++;
+                }
+              } else {
+                const err110 = {
+                  instancePath: instancePath + '/simpletuner_command/' + i3,
+                  schemaPath: '#/properties/simpletuner_command/items/type',
+                  keyword: 'type',
+                  params: { type: 'string' },
+                  message: 'must be string',
+                  schema: schema31.properties.simpletuner_command.items.type,
+                  parentSchema: schema31.properties.simpletuner_command.items,
+                  data: data55,
+                };
+                if (vErrors === null) {
+                  vErrors = [err110];
+                } else {
+                  vErrors.push(err110);
+                }
+                errors++;
+              }
+            }
+          } else {
+            const err111 = {
               instancePath: instancePath + '/simpletuner_command',
               schemaPath: '#/properties/simpletuner_command/type',
               keyword: 'type',
@@ -9944,18 +10620,18 @@ export const PRECOMPILED = {
               message: 'must be array',
               schema: schema31.properties.simpletuner_command.type,
               parentSchema: schema31.properties.simpletuner_command,
-              data: data46,
+              data: data54,
             };
             if (vErrors === null) {
-              vErrors = [err98];
+              vErrors = [err111];
             } else {
-              vErrors.push(err98);
+              vErrors.push(err111);
             }
             errors++;
           }
         }
       } else {
-        const err99 = {
+        const err112 = {
           instancePath,
           schemaPath: '#/type',
           keyword: 'type',
@@ -9966,9 +10642,9 @@ export const PRECOMPILED = {
           data,
         };
         if (vErrors === null) {
-          vErrors = [err99];
+          vErrors = [err112];
         } else {
-          vErrors.push(err99);
+          vErrors.push(err112);
         }
         errors++;
       }

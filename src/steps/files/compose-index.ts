@@ -14,7 +14,12 @@ export interface ComposedImage {
 export interface ComposeIndex {
   readonly scheduler: string;
   readonly steps: number;
+  /** The base's share (denoising_end); with flow matching 1 − boundary. */
   readonly split: number;
+  /** Set with flow matching: Wan's hand-off at t ≥ 1000·boundary, one sampler throughout, its shift. */
+  readonly objective?: 'flow_matching';
+  readonly boundary?: number;
+  readonly shift?: number;
   /** The first timestep the refiner runs is below this one. */
   readonly cutoff: number;
   readonly base_steps: number;

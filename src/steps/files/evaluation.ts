@@ -63,7 +63,13 @@ export interface EvaluationResults {
   readonly seed: number;
   readonly prediction_type: string;
   readonly zero_snr: boolean;
+  /** The low-noise expert's share of the range (with flow matching, the boundary b). */
   readonly strength: number;
+  /** Set with flow matching: the objective, the boundary b (the base owns t ≥ 1000·b), how b was given, the shift. */
+  readonly objective?: 'flow_matching';
+  readonly boundary?: number;
+  readonly boundary_from?: string;
+  readonly shift?: number;
   /** The timesteps each expert owns. */
   readonly bands: { readonly base: TimestepRange; readonly refiner: TimestepRange };
   readonly timesteps: readonly number[];

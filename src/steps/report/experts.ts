@@ -5,13 +5,26 @@ import type { ExpertFiles } from './schema.js';
 import { TRAINING_TIMING_KEYS } from '../../train/expert/record.js';
 
 /** Settings the two experts must share (the workflow's validation rules check the same). */
-const MUST_AGREE = ['strength', 'prediction_type', 'zero_snr', 'timestep_spacing', 'noise_schedule'];
+const MUST_AGREE = [
+  'objective',
+  'strength',
+  'boundary',
+  'shift',
+  'prediction_type',
+  'zero_snr',
+  'timestep_spacing',
+  'noise_schedule',
+];
 
 /** The settings shown, in this order; others in training.json follow alphabetically. */
 const ORDER = [
   'role',
   'backend',
+  'objective',
   'strength',
+  'boundary',
+  'shift',
+  'timestep_density',
   'timestep_range',
   'prediction_type',
   'zero_snr',

@@ -15,6 +15,7 @@ import { readSchedulerDefaults } from './model-folder.js';
 import { runSimpleTunerBackend, SIMPLETUNER_OUTPUTS } from './simpletuner/index.js';
 import { mixedPrecisionOf, optimisationSettings, TRAIN_DEFAULTS, trainExpertSchema } from './schema.js';
 import type { TrainExpertWith } from './schema.js';
+import { resolveFlow } from '../../workflow/flow-objective.js';
 
 /** A user-facing failure: the message is the whole story. */
 export class TrainExpertError extends Error {
@@ -53,6 +54,15 @@ export async function resolveTrainConfig(
   const modelDir = must(resolveUserPath(pipelineDir, w.model, 'model'));
   const cacheDir = must(resolveUserPath(pipelineDir, w.cache, 'cache'));
   const defaults = must(await readSchedulerDefaults(modelDir));
+  const flow = must(resolveFlow(w));
+  if (flow !== undefined) {
+    const clash = (['prediction_type', 'zero_snr', 'snr_gamma'] as const).find((k) => w[k] !== undefined);
+    if (clash !== undefined) {
+      throw new TrainExpertError(
+        `${clash}: not used with objective: flow_matching (the model predicts ε − x₀ at t = 1000·σ); remove ${clash}`,
+      );
+    }
+  }
   const ns = w.noise_schedule ?? {};
   const overridden = Object.keys(ns).length > 0;
   const zeroSnr = w.zero_snr ?? defaults.zeroSnr;
@@ -61,6 +71,9 @@ export async function resolveTrainConfig(
     unetDir: join(modelDir, 'unet'),
     cacheDir,
     strength: w.strength ?? TRAIN_DEFAULTS.strength,
+    ...(flow !== undefined
+      ? { flow: { boundary: flow.boundary.boundary, shift: flow.shift, density: flow.density } }
+      : {}),
     predictionType: w.prediction_type ?? defaults.predictionType,
     noiseSchedule: {
       betaSchedule: ns.beta_schedule ?? defaults.betaSchedule,
@@ -81,9 +94,21 @@ export async function resolveTrainConfig(
 const isUpstream = (p: string): boolean => /^<nodes\.[^>]*>$/.test(p) || p.includes('${{');
 
 async function run(ctx: StepContext<TrainExpertWith>): Promise<StepResult> {
-  if (ctx.with.backend === 'simpletuner') return runSimpleTunerBackend(ctx);
+  if (ctx.with.backend === 'simpletuner') {
+    if (ctx.with.objective === 'flow_matching') {
+      throw new TrainExpertError(
+        'objective flow_matching: the simpletuner backend does not write flow-matching configs yet; use backend: builtin (docs/flow-matching.md maps the boundary to SimpleTuner and musubi-tuner options)',
+      );
+    }
+    return runSimpleTunerBackend(ctx);
+  }
   const threads = Math.max(1, Math.min(ctx.resources.cpu, availableParallelism()));
   const config = await resolveTrainConfig(ctx.with, ctx.pipelineDir, threads);
+  if (ctx.with.boundary_snr !== undefined && config.flow !== undefined) {
+    ctx.log.info(
+      `boundary_snr ${ctx.with.boundary_snr} → boundary ${config.flow.boundary.toPrecision(6)} (t = ${(config.flow.boundary * 1000).toPrecision(6)})`,
+    );
+  }
   if (ctx.with.gradient_checkpointing === true) {
     ctx.log.info(
       'gradient_checkpointing: the built-in backend keeps one batch of activations in one training graph; it does not recompute them',

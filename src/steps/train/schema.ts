@@ -1,7 +1,9 @@
 // The `with` block of train.expert: its JSON Schema and the typed form the step reads.
 import type { JsonSchema } from '../../contract/step.js';
+import type { FlowWith } from '../../workflow/flow-objective.js';
+import { flowSchemaProperties } from '../../workflow/flow-objective.js';
 
-export interface TrainExpertWith {
+export interface TrainExpertWith extends FlowWith {
   readonly role: 'base' | 'refiner';
   readonly model: string;
   readonly cache: string;
@@ -144,8 +146,10 @@ export const trainExpertSchema: JsonSchema = {
       exclusiveMinimum: 0,
       exclusiveMaximum: 1,
       default: TRAIN_DEFAULTS.strength,
-      description: 'Refiner training strength s: the two experts split the timesteps at int(s·N).',
+      description:
+        'Refiner training strength s: the two experts split the timesteps at int(s·N). With objective flow_matching, the boundary b = s.',
     },
+    ...flowSchemaProperties(true),
     prediction_type: {
       enum: ['epsilon', 'v_prediction', 'sample'],
       description: "What the UNet predicts. Default: the model folder's scheduler config (epsilon for SDXL).",

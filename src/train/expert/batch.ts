@@ -4,14 +4,36 @@
  * the per-sample loss weights. Draws come from counter-based streams keyed by the micro-batch index.
  */
 import { ort } from '../../onnx/index.js';
-import { addNoise, minSnrWeights, predictionTarget, sampleExpertTimesteps } from '../../diffusion/index.js';
-import type { PredictionType, TimestepRange } from '../../diffusion/index.js';
+import {
+  addNoise,
+  flowNoisy,
+  flowTarget,
+  flowTimesteps,
+  minSnrWeights,
+  predictionTarget,
+  sampleExpertTimesteps,
+  sampleFlowSigmas,
+} from '../../diffusion/index.js';
+import type { PredictionType, SigmaInterval, TimestepDensity, TimestepRange } from '../../diffusion/index.js';
 import type { CacheGroup, EmbeddingCache } from './cache.js';
 import { LOSS_WEIGHT, TARGET } from './loss.js';
 import { STREAM, fillGaussian, streamRandom } from './random.js';
 
+/**
+ * Flow matching instead of the DDPM forward process: σ from `density` shifted by `shift` inside the
+ * expert's σ range, x = (1 − σ)·x₀ + σ·ε, target ε − x₀, timestep 1000·σ.
+ */
+export interface FlowBatchSettings {
+  readonly density: TimestepDensity;
+  readonly shift: number;
+  readonly sigmas: SigmaInterval;
+  readonly numTrainTimesteps: number;
+}
+
 export interface BatchSettings {
   readonly batchSize: number;
+  /** When set, batches are flow-matching ones and range, alphasCumprod, predictionType and snrGamma are unused. */
+  readonly flow?: FlowBatchSettings;
   readonly range: TimestepRange;
   readonly alphasCumprod: Float64Array;
   readonly predictionType: PredictionType;
@@ -28,7 +50,8 @@ export interface BatchSettings {
 
 export interface AssembledBatch {
   readonly feeds: Record<string, ort.Tensor>;
-  readonly timesteps: Int32Array;
+  /** Integers for the DDPM forward process; 1000·σ (fractional) for flow matching. */
+  readonly timesteps: Int32Array | Float64Array;
 }
 
 /** Buffers for one shape group, allocated once and refilled for every batch of that group. */
@@ -80,12 +103,20 @@ export class BatchAssembler {
         this.pooled.fill(0, i * p, (i + 1) * p);
       }
     }
-    const timesteps = sampleExpertTimesteps(s.range, b, streamRandom(s.seed, microBatch, STREAM.timesteps));
+    const random = streamRandom(s.seed, microBatch, STREAM.timesteps);
+    const sigmas = s.flow && sampleFlowSigmas(s.flow.density, s.flow.shift, s.flow.sigmas, b, random);
+    const timesteps = sigmas
+      ? flowTimesteps(sigmas, s.flow?.numTrainTimesteps)
+      : sampleExpertTimesteps(s.range, b, random);
     fillGaussian(this.noise, streamRandom(s.seed, microBatch, STREAM.noise));
-    const noisy = addNoise(this.latents, this.noise, s.alphasCumprod, timesteps);
-    const target = predictionTarget(s.predictionType, this.latents, this.noise, s.alphasCumprod, timesteps);
+    const noisy = sigmas
+      ? flowNoisy(this.latents, this.noise, sigmas)
+      : addNoise(this.latents, this.noise, s.alphasCumprod, timesteps);
+    const target = sigmas
+      ? flowTarget(this.latents, this.noise)
+      : predictionTarget(s.predictionType, this.latents, this.noise, s.alphasCumprod, timesteps);
     const gamma =
-      s.snrGamma === undefined
+      s.snrGamma === undefined || sigmas
         ? undefined
         : minSnrWeights(s.alphasCumprod, timesteps, s.snrGamma, s.predictionType);
     const elements = b * this.latentSize;

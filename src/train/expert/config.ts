@@ -4,6 +4,7 @@ import type {
   ExpertRole,
   NoiseScheduleSpec,
   PredictionType,
+  TimestepDensity,
   TimestepSpacing,
 } from '../../diffusion/index.js';
 import type { ScheduleKind } from '../optim/index.js';
@@ -15,6 +16,11 @@ export interface ExpertTrainingConfig {
   /** An embeds.cache output folder. */
   readonly cacheDir: string;
   readonly strength: number;
+  /**
+   * Flow matching (SD3, Flux, Wan): σ from `density`, shifted, inside the expert's side of `boundary` (b: the
+   * base owns σ ≥ b); the noise schedule, strength and prediction type are then not used.
+   */
+  readonly flow?: { readonly boundary: number; readonly shift: number; readonly density: TimestepDensity };
   readonly predictionType: PredictionType;
   /** The training noise schedule; `rescaleBetasZeroSnr` is the zero-SNR switch. */
   readonly noiseSchedule: NoiseScheduleSpec;

@@ -6,7 +6,8 @@
  */
 import { copyFile, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { expertRange, makeNoiseSchedule } from '../../diffusion/index.js';
+import { expertRange, flowBoundary, flowExpertRange, makeNoiseSchedule } from '../../diffusion/index.js';
+import type { FlowBatchSettings } from './batch.js';
 import type { ProgressUpdate, StepLogger } from '../../contract/step.js';
 import type { Result } from '../../util/result.js';
 import { err, ok } from '../../util/result.js';
@@ -91,17 +92,35 @@ export async function trainExpert(
   io: TrainIO,
 ): Promise<Result<TrainOutcome, string>> {
   const T = config.noiseSchedule.numTrainTimesteps;
-  const range = expertRange(config.role, config.strength, T);
+  const range = config.flow ? flowRange(config, T) : expertRange(config.role, config.strength, T);
   if (!range.ok) return err(range.error);
+  const flow = config.flow ? flowBatches(config, T) : undefined;
+  if (flow !== undefined && !flow.ok) return err(flow.error);
   const schedule = makeNoiseSchedule(config.noiseSchedule);
   const opened = await openEmbeddingCache(config.cacheDir);
   if (!opened.ok) return err(opened.error);
   const cache = opened.value;
   try {
-    return await run(config, io, cache, range.value, schedule.alphasCumprod);
+    return await run(config, io, cache, range.value, schedule.alphasCumprod, flow?.value);
   } finally {
     await cache.close();
   }
+}
+
+/** The flow-matching batches' settings: the expert's σ side of the boundary, the shift and the density. */
+function flowBatches(config: ExpertTrainingConfig, T: number): Result<FlowBatchSettings, string> {
+  const flow = config.flow;
+  if (flow === undefined) return err('not a flow-matching expert');
+  const b = flowBoundary({ boundary: flow.boundary }, T);
+  if (!b.ok) return err(b.error);
+  const range = flowExpertRange(config.role, b.value, T);
+  return ok({ density: flow.density, shift: flow.shift, sigmas: range.sigmas, numTrainTimesteps: T });
+}
+
+/** The flow expert's range in (fractional) timesteps, for training.json and the summary. */
+function flowRange(config: ExpertTrainingConfig, T: number): Result<{ min: number; max: number }, string> {
+  const made = flowBatches(config, T);
+  return made.ok ? ok({ min: made.value.sigmas.min * T, max: made.value.sigmas.max * T }) : made;
 }
 
 async function resumePoint(config: ExpertTrainingConfig, io: TrainIO): Promise<FoundCheckpoint | undefined> {
@@ -120,6 +139,7 @@ async function run(
   cache: EmbeddingCache,
   range: { readonly min: number; readonly max: number },
   alphasCumprod: Float64Array,
+  flow: FlowBatchSettings | undefined,
 ): Promise<Result<TrainOutcome, string>> {
   const B = config.batchSize;
   const A = config.gradientAccumulation;
@@ -198,6 +218,7 @@ async function run(
       if (assembler === undefined) {
         assembler = new BatchAssembler(cache, cache.groups[planned.group] as (typeof cache.groups)[number], {
           batchSize: B,
+          ...(flow !== undefined ? { flow } : {}),
           range,
           alphasCumprod,
           predictionType: config.predictionType,
@@ -354,14 +375,20 @@ async function writeOutputs(
 
 /** training.json: what the run did, in the pipeline's vocabulary (for the report and for people). */
 function describe(c: ExpertTrainingConfig): TrainingRecord {
-  const range = expertRange(c.role, c.strength, c.noiseSchedule.numTrainTimesteps);
+  const T = c.noiseSchedule.numTrainTimesteps;
+  const range = c.flow ? flowRange(c, T) : expertRange(c.role, c.strength, T);
   return {
     backend: 'builtin',
     role: c.role,
-    strength: c.strength,
+    // With flow matching the low-noise expert's share is the boundary, so strength records b.
+    strength: c.flow ? c.flow.boundary : c.strength,
+    objective: c.flow ? 'flow_matching' : 'diffusion',
+    ...(c.flow
+      ? { boundary: c.flow.boundary, shift: c.flow.shift, timestep_density: { ...c.flow.density } }
+      : {}),
     timestep_range: range.ok ? [range.value.min, range.value.max] : null,
-    prediction_type: c.predictionType,
-    zero_snr: c.noiseSchedule.rescaleBetasZeroSnr,
+    prediction_type: c.flow ? 'flow_prediction' : c.predictionType,
+    zero_snr: c.flow ? null : c.noiseSchedule.rescaleBetasZeroSnr,
     timestep_spacing: c.timestepSpacing,
     noise_schedule: {
       beta_schedule: c.noiseSchedule.betaSchedule,

@@ -7,8 +7,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { StepContext, StepDefinition, StepResult } from '../../../contract/step.js';
-import { splitTimesteps } from '../../../diffusion/index.js';
-import type { Scheduler, SplitSchedule } from '../../../diffusion/index.js';
+import type { Scheduler, SchedulerKind } from '../../../diffusion/index.js';
 import { decodeLatents, encodePrompts, openModelFolder } from '../../../models/optimum/index.js';
 import type { OpenedModelFolder, SessionFactory } from '../../../models/optimum/index.js';
 import { nchwToRgb, writePng } from '../../../imaging/index.js';
@@ -22,9 +21,11 @@ import { ExpertSession } from '../../../workflow/expert-session.js';
 import type { ExpertRole } from '../../../workflow/expert-session.js';
 import { initialNoise } from '../../../workflow/normal.js';
 import { denoise, usesGuidance } from '../../../workflow/sample.js';
-import { schedulerConfig, schedulerMaker } from '../../../workflow/scheduler-config.js';
+import { resolveFlow } from '../../../workflow/flow-objective.js';
 import { must, WorkflowError } from '../../../workflow/sessions.js';
 import type { UnetRunner } from '../../../workflow/unet.js';
+import { composePlan } from './handoff.js';
+import type { ComposePlan } from './handoff.js';
 import { COMPOSE_DEFAULTS, composeSchema } from './schema.js';
 import type { ComposePrompt, ComposeWith, PerStage } from './schema.js';
 
@@ -93,6 +94,8 @@ interface Run {
   readonly seed: number;
   latents: Float32Array;
   baseOnly?: Float32Array;
+  /** The base's sampler, which the refiner continues under Wan's hand-off. */
+  scheduler?: Scheduler;
 }
 
 type Settings = WithDefaults<ComposeWith, typeof COMPOSE_DEFAULTS>;
@@ -102,7 +105,9 @@ interface Sampling {
   readonly w: Settings;
   readonly model: OpenedModelFolder;
   readonly makeScheduler: () => Scheduler;
-  readonly hand: SplitSchedule;
+  readonly hand: ComposePlan;
+  /** The sampler actually used (flow_euler by default with flow matching). */
+  readonly kind: SchedulerKind;
   readonly shape: readonly [number, number, number, number];
   readonly prompts: readonly { base: string; refiner: string }[];
   readonly texts: Map<string, TextEmbedding>;
@@ -125,9 +130,9 @@ export async function runCompose(
     const images = await writeImages(ctx, sampling);
     await session.release();
     const index: ComposeIndex = {
-      scheduler: w.scheduler,
+      scheduler: sampling.kind,
       steps: w.steps,
-      split: w.split,
+      ...hand.record,
       cutoff: hand.cutoff,
       base_steps: hand.stage1.length,
       refiner_steps: hand.stage2.length,
@@ -142,7 +147,7 @@ export async function runCompose(
         images: images.length,
         prompts: prompts.length,
         seeds: w.seeds.length,
-        scheduler: w.scheduler,
+        scheduler: sampling.kind,
         base_steps: hand.stage1.length,
         refiner_steps: hand.stage2.length,
         ...session.unetSummary,
@@ -166,18 +171,12 @@ async function prepareSampling(
   // Checking the folder opened every model (a folder's own UNet too): let them go before any work.
   await session.release();
   const model = opened.value;
-  const makeScheduler = must(schedulerMaker(w.scheduler, schedulerConfig(model.folder.schedulerConfig, w)));
-  const probe = makeScheduler();
-  probe.setTimesteps(w.steps);
-  const plan = splitTimesteps(probe.timesteps, w.split, {
-    numTrainTimesteps: probe.config.num_train_timesteps,
-    order: probe.order,
-  });
-  if (!plan.ok) throw new WorkflowError(plan.error);
-  const hand = plan.value;
-  ctx.log.info(
-    `${w.scheduler}, ${w.steps} steps, split ${w.split}: base ${hand.stage1.length} steps (t ≥ ${hand.cutoff}), refiner ${hand.stage2.length}`,
-  );
+  // Flow settings and the sampler from what the pipeline wrote: a defaulted split or scheduler is no setting.
+  const flow = must(resolveFlow(ctx.with));
+  const kind: SchedulerKind = ctx.with.scheduler ?? (flow ? 'flow_euler' : w.scheduler);
+  const hand = composePlan(ctx.with, kind, w.steps, w.split, flow, model.folder.schedulerConfig);
+  const makeScheduler = hand.makeScheduler;
+  ctx.log.info(hand.describe);
 
   const factor = await vaeFactor(model);
   if (w.width % factor !== 0 || w.height % factor !== 0) {
@@ -204,7 +203,7 @@ async function prepareSampling(
   const total = runs.length * (w.base_only ? 3 : 2);
   let done = 0;
   const tick = (what: string) => ctx.progress({ done: ++done, total, message: what });
-  return { w, model, makeScheduler, hand, shape, prompts, texts, negative, runs, tick };
+  return { w, model, makeScheduler, hand, kind, shape, prompts, texts, negative, runs, tick };
 }
 
 /** One expert's stage settings for a prompt: its UNet, conditioning and guidance. */
@@ -229,6 +228,7 @@ async function sampleBase(ctx: StepContext<ComposeWith>, session: ExpertSession,
     const stage = stageOf(sampling, 'base', unet, (prompts[run.prompt] as { base: string }).base);
     const s = makeScheduler();
     s.setTimesteps(w.steps);
+    run.scheduler = s;
     const init = initialNoise(run.seed, shape[1] * shape[2] * shape[3], s.initNoiseSigma);
     const from = { seed: run.seed, firstIndex: 0 };
     run.latents = await denoise(s, hand.stage1, init, shape, stage, from, ctx.signal);
@@ -247,9 +247,13 @@ async function sampleRefiner(ctx: StepContext<ComposeWith>, session: ExpertSessi
   const { w, hand, shape, makeScheduler, prompts, tick } = sampling;
   const unet = await session.unet('refiner', w.refiner);
   for (const run of sampling.runs) {
-    const s = makeScheduler();
-    s.setTimesteps(w.steps);
-    s.setBeginIndex(hand.beginIndex);
+    // Wan's hand-off continues the base's sampler; the SDXL refiner starts a fresh one part-way.
+    let s = hand.continueScheduler ? run.scheduler : undefined;
+    if (s === undefined) {
+      s = makeScheduler();
+      s.setTimesteps(w.steps);
+      s.setBeginIndex(hand.beginIndex);
+    }
     const stage = stageOf(sampling, 'refiner', unet, (prompts[run.prompt] as { refiner: string }).refiner);
     const from = { seed: run.seed, firstIndex: hand.beginIndex };
     run.latents = await denoise(s, hand.stage2, run.latents, shape, stage, from, ctx.signal);

@@ -1,17 +1,22 @@
 // The `with` block of compose.inference.
 import type { JsonSchema } from '../../../contract/step.js';
 import { TRAIN_DEFAULTS } from '../../train/schema.js';
+import type { FlowWith } from '../../../workflow/flow-objective.js';
+import { flowSchemaProperties } from '../../../workflow/flow-objective.js';
 
 export type PerStage<T> = T | { readonly base?: T; readonly refiner?: T };
 
 export type ComposePrompt = string | { readonly base: string; readonly refiner?: string };
 
-export interface ComposeWith {
+export interface ComposeWith extends Omit<
+  FlowWith,
+  'timestep_density' | 'logit_mean' | 'logit_std' | 'mode_scale' | 'strength'
+> {
   readonly model: string;
   readonly base: string;
   readonly refiner: string;
   readonly split?: number;
-  readonly scheduler?: 'ddpm' | 'ddim' | 'euler' | 'unipc' | 'dpmpp_2m';
+  readonly scheduler?: 'ddpm' | 'ddim' | 'euler' | 'unipc' | 'dpmpp_2m' | 'flow_euler';
   readonly steps?: number;
   readonly prediction_type?: 'epsilon' | 'v_prediction' | 'sample';
   readonly zero_snr?: boolean;
@@ -82,7 +87,13 @@ export const composeSchema: JsonSchema = {
       description:
         "Fraction of the schedule the base runs (diffusers' denoising_end); must equal 1 − strength.",
     },
-    scheduler: { enum: ['ddpm', 'ddim', 'euler', 'unipc', 'dpmpp_2m'], default: COMPOSE_DEFAULTS.scheduler },
+    scheduler: {
+      enum: ['ddpm', 'ddim', 'euler', 'unipc', 'dpmpp_2m', 'flow_euler'],
+      default: COMPOSE_DEFAULTS.scheduler,
+      description:
+        'The sampler. With objective flow_matching: flow_euler (the default there) or unipc, which then runs on flow sigmas with the shift.',
+    },
+    ...flowSchemaProperties(false),
     steps: {
       type: 'integer',
       minimum: 1,

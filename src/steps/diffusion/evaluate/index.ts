@@ -7,7 +7,6 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { StepContext, StepDefinition, StepResult } from '../../../contract/step.js';
-import { expertRange } from '../../../diffusion/index.js';
 import type { TimestepRange } from '../../../diffusion/index.js';
 import { describeModelFolder } from '../../../models/optimum/index.js';
 import type { SessionFactory } from '../../../models/optimum/index.js';
@@ -16,16 +15,19 @@ import type { WithDefaults } from '../../defaults.js';
 import { isSkipped } from '../../files/evaluation.js';
 import type { BandLosses, EvaluationResults } from '../../files/evaluation.js';
 import { readCachedItems } from '../../../workflow/cache-read.js';
-import { bandLoss, composedLoss, evalTimesteps } from '../../../workflow/eval-loss.js';
+import { bandLoss, composedLoss } from '../../../workflow/eval-loss.js';
+import { resolveFlow } from '../../../workflow/flow-objective.js';
+import type { FlowSettings } from '../../../workflow/flow-objective.js';
 import { ExpertSession } from '../../../workflow/expert-session.js';
 import { itemNoise } from '../../../workflow/normal.js';
-import { schedulerConfig, schedulerMaker } from '../../../workflow/scheduler-config.js';
 import { openClipScorer } from '../../../workflow/clip-score.js';
 import { must, WorkflowError } from '../../../workflow/sessions.js';
 import { scoreImages } from './adherence.js';
 import { findCheckingScorer } from './checks.js';
 import { expertLoss } from './loss.js';
 import type { LossInputs } from './loss.js';
+import { evaluationPlan } from './plan.js';
+import type { EvaluationPlan } from './plan.js';
 import { EVALUATE_DEFAULTS, evaluateSchema } from './schema.js';
 import type { EvaluateWith } from './schema.js';
 
@@ -41,11 +43,10 @@ type Settings = WithDefaults<EvaluateWith, typeof EVALUATE_DEFAULTS>;
 
 const round = (x: number | null): number | null => (x === null ? null : Number(x.toPrecision(6)));
 
-/** What the loss is computed on: the schedule's ᾱ, the experts' bands, fixed timesteps, items and noise. */
+/** What the loss is computed on: the objective, the experts' bands, fixed timesteps, items and noise. */
 interface LossSetup {
   readonly inputs: LossInputs;
-  readonly predictionType: string;
-  readonly zeroSnr: boolean;
+  readonly record: EvaluationPlan['record'];
   readonly bands: { readonly base: TimestepRange; readonly refiner: TimestepRange };
 }
 
@@ -55,15 +56,14 @@ export async function runEvaluate(
 ): Promise<StepResult> {
   const w = withDefaults(ctx.with, EVALUATE_DEFAULTS);
   return ExpertSession.run(ctx, w.device, options.sessions, async (session) => {
-    const setup = await lossSetup(session, w);
+    // The boundary is read from what the pipeline wrote (strength's default must not count as given).
+    const setup = await lossSetup(session, w, must(resolveFlow(ctx.with)));
     const loss = await lossPerBand(ctx, session, w, setup);
     const results: EvaluationResults = {
       items: setup.inputs.items.length,
       split: w.split,
       seed: w.seed,
-      prediction_type: setup.predictionType,
-      zero_snr: setup.zeroSnr,
-      strength: w.strength,
+      ...setup.record,
       bands: setup.bands,
       timesteps: setup.inputs.timesteps,
       loss,
@@ -74,22 +74,17 @@ export async function runEvaluate(
   });
 }
 
-/** The DDPM schedule of the model folder, the experts' bands, the held-out items and their fixed noise. */
-async function lossSetup(session: ExpertSession, w: Settings): Promise<LossSetup> {
+/** The objective's plan (timesteps, bands, noising), the held-out items and their fixed noise. */
+async function lossSetup(
+  session: ExpertSession,
+  w: Settings,
+  flow: FlowSettings | undefined,
+): Promise<LossSetup> {
   const described = await describeModelFolder(session.path(w.model, 'model'));
   if (!described.ok) throw new WorkflowError(described.error.message);
-  // DDPM's ᾱ is the training one: unclamped under zero-SNR, as the trainer noises.
-  const scheduler = must(schedulerMaker('ddpm', schedulerConfig(described.value.schedulerConfig, w)))();
-  const n = scheduler.config.num_train_timesteps;
-  const predictionType = scheduler.config.prediction_type;
-  const alphasCumprod = scheduler.alphasCumprod;
-  if (predictionType === 'flow_prediction' || alphasCumprod === undefined)
-    throw new WorkflowError('evaluate: flow_prediction is not a DDPM prediction type');
-  const bands = {
-    base: must(expertRange('base', w.strength, n)),
-    refiner: must(expertRange('refiner', w.strength, n)),
-  };
-  const timesteps = evalTimesteps(w.eval_timesteps, n);
+  const plan = evaluationPlan(w, flow, described.value.schedulerConfig);
+  const bands = { base: plan.base, refiner: plan.refiner };
+  const timesteps = plan.timesteps;
   const cache = session.path(w.cache, 'cache');
   const loaded = must(await readCachedItems(cache, w.split === 'all' ? [] : [w.split]));
   const items = loaded.slice(0, w.max_items ?? loaded.length);
@@ -99,8 +94,8 @@ async function lossSetup(session: ExpertSession, w: Settings): Promise<LossSetup
     );
   }
   const noise = items.map((it, i) => itemNoise(w.seed, i, it.latents.length));
-  const inputs = { items, noise, timesteps, alphasCumprod, predictionType, batchSize: w.batch_size };
-  return { inputs, predictionType, zeroSnr: scheduler.config.rescale_betas_zero_snr, bands };
+  const inputs = { items, noise, timesteps, objective: plan.objective, batchSize: w.batch_size };
+  return { inputs, record: plan.record, bands };
 }
 
 /** Each expert's loss at every evaluation timestep, then per band for each expert and the composed pair. */

@@ -1,6 +1,6 @@
 // One expert's stable evaluation loss at each fixed timestep: x_t from the cached latents and fixed
 // noise, the expert's prediction against the target its prediction type defines, MSE averaged over items.
-import { addNoise, predictionTarget } from '../../../diffusion/index.js';
+import { addNoise, flowNoisy, flowTarget, predictionTarget } from '../../../diffusion/index.js';
 import type { PredictionType } from '../../../diffusion/index.js';
 import type { CachedItem } from '../../../workflow/cache-read.js';
 import { mse } from '../../../workflow/eval-loss.js';
@@ -12,10 +12,18 @@ export interface LossInputs {
   /** Fixed noise per item, same length as its latents. */
   readonly noise: readonly Float32Array[];
   readonly timesteps: readonly number[];
-  readonly alphasCumprod: Float64Array;
-  readonly predictionType: PredictionType;
+  readonly objective: LossObjective;
   readonly batchSize: number;
 }
+
+/** How x_t and the target are formed: the DDPM forward process, or flow matching (σ = t/T, target ε − x₀). */
+export type LossObjective =
+  | {
+      readonly kind: 'diffusion';
+      readonly alphasCumprod: Float64Array;
+      readonly predictionType: PredictionType;
+    }
+  | { readonly kind: 'flow_matching'; readonly numTrainTimesteps: number };
 
 /** Batches of item indexes that share a latent shape (a batch must be one tensor). */
 function batches(items: readonly CachedItem[], size: number): number[][] {
@@ -49,8 +57,19 @@ export async function expertLoss(
       const ts = group.map(() => t);
       const x0 = concat(members.map((m) => m.latents));
       const noise = concat(group.map((i) => inputs.noise[i] as Float32Array));
-      const xt = addNoise(x0, noise, inputs.alphasCumprod, ts);
-      const target = predictionTarget(inputs.predictionType, x0, noise, inputs.alphasCumprod, ts);
+      const o = inputs.objective;
+      const xt =
+        o.kind === 'flow_matching'
+          ? flowNoisy(
+              x0,
+              noise,
+              ts.map((x) => x / o.numTrainTimesteps),
+            )
+          : addNoise(x0, noise, o.alphasCumprod, ts);
+      const target =
+        o.kind === 'flow_matching'
+          ? flowTarget(x0, noise)
+          : predictionTarget(o.predictionType, x0, noise, o.alphasCumprod, ts);
       const [tokens, width] = first.embedShape;
       const prediction = await unet.predict(xt, [group.length, c, h, w], t, {
         batch: group.length,

@@ -2,8 +2,13 @@
 import type { JsonSchema } from '../../../contract/step.js';
 import type { ScorerSpec } from '../../../workflow/scorers.js';
 import { TRAIN_DEFAULTS } from '../../train/schema.js';
+import type { FlowWith } from '../../../workflow/flow-objective.js';
+import { flowSchemaProperties } from '../../../workflow/flow-objective.js';
 
-export interface EvaluateWith {
+export interface EvaluateWith extends Omit<
+  FlowWith,
+  'timestep_density' | 'logit_mean' | 'logit_std' | 'mode_scale'
+> {
   readonly model: string;
   readonly cache: string;
   readonly base: string;
@@ -61,6 +66,7 @@ export const evaluateSchema: JsonSchema = {
       default: EVALUATE_DEFAULTS.strength,
       description: "The experts' strength: bands are base [int(s·N), N−1] and refiner [0, int(s·N)−1].",
     },
+    ...flowSchemaProperties(false),
     prediction_type: {
       enum: ['epsilon', 'v_prediction', 'sample'],
       description: "Default: the scheduler config's.",
