@@ -47,142 +47,169 @@ export interface ScheduleResult {
 }
 
 export function schedule(opts: ScheduleOptions): Promise<ScheduleResult> {
-  const { order, pool, hooks, signal } = opts;
-  const position = new Map(order.map((id, i) => [id, i]));
-  const unmet = new Map<NodeId, number>();
-  const children = new Map<NodeId, NodeId[]>();
-  for (const id of order) {
-    const deps = opts.needs(id).filter((d) => position.has(d));
-    unmet.set(id, deps.length);
-    for (const d of deps) {
-      const list = children.get(d);
-      if (list) list.push(id);
-      else children.set(d, [id]);
+  return new Scheduling(opts).run();
+}
+
+/** One scheduling loop's state: what is done, failed, waiting for resources, or in a hook. */
+class Scheduling {
+  readonly #opts: ScheduleOptions;
+  readonly #position: ReadonlyMap<NodeId, number>;
+  /** Upstream nodes inside `order` not yet done, by node. */
+  readonly #unmet = new Map<NodeId, number>();
+  readonly #children = new Map<NodeId, NodeId[]>();
+  readonly #done = new Set<NodeId>();
+  readonly #failed = new Set<NodeId>();
+  /** Prepared nodes waiting for a job slot and resources, in pipeline order. */
+  readonly #waiting: { readonly id: NodeId; readonly resources: Resources }[] = [];
+  /** Hooks in flight (`prepare` or `execute`). */
+  #active = 0;
+  #stopping = false;
+  #finished = false;
+  #resolve: (result: ScheduleResult) => void = () => undefined;
+  readonly #onAbort = (): void => {
+    this.#stopping = true;
+    this.#pump();
+  };
+
+  constructor(opts: ScheduleOptions) {
+    this.#opts = opts;
+    this.#position = new Map(opts.order.map((id, i) => [id, i]));
+    for (const id of opts.order) {
+      const deps = opts.needs(id).filter((d) => this.#position.has(d));
+      this.#unmet.set(id, deps.length);
+      for (const d of deps) {
+        const list = this.#children.get(d);
+        if (list) list.push(id);
+        else this.#children.set(d, [id]);
+      }
     }
   }
 
-  const done = new Set<NodeId>();
-  const failed = new Set<NodeId>();
-  const waiting: { readonly id: NodeId; readonly resources: Resources }[] = [];
-  let active = 0;
-  let stopping = false;
-  let finished = false;
+  run(): Promise<ScheduleResult> {
+    return new Promise<ScheduleResult>((resolve) => {
+      this.#resolve = resolve;
+      const { signal, order } = this.#opts;
+      signal.addEventListener('abort', this.#onAbort);
+      if (signal.aborted) this.#stopping = true;
+      for (const id of order) if (this.#unmet.get(id) === 0) this.#ready(id);
+      this.#pump();
+    });
+  }
 
-  return new Promise<ScheduleResult>((resolve) => {
-    const finish = (): void => {
-      if (finished || active > 0 || (!stopping && waiting.length > 0)) return;
-      finished = true;
-      signal.removeEventListener('abort', onAbort);
-      const skipped = new Map<NodeId, string>();
-      for (const id of order) {
-        if (done.has(id) || failed.has(id)) continue;
-        skipped.set(id, skipReason(id));
+  #finish(): void {
+    if (this.#finished || this.#active > 0 || (!this.#stopping && this.#waiting.length > 0)) return;
+    this.#finished = true;
+    this.#opts.signal.removeEventListener('abort', this.#onAbort);
+    const skipped = new Map<NodeId, string>();
+    for (const id of this.#opts.order) {
+      if (this.#done.has(id) || this.#failed.has(id)) continue;
+      skipped.set(id, this.#skipReason(id));
+    }
+    this.#resolve({ done: this.#done, failed: this.#failed, skipped });
+  }
+
+  #skipReason(id: NodeId): string {
+    const { needs, signal } = this.#opts;
+    const queue = [...needs(id)];
+    const seen = new Set<NodeId>();
+    while (queue.length > 0) {
+      const u = queue.shift() as NodeId;
+      if (seen.has(u)) continue;
+      seen.add(u);
+      // After an abort, an upstream node that did not finish was stopped, not broken.
+      if (this.#failed.has(u))
+        return signal.aborted ? `upstream ${u} was interrupted` : `upstream ${u} failed`;
+      queue.push(...needs(u));
+    }
+    if (signal.aborted) return 'run interrupted';
+    return this.#failed.size > 0 ? `run stopped after ${[...this.#failed][0]} failed` : 'not started';
+  }
+
+  #complete(id: NodeId, success: boolean): void {
+    if (success) {
+      this.#done.add(id);
+      for (const child of this.#children.get(id) ?? []) {
+        const left = (this.#unmet.get(child) ?? 1) - 1;
+        this.#unmet.set(child, left);
+        if (left === 0) this.#ready(child);
       }
-      resolve({ done, failed, skipped });
-    };
+    } else {
+      this.#failed.add(id);
+      if (!this.#opts.keepGoing) this.#stopping = true;
+    }
+  }
 
-    const skipReason = (id: NodeId): string => {
-      const queue = [...opts.needs(id)];
-      const seen = new Set<NodeId>();
-      while (queue.length > 0) {
-        const u = queue.shift() as NodeId;
-        if (seen.has(u)) continue;
-        seen.add(u);
-        // After an abort, an upstream node that did not finish was stopped, not broken.
-        if (failed.has(u)) return signal.aborted ? `upstream ${u} was interrupted` : `upstream ${u} failed`;
-        queue.push(...opts.needs(u));
-      }
-      if (signal.aborted) return 'run interrupted';
-      return failed.size > 0 ? `run stopped after ${[...failed][0]} failed` : 'not started';
-    };
+  /** All upstream nodes are done: ask whether the node is cached, failed, or waits for resources. */
+  #ready(id: NodeId): void {
+    if (this.#stopping) return;
+    this.#active += 1;
+    this.#opts.hooks.prepare(id).then(
+      (prepared) => {
+        this.#active -= 1;
+        if (prepared.kind === 'cached') this.#complete(id, true);
+        else if (prepared.kind === 'failed') this.#complete(id, false);
+        else this.#insertWaiting(id, prepared.resources);
+        this.#pump();
+      },
+      () => {
+        this.#active -= 1;
+        this.#complete(id, false);
+        this.#pump();
+      },
+    );
+  }
 
-    const complete = (id: NodeId, success: boolean): void => {
-      if (success) {
-        done.add(id);
-        for (const child of children.get(id) ?? []) {
-          const left = (unmet.get(child) ?? 1) - 1;
-          unmet.set(child, left);
-          if (left === 0) ready(child);
+  #insertWaiting(id: NodeId, resources: Resources): void {
+    const p = this.#position.get(id) ?? 0;
+    const waiting = this.#waiting;
+    let i = waiting.length;
+    while (i > 0 && (this.#position.get(waiting[i - 1]?.id as NodeId) ?? 0) > p) i -= 1;
+    waiting.splice(i, 0, { id, resources });
+  }
+
+  /** Starts every waiting node that fits, in pipeline order; then ends the loop if nothing is left. */
+  #pump(): void {
+    const { pool } = this.#opts;
+    if (!this.#stopping) {
+      // With every job slot taken nothing can start: no need to try each waiting node's resources.
+      for (let i = 0; i < this.#waiting.length && pool.running < pool.capacity.jobs;) {
+        const entry = this.#waiting[i];
+        if (!entry) break;
+        const grant = pool.tryAcquire(entry.resources);
+        if (!grant) {
+          i += 1;
+          continue;
         }
-      } else {
-        failed.add(id);
-        if (!opts.keepGoing) stopping = true;
+        this.#waiting.splice(i, 1);
+        this.#start(entry.id, grant);
       }
-    };
+    }
+    this.#finish();
+  }
 
-    const ready = (id: NodeId): void => {
-      if (stopping) return;
-      active += 1;
-      hooks.prepare(id).then(
-        (prepared) => {
-          active -= 1;
-          if (prepared.kind === 'cached') complete(id, true);
-          else if (prepared.kind === 'failed') complete(id, false);
-          else insertWaiting(id, prepared.resources);
-          pump();
-        },
-        () => {
-          active -= 1;
-          complete(id, false);
-          pump();
-        },
-      );
+  #start(id: NodeId, grant: Grant): void {
+    const { pool, hooks } = this.#opts;
+    this.#active += 1;
+    let held = true;
+    const giveBack = (): void => {
+      if (!held) return;
+      held = false;
+      pool.release(grant);
     };
-
-    const insertWaiting = (id: NodeId, resources: Resources): void => {
-      const p = position.get(id) ?? 0;
-      let i = waiting.length;
-      while (i > 0 && (position.get(waiting[i - 1]?.id as NodeId) ?? 0) > p) i -= 1;
-      waiting.splice(i, 0, { id, resources });
-    };
-
-    const pump = (): void => {
-      if (!stopping) {
-        // With every job slot taken nothing can start: no need to try each waiting node's resources.
-        for (let i = 0; i < waiting.length && pool.running < pool.capacity.jobs;) {
-          const entry = waiting[i];
-          if (!entry) break;
-          const grant = pool.tryAcquire(entry.resources);
-          if (!grant) {
-            i += 1;
-            continue;
-          }
-          waiting.splice(i, 1);
-          active += 1;
-          let held = true;
-          const giveBack = (): void => {
-            if (!held) return;
-            held = false;
-            pool.release(grant);
-          };
-          const stepDone = (): void => {
-            giveBack();
-            pump();
-          };
-          hooks.execute(entry.id, grant, stepDone).then(
-            (success) => settle(entry.id, giveBack, success),
-            () => settle(entry.id, giveBack, false),
-          );
-        }
-      }
-      finish();
-    };
-
-    const settle = (id: NodeId, giveBack: () => void, success: boolean): void => {
+    const stepDone = (): void => {
       giveBack();
-      active -= 1;
-      complete(id, success);
-      pump();
+      this.#pump();
     };
+    hooks.execute(id, grant, stepDone).then(
+      (success) => this.#settle(id, giveBack, success),
+      () => this.#settle(id, giveBack, false),
+    );
+  }
 
-    const onAbort = (): void => {
-      stopping = true;
-      pump();
-    };
-    signal.addEventListener('abort', onAbort);
-    if (signal.aborted) stopping = true;
-
-    for (const id of order) if (unmet.get(id) === 0) ready(id);
-    pump();
-  });
+  #settle(id: NodeId, giveBack: () => void, success: boolean): void {
+    giveBack();
+    this.#active -= 1;
+    this.#complete(id, success);
+    this.#pump();
+  }
 }

@@ -80,24 +80,33 @@ export function parseFast(
   }
   const file = args[0];
   if (file === undefined || args.length > 1) return undefined;
-
-  const out: Record<string, FlagValue> = {};
-  for (const [name, flag] of Object.entries(flags)) {
-    const given = values.get(name);
-    if (flag.kind === 'boolean') out[name] = given !== undefined;
-    else if (flag.multiple) out[name] = given ?? [];
-    else if (given?.[0] !== undefined) {
-      const value = typed(flag, given[0]);
-      if (value === undefined) return undefined;
-      out[name] = value;
-    } else if (flag.default !== undefined) out[name] = flag.default;
-  }
+  const out = flagValues(flags, values);
+  if (out === undefined) return undefined;
   const end = argv.indexOf('--');
   const jsonAt = argv.indexOf('--json');
   const json =
     spec.jsonFlag &&
     (env['MOE_CONTENT_TYPE']?.toLowerCase() === 'json' || (jsonAt !== -1 && (end === -1 || jsonAt < end)));
   return { file, flags: out, json };
+}
+
+/** Every flag's value as oclif gives it (defaults filled in), or undefined where oclif would refuse one. */
+function flagValues(
+  flags: Readonly<Record<string, FlagSpec>>,
+  values: ReadonlyMap<string, readonly string[]>,
+): Record<string, FlagValue> | undefined {
+  const out: Record<string, FlagValue> = {};
+  for (const [name, flag] of Object.entries(flags)) {
+    const given = values.get(name);
+    if (flag.kind === 'boolean') out[name] = given !== undefined;
+    else if (flag.multiple) out[name] = [...(given ?? [])];
+    else if (given?.[0] !== undefined) {
+      const value = typed(flag, given[0]);
+      if (value === undefined) return undefined;
+      out[name] = value;
+    } else if (flag.default !== undefined) out[name] = flag.default;
+  }
+  return out;
 }
 
 /** The value as its flag's type, or undefined where oclif would refuse it. */
