@@ -112,9 +112,61 @@ async function run(ctx: StepContext): Promise<StepResult> {
       `no buckets: bucket_step ${w.bucketStep} is larger than resolution ${w.resolution}`,
     );
   }
-  const imagesDir = join(ctx.outDir, OUTPUTS.images);
-  await mkdir(imagesDir, { recursive: true });
+  await mkdir(join(ctx.outDir, OUTPUTS.images), { recursive: true });
+  const { kept, skipped, bucketCounts, total } = await prepareAll(ctx, w, sources, buckets);
 
+  skipped
+    .slice(0, LOGGED_SKIPS)
+    .forEach((s) => ctx.log.warn(`skipped ${s.source}: ${s.reason}: ${s.detail}`));
+  if (skipped.length > LOGGED_SKIPS)
+    ctx.log.warn(`… and ${skipped.length - LOGGED_SKIPS} more skipped (see ${OUTPUTS.skipped})`);
+  await writeFile(join(ctx.outDir, OUTPUTS.skipped), JSON.stringify(skipped, null, 2) + '\n');
+
+  const { bad, byReason } = checkUsable(w, kept, skipped, total);
+  const items = split(w, kept);
+  const evalCount = items.filter((i) => i.split === 'eval').length;
+  await writeFile(join(ctx.outDir, OUTPUTS.manifest), items.map((i) => manifestLine(i) + '\n').join(''));
+  const summary = {
+    inputs: total,
+    items: items.length,
+    train: items.length - evalCount,
+    eval: evalCount,
+    skipped: skipped.length,
+    bad,
+    duplicates: byReason['duplicate'] ?? 0,
+    buckets: bucketCounts.size,
+  };
+  const report = {
+    ...summary,
+    skipped_by_reason: byReason,
+    bucket_counts: Object.fromEntries([...bucketCounts].sort(([a], [b]) => (a < b ? -1 : 1))),
+    id: 'sha256 of the decoded RGB pixels (after EXIF orientation and alpha flattening), header "moe-rgb8 WxH"',
+  };
+  await writeFile(join(ctx.outDir, OUTPUTS.report), JSON.stringify(report, null, 2) + '\n');
+  ctx.log.info(
+    `${items.length} images (${summary.train} train, ${evalCount} eval) in ${bucketCounts.size} bucket(s); ${skipped.length} skipped`,
+  );
+  return { summary };
+}
+
+interface Prepared {
+  readonly kept: Unsplit[];
+  readonly skipped: Skipped[];
+  readonly bucketCounts: Map<string, number>;
+  readonly total: number;
+}
+
+/**
+ * Decodes the candidates a few at a time, skips bad files and duplicates (in candidate order, so the first
+ * file keeps the id whatever the timing), and writes each kept image cropped to its bucket behind the next
+ * decodes, in a bounded queue.
+ */
+async function prepareAll(
+  ctx: StepContext,
+  w: DatasetImagesWith,
+  sources: Sources,
+  buckets: readonly Bucket[],
+): Promise<Prepared> {
   const skipped: Skipped[] = [...sources.skipped];
   const kept: Unsplit[] = [];
   const firstSource = new Map<string, string>();
@@ -135,7 +187,6 @@ async function run(ctx: StepContext): Promise<StepResult> {
     ctx.progress({ done, total, message: chunk[0]?.source ?? '' });
     done += chunk.length;
     const prepared = await Promise.all(chunk.map((c) => prepare(c, w)));
-    // Duplicates are resolved in candidate order, so the first file keeps the id whatever the timing.
     for (const [k, p] of prepared.entries()) {
       const c = chunk[k] as Candidate;
       if ('reason' in p) {
@@ -172,14 +223,16 @@ async function run(ctx: StepContext): Promise<StepResult> {
   await writes.onIdle();
   if (writeFailure !== undefined) throw writeFailure;
   ctx.progress({ done: total, total, message: `${kept.length} kept, ${skipped.length} skipped` });
+  return { kept, skipped, bucketCounts, total };
+}
 
-  skipped
-    .slice(0, LOGGED_SKIPS)
-    .forEach((s) => ctx.log.warn(`skipped ${s.source}: ${s.reason}: ${s.detail}`));
-  if (skipped.length > LOGGED_SKIPS)
-    ctx.log.warn(`… and ${skipped.length - LOGGED_SKIPS} more skipped (see ${OUTPUTS.skipped})`);
-  await writeFile(join(ctx.outDir, OUTPUTS.skipped), JSON.stringify(skipped, null, 2) + '\n');
-
+/** Fails when there were no inputs, too many bad ones, or nothing usable; the bad count and skips by reason. */
+function checkUsable(
+  w: DatasetImagesWith,
+  kept: readonly Unsplit[],
+  skipped: readonly Skipped[],
+  total: number,
+): { bad: number; byReason: Record<string, number> } {
   const bad = skipped.filter(countsAsBad).length;
   const byReason: Record<string, number> = {};
   for (const s of skipped) byReason[s.reason] = (byReason[s.reason] ?? 0) + 1;
@@ -201,6 +254,11 @@ async function run(ctx: StepContext): Promise<StepResult> {
     );
   }
   if (kept.length === 0) throw new DatasetError(`no usable images in ${w.path}: ${reasons}`);
+  return { bad, byReason };
+}
+
+/** The kept images with their split; fails when the held-out share leaves no training items. */
+function split(w: DatasetImagesWith, kept: readonly Unsplit[]): ManifestItem[] {
   if ('count' in w.split && w.split.count >= kept.length) {
     throw new DatasetError(
       `eval_count ${w.split.count} leaves no training items (${kept.length} usable images)`,
@@ -212,34 +270,11 @@ async function run(ctx: StepContext): Promise<StepResult> {
     w.seed,
   );
   const items: ManifestItem[] = kept.map((k) => ({ ...k, split: splits.get(k.id) ?? 'train' }));
-  const evalCount = items.filter((i) => i.split === 'eval').length;
-  if (evalCount === items.length)
+  if (items.every((i) => i.split === 'eval'))
     throw new DatasetError(
       `eval_fraction ${'fraction' in w.split ? w.split.fraction : ''} holds out every item; no training items left`,
     );
-
-  await writeFile(join(ctx.outDir, OUTPUTS.manifest), items.map((i) => manifestLine(i) + '\n').join(''));
-  const summary = {
-    inputs: total,
-    items: items.length,
-    train: items.length - evalCount,
-    eval: evalCount,
-    skipped: skipped.length,
-    bad,
-    duplicates: byReason['duplicate'] ?? 0,
-    buckets: bucketCounts.size,
-  };
-  const report = {
-    ...summary,
-    skipped_by_reason: byReason,
-    bucket_counts: Object.fromEntries([...bucketCounts].sort(([a], [b]) => (a < b ? -1 : 1))),
-    id: 'sha256 of the decoded RGB pixels (after EXIF orientation and alpha flattening), header "moe-rgb8 WxH"',
-  };
-  await writeFile(join(ctx.outDir, OUTPUTS.report), JSON.stringify(report, null, 2) + '\n');
-  ctx.log.info(
-    `${items.length} images (${summary.train} train, ${evalCount} eval) in ${bucketCounts.size} bucket(s); ${skipped.length} skipped`,
-  );
-  return { summary };
+  return items;
 }
 
 export const datasetImages: StepDefinition = {

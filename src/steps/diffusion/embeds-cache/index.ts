@@ -13,16 +13,18 @@ import type { SessionFactory } from '../../../models/optimum/index.js';
 import { writeSafetensors } from '../../../formats/safetensors.js';
 import type { TensorFromSource } from '../../../formats/safetensors.js';
 import { readDatasetManifest, timeIds } from '../../dataset/manifest.js';
+import type { LoadedManifest } from '../../dataset/manifest.js';
+import { withDefaults } from '../../defaults.js';
 import { resolveUserPath } from '../../dataset/paths.js';
 import { DigestMemo } from '../../../workflow/digest.js';
 import { EntryStore } from '../../../workflow/entries.js';
-import { sessionPool } from '../../../workflow/session-pool.js';
-import { deviceSessions, must, WorkflowError } from '../../../workflow/sessions.js';
+import { ExpertSession } from '../../../workflow/expert-session.js';
+import { must, WorkflowError } from '../../../workflow/sessions.js';
 import { encodeLatents, encodeTexts } from './encode.js';
 import type { PendingImage, PendingText } from './encode.js';
 import { latentKey, modelIdentity, textKey } from './plan.js';
 import type { PlannedItem } from './plan.js';
-import { embedsCacheSchema } from './schema.js';
+import { EMBEDS_CACHE_DEFAULTS, embedsCacheSchema } from './schema.js';
 import type { EmbedsCacheWith } from './schema.js';
 
 export type { EmbedsCacheWith } from './schema.js';
@@ -55,8 +57,7 @@ export async function runEmbedsCache(
   ctx: StepContext<EmbedsCacheWith>,
   options: EmbedsCacheOptions = {},
 ): Promise<StepResult> {
-  const w = ctx.with;
-  const batchSize = w.batch_size ?? 8;
+  const w = withDefaults(ctx.with, EMBEDS_CACHE_DEFAULTS);
   const modelDir = must(resolveUserPath(ctx.pipelineDir, w.model, 'model'));
   const manifestPath = must(resolveUserPath(ctx.pipelineDir, w.manifest, 'manifest'));
   const manifest = must(await readDatasetManifest(manifestPath));
@@ -74,6 +75,48 @@ export async function runEmbedsCache(
   const identity = await modelIdentity(described.value, memo);
   await memo.save();
 
+  const planned = await planItems(ctx, manifest, identity);
+  const texts = new EntryStore(ctx.sharedCacheDir, 'text');
+  const latents = new EntryStore(ctx.sharedCacheDir, 'latents');
+  const work = await pendingWork(planned, prompts, identity, texts, latents);
+  const todo = work.texts.size + work.images.size;
+  const batches =
+    todo === 0
+      ? 0
+      : await ExpertSession.run(ctx, w.device, options.sessions, (session) =>
+          encodePending(ctx, session, modelDir, w.batch_size, work, { texts, latents }),
+        );
+
+  await writeCacheFolder(join(ctx.outDir, OUTPUTS.cache), planned, prompts, identity, texts, latents);
+  const summary = {
+    items: planned.length,
+    items_encoded: work.itemsEncoded,
+    items_reused: planned.length - work.itemsEncoded,
+    prompts: prompts.length,
+    prompts_encoded: work.promptsEncoded,
+    prompts_reused: prompts.length - work.promptsEncoded,
+    texts_encoded: work.texts.size,
+    texts_reused: work.textKeys.size - work.texts.size,
+    latents_encoded: work.images.size,
+    latents_reused: work.latentKeys.size - work.images.size,
+    encoder_batches: batches,
+  };
+  ctx.log.info(
+    `${planned.length} items: ${summary.items_reused} reused, ${work.itemsEncoded} encoded; ` +
+      `${prompts.length} prompts: ${summary.prompts_reused} reused, ${work.promptsEncoded} encoded ` +
+      `(${work.texts.size} texts and ${work.images.size} images in ${batches} encoder batches)`,
+  );
+  return { summary };
+}
+
+type Identity = Parameters<typeof textKey>[0];
+
+/** One entry per distinct manifest item, with the keys of its text and latents in the shared cache. */
+async function planItems(
+  ctx: StepContext<EmbedsCacheWith>,
+  manifest: LoadedManifest,
+  identity: Identity,
+): Promise<PlannedItem[]> {
   const planned: PlannedItem[] = [];
   const seen = new Set<string>();
   for (const [i, item] of manifest.items.entries()) {
@@ -90,91 +133,90 @@ export async function runEmbedsCache(
       latentKey: await latentKey(identity, file),
     });
   }
+  return planned;
+}
 
-  const texts = new EntryStore(ctx.sharedCacheDir, 'text');
-  const latents = new EntryStore(ctx.sharedCacheDir, 'latents');
-  const pendingTexts = new Map<string, PendingText>();
-  const pendingImages = new Map<string, PendingImage>();
-  // Every distinct text and image this node needs, so the summary can say how many came from the cache.
-  const textKeys = new Set<string>();
-  const latentKeys = new Set<string>();
+/** What the shared cache lacks, and every distinct key this node needs (for the reuse counts). */
+interface PendingWork {
+  readonly texts: Map<string, PendingText>;
+  readonly images: Map<string, PendingImage>;
+  readonly textKeys: Set<string>;
+  readonly latentKeys: Set<string>;
+  readonly itemsEncoded: number;
+  readonly promptsEncoded: number;
+}
+
+async function pendingWork(
+  planned: readonly PlannedItem[],
+  prompts: readonly string[],
+  identity: Identity,
+  texts: EntryStore,
+  latents: EntryStore,
+): Promise<PendingWork> {
+  const work = {
+    texts: new Map<string, PendingText>(),
+    images: new Map<string, PendingImage>(),
+    textKeys: new Set<string>(),
+    latentKeys: new Set<string>(),
+  };
   const wantText = async (text: string): Promise<boolean> => {
     const key = textKey(identity, text);
-    textKeys.add(key);
-    if (pendingTexts.has(key)) return true;
+    work.textKeys.add(key);
+    if (work.texts.has(key)) return true;
     if (await texts.has(key)) return false;
-    pendingTexts.set(key, { key, text });
+    work.texts.set(key, { key, text });
     return true;
   };
   let itemsEncoded = 0;
   for (const p of planned) {
     const needText = await wantText(p.item.caption);
-    latentKeys.add(p.latentKey);
-    let needLatents = pendingImages.has(p.latentKey);
+    work.latentKeys.add(p.latentKey);
+    let needLatents = work.images.has(p.latentKey);
     if (!needLatents && !(await latents.has(p.latentKey))) {
-      pendingImages.set(p.latentKey, { key: p.latentKey, file: p.file, size: p.item.target_size });
+      work.images.set(p.latentKey, { key: p.latentKey, file: p.file, size: p.item.target_size });
       needLatents = true;
     }
     if (needText || needLatents) itemsEncoded += 1;
   }
   let promptsEncoded = 0;
   for (const prompt of prompts) if (await wantText(prompt)) promptsEncoded += 1;
+  return { ...work, itemsEncoded, promptsEncoded };
+}
 
-  let batches = 0;
-  const todo = pendingTexts.size + pendingImages.size;
-  if (todo > 0) {
-    const open = options.sessions ?? must(deviceSessions(w.device ?? 'cpu', ctx.resources.cpu, ctx.gpus));
-    const pool = sessionPool(open);
-    try {
-      const model = await openModelFolder(modelDir, pool.factory);
-      if (!model.ok) throw new WorkflowError(model.error.message);
-      await pool.releaseAll();
-      const report = (done: number) =>
-        ctx.progress({ done, total: todo, message: `encoded ${done}/${todo}` });
-      batches += await encodeTexts(
-        model.value,
-        [...pendingTexts.values()],
-        batchSize,
-        texts,
-        ctx.signal,
-        report,
-      );
-      // The text encoders go before the VAE loads: one phase's models in memory at a time.
-      await pool.releaseAll();
-      const base = pendingTexts.size;
-      batches += await encodeLatents(
-        model.value,
-        [...pendingImages.values()],
-        batchSize,
-        latents,
-        ctx.signal,
-        (d) => report(base + d),
-      );
-    } finally {
-      await pool.releaseAll();
-    }
-  }
-
-  await writeCacheFolder(join(ctx.outDir, OUTPUTS.cache), planned, prompts, identity, texts, latents);
-  const summary = {
-    items: planned.length,
-    items_encoded: itemsEncoded,
-    items_reused: planned.length - itemsEncoded,
-    prompts: prompts.length,
-    prompts_encoded: promptsEncoded,
-    prompts_reused: prompts.length - promptsEncoded,
-    texts_encoded: pendingTexts.size,
-    texts_reused: textKeys.size - pendingTexts.size,
-    latents_encoded: pendingImages.size,
-    latents_reused: latentKeys.size - pendingImages.size,
-    encoder_batches: batches,
-  };
-  ctx.log.info(
-    `${planned.length} items: ${summary.items_reused} reused, ${itemsEncoded} encoded; ` +
-      `${prompts.length} prompts: ${summary.prompts_reused} reused, ${promptsEncoded} encoded ` +
-      `(${pendingTexts.size} texts and ${pendingImages.size} images in ${batches} encoder batches)`,
+/** Encodes the pending texts, then (text encoders released) the pending images; the batches it ran. */
+async function encodePending(
+  ctx: StepContext<EmbedsCacheWith>,
+  session: ExpertSession,
+  modelDir: string,
+  batchSize: number,
+  work: PendingWork,
+  stores: { readonly texts: EntryStore; readonly latents: EntryStore },
+): Promise<number> {
+  const todo = work.texts.size + work.images.size;
+  const model = await openModelFolder(modelDir, session.pool.factory);
+  if (!model.ok) throw new WorkflowError(model.error.message);
+  await session.release();
+  const report = (done: number) => ctx.progress({ done, total: todo, message: `encoded ${done}/${todo}` });
+  let batches = await encodeTexts(
+    model.value,
+    [...work.texts.values()],
+    batchSize,
+    stores.texts,
+    ctx.signal,
+    report,
   );
-  return { summary };
+  // The text encoders go before the VAE loads: one phase's models in memory at a time.
+  await session.release();
+  const base = work.texts.size;
+  batches += await encodeLatents(
+    model.value,
+    [...work.images.values()],
+    batchSize,
+    stores.latents,
+    ctx.signal,
+    (d) => report(base + d),
+  );
+  return batches;
 }
 
 async function writeCacheFolder(

@@ -10,6 +10,12 @@ export interface EmbedsCacheWith {
   readonly device?: 'cpu' | 'cuda';
 }
 
+/** What embeds.cache uses when the pipeline leaves a setting out (the schema's `default`s read these). */
+export const EMBEDS_CACHE_DEFAULTS = {
+  batch_size: 8,
+  device: 'cpu',
+} as const satisfies Partial<EmbedsCacheWith>;
+
 export const embedsCacheSchema: JsonSchema = {
   type: 'object',
   additionalProperties: false,
@@ -42,9 +48,13 @@ export const embedsCacheSchema: JsonSchema = {
       type: 'integer',
       minimum: 1,
       maximum: 1024,
-      default: 8,
+      default: EMBEDS_CACHE_DEFAULTS.batch_size,
       description: 'Prompts or images per encoder call.',
     },
-    device: { enum: ['cpu', 'cuda'], default: 'cpu', description: 'Where the encoders run.' },
+    device: {
+      enum: ['cpu', 'cuda'],
+      default: EMBEDS_CACHE_DEFAULTS.device,
+      description: 'Where the encoders run.',
+    },
   },
 };
