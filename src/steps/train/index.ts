@@ -10,7 +10,7 @@ import type { StepContext, StepDefinition, StepResult } from '../../contract/ste
 import { cudaProviderProblem, cudaUnavailableMessage } from '../../onnx/session-device.js';
 import { resolveUserPath } from '../dataset/paths.js';
 import { TRAIN_OUTPUTS, trainExpert } from '../../train/expert/index.js';
-import type { ExpertTrainingConfig } from '../../train/expert/index.js';
+import type { ExpertTrainingConfig, StepProfile } from '../../train/expert/index.js';
 import { readSchedulerDefaults } from './model-folder.js';
 import { runSimpleTunerBackend, SIMPLETUNER_OUTPUTS } from './simpletuner/index.js';
 import { mixedPrecisionOf, optimisationSettings, TRAIN_DEFAULTS, trainExpertSchema } from './schema.js';
@@ -131,9 +131,24 @@ async function run(ctx: StepContext<TrainExpertWith>): Promise<StepResult> {
       ...(Number.isFinite(o.finalLoss) ? { final_loss: o.finalLoss } : {}),
       steps_per_s: Number(o.stepsPerSecond.toFixed(3)),
       ...(Number.isFinite(o.timestepMin) ? { timestep_min: o.timestepMin, timestep_max: o.timestepMax } : {}),
+      ...profileSummary(o.profile),
     },
     // NaN and Infinity are dropped by the engine.
     metrics: { final_loss: o.smoothedLoss, steps_per_s: o.stepsPerSecond },
+  };
+}
+
+/** Where a step's wall time went, in ms per optimizer step (the steps this run took). */
+function profileSummary(p: StepProfile): Record<string, number> {
+  if (p.steps === 0) return {};
+  const ms = (v: number): number => Number(v.toFixed(2));
+  return {
+    step_ms: ms(p.totalMs),
+    step_run_ms: ms(p.runMs),
+    step_optimizer_ms: ms(p.optimizerMs),
+    step_batch_ms: ms(p.batchMs),
+    step_metrics_ms: ms(p.metricsMs),
+    step_checkpoint_ms: ms(p.checkpointMs),
   };
 }
 
