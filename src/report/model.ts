@@ -153,10 +153,19 @@ export interface CacheReuse {
   readonly recordedAt?: string;
 }
 
+/** An expert's validation images from its trainer (SimpleTuner's validation_images), by file name. */
+export interface ValidationImages {
+  readonly expert: string;
+  readonly tone: Tone;
+  readonly images: readonly { readonly name: string; readonly image: InlineImage }[];
+}
+
 export interface ReportData {
   readonly title: string;
   readonly subtitle?: string;
   readonly experts: readonly ExpertLosses[];
+  /** The trainer's own validation images, per expert (none for the built-in backend). */
+  readonly validation?: readonly ValidationImages[];
   readonly evaluation?: Evaluation;
   readonly adherence?: Adherence;
   readonly samples?: Samples;

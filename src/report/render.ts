@@ -13,6 +13,7 @@ import {
   samplesSection,
   settingsSection,
   type Section,
+  validationSection,
 } from './sections.js';
 import { timingSection } from './timings.js';
 import { STYLE } from './style.js';
@@ -23,6 +24,7 @@ const CSP =
 export function renderReport(data: ReportData): string {
   const sections = [
     lossSection(data.experts),
+    validationSection(data.validation),
     evaluationSection(data.evaluation),
     adherenceSection(data.adherence),
     samplesSection(data.samples),

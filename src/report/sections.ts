@@ -10,6 +10,7 @@ import type {
   ReportData,
   Samples,
   SettingsTable,
+  ValidationImages,
 } from './model.js';
 import { smooth, smoothingFor } from './series.js';
 import { evaluationChart } from './svg-bars.js';
@@ -87,6 +88,24 @@ function evaluationTable(ev: Evaluation): string {
     })
     .join('');
   return `<table class="data"><thead><tr><th scope="col">model</th>${head}</tr></thead><tbody>${rows}</tbody></table>`;
+}
+
+/** SimpleTuner's validation images of each expert, named as it saved them (step and prompt). */
+export function validationSection(v: readonly ValidationImages[] | undefined): Section | undefined {
+  const shown = (v ?? []).filter((e) => e.images.length > 0);
+  if (shown.length === 0) return undefined;
+  const body = shown
+    .map(
+      (e) =>
+        `<h3>${esc(e.expert)}</h3><div class="samples">${e.images
+          .map(
+            (i) =>
+              `<div class="sample tone-${e.tone}"><img src="${dataUri(i.image)}" alt="${esc(i.name)}" width="100"><div class="note">${esc(i.name)}</div></div>`,
+          )
+          .join('')}</div>`,
+    )
+    .join('');
+  return { id: 'validation', title: "Trainer's validation images", body };
 }
 
 export function evaluationSection(ev: Evaluation | undefined): Section | undefined {

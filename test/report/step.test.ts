@@ -265,3 +265,35 @@ test('prompt adherence is strict, with the rate of each check and the mean besid
     await rm(root, { recursive: true, force: true });
   }
 });
+
+test("SimpleTuner's validation images of an expert (its `validation` output) get their own section", async () => {
+  const root = await mkdtemp(join(tmpdir(), 'moe-report-val-'));
+  try {
+    const w = await writeUpstream(root);
+    const { mkdir } = await import('node:fs/promises');
+    const sharp = (await import('sharp')).default;
+    const dir = join(root, 'refiner-validation');
+    await mkdir(dir);
+    for (const step of [100, 200]) {
+      await sharp({ create: { width: 8, height: 8, channels: 3, background: { r: 200, g: 10, b: 10 } } })
+        .png()
+        .toFile(join(dir, `step_${step}_lighthouse.png`));
+    }
+    const data = await gatherReport({
+      ...w,
+      experts: { ...w.experts, refiner: { ...w.experts?.['refiner'], validation: dir } },
+    });
+    assert.deepEqual(
+      data.validation?.map((v) => [v.expert, v.images.map((i) => i.name)]),
+      [['refiner', ['step_100_lighthouse.png', 'step_200_lighthouse.png']]],
+    );
+    const html = renderReport(data);
+    assert.match(html, /Trainer&#39;s validation images|Trainer's validation images/);
+    assert.match(html, /alt="step_200_lighthouse\.png"/);
+    assert.equal((html.match(/data:image\/png;base64/g) ?? []).length >= 2, true);
+    const none = await gatherReport(w);
+    assert.equal(none.validation, undefined, 'no validation output: no section');
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+});

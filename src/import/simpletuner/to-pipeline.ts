@@ -369,10 +369,12 @@ export function simpleTunerToPipeline(input: ImportInput): Result<ImportResult, 
             base: {
               metrics: '${{ nodes.base.outputs.metrics }}',
               config: '${{ nodes.base.outputs.config }}',
+              validation: '${{ nodes.base.outputs.validation }}',
             },
             refiner: {
               metrics: '${{ nodes.refiner.outputs.metrics }}',
               config: '${{ nodes.refiner.outputs.config }}',
+              validation: '${{ nodes.refiner.outputs.validation }}',
             },
           },
           evaluation: '${{ nodes.evaluate.outputs.results }}',

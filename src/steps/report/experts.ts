@@ -1,5 +1,16 @@
 // train.expert's outputs → loss curves, the experts' settings side by side, and training timings.
-import type { ExpertLosses, LossPoint, Scalar, SettingsTable, Timing, Tone } from '../../report/index.js';
+import { readdir, readFile } from 'node:fs/promises';
+import { extname, join } from 'node:path';
+import type {
+  ExpertLosses,
+  InlineImage,
+  LossPoint,
+  Scalar,
+  SettingsTable,
+  Timing,
+  Tone,
+  ValidationImages,
+} from '../../report/index.js';
 import { isObject, numberOr, readJson, readJsonLines, type Json, type Notes } from './read.js';
 import type { ExpertFiles } from './schema.js';
 import { TRAINING_TIMING_KEYS } from '../../train/expert/record.js';
@@ -46,6 +57,7 @@ export interface ExpertParts {
   readonly losses: ExpertLosses[];
   readonly settings: SettingsTable | undefined;
   readonly timings: Timing[];
+  readonly validation: ValidationImages[];
 }
 
 export function toneOf(label: string, role?: string): Tone {
@@ -93,6 +105,7 @@ export async function readExperts(
   const losses: ExpertLosses[] = [];
   const configs: { label: string; config: Readonly<Record<string, Json>> }[] = [];
   const timings: Timing[] = [];
+  const validation: ValidationImages[] = [];
   for (const [label, files] of Object.entries(experts)) {
     const config =
       files.config === undefined ? undefined : await readJson(files.config, `${label} training.json`, notes);
@@ -100,6 +113,10 @@ export async function readExperts(
     if (config !== undefined && !cfg) notes.add(`${label} training.json: expected a JSON object`);
     if (cfg) configs.push({ label, config: cfg });
     const role = typeof cfg?.['role'] === 'string' ? cfg['role'] : undefined;
+    if (files.validation !== undefined) {
+      const images = await readValidationImages(files.validation, label, notes);
+      validation.push({ expert: label, tone: toneOf(label, role), images });
+    }
     if (files.metrics !== undefined) {
       const lines = await readJsonLines(files.metrics, `${label} metrics`, notes);
       const timestepRange = range(cfg?.['timestep_range']);
@@ -129,7 +146,7 @@ export async function readExperts(
       });
     }
   }
-  return { losses, settings: settingsTable(configs), timings };
+  return { losses, settings: settingsTable(configs), timings, validation };
 }
 
 function settingsTable(
@@ -147,4 +164,39 @@ function settingsTable(
     rows: ordered.map((key) => ({ key, values: configs.map((c) => cell(c.config[key])) })),
     mustAgree: MUST_AGREE,
   };
+}
+
+const MIME: Readonly<Record<string, InlineImage['mime']>> = {
+  '.png': 'image/png',
+  '.jpg': 'image/jpeg',
+  '.jpeg': 'image/jpeg',
+  '.webp': 'image/webp',
+};
+/** At most this many validation images per expert (the last ones SimpleTuner saved, by name). */
+const MAX_VALIDATION_IMAGES = 8;
+
+async function readValidationImages(
+  dir: string,
+  label: string,
+  notes: Notes,
+): Promise<{ name: string; image: InlineImage }[]> {
+  let names: string[];
+  try {
+    names = (await readdir(dir, { recursive: true })).filter((n) => MIME[extname(n).toLowerCase()]).sort();
+  } catch (e) {
+    notes.add(
+      `${label} validation images: cannot read ${dir} (${(e as NodeJS.ErrnoException).code ?? 'error'})`,
+    );
+    return [];
+  }
+  const kept = names.slice(-MAX_VALIDATION_IMAGES);
+  return Promise.all(
+    kept.map(async (name) => ({
+      name,
+      image: {
+        mime: MIME[extname(name).toLowerCase()] ?? 'image/png',
+        bytes: await readFile(join(dir, name)),
+      },
+    })),
+  );
 }

@@ -65,6 +65,7 @@ export async function gatherReport(
     title: w.title ?? REPORT_DEFAULTS.title,
     ...(w.subtitle !== undefined ? { subtitle: w.subtitle } : {}),
     experts: experts.losses,
+    ...(experts.validation.length > 0 ? { validation: experts.validation } : {}),
     ...(ev?.evaluation ? { evaluation: ev.evaluation } : {}),
     ...(ev?.adherence ? { adherence: ev.adherence } : {}),
     ...(samples?.samples ? { samples: samples.samples } : {}),

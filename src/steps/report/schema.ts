@@ -7,6 +7,8 @@ export interface ExpertFiles {
   readonly metrics?: string;
   /** train.expert's `config` (training.json). */
   readonly config?: string;
+  /** train.expert's `validation` folder (backend simpletuner): SimpleTuner's validation images. */
+  readonly validation?: string;
 }
 
 export interface ReportWith {
@@ -50,6 +52,9 @@ export const reportSchema: JsonSchema = {
         properties: {
           metrics: path("train.expert's metrics output (metrics.jsonl): the loss curve."),
           config: path("train.expert's config output (training.json): the expert's settings and timings."),
+          validation: path(
+            "train.expert's validation output (backend simpletuner): SimpleTuner's validation images, shown per expert.",
+          ),
         },
       },
     },
