@@ -4,7 +4,7 @@
  * numerics module), and the VAE decodes. Optionally the base also runs the whole schedule alone, for the
  * report's comparison. One model is loaded at a time: text encoders, base, refiner, VAE decoder.
  */
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { StepContext, StepDefinition, StepResult } from '../../../contract/step.js';
 import type { Scheduler, SchedulerKind } from '../../../diffusion/index.js';
@@ -20,6 +20,7 @@ import type { TextEmbedding } from '../../../workflow/conditioning.js';
 import { ExpertSession } from '../../../workflow/expert-session.js';
 import type { ExpertRole } from '../../../workflow/expert-session.js';
 import { initialNoise } from '../../../workflow/normal.js';
+import { readPromptFile } from '../../../workflow/prompt-file.js';
 import { denoise, usesGuidance } from '../../../workflow/sample.js';
 import { resolveFlow } from '../../../workflow/flow-objective.js';
 import { must, WorkflowError } from '../../../workflow/sessions.js';
@@ -45,16 +46,7 @@ async function promptList(ctx: StepContext<ComposeWith>): Promise<{ base: string
   const given: ComposePrompt[] = [...(ctx.with.prompts ?? [])];
   if (ctx.with.prompts_file !== undefined) {
     const path = must(resolveUserPath(ctx.pipelineDir, ctx.with.prompts_file, 'prompts_file'));
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(await readFile(path, 'utf8'));
-    } catch (e) {
-      throw new WorkflowError(`prompts_file ${path}: ${(e as Error).message}`);
-    }
-    if (!Array.isArray(parsed) || !parsed.every((p) => typeof p === 'string')) {
-      throw new WorkflowError(`prompts_file ${path}: expected a JSON list of strings`);
-    }
-    given.push(...(parsed as string[]));
+    given.push(...(await readPromptFile(path, 'prompts_file')));
   }
   if (given.length === 0) throw new WorkflowError('no prompts: give `prompts` or `prompts_file`');
   return given.map((p) =>

@@ -5,7 +5,7 @@
  * new. Layout and keys: docs/design/workflow.md.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { StepContext, StepDefinition, StepResult } from '../../../contract/step.js';
 import { describeModelFolder, openModelFolder } from '../../../models/optimum/index.js';
@@ -19,6 +19,7 @@ import { resolveUserPath } from '../../dataset/paths.js';
 import { DigestMemo } from '../../../workflow/digest.js';
 import { EntryStore } from '../../../workflow/entries.js';
 import { ExpertSession } from '../../../workflow/expert-session.js';
+import { readPromptFile } from '../../../workflow/prompt-file.js';
 import { must, WorkflowError } from '../../../workflow/sessions.js';
 import { encodeLatents, encodeTexts } from './encode.js';
 import type { PendingImage, PendingText } from './encode.js';
@@ -40,19 +41,6 @@ export interface EmbedsCacheOptions {
   readonly sessions?: SessionFactory;
 }
 
-async function readPromptFile(path: string): Promise<string[]> {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(await readFile(path, 'utf8'));
-  } catch (e) {
-    throw new WorkflowError(`prompts ${path}: ${(e as Error).message}`);
-  }
-  if (!Array.isArray(parsed) || !parsed.every((p) => typeof p === 'string')) {
-    throw new WorkflowError(`prompts ${path}: expected a JSON list of strings`);
-  }
-  return parsed as string[];
-}
-
 export async function runEmbedsCache(
   ctx: StepContext<EmbedsCacheWith>,
   options: EmbedsCacheOptions = {},
@@ -63,7 +51,7 @@ export async function runEmbedsCache(
   const manifest = must(await readDatasetManifest(manifestPath));
   const extra = [
     ...(w.prompts !== undefined
-      ? await readPromptFile(must(resolveUserPath(ctx.pipelineDir, w.prompts, 'prompts')))
+      ? await readPromptFile(must(resolveUserPath(ctx.pipelineDir, w.prompts, 'prompts')), 'prompts')
       : []),
     ...(w.extra_prompts ?? []),
   ];
