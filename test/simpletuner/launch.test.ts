@@ -2,8 +2,8 @@
 // of several machines → srun starting it on each with its machine rank and the first host as main process.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { launchArgs, multiNodeCommand, slurmLaunch } from '../../src/steps/train/simpletuner/launch.js';
@@ -78,4 +78,18 @@ test('cache fill: the first caller fills, a second waits until filled; a dead ho
   taken.release();
   dead.release();
   assert.equal(cachesFilled(other), false);
+
+  // A holder on this machine whose process is gone (moe killed with -9) is taken over at once.
+  const gone = mkdtempSync(join(tmpdir(), 'moe-cache-lock-'));
+  mkdirSync(join(gone, '.filling'));
+  writeFileSync(
+    join(gone, '.filling', 'owner.json'),
+    JSON.stringify({ who: 'base', host: hostname(), pid: 2 ** 22 + 12345 }),
+  );
+  const t0 = Date.now();
+  const mine = await acquireCacheFill(gone, { who: 'refiner', signal });
+  assert.equal(mine.filler, true);
+  assert.ok(Date.now() - t0 < 5_000, 'no 30 s wait for a dead local holder');
+  mine.filled();
+  assert.ok(cachesFilled(gone));
 });

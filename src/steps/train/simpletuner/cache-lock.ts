@@ -65,7 +65,7 @@ export async function acquireCacheFill(dir: string, opts: CacheLockOptions): Pro
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
     }
     const age = heartbeatAge(lock);
-    if (age !== undefined && age > (opts.staleMs ?? STALE_MS)) {
+    if ((age !== undefined && age > (opts.staleMs ?? STALE_MS)) || holderGone(lock)) {
       // The holder stopped beating: move its lock aside (one waiter wins the rename) and try again.
       const aside = `${lock}.stale-${randomUUID()}`;
       try {
@@ -121,6 +121,18 @@ function heartbeatAge(lock: string): number | undefined {
   const owner = statSync(join(lock, OWNER), { throwIfNoEntry: false });
   const st = owner ?? statSync(lock, { throwIfNoEntry: false });
   return st ? Date.now() - st.mtimeMs : undefined;
+}
+
+/** The holder ran on this machine and its process is gone (a moe killed with -9): no need to wait. */
+function holderGone(lock: string): boolean {
+  try {
+    const o = JSON.parse(readFileSync(join(lock, OWNER), 'utf8')) as { host?: unknown; pid?: unknown };
+    if (o.host !== hostname() || typeof o.pid !== 'number' || o.pid === process.pid) return false;
+    process.kill(o.pid, 0);
+    return false;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'ESRCH';
+  }
 }
 
 function holderOf(lock: string): string {
