@@ -7,6 +7,7 @@ import {
   readFileSync,
   realpathSync,
   renameSync,
+  rmSync,
   writeFileSync,
 } from 'node:fs';
 import type { Stats } from 'node:fs';
@@ -48,8 +49,14 @@ export class InputDigester {
     if (!this.#dirty || this.#entries === undefined) return;
     mkdirSync(dirname(this.#file), { recursive: true });
     const tmp = `${this.#file}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify(Object.fromEntries(this.#entries)));
-    renameSync(tmp, this.#file);
+    try {
+      writeFileSync(tmp, JSON.stringify(Object.fromEntries(this.#entries)));
+      renameSync(tmp, this.#file);
+    } catch (e) {
+      // A full disk leaves no temporary file behind.
+      rmSync(tmp, { force: true });
+      throw e;
+    }
     this.#dirty = false;
   }
 

@@ -4,7 +4,7 @@
 // name, version, `with` schema and outputs function, and the loader's own code (its files' sizes and
 // mtimes, so editing moe invalidates it).
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Diagnostic, SourceRange } from '../pipeline/diagnostic.js';
@@ -110,7 +110,8 @@ export function writeCached(dir: string, key: string, value: CachedLoad): void {
     writeFileSync(tmp, json);
     renameSync(tmp, join(dir, `${key}.json`));
   } catch {
-    // Read-only workspace or full disk: carry on uncached.
+    // Read-only workspace or full disk: carry on uncached, leaving no temporary file.
+    rmSync(join(dir, `${key}.${process.pid}.tmp`), { force: true });
   }
 }
 
@@ -158,7 +159,8 @@ export function writeEvaluations(
     writeFileSync(tmp, JSON.stringify(entries));
     renameSync(tmp, join(dir, `${key}.json`));
   } catch {
-    // Read-only workspace or full disk: the next run evaluates again.
+    // Read-only workspace or full disk: the next run evaluates again (no temporary file left).
+    rmSync(join(dir, `${key}.${process.pid}.tmp`), { force: true });
   }
 }
 

@@ -68,15 +68,19 @@ export class Store {
     const key = `${record.outputs.digest}:${record.outputs.stamp ?? ''}`;
     if (this.#checked.has(key)) return this.#checked.get(key);
     let problem: string | undefined;
-    if (!existsSync(dir)) problem = 'outputs missing from the store';
-    else if (record.outputs.stamp !== undefined) {
+    if (record.outputs.stamp === undefined) {
+      if (!existsSync(dir)) problem = 'outputs missing from the store';
+    } else {
+      // Listing the entry is the existence check too (one syscall fewer per cached node).
       let entries: TreeEntry[] | undefined;
+      let missing = false;
       try {
         entries = listTree(dir);
-      } catch {
-        entries = undefined;
+      } catch (e) {
+        missing = (e as NodeJS.ErrnoException).code === 'ENOENT' && !existsSync(dir);
       }
-      if (!entries || treeStamp(entries) !== record.outputs.stamp) {
+      if (missing) problem = 'outputs missing from the store';
+      else if (!entries || treeStamp(entries) !== record.outputs.stamp) {
         const since = Date.parse(record.finishedAt);
         const touched = (entries ?? [])
           .filter((e) => e.kind !== 'dir' && e.stats.mtimeMs > since)
