@@ -69,52 +69,8 @@ export function buildPipeline(
   for (const d of drafts) checkExpressions(d, byId, ids, params.values, diagnostics);
   for (const d of drafts) checkWith(d, diagnostics);
 
-  for (const d of drafts) {
-    for (const need of d.explicitNeeds) {
-      if (need.to === d.id) {
-        diagnostics.push({
-          severity: 'error',
-          code: 'self-dependency',
-          message: `node \`${d.id}\` needs itself`,
-          range: need.range,
-        });
-      } else if (!byId.has(need.to)) {
-        diagnostics.push({
-          severity: 'error',
-          code: 'unknown-node',
-          message: `node \`${d.id}\` needs \`${need.to}\`, which is not a node of this pipeline`,
-          range: need.range,
-          ...suggest(didYouMean(need.to, ids)),
-        });
-      }
-    }
-  }
-
-  const needs = new Map<string, string[]>();
-  for (const d of drafts) {
-    needs.set(d.id, [...new Set(d.edges.map((e) => e.to))].filter((t) => t !== d.id && byId.has(t)).sort());
-  }
-  const graph = analyzeGraph({ ids, needs });
-  for (const cycle of graph.cycles) {
-    const related: { message: string; range: SourceRange }[] = [];
-    for (let i = 0; i < cycle.length; i++) {
-      const from = cycle[i] ?? '';
-      const to = cycle[(i + 1) % cycle.length] ?? '';
-      const edge = byId.get(to)?.edges.find((e) => e.to === from);
-      if (edge !== undefined)
-        related.push({ message: `\`${to}\` needs \`${from}\` here`, range: edge.range });
-    }
-    const head = cycle[0] ?? '';
-    const first = byId.get(head);
-    diagnostics.push({
-      severity: 'error',
-      code: 'cycle',
-      message: `cycle: ${[...cycle, head].join(' → ')}`,
-      ...(first !== undefined ? { range: first.keyRange } : {}),
-      related,
-      suggestion: 'remove one of these dependencies',
-    });
-  }
+  checkNeeds(drafts, byId, ids, diagnostics);
+  const { needs, graph } = dependencyGraph(drafts, byId, ids, diagnostics);
 
   const sweep = readSweep(
     entry(root, 'sweep')?.value,
@@ -141,10 +97,86 @@ export function buildPipeline(
     ...(objective !== undefined ? { objective } : {}),
   };
 
-  if (options.rules.length > 0) {
+  runRules(pipeline, drafts, { source, paramRanges: params.ranges }, options.rules, diagnostics);
+  return { pipeline, diagnostics: dropRepeats(diagnostics, defaultsBlock) };
+}
+
+/** `needs:` entries that name the node itself or no node of the pipeline. */
+function checkNeeds(
+  drafts: readonly Draft[],
+  byId: ReadonlyMap<string, Draft>,
+  ids: readonly string[],
+  diagnostics: Diagnostic[],
+): void {
+  for (const d of drafts) {
+    for (const need of d.explicitNeeds) {
+      if (need.to === d.id) {
+        diagnostics.push({
+          severity: 'error',
+          code: 'self-dependency',
+          message: `node \`${d.id}\` needs itself`,
+          range: need.range,
+        });
+      } else if (!byId.has(need.to)) {
+        diagnostics.push({
+          severity: 'error',
+          code: 'unknown-node',
+          message: `node \`${d.id}\` needs \`${need.to}\`, which is not a node of this pipeline`,
+          range: need.range,
+          ...suggest(didYouMean(need.to, ids)),
+        });
+      }
+    }
+  }
+}
+
+/** Each node's upstream nodes (explicit and from references), the order, and every cycle reported. */
+function dependencyGraph(
+  drafts: readonly Draft[],
+  byId: ReadonlyMap<string, Draft>,
+  ids: readonly string[],
+  diagnostics: Diagnostic[],
+): { needs: Map<string, string[]>; graph: ReturnType<typeof analyzeGraph> } {
+  const needs = new Map<string, string[]>();
+  for (const d of drafts) {
+    needs.set(d.id, [...new Set(d.edges.map((e) => e.to))].filter((t) => t !== d.id && byId.has(t)).sort());
+  }
+  const graph = analyzeGraph({ ids, needs });
+  for (const cycle of graph.cycles) {
+    const related: { message: string; range: SourceRange }[] = [];
+    for (let i = 0; i < cycle.length; i++) {
+      const from = cycle[i] ?? '';
+      const to = cycle[(i + 1) % cycle.length] ?? '';
+      const edge = byId.get(to)?.edges.find((e) => e.to === from);
+      if (edge !== undefined)
+        related.push({ message: `\`${to}\` needs \`${from}\` here`, range: edge.range });
+    }
+    const head = cycle[0] ?? '';
+    const first = byId.get(head);
+    diagnostics.push({
+      severity: 'error',
+      code: 'cycle',
+      message: `cycle: ${[...cycle, head].join(' → ')}`,
+      ...(first !== undefined ? { range: first.keyRange } : {}),
+      related,
+      suggestion: 'remove one of these dependencies',
+    });
+  }
+  return { needs, graph };
+}
+
+/** The cross-node rules of the workflows and plugins, each run over the built pipeline. */
+function runRules(
+  pipeline: Pipeline,
+  drafts: readonly Draft[],
+  at: { readonly source: SourceFile; readonly paramRanges: ReadonlyMap<string, SourceRange> },
+  rules: readonly PipelineRule[],
+  diagnostics: Diagnostic[],
+): void {
+  if (rules.length > 0) {
     const withNodes = new Map(drafts.map((d) => [nodeId(d.id), d.withNode]));
-    const ctx = ruleContext(pipeline, { source, withNodes, paramRanges: params.ranges });
-    for (const rule of options.rules) {
+    const ctx = ruleContext(pipeline, { source: at.source, withNodes, paramRanges: at.paramRanges });
+    for (const rule of rules) {
       // A rule comes from a workflow or plugin: its bug is reported, not thrown at the user.
       try {
         diagnostics.push(...rule(pipeline, ctx));
@@ -157,7 +189,6 @@ export function buildPipeline(
       }
     }
   }
-  return { pipeline, diagnostics: dropRepeats(diagnostics, defaultsBlock) };
 }
 
 function suggest(s: string | undefined): { suggestion?: string } {

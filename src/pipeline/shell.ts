@@ -32,105 +32,39 @@ export interface ShellContexts {
 
 /** The quoting context of each insertion point between `literals`. */
 export function shellContexts(literals: readonly string[]): ShellContexts {
-  let escaped = false;
-  let wordStart = true;
-  let backquote = false;
-  let heredocPending = false;
-  let inHeredoc = false;
-  const contexts: ShellContext[] = [];
-  const errors: ShellContextError[] = [];
-  let top: Frame = { mode: 'normal', depth: 0, closesSubst: false };
-  const stack: Frame[] = [top];
-  const push = (f: Frame): void => {
-    stack.push(f);
-    top = f;
-  };
-  const pop = (): void => {
-    if (stack.length > 1) stack.pop();
-    top = stack[stack.length - 1] ?? top;
-  };
+  const scanner = new ShellScanner();
   for (const [k, text] of literals.entries()) {
-    for (let i = 0; i < text.length; i++) {
-      const c = text.charAt(i);
-      if (escaped) {
-        escaped = false;
-        wordStart = false;
-        continue;
-      }
-      switch (top.mode) {
-        case 'single':
-          if (c === "'") top.mode = 'normal';
-          continue;
-        case 'ansi':
-          if (c === '\\') escaped = true;
-          else if (c === "'") top.mode = 'normal';
-          continue;
-        case 'comment':
-          if (c === '\n') {
-            top.mode = 'normal';
-            wordStart = true;
-            if (heredocPending) inHeredoc = true;
-          }
-          continue;
-        case 'param':
-        case 'arith': {
-          const [open, close] = top.mode === 'param' ? ['{', '}'] : ['(', ')'];
-          if (c === '\\') escaped = true;
-          else if (c === open) top.depth++;
-          else if (c === close && --top.depth === 0) pop();
-          continue;
-        }
-        case 'double':
-        case 'normal':
-          break;
-      }
-      if (c === '\\') {
-        escaped = true;
-        continue;
-      }
-      if (c === '`') {
-        backquote = !backquote;
-        continue;
-      }
-      if (top.mode === 'normal' && c === '$' && text[i + 1] === "'") {
-        top.mode = 'ansi';
-        i++;
-        continue;
-      }
-      if (c === '$' && text[i + 1] === '{') {
-        push({ mode: 'param', depth: 1, closesSubst: false });
-        i++;
-        continue;
-      }
-      if (c === '$' && text[i + 1] === '(' && text[i + 2] === '(') {
-        push({ mode: 'arith', depth: 2, closesSubst: false });
-        i += 2;
-        continue;
-      }
-      if (c === '$' && text[i + 1] === '(') {
-        push({ mode: 'normal', depth: 0, closesSubst: true });
-        wordStart = true;
-        i++;
-        continue;
-      }
-      if (top.mode === 'double') {
-        if (c === '"') top.mode = 'normal';
-        continue;
-      }
-      if (c === "'") top.mode = 'single';
-      else if (c === '"') top.mode = 'double';
-      else if (c === '#' && wordStart) top.mode = 'comment';
-      else if (c === ')' && top.closesSubst) pop();
-      else if (c === '<' && text[i + 1] === '<') heredocPending = true;
-      else if (c === '\n' && heredocPending) inHeredoc = true;
-      wordStart = /[\s;&|()<>]/.test(c);
-    }
+    scanner.scan(text);
     if (k === literals.length - 1) break;
-    const why = escaped
+    scanner.insertionPoint(k);
+  }
+  return { contexts: scanner.contexts, errors: scanner.errors };
+}
+
+/** Reads a command line's literal parts in order, keeping the shell's quoting state between them. */
+class ShellScanner {
+  readonly contexts: ShellContext[] = [];
+  readonly errors: ShellContextError[] = [];
+  #escaped = false;
+  #wordStart = true;
+  #backquote = false;
+  #heredocPending = false;
+  #inHeredoc = false;
+  #top: Frame = { mode: 'normal', depth: 0, closesSubst: false };
+  readonly #stack: Frame[] = [this.#top];
+
+  scan(text: string): void {
+    for (let i = 0; i < text.length; i++) i = this.#char(text, i);
+  }
+
+  /** Between two literal parts: the context of the value inserted there, or why none is safe. */
+  insertionPoint(k: number): void {
+    const top = this.#top;
+    const why = this.#escaped
       ? 'right after a backslash'
-      : backquote
+      : this.#backquote
         ? 'inside backquotes (use `$( )`)'
-        : inHeredoc
+        : this.#inHeredoc
           ? 'after a here-document (`<<`)'
           : top.mode === 'ansi'
             ? "inside `$'…'`"
@@ -139,14 +73,113 @@ export function shellContexts(literals: readonly string[]): ShellContexts {
               : top.mode === 'arith'
                 ? 'inside `$((…))`'
                 : undefined;
-    if (why !== undefined) errors.push({ index: k, message: `\`\${{ }}\` ${why} cannot be quoted safely` });
+    if (why !== undefined)
+      this.errors.push({ index: k, message: `\`\${{ }}\` ${why} cannot be quoted safely` });
     // The inserted value is one complete word: the next character is not escaped by what came before.
-    escaped = false;
+    this.#escaped = false;
     const mode = top.mode;
-    contexts.push(mode === 'single' || mode === 'double' || mode === 'comment' ? mode : 'unquoted');
-    if (top.mode === 'normal') wordStart = false;
+    this.contexts.push(mode === 'single' || mode === 'double' || mode === 'comment' ? mode : 'unquoted');
+    if (top.mode === 'normal') this.#wordStart = false;
   }
-  return { contexts, errors };
+
+  /** Reads the character at `i`; returns the index of the last character it consumed. */
+  #char(text: string, i: number): number {
+    const c = text.charAt(i);
+    if (this.#escaped) {
+      this.#escaped = false;
+      this.#wordStart = false;
+      return i;
+    }
+    if (this.#insideQuote(c)) return i;
+    if (c === '\\') {
+      this.#escaped = true;
+      return i;
+    }
+    if (c === '`') {
+      this.#backquote = !this.#backquote;
+      return i;
+    }
+    const opened = this.#dollar(text, i);
+    if (opened !== undefined) return opened;
+    const top = this.#top;
+    if (top.mode === 'double') {
+      if (c === '"') top.mode = 'normal';
+      return i;
+    }
+    if (c === "'") top.mode = 'single';
+    else if (c === '"') top.mode = 'double';
+    else if (c === '#' && this.#wordStart) top.mode = 'comment';
+    else if (c === ')' && top.closesSubst) this.#pop();
+    else if (c === '<' && text[i + 1] === '<') this.#heredocPending = true;
+    else if (c === '\n' && this.#heredocPending) this.#inHeredoc = true;
+    this.#wordStart = /[\s;&|()<>]/.test(c);
+    return i;
+  }
+
+  /** Inside single quotes, `$'…'`, a comment, `${…}` or `$((…))`: reads `c` there and says so. */
+  #insideQuote(c: string): boolean {
+    const top = this.#top;
+    switch (top.mode) {
+      case 'single':
+        if (c === "'") top.mode = 'normal';
+        return true;
+      case 'ansi':
+        if (c === '\\') this.#escaped = true;
+        else if (c === "'") top.mode = 'normal';
+        return true;
+      case 'comment':
+        if (c === '\n') {
+          top.mode = 'normal';
+          this.#wordStart = true;
+          if (this.#heredocPending) this.#inHeredoc = true;
+        }
+        return true;
+      case 'param':
+      case 'arith': {
+        const [open, close] = top.mode === 'param' ? ['{', '}'] : ['(', ')'];
+        if (c === '\\') this.#escaped = true;
+        else if (c === open) top.depth++;
+        else if (c === close && --top.depth === 0) this.#pop();
+        return true;
+      }
+      case 'double':
+      case 'normal':
+        return false;
+    }
+  }
+
+  /** `$'`, `${`, `$((` and `$(` open a frame; the index of their last character, else undefined. */
+  #dollar(text: string, i: number): number | undefined {
+    if (text.charAt(i) !== '$') return undefined;
+    if (this.#top.mode === 'normal' && text[i + 1] === "'") {
+      this.#top.mode = 'ansi';
+      return i + 1;
+    }
+    if (text[i + 1] === '{') {
+      this.#push({ mode: 'param', depth: 1, closesSubst: false });
+      return i + 1;
+    }
+    if (text[i + 1] === '(' && text[i + 2] === '(') {
+      this.#push({ mode: 'arith', depth: 2, closesSubst: false });
+      return i + 2;
+    }
+    if (text[i + 1] === '(') {
+      this.#push({ mode: 'normal', depth: 0, closesSubst: true });
+      this.#wordStart = true;
+      return i + 1;
+    }
+    return undefined;
+  }
+
+  #push(f: Frame): void {
+    this.#stack.push(f);
+    this.#top = f;
+  }
+
+  #pop(): void {
+    if (this.#stack.length > 1) this.#stack.pop();
+    this.#top = this.#stack[this.#stack.length - 1] ?? this.#top;
+  }
 }
 
 /** `value` escaped for the given context, so the shell reads it back as exactly `value`, as one word. */

@@ -37,15 +37,26 @@ export function typeOfValue(v: ParamValue): ExprType {
 }
 
 export function checkExpression(expr: Expr, scope: CheckScope): CheckResult {
-  const diagnostics: Diagnostic[] = [];
-  const nodes = new Set<string>();
-  const error = (
+  const checker = new Checker(scope);
+  const type = checker.visit(expr);
+  const { diagnostics, nodes } = checker;
+  return { type: diagnostics.length > 0 ? undefined : type, diagnostics, nodes };
+}
+
+/** One expression's walk: its type bottom-up, every problem as a diagnostic, the nodes it reads. */
+class Checker {
+  readonly diagnostics: Diagnostic[] = [];
+  readonly nodes = new Set<string>();
+
+  constructor(readonly scope: CheckScope) {}
+
+  error(
     range: SourceRange,
     message: string,
     suggestion?: string,
     related?: Diagnostic['related'],
-  ): undefined => {
-    diagnostics.push({
+  ): undefined {
+    this.diagnostics.push({
       severity: 'error',
       code: 'expression',
       message,
@@ -54,18 +65,45 @@ export function checkExpression(expr: Expr, scope: CheckScope): CheckResult {
       ...(related !== undefined ? { related } : {}),
     });
     return undefined;
-  };
+  }
 
-  const ref = (e: Extract<Expr, { kind: 'ref' }>): ExprType | undefined => {
+  visit(e: Expr): ExprType | undefined {
+    switch (e.kind) {
+      case 'literal':
+        return typeOfValue(e.value);
+      case 'ref':
+        return this.ref(e);
+      case 'unary': {
+        const t = this.visit(e.arg);
+        const want: ExprType = e.op === '!' ? 'bool' : 'number';
+        if (t !== undefined && t !== want)
+          return this.error(e.range, `\`${e.op}\` needs a ${typeName(want)}, got a ${typeName(t)}`);
+        return want;
+      }
+      case 'binary': {
+        const l = this.visit(e.left);
+        const r = this.visit(e.right);
+        if (l === undefined || r === undefined) return binaryResult(e.op, l ?? r);
+        const problem = binaryProblem(e.op, l, r);
+        if (problem !== undefined) return this.error(e.range, problem);
+        return binaryResult(e.op, l);
+      }
+      case 'call':
+        return this.call(e);
+    }
+  }
+
+  ref(e: Extract<Expr, { kind: 'ref' }>): ExprType | undefined {
     const [root, ...rest] = e.path;
     const dotted = e.path.join('.');
+    const scope = this.scope;
     if (root === 'params') {
-      if (rest.length !== 1) return error(e.range, `\`${dotted}\`: write \`params.<name>\``);
+      if (rest.length !== 1) return this.error(e.range, `\`${dotted}\`: write \`params.<name>\``);
       const name = rest[0] ?? '';
       const v = scope.params.get(name);
       if (v === undefined) {
         const known = [...scope.params.keys()];
-        return error(
+        return this.error(
           e.range,
           `unknown parameter \`${name}\``,
           didYouMean(name, known) ?? declaredHint(known),
@@ -74,97 +112,75 @@ export function checkExpression(expr: Expr, scope: CheckScope): CheckResult {
       return typeOfValue(v);
     }
     if (root === 'env') {
-      if (rest.length !== 1) return error(e.range, `\`${dotted}\`: write \`env.<NAME>\``);
+      if (rest.length !== 1) return this.error(e.range, `\`${dotted}\`: write \`env.<NAME>\``);
       return 'string';
     }
-    if (root === 'nodes') {
-      const [id, outputs, name] = rest;
-      if (id === undefined || outputs !== 'outputs' || name === undefined || rest.length !== 3) {
-        return error(e.range, `\`${dotted}\`: write \`nodes.<id>.outputs.<name>\``);
-      }
-      if (!scope.hasNode(id)) return error(e.range, `unknown node \`${id}\``, didYouMean(id, scope.nodeIds));
-      if (id === scope.self) return error(e.range, `node \`${id}\` cannot read its own outputs`);
-      nodes.add(id);
-      const declared = scope.outputsOf(id);
-      if (declared !== undefined && !declared.includes(name)) {
-        const where = scope.nodeRange(id);
-        const listed =
-          declared.length === 0
-            ? 'it declares none'
-            : `it declares ${declared.map((d) => `\`${d}\``).join(', ')}`;
-        return error(
-          e.range,
-          `node \`${id}\` has no output \`${name}\` (${listed})`,
-          didYouMean(name, declared),
-          where ? [{ message: `\`${id}\` is defined here`, range: where }] : undefined,
-        );
-      }
-      return 'string';
-    }
+    if (root === 'nodes') return this.nodeRef(e.range, rest, dotted);
     const suggestion = scope.params.has(dotted)
       ? `did you mean \`params.${dotted}\`?`
       : (didYouMean(root ?? '', ROOTS) ??
         'expressions read `params.<name>`, `nodes.<id>.outputs.<name>` and `env.<NAME>`');
-    return error(e.range, `unknown name \`${dotted}\``, suggestion);
-  };
+    return this.error(e.range, `unknown name \`${dotted}\``, suggestion);
+  }
 
-  const visit = (e: Expr): ExprType | undefined => {
-    switch (e.kind) {
-      case 'literal':
-        return typeOfValue(e.value);
-      case 'ref':
-        return ref(e);
-      case 'unary': {
-        const t = visit(e.arg);
-        const want: ExprType = e.op === '!' ? 'bool' : 'number';
-        if (t !== undefined && t !== want)
-          return error(e.range, `\`${e.op}\` needs a ${typeName(want)}, got a ${typeName(t)}`);
-        return want;
-      }
-      case 'binary': {
-        const l = visit(e.left);
-        const r = visit(e.right);
-        if (l === undefined || r === undefined) return binaryResult(e.op, l ?? r);
-        const problem = binaryProblem(e.op, l, r);
-        if (problem !== undefined) return error(e.range, problem);
-        return binaryResult(e.op, l);
-      }
-      case 'call': {
-        const spec = FUNCTIONS.get(e.fn);
-        const types = e.args.map(visit);
-        if (spec === undefined)
-          return error(
-            e.range,
-            `unknown function \`${e.fn}\``,
-            didYouMean(e.fn, FUNCTIONS.keys()) ?? `functions: ${[...FUNCTIONS.keys()].join(', ')}`,
-          );
-        if (e.args.length < spec.minArgs || e.args.length > spec.maxArgs) {
-          return error(
-            e.range,
-            `\`${e.fn}\` takes ${arity(spec.minArgs, spec.maxArgs)}, got ${e.args.length}: ${spec.signature}`,
-          );
-        }
-        types.forEach((t, i) => {
-          const want = spec.params[Math.min(i, spec.params.length - 1)];
-          if (t !== undefined && want !== undefined && t !== want) {
-            error(
-              e.args[i]?.range ?? e.range,
-              `argument ${i + 1} of \`${e.fn}\` must be a ${typeName(want)}, got a ${typeName(t)}`,
-            );
-          }
-        });
-        const pattern = e.args[0];
-        if (e.fn === 'format' && pattern?.kind === 'literal' && typeof pattern.value === 'string') {
-          const problem = checkFormat(pattern.value, e.args.length - 1);
-          if (problem !== undefined) error(pattern.range, problem);
-        }
-        return spec.result;
-      }
+  /** `nodes.<id>.outputs.<name>`: the node exists, is not this one, and declares the output. */
+  nodeRef(range: SourceRange, rest: readonly string[], dotted: string): ExprType | undefined {
+    const scope = this.scope;
+    const [id, outputs, name] = rest;
+    if (id === undefined || outputs !== 'outputs' || name === undefined || rest.length !== 3) {
+      return this.error(range, `\`${dotted}\`: write \`nodes.<id>.outputs.<name>\``);
     }
-  };
+    if (!scope.hasNode(id)) return this.error(range, `unknown node \`${id}\``, didYouMean(id, scope.nodeIds));
+    if (id === scope.self) return this.error(range, `node \`${id}\` cannot read its own outputs`);
+    this.nodes.add(id);
+    const declared = scope.outputsOf(id);
+    if (declared !== undefined && !declared.includes(name)) {
+      const where = scope.nodeRange(id);
+      const listed =
+        declared.length === 0
+          ? 'it declares none'
+          : `it declares ${declared.map((d) => `\`${d}\``).join(', ')}`;
+      return this.error(
+        range,
+        `node \`${id}\` has no output \`${name}\` (${listed})`,
+        didYouMean(name, declared),
+        where ? [{ message: `\`${id}\` is defined here`, range: where }] : undefined,
+      );
+    }
+    return 'string';
+  }
 
-  const type = visit(expr);
-  return { type: diagnostics.length > 0 ? undefined : type, diagnostics, nodes };
+  call(e: Extract<Expr, { kind: 'call' }>): ExprType | undefined {
+    const spec = FUNCTIONS.get(e.fn);
+    const types = e.args.map((a) => this.visit(a));
+    if (spec === undefined)
+      return this.error(
+        e.range,
+        `unknown function \`${e.fn}\``,
+        didYouMean(e.fn, FUNCTIONS.keys()) ?? `functions: ${[...FUNCTIONS.keys()].join(', ')}`,
+      );
+    if (e.args.length < spec.minArgs || e.args.length > spec.maxArgs) {
+      return this.error(
+        e.range,
+        `\`${e.fn}\` takes ${arity(spec.minArgs, spec.maxArgs)}, got ${e.args.length}: ${spec.signature}`,
+      );
+    }
+    types.forEach((t, i) => {
+      const want = spec.params[Math.min(i, spec.params.length - 1)];
+      if (t !== undefined && want !== undefined && t !== want) {
+        this.error(
+          e.args[i]?.range ?? e.range,
+          `argument ${i + 1} of \`${e.fn}\` must be a ${typeName(want)}, got a ${typeName(t)}`,
+        );
+      }
+    });
+    const pattern = e.args[0];
+    if (e.fn === 'format' && pattern?.kind === 'literal' && typeof pattern.value === 'string') {
+      const problem = checkFormat(pattern.value, e.args.length - 1);
+      if (problem !== undefined) this.error(pattern.range, problem);
+    }
+    return spec.result;
+  }
 }
 
 export function typeName(t: ExprType): string {
