@@ -54,8 +54,17 @@ export function fitLinearVae(
   const { factor: f, latentChannels: k, scalingFactor } = options;
   const dim = 3 * f * f;
   const rows = patchRows(images, count, size, f);
-  const n = rows.length / dim;
+  const { mean, cov } = covariance(rows, dim);
+  const { values, vectors } = symmetricEigen(cov, dim);
+  const encoder = pcaEncoder(values, vectors, mean, k, dim, scalingFactor);
+  const latents = encodeRows(rows, encoder, k, dim);
+  const decoder = fitDecoder(rows, latents, { count, grid: size / f, k, dim });
+  return { factor: f, latentChannels: k, ...encoder.weights, ...decoder };
+}
 
+/** Mean and covariance of the patch rows (each `dim` long). */
+function covariance(rows: Float64Array, dim: number): { mean: Float64Array; cov: Float64Array } {
+  const n = rows.length / dim;
   const mean = new Float64Array(dim);
   for (let r = 0; r < n; r++)
     for (let d = 0; d < dim; d++) mean[d] = (mean[d] ?? 0) + (rows[r * dim + d] ?? 0) / n;
@@ -69,9 +78,24 @@ export function fitLinearVae(
     }
   }
   for (let a = 0; a < dim; a++) for (let b = 0; b < a; b++) cov[a * dim + b] = cov[b * dim + a] ?? 0;
-  const { values, vectors } = symmetricEigen(cov, dim);
+  return { mean, cov };
+}
 
-  // Component c scaled to std 1/scalingFactor: the UNet then sees unit-variance latents.
+interface PcaEncoder {
+  readonly weights: { readonly encoderWeight: Float32Array; readonly encoderBias: Float32Array };
+  /** The weights as float32 values in float64, for encoding the rows as the encoder will. */
+  readonly proj: Float64Array;
+}
+
+/** The first `k` principal components, component c scaled to std 1/scalingFactor (unit-variance latents). */
+function pcaEncoder(
+  values: ArrayLike<number>,
+  vectors: ArrayLike<number>,
+  mean: Float64Array,
+  k: number,
+  dim: number,
+  scalingFactor: number,
+): PcaEncoder {
   const encoderWeight = new Float32Array(k * dim);
   const encoderBias = new Float32Array(k);
   const proj = new Float64Array(k * dim);
@@ -86,17 +110,30 @@ export function fitLinearVae(
     }
     encoderBias[c] = bias;
   }
+  return { weights: { encoderWeight, encoderBias }, proj };
+}
 
-  // Latent grids of the training images, then the least-squares decoder from 3×3 neighbourhoods.
-  const grid = size / f;
+/** The latent of every patch row, rounded to float32 as the encoder's output is. */
+function encodeRows(rows: Float64Array, encoder: PcaEncoder, k: number, dim: number): Float64Array {
+  const n = rows.length / dim;
   const latents = new Float64Array(n * k);
   for (let r = 0; r < n; r++) {
     for (let c = 0; c < k; c++) {
-      let s = encoderBias[c] ?? 0;
-      for (let d = 0; d < dim; d++) s += (proj[c * dim + d] ?? 0) * (rows[r * dim + d] ?? 0);
+      let s = encoder.weights.encoderBias[c] ?? 0;
+      for (let d = 0; d < dim; d++) s += (encoder.proj[c * dim + d] ?? 0) * (rows[r * dim + d] ?? 0);
       latents[r * k + c] = Math.fround(s);
     }
   }
+  return latents;
+}
+
+/** The least-squares decoder: each patch from the 3×3 latent neighbourhood around it (a 3×3 Conv). */
+function fitDecoder(
+  rows: Float64Array,
+  latents: Float64Array,
+  shape: { count: number; grid: number; k: number; dim: number },
+): { decoderWeight: Float32Array; decoderBias: Float32Array } {
+  const { count, grid, k, dim } = shape;
   const feats = 9 * k + 1;
   const gram = new Float64Array(feats * feats);
   const xty = new Float64Array(feats * dim);
@@ -132,5 +169,5 @@ export function fitLinearVae(
     for (let a = 0; a < 9 * k; a++) decoderWeight[d * 9 * k + a] = w[a * dim + d] ?? 0;
     decoderBias[d] = w[(feats - 1) * dim + d] ?? 0;
   }
-  return { factor: f, latentChannels: k, encoderWeight, encoderBias, decoderWeight, decoderBias };
+  return { decoderWeight, decoderBias };
 }
