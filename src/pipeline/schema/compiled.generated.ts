@@ -7390,7 +7390,7 @@ export const PRECOMPILED = {
 
     return module.exports.validate;
   },
-  sd0647c26c1da8429: () => {
+  sb2f1757365dcd441: () => {
     const module = { exports: {} };
     const exports = module.exports;
     ('use strict');
@@ -7419,6 +7419,12 @@ export const PRECOMPILED = {
                 minLength: 1,
                 description:
                   "train.expert's config output (training.json): the expert's settings and timings.",
+              },
+              validation: {
+                type: 'string',
+                minLength: 1,
+                description:
+                  "train.expert's validation output (backend simpletuner): SimpleTuner's validation images, shown per expert.",
               },
             },
           },
@@ -7550,7 +7556,7 @@ export const PRECOMPILED = {
               let data3 = data2[key1];
               if (data3 && typeof data3 == 'object' && !Array.isArray(data3)) {
                 for (const key2 in data3) {
-                  if (!(key2 === 'metrics' || key2 === 'config')) {
+                  if (!(key2 === 'metrics' || key2 === 'config' || key2 === 'validation')) {
                     const err3 = {
                       instancePath:
                         instancePath + '/experts/' + key1.replace(/~/g, '~0').replace(/\//g, '~1'),
@@ -7666,8 +7672,57 @@ export const PRECOMPILED = {
                     errors++;
                   }
                 }
+                if (data3.validation !== undefined) {
+                  let data6 = data3.validation;
+                  if (typeof data6 === 'string') {
+                    if (func2(data6) < 1) {
+                      const err8 = {
+                        instancePath:
+                          instancePath +
+                          '/experts/' +
+                          key1.replace(/~/g, '~0').replace(/\//g, '~1') +
+                          '/validation',
+                        schemaPath:
+                          '#/properties/experts/additionalProperties/properties/validation/minLength',
+                        keyword: 'minLength',
+                        params: { limit: 1 },
+                        message: 'must NOT have fewer than 1 characters',
+                        schema: 1,
+                        parentSchema: schema31.properties.experts.additionalProperties.properties.validation,
+                        data: data6,
+                      };
+                      if (vErrors === null) {
+                        vErrors = [err8];
+                      } else {
+                        vErrors.push(err8);
+                      }
+                      errors++;
+                    }
+                  } else {
+                    const err9 = {
+                      instancePath:
+                        instancePath +
+                        '/experts/' +
+                        key1.replace(/~/g, '~0').replace(/\//g, '~1') +
+                        '/validation',
+                      schemaPath: '#/properties/experts/additionalProperties/properties/validation/type',
+                      keyword: 'type',
+                      params: { type: 'string' },
+                      message: 'must be string',
+                      schema: schema31.properties.experts.additionalProperties.properties.validation.type,
+                      parentSchema: schema31.properties.experts.additionalProperties.properties.validation,
+                      data: data6,
+                    };
+                    if (vErrors === null) {
+                      vErrors = [err9];
+                    } else {
+                      vErrors.push(err9);
+                    }
+                    errors++;
+                  }
+                }
               } else {
-                const err8 = {
+                const err10 = {
                   instancePath: instancePath + '/experts/' + key1.replace(/~/g, '~0').replace(/\//g, '~1'),
                   schemaPath: '#/properties/experts/additionalProperties/type',
                   keyword: 'type',
@@ -7678,15 +7733,15 @@ export const PRECOMPILED = {
                   data: data3,
                 };
                 if (vErrors === null) {
-                  vErrors = [err8];
+                  vErrors = [err10];
                 } else {
-                  vErrors.push(err8);
+                  vErrors.push(err10);
                 }
                 errors++;
               }
             }
           } else {
-            const err9 = {
+            const err11 = {
               instancePath: instancePath + '/experts',
               schemaPath: '#/properties/experts/type',
               keyword: 'type',
@@ -7697,46 +7752,6 @@ export const PRECOMPILED = {
               data: data2,
             };
             if (vErrors === null) {
-              vErrors = [err9];
-            } else {
-              vErrors.push(err9);
-            }
-            errors++;
-          }
-        }
-        if (data.evaluation !== undefined) {
-          let data6 = data.evaluation;
-          if (typeof data6 === 'string') {
-            if (func2(data6) < 1) {
-              const err10 = {
-                instancePath: instancePath + '/evaluation',
-                schemaPath: '#/properties/evaluation/minLength',
-                keyword: 'minLength',
-                params: { limit: 1 },
-                message: 'must NOT have fewer than 1 characters',
-                schema: 1,
-                parentSchema: schema31.properties.evaluation,
-                data: data6,
-              };
-              if (vErrors === null) {
-                vErrors = [err10];
-              } else {
-                vErrors.push(err10);
-              }
-              errors++;
-            }
-          } else {
-            const err11 = {
-              instancePath: instancePath + '/evaluation',
-              schemaPath: '#/properties/evaluation/type',
-              keyword: 'type',
-              params: { type: 'string' },
-              message: 'must be string',
-              schema: schema31.properties.evaluation.type,
-              parentSchema: schema31.properties.evaluation,
-              data: data6,
-            };
-            if (vErrors === null) {
               vErrors = [err11];
             } else {
               vErrors.push(err11);
@@ -7744,18 +7759,18 @@ export const PRECOMPILED = {
             errors++;
           }
         }
-        if (data.samples !== undefined) {
-          let data7 = data.samples;
+        if (data.evaluation !== undefined) {
+          let data7 = data.evaluation;
           if (typeof data7 === 'string') {
             if (func2(data7) < 1) {
               const err12 = {
-                instancePath: instancePath + '/samples',
-                schemaPath: '#/properties/samples/minLength',
+                instancePath: instancePath + '/evaluation',
+                schemaPath: '#/properties/evaluation/minLength',
                 keyword: 'minLength',
                 params: { limit: 1 },
                 message: 'must NOT have fewer than 1 characters',
                 schema: 1,
-                parentSchema: schema31.properties.samples,
+                parentSchema: schema31.properties.evaluation,
                 data: data7,
               };
               if (vErrors === null) {
@@ -7767,13 +7782,13 @@ export const PRECOMPILED = {
             }
           } else {
             const err13 = {
-              instancePath: instancePath + '/samples',
-              schemaPath: '#/properties/samples/type',
+              instancePath: instancePath + '/evaluation',
+              schemaPath: '#/properties/evaluation/type',
               keyword: 'type',
               params: { type: 'string' },
               message: 'must be string',
-              schema: schema31.properties.samples.type,
-              parentSchema: schema31.properties.samples,
+              schema: schema31.properties.evaluation.type,
+              parentSchema: schema31.properties.evaluation,
               data: data7,
             };
             if (vErrors === null) {
@@ -7784,18 +7799,18 @@ export const PRECOMPILED = {
             errors++;
           }
         }
-        if (data.images !== undefined) {
-          let data8 = data.images;
+        if (data.samples !== undefined) {
+          let data8 = data.samples;
           if (typeof data8 === 'string') {
             if (func2(data8) < 1) {
               const err14 = {
-                instancePath: instancePath + '/images',
-                schemaPath: '#/properties/images/minLength',
+                instancePath: instancePath + '/samples',
+                schemaPath: '#/properties/samples/minLength',
                 keyword: 'minLength',
                 params: { limit: 1 },
                 message: 'must NOT have fewer than 1 characters',
                 schema: 1,
-                parentSchema: schema31.properties.images,
+                parentSchema: schema31.properties.samples,
                 data: data8,
               };
               if (vErrors === null) {
@@ -7807,13 +7822,13 @@ export const PRECOMPILED = {
             }
           } else {
             const err15 = {
-              instancePath: instancePath + '/images',
-              schemaPath: '#/properties/images/type',
+              instancePath: instancePath + '/samples',
+              schemaPath: '#/properties/samples/type',
               keyword: 'type',
               params: { type: 'string' },
               message: 'must be string',
-              schema: schema31.properties.images.type,
-              parentSchema: schema31.properties.images,
+              schema: schema31.properties.samples.type,
+              parentSchema: schema31.properties.samples,
               data: data8,
             };
             if (vErrors === null) {
@@ -7824,18 +7839,18 @@ export const PRECOMPILED = {
             errors++;
           }
         }
-        if (data.cache !== undefined) {
-          let data9 = data.cache;
+        if (data.images !== undefined) {
+          let data9 = data.images;
           if (typeof data9 === 'string') {
             if (func2(data9) < 1) {
               const err16 = {
-                instancePath: instancePath + '/cache',
-                schemaPath: '#/properties/cache/minLength',
+                instancePath: instancePath + '/images',
+                schemaPath: '#/properties/images/minLength',
                 keyword: 'minLength',
                 params: { limit: 1 },
                 message: 'must NOT have fewer than 1 characters',
                 schema: 1,
-                parentSchema: schema31.properties.cache,
+                parentSchema: schema31.properties.images,
                 data: data9,
               };
               if (vErrors === null) {
@@ -7847,13 +7862,13 @@ export const PRECOMPILED = {
             }
           } else {
             const err17 = {
-              instancePath: instancePath + '/cache',
-              schemaPath: '#/properties/cache/type',
+              instancePath: instancePath + '/images',
+              schemaPath: '#/properties/images/type',
               keyword: 'type',
               params: { type: 'string' },
               message: 'must be string',
-              schema: schema31.properties.cache.type,
-              parentSchema: schema31.properties.cache,
+              schema: schema31.properties.images.type,
+              parentSchema: schema31.properties.images,
               data: data9,
             };
             if (vErrors === null) {
@@ -7864,18 +7879,18 @@ export const PRECOMPILED = {
             errors++;
           }
         }
-        if (data.dataset !== undefined) {
-          let data10 = data.dataset;
+        if (data.cache !== undefined) {
+          let data10 = data.cache;
           if (typeof data10 === 'string') {
             if (func2(data10) < 1) {
               const err18 = {
-                instancePath: instancePath + '/dataset',
-                schemaPath: '#/properties/dataset/minLength',
+                instancePath: instancePath + '/cache',
+                schemaPath: '#/properties/cache/minLength',
                 keyword: 'minLength',
                 params: { limit: 1 },
                 message: 'must NOT have fewer than 1 characters',
                 schema: 1,
-                parentSchema: schema31.properties.dataset,
+                parentSchema: schema31.properties.cache,
                 data: data10,
               };
               if (vErrors === null) {
@@ -7887,13 +7902,13 @@ export const PRECOMPILED = {
             }
           } else {
             const err19 = {
-              instancePath: instancePath + '/dataset',
-              schemaPath: '#/properties/dataset/type',
+              instancePath: instancePath + '/cache',
+              schemaPath: '#/properties/cache/type',
               keyword: 'type',
               params: { type: 'string' },
               message: 'must be string',
-              schema: schema31.properties.dataset.type,
-              parentSchema: schema31.properties.dataset,
+              schema: schema31.properties.cache.type,
+              parentSchema: schema31.properties.cache,
               data: data10,
             };
             if (vErrors === null) {
@@ -7904,44 +7919,36 @@ export const PRECOMPILED = {
             errors++;
           }
         }
-        if (data.parameters !== undefined) {
-          let data11 = data.parameters;
-          if (data11 && typeof data11 == 'object' && !Array.isArray(data11)) {
-            for (const key3 in data11) {
-              let data12 = data11[key3];
-              if (
-                typeof data12 !== 'string' &&
-                !(typeof data12 == 'number') &&
-                typeof data12 !== 'boolean' &&
-                data12 !== null
-              ) {
-                const err20 = {
-                  instancePath: instancePath + '/parameters/' + key3.replace(/~/g, '~0').replace(/\//g, '~1'),
-                  schemaPath: '#/properties/parameters/additionalProperties/type',
-                  keyword: 'type',
-                  params: { type: schema31.properties.parameters.additionalProperties.type },
-                  message: 'must be string,number,boolean,null',
-                  schema: schema31.properties.parameters.additionalProperties.type,
-                  parentSchema: schema31.properties.parameters.additionalProperties,
-                  data: data12,
-                };
-                if (vErrors === null) {
-                  vErrors = [err20];
-                } else {
-                  vErrors.push(err20);
-                }
-                errors++;
+        if (data.dataset !== undefined) {
+          let data11 = data.dataset;
+          if (typeof data11 === 'string') {
+            if (func2(data11) < 1) {
+              const err20 = {
+                instancePath: instancePath + '/dataset',
+                schemaPath: '#/properties/dataset/minLength',
+                keyword: 'minLength',
+                params: { limit: 1 },
+                message: 'must NOT have fewer than 1 characters',
+                schema: 1,
+                parentSchema: schema31.properties.dataset,
+                data: data11,
+              };
+              if (vErrors === null) {
+                vErrors = [err20];
+              } else {
+                vErrors.push(err20);
               }
+              errors++;
             }
           } else {
             const err21 = {
-              instancePath: instancePath + '/parameters',
-              schemaPath: '#/properties/parameters/type',
+              instancePath: instancePath + '/dataset',
+              schemaPath: '#/properties/dataset/type',
               keyword: 'type',
-              params: { type: 'object' },
-              message: 'must be object',
-              schema: schema31.properties.parameters.type,
-              parentSchema: schema31.properties.parameters,
+              params: { type: 'string' },
+              message: 'must be string',
+              schema: schema31.properties.dataset.type,
+              parentSchema: schema31.properties.dataset,
               data: data11,
             };
             if (vErrors === null) {
@@ -7952,10 +7959,58 @@ export const PRECOMPILED = {
             errors++;
           }
         }
+        if (data.parameters !== undefined) {
+          let data12 = data.parameters;
+          if (data12 && typeof data12 == 'object' && !Array.isArray(data12)) {
+            for (const key3 in data12) {
+              let data13 = data12[key3];
+              if (
+                typeof data13 !== 'string' &&
+                !(typeof data13 == 'number') &&
+                typeof data13 !== 'boolean' &&
+                data13 !== null
+              ) {
+                const err22 = {
+                  instancePath: instancePath + '/parameters/' + key3.replace(/~/g, '~0').replace(/\//g, '~1'),
+                  schemaPath: '#/properties/parameters/additionalProperties/type',
+                  keyword: 'type',
+                  params: { type: schema31.properties.parameters.additionalProperties.type },
+                  message: 'must be string,number,boolean,null',
+                  schema: schema31.properties.parameters.additionalProperties.type,
+                  parentSchema: schema31.properties.parameters.additionalProperties,
+                  data: data13,
+                };
+                if (vErrors === null) {
+                  vErrors = [err22];
+                } else {
+                  vErrors.push(err22);
+                }
+                errors++;
+              }
+            }
+          } else {
+            const err23 = {
+              instancePath: instancePath + '/parameters',
+              schemaPath: '#/properties/parameters/type',
+              keyword: 'type',
+              params: { type: 'object' },
+              message: 'must be object',
+              schema: schema31.properties.parameters.type,
+              parentSchema: schema31.properties.parameters,
+              data: data12,
+            };
+            if (vErrors === null) {
+              vErrors = [err23];
+            } else {
+              vErrors.push(err23);
+            }
+            errors++;
+          }
+        }
         if (data.max_samples !== undefined) {
-          let data13 = data.max_samples;
-          if (!(typeof data13 == 'number' && !(data13 % 1) && !isNaN(data13))) {
-            const err22 = {
+          let data14 = data.max_samples;
+          if (!(typeof data14 == 'number' && !(data14 % 1) && !isNaN(data14))) {
+            const err24 = {
               instancePath: instancePath + '/max_samples',
               schemaPath: '#/properties/max_samples/type',
               keyword: 'type',
@@ -7963,18 +8018,18 @@ export const PRECOMPILED = {
               message: 'must be integer',
               schema: schema31.properties.max_samples.type,
               parentSchema: schema31.properties.max_samples,
-              data: data13,
+              data: data14,
             };
             if (vErrors === null) {
-              vErrors = [err22];
+              vErrors = [err24];
             } else {
-              vErrors.push(err22);
+              vErrors.push(err24);
             }
             errors++;
           }
-          if (typeof data13 == 'number') {
-            if (data13 > 1000 || isNaN(data13)) {
-              const err23 = {
+          if (typeof data14 == 'number') {
+            if (data14 > 1000 || isNaN(data14)) {
+              const err25 = {
                 instancePath: instancePath + '/max_samples',
                 schemaPath: '#/properties/max_samples/maximum',
                 keyword: 'maximum',
@@ -7982,17 +8037,17 @@ export const PRECOMPILED = {
                 message: 'must be <= 1000',
                 schema: 1000,
                 parentSchema: schema31.properties.max_samples,
-                data: data13,
+                data: data14,
               };
               if (vErrors === null) {
-                vErrors = [err23];
+                vErrors = [err25];
               } else {
-                vErrors.push(err23);
+                vErrors.push(err25);
               }
               errors++;
             }
-            if (data13 < 1 || isNaN(data13)) {
-              const err24 = {
+            if (data14 < 1 || isNaN(data14)) {
+              const err26 = {
                 instancePath: instancePath + '/max_samples',
                 schemaPath: '#/properties/max_samples/minimum',
                 keyword: 'minimum',
@@ -8000,19 +8055,19 @@ export const PRECOMPILED = {
                 message: 'must be >= 1',
                 schema: 1,
                 parentSchema: schema31.properties.max_samples,
-                data: data13,
+                data: data14,
               };
               if (vErrors === null) {
-                vErrors = [err24];
+                vErrors = [err26];
               } else {
-                vErrors.push(err24);
+                vErrors.push(err26);
               }
               errors++;
             }
           }
         }
       } else {
-        const err25 = {
+        const err27 = {
           instancePath,
           schemaPath: '#/type',
           keyword: 'type',
@@ -8023,9 +8078,9 @@ export const PRECOMPILED = {
           data,
         };
         if (vErrors === null) {
-          vErrors = [err25];
+          vErrors = [err27];
         } else {
-          vErrors.push(err25);
+          vErrors.push(err27);
         }
         errors++;
       }
