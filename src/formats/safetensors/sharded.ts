@@ -20,50 +20,9 @@ const isRecord = (v: unknown): v is Record<string, unknown> =>
 export async function openShardedSafetensors(
   indexPath: string,
 ): Promise<Result<SafetensorsReader, SafetensorsError>> {
-  let json: unknown;
-  try {
-    json = JSON.parse(await readFile(indexPath, 'utf8'));
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return err(safetensorsError('io', indexPath, 'no such file'));
-    return err(
-      safetensorsError(
-        'index',
-        indexPath,
-        `not a JSON index (${e instanceof Error ? e.message : String(e)})`,
-      ),
-    );
-  }
-  if (!isRecord(json) || !isRecord(json['weight_map'])) {
-    return err(safetensorsError('index', indexPath, 'has no "weight_map" object'));
-  }
-  const weightMap = json['weight_map'];
-  const metadata: Record<string, string> = {};
-  if (isRecord(json['metadata'])) {
-    for (const [k, v] of Object.entries(json['metadata']))
-      metadata[k] = typeof v === 'string' ? v : JSON.stringify(v);
-  }
-
-  const dir = dirname(indexPath);
-  const shardOf = new Map<string, string>();
-  for (const [tensor, shard] of Object.entries(weightMap)) {
-    if (typeof shard !== 'string' || shard === '') {
-      return err(safetensorsError('index', indexPath, 'weight_map value is not a file name', tensor));
-    }
-    const rel = normalize(shard);
-    if (isAbsolute(rel) || rel === '..' || rel.startsWith(`..${sep}`)) {
-      return err(
-        safetensorsError(
-          'index',
-          indexPath,
-          `shard ${JSON.stringify(shard)} is outside the index's folder`,
-          tensor,
-        ),
-      );
-    }
-    shardOf.set(tensor, join(dir, rel));
-  }
-
+  const index = await readIndex(indexPath);
+  if (!index.ok) return index;
+  const { shardOf, metadata } = index.value;
   const readers = new Map<string, SafetensorsReader>();
   const closeAll = async () => {
     for (const r of readers.values()) await r.close();
@@ -109,4 +68,46 @@ export async function openShardedSafetensors(
     readBytes: (name: string) => shard(name).readBytes(name),
     close: closeAll,
   });
+}
+
+/** The index's shard file per tensor (inside the index's folder) and its metadata as strings. */
+async function readIndex(
+  indexPath: string,
+): Promise<Result<{ shardOf: Map<string, string>; metadata: Record<string, string> }, SafetensorsError>> {
+  let json: unknown;
+  try {
+    json = JSON.parse(await readFile(indexPath, 'utf8'));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return err(safetensorsError('io', indexPath, 'no such file'));
+    return err(
+      safetensorsError(
+        'index',
+        indexPath,
+        `not a JSON index (${e instanceof Error ? e.message : String(e)})`,
+      ),
+    );
+  }
+  if (!isRecord(json) || !isRecord(json['weight_map'])) {
+    return err(safetensorsError('index', indexPath, 'has no "weight_map" object'));
+  }
+  const metadata: Record<string, string> = {};
+  if (isRecord(json['metadata'])) {
+    for (const [k, v] of Object.entries(json['metadata']))
+      metadata[k] = typeof v === 'string' ? v : JSON.stringify(v);
+  }
+  const dir = dirname(indexPath);
+  const shardOf = new Map<string, string>();
+  for (const [tensor, shard] of Object.entries(json['weight_map'])) {
+    if (typeof shard !== 'string' || shard === '') {
+      return err(safetensorsError('index', indexPath, 'weight_map value is not a file name', tensor));
+    }
+    const rel = normalize(shard);
+    if (isAbsolute(rel) || rel === '..' || rel.startsWith(`..${sep}`)) {
+      const message = `shard ${JSON.stringify(shard)} is outside the index's folder`;
+      return err(safetensorsError('index', indexPath, message, tensor));
+    }
+    shardOf.set(tensor, join(dir, rel));
+  }
+  return ok({ shardOf, metadata });
 }
