@@ -1,5 +1,6 @@
 // The explicit command table oclif loads (package.json "oclif.commands"). One entry per command; each
 // command module is thin and imports its service lazily so that start-up stays fast.
+import Compare from './commands/compare.js';
 import ExecNode from './commands/exec-node.js';
 import ExportSimpleTuner from './commands/export/simpletuner.js';
 import Gc from './commands/gc.js';
@@ -17,6 +18,7 @@ import Validate from './commands/validate.js';
 import Version from './commands/version.js';
 
 export const COMMANDS = {
+  compare: Compare,
   'exec-node': ExecNode,
   'export:simpletuner': ExportSimpleTuner,
   gc: Gc,

@@ -126,6 +126,16 @@ export const GC_FLAGS = {
   },
 } as const satisfies FlagTable;
 
+export const COMPARE_FLAGS = {
+  param,
+  sweep,
+  workspace,
+  html: {
+    kind: 'string',
+    description: 'also write a self-contained HTML page of the comparison to this file',
+  },
+} as const satisfies FlagTable;
+
 export const STATUS_FLAGS = { workspace: workspaceOrHere } as const satisfies FlagTable;
 
 /** The commands the fast path takes (bin/moe.js tries it before loading oclif). */

@@ -1,5 +1,7 @@
 // The `command` step: a shell command line (`run`, via `sh -c` as make, DVC and GitHub Actions do) or a
 // program with arguments (`argv`, no shell at all), with $MOE_OUT set to the node's output directory.
+import { readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { JsonValue } from '../../pipeline/types.js';
 import type { StepDefinition } from '../../contract/step.js';
 import type { CommandWith } from './schema.js';
@@ -26,7 +28,10 @@ export const commandStep: StepDefinition<CommandWith> = {
   },
   async run(ctx) {
     const w = ctx.with;
-    const env = { ...ctx.env, ...(w.env ?? {}) };
+    // A command reports metrics by writing a JSON object of numbers to $MOE_METRICS.
+    const metricsFile = join(ctx.tmpDir, 'moe-metrics.json');
+    await rm(metricsFile, { force: true });
+    const env: Record<string, string> = { ...ctx.env, MOE_METRICS: metricsFile, ...(w.env ?? {}) };
     // MOE_KILL_GRACE_MS shortens or lengthens the wait between SIGTERM and SIGKILL on abort.
     const grace = Number(env['MOE_KILL_GRACE_MS'] ?? Number.NaN);
     const common = {
@@ -53,9 +58,31 @@ export const commandStep: StepDefinition<CommandWith> = {
       const [file, ...args] = argv as [string, ...string[]];
       await runProcess({ file, args, ...common });
     }
-    return undefined;
+    const metrics = await readMetrics(metricsFile);
+    return metrics === undefined ? undefined : { metrics };
   },
 };
+
+/** The numbers of the JSON object the command wrote to $MOE_METRICS; undefined when it wrote none. */
+async function readMetrics(file: string): Promise<Record<string, number> | undefined> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new Error(`$MOE_METRICS must hold a JSON object of numbers, got: ${text.slice(0, 80)}`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new Error('$MOE_METRICS must hold a JSON object of numbers');
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(value)) if (typeof v === 'number') out[k] = v;
+  return out;
+}
 
 function isObject(v: JsonValue | undefined): v is Readonly<Record<string, JsonValue>> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);

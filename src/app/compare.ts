@@ -1,0 +1,178 @@
+// `moe compare` as a service: the variants of a pipeline's last sweep, each with its metrics and output
+// paths, ranked by the pipeline's objective. The results are found by planning the same sweep against
+// the store (a committed record per node), so what is compared is exactly what `moe run` would reuse.
+import { join } from 'node:path';
+import { InputDigester } from '../engine/input-digests.js';
+import { planPipeline } from '../engine/plan.js';
+import { recordSource } from '../engine/record-source.js';
+import type { NodeRecord } from '../engine/records.js';
+import { Store } from '../engine/store.js';
+import { readLastSweep } from '../engine/sweep-file.js';
+import type { Variant } from '../engine/variants.js';
+import { pipelineKey } from '../engine/workspace.js';
+import type { Objective, ParamValue } from '../pipeline/types.js';
+import type { NodeId } from '../util/brand.js';
+import type { Result } from '../util/result.js';
+import { err, ok } from '../util/result.js';
+import type { WorkspacePipeline } from './open.js';
+import { sweepOf } from './sweep.js';
+
+export interface ComparedVariant {
+  /** The swept values of this variant. */
+  readonly params: Readonly<Record<string, ParamValue>>;
+  /** `node.metric` → value, from every node of the variant that has a committed result. */
+  readonly metrics: Readonly<Record<string, number>>;
+  /** `node.output` → the artifact's absolute path in the store. */
+  readonly outputs: Readonly<Record<string, string>>;
+  /** The variant's label (`strength=0.25`). */
+  readonly label: string;
+  /** Nodes of the variant with no committed result (the variant has not finished). */
+  readonly missing: readonly string[];
+}
+
+export interface Comparison {
+  readonly pipeline: string;
+  readonly file: string;
+  /** The swept parameters, in order. */
+  readonly axes: readonly string[];
+  /** Best first when there is an objective, else in sweep order. */
+  readonly variants: readonly ComparedVariant[];
+  /** The objective as `node.metric` with its goal, or null when the pipeline has none. */
+  readonly objective: { readonly metric: string; readonly goal: 'min' | 'max' } | null;
+  /** The index of the best variant, or null (no objective, or no variant has its metric). */
+  readonly best: number | null;
+  /** Nodes shared by every variant (their metrics are the same for all). */
+  readonly shared: readonly string[];
+}
+
+/** `moe compare --json`: exactly the variants (params, metrics, outputs), the objective and the best. */
+export interface ComparisonJson {
+  readonly variants: readonly {
+    readonly params: Readonly<Record<string, ParamValue>>;
+    readonly metrics: Readonly<Record<string, number>>;
+    readonly outputs: Readonly<Record<string, string>>;
+  }[];
+  readonly objective: { readonly node: string; readonly metric: string; readonly goal: 'min' | 'max' } | null;
+  readonly best: number | null;
+}
+
+export function comparisonJson(c: Comparison): ComparisonJson {
+  const o = c.objective;
+  const dot = o === null ? -1 : o.metric.indexOf('.');
+  return {
+    variants: c.variants.map((v) => ({ params: v.params, metrics: v.metrics, outputs: v.outputs })),
+    objective:
+      o === null ? null : { node: o.metric.slice(0, dot), metric: o.metric.slice(dot + 1), goal: o.goal },
+    best: c.best,
+  };
+}
+
+export type CompareProblem =
+  | { readonly reason: 'no-sweep'; readonly message: string }
+  | { readonly reason: 'invalid'; readonly message: string };
+
+/** The `--param` flags the last sweep of `file` ran with, to open the pipeline as it did. */
+export function lastSweepParams(ws: WorkspacePipeline['workspace'], file: string): readonly string[] {
+  return readLastSweep(ws, pipelineKey(file))?.params ?? [];
+}
+
+export async function compareLastSweep(
+  opened: WorkspacePipeline,
+  sweepFlags: readonly string[],
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): Promise<Result<Comparison, CompareProblem>> {
+  const { pipeline, workspace } = opened;
+  const last = readLastSweep(workspace, pipelineKey(pipeline.file));
+  const sweep = last?.sweep ?? pipeline.sweep;
+  if (sweep === undefined && sweepFlags.length === 0) {
+    return err({
+      reason: 'no-sweep',
+      message: `no sweep of ${pipeline.name} recorded in this workspace; run one first: moe run ${pipeline.file} --sweep name=a,b,c`,
+    });
+  }
+  const swept = sweepOf(pipeline, sweepFlags, sweep);
+  if (!swept.ok) return err({ reason: 'invalid', message: swept.error });
+  if (swept.value === undefined) return err({ reason: 'no-sweep', message: 'the sweep has no variants' });
+  const expanded = swept.value;
+  const store = new Store(workspace);
+  const digester = new InputDigester(workspace.statCache);
+  const entries = await planPipeline(
+    {
+      pipeline: expanded.pipeline,
+      steps: opened.registry,
+      resolve: opened.resolve,
+      env,
+      digester,
+      memo: opened.memo,
+    },
+    recordSource(store, store.readIndex(pipelineKey(pipeline.file))),
+    { selected: new Set(expanded.pipeline.order), forced: new Set() },
+  );
+  const records = new Map<NodeId, NodeRecord>();
+  for (const e of entries) if (e.status === 'cached' && e.record) records.set(e.node, e.record);
+
+  const objective = pipeline.objective;
+  const key = objective === undefined ? undefined : `${objective.node}.${objective.metric}`;
+  const variants = expanded.variants.map((v) => describe(v, records, workspace.store));
+  const order = rank(variants, key, objective);
+  const ranked = order.map((i) => variants[i] as ComparedVariant);
+  const best =
+    key !== undefined && ranked[0] !== undefined && ranked[0].metrics[key] !== undefined ? 0 : null;
+  const shared = pipeline.order.filter((id) => expanded.serves.get(id)?.length === expanded.variants.length);
+  return ok({
+    pipeline: pipeline.name,
+    file: pipeline.file,
+    axes: expanded.axes,
+    variants: ranked,
+    objective: objective === undefined || key === undefined ? null : { metric: key, goal: objective.goal },
+    best,
+    shared,
+  });
+}
+
+function describe(v: Variant, records: ReadonlyMap<NodeId, NodeRecord>, store: string): ComparedVariant {
+  const metrics: Record<string, number> = {};
+  const outputs: Record<string, string> = {};
+  const missing: string[] = [];
+  for (const [node, id] of Object.entries(v.nodes)) {
+    const r = records.get(id);
+    if (r === undefined) {
+      missing.push(id);
+      continue;
+    }
+    for (const [name, value] of Object.entries(metricsOf(r))) metrics[`${node}.${name}`] = value;
+    const dir = join(store, r.outputs.digest);
+    for (const [name, rel] of Object.entries(r.outputs.paths)) outputs[`${node}.${name}`] = join(dir, rel);
+  }
+  return { params: v.params, metrics, outputs, label: v.label, missing };
+}
+
+/**
+ * A record's metrics; a record committed before steps reported metrics offers its summary's numbers
+ * under the same names the summary uses.
+ */
+function metricsOf(r: NodeRecord): Readonly<Record<string, number>> {
+  if (r.metrics !== undefined) return r.metrics;
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(r.summary ?? {}))
+    if (typeof v === 'number' && Number.isFinite(v)) out[k] = v;
+  return out;
+}
+
+/** Indexes of `variants`, best first by the objective; variants without its value last, in sweep order. */
+function rank(
+  variants: readonly ComparedVariant[],
+  key: string | undefined,
+  objective: Objective | undefined,
+): number[] {
+  const order = variants.map((_, i) => i);
+  if (key === undefined || objective === undefined) return order;
+  const sign = objective.goal === 'max' ? -1 : 1;
+  return order.sort((a, b) => {
+    const x = variants[a]?.metrics[key];
+    const y = variants[b]?.metrics[key];
+    if (x === undefined || y === undefined)
+      return (x === undefined ? 1 : 0) - (y === undefined ? 1 : 0) || a - b;
+    return sign * (x - y) || a - b;
+  });
+}
