@@ -64,26 +64,51 @@ export async function collectGarbage(
 }
 
 function sweep(ws: Workspace, opts: GcOptions, jobs: readonly JobInUse[]): GcReport {
-  const store = new Store(ws);
+  const dryRun = opts.dryRun ?? false;
   const inUse = jobs.flatMap((j) => j.folders.map((f) => resolve(f)));
   const busy = (dir: string, name: string): boolean => {
     const p = resolve(dir, name);
     return inUse.some((f) => f === p || f.startsWith(p + sep));
   };
-  const live = new Set<string>();
-  // A run whose index could not be written (a full disk) left records newer than every index.
-  let newestIndex = 0;
+  const reach = reachable(ws);
+  const removedRecords = sweepRecords(ws, reach, dryRun);
+  const store = sweepStore(ws, reach.digests, dryRun);
+  const folders = sweepFolders(ws, reach.fingerprints, busy, dryRun);
+  return {
+    removedStoreEntries: store.removed,
+    removedRecords,
+    removedCheckpoints: folders.removedCheckpoints,
+    removedScratch: folders.removedScratch + pruneRuns(ws, opts.keepRuns ?? 20, dryRun),
+    freedBytes: store.freedBytes + folders.freedBytes,
+    keptStoreEntries: store.kept,
+    inUseByJobs: jobs,
+  };
+}
+
+/** What a run may still need: fingerprints and output digests, and since when records are protected. */
+interface Reachable {
+  readonly fingerprints: Set<string>;
+  readonly digests: Set<string>;
+  /** The newest index's time: a run whose index could not be written (a full disk) left newer records. */
+  readonly newestIndex: number;
+  /** When the earliest run without a `run-end` started (Infinity when none). */
+  readonly unfinishedSince: number;
+}
+
+function reachable(ws: Workspace): Reachable {
+  const fingerprints = new Set<string>();
   // Store entries named by an index are kept even when the record file itself is gone (deleted by hand,
   // lost in a crash): the index holds a copy of the record, and the next run writes the file back.
-  const liveDigests = new Set<string>();
+  const digests = new Set<string>();
+  let newestIndex = 0;
   for (const name of list(ws.index)) {
     try {
       const path = join(ws.index, name);
       newestIndex = Math.max(newestIndex, statSync(path).mtimeMs);
       const index = JSON.parse(readFileSync(path, 'utf8')) as PipelineIndex;
       for (const r of Object.values(index.nodes)) {
-        live.add(r.fingerprint);
-        if (typeof r.outputs?.digest === 'string') liveDigests.add(r.outputs.digest);
+        fingerprints.add(r.fingerprint);
+        if (typeof r.outputs?.digest === 'string') digests.add(r.outputs.digest);
       }
     } catch {
       // An unreadable index protects nothing; its records are still reachable through the journals below.
@@ -96,50 +121,74 @@ function sweep(ws: Workspace, opts: GcOptions, jobs: readonly JobInUse[]): GcRep
     const events = readJournal(join(ws.runs, name));
     if (events.some((e) => e.type === 'run-end')) continue;
     for (const e of events) {
-      if (e.type === 'node-done' || e.type === 'node-cached') live.add(e.fingerprint);
-      if (e.type === 'node-done') liveDigests.add(e.outputs);
+      if (e.type === 'node-done' || e.type === 'node-cached') fingerprints.add(e.fingerprint);
+      if (e.type === 'node-done') digests.add(e.outputs);
       if (e.type === 'run-start') unfinishedSince = Math.min(unfinishedSince, e.time);
     }
   }
+  return { fingerprints, digests, newestIndex, unfinishedSince };
+}
 
-  let removedRecords = 0;
-  let freedBytes = 0;
+/** Removes records nothing reaches and that are not recent; the kept ones' outputs join `reach.digests`. */
+function sweepRecords(ws: Workspace, reach: Reachable, dryRun: boolean): number {
+  const store = new Store(ws);
+  let removed = 0;
   for (const shard of list(ws.records)) {
     for (const name of list(join(ws.records, shard))) {
       const fp = name.replace(/\.json$/, '');
       const record = name.endsWith('.json') ? store.readRecord(fp) : undefined;
       const mtime = statSync(join(ws.records, shard, name), { throwIfNoEntry: false })?.mtimeMs ?? 0;
-      const recent = mtime >= unfinishedSince || mtime > newestIndex;
-      if (record && (live.has(fp) || recent)) {
-        liveDigests.add(record.outputs.digest);
+      const recent = mtime >= reach.unfinishedSince || mtime > reach.newestIndex;
+      if (record && (reach.fingerprints.has(fp) || recent)) {
+        reach.digests.add(record.outputs.digest);
         continue;
       }
-      removedRecords += 1;
-      if (!opts.dryRun) rmSync(join(ws.records, shard, name), { force: true });
+      removed += 1;
+      if (!dryRun) rmSync(join(ws.records, shard, name), { force: true });
     }
   }
+  return removed;
+}
 
-  let removedStoreEntries = 0;
-  let keptStoreEntries = 0;
+function sweepStore(
+  ws: Workspace,
+  live: ReadonlySet<string>,
+  dryRun: boolean,
+): { removed: number; kept: number; freedBytes: number } {
+  let removed = 0;
+  let kept = 0;
+  let freedBytes = 0;
   for (const name of list(ws.store)) {
-    if (liveDigests.has(name)) {
-      keptStoreEntries += 1;
+    if (live.has(name)) {
+      kept += 1;
       continue;
     }
-    removedStoreEntries += 1;
+    removed += 1;
     freedBytes += sizeOf(join(ws.store, name));
-    if (!opts.dryRun) rmSync(join(ws.store, name), { recursive: true, force: true });
+    if (!dryRun) rmSync(join(ws.store, name), { recursive: true, force: true });
   }
+  return { removed, kept, freedBytes };
+}
 
+/** Leftover checkpoints, staging and scratch folders, and the cheap caches. */
+function sweepFolders(
+  ws: Workspace,
+  live: ReadonlySet<string>,
+  busy: (dir: string, name: string) => boolean,
+  dryRun: boolean,
+): { removedCheckpoints: number; removedScratch: number; freedBytes: number } {
+  let freedBytes = 0;
+  const remove = (path: string): void => {
+    freedBytes += sizeOf(path);
+    if (!dryRun) rmSync(path, { recursive: true, force: true });
+  };
   // A checkpoint whose fingerprint has a live record is leftover; others may resume a run.
   let removedCheckpoints = 0;
   for (const name of list(ws.checkpoints)) {
     if (!live.has(name) || busy(ws.checkpoints, name)) continue;
     removedCheckpoints += 1;
-    freedBytes += sizeOf(join(ws.checkpoints, name));
-    if (!opts.dryRun) rmSync(join(ws.checkpoints, name), { recursive: true, force: true });
+    remove(join(ws.checkpoints, name));
   }
-
   // Staging and scratch directories belong to attempts that can no longer be running (we hold the lock),
   // except those of Slurm jobs that outlived their moe.
   let removedScratch = 0;
@@ -147,8 +196,7 @@ function sweep(ws: Workspace, opts: GcOptions, jobs: readonly JobInUse[]): GcRep
     for (const name of list(dir)) {
       if (busy(dir, name)) continue;
       removedScratch += 1;
-      freedBytes += sizeOf(join(dir, name));
-      if (!opts.dryRun) rmSync(join(dir, name), { recursive: true, force: true });
+      remove(join(dir, name));
     }
   }
   // Loaded-pipeline and evaluation memo entries are cheap to rebuild, and one is written per edit of a
@@ -156,20 +204,10 @@ function sweep(ws: Workspace, opts: GcOptions, jobs: readonly JobInUse[]): GcRep
   for (const memo of ['pipelines', 'evaluations']) {
     for (const name of list(join(ws.cache, memo))) {
       removedScratch += 1;
-      freedBytes += sizeOf(join(ws.cache, memo, name));
-      if (!opts.dryRun) rmSync(join(ws.cache, memo, name), { recursive: true, force: true });
+      remove(join(ws.cache, memo, name));
     }
   }
-  removedScratch += pruneRuns(ws, opts.keepRuns ?? 20, opts.dryRun ?? false);
-  return {
-    removedStoreEntries,
-    removedRecords,
-    removedCheckpoints,
-    removedScratch,
-    freedBytes,
-    keptStoreEntries,
-    inUseByJobs: jobs,
-  };
+  return { removedCheckpoints, removedScratch, freedBytes };
 }
 
 /** Re-hashes every store entry; those whose content no longer matches their name are removed. */

@@ -176,6 +176,23 @@ interface AttemptSuccess {
   readonly metrics?: Readonly<Record<string, number>>;
 }
 
+type AttemptResult = Result<AttemptSuccess, AttemptFailure>;
+
+/** Where one attempt works: staging (its outputs), scratch, checkpoints, the step type's shared cache. */
+interface AttemptDirs {
+  readonly outDir: string;
+  readonly tmpDir: string;
+  readonly checkpointDir: string;
+  readonly sharedCacheDir: string;
+}
+
+/** What an attempt needs before the step starts. */
+interface ReadyAttempt {
+  readonly withValue: JsonValue;
+  readonly declared: Readonly<Record<string, string>>;
+  readonly dirs: AttemptDirs;
+}
+
 async function attemptOnce(
   rc: NodeRunContext,
   node: PipelineNode,
@@ -183,43 +200,75 @@ async function attemptOnce(
   grant: Grant,
   attempt: number,
   stepDone: () => void,
-): Promise<Result<AttemptSuccess, AttemptFailure>> {
-  const ws = rc.store.ws;
-  const step = evaluation.step;
-  const fail = (kind: FailureKind, error: string): Result<AttemptSuccess, AttemptFailure> => {
+): Promise<AttemptResult> {
+  const fail = (kind: FailureKind, error: string): AttemptResult => {
     rc.emit({ type: 'node-log', node: node.id, level: 'error', message: error, time: rc.clock() });
     return err({ kind, error });
   };
+  const ready = await readyAttempt(rc, node, evaluation, attempt);
+  if (!ready.ok) return fail(ready.error.kind, ready.error.error);
+  const run = await runStep(rc, node, evaluation.step, ready.value, grant, attempt);
+  return settleAttempt(rc, ready.value, run, stepDone, fail);
+}
 
+/** Resolves and checks the node's `with`, lists its outputs, and makes the attempt's directories. */
+async function readyAttempt(
+  rc: NodeRunContext,
+  node: PipelineNode,
+  evaluation: Evaluation,
+  attempt: number,
+): Promise<Result<ReadyAttempt, AttemptFailure>> {
+  const ws = rc.store.ws;
+  const step = evaluation.step;
   const resolved = resolveNodeWith(rc.evalCtx, node, step, (up, name) => {
     const rec = rc.recordOf(up);
     return (rec && rc.store.outputPath(rec, name)) ?? join(ws.store, 'missing', up, name);
   });
-  if (!resolved.ok) return fail('error', resolved.error);
+  if (!resolved.ok) return err({ kind: 'error', error: resolved.error });
   const withValue: JsonValue = resolved.value.value;
   const valid = await checkWith(step, withValue);
-  if (!valid.ok) return fail('error', valid.error);
+  if (!valid.ok) return err({ kind: 'error', error: valid.error });
   const declared = declaredOutputs(step.outputs.bind(step), withValue);
-  if (!declared.ok) return fail('error', declared.error);
+  if (!declared.ok) return err({ kind: 'error', error: declared.error });
 
   const tag = `${evaluation.fingerprint.slice(0, 16)}-${process.pid}-${attempt}`;
-  const outDir = join(ws.staging, tag);
-  const tmpDir = join(ws.tmp, tag);
-  const checkpointDir = join(ws.checkpoints, evaluation.fingerprint);
-  const sharedCacheDir = join(ws.cache, 'steps', safeName(step.name));
+  const dirs: AttemptDirs = {
+    outDir: join(ws.staging, tag),
+    tmpDir: join(ws.tmp, tag),
+    checkpointDir: join(ws.checkpoints, evaluation.fingerprint),
+    sharedCacheDir: join(ws.cache, 'steps', safeName(step.name)),
+  };
   try {
     rc.store.ensureDir(ws.staging);
     rc.store.ensureDir(ws.tmp);
     rc.store.ensureDir(ws.checkpoints);
-    rc.store.ensureDir(sharedCacheDir);
-    freshDir(outDir);
-    rc.dirs.acquire(tmpDir);
-    rc.dirs.acquire(checkpointDir);
+    rc.store.ensureDir(dirs.sharedCacheDir);
+    freshDir(dirs.outDir);
+    rc.dirs.acquire(dirs.tmpDir);
+    rc.dirs.acquire(dirs.checkpointDir);
   } catch (e) {
-    rmSync(outDir, { recursive: true, force: true });
-    return fail('internal', `could not make the node's directories: ${(e as Error).message}`);
+    rmSync(dirs.outDir, { recursive: true, force: true });
+    return err({ kind: 'internal', error: `could not make the node's directories: ${(e as Error).message}` });
   }
+  return ok({ withValue, declared: declared.value, dirs });
+}
 
+interface StepRun {
+  readonly outcome: ExecOutcome;
+  /** Set when the node's own timeout (not the run's signal) stopped it. */
+  readonly timedOut: string | undefined;
+}
+
+/** Runs the step through the executor under the node's timeout, passing its logs and progress on. */
+async function runStep(
+  rc: NodeRunContext,
+  node: PipelineNode,
+  step: Evaluation['step'],
+  ready: ReadyAttempt,
+  grant: Grant,
+  attempt: number,
+): Promise<StepRun> {
+  const { outDir, tmpDir, checkpointDir, sharedCacheDir } = ready.dirs;
   const timeout = new AbortController();
   const timer =
     node.timeoutMs === undefined
@@ -237,7 +286,7 @@ async function attemptOnce(
       {
         node: node.id,
         step,
-        with: withValue,
+        with: ready.withValue,
         attempt,
         outDir,
         checkpointDir,
@@ -277,17 +326,32 @@ async function attemptOnce(
   } finally {
     if (timer) clearTimeout(timer);
   }
+  const timedOut =
+    timeout.signal.aborted && !rc.signal.aborted
+      ? String((timeout.signal.reason as Error).message)
+      : undefined;
+  return { outcome, timedOut };
+}
 
+/** After the step: a failure or missing outputs fail the attempt; otherwise the outputs are committed. */
+async function settleAttempt(
+  rc: NodeRunContext,
+  ready: ReadyAttempt,
+  run: StepRun,
+  stepDone: () => void,
+  fail: (kind: FailureKind, error: string) => AttemptResult,
+): Promise<AttemptResult> {
+  const { outDir, tmpDir } = ready.dirs;
+  const { outcome } = run;
   if (!outcome.ok) {
     // Asked before the outputs are removed, while the disk is as the step left it.
-    const full = outcome.kind === 'error' ? fullDiskNote(ws.root) : '';
+    const full = outcome.kind === 'error' ? fullDiskNote(rc.store.ws.root) : '';
     rc.dirs.release(tmpDir);
     rmSync(outDir, { recursive: true, force: true });
-    const kind = timeout.signal.aborted && !rc.signal.aborted ? 'timeout' : outcome.kind;
-    const message = kind === 'timeout' ? String((timeout.signal.reason as Error).message) : outcome.error;
-    return fail(kind, message + full);
+    if (run.timedOut !== undefined) return fail('timeout', run.timedOut + full);
+    return fail(outcome.kind, outcome.error + full);
   }
-  const missing = Object.entries(declared.value).filter(([, rel]) => !existsSync(join(outDir, rel)));
+  const missing = Object.entries(ready.declared).filter(([, rel]) => !existsSync(join(outDir, rel)));
   if (missing.length > 0) {
     rc.dirs.release(tmpDir);
     rmSync(outDir, { recursive: true, force: true });
@@ -301,7 +365,7 @@ async function attemptOnce(
   try {
     const { digest, stamp } = await rc.store.commitOutputs(outDir);
     return ok({
-      outputs: { digest, paths: declared.value, stamp },
+      outputs: { digest, paths: ready.declared, stamp },
       summary: outcome.summary,
       ...(outcome.metrics ? { metrics: outcome.metrics } : {}),
     });
