@@ -127,51 +127,101 @@ function collapseAlternatives(errors: readonly ErrorObject[]): ErrorObject[] {
   return kept;
 }
 
+/** Where an ajv error points in the YAML, and how to word it. */
+interface Where {
+  readonly found: ReturnType<typeof atPointer> | undefined;
+  readonly node: YamlNode | undefined;
+  readonly path: string;
+  /** `the pipeline`, or the value's path in backquotes. */
+  readonly label: string;
+  readonly here: SourceRange;
+  at(range: SourceRange, message: string, suggestion?: string): Diagnostic;
+}
+
 function describe(e: ErrorObject, check: SchemaCheck): Diagnostic | undefined {
   const found = check.root === undefined ? undefined : atPointer(check.root, e.instancePath);
   const node = found?.node;
   const path = joinPath(check.path, e.instancePath);
-  const label = path === '' ? 'the pipeline' : `\`${path}\``;
-  const here = node?.range ?? check.fallback;
-  const at = (range: SourceRange, message: string, suggestion?: string): Diagnostic => ({
-    severity: 'error',
-    code: 'schema',
-    message,
-    range,
-    ...(suggestion !== undefined ? { suggestion } : {}),
-  });
-
+  const w: Where = {
+    found,
+    node,
+    path,
+    label: path === '' ? 'the pipeline' : `\`${path}\``,
+    here: node?.range ?? check.fallback,
+    at: (range, message, suggestion) => ({
+      severity: 'error',
+      code: 'schema',
+      message,
+      range,
+      ...(suggestion !== undefined ? { suggestion } : {}),
+    }),
+  };
   if (node?.kind === 'scalar' && typeof node.value === 'string' && node.value.includes('${{')) {
     // Only a node's `with` is evaluated; elsewhere the text would be taken as it is (and then ignored).
     if (check.expressions === undefined)
-      return at(
-        here,
-        `${label} holds a \`\${{ }}\` expression, but expressions are evaluated only in a node's \`with\``,
+      return w.at(
+        w.here,
+        `${w.label} holds a \`\${{ }}\` expression, but expressions are evaluated only in a node's \`with\``,
         'write the value itself here',
       );
-    return expressionMismatch(e, node, label, check.expressions);
+    return expressionMismatch(e, node, w.label, check.expressions);
   }
-  const params = e.params as Record<string, unknown>;
-  const parent = e.parentSchema as Record<string, unknown> | undefined;
   switch (e.keyword) {
-    case 'additionalProperties': {
-      const key = String(params['additionalProperty']);
-      const keyRange = node?.kind === 'map' ? node.entries.find((x) => x.key === key)?.keyRange : undefined;
-      const allowed = Object.keys((parent?.['properties'] as object | undefined) ?? {});
-      const where = path === '' ? '' : ` in ${label}`;
-      const hint =
-        didYouMean(key, allowed) ?? (allowed.length > 0 ? `allowed keys: ${allowed.join(', ')}` : undefined);
-      return at(keyRange ?? here, `unknown key \`${key}\`${where}`, hint);
-    }
-    case 'required': {
-      const missing = String(params['missingProperty']);
-      const range = found?.entry?.keyRange ?? (path === '' ? startOf(here) : here);
-      return at(range, `${label} is missing \`${missing}\``);
-    }
     // An `if`/`then` failure always comes with the error of the `then` branch itself, which says more.
     case 'if':
     case 'propertyNames':
       return undefined;
+    case 'additionalProperties':
+    case 'required':
+    case 'pattern':
+      return keyProblem(e, w);
+    case 'anyOf':
+    case 'oneOf':
+      return choiceProblem(e, w);
+    default:
+      return valueProblem(e, w);
+  }
+}
+
+/** An unknown or missing key, or a key or text that does not match its pattern. */
+function keyProblem(e: ErrorObject, w: Where): Diagnostic {
+  const { node, path, label, here, at } = w;
+  const params = e.params as Record<string, unknown>;
+  const parent = e.parentSchema as Record<string, unknown> | undefined;
+  if (e.keyword === 'additionalProperties') {
+    const key = String(params['additionalProperty']);
+    const keyRange = node?.kind === 'map' ? node.entries.find((x) => x.key === key)?.keyRange : undefined;
+    const allowed = Object.keys((parent?.['properties'] as object | undefined) ?? {});
+    const where = path === '' ? '' : ` in ${label}`;
+    const hint =
+      didYouMean(key, allowed) ?? (allowed.length > 0 ? `allowed keys: ${allowed.join(', ')}` : undefined);
+    return at(keyRange ?? here, `unknown key \`${key}\`${where}`, hint);
+  }
+  if (e.keyword === 'required') {
+    const missing = String(params['missingProperty']);
+    const range = w.found?.entry?.keyRange ?? (path === '' ? startOf(here) : here);
+    return at(range, `${label} is missing \`${missing}\``);
+  }
+  const propertyName = (e as ErrorObject & { propertyName?: string }).propertyName;
+  if (propertyName !== undefined && node?.kind === 'map') {
+    const keyRange = node.entries.find((x) => x.key === propertyName)?.keyRange ?? here;
+    return at(
+      keyRange,
+      `\`${propertyName}\` is not a valid name in ${label}: use letters, digits, \`_\` and \`-\`, starting with a letter or \`_\``,
+    );
+  }
+  const expected =
+    typeof parent?.['description'] === 'string'
+      ? parent['description']
+      : `text matching \`${String(params['pattern'])}\``;
+  return at(here, `${label} must be ${expected}, got ${show(e.data)}`);
+}
+
+/** A value of the wrong type, outside its range or list of values, too short, or repeated. */
+function valueProblem(e: ErrorObject, w: Where): Diagnostic {
+  const { node, label, here, at } = w;
+  const params = e.params as Record<string, unknown>;
+  switch (e.keyword) {
     case 'type': {
       const want = String(params['type']).split(',').map(typeWord);
       return at(here, `${label} must be ${orList(want)}, got ${valueWord(e.data)}`);
@@ -189,21 +239,6 @@ function describe(e: ErrorObject, check: SchemaCheck): Diagnostic | undefined {
         `${label} must be one of ${allowed.map((v) => `\`${v}\``).join(', ')}, got ${show(e.data)}`,
         didYouMean(String(e.data), allowed),
       );
-    }
-    case 'pattern': {
-      const propertyName = (e as ErrorObject & { propertyName?: string }).propertyName;
-      if (propertyName !== undefined && node?.kind === 'map') {
-        const keyRange = node.entries.find((x) => x.key === propertyName)?.keyRange ?? here;
-        return at(
-          keyRange,
-          `\`${propertyName}\` is not a valid name in ${label}: use letters, digits, \`_\` and \`-\`, starting with a letter or \`_\``,
-        );
-      }
-      const expected =
-        typeof parent?.['description'] === 'string'
-          ? parent['description']
-          : `text matching \`${String(params['pattern'])}\``;
-      return at(here, `${label} must be ${expected}, got ${show(e.data)}`);
     }
     case 'minimum':
     case 'maximum':
@@ -230,34 +265,35 @@ function describe(e: ErrorObject, check: SchemaCheck): Diagnostic | undefined {
         node?.kind === 'seq' ? node.items[Math.max(Number(params['i']), Number(params['j']))] : undefined;
       return at(dup?.range ?? here, `${label} lists ${show(dup?.kind === 'scalar' ? dup.value : '')} twice`);
     }
-    case 'anyOf':
-    case 'oneOf': {
-      const branches = e.schema as Record<string, unknown>[];
-      const several = Array.isArray(params['passingSchemas']);
-      // The common "exactly one of these keys" pattern: `oneOf: [{ required: [run] }, { required: [argv] }]`.
-      const keys = branches.map((b) =>
-        Object.keys(b).length === 1 && Array.isArray(b['required'])
-          ? (b['required'] as unknown[])
-          : undefined,
-      );
-      if (keys.every((k) => k !== undefined && k.length === 1)) {
-        const names = keys.map((k) => `\`${String(k?.[0])}\``);
-        return at(
-          here,
-          several ? `${label} must have only one of ${names.join(', ')}` : `${label} needs ${orList(names)}`,
-        );
-      }
-      const forms = branches.map(formWord);
-      return at(
-        here,
-        several
-          ? `${label} matches more than one of: ${forms.join('; ')}`
-          : `${label} must be ${orList(forms)}, got ${show(e.data)}`,
-      );
-    }
     default:
       return at(here, `${label} ${e.message ?? 'is not valid'}`);
   }
+}
+
+/** `anyOf`/`oneOf`: none of the forms matched, or more than one did. */
+function choiceProblem(e: ErrorObject, w: Where): Diagnostic {
+  const { label, here, at } = w;
+  const params = e.params as Record<string, unknown>;
+  const branches = e.schema as Record<string, unknown>[];
+  const several = Array.isArray(params['passingSchemas']);
+  // The common "exactly one of these keys" pattern: `oneOf: [{ required: [run] }, { required: [argv] }]`.
+  const keys = branches.map((b) =>
+    Object.keys(b).length === 1 && Array.isArray(b['required']) ? (b['required'] as unknown[]) : undefined,
+  );
+  if (keys.every((k) => k !== undefined && k.length === 1)) {
+    const names = keys.map((k) => `\`${String(k?.[0])}\``);
+    return at(
+      here,
+      several ? `${label} must have only one of ${names.join(', ')}` : `${label} needs ${orList(names)}`,
+    );
+  }
+  const forms = branches.map(formWord);
+  return at(
+    here,
+    several
+      ? `${label} matches more than one of: ${forms.join('; ')}`
+      : `${label} must be ${orList(forms)}, got ${show(e.data)}`,
+  );
 }
 
 /** A `${{ }}` string where the schema wants another type: fine when the expression yields that type. */
