@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { StepLookup } from '../contract/lookup.js';
 import type { Diagnostic, DiagnosticsFailure } from '../pipeline/diagnostic.js';
-import type { PipelineRule } from '../pipeline/lookup.js';
+import type { PipelineRule } from '../pipeline/rule-api.js';
 import type { Pipeline } from '../pipeline/types.js';
 import { cacheKey, readCached, writeCached } from './pipeline-cache.js';
 import type { Result } from '../util/result.js';

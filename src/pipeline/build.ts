@@ -8,7 +8,7 @@ import type { Draft } from './draft.js';
 import { executor, finishNode, stringList } from './fields.js';
 import { analyzeGraph } from './graph.js';
 import type { StepLookup } from '../contract/lookup.js';
-import type { PipelineRule } from './lookup.js';
+import type { PipelineRule } from './rule-api.js';
 import { entry, toJson } from './node.js';
 import type { MapNode, YamlNode } from './node.js';
 import { readObjective } from './objective.js';

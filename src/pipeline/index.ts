@@ -3,7 +3,7 @@
 export { loadPipeline, loadPipelineText, DEFAULT_MAX_BYTES } from './load.js';
 export type { LoadOptions, LoadedPipeline } from './load.js';
 export type { StepLookup } from '../contract/lookup.js';
-export type { PipelineRule, RuleContext, WithValue } from './lookup.js';
+export type { PipelineRule, RuleContext, WithValue } from './rule-api.js';
 export { resolveWith } from './resolve.js';
 export type { ResolveOptions } from './resolve.js';
 export { formatDiagnostics, sortDiagnostics } from './format.js';

@@ -5,7 +5,7 @@ import { buildPipeline } from './build.js';
 import type { Diagnostic, DiagnosticsFailure } from './diagnostic.js';
 import { sortDiagnostics } from './format.js';
 import type { StepLookup } from '../contract/lookup.js';
-import type { PipelineRule } from './lookup.js';
+import type { PipelineRule } from './rule-api.js';
 import { SourceFile } from './source.js';
 import type { Pipeline } from './types.js';
 import { parseYaml } from './yaml.js';

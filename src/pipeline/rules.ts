@@ -1,7 +1,7 @@
 // The `RuleContext` rules read pipelines through: literal `with` values with their ranges, and the value
 // of expressions that only read params (so a rule can compare `1 - params.strength` with a split).
 import type { SourceRange } from './diagnostic.js';
-import type { RuleContext, WithValue } from './lookup.js';
+import type { RuleContext, WithValue } from './rule-api.js';
 import { toJson } from './node.js';
 import type { MapEntry, YamlNode } from './node.js';
 import { resolveWith } from './resolve.js';

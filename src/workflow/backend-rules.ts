@@ -3,7 +3,7 @@
 // and ignores the expert's range at batch size 1; the built-in trainer has no mixed precision and no
 // training-time validation.
 import type { Diagnostic, SourceRange } from '../pipeline/diagnostic.js';
-import type { PipelineRule, RuleContext } from '../pipeline/lookup.js';
+import type { PipelineRule, RuleContext } from '../pipeline/rule-api.js';
 import type { Pipeline, PipelineNode } from '../pipeline/types.js';
 
 const TRAIN = 'train.expert';

@@ -3,7 +3,7 @@
 // is trained on one distribution) unless the pipeline says the difference is intended; no noise-schedule
 // override that the sampler and evaluate would not share; dataset validation only on the refiner.
 import type { Diagnostic } from '../pipeline/diagnostic.js';
-import type { RuleContext, WithValue } from '../pipeline/lookup.js';
+import type { RuleContext, WithValue } from '../pipeline/rule-api.js';
 import type { JsonValue, Pipeline } from '../pipeline/types.js';
 import type { NodeId } from '../util/brand.js';
 

@@ -3,7 +3,7 @@
 // were trained to meet (the boundary, given as boundary, boundary_snr or strength). Values known before
 // running only; a value from another node's output is left alone.
 import type { Diagnostic, SourceRange } from '../pipeline/diagnostic.js';
-import type { RuleContext, WithValue } from '../pipeline/lookup.js';
+import type { RuleContext, WithValue } from '../pipeline/rule-api.js';
 import type { JsonValue, Pipeline } from '../pipeline/types.js';
 import type { NodeId } from '../util/brand.js';
 import { sigmaAtSnr } from '../diffusion/flow-targets.js';

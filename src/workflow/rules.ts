@@ -4,7 +4,7 @@
 // Only values known before running are compared (literals and expressions over params); a value that
 // comes from another node's output is left alone.
 import type { Diagnostic, SourceRange } from '../pipeline/diagnostic.js';
-import type { PipelineRule, RuleContext, WithValue } from '../pipeline/lookup.js';
+import type { PipelineRule, RuleContext, WithValue } from '../pipeline/rule-api.js';
 import type { JsonValue, Pipeline } from '../pipeline/types.js';
 import type { NodeId } from '../util/brand.js';
 import { discreteTimestepCutoff } from '../diffusion/handoff.js';

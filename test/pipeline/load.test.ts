@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { loadPipeline } from '../../src/pipeline/load.js';
-import type { PipelineRule } from '../../src/pipeline/lookup.js';
+import type { PipelineRule } from '../../src/pipeline/rule-api.js';
 import { nodeId } from '../../src/util/brand.js';
 import {
   FILE,

@@ -1,5 +1,5 @@
-// What the loader needs from the outside besides the step types (src/contract/lookup.ts): extra
-// cross-node rules, and what they may ask of a pipeline.
+// The cross-node rule API: what the loader needs from the outside besides the step types
+// (src/contract/lookup.ts): extra rules, and what they may ask of a pipeline.
 import type { Diagnostic, SourceRange } from './diagnostic.js';
 import type { JsonValue, Pipeline, PipelineNode } from './types.js';
 import type { NodeId } from '../util/brand.js';
