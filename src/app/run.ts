@@ -41,7 +41,10 @@ export async function runInWorkspace(
     resolve: opened.resolve,
     memo: opened.memo,
     workspace: opened.workspace,
-    ...(req.jobs !== undefined ? { jobs: req.jobs } : {}),
+    // On a cluster, as many ready nodes are submitted as Slurm will take: not capped by this machine's
+    // cores or memory, only by --jobs when it is given.
+    ...(req.jobs !== undefined ? { jobs: req.jobs } : remote ? { jobs: CLUSTER_JOBS } : {}),
+    ...(remote ? { capacity: { cpu: Infinity, memoryBytes: Infinity } } : {}),
     ...(req.gpus !== undefined ? { gpus: parseDeviceList(req.gpus) } : {}),
     ...(remote?.value ?? {}),
     force: req.force,
@@ -56,6 +59,9 @@ export async function runInWorkspace(
   opened.saveMemo();
   return result;
 }
+
+/** Jobs submitted at once to a cluster when --jobs is not given: enough for any sweep's ready nodes. */
+const CLUSTER_JOBS = 1024;
 
 interface Remote {
   readonly executor: Executor;

@@ -92,8 +92,8 @@ export class RunSession implements SchedulerHooks {
     const cores = availableParallelism();
     this.pool = new ResourcePool({
       jobs: Math.max(1, opts.jobs ?? cores),
-      cpu: cores,
-      memoryBytes: totalmem(),
+      cpu: opts.capacity?.cpu ?? cores,
+      memoryBytes: opts.capacity?.memoryBytes ?? totalmem(),
       gpus: opts.gpus ?? detectGpus(env),
     });
     this.#node = this.#nodeRunContext(env);

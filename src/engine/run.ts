@@ -24,6 +24,11 @@ export interface RunOptions {
   readonly resolve: ResolveFn;
   readonly workspace: Workspace;
   readonly env?: Readonly<Record<string, string | undefined>>;
+  /**
+   * CPU cores and memory the running nodes may hold together. @default this machine's; a cluster
+   * executor passes Infinity, since the cluster's own scheduler places each job.
+   */
+  readonly capacity?: { readonly cpu: number; readonly memoryBytes: number };
   /** At most this many nodes run at once. @default the number of CPU cores */
   readonly jobs?: number;
   /** GPU device ids to hand out. @default CUDA_VISIBLE_DEVICES, else the devices the driver lists */

@@ -1,6 +1,6 @@
 // Content digests of model files, remembered per (path, size, mtime, inode) in a small memo file: an SDXL
 // text encoder is gigabytes, and hashing it on every run would cost more than the cache saves.
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, readFile, readdir, rename, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -43,7 +43,8 @@ export class DigestMemo {
     if (!this.dirty || this.entries === undefined) return;
     const dir = join(this.memoFile, '..');
     await mkdir(dir, { recursive: true });
-    const tmp = `${this.memoFile}.${process.pid}.${Date.now()}.tmp`;
+    // Unique per write: nodes of one process (a sweep's variants) save the same memo at the same moment.
+    const tmp = `${this.memoFile}.${process.pid}.${randomUUID()}.tmp`;
     await writeFile(tmp, JSON.stringify(this.entries));
     await rename(tmp, this.memoFile);
     this.dirty = false;

@@ -1,6 +1,7 @@
 // The experts as the samplers and the evaluation see them: a UNet given as a diffusers folder (what
 // train.expert and SimpleTuner write), a folder with model.onnx, or an .onnx file, run through an ONNX
 // session whose input names, types and ranks are read from the session itself (Optimum exports differ).
+import { randomUUID } from 'node:crypto';
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { recordKey } from './digest.js';
@@ -65,7 +66,7 @@ async function convertCached(
   if (!converted.ok) return err(converted.error.message);
   if (cache.counts) cache.counts.converted += 1;
   await mkdir(join(cache.dir, 'unet-onnx'), { recursive: true });
-  const staging = `${target}.${process.pid}.${Date.now()}.tmp`;
+  const staging = `${target}.${process.pid}.${randomUUID()}.tmp`;
   await rename(scratch, staging).catch(async () => {
     // A scratch dir on another file system: keep using it for this run and skip the cache.
     await rm(staging, { recursive: true, force: true });

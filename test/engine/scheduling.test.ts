@@ -247,3 +247,29 @@ test('a node hands its job slot on when its step is done, before its own commit 
   assert.equal(maxRunning, 1, 'never more steps running than job slots');
   assert.equal(result.done.size, 3);
 });
+
+test('with a cluster capacity (Infinity) every ready node is submitted at once; the local one caps them', async (t) => {
+  const rig = new Rig();
+  t.after(() => rig.cleanup());
+  const ids = ['v1', 'v2', 'v3', 'v4'];
+  let running = 0;
+  let most = 0;
+  for (const id of ids) {
+    rig.behaviours.set(id, async () => {
+      running += 1;
+      most = Math.max(most, running);
+      await new Promise((r) => setTimeout(r, 150));
+      running -= 1;
+    });
+  }
+  const nodes = Object.fromEntries(ids.map((id) => [id, { with: { content: id }, cpu: 2 }]));
+  await rig.run(pipelineOf(rig.dir, nodes), { jobs: 8, capacity: { cpu: 2, memoryBytes: Infinity } });
+  assert.equal(most, 1, 'two cores: one 2-core node at a time');
+  most = 0;
+  await rig.run(pipelineOf(rig.dir, { ...nodes, v1: { with: { content: 'again' }, cpu: 2 } }), {
+    jobs: 8,
+    capacity: { cpu: Infinity, memoryBytes: Infinity },
+    force: ids,
+  });
+  assert.equal(most, 4, 'a cluster places the jobs: all four are submitted side by side');
+});
