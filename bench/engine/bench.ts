@@ -4,43 +4,62 @@
 //   cold     the 1000-node DAG from scratch, moe against make -j2 (target: at most 1.3x make)
 //   cached   a fully cached rerun of it, Node's start-up included (target: at most 0.5 s)
 //   plan     `moe plan` of a 10,000-node pipeline the first time: no pipeline cache (target: at most 2 s)
+//   memory   peak RSS of moe's process in a cold run of 10,000 nodes against one of 1000 (100 chains, one
+//            parent per node; run once each): flat means moe keeps nothing per node it does not need
 // BENCH_PARTS=cached,plan picks figures; BENCH_JOBS sets -j (default 2); BENCH_CPU=1 also reports the CPU
 // time each command used (descendants included, via `perf stat`), which a busy machine disturbs less.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { writeDag } from './generate.js';
 
 const root = new URL('../..', import.meta.url).pathname;
 const moe = join(root, 'bin', 'moe.js');
 const jobs = Number(process.env['BENCH_JOBS'] ?? 2);
 const repeats = Number(process.env['BENCH_REPEATS'] ?? 3);
-const parts = new Set((process.env['BENCH_PARTS'] ?? 'cold,cached,plan').split(','));
+const parts = new Set((process.env['BENCH_PARTS'] ?? 'cold,cached,plan,memory').split(','));
 const useCpu = process.env['BENCH_CPU'] === '1';
 
 interface Sample {
   readonly wall: number;
   readonly cpu: number;
+  /** Peak resident set of moe's own process in MB (not its commands'); NaN for other commands. */
+  readonly rss: number;
   /** The 1-minute load average just before the command. */
   readonly load: number;
 }
 
+/** Loaded into moe's process: appends its peak RSS (KB) to the file MOE_BENCH_RSS names when it exits. */
+const rssHook =
+  'data:text/javascript,import{appendFileSync}from"node:fs";process.on("exit",()=>' +
+  'appendFileSync(process.env.MOE_BENCH_RSS,process.resourceUsage().maxRSS+"\\n"))';
+
 function timed(cmd: string, args: readonly string[], cwd: string): Sample {
   const stat = join(cwd, '.perf-stat');
+  const rssFile = join(cwd, '.peak-rss');
+  const isMoe = cmd === process.execPath;
+  const all = isMoe ? ['--import', rssHook, ...args] : args;
   const [file, argv] = useCpu
-    ? ['perf', ['stat', '-x,', '-e', 'task-clock', '-o', stat, cmd, ...args]]
-    : [cmd, args];
+    ? ['perf', ['stat', '-x,', '-e', 'task-clock', '-o', stat, cmd, ...all]]
+    : [cmd, all];
   const load = loadavg()[0] ?? 0;
   const t0 = process.hrtime.bigint();
-  const r = spawnSync(file, argv, { cwd, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+  rmSync(rssFile, { force: true });
+  const r = spawnSync(file, argv, {
+    cwd,
+    stdio: ['ignore', 'ignore', 'pipe'],
+    encoding: 'utf8',
+    env: { ...process.env, MOE_BENCH_RSS: rssFile },
+  });
   const wall = Number(process.hrtime.bigint() - t0) / 1e9;
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
-  if (!useCpu) return { wall, cpu: NaN, load };
+  const rss = isMoe ? Number(readFileSync(rssFile, 'utf8').trim()) / 1024 : NaN;
+  if (!useCpu) return { wall, cpu: NaN, load, rss };
   const line = readFileSync(stat, 'utf8')
     .split('\n')
     .find((l) => l.includes('task-clock'));
-  return { wall, cpu: Number(line?.split(',')[0]) / 1000, load };
+  return { wall, cpu: Number(line?.split(',')[0]) / 1000, load, rss };
 }
 
 const median = (xs: readonly number[]): number => {
@@ -111,7 +130,7 @@ try {
     const wall = median(cached.map((s) => s.wall));
     console.log(`moe cached rerun, 1000 nodes:         ${figure(cached)}`);
     if (noop.length > 0) console.log(`make no-op rerun:                     ${figure(noop)}`);
-    summary.push(`cached rerun:            ${wall.toFixed(3)} s   ${verdict(wall, 0.5, ' s')}`);
+    summary.push(`cached rerun:            ${wall.toFixed(3)} s   ${verdict(wall, 0.3, ' s')}`);
   }
 
   if (parts.has('plan')) {
@@ -130,6 +149,25 @@ try {
     console.log(`moe plan, 10,000 nodes, first time:   ${figure(first)}`);
     console.log(`moe plan, 10,000 nodes, unchanged:    ${figure(again)}`);
     summary.push(`plan 10,000 first time:  ${wall.toFixed(3)} s   ${verdict(wall, 2, ' s')}`);
+  }
+  if (parts.has('memory')) {
+    // One parent per node: each file is as long as its parent's, where three parents would triple the
+    // size per layer (a hundred layers of that would not fit on any disk).
+    const peak = (layers: number): number => {
+      const chains = writeDag(join(work, `chains${layers}`), { layers, width: 100, parents: 1 });
+      return timed(
+        process.execPath,
+        [moe, 'run', chains.pipeline, '--jobs', String(jobs)],
+        dirname(chains.pipeline),
+      ).rss;
+    };
+    const small = peak(10);
+    const large = peak(100);
+    console.log(`moe run peak RSS, 1000 nodes:         ${small.toFixed(0)} MB`);
+    console.log(`moe run peak RSS, 10,000 nodes:       ${large.toFixed(0)} MB`);
+    summary.push(
+      `peak RSS 10,000/1000:    ${(large / small).toFixed(2)}x   (${large.toFixed(0)} MB against ${small.toFixed(0)} MB)`,
+    );
   }
   console.log(`\n${summary.join('\n')}`);
   console.log(`load average at the end: ${(loadavg()[0] ?? 0).toFixed(2)}`);

@@ -1,5 +1,6 @@
 // Content digests of files and directory trees. A tree's digest covers each entry's relative path, kind
 // (file, executable file, symlink, directory) and content, so equal digests mean byte-identical trees.
+import * as crypto from 'node:crypto';
 import { createHash } from 'node:crypto';
 import {
   createReadStream,
@@ -18,8 +19,19 @@ import { digest } from '../util/brand.js';
 /** Files up to this size are read in one call; larger ones are streamed so the event loop keeps going. */
 const SYNC_LIMIT = 1 << 20;
 
+/**
+ * Node's one-shot hash (20.12 and later): a small file's digest without a Hash object, which costs more
+ * than hashing its bytes. Older Node gets the same digest from `createHash`.
+ */
+const oneShot = (crypto as { hash?: (algorithm: string, data: Buffer, encoding: 'hex') => string }).hash;
+
 export async function hashFile(path: string, size: number): Promise<Digest> {
-  if (size <= SYNC_LIMIT) return digest(createHash('sha256').update(readFileSync(path)).digest('hex'));
+  if (size <= SYNC_LIMIT) {
+    const bytes = readFileSync(path);
+    return digest(
+      oneShot ? oneShot('sha256', bytes, 'hex') : createHash('sha256').update(bytes).digest('hex'),
+    );
+  }
   const hash = createHash('sha256');
   for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
   return digest(hash.digest('hex'));
@@ -71,7 +83,7 @@ export async function hashTree(
   fileDigest: (abs: string, stats: Stats) => Promise<Digest> = (abs, stats) => hashFile(abs, stats.size),
   opts: HashTreeOptions = {},
   entries: readonly TreeEntry[] = listTree(root),
-  seen: ReadonlySet<string> = new Set([safeRealpath(root)]),
+  seen?: ReadonlySet<string>,
 ): Promise<Digest> {
   const hash = createHash('sha256').update('tree\0');
   for (const entry of entries) {
@@ -79,7 +91,12 @@ export async function hashTree(
     let content: string;
     if (entry.kind === 'dir') content = '';
     else if (entry.kind === 'link') {
-      content = opts.followLinks ? await linkTarget(abs, fileDigest, opts, seen) : readlinkSync(abs);
+      if (opts.followLinks) {
+        // The trees being hashed, against cycles: asked only here, as a realpath costs a stat per path
+        // component, too much for every output tree a node commits.
+        seen ??= new Set([safeRealpath(root)]);
+        content = await linkTarget(abs, fileDigest, opts, seen);
+      } else content = readlinkSync(abs);
     } else content = await fileDigest(abs, entry.stats);
     hash.update(`${entry.kind}\0${entry.path}\0${content}\n`);
   }
