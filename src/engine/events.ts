@@ -46,6 +46,15 @@ export type RunEvent =
       readonly time: number;
     }
   | {
+      /** The node's cluster job waits in the queue: once when it starts waiting and at each new reason. */
+      readonly type: 'node-queued';
+      readonly node: NodeId;
+      readonly jobId: string;
+      /** The cluster's reason: Slurm's `Resources`, `Priority`, `ReqNodeNotAvail`, `BeginTime`, … */
+      readonly reason: string;
+      readonly time: number;
+    }
+  | {
       readonly type: 'node-log';
       readonly node: NodeId;
       readonly level: LogLevel;

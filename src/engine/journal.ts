@@ -36,7 +36,7 @@ export class RunJournal {
 
   /** Keeps the events `moe status` needs; logs and progress stay in the node log. */
   record(event: RunEvent): void {
-    if (event.type === 'node-log' || event.type === 'node-progress') return;
+    if (event.type === 'node-log' || event.type === 'node-progress' || event.type === 'node-queued') return;
     this.#pending.push(JSON.stringify(event));
     if (event.type === 'run-start' || event.type === 'run-end' || event.type === 'node-failed') this.flush();
     else this.#timer ??= setTimeout(() => this.flush(), FLUSH_MS);

@@ -320,6 +320,14 @@ async function runStep(
             message: event.message,
             time: rc.clock(),
           });
+        } else if (event.type === 'queued') {
+          rc.emit({
+            type: 'node-queued',
+            node: node.id,
+            jobId: event.jobId,
+            reason: event.reason,
+            time: rc.clock(),
+          });
         } else rc.emit({ type: 'node-progress', node: node.id, progress: event.progress, time: rc.clock() });
       },
     );

@@ -270,6 +270,8 @@ export class RunSession implements SchedulerHooks {
   #count(event: RunEvent): void {
     const logs = this.#logs;
     if (event.type === 'node-log') logs.write(event.node, event.level, event.message, event.time);
+    else if (event.type === 'node-queued')
+      logs.write(event.node, 'info', `job ${event.jobId} waits in the queue: ${event.reason}`, event.time);
     else if (event.type === 'node-retry') {
       const text = `attempt ${event.attempt} failed: ${event.error}; retrying in ${event.delayMs} ms`;
       logs.write(event.node, 'warn', text, event.time);

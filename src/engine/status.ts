@@ -111,6 +111,7 @@ export function readRunReport(ws: Workspace, runId: string): RunReport | undefin
       case 'node-retry':
       case 'node-log':
       case 'node-progress':
+      case 'node-queued':
         break;
     }
   }

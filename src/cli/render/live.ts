@@ -13,6 +13,8 @@ interface Running {
   readonly started: number;
   progress: ProgressUpdate | undefined;
   attempt: number;
+  /** Why its cluster job waits in the queue, until the job runs. */
+  queued: string | undefined;
 }
 
 export class LiveRenderer {
@@ -41,13 +43,32 @@ export class LiveRenderer {
         this.#cached += 1;
         return;
       case 'node-start':
-        this.#running.set(e.node, { started: e.time, progress: undefined, attempt: e.attempt });
+        this.#running.set(e.node, {
+          started: e.time,
+          progress: undefined,
+          attempt: e.attempt,
+          queued: undefined,
+        });
         if (e.attempt === 1 && e.reasons.length > 0)
           this.#print(c.dim(`  ${e.node}: ${e.reasons.join(', ')}`));
         return;
       case 'node-progress': {
         const r = this.#running.get(e.node);
-        if (r) r.progress = e.progress;
+        if (r) {
+          r.progress = e.progress;
+          r.queued = undefined;
+        }
+        return;
+      }
+      case 'node-queued': {
+        const r = this.#running.get(e.node);
+        if (r) r.queued = `queued: job ${e.jobId} waits (${e.reason})`;
+        return;
+      }
+      case 'node-log': {
+        // Lines logged after the job waited mean it runs now (the executor says when it leaves the queue).
+        const r = this.#running.get(e.node);
+        if (r) r.queued = undefined;
         return;
       }
       case 'node-retry':
@@ -66,7 +87,6 @@ export class LiveRenderer {
         this.#print(`${c.red('✗')} ${e.node} ${c.red(e.error)}`);
         return;
       case 'node-skipped':
-      case 'node-log':
         return;
       case 'run-end':
         if (this.#timer) clearInterval(this.#timer);
@@ -104,7 +124,7 @@ export class LiveRenderer {
     const width = columns !== undefined && columns >= 40 ? columns : 100;
     const lines = [...this.#running].map(([node, r]) => {
       const attempt = r.attempt > 1 ? ` (attempt ${r.attempt})` : '';
-      const text = `${FRAMES[this.#frame] ?? ''} ${node}${attempt} ${duration(now - r.started)} ${progressText(r.progress)}`;
+      const text = `${FRAMES[this.#frame] ?? ''} ${node}${attempt} ${duration(now - r.started)} ${r.queued ?? progressText(r.progress)}`;
       return text.length > width - 1 ? `${text.slice(0, width - 2)}…` : text;
     });
     if (lines.length === 0) return;

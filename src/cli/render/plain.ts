@@ -54,6 +54,9 @@ export class PlainRenderer {
         this.#write(`${t} ${e.node}: ${progressText(e.progress)}`);
         return;
       }
+      case 'node-queued':
+        this.#write(`${t} queued ${e.node}: job ${e.jobId} waits (${e.reason})`);
+        return;
       case 'node-done':
         this.#write(
           `${t} done ${e.node} in ${duration(e.durationMs)}${e.unchanged ? ' (outputs unchanged)' : ''}`,

@@ -27,7 +27,9 @@ export interface NodeJob {
 
 export type ExecutorEvent =
   | { readonly type: 'log'; readonly level: LogLevel; readonly message: string }
-  | { readonly type: 'progress'; readonly progress: ProgressUpdate };
+  | { readonly type: 'progress'; readonly progress: ProgressUpdate }
+  /** A cluster job waits in the queue; `reason` is the scheduler's (Slurm's `Resources`, `Priority`, …). */
+  | { readonly type: 'queued'; readonly jobId: string; readonly reason: string };
 
 export type ExecOutcome =
   | {

@@ -22,7 +22,7 @@ import { jobFiles, parseEvents, readOutcome, writeAtomic } from './job-files.js'
 import type { JobFiles, JobSpec } from './job-files.js';
 import { sbatchArgs } from './sbatch.js';
 import type { SlurmSettings } from './sbatch.js';
-import { ALIVE, cancel, jobState, submit } from './slurm-cli.js';
+import { ALIVE, cancel, jobState, jobStatus, submit } from './slurm-cli.js';
 
 export interface SlurmExecutorOptions {
   readonly settings: SlurmSettings;
@@ -146,6 +146,8 @@ export class SlurmExecutor implements Executor {
     const files = jobFiles(active.dir);
     const tail = new Tail(files.events);
     let gone = 0;
+    let queued: string | undefined;
+    let queuedSince = 0;
     for (;;) {
       for (const e of tail.read()) emit(e);
       const outcome = readOutcome(files);
@@ -159,7 +161,23 @@ export class SlurmExecutor implements Executor {
         const reason: unknown = signal.reason;
         return { ok: false, kind: 'aborted', error: reason instanceof Error ? reason.message : 'aborted' };
       }
-      const state = await jobState(active.jobId);
+      const status = await jobStatus(active.jobId);
+      const state = status?.state;
+      if (state === 'PENDING') {
+        // Once when the job starts waiting and at each new reason, so the display says why it waits.
+        const reason = status?.reason ?? 'waiting';
+        if (reason !== queued) emit({ type: 'queued', jobId: active.jobId, reason });
+        if (queued === undefined) queuedSince = Date.now();
+        queued = reason;
+      } else if (queued !== undefined && state !== undefined && ALIVE.has(state)) {
+        const waited = Math.round((Date.now() - queuedSince) / 1000);
+        emit({
+          type: 'log',
+          level: 'info',
+          message: `Slurm job ${active.jobId} left the queue after ${waited}s (${state})`,
+        });
+        queued = undefined;
+      }
       if (state === undefined || !ALIVE.has(state)) {
         // The outcome file may trail the job's end on a shared file system: look a few more times.
         gone += 1;

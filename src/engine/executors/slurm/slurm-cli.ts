@@ -29,12 +29,34 @@ export async function submit(args: readonly string[]): Promise<Result<string, st
 
 /** PENDING, RUNNING, COMPLETED, FAILED, CANCELLED, … or undefined once Slurm has forgotten the job. */
 export async function jobState(id: string): Promise<string | undefined> {
-  const q = await run('squeue', ['-h', '-j', id, '-o', '%T']);
+  return (await jobStatus(id))?.state;
+}
+
+export interface JobStatus {
+  readonly state: string;
+  /** Slurm's reason for the state: why a pending job waits (`Resources`, `Priority`, `BeginTime`, …). */
+  readonly reason: string | undefined;
+}
+
+/** The job's state and Slurm's reason for it, or undefined once Slurm has forgotten the job. */
+export async function jobStatus(id: string): Promise<JobStatus | undefined> {
+  const q = await run('squeue', ['-h', '-j', id, '-o', '%T|%r']);
   const fromQueue = q.code === 0 ? q.stdout.trim().split('\n')[0]?.trim() : undefined;
-  if (fromQueue) return fromQueue;
+  if (fromQueue) {
+    const [state = '', reason] = fromQueue.split('|');
+    return { state: state.trim(), reason: knownReason(reason) };
+  }
   const s = await run('scontrol', ['show', 'job', '-o', id]);
   if (s.code !== 0) return undefined;
-  return /\bJobState=(\S+)/.exec(s.stdout)?.[1];
+  const state = /\bJobState=(\S+)/.exec(s.stdout)?.[1];
+  return state === undefined
+    ? undefined
+    : { state, reason: knownReason(/\bReason=(\S+)/.exec(s.stdout)?.[1]) };
+}
+
+function knownReason(reason: string | undefined): string | undefined {
+  const r = reason?.trim();
+  return r === undefined || r === '' || r === 'None' || r === '(null)' ? undefined : r;
 }
 
 export const ALIVE = new Set([
