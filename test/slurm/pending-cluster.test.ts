@@ -1,0 +1,66 @@
+// On the real single-node cluster (scripts/slurm-cluster.sh): a job submitted with `--begin=now+3` waits in
+// Slurm's queue with reason BeginTime, and `moe run --json` says so before the node is done. Outside CI it
+// skips when Slurm cannot start; in CI it fails.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { moe, ROOT, runJsonLines, tempDir, writePipeline } from '../cli/helpers.js';
+
+function slurmUp(): string | undefined {
+  const ok = (): boolean =>
+    spawnSync('sinfo', ['-h', '-o', '%T'], { encoding: 'utf8' }).stdout?.match(/idle|mixed|allocated/) !==
+    null;
+  if (spawnSync('sinfo', ['-h'], { encoding: 'utf8' }).status === 0 && ok()) return undefined;
+  const r = spawnSync('bash', [join(ROOT, 'scripts', 'slurm-cluster.sh'), 'start'], {
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+  if (r.status === 0 && ok()) return undefined;
+  return `Slurm could not start: ${(r.stderr || r.error?.message || `exit ${r.status}`).trim()}`;
+}
+
+const why = slurmUp();
+const inCi = process.env.CI === 'true';
+
+test(
+  'a job that waits for its begin time is reported queued with reason BeginTime',
+  {
+    skip: why !== undefined && !inCi ? `${why} (this test needs Slurm; it is required in CI)` : false,
+    timeout: 120_000,
+  },
+  () => {
+    if (why !== undefined) assert.fail(why);
+    const { dir, cleanup } = tempDir();
+    try {
+      writePipeline(
+        dir,
+        `version: 1
+name: begin
+executor:
+  kind: slurm
+  partition: debug
+  poll: 0.3
+  sbatch_flags: ['--begin=now+3']
+nodes:
+  later:
+    step: command
+    with:
+      run: echo hi > "$MOE_OUT/hi.txt"
+      outputs: { hi: hi.txt }
+    resources: { cpu: 1, memory: 64MB }
+`,
+      );
+      const r = moe(['run', 'p.yaml', '--json'], dir);
+      assert.equal(r.code, 0, r.stderr + r.stdout);
+      const { events } = runJsonLines(r.stdout);
+      const queued = events.filter((e) => e.type === 'node-queued') as { node: string; reason: string }[];
+      assert.equal(queued[0]?.node, 'later');
+      assert.equal(queued[0]?.reason, 'BeginTime');
+      const types = events.map((e) => e.type);
+      assert.ok(types.indexOf('node-queued') < types.indexOf('node-done'));
+    } finally {
+      cleanup();
+    }
+  },
+);
