@@ -54,7 +54,10 @@ nodes:
       const r = moe(['run', 'p.yaml', '--json'], dir);
       assert.equal(r.code, 0, r.stderr + r.stdout);
       const { events } = runJsonLines(r.stdout);
-      const queued = events.filter((e) => e.type === 'node-queued') as { node: string; reason: string }[];
+      const queued = events.filter((e) => e.type === 'node-queued') as unknown as {
+        node: string;
+        reason: string;
+      }[];
       assert.equal(queued[0]?.node, 'later');
       assert.equal(queued[0]?.reason, 'BeginTime');
       const types = events.map((e) => e.type);
