@@ -2,23 +2,9 @@
 // Slurm's queue with reason BeginTime, and `moe run --json` says so before the node is done. Outside CI it
 // skips when Slurm cannot start; in CI it fails.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
 import { test } from 'node:test';
-import { moe, ROOT, runJsonLines, tempDir, writePipeline } from '../cli/helpers.js';
-
-function slurmUp(): string | undefined {
-  const ok = (): boolean =>
-    spawnSync('sinfo', ['-h', '-o', '%T'], { encoding: 'utf8' }).stdout?.match(/idle|mixed|allocated/) !==
-    null;
-  if (spawnSync('sinfo', ['-h'], { encoding: 'utf8' }).status === 0 && ok()) return undefined;
-  const r = spawnSync('bash', [join(ROOT, 'scripts', 'slurm-cluster.sh'), 'start'], {
-    encoding: 'utf8',
-    timeout: 120_000,
-  });
-  if (r.status === 0 && ok()) return undefined;
-  return `Slurm could not start: ${(r.stderr || r.error?.message || `exit ${r.status}`).trim()}`;
-}
+import { moe, runJsonLines, tempDir, writePipeline } from '../cli/helpers.js';
+import { slurmUp } from './cluster-up.js';
 
 const why = slurmUp();
 const inCi = process.env.CI === 'true';

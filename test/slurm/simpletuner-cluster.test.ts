@@ -3,7 +3,7 @@
 // waits on the cache lock (on the file system the jobs share), then both train side by side. The cluster
 // has no GPU gres, so the experts ask for none; the lock does not depend on GPUs.
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,20 +11,9 @@ import { test } from 'node:test';
 import sharp from 'sharp';
 import { STANDIN } from '../simpletuner/standin.js';
 
-const repo = join(import.meta.dirname, '..', '..');
+import { slurmUp } from './cluster-up.js';
 
-function slurmUp(): string | undefined {
-  const ok = (): boolean =>
-    spawnSync('sinfo', ['-h', '-o', '%T'], { encoding: 'utf8' }).stdout?.match(/idle|mixed|allocated/) !==
-    null;
-  if (spawnSync('sinfo', ['-h'], { encoding: 'utf8' }).status === 0 && ok()) return undefined;
-  const r = spawnSync('bash', [join(repo, 'scripts', 'slurm-cluster.sh'), 'start'], {
-    encoding: 'utf8',
-    timeout: 120_000,
-  });
-  if (r.status === 0 && ok()) return undefined;
-  return `Slurm could not start: ${(r.stderr || r.error?.message || `exit ${r.status}`).trim()}`;
-}
+const repo = join(import.meta.dirname, '..', '..');
 
 const DRIVER = `
 import { openPipeline } from ${JSON.stringify(join(repo, 'src/app/open.ts'))};
