@@ -176,7 +176,11 @@ test('moe run trains both experts with SimpleTuner, resumes each in its own outp
   first.kill('SIGKILL');
   await exited;
   assert.ok(base);
-  assert.ok(alive(base.pid), 'kill -9 of moe leaves SimpleTuner running');
+  // The watchdog moe gives every process it starts stops SimpleTuner once moe is gone (issue 11): no second
+  // training can ever write into the same output_dir beside the resumed one.
+  const gone = Date.now() + 15_000;
+  while (alive(base.pid) && Date.now() < gone) await new Promise((r) => setTimeout(r, 50));
+  assert.ok(!alive(base.pid), 'kill -9 of moe also stops the SimpleTuner it started');
 
   // Second run: stops the left-over SimpleTuner, resumes, finishes.
   const second = spawnSync(process.execPath, [MOE, 'run', file, '--jobs', '2'], {
