@@ -76,6 +76,84 @@ export interface DescribeOptions {
   readonly unet?: string;
 }
 
+/** Looks files of a model folder up, collecting every missing or unreadable one as a problem. */
+class FolderReader {
+  readonly problems: ContractProblem[] = [];
+
+  constructor(private readonly root: string) {}
+
+  /** A JSON object file: undefined (and a problem when `required`) if absent, unreadable or not an object. */
+  async json(rel: string, required: boolean, base = this.root): Promise<Record<string, unknown> | undefined> {
+    const path = join(base, rel);
+    let text: string;
+    try {
+      text = await readFile(path, 'utf8');
+    } catch {
+      if (required) this.problems.push({ file: path, message: 'missing' });
+      return undefined;
+    }
+    try {
+      const v: unknown = JSON.parse(text);
+      if (isRecord(v)) return v;
+      this.problems.push({ file: path, message: 'is not a JSON object' });
+    } catch (e) {
+      this.problems.push({
+        file: path,
+        message: `is not valid JSON (${e instanceof Error ? e.message : String(e)})`,
+      });
+    }
+    return undefined;
+  }
+
+  /** `DIR/model.onnx`, with its external data file when there is one. */
+  async onnx(dir: string, required: boolean, base = this.root): Promise<OnnxFile | undefined> {
+    const path = join(base, dir, 'model.onnx');
+    if (!(await exists(path))) {
+      if (required) this.problems.push({ file: path, message: 'missing' });
+      return undefined;
+    }
+    const data = `${path}_data`;
+    return (await exists(data)) ? { path, externalData: data } : { path };
+  }
+
+  /** A tokenizer folder: vocab.json + merges.txt, or tokenizer.json. */
+  async tokenizerDir(dir: string): Promise<string> {
+    const path = join(this.root, dir);
+    const hasPair = (await exists(join(path, 'vocab.json'))) && (await exists(join(path, 'merges.txt')));
+    if (!hasPair && !(await exists(join(path, 'tokenizer.json')))) {
+      this.problems.push({
+        file: join(path, 'vocab.json'),
+        message: 'missing (a tokenizer needs vocab.json + merges.txt or tokenizer.json)',
+      });
+    }
+    return path;
+  }
+
+  /** The UNet folder: a model.onnx, a diffusers checkpoint (config.json + weights), or both. */
+  async unet(unetDir: string): Promise<ModelFolder['unet']> {
+    const unetOnnx = await this.onnx('', false, unetDir);
+    const unetConfig = await this.json('config.json', false, unetDir);
+    let diffusers: DiffusersUnet | undefined;
+    if (unetConfig !== undefined) {
+      const single = join(unetDir, 'diffusion_pytorch_model.safetensors');
+      const index = `${single}.index.json`;
+      const weights = (await exists(single)) ? single : (await exists(index)) ? index : undefined;
+      if (weights === undefined)
+        this.problems.push({
+          file: single,
+          message: 'missing (its config.json is there, its weights are not)',
+        });
+      else diffusers = { dir: unetDir, config: unetConfig, weights };
+    } else if (unetOnnx === undefined) {
+      this.problems.push({
+        file: join(unetDir, 'model.onnx'),
+        message: 'missing (nor is there a diffusers config.json beside it)',
+      });
+    }
+    return { ...(diffusers ? { diffusers } : {}), ...(unetOnnx ? { onnx: unetOnnx } : {}) };
+  }
+}
+
 /**
  * Finds every file of the layout and reads the small JSON configs. Reports every missing or unreadable file
  * at once. Does not open the ONNX models: `inspectModelFolder` does that.
@@ -84,89 +162,25 @@ export async function describeModelFolder(
   root: string,
   options: DescribeOptions = {},
 ): Promise<Result<ModelFolder, ModelFolderError>> {
-  const problems: ContractProblem[] = [];
-  const json = async (
-    rel: string,
-    required: boolean,
-    base = root,
-  ): Promise<Record<string, unknown> | undefined> => {
-    const path = join(base, rel);
-    let text: string;
-    try {
-      text = await readFile(path, 'utf8');
-    } catch {
-      if (required) problems.push({ file: path, message: 'missing' });
-      return undefined;
-    }
-    try {
-      const v: unknown = JSON.parse(text);
-      if (isRecord(v)) return v;
-      problems.push({ file: path, message: 'is not a JSON object' });
-    } catch (e) {
-      problems.push({
-        file: path,
-        message: `is not valid JSON (${e instanceof Error ? e.message : String(e)})`,
-      });
-    }
-    return undefined;
-  };
-  const onnx = async (dir: string, required: boolean, base = root): Promise<OnnxFile | undefined> => {
-    const path = join(base, dir, 'model.onnx');
-    if (!(await exists(path))) {
-      if (required) problems.push({ file: path, message: 'missing' });
-      return undefined;
-    }
-    const data = `${path}_data`;
-    return (await exists(data)) ? { path, externalData: data } : { path };
-  };
-  const tokenizerDir = async (dir: string) => {
-    const path = join(root, dir);
-    const hasPair = (await exists(join(path, 'vocab.json'))) && (await exists(join(path, 'merges.txt')));
-    if (!hasPair && !(await exists(join(path, 'tokenizer.json')))) {
-      problems.push({
-        file: join(path, 'vocab.json'),
-        message: 'missing (a tokenizer needs vocab.json + merges.txt or tokenizer.json)',
-      });
-    }
-    return path;
-  };
-
-  const modelIndex = await json('model_index.json', true);
-  const schedulerConfig = await json(join('scheduler', 'scheduler_config.json'), true);
-  const tokenizer = await tokenizerDir('tokenizer');
-  const tokenizer2 = await tokenizerDir('tokenizer_2');
-  const textEncoder = await onnx('text_encoder', true);
-  const textEncoder2 = await onnx('text_encoder_2', true);
-  const vaeEncoder = await onnx('vae_encoder', true);
-  const vaeDecoder = await onnx('vae_decoder', true);
-
+  const read = new FolderReader(root);
+  const modelIndex = await read.json('model_index.json', true);
+  const schedulerConfig = await read.json(join('scheduler', 'scheduler_config.json'), true);
+  const tokenizer = await read.tokenizerDir('tokenizer');
+  const tokenizer2 = await read.tokenizerDir('tokenizer_2');
+  const textEncoder = await read.onnx('text_encoder', true);
+  const textEncoder2 = await read.onnx('text_encoder_2', true);
+  const vaeEncoder = await read.onnx('vae_encoder', true);
+  const vaeDecoder = await read.onnx('vae_decoder', true);
   // The UNet: root/unet, or a folder given by the caller (a fine-tuned UNet beside a base export).
-  const unetDir = options.unet ?? join(root, 'unet');
-  const unetOnnx = await onnx('', false, unetDir);
-  const unetConfig = await json('config.json', false, unetDir);
-  let diffusers: DiffusersUnet | undefined;
-  if (unetConfig !== undefined) {
-    const single = join(unetDir, 'diffusion_pytorch_model.safetensors');
-    const index = `${single}.index.json`;
-    const weights = (await exists(single)) ? single : (await exists(index)) ? index : undefined;
-    if (weights === undefined)
-      problems.push({ file: single, message: 'missing (its config.json is there, its weights are not)' });
-    else diffusers = { dir: unetDir, config: unetConfig, weights };
-  } else if (unetOnnx === undefined) {
-    problems.push({
-      file: join(unetDir, 'model.onnx'),
-      message: 'missing (nor is there a diffusers config.json beside it)',
-    });
-  }
-
+  const unet = await read.unet(options.unet ?? join(root, 'unet'));
   const vaeConfig =
-    (await json(join('vae_decoder', 'config.json'), false)) ??
-    (await json(join('vae_encoder', 'config.json'), false));
+    (await read.json(join('vae_decoder', 'config.json'), false)) ??
+    (await read.json(join('vae_encoder', 'config.json'), false));
   const scaling = vaeConfig?.['scaling_factor'];
   const forceZeros = modelIndex?.['force_zeros_for_empty_prompt'];
 
   if (
-    problems.length > 0 ||
+    read.problems.length > 0 ||
     modelIndex === undefined ||
     schedulerConfig === undefined ||
     textEncoder === undefined ||
@@ -174,7 +188,7 @@ export async function describeModelFolder(
     vaeEncoder === undefined ||
     vaeDecoder === undefined
   ) {
-    return err(modelFolderError(root, problems));
+    return err(modelFolderError(root, read.problems));
   }
   return ok({
     root,
@@ -184,7 +198,7 @@ export async function describeModelFolder(
     tokenizer2,
     textEncoder,
     textEncoder2,
-    unet: { ...(diffusers ? { diffusers } : {}), ...(unetOnnx ? { onnx: unetOnnx } : {}) },
+    unet,
     vaeEncoder,
     vaeDecoder,
     vaeScalingFactor: typeof scaling === 'number' && scaling > 0 ? scaling : SDXL_VAE_SCALING_FACTOR,

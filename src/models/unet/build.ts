@@ -70,6 +70,9 @@ export function unetParameters(spec: UNetSpec, timeIds?: number): Map<string, re
   return shapes;
 }
 
+/** Records an intermediate activation under its debug name and passes it through. */
+type Tap = (name: string, v: Value) => Value;
+
 /** Builds the graph. Throws GraphBuildError for a missing or mis-shaped weight. */
 export function buildUNet(spec: UNetSpec, options: BuildUNetOptions): Model {
   const b = new Builder({
@@ -78,7 +81,7 @@ export function buildUNet(spec: UNetSpec, options: BuildUNetOptions): Model {
     ...(options.producerVersion ? { producerVersion: options.producerVersion } : {}),
   });
   const taps = new Map<string, Value>();
-  const tap = (name: string, v: Value): Value => {
+  const tap: Tap = (name, v) => {
     taps.set(name, v);
     return v;
   };
@@ -96,6 +99,25 @@ export function buildUNet(spec: UNetSpec, options: BuildUNetOptions): Model {
     spec.crossAttentionDim,
   ]);
 
+  let emb = timeEmbedding(b, spec, sample, timestep, tap);
+  if (spec.textTime) emb = b.add(emb, textTimeEmbedding(b, spec, spec.textTime, options, batch, tap), 'emb');
+  tap('emb', emb);
+  // Every resnet applies SiLU to the embedding before its own projection: compute it once.
+  const tembAct = b.silu(emb, 'emb_act');
+
+  if (spec.centerInputSample) sample = b.sub(b.scale(sample, 2, 'center.scale'), b.scalar(1), 'center');
+  const c0 = spec.blockOutChannels[0] as number;
+  let h = tap('conv_in.out', conv2d(b, sample, 'conv_in', spec.inChannels, c0, spec.convInKernel));
+  h = blocks({ b, context, tembAct, spec, norm }, h, tap);
+  h = b.silu(groupNorm(b, h, 'conv_norm_out', c0, norm.groups, norm.eps), 'conv_act');
+  h = conv2d(b, h, 'conv_out', c0, spec.outChannels, spec.convOutKernel);
+  b.output(h, 'out_sample');
+  if (options.debugOutputs) for (const [name, v] of taps) b.output(v, `debug.${name}`);
+  return b.build();
+}
+
+/** The timestep, broadcast to the batch, through the sinusoidal features and the time MLP. */
+function timeEmbedding(b: Builder, spec: UNetSpec, sample: Value, timestep: Value, tap: Tap): Value {
   const t = b.expand(
     b.reshape(timestep, [-1], 'timestep.flat'),
     b.shapeOf(sample, 0, 1, 'batch_size'),
@@ -105,78 +127,77 @@ export function buildUNet(spec: UNetSpec, options: BuildUNetOptions): Model {
     'time_proj.out',
     sinusoidEmbedding(b, t, spec.timestepInputDim, spec.flipSinToCos, spec.freqShift, 'time_proj'),
   );
-  let emb = tap(
+  return tap(
     'time_embedding.out',
     b.scope('time_embedding', () => timestepEmbedding(b, tProj, spec.timestepInputDim, spec.timeEmbedDim)),
   );
+}
 
-  if (spec.textTime) {
-    const tt = spec.textTime;
-    const ids = options.timeIds ?? defaultTimeIds(spec);
-    const textDim = tt.inputDim - ids * tt.timeEmbedDim;
-    if (textDim <= 0) {
-      throw new GraphBuildError(
-        `projection_class_embeddings_input_dim ${tt.inputDim} leaves no room for text_embeds with ${ids} time ids of ${tt.timeEmbedDim} features`,
-      );
-    }
-    const textEmbeds = b.input('text_embeds', 'float32', [batch, textDim]);
-    const timeIds = b.input('time_ids', 'float32', [batch, ids]);
-    const idProj = tap(
-      'add_time_proj.out',
-      sinusoidEmbedding(
-        b,
-        b.reshape(timeIds, [-1], 'time_ids.flat'),
-        tt.timeEmbedDim,
-        spec.flipSinToCos,
-        spec.freqShift,
-        'add_time_proj',
-      ),
+/**
+ * SDXL's added conditioning: the `text_embeds` and `time_ids` inputs, the time ids' sinusoidal
+ * features beside the pooled text embedding, through the add_embedding MLP.
+ */
+function textTimeEmbedding(
+  b: Builder,
+  spec: UNetSpec,
+  tt: NonNullable<UNetSpec['textTime']>,
+  options: BuildUNetOptions,
+  batch: Dim,
+  tap: Tap,
+): Value {
+  const ids = options.timeIds ?? defaultTimeIds(spec);
+  const textDim = tt.inputDim - ids * tt.timeEmbedDim;
+  if (textDim <= 0) {
+    throw new GraphBuildError(
+      `projection_class_embeddings_input_dim ${tt.inputDim} leaves no room for text_embeds with ${ids} time ids of ${tt.timeEmbedDim} features`,
     );
-    const addIn = tap(
-      'add_embedding.in',
-      b.concat(
-        [textEmbeds, b.reshape(idProj, [-1, ids * tt.timeEmbedDim], 'add_time_proj.rows')],
-        1,
-        'add_embedding.in',
-      ),
-    );
-    const aug = tap(
-      'add_embedding.out',
-      b.scope('add_embedding', () => timestepEmbedding(b, addIn, tt.inputDim, spec.timeEmbedDim)),
-    );
-    emb = b.add(emb, aug, 'emb');
   }
-  tap('emb', emb);
-  // Every resnet applies SiLU to the embedding before its own projection: compute it once.
-  const tembAct = b.silu(emb, 'emb_act');
+  const textEmbeds = b.input('text_embeds', 'float32', [batch, textDim]);
+  const timeIds = b.input('time_ids', 'float32', [batch, ids]);
+  const idProj = tap(
+    'add_time_proj.out',
+    sinusoidEmbedding(
+      b,
+      b.reshape(timeIds, [-1], 'time_ids.flat'),
+      tt.timeEmbedDim,
+      spec.flipSinToCos,
+      spec.freqShift,
+      'add_time_proj',
+    ),
+  );
+  const addIn = tap(
+    'add_embedding.in',
+    b.concat(
+      [textEmbeds, b.reshape(idProj, [-1, ids * tt.timeEmbedDim], 'add_time_proj.rows')],
+      1,
+      'add_embedding.in',
+    ),
+  );
+  return tap(
+    'add_embedding.out',
+    b.scope('add_embedding', () => timestepEmbedding(b, addIn, tt.inputDim, spec.timeEmbedDim)),
+  );
+}
 
-  if (spec.centerInputSample) sample = b.sub(b.scale(sample, 2, 'center.scale'), b.scalar(1), 'center');
-  const c0 = spec.blockOutChannels[0] as number;
-  let h = tap('conv_in.out', conv2d(b, sample, 'conv_in', spec.inChannels, c0, spec.convInKernel));
-
-  const k: BlockContext = { b, context, tembAct, spec, norm };
+/** The down blocks (keeping their skips), the mid block, and the up blocks that consume the skips. */
+function blocks(k: BlockContext, input: Value, tap: Tap): Value {
+  const { b, spec } = k;
+  let h = input;
   const skips: Value[] = [h];
   spec.down.forEach((block, i) => {
     h = b.scope(`down_blocks.${i}`, () => downBlock(k, h, block, i, skips, tap));
     tap(`down_blocks.${i}.out`, h);
   });
-
   if (spec.mid) {
     const mid = spec.mid;
     h = b.scope('mid_block', () => midBlock(k, h, mid));
     tap('mid_block.out', h);
   }
-
   spec.up.forEach((block, i) => {
     h = b.scope(`up_blocks.${i}`, () => upBlock(k, h, block, skips));
     tap(`up_blocks.${i}.out`, h);
   });
-
-  h = b.silu(groupNorm(b, h, 'conv_norm_out', c0, norm.groups, norm.eps), 'conv_act');
-  h = conv2d(b, h, 'conv_out', c0, spec.outChannels, spec.convOutKernel);
-  b.output(h, 'out_sample');
-  if (options.debugOutputs) for (const [name, v] of taps) b.output(v, `debug.${name}`);
-  return b.build();
+  return h;
 }
 
 /** What every block reads besides its input: the builder, the text context, the activated embedding, the config. */
@@ -231,7 +252,7 @@ function downBlock(
   block: DownBlockSpec,
   index: number,
   skips: Value[],
-  tap: (name: string, v: Value) => Value,
+  tap: Tap,
 ): Value {
   const out = block.outChannels;
   let h = input;

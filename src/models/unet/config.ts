@@ -165,6 +165,48 @@ export function parseUNetConfig(raw: unknown): Result<UNetSpec, ConfigError> {
 }
 
 function build(c: Json): UNetSpec {
+  refuseUnbuilt(c);
+  const types = blockTypes(c);
+  const cols = blockColumns(c, types.down.length);
+  const depths = transformerDepths(c, types.down.length);
+  const down = downBlocks(c, types.down, cols, depths);
+  const up = upBlocks(c, types.up, cols, depths);
+  const mid = midBlock(c, cols, depths);
+  const timestepInputDim = cols.channels[0] as number;
+  const ted = c['time_embedding_dim'];
+  const timeEmbedDim = ted === null ? timestepInputDim * 4 : int(c, 'time_embedding_dim');
+  const textTime = textTimeSpec(c);
+  const convIn = int(c, 'conv_in_kernel');
+  const convOut = int(c, 'conv_out_kernel');
+  if (convIn % 2 === 0) invalid('conv_in_kernel', convIn, 'an odd kernel size');
+  if (convOut % 2 === 0) invalid('conv_out_kernel', convOut, 'an odd kernel size');
+  return {
+    inChannels: int(c, 'in_channels'),
+    outChannels: int(c, 'out_channels'),
+    blockOutChannels: cols.channels,
+    centerInputSample: bool(c, 'center_input_sample'),
+    convInKernel: convIn,
+    convOutKernel: convOut,
+    flipSinToCos: bool(c, 'flip_sin_to_cos'),
+    freqShift: num(c, 'freq_shift'),
+    timestepInputDim,
+    timeEmbedDim,
+    ...(textTime ? { textTime } : {}),
+    normGroups: cols.groups,
+    normEps: num(c, 'norm_eps'),
+    useLinearProjection: bool(c, 'use_linear_projection'),
+    downsamplePadding: int(c, 'downsample_padding', 0),
+    midBlockScaleFactor: num(c, 'mid_block_scale_factor'),
+    resnetOutScaleFactor: num(c, 'resnet_out_scale_factor'),
+    down,
+    ...(mid ? { mid } : {}),
+    up,
+    crossAttentionDim: cols.cross[0] as number,
+  };
+}
+
+/** Refuses the options that change the network into one moe does not build. */
+function refuseUnbuilt(c: Json): void {
   const cls = c['_class_name'];
   if (cls !== undefined && cls !== 'UNet2DConditionModel')
     unsupported('_class_name', cls, 'only UNet2DConditionModel is built');
@@ -181,7 +223,10 @@ function build(c: Json): UNetSpec {
     unsupported('only_cross_attention', oca);
   const mboca = c['mid_block_only_cross_attention'];
   if (mboca !== null && mboca !== false) unsupported('mid_block_only_cross_attention', mboca);
+}
 
+/** down_block_types and up_block_types: non-empty, as long as each other, of the kinds moe builds. */
+function blockTypes(c: Json): { readonly down: DownBlockType[]; readonly up: UpBlockType[] } {
   const downTypes = c['down_block_types'];
   const upTypes = c['up_block_types'];
   if (!Array.isArray(downTypes) || downTypes.length === 0)
@@ -195,8 +240,19 @@ function build(c: Json): UNetSpec {
   for (const t of upTypes)
     if (t !== 'UpBlock2D' && t !== 'CrossAttnUpBlock2D')
       unsupported('up_block_types', t, 'UpBlock2D or CrossAttnUpBlock2D');
-  const n = downTypes.length;
+  return { down: downTypes as DownBlockType[], up: upTypes as UpBlockType[] };
+}
 
+/** The per-block settings, one entry per down block (up blocks read them reversed). */
+interface BlockColumns {
+  readonly channels: number[];
+  readonly heads: number[];
+  readonly cross: number[];
+  readonly layers: number[];
+  readonly groups: number;
+}
+
+function blockColumns(c: Json, n: number): BlockColumns {
   const channels = perBlock(c, 'block_out_channels', n);
   if (!Array.isArray(c['block_out_channels']))
     invalid('block_out_channels', c['block_out_channels'], `a list of ${n} integers`);
@@ -211,6 +267,17 @@ function build(c: Json): UNetSpec {
         groups,
         `a divisor of every block_out_channels entry (${channels.join(', ')})`,
       );
+  return { channels, heads, cross, layers, groups };
+}
+
+/** Transformer depths per block: the down blocks' and the up blocks' (with the config key each came from). */
+interface TransformerDepths {
+  readonly down: LayerCounts[];
+  readonly up: LayerCounts[];
+  readonly upKey: string;
+}
+
+function transformerDepths(c: Json, n: number): TransformerDepths {
   const tl = layerCounts('transformer_layers_per_block', c['transformer_layers_per_block'], n);
   const reverseRaw = c['reverse_transformer_layers_per_block'];
   if (reverseRaw === null && tl.some((x) => Array.isArray(x))) {
@@ -220,31 +287,46 @@ function build(c: Json): UNetSpec {
       'a value when transformer_layers_per_block has per-layer lists (an asymmetric UNet)',
     );
   }
-  const reverseTl =
-    reverseRaw === null
-      ? tl.slice().reverse()
-      : layerCounts('reverse_transformer_layers_per_block', reverseRaw, n);
-
-  // One block's attention: `h` heads over `ch` channels (refused unless they divide), attending to
-  // `crossDim` features, with transformer depths read from `counts` under config key `key`.
-  const attention = (
-    h: number,
-    crossDim: number,
-    counts: LayerCounts,
-    key: string,
-    numLayers: number,
-    ch: number,
-  ): AttentionSpec => {
-    if (ch % h !== 0)
-      invalid(
-        'attention_head_dim',
-        c['attention_head_dim'],
-        `head counts that divide the channels (${ch} channels, ${h} heads)`,
-      );
-    return { heads: h, crossAttentionDim: crossDim, transformerLayers: perLayer(key, counts, numLayers) };
+  if (reverseRaw === null)
+    return { down: tl, up: tl.slice().reverse(), upKey: 'transformer_layers_per_block' };
+  return {
+    down: tl,
+    up: layerCounts('reverse_transformer_layers_per_block', reverseRaw, n),
+    upKey: 'reverse_transformer_layers_per_block',
   };
+}
 
-  const down: DownBlockSpec[] = downTypes.map((type: DownBlockType, i) => {
+/**
+ * One block's attention: `h` heads over `ch` channels (refused unless they divide), attending to
+ * `crossDim` features, with transformer depths read from `counts` under config key `key`.
+ */
+function attentionSpec(
+  c: Json,
+  h: number,
+  crossDim: number,
+  counts: LayerCounts,
+  key: string,
+  numLayers: number,
+  ch: number,
+): AttentionSpec {
+  if (ch % h !== 0)
+    invalid(
+      'attention_head_dim',
+      c['attention_head_dim'],
+      `head counts that divide the channels (${ch} channels, ${h} heads)`,
+    );
+  return { heads: h, crossAttentionDim: crossDim, transformerLayers: perLayer(key, counts, numLayers) };
+}
+
+function downBlocks(
+  c: Json,
+  types: readonly DownBlockType[],
+  cols: BlockColumns,
+  depths: TransformerDepths,
+): DownBlockSpec[] {
+  const { channels, heads, cross, layers } = cols;
+  const n = types.length;
+  return types.map((type, i) => {
     const out = channels[i] as number;
     const spec: DownBlockSpec = {
       type,
@@ -253,27 +335,30 @@ function build(c: Json): UNetSpec {
       layers: layers[i] as number,
       addDownsample: i !== n - 1,
     };
-    return type === 'CrossAttnDownBlock2D'
-      ? {
-          ...spec,
-          attention: attention(
-            heads[i] as number,
-            cross[i] as number,
-            tl[i] as LayerCounts,
-            'transformer_layers_per_block',
-            spec.layers,
-            out,
-          ),
-        }
-      : spec;
+    if (type !== 'CrossAttnDownBlock2D') return spec;
+    const counts = depths.down[i] as LayerCounts;
+    const key = 'transformer_layers_per_block';
+    return {
+      ...spec,
+      attention: attentionSpec(c, heads[i] as number, cross[i] as number, counts, key, spec.layers, out),
+    };
   });
+}
 
+/** The up blocks mirror the down blocks: every per-block list is read reversed. */
+function upBlocks(
+  c: Json,
+  types: readonly UpBlockType[],
+  cols: BlockColumns,
+  depths: TransformerDepths,
+): UpBlockSpec[] {
   const rev = <T>(a: T[]): T[] => a.slice().reverse();
-  const rChannels = rev(channels);
-  const rHeads = rev(heads);
-  const rCross = rev(cross);
-  const rLayers = rev(layers);
-  const up: UpBlockSpec[] = upTypes.map((type: UpBlockType, i) => {
+  const rChannels = rev(cols.channels);
+  const rHeads = rev(cols.heads);
+  const rCross = rev(cols.cross);
+  const rLayers = rev(cols.layers);
+  const n = types.length;
+  return types.map((type, i) => {
     const out = rChannels[i] as number;
     const spec: UpBlockSpec = {
       type,
@@ -284,75 +369,51 @@ function build(c: Json): UNetSpec {
       addUpsample: i !== n - 1,
     };
     if (type === 'UpBlock2D') return spec;
-    const key = reverseRaw === null ? 'transformer_layers_per_block' : 'reverse_transformer_layers_per_block';
+    const counts = depths.up[i] as LayerCounts;
     return {
       ...spec,
-      attention: attention(
+      attention: attentionSpec(
+        c,
         rHeads[i] as number,
         rCross[i] as number,
-        reverseTl[i] as LayerCounts,
-        key,
+        counts,
+        depths.upKey,
         spec.layers,
         out,
       ),
     };
   });
+}
 
-  const last = channels[n - 1] as number;
+/** The mid block works at the last block's width; none when mid_block_type is null. */
+function midBlock(c: Json, cols: BlockColumns, depths: TransformerDepths): MidBlockSpec | undefined {
+  const n = cols.channels.length;
+  const last = cols.channels[n - 1] as number;
   const midType = c['mid_block_type'];
-  let mid: MidBlockSpec | undefined;
   if (midType === 'UNetMidBlock2DCrossAttn') {
-    mid = {
-      type: midType,
-      channels: last,
-      attention: attention(
-        heads[n - 1] as number,
-        cross[n - 1] as number,
-        tl[n - 1] as LayerCounts,
-        'transformer_layers_per_block',
-        1,
-        last,
-      ),
-    };
-  } else if (midType === 'UNetMidBlock2D') mid = { type: midType, channels: last };
-  else if (midType !== null)
-    unsupported('mid_block_type', midType, 'UNetMidBlock2DCrossAttn, UNetMidBlock2D or null');
-
-  const timestepInputDim = channels[0] as number;
-  const ted = c['time_embedding_dim'];
-  const timeEmbedDim = ted === null ? timestepInputDim * 4 : int(c, 'time_embedding_dim');
-  let textTime: UNetSpec['textTime'];
-  if (addition === 'text_time') {
-    textTime = {
-      timeEmbedDim: int(c, 'addition_time_embed_dim'),
-      inputDim: int(c, 'projection_class_embeddings_input_dim'),
-    };
+    const counts = depths.down[n - 1] as LayerCounts;
+    const attention = attentionSpec(
+      c,
+      cols.heads[n - 1] as number,
+      cols.cross[n - 1] as number,
+      counts,
+      'transformer_layers_per_block',
+      1,
+      last,
+    );
+    return { type: midType, channels: last, attention };
   }
-  const convIn = int(c, 'conv_in_kernel');
-  const convOut = int(c, 'conv_out_kernel');
-  if (convIn % 2 === 0) invalid('conv_in_kernel', convIn, 'an odd kernel size');
-  if (convOut % 2 === 0) invalid('conv_out_kernel', convOut, 'an odd kernel size');
+  if (midType === 'UNetMidBlock2D') return { type: midType, channels: last };
+  if (midType !== null)
+    unsupported('mid_block_type', midType, 'UNetMidBlock2DCrossAttn, UNetMidBlock2D or null');
+  return undefined;
+}
+
+/** SDXL's text_time conditioning widths, when addition_embed_type asks for it. */
+function textTimeSpec(c: Json): UNetSpec['textTime'] {
+  if (c['addition_embed_type'] !== 'text_time') return undefined;
   return {
-    inChannels: int(c, 'in_channels'),
-    outChannels: int(c, 'out_channels'),
-    blockOutChannels: channels,
-    centerInputSample: bool(c, 'center_input_sample'),
-    convInKernel: convIn,
-    convOutKernel: convOut,
-    flipSinToCos: bool(c, 'flip_sin_to_cos'),
-    freqShift: num(c, 'freq_shift'),
-    timestepInputDim,
-    timeEmbedDim,
-    ...(textTime ? { textTime } : {}),
-    normGroups: groups,
-    normEps: num(c, 'norm_eps'),
-    useLinearProjection: bool(c, 'use_linear_projection'),
-    downsamplePadding: int(c, 'downsample_padding', 0),
-    midBlockScaleFactor: num(c, 'mid_block_scale_factor'),
-    resnetOutScaleFactor: num(c, 'resnet_out_scale_factor'),
-    down,
-    ...(mid ? { mid } : {}),
-    up,
-    crossAttentionDim: cross[0] as number,
+    timeEmbedDim: int(c, 'addition_time_embed_dim'),
+    inputDim: int(c, 'projection_class_embeddings_input_dim'),
   };
 }

@@ -151,122 +151,170 @@ export async function createTrainer(options: TrainerOptions): Promise<Result<Tra
   // runs as WebAssembly SIMD; ordinary arrays otherwise (the same numbers either way).
   const sizes = weights.map((w) => w.dims.reduce((a, d) => a * d, 1));
   const arena = WasmArena.create(sizes.flatMap((n) => [n, n, n, n]));
+  const params = holdParameters(weights, options.initialWeights, arena);
+  if (!params.ok) return params;
+  const session = await openTrainingSession(encodeModel(trainingModel), options);
+  if (!session.ok) return session;
+  return ok(
+    new SessionTrainer(session.value, params.value, arena, trainingModel.graph.nodes.length, options),
+  );
+}
+
+/** The trained weights' starting values, in the arena when there is one. */
+function holdParameters(
+  weights: readonly Initializer[],
+  given: ReadonlyMap<string, Float32Array> | undefined,
+  arena: WasmArena | undefined,
+): Result<TrainedParameter[], TrainerError> {
   const params: TrainedParameter[] = [];
   for (const w of weights) {
-    const data = initialValues(w, options.initialWeights);
+    const data = initialValues(w, given);
     if (typeof data === 'string') return err({ reason: 'weights', message: data });
     const held = arena?.alloc(data.length);
     held?.set(data);
     params.push({ name: w.name, data: held ?? data, dims: w.dims });
   }
-  const names = params.map((p) => p.name);
-  const bytes = encodeModel(trainingModel);
+  return ok(params);
+}
 
-  let session: ort.InferenceSession;
+async function openTrainingSession(
+  bytes: Uint8Array,
+  options: TrainerOptions,
+): Promise<Result<ort.InferenceSession, TrainerError>> {
   try {
-    session = await ort.InferenceSession.create(bytes, {
-      executionProviders: options.device === 'cuda' ? [{ name: 'cuda' }] : ['cpu'],
-      intraOpNumThreads: options.threads ?? availableParallelism(),
-      interOpNumThreads: 1,
-      graphOptimizationLevel: 'all',
-      enableMemPattern: false,
-      logSeverityLevel: 3,
-    });
+    return ok(
+      await ort.InferenceSession.create(bytes, {
+        executionProviders: options.device === 'cuda' ? [{ name: 'cuda' }] : ['cpu'],
+        intraOpNumThreads: options.threads ?? availableParallelism(),
+        interOpNumThreads: 1,
+        graphOptimizationLevel: 'all',
+        enableMemPattern: false,
+        logSeverityLevel: 3,
+      }),
+    );
   } catch (e) {
     return err({
       reason: 'session',
       message: `onnxruntime could not load the training graph: ${e instanceof Error ? e.message : String(e)}`,
     });
   }
+}
 
-  const dims = new Map(weights.map((w) => [w.name, w.dims as number[]]));
-  const weightFeeds: Record<string, ort.Tensor> = {};
-  for (const p of params) weightFeeds[p.name] = new ort.Tensor('float32', p.data, dims.get(p.name));
-  // Gradient outputs are written into these buffers on every run (onnxruntime's pre-allocated outputs).
-  const gradBuffers = params.map((p) => arena?.alloc(p.data.length) ?? new Float32Array(p.data.length));
-  const fetches: Record<string, ort.Tensor | null> = { [options.loss]: null };
-  params.forEach((p, k) => {
-    fetches[gradName(p.name)] = new ort.Tensor('float32', gradBuffers[k] as Float32Array, dims.get(p.name));
-  });
-  const weightNames = new Set(names);
-  const dataInputs = session.inputNames.filter((n) => !weightNames.has(n));
+/** A trainer over one onnxruntime session: the weights fed in place, the gradients fetched into fixed buffers. */
+class SessionTrainer implements Trainer {
+  readonly optimizer: AdamW;
+  readonly ema?: WeightEma;
+  readonly dataInputs: readonly string[];
+  readonly times: TrainerTimes = { micro: 0, runMs: 0, optimizerMs: 0 };
+  private readonly gradBuffers: Float32Array[];
+  private readonly fetches: Record<string, ort.Tensor | null>;
+  private readonly feeds: Record<string, ort.Tensor> = {};
+  private readonly accumulator: GradientAccumulator | undefined;
+  private readonly now: () => number;
+  /** A NaN probe tells after the first run whether onnxruntime wrote into the pre-allocated outputs. */
+  private readonly probe: Float32Array;
+  private copyOutputs: boolean | undefined;
+  private released = false;
 
-  const optimizer = new AdamW(params, { ...options.optimizer, ...(arena ? { arena } : {}) });
-  const ema = options.ema ? new WeightEma(params, options.ema) : undefined;
-  const every = options.accumulate ?? 1;
-  const accumulator =
-    every > 1
-      ? new GradientAccumulator(
-          gradBuffers.map((g) => g.length),
-          every,
-        )
-      : undefined;
-  const feeds: Record<string, ort.Tensor> = { ...weightFeeds };
-  let released = false;
-  // A NaN probe tells after the first run whether onnxruntime wrote into the pre-allocated outputs.
-  const probe = gradBuffers.find((g) => g.length > 0) ?? new Float32Array(1);
-  probe[0] = Number.NaN;
-  let copyOutputs: boolean | undefined;
-  const times: TrainerTimes = { micro: 0, runMs: 0, optimizerMs: 0 };
-  const now = options.clock ?? (() => performance.now());
+  constructor(
+    private readonly session: ort.InferenceSession,
+    readonly params: readonly TrainedParameter[],
+    arena: WasmArena | undefined,
+    readonly nodeCount: number,
+    private readonly options: TrainerOptions,
+  ) {
+    for (const p of params) this.feeds[p.name] = new ort.Tensor('float32', p.data, p.dims as number[]);
+    // Gradient outputs are written into these buffers on every run (onnxruntime's pre-allocated outputs).
+    this.gradBuffers = params.map((p) => arena?.alloc(p.data.length) ?? new Float32Array(p.data.length));
+    this.fetches = { [options.loss]: null };
+    params.forEach((p, k) => {
+      const buffer = this.gradBuffers[k] as Float32Array;
+      this.fetches[gradName(p.name)] = new ort.Tensor('float32', buffer, p.dims as number[]);
+    });
+    const weightNames = new Set(params.map((p) => p.name));
+    this.dataInputs = session.inputNames.filter((n) => !weightNames.has(n));
+    this.optimizer = new AdamW(params, { ...options.optimizer, ...(arena ? { arena } : {}) });
+    if (options.ema) this.ema = new WeightEma(params, options.ema);
+    const every = options.accumulate ?? 1;
+    this.accumulator =
+      every > 1
+        ? new GradientAccumulator(
+            this.gradBuffers.map((g) => g.length),
+            every,
+          )
+        : undefined;
+    this.probe = this.gradBuffers.find((g) => g.length > 0) ?? new Float32Array(1);
+    this.probe[0] = Number.NaN;
+    this.now = options.clock ?? (() => performance.now());
+  }
 
-  const trainer: Trainer = {
-    params,
-    optimizer,
-    ...(ema ? { ema } : {}),
-    dataInputs,
-    nodeCount: trainingModel.graph.nodes.length,
-    times,
-    async step(batch) {
-      if (released) throw new Error('trainer used after release');
-      for (const name of dataInputs) {
-        const t = batch[name];
-        if (t === undefined) throw new Error(`the batch lacks input ${name}`);
-        feeds[name] = t;
+  async step(batch: Readonly<Record<string, ort.Tensor>>): Promise<StepResult> {
+    if (this.released) throw new Error('trainer used after release');
+    const { out, done } = await this.run(batch);
+    const loss = this.collect(out);
+    let grads: Float32Array[] = this.gradBuffers;
+    if (this.accumulator) {
+      if (!this.accumulator.add(this.gradBuffers)) {
+        this.times.optimizerMs += this.now() - done;
+        return { loss, applied: false, step: this.optimizer.step };
       }
-      const t0 = now();
-      const out = await session.run(feeds, fetches);
-      const t1 = now();
-      times.micro += 1;
-      times.runMs += t1 - t0;
-      const loss = Number((out[options.loss]?.data as Float32Array)[0]);
-      let grads: Float32Array[] = gradBuffers;
-      if (copyOutputs === undefined) copyOutputs = Number.isNaN(probe[0]);
-      if (copyOutputs) {
-        // This execution provider returned fresh outputs instead of filling the pre-allocated ones.
-        params.forEach((p, k) => {
-          const got = out[gradName(p.name)]?.data as Float32Array | undefined;
-          if (got !== undefined) (gradBuffers[k] as Float32Array).set(got);
-        });
-      }
-      if (accumulator) {
-        if (!accumulator.add(gradBuffers)) {
-          times.optimizerMs += now() - t1;
-          return { loss, applied: false, step: optimizer.step };
-        }
-        grads = accumulator.take();
-      }
-      const lr = options.schedule ? learningRate(options.schedule, optimizer.step) : optimizer.lr;
-      let gradNorm: number;
-      if (options.maxGradNorm === undefined) {
-        // No clipping: the norm comes from AdamW's own pass over the gradients.
-        gradNorm = Math.sqrt(optimizer.update(grads, lr));
-      } else {
-        const clipped = clip(grads, options.maxGradNorm, options.gradClipMethod);
-        gradNorm = clipped.norm;
-        optimizer.update(grads, lr, clipped.scale);
-      }
-      ema?.update();
-      times.optimizerMs += now() - t1;
-      return { loss, applied: true, step: optimizer.step, lr, gradNorm };
-    },
-    async release() {
-      if (released) return;
-      released = true;
-      await session.release();
-    },
-  };
-  return ok(trainer);
+      grads = this.accumulator.take();
+    }
+    const { lr, gradNorm } = this.update(grads);
+    this.ema?.update();
+    this.times.optimizerMs += this.now() - done;
+    return { loss, applied: true, step: this.optimizer.step, lr, gradNorm };
+  }
+
+  /** Forward and backward on one micro-batch; `done` is when onnxruntime returned. */
+  private async run(
+    batch: Readonly<Record<string, ort.Tensor>>,
+  ): Promise<{ out: ort.InferenceSession.ReturnType; done: number }> {
+    for (const name of this.dataInputs) {
+      const t = batch[name];
+      if (t === undefined) throw new Error(`the batch lacks input ${name}`);
+      this.feeds[name] = t;
+    }
+    const t0 = this.now();
+    const out = await this.session.run(this.feeds, this.fetches);
+    const done = this.now();
+    this.times.micro += 1;
+    this.times.runMs += done - t0;
+    return { out, done };
+  }
+
+  /** The loss, with every gradient in its gradient buffer. */
+  private collect(out: ort.InferenceSession.ReturnType): number {
+    const loss = Number((out[this.options.loss]?.data as Float32Array)[0]);
+    if (this.copyOutputs === undefined) this.copyOutputs = Number.isNaN(this.probe[0]);
+    if (this.copyOutputs) {
+      // This execution provider returned fresh outputs instead of filling the pre-allocated ones.
+      this.params.forEach((p, k) => {
+        const got = out[gradName(p.name)]?.data as Float32Array | undefined;
+        if (got !== undefined) (this.gradBuffers[k] as Float32Array).set(got);
+      });
+    }
+    return loss;
+  }
+
+  /** One optimizer step at the scheduled learning rate, clipping the gradients first when asked. */
+  private update(grads: Float32Array[]): { lr: number; gradNorm: number } {
+    const { options, optimizer } = this;
+    const lr = options.schedule ? learningRate(options.schedule, optimizer.step) : optimizer.lr;
+    if (options.maxGradNorm === undefined) {
+      // No clipping: the norm comes from AdamW's own pass over the gradients.
+      return { lr, gradNorm: Math.sqrt(optimizer.update(grads, lr)) };
+    }
+    const clipped = clip(grads, options.maxGradNorm, options.gradClipMethod);
+    optimizer.update(grads, lr, clipped.scale);
+    return { lr, gradNorm: clipped.norm };
+  }
+
+  async release(): Promise<void> {
+    if (this.released) return;
+    this.released = true;
+    await this.session.release();
+  }
 }
 
 /**
