@@ -53,3 +53,22 @@ export function intsInput(ctx: GradContext, i: number): number[] {
   if (c) return Array.from(c, Number);
   throw new GradRuleError(`input ${i} (${name}) of ${ctx.node.op} must be a constant`);
 }
+
+/** Declares the rule for `op`; `grad` is handed the context and its emitter, which every rule builds with. */
+export function gradRule(op: string, grad: (ctx: GradContext, e: Emitter) => InputGrads): GradRule {
+  return { op, grad: (ctx) => grad(ctx, ctx.e) };
+}
+
+/**
+ * The input gradients of a broadcasting op: `partials[i]` builds input i's gradient at the output's
+ * shape (only when input i needs one, in input order), which is then summed over the axes input i was
+ * broadcast along. An absent entry is an input with no gradient.
+ */
+export function broadcastGrads(
+  ctx: GradContext,
+  partials: readonly ((() => string) | undefined)[],
+): InputGrads {
+  return partials.map((partial, i) =>
+    partial !== undefined && ctx.needs[i] ? ctx.e.reduceTo(partial(), input(ctx, i)) : undefined,
+  );
+}

@@ -10,71 +10,66 @@
  *   giving [C/group, O, …], transposed to W's [O, C/group, …] layout, rows past the kernel sliced off.
  * - dBias sums g over batch and space.
  */
-import type { GradRule } from '../rule.js';
-import { dy, input } from '../rule.js';
+import { dy, gradRule, input } from '../rule.js';
 import { attr } from '../../attributes.js';
 import { intAttrOf, intsAttrOf, stringAttrOf } from '../emitter.js';
 import type { Emitter } from '../emitter.js';
 import type { Attribute } from '../../ir.js';
 import { GradRuleError } from '../errors.js';
 
-export const convGrad: GradRule = {
-  op: 'Conv',
-  grad: (ctx) => {
-    const e = ctx.e;
-    const g = dy(ctx);
-    const x = input(ctx, 0);
-    const w = input(ctx, 1);
-    const node = ctx.node;
-    if (stringAttrOf(node, 'auto_pad', 'NOTSET') !== 'NOTSET') {
-      throw new GradRuleError('auto_pad is not supported; give explicit pads');
-    }
-    const wShape = e.shape(w);
-    const spatial = wShape.length - 2;
-    const kernel = intsAttrOf(node, 'kernel_shape') ?? (wShape.slice(2) as number[]);
-    if (kernel.some((k) => typeof k !== 'number')) throw new GradRuleError('the kernel shape must be static');
-    const ones = new Array<number>(spatial).fill(1);
-    const strides = intsAttrOf(node, 'strides') ?? ones;
-    const dilations = intsAttrOf(node, 'dilations') ?? ones;
-    const pads = intsAttrOf(node, 'pads') ?? new Array<number>(2 * spatial).fill(0);
-    const group = intAttrOf(node, 'group', 1);
-    const strided = strides.some((s) => s !== 1);
+export const convGrad = gradRule('Conv', (ctx, e) => {
+  const g = dy(ctx);
+  const x = input(ctx, 0);
+  const w = input(ctx, 1);
+  const node = ctx.node;
+  if (stringAttrOf(node, 'auto_pad', 'NOTSET') !== 'NOTSET') {
+    throw new GradRuleError('auto_pad is not supported; give explicit pads');
+  }
+  const wShape = e.shape(w);
+  const spatial = wShape.length - 2;
+  const kernel = intsAttrOf(node, 'kernel_shape') ?? (wShape.slice(2) as number[]);
+  if (kernel.some((k) => typeof k !== 'number')) throw new GradRuleError('the kernel shape must be static');
+  const ones = new Array<number>(spatial).fill(1);
+  const strides = intsAttrOf(node, 'strides') ?? ones;
+  const dilations = intsAttrOf(node, 'dilations') ?? ones;
+  const pads = intsAttrOf(node, 'pads') ?? new Array<number>(2 * spatial).fill(0);
+  const group = intAttrOf(node, 'group', 1);
+  const strided = strides.some((s) => s !== 1);
 
-    let dx: string | undefined;
-    if (ctx.needs[0]) {
-      const attributes: Record<string, Attribute> = {
-        kernel_shape: attr.ints(kernel),
-        pads: attr.ints(pads),
-      };
-      if (strided) attributes['strides'] = attr.ints(strides);
-      if (dilations.some((d) => d !== 1)) attributes['dilations'] = attr.ints(dilations);
-      if (group !== 1) attributes['group'] = attr.int(group);
-      if (strided) {
-        const xs = e.staticShape(x);
-        const ys = e.staticShape(g);
-        const outputPadding = kernel.map((k, i) => {
-          const covered = ((ys[2 + i] as number) - 1) * (strides[i] ?? 1) + (k - 1) * (dilations[i] ?? 1) + 1;
-          return (xs[2 + i] as number) + (pads[i] ?? 0) + (pads[i + spatial] ?? 0) - covered;
-        });
-        if (outputPadding.some((p) => p !== 0)) attributes['output_padding'] = attr.ints(outputPadding);
-      }
-      dx = e.op('ConvTranspose', [g, w], attributes, e.fact(x));
+  let dx: string | undefined;
+  if (ctx.needs[0]) {
+    const attributes: Record<string, Attribute> = {
+      kernel_shape: attr.ints(kernel),
+      pads: attr.ints(pads),
+    };
+    if (strided) attributes['strides'] = attr.ints(strides);
+    if (dilations.some((d) => d !== 1)) attributes['dilations'] = attr.ints(dilations);
+    if (group !== 1) attributes['group'] = attr.int(group);
+    if (strided) {
+      const xs = e.staticShape(x);
+      const ys = e.staticShape(g);
+      const outputPadding = kernel.map((k, i) => {
+        const covered = ((ys[2 + i] as number) - 1) * (strides[i] ?? 1) + (k - 1) * (dilations[i] ?? 1) + 1;
+        return (xs[2 + i] as number) + (pads[i] ?? 0) + (pads[i + spatial] ?? 0) - covered;
+      });
+      if (outputPadding.some((p) => p !== 0)) attributes['output_padding'] = attr.ints(outputPadding);
     }
+    dx = e.op('ConvTranspose', [g, w], attributes, e.fact(x));
+  }
 
-    let dw: string | undefined;
-    if (ctx.needs[1]) {
-      const geometry = { kernel, strides, dilations, pads, group };
-      dw = unfoldedWeightGrad(e, x, g, geometry) ?? transposedWeightGrad(e, x, g, geometry);
-    }
+  let dw: string | undefined;
+  if (ctx.needs[1]) {
+    const geometry = { kernel, strides, dilations, pads, group };
+    dw = unfoldedWeightGrad(e, x, g, geometry) ?? transposedWeightGrad(e, x, g, geometry);
+  }
 
-    const b = node.inputs[2];
-    const db =
-      ctx.needs[2] && b !== undefined && b !== ''
-        ? e.reduceSum(g, [0, ...Array.from({ length: spatial }, (_v, i) => i + 2)], false)
-        : undefined;
-    return [dx, dw, db];
-  },
-};
+  const b = node.inputs[2];
+  const db =
+    ctx.needs[2] && b !== undefined && b !== ''
+      ? e.reduceSum(g, [0, ...Array.from({ length: spatial }, (_v, i) => i + 2)], false)
+      : undefined;
+  return [dx, dw, db];
+});
 
 interface Geometry {
   readonly kernel: readonly number[];

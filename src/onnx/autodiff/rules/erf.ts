@@ -1,13 +1,8 @@
 /** Erf: g·(2/√π)·exp(−x²). */
-import type { GradRule } from '../rule.js';
-import { dy, input } from '../rule.js';
+import { dy, gradRule, input } from '../rule.js';
 
-export const erfGrad: GradRule = {
-  op: 'Erf',
-  grad: (ctx) => {
-    const e = ctx.e;
-    const x = input(ctx, 0);
-    const gauss = e.op('Exp', [e.neg(e.mul(x, x))]);
-    return [e.mul(dy(ctx), e.scale(gauss, 2 / Math.sqrt(Math.PI)))];
-  },
-};
+export const erfGrad = gradRule('Erf', (ctx, e) => {
+  const x = input(ctx, 0);
+  const gauss = e.op('Exp', [e.neg(e.mul(x, x))]);
+  return [e.mul(dy(ctx), e.scale(gauss, 2 / Math.sqrt(Math.PI)))];
+});

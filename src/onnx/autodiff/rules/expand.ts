@@ -1,10 +1,4 @@
 /** Expand: the gradient summed back over the broadcast axes. */
-import type { GradRule } from '../rule.js';
-import { dy, input } from '../rule.js';
+import { dy, gradRule, input } from '../rule.js';
 
-export const expandGrad: GradRule = {
-  op: 'Expand',
-  grad: (ctx) => {
-    return [ctx.e.reduceTo(dy(ctx), input(ctx, 0))];
-  },
-};
+export const expandGrad = gradRule('Expand', (ctx, e) => [e.reduceTo(dy(ctx), input(ctx, 0))]);

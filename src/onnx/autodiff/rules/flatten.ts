@@ -1,10 +1,4 @@
 /** Flatten: the gradient reshaped back to the input shape. */
-import type { GradRule } from '../rule.js';
-import { dy, input } from '../rule.js';
+import { dy, gradRule, input } from '../rule.js';
 
-export const flattenGrad: GradRule = {
-  op: 'Flatten',
-  grad: (ctx) => {
-    return [ctx.e.reshapeLike(dy(ctx), input(ctx, 0))];
-  },
-};
+export const flattenGrad = gradRule('Flatten', (ctx, e) => [e.reshapeLike(dy(ctx), input(ctx, 0))]);

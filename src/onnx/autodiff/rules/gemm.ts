@@ -3,33 +3,28 @@
  * (transposed back when transB), each a single Gemm with the transposes folded into its flags;
  * dC = β·g summed over C's broadcast axes.
  */
-import type { GradRule } from '../rule.js';
-import { dy, input } from '../rule.js';
+import { dy, gradRule, input } from '../rule.js';
 import { floatAttrOf, intAttrOf } from '../emitter.js';
 
-export const gemmGrad: GradRule = {
-  op: 'Gemm',
-  grad: (ctx) => {
-    const e = ctx.e;
-    const g = dy(ctx);
-    const a = input(ctx, 0);
-    const b = input(ctx, 1);
-    const tA = intAttrOf(ctx.node, 'transA') === 1;
-    const tB = intAttrOf(ctx.node, 'transB') === 1;
-    const alpha = floatAttrOf(ctx.node, 'alpha', 1);
-    const beta = floatAttrOf(ctx.node, 'beta', 1);
-    const da = ctx.needs[0]
-      ? tA
-        ? e.gemm(b, g, tB, true, alpha)
-        : e.gemm(g, b, false, !tB, alpha)
-      : undefined;
-    const db = ctx.needs[1]
-      ? tB
-        ? e.gemm(g, a, true, tA, alpha)
-        : e.gemm(a, g, !tA, false, alpha)
-      : undefined;
-    const c = ctx.node.inputs[2];
-    const dc = ctx.needs[2] && c !== undefined ? e.reduceTo(e.scale(g, beta), c) : undefined;
-    return [da, db, dc];
-  },
-};
+export const gemmGrad = gradRule('Gemm', (ctx, e) => {
+  const g = dy(ctx);
+  const a = input(ctx, 0);
+  const b = input(ctx, 1);
+  const tA = intAttrOf(ctx.node, 'transA') === 1;
+  const tB = intAttrOf(ctx.node, 'transB') === 1;
+  const alpha = floatAttrOf(ctx.node, 'alpha', 1);
+  const beta = floatAttrOf(ctx.node, 'beta', 1);
+  const da = ctx.needs[0]
+    ? tA
+      ? e.gemm(b, g, tB, true, alpha)
+      : e.gemm(g, b, false, !tB, alpha)
+    : undefined;
+  const db = ctx.needs[1]
+    ? tB
+      ? e.gemm(g, a, true, tA, alpha)
+      : e.gemm(a, g, !tA, false, alpha)
+    : undefined;
+  const c = ctx.node.inputs[2];
+  const dc = ctx.needs[2] && c !== undefined ? e.reduceTo(e.scale(g, beta), c) : undefined;
+  return [da, db, dc];
+});

@@ -1,10 +1,4 @@
 /** Identity: g itself. */
-import type { GradRule } from '../rule.js';
-import { dy } from '../rule.js';
+import { dy, gradRule } from '../rule.js';
 
-export const identityGrad: GradRule = {
-  op: 'Identity',
-  grad: (ctx) => {
-    return [dy(ctx)];
-  },
-};
+export const identityGrad = gradRule('Identity', (ctx) => [dy(ctx)]);

@@ -1,10 +1,4 @@
 /** Log: g / x. */
-import type { GradRule } from '../rule.js';
-import { dy, input } from '../rule.js';
+import { dy, gradRule, input } from '../rule.js';
 
-export const logGrad: GradRule = {
-  op: 'Log',
-  grad: (ctx) => {
-    return [ctx.e.div(dy(ctx), input(ctx, 0))];
-  },
-};
+export const logGrad = gradRule('Log', (ctx, e) => [e.div(dy(ctx), input(ctx, 0))]);

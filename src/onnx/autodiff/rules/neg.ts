@@ -1,10 +1,4 @@
 /** Neg: −g. */
-import type { GradRule } from '../rule.js';
-import { dy } from '../rule.js';
+import { dy, gradRule } from '../rule.js';
 
-export const negGrad: GradRule = {
-  op: 'Neg',
-  grad: (ctx) => {
-    return [ctx.e.neg(dy(ctx))];
-  },
-};
+export const negGrad = gradRule('Neg', (ctx, e) => [e.neg(dy(ctx))]);

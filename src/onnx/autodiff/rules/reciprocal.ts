@@ -1,11 +1,7 @@
 /** Reciprocal: d(1/x) = −g·y². */
-import type { GradRule } from '../rule.js';
-import { dy } from '../rule.js';
+import { dy, gradRule } from '../rule.js';
 
-export const reciprocalGrad: GradRule = {
-  op: 'Reciprocal',
-  grad: (ctx) => {
-    const y = ctx.node.outputs[0] as string;
-    return [ctx.e.neg(ctx.e.mul(dy(ctx), ctx.e.mul(y, y)))];
-  },
-};
+export const reciprocalGrad = gradRule('Reciprocal', (ctx, e) => {
+  const y = ctx.node.outputs[0] as string;
+  return [e.neg(e.mul(dy(ctx), e.mul(y, y)))];
+});

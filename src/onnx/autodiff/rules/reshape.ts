@@ -1,10 +1,4 @@
 /** Reshape: the gradient reshaped back to the input shape. */
-import type { GradRule } from '../rule.js';
-import { dy, input } from '../rule.js';
+import { dy, gradRule, input } from '../rule.js';
 
-export const reshapeGrad: GradRule = {
-  op: 'Reshape',
-  grad: (ctx) => {
-    return [ctx.e.reshapeLike(dy(ctx), input(ctx, 0))];
-  },
-};
+export const reshapeGrad = gradRule('Reshape', (ctx, e) => [e.reshapeLike(dy(ctx), input(ctx, 0))]);

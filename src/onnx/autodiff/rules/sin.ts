@@ -1,10 +1,4 @@
 /** Sin: g·cos x. */
-import type { GradRule } from '../rule.js';
-import { dy, input } from '../rule.js';
+import { dy, gradRule, input } from '../rule.js';
 
-export const sinGrad: GradRule = {
-  op: 'Sin',
-  grad: (ctx) => {
-    return [ctx.e.mul(dy(ctx), ctx.e.op('Cos', [input(ctx, 0)]))];
-  },
-};
+export const sinGrad = gradRule('Sin', (ctx, e) => [e.mul(dy(ctx), e.op('Cos', [input(ctx, 0)]))]);

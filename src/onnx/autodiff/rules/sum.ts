@@ -1,11 +1,7 @@
 /** Sum: g to every operand, summed over its broadcast axes. */
-import type { GradRule } from '../rule.js';
-import { dy } from '../rule.js';
+import { dy, gradRule } from '../rule.js';
 
-export const sumGrad: GradRule = {
-  op: 'Sum',
-  grad: (ctx) => {
-    const g = dy(ctx);
-    return ctx.node.inputs.map((x, i) => (ctx.needs[i] ? ctx.e.reduceTo(g, x) : undefined));
-  },
-};
+export const sumGrad = gradRule('Sum', (ctx, e) => {
+  const g = dy(ctx);
+  return ctx.node.inputs.map((x, i) => (ctx.needs[i] ? e.reduceTo(g, x) : undefined));
+});
