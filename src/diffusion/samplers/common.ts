@@ -7,6 +7,7 @@ import { assertStepCount } from '../scheduler.js';
 import type { SpacingRule } from '../spacing.js';
 import { spacedTimesteps } from '../spacing.js';
 import { velocity } from '../targets.js';
+import { SteppedSampler } from './stepping.js';
 
 /**
  * β, α and ᾱ for a config. `clampTerminal`: Euler, UniPC and DPM-Solver++ replace a zero ᾱ_{T−1} by 2^-24
@@ -29,7 +30,7 @@ function noiseScheduleOf(config: SchedulerConfig, clampTerminal: boolean): Noise
 }
 
 /** The base of every sampler: its config, training tables and timesteps (all T of them, descending, until set). */
-export abstract class TrainedSchedule {
+export abstract class TrainedSchedule extends SteppedSampler {
   readonly order = 1;
   readonly betas: Float64Array;
   readonly alphas: Float64Array;
@@ -42,6 +43,7 @@ export abstract class TrainedSchedule {
     readonly config: SchedulerConfig,
     clampTerminal: boolean,
   ) {
+    super();
     const schedule = noiseScheduleOf(config, clampTerminal);
     this.betas = schedule.betas;
     this.alphas = schedule.alphas;

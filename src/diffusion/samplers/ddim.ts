@@ -2,10 +2,11 @@
 // DDIM (Song, Meng & Ermon 2021, "Denoising Diffusion Implicit Models", eq. 12 and 16), as diffusers'
 // DDIMScheduler steps it.
 import type { SchedulerConfig } from '../config.js';
-import type { CustomSchedule, Scheduler, StepOptions, StepOutput } from '../scheduler.js';
+import type { CustomSchedule, Scheduler, StepOutput } from '../scheduler.js';
 import { assertSameLength, customScheduleRefused } from '../scheduler.js';
 import { ddimPreviousTimestep } from '../spacing.js';
 import { AlphaSchedule } from './alpha-schedule.js';
+import type { StepInput } from './stepping.js';
 
 export class DdimScheduler extends AlphaSchedule implements Scheduler {
   readonly kind = 'ddim' as const;
@@ -31,16 +32,9 @@ export class DdimScheduler extends AlphaSchedule implements Scheduler {
    * t = T−1, where it is exactly 0 in exact arithmetic), diffusers takes the square root of a negative number
    * and the whole sample becomes NaN; here it is clamped to 0.
    */
-  step(
-    modelOutput: Float32Array,
-    timestep: number,
-    sample: Float32Array,
-    options: StepOptions = {},
-  ): StepOutput {
-    assertSameLength(modelOutput, sample);
+  protected update({ modelOutput, timestep: t, sample, options }: StepInput): StepOutput {
     if (this.numInferenceSteps === undefined) throw new Error('DDIM step called before setTimesteps');
     const eta = options.eta ?? 0;
-    const t = timestep;
     const prevT = ddimPreviousTimestep(t, this.config.num_train_timesteps, this.numInferenceSteps);
     const a = this.alphaCumprodAt(t);
     const aPrev = prevT >= 0 ? this.alphasCumprod[prevT]! : this.finalAlphaCumprod;

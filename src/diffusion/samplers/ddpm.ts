@@ -1,9 +1,10 @@
 /* eslint-disable @typescript-eslint/no-non-null-assertion -- indices into typed arrays here are in bounds by construction (loop limits, checked lengths); `!` says so without a branch per element in the inner loops. */
 // DDPM ancestral sampling (Ho et al. 2020, "Denoising Diffusion Probabilistic Models", eq. 6–7 and Alg. 2),
 // as diffusers' DDPMScheduler steps it over a spaced subset of timesteps.
-import type { CustomSchedule, Scheduler, StepOptions, StepOutput } from '../scheduler.js';
+import type { CustomSchedule, Scheduler, StepOutput } from '../scheduler.js';
 import { assertCustomTimesteps, assertSameLength, customScheduleRefused } from '../scheduler.js';
 import { AlphaSchedule } from './alpha-schedule.js';
+import type { StepInput } from './stepping.js';
 
 export class DdpmScheduler extends AlphaSchedule implements Scheduler {
   readonly kind = 'ddpm' as const;
@@ -34,14 +35,7 @@ export class DdpmScheduler extends AlphaSchedule implements Scheduler {
    * μ = (√ᾱ'·β/(1−ᾱ))·x̂₀ + (√α·(1−ᾱ')/(1−ᾱ))·x_t, and for t > 0 x_{t'} = μ + σ·z with the caller's z and
    * σ² = max((1−ᾱ')/(1−ᾱ)·β, 1e−20) (fixed_small; the other variance types as diffusers defines them).
    */
-  step(
-    modelOutput: Float32Array,
-    timestep: number,
-    sample: Float32Array,
-    options: StepOptions = {},
-  ): StepOutput {
-    assertSameLength(modelOutput, sample);
-    const t = timestep;
+  protected update({ modelOutput, timestep: t, sample, options }: StepInput): StepOutput {
     const prevT = this.previousTimestep(t);
     const a = this.alphaCumprodAt(t);
     const aPrev = prevT >= 0 ? this.alphasCumprod[prevT]! : 1;

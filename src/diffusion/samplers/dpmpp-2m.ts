@@ -1,9 +1,10 @@
 /* eslint-disable @typescript-eslint/no-non-null-assertion -- indices into typed arrays here are in bounds by construction (loop limits, checked lengths); `!` says so without a branch per element in the inner loops. */
 // DPM-Solver++(2M) (Lu et al. 2022, "DPM-Solver++: Fast Solver for Guided Sampling of Diffusion Probabilistic
 // Models", Alg. 2), as diffusers' DPMSolverMultistepScheduler steps it with algorithm_type "dpmsolver++".
-import type { Scheduler, StepOptions, StepOutput } from '../scheduler.js';
-import { alphaSigmaFromSigma, assertSameLength, lambdaFromSigma } from '../scheduler.js';
+import type { Scheduler, StepOutput } from '../scheduler.js';
+import { alphaSigmaFromSigma, lambdaFromSigma } from '../scheduler.js';
 import { MultistepSchedule } from './multistep.js';
+import type { StepInput } from './stepping.js';
 
 const f32 = Math.fround;
 
@@ -34,13 +35,7 @@ export class DpmppScheduler extends MultistepSchedule implements Scheduler {
    * The last step is first order whenever the final σ is 0 (the default), with euler_at_final, or with
    * lower_order_final on fewer than 15 steps.
    */
-  step(
-    modelOutput: Float32Array,
-    timestep: number,
-    sample: Float32Array,
-    _options: StepOptions = {},
-  ): StepOutput {
-    assertSameLength(modelOutput, sample);
+  protected update({ modelOutput, timestep, sample }: StepInput): StepOutput {
     if (this.numInferenceSteps === undefined) throw new Error('DPM-Solver++ step called before setTimesteps');
     const index = this.initStepIndex(timestep);
     const n = this.timesteps.length;

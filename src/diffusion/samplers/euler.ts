@@ -3,9 +3,10 @@
 // "Elucidating the Design Space of Diffusion-Based Generative Models", Alg. 1 without churn), as diffusers'
 // EulerDiscreteScheduler steps it with discrete timesteps.
 import type { SchedulerConfig } from '../config.js';
-import type { CustomSchedule, Scheduler, StepOptions, StepOutput } from '../scheduler.js';
-import { assertCustomTimesteps, assertSameLength } from '../scheduler.js';
+import type { CustomSchedule, Scheduler, StepOutput } from '../scheduler.js';
+import { assertCustomTimesteps } from '../scheduler.js';
 import { SigmaSchedule } from './sigma-schedule.js';
+import type { StepInput } from './stepping.js';
 
 const f32 = Math.fround;
 
@@ -67,13 +68,7 @@ export class EulerScheduler extends SigmaSchedule implements Scheduler {
    * x̂₀ = x − σ·ε̂ (epsilon), x̂₀ = −σ/√(σ²+1)·v̂ + x/(σ²+1) (v_prediction) or the output (sample);
    * d = (x − x̂₀)/σ; x_next = x + d·(σ_next − σ).
    */
-  step(
-    modelOutput: Float32Array,
-    timestep: number,
-    sample: Float32Array,
-    _options: StepOptions = {},
-  ): StepOutput {
-    assertSameLength(modelOutput, sample);
+  protected update({ modelOutput, timestep, sample }: StepInput): StepOutput {
     const index = this.initStepIndex(timestep);
     const sigma = this.sigmas[index];
     const sigmaNext = this.sigmas[index + 1];

@@ -2,21 +2,17 @@
 // Euler's method on the flow-matching ODE dx/dσ = v (rectified flow: x_σ = (1 − σ)·x₀ + σ·ε, v = ε − x₀),
 // as diffusers' FlowMatchEulerDiscreteScheduler steps it (SD3, Flux, Wan): σ from 1 down to 0, t = 1000·σ.
 import type { SchedulerConfig } from '../config.js';
-import type {
-  CustomSchedule,
-  Scheduler,
-  SetTimestepsOptions,
-  StepOptions,
-  StepOutput,
-} from '../scheduler.js';
+import type { CustomSchedule, Scheduler, SetTimestepsOptions, StepOutput } from '../scheduler.js';
 import { assertSameLength, assertStepCount, indexForTimestep } from '../scheduler.js';
 import { npLinspace } from '../numeric.js';
 import type { Rounding } from './flow-sigmas.js';
 import { float64, shiftSchedule, shiftSigma } from './flow-sigmas.js';
+import type { StepInput } from './stepping.js';
+import { SteppedSampler, noiseEachSample, noiseIndex } from './stepping.js';
 
 const f32 = Math.fround;
 
-export class FlowMatchEulerScheduler implements Scheduler {
+export class FlowMatchEulerScheduler extends SteppedSampler implements Scheduler {
   readonly kind = 'flow_euler' as const;
   readonly order = 1;
   readonly betas = undefined;
@@ -32,6 +28,7 @@ export class FlowMatchEulerScheduler implements Scheduler {
   beginIndex: number | undefined;
 
   constructor(readonly config: SchedulerConfig) {
+    super();
     const T = config.num_train_timesteps;
     this.trainSigmas = Float64Array.from({ length: T }, (_, i) => {
       const sigma = f32((T - i) / T);
@@ -99,13 +96,7 @@ export class FlowMatchEulerScheduler implements Scheduler {
    * x_next = x + (σ_next − σ)·v̂ in float32, as diffusers; x̂₀ = x − σ·v̂. With stochastic_sampling,
    * x_next = (1 − σ_next)·x̂₀ + σ_next·noise instead (the caller passes `noise`).
    */
-  step(
-    modelOutput: Float32Array,
-    timestep: number,
-    sample: Float32Array,
-    options: StepOptions = {},
-  ): StepOutput {
-    assertSameLength(modelOutput, sample);
+  protected update({ modelOutput, timestep, sample, options }: StepInput): StepOutput {
     if (this.numInferenceSteps === undefined) throw new Error('flow_euler step called before setTimesteps');
     this.stepIndex ??= this.beginIndex ?? indexForTimestep(this.timesteps, timestep, false);
     const sigma = this.sigmas[this.stepIndex];
@@ -137,20 +128,16 @@ export class FlowMatchEulerScheduler implements Scheduler {
    * index once set, as for img2img).
    */
   addNoise(original: Float32Array, noise: Float32Array, timesteps: ArrayLike<number>): Float32Array {
-    assertSameLength(noise, original);
-    const batch = timesteps.length;
-    const per = original.length / batch;
-    const out = new Float32Array(original.length);
-    for (let b = 0; b < batch; b++) {
-      const index =
-        this.beginIndex === undefined
-          ? indexForTimestep(this.timesteps, timesteps[b]!, false)
-          : (this.stepIndex ?? this.beginIndex);
-      const sigma = this.sigmas[index]!;
-      for (let i = b * per; i < (b + 1) * per; i++)
-        out[i] = f32(f32(sigma * noise[i]!) + f32(f32(1 - sigma) * original[i]!));
-    }
-    return out;
+    return noiseEachSample(
+      original,
+      noise,
+      timesteps,
+      (t) => {
+        const sigma = this.sigmas[noiseIndex(this, t, false)]!;
+        return { alpha: f32(1 - sigma), sigmaT: sigma };
+      },
+      f32,
+    );
   }
 
   /** The flow-matching velocity ε − x₀: the training target, the same at every timestep. */

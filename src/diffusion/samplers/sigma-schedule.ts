@@ -4,8 +4,9 @@
 import type { SchedulerConfig } from '../config.js';
 import { interpIndex } from '../numeric.js';
 import { sigmasFromAlphasCumprod } from '../schedules.js';
-import { assertSameLength, indexForTimestep } from '../scheduler.js';
+import { indexForTimestep } from '../scheduler.js';
 import { TrainedSchedule } from './common.js';
+import { noiseEachSample, noiseIndex } from './stepping.js';
 
 const f32 = Math.fround;
 
@@ -62,18 +63,8 @@ export abstract class SigmaSchedule extends TrainedSchedule {
 
   /** a·x₀ + s·ε with (a, s) = noiseScales(σ) and σ at each timestep's place in the schedule (diffusers' add_noise). */
   addNoise(original: Float32Array, noise: Float32Array, timesteps: ArrayLike<number>): Float32Array {
-    assertSameLength(noise, original);
-    const batch = timesteps.length;
-    const per = original.length / batch;
-    const out = new Float32Array(original.length);
-    for (let b = 0; b < batch; b++) {
-      const index =
-        this.beginIndex === undefined
-          ? indexForTimestep(this.timesteps, timesteps[b]!, this.fallbackToLastIndex)
-          : (this.stepIndex ?? this.beginIndex);
-      const { alpha, sigmaT } = this.noiseScales(this.sigmas[index]!);
-      for (let i = b * per; i < (b + 1) * per; i++) out[i] = alpha * original[i]! + sigmaT * noise[i]!;
-    }
-    return out;
+    return noiseEachSample(original, noise, timesteps, (t) =>
+      this.noiseScales(this.sigmas[noiseIndex(this, t, this.fallbackToLastIndex)]!),
+    );
   }
 }

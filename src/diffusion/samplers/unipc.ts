@@ -3,16 +3,11 @@
 // Diffusion Models", Alg. 2/3 with B(h) = e^h − 1 for "bh2" and B(h) = h for "bh1"), as diffusers'
 // UniPCMultistepScheduler steps it: data prediction, order ≤ 2, corrector UniC after every step but the first.
 import { npLinspace } from '../numeric.js';
-import type {
-  CustomSchedule,
-  Scheduler,
-  SetTimestepsOptions,
-  StepOptions,
-  StepOutput,
-} from '../scheduler.js';
-import { assertSameLength, assertStepCount, customScheduleRefused } from '../scheduler.js';
+import type { CustomSchedule, Scheduler, SetTimestepsOptions, StepOutput } from '../scheduler.js';
+import { assertStepCount, customScheduleRefused } from '../scheduler.js';
 import { shiftSchedule } from './flow-sigmas.js';
 import { MultistepSchedule } from './multistep.js';
+import type { StepInput } from './stepping.js';
 
 const f32 = Math.fround;
 
@@ -78,13 +73,7 @@ export class UniPcScheduler extends MultistepSchedule implements Scheduler {
    * advances it to the next σ. The order warms up from 1 and, with lower_order_final, drops back to 1 at the
    * last step.
    */
-  step(
-    modelOutput: Float32Array,
-    timestep: number,
-    sample: Float32Array,
-    _options: StepOptions = {},
-  ): StepOutput {
-    assertSameLength(modelOutput, sample);
+  protected update({ modelOutput, timestep, sample }: StepInput): StepOutput {
     if (this.numInferenceSteps === undefined) throw new Error('UniPC step called before setTimesteps');
     const index = this.initStepIndex(timestep);
     const useCorrector =
