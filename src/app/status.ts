@@ -1,12 +1,23 @@
-// `moe status` as a service: the last run of a pipeline (or of the workspace), read from its journal.
+// `moe status` as a service: the last run of a pipeline (or of the workspace), read from its journal, and
+// the pipeline's last sweep when a later run (a plain one) came after it.
 import { resolve } from 'node:path';
 import type { RunReport } from '../engine/status.js';
 import { latestRunId, readRunReport } from '../engine/status.js';
+import { readLastSweep } from '../engine/sweep-file.js';
 import type { Workspace } from '../engine/workspace.js';
 import { pipelineKey } from '../engine/workspace.js';
 
+export interface StatusReport extends RunReport {
+  /** The pipeline's last sweep, when it is not the last run: its variants and their nodes. */
+  readonly lastSweep?: RunReport;
+}
+
 /** The last run recorded in `ws` for `file` (or for any pipeline), or undefined when there is none. */
-export function lastRun(ws: Workspace, file: string | undefined): RunReport | undefined {
+export function lastRun(ws: Workspace, file: string | undefined): StatusReport | undefined {
   const runId = latestRunId(ws, file === undefined ? undefined : pipelineKey(resolve(file)));
-  return runId === undefined ? undefined : readRunReport(ws, runId);
+  const report = runId === undefined ? undefined : readRunReport(ws, runId);
+  if (report === undefined || report.sweep !== undefined) return report;
+  const sweepRun = readLastSweep(ws, pipelineKey(report.file))?.runId;
+  const sweep = sweepRun === undefined ? undefined : readRunReport(ws, sweepRun);
+  return sweep?.sweep === undefined ? report : { ...report, lastSweep: sweep };
 }

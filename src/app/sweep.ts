@@ -36,18 +36,20 @@ export function outlineOf(expanded: ExpandedSweep): SweepOutline {
   return { axes: expanded.axes, variants: expanded.variants.map((v) => v.label) };
 }
 
-/** Remembers the sweep `moe run` is about to run, for `moe compare` and `moe status`. */
+/** Remembers the sweep `moe run` has started as run `runId`, for `moe compare` and `moe status`. */
 export function rememberSweep(
   ws: Workspace,
   pipeline: Pipeline,
   expanded: ExpandedSweep,
   params: readonly string[],
+  runId: string,
 ): void {
   writeLastSweep(ws, pipelineKey(pipeline.file), {
     file: pipeline.file,
     sweep: expanded.sweep,
     params,
     startedAt: new Date().toISOString(),
+    runId,
   });
 }
 

@@ -19,6 +19,8 @@ import { Store } from './store.js';
 import type { Result } from '../util/result.js';
 import { ok } from '../util/result.js';
 import type { Workspace } from './workspace.js';
+import { pipelineKey } from './workspace.js';
+import { readLastSweep } from './sweep-file.js';
 
 export interface GcReport {
   readonly removedStoreEntries: number;
@@ -230,7 +232,7 @@ async function verifyStore(ws: Workspace, dryRun: boolean): Promise<{ checked: n
   return { checked, changed };
 }
 
-/** Old finished runs' journals and log folders beyond the newest `keep` per pipeline file. */
+/** Old finished runs' journals and log folders beyond the newest `keep` per pipeline file, but its last sweep's. */
 function pruneRuns(ws: Workspace, keep: number, dryRun: boolean): number {
   const byFile = new Map<string, string[]>();
   for (const name of list(ws.runs)
@@ -243,8 +245,10 @@ function pruneRuns(ws: Workspace, keep: number, dryRun: boolean): number {
     byFile.set(start.file, [...(byFile.get(start.file) ?? []), name.replace(/\.jsonl$/, '')]);
   }
   let removed = 0;
-  for (const runs of byFile.values()) {
-    for (const runId of runs.slice(keep)) {
+  for (const [file, runs] of byFile) {
+    // The last sweep's journal stays: `moe status` shows it after later runs.
+    const sweep = readLastSweep(ws, pipelineKey(file))?.runId;
+    for (const runId of runs.slice(keep).filter((r) => r !== sweep)) {
       removed += 1;
       if (dryRun) continue;
       rmSync(join(ws.runs, `${runId}.jsonl`), { force: true });

@@ -25,6 +25,12 @@ export interface RecordSource {
   byFingerprint(fingerprint: Digest): NodeRecord | undefined;
   /** The node's last committed record in this pipeline, for the diff. */
   last(node: NodeId): NodeRecord | undefined;
+  /**
+   * The last records of the file's node `origin` under every name it ran as: plain (`base`) and in each
+   * sweep variant (`base[strength=0.25]`). A node that never ran under its own name is explained
+   * against the closest of them instead of "never run".
+   */
+  related?(origin: NodeId): readonly (readonly [NodeId, NodeRecord])[];
   hasOutputs(record: NodeRecord): boolean;
   /** Why a record's outputs cannot be reused (missing, changed since the commit). */
   outputsProblem?(record: NodeRecord): string | undefined;
@@ -43,16 +49,25 @@ export async function decideNode(
   forced: boolean,
 ): Promise<PlanEntry> {
   const pending = node.needs.filter((id) => upstream(id) === undefined);
-  const last = records.last(node.id);
+  const earlier = previousRecords(node, records);
   if (pending.length > 0) {
     const waits = pending.map((id) => `upstream ${id} will run`);
     if (forced) return { node: node.id, status: 'run', reasons: ['forced', ...waits] };
-    if (!last) return { node: node.id, status: 'run', reasons: ['never run'] };
-    // Compare everything but the pending upstream outputs with the last run.
-    const partial = await evaluateNode(ctx, node, (id) => upstream(id) ?? last.fields.upstream[id]);
-    if (!partial.ok) return { node: node.id, status: 'error', reasons: [partial.error] };
-    const own = diffFingerprints(last.fields, partial.value.fields);
-    if (own.length > 0) return { node: node.id, status: 'run', reasons: [...own, ...waits] };
+    if (earlier.length === 0) return { node: node.id, status: 'run', reasons: ['never run'] };
+    // Compare everything but the pending upstream outputs with the earlier run closest to this one.
+    let closest: { reasons: string[]; as: NodeId | undefined } | undefined;
+    for (const e of earlier) {
+      const partial = await evaluateNode(
+        ctx,
+        node,
+        (id) => upstream(id) ?? e.record.fields.upstream[originOf(ctx, id)],
+      );
+      if (!partial.ok) return { node: node.id, status: 'error', reasons: [partial.error] };
+      const own = diffFingerprints(e.record.fields, partial.value.fields);
+      if (closest === undefined || own.length < closest.reasons.length) closest = { reasons: own, as: e.as };
+    }
+    if (closest && closest.reasons.length > 0)
+      return { node: node.id, status: 'run', reasons: [...closest.reasons, ...waits, ...seen(closest.as)] };
     return { node: node.id, status: 'blocked', reasons: [`waits for ${pending.join(', ')}`] };
   }
 
@@ -63,16 +78,47 @@ export async function decideNode(
   const stored = record !== undefined && records.hasOutputs(record);
   if (forced) return { node: node.id, status: 'run', reasons: ['forced'], evaluation };
   if (record && stored) return { node: node.id, status: 'cached', reasons: [], evaluation, record };
-  let reasons: string[];
   const problem = (r: NodeRecord): string => records.outputsProblem?.(r) ?? 'outputs missing from the store';
+  const last = earlier[0];
+  let reasons: string[];
   if (record) reasons = [problem(record)];
   else if (!last) reasons = ['never run'];
-  else if (last.fingerprint === evaluation.fingerprint) reasons = [problem(last)];
+  else if (last.as === undefined && last.record.fingerprint === evaluation.fingerprint)
+    reasons = [problem(last.record)];
   else {
-    reasons = diffFingerprints(last.fields, evaluation.fields);
-    if (reasons.length === 0) reasons = ['fingerprint changed'];
+    const diffs = earlier.map((e) => ({
+      as: e.as,
+      reasons: diffFingerprints(e.record.fields, evaluation.fields),
+    }));
+    const closest = diffs.reduce((a, b) => (b.reasons.length < a.reasons.length ? b : a));
+    reasons = closest.reasons.length === 0 ? ['fingerprint changed'] : closest.reasons;
+    reasons = [...reasons, ...seen(closest.as)];
   }
   return { node: node.id, status: 'run', reasons, evaluation };
+}
+
+interface Previous {
+  readonly record: NodeRecord;
+  /** The name it ran as, when not the node's own (another sweep variant, or the plain run). */
+  readonly as?: NodeId;
+}
+
+/** The node's own last record, or else the last records of the same file node under other names. */
+function previousRecords(node: PipelineNode, records: RecordSource): Previous[] {
+  const own = records.last(node.id);
+  if (own) return [{ record: own }];
+  return (records.related?.(node.origin ?? node.id) ?? [])
+    .filter(([id]) => id !== node.id)
+    .map(([as, record]) => ({ record, as }));
+}
+
+function seen(as: NodeId | undefined): string[] {
+  return as === undefined ? [] : [`compared with ${as}`];
+}
+
+/** The name the file gives a node: a sweep variant's `base[strength=0.25]` is `base`. */
+function originOf(ctx: EvalContext, id: NodeId): NodeId {
+  return ctx.pipeline.nodes.get(id)?.origin ?? id;
 }
 
 export interface PlanOptions {

@@ -1,5 +1,5 @@
 // The last sweep of each pipeline (`runs/sweep-<key>.json`): the swept values and the `--param` flags
-// it ran with, so `moe compare` and `moe status` can find its variants again. The variants' results are
+// it ran with, and its run id, so `moe compare` and `moe status` can find its variants again. The variants' results are
 // not copied here: they are the store's records, found by planning the same sweep again.
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,6 +14,8 @@ export interface LastSweep {
   readonly params: readonly string[];
   /** When it was started (ISO 8601). */
   readonly startedAt: string;
+  /** Its run (journal `runs/<runId>.jsonl`), so `moe status` shows it after later runs. */
+  readonly runId?: string;
 }
 
 function pathOf(ws: Workspace, key: string): string {

@@ -31,10 +31,17 @@ export async function runCommand(
   const ws = workspaceFor(file, flags.workspace);
   const plain = await openOrExit(file, flags.param, ws);
   const { opened, swept } = await sweepOrExit(plain, flags.sweep);
-  if (swept !== undefined) {
-    const { rememberSweep } = await import('../../app/sweep.js');
-    rememberSweep(ws, plain.pipeline, swept, flags.param);
-  }
+  // The sweep is remembered once its run has the workspace (a run refused as busy is no sweep).
+  const remember =
+    swept === undefined
+      ? undefined
+      : (await import('../../app/sweep.js')).rememberSweep.bind(
+          undefined,
+          ws,
+          plain.pipeline,
+          swept,
+          flags.param,
+        );
   const [{ runInWorkspace }, { FinishedNodes, finalOutputs }] = await Promise.all([
     import('../../app/run.js'),
     import('../../app/final-outputs.js'),
@@ -57,6 +64,7 @@ export async function runCommand(
       lockWaitMs: flags.wait * 1000,
       signal: stop.signal,
       onEvent: (e) => {
+        if (e.type === 'run-start') rememberOrWarn(remember, e.runId);
         finished.onEvent(e);
         out.onEvent(e);
       },
@@ -69,6 +77,15 @@ export async function runCommand(
   } finally {
     out.stop();
     stop.dispose();
+  }
+}
+
+/** `moe compare` and `moe status` need the sweep remembered; a run goes on without it (a full disk). */
+function rememberOrWarn(remember: ((runId: string) => void) | undefined, runId: string): void {
+  try {
+    remember?.(runId);
+  } catch (e) {
+    process.stderr.write(`warning: cannot remember this sweep for moe compare: ${(e as Error).message}\n`);
   }
 }
 

@@ -1,5 +1,5 @@
 // `moe status`: the last run, node by node.
-import type { RunReport } from '../../engine/status.js';
+import type { StatusReport } from '../../app/status.js';
 import { lastRun } from '../../app/status.js';
 import { workspaceFor } from '../../app/workspace.js';
 import { CliFailure, EXIT } from '../failure.js';
@@ -11,7 +11,7 @@ export function statusCommand(
   file: string | undefined,
   workspace: string | undefined,
   json: boolean,
-): RunReport {
+): StatusReport {
   const ws = workspaceFor(file, workspace);
   const report = lastRun(ws, file);
   if (!report) {

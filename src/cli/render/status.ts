@@ -1,9 +1,19 @@
-// `moe status`'s table: the last run, node by node.
+// `moe status`'s table: the last run, node by node, and the last sweep's when a later run came after it.
 import { relative } from 'node:path';
+import type { StatusReport } from '../../app/status.js';
 import type { RunReport } from '../../engine/status.js';
 import { colors, duration } from './format.js';
 
-export function renderStatus(r: RunReport, color: boolean): string {
+export function renderStatus(r: StatusReport, color: boolean): string {
+  const c = colors(color);
+  const lines = runLines(r, color, c.bold(r.pipeline) + ' run');
+  if (r.lastSweep) {
+    lines.push('', ...runLines(r.lastSweep, color, `${c.bold('last sweep')}: run`));
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function runLines(r: RunReport, color: boolean, title: string): string[] {
   const c = colors(color);
   const state = {
     cached: c.dim('cached '),
@@ -16,7 +26,7 @@ export function renderStatus(r: RunReport, color: boolean): string {
   } as const;
   const status = r.status === 'running' ? 'running (or killed before it finished)' : r.status;
   const lines = [
-    `${c.bold(r.pipeline)} run ${r.runId}: ${status}${r.durationMs !== undefined ? ` in ${duration(r.durationMs)}` : ''}`,
+    `${title} ${r.runId}: ${status}${r.durationMs !== undefined ? ` in ${duration(r.durationMs)}` : ''}`,
     `  started ${r.startedAt}, file ${relative(process.cwd(), r.file) || r.file}`,
   ];
   if (r.sweep) {
@@ -42,5 +52,5 @@ export function renderStatus(r: RunReport, color: boolean): string {
     const stopped = k.interrupted === undefined ? '' : `, ${k.interrupted} interrupted`;
     lines.push(`${k.ran} ran, ${k.cached} cached, ${k.failed} failed${stopped}, ${k.skipped} skipped`);
   }
-  return `${lines.join('\n')}\n`;
+  return lines;
 }
