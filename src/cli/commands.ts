@@ -5,6 +5,7 @@ import ExecNode from './commands/exec-node.js';
 import ExportSimpleTuner from './commands/export/simpletuner.js';
 import Gc from './commands/gc.js';
 import Graph from './commands/graph.js';
+import ImportMusubiTuner from './commands/import/musubi-tuner.js';
 import ImportSimpleTuner from './commands/import/simpletuner.js';
 import ModelsTiny from './commands/models/tiny.js';
 import ModelsUnet from './commands/models/unet.js';
@@ -23,6 +24,7 @@ export const COMMANDS = {
   'export:simpletuner': ExportSimpleTuner,
   gc: Gc,
   graph: Graph,
+  'import:musubi-tuner': ImportMusubiTuner,
   'import:simpletuner': ImportSimpleTuner,
   'models:tiny': ModelsTiny,
   'models:unet': ModelsUnet,
