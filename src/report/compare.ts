@@ -142,7 +142,7 @@ export function chart(c: CompareChart): string {
   const mark =
     c.mark === undefined
       ? ''
-      : `<g class="mark"><line x1="${x(c.mark.x).toFixed(1)}" x2="${x(c.mark.x).toFixed(1)}" y1="${M.top}" y2="${H - M.bottom}" stroke="var(--ink)" stroke-dasharray="4 3"/><text x="${(x(c.mark.x) + 4).toFixed(1)}" y="${M.top + 10}" font-size="11">${esc(c.mark.label)}</text></g>`;
+      : `<g class="mark"><line x1="${x(c.mark.x).toFixed(1)}" x2="${x(c.mark.x).toFixed(1)}" y1="${M.top}" y2="${H - M.bottom}" stroke="var(--ink)" stroke-dasharray="4 3"/>${markLabel(c.mark.label, x(c.mark.x))}</g>`;
   const legend = c.series
     .map((s, i) => `<span style="color:${COLOURS[i % COLOURS.length] ?? 'black'}">■</span> ${esc(s.name)}`)
     .join(' &nbsp; ');
@@ -169,4 +169,23 @@ function fmt(v: number | undefined): string {
   if (v === undefined) return '–';
   if (Number.isInteger(v)) return String(v);
   return Math.abs(v) >= 1000 || Math.abs(v) < 0.001 ? v.toExponential(3) : v.toPrecision(4);
+}
+
+/** Width of a label at font-size 11, generously: 0.62 em per character (digits and most letters are narrower). */
+const labelWidth = (text: string): number => text.length * 11 * 0.62;
+
+/**
+ * The marked value's label beside its line: to the right of it where it fits inside the chart, else to the
+ * left (a winner at the largest swept value), else as far right as the chart allows.
+ */
+function markLabel(label: string, at: number): string {
+  const w = labelWidth(label);
+  const pad = 4;
+  const [x, anchor] =
+    at + pad + w <= W - pad
+      ? [at + pad, 'start']
+      : at - pad - w >= pad
+        ? [at - pad, 'end']
+        : [Math.max(pad, W - pad - w), 'start'];
+  return `<text x="${x.toFixed(1)}" y="${M.top + 10}" font-size="11" text-anchor="${anchor}">${esc(label)}</text>`;
 }

@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import type { PageProbe } from '../report/chromium.js';
 import { chromiumPath, probePage } from '../report/chromium.js';
 import { moe, tempDir, writePipeline } from './helpers.js';
 
@@ -106,4 +107,28 @@ test('moe compare ranks the last sweep by the objective: table, --json and a pag
   assert.equal(seen.images.length, 3, 'the same prompt and seed in each of the three variants');
   for (const img of seen.images) assert.ok(img.complete && img.naturalWidth === 1, img.alt);
   assert.ok(seen.h2.includes('The same prompt and seed in every variant'));
+  assertTextsInside(seen);
+
+  // The winner at the largest swept value: its label must turn left of the line, not leave the chart.
+  const edge = moe(['run', 'p.yaml', '--sweep', 'strength=0.25,0.3,0.35'], dir);
+  assert.equal(edge.code, 0, edge.stdout + edge.stderr);
+  const edgePage = join(dir, 'edge.html');
+  assert.equal(moe(['compare', 'p.yaml', '--html', edgePage], dir).code, 0);
+  const atEdge = await probePage(edgePage);
+  const labels = atEdge.svgTexts.filter((t) => t.text === 'best hand-off (0.35)');
+  assert.ok(labels.length > 0, 'the best hand-off is labelled');
+  assertTextsInside(atEdge);
 });
+
+/** Every text of every chart lies inside its SVG's viewBox (nothing clipped at an edge). */
+function assertTextsInside(seen: PageProbe): void {
+  assert.ok(seen.svgTexts.length > 0);
+  for (const { text, box, viewBox: v } of seen.svgTexts) {
+    const inside =
+      box.x >= v.x &&
+      box.y >= v.y &&
+      box.x + box.width <= v.x + v.width &&
+      box.y + box.height <= v.y + v.height;
+    assert.ok(inside, `"${text}" at ${JSON.stringify(box)} leaves the chart ${JSON.stringify(v)}`);
+  }
+}

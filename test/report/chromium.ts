@@ -23,6 +23,17 @@ export interface PageProbe {
   readonly scrollWidth: number;
   readonly clientWidth: number;
   readonly bodyText: string;
+  /** Every text of every SVG: its bounding box in the SVG's own units, and the SVG's viewBox. */
+  readonly svgTexts: readonly {
+    readonly text: string;
+    readonly box: { readonly x: number; readonly y: number; readonly width: number; readonly height: number };
+    readonly viewBox: {
+      readonly x: number;
+      readonly y: number;
+      readonly width: number;
+      readonly height: number;
+    };
+  }[];
 }
 
 /** The Chromium binary: $CHROME_BIN, else Debian's /usr/bin/chromium; undefined when neither exists. */
@@ -41,6 +52,12 @@ addEventListener('load', () => {
     requests: performance.getEntriesByType('resource').map((e) => e.name),
     scrollWidth: document.documentElement.scrollWidth, clientWidth: document.documentElement.clientWidth,
     bodyText: document.body.innerText,
+    svgTexts: [...document.querySelectorAll('svg text')].map((t) => {
+      const b = t.getBBox();
+      const v = t.ownerSVGElement.viewBox.baseVal;
+      return { text: t.textContent, box: { x: b.x, y: b.y, width: b.width, height: b.height },
+        viewBox: { x: v.x, y: v.y, width: v.width, height: v.height } };
+    }),
   };
   const pre = document.createElement('pre');
   pre.id = 'moe-probe';
