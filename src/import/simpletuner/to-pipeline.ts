@@ -4,8 +4,10 @@
 import type { JsonValue } from '../../pipeline/types.js';
 import type { Result } from '../../util/result.js';
 import { err, ok } from '../../util/result.js';
-import { SIMPLETUNER_DEFAULTS, VALIDATION_GUIDANCE_DEFAULT } from './defaults.js';
+import { SIMPLETUNER_DEFAULTS } from './defaults.js';
 import type { RawOptions, RawValue, ReadConfig } from './options.js';
+import { pipelineDocument } from './document.js';
+import type { SplitSettings } from './document.js';
 
 export interface NotCarried {
   /** The file the option came from. */
@@ -193,14 +195,7 @@ const same = (a: JsonValue | undefined, b: JsonValue | undefined): boolean =>
   JSON.stringify(a) === JSON.stringify(b);
 
 /** Settings both experts have alike go under `defaults:`; the rest stays on each node. */
-function splitShared(
-  base: Record<string, JsonValue>,
-  refiner: Record<string, JsonValue>,
-): {
-  shared: Record<string, JsonValue>;
-  base: Record<string, JsonValue>;
-  refiner: Record<string, JsonValue>;
-} {
+function splitShared(base: Record<string, JsonValue>, refiner: Record<string, JsonValue>): SplitSettings {
   const isShared = (key: string): boolean => key !== 'role' && same(base[key], refiner[key]);
   const pick = (w: Record<string, JsonValue>, keep: (key: string) => boolean) =>
     Object.fromEntries(Object.entries(w).filter(([k]) => keep(k)));
@@ -214,6 +209,43 @@ function splitShared(
 export function simpleTunerToPipeline(input: ImportInput): Result<ImportResult, string> {
   const notes: string[] = [];
   const notCarried: NotCarried[] = [];
+  const experts = convertExperts(input, notCarried, notes);
+  if (!experts.ok) return experts;
+  const { base, refiner, pretrained } = experts.value;
+  const data = dataset(input, notCarried, notes);
+  // validation_using_datasets is the refiner's (its strength is SimpleTuner's fixed 0.2, a low-noise band).
+  if (base.with.validation_using_datasets === true) {
+    delete base.with.validation_using_datasets;
+    notes.push(
+      "validation_using_datasets on the stage-one (base) config is not carried: dataset validation (strength 0.2) is the refiner's",
+    );
+  }
+  const split = splitShared(base.with, refiner.with);
+  if (split.shared.seed === undefined && base.with.seed === undefined) {
+    notes.push('no seed in the configs (SimpleTuner then draws one): params.seed is 42');
+  }
+  if (split.shared.steps === undefined && base.with.steps === undefined) {
+    notes.push(
+      'no max_train_steps (SimpleTuner then trains num_train_epochs, 1 by default): params.train_steps is 10000; set it for your data',
+    );
+  }
+  notes.push(
+    'params.model must be an Optimum ONNX export of the model (text encoders, VAE, with the diffusers unet/): embeds.cache, compose.inference and evaluate run on it; pretrained_model is what SimpleTuner trains',
+  );
+  const gpus = Math.max(base.gpus, refiner.gpus);
+  const pipeline = pipelineDocument({ name: input.name, pretrained, data, split, gpus });
+  return ok({ pipeline, notCarried, notes });
+}
+
+/**
+ * Both experts from the stage configs: which one each config trains (a config that does not say is the
+ * base, or the other one's partner), a lone stage one repeated for the other expert, and the shared model.
+ */
+function convertExperts(
+  input: ImportInput,
+  notCarried: NotCarried[],
+  notes: string[],
+): Result<{ readonly base: Expert; readonly refiner: Expert; readonly pretrained: string }, string> {
   const r1 = roleOf(input.stage1.options);
   const r2 = input.stage2 ? roleOf(input.stage2.options) : undefined;
   const firstRole = r1 ?? (r2 === 'base' ? 'refiner' : 'base');
@@ -240,153 +272,9 @@ export function simpleTunerToPipeline(input: ImportInput): Result<ImportResult, 
   }
   const pretrained = first.model ?? second.model;
   if (pretrained === undefined) return err('no pretrained_model_name_or_path (MODEL_NAME) in the config');
-
-  const data = dataset(input, notCarried, notes);
-  const baseE = firstRole === 'base' ? first : second;
-  const refinerE = firstRole === 'base' ? second : first;
-  // validation_using_datasets is the refiner's (its strength is SimpleTuner's fixed 0.2, a low-noise band).
-  if (baseE.with.validation_using_datasets === true) {
-    delete baseE.with.validation_using_datasets;
-    notes.push(
-      "validation_using_datasets on the stage-one (base) config is not carried: dataset validation (strength 0.2) is the refiner's",
-    );
-  }
-  const split = splitShared(baseE.with, refinerE.with);
-  const strength = typeof split.shared.strength === 'number' ? split.shared.strength : undefined;
-  const resolution =
-    typeof split.shared.resolution === 'number' ? split.shared.resolution : (data.resolution ?? 1024);
-  const seed = typeof split.shared.seed === 'number' ? split.shared.seed : 42;
-  if (split.shared.seed === undefined && baseE.with.seed === undefined) {
-    notes.push('no seed in the configs (SimpleTuner then draws one): params.seed is 42');
-  }
-  if (split.shared.steps === undefined && baseE.with.steps === undefined) {
-    notes.push(
-      'no max_train_steps (SimpleTuner then trains num_train_epochs, 1 by default): params.train_steps is 10000; set it for your data',
-    );
-  }
-  const zeroSnr = split.shared.zero_snr === true;
-  const validation = (split.shared.validation ?? {}) as Record<string, JsonValue>;
-  const params: Record<string, JsonValue> = {
-    model: '/models/ssd-1b',
-    pretrained_model: pretrained,
-    data: data.path,
-    resolution,
-    ...(strength !== undefined ? { strength } : {}),
-    train_steps: (split.shared.steps as number | undefined) ?? 10000,
-    seed,
-    sample_steps: (validation.steps as number | undefined) ?? 40,
-    guidance_scale: (validation.guidance_scale as number | undefined) ?? VALIDATION_GUIDANCE_DEFAULT,
-    guidance_rescale: (validation.guidance_rescale as number | undefined) ?? (zeroSnr ? 0.7 : 0),
-  };
-  notes.push(
-    'params.model must be an Optimum ONNX export of the model (text encoders, VAE, with the diffusers unet/): embeds.cache, compose.inference and evaluate run on it; pretrained_model is what SimpleTuner trains',
-  );
-  const shared: Record<string, JsonValue> = {
-    ...split.shared,
-    model: '${{ params.model }}',
-    pretrained_model: '${{ params.pretrained_model }}',
-    images: '${{ nodes.data.outputs.manifest }}',
-    resolution: '${{ params.resolution }}',
-    ...(strength !== undefined ? { strength: '${{ params.strength }}' } : {}),
-    steps: '${{ params.train_steps }}',
-    seed: '${{ params.seed }}',
-    backend: 'simpletuner',
-    device: 'cuda',
-  };
-  const gpus = Math.max(baseE.gpus, refinerE.gpus);
-  const sampler: Record<string, JsonValue> = {
-    ...(shared.prediction_type !== undefined ? { prediction_type: shared.prediction_type } : {}),
-    ...(shared.zero_snr !== undefined ? { zero_snr: shared.zero_snr } : {}),
-  };
-  const splitAt = strength !== undefined ? '${{ 1 - params.strength }}' : 0.8;
-  const pipeline: Record<string, JsonValue> = {
-    version: 1,
-    name: input.name,
-    params,
-    defaults: {
-      'train.expert': { with: shared, resources: { gpu: gpus }, retry: { limit: 2, backoff: '1m' } },
-    },
-    nodes: {
-      data: {
-        step: 'dataset.images',
-        with: { path: '${{ params.data }}', resolution: '${{ params.resolution }}', eval_fraction: 0.02 },
-      },
-      cache: {
-        step: 'embeds.cache',
-        with: {
-          model: '${{ params.model }}',
-          manifest: '${{ nodes.data.outputs.manifest }}',
-          device: 'cuda',
-        },
-        resources: { gpu: 1 },
-      },
-      base: { step: 'train.expert', with: split.base },
-      refiner: { step: 'train.expert', with: split.refiner },
-      compose: {
-        step: 'compose.inference',
-        with: {
-          model: '${{ params.model }}',
-          base: '${{ nodes.base.outputs.unet }}',
-          refiner: '${{ nodes.refiner.outputs.unet }}',
-          split: splitAt,
-          scheduler: 'unipc',
-          steps: '${{ params.sample_steps }}',
-          ...sampler,
-          ...(shared.timestep_spacing !== undefined ? { timestep_spacing: shared.timestep_spacing } : {}),
-          guidance_scale: '${{ params.guidance_scale }}',
-          guidance_rescale: '${{ params.guidance_rescale }}',
-          prompts:
-            validation.prompts !== undefined
-              ? [validation.prompts]
-              : ['a photograph of a lighthouse on a cliff at dusk'],
-          seeds: [0, 1],
-          width: '${{ params.resolution }}',
-          height: '${{ params.resolution }}',
-          device: 'cuda',
-        },
-        resources: { gpu: 1 },
-      },
-      evaluate: {
-        step: 'evaluate',
-        with: {
-          model: '${{ params.model }}',
-          cache: '${{ nodes.cache.outputs.cache }}',
-          base: '${{ nodes.base.outputs.unet }}',
-          refiner: '${{ nodes.refiner.outputs.unet }}',
-          ...(strength !== undefined ? { strength: '${{ params.strength }}' } : { strength: 0.2 }),
-          ...sampler,
-          split: 'eval',
-          seed: '${{ params.seed }}',
-          device: 'cuda',
-        },
-        resources: { gpu: 1 },
-      },
-      report: {
-        step: 'report',
-        with: {
-          title: `${input.name}: base and refiner experts`,
-          experts: {
-            base: {
-              metrics: '${{ nodes.base.outputs.metrics }}',
-              config: '${{ nodes.base.outputs.config }}',
-              validation: '${{ nodes.base.outputs.validation }}',
-            },
-            refiner: {
-              metrics: '${{ nodes.refiner.outputs.metrics }}',
-              config: '${{ nodes.refiner.outputs.config }}',
-              validation: '${{ nodes.refiner.outputs.validation }}',
-            },
-          },
-          evaluation: '${{ nodes.evaluate.outputs.results }}',
-          samples: '${{ nodes.compose.outputs.index }}',
-          images: '${{ nodes.compose.outputs.images }}',
-          cache: '${{ nodes.cache.outputs.cache }}',
-          dataset: '${{ nodes.data.outputs.report }}',
-        },
-      },
-    },
-  };
-  return ok({ pipeline, notCarried, notes });
+  return firstRole === 'base'
+    ? ok({ base: first, refiner: second, pretrained })
+    : ok({ base: second, refiner: first, pretrained });
 }
 
 function dataset(

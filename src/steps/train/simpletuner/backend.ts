@@ -14,8 +14,11 @@ import type { ExpertValidation } from '../schema.js';
 import { buildSimpleTunerFiles } from './config.js';
 import { acquireCacheFill } from './cache-lock.js';
 import { prepareImages, sharedCaches } from './data.js';
+import type { PreparedData } from './data.js';
 import { launchArgs, multiNodeCommand, slurmLaunch } from './launch.js';
+import type { LaunchPlan } from './launch.js';
 import { DEFAULT_COMMAND, runSimpleTuner } from './runner.js';
+import type { SimpleTunerOutcome } from './runner.js';
 import type { SimpleTunerSpec } from './spec.js';
 import type { TrainingRecord } from '../../../train/expert/record.js';
 
@@ -100,6 +103,41 @@ function validationSpec(v: ExpertValidation): NonNullable<SimpleTunerSpec['valid
 }
 
 export async function runSimpleTunerBackend(ctx: StepContext<TrainExpertWith>): Promise<StepResult> {
+  const { images, model } = checkInputs(ctx);
+  const { spec, data, work } = await prepareRun(ctx, images, model);
+  const run = await train(ctx, spec, work);
+  await copyFile(run.metricsFile, join(ctx.outDir, SIMPLETUNER_OUTPUTS.metrics));
+  const validationImages = await collectValidation(
+    spec.outputDir,
+    join(ctx.outDir, SIMPLETUNER_OUTPUTS.validation),
+  );
+  const { outcome, seconds, launchPlan, filler } = run;
+  const files = buildSimpleTunerFiles(spec);
+  const steps = outcome.last?.step ?? outcome.checkpoints.at(-1)?.step ?? spec.steps;
+  const done = steps - (outcome.resumedFrom ?? 0);
+  const training: TrainingRecord = {
+    ...describe(spec),
+    resumed_from: outcome.resumedFrom ?? null,
+    elapsed_s: Number(seconds.toFixed(1)),
+    steps_per_s: seconds > 0 && done > 0 ? Number((done / seconds).toFixed(3)) : null,
+    simpletuner: {
+      config: files.ok ? files.value.config : null,
+      databackend: files.ok ? files.value.databackend : null,
+      warnings: outcome.warnings,
+      checkpoints: outcome.checkpoints.map((c) => c.step),
+      images: data.images,
+      validation_images: validationImages,
+      processes: launchPlan.gpus,
+      machines: launchPlan.nodes,
+      filled_caches: filler,
+    },
+  };
+  await writeFile(join(ctx.outDir, SIMPLETUNER_OUTPUTS.config), `${JSON.stringify(training, null, 2)}\n`);
+  return stepResult(spec, outcome, steps, training);
+}
+
+/** The image folder and the model SimpleTuner loads, refused before a GPU job starts when unusable. */
+function checkInputs(ctx: StepContext<TrainExpertWith>): { images: string; model: string } {
   const w = ctx.with;
   if (w.images === undefined) {
     throw new SimpleTunerBackendError(
@@ -119,15 +157,23 @@ export async function runSimpleTunerBackend(ctx: StepContext<TrainExpertWith>): 
     ctx.log.info(
       `pretrained_model ${model} is not a folder here: SimpleTuner takes it as a Hugging Face hub id`,
     );
-
   if (w.cache !== undefined) {
     ctx.log.warn(
       'cache: backend simpletuner computes its own caches from `images`; the embeds.cache output is not used',
     );
   }
+  return { images: images.value, model };
+}
 
+/** The images prepared in the shared folder, and the expert's spec with its caches and work folders. */
+async function prepareRun(
+  ctx: StepContext<TrainExpertWith>,
+  images: string,
+  model: string,
+): Promise<{ spec: SimpleTunerSpec; data: PreparedData; work: string }> {
+  const w = ctx.with;
   const shared = join(ctx.sharedCacheDir, WORK);
-  const data = await prepareImages(images.value, shared);
+  const data = await prepareImages(images, shared);
   if (!data.ok) throw new SimpleTunerBackendError(data.error);
   ctx.log.info(
     `${data.value.images} training images in ${data.value.dataDir}${data.value.reused ? ' (already prepared)' : ''}`,
@@ -145,8 +191,28 @@ export async function runSimpleTunerBackend(ctx: StepContext<TrainExpertWith>): 
     ...caches,
   });
   ctx.log.info(`SimpleTuner caches (shared by both experts): ${caches.cacheDir}, ${caches.cacheDirVae}`);
+  return { spec, data: data.value, work };
+}
 
-  const fill = await acquireCacheFill(dirname(caches.cacheDir), {
+interface TrainingRun {
+  readonly outcome: SimpleTunerOutcome;
+  readonly seconds: number;
+  readonly launchPlan: LaunchPlan;
+  readonly metricsFile: string;
+  /** Whether this expert filled the shared caches (the other one waited). */
+  readonly filler: boolean;
+}
+
+/**
+ * SimpleTuner's run, on one machine or several: the first expert to start fills the shared caches while
+ * an expert started beside it waits until training begins.
+ */
+async function train(
+  ctx: StepContext<TrainExpertWith>,
+  spec: SimpleTunerSpec,
+  work: string,
+): Promise<TrainingRun> {
+  const fill = await acquireCacheFill(dirname(spec.cacheDir), {
     who: ctx.nodeId,
     signal: ctx.signal,
     onWait: (holder) =>
@@ -173,33 +239,15 @@ export async function runSimpleTunerBackend(ctx: StepContext<TrainExpertWith>): 
   });
   fill.filled();
   const seconds = (Date.now() - started) / 1000;
-  await copyFile(metricsFile, join(ctx.outDir, SIMPLETUNER_OUTPUTS.metrics));
-  const validationImages = await collectValidation(
-    spec.outputDir,
-    join(ctx.outDir, SIMPLETUNER_OUTPUTS.validation),
-  );
+  return { outcome, seconds, launchPlan, metricsFile, filler: fill.filler };
+}
 
-  const files = buildSimpleTunerFiles(spec);
-  const steps = outcome.last?.step ?? outcome.checkpoints.at(-1)?.step ?? spec.steps;
-  const done = steps - (outcome.resumedFrom ?? 0);
-  const training: TrainingRecord = {
-    ...describe(spec),
-    resumed_from: outcome.resumedFrom ?? null,
-    elapsed_s: Number(seconds.toFixed(1)),
-    steps_per_s: seconds > 0 && done > 0 ? Number((done / seconds).toFixed(3)) : null,
-    simpletuner: {
-      config: files.ok ? files.value.config : null,
-      databackend: files.ok ? files.value.databackend : null,
-      warnings: outcome.warnings,
-      checkpoints: outcome.checkpoints.map((c) => c.step),
-      images: data.value.images,
-      validation_images: validationImages,
-      processes: launchPlan.gpus,
-      machines: launchPlan.nodes,
-      filled_caches: fill.filler,
-    },
-  };
-  await writeFile(join(ctx.outDir, SIMPLETUNER_OUTPUTS.config), `${JSON.stringify(training, null, 2)}\n`);
+function stepResult(
+  spec: SimpleTunerSpec,
+  outcome: SimpleTunerOutcome,
+  steps: number,
+  training: TrainingRecord,
+): StepResult {
   return {
     summary: {
       backend: 'simpletuner',

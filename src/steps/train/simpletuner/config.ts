@@ -37,6 +37,15 @@ export function buildSimpleTunerFiles(spec: SimpleTunerSpec): Result<SimpleTuner
   ] as const) {
     if (!path.startsWith('/')) return err(`${name} must be an absolute path (got ${path})`);
   }
+  const { warnings, snrGamma } = checkSettings(spec);
+  const config = trainingOptions(spec, snrGamma);
+  const promptLibrary = spec.validation ? validationOptions(spec, spec.validation, config) : undefined;
+  const databackend = dataBackends(spec);
+  return ok({ config, databackend, ...(promptLibrary ? { promptLibrary } : {}), warnings });
+}
+
+/** Where SimpleTuner will not do what the spec asks: the warnings, and the snr_gamma it can take. */
+function checkSettings(spec: SimpleTunerSpec): { warnings: string[]; snrGamma: number | undefined } {
   const warnings: string[] = [];
   if (spec.batchSize === 1) {
     warnings.push(
@@ -56,7 +65,11 @@ export function buildSimpleTunerFiles(spec: SimpleTunerSpec): Result<SimpleTuner
   if (snrGamma !== undefined && spec.zeroSnr === true) {
     warnings.push('snr_gamma with zero_snr: the Min-SNR weight at t=999 is 0/0 in SimpleTuner');
   }
+  return { warnings, snrGamma };
+}
 
+/** config.json's training options (the validation ones are added by validationOptions). */
+function trainingOptions(spec: SimpleTunerSpec, snrGamma: number | undefined): Record<string, ConfigValue> {
   const config: Record<string, ConfigValue> = {
     model_family: spec.modelFamily ?? 'sdxl',
     model_type: 'full',
@@ -101,23 +114,36 @@ export function buildSimpleTunerFiles(spec: SimpleTunerSpec): Result<SimpleTuner
     config.ema_decay = spec.emaDecay;
   }
   if (spec.validationUsingDatasets === true) config.validation_using_datasets = true;
-  const v = spec.validation;
-  let promptLibrary: Record<string, string> | undefined;
-  if (v !== undefined) {
-    if (v.every !== undefined) config.validation_step_interval = v.every;
-    const [first, ...rest] = v.prompts ?? [];
-    if (first !== undefined) config.validation_prompt = first;
-    if (rest.length > 0) {
-      promptLibrary = Object.fromEntries(rest.map((p, i) => [`prompt_${i + 2}`, p]));
-      config.user_prompt_library = join(spec.configDir, PROMPT_LIBRARY_FILE);
-    }
-    if (v.negativePrompt !== undefined) config.validation_negative_prompt = v.negativePrompt;
-    if (v.guidanceScale !== undefined) config.validation_guidance = v.guidanceScale;
-    if (v.guidanceRescale !== undefined) config.validation_guidance_rescale = v.guidanceRescale;
-    if (v.steps !== undefined) config.validation_num_inference_steps = v.steps;
-    if (v.seed !== undefined) config.validation_seed = v.seed;
-  }
+  return config;
+}
 
+/**
+ * The validation options, added to `config`: the first prompt as validation_prompt, any others in a
+ * prompt library (returned, for user_prompt_library.json).
+ */
+function validationOptions(
+  spec: SimpleTunerSpec,
+  v: NonNullable<SimpleTunerSpec['validation']>,
+  config: Record<string, ConfigValue>,
+): Record<string, string> | undefined {
+  let promptLibrary: Record<string, string> | undefined;
+  if (v.every !== undefined) config.validation_step_interval = v.every;
+  const [first, ...rest] = v.prompts ?? [];
+  if (first !== undefined) config.validation_prompt = first;
+  if (rest.length > 0) {
+    promptLibrary = Object.fromEntries(rest.map((p, i) => [`prompt_${i + 2}`, p]));
+    config.user_prompt_library = join(spec.configDir, PROMPT_LIBRARY_FILE);
+  }
+  if (v.negativePrompt !== undefined) config.validation_negative_prompt = v.negativePrompt;
+  if (v.guidanceScale !== undefined) config.validation_guidance = v.guidanceScale;
+  if (v.guidanceRescale !== undefined) config.validation_guidance_rescale = v.guidanceRescale;
+  if (v.steps !== undefined) config.validation_num_inference_steps = v.steps;
+  if (v.seed !== undefined) config.validation_seed = v.seed;
+  return promptLibrary;
+}
+
+/** multidatabackend.json: the image folder and the text-embeds cache. */
+function dataBackends(spec: SimpleTunerSpec): Record<string, ConfigValue>[] {
   // Both experts name the same absolute caches so stage two reuses stage one's embeds and latents; the
   // defaults would live under each expert's output_dir and be computed twice.
   const images = {
@@ -132,7 +158,7 @@ export function buildSimpleTunerFiles(spec: SimpleTunerSpec): Result<SimpleTuner
     cache_dir_vae: spec.cacheDirVae,
     repeats: 0,
   };
-  const databackend = [
+  return [
     { id: datasetId(images), ...images },
     {
       id: 'text-embeds',
@@ -142,7 +168,6 @@ export function buildSimpleTunerFiles(spec: SimpleTunerSpec): Result<SimpleTuner
       cache_dir: spec.cacheDir,
     },
   ];
-  return ok({ config, databackend, ...(promptLibrary ? { promptLibrary } : {}), warnings });
 }
 
 /**
