@@ -1,10 +1,9 @@
-import { Args, Command } from '@oclif/core';
 import { COMPARE_FLAGS } from '../flags.js';
 import { oclifFlags } from './oclif-flags.js';
 import type { ComparisonJson } from '../../app/compare.js';
-import { endWithFailure } from '../failure.js';
+import { ActionCommand, PIPELINE_FILE_ARGS } from '../action-command.js';
 
-export default class Compare extends Command {
+export default class Compare extends ActionCommand {
   static override description =
     "Compare the variants of a pipeline's last sweep: one row per variant with its swept values, the objective and the other metrics, best first.";
   static override enableJsonFlag = true;
@@ -12,16 +11,11 @@ export default class Compare extends Command {
     '<%= config.bin %> compare pipelines/tiny.yaml',
     '<%= config.bin %> compare pipelines/tiny.yaml --html sweep.html',
   ];
-  static override args = { file: Args.string({ description: 'pipeline file', required: true }) };
+  static override args = PIPELINE_FILE_ARGS;
   static override flags = oclifFlags(COMPARE_FLAGS);
 
   async run(): Promise<ComparisonJson | undefined> {
     const { args, flags } = await this.parse(Compare);
-    const { compareCommand } = await import('../actions/compare.js');
-    try {
-      return await compareCommand(args.file, flags, this.jsonEnabled());
-    } catch (e) {
-      return endWithFailure(e, this.jsonEnabled());
-    }
+    return this.act(import('../actions/compare.js'), (a, json) => a.compareCommand(args.file, flags, json));
   }
 }

@@ -1,10 +1,10 @@
-import { Args, Command } from '@oclif/core';
+import { Args } from '@oclif/core';
 import { GC_FLAGS } from '../flags.js';
 import { oclifFlags } from './oclif-flags.js';
 import type { GcReport } from '../../engine/gc.js';
-import { endWithFailure } from '../failure.js';
+import { ActionCommand } from '../action-command.js';
 
-export default class Gc extends Command {
+export default class Gc extends ActionCommand {
   static override description =
     'Delete store entries, records and scratch files that no pipeline record references. Never removes what a resumable run needs.';
   static override enableJsonFlag = true;
@@ -13,11 +13,6 @@ export default class Gc extends Command {
 
   async run(): Promise<GcReport | undefined> {
     const { args, flags } = await this.parse(Gc);
-    const { gcCommand } = await import('../actions/gc.js');
-    try {
-      return await gcCommand(args.file, flags, this.jsonEnabled());
-    } catch (e) {
-      return endWithFailure(e, this.jsonEnabled());
-    }
+    return this.act(import('../actions/gc.js'), (a, json) => a.gcCommand(args.file, flags, json));
   }
 }

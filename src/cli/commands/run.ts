@@ -1,10 +1,9 @@
-import { Args, Command } from '@oclif/core';
 import { RUN_FLAGS } from '../flags.js';
 import { oclifFlags } from './oclif-flags.js';
 import type { PlanJson } from '../../app/plan.js';
-import { endWithFailure } from '../failure.js';
+import { ActionCommand, PIPELINE_FILE_ARGS } from '../action-command.js';
 
-export default class Run extends Command {
+export default class Run extends ActionCommand {
   static override description =
     'Run a pipeline: cached nodes are skipped, the rest run in parallel. Running it again resumes after Ctrl-C, kill -9 or a failure.';
   static override enableJsonFlag = true;
@@ -14,17 +13,16 @@ export default class Run extends Command {
     '<%= config.bin %> run pipelines/tiny.yaml --sweep strength=0.25,0.35,0.5',
     '<%= config.bin %> run p.yaml --from train --keep-going',
   ];
-  static override args = { file: Args.string({ description: 'pipeline file', required: true }) };
+  static override args = PIPELINE_FILE_ARGS;
   static override flags = oclifFlags(RUN_FLAGS);
 
   // With --json a run streams NDJSON itself; only `--dry-run`'s plan comes back for oclif to print.
   async run(): Promise<PlanJson | undefined> {
     const { args, flags } = await this.parse(Run);
-    const { runCommand } = await import('../actions/run.js');
-    try {
-      return await runCommand(args.file, flags, this.jsonEnabled());
-    } catch (e) {
-      return endWithFailure(e, this.jsonEnabled(), !flags['dry-run']);
-    }
+    return this.act(
+      import('../actions/run.js'),
+      (a, json) => a.runCommand(args.file, flags, json),
+      !flags['dry-run'],
+    );
   }
 }

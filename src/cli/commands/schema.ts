@@ -1,7 +1,7 @@
-import { Args, Command, Flags } from '@oclif/core';
-import { endWithFailure } from '../failure.js';
+import { Args, Flags } from '@oclif/core';
+import { ActionCommand } from '../action-command.js';
 
-export default class Schema extends Command {
+export default class Schema extends ActionCommand {
   static override description =
     "Print or write the JSON Schema that editors (the YAML language server) check pipeline files with: the built-in step types, plus a pipeline's plugins' when FILE is given.";
   static override examples = [
@@ -17,11 +17,6 @@ export default class Schema extends Command {
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Schema);
-    const { schemaCommand } = await import('../actions/schema.js');
-    try {
-      await schemaCommand(args.file, flags.out);
-    } catch (e) {
-      endWithFailure(e, false);
-    }
+    await this.act(import('../actions/schema.js'), (a) => a.schemaCommand(args.file, flags.out));
   }
 }

@@ -1,10 +1,10 @@
-import { Args, Command } from '@oclif/core';
+import { Args } from '@oclif/core';
 import { STATUS_FLAGS } from '../flags.js';
 import { oclifFlags } from './oclif-flags.js';
 import type { StatusReport } from '../../app/status.js';
-import { endWithFailure } from '../failure.js';
+import { ActionCommand } from '../action-command.js';
 
-export default class Status extends Command {
+export default class Status extends ActionCommand {
   static override description =
     'Show the last run of a pipeline (or of the workspace): each node with its state and duration, failures with their log file; and its last sweep when a later run came after it.';
   static override enableJsonFlag = true;
@@ -15,11 +15,8 @@ export default class Status extends Command {
 
   async run(): Promise<StatusReport | undefined> {
     const { args, flags } = await this.parse(Status);
-    const { statusCommand } = await import('../actions/status.js');
-    try {
-      return await statusCommand(args.file, flags.workspace, this.jsonEnabled());
-    } catch (e) {
-      return endWithFailure(e, this.jsonEnabled());
-    }
+    return this.act(import('../actions/status.js'), (a, json) =>
+      a.statusCommand(args.file, flags.workspace, json),
+    );
   }
 }

@@ -1,8 +1,8 @@
-import { Args, Command } from '@oclif/core';
+import { Args } from '@oclif/core';
 import type { StepInfo } from '../../app/step-infos.js';
-import { endWithFailure } from '../failure.js';
+import { ActionCommand } from '../action-command.js';
 
-export default class Steps extends Command {
+export default class Steps extends ActionCommand {
   static override description =
     'List the step types (built-in, and the plugins of a pipeline) and their parameters.';
   static override enableJsonFlag = true;
@@ -10,11 +10,6 @@ export default class Steps extends Command {
 
   async run(): Promise<StepInfo[] | undefined> {
     const { args } = await this.parse(Steps);
-    const { stepsCommand } = await import('../actions/steps.js');
-    try {
-      return await stepsCommand(args.file, this.jsonEnabled());
-    } catch (e) {
-      return endWithFailure(e, this.jsonEnabled());
-    }
+    return this.act(import('../actions/steps.js'), (a, json) => a.stepsCommand(args.file, json));
   }
 }

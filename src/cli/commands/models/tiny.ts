@@ -1,7 +1,8 @@
-import { Args, Command, Flags } from '@oclif/core';
+import { Args, Flags } from '@oclif/core';
+import { ActionCommand } from '../../action-command.js';
 import type { TinyFamily } from '../../../models/tiny/index.js';
 
-export default class ModelsTiny extends Command {
+export default class ModelsTiny extends ActionCommand {
   static override description =
     "Write moe's tiny SDXL family: an SSD-1B-layout Optimum model folder (tokenizers, two CLIP text encoders, a fitted VAE) at tiny size, with the UNet as a diffusers folder. The same seed gives byte-identical files.";
   static override examples = [
@@ -24,13 +25,10 @@ export default class ModelsTiny extends Command {
   async run(): Promise<TinyFamily> {
     const { args, flags } = await this.parse(ModelsTiny);
     const { generateTinyFamily } = await import('../../../models/tiny/index.js');
-    const started = Date.now();
-    const r = await generateTinyFamily(args.dir, { seed: flags.seed });
-    if (!r.ok) this.error(r.error.message, { exit: 2 });
-    const seconds = ((Date.now() - started) / 1000).toFixed(1);
+    const { value, seconds } = await this.timed(() => generateTinyFamily(args.dir, { seed: flags.seed }));
     this.log(
-      `wrote ${r.value.files.length} files (${(r.value.totalBytes / 2 ** 20).toFixed(1)} MiB) to ${r.value.dir} in ${seconds}s, seed ${flags.seed}`,
+      `wrote ${value.files.length} files (${(value.totalBytes / 2 ** 20).toFixed(1)} MiB) to ${value.dir} in ${seconds}s, seed ${flags.seed}`,
     );
-    return r.value;
+    return value;
   }
 }

@@ -1,7 +1,8 @@
-import { Args, Command, Flags } from '@oclif/core';
+import { Args, Flags } from '@oclif/core';
+import { ActionCommand } from '../../action-command.js';
 import type { ConvertedUNet } from '../../../models/unet/index.js';
 
-export default class ModelsUnet extends Command {
+export default class ModelsUnet extends ActionCommand {
   static override description =
     "Convert a diffusers UNet (SDXL, SSD-1B or smaller UNet2DConditionModel: config.json + safetensors, single or sharded) to ONNX: OUT_DIR/model.onnx with Optimum's tensor names (sample, timestep, encoder_hidden_states, text_embeds, time_ids → out_sample), weights over 2 GB in OUT_DIR/model.onnx_data.";
   static override examples = [
@@ -36,21 +37,18 @@ export default class ModelsUnet extends Command {
   async run(): Promise<ConvertedUNet> {
     const { args, flags } = await this.parse(ModelsUnet);
     const { convertDiffusersUNet } = await import('../../../models/unet/index.js');
-    const started = Date.now();
     const external = flags['external-data'] as 'auto' | 'always' | 'never';
-    const r = await convertDiffusersUNet(args.unetDir, args.outDir, {
-      save: { externalData: external },
-      ...(flags['time-ids'] !== undefined ? { timeIds: flags['time-ids'] } : {}),
-    });
-    if (!r.ok) this.error(r.error.message, { exit: 2 });
-    const seconds = ((Date.now() - started) / 1000).toFixed(1);
-    const mib = (n: number): string => `${(n / 2 ** 20).toFixed(1)} MiB`;
-    const data = r.value.externalDataPath
-      ? ` + ${r.value.externalDataPath} (${mib(r.value.externalBytes)})`
-      : '';
-    this.log(
-      `wrote ${r.value.modelPath} (${mib(r.value.modelBytes)})${data}: ${r.value.parameters.toLocaleString('en-US')} parameters in ${seconds}s`,
+    const { value, seconds } = await this.timed(() =>
+      convertDiffusersUNet(args.unetDir, args.outDir, {
+        save: { externalData: external },
+        ...(flags['time-ids'] !== undefined ? { timeIds: flags['time-ids'] } : {}),
+      }),
     );
-    return r.value;
+    const mib = (n: number): string => `${(n / 2 ** 20).toFixed(1)} MiB`;
+    const data = value.externalDataPath ? ` + ${value.externalDataPath} (${mib(value.externalBytes)})` : '';
+    this.log(
+      `wrote ${value.modelPath} (${mib(value.modelBytes)})${data}: ${value.parameters.toLocaleString('en-US')} parameters in ${seconds}s`,
+    );
+    return value;
   }
 }
