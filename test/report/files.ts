@@ -54,34 +54,37 @@ export const PROMPTS = [
   'a blue circle on a green background',
 ];
 
-/** Writes every upstream file under `root` and returns the report's `with` block naming them. */
-export async function writeUpstream(root: string): Promise<ReportWith> {
-  await expert(join(root, 'base'), 'base', 0.9, 0.3);
-  await expert(join(root, 'refiner'), 'refiner', 0.4, 0.1);
-  const compose = join(root, 'compose');
+/** One scored image of evaluate's adherence section. */
+interface ScoredImage {
+  file: string;
+  stage: string;
+  prompt: string;
+  score: number;
+  adherent: boolean;
+  checks: Record<string, boolean>;
+  seen: Record<string, string | null>;
+}
+
+/**
+ * compose.inference's PNGs (composed clean, base-only noisy) and index.json under `dir`; returns the
+ * scores evaluate gives those images.
+ */
+async function writeCompose(dir: string): Promise<ScoredImage[]> {
   const images: { prompt: string; prompt_refiner: string; seed: number; stage: string; file: string }[] = [];
-  const scored: {
-    file: string;
-    stage: string;
-    prompt: string;
-    score: number;
-    adherent: boolean;
-    checks: Record<string, boolean>;
-    seen: Record<string, string | null>;
-  }[] = [];
+  const scored: ScoredImage[] = [];
   const colours: [number, number, number][] = [
     [220, 40, 40],
     [40, 170, 80],
     [40, 70, 200],
   ];
-  for (const stage of ['composed', 'base']) await mkdir(join(compose, 'images', stage), { recursive: true });
+  for (const stage of ['composed', 'base']) await mkdir(join(dir, 'images', stage), { recursive: true });
   for (const [i, prompt] of PROMPTS.entries()) {
     const fg = colours[i]!;
     const bg: [number, number, number] = i === 1 ? [240, 200, 40] : i === 2 ? [40, 170, 80] : [40, 70, 200];
     const shape = i === 1 ? 'square' : 'circle';
     for (const stage of ['composed', 'base']) {
       const file = `${stage}/p${i}-s1.png`;
-      await writePng(join(compose, 'images', file), scene(32, shape, fg, bg, stage === 'base' ? 0.3 : 0));
+      await writePng(join(dir, 'images', file), scene(32, shape, fg, bg, stage === 'base' ? 0.3 : 0));
       images.push({ prompt, prompt_refiner: prompt, seed: 1, stage, file });
       const base = stage === 'base';
       scored.push({
@@ -95,9 +98,8 @@ export async function writeUpstream(root: string): Promise<ReportWith> {
       });
     }
   }
-  // compose.inference's index.json and evaluate's results.json, as those steps write them.
   await writeFile(
-    join(compose, 'index.json'),
+    join(dir, 'index.json'),
     json({
       scheduler: 'unipc',
       steps: 40,
@@ -108,7 +110,12 @@ export async function writeUpstream(root: string): Promise<ReportWith> {
       images,
     }),
   );
-  await mkdir(join(root, 'evaluate'), { recursive: true });
+  return scored;
+}
+
+/** evaluate's results.json: losses by band, and the adherence of the scored images. */
+async function writeEvaluation(dir: string, scored: readonly ScoredImage[]): Promise<void> {
+  await mkdir(dir, { recursive: true });
   const band = (b: number, r: number, f: number) => ({
     base_band: b,
     refiner_band: r,
@@ -116,7 +123,7 @@ export async function writeUpstream(root: string): Promise<ReportWith> {
     per_timestep: [b, (b + r) / 2, r],
   });
   await writeFile(
-    join(root, 'evaluate', 'results.json'),
+    join(dir, 'results.json'),
     json({
       items: 12,
       strength: 0.35,
@@ -148,16 +155,29 @@ export async function writeUpstream(root: string): Promise<ReportWith> {
       clip_score: { skipped: 'no CLIP model' },
     }),
   );
-  const cache = join(root, 'cache');
-  await mkdir(cache, { recursive: true });
+}
+
+/** The embedding cache's item and prompt lists. */
+async function writeCache(dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true });
   const items = Array.from({ length: 10 }, (_, i) =>
     JSON.stringify({ id: `item${i}`, caption: 'c', split: i < 8 ? 'train' : 'eval', bucket: [32, 32] }),
   );
-  await writeFile(join(cache, 'items.jsonl'), items.join('\n') + '\n');
+  await writeFile(join(dir, 'items.jsonl'), items.join('\n') + '\n');
   await writeFile(
-    join(cache, 'prompts.jsonl'),
+    join(dir, 'prompts.jsonl'),
     PROMPTS.map((p) => JSON.stringify({ id: p, prompt: p })).join('\n') + '\n',
   );
+}
+
+/** Writes every upstream file under `root` and returns the report's `with` block naming them. */
+export async function writeUpstream(root: string): Promise<ReportWith> {
+  await expert(join(root, 'base'), 'base', 0.9, 0.3);
+  await expert(join(root, 'refiner'), 'refiner', 0.4, 0.1);
+  const compose = join(root, 'compose');
+  await writeEvaluation(join(root, 'evaluate'), await writeCompose(compose));
+  const cache = join(root, 'cache');
+  await writeCache(cache);
   return {
     title: 'tiny <pipeline>',
     subtitle: 'strength 0.35',

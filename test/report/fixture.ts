@@ -2,7 +2,7 @@
 // curves that fall the way training losses do, and evaluation numbers with the pair in front.
 import { encodePng } from '../../src/imaging/index.js';
 import type { RgbImage } from '../../src/imaging/index.js';
-import type { LossPoint, ReportData } from '../../src/report/index.js';
+import type { Evaluation, LossPoint, ReportData, SampleRow } from '../../src/report/index.js';
 
 type Rgb = readonly [number, number, number];
 
@@ -45,7 +45,8 @@ const BLUE: Rgb = [40, 70, 200];
 const GREEN: Rgb = [40, 170, 80];
 const YELLOW: Rgb = [240, 200, 40];
 
-export async function reportData(): Promise<ReportData> {
+/** The sample grid's rows: each held-out prompt, noisy (base only) beside clean (base → refiner). */
+async function sampleRows(): Promise<SampleRow[]> {
   const png = async (img: RgbImage) => ({
     mime: 'image/png' as const,
     bytes: await encodePng(img),
@@ -68,6 +69,27 @@ export async function reportData(): Promise<ReportData> {
       ],
     });
   }
+  return rows;
+}
+
+/** Evaluation losses by band with the pair in front. */
+const EVALUATION: Evaluation = {
+  metric: 'evaluation loss (MSE)',
+  bands: [
+    { key: 'base', label: 'base range', range: [350, 999] },
+    { key: 'refiner', label: 'refiner range', range: [0, 349] },
+    { key: 'full', label: 'full range', range: [0, 999] },
+  ],
+  rows: [
+    { label: 'base alone', tone: 'base', values: { base: 0.31, refiner: 0.2, full: 0.27 } },
+    { label: 'refiner alone', tone: 'refiner', values: { base: 0.52, refiner: 0.11, full: 0.38 } },
+    { label: 'base → refiner', tone: 'pair', values: { base: 0.31, refiner: 0.11, full: 0.24 } },
+  ],
+  extra: [{ label: 'CLIP score', value: 27.4 }],
+};
+
+export async function reportData(): Promise<ReportData> {
+  const rows = await sampleRows();
   return {
     title: 'tiny: base + refiner <experts>',
     subtitle: 'pipeline tiny · strength 0.35',
@@ -75,20 +97,7 @@ export async function reportData(): Promise<ReportData> {
       { name: 'base', tone: 'base', points: lossCurve(120, 0.9, 0.35), timestepRange: [350, 999] },
       { name: 'refiner', tone: 'refiner', points: lossCurve(120, 0.5, 0.12), timestepRange: [0, 349] },
     ],
-    evaluation: {
-      metric: 'evaluation loss (MSE)',
-      bands: [
-        { key: 'base', label: 'base range', range: [350, 999] },
-        { key: 'refiner', label: 'refiner range', range: [0, 349] },
-        { key: 'full', label: 'full range', range: [0, 999] },
-      ],
-      rows: [
-        { label: 'base alone', tone: 'base', values: { base: 0.31, refiner: 0.2, full: 0.27 } },
-        { label: 'refiner alone', tone: 'refiner', values: { base: 0.52, refiner: 0.11, full: 0.38 } },
-        { label: 'base → refiner', tone: 'pair', values: { base: 0.31, refiner: 0.11, full: 0.24 } },
-      ],
-      extra: [{ label: 'CLIP score', value: 27.4 }],
-    },
+    evaluation: EVALUATION,
     adherence: {
       description: 'Held-out prompts, scored by the synthetic-shapes plugin (colour and shape).',
       summaries: [

@@ -150,14 +150,15 @@ function alive(pid: number): boolean {
   }
 }
 
-test('moe run trains both experts with SimpleTuner, resumes each in its own output_dir after kill -9', async () => {
-  const { dir, env, log } = await project();
-  const file = join(dir, 'p.yaml');
-
-  const valid = spawnSync(process.execPath, [MOE, 'validate', file], { env, encoding: 'utf8' });
-  assert.equal(valid.status, 0, valid.stdout + valid.stderr);
-
-  // First run: slow steps, killed once the base has a complete checkpoint.
+/**
+ * The first run, with slow steps, killed (kill -9) once the base has a complete checkpoint; returns the
+ * base's invocation after checking that moe's watchdog stopped it.
+ */
+async function killAfterBaseCheckpoint(
+  file: string,
+  env: NodeJS.ProcessEnv,
+  log: string,
+): Promise<Invocation> {
   const first = spawn(process.execPath, [MOE, 'run', file, '--jobs', '2'], {
     env: { ...env, STANDIN_STEP_MS: '600' },
     stdio: 'ignore',
@@ -181,26 +182,11 @@ test('moe run trains both experts with SimpleTuner, resumes each in its own outp
   const gone = Date.now() + 15_000;
   while (alive(base.pid) && Date.now() < gone) await new Promise((r) => setTimeout(r, 50));
   assert.ok(!alive(base.pid), 'kill -9 of moe also stops the SimpleTuner it started');
+  return base;
+}
 
-  // Second run: stops the left-over SimpleTuner, resumes, finishes.
-  const second = spawnSync(process.execPath, [MOE, 'run', file, '--jobs', '2'], {
-    env,
-    encoding: 'utf8',
-    timeout: 120_000,
-  });
-  assert.equal(second.status, 0, second.stdout + second.stderr);
-  assert.ok(!alive(base.pid), 'the left-over SimpleTuner was stopped');
-
-  const all = invocations(log);
-  const bases = all.filter((i) => roleOf(i) === 'base');
-  const refiners = all.filter((i) => roleOf(i) === 'refiner');
-  assert.ok(bases.length === 2, `base launched ${bases.length} times`);
-  const [b1, b2] = bases as [Invocation, Invocation];
-  assert.equal(b2.config['output_dir'], b1.config['output_dir'], 'the base resumes in its own output_dir');
-  assert.ok(b2.start >= 3 && b2.start % 3 === 0, `the base resumed from checkpoint-${b2.start}`);
-  for (const r of refiners) assert.notEqual(r.config['output_dir'], b1.config['output_dir']);
-
-  // Shared caches: the same absolute folders for both experts, computed once.
+/** Both experts name the same absolute caches, computed once in all. */
+function assertSharedCaches(all: readonly Invocation[], b1: Invocation): void {
   const caches = (i: Invocation): string[] =>
     i.databackend
       .flatMap((d) => [d['cache_dir'], d['cache_dir_vae']])
@@ -212,7 +198,10 @@ test('moe run trains both experts with SimpleTuner, resumes each in its own outp
     8,
     '4 training images × (text + VAE) computed once in all',
   );
+}
 
+/** Every SimpleTuner config says what the pipeline asks, in SimpleTuner's own option names. */
+function assertConfigs(all: readonly Invocation[], b1: Invocation): void {
   for (const i of all) {
     assert.equal(i.backend, 'json');
     // One GPU each: one process, said explicitly (an accelerate config file could say otherwise).
@@ -243,8 +232,15 @@ test('moe run trains both experts with SimpleTuner, resumes each in its own outp
   assert.equal(b1.config['validation_guidance_rescale'], 0.7);
   assert.equal(b1.config['validation_step_interval'], 6);
   assert.equal(b1.config['train_batch_size'], 2);
+}
 
-  // The outputs: unet from pipeline/unet, metrics from the progress lines, training.json.
+/** The outputs: unet from pipeline/unet, metrics from the progress lines, training.json. */
+function assertOutputs(
+  dir: string,
+  bases: readonly Invocation[],
+  refiners: readonly Invocation[],
+  b1: Invocation,
+): void {
   const outputs = nodeOutputs(dir);
   for (const role of ['base', 'refiner'] as const) {
     const out = outputs[role];
@@ -285,6 +281,38 @@ test('moe run trains both experts with SimpleTuner, resumes each in its own outp
   };
   assert.ok(refinerTraining.simpletuner.warnings.some((w) => /batch_size 1/.test(w)));
   assert.ok(refinerTraining.simpletuner.warnings.some((w) => /fixed strength of 0.2/.test(w)));
+}
+
+test('moe run trains both experts with SimpleTuner, resumes each in its own output_dir after kill -9', async () => {
+  const { dir, env, log } = await project();
+  const file = join(dir, 'p.yaml');
+
+  const valid = spawnSync(process.execPath, [MOE, 'validate', file], { env, encoding: 'utf8' });
+  assert.equal(valid.status, 0, valid.stdout + valid.stderr);
+
+  const base = await killAfterBaseCheckpoint(file, env, log);
+
+  // Second run: stops the left-over SimpleTuner, resumes, finishes.
+  const second = spawnSync(process.execPath, [MOE, 'run', file, '--jobs', '2'], {
+    env,
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+  assert.equal(second.status, 0, second.stdout + second.stderr);
+  assert.ok(!alive(base.pid), 'the left-over SimpleTuner was stopped');
+
+  const all = invocations(log);
+  const bases = all.filter((i) => roleOf(i) === 'base');
+  const refiners = all.filter((i) => roleOf(i) === 'refiner');
+  assert.ok(bases.length === 2, `base launched ${bases.length} times`);
+  const [b1, b2] = bases as [Invocation, Invocation];
+  assert.equal(b2.config['output_dir'], b1.config['output_dir'], 'the base resumes in its own output_dir');
+  assert.ok(b2.start >= 3 && b2.start % 3 === 0, `the base resumed from checkpoint-${b2.start}`);
+  for (const r of refiners) assert.notEqual(r.config['output_dir'], b1.config['output_dir']);
+
+  assertSharedCaches(all, b1);
+  assertConfigs(all, b1);
+  assertOutputs(dir, bases, refiners, b1);
   const logText = readLogs(dir);
   assert.match(logText, /resuming the base expert from checkpoint-\d+/);
   // The SimpleTuner the killed moe left was stopped before the rerun began (its watchdog, and the rerun's

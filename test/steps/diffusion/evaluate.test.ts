@@ -123,10 +123,12 @@ test('evaluate: loss per band for each expert, the pair routed by timestep, repr
   assert.notDeepEqual(otherSeed.results.loss.base.per_timestep, r.loss.base.per_timestep);
 });
 
-test('evaluate scores compose images with a plugin scorer, by name or by module and export', async () => {
-  const f = await fixture();
-  // A compose.inference-shaped output: index.json + images/.
-  const composeOut = join(f.root, 'compose');
+/**
+ * A compose.inference-shaped output under ROOT/compose (index.json + images/): a red square on blue
+ * (composed) and a green one (base), both for the prompt "a red square on a blue background".
+ */
+async function writeComposeOutput(root: string): Promise<string> {
+  const composeOut = join(root, 'compose');
   await mkdir(join(composeOut, 'images', 'composed'), { recursive: true });
   await mkdir(join(composeOut, 'images', 'base'), { recursive: true });
   await writePng(
@@ -144,31 +146,13 @@ test('evaluate scores compose images with a plugin scorer, by name or by module 
       ],
     }),
   );
-  await mkdir(join(f.root, 'plugins', 'redness'), { recursive: true });
-  await writeFile(
-    join(f.root, 'plugins', 'redness', 'index.mjs'),
-    'export const steps = [];\n' +
-      'export const scorers = { redness: (img) => ({ score: img.data[(32 * 64 + 32) * 3] > 200 ? 1 : 0 }) };\n',
-  );
-  const w: EvaluateWith = {
-    model: f.model,
-    cache: f.cache,
-    base: join(f.model, 'unet'),
-    refiner: join(f.model, 'unet'),
-    eval_timesteps: 2,
-    images: join(composeOut, 'index.json'),
-    scorer: 'redness',
-  };
-  const byName = await evaluate(f.root, w);
-  assert.deepEqual(byName.results.adherence.stages, {
-    composed: { images: 1, adherent_images: 1, adherent: 1, mean: 1, checks: {} },
-    base: { images: 1, adherent_images: 0, adherent: 0, mean: 0, checks: {} },
-  });
-  assert.equal(byName.summary?.['adherence_composed'], 1);
-  assert.equal(byName.summary?.['unets_reused'], 1, 'the refiner is the same UNet: converted once');
+  return join(composeOut, 'index.json');
+}
 
+/** The synthetic-shapes plugin's scorer, by module and export: colour, shape and background checks. */
+async function assertShapesScorer(root: string, w: EvaluateWith): Promise<void> {
   const shapes = resolve('plugins/synthetic-shapes');
-  const byModule = await evaluate(f.root, { ...w, scorer: { module: shapes, export: 'scoreAdherence' } });
+  const byModule = await evaluate(root, { ...w, scorer: { module: shapes, export: 'scoreAdherence' } });
   const adh = byModule.results.adherence;
   assert.deepEqual(adh.checks, ['color', 'shape', 'background']);
   assert.deepEqual(
@@ -196,14 +180,16 @@ test('evaluate scores compose images with a plugin scorer, by name or by module 
   assert.equal(byModule.summary?.['adherence_base_shape'], 1);
   assert.equal(byModule.summary?.['adherence_base_color'], 0);
   assert.equal(byModule.summary?.['adherence_base_mean'], 0.6667);
+}
 
-  // Strict: a score just under 1, or 1 with a failed check, does not adhere.
+/** Strict: a score just under 1, or 1 with a failed check, does not adhere. */
+async function assertStrictScorer(root: string, w: EvaluateWith): Promise<void> {
   await writeFile(
-    join(f.root, 'strict.mjs'),
+    join(root, 'strict.mjs'),
     'export const score = (img) => img.data[(32 * 64 + 32) * 3] > 200\n' +
       '  ? { score: 1, checks: { red: true, lit: false } } : { score: 0.999, checks: { red: true } };\n',
   );
-  const strict = await evaluate(f.root, { ...w, scorer: { module: 'strict.mjs' } });
+  const strict = await evaluate(root, { ...w, scorer: { module: 'strict.mjs' } });
   const strictStages = strict.results.adherence.stages ?? {};
   assert.deepEqual(
     Object.values(strictStages).map((s) => [s.adherent, s.checks]),
@@ -212,7 +198,36 @@ test('evaluate scores compose images with a plugin scorer, by name or by module 
       [0, { red: 1, lit: 0 }],
     ],
   );
+}
 
+test('evaluate scores compose images with a plugin scorer, by name or by module and export', async () => {
+  const f = await fixture();
+  const index = await writeComposeOutput(f.root);
+  await mkdir(join(f.root, 'plugins', 'redness'), { recursive: true });
+  await writeFile(
+    join(f.root, 'plugins', 'redness', 'index.mjs'),
+    'export const steps = [];\n' +
+      'export const scorers = { redness: (img) => ({ score: img.data[(32 * 64 + 32) * 3] > 200 ? 1 : 0 }) };\n',
+  );
+  const w: EvaluateWith = {
+    model: f.model,
+    cache: f.cache,
+    base: join(f.model, 'unet'),
+    refiner: join(f.model, 'unet'),
+    eval_timesteps: 2,
+    images: index,
+    scorer: 'redness',
+  };
+  const byName = await evaluate(f.root, w);
+  assert.deepEqual(byName.results.adherence.stages, {
+    composed: { images: 1, adherent_images: 1, adherent: 1, mean: 1, checks: {} },
+    base: { images: 1, adherent_images: 0, adherent: 0, mean: 0, checks: {} },
+  });
+  assert.equal(byName.summary?.['adherence_composed'], 1);
+  assert.equal(byName.summary?.['unets_reused'], 1, 'the refiner is the same UNet: converted once');
+
+  await assertShapesScorer(f.root, w);
+  await assertStrictScorer(f.root, w);
   await assert.rejects(evaluate(f.root, { ...w, scorer: 'nope' }), /no scorer named nope \(known: redness\)/);
 
   const withClip = await evaluate(f.root, { ...w, clip: await fakeClip(f.root) });
