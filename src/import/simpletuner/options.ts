@@ -11,6 +11,25 @@ export interface ReadConfig {
   readonly file: string;
   readonly options: RawOptions;
   readonly unknownVariables: readonly string[];
+  /** Where each option is written (1-based line and column of its key), for messages. */
+  readonly positions?: ReadonlyMap<string, { readonly line: number; readonly col: number }>;
+}
+
+/** The line and column of each option's key in a config.json or config.env (one option per line). */
+function keyPositions(text: string): Map<string, { line: number; col: number }> {
+  const out = new Map<string, { line: number; col: number }>();
+  text.split(/\r?\n/).forEach((line, i) => {
+    const m = /^(\s*)(?:"(?:--)?([A-Za-z0-9_]+)"\s*:|(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=)/.exec(line);
+    const key = m?.[2] ?? m?.[3];
+    if (m && key !== undefined && !out.has(key)) out.set(key, { line: i + 1, col: (m[1] ?? '').length + 1 });
+  });
+  return out;
+}
+
+/** `file:line:col` of an option when known, else the file. */
+export function whereIs(cfg: ReadConfig, option: string): string {
+  const p = cfg.positions?.get(option);
+  return p ? `${cfg.file}:${p.line}:${p.col}` : cfg.file;
 }
 
 export async function readSimpleTunerConfig(file: string): Promise<Result<ReadConfig, string>> {
@@ -23,7 +42,12 @@ export async function readSimpleTunerConfig(file: string): Promise<Result<ReadCo
   if (file.endsWith('.env') || !text.trimStart().startsWith('{')) {
     const env = parseConfigEnv(text);
     if (!env.ok) return err(`${file}: ${env.error}`);
-    return ok({ file, options: env.value.options, unknownVariables: env.value.unknownVariables });
+    return ok({
+      file,
+      options: env.value.options,
+      unknownVariables: env.value.unknownVariables,
+      positions: keyPositions(text),
+    });
   }
   let parsed: unknown;
   try {
@@ -43,7 +67,7 @@ export async function readSimpleTunerConfig(file: string): Promise<Result<ReadCo
       options[name] = JSON.stringify(value);
     }
   }
-  return ok({ file, options, unknownVariables: [] });
+  return ok({ file, options, unknownVariables: [], positions: keyPositions(text) });
 }
 
 export async function readDatabackend(file: string): Promise<Result<Record<string, unknown>[], string>> {

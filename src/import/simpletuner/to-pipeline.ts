@@ -8,6 +8,8 @@ import { SIMPLETUNER_DEFAULTS } from './defaults.js';
 import type { RawOptions, RawValue, ReadConfig } from './options.js';
 import { pipelineDocument } from './document.js';
 import type { SplitSettings } from './document.js';
+import { whereIs } from './options.js';
+import { wanStageOf, wanToPipeline } from './wan.js';
 
 export interface NotCarried {
   /** The file the option came from. */
@@ -152,12 +154,12 @@ function otherOption(
   }
 }
 
-function convertExpert(cfg: ReadConfig, role: 'base' | 'refiner', notCarried: NotCarried[]): Expert {
+export function convertExpert(cfg: ReadConfig, role: 'base' | 'refiner', notCarried: NotCarried[]): Expert {
   const o = cfg.options;
   const w: Record<string, JsonValue> = {};
   for (const [option, value] of Object.entries(o)) {
     const drop = (reason: string): void => {
-      notCarried.push({ file: cfg.file, option, value, reason });
+      notCarried.push({ file: whereIs(cfg, option), option, value, reason });
     };
     const target = TO_WITH[option];
     if (target) {
@@ -207,6 +209,8 @@ function splitShared(base: Record<string, JsonValue>, refiner: Record<string, Js
 }
 
 export function simpleTunerToPipeline(input: ImportInput): Result<ImportResult, string> {
+  // A Wan 2.2 stage (model_family wan, a staged model_flavour) is one expert of a flow-matching pair.
+  if (wanStageOf(input.stage1.options) !== undefined) return wanToPipeline(input);
   const notes: string[] = [];
   const notCarried: NotCarried[] = [];
   const experts = convertExperts(input, notCarried, notes);
@@ -277,7 +281,7 @@ function convertExperts(
     : ok({ base: second, refiner: first, pretrained });
 }
 
-function dataset(
+export function dataset(
   input: ImportInput,
   notCarried: NotCarried[],
   notes: string[],
