@@ -32,20 +32,12 @@ export default class ImportMusubiTuner extends Command {
       ...(flags.name !== undefined ? { name: flags.name } : {}),
     });
     if (!result.ok) this.error(result.error, { exit: 2 });
-    const { yaml, notCarried, notes } = result.value;
-    if (flags.output !== undefined) {
-      const { writeFile } = await import('node:fs/promises');
-      await writeFile(flags.output, yaml);
-    } else if (!this.jsonEnabled()) this.log(yaml);
-    if (!this.jsonEnabled()) {
-      for (const n of notes) this.logToStderr(`note: ${n}`);
-      if (notCarried.length === 0) this.logToStderr('every option was carried over');
-      else {
-        this.logToStderr(`${notCarried.length} option(s) not carried over:`);
-        for (const n of notCarried) this.logToStderr(`  ${at(n.where)}: ${n.option} ${n.value}: ${n.reason}`);
-      }
-      if (flags.output !== undefined) this.logToStderr(`wrote ${flags.output}`);
-    }
-    return { pipeline: yaml, notCarried, notes };
+    const { writeImported } = await import('../../actions/import.js');
+    return writeImported(
+      result.value,
+      flags.output,
+      this.jsonEnabled(),
+      (n) => `${at(n.where)}: ${n.option} ${n.value}: ${n.reason}`,
+    );
   }
 }
