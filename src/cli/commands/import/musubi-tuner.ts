@@ -1,6 +1,8 @@
-import { Args, Command, Flags } from '@oclif/core';
+import { Args, Flags } from '@oclif/core';
+import { definedOnly } from '../../../util/defined.js';
+import { ImportCommand } from '../../import-command.js';
 
-export default class ImportMusubiTuner extends Command {
+export default class ImportMusubiTuner extends ImportCommand {
   static override description =
     "Write a moe flow-matching pipeline from musubi-tuner's Wan 2.2 training (the command line or its --config_file TOML, optionally the other expert's run and the dataset TOML), listing every option that could not be carried over.";
   static override examples = [
@@ -25,19 +27,8 @@ export default class ImportMusubiTuner extends Command {
     const { args, flags } = await this.parse(ImportMusubiTuner);
     const { importMusubi } = await import('../../../import/musubi/index.js');
     const { at } = await import('../../../import/musubi/options.js');
-    const result = await importMusubi({
-      config: args.config,
-      ...(flags.other !== undefined ? { other: flags.other } : {}),
-      ...(flags.dataset !== undefined ? { dataset: flags.dataset } : {}),
-      ...(flags.name !== undefined ? { name: flags.name } : {}),
-    });
-    if (!result.ok) this.error(result.error, { exit: 2 });
-    const { writeImported } = await import('../../actions/import.js');
-    return writeImported(
-      result.value,
-      flags.output,
-      this.jsonEnabled(),
-      (n) => `${at(n.where)}: ${n.option} ${n.value}: ${n.reason}`,
-    );
+    const { other, dataset, name } = flags;
+    const result = await importMusubi({ config: args.config, ...definedOnly({ other, dataset, name }) });
+    return this.finish(result, flags.output, (n) => `${at(n.where)}: ${n.option} ${n.value}: ${n.reason}`);
   }
 }

@@ -1,6 +1,8 @@
-import { Args, Command, Flags } from '@oclif/core';
+import { Args, Flags } from '@oclif/core';
+import { definedOnly } from '../../../util/defined.js';
+import { ImportCommand } from '../../import-command.js';
 
-export default class ImportSimpleTuner extends Command {
+export default class ImportSimpleTuner extends ImportCommand {
   static override description =
     'Write a moe pipeline from a SimpleTuner setup (config.json or config.env, optionally the stage-two config and multidatabackend.json), listing every option that could not be carried over.';
   static override examples = [
@@ -23,18 +25,14 @@ export default class ImportSimpleTuner extends Command {
   async run(): Promise<unknown> {
     const { args, flags } = await this.parse(ImportSimpleTuner);
     const { importSimpleTuner } = await import('../../../import/simpletuner/index.js');
+    const { stage2, databackend, name } = flags;
     const result = await importSimpleTuner({
       config: args.config,
-      ...(flags.stage2 !== undefined ? { stage2: flags.stage2 } : {}),
-      ...(flags.databackend !== undefined ? { databackend: flags.databackend } : {}),
-      ...(flags.name !== undefined ? { name: flags.name } : {}),
+      ...definedOnly({ stage2, databackend, name }),
     });
-    if (!result.ok) this.error(result.error, { exit: 2 });
-    const { writeImported } = await import('../../actions/import.js');
-    return writeImported(
-      result.value,
+    return this.finish(
+      result,
       flags.output,
-      this.jsonEnabled(),
       (n) => `${n.option} = ${String(n.value)}: ${n.reason} (${n.file})`,
     );
   }
