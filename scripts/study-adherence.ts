@@ -9,6 +9,8 @@ import { appendFileSync, readFileSync, readdirSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { runCommand } from '../src/cli/actions/run.js';
+import { Store } from '../src/engine/store.js';
+import { workspaceAt } from '../src/engine/workspace.js';
 import { readRgb } from '../src/imaging/index.js';
 import { scoreAdherence } from '../plugins/synthetic-shapes/score.js';
 
@@ -73,16 +75,13 @@ function nodeOutputs(
   journal: string,
 ): Map<string, { dir: string; ms: number | undefined }> {
   const out = new Map<string, { dir: string; ms: number | undefined }>();
+  const store = new Store(workspaceAt(workspace));
   for (const line of readFileSync(journal, 'utf8').split('\n')) {
     if (line === '') continue;
     const e = JSON.parse(line) as JournalEvent;
     if ((e.type !== 'node-done' && e.type !== 'node-cached') || !e.node || !e.fingerprint) continue;
-    const fp = e.fingerprint;
-    const record = JSON.parse(
-      readFileSync(join(workspace, 'records', fp.slice(0, 2), `${fp}.json`), 'utf8'),
-    ) as {
-      outputs: { digest: string };
-    };
+    const record = store.readRecord(e.fingerprint);
+    if (!record) throw new Error(`no record of ${e.node} (${e.fingerprint}) in ${workspace}`);
     out.set(e.node, {
       dir: join(workspace, 'store', record.outputs.digest),
       ms: e.type === 'node-done' ? e.durationMs : undefined,

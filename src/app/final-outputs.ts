@@ -1,10 +1,9 @@
 // After a successful run, where the results are: the outputs of the pipeline's final nodes (those no
 // other node needs), so a person can open the report without searching the store.
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunEvent } from '../engine/events.js';
-import { isNodeRecord } from '../engine/records.js';
-import { recordPath, storePath } from '../engine/workspace.js';
+import { Store } from '../engine/store.js';
+import { storePath } from '../engine/workspace.js';
 import type { Workspace } from '../engine/workspace.js';
 import type { Pipeline } from '../pipeline/types.js';
 
@@ -29,18 +28,13 @@ export function finalOutputs(pipeline: Pipeline, ws: Workspace, finished: Finish
   const needed = new Set<string>();
   for (const node of pipeline.nodes.values()) for (const up of node.needs) needed.add(up);
   const outputs: FinalOutput[] = [];
+  const store = new Store(ws);
   for (const id of pipeline.order) {
     if (needed.has(id)) continue;
     const fingerprint = finished.fingerprints.get(id);
     if (fingerprint === undefined) continue;
-    let record: unknown;
-    try {
-      // Small files, read one after another: synchronous reads cost a fraction of promise round trips.
-      record = JSON.parse(readFileSync(recordPath(ws, fingerprint), 'utf8'));
-    } catch {
-      continue;
-    }
-    if (!isNodeRecord(record)) continue;
+    const record = store.readRecord(fingerprint);
+    if (!record) continue;
     const dir = storePath(ws, record.outputs.digest);
     for (const [name, path] of Object.entries(record.outputs.paths)) {
       outputs.push({ node: id, name, path: join(dir, path) });

@@ -53,7 +53,7 @@ export interface StepContext<W = JsonValue> {
    * caches the step manages itself (for example per-item embeddings). The step must write atomically.
    */
   readonly sharedCacheDir: string;
-  /** A scratch directory, deleted after the attempt. */
+  /** A scratch directory, empty when the attempt starts and emptied after it. */
   readonly tmpDir: string;
   /**
    * The node's log file, when the engine keeps one. A step may let a child process append its output to it

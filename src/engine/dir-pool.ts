@@ -1,8 +1,9 @@
 // Empty directories for reuse. On ext4 under load `rmdir` costs milliseconds while `rename` and `mkdir`
 // cost tens of microseconds, and every attempt needs a scratch dir and a checkpoint dir that are usually
-// left empty: recycling them keeps per-node overhead near make's.
+// left empty: recycling them keeps per-node overhead near make's. A scratch dir is handed out where it
+// lies in the pool (no rename at all); a checkpoint dir is renamed to its fingerprint's path and back.
 import { mkdirSync, readdirSync, renameSync, rmdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 export class DirPool {
   readonly #root: string;
@@ -13,6 +14,22 @@ export class DirPool {
   /** `root` holds the pooled directories; it belongs to this process alone. */
   constructor(root: string) {
     this.#root = root;
+  }
+
+  /** An empty directory inside the pool, for as long as the caller needs it; `release` takes it back. */
+  take(): string {
+    const pooled = this.#free.pop();
+    if (pooled !== undefined) return pooled;
+    for (;;) {
+      const path = this.#newName();
+      try {
+        mkdirSync(path);
+        return path;
+      } catch (e) {
+        // Left by an earlier process with this pid (a Slurm job may still use it): another name.
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      }
+    }
   }
 
   /** Makes `path` an empty directory (its parent must exist). */
@@ -43,11 +60,11 @@ export class DirPool {
         rmSync(path, { recursive: true, force: true });
         return;
       }
-      if (!this.#made) {
-        mkdirSync(this.#root, { recursive: true });
-        this.#made = true;
+      if (dirname(path) === this.#root) {
+        this.#free.push(path);
+        return;
       }
-      const target = join(this.#root, String(this.#next++));
+      const target = this.#newName();
       try {
         renameSync(path, target);
         this.#free.push(target);
@@ -67,5 +84,14 @@ export class DirPool {
     } catch {
       // Left for `moe gc`.
     }
+  }
+
+  /** A fresh name inside the pool (made on first use). */
+  #newName(): string {
+    if (!this.#made) {
+      mkdirSync(this.#root, { recursive: true });
+      this.#made = true;
+    }
+    return join(this.#root, String(this.#next++));
   }
 }

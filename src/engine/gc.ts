@@ -15,7 +15,10 @@ import type { LockBusy } from './lock.js';
 import { killGraceMs, stopLeftoverJobs } from './leftovers.js';
 import { acquireLock } from './lock.js';
 import type { PipelineIndex } from './store.js';
-import { Store } from './store.js';
+import { atomicWrite, Store } from './store.js';
+import type { NodeRecord } from './records.js';
+import { isNodeRecord } from './records.js';
+import { recordLine } from './record-log.js';
 import type { Result } from '../util/result.js';
 import { ok } from '../util/result.js';
 import type { Workspace } from './workspace.js';
@@ -131,25 +134,66 @@ function reachable(ws: Workspace): Reachable {
   return { fingerprints, digests, newestIndex, unfinishedSince };
 }
 
-/** Removes records nothing reaches and that are not recent; the kept ones' outputs join `reach.digests`. */
+/**
+ * Removes records nothing reaches and that are not recent; the kept ones' outputs join `reach.digests`.
+ * The kept records are written into one new segment (whole, then renamed into place) before the old
+ * segments and the per-file records of the old layout are removed: a gc stopped at any point leaves every
+ * kept record readable (at worst twice, which is harmless).
+ */
 function sweepRecords(ws: Workspace, reach: Reachable, dryRun: boolean): number {
   const store = new Store(ws);
+  const log = store.records;
+  const live = (fp: string, time: number): boolean =>
+    reach.fingerprints.has(fp) || time >= reach.unfinishedSince || time > reach.newestIndex;
+  const kept: NodeRecord[] = [];
+  const inSegments = new Set(log.fingerprints());
   let removed = 0;
-  for (const shard of list(ws.records)) {
+  for (const fp of inSegments) {
+    const record = log.get(fp);
+    if (record && live(fp, Date.parse(record.finishedAt))) kept.push(record);
+    else removed += 1;
+  }
+  const legacy: string[] = [];
+  for (const shard of list(ws.records).filter((n) => /^[0-9a-f]{2}$/.test(n))) {
     for (const name of list(join(ws.records, shard))) {
+      const path = join(ws.records, shard, name);
+      legacy.push(path);
       const fp = name.replace(/\.json$/, '');
-      const record = name.endsWith('.json') ? store.readRecord(fp) : undefined;
-      const mtime = statSync(join(ws.records, shard, name), { throwIfNoEntry: false })?.mtimeMs ?? 0;
-      const recent = mtime >= reach.unfinishedSince || mtime > reach.newestIndex;
-      if (record && (reach.fingerprints.has(fp) || recent)) {
-        reach.digests.add(record.outputs.digest);
-        continue;
-      }
-      removed += 1;
-      if (!dryRun) rmSync(join(ws.records, shard, name), { force: true });
+      // A fingerprint with a record in a segment too: that copy is the newer one.
+      if (inSegments.has(fp)) continue;
+      const record = name.endsWith('.json') ? legacyRecord(path, fp) : undefined;
+      const mtime = statSync(path, { throwIfNoEntry: false })?.mtimeMs ?? 0;
+      if (record && live(fp, mtime)) kept.push(record);
+      else removed += 1;
     }
   }
+  for (const record of kept) reach.digests.add(record.outputs.digest);
+  const segments = log.segmentFiles();
+  if (dryRun || (removed === 0 && legacy.length === 0 && segments.length <= 1)) return removed;
+  try {
+    if (kept.length > 0) {
+      const name = `${new Date().toISOString().replace(/[-:.]/g, '')}-${process.pid}-gc.jsonl`;
+      atomicWrite(join(ws.records, name), kept.map((r) => `${recordLine(r)}\n`).join(''));
+    }
+  } catch {
+    // No room for the new segment: every record stays where it is.
+    return 0;
+  }
+  for (const path of [...segments, ...legacy]) rmSync(path, { force: true });
+  for (const shard of list(ws.records).filter((n) => /^[0-9a-f]{2}$/.test(n))) {
+    rmSync(join(ws.records, shard), { recursive: true, force: true });
+  }
   return removed;
+}
+
+/** A record file of the old layout, when it reads whole. */
+function legacyRecord(path: string, fp: string): NodeRecord | undefined {
+  try {
+    const parsed: unknown = JSON.parse(readFileSync(path, 'utf8'));
+    return isNodeRecord(parsed) && parsed.fingerprint === fp ? parsed : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function sweepStore(

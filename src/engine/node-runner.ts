@@ -232,25 +232,25 @@ async function readyAttempt(
   if (!declared.ok) return err({ kind: 'error', error: declared.error });
 
   const tag = `${evaluation.fingerprint.slice(0, 16)}-${process.pid}-${attempt}`;
-  const dirs: AttemptDirs = {
-    outDir: join(ws.staging, tag),
-    tmpDir: join(ws.tmp, tag),
-    checkpointDir: join(ws.checkpoints, evaluation.fingerprint),
-    sharedCacheDir: join(ws.cache, 'steps', safeName(step.name)),
-  };
+  const outDir = join(ws.staging, tag);
+  const checkpointDir = join(ws.checkpoints, evaluation.fingerprint);
+  const sharedCacheDir = join(ws.cache, 'steps', safeName(step.name));
+  let tmpDir: string | undefined;
   try {
     rc.store.ensureDir(ws.staging);
     rc.store.ensureDir(ws.tmp);
     rc.store.ensureDir(ws.checkpoints);
-    rc.store.ensureDir(dirs.sharedCacheDir);
-    freshDir(dirs.outDir);
-    rc.dirs.acquire(dirs.tmpDir);
-    rc.dirs.acquire(dirs.checkpointDir);
+    rc.store.ensureDir(sharedCacheDir);
+    freshDir(outDir);
+    // An empty scratch directory from the run's pool, used where it lies.
+    tmpDir = rc.dirs.take();
+    rc.dirs.acquire(checkpointDir);
   } catch (e) {
-    rmSync(dirs.outDir, { recursive: true, force: true });
+    rmSync(outDir, { recursive: true, force: true });
+    if (tmpDir !== undefined) rc.dirs.release(tmpDir);
     return err({ kind: 'internal', error: `could not make the node's directories: ${(e as Error).message}` });
   }
-  return ok({ withValue, declared: declared.value, dirs });
+  return ok({ withValue, declared: declared.value, dirs: { outDir, tmpDir, checkpointDir, sharedCacheDir } });
 }
 
 interface StepRun {

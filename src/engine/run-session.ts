@@ -67,7 +67,8 @@ export class RunSession implements SchedulerHooks {
     this.signal = opts.signal ?? new AbortController().signal;
     this.#started = this.#clock();
     this.runId = newRunId(this.#started);
-    this.#store = new Store(ws);
+    // The run's records go to its own segment, named like its journal.
+    this.#store = new Store(ws, this.runId);
     this.#key = pipelineKey(this.#pipeline.file);
     this.#journal = new RunJournal(ws, this.runId);
     this.#logs = new NodeLogs(ws, this.runId);
@@ -253,8 +254,9 @@ export class RunSession implements SchedulerHooks {
     };
   }
 
-  /** Closes the journal, the node logs and the scratch directories. */
+  /** Closes the record segment, the journal, the node logs and the scratch directories. */
   close(): void {
+    this.#store.close();
     this.#journal.close();
     this.#logs.close();
     this.#dirs.close();

@@ -1,6 +1,7 @@
 // The content-addressed store. Outputs are staged in a directory, hashed, and renamed into
-// `store/<digest>`; only then is the node's record written (to a temp file, then renamed), so a crash at
-// any moment leaves either a complete, recorded result or nothing that counts.
+// `store/<digest>`; only then is the node's record appended to the run's record segment (one write, see
+// record-log.ts), so a crash at any moment leaves either a complete, recorded result or nothing that
+// counts.
 //
 // Stored files are made read-only, and each record keeps a stamp of its entry's file sizes and
 // modification times: every use of a record (a cached node, an upstream output) compares the entry with
@@ -8,14 +9,14 @@
 // --verify` re-hashes every entry for what a stamp cannot see (a change that kept size and time).
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import type { Digest } from '../util/brand.js';
 import type { NodeRecord } from './records.js';
-import { isNodeRecord } from './records.js';
 import type { TreeEntry } from './hashing.js';
 import { escapingLinks, hashTree, listTree } from './hashing.js';
 import type { Workspace } from './workspace.js';
-import { indexPath, recordPath, storePath } from './workspace.js';
+import { RecordLog } from './record-log.js';
+import { indexPath, storePath } from './workspace.js';
 
 export interface PipelineIndex {
   readonly file: string;
@@ -29,8 +30,12 @@ export class Store {
   /** Outputs checked in this process, by digest and stamp. */
   readonly #checked = new Map<string, string | undefined>();
 
-  constructor(ws: Workspace) {
+  readonly #records: RecordLog;
+
+  /** `writer` names the segment this store's records go to (a run's id); reading needs none. */
+  constructor(ws: Workspace, writer?: string) {
     this.ws = ws;
+    this.#records = new RecordLog(ws, () => writer ?? segmentName());
   }
 
   ensureDir(dir: string): void {
@@ -40,21 +45,12 @@ export class Store {
   }
 
   readRecord(fingerprint: string): NodeRecord | undefined {
-    const path = recordPath(this.ws, fingerprint);
-    // Most lookups in a cold run miss: asking first is cheaper than the exception a failed read throws.
-    if (!existsSync(path)) return undefined;
-    let text: string;
-    try {
-      text = readFileSync(path, 'utf8');
-    } catch {
-      return undefined;
-    }
-    try {
-      const parsed: unknown = JSON.parse(text);
-      return isNodeRecord(parsed) && parsed.fingerprint === fingerprint ? parsed : undefined;
-    } catch {
-      return undefined;
-    }
+    return this.#records.get(fingerprint);
+  }
+
+  /** The record log itself (segments, fingerprints), for `moe gc`. */
+  get records(): RecordLog {
+    return this.#records;
   }
 
   /** True when the outputs a record names are in the store, unchanged since their commit. */
@@ -119,29 +115,26 @@ export class Store {
     }
     const d = await hashTree(stagingDir, undefined, {}, entries);
     const target = storePath(this.ws, d);
-    if (existsSync(target)) {
-      if (await this.#holds(target, d)) {
-        rmSync(stagingDir, { recursive: true, force: true });
-        return { digest: d, stamp: treeStamp(listTree(target)) };
-      }
-      renameSync(target, `${target}.changed-${process.pid}-${Date.now()}`);
-      this.#checked.clear();
-    }
     for (const e of entries) {
       if (e.kind === 'file' || e.kind === 'exec') chmodSync(join(stagingDir, e.path), e.stats.mode & 0o555);
     }
     // chmod leaves sizes and times as they were.
     const stamp = treeStamp(entries);
     this.ensureDir(this.ws.store);
-    try {
-      renameSync(stagingDir, target);
-    } catch (e) {
-      // Another process committed the same content between the check and the rename.
-      if (!existsSync(target)) throw e;
+    // The rename is the existence check: it fails when the same bytes are stored already (a rerun that
+    // changed nothing), one system call fewer per commit than asking first. (Over an empty directory it
+    // succeeds, which is right: an entry emptied since its commit no longer holds its bytes.)
+    if (tryRename(stagingDir, target)) return { digest: d, stamp };
+    if (await this.#holds(target, d)) {
       rmSync(stagingDir, { recursive: true, force: true });
       return { digest: d, stamp: treeStamp(listTree(target)) };
     }
-    return { digest: d, stamp };
+    renameSync(target, `${target}.changed-${process.pid}-${Date.now()}`);
+    this.#checked.clear();
+    if (tryRename(stagingDir, target)) return { digest: d, stamp };
+    // Another process committed the same content between the two renames.
+    rmSync(stagingDir, { recursive: true, force: true });
+    return { digest: d, stamp: treeStamp(listTree(target)) };
   }
 
   /** True when the store entry still holds the tree with digest `d` (sizes first, then the bytes). */
@@ -155,19 +148,22 @@ export class Store {
 
   /** The commit point: after this returns, the node is done. */
   writeRecord(record: NodeRecord): void {
-    const path = recordPath(this.ws, record.fingerprint);
-    this.ensureDir(dirname(path));
-    atomicWrite(path, JSON.stringify(record));
+    this.#records.append(record);
   }
 
   /**
-   * Writes a record back when its file is missing (deleted by hand, lost in a crash) while an index still
+   * Writes a record back when it is missing (deleted by hand, lost in a crash) while an index still
    * holds a copy of it, so that gc and other pipelines find it again. Returns true when it did.
    */
   repairRecord(record: NodeRecord): boolean {
-    if (existsSync(recordPath(this.ws, record.fingerprint))) return false;
+    if (this.#records.has(record.fingerprint)) return false;
     this.writeRecord(record);
     return true;
+  }
+
+  /** Closes the record segment this store wrote to. */
+  close(): void {
+    this.#records.close();
   }
 
   readIndex(key: string): PipelineIndex | undefined {
@@ -192,6 +188,26 @@ export function atomicWrite(path: string, text: string): void {
     renameSync(tmp, path);
   } catch (e) {
     rmSync(tmp, { force: true });
+    throw e;
+  }
+}
+
+/** A segment name for a store that was given none: the time and this process. */
+function segmentName(): string {
+  return `${new Date()
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z')}-${process.pid}`;
+}
+
+/** Renames a directory onto `target`; false when a non-empty directory (or a file) is there already. */
+function tryRename(from: string, target: string): boolean {
+  try {
+    renameSync(from, target);
+    return true;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOTEMPTY' || code === 'EEXIST' || code === 'ENOTDIR') return false;
     throw e;
   }
 }

@@ -1,12 +1,13 @@
-// A lost record must not let gc delete live data: gc keeps every store entry an index names, and a run
+// A lost record (its line gone from its segment) must not let gc delete live data: gc keeps every store entry an index names, and a run
 // that finds a result through the index writes the missing record back.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { Rig, pipelineOf } from './rig.js';
 import { collectGarbage } from '../../src/engine/gc.js';
 import { Store } from '../../src/engine/store.js';
-import { pipelineKey, recordPath, storePath } from '../../src/engine/workspace.js';
+import { pipelineKey, storePath } from '../../src/engine/workspace.js';
+import { dropRecord } from './record-files.js';
 
 function pipeline(rig: Rig): ReturnType<typeof pipelineOf> {
   return pipelineOf(rig.dir, {
@@ -18,7 +19,7 @@ function pipeline(rig: Rig): ReturnType<typeof pipelineOf> {
   });
 }
 
-test('a deleted record file: gc keeps the store entry the index names, and the next run writes the record back', async (t) => {
+test('a lost record: gc keeps the store entry the index names, and the next run writes the record back', async (t) => {
   const rig = new Rig();
   t.after(() => rig.cleanup());
   const p = pipeline(rig);
@@ -26,7 +27,8 @@ test('a deleted record file: gc keeps the store entry the index names, and the n
   const index = new Store(rig.ws).readIndex(pipelineKey(p.file));
   const made = index!.nodes['make']!;
   const entry = storePath(rig.ws, made.outputs.digest);
-  rmSync(recordPath(rig.ws, made.fingerprint));
+  dropRecord(rig.ws, made.fingerprint);
+  assert.equal(new Store(rig.ws).readRecord(made.fingerprint), undefined);
 
   // gc first: the index alone must protect the entry.
   const gc = await collectGarbage(rig.ws);
@@ -37,7 +39,7 @@ test('a deleted record file: gc keeps the store entry the index names, and the n
   // A run reuses it through the index and repairs the record.
   const again = await rig.run(p);
   assert.deepEqual(again.counts, { cached: 2, ran: 0, failed: 0, skipped: 0 });
-  assert.ok(existsSync(recordPath(rig.ws, made.fingerprint)), 'the run did not write the record back');
+  assert.ok(new Store(rig.ws).readRecord(made.fingerprint), 'the run did not write the record back');
   const gc2 = await collectGarbage(rig.ws);
   assert.ok(gc2.ok);
   assert.ok(existsSync(entry));

@@ -338,20 +338,15 @@ test('moe validate: backend simpletuner without images names the field', () => {
   assert.match(r.stdout + r.stderr, /^1 error$/m);
 });
 
-/** node id → the committed output folder, from the pipeline index and the records it names. */
+/** node id → the committed output folder, from the pipeline index (it holds a copy of each record). */
 function nodeOutputs(dir: string): Record<string, string> {
   const ws = join(dir, '.moe');
   const found: Record<string, string> = {};
   for (const name of readdirSync(join(ws, 'index'))) {
     const index = JSON.parse(readFileSync(join(ws, 'index', name), 'utf8')) as {
-      nodes: Record<string, { fingerprint: string }>;
+      nodes: Record<string, { outputs: { digest: string } }>;
     };
-    for (const [id, r] of Object.entries(index.nodes)) {
-      const record = JSON.parse(
-        readFileSync(join(ws, 'records', r.fingerprint.slice(0, 2), `${r.fingerprint}.json`), 'utf8'),
-      ) as { outputs: { digest: string } };
-      found[id] = join(ws, 'store', record.outputs.digest);
-    }
+    for (const [id, r] of Object.entries(index.nodes)) found[id] = join(ws, 'store', r.outputs.digest);
   }
   return found;
 }

@@ -1,6 +1,7 @@
 // The `command` step: a shell command line (`run`, via `sh -c` as make, DVC and GitHub Actions do) or a
 // program with arguments (`argv`, no shell at all), with $MOE_OUT set to the node's output directory.
-import { readFile, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { JsonValue } from '../../pipeline/types.js';
 import type { StepDefinition } from '../../contract/step.js';
@@ -28,9 +29,9 @@ export const commandStep: StepDefinition<CommandWith> = {
   },
   async run(ctx) {
     const w = ctx.with;
-    // A command reports metrics by writing a JSON object of numbers to $MOE_METRICS.
+    // A command reports metrics by writing a JSON object of numbers to $MOE_METRICS (in the attempt's
+    // scratch directory, which is empty when the attempt starts).
     const metricsFile = join(ctx.tmpDir, 'moe-metrics.json');
-    await rm(metricsFile, { force: true });
     const env: Record<string, string> = { ...ctx.env, MOE_METRICS: metricsFile, ...(w.env ?? {}) };
     // MOE_KILL_GRACE_MS shortens or lengthens the wait between SIGTERM and SIGKILL on abort.
     const grace = Number(env['MOE_KILL_GRACE_MS'] ?? Number.NaN);
@@ -65,6 +66,8 @@ export const commandStep: StepDefinition<CommandWith> = {
 
 /** The numbers of the JSON object the command wrote to $MOE_METRICS; undefined when it wrote none. */
 async function readMetrics(file: string): Promise<Record<string, number> | undefined> {
+  // Most commands write none: one access(2) instead of a failed open.
+  if (!existsSync(file)) return undefined;
   let text: string;
   try {
     text = await readFile(file, 'utf8');
