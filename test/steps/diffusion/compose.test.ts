@@ -115,3 +115,34 @@ test('compose.inference with UniPC and a per-stage guidance runs both experts ov
   const again = await runCompose((await makeContext(root, w)).ctx, { sessions: sessions.factory });
   assert.deepEqual([again.summary?.['unets_converted'], again.summary?.['unets_reused']], [0, 1]);
 });
+
+test("compose.inference with flow matching: Wan's hand-off is one sampler throughout, so a pair of one UNet equals the single run (flow_euler and UniPC's multistep history)", async () => {
+  const root = await tempRoot();
+  const model = await tinyModel(root);
+  const unet = join(model, 'unet');
+  for (const scheduler of ['flow_euler', 'unipc'] as const) {
+    const a = await compose(root, {
+      model,
+      base: unet,
+      refiner: unet,
+      objective: 'flow_matching',
+      boundary: 0.875,
+      shift: 3,
+      scheduler,
+      steps: 8,
+      guidance_scale: 3,
+      prompts: ['a red circle on a blue background'],
+      seeds: [1, 2],
+      width: 32,
+      height: 32,
+    });
+    // shift 3, 8 steps: σ = 1, 0.947, 0.883 are ≥ 0.875 (the high-noise expert's), the other 5 (0.800 …) are not.
+    assert.deepEqual([a.index.base_steps, a.index.refiner_steps], [3, 5], scheduler);
+    const index = a.index as unknown as Record<string, unknown>;
+    assert.deepEqual([index.objective, index.boundary, index.shift], ['flow_matching', 0.875, 3]);
+    // A fresh scheduler at the switch (the SDXL refiner's way) would drop UniPC's history and differ here.
+    for (const f of ['p0-s1', 'p0-s2']) {
+      assert.deepEqual(await a.png(`composed/${f}.png`), await a.png(`base/${f}.png`), `${scheduler} ${f}`);
+    }
+  }
+});
