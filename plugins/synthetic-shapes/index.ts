@@ -16,7 +16,10 @@ export {
   readScene,
   parsePrompt,
   PALETTE,
+  CHECK_LABELS,
+  readingOf,
   type Adherence,
+  type CheckLabel,
   type ImageRgb,
   type SceneReading,
 } from './score.js';

@@ -32,6 +32,20 @@ export interface SceneReading {
   readonly features: ShapeFeatures | undefined;
 }
 
+/** How moe's report shows one check: its key in the answer, a label, and a shorter one under each image. */
+export interface CheckLabel {
+  readonly key: string;
+  readonly label: string;
+  readonly short: string;
+}
+
+/** The checks as a report shows them, in that order: the object, its colour, then its surroundings. */
+export const CHECK_LABELS: readonly CheckLabel[] = [
+  { key: 'shape', label: 'shape', short: 'shape' },
+  { key: 'color', label: 'shape colour', short: 'colour' },
+  { key: 'background', label: 'background colour', short: 'background' },
+];
+
 export interface Adherence {
   readonly colorOk: boolean;
   readonly shapeOk: boolean;
@@ -42,6 +56,10 @@ export interface Adherence {
   readonly expected:
     { readonly colour: ColourName; readonly shape: ShapeName; readonly background: ColourName } | undefined;
   readonly seen: SceneReading;
+  /** What was read, as a phrase: "a green square on blue" ("nothing on blue" when no object was found). */
+  readonly reading: string;
+  /** How the checks read on a report page (CHECK_LABELS). */
+  readonly labels: readonly CheckLabel[];
 }
 
 /** Foreground smaller than this share of the image counts as no object (specks of noise). */
@@ -185,7 +203,16 @@ export function scoreAdherence(img: ImageRgb, prompt: string): Adherence {
     score: (Number(colorOk) + Number(shapeOk) + Number(backgroundOk)) / 3,
     expected,
     seen,
+    reading: readingOf(seen),
+    labels: CHECK_LABELS,
   };
+}
+
+/** A scene reading as a phrase: the object (its colour when read) on the background. */
+export function readingOf(seen: SceneReading): string {
+  const object =
+    seen.shape === undefined ? 'nothing' : `a ${seen.colour ? `${seen.colour} ` : ''}${seen.shape}`;
+  return `${object} on ${seen.background}`;
 }
 
 /** The palette, for reports that want to show it. */

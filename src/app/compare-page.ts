@@ -4,8 +4,8 @@
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { CompareChart, CompareSampleRow, ComparePageData } from '../report/compare.js';
-import { renderComparePage } from '../report/compare.js';
+import type { CompareChart, CompareSampleRow, ComparePageData } from '../html/compare.js';
+import { renderComparePage } from '../html/compare.js';
 import type { Result } from '../util/result.js';
 import { err, ok } from '../util/result.js';
 import type { Comparison, ComparedVariant } from './compare.js';

@@ -15,7 +15,7 @@ const BUILTIN: Readonly<Record<string, Loader>> = {
   evaluate: async () =>
     (await import('./diffusion/evaluate/index.js')).evaluateStep as unknown as StepDefinition<never>,
   'models.tiny': async () =>
-    (await import('../models/tiny/step.js')).modelsTinyStep as unknown as StepDefinition<never>,
+    (await import('./models/tiny.js')).modelsTinyStep as unknown as StepDefinition<never>,
   report: async () => (await import('./report/index.js')).reportStep as unknown as StepDefinition<never>,
   'train.expert': async () =>
     (await import('./train/index.js')).trainExpertStep as unknown as StepDefinition<never>,

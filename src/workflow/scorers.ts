@@ -1,13 +1,12 @@
 // Prompt-adherence scorers for `evaluate`: a function (image, prompt) → score in [0, 1]. evaluate finds one
 // by name among the scorers registered in-process and those that plugins export as `scorers` (a map from
-// name to function; plugins beside the pipeline, in `plugins/`), or by module and export name
+// name to function; the caller passes the plugin files, those beside the pipeline), or by module and export name
 // (`{ module: ../plugins/synthetic-shapes, export: scoreAdherence }`) for a function a module exports
 // under another name.
 import { existsSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { RgbImage } from '../imaging/index.js';
-import { localPluginFiles } from '../steps/plugins.js';
 import type { Result } from '../util/result.js';
 import { err, ok } from '../util/result.js';
 
@@ -71,8 +70,15 @@ function exportedScorers(mod: Record<string, unknown>): Record<string, unknown> 
   return typeof found === 'object' && found !== null ? (found as Record<string, unknown>) : {};
 }
 
-/** Finds the scorer a pipeline names; every failure is a message for the user. */
-export async function findScorer(spec: ScorerSpec, pipelineDir: string): Promise<Result<Scorer, string>> {
+/**
+ * Finds the scorer a pipeline names: by module (relative to `pipelineDir`), registered in-process, or
+ * exported as `scorers` by one of `pluginFiles`. Every failure is a message for the user.
+ */
+export async function findScorer(
+  spec: ScorerSpec,
+  pipelineDir: string,
+  pluginFiles: readonly string[],
+): Promise<Result<Scorer, string>> {
   if (typeof spec !== 'string') {
     const path = isAbsolute(spec.module) ? spec.module : resolve(pipelineDir, spec.module);
     const file = moduleFile(path);
@@ -93,7 +99,7 @@ export async function findScorer(spec: ScorerSpec, pipelineDir: string): Promise
   const known = registry.get(spec);
   if (known) return ok(wrap(spec, known));
   const names: string[] = [...registry.keys()];
-  for (const file of localPluginFiles(pipelineDir)) {
+  for (const file of pluginFiles) {
     let mod: Record<string, unknown>;
     try {
       mod = await importModule(file);

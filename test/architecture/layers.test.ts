@@ -59,8 +59,8 @@ test('no file under src/engine or src/pipeline imports from src/steps, src/workf
   assert.deepEqual(violations(['engine', 'pipeline'], ['steps', 'workflow', 'models']), []);
 });
 
-test('the engine and the loader import nothing of the composition root, the CLI or the report', () => {
-  assert.deepEqual(violations(['engine', 'pipeline'], ['app', 'cli', 'report']), []);
+test('the engine and the loader import nothing of the composition root, the CLI or the page renderers', () => {
+  assert.deepEqual(violations(['engine', 'pipeline'], ['app', 'cli', 'html']), []);
 });
 
 test('the step contract depends on nothing but itself', () => {
@@ -73,4 +73,41 @@ test('the step contract depends on nothing but itself', () => {
 
 test('the pipeline loader does not import the engine', () => {
   assert.deepEqual(violations(['pipeline'], ['engine']), []);
+});
+
+test('the workflow finds scorers among plugin files its caller passes: it does not import the plugin loader', () => {
+  assert.deepEqual(violations(['workflow'], ['steps/plugins.ts']), []);
+});
+
+test('step definitions live in src/steps: src/models (the model families) imports no step or step contract', () => {
+  assert.deepEqual(violations(['models'], ['steps', 'contract', 'app', 'engine', 'pipeline']), []);
+  const defining = sources(join(src, 'models')).filter((f) =>
+    /:\s*StepDefinition\b/.test(readFileSync(f, 'utf8')),
+  );
+  assert.deepEqual(
+    defining.map((f) => relative(src, f)),
+    [],
+  );
+});
+
+test('one thing is named report: the report step (src/steps/report); the page renderers are src/html', () => {
+  const named = (dir: string): string[] =>
+    readdirSync(dir).flatMap((name) => {
+      const path = join(dir, name);
+      const here = /report/i.test(name) ? [relative(src, path)] : [];
+      return statSync(path).isDirectory() && here.length === 0 ? [...here, ...named(path)] : here;
+    });
+  assert.deepEqual(named(src), ['steps/report']);
+});
+
+test("the report step and the page renderers know no scorer's vocabulary: labels come from results.json", () => {
+  const found: string[] = [];
+  for (const file of [...sources(join(src, 'steps/report')), ...sources(join(src, 'html'))]) {
+    const text = readFileSync(file, 'utf8');
+    // A check key or a plugin's name as a string: what a scorer's own labels and reading now say.
+    for (const m of text.matchAll(/['"`](shape|colou?r|background|[a-z]+Ok)['"`]|synthetic[- ]shapes/g)) {
+      found.push(`${relative(src, file)}: ${m[0]}`);
+    }
+  }
+  assert.deepEqual(found, []);
 });

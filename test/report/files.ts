@@ -5,6 +5,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writePng } from '../../src/imaging/index.js';
 import type { ReportWith } from '../../src/steps/report/index.js';
+import { CHECK_LABELS } from '../../plugins/synthetic-shapes/index.js';
 import { HOSTILE_PROMPT, lossCurve, scene } from './fixture.js';
 
 const json = (v: unknown): string => JSON.stringify(v, null, 2) + '\n';
@@ -63,6 +64,7 @@ interface ScoredImage {
   adherent: boolean;
   checks: Record<string, boolean>;
   seen: Record<string, string | null>;
+  reading: string;
 }
 
 /**
@@ -95,6 +97,7 @@ async function writeCompose(dir: string): Promise<ScoredImage[]> {
         adherent: !base,
         checks: { color: !base, shape: true, background: true },
         seen: { background: 'blue', colour: base ? 'grey' : 'red', shape },
+        reading: `a ${base ? 'grey' : 'red'} ${shape} on blue`,
       });
     }
   }
@@ -134,6 +137,7 @@ async function writeEvaluation(dir: string, scored: readonly ScoredImage[]): Pro
         rule: 'an image adheres when its score is 1: every check of the scorer holds',
         scorer: '../plugins/synthetic-shapes#scoreAdherence',
         checks: ['color', 'shape', 'background'],
+        check_labels: CHECK_LABELS,
         stages: {
           composed: {
             images: 12,

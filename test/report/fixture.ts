@@ -2,7 +2,7 @@
 // curves that fall the way training losses do, and evaluation numbers with the pair in front.
 import { encodePng } from '../../src/imaging/index.js';
 import type { RgbImage } from '../../src/imaging/index.js';
-import type { Evaluation, LossPoint, ReportData, SampleRow } from '../../src/report/index.js';
+import type { Evaluation, LossPoint, ReportData, SampleRow } from '../../src/html/index.js';
 
 type Rgb = readonly [number, number, number];
 

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { renderReport } from '../../src/report/index.js';
+import { renderReport } from '../../src/html/index.js';
 import { reportData } from './fixture.js';
 
 const SECTIONS = [

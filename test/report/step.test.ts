@@ -4,7 +4,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { StepContext, UpstreamNode } from '../../src/contract/step.js';
-import { renderReport } from '../../src/report/index.js';
+import { renderReport } from '../../src/html/index.js';
 import { gatherReport, reportStep, type ReportWith } from '../../src/steps/report/index.js';
 import { chromiumPath, probePage, screenshot } from './chromium.js';
 import { HOSTILE_PROMPT } from './fixture.js';
@@ -261,6 +261,34 @@ test('prompt adherence is strict, with the rate of each check and the mean besid
     const html = renderReport(data);
     assert.match(html, /<strong>92%<\/strong><div class="muted">11 of 12<\/div>/);
     assert.match(html, /11 of 12 images pass every check; mean score 0\.95/);
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+});
+
+test('a scorer that gives no labels or reading: the report shows its check keys and readings as they are', async () => {
+  const root = await mkdtemp(join(tmpdir(), 'moe-report-step-'));
+  try {
+    const w = await writeUpstream(root);
+    const path = join(root, 'evaluate', 'results.json');
+    const results = JSON.parse(await readFile(path, 'utf8')) as {
+      adherence: { check_labels?: unknown; images: { reading?: string }[] };
+    };
+    delete results.adherence.check_labels;
+    for (const i of results.adherence.images) delete i.reading;
+    await writeFile(path, JSON.stringify(results));
+    const data = await gatherReport(w);
+    assert.deepEqual(
+      data.adherence?.checks?.map((c) => c.label),
+      ['color', 'shape', 'background'],
+      "the scorer's own order and keys",
+    );
+    const cell = data.samples?.rows[0]?.cells[0];
+    assert.deepEqual(
+      cell?.checks?.map((c) => c.label),
+      ['color', 'shape', 'background'],
+    );
+    assert.equal(cell?.seen, 'background blue, colour grey, shape circle');
   } finally {
     await rm(root, { recursive: true, force: true });
   }

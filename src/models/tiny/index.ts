@@ -9,5 +9,3 @@ export {
   TINY_VAE,
 } from './configs.js';
 export { unetParamSpecs, initUnetParams } from './unet-params.js';
-export { modelsTinyStep } from './step.js';
-export type { ModelsTinyWith } from './step.js';

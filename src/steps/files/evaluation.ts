@@ -25,12 +25,23 @@ export interface ScoredImage {
   readonly checks: Readonly<Record<string, boolean>>;
   /** What the scorer read in the image (null: nothing found), when it says. */
   readonly seen?: Readonly<Record<string, string | null>>;
+  /** The scorer's own phrase for what it read ("a green square on blue"), when it gives one. */
+  readonly reading?: string;
+}
+
+/** How a scorer wants one of its checks shown: a label, and a shorter one under each image. */
+export interface CheckLabel {
+  readonly key: string;
+  readonly label: string;
+  readonly short: string;
 }
 
 export interface AdherenceResult {
   readonly scorer: string;
   /** The checks the scorer reported, in its order. */
   readonly checks: readonly string[];
+  /** The scorer's labels for its checks, in the order to show them, when it gives them. */
+  readonly check_labels?: readonly CheckLabel[];
   readonly stages: Readonly<Record<string, StageAdherence>>;
   readonly images: readonly ScoredImage[];
 }

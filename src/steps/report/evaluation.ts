@@ -7,9 +7,15 @@ import type {
   Evaluation,
   EvaluationRow,
   TimestepCurves,
-} from '../../report/index.js';
+} from '../../html/index.js';
 import { isSkipped } from '../files/evaluation.js';
-import type { AdherenceResult, EvaluationResults, LossModel, StageAdherence } from '../files/evaluation.js';
+import type {
+  AdherenceResult,
+  CheckLabel,
+  EvaluationResults,
+  LossModel,
+  StageAdherence,
+} from '../files/evaluation.js';
 import { toneOf } from './experts.js';
 import { isObject, numberOr, readJson, type Json, type Notes } from './read.js';
 
@@ -47,36 +53,38 @@ export interface ImageVerdict {
   readonly score: number;
   /** Every check holds (evaluate version 2); absent in older results, where score 1 means the same. */
   readonly adherent?: boolean;
-  readonly checks: readonly { readonly key: string; readonly held: boolean }[];
+  /** Each check under the scorer's short label, in the scorer's order. */
+  readonly checks: readonly { readonly label: string; readonly held: boolean }[];
   /** What the scorer read, as a phrase. */
   readonly seen?: string;
 }
 
-/** The order checks are shown in when a scorer names them so: the object, then its surroundings. */
-const CHECK_ORDER = ['shape', 'color', 'colour', 'background'];
-const byCheckOrder = (a: string, b: string): number =>
-  (CHECK_ORDER.indexOf(a) + 1 || 99) - (CHECK_ORDER.indexOf(b) + 1 || 99);
+/** A check key as it reads when the scorer gives no label for it. */
+const plainKey = (key: string): string => key.replace(/_/g, ' ');
 
 /**
- * A scorer's reading as a phrase: "a green square on blue" for the synthetic-shapes fields (colour,
- * shape, background; "nothing" when no object was found), "key value, …" for others.
+ * The checks in the order to show them (those the scorer labelled, in its order, then the rest as
+ * reported), each with its label and short label: the scorer's, or the key itself.
  */
-export function seenPhrase(seen: Json | undefined): string | undefined {
+function checkLabels(
+  keys: readonly string[],
+  labels: readonly CheckLabel[] | undefined,
+): { readonly key: string; readonly label: string; readonly short: string }[] {
+  const known = (labels ?? []).filter((l) => keys.includes(l.key));
+  const rest = keys.filter((k) => !known.some((l) => l.key === k));
+  return [...known, ...rest.map((key) => ({ key, label: plainKey(key), short: plainKey(key) }))];
+}
+
+/**
+ * What a scorer read, as a phrase: its own `reading` when it gives one, otherwise its `seen` fields as
+ * "key value, …".
+ */
+export function seenPhrase(reading: string | undefined, seen: Json | undefined): string | undefined {
+  if (reading !== undefined) return reading;
   if (!isObject(seen)) return undefined;
-  const text = (k: string): string | null | undefined => {
-    const v = seen[k];
-    return typeof v === 'string' ? v : v === null ? null : undefined;
-  };
-  const shape = text('shape');
-  const colour = text('colour') ?? text('color');
-  const background = text('background');
-  if (shape !== undefined && background !== undefined) {
-    const object = shape === null ? 'nothing' : `a ${colour ? `${colour} ` : ''}${shape}`;
-    return `${object} on ${background ?? 'an unclear background'}`;
-  }
   const parts = Object.entries(seen)
     .filter(([, v]) => typeof v === 'string')
-    .map(([k, v]) => `${k.replace(/_/g, ' ')} ${String(v)}`);
+    .map(([k, v]) => `${plainKey(k)} ${String(v)}`);
   return parts.length ? parts.join(', ') : undefined;
 }
 
@@ -87,21 +95,8 @@ export interface EvaluationParts {
   readonly imageScores: Map<string, ImageVerdict>;
 }
 
-/** A scorer as evaluate names it, without the module's folders: "synthetic-shapes#scoreAdherence". */
+/** A scorer as evaluate names it, without the module's folders: "my-plugin#score" for ../plugins/my-plugin#score. */
 const scorerName = (name: string): string => name.replace(/^.*[\\/]/, '');
-
-/** How a scorer's check keys read on the page (synthetic-shapes: shape, its colour, the background's). */
-const CHECK_LABELS: Readonly<Record<string, string>> = {
-  shape: 'shape',
-  color: 'shape colour',
-  colour: 'shape colour',
-  background: 'background colour',
-};
-export const checkLabel = (key: string): string => CHECK_LABELS[key] ?? key.replace(/_/g, ' ');
-
-/** The shorter form under each sample image. */
-const SHORT_CHECK_LABELS: Readonly<Record<string, string>> = { color: 'colour', colour: 'colour' };
-export const shortCheckLabel = (key: string): string => SHORT_CHECK_LABELS[key] ?? key.replace(/_/g, ' ');
 
 const LOSS_MODELS: readonly LossModel[] = ['base', 'refiner', 'composed'];
 
@@ -172,15 +167,15 @@ function readStages(result: AdherenceResult): Adherence | undefined {
   );
   summaries.sort((a, b) => rank(a.tone) - rank(b.tone));
   if (summaries.length === 0) return undefined;
-  keys.sort(byCheckOrder);
-  const named = keys.map(checkLabel);
+  const checks = checkLabels(keys, result.check_labels);
+  const named = checks.map((c) => c.label);
   return {
     description:
       'An image counts only when every check of the scorer holds' +
       (named.length ? ` (${named.join(', ')})` : '') +
       `; held-out prompts, scored by ${scorerName(result.scorer)}.` +
       ' The mean score gives partial credit: ⅔ when two of three checks hold.',
-    ...(keys.length ? { checks: keys.map((key) => ({ key, label: checkLabel(key) })) } : {}),
+    ...(checks.length ? { checks: checks.map(({ key, label }) => ({ key, label })) } : {}),
     summaries,
   };
 }
@@ -189,14 +184,13 @@ function readStages(result: AdherenceResult): Adherence | undefined {
 export function imageScores(adherence: AdherenceResult | undefined): Map<string, ImageVerdict> {
   const out = new Map<string, ImageVerdict>();
   for (const i of adherence?.images ?? []) {
-    const checks = Object.entries(i.checks).map(([key, held]) => ({ key, held }));
-    const seen = seenPhrase(i.seen as Json | undefined);
-    out.set(i.file, {
-      score: i.score,
-      checks: checks.sort((a, b) => byCheckOrder(a.key, b.key)),
-      adherent: i.adherent,
-      ...(seen ? { seen } : {}),
-    });
+    const keys = [...(adherence?.checks ?? [])];
+    for (const k of Object.keys(i.checks)) if (!keys.includes(k)) keys.push(k);
+    const checks = checkLabels(keys, adherence?.check_labels)
+      .filter((c) => c.key in i.checks)
+      .map((c) => ({ label: c.short, held: i.checks[c.key] === true }));
+    const seen = seenPhrase(i.reading, i.seen as Json | undefined);
+    out.set(i.file, { score: i.score, checks, adherent: i.adherent, ...(seen ? { seen } : {}) });
   }
   return out;
 }

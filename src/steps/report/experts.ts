@@ -10,7 +10,7 @@ import type {
   Timing,
   Tone,
   ValidationImages,
-} from '../../report/index.js';
+} from '../../html/index.js';
 import { isObject, numberOr, readJson, readJsonLines, type Json, type Notes } from './read.js';
 import type { ExpertFiles } from './schema.js';
 import { TRAINING_TIMING_KEYS } from '../../train/expert/record.js';

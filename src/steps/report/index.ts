@@ -6,7 +6,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { StepContext, StepDefinition, StepResult, UpstreamNode } from '../../contract/step.js';
-import { renderReport, type ReportData, type SettingsTable, type Timing } from '../../report/index.js';
+import { renderReport, type ReportData, type SettingsTable, type Timing } from '../../html/index.js';
 import { readExperts } from './experts.js';
 import { readEvaluation } from './evaluation.js';
 import { readCache, readDatasetReport } from './inputs.js';

@@ -1,7 +1,7 @@
 // The embedding cache and the data set: how many items and prompts, the split, cache reuse and images
 // skipped, from what those steps write.
 import { join } from 'node:path';
-import type { CacheReuse, Scalar, Timing } from '../../report/index.js';
+import type { CacheReuse, Scalar, Timing } from '../../html/index.js';
 import { isObject, numberOr, readJson, readJsonLines, type Notes } from './read.js';
 
 export interface InputParts {

@@ -9,15 +9,8 @@
 // becomes the verdict under it.
 import { dirname, join } from 'node:path';
 import { readFile, stat } from 'node:fs/promises';
-import type {
-  InlineImage,
-  SampleCell,
-  SampleRow,
-  Samples,
-  SettingsTable,
-  Timing,
-} from '../../report/index.js';
-import { shortCheckLabel, type ImageVerdict } from './evaluation.js';
+import type { InlineImage, SampleCell, SampleRow, Samples, SettingsTable, Timing } from '../../html/index.js';
+import type { ImageVerdict } from './evaluation.js';
 import { cell } from './experts.js';
 import { resolveInside } from '../dataset/paths.js';
 import { isObject, numberOr, readJson, type Json, type Notes } from './read.js';
@@ -86,17 +79,20 @@ function entries(list: readonly Json[]): Entry[] {
   return [...byKey.values()];
 }
 
-/** A verdict as a cell note: booleans, or a scorer's object ({ correct|passed, colour?, shape? }). */
+/** A verdict as a cell note: booleans, or a scorer's object ({ correct|passed|ok|match, reading? }). */
 function verdictNote(v: Json | undefined): Pick<SampleCell, 'note' | 'verdict'> {
   if (v === undefined) return {};
   if (typeof v === 'boolean') return { note: v ? '✓ follows the prompt' : '✗ misses the prompt', verdict: v };
   if (isObject(v)) {
     const okv = v['correct'] ?? v['passed'] ?? v['ok'] ?? v['match'];
-    const seen = ['colour', 'color', 'shape', 'background']
-      .map((k) => v[`${k}_seen`] ?? v[`seen_${k}`] ?? v[k])
-      .filter((x): x is string => typeof x === 'string');
+    const reading = v['reading'];
     if (typeof okv === 'boolean') {
-      const what = seen.length ? seen.join(' ') : okv ? 'follows the prompt' : 'misses the prompt';
+      const what =
+        typeof reading === 'string' && reading !== ''
+          ? reading
+          : okv
+            ? 'follows the prompt'
+            : 'misses the prompt';
       return { note: `${okv ? '✓' : '✗'} ${what}`, verdict: okv };
     }
   }
@@ -148,7 +144,7 @@ const SAMPLER_KEYS = [
 function scoreVerdict(v: ImageVerdict | undefined): Pick<SampleCell, 'note' | 'verdict' | 'checks' | 'seen'> {
   if (v === undefined) return {};
   const ok = v.adherent ?? v.score === 1;
-  const checks = v.checks.map((c) => ({ label: shortCheckLabel(c.key), held: c.held }));
+  const checks = v.checks;
   return {
     note: ok
       ? '✓ follows the prompt'

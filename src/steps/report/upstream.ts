@@ -8,7 +8,7 @@
 // ctx.upstream is not part of the report's fingerprint: timings never make the report rerun, and a
 // report reused from the cache shows the timings of the run that wrote it (the page says so).
 import type { UpstreamNode } from '../../contract/step.js';
-import type { CacheReuse, Timing } from '../../report/index.js';
+import type { CacheReuse, Timing } from '../../html/index.js';
 
 /** How the caches' contents are named on the page; others show their key with spaces. */
 const WHAT: Readonly<Record<string, string>> = {

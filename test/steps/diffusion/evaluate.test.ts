@@ -33,6 +33,7 @@ interface Results {
     skipped?: string;
     rule?: string;
     checks?: string[];
+    check_labels?: { key: string; label: string; short: string }[];
     stages?: Record<
       string,
       {
@@ -49,6 +50,7 @@ interface Results {
       adherent: boolean;
       checks: Record<string, boolean>;
       seen?: Record<string, string | null>;
+      reading?: string;
     }[];
   };
   readonly clip_score: { skipped?: string; stages?: Record<string, { images: number; mean: number }> };
@@ -175,6 +177,16 @@ async function assertShapesScorer(root: string, w: EvaluateWith): Promise<void> 
   assert.ok(Math.abs((base?.mean ?? 0) - 2 / 3) < 1e-9, 'the mean score gives partial credit');
   assert.deepEqual(adh.images?.[1]?.checks, { color: false, shape: true, background: true });
   assert.deepEqual(adh.images?.[1]?.seen, { background: 'blue', colour: 'green', shape: 'square' });
+  assert.equal(adh.images?.[1]?.reading, 'a green square on blue', "the plugin's phrase for what it read");
+  assert.deepEqual(
+    adh.check_labels?.map((l) => [l.key, l.label, l.short]),
+    [
+      ['shape', 'shape', 'shape'],
+      ['color', 'shape colour', 'colour'],
+      ['background', 'background colour', 'background'],
+    ],
+    'the plugin labels its checks in results.json, for the report',
+  );
   assert.equal(adh.images?.[1]?.adherent, false);
   assert.equal(byModule.summary?.['adherence_base'], 0);
   assert.equal(byModule.summary?.['adherence_base_shape'], 1);

@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import { readRgb } from '../../../imaging/index.js';
 import { WorkflowError } from '../../../workflow/sessions.js';
 import type { ComposedImage } from '../../files/compose-index.js';
-import type { AdherenceResult, ScoredImage, StageAdherence } from '../../files/evaluation.js';
+import type { AdherenceResult, CheckLabel, ScoredImage, StageAdherence } from '../../files/evaluation.js';
 import type { CheckingScorer, Verdict } from './checks.js';
 
 export type { AdherenceResult, ScoredImage, StageAdherence } from '../../files/evaluation.js';
@@ -28,8 +28,10 @@ export async function scoreImages(indexPath: string, scorer: CheckingScorer): Pr
   }
   const root = join(dirname(indexPath), 'images');
   const images: ScoredImage[] = [];
+  let labels: readonly CheckLabel[] | undefined;
   for (const e of entries) {
     const verdict = await scorer.check(await readRgb(join(root, e.file)), e.prompt);
+    labels ??= verdict.labels;
     images.push({
       file: e.file,
       stage: e.stage,
@@ -38,6 +40,7 @@ export async function scoreImages(indexPath: string, scorer: CheckingScorer): Pr
       adherent: adheres(verdict),
       checks: verdict.checks,
       ...(verdict.seen ? { seen: verdict.seen } : {}),
+      ...(verdict.reading ? { reading: verdict.reading } : {}),
     });
   }
   const checks = [...new Set(images.flatMap((i) => Object.keys(i.checks)))];
@@ -55,5 +58,5 @@ export async function scoreImages(indexPath: string, scorer: CheckingScorer): Pr
       ),
     };
   }
-  return { scorer: scorer.name, checks, stages, images };
+  return { scorer: scorer.name, checks, ...(labels ? { check_labels: labels } : {}), stages, images };
 }

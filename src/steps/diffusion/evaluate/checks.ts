@@ -1,9 +1,11 @@
 // Prompt adherence needs more than a scorer's number: the report shows how often each check of the
-// scorer held (shape, colour, background) and what it read in the image. This module reads both from the
-// scorer's whole answer.
+// scorer held, what it read in the image, and the checks under the scorer's own labels. This module reads
+// them from the scorer's whole answer: `checks` (or `<name>Ok` fields), `seen`, `reading` and `labels`.
 import type { RgbImage } from '../../../imaging/index.js';
 import type { ScorerSpec } from '../../../workflow/scorers.js';
 import { findScorer } from '../../../workflow/scorers.js';
+import { localPluginFiles } from '../../plugins.js';
+import type { CheckLabel } from '../../files/evaluation.js';
 import type { Result } from '../../../util/result.js';
 import { ok } from '../../../util/result.js';
 import { WorkflowError } from '../../../workflow/sessions.js';
@@ -14,6 +16,10 @@ export interface Verdict {
   readonly checks: Readonly<Record<string, boolean>>;
   /** What the scorer read in the image, when it says (synthetic-shapes: colour, shape, background). */
   readonly seen?: Readonly<Record<string, string | null>>;
+  /** The scorer's phrase for what it read. */
+  readonly reading?: string;
+  /** The scorer's labels for its checks, in the order to show them. */
+  readonly labels?: readonly CheckLabel[];
 }
 
 export interface CheckingScorer {
@@ -52,12 +58,40 @@ export function seenOf(value: unknown): Record<string, string | null> | undefine
   return Object.keys(out).length ? out : undefined;
 }
 
-/** Finds the scorer a pipeline names, as findScorer does, with each image's checks kept. */
+/** The scorer's phrase for what it read (`reading`, a non-empty string). */
+export function readingOf(value: unknown): string | undefined {
+  const r =
+    typeof value === 'object' && value !== null ? (value as { reading?: unknown }).reading : undefined;
+  return typeof r === 'string' && r.trim() !== '' ? r : undefined;
+}
+
+/**
+ * The scorer's check labels (`labels`: a list of { key, label, short? }), in its order; entries without a
+ * string key and label are left out, a missing short label is the label.
+ */
+export function labelsOf(value: unknown): CheckLabel[] | undefined {
+  const list =
+    typeof value === 'object' && value !== null ? (value as { labels?: unknown }).labels : undefined;
+  if (!Array.isArray(list)) return undefined;
+  const out: CheckLabel[] = [];
+  for (const entry of list as unknown[]) {
+    if (typeof entry !== 'object' || entry === null) continue;
+    const { key, label, short } = entry as { key?: unknown; label?: unknown; short?: unknown };
+    if (typeof key !== 'string' || typeof label !== 'string') continue;
+    out.push({ key, label, short: typeof short === 'string' ? short : label });
+  }
+  return out.length ? out : undefined;
+}
+
+/**
+ * Finds the scorer a pipeline names, as findScorer does (the plugins beside the pipeline offer theirs),
+ * with each image's checks kept.
+ */
 export async function findCheckingScorer(
   spec: ScorerSpec,
   pipelineDir: string,
 ): Promise<Result<CheckingScorer, string>> {
-  const found = await findScorer(spec, pipelineDir);
+  const found = await findScorer(spec, pipelineDir, localPluginFiles(pipelineDir));
   if (!found.ok) return found;
   const scorer = found.value;
   return ok({
@@ -67,7 +101,15 @@ export async function findCheckingScorer(
         throw new WorkflowError((e as Error).message);
       });
       const seen = seenOf(value);
-      return { score, checks: checksOf(value), ...(seen ? { seen } : {}) };
+      const reading = readingOf(value);
+      const labels = labelsOf(value);
+      return {
+        score,
+        checks: checksOf(value),
+        ...(seen ? { seen } : {}),
+        ...(reading ? { reading } : {}),
+        ...(labels ? { labels } : {}),
+      };
     },
   });
 }

@@ -240,7 +240,8 @@ function summarize(
 export const evaluateStep: StepDefinition<EvaluateWith> = {
   name: 'evaluate',
   // 2: adherence is strict (score exactly 1) and results.json records each check per image and stage.
-  version: '2',
+  // 3: the scorer's check labels and readings (adherence.check_labels, images[].reading) for the report.
+  version: '3',
   description:
     'Stable evaluation loss per timestep band for each expert and the composed pair; prompt adherence',
   withSchema: evaluateSchema,

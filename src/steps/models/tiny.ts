@@ -1,6 +1,7 @@
+// The `models.tiny` step: moe's tiny model family (src/models/tiny) as a pipeline node.
 import { join } from 'node:path';
 import type { StepDefinition, StepContext } from '../../contract/step.js';
-import { generateTinyFamily } from './generate.js';
+import { generateTinyFamily } from '../../models/tiny/index.js';
 
 /** The `with` block of `models.tiny`. */
 export interface ModelsTinyWith {

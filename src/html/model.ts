@@ -74,9 +74,9 @@ export interface AdherenceSummary {
 }
 
 export interface Adherence {
-  /** What was scored, e.g. "held-out prompts, synthetic-shapes scorer". */
+  /** What was scored and how, e.g. "held-out prompts, scored by my-plugin#score". */
   readonly description: string;
-  /** The scorer's checks, in its order: key and the label shown ("background" → "background colour"). */
+  /** The scorer's checks, in its order: key and the label shown (the scorer's own label, or the key). */
   readonly checks?: readonly { readonly key: string; readonly label: string }[];
   readonly summaries: readonly AdherenceSummary[];
 }

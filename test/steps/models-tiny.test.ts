@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { modelsTinyStep } from '../../../src/models/tiny/index.js';
-import type { ProgressUpdate, StepContext } from '../../../src/contract/step.js';
-import type { ModelsTinyWith } from '../../../src/models/tiny/index.js';
+import { modelsTinyStep } from '../../src/steps/models/tiny.js';
+import type { ProgressUpdate, StepContext } from '../../src/contract/step.js';
+import type { ModelsTinyWith } from '../../src/steps/models/tiny.js';
 
 test('the models.tiny step writes the family as its model output and summarises it', async () => {
   const outDir = await mkdtemp(join(tmpdir(), 'moe-tiny-step-'));
