@@ -153,11 +153,15 @@ export interface CacheReuse {
   readonly recordedAt?: string;
 }
 
-/** An expert's validation images from its trainer (SimpleTuner's validation_images), by file name. */
+/**
+ * An expert's validation from its trainer: SimpleTuner's validation images (validation_images, by file
+ * name) and its validation loss on held-out images at each step it computed one.
+ */
 export interface ValidationImages {
   readonly expert: string;
   readonly tone: Tone;
   readonly images: readonly { readonly name: string; readonly image: InlineImage }[];
+  readonly losses?: readonly LossPoint[];
 }
 
 export interface ReportData {

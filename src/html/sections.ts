@@ -90,11 +90,12 @@ function evaluationTable(ev: Evaluation): string {
   return `<table class="data"><thead><tr><th scope="col">model</th>${head}</tr></thead><tbody>${rows}</tbody></table>`;
 }
 
-/** SimpleTuner's validation images of each expert, named as it saved them (step and prompt). */
+/** SimpleTuner's validation of each expert: its validation loss by step, and its images (step and prompt). */
 export function validationSection(v: readonly ValidationImages[] | undefined): Section | undefined {
-  const shown = (v ?? []).filter((e) => e.images.length > 0);
-  if (shown.length === 0) return undefined;
-  const body = shown
+  const withImages = (v ?? []).filter((e) => e.images.length > 0);
+  const withLosses = (v ?? []).filter((e) => (e.losses ?? []).length > 0);
+  if (withImages.length === 0 && withLosses.length === 0) return undefined;
+  const images = withImages
     .map(
       (e) =>
         `<h3>${esc(e.expert)}</h3><div class="samples">${e.images
@@ -105,7 +106,32 @@ export function validationSection(v: readonly ValidationImages[] | undefined): S
           .join('')}</div>`,
     )
     .join('');
-  return { id: 'validation', title: "Trainer's validation images", body };
+  return {
+    id: 'validation',
+    title: withLosses.length > 0 ? "Trainer's validation" : "Trainer's validation images",
+    body: validationLossTable(withLosses) + images,
+  };
+}
+
+/** The validation loss on held-out images, one row per step, one column per expert. */
+function validationLossTable(v: readonly ValidationImages[]): string {
+  if (v.length === 0) return '';
+  const steps = [...new Set(v.flatMap((e) => (e.losses ?? []).map((p) => p.step)))].sort((a, b) => a - b);
+  const head = v.map(
+    (e) => `<th scope="col"><span class="swatch tone-${e.tone}"></span>${esc(e.expert)}</th>`,
+  );
+  const rows = steps.map((step) => {
+    const cells = v.map((e) => {
+      const p = (e.losses ?? []).find((x) => x.step === step);
+      return p === undefined ? '<td class="num muted">—</td>' : `<td class="num">${esc(num(p.loss))}</td>`;
+    });
+    return `<tr><th scope="row">${step}</th>${cells.join('')}</tr>`;
+  });
+  return (
+    `<p class="lede">Validation loss: the trainer's diffusion loss on held-out images it does not train on, ` +
+    `averaged over fixed timesteps of the whole schedule.</p>` +
+    `<table class="data validation-loss"><thead><tr><th scope="col">step</th>${head.join('')}</tr></thead><tbody>${rows.join('')}</tbody></table>`
+  );
 }
 
 export function evaluationSection(ev: Evaluation | undefined): Section | undefined {

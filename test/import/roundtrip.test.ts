@@ -46,6 +46,8 @@ const DELIBERATE: Readonly<Record<string, string>> = {
   num_train_epochs: '0, so max_train_steps decides',
   seed: 'moe runs are reproducible: a fixed seed (SimpleTuner draws one)',
   validation_resolution: "the expert's resolution (SimpleTuner's 256 validates a 1024 model at a quarter)",
+  report_to:
+    "SimpleTuner's local tracker (training_metrics.jsonl), where moe reads the validation loss; no training setting",
 };
 
 function effective(options: Readonly<Record<string, unknown>>, name: string): V {

@@ -325,3 +325,46 @@ test("SimpleTuner's validation images of an expert (its `validation` output) get
     await rm(root, { recursive: true, force: true });
   }
 });
+
+test("SimpleTuner's validation losses in training.json become a table by step, not a setting", async () => {
+  const root = await mkdtemp(join(tmpdir(), 'moe-report-vloss-'));
+  try {
+    const w = await writeUpstream(root);
+    const config = join(root, 'refiner', 'training.json');
+    const training = JSON.parse(await readFile(config, 'utf8')) as Record<string, unknown>;
+    await writeFile(
+      config,
+      JSON.stringify({
+        ...training,
+        validation_losses: [
+          { step: 500, dataset: 'held-out', loss: 0.41 },
+          { step: 1000, dataset: 'held-out', loss: 0.3625 },
+        ],
+      }),
+    );
+    const data = await gatherReport(w);
+    assert.deepEqual(
+      data.validation?.map((v) => [v.expert, v.images.length, v.losses]),
+      [
+        [
+          'refiner',
+          0,
+          [
+            { step: 500, loss: 0.41 },
+            { step: 1000, loss: 0.3625 },
+          ],
+        ],
+      ],
+    );
+    const html = renderReport(data);
+    assert.match(html, /Trainer&#39;s validation<|Trainer's validation</);
+    const table = /<table class="data validation-loss">[\s\S]*?<\/table>/.exec(html)?.[0] ?? '';
+    assert.match(table, /<th scope="row">1000<\/th><td class="num">0\.3625<\/td>/);
+    assert.ok(
+      !data.settings.some((t) => t.rows.some((r) => r.key === 'validation_losses')),
+      'not shown as a setting',
+    );
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+});

@@ -49,7 +49,8 @@ nodes:
       checkpoint_every: 3
       max_grad_norm: 1
       resolution: 64
-      validation: { every: 6, prompts: [a red square], guidance_scale: 9.2, guidance_rescale: 0.7 }
+      validation:
+        { every: 6, prompts: [a red square], guidance_scale: 9.2, guidance_rescale: 0.7, loss_every: 4, max_items: 1 }
       backend: simpletuner
   refiner:
     step: train.expert
@@ -68,6 +69,7 @@ nodes:
       checkpoint_every: 3
       max_grad_norm: 1
       resolution: 64
+      validation: { loss_every: 4 }
       validation_using_datasets: true
       backend: simpletuner
 `;
@@ -195,9 +197,22 @@ function assertSharedCaches(all: readonly Invocation[], b1: Invocation): void {
   assert.ok(caches(b1).every((p) => p.startsWith('/')));
   assert.equal(
     all.reduce((n, i) => n + i.computed, 0),
-    8,
-    '4 training images × (text + VAE) computed once in all',
+    10,
+    '4 training images and 1 held-out × (text + VAE) computed once in all',
   );
+}
+
+/** The validation loss: SimpleTuner's local tracker, and an eval dataset of the held-out image. */
+function assertEvalConfigs(all: readonly Invocation[], b1: Invocation): void {
+  for (const i of all) {
+    assert.equal(i.config['report_to'], 'simpletuner');
+    assert.equal(i.config['eval_steps_interval'], 4);
+    const held = i.databackend.filter((d) => d['dataset_type'] === 'eval');
+    assert.equal(held.length, 1, JSON.stringify(i.databackend));
+    const files = readdirSync(String(held[0]?.['instance_data_dir']));
+    assert.deepEqual(files.filter((f) => f.endsWith('.png')).length, 1, 'the one held-out image');
+  }
+  assert.equal(b1.config['num_eval_images'], 1);
 }
 
 /** Every SimpleTuner config says what the pipeline asks, in SimpleTuner's own option names. */
@@ -275,6 +290,19 @@ function assertOutputs(
     const shown = readdirSync(join(out, 'validation'));
     assert.deepEqual(shown, role === 'base' ? ['step_12_validation.png'] : []);
     assert.deepEqual((training['simpletuner'] as { validation_images: string[] }).validation_images, shown);
+    // SimpleTuner's validation losses (from its training_metrics.jsonl): each eval step once, the resumed
+    // run's values where it logged a step again; the last one is the node's metric.
+    const losses = training['validation_losses'] as { step: number; dataset: string; loss: number }[];
+    assert.deepEqual(
+      losses.map((l) => [l.step, l.dataset]),
+      [
+        [4, 'held-out'],
+        [8, 'held-out'],
+        [12, 'held-out'],
+      ],
+    );
+    assert.ok(Math.abs((losses.at(-1)?.loss ?? 0) - (0.25 + 1 / 13)) < 1e-9, JSON.stringify(losses));
+    assert.equal(metricsOf(dir, role)['validation_loss'], losses.at(-1)?.loss);
   }
   const refinerTraining = JSON.parse(readFileSync(join(outputs.refiner!, 'training.json'), 'utf8')) as {
     simpletuner: { warnings: string[] };
@@ -311,6 +339,7 @@ test('moe run trains both experts with SimpleTuner, resumes each in its own outp
   for (const r of refiners) assert.notEqual(r.config['output_dir'], b1.config['output_dir']);
 
   assertSharedCaches(all, b1);
+  assertEvalConfigs(all, b1);
   assertConfigs(all, b1);
   assertOutputs(dir, bases, refiners, b1);
   const logText = readLogs(dir);
@@ -337,6 +366,19 @@ test('moe validate: backend simpletuner without images names the field', () => {
   // One error for one mistake: not a second line about the schema's if/then.
   assert.match(r.stdout + r.stderr, /^1 error$/m);
 });
+
+/** The metrics in a node's committed record (the pipeline index holds a copy of each record). */
+function metricsOf(dir: string, node: string): Record<string, number> {
+  const ws = join(dir, '.moe');
+  for (const name of readdirSync(join(ws, 'index'))) {
+    const index = JSON.parse(readFileSync(join(ws, 'index', name), 'utf8')) as {
+      nodes: Record<string, { metrics?: Record<string, number> }>;
+    };
+    const record = index.nodes[node];
+    if (record !== undefined) return record.metrics ?? {};
+  }
+  return {};
+}
 
 /** node id → the committed output folder, from the pipeline index (it holds a copy of each record). */
 function nodeOutputs(dir: string): Record<string, string> {
@@ -399,8 +441,8 @@ test('two GPUs: the experts start together, the caches are filled once, then bot
     'num_machines=1',
     'accelerate_extra_args=--num_processes=2 --num_machines=1 --multi_gpu',
   ]);
-  // One cache fill: 4 images × (text + VAE), by one of them; the other started once it was complete.
-  assert.equal(base.computed + refiner.computed, 8, JSON.stringify(all.map((i) => i.computed)));
+  // One cache fill: 4 training images and 1 held-out × (text + VAE), by one of them; the other started once it was complete.
+  assert.equal(base.computed + refiner.computed, 10, JSON.stringify(all.map((i) => i.computed)));
   const [filler, waiter] = base.computed > 0 ? [base, refiner] : [refiner, base];
   assert.equal(waiter.computed, 0);
   assert.ok(waiter.startedAt >= filler.cachedAt, 'the second expert waited for the caches');

@@ -1,7 +1,11 @@
 // The stand-in `simpletuner` executable the SimpleTuner tests put on PATH.
 // Like SimpleTuner: reads CONFIG_PATH (CONFIG_BACKEND=json), resumes from the highest complete checkpoint-N
 // in output_dir when resume_from_checkpoint=latest, computes a text-embed and a VAE cache file per image
-// only when missing, prints the tqdm line on stderr, writes checkpoints (.guard last) and pipeline/.
+// (training and eval datasets) only when missing, prints the tqdm line on stderr, writes checkpoints
+// (.guard last) and pipeline/. With report_to simpletuner it appends each step's tracker record to
+// {output_dir}/training_metrics.jsonl as its LocalMetricsTracker does (sorted keys, compact JSON), with
+// the validation loss `loss/val/<eval dataset id>` every eval_steps_interval steps after the resume step,
+// on at most num_eval_images (default 4) eval images.
 export const STANDIN = `#!/usr/bin/env node
 const fs = require('node:fs');
 const path = require('node:path');
@@ -12,6 +16,7 @@ const cfg = JSON.parse(fs.readFileSync(process.env.CONFIG_PATH, 'utf8'));
 const backends = JSON.parse(fs.readFileSync(cfg.data_backend_config, 'utf8'));
 const images = backends.find((b) => b.dataset_type === undefined);
 const text = backends.find((b) => b.dataset_type === 'text_embeds');
+const evals = backends.filter((b) => b.dataset_type === 'eval');
 const out = cfg.output_dir;
 fs.mkdirSync(out, { recursive: true });
 const done = fs.readdirSync(out).map((n) => /^checkpoint-(\\d+)$/.exec(n)).filter(Boolean)
@@ -21,16 +26,37 @@ const startedAt = Date.now();
 const cacheMs = Number(process.env.STANDIN_CACHE_MS || 0);
 let computed = 0;
 fs.mkdirSync(text.cache_dir, { recursive: true });
-fs.mkdirSync(images.cache_dir_vae, { recursive: true });
-for (const f of fs.readdirSync(images.instance_data_dir).filter((n) => n.endsWith('.png'))) {
-  const caption = fs.readFileSync(path.join(images.instance_data_dir, f.replace(/\\.png$/, '.txt')), 'utf8');
-  const t = path.join(text.cache_dir, crypto.createHash('md5').update(caption).digest('hex') + '-sdxl.pt');
-  const v = path.join(images.cache_dir_vae, crypto.createHash('sha256').update(f.replace(/\\.png$/, '')).digest('hex') + '.pt');
-  for (const p of [t, v]) if (!fs.existsSync(p)) {
-    // Encoding takes a while, so two SimpleTuners started together would both find the file missing.
-    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, cacheMs);
-    fs.writeFileSync(p, 'cache'); computed++;
+for (const set of [images, ...evals]) {
+  fs.mkdirSync(set.cache_dir_vae, { recursive: true });
+  for (const f of fs.readdirSync(set.instance_data_dir).filter((n) => n.endsWith('.png'))) {
+    const caption = fs.readFileSync(path.join(set.instance_data_dir, f.replace(/\\.png$/, '.txt')), 'utf8');
+    const t = path.join(text.cache_dir, crypto.createHash('md5').update(caption).digest('hex') + '-sdxl.pt');
+    const v = path.join(set.cache_dir_vae, crypto.createHash('sha256').update(f.replace(/\\.png$/, '')).digest('hex') + '.pt');
+    for (const p of [t, v]) if (!fs.existsSync(p)) {
+      // Encoding takes a while, so two SimpleTuners started together would both find the file missing.
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, cacheMs);
+      fs.writeFileSync(p, 'cache'); computed++;
+    }
   }
+}
+// LocalMetricsTracker: one compact JSON line per logged step, keys sorted (json.dumps sort_keys=True).
+const sorted = (o) => (o && typeof o === 'object' && !Array.isArray(o))
+  ? Object.fromEntries(Object.keys(o).sort().map((k) => [k, sorted(o[k])])) : o;
+function track(step, metrics) {
+  if (cfg.report_to !== 'simpletuner') return;
+  fs.appendFileSync(path.join(out, 'training_metrics.jsonl'), JSON.stringify(sorted({ schema_version: 1,
+    timestamp: new Date().toISOString(), step, metrics })) + '\\n');
+}
+// The eval loss: the mean over eval_timesteps of each image's loss; here a number that falls with the step.
+function evalLosses(step) {
+  const every = Number(cfg.eval_steps_interval || 0);
+  if (!every || step <= start || step % every !== 0) return {};
+  const losses = {};
+  for (const e of evals) {
+    const n = Math.min(cfg.num_eval_images ?? 4, fs.readdirSync(e.instance_data_dir).filter((f) => f.endsWith('.png')).length);
+    if (n > 0) losses['loss/val/' + e.id] = 0.25 + 1 / (step + n);
+  }
+  return losses;
 }
 const cachedAt = Date.now();
 fs.appendFileSync(process.env.STANDIN_LOG, JSON.stringify({ argv: process.argv.slice(2), pid: process.pid,
@@ -47,6 +73,7 @@ let s = start;
 function step() {
   if (s >= total) return finish();
   s++;
+  track(s, { train_loss: 0.5 / s, optimization_loss: 0.5 / s, learning_rate: cfg.learning_rate, epoch: 1, ...evalLosses(s) });
   process.stderr.write('\\rEpoch 1/1, Steps:  ' + Math.floor(100 * s / total) + '%|##   | ' + s + '/' + total +
     ' [00:01<00:02, 3.1it/s, step_loss=' + (0.5 / s).toExponential(3) + ', lr=' + cfg.learning_rate + ']');
   if (s % cfg.checkpoint_step_interval === 0) {

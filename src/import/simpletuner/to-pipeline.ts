@@ -141,7 +141,10 @@ function otherOption(
       drop('moe counts optimizer steps; set steps from max_train_steps');
     }
   } else if (option === 'report_to') {
-    if (value !== 'none') drop('moe records metrics itself (metrics.jsonl, report step)');
+    // moe itself writes report_to simpletuner (its local training_metrics.jsonl, where moe reads the
+    // validation loss); the hosted trackers have no counterpart.
+    if (value !== 'none' && value !== 'simpletuner')
+      drop("moe records metrics itself (metrics.jsonl, SimpleTuner's training_metrics.jsonl, report step)");
   } else if (option === 'validation_resolution') {
     const res = int(o.resolution ?? 1024);
     if (int(value) !== res) drop("moe validates at the expert's resolution");

@@ -8091,7 +8091,7 @@ export const PRECOMPILED = {
 
     return module.exports.validate;
   },
-  s52a439d122a46ddb: () => {
+  s3a036ac3963347af: () => {
     const module = { exports: {} };
     const exports = module.exports;
     ('use strict');
@@ -8326,6 +8326,25 @@ export const PRECOMPILED = {
               description: 'validation_num_inference_steps (SimpleTuner: 30).',
             },
             seed: { type: 'integer', minimum: 0, maximum: 4294967295, description: 'validation_seed.' },
+            loss_every: {
+              type: 'integer',
+              minimum: 1,
+              description:
+                "SimpleTuner's validation loss every this many steps (eval_steps_interval): the loss on dataset.images' held-out (eval split) images, kept in training.json and the report. Needs `images` to be dataset.images' manifest with an eval split.",
+            },
+            max_items: {
+              type: 'integer',
+              minimum: 1,
+              description:
+                'Validation loss on at most this many held-out images (num_eval_images; SimpleTuner: 4).',
+            },
+            eval_timesteps: {
+              type: 'integer',
+              minimum: 2,
+              maximum: 1000,
+              description:
+                'Timesteps the validation loss averages over, spread over the whole schedule (eval_timesteps; SimpleTuner: 28).',
+            },
           },
         },
         validation_using_datasets: {
@@ -10035,15 +10054,7 @@ export const PRECOMPILED = {
           let data42 = data.validation;
           if (data42 && typeof data42 == 'object' && !Array.isArray(data42)) {
             for (const key2 in data42) {
-              if (!(
-                key2 === 'every' ||
-                key2 === 'prompts' ||
-                key2 === 'negative_prompt' ||
-                key2 === 'guidance_scale' ||
-                key2 === 'guidance_rescale' ||
-                key2 === 'steps' ||
-                key2 === 'seed'
-              )) {
+              if (!func1.call(schema31.properties.validation.properties, key2)) {
                 const err82 = {
                   instancePath: instancePath + '/validation',
                   schemaPath: '#/properties/validation/additionalProperties',
@@ -10487,8 +10498,149 @@ export const PRECOMPILED = {
                 }
               }
             }
+            if (data42.loss_every !== undefined) {
+              let data51 = data42.loss_every;
+              if (!(typeof data51 == 'number' && !(data51 % 1) && !isNaN(data51))) {
+                const err103 = {
+                  instancePath: instancePath + '/validation/loss_every',
+                  schemaPath: '#/properties/validation/properties/loss_every/type',
+                  keyword: 'type',
+                  params: { type: 'integer' },
+                  message: 'must be integer',
+                  schema: schema31.properties.validation.properties.loss_every.type,
+                  parentSchema: schema31.properties.validation.properties.loss_every,
+                  data: data51,
+                };
+                if (vErrors === null) {
+                  vErrors = [err103];
+                } else {
+                  vErrors.push(err103);
+                }
+                errors++;
+              }
+              if (typeof data51 == 'number') {
+                if (data51 < 1 || isNaN(data51)) {
+                  const err104 = {
+                    instancePath: instancePath + '/validation/loss_every',
+                    schemaPath: '#/properties/validation/properties/loss_every/minimum',
+                    keyword: 'minimum',
+                    params: { comparison: '>=', limit: 1 },
+                    message: 'must be >= 1',
+                    schema: 1,
+                    parentSchema: schema31.properties.validation.properties.loss_every,
+                    data: data51,
+                  };
+                  if (vErrors === null) {
+                    vErrors = [err104];
+                  } else {
+                    vErrors.push(err104);
+                  }
+                  errors++;
+                }
+              }
+            }
+            if (data42.max_items !== undefined) {
+              let data52 = data42.max_items;
+              if (!(typeof data52 == 'number' && !(data52 % 1) && !isNaN(data52))) {
+                const err105 = {
+                  instancePath: instancePath + '/validation/max_items',
+                  schemaPath: '#/properties/validation/properties/max_items/type',
+                  keyword: 'type',
+                  params: { type: 'integer' },
+                  message: 'must be integer',
+                  schema: schema31.properties.validation.properties.max_items.type,
+                  parentSchema: schema31.properties.validation.properties.max_items,
+                  data: data52,
+                };
+                if (vErrors === null) {
+                  vErrors = [err105];
+                } else {
+                  vErrors.push(err105);
+                }
+                errors++;
+              }
+              if (typeof data52 == 'number') {
+                if (data52 < 1 || isNaN(data52)) {
+                  const err106 = {
+                    instancePath: instancePath + '/validation/max_items',
+                    schemaPath: '#/properties/validation/properties/max_items/minimum',
+                    keyword: 'minimum',
+                    params: { comparison: '>=', limit: 1 },
+                    message: 'must be >= 1',
+                    schema: 1,
+                    parentSchema: schema31.properties.validation.properties.max_items,
+                    data: data52,
+                  };
+                  if (vErrors === null) {
+                    vErrors = [err106];
+                  } else {
+                    vErrors.push(err106);
+                  }
+                  errors++;
+                }
+              }
+            }
+            if (data42.eval_timesteps !== undefined) {
+              let data53 = data42.eval_timesteps;
+              if (!(typeof data53 == 'number' && !(data53 % 1) && !isNaN(data53))) {
+                const err107 = {
+                  instancePath: instancePath + '/validation/eval_timesteps',
+                  schemaPath: '#/properties/validation/properties/eval_timesteps/type',
+                  keyword: 'type',
+                  params: { type: 'integer' },
+                  message: 'must be integer',
+                  schema: schema31.properties.validation.properties.eval_timesteps.type,
+                  parentSchema: schema31.properties.validation.properties.eval_timesteps,
+                  data: data53,
+                };
+                if (vErrors === null) {
+                  vErrors = [err107];
+                } else {
+                  vErrors.push(err107);
+                }
+                errors++;
+              }
+              if (typeof data53 == 'number') {
+                if (data53 > 1000 || isNaN(data53)) {
+                  const err108 = {
+                    instancePath: instancePath + '/validation/eval_timesteps',
+                    schemaPath: '#/properties/validation/properties/eval_timesteps/maximum',
+                    keyword: 'maximum',
+                    params: { comparison: '<=', limit: 1000 },
+                    message: 'must be <= 1000',
+                    schema: 1000,
+                    parentSchema: schema31.properties.validation.properties.eval_timesteps,
+                    data: data53,
+                  };
+                  if (vErrors === null) {
+                    vErrors = [err108];
+                  } else {
+                    vErrors.push(err108);
+                  }
+                  errors++;
+                }
+                if (data53 < 2 || isNaN(data53)) {
+                  const err109 = {
+                    instancePath: instancePath + '/validation/eval_timesteps',
+                    schemaPath: '#/properties/validation/properties/eval_timesteps/minimum',
+                    keyword: 'minimum',
+                    params: { comparison: '>=', limit: 2 },
+                    message: 'must be >= 2',
+                    schema: 2,
+                    parentSchema: schema31.properties.validation.properties.eval_timesteps,
+                    data: data53,
+                  };
+                  if (vErrors === null) {
+                    vErrors = [err109];
+                  } else {
+                    vErrors.push(err109);
+                  }
+                  errors++;
+                }
+              }
+            }
           } else {
-            const err103 = {
+            const err110 = {
               instancePath: instancePath + '/validation',
               schemaPath: '#/properties/validation/type',
               keyword: 'type',
@@ -10499,17 +10651,17 @@ export const PRECOMPILED = {
               data: data42,
             };
             if (vErrors === null) {
-              vErrors = [err103];
+              vErrors = [err110];
             } else {
-              vErrors.push(err103);
+              vErrors.push(err110);
             }
             errors++;
           }
         }
         if (data.validation_using_datasets !== undefined) {
-          let data51 = data.validation_using_datasets;
-          if (typeof data51 !== 'boolean') {
-            const err104 = {
+          let data54 = data.validation_using_datasets;
+          if (typeof data54 !== 'boolean') {
+            const err111 = {
               instancePath: instancePath + '/validation_using_datasets',
               schemaPath: '#/properties/validation_using_datasets/type',
               keyword: 'type',
@@ -10517,164 +10669,6 @@ export const PRECOMPILED = {
               message: 'must be boolean',
               schema: schema31.properties.validation_using_datasets.type,
               parentSchema: schema31.properties.validation_using_datasets,
-              data: data51,
-            };
-            if (vErrors === null) {
-              vErrors = [err104];
-            } else {
-              vErrors.push(err104);
-            }
-            errors++;
-          }
-        }
-        if (data.intended_differences !== undefined) {
-          let data52 = data.intended_differences;
-          if (Array.isArray(data52)) {
-            const len1 = data52.length;
-            for (let i1 = 0; i1 < len1; i1++) {
-              let data53 = data52[i1];
-              if (!(
-                data53 === 'pretrained_model' ||
-                data53 === 'resolution' ||
-                data53 === 'images' ||
-                data53 === 'backend'
-              )) {
-                const err105 = {
-                  instancePath: instancePath + '/intended_differences/' + i1,
-                  schemaPath: '#/properties/intended_differences/items/enum',
-                  keyword: 'enum',
-                  params: { allowedValues: schema31.properties.intended_differences.items.enum },
-                  message: 'must be equal to one of the allowed values',
-                  schema: schema31.properties.intended_differences.items.enum,
-                  parentSchema: schema31.properties.intended_differences.items,
-                  data: data53,
-                };
-                if (vErrors === null) {
-                  vErrors = [err105];
-                } else {
-                  vErrors.push(err105);
-                }
-                errors++;
-              }
-            }
-            let i2 = data52.length;
-            let j0;
-            if (i2 > 1) {
-              outer0: for (; i2--;) {
-                for (j0 = i2; j0--;) {
-                  if (func0(data52[i2], data52[j0])) {
-                    const err106 = {
-                      instancePath: instancePath + '/intended_differences',
-                      schemaPath: '#/properties/intended_differences/uniqueItems',
-                      keyword: 'uniqueItems',
-                      params: { i: i2, j: j0 },
-                      message:
-                        'must NOT have duplicate items (items ## ' + j0 + ' and ' + i2 + ' are identical)',
-                      schema: true,
-                      parentSchema: schema31.properties.intended_differences,
-                      data: data52,
-                    };
-                    if (vErrors === null) {
-                      vErrors = [err106];
-                    } else {
-                      vErrors.push(err106);
-                    }
-                    errors++;
-                    break outer0;
-                  }
-                }
-              }
-            }
-          } else {
-            const err107 = {
-              instancePath: instancePath + '/intended_differences',
-              schemaPath: '#/properties/intended_differences/type',
-              keyword: 'type',
-              params: { type: 'array' },
-              message: 'must be array',
-              schema: schema31.properties.intended_differences.type,
-              parentSchema: schema31.properties.intended_differences,
-              data: data52,
-            };
-            if (vErrors === null) {
-              vErrors = [err107];
-            } else {
-              vErrors.push(err107);
-            }
-            errors++;
-          }
-        }
-        if (data.simpletuner_command !== undefined) {
-          let data54 = data.simpletuner_command;
-          if (Array.isArray(data54)) {
-            if (data54.length < 1) {
-              const err108 = {
-                instancePath: instancePath + '/simpletuner_command',
-                schemaPath: '#/properties/simpletuner_command/minItems',
-                keyword: 'minItems',
-                params: { limit: 1 },
-                message: 'must NOT have fewer than 1 items',
-                schema: 1,
-                parentSchema: schema31.properties.simpletuner_command,
-                data: data54,
-              };
-              if (vErrors === null) {
-                vErrors = [err108];
-              } else {
-                vErrors.push(err108);
-              }
-              errors++;
-            }
-            const len2 = data54.length;
-            for (let i3 = 0; i3 < len2; i3++) {
-              let data55 = data54[i3];
-              if (typeof data55 === 'string') {
-                if (func2(data55) < 1) {
-                  const err109 = {
-                    instancePath: instancePath + '/simpletuner_command/' + i3,
-                    schemaPath: '#/properties/simpletuner_command/items/minLength',
-                    keyword: 'minLength',
-                    params: { limit: 1 },
-                    message: 'must NOT have fewer than 1 characters',
-                    schema: 1,
-                    parentSchema: schema31.properties.simpletuner_command.items,
-                    data: data55,
-                  };
-                  if (vErrors === null) {
-                    vErrors = [err109];
-                  } else {
-                    vErrors.push(err109);
-                  }
-                  errors++;
-                }
-              } else {
-                const err110 = {
-                  instancePath: instancePath + '/simpletuner_command/' + i3,
-                  schemaPath: '#/properties/simpletuner_command/items/type',
-                  keyword: 'type',
-                  params: { type: 'string' },
-                  message: 'must be string',
-                  schema: schema31.properties.simpletuner_command.items.type,
-                  parentSchema: schema31.properties.simpletuner_command.items,
-                  data: data55,
-                };
-                if (vErrors === null) {
-                  vErrors = [err110];
-                } else {
-                  vErrors.push(err110);
-                }
-                errors++;
-              }
-            }
-          } else {
-            const err111 = {
-              instancePath: instancePath + '/simpletuner_command',
-              schemaPath: '#/properties/simpletuner_command/type',
-              keyword: 'type',
-              params: { type: 'array' },
-              message: 'must be array',
-              schema: schema31.properties.simpletuner_command.type,
-              parentSchema: schema31.properties.simpletuner_command,
               data: data54,
             };
             if (vErrors === null) {
@@ -10685,8 +10679,166 @@ export const PRECOMPILED = {
             errors++;
           }
         }
+        if (data.intended_differences !== undefined) {
+          let data55 = data.intended_differences;
+          if (Array.isArray(data55)) {
+            const len1 = data55.length;
+            for (let i1 = 0; i1 < len1; i1++) {
+              let data56 = data55[i1];
+              if (!(
+                data56 === 'pretrained_model' ||
+                data56 === 'resolution' ||
+                data56 === 'images' ||
+                data56 === 'backend'
+              )) {
+                const err112 = {
+                  instancePath: instancePath + '/intended_differences/' + i1,
+                  schemaPath: '#/properties/intended_differences/items/enum',
+                  keyword: 'enum',
+                  params: { allowedValues: schema31.properties.intended_differences.items.enum },
+                  message: 'must be equal to one of the allowed values',
+                  schema: schema31.properties.intended_differences.items.enum,
+                  parentSchema: schema31.properties.intended_differences.items,
+                  data: data56,
+                };
+                if (vErrors === null) {
+                  vErrors = [err112];
+                } else {
+                  vErrors.push(err112);
+                }
+                errors++;
+              }
+            }
+            let i2 = data55.length;
+            let j0;
+            if (i2 > 1) {
+              outer0: for (; i2--;) {
+                for (j0 = i2; j0--;) {
+                  if (func0(data55[i2], data55[j0])) {
+                    const err113 = {
+                      instancePath: instancePath + '/intended_differences',
+                      schemaPath: '#/properties/intended_differences/uniqueItems',
+                      keyword: 'uniqueItems',
+                      params: { i: i2, j: j0 },
+                      message:
+                        'must NOT have duplicate items (items ## ' + j0 + ' and ' + i2 + ' are identical)',
+                      schema: true,
+                      parentSchema: schema31.properties.intended_differences,
+                      data: data55,
+                    };
+                    if (vErrors === null) {
+                      vErrors = [err113];
+                    } else {
+                      vErrors.push(err113);
+                    }
+                    errors++;
+                    break outer0;
+                  }
+                }
+              }
+            }
+          } else {
+            const err114 = {
+              instancePath: instancePath + '/intended_differences',
+              schemaPath: '#/properties/intended_differences/type',
+              keyword: 'type',
+              params: { type: 'array' },
+              message: 'must be array',
+              schema: schema31.properties.intended_differences.type,
+              parentSchema: schema31.properties.intended_differences,
+              data: data55,
+            };
+            if (vErrors === null) {
+              vErrors = [err114];
+            } else {
+              vErrors.push(err114);
+            }
+            errors++;
+          }
+        }
+        if (data.simpletuner_command !== undefined) {
+          let data57 = data.simpletuner_command;
+          if (Array.isArray(data57)) {
+            if (data57.length < 1) {
+              const err115 = {
+                instancePath: instancePath + '/simpletuner_command',
+                schemaPath: '#/properties/simpletuner_command/minItems',
+                keyword: 'minItems',
+                params: { limit: 1 },
+                message: 'must NOT have fewer than 1 items',
+                schema: 1,
+                parentSchema: schema31.properties.simpletuner_command,
+                data: data57,
+              };
+              if (vErrors === null) {
+                vErrors = [err115];
+              } else {
+                vErrors.push(err115);
+              }
+              errors++;
+            }
+            const len2 = data57.length;
+            for (let i3 = 0; i3 < len2; i3++) {
+              let data58 = data57[i3];
+              if (typeof data58 === 'string') {
+                if (func2(data58) < 1) {
+                  const err116 = {
+                    instancePath: instancePath + '/simpletuner_command/' + i3,
+                    schemaPath: '#/properties/simpletuner_command/items/minLength',
+                    keyword: 'minLength',
+                    params: { limit: 1 },
+                    message: 'must NOT have fewer than 1 characters',
+                    schema: 1,
+                    parentSchema: schema31.properties.simpletuner_command.items,
+                    data: data58,
+                  };
+                  if (vErrors === null) {
+                    vErrors = [err116];
+                  } else {
+                    vErrors.push(err116);
+                  }
+                  errors++;
+                }
+              } else {
+                const err117 = {
+                  instancePath: instancePath + '/simpletuner_command/' + i3,
+                  schemaPath: '#/properties/simpletuner_command/items/type',
+                  keyword: 'type',
+                  params: { type: 'string' },
+                  message: 'must be string',
+                  schema: schema31.properties.simpletuner_command.items.type,
+                  parentSchema: schema31.properties.simpletuner_command.items,
+                  data: data58,
+                };
+                if (vErrors === null) {
+                  vErrors = [err117];
+                } else {
+                  vErrors.push(err117);
+                }
+                errors++;
+              }
+            }
+          } else {
+            const err118 = {
+              instancePath: instancePath + '/simpletuner_command',
+              schemaPath: '#/properties/simpletuner_command/type',
+              keyword: 'type',
+              params: { type: 'array' },
+              message: 'must be array',
+              schema: schema31.properties.simpletuner_command.type,
+              parentSchema: schema31.properties.simpletuner_command,
+              data: data57,
+            };
+            if (vErrors === null) {
+              vErrors = [err118];
+            } else {
+              vErrors.push(err118);
+            }
+            errors++;
+          }
+        }
       } else {
-        const err112 = {
+        const err119 = {
           instancePath,
           schemaPath: '#/type',
           keyword: 'type',
@@ -10697,9 +10849,9 @@ export const PRECOMPILED = {
           data,
         };
         if (vErrors === null) {
-          vErrors = [err112];
+          vErrors = [err119];
         } else {
-          vErrors.push(err112);
+          vErrors.push(err119);
         }
         errors++;
       }

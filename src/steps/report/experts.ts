@@ -50,8 +50,8 @@ const ORDER = [
   'seed',
 ];
 
-/** Timing fields, kept out of the settings table. */
-const TIMING_KEYS = new Set(TRAINING_TIMING_KEYS);
+/** Timing fields and the validation losses (their own table), kept out of the settings table. */
+const NOT_SETTINGS = new Set([...TRAINING_TIMING_KEYS, 'validation_losses']);
 
 export interface ExpertParts {
   readonly losses: ExpertLosses[];
@@ -92,6 +92,21 @@ function lossPoints(lines: readonly Json[]): LossPoint[] {
   return pts.sort((a, b) => a.step - b.step);
 }
 
+/** training.json's `validation_losses` ({step, dataset, loss} each): the mean over datasets at each step. */
+function lossesByStep(v: Json | undefined): LossPoint[] {
+  if (!Array.isArray(v)) return [];
+  const byStep = new Map<number, number[]>();
+  for (const l of v) {
+    if (!isObject(l)) continue;
+    const step = numberOr(l['step']);
+    const loss = numberOr(l['loss']);
+    if (step !== undefined && loss !== undefined) byStep.set(step, [...(byStep.get(step) ?? []), loss]);
+  }
+  return [...byStep]
+    .sort(([a], [b]) => a - b)
+    .map(([step, ls]) => ({ step, loss: ls.reduce((s, x) => s + x, 0) / ls.length }));
+}
+
 function range(v: Json | undefined): readonly [number, number] | undefined {
   return Array.isArray(v) && v.length === 2 && typeof v[0] === 'number' && typeof v[1] === 'number'
     ? [v[0], v[1]]
@@ -113,9 +128,16 @@ export async function readExperts(
     if (config !== undefined && !cfg) notes.add(`${label} training.json: expected a JSON object`);
     if (cfg) configs.push({ label, config: cfg });
     const role = typeof cfg?.['role'] === 'string' ? cfg['role'] : undefined;
-    if (files.validation !== undefined) {
-      const images = await readValidationImages(files.validation, label, notes);
-      validation.push({ expert: label, tone: toneOf(label, role), images });
+    const validationLosses = lossesByStep(cfg?.['validation_losses']);
+    if (files.validation !== undefined || validationLosses.length > 0) {
+      const images =
+        files.validation === undefined ? [] : await readValidationImages(files.validation, label, notes);
+      validation.push({
+        expert: label,
+        tone: toneOf(label, role),
+        images,
+        ...(validationLosses.length > 0 ? { losses: validationLosses } : {}),
+      });
     }
     if (files.metrics !== undefined) {
       const lines = await readJsonLines(files.metrics, `${label} metrics`, notes);
@@ -153,7 +175,7 @@ function settingsTable(
   configs: readonly { label: string; config: Readonly<Record<string, Json>> }[],
 ): SettingsTable | undefined {
   if (configs.length === 0) return undefined;
-  const keys = new Set(configs.flatMap((c) => Object.keys(c.config)).filter((k) => !TIMING_KEYS.has(k)));
+  const keys = new Set(configs.flatMap((c) => Object.keys(c.config)).filter((k) => !NOT_SETTINGS.has(k)));
   const ordered = [
     ...ORDER.filter((k) => keys.has(k)),
     ...[...keys].filter((k) => !ORDER.includes(k)).sort(),

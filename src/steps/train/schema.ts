@@ -62,6 +62,12 @@ export interface ExpertValidation {
   readonly guidance_rescale?: number;
   readonly steps?: number;
   readonly seed?: number;
+  /** SimpleTuner's validation loss on the held-out images every this many steps (eval_steps_interval). */
+  readonly loss_every?: number;
+  /** At most this many held-out images per validation loss (num_eval_images), as evaluate's `max_items`. */
+  readonly max_items?: number;
+  /** Timesteps the validation loss averages over (eval_timesteps), as evaluate's `eval_timesteps`. */
+  readonly eval_timesteps?: number;
 }
 
 /** Caption dropout on both backends when the pipeline does not set it (SimpleTuner's own default is 0.1). */
@@ -295,6 +301,19 @@ export const trainExpertSchema: JsonSchema = {
         },
         steps: positiveInt('validation_num_inference_steps (SimpleTuner: 30).'),
         seed: { type: 'integer', minimum: 0, maximum: 4294967295, description: 'validation_seed.' },
+        loss_every: positiveInt(
+          "SimpleTuner's validation loss every this many steps (eval_steps_interval): the loss on dataset.images' held-out (eval split) images, kept in training.json and the report. Needs `images` to be dataset.images' manifest with an eval split.",
+        ),
+        max_items: positiveInt(
+          'Validation loss on at most this many held-out images (num_eval_images; SimpleTuner: 4).',
+        ),
+        eval_timesteps: {
+          type: 'integer',
+          minimum: 2,
+          maximum: 1000,
+          description:
+            'Timesteps the validation loss averages over, spread over the whole schedule (eval_timesteps; SimpleTuner: 28).',
+        },
       },
     },
     validation_using_datasets: {

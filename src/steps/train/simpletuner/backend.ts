@@ -20,6 +20,7 @@ import type { LaunchPlan } from './launch.js';
 import { DEFAULT_COMMAND, runSimpleTuner } from './runner.js';
 import type { SimpleTunerOutcome } from './runner.js';
 import type { SimpleTunerSpec } from './spec.js';
+import { lastValidationLoss, readValidationLosses } from './validation-loss.js';
 import type { TrainingRecord } from '../../../train/expert/record.js';
 
 /** What this backend writes into the node's output directory. */
@@ -69,7 +70,10 @@ function checkLoadable(model: string, w: TrainExpertWith): void {
 /** The SimpleTuner spec of one expert; the caller passes where the data and caches are. */
 export function simpleTunerSpec(
   w: TrainExpertWith,
-  paths: Pick<SimpleTunerSpec, 'model' | 'dataDir' | 'outputDir' | 'configDir' | 'cacheDir' | 'cacheDirVae'>,
+  paths: Pick<
+    SimpleTunerSpec,
+    'model' | 'dataDir' | 'outputDir' | 'configDir' | 'cacheDir' | 'cacheDirVae' | 'evalDataDir'
+  >,
 ): SimpleTunerSpec {
   return {
     role: w.role,
@@ -99,6 +103,9 @@ function validationSpec(v: ExpertValidation): NonNullable<SimpleTunerSpec['valid
     ...(v.guidance_rescale !== undefined ? { guidanceRescale: v.guidance_rescale } : {}),
     ...(v.steps !== undefined ? { steps: v.steps } : {}),
     ...(v.seed !== undefined ? { seed: v.seed } : {}),
+    ...(v.loss_every !== undefined ? { lossEvery: v.loss_every } : {}),
+    ...(v.max_items !== undefined ? { lossImages: v.max_items } : {}),
+    ...(v.eval_timesteps !== undefined ? { lossTimesteps: v.eval_timesteps } : {}),
   };
 }
 
@@ -112,6 +119,7 @@ export async function runSimpleTunerBackend(ctx: StepContext<TrainExpertWith>): 
     join(ctx.outDir, SIMPLETUNER_OUTPUTS.validation),
   );
   const { outcome, seconds, launchPlan, filler } = run;
+  const validationLosses = readValidationLosses(spec.outputDir);
   const files = buildSimpleTunerFiles(spec);
   const steps = outcome.last?.step ?? outcome.checkpoints.at(-1)?.step ?? spec.steps;
   const done = steps - (outcome.resumedFrom ?? 0);
@@ -120,6 +128,7 @@ export async function runSimpleTunerBackend(ctx: StepContext<TrainExpertWith>): 
     resumed_from: outcome.resumedFrom ?? null,
     elapsed_s: Number(seconds.toFixed(1)),
     steps_per_s: seconds > 0 && done > 0 ? Number((done / seconds).toFixed(3)) : null,
+    ...(validationLosses.length > 0 ? { validation_losses: validationLosses.map((l) => ({ ...l })) } : {}),
     simpletuner: {
       config: files.ok ? files.value.config : null,
       databackend: files.ok ? files.value.databackend : null,
@@ -133,7 +142,7 @@ export async function runSimpleTunerBackend(ctx: StepContext<TrainExpertWith>): 
     },
   };
   await writeFile(join(ctx.outDir, SIMPLETUNER_OUTPUTS.config), `${JSON.stringify(training, null, 2)}\n`);
-  return stepResult(spec, outcome, steps, training);
+  return stepResult(spec, outcome, steps, training, lastValidationLoss(validationLosses));
 }
 
 /** The image folder and the model SimpleTuner loads, refused before a GPU job starts when unusable. */
@@ -178,6 +187,9 @@ async function prepareRun(
   ctx.log.info(
     `${data.value.images} training images in ${data.value.dataDir}${data.value.reused ? ' (already prepared)' : ''}`,
   );
+  const evalData =
+    w.validation?.loss_every === undefined ? undefined : await prepareImages(images, shared, 'eval');
+  if (evalData !== undefined && !evalData.ok) throw new SimpleTunerBackendError(evalData.error);
   const resolution = w.resolution ?? TRAIN_DEFAULTS.resolution;
   const caches = sharedCaches(shared, model, data.value, resolution);
   const work = join(ctx.checkpointDir, WORK);
@@ -189,6 +201,7 @@ async function prepareRun(
     outputDir: join(work, 'output'),
     configDir: join(work, 'config'),
     ...caches,
+    ...(evalData?.ok ? { evalDataDir: evalData.value.dataDir } : {}),
   });
   ctx.log.info(`SimpleTuner caches (shared by both experts): ${caches.cacheDir}, ${caches.cacheDirVae}`);
   return { spec, data: data.value, work };
@@ -247,6 +260,7 @@ function stepResult(
   outcome: SimpleTunerOutcome,
   steps: number,
   training: TrainingRecord,
+  validationLoss: number | undefined,
 ): StepResult {
   return {
     summary: {
@@ -256,11 +270,13 @@ function stepResult(
       resumed_from: outcome.resumedFrom ?? 0,
       ...(outcome.last?.loss !== undefined ? { final_loss: outcome.last.loss } : {}),
       ...(training.steps_per_s !== null ? { steps_per_s: training.steps_per_s } : {}),
+      ...(validationLoss !== undefined ? { validation_loss: validationLoss } : {}),
       warnings: outcome.warnings.length,
     },
     metrics: {
       ...(outcome.last?.loss !== undefined ? { final_loss: outcome.last.loss } : {}),
       ...(training.steps_per_s !== null ? { steps_per_s: training.steps_per_s } : {}),
+      ...(validationLoss !== undefined ? { validation_loss: validationLoss } : {}),
     },
   };
 }

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { Result } from '../../../util/result.js';
 import { err, ok } from '../../../util/result.js';
 import type { SimpleTunerSpec } from './spec.js';
+import { evalSettings } from './validation-loss.js';
 
 export type ConfigValue = string | number | boolean;
 
@@ -40,7 +41,10 @@ export function buildSimpleTunerFiles(spec: SimpleTunerSpec): Result<SimpleTuner
   const { warnings, snrGamma } = checkSettings(spec);
   const config = trainingOptions(spec, snrGamma);
   const promptLibrary = spec.validation ? validationOptions(spec, spec.validation, config) : undefined;
-  const databackend = dataBackends(spec);
+  const evaluation = evalSettings(spec);
+  Object.assign(config, evaluation.config);
+  warnings.push(...evaluation.warnings);
+  const databackend = [...dataBackends(spec), ...(evaluation.dataset ? [evaluation.dataset] : [])];
   return ok({ config, databackend, ...(promptLibrary ? { promptLibrary } : {}), warnings });
 }
 
@@ -102,7 +106,8 @@ function trainingOptions(spec: SimpleTunerSpec, snrGamma: number | undefined): R
     mixed_precision: spec.mixedPrecision ?? 'bf16',
     // SimpleTuner validates at 256 px unless told otherwise; the expert's own resolution is meant.
     validation_resolution: spec.resolution ?? 1024,
-    report_to: 'none',
+    // SimpleTuner's local tracker: {output_dir}/training_metrics.jsonl, where moe reads the validation loss.
+    report_to: 'simpletuner',
   };
   if (spec.predictionType !== undefined) config.prediction_type = spec.predictionType;
   if (spec.zeroSnr !== undefined) config.rescale_betas_zero_snr = spec.zeroSnr;

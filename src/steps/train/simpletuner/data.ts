@@ -1,5 +1,5 @@
 // What SimpleTuner reads, prepared once and shared by both experts: a folder of images with `.txt` captions
-// (from dataset.images' manifest, train split only), and where its text-embed and VAE caches live. Its
+// (from dataset.images' manifest: the train split, and the eval split for the validation loss), and where its text-embed and VAE caches live. Its
 // caches are keyed by caption text and file name only, so the folders are keyed here by what produces
 // them: the model's encoders, the images and the resolution.
 import { createHash, randomUUID } from 'node:crypto';
@@ -32,9 +32,18 @@ const sha256 = (text: string): string => createHash('sha256').update(text).diges
  * `root/data-<digest>`, built in a temporary folder and renamed into place, so a half-built one never
  * counts. A folder is used as it is: SimpleTuner reads the captions beside its images.
  */
-export async function prepareImages(images: string, root: string): Promise<Result<PreparedData, string>> {
+export async function prepareImages(
+  images: string,
+  root: string,
+  split: 'train' | 'eval' = 'train',
+): Promise<Result<PreparedData, string>> {
   const st = statSync(images, { throwIfNoEntry: false });
   if (!st) return err(`images: ${images} does not exist`);
+  if (st.isDirectory() && split === 'eval') {
+    return err(
+      `validation.loss_every: images ${images} is a folder, which holds no held-out images; give dataset.images' manifest (its eval split)`,
+    );
+  }
   if (st.isDirectory()) {
     const count = countImages(images);
     if (count === 0) return err(`images: the folder ${images} holds no images with .txt captions`);
@@ -42,17 +51,23 @@ export async function prepareImages(images: string, root: string): Promise<Resul
   }
   const manifest = await readDatasetManifest(images);
   if (!manifest.ok) return err(`images: ${manifest.error}`);
-  const train = manifest.value.items
+  const chosen = manifest.value.items
     .map((item, i) => ({ item, file: manifest.value.files[i] ?? '' }))
-    .filter((x) => x.item.split === 'train');
-  if (train.length === 0) return err(`images: the manifest ${images} has no items in the train split`);
+    .filter((x) => x.item.split === split);
+  if (chosen.length === 0) {
+    return err(
+      split === 'train'
+        ? `images: the manifest ${images} has no items in the train split`
+        : `validation.loss_every: the manifest ${images} has no held-out items (dataset.images' eval_fraction or eval_count)`,
+    );
+  }
   const digest = sha256(await readFile(images, 'utf8')).slice(0, 32);
-  const dataDir = join(root, `data-${digest}`);
-  if (existsSync(dataDir)) return ok({ dataDir, images: train.length, digest, reused: true });
+  const dataDir = join(root, `data-${digest}${split === 'train' ? '' : '-eval'}`);
+  if (existsSync(dataDir)) return ok({ dataDir, images: chosen.length, digest, reused: true });
   const building = `${dataDir}.${randomUUID()}.tmp`;
   await mkdir(building, { recursive: true });
   try {
-    for (const { item, file } of train) {
+    for (const { item, file } of chosen) {
       const target = join(building, `${item.id}${extname(file) || '.png'}`);
       await link(file, target).catch(() => copyFile(file, target));
       await writeFile(join(building, `${item.id}.txt`), item.caption);
@@ -66,7 +81,7 @@ export async function prepareImages(images: string, root: string): Promise<Resul
     await rm(building, { recursive: true, force: true });
     return err(`images: cannot prepare SimpleTuner's image folder: ${(e as Error).message}`);
   }
-  return ok({ dataDir, images: train.length, digest, reused: false });
+  return ok({ dataDir, images: chosen.length, digest, reused: false });
 }
 
 /**

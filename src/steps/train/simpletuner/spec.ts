@@ -54,7 +54,13 @@ export interface SimpleTunerSpec {
     readonly guidanceRescale?: number;
     readonly steps?: number;
     readonly seed?: number;
+    /** Validation loss on `evalDataDir` every this many steps (eval_steps_interval). */
+    readonly lossEvery?: number;
+    readonly lossImages?: number;
+    readonly lossTimesteps?: number;
   };
+  /** Held-out images with `.txt` captions, SimpleTuner's eval dataset for the validation loss. */
+  readonly evalDataDir?: string;
   /** Partially denoise dataset images at validation (SimpleTuner fixes that strength at 0.2). */
   readonly validationUsingDatasets?: boolean;
   /** The command to launch, before SimpleTuner's own arguments. Default: `simpletuner train`. */
