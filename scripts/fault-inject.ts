@@ -20,6 +20,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { seededRandom } from '../src/diffusion/random.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const MOE = join(ROOT, 'bin', 'moe.js');
@@ -135,7 +136,7 @@ export async function faultInject(opts: FaultInjectOptions): Promise<TrialResult
     const cleanMs = Date.now() - t0;
     const expected = outputDigests(join(dir, 'clean'));
     log(`uninterrupted run: ${(cleanMs / 1000).toFixed(1)} s, ${Object.keys(expected).length} nodes`);
-    const random = prng(opts.seed);
+    const random = seededRandom(opts.seed); // a failing trial replays with its seed
     const results: TrialResult[] = [];
     for (let trial = 1; trial <= opts.trials; trial++) {
       const killedAfterMs = Math.round(100 + random() * cleanMs * 0.95);
@@ -241,18 +242,6 @@ async function markedAfter(mark: string, ms: number): Promise<string[]> {
     left = marked(mark);
   }
   return left;
-}
-
-/** A small seeded generator (mulberry32): a failing trial can be replayed with its seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
 }
 
 function arg(name: string, fallback: number): number {

@@ -42,19 +42,16 @@ export function createScheduler(
   });
 }
 
+/** The sampler class of each kind (a Record over SchedulerKind, so a new kind without a class fails to compile). */
+const SAMPLERS: Readonly<Record<SchedulerKind, new (config: SchedulerConfig) => Scheduler>> = {
+  ddpm: DdpmScheduler,
+  ddim: DdimScheduler,
+  euler: EulerScheduler,
+  unipc: UniPcScheduler,
+  dpmpp_2m: DpmppScheduler,
+  flow_euler: FlowMatchEulerScheduler,
+};
+
 function instantiate(kind: SchedulerKind, config: SchedulerConfig): Scheduler {
-  switch (kind) {
-    case 'ddpm':
-      return new DdpmScheduler(config);
-    case 'ddim':
-      return new DdimScheduler(config);
-    case 'euler':
-      return new EulerScheduler(config);
-    case 'unipc':
-      return new UniPcScheduler(config);
-    case 'dpmpp_2m':
-      return new DpmppScheduler(config);
-    case 'flow_euler':
-      return new FlowMatchEulerScheduler(config);
-  }
+  return new SAMPLERS[kind](config);
 }

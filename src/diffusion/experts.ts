@@ -3,6 +3,7 @@
 // --refiner_training_invert_schedule for the base), with one deliberate difference noted below.
 import type { Result } from '../util/result.js';
 import { err, ok } from '../util/result.js';
+import { assertBatchSize } from './random.js';
 
 /** base: the high-noise expert (stage one, SimpleTuner's inverted schedule); refiner: the low-noise one. */
 export type ExpertRole = 'base' | 'refiner';
@@ -57,8 +58,7 @@ export function sampleExpertTimesteps(
   batchSize: number,
   random: () => number,
 ): Int32Array {
-  if (!Number.isInteger(batchSize) || batchSize < 1)
-    throw new RangeError(`expected a batch size ≥ 1, got ${batchSize}`);
+  assertBatchSize(batchSize);
   const count = range.max - range.min + 1;
   if (!Number.isInteger(range.min) || !Number.isInteger(range.max) || count < 1) {
     throw new RangeError(`expected a non-empty integer range, got ${range.min}..${range.max}`);

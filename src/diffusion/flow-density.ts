@@ -6,6 +6,7 @@
 // SimpleTuner's flow_schedule_shift).
 import type { Result } from '../util/result.js';
 import { err, ok } from '../util/result.js';
+import { assertBatchSize } from './random.js';
 import { shiftSigma } from './samplers/flow-sigmas.js';
 
 /**
@@ -160,8 +161,7 @@ export function sampleFlowSigmas(
   batchSize: number,
   random: () => number,
 ): Float64Array {
-  if (!Number.isInteger(batchSize) || batchSize < 1)
-    throw new RangeError(`expected a batch size ≥ 1, got ${batchSize}`);
+  assertBatchSize(batchSize);
   if (!(interval.min >= 0 && interval.max <= 1 && interval.min < interval.max))
     throw new RangeError(`expected 0 ≤ min < max ≤ 1, got ${interval.min}..${interval.max}`);
   if (!(shift > 0)) throw new RangeError(`expected a shift > 0, got ${shift}`);

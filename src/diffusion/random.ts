@@ -28,3 +28,9 @@ export function gaussianNoise(length: number, random: () => number): Float32Arra
   }
   return out;
 }
+
+/** Throws a RangeError unless `batchSize` is a whole number ≥ 1 (how many draws a batch sampler makes). */
+export function assertBatchSize(batchSize: number): void {
+  if (!Number.isInteger(batchSize) || batchSize < 1)
+    throw new RangeError(`expected a batch size ≥ 1, got ${batchSize}`);
+}

@@ -10,24 +10,17 @@ import type { FingerprintRecord } from '../../src/engine/fingerprint.js';
 import { fingerprintOf } from '../../src/engine/fingerprint.js';
 import type { JsonValue } from '../../src/pipeline/types.js';
 import type { Digest } from '../../src/util/brand.js';
-import { moe, tempDir, writePipeline } from './helpers.js';
+import { helloPipeline, moe, tempDir, writePipeline } from './helpers.js';
 
-const PIPELINE = `version: 1
-name: memo
-params:
-  word: hello
-nodes:
-  a:
-    step: command
-    with:
-      run: echo \${{ params.word }} > "$MOE_OUT/a.txt"
-      outputs: { a: a.txt }
-  b:
+const PIPELINE = helloPipeline(
+  'memo',
+  `  b:
     step: command
     with:
       run: echo "\${{ env.MOE_MEMO_TEST }}" > "$MOE_OUT/b.txt"; cat \${{ nodes.a.outputs.a }} >> "$MOE_OUT/b.txt"
       outputs: { b: b.txt }
-`;
+`,
+);
 
 interface PlanJson {
   nodes: { node: string; status: string; reasons: string[]; fingerprint?: string }[];

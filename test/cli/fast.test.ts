@@ -11,19 +11,9 @@ import Run from '../../src/cli/commands/run.js';
 import Validate from '../../src/cli/commands/validate.js';
 import { parseFast } from '../../src/cli/fast/parse.js';
 import { FAST_COMMANDS } from '../../src/cli/flags.js';
-import { moe, tempDir, writePipeline } from './helpers.js';
+import { helloPipeline, moe, tempDir, writePipeline } from './helpers.js';
 
-const PIPELINE = `version: 1
-name: fast
-params:
-  word: hello
-nodes:
-  a:
-    step: command
-    with:
-      run: echo \${{ params.word }} > "$MOE_OUT/a.txt"
-      outputs: { a: a.txt }
-`;
+const PIPELINE = helloPipeline('fast');
 
 const CLASSES: Record<string, Command.Class> = { run: Run, plan: Plan, validate: Validate };
 

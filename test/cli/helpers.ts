@@ -48,6 +48,24 @@ export function tempDir(): { dir: string; cleanup: () => void } {
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
+/**
+ * The pipeline most CLI tests start from: named `name`, with the parameter `word` (hello) and a node `a`
+ * that writes it to a.txt, then the nodes in `more` (YAML at the nodes' indent).
+ */
+export function helloPipeline(name: string, more = ''): string {
+  return `version: 1
+name: ${name}
+params:
+  word: hello
+nodes:
+  a:
+    step: command
+    with:
+      run: echo \${{ params.word }} > "$MOE_OUT/a.txt"
+      outputs: { a: a.txt }
+${more}`;
+}
+
 export function writePipeline(dir: string, text: string, name = 'p.yaml'): string {
   const file = join(dir, name);
   writeFileSync(file, text);

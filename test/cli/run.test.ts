@@ -2,19 +2,20 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { journalEvents, moe, moeAsync, runJsonLines, tempDir, waitFor, writePipeline } from './helpers.js';
+import {
+  helloPipeline,
+  journalEvents,
+  moe,
+  moeAsync,
+  runJsonLines,
+  tempDir,
+  waitFor,
+  writePipeline,
+} from './helpers.js';
 
-const PIPELINE = `version: 1
-name: cli-test
-params:
-  word: hello
-nodes:
-  a:
-    step: command
-    with:
-      run: echo \${{ params.word }} > "$MOE_OUT/a.txt"
-      outputs: { a: a.txt }
-  b:
+const PIPELINE = helloPipeline(
+  'cli-test',
+  `  b:
     step: command
     with:
       run: wc -c < \${{ nodes.a.outputs.a }} > "$MOE_OUT/b.txt"
@@ -24,7 +25,8 @@ nodes:
     with:
       run: cat \${{ nodes.b.outputs.b }} \${{ nodes.a.outputs.a }} > "$MOE_OUT/c.txt"
       outputs: { c: c.txt }
-`;
+`,
+);
 
 test('moe run runs, a rerun is fully cached, and plan explains a changed parameter', (t) => {
   const { dir, cleanup } = tempDir();

@@ -7,36 +7,12 @@ import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test } from 'node:test';
 import { collectGarbage } from '../../src/engine/gc.js';
 import { workspaceAt } from '../../src/engine/workspace.js';
 
-import { slurmUp } from './cluster-up.js';
+import { DRIVER, clusterTest } from './cluster-up.js';
 
 const repo = join(import.meta.dirname, '..', '..');
-
-const DRIVER = `
-import { openPipeline } from ${JSON.stringify(join(repo, 'src/app/open.ts'))};
-import { runPipeline } from ${JSON.stringify(join(repo, 'src/engine/run.ts'))};
-import { workspaceAt } from ${JSON.stringify(join(repo, 'src/engine/workspace.ts'))};
-import { resolveWith } from ${JSON.stringify(join(repo, 'src/pipeline/resolve.ts'))};
-import { createSlurmExecutor } from ${JSON.stringify(join(repo, 'src/engine/executors/slurm/index.ts'))};
-const file = process.argv[2];
-const opened = await openPipeline(file);
-if (!opened.ok) { console.log(JSON.stringify(opened.error.diagnostics)); process.exit(2); }
-const ws = workspaceAt(file.replace(/[^/]*$/, '.moe'));
-const executor = createSlurmExecutor(opened.value.pipeline, ws.root);
-if (!executor.ok) { console.log(executor.error); process.exit(2); }
-const controller = new AbortController();
-process.on('SIGINT', () => controller.abort(new Error('interrupted')));
-const r = await runPipeline({
-  pipeline: opened.value.pipeline, steps: opened.value.registry, resolve: resolveWith, workspace: ws,
-  executor: executor.value, gpus: [], signal: controller.signal,
-  onEvent: (e) => console.log(JSON.stringify(e)),
-});
-console.log(JSON.stringify({ type: 'summary', ok: r.ok, status: r.ok ? r.value.status : r.error }));
-process.exit(r.ok && r.value.status === 'succeeded' ? 0 : 1);
-`;
 
 function pipelineText(dir: string, tag: string): string {
   const command = ['node', '--import', 'tsx', join(repo, 'src/app/exec-node-main.ts')];
@@ -90,7 +66,7 @@ interface Driver {
 }
 
 function drive(file: string): Driver {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(file, '..', 'driver.mts'), file], {
+  const child = spawn(process.execPath, ['--import', 'tsx', DRIVER, file], {
     cwd: repo,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -124,71 +100,55 @@ const queued = (name: string): string[] =>
     .split('\n')
     .filter((l) => l !== '');
 
-const why = slurmUp();
-const inCi = process.env.CI === 'true';
+clusterTest('a pipeline runs through Slurm; a killed moe reattaches; Ctrl-C cancels', 240_000, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'moe-slurm-'));
+  const file = join(dir, 'p.yaml');
+  writeFileSync(file, pipelineText(dir, 'a'));
 
-test(
-  'a pipeline runs through Slurm; a killed moe reattaches; Ctrl-C cancels',
-  {
-    skip: why !== undefined && !inCi ? `${why} (this test needs Slurm; it is required in CI)` : false,
-    timeout: 240_000,
-  },
-  async () => {
-    if (why !== undefined) assert.fail(why);
-    const dir = mkdtempSync(join(tmpdir(), 'moe-slurm-'));
-    writeFileSync(join(dir, 'driver.mts'), DRIVER);
-    const file = join(dir, 'p.yaml');
-    writeFileSync(file, pipelineText(dir, 'a'));
+  const first = drive(file);
+  const starts = join(dir, 'slow-starts-a');
+  await until(
+    'the slow node running as a Slurm job',
+    () => existsSync(starts) && queued('moe-slow').some((l) => l.endsWith('RUNNING')),
+    90_000,
+    first,
+  );
+  first.child.kill('SIGKILL');
+  await first.exited;
+  assert.equal(queued('moe-slow').length, 1, 'the job outlives the killed moe');
 
-    const first = drive(file);
-    const starts = join(dir, 'slow-starts-a');
-    await until(
-      'the slow node running as a Slurm job',
-      () => existsSync(starts) && queued('moe-slow').some((l) => l.endsWith('RUNNING')),
-      90_000,
-      first,
-    );
-    first.child.kill('SIGKILL');
-    await first.exited;
-    assert.equal(queued('moe-slow').length, 1, 'the job outlives the killed moe');
+  // gc now: the killed moe's lock is stale, so gc runs; the running job's folders must survive it.
+  const gc = await collectGarbage(workspaceAt(join(dir, '.moe')));
+  assert.ok(gc.ok, JSON.stringify(gc));
+  const slow = gc.value.inUseByJobs.find((j) => j.node === 'slow');
+  assert.equal(slow?.state, 'alive', JSON.stringify(gc.value.inUseByJobs));
+  assert.equal(slow.folders.length, 3);
+  for (const f of slow.folders) assert.ok(existsSync(f), `gc deleted ${f}, which a running job uses`);
 
-    // gc now: the killed moe's lock is stale, so gc runs; the running job's folders must survive it.
-    const gc = await collectGarbage(workspaceAt(join(dir, '.moe')));
-    assert.ok(gc.ok, JSON.stringify(gc));
-    const slow = gc.value.inUseByJobs.find((j) => j.node === 'slow');
-    assert.equal(slow?.state, 'alive', JSON.stringify(gc.value.inUseByJobs));
-    assert.equal(slow.folders.length, 3);
-    for (const f of slow.folders) assert.ok(existsSync(f), `gc deleted ${f}, which a running job uses`);
+  const second = drive(file);
+  const code = await second.exited;
+  const out = second.lines.join('\n');
+  assert.equal(code, 0, out);
+  assert.match(out, /reattached to Slurm job/);
+  assert.equal(readFileSync(starts, 'utf8').trim().split('\n').length, 1, 'slow ran once: no duplicate job');
+  assert.match(out, /"type":"node-progress","node":"slow"/);
+  assert.match(first.lines.join('\n') + out, /"type":"node-retry","node":"flaky"/);
+  const done = second.lines
+    .filter((l) => l.includes('"type":"node-done"'))
+    .map((l) => (JSON.parse(l) as { node: string }).node);
+  assert.ok(done.includes('slow') && done.includes('last'), out);
 
-    const second = drive(file);
-    const code = await second.exited;
-    const out = second.lines.join('\n');
-    assert.equal(code, 0, out);
-    assert.match(out, /reattached to Slurm job/);
-    assert.equal(
-      readFileSync(starts, 'utf8').trim().split('\n').length,
-      1,
-      'slow ran once: no duplicate job',
-    );
-    assert.match(out, /"type":"node-progress","node":"slow"/);
-    assert.match(first.lines.join('\n') + out, /"type":"node-retry","node":"flaky"/);
-    const done = second.lines
-      .filter((l) => l.includes('"type":"node-done"'))
-      .map((l) => (JSON.parse(l) as { node: string }).node);
-    assert.ok(done.includes('slow') && done.includes('last'), out);
-
-    // Ctrl-C: a new pipeline name and files, so slow runs again; the interrupted moe cancels its job.
-    writeFileSync(file, pipelineText(dir, 'b'));
-    const third = drive(file);
-    await until(
-      'the slow node running again',
-      () => existsSync(join(dir, 'slow-starts-b')) && queued('moe-slow').length > 0,
-      90_000,
-      third,
-    );
-    third.child.kill('SIGINT');
-    const code3 = await third.exited;
-    assert.notEqual(code3, 0);
-    await until('the cancelled job to leave the queue', () => queued('moe-slow').length === 0, 30_000, third);
-  },
-);
+  // Ctrl-C: a new pipeline name and files, so slow runs again; the interrupted moe cancels its job.
+  writeFileSync(file, pipelineText(dir, 'b'));
+  const third = drive(file);
+  await until(
+    'the slow node running again',
+    () => existsSync(join(dir, 'slow-starts-b')) && queued('moe-slow').length > 0,
+    90_000,
+    third,
+  );
+  third.child.kill('SIGINT');
+  const code3 = await third.exited;
+  assert.notEqual(code3, 0);
+  await until('the cancelled job to leave the queue', () => queued('moe-slow').length === 0, 30_000, third);
+});

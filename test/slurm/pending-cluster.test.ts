@@ -2,26 +2,15 @@
 // Slurm's queue with reason BeginTime, and `moe run --json` says so before the node is done. Outside CI it
 // skips when Slurm cannot start; in CI it fails.
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
 import { moe, runJsonLines, tempDir, writePipeline } from '../cli/helpers.js';
-import { slurmUp } from './cluster-up.js';
+import { clusterTest } from './cluster-up.js';
 
-const why = slurmUp();
-const inCi = process.env.CI === 'true';
-
-test(
-  'a job that waits for its begin time is reported queued with reason BeginTime',
-  {
-    skip: why !== undefined && !inCi ? `${why} (this test needs Slurm; it is required in CI)` : false,
-    timeout: 120_000,
-  },
-  () => {
-    if (why !== undefined) assert.fail(why);
-    const { dir, cleanup } = tempDir();
-    try {
-      writePipeline(
-        dir,
-        `version: 1
+clusterTest('a job that waits for its begin time is reported queued with reason BeginTime', 120_000, () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    writePipeline(
+      dir,
+      `version: 1
 name: begin
 executor:
   kind: slurm
@@ -36,20 +25,19 @@ nodes:
       outputs: { hi: hi.txt }
     resources: { cpu: 1, memory: 64MB }
 `,
-      );
-      const r = moe(['run', 'p.yaml', '--json'], dir);
-      assert.equal(r.code, 0, r.stderr + r.stdout);
-      const { events } = runJsonLines(r.stdout);
-      const queued = events.filter((e) => e.type === 'node-queued') as unknown as {
-        node: string;
-        reason: string;
-      }[];
-      assert.equal(queued[0]?.node, 'later');
-      assert.equal(queued[0]?.reason, 'BeginTime');
-      const types = events.map((e) => e.type);
-      assert.ok(types.indexOf('node-queued') < types.indexOf('node-done'));
-    } finally {
-      cleanup();
-    }
-  },
-);
+    );
+    const r = moe(['run', 'p.yaml', '--json'], dir);
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+    const { events } = runJsonLines(r.stdout);
+    const queued = events.filter((e) => e.type === 'node-queued') as unknown as {
+      node: string;
+      reason: string;
+    }[];
+    assert.equal(queued[0]?.node, 'later');
+    assert.equal(queued[0]?.reason, 'BeginTime');
+    const types = events.map((e) => e.type);
+    assert.ok(types.indexOf('node-queued') < types.indexOf('node-done'));
+  } finally {
+    cleanup();
+  }
+});

@@ -7,34 +7,12 @@ import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test } from 'node:test';
 import sharp from 'sharp';
 import { STANDIN } from '../simpletuner/standin.js';
 
-import { slurmUp } from './cluster-up.js';
+import { DRIVER, clusterTest } from './cluster-up.js';
 
 const repo = join(import.meta.dirname, '..', '..');
-
-const DRIVER = `
-import { openPipeline } from ${JSON.stringify(join(repo, 'src/app/open.ts'))};
-import { runPipeline } from ${JSON.stringify(join(repo, 'src/engine/run.ts'))};
-import { workspaceAt } from ${JSON.stringify(join(repo, 'src/engine/workspace.ts'))};
-import { resolveWith } from ${JSON.stringify(join(repo, 'src/pipeline/resolve.ts'))};
-import { createSlurmExecutor } from ${JSON.stringify(join(repo, 'src/engine/executors/slurm/index.ts'))};
-const file = process.argv[2];
-const opened = await openPipeline(file);
-if (!opened.ok) { console.log(JSON.stringify(opened.error.diagnostics)); process.exit(2); }
-const ws = workspaceAt(file.replace(/[^/]*$/, '.moe'));
-const executor = createSlurmExecutor(opened.value.pipeline, ws.root);
-if (!executor.ok) { console.log(executor.error); process.exit(2); }
-const r = await runPipeline({
-  pipeline: opened.value.pipeline, steps: opened.value.registry, resolve: resolveWith, workspace: ws,
-  executor: executor.value, gpus: [], signal: new AbortController().signal, jobs: 4,
-  onEvent: (e) => console.log(JSON.stringify(e)),
-});
-console.log(JSON.stringify({ type: 'summary', ok: r.ok, status: r.ok ? r.value.status : r.error }));
-process.exit(r.ok && r.value.status === 'succeeded' ? 0 : 1);
-`;
 
 function pipeline(): string {
   const command = ['node', '--import', 'tsx', join(repo, 'src/app/exec-node-main.ts')];
@@ -77,17 +55,10 @@ interface Invocation {
   readonly cachedAt: number;
 }
 
-const why = slurmUp();
-const inCi = process.env.CI === 'true';
-
-test(
+clusterTest(
   'Slurm: two SimpleTuner experts as two jobs fill the shared caches once and overlap in time',
-  {
-    skip: why !== undefined && !inCi ? `${why} (this test needs Slurm; it is required in CI)` : false,
-    timeout: 300_000,
-  },
+  300_000,
   async () => {
-    if (why !== undefined) assert.fail(why);
     const dir = mkdtempSync(join(tmpdir(), 'moe-slurm-st-'));
     const bin = join(dir, 'bin');
     mkdirSync(bin);
@@ -104,11 +75,10 @@ test(
         .toFile(join(dir, 'photos', `${i}.png`));
       writeFileSync(join(dir, 'photos', `${i}.txt`), `picture ${i}`);
     }
-    writeFileSync(join(dir, 'driver.mts'), DRIVER);
     const file = join(dir, 'p.yaml');
     writeFileSync(file, pipeline());
     const log = join(dir, 'standin.jsonl');
-    const child = spawn(process.execPath, ['--import', 'tsx', join(dir, 'driver.mts'), file], {
+    const child = spawn(process.execPath, ['--import', 'tsx', DRIVER, file, '4'], {
       cwd: repo,
       env: {
         ...process.env,

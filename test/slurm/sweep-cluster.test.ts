@@ -6,12 +6,8 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { test } from 'node:test';
 import { moeAsync, runJsonLines, tempDir, writePipeline } from '../cli/helpers.js';
-import { slurmUp } from './cluster-up.js';
-
-const why = slurmUp();
-const inCi = process.env.CI === 'true';
+import { clusterTest } from './cluster-up.js';
 
 function pipeline(dir: string): string {
   return `version: 1
@@ -60,49 +56,41 @@ function jobTimes(id: string): { submit: number; start: number; end: number } {
   return { submit: at('SubmitTime'), start: at('StartTime'), end: at('EndTime') };
 }
 
-test(
-  'a sweep through the Slurm executor submits its variants side by side',
-  {
-    skip: why !== undefined && !inCi ? `${why} (this test needs Slurm; it is required in CI)` : false,
-    timeout: 180_000,
-  },
-  async (t) => {
-    if (why !== undefined) assert.fail(why);
-    const { dir, cleanup } = tempDir();
-    t.after(cleanup);
-    writePipeline(dir, pipeline(dir));
+clusterTest('a sweep through the Slurm executor submits its variants side by side', 180_000, async (t) => {
+  const { dir, cleanup } = tempDir();
+  t.after(cleanup);
+  writePipeline(dir, pipeline(dir));
 
-    const run = moeAsync(['run', 'p.yaml', '--sweep', 'n=1,2,3', '--json'], dir);
-    let together = 0;
-    let finished = false;
-    void run.result.then(() => (finished = true));
-    while (!finished) {
-      together = Math.max(together, new Set(variantJobs()).size);
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    const r = await run.result;
-    assert.equal(r.code, 0, r.stderr + r.stdout);
-    assert.equal(together, 3, 'the three variants were in the queue at the same time');
+  const run = moeAsync(['run', 'p.yaml', '--sweep', 'n=1,2,3', '--json'], dir);
+  let together = 0;
+  let finished = false;
+  void run.result.then(() => (finished = true));
+  while (!finished) {
+    together = Math.max(together, new Set(variantJobs()).size);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const r = await run.result;
+  assert.equal(r.code, 0, r.stderr + r.stdout);
+  assert.equal(together, 3, 'the three variants were in the queue at the same time');
 
-    const { events } = runJsonLines(r.stdout);
-    const done = events.filter((e) => e.type === 'node-done').map((e) => e.node ?? '');
-    assert.deepEqual(done.filter((n) => n.startsWith('sweepvariant[')).sort(), [
-      'sweepvariant[n=1]',
-      'sweepvariant[n=2]',
-      'sweepvariant[n=3]',
-    ]);
-    const lines = (f: string) => readFileSync(join(dir, f), 'utf8').trim().split('\n');
-    assert.equal(lines('shared-runs').length, 1, 'the shared node ran once');
-    const runs = lines('variant-runs').map((l) => l.split(' '));
-    assert.deepEqual(runs.map(([n]) => n).sort(), ['1', '2', '3'], "each variant's node ran once");
+  const { events } = runJsonLines(r.stdout);
+  const done = events.filter((e) => e.type === 'node-done').map((e) => e.node ?? '');
+  assert.deepEqual(done.filter((n) => n.startsWith('sweepvariant[')).sort(), [
+    'sweepvariant[n=1]',
+    'sweepvariant[n=2]',
+    'sweepvariant[n=3]',
+  ]);
+  const lines = (f: string) => readFileSync(join(dir, f), 'utf8').trim().split('\n');
+  assert.equal(lines('shared-runs').length, 1, 'the shared node ran once');
+  const runs = lines('variant-runs').map((l) => l.split(' '));
+  assert.deepEqual(runs.map(([n]) => n).sort(), ['1', '2', '3'], "each variant's node ran once");
 
-    // Slurm's own times: every variant job was submitted before any of them ended.
-    const times = runs.map(([, id]) => jobTimes(id ?? ''));
-    for (const x of times) assert.ok(Number.isFinite(x.submit + x.end), JSON.stringify(times));
-    const lastSubmit = Math.max(...times.map((x) => x.submit));
-    const firstEnd = Math.min(...times.map((x) => x.end));
-    assert.ok(lastSubmit < firstEnd, `submitted one after another: ${JSON.stringify(times)}`);
-    const running = times.filter((x) => x.start < firstEnd).length;
-    t.diagnostic(`${running} of 3 variant jobs were running before the first ended (cluster: 2 CPUs)`);
-  },
-);
+  // Slurm's own times: every variant job was submitted before any of them ended.
+  const times = runs.map(([, id]) => jobTimes(id ?? ''));
+  for (const x of times) assert.ok(Number.isFinite(x.submit + x.end), JSON.stringify(times));
+  const lastSubmit = Math.max(...times.map((x) => x.submit));
+  const firstEnd = Math.min(...times.map((x) => x.end));
+  assert.ok(lastSubmit < firstEnd, `submitted one after another: ${JSON.stringify(times)}`);
+  const running = times.filter((x) => x.start < firstEnd).length;
+  t.diagnostic(`${running} of 3 variant jobs were running before the first ended (cluster: 2 CPUs)`);
+});
