@@ -19,6 +19,19 @@ export default tseslint.config(
     },
   },
   {
+    // One job per function: past 80 lines a function is doing several (docs/ARCHITECTURE.md). Generated
+    // code (the compiled schema validators) is exempt.
+    ignores: ['**/*.generated.ts'],
+    rules: {
+      'max-lines-per-function': ['error', { max: 80, skipBlankLines: true, skipComments: true }],
+    },
+  },
+  {
+    // Still to be split (issue 12); remove each entry once its long function is split.
+    files: ['src/train/expert/train.ts', 'src/import/flow/pipeline.ts'],
+    rules: { 'max-lines-per-function': 'off' },
+  },
+  {
     // The CLI layer, scripts and benchmarks are where output to a terminal belongs.
     files: ['src/cli/**', 'bin/**', 'scripts/**', 'bench/**', 'test/**'],
     rules: { 'no-console': 'off' },
