@@ -177,3 +177,34 @@ test('config.env: quotes, comments, and the self-referencing TRAINER_EXTRA_ARGS 
     ['DEBUG_ME'],
   );
 });
+
+test("SimpleTuner's validation-loss options become the expert's validation.loss_every, max_items, eval_timesteps", async () => {
+  const f = setup();
+  const evalOptions = { eval_steps_interval: 250, num_eval_images: 2, eval_timesteps: 20 };
+  writeFileSync(
+    f.refiner,
+    JSON.stringify({ ...common, output_dir: '/o/refiner', ...evalOptions, report_to: 'simpletuner' }),
+  );
+  writeFileSync(
+    f.base,
+    JSON.stringify({ ...common, '--refiner_training_invert_schedule': true, report_to: 'wandb' }),
+  );
+  const r = await importSimpleTuner({ config: f.base, stage2: f.refiner, databackend: f.backends });
+  assert.ok(r.ok, r.ok ? '' : r.error);
+  const doc = parse(r.value.yaml) as Doc;
+  assert.deepEqual(expertWith(doc, 'refiner').validation, {
+    loss_every: 250,
+    max_items: 2,
+    eval_timesteps: 20,
+  });
+  const options = r.value.notCarried.map((n) => n.option);
+  for (const o of Object.keys(evalOptions)) assert.ok(!options.includes(o), `${o} is carried`);
+  // moe writes report_to simpletuner itself; a hosted tracker has no counterpart.
+  assert.deepEqual(
+    options.filter((o) => o === 'report_to'),
+    ['report_to'],
+  );
+  writeFileSync(join(f.dir, 'moe.yaml'), r.value.yaml);
+  const checked = await checkPipeline(join(f.dir, 'moe.yaml'), []);
+  assert.ok(checked.valid, checked.render(false));
+});

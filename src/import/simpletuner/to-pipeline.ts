@@ -82,6 +82,10 @@ const TO_WITH: Readonly<Record<string, readonly [string, Convert]>> = {
   validation_guidance_rescale: ['validation.guidance_rescale', num],
   validation_num_inference_steps: ['validation.steps', int],
   validation_seed: ['validation.seed', int],
+  // SimpleTuner's validation loss; moe gives it dataset.images' held-out split as the eval dataset.
+  eval_steps_interval: ['validation.loss_every', int],
+  num_eval_images: ['validation.max_items', int],
+  eval_timesteps: ['validation.eval_timesteps', int],
 };
 
 /** Options moe decides itself (paths, roles, resume) and that need no counterpart. */
