@@ -248,6 +248,10 @@ test('the readers: shell words with continuations and quotes, TOML with position
   assert.deepEqual(cmd.value.options.get('output_name'), { value: 'my run', line: 2, col: 3 });
   assert.deepEqual(cmd.value.options.get('network_args')?.value, ['a=1', 'b=2']);
   assert.equal(cmd.value.options.get('sdpa')?.value, true);
+  const module = readTrainingCommand('python -m musubi_tuner.wan_train_network --task t2v-A14B\n');
+  assert.ok(module.ok && module.value.options.get('task')?.value === 't2v-A14B');
+  const none = readTrainingCommand('python wan_cache_latents.py --vae v.pth\n');
+  assert.ok(!none.ok && /^1:1: no musubi-tuner training command/.test(none.error));
   const toml = parseToml(
     '# c\n[general]\nresolution = [\n  960,\n  544, # w, h\n]\nname = "a\\tb"\n[[datasets]]\nx = 1_000\n',
   );

@@ -80,7 +80,8 @@ export function shellCommands(text: string): Result<Word[][], string> {
   return ok(commands);
 }
 
-const TRAIN_SCRIPT = /(^|\/)[a-z0-9_]*train[a-z0-9_]*\.py$/;
+/** The training script: a path to …train….py, or the module after `python -m` (musubi_tuner.wan_train_network). */
+const TRAIN_SCRIPT = /(^|\/)[a-z0-9_]*train[a-z0-9_]*\.py$|^musubi_tuner\.[a-z0-9_]*train[a-z0-9_]*$/;
 
 /**
  * The training command in `text`: the one logical line that runs a musubi-tuner training script

@@ -93,7 +93,7 @@ export async function readMusubiRun(file: string): Promise<Result<MusubiRun, str
     if (name === 'config_file') continue;
     options.set(name, { value: o.value, where: { file, line: o.line, col: o.col } });
   }
-  if (!/wan_train_network\.py$/.test(command.value.script.text)) {
+  if (!/wan_train_network(\.py)?$/.test(command.value.script.text)) {
     notes.push(
       `${at({ file, ...command.value.script })}: ${command.value.script.text} is not wan_train_network.py; its options are read as Wan's`,
     );
