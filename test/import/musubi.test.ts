@@ -3,24 +3,12 @@ import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { parse } from 'yaml';
+import { expertWith, parseDoc } from './doc.js';
 import { checkPipeline } from '../../src/app/validate.js';
 import { importMusubi, parseToml, readTrainingCommand } from '../../src/import/musubi/index.js';
 import { moe, ROOT } from '../cli/helpers.js';
 
 const FIXTURES = join(ROOT, 'test', 'fixtures', 'musubi-wan22');
-
-interface Doc {
-  params: Record<string, unknown>;
-  defaults?: Record<string, { with?: Record<string, unknown> }>;
-  nodes: Record<string, { step: string; with: Record<string, unknown> }>;
-}
-
-/** A node's `with` after `defaults:` (the node's own values win). */
-const expertWith = (doc: Doc, id: string): Record<string, unknown> => ({
-  ...(doc.defaults?.['train.expert']?.with ?? {}),
-  ...(doc.nodes[id]?.with ?? {}),
-});
 
 /** A copy of the fixtures to edit; `edit` rewrites one file's text. */
 function fixtures(edit?: { file: string; from: string | RegExp; to: string }): string {
@@ -43,7 +31,7 @@ async function importValid(config: string, other?: string) {
   writeFileSync(join(dir, 'moe.yaml'), r.value.yaml);
   const checked = await checkPipeline(join(dir, 'moe.yaml'), []);
   assert.ok(checked.valid, checked.render(false));
-  return { ...r.value, doc: parse(r.value.yaml) as Doc };
+  return { ...r.value, doc: parseDoc(r.value.yaml) };
 }
 
 test('the high-noise and low-noise runs become one flow-matching pair at their boundary, with their settings', async () => {

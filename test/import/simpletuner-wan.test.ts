@@ -3,23 +3,12 @@ import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { parse } from 'yaml';
+import { expertWith, parseDoc } from './doc.js';
 import { checkPipeline } from '../../src/app/validate.js';
 import { importSimpleTuner } from '../../src/import/simpletuner/index.js';
 import { ROOT } from '../cli/helpers.js';
 
 const FIXTURES = join(ROOT, 'test', 'fixtures', 'simpletuner-wan22');
-
-interface Doc {
-  params: Record<string, unknown>;
-  defaults?: Record<string, { with?: Record<string, unknown> }>;
-  nodes: Record<string, { step: string; with: Record<string, unknown> }>;
-}
-
-const expertWith = (doc: Doc, id: string): Record<string, unknown> => ({
-  ...(doc.defaults?.['train.expert']?.with ?? {}),
-  ...(doc.nodes[id]?.with ?? {}),
-});
 
 function copy(): string {
   const dir = mkdtempSync(join(tmpdir(), 'moe-st-wan-'));
@@ -38,7 +27,7 @@ test("SimpleTuner's Wan 2.2 I2V high and low stages become a flow-matching pair 
   writeFileSync(join(dir, 'moe.yaml'), r.value.yaml);
   const checked = await checkPipeline(join(dir, 'moe.yaml'), []);
   assert.ok(checked.valid, checked.render(false));
-  const doc = parse(r.value.yaml) as Doc;
+  const doc = parseDoc(r.value.yaml);
   assert.equal(doc.params.boundary, 0.9); // WAN_STAGE_OVERRIDES boundary_ratio for i2v-14b-2.2-*
   assert.equal(doc.params.shift, 5); // the stage's flow_shift replaces flow_schedule_shift 3
   assert.equal(doc.params.data, '/data/stills'); // the image backend; the video one is not moe's

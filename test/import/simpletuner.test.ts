@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { parse } from 'yaml';
+import { expertWith, parseDoc } from './doc.js';
 import { importSimpleTuner, parseConfigEnv } from '../../src/import/simpletuner/index.js';
 import { checkPipeline } from '../../src/app/validate.js';
 
@@ -25,17 +25,6 @@ const common = {
   lora_rank: 16,
   resume_from_checkpoint: 'latest',
 };
-
-interface Doc {
-  params: Record<string, unknown>;
-  defaults?: Record<string, { with?: Record<string, unknown> }>;
-  nodes: Record<string, { step: string; with: Record<string, unknown> }>;
-}
-
-/** A node's `with` after `defaults:` (the node's own values win). */
-function expertWith(doc: Doc, id: string): Record<string, unknown> {
-  return { ...(doc.defaults?.['train.expert']?.with ?? {}), ...(doc.nodes[id]?.with ?? {}) };
-}
 
 function setup() {
   const dir = mkdtempSync(join(tmpdir(), 'moe-import-'));
@@ -75,7 +64,7 @@ test('two stage configs and a data backend become a valid moe pipeline with the 
     name: 'ssd',
   });
   assert.ok(r.ok, r.ok ? '' : r.error);
-  const doc = parse(r.value.yaml) as Doc;
+  const doc = parseDoc(r.value.yaml);
   assert.equal(doc.params.pretrained_model, 'segmind/SSD-1B');
   assert.equal(doc.params.data, '/data/photos');
   assert.equal(doc.params.strength, 0.35);
@@ -129,7 +118,7 @@ test('a single config mirrors its settings to the other expert and says so', asy
   const f = setup();
   const r = await importSimpleTuner({ config: f.refiner });
   assert.ok(r.ok);
-  const doc = parse(r.value.yaml) as Doc;
+  const doc = parseDoc(r.value.yaml);
   assert.equal(expertWith(doc, 'base').learning_rate, 5e-6);
   assert.ok(r.value.notes.some((n) => /no --stage2/.test(n)));
   assert.ok(r.value.notes.some((n) => /params.data/.test(n)));
@@ -168,7 +157,7 @@ test('config.env: quotes, comments, and the self-referencing TRAINER_EXTRA_ARGS 
   writeFileSync(join(dir, 'config.env'), text);
   const r = await importSimpleTuner({ config: join(dir, 'config.env') });
   assert.ok(r.ok, r.ok ? '' : r.error);
-  const doc = parse(r.value.yaml) as Doc;
+  const doc = parseDoc(r.value.yaml);
   assert.equal(doc.params.strength, 0.3);
   assert.equal(expertWith(doc, 'base').batch_size, 4);
   assert.equal(doc.params.seed, 11);

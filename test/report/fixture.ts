@@ -37,6 +37,16 @@ export function lossCurve(steps: number, start: number, end: number): LossPoint[
 }
 
 /** A prompt that tries to break out of the page: it must show up as text, never as markup. */
+/** The report page's sections (its h2 headings), in order. */
+export const REPORT_SECTIONS = [
+  'Training loss',
+  'Evaluation by timestep band',
+  'Prompt adherence',
+  'Samples',
+  'Configuration',
+  'Timings and cache reuse',
+];
+
 export const HOSTILE_PROMPT =
   'a red circle <script>alert("x")</script> & <img src=x onerror=alert(1)> on blue';
 

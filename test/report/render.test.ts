@@ -1,16 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { renderReport } from '../../src/html/index.js';
-import { reportData } from './fixture.js';
-
-const SECTIONS = [
-  'Training loss',
-  'Evaluation by timestep band',
-  'Prompt adherence',
-  'Samples',
-  'Configuration',
-  'Timings and cache reuse',
-];
+import { REPORT_SECTIONS as SECTIONS, reportData } from './fixture.js';
 
 test('the same data renders to the same bytes, with every section and no external reference', async () => {
   const data = await reportData();

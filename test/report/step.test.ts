@@ -7,17 +7,8 @@ import type { StepContext, UpstreamNode } from '../../src/contract/step.js';
 import { renderReport } from '../../src/html/index.js';
 import { gatherReport, reportStep, type ReportWith } from '../../src/steps/report/index.js';
 import { chromiumPath, probePage, screenshot } from './chromium.js';
-import { HOSTILE_PROMPT } from './fixture.js';
+import { HOSTILE_PROMPT, REPORT_SECTIONS as SECTIONS } from './fixture.js';
 import { writeUpstream } from './files.js';
-
-const SECTIONS = [
-  'Training loss',
-  'Evaluation by timestep band',
-  'Prompt adherence',
-  'Samples',
-  'Configuration',
-  'Timings and cache reuse',
-];
 
 /** The engine's record of the nodes upstream of the report, as ctx.upstream gives it. */
 const UPSTREAM: Record<string, UpstreamNode> = {

@@ -2,48 +2,13 @@
 // and one shift for both experts and the sampler, and compose/evaluate splitting at the training boundary.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { openPipeline } from '../../src/app/open.js';
-import type { Diagnostic } from '../../src/pipeline/index.js';
-import { workflowRules } from '../../src/workflow/rules.js';
+import type { ExpertsPipeline } from './rule-pipelines.js';
+import { expertsPipeline, ruleDiagnostics } from './rule-pipelines.js';
 
-const lines = (s: string) =>
-  s
-    .split('\n')
-    .filter((l) => l !== '')
-    .map((l) => `      ${l}\n`)
-    .join('');
-
-function pipeline(o: { base: string; refiner: string; compose: string; consumer?: string }): string {
-  const expert = (name: string, role: string, extra: string) =>
-    `  ${name}:\n    step: train.expert\n    with:\n      role: ${role}\n` +
-    '      model: ${{ nodes.model.outputs.model }}\n      cache: ${{ nodes.cache.outputs.cache }}\n' +
-    lines(extra);
-  return (
-    'version: 1\nname: flow-rules\nparams:\n  boundary: 0.875\n  shift: 3\nnodes:\n' +
-    '  model:\n    step: models.tiny\n' +
-    '  cache:\n    step: embeds.cache\n    with:\n      model: ${{ nodes.model.outputs.model }}\n      manifest: data/manifest.jsonl\n' +
-    expert('base', 'base', o.base) +
-    expert('refiner', 'refiner', o.refiner) +
-    `  compose:\n    step: ${o.consumer ?? 'compose.inference'}\n    with:\n` +
-    '      model: ${{ nodes.model.outputs.model }}\n      base: ${{ nodes.base.outputs.unet }}\n      refiner: ${{ nodes.refiner.outputs.unet }}\n' +
-    lines(o.compose)
-  );
-}
-
-async function check(text: string): Promise<string[]> {
-  const dir = await mkdtemp(join(tmpdir(), 'moe-flow-rules-'));
-  const file = join(dir, 'p.yaml');
-  await writeFile(file, text);
-  const opened = await openPipeline(file, { rules: workflowRules });
-  const diagnostics: readonly Diagnostic[] = opened.ok ? opened.value.warnings : opened.error.diagnostics;
-  return diagnostics.map(
-    (d) =>
-      `${d.range ? `p.yaml:${d.range.start.line}:${d.range.start.column}: ` : ''}${d.severity}: ${d.message}`,
-  );
-}
+/** The pipeline around two train.expert nodes and one consumer; `base`, `refiner`, `compose` are extra `with` lines. */
+const pipeline = (o: Omit<ExpertsPipeline, 'name' | 'params'>): string =>
+  expertsPipeline({ name: 'flow-rules', params: { boundary: 0.875, shift: 3 }, ...o });
+const check = ruleDiagnostics;
 
 const FLOW = 'objective: flow_matching\nboundary: ${{ params.boundary }}\nshift: ${{ params.shift }}';
 

@@ -1,74 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import type { ExpertsPipeline } from './rule-pipelines.js';
+import { expertsPipeline, ruleDiagnostics } from './rule-pipelines.js';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openPipeline } from '../../src/app/open.js';
-import type { Diagnostic } from '../../src/pipeline/index.js';
-import { workflowRules } from '../../src/workflow/rules.js';
 
 /** The pipeline around two train.expert nodes and one consumer; `base`, `refiner`, `compose` are extra `with` lines. */
-function pipeline(o: {
-  base?: string;
-  refiner?: string;
-  compose?: string;
-  consumer?: string;
-  baseRole?: string;
-}): string {
-  const indent = (s: string | undefined) =>
-    (s ?? '')
-      .split('\n')
-      .filter((l) => l !== '')
-      .map((l) => `      ${l}\n`)
-      .join('');
-  return (
-    'version: 1\n' +
-    'name: rules\n' +
-    'params:\n' +
-    '  strength: 0.35\n' +
-    'nodes:\n' +
-    '  model:\n' +
-    '    step: models.tiny\n' +
-    '  cache:\n' +
-    '    step: embeds.cache\n' +
-    '    with:\n' +
-    '      model: ${{ nodes.model.outputs.model }}\n' +
-    '      manifest: data/manifest.jsonl\n' +
-    '  base:\n' +
-    '    step: train.expert\n' +
-    '    with:\n' +
-    `      role: ${o.baseRole ?? 'base'}\n` +
-    '      model: ${{ nodes.model.outputs.model }}\n' +
-    '      cache: ${{ nodes.cache.outputs.cache }}\n' +
-    indent(o.base) +
-    '  refiner:\n' +
-    '    step: train.expert\n' +
-    '    with:\n' +
-    '      role: refiner\n' +
-    '      model: ${{ nodes.model.outputs.model }}\n' +
-    '      cache: ${{ nodes.cache.outputs.cache }}\n' +
-    indent(o.refiner) +
-    '  compose:\n' +
-    `    step: ${o.consumer ?? 'compose.inference'}\n` +
-    '    with:\n' +
-    '      model: ${{ nodes.model.outputs.model }}\n' +
-    '      base: ${{ nodes.base.outputs.unet }}\n' +
-    '      refiner: ${{ nodes.refiner.outputs.unet }}\n' +
-    indent(o.compose)
-  );
-}
-
-async function check(text: string): Promise<string[]> {
-  const dir = await mkdtemp(join(tmpdir(), 'moe-rules-'));
-  const file = join(dir, 'p.yaml');
-  await writeFile(file, text);
-  const opened = await openPipeline(file, { rules: workflowRules });
-  const diagnostics: readonly Diagnostic[] = opened.ok ? opened.value.warnings : opened.error.diagnostics;
-  return diagnostics.map(
-    (d) =>
-      `${d.range ? `p.yaml:${d.range.start.line}:${d.range.start.column}: ` : ''}${d.severity}: ${d.message}`,
-  );
-}
+const pipeline = (o: Omit<ExpertsPipeline, 'name' | 'params'>): string =>
+  expertsPipeline({ name: 'rules', params: { strength: 0.35 }, ...o });
+const check = ruleDiagnostics;
 
 test('a consistent pair passes without a word', async () => {
   assert.deepEqual(
