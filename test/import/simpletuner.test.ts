@@ -180,7 +180,7 @@ test("SimpleTuner's validation-loss options become the expert's validation.loss_
   );
   const r = await importSimpleTuner({ config: f.base, stage2: f.refiner, databackend: f.backends });
   assert.ok(r.ok, r.ok ? '' : r.error);
-  const doc = parse(r.value.yaml) as Doc;
+  const doc = parseDoc(r.value.yaml);
   assert.deepEqual(expertWith(doc, 'refiner').validation, {
     loss_every: 250,
     max_items: 2,
