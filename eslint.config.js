@@ -28,7 +28,7 @@ export default tseslint.config(
   },
   {
     // Still to be split (issue 12); remove each entry once its long function is split.
-    files: ['src/train/expert/train.ts', 'src/import/flow/pipeline.ts'],
+    files: ['src/import/flow/pipeline.ts'],
     rules: { 'max-lines-per-function': 'off' },
   },
   {

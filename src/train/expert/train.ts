@@ -11,24 +11,17 @@ import type { FlowBatchSettings } from './batch.js';
 import type { ProgressUpdate, StepLogger } from '../../contract/step.js';
 import type { Result } from '../../util/result.js';
 import { err, ok } from '../../util/result.js';
-import { BatchAssembler } from './batch.js';
 import { openEmbeddingCache } from './cache.js';
 import type { EmbeddingCache } from './cache.js';
-import {
-  latestCheckpoint,
-  loadCheckpointOptimizer,
-  loadCheckpointWeights,
-  saveCheckpoint,
-} from './checkpoint.js';
-import type { CheckpointState, FoundCheckpoint } from './checkpoint.js';
+import { latestCheckpoint, loadCheckpointOptimizer, loadCheckpointWeights } from './checkpoint.js';
+import type { FoundCheckpoint } from './checkpoint.js';
 import type { ExpertTrainingConfig } from './config.js';
 import { settingsDigest } from './config.js';
 import type { TrainingRecord } from './record.js';
 import { writeDiffusersUNet, writeUNetOnnx } from './export.js';
 import { MetricsLog } from './metrics.js';
-import { BatchOrder } from './order.js';
 import { ShapeTrainers } from './trainers.js';
-import type { TrainerTimes } from '../optim/index.js';
+import { TrainingLoop } from './loop.js';
 
 export interface TrainIO {
   /** Kept across attempts: checkpoints and the running metrics file. */
@@ -44,8 +37,6 @@ export interface TrainIO {
    */
   readonly clock?: () => number;
 }
-
-const SMOOTHING = 0.98;
 
 export interface TrainOutcome {
   readonly steps: number;
@@ -141,8 +132,6 @@ async function run(
   alphasCumprod: Float64Array,
   flow: FlowBatchSettings | undefined,
 ): Promise<Result<TrainOutcome, string>> {
-  const B = config.batchSize;
-  const A = config.gradientAccumulation;
   const found = await resumePoint(config, io);
   let initialWeights: Map<string, Float32Array> | undefined;
   if (found) {
@@ -151,148 +140,17 @@ async function run(
     initialWeights = w.value;
     io.log.info(`resuming from the checkpoint at step ${found.state.step} of ${config.steps}`);
   }
-  const trainers = new ShapeTrainers(
-    {
-      unetDir: config.unetDir,
-      optimizer: { lr: config.learningRate, weightDecay: config.weightDecay },
-      schedule: {
-        kind: config.lrScheduler,
-        lr: config.learningRate,
-        warmupSteps: config.lrWarmupSteps,
-        totalSteps: config.steps,
-      },
-      ...(config.maxGradNorm !== undefined ? { maxGradNorm: config.maxGradNorm } : {}),
-      ...(config.gradClipMethod !== undefined ? { gradClipMethod: config.gradClipMethod } : {}),
-      accumulate: A,
-      ...(config.emaDecay !== undefined ? { ema: { decay: config.emaDecay } } : {}),
-      threads: config.threads,
-      device: config.device,
-      ...(io.clock ? { clock: io.clock } : {}),
-    },
-    cache.groups.map((g) => ({
-      batch: B,
-      latent: g.latentShape,
-      tokens: cache.embedShape[0],
-      timeIds: cache.timeIdCount,
-    })),
-    initialWeights,
-  );
+  const trainers = shapeTrainers(config, io, cache, initialWeights);
   const metrics = await MetricsLog.open(join(io.checkpointDir, METRICS), found?.state.metricsBytes ?? 0);
   try {
-    const order = new BatchOrder(
-      cache.groups.map((g) => g.items.length),
-      B * A,
-      config.seed,
-    );
-    const assemblers = new Map<number, BatchAssembler>();
-    const settings = settingsDigest(config);
     const start = found?.state.step ?? 0;
-    const began = performance.now();
-    let loss = Number.NaN;
-    // The loss smoothed over the last steps (an exponential average, debiased): what sweeps compare,
-    // since a single step's loss is noisy. β = 0.98 weighs roughly the last 50 steps.
-    const smooth = { average: 0, weight: 0 };
-    let tMin = Number.POSITIVE_INFINITY;
-    let tMax = Number.NEGATIVE_INFINITY;
-    let optimizerLoaded = found === undefined;
-    const spent = { batch: 0, metrics: 0, checkpoint: 0 };
-    const now = io.clock ?? (() => performance.now());
-    const trainerTimes0 = new Map<TrainerTimes, { runMs: number; optimizerMs: number }>();
-    let loopStart = Number.NaN;
-
+    const data = { cache, range, alphasCumprod, flow };
+    const loop = new TrainingLoop(config, io, data, trainers, metrics, found, start);
     for (let step = start; step < config.steps; step++) {
-      if (io.signal.aborted)
-        throw io.signal.reason instanceof Error ? io.signal.reason : new Error('aborted');
-      const planned = order.at(step);
-      const used = await trainers.use(planned.group);
-      if (!used.ok) return err(used.error);
-      const trainer = used.value;
-      if (!trainerTimes0.has(trainer.times)) trainerTimes0.set(trainer.times, { ...trainer.times });
-      if (Number.isNaN(loopStart)) loopStart = now();
-      if (!optimizerLoaded && found) {
-        const r = await loadCheckpointOptimizer(found.dir, trainer.optimizer, trainer.ema);
-        if (!r.ok) return err(`cannot restore the optimizer from ${found.dir}: ${r.error}`);
-        optimizerLoaded = true;
-      }
-      let assembler = assemblers.get(planned.group);
-      if (assembler === undefined) {
-        assembler = new BatchAssembler(cache, cache.groups[planned.group] as (typeof cache.groups)[number], {
-          batchSize: B,
-          ...(flow !== undefined ? { flow } : {}),
-          range,
-          alphasCumprod,
-          predictionType: config.predictionType,
-          ...(config.snrGamma !== undefined ? { snrGamma: config.snrGamma } : {}),
-          captionDropout: config.captionDropout,
-          seed: config.seed,
-        });
-        assemblers.set(planned.group, assembler);
-      }
-      let lossSum = 0;
-      let tSum = 0;
-      let stepMin = Number.POSITIVE_INFINITY;
-      let stepMax = Number.NEGATIVE_INFINITY;
-      let last: Awaited<ReturnType<typeof trainer.step>> | undefined;
-      for (let a = 0; a < A; a++) {
-        const b0 = now();
-        const batch = await assembler.assemble(planned.items.slice(a * B, (a + 1) * B), step * A + a);
-        spent.batch += now() - b0;
-        last = await trainer.step(batch.feeds);
-        lossSum += last.loss;
-        for (const t of batch.timesteps) {
-          tSum += t;
-          stepMin = Math.min(stepMin, t);
-          stepMax = Math.max(stepMax, t);
-        }
-      }
-      if (last?.applied !== true)
-        throw new Error(`step ${step + 1}: the optimizer did not step after ${A} micro-batches`);
-      loss = lossSum / A;
-      if (!Number.isFinite(loss)) {
-        return err(
-          `the loss became ${loss} at step ${step + 1}; try a lower learning_rate or set max_grad_norm`,
-        );
-      }
-      smooth.average = SMOOTHING * smooth.average + (1 - SMOOTHING) * loss;
-      smooth.weight = SMOOTHING * smooth.weight + (1 - SMOOTHING);
-      tMin = Math.min(tMin, stepMin);
-      tMax = Math.max(tMax, stepMax);
-      const lr = last.lr ?? config.learningRate;
-      const m0 = now();
-      await metrics.append({
-        step: step + 1,
-        loss,
-        lr,
-        timestep_mean: tSum / (A * B),
-        timestep_min: stepMin,
-        timestep_max: stepMax,
-        ...(last.gradNorm !== undefined ? { grad_norm: last.gradNorm } : {}),
-      });
-      const rate = (step + 1 - start) / ((performance.now() - began) / 1000);
-      io.progress({
-        done: step + 1,
-        total: config.steps,
-        message: `step ${step + 1}/${config.steps} loss ${loss.toFixed(4)} lr ${lr.toPrecision(3)} ${rate.toFixed(2)} steps/s`,
-        metrics: { loss, lr, steps_per_s: rate },
-      });
-      const c0 = now();
-      spent.metrics += c0 - m0;
-      if ((step + 1) % config.checkpointEvery === 0 || step + 1 === config.steps) {
-        await metrics.flush();
-        const current = trainers.current();
-        const state: CheckpointState = {
-          format: 'moe-train-expert/1',
-          step: step + 1,
-          microBatch: (step + 1) * A,
-          seed: config.seed,
-          metricsBytes: metrics.bytes,
-          settings,
-        };
-        await saveCheckpoint(io.checkpointDir, state, current.params, current.optimizer, current.ema);
-        spent.checkpoint += now() - c0;
-      }
+      const done = await loop.step(step);
+      if (!done.ok) return done;
     }
-    const loopMs = Number.isNaN(loopStart) ? 0 : now() - loopStart;
+    const loopMs = loop.loopMs();
     await metrics.close();
 
     if (start === config.steps) {
@@ -306,16 +164,16 @@ async function run(
     }
     const outcome = await writeOutputs(config, io, trainers);
     if (!outcome.ok) return outcome;
-    const elapsed = (performance.now() - began) / 1000;
+    const elapsed = (performance.now() - loop.began) / 1000;
     return ok({
       steps: config.steps,
       resumedFrom: start,
-      finalLoss: loss,
-      smoothedLoss: smooth.weight > 0 ? smooth.average / smooth.weight : Number.NaN,
+      finalLoss: loop.loss,
+      smoothedLoss: loop.smoothedLoss(),
       stepsPerSecond: elapsed > 0 ? (config.steps - start) / elapsed : 0,
-      timestepMin: tMin,
-      timestepMax: tMax,
-      profile: stepProfile(config.steps - start, loopMs, spent, trainerTimes0),
+      timestepMin: loop.tMin,
+      timestepMax: loop.tMax,
+      profile: loop.profile(loopMs),
     });
   } finally {
     await metrics.close().catch(() => undefined);
@@ -323,30 +181,39 @@ async function run(
   }
 }
 
-function stepProfile(
-  steps: number,
-  loopMs: number,
-  spent: { batch: number; metrics: number; checkpoint: number },
-  trainers: ReadonlyMap<TrainerTimes, { runMs: number; optimizerMs: number }>,
-): StepProfile {
-  let runMs = 0;
-  let optimizerMs = 0;
-  for (const [now, before] of trainers) {
-    runMs += now.runMs - before.runMs;
-    optimizerMs += now.optimizerMs - before.optimizerMs;
-  }
-  const per = (ms: number): number => (steps > 0 ? ms / steps : 0);
-  const known = runMs + optimizerMs + spent.batch + spent.metrics + spent.checkpoint;
-  return {
-    steps,
-    totalMs: per(loopMs),
-    runMs: per(runMs),
-    optimizerMs: per(optimizerMs),
-    batchMs: per(spent.batch),
-    metricsMs: per(spent.metrics),
-    checkpointMs: per(spent.checkpoint),
-    otherMs: per(Math.max(0, loopMs - known)),
-  };
+/** One trainer per latent shape of the cache, with the run's optimizer, schedule and clipping. */
+function shapeTrainers(
+  config: ExpertTrainingConfig,
+  io: TrainIO,
+  cache: EmbeddingCache,
+  initialWeights: Map<string, Float32Array> | undefined,
+): ShapeTrainers {
+  return new ShapeTrainers(
+    {
+      unetDir: config.unetDir,
+      optimizer: { lr: config.learningRate, weightDecay: config.weightDecay },
+      schedule: {
+        kind: config.lrScheduler,
+        lr: config.learningRate,
+        warmupSteps: config.lrWarmupSteps,
+        totalSteps: config.steps,
+      },
+      ...(config.maxGradNorm !== undefined ? { maxGradNorm: config.maxGradNorm } : {}),
+      ...(config.gradClipMethod !== undefined ? { gradClipMethod: config.gradClipMethod } : {}),
+      accumulate: config.gradientAccumulation,
+      ...(config.emaDecay !== undefined ? { ema: { decay: config.emaDecay } } : {}),
+      threads: config.threads,
+      device: config.device,
+      ...(io.clock ? { clock: io.clock } : {}),
+    },
+    cache.groups.map((g) => ({
+      batch: config.batchSize,
+      latent: g.latentShape,
+      tokens: cache.embedShape[0],
+      timeIds: cache.timeIdCount,
+    })),
+    initialWeights,
+  );
 }
 
 async function writeOutputs(
