@@ -76,27 +76,23 @@ test('plan names a changed input file and the upstream node that changed', async
   const rig = new Rig();
   t.after(() => rig.cleanup());
   rig.write('prep.txt', 'v1');
-  const p = pipelineOf(
-    rig.dir,
-    {
-      prepare: { with: { content: '${{ params.seed }}', inputs: ['prep.txt'] } },
-      train: { with: { from: ['${{ nodes.prepare.outputs.out }}'] } },
-    },
-    { seed: 1 },
-  );
+  // prepare writes the seed and reads prep.txt; train reads prepare's output.
+  const seeded = (seed: number) =>
+    pipelineOf(
+      rig.dir,
+      {
+        prepare: { with: { content: '${{ params.seed }}', inputs: ['prep.txt'] } },
+        train: { with: { from: ['${{ nodes.prepare.outputs.out }}'] } },
+      },
+      { seed },
+    );
+  const p = seeded(1);
   await rig.run(p);
   rig.write('prep.txt', 'v2');
   const entries = await plan(rig, p);
   assert.deepEqual(entries[0]!.reasons, ['input prep.txt changed']);
   // Changing the seed changes prepare's bytes, so train reruns because its upstream changed.
-  const p2 = pipelineOf(
-    rig.dir,
-    {
-      prepare: { with: { content: '${{ params.seed }}', inputs: ['prep.txt'] } },
-      train: { with: { from: ['${{ nodes.prepare.outputs.out }}'] } },
-    },
-    { seed: 2 },
-  );
+  const p2 = seeded(2);
   await rig.run(p2);
   assert.equal(rig.count('train'), 2);
   const startTrain = rig.events.find((e) => e.type === 'node-start' && e.node === 'train');

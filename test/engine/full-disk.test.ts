@@ -37,16 +37,23 @@ function filesUnder(dir: string): string[] {
   return out;
 }
 
+/** A rig whose workspace lies on a small tmpfs (undefined where mounting one needs root), cleaned up after the test. */
+function onSmallDisk(t: TestContext): { readonly rig: Rig; readonly ws: Workspace } | undefined {
+  const disk = smallDisk(t);
+  if (!disk) return undefined;
+  const rig = new Rig();
+  t.after(() => rig.cleanup());
+  return { rig, ws: workspaceAt(join(disk, '.moe')) };
+}
+
 function statusOf(ws: Workspace): ReturnType<typeof readRunReport> {
   return readRunReport(ws, latestRunId(ws, undefined)!);
 }
 
 test('the record write fails on a full disk: node-failed with the cause, counted, status true, no temp files', async (t) => {
-  const disk = smallDisk(t);
-  if (!disk) return t.skip('mounting a tmpfs needs root here');
-  const rig = new Rig();
-  t.after(() => rig.cleanup());
-  const ws = workspaceAt(join(disk, '.moe'));
+  const setup = onSmallDisk(t);
+  if (!setup) return t.skip('mounting a tmpfs needs root here');
+  const { rig, ws } = setup;
   // The command fills the disk through its checkpoint folder (kept until the node commits) and leaves an
   // empty output, so its step succeeds and moe's own record write is what finds no room. (Once: the rerun
   // below must find room.)
@@ -91,11 +98,9 @@ test('the record write fails on a full disk: node-failed with the cause, counted
 });
 
 test('a command that fills the disk fails saying the file system was full, though its own message found no room', async (t) => {
-  const disk = smallDisk(t);
-  if (!disk) return t.skip('mounting a tmpfs needs root here');
-  const rig = new Rig();
-  t.after(() => rig.cleanup());
-  const ws = workspaceAt(join(disk, '.moe'));
+  const setup = onSmallDisk(t);
+  if (!setup) return t.skip('mounting a tmpfs needs root here');
+  const { rig, ws } = setup;
   const p = pipelineOf(rig.dir, {
     big: {
       step: 'command',

@@ -4,12 +4,18 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { TestContext } from 'node:test';
 import { acquireLock } from '../../src/engine/lock.js';
 
-test('a second holder is refused with the first holder’s pid; after release it gets the lock', async (t) => {
+/** Where a test's lock file goes: in a folder of its own, removed after the test. */
+function lockFile(t: TestContext): string {
   const dir = mkdtempSync(join(tmpdir(), 'moe-lock-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const file = join(dir, 'lock');
+  return join(dir, 'lock');
+}
+
+test('a second holder is refused with the first holder’s pid; after release it gets the lock', async (t) => {
+  const file = lockFile(t);
   const first = await acquireLock(file, { command: 'moe run', waitMs: 0 });
   assert.ok(first.ok);
   // Another process's view: a lock held by a live process (this one) under another pid is simulated by
@@ -30,9 +36,7 @@ test('a second holder is refused with the first holder’s pid; after release it
 });
 
 test('a lock left by a dead process is taken over', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'moe-lock-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const file = join(dir, 'lock');
+  const file = lockFile(t);
   const child = spawn(process.execPath, ['-e', '0']);
   const deadPid = child.pid!;
   await new Promise((r) => child.on('exit', r));
@@ -44,9 +48,7 @@ test('a lock left by a dead process is taken over', async (t) => {
 });
 
 test('a waiting holder gets the lock when the other releases it', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'moe-lock-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const file = join(dir, 'lock');
+  const file = lockFile(t);
   writeFileSync(
     file,
     JSON.stringify({ pid: process.ppid, host: hostname(), command: 'moe run', since: 'then' }),
@@ -58,9 +60,7 @@ test('a waiting holder gets the lock when the other releases it', async (t) => {
 });
 
 test('a lock taken on another host (a shared file system) is never taken over, even naming a pid gone here', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'moe-lock-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const file = join(dir, 'lock');
+  const file = lockFile(t);
   const other = { pid: 2 ** 22 + 5, host: `not-${hostname()}`, command: 'moe run', since: 'then' };
   writeFileSync(file, JSON.stringify(other));
   const busy = await acquireLock(file, { command: 'moe run', waitMs: 0 });

@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { resolveWith } from '../../src/pipeline/resolve.js';
 import { shellContexts, shellEscape, shellQuote } from '../../src/pipeline/shell.js';
+import type { Pipeline } from '../../src/pipeline/types.js';
 import { nodeId } from '../../src/util/brand.js';
 import { loaded, tempDir } from './fixtures.js';
 
@@ -52,18 +53,23 @@ function pipelineWith(run: string): string {
 /** Separates the commands' outputs in one shell run; no hostile value contains it. */
 const SEPARATOR = '\x1e';
 
+/** Node a's `with`, resolved with the pipeline's params, the given environment and shell fields. */
+function resolveNodeA(
+  p: Pipeline,
+  env: (name: string) => string | undefined,
+  shellFields: ReadonlySet<string>,
+): ReturnType<typeof resolveWith> {
+  const node = p.nodes.get(nodeId('a'));
+  assert.ok(node);
+  return resolveWith(node.with, { params: p.params, env, output: () => '' }, { shellFields });
+}
+
 for (const [t, template] of TEMPLATES.entries()) {
   test(`shell context ${t + 1}: ${template.run}`, () => {
     const dir = tempDir();
     const commands = HOSTILE.map((value) => {
       const p = loaded(pipelineWith(template.run), { params: { v: value } }).pipeline;
-      const node = p.nodes.get(nodeId('a'));
-      assert.ok(node);
-      const resolved = resolveWith(
-        node.with,
-        { params: p.params, env: () => undefined, output: () => '' },
-        { shellFields: new Set(['run']) },
-      );
+      const resolved = resolveNodeA(p, () => undefined, new Set(['run']));
       assert.ok(resolved.ok, JSON.stringify(value));
       return (resolved.value.value as { run: string }).run;
     });
@@ -84,13 +90,7 @@ test('outside shell fields values are inserted as plain text; one whole expressi
   const p = loaded(
     `version: 1\nparams:\n  n: 3\nnodes:\n  a:\n    step: command\n    with:\n      run: "echo \${{ params.n }}"\n      env: { N: "n=\${{ params.n }}", M: "\${{ params.n * 2 }}" }\n`,
   ).pipeline;
-  const node = p.nodes.get(nodeId('a'));
-  assert.ok(node);
-  const r = resolveWith(
-    node.with,
-    { params: p.params, env: () => undefined, output: () => '' },
-    { shellFields: new Set(['run']) },
-  );
+  const r = resolveNodeA(p, () => undefined, new Set(['run']));
   assert.deepEqual(r, {
     ok: true,
     value: { value: { run: "echo '3'", env: { N: 'n=3', M: 6 } }, envRead: [] },
@@ -101,13 +101,7 @@ test('resolveWith reports every run-time problem with its position and records e
   const p = loaded(
     'version: 1\nnodes:\n  a:\n    step: command\n    with:\n      run: "${{ env.MISSING }} ${{ env.HOME }} ${{ 1 / 0 }}"\n',
   ).pipeline;
-  const node = p.nodes.get(nodeId('a'));
-  assert.ok(node);
-  const r = resolveWith(
-    node.with,
-    { params: p.params, env: (n) => (n === 'HOME' ? '/h' : undefined), output: () => '' },
-    { shellFields: new Set() },
-  );
+  const r = resolveNodeA(p, (n) => (n === 'HOME' ? '/h' : undefined), new Set());
   assert.equal(r.ok, false);
   if (!r.ok) {
     assert.deepEqual(
