@@ -126,6 +126,18 @@ test("the high-noise share of a one-run pair matches a simulation of musubi-tune
   assert.ok(Math.abs(share - high / n) < 0.01, `${share} vs simulated ${high / n}`);
 });
 
+test("musubi-tuner's sigma sampling draws σ = 1 − u: a logit_mean is carried with its sign flipped", async () => {
+  const dir = fixtures({
+    file: 'both.toml',
+    from: /timestep_sampling = "sigmoid"\nsigmoid_scale = 1.5/,
+    to: 'timestep_sampling = "sigma"\nweighting_scheme = "logit_normal"\nlogit_mean = 0.5\nlogit_std = 1.2',
+  });
+  const { doc } = await importValid(join(dir, 'train-both.sh'));
+  const w = expertWith(doc, 'base');
+  assert.deepEqual([w.timestep_density, w.logit_mean, w.logit_std], ['logit_normal', -0.5, 1.2]);
+  assert.equal(doc.params.shift, 1);
+});
+
 test('one run alone: the other expert repeats its settings, and moe says so', async () => {
   const dir = fixtures();
   const { doc, notes } = await importValid(join(dir, 'train-low.sh'));

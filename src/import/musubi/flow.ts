@@ -87,11 +87,13 @@ function densityOf(
   else if (sampling === 'sigmoid' || sampling === 'shift')
     density = { timestep_density: 'logit_normal', logit_mean: 0, logit_std: sigmoidStd };
   else if (sampling === 'sigma') {
+    // sigma draws u from the weighting scheme and takes timesteps[u·1000] of a list running from 1000
+    // down: σ = 1 − u, so a logit_mean m centres σ at sigmoid(−m) (the mode density is symmetric).
     density =
       scheme === 'logit_normal'
         ? {
             timestep_density: 'logit_normal',
-            logit_mean: values.logit_mean ?? 0,
+            logit_mean: -(values.logit_mean ?? 0) || 0,
             logit_std: values.logit_std ?? 1,
           }
         : scheme === 'mode'
