@@ -148,5 +148,8 @@ test('kill -9 in the middle of a sweep, then the same command: every variant com
     .filter((e) => e.type === 'node-done')
     .map((e) => e.node ?? '');
   assert.deepEqual([...done].sort(), [...new Set(done)].sort(), 'no node ran twice');
-  assert.equal(done.length, 7, 'every variant completed');
+  // A node the killed run committed just before the kill may lack its node-done line (the journal is
+  // written after the commit); the rerun then reuses it, as it should.
+  assert.equal(new Set([...done, ...rerun.cached]).size, 7, 'every variant completed');
+  assert.equal((rerun.counts['ran'] ?? 0) + (rerun.counts['cached'] ?? 0), 7);
 });
