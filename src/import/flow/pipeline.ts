@@ -3,6 +3,8 @@
 // with Wan's hand-off, evaluate per band, report) with the trainer's settings carried into it. Importers
 // (musubi-tuner, SimpleTuner's Wan 2.2 stages) fill in a FlowImport; this module knows nothing of either.
 import type { JsonValue } from '../../pipeline/types.js';
+import { cacheNode, reportInputs, splitShared } from '../shared.js';
+import type { Settings, SplitSettings } from '../shared.js';
 
 export interface FlowImport {
   readonly name: string;
@@ -27,67 +29,15 @@ export interface FlowImport {
   readonly gpus: number;
 }
 
-const same = (a: JsonValue | undefined, b: JsonValue | undefined): boolean =>
-  JSON.stringify(a) === JSON.stringify(b);
-
-/** Settings both experts have alike go under `defaults:`; the rest stays on each node. */
-export function splitShared(
-  base: Record<string, JsonValue>,
-  refiner: Record<string, JsonValue>,
-): {
-  shared: Record<string, JsonValue>;
-  base: Record<string, JsonValue>;
-  refiner: Record<string, JsonValue>;
-} {
-  const isShared = (key: string): boolean => key !== 'role' && same(base[key], refiner[key]);
-  const pick = (w: Record<string, JsonValue>, keep: (key: string) => boolean) =>
-    Object.fromEntries(Object.entries(w).filter(([k]) => keep(k)));
-  return {
-    shared: pick(base, isShared),
-    base: pick(base, (k) => !isShared(k)),
-    refiner: pick(refiner, (k) => !isShared(k)),
-  };
-}
-
 /** The whole pipeline document for `input`. */
-export function flowPipeline(input: FlowImport): Record<string, JsonValue> {
+export function flowPipeline(input: FlowImport): Settings {
   const split = splitShared(input.base, input.refiner);
-  const steps = split.shared.steps;
   const seed = split.shared.seed;
-  const params: Record<string, JsonValue> = {
-    model: '/models/sdxl-layout-onnx',
-    data: input.data.path,
-    resolution: input.data.resolution,
-    boundary: input.boundary,
-    shift: input.shift,
-    ...(typeof steps === 'number' ? { train_steps: steps } : {}),
-    ...(typeof seed === 'number' ? { seed } : {}),
-    sample_steps: input.sampling.steps,
-  };
-  const shared: Record<string, JsonValue> = {
-    model: '${{ params.model }}',
-    cache: '${{ nodes.cache.outputs.cache }}',
-    objective: 'flow_matching',
-    boundary: '${{ params.boundary }}',
-    shift: '${{ params.shift }}',
-    ...input.density,
-    ...split.shared,
-    ...(typeof steps === 'number' ? { steps: '${{ params.train_steps }}' } : {}),
-    ...(typeof seed === 'number' ? { seed: '${{ params.seed }}' } : {}),
-    backend: 'builtin',
-    device: 'cuda',
-  };
-  const flow = {
-    objective: 'flow_matching',
-    boundary: '${{ params.boundary }}',
-    shift: '${{ params.shift }}',
-  };
-  const s = input.sampling;
   return {
     version: 1,
     name: input.name,
-    params,
-    defaults: { 'train.expert': { with: shared, resources: { gpu: input.gpus } } },
+    params: params(input, split),
+    defaults: { 'train.expert': { with: expertDefaults(input, split), resources: { gpu: input.gpus } } },
     nodes: {
       data: {
         step: 'dataset.images',
@@ -98,71 +48,107 @@ export function flowPipeline(input: FlowImport): Record<string, JsonValue> {
           eval_fraction: 0.02,
         },
       },
-      cache: {
-        step: 'embeds.cache',
-        with: {
-          model: '${{ params.model }}',
-          manifest: '${{ nodes.data.outputs.manifest }}',
-          device: 'cuda',
-        },
-        resources: { gpu: 1 },
-      },
+      cache: cacheNode(),
       base: { step: 'train.expert', with: { role: 'base', ...split.base } },
       refiner: { step: 'train.expert', with: { role: 'refiner', ...split.refiner } },
-      compose: {
-        step: 'compose.inference',
-        with: {
-          model: '${{ params.model }}',
-          base: '${{ nodes.base.outputs.unet }}',
-          refiner: '${{ nodes.refiner.outputs.unet }}',
-          ...flow,
-          scheduler: 'unipc',
-          steps: '${{ params.sample_steps }}',
-          guidance_scale: typeof s.guidance === 'number' ? s.guidance : { ...s.guidance },
-          prompts: [...s.prompts],
-          ...(s.negativePrompt !== undefined ? { negative_prompt: s.negativePrompt } : {}),
-          seeds: [0, 1],
-          width: s.width,
-          height: s.height,
-          device: 'cuda',
-        },
-        resources: { gpu: 1 },
-      },
-      evaluate: {
-        step: 'evaluate',
-        with: {
-          model: '${{ params.model }}',
-          cache: '${{ nodes.cache.outputs.cache }}',
-          base: '${{ nodes.base.outputs.unet }}',
-          refiner: '${{ nodes.refiner.outputs.unet }}',
-          ...flow,
-          split: 'eval',
-          ...(typeof seed === 'number' ? { seed: '${{ params.seed }}' } : {}),
-          device: 'cuda',
-        },
-        resources: { gpu: 1 },
-      },
-      report: {
-        step: 'report',
-        with: {
-          title: `${input.name}: high-noise and low-noise experts (flow matching), imported from ${input.source}`,
-          experts: {
-            base: {
-              metrics: '${{ nodes.base.outputs.metrics }}',
-              config: '${{ nodes.base.outputs.config }}',
-            },
-            refiner: {
-              metrics: '${{ nodes.refiner.outputs.metrics }}',
-              config: '${{ nodes.refiner.outputs.config }}',
-            },
-          },
-          evaluation: '${{ nodes.evaluate.outputs.results }}',
-          samples: '${{ nodes.compose.outputs.index }}',
-          images: '${{ nodes.compose.outputs.images }}',
-          cache: '${{ nodes.cache.outputs.cache }}',
-          dataset: '${{ nodes.data.outputs.report }}',
-        },
-      },
+      compose: composeNode(input.sampling),
+      evaluate: evaluateNode(seed),
+      report: reportNode(input),
+    },
+  };
+}
+
+/** compose.inference, evaluate and train.expert's flow keys, read from the params. */
+const FLOW: Settings = {
+  objective: 'flow_matching',
+  boundary: '${{ params.boundary }}',
+  shift: '${{ params.shift }}',
+};
+
+/** The pipeline's params: the model, data, boundary and shift, and the training length and seed when set. */
+function params(input: FlowImport, split: SplitSettings): Settings {
+  const steps = split.shared.steps;
+  const seed = split.shared.seed;
+  return {
+    model: '/models/sdxl-layout-onnx',
+    data: input.data.path,
+    resolution: input.data.resolution,
+    boundary: input.boundary,
+    shift: input.shift,
+    ...(typeof steps === 'number' ? { train_steps: steps } : {}),
+    ...(typeof seed === 'number' ? { seed } : {}),
+    sample_steps: input.sampling.steps,
+  };
+}
+
+/** What both experts train with: the flow objective at the boundary, the density and their shared settings. */
+function expertDefaults(input: FlowImport, split: SplitSettings): Settings {
+  const steps = split.shared.steps;
+  const seed = split.shared.seed;
+  return {
+    model: '${{ params.model }}',
+    cache: '${{ nodes.cache.outputs.cache }}',
+    ...FLOW,
+    ...input.density,
+    ...split.shared,
+    ...(typeof steps === 'number' ? { steps: '${{ params.train_steps }}' } : {}),
+    ...(typeof seed === 'number' ? { seed: '${{ params.seed }}' } : {}),
+    backend: 'builtin',
+    device: 'cuda',
+  };
+}
+
+/** Samples with Wan's hand-off at the boundary, with the trainer's sampling settings. */
+function composeNode(s: FlowImport['sampling']): Settings {
+  return {
+    step: 'compose.inference',
+    with: {
+      model: '${{ params.model }}',
+      base: '${{ nodes.base.outputs.unet }}',
+      refiner: '${{ nodes.refiner.outputs.unet }}',
+      ...FLOW,
+      scheduler: 'unipc',
+      steps: '${{ params.sample_steps }}',
+      guidance_scale: typeof s.guidance === 'number' ? s.guidance : { ...s.guidance },
+      prompts: [...s.prompts],
+      ...(s.negativePrompt !== undefined ? { negative_prompt: s.negativePrompt } : {}),
+      seeds: [0, 1],
+      width: s.width,
+      height: s.height,
+      device: 'cuda',
+    },
+    resources: { gpu: 1 },
+  };
+}
+
+function evaluateNode(seed: JsonValue | undefined): Settings {
+  return {
+    step: 'evaluate',
+    with: {
+      model: '${{ params.model }}',
+      cache: '${{ nodes.cache.outputs.cache }}',
+      base: '${{ nodes.base.outputs.unet }}',
+      refiner: '${{ nodes.refiner.outputs.unet }}',
+      ...FLOW,
+      split: 'eval',
+      ...(typeof seed === 'number' ? { seed: '${{ params.seed }}' } : {}),
+      device: 'cuda',
+    },
+    resources: { gpu: 1 },
+  };
+}
+
+function reportNode(input: FlowImport): Settings {
+  const expert = (id: string): Settings => ({
+    metrics: `\${{ nodes.${id}.outputs.metrics }}`,
+    config: `\${{ nodes.${id}.outputs.config }}`,
+  });
+  return {
+    step: 'report',
+    with: {
+      title: `${input.name}: high-noise and low-noise experts (flow matching), imported from ${input.source}`,
+      experts: { base: expert('base'), refiner: expert('refiner') },
+      ...reportInputs(),
     },
   };
 }

@@ -1,17 +1,9 @@
 // The pipeline document `moe import simpletuner` writes, as pipelines/ssd1b.yaml is: params, the
 // experts' shared train.expert settings under `defaults:`, and the nodes dataset → cache, base and refiner
 // → compose at the split, evaluate, report.
-import type { JsonValue } from '../../pipeline/types.js';
+import { cacheNode, reportInputs } from '../shared.js';
+import type { Settings, SplitSettings } from '../shared.js';
 import { VALIDATION_GUIDANCE_DEFAULT } from './defaults.js';
-
-type Settings = Record<string, JsonValue>;
-
-/** The experts' train.expert settings: what both have alike, and each one's own. */
-export interface SplitSettings {
-  shared: Settings;
-  base: Settings;
-  refiner: Settings;
-}
 
 export interface DocumentInput {
   readonly name: string;
@@ -86,15 +78,7 @@ function dataNodes(): Settings {
       step: 'dataset.images',
       with: { path: '${{ params.data }}', resolution: '${{ params.resolution }}', eval_fraction: 0.02 },
     },
-    cache: {
-      step: 'embeds.cache',
-      with: {
-        model: '${{ params.model }}',
-        manifest: '${{ nodes.data.outputs.manifest }}',
-        device: 'cuda',
-      },
-      resources: { gpu: 1 },
-    },
+    cache: cacheNode(),
   };
 }
 
@@ -160,11 +144,7 @@ function reportNode(name: string): Settings {
     with: {
       title: `${name}: base and refiner experts`,
       experts: { base: expert('base'), refiner: expert('refiner') },
-      evaluation: '${{ nodes.evaluate.outputs.results }}',
-      samples: '${{ nodes.compose.outputs.index }}',
-      images: '${{ nodes.compose.outputs.images }}',
-      cache: '${{ nodes.cache.outputs.cache }}',
-      dataset: '${{ nodes.data.outputs.report }}',
+      ...reportInputs(),
     },
   };
 }

@@ -7,7 +7,7 @@ import { err, ok } from '../../util/result.js';
 import { SIMPLETUNER_DEFAULTS } from './defaults.js';
 import type { RawOptions, RawValue, ReadConfig } from './options.js';
 import { pipelineDocument } from './document.js';
-import type { SplitSettings } from './document.js';
+import { splitShared } from '../shared.js';
 import { whereIs } from './options.js';
 import { wanStageOf, wanToPipeline } from './wan.js';
 
@@ -197,21 +197,6 @@ export function convertExpert(cfg: ReadConfig, role: 'base' | 'refiner', notCarr
     with: { role, ...w },
     model: typeof model === 'string' ? model : undefined,
     gpus: typeof processes === 'number' && processes > 0 ? processes : 1,
-  };
-}
-
-const same = (a: JsonValue | undefined, b: JsonValue | undefined): boolean =>
-  JSON.stringify(a) === JSON.stringify(b);
-
-/** Settings both experts have alike go under `defaults:`; the rest stays on each node. */
-function splitShared(base: Record<string, JsonValue>, refiner: Record<string, JsonValue>): SplitSettings {
-  const isShared = (key: string): boolean => key !== 'role' && same(base[key], refiner[key]);
-  const pick = (w: Record<string, JsonValue>, keep: (key: string) => boolean) =>
-    Object.fromEntries(Object.entries(w).filter(([k]) => keep(k)));
-  return {
-    shared: pick(base, isShared),
-    base: pick(base, (k) => !isShared(k)),
-    refiner: pick(refiner, (k) => !isShared(k)),
   };
 }
 
