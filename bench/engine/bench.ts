@@ -2,10 +2,10 @@
 // Three figures, each the median of BENCH_REPEATS runs (default 3) with the load average beside it (the
 // machine may be shared, and a busy one inflates wall times):
 //   cold     the 1000-node DAG from scratch, moe against make -j2 (target: at most 1.3x make)
-//   cached   a fully cached rerun of it, Node's start-up included (target: at most 0.5 s)
+//   cached   a fully cached rerun of it, Node's start-up included (target: at most 0.3 s)
 //   plan     `moe plan` of a 10,000-node pipeline the first time: no pipeline cache (target: at most 2 s)
-//   memory   peak RSS of moe's process in a cold run of 10,000 nodes against one of 1000 (100 chains, one
-//            parent per node; run once each): flat means moe keeps nothing per node it does not need
+//   memory   peak RSS of moe's process in cold runs of 1000, 5000 and 10,000 nodes (100 chains, one parent
+//            per node; run once each): flat means moe keeps nothing per node it does not need
 // BENCH_PARTS=cached,plan picks figures; BENCH_JOBS sets -j (default 2); BENCH_CPU=1 also reports the CPU
 // time each command used (descendants included, via `perf stat`), which a busy machine disturbs less.
 import { spawnSync } from 'node:child_process';
@@ -26,14 +26,20 @@ interface Sample {
   readonly cpu: number;
   /** Peak resident set of moe's own process in MB (not its commands'); NaN for other commands. */
   readonly rss: number;
+  /** CPU seconds (user + system) of moe's own process, not its commands; NaN for other commands. */
+  readonly own: number;
   /** The 1-minute load average just before the command. */
   readonly load: number;
 }
 
-/** Loaded into moe's process: appends its peak RSS (KB) to the file MOE_BENCH_RSS names when it exits. */
+/**
+ * Loaded into moe's process: writes its peak RSS (KB) and its own CPU time (user and system, µs) to the
+ * file MOE_BENCH_RSS names when it exits.
+ */
 const rssHook =
-  'data:text/javascript,import{appendFileSync}from"node:fs";process.on("exit",()=>' +
-  'appendFileSync(process.env.MOE_BENCH_RSS,process.resourceUsage().maxRSS+"\\n"))';
+  'data:text/javascript,import{appendFileSync}from"node:fs";process.on("exit",()=>{' +
+  'const u=process.resourceUsage();' +
+  'appendFileSync(process.env.MOE_BENCH_RSS,`${u.maxRSS} ${u.userCPUTime+u.systemCPUTime}\\n`)})';
 
 function timed(cmd: string, args: readonly string[], cwd: string): Sample {
   const stat = join(cwd, '.perf-stat');
@@ -54,12 +60,14 @@ function timed(cmd: string, args: readonly string[], cwd: string): Sample {
   });
   const wall = Number(process.hrtime.bigint() - t0) / 1e9;
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
-  const rss = isMoe ? Number(readFileSync(rssFile, 'utf8').trim()) / 1024 : NaN;
-  if (!useCpu) return { wall, cpu: NaN, load, rss };
+  const [kb, us] = isMoe ? readFileSync(rssFile, 'utf8').trim().split(' ').map(Number) : [NaN, NaN];
+  const rss = (kb ?? NaN) / 1024;
+  const own = (us ?? NaN) / 1e6;
+  if (!useCpu) return { wall, cpu: NaN, load, rss, own };
   const line = readFileSync(stat, 'utf8')
     .split('\n')
     .find((l) => l.includes('task-clock'));
-  return { wall, cpu: Number(line?.split(',')[0]) / 1000, load, rss };
+  return { wall, cpu: Number(line?.split(',')[0]) / 1000, load, rss, own };
 }
 
 const median = (xs: readonly number[]): number => {
@@ -115,6 +123,9 @@ try {
     const ratio = median(cold.map((s) => s.wall)) / median(make.map((s) => s.wall));
     console.log(`make -j${jobs} cold, 1000 nodes:         ${figure(make)}`);
     console.log(`moe run --jobs ${jobs} cold, 1000 nodes:  ${figure(cold)}`);
+    // moe's own process alone: what it spends per node besides the commands (which make runs too).
+    const own = median(cold.map((s) => s.own));
+    console.log(`moe's own CPU, cold run:              ${own.toFixed(3)} s (${own.toFixed(2)} ms per node)`);
     summary.push(`cold run moe/make:       ${ratio.toFixed(2)}x   ${verdict(ratio, 1.3, 'x')}`);
   }
 
@@ -162,8 +173,10 @@ try {
       ).rss;
     };
     const small = peak(10);
+    const middle = peak(50);
     const large = peak(100);
     console.log(`moe run peak RSS, 1000 nodes:         ${small.toFixed(0)} MB`);
+    console.log(`moe run peak RSS, 5000 nodes:         ${middle.toFixed(0)} MB`);
     console.log(`moe run peak RSS, 10,000 nodes:       ${large.toFixed(0)} MB`);
     summary.push(
       `peak RSS 10,000/1000:    ${(large / small).toFixed(2)}x   (${large.toFixed(0)} MB against ${small.toFixed(0)} MB)`,

@@ -269,16 +269,17 @@ async function runStep(
   attempt: number,
 ): Promise<StepRun> {
   const { outDir, tmpDir, checkpointDir, sharedCacheDir } = ready.dirs;
-  const timeout = new AbortController();
+  // Without a timeout the run's own signal serves: a controller and a combined signal per attempt cost
+  // time and memory.
+  const timeout = node.timeoutMs === undefined ? undefined : new AbortController();
   const timer =
-    node.timeoutMs === undefined
+    timeout === undefined
       ? undefined
       : setTimeout(
           () => timeout.abort(new Error(`timed out after ${formatDuration(node.timeoutMs ?? 0)}`)),
           node.timeoutMs,
         );
-  // Without a timeout the run's own signal serves: a combined signal per attempt costs time and memory.
-  const signal = timer === undefined ? rc.signal : AbortSignal.any([rc.signal, timeout.signal]);
+  const signal = timeout === undefined ? rc.signal : AbortSignal.any([rc.signal, timeout.signal]);
   let upstream: Record<string, UpstreamNode> | undefined;
   let outcome: ExecOutcome;
   try {
@@ -335,7 +336,7 @@ async function runStep(
     if (timer) clearTimeout(timer);
   }
   const timedOut =
-    timeout.signal.aborted && !rc.signal.aborted
+    timeout?.signal.aborted === true && !rc.signal.aborted
       ? String((timeout.signal.reason as Error).message)
       : undefined;
   return { outcome, timedOut };

@@ -182,6 +182,8 @@ export class RunSession implements SchedulerHooks {
   async execute(id: NodeId, grant: Grant, stepDone: () => void): Promise<boolean> {
     const node = this.#pipeline.nodes.get(id);
     const entry = this.#decisions.get(id);
+    // Needed once: a run of 10,000 nodes should not keep every node's evaluation to its end.
+    this.#decisions.delete(id);
     if (!node || !entry?.evaluation) return false;
     const fp = entry.evaluation.fingerprint;
     let release: () => void = () => undefined;
