@@ -1,7 +1,7 @@
 // The base of `moe import …`: whatever the source, the command ends the same way (see writeImported).
 import { Command } from '@oclif/core';
 import type { Result } from '../util/result.js';
-import type { Imported } from './actions/import.js';
+import type { Imported } from '../import/imported.js';
 import { EXIT } from './failure.js';
 
 export abstract class ImportCommand extends Command {

@@ -1,13 +1,7 @@
 // How `moe import …` ends, whatever the source: the pipeline written to a file (or printed without --json),
 // then on stderr the importer's notes and each option it could not carry over.
 import { writeFile } from 'node:fs/promises';
-
-/** What an importer returns: the pipeline YAML, the options it could not carry over, and its notes. */
-export interface Imported<N> {
-  readonly yaml: string;
-  readonly notCarried: readonly N[];
-  readonly notes: readonly string[];
-}
+import type { Imported } from '../../import/imported.js';
 
 /**
  * Writes the imported pipeline to `output` (stdout when absent, unless `json`) and, unless `json`, the notes

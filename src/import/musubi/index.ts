@@ -1,5 +1,6 @@
 // `moe import musubi-tuner`: read the run(s) and the dataset TOML, convert, and render the pipeline as YAML.
 import { basename } from 'node:path';
+import type { Imported } from '../imported.js';
 import { stringify } from 'yaml';
 import type { Result } from '../../util/result.js';
 import { err, ok } from '../../util/result.js';
@@ -24,11 +25,7 @@ export interface MusubiImportOptions {
   readonly name?: string;
 }
 
-export interface ImportedMusubi {
-  readonly yaml: string;
-  readonly notCarried: readonly NotCarried[];
-  readonly notes: readonly string[];
-}
+export type ImportedMusubi = Imported<NotCarried>;
 
 async function readDataset(
   opts: MusubiImportOptions,

@@ -1,5 +1,6 @@
 // `moe import simpletuner`: read the configs, convert, and render the pipeline as YAML.
 import { basename } from 'node:path';
+import type { Imported } from '../imported.js';
 import { stringify } from 'yaml';
 import type { Result } from '../../util/result.js';
 import { err, ok } from '../../util/result.js';
@@ -20,11 +21,7 @@ export interface ImportOptions {
   readonly name?: string;
 }
 
-export interface ImportedPipeline {
-  readonly yaml: string;
-  readonly notCarried: readonly NotCarried[];
-  readonly notes: readonly string[];
-}
+export type ImportedPipeline = Imported<NotCarried>;
 
 export async function importSimpleTuner(opts: ImportOptions): Promise<Result<ImportedPipeline, string>> {
   const stage1 = await readSimpleTunerConfig(opts.config);
