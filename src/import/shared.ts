@@ -40,12 +40,57 @@ export function cacheNode(): Settings {
 }
 
 /** The report's `with` entries every imported pipeline fills alike: evaluation, samples, cache, dataset. */
-export function reportInputs(): Settings {
+function reportInputs(): Settings {
   return {
     evaluation: '${{ nodes.evaluate.outputs.results }}',
     samples: '${{ nodes.compose.outputs.index }}',
     images: '${{ nodes.compose.outputs.images }}',
     cache: '${{ nodes.cache.outputs.cache }}',
     dataset: '${{ nodes.data.outputs.report }}',
+  };
+}
+
+/** The experts' trained UNets, as compose.inference and evaluate take them. */
+export const EXPERT_UNETS: Settings = {
+  base: '${{ nodes.base.outputs.unet }}',
+  refiner: '${{ nodes.refiner.outputs.unet }}',
+};
+
+/** The report's files of expert `id` (its metrics and training.json, and the named extra outputs). */
+function expertReport(id: string, extra: readonly string[] = []): Settings {
+  const out: Settings = {};
+  for (const key of ['metrics', 'config', ...extra]) out[key] = `\${{ nodes.${id}.outputs.${key} }}`;
+  return out;
+}
+
+/**
+ * evaluate of both experts and the pair on the held-out split: `settings` say how (the split, the
+ * objective), `seeded` whether the pipeline has a seed param to evaluate with.
+ */
+export function evaluateNode(settings: Settings, seeded: boolean): Settings {
+  return {
+    step: 'evaluate',
+    with: {
+      model: '${{ params.model }}',
+      cache: '${{ nodes.cache.outputs.cache }}',
+      ...EXPERT_UNETS,
+      ...settings,
+      split: 'eval',
+      ...(seeded ? { seed: '${{ params.seed }}' } : {}),
+      device: 'cuda',
+    },
+    resources: { gpu: 1 },
+  };
+}
+
+/** The report of the run under `title`, with each expert's files (and `extra` outputs of each). */
+export function reportNode(title: string, extra: readonly string[] = []): Settings {
+  return {
+    step: 'report',
+    with: {
+      title,
+      experts: { base: expertReport('base', extra), refiner: expertReport('refiner', extra) },
+      ...reportInputs(),
+    },
   };
 }

@@ -3,7 +3,7 @@
 // with Wan's hand-off, evaluate per band, report) with the trainer's settings carried into it. Importers
 // (musubi-tuner, SimpleTuner's Wan 2.2 stages) fill in a FlowImport; this module knows nothing of either.
 import type { JsonValue } from '../../pipeline/types.js';
-import { cacheNode, reportInputs, splitShared } from '../shared.js';
+import { EXPERT_UNETS, cacheNode, evaluateNode, reportNode, splitShared } from '../shared.js';
 import type { Settings, SplitSettings } from '../shared.js';
 
 export interface FlowImport {
@@ -52,8 +52,10 @@ export function flowPipeline(input: FlowImport): Settings {
       base: { step: 'train.expert', with: { role: 'base', ...split.base } },
       refiner: { step: 'train.expert', with: { role: 'refiner', ...split.refiner } },
       compose: composeNode(input.sampling),
-      evaluate: evaluateNode(seed),
-      report: reportNode(input),
+      evaluate: evaluateNode(FLOW, typeof seed === 'number'),
+      report: reportNode(
+        `${input.name}: high-noise and low-noise experts (flow matching), imported from ${input.source}`,
+      ),
     },
   };
 }
@@ -104,8 +106,7 @@ function composeNode(s: FlowImport['sampling']): Settings {
     step: 'compose.inference',
     with: {
       model: '${{ params.model }}',
-      base: '${{ nodes.base.outputs.unet }}',
-      refiner: '${{ nodes.refiner.outputs.unet }}',
+      ...EXPERT_UNETS,
       ...FLOW,
       scheduler: 'unipc',
       steps: '${{ params.sample_steps }}',
@@ -118,37 +119,5 @@ function composeNode(s: FlowImport['sampling']): Settings {
       device: 'cuda',
     },
     resources: { gpu: 1 },
-  };
-}
-
-function evaluateNode(seed: JsonValue | undefined): Settings {
-  return {
-    step: 'evaluate',
-    with: {
-      model: '${{ params.model }}',
-      cache: '${{ nodes.cache.outputs.cache }}',
-      base: '${{ nodes.base.outputs.unet }}',
-      refiner: '${{ nodes.refiner.outputs.unet }}',
-      ...FLOW,
-      split: 'eval',
-      ...(typeof seed === 'number' ? { seed: '${{ params.seed }}' } : {}),
-      device: 'cuda',
-    },
-    resources: { gpu: 1 },
-  };
-}
-
-function reportNode(input: FlowImport): Settings {
-  const expert = (id: string): Settings => ({
-    metrics: `\${{ nodes.${id}.outputs.metrics }}`,
-    config: `\${{ nodes.${id}.outputs.config }}`,
-  });
-  return {
-    step: 'report',
-    with: {
-      title: `${input.name}: high-noise and low-noise experts (flow matching), imported from ${input.source}`,
-      experts: { base: expert('base'), refiner: expert('refiner') },
-      ...reportInputs(),
-    },
   };
 }

@@ -1,7 +1,7 @@
 // The pipeline document `moe import simpletuner` writes, as pipelines/ssd1b.yaml is: params, the
 // experts' shared train.expert settings under `defaults:`, and the nodes dataset → cache, base and refiner
 // → compose at the split, evaluate, report.
-import { cacheNode, reportInputs } from '../shared.js';
+import { EXPERT_UNETS, cacheNode, evaluateNode, reportNode } from '../shared.js';
 import type { Settings, SplitSettings } from '../shared.js';
 import { VALIDATION_GUIDANCE_DEFAULT } from './defaults.js';
 
@@ -47,8 +47,14 @@ export function pipelineDocument(d: DocumentInput): Settings {
       base: { step: 'train.expert', with: d.split.base },
       refiner: { step: 'train.expert', with: d.split.refiner },
       compose: composeNode(expert, validation, strength, sampler),
-      evaluate: evaluateNode(strength, sampler),
-      report: reportNode(d.name),
+      evaluate: evaluateNode(
+        {
+          ...(strength !== undefined ? { strength: '${{ params.strength }}' } : { strength: 0.2 }),
+          ...sampler,
+        },
+        true,
+      ),
+      report: reportNode(`${d.name}: base and refiner experts`, ['validation']),
     },
   };
 }
@@ -93,8 +99,7 @@ function composeNode(
     step: 'compose.inference',
     with: {
       model: '${{ params.model }}',
-      base: '${{ nodes.base.outputs.unet }}',
-      refiner: '${{ nodes.refiner.outputs.unet }}',
+      ...EXPERT_UNETS,
       split: strength !== undefined ? '${{ 1 - params.strength }}' : 0.8,
       scheduler: 'unipc',
       steps: '${{ params.sample_steps }}',
@@ -112,39 +117,5 @@ function composeNode(
       device: 'cuda',
     },
     resources: { gpu: 1 },
-  };
-}
-
-function evaluateNode(strength: number | undefined, sampler: Settings): Settings {
-  return {
-    step: 'evaluate',
-    with: {
-      model: '${{ params.model }}',
-      cache: '${{ nodes.cache.outputs.cache }}',
-      base: '${{ nodes.base.outputs.unet }}',
-      refiner: '${{ nodes.refiner.outputs.unet }}',
-      ...(strength !== undefined ? { strength: '${{ params.strength }}' } : { strength: 0.2 }),
-      ...sampler,
-      split: 'eval',
-      seed: '${{ params.seed }}',
-      device: 'cuda',
-    },
-    resources: { gpu: 1 },
-  };
-}
-
-function reportNode(name: string): Settings {
-  const expert = (id: string): Settings => ({
-    metrics: `\${{ nodes.${id}.outputs.metrics }}`,
-    config: `\${{ nodes.${id}.outputs.config }}`,
-    validation: `\${{ nodes.${id}.outputs.validation }}`,
-  });
-  return {
-    step: 'report',
-    with: {
-      title: `${name}: base and refiner experts`,
-      experts: { base: expert('base'), refiner: expert('refiner') },
-      ...reportInputs(),
-    },
   };
 }
