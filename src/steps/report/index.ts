@@ -1,7 +1,7 @@
 /**
  * `report`: one self-contained HTML page about a run of the MoE workflow: loss curves, evaluation per
  * timestep band, prompt adherence, base-only versus composed samples, the configuration, timings and
- * cache reuse. This step only gathers upstream files into report data; src/report renders it.
+ * cache reuse. This step only gathers upstream files into report data; src/html renders it.
  */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
