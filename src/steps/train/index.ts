@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { StepContext, StepDefinition, StepResult } from '../../contract/step.js';
 import { cudaProviderProblem, cudaUnavailableMessage } from '../../onnx/session-device.js';
 import { resolveUserPath } from '../dataset/paths.js';
-import { TRAIN_OUTPUTS, trainExpert } from '../../train/expert/index.js';
+import { TRAIN_OUTPUTS, trainExpertParallel } from '../../train/expert/index.js';
 import type { ExpertTrainingConfig, StepProfile } from '../../train/expert/index.js';
 import { readSchedulerDefaults } from './model-folder.js';
 import { runSimpleTunerBackend, SIMPLETUNER_OUTPUTS } from './simpletuner/index.js';
@@ -114,7 +114,8 @@ async function run(ctx: StepContext<TrainExpertWith>): Promise<StepResult> {
       'gradient_checkpointing: the built-in backend keeps one batch of activations in one training graph; it does not recompute them',
     );
   }
-  const r = await trainExpert(config, {
+  // Two experts at once train on two threads (two cores): see placement.ts.
+  const r = await trainExpertParallel(config, {
     checkpointDir: ctx.checkpointDir,
     outDir: ctx.outDir,
     signal: ctx.signal,

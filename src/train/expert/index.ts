@@ -1,5 +1,7 @@
 // The built-in expert trainer behind the `train.expert` step.
 export { trainExpert, TRAIN_OUTPUTS } from './train.js';
+export { trainExpertInWorker } from './worker.js';
+export { trainExpertParallel } from './placement.js';
 export type { StepProfile, TrainIO, TrainOutcome } from './train.js';
 export type { ExpertTrainingConfig } from './config.js';
 export { settingsDigest } from './config.js';
