@@ -5,24 +5,37 @@
 // latest checkpoint in its own output_dir, and the left-over SimpleTuner is stopped first.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import {
-  chmodSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import sharp from 'sharp';
-import { STANDIN } from './standin.js';
+import { assertFilledOnceThenOverlapped, standInProject } from './standin.js';
 import { referencePath } from '../fixtures/reference-data.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const MOE = join(ROOT, 'bin', 'moe.js');
+
+/** A train.expert node: what both experts share, their batch size, and `own` lines (at the `with:` indent). */
+const expert = (role: string, batchSize: number, own: string): string => `  ${role}:
+    step: train.expert
+    with:
+      role: ${role}
+      model: model
+      images: \${{ nodes.data.outputs.manifest }}
+      strength: \${{ params.strength }}
+      prediction_type: v_prediction
+      zero_snr: true
+      timestep_spacing: trailing
+      learning_rate: 4.0e-7
+      batch_size: ${batchSize}
+      gradient_checkpointing: true
+      steps: 12
+      checkpoint_every: 3
+      max_grad_norm: 1
+      resolution: 64
+${own}      backend: simpletuner
+`;
 
 const PIPELINE = `version: 1
 name: st-e2e
@@ -32,47 +45,13 @@ nodes:
   data:
     step: dataset.images
     with: { path: photos, resolution: 64, buckets: false, eval_count: 1 }
-  base:
-    step: train.expert
-    with:
-      role: base
-      model: model
-      images: \${{ nodes.data.outputs.manifest }}
-      strength: \${{ params.strength }}
-      prediction_type: v_prediction
-      zero_snr: true
-      timestep_spacing: trailing
-      learning_rate: 4.0e-7
-      batch_size: 2
-      gradient_checkpointing: true
-      steps: 12
-      checkpoint_every: 3
-      max_grad_norm: 1
-      resolution: 64
-      validation:
+${expert(
+  'base',
+  2,
+  `      validation:
         { every: 6, prompts: [a red square], guidance_scale: 9.2, guidance_rescale: 0.7, loss_every: 4, max_items: 1 }
-      backend: simpletuner
-  refiner:
-    step: train.expert
-    with:
-      role: refiner
-      model: model
-      images: \${{ nodes.data.outputs.manifest }}
-      strength: \${{ params.strength }}
-      prediction_type: v_prediction
-      zero_snr: true
-      timestep_spacing: trailing
-      learning_rate: 4.0e-7
-      batch_size: 1
-      gradient_checkpointing: true
-      steps: 12
-      checkpoint_every: 3
-      max_grad_norm: 1
-      resolution: 64
-      validation: { loss_every: 4 }
-      validation_using_datasets: true
-      backend: simpletuner
-`;
+`,
+)}${expert('refiner', 1, '      validation: { loss_every: 4 }\n      validation_using_datasets: true\n')}`;
 
 interface Invocation {
   readonly argv: string[];
@@ -96,13 +75,7 @@ const OPTIONS = new Set(
 );
 
 async function project(): Promise<{ dir: string; env: NodeJS.ProcessEnv; log: string }> {
-  const dir = mkdtempSync(join(tmpdir(), 'moe-st-e2e-'));
-  const bin = join(dir, 'bin');
-  mkdirSync(bin);
-  writeFileSync(join(bin, 'simpletuner'), STANDIN);
-  chmodSync(join(bin, 'simpletuner'), 0o755);
-  mkdirSync(join(dir, 'model', 'unet'), { recursive: true });
-  writeFileSync(join(dir, 'model', 'model_index.json'), '{"_class_name": "StableDiffusionXLPipeline"}');
+  const { dir, bin } = standInProject('moe-st-e2e-');
   writeFileSync(join(dir, 'model', 'unet', 'config.json'), '{}');
   mkdirSync(join(dir, 'photos'));
   const colours = ['red', 'green', 'blue', 'white', 'black'] as const;
@@ -443,19 +416,7 @@ test('two GPUs: the experts start together, the caches are filled once, then bot
   ]);
   // One cache fill: 4 training images and 1 held-out × (text + VAE), by one of them; the other started once it was complete.
   assert.equal(base.computed + refiner.computed, 10, JSON.stringify(all.map((i) => i.computed)));
-  const [filler, waiter] = base.computed > 0 ? [base, refiner] : [refiner, base];
-  assert.equal(waiter.computed, 0);
-  assert.ok(waiter.startedAt >= filler.cachedAt, 'the second expert waited for the caches');
-  // Side by side afterwards: the waiter started before the filler finished training.
-  const ends = readFileSync(`${log}.ends`, 'utf8')
-    .trim()
-    .split('\n')
-    .map((l) => JSON.parse(l) as { pid: number; endedAt: number });
-  const fillerEnd = ends.find((e) => e.pid === filler.pid)?.endedAt ?? 0;
-  assert.ok(
-    waiter.startedAt < fillerEnd,
-    `overlap: waiter started ${waiter.startedAt}, filler ended ${fillerEnd}`,
-  );
+  assertFilledOnceThenOverlapped(log, base, refiner);
   const outputs = nodeOutputs(dir);
   const trainings = ['base', 'refiner'].map(
     (id) =>

@@ -6,6 +6,10 @@
 // {output_dir}/training_metrics.jsonl as its LocalMetricsTracker does (sorted keys, compact JSON), with
 // the validation loss `loss/val/<eval dataset id>` every eval_steps_interval steps after the resume step,
 // on at most num_eval_images (default 4) eval images.
+import assert from 'node:assert/strict';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 export const STANDIN = `#!/usr/bin/env node
 const fs = require('node:fs');
 const path = require('node:path');
@@ -99,3 +103,46 @@ function finish() {
 }
 setTimeout(step, wait);
 `;
+
+/** What the cache-lock checks read of one stand-in invocation's line in STANDIN_LOG. */
+export interface CacheTimes {
+  readonly pid: number;
+  readonly computed: number;
+  readonly startedAt: number;
+  readonly cachedAt: number;
+}
+
+/**
+ * Two experts shared the caches: the one that computed something filled them, the other computed nothing
+ * and started only once they were complete; then both trained side by side (the waiter started before the
+ * filler ended, by STANDIN_LOG.ends).
+ */
+export function assertFilledOnceThenOverlapped(log: string, a: CacheTimes, b: CacheTimes): void {
+  const [filler, waiter] = a.computed > 0 ? [a, b] : [b, a];
+  assert.equal(waiter.computed, 0);
+  assert.ok(waiter.startedAt >= filler.cachedAt, 'the second expert waited for the caches');
+  const ends = readFileSync(`${log}.ends`, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { pid: number; endedAt: number });
+  const fillerEnd = ends.find((e) => e.pid === filler.pid)?.endedAt ?? 0;
+  assert.ok(
+    waiter.startedAt < fillerEnd,
+    `the experts trained side by side: waiter started ${waiter.startedAt}, filler ended ${fillerEnd}`,
+  );
+}
+
+/**
+ * A fresh project folder for a SimpleTuner test: bin/simpletuner (the stand-in, executable; put `bin` on
+ * PATH) and model/ with the model_index.json SimpleTuner's loader looks for.
+ */
+export function standInProject(prefix: string): { readonly dir: string; readonly bin: string } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const bin = join(dir, 'bin');
+  mkdirSync(bin);
+  writeFileSync(join(bin, 'simpletuner'), STANDIN);
+  chmodSync(join(bin, 'simpletuner'), 0o755);
+  mkdirSync(join(dir, 'model', 'unet'), { recursive: true });
+  writeFileSync(join(dir, 'model', 'model_index.json'), '{"_class_name": "StableDiffusionXLPipeline"}');
+  return { dir, bin };
+}

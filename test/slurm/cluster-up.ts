@@ -42,3 +42,16 @@ export function clusterTest(
     await fn(t);
   });
 }
+
+/**
+ * The executor block (top-level YAML) of a cluster test's pipeline: the local cluster's partition and a short
+ * poll; with `fromSource`, jobs run this checkout's exec-node through tsx, so no build is needed.
+ */
+export function clusterExecutor(o: { fromSource?: boolean; sbatchFlags?: readonly string[] } = {}): string {
+  const command = ['node', '--import', 'tsx', join(repo, 'src/app/exec-node-main.ts')];
+  return (
+    'executor:\n  kind: slurm\n  partition: debug\n  poll: 0.3\n' +
+    (o.fromSource === true ? `  command: ${JSON.stringify(command)}\n` : '') +
+    (o.sbatchFlags ? `  sbatch_flags: ${JSON.stringify(o.sbatchFlags)}\n` : '')
+  );
+}

@@ -10,20 +10,14 @@ import { join } from 'node:path';
 import { collectGarbage } from '../../src/engine/gc.js';
 import { workspaceAt } from '../../src/engine/workspace.js';
 
-import { DRIVER, clusterTest } from './cluster-up.js';
+import { DRIVER, clusterExecutor, clusterTest } from './cluster-up.js';
 
 const repo = join(import.meta.dirname, '..', '..');
 
 function pipelineText(dir: string, tag: string): string {
-  const command = ['node', '--import', 'tsx', join(repo, 'src/app/exec-node-main.ts')];
   return `version: 1
 name: slurm-${tag}
-executor:
-  kind: slurm
-  partition: debug
-  poll: 0.3
-  command: ${JSON.stringify(command)}
-nodes:
+${clusterExecutor({ fromSource: true })}nodes:
   first:
     step: command
     with:

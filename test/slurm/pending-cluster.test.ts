@@ -3,7 +3,7 @@
 // skips when Slurm cannot start; in CI it fails.
 import assert from 'node:assert/strict';
 import { moe, runJsonLines, tempDir, writePipeline } from '../cli/helpers.js';
-import { clusterTest } from './cluster-up.js';
+import { clusterExecutor, clusterTest } from './cluster-up.js';
 
 clusterTest('a job that waits for its begin time is reported queued with reason BeginTime', 120_000, () => {
   const { dir, cleanup } = tempDir();
@@ -12,12 +12,7 @@ clusterTest('a job that waits for its begin time is reported queued with reason 
       dir,
       `version: 1
 name: begin
-executor:
-  kind: slurm
-  partition: debug
-  poll: 0.3
-  sbatch_flags: ['--begin=now+3']
-nodes:
+${clusterExecutor({ sbatchFlags: ['--begin=now+3'] })}nodes:
   later:
     step: command
     with:

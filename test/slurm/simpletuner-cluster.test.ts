@@ -4,18 +4,16 @@
 // has no GPU gres, so the experts ask for none; the lock does not depend on GPUs.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { STANDIN } from '../simpletuner/standin.js';
+import { assertFilledOnceThenOverlapped, standInProject } from '../simpletuner/standin.js';
 
-import { DRIVER, clusterTest } from './cluster-up.js';
+import { DRIVER, clusterExecutor, clusterTest } from './cluster-up.js';
 
 const repo = join(import.meta.dirname, '..', '..');
 
 function pipeline(): string {
-  const command = ['node', '--import', 'tsx', join(repo, 'src/app/exec-node-main.ts')];
   const expert = (role: string, extra: string) => `  ${role}:
     step: train.expert
     with:
@@ -33,12 +31,7 @@ ${extra}    resources: { cpu: 1, memory: 256MB }
 `;
   return `version: 1
 name: slurm-simpletuner
-executor:
-  kind: slurm
-  partition: debug
-  poll: 0.3
-  command: ${JSON.stringify(command)}
-nodes:
+${clusterExecutor({ fromSource: true })}nodes:
   data:
     step: dataset.images
     with: { path: photos, resolution: 64, buckets: false, eval_count: 1 }
@@ -59,13 +52,7 @@ clusterTest(
   'Slurm: two SimpleTuner experts as two jobs fill the shared caches once and overlap in time',
   300_000,
   async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'moe-slurm-st-'));
-    const bin = join(dir, 'bin');
-    mkdirSync(bin);
-    writeFileSync(join(bin, 'simpletuner'), STANDIN);
-    chmodSync(join(bin, 'simpletuner'), 0o755);
-    mkdirSync(join(dir, 'model', 'unet'), { recursive: true });
-    writeFileSync(join(dir, 'model', 'model_index.json'), '{"_class_name": "StableDiffusionXLPipeline"}');
+    const { dir, bin } = standInProject('moe-slurm-st-');
     mkdirSync(join(dir, 'photos'));
     for (let i = 0; i < 5; i++) {
       await sharp({
@@ -110,15 +97,7 @@ clusterTest(
       8,
       'caches filled once: 4 images × (text + VAE)',
     );
-    const [filler, waiter] = (all[0]?.computed ?? 0) > 0 ? [all[0]!, all[1]!] : [all[1]!, all[0]!];
-    assert.equal(waiter.computed, 0);
-    assert.ok(waiter.startedAt >= filler.cachedAt, 'the second expert waited for the caches');
-    const ends = readFileSync(`${log}.ends`, 'utf8')
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l) as { pid: number; endedAt: number });
-    const fillerEnd = ends.find((e) => e.pid === filler.pid)?.endedAt ?? 0;
-    assert.ok(waiter.startedAt < fillerEnd, 'the experts trained side by side');
+    assertFilledOnceThenOverlapped(log, all[0]!, all[1]!);
     assert.ok(existsSync(join(dir, '.moe')));
   },
 );

@@ -7,18 +7,14 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { moeAsync, runJsonLines, tempDir, writePipeline } from '../cli/helpers.js';
-import { clusterTest } from './cluster-up.js';
+import { clusterExecutor, clusterTest } from './cluster-up.js';
 
 function pipeline(dir: string): string {
   return `version: 1
 name: slurm-sweep
 params:
   n: 1
-executor:
-  kind: slurm
-  partition: debug
-  poll: 0.3
-nodes:
+${clusterExecutor()}nodes:
   sweepshared:
     step: command
     with:
