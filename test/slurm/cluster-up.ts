@@ -2,7 +2,10 @@
 // share it, through clusterTest, and run moe through the Slurm executor with DRIVER.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
 import type { TestContext } from 'node:test';
 
@@ -25,9 +28,47 @@ export function slurmUp(): string | undefined {
 /** test/slurm/driver.ts: runs a pipeline through the Slurm executor in a process the test can kill. */
 export const DRIVER = join(import.meta.dirname, 'driver.ts');
 
+/** The machine-wide lock that lets one cluster test at a time use the cluster's two CPUs. */
+const LOCK = join(tmpdir(), 'moe-test-slurm-cluster.lock');
+/** How long a cluster test may wait for another one to finish, on top of its own time limit. */
+const LOCK_WAIT_MS = 600_000;
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Takes the lock (a directory holding its owner's pid), taking it over from a holder that died. */
+async function lockCluster(): Promise<() => void> {
+  const deadline = Date.now() + LOCK_WAIT_MS;
+  for (;;) {
+    try {
+      mkdirSync(LOCK);
+      writeFileSync(join(LOCK, 'pid'), String(process.pid));
+      return () => rmSync(LOCK, { recursive: true, force: true });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+    let owner = Number.NaN;
+    try {
+      owner = Number(readFileSync(join(LOCK, 'pid'), 'utf8'));
+    } catch {
+      // the owner is between mkdir and writing its pid, or has just let go
+    }
+    if (Number.isInteger(owner) && owner > 0 && !alive(owner)) rmSync(LOCK, { recursive: true, force: true });
+    if (Date.now() > deadline) assert.fail(`another cluster test held ${LOCK} for ${LOCK_WAIT_MS / 1000} s`);
+    await sleep(500);
+  }
+}
+
 /**
  * A test that needs the cluster: it starts the cluster when it is down; when Slurm cannot start the test
- * skips outside CI and fails in CI.
+ * skips outside CI and fails in CI. Cluster tests run one at a time (the test runner runs two files at
+ * once, and two tests that time their jobs against each other on a 2-CPU cluster fail by chance).
  */
 export function clusterTest(
   name: string,
@@ -37,9 +78,14 @@ export function clusterTest(
   const why = slurmUp();
   const inCi = process.env.CI === 'true';
   const skip = why !== undefined && !inCi ? `${why} (this test needs Slurm; it is required in CI)` : false;
-  test(name, { skip, timeout }, async (t) => {
+  test(name, { skip, timeout: timeout + LOCK_WAIT_MS }, async (t) => {
     if (why !== undefined) assert.fail(why);
-    await fn(t);
+    const unlock = await lockCluster();
+    try {
+      await fn(t);
+    } finally {
+      unlock();
+    }
   });
 }
 
