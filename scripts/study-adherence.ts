@@ -4,7 +4,10 @@
 // three checks hold (shape, shape colour, background), each check's rate, the evaluation losses per band,
 // wall time, CPU time and the load average. Not a test; run it with tsx:
 //   node --import tsx scripts/study-adherence.ts [--pipeline P] [--workspace DIR] [--jobs N]
-//        [--label TEXT] [--log FILE.jsonl] [--param k=v ...]
+//        [--label TEXT] [--log FILE.jsonl] [--min-adherence X] [--param k=v ...]
+// With --min-adherence it exits with status 1 when the composed images' all-three share is below X, or
+// when the composed pair is not best on the full-range evaluation loss: the check to run (per seed) after
+// changing tiny.yaml's settings, the plugin or the trainer.
 import { appendFileSync, readFileSync, readdirSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -20,6 +23,7 @@ interface Args {
   jobs: number | undefined;
   label: string;
   log: string | undefined;
+  minAdherence: number | undefined;
   params: string[];
 }
 
@@ -31,6 +35,7 @@ function parseArgs(argv: readonly string[]): Args {
     jobs: undefined,
     label: '',
     log: undefined,
+    minAdherence: undefined,
     params: [],
   };
   for (let i = 0; i < argv.length; i++) {
@@ -50,6 +55,9 @@ function parseArgs(argv: readonly string[]): Args {
         break;
       case '--log':
         a.log = resolve(v);
+        break;
+      case '--min-adherence':
+        a.minAdherence = Number(v);
         break;
       case '--param':
         a.params.push(v);
@@ -193,3 +201,18 @@ const line = {
 };
 process.stdout.write(JSON.stringify(line, null, 1) + '\n');
 if (args.log) appendFileSync(args.log, JSON.stringify(line) + '\n');
+if (args.minAdherence !== undefined) {
+  const composed = line.adherence?.composed?.all_three ?? 0;
+  const full = losses ?? {};
+  const best = Object.entries(full).every(
+    ([who, l]) => who === 'composed' || (full.composed?.full ?? Infinity) < l.full,
+  );
+  const failures = [
+    ...(composed < args.minAdherence ? [`composed adherence ${composed} < ${args.minAdherence}`] : []),
+    ...(best ? [] : ['the composed pair is not best on the full-range evaluation loss']),
+  ];
+  if (failures.length > 0) {
+    process.stderr.write(`study-adherence: ${failures.join('; ')}\n`);
+    process.exitCode = 1;
+  }
+}
