@@ -102,58 +102,51 @@ export function predictionTarget(
   }
 }
 
+/** c1·x_t + c2·(model output) per prediction type, from √ᾱ and √(1−ᾱ); null where the output is the quantity itself. */
+type FromOutputTable = Readonly<
+  Record<PredictionType, ((signal: number, noise: number) => readonly [number, number]) | null>
+>;
+
+/** A model output at x_t, for its prediction type, turned into another quantity (x₀, ε or v). */
+export type FromOutput = (
+  type: PredictionType,
+  modelOutput: Float32Array,
+  xt: Float32Array,
+  alphasCumprod: ArrayLike<number>,
+  timesteps: ArrayLike<number>,
+) => Float32Array;
+
+function fromOutput(table: FromOutputTable): FromOutput {
+  return (type, modelOutput, xt, alphasCumprod, timesteps) => {
+    const pick = table[type];
+    return pick ? combine(xt, modelOutput, alphasCumprod, timesteps, pick) : Float32Array.from(modelOutput);
+  };
+}
+
 /**
  * x₀ from a model output at x_t: ε → (x_t − √(1−ᾱ)·ε)/√ᾱ; v → √ᾱ·x_t − √(1−ᾱ)·v; sample → itself.
  * At ᾱ = 0 (zero-terminal SNR, t = T−1) the ε form divides by zero, as in diffusers.
  */
-export function predictedOriginal(
-  type: PredictionType,
-  modelOutput: Float32Array,
-  xt: Float32Array,
-  alphasCumprod: ArrayLike<number>,
-  timesteps: ArrayLike<number>,
-): Float32Array {
-  switch (type) {
-    case 'epsilon':
-      return combine(xt, modelOutput, alphasCumprod, timesteps, (s, n) => [1 / s, -n / s]);
-    case 'v_prediction':
-      return combine(xt, modelOutput, alphasCumprod, timesteps, (s, n) => [s, -n]);
-    case 'sample':
-      return Float32Array.from(modelOutput);
-  }
-}
+export const predictedOriginal: FromOutput = fromOutput({
+  epsilon: (s, n) => [1 / s, -n / s],
+  v_prediction: (s, n) => [s, -n],
+  sample: null,
+});
 
 /** ε from a model output at x_t: v → √ᾱ·v + √(1−ᾱ)·x_t; sample → (x_t − √ᾱ·x₀)/√(1−ᾱ); ε → itself. */
-export function predictedEpsilon(
-  type: PredictionType,
-  modelOutput: Float32Array,
-  xt: Float32Array,
-  alphasCumprod: ArrayLike<number>,
-  timesteps: ArrayLike<number>,
-): Float32Array {
-  switch (type) {
-    case 'epsilon':
-      return Float32Array.from(modelOutput);
-    case 'v_prediction':
-      return combine(modelOutput, xt, alphasCumprod, timesteps, (s, n) => [s, n]);
-    case 'sample':
-      return combine(xt, modelOutput, alphasCumprod, timesteps, (s, n) => [1 / n, -s / n]);
-  }
-}
+export const predictedEpsilon: FromOutput = fromOutput({
+  epsilon: null,
+  v_prediction: (s, n) => [n, s],
+  sample: (s, n) => [1 / n, -s / n],
+});
 
 /** v from a model output at x_t, through x₀ and ε: v = √ᾱ·ε − √(1−ᾱ)·x₀. */
-export function predictedVelocity(
-  type: PredictionType,
-  modelOutput: Float32Array,
-  xt: Float32Array,
-  alphasCumprod: ArrayLike<number>,
-  timesteps: ArrayLike<number>,
-): Float32Array {
+export const predictedVelocity: FromOutput = (type, modelOutput, xt, alphasCumprod, timesteps) => {
   if (type === 'v_prediction') return Float32Array.from(modelOutput);
   const x0 = predictedOriginal(type, modelOutput, xt, alphasCumprod, timesteps);
   const eps = predictedEpsilon(type, modelOutput, xt, alphasCumprod, timesteps);
   return velocity(x0, eps, alphasCumprod, timesteps);
-}
+};
 
 /** Signal-to-noise ratio of x_t: SNR(t) = ᾱ_t / (1 − ᾱ_t) (Kingma et al. 2021). 0 at a zero-SNR terminal step. */
 export function snr(alphaCumprod: number): number {
