@@ -13,6 +13,11 @@ import type { TrainIO, TrainOutcome } from './train.js';
 import { trainExpertInWorker } from './worker.js';
 
 let mainThreadTaken = false;
+/**
+ * Settles once the main thread's expert has taken its first step. A worker starts only then, so that the
+ * two experts' start-up peaks (building the training graph, creating the session) do not coincide.
+ */
+let mainThreadStarted: Promise<void> = Promise.resolve();
 
 /** trainExpert on this thread when it is free, on a worker thread when another expert trains here. */
 export async function trainExpertParallel(
@@ -21,12 +26,22 @@ export async function trainExpertParallel(
 ): Promise<Result<TrainOutcome, string>> {
   if (mainThreadTaken) {
     io.log.info("training on a worker thread: another expert trains on moe's main thread");
+    await mainThreadStarted;
     return trainExpertInWorker(config, io);
   }
   mainThreadTaken = true;
+  let started = (): void => undefined;
+  mainThreadStarted = new Promise((resolve) => (started = resolve));
   try {
-    return await trainExpert(config, io);
+    return await trainExpert(config, {
+      ...io,
+      progress: (u) => {
+        if (u.done !== undefined) started();
+        io.progress(u);
+      },
+    });
   } finally {
+    started();
     mainThreadTaken = false;
   }
 }
