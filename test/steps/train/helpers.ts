@@ -1,6 +1,7 @@
 // Fixtures for train.expert tests: a synthetic embedding cache in the design note's layout, a model folder
 // from the tiny family, and a StepContext for calling the step directly.
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { after, before } from 'node:test';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeSafetensors } from '../../../src/formats/safetensors.js';
@@ -91,6 +92,28 @@ export async function tinyModel(root: string): Promise<string> {
 
 export async function tempRoot(): Promise<string> {
   return mkdtemp(join(tmpdir(), 'moe-train-'));
+}
+
+/** What a training test file works in: a temp root, the tiny family in it, and a cache of 8 train / 2 eval items. */
+export interface TrainingFixture {
+  root: string;
+  model: string;
+  cache: string;
+}
+
+/** Makes the fixture before the file's tests and removes its root after them; read its fields inside tests. */
+export function trainingFixture(): Readonly<TrainingFixture> {
+  const fx: TrainingFixture = { root: '', model: '', cache: '' };
+  before(async () => {
+    fx.root = await tempRoot();
+    fx.model = await tinyModel(fx.root);
+    fx.cache = join(fx.root, 'cache');
+    await writeCache(fx.cache, { train: 8, eval: 2 });
+  });
+  after(async () => {
+    await rm(fx.root, { recursive: true, force: true });
+  });
+  return fx;
 }
 
 export interface Captured {

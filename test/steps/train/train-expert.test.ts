@@ -1,30 +1,17 @@
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readdir, readFile, rm } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { openSafetensors, readAllTensors } from '../../../src/formats/safetensors.js';
 import { loadDiffusersUNet } from '../../../src/models/unet/index.js';
 import { openSession } from '../../../src/onnx/index.js';
 import { trainExpertStep } from '../../../src/steps/train/index.js';
 import type { TrainExpertWith } from '../../../src/steps/train/index.js';
-import { makeContext, parseMetrics, tempRoot, tinyModel, writeCache } from './helpers.js';
+import { makeContext, parseMetrics, trainingFixture, writeCache } from './helpers.js';
 
-let root: string;
-let model: string;
-let cache: string;
-
-before(async () => {
-  root = await tempRoot();
-  model = await tinyModel(root);
-  cache = join(root, 'cache');
-  await writeCache(cache, { train: 8, eval: 2 });
-});
-
-after(async () => {
-  await rm(root, { recursive: true, force: true });
-});
+const fx = trainingFixture();
 
 async function weightsOf(unetDir: string): Promise<Map<string, Float32Array>> {
   const r = await openSafetensors(join(unetDir, 'diffusion_pytorch_model.safetensors'));
@@ -49,15 +36,15 @@ function maxAbsDiff(a: Map<string, Float32Array>, b: Map<string, Float32Array>):
 test('base expert: the loss falls over 30 steps, timesteps stay in 350..999, and the trained UNet loads back', async () => {
   const w: TrainExpertWith = {
     role: 'base',
-    model,
-    cache,
+    model: fx.model,
+    cache: fx.cache,
     steps: 30,
     batch_size: 2,
     learning_rate: 2e-3,
     checkpoint_every: 10,
     seed: 1,
   };
-  const { ctx, progress } = await makeContext(root, w);
+  const { ctx, progress } = await makeContext(fx.root, w);
   const result = await trainExpertStep.run(ctx);
   assert.equal(result?.summary?.['steps'], 30);
   assert.equal(result?.summary?.['resumed_from'], 0);
@@ -85,11 +72,11 @@ test('base expert: the loss falls over 30 steps, timesteps stay in 350..999, and
   assert.ok(loaded.ok, loaded.ok ? '' : loaded.error.message);
   await loaded.value.close();
   const trained = await weightsOf(join(ctx.outDir, 'unet'));
-  const initial = await weightsOf(join(model, 'unet'));
+  const initial = await weightsOf(join(fx.model, 'unet'));
   assert.ok(maxAbsDiff(trained, initial) > 1e-3, 'training changed the weights');
   assert.deepEqual(
     JSON.parse(await readFile(join(ctx.outDir, 'unet', 'config.json'), 'utf8')),
-    JSON.parse(await readFile(join(model, 'unet', 'config.json'), 'utf8')),
+    JSON.parse(await readFile(join(fx.model, 'unet', 'config.json'), 'utf8')),
   );
   const session = await openSession(join(ctx.outDir, 'onnx', 'model.onnx'), { threads: 1 });
   assert.ok(session.ok, session.ok ? '' : session.error.message);
@@ -118,7 +105,7 @@ test('base expert: the loss falls over 30 steps, timesteps stay in 350..999, and
 });
 
 test('refiner at batch 1 over two latent buckets: timesteps stay in 0..349, v-prediction, min-SNR and EMA run', async () => {
-  const buckets = join(root, 'cache-buckets');
+  const buckets = join(fx.root, 'cache-buckets');
   await writeCache(buckets, {
     train: 6,
     shapes: [
@@ -128,7 +115,7 @@ test('refiner at batch 1 over two latent buckets: timesteps stay in 0..349, v-pr
   });
   const w: TrainExpertWith = {
     role: 'refiner',
-    model,
+    model: fx.model,
     cache: buckets,
     steps: 8,
     batch_size: 1,
@@ -140,7 +127,7 @@ test('refiner at batch 1 over two latent buckets: timesteps stay in 0..349, v-pr
     checkpoint_every: 4,
     seed: 2,
   };
-  const { ctx } = await makeContext(root, w);
+  const { ctx } = await makeContext(fx.root, w);
   await trainExpertStep.run(ctx);
   const rows = parseMetrics(await readFile(join(ctx.outDir, 'metrics.jsonl'), 'utf8'));
   assert.equal(rows.length, 8);
@@ -159,8 +146,8 @@ test('refiner at batch 1 over two latent buckets: timesteps stay in 0..349, v-pr
 test("a run killed with SIGKILL after a checkpoint resumes from it and ends with the uninterrupted run's weights", async () => {
   const w: TrainExpertWith = {
     role: 'base',
-    model,
-    cache,
+    model: fx.model,
+    cache: fx.cache,
     steps: 16,
     batch_size: 1,
     gradient_accumulation: 2,
@@ -172,18 +159,18 @@ test("a run killed with SIGKILL after a checkpoint resumes from it and ends with
     checkpoint_every: 3,
     seed: 5,
   };
-  const whole = await makeContext(root, w);
+  const whole = await makeContext(fx.root, w);
   await trainExpertStep.run(whole.ctx);
 
-  const out = join(root, 'killed-out');
-  const checkpoint = join(root, 'killed-ckpt');
+  const out = join(fx.root, 'killed-out');
+  const checkpoint = join(fx.root, 'killed-ckpt');
   const child = spawn(
     process.execPath,
     [
       '--import',
       'tsx',
       join(import.meta.dirname, 'run-child.ts'),
-      JSON.stringify({ root, with: w, out, checkpoint }),
+      JSON.stringify({ root: fx.root, with: w, out, checkpoint }),
     ],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
@@ -204,7 +191,7 @@ test("a run killed with SIGKILL after a checkpoint resumes from it and ends with
   assert.equal(await exited, 'SIGKILL');
   assert.ok(!existsSync(join(out, 'unet')), 'the killed run must not have finished');
 
-  const resumed = await makeContext(root, w, { out: join(root, 'resumed-out'), checkpoint });
+  const resumed = await makeContext(fx.root, w, { out: join(fx.root, 'resumed-out'), checkpoint });
   const result = await trainExpertStep.run(resumed.ctx);
   const from = result?.summary?.['resumed_from'] as number;
   assert.ok(from >= 3 && from < 16 && from % 3 === 0, `resumed from step ${from}`);
@@ -225,14 +212,24 @@ test("a run killed with SIGKILL after a checkpoint resumes from it and ends with
 });
 
 test('the simpletuner backend without images and an empty train split are refused with a clear message', async () => {
-  const st = await makeContext(root, { role: 'base', model, cache, backend: 'simpletuner' });
+  const st = await makeContext(fx.root, {
+    role: 'base',
+    model: fx.model,
+    cache: fx.cache,
+    backend: 'simpletuner',
+  });
   await assert.rejects(trainExpertStep.run(st.ctx), /backend simpletuner needs `images`/);
 
-  const evalOnly = join(root, 'cache-eval-only');
+  const evalOnly = join(fx.root, 'cache-eval-only');
   await writeCache(evalOnly, { train: 0, eval: 2 });
-  const empty = await makeContext(root, { role: 'base', model, cache: evalOnly });
+  const empty = await makeContext(fx.root, { role: 'base', model: fx.model, cache: evalOnly });
   await assert.rejects(trainExpertStep.run(empty.ctx), /no items in the train split/);
 
-  const bad = await makeContext(root, { role: 'base', model, cache, strength: 0.0005 });
+  const bad = await makeContext(fx.root, {
+    role: 'base',
+    model: fx.model,
+    cache: fx.cache,
+    strength: 0.0005,
+  });
   await assert.rejects(trainExpertStep.run(bad.ctx), /leaves the refiner no timesteps/);
 });

@@ -1,37 +1,24 @@
 // trainExpertInWorker against trainExpert in this thread: the same settings and seed must give the same
 // bytes (weights, metrics), progress must arrive, an abort must stop the thread at a step boundary with
 // the signal's reason, and a user error must come back as the same message.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ProgressUpdate } from '../../../src/contract/step.js';
 import { resolveTrainConfig } from '../../../src/steps/train/index.js';
 import type { TrainExpertWith } from '../../../src/steps/train/index.js';
 import { trainExpert, trainExpertInWorker, trainExpertParallel } from '../../../src/train/expert/index.js';
 import type { ExpertTrainingConfig, TrainIO } from '../../../src/train/expert/index.js';
-import { tempRoot, tinyModel, writeCache } from '../../steps/train/helpers.js';
+import { trainingFixture } from '../../steps/train/helpers.js';
 
-let root: string;
-let model: string;
-let cache: string;
-
-before(async () => {
-  root = await tempRoot();
-  model = await tinyModel(root);
-  cache = join(root, 'cache');
-  await writeCache(cache, { train: 8, eval: 2 });
-});
-
-after(async () => {
-  await rm(root, { recursive: true, force: true });
-});
+const fx = trainingFixture();
 
 async function config(extra: Partial<TrainExpertWith> = {}): Promise<ExpertTrainingConfig> {
   const w: TrainExpertWith = {
     role: 'refiner',
-    model,
-    cache,
+    model: fx.model,
+    cache: fx.cache,
     steps: 12,
     batch_size: 2,
     learning_rate: 2e-3,
@@ -42,7 +29,7 @@ async function config(extra: Partial<TrainExpertWith> = {}): Promise<ExpertTrain
     seed: 7,
     ...extra,
   };
-  return resolveTrainConfig(w, root, 1);
+  return resolveTrainConfig(w, fx.root, 1);
 }
 
 interface Captured {
@@ -56,8 +43,8 @@ async function io(name: string, signal = new AbortController().signal): Promise<
   const progress: ProgressUpdate[] = [];
   return {
     io: {
-      checkpointDir: await mkdtemp(join(root, `${name}-ckpt-`)),
-      outDir: await mkdtemp(join(root, `${name}-out-`)),
+      checkpointDir: await mkdtemp(join(fx.root, `${name}-ckpt-`)),
+      outDir: await mkdtemp(join(fx.root, `${name}-out-`)),
       signal,
       log: {
         info: (m) => logs.push(`info ${m}`),
@@ -118,7 +105,7 @@ test('an abort stops the worker at a step boundary, rejects with the reason and 
 });
 
 test('a user error comes back as the message this thread gives, without a stack', async () => {
-  const c = { ...(await config()), cacheDir: join(root, 'no-such-cache') };
+  const c = { ...(await config()), cacheDir: join(fx.root, 'no-such-cache') };
   const a = await trainExpert(c, (await io('bad-here')).io);
   const b = await trainExpertInWorker(c, (await io('bad-there')).io);
   assert.ok(!a.ok && !b.ok);
