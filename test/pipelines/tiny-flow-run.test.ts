@@ -1,17 +1,15 @@
 // pipelines/tiny-flow.yaml end to end through `node bin/moe.js run`, made small with --param overrides:
 // both experts train with flow matching on their side of the boundary only, evaluate finds the composed
 // pair better than either expert alone over the whole range, and compose hands over at t ≥ 875 (Wan).
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createScheduler, flowBoundary, flowHandoff } from '../../src/diffusion/index.js';
+import { ROOT, smallRunArgs, tempWorkspace } from './small-run.js';
 
-const ROOT = new URL('../..', import.meta.url).pathname;
-const WS = mkdtempSync(join(tmpdir(), 'moe-tiny-flow-'));
-after(() => rmSync(WS, { recursive: true, force: true }));
+const WS = tempWorkspace('moe-tiny-flow-');
 
 const SMALL = {
   images: 96,
@@ -35,16 +33,7 @@ function outputs(name: string): unknown[] {
 test('tiny-flow.yaml: experts stay on their side of the boundary, the composed pair beats either alone', () => {
   const run = spawnSync(
     process.execPath,
-    [
-      join(ROOT, 'bin', 'moe.js'),
-      'run',
-      join(ROOT, 'pipelines', 'tiny-flow.yaml'),
-      '--workspace',
-      WS,
-      '--jobs',
-      '2',
-      ...Object.entries(SMALL).flatMap(([k, v]) => ['--param', `${k}=${v}`]),
-    ],
+    [join(ROOT, 'bin', 'moe.js'), ...smallRunArgs('tiny-flow.yaml', WS, SMALL)],
     { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 900_000 },
   );
   assert.equal(run.status, 0, run.stdout + run.stderr);

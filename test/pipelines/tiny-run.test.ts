@@ -5,19 +5,16 @@
 //   2. the report exists and renders in Chromium with every image loaded; a second run is fully cached;
 //   3. retraining the base from scratch (--force base) ends with the weights the resumed run ended with.
 // The tests share one workspace and run in order.
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openCheckpoint, readAllTensors } from '../../src/formats/safetensors.js';
 import { chromiumPath, probePage } from '../report/chromium.js';
+import { ROOT, smallRunArgs, tempWorkspace } from './small-run.js';
 
-const ROOT = new URL('../..', import.meta.url).pathname;
-const PIPELINE = join(ROOT, 'pipelines', 'tiny.yaml');
-const WS = mkdtempSync(join(tmpdir(), 'moe-tiny-'));
-after(() => rmSync(WS, { recursive: true, force: true }));
+const WS = tempWorkspace('moe-tiny-');
 
 const SMALL = {
   images: 24,
@@ -31,15 +28,7 @@ const SMALL = {
 };
 /** compose's seeds in tiny.yaml. */
 const SEEDS = 4;
-const ARGS = [
-  'run',
-  PIPELINE,
-  '--workspace',
-  WS,
-  '--jobs',
-  '2',
-  ...Object.entries(SMALL).flatMap(([k, v]) => ['--param', `${k}=${v}`]),
-];
+const ARGS = smallRunArgs('tiny.yaml', WS, SMALL);
 
 interface Run {
   readonly code: number | null;
