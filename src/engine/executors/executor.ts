@@ -5,12 +5,8 @@ import type { ProgressUpdate, StepDefinition, UpstreamNode } from '../../contrac
 import type { NodeId } from '../../util/brand.js';
 import type { FailureKind, LogLevel } from '../events.js';
 
-export interface NodeJob {
-  readonly node: NodeId;
-  readonly step: StepDefinition<JsonValue>;
-  /** The resolved `with`, upstream outputs as absolute store paths. */
-  readonly with: JsonValue;
-  readonly attempt: number;
+/** Where one attempt of a node works: the folders and log file its step context names, on any executor. */
+export interface NodeDirs {
   readonly outDir: string;
   readonly checkpointDir: string;
   readonly sharedCacheDir: string;
@@ -18,6 +14,20 @@ export interface NodeJob {
   readonly pipelineDir: string;
   /** The node's log file (its directory exists). */
   readonly logFile: string;
+}
+
+/** Just the NodeDirs fields of a job or a job spec (what a step context or a spec written for a cluster copies). */
+export function nodeDirs(from: NodeDirs): NodeDirs {
+  const { outDir, checkpointDir, sharedCacheDir, tmpDir, pipelineDir, logFile } = from;
+  return { outDir, checkpointDir, sharedCacheDir, tmpDir, pipelineDir, logFile };
+}
+
+export interface NodeJob extends NodeDirs {
+  readonly node: NodeId;
+  readonly step: StepDefinition<JsonValue>;
+  /** The resolved `with`, upstream outputs as absolute store paths. */
+  readonly with: JsonValue;
+  readonly attempt: number;
   readonly env: Readonly<Record<string, string>>;
   readonly gpus: readonly number[];
   readonly resources: Resources;

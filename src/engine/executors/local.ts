@@ -2,6 +2,7 @@
 import type { JsonValue } from '../../pipeline/types.js';
 import type { StepContext } from '../../contract/step.js';
 import type { ExecOutcome, Executor, ExecutorEvent, NodeJob } from './executor.js';
+import { nodeDirs } from './executor.js';
 
 export class LocalExecutor implements Executor {
   readonly name = 'local';
@@ -14,12 +15,7 @@ export class LocalExecutor implements Executor {
     const ctx: StepContext<JsonValue> = {
       nodeId: job.node,
       with: job.with,
-      outDir: job.outDir,
-      checkpointDir: job.checkpointDir,
-      sharedCacheDir: job.sharedCacheDir,
-      tmpDir: job.tmpDir,
-      pipelineDir: job.pipelineDir,
-      logFile: job.logFile,
+      ...nodeDirs(job),
       attempt: job.attempt,
       signal,
       log: {

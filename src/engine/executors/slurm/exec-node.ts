@@ -7,6 +7,7 @@ import type { Diagnostic } from '../../../pipeline/diagnostic.js';
 import type { Result } from '../../../util/result.js';
 import { LocalExecutor } from '../local.js';
 import type { ExecOutcome, NodeJob } from '../executor.js';
+import { nodeDirs } from '../executor.js';
 import type { JsonValue } from '../../../pipeline/types.js';
 import type { StepDefinition } from '../../../contract/step.js';
 import type { NodeId } from '../../../util/brand.js';
@@ -61,12 +62,7 @@ export async function execNode(specFile: string, stepsOf: StepsOfFile): Promise<
     step,
     with: spec.with,
     attempt: spec.attempt,
-    outDir: spec.outDir,
-    checkpointDir: spec.checkpointDir,
-    sharedCacheDir: spec.sharedCacheDir,
-    tmpDir: spec.tmpDir,
-    pipelineDir: spec.pipelineDir,
-    logFile: spec.logFile,
+    ...nodeDirs(spec),
     env,
     gpus,
     resources: spec.resources,

@@ -18,6 +18,7 @@ import {
 import { basename, join } from 'node:path';
 import { sleep } from '../../../util/sleep.js';
 import type { ExecOutcome, Executor, ExecutorEvent, NodeJob } from '../executor.js';
+import { nodeDirs } from '../executor.js';
 import { jobFiles, parseEvents, readOutcome, writeAtomic } from './job-files.js';
 import type { JobFiles, JobSpec } from './job-files.js';
 import { sbatchArgs } from './sbatch.js';
@@ -109,12 +110,7 @@ export class SlurmExecutor implements Executor {
       node: job.node,
       with: job.with,
       attempt: job.attempt,
-      outDir: job.outDir,
-      checkpointDir: job.checkpointDir,
-      sharedCacheDir: job.sharedCacheDir,
-      tmpDir: job.tmpDir,
-      pipelineDir: job.pipelineDir,
-      logFile: job.logFile,
+      ...nodeDirs(job),
       env: job.env,
       resources: job.resources,
       upstream: job.upstream,

@@ -5,9 +5,9 @@ import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { JsonValue, Resources } from '../../../pipeline/types.js';
 import type { UpstreamNode } from '../../../contract/step.js';
-import type { ExecOutcome, ExecutorEvent } from '../executor.js';
+import type { ExecOutcome, ExecutorEvent, NodeDirs } from '../executor.js';
 
-export interface JobSpec {
+export interface JobSpec extends NodeDirs {
   readonly format: 1;
   /** The pipeline file, so the job can load the same step registry (built-ins and plugins). */
   readonly pipelineFile: string;
@@ -15,12 +15,6 @@ export interface JobSpec {
   readonly node: string;
   readonly with: JsonValue;
   readonly attempt: number;
-  readonly outDir: string;
-  readonly checkpointDir: string;
-  readonly sharedCacheDir: string;
-  readonly tmpDir: string;
-  readonly pipelineDir: string;
-  readonly logFile: string;
   readonly env: Readonly<Record<string, string>>;
   readonly resources: Resources;
   /** Absent in specs written before it existed. */
