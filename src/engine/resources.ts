@@ -2,18 +2,16 @@
 // count: each running node gets specific ids that no other running node holds at the same time.
 import type { Resources } from '../pipeline/types.js';
 
-export interface Capacity {
-  readonly jobs: number;
-  readonly cpu: number;
-  readonly memoryBytes: number;
-  /** The device ids this machine offers (from CUDA_VISIBLE_DEVICES, `--gpus`, or the driver). */
-  readonly gpus: readonly number[];
-}
-
+/** CPUs, memory and device ids: what a node is granted, and (with a job count) what the machine offers. */
 export interface Grant {
   readonly cpu: number;
   readonly memoryBytes: number;
   readonly gpus: readonly number[];
+}
+
+/** The machine's share for one run; `gpus` are the device ids it offers (CUDA_VISIBLE_DEVICES, `--gpus`, or the driver). */
+export interface Capacity extends Grant {
+  readonly jobs: number;
 }
 
 export class ResourcePool {
