@@ -7,6 +7,7 @@ import type { JsonValue } from '../../src/pipeline/types.js';
 import type { ProgressUpdate, StepContext } from '../../src/contract/step.js';
 import { runSimpleTuner } from '../../src/steps/train/simpletuner/runner.js';
 import type { SimpleTunerSpec } from '../../src/steps/train/simpletuner/spec.js';
+import { WRITE_CHECKPOINT_JS } from './standin.js';
 
 // A stand-in for `simpletuner train`: records its arguments and environment, reads the config it was
 // given, resumes from the latest complete checkpoint-N, prints tqdm lines as SimpleTuner does, writes
@@ -28,12 +29,7 @@ process.stderr.write('(id=images) loaded 8 images\\n');
 for (let s = start + 1; s <= total; s++) {
   process.stderr.write('\\rEpoch 1/2, Steps:  ' + Math.floor(100 * s / total) + '%|##   | ' + s + '/' + total +
     ' [00:01<00:02, 3.1it/s, step_loss=' + (0.5 / s).toExponential(2) + ', lr=' + cfg.learning_rate + ']');
-  if (s % cfg.checkpoint_step_interval === 0) {
-    const c = path.join(out, 'checkpoint-' + s);
-    fs.mkdirSync(path.join(c, 'unet'), { recursive: true });
-    fs.writeFileSync(path.join(c, 'training_state.json'), JSON.stringify({ global_step: s }));
-    fs.writeFileSync(path.join(c, '.guard'), '');
-  }
+${WRITE_CHECKPOINT_JS}
   if (s === dieAt) { process.stderr.write('\\nCUDA out of memory\\n'); process.exit(1); }
 }
 fs.mkdirSync(path.join(out, 'pipeline', 'unet'), { recursive: true });

@@ -10,6 +10,18 @@ import assert from 'node:assert/strict';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
+/**
+ * Stand-in script lines (in a loop over step `s`, with `fs`, `path`, `cfg` and `out`): SimpleTuner's
+ * checkpoint-N folder every checkpoint_step_interval steps, its .guard written last.
+ */
+export const WRITE_CHECKPOINT_JS = `  if (s % cfg.checkpoint_step_interval === 0) {
+    const c = path.join(out, 'checkpoint-' + s);
+    fs.mkdirSync(path.join(c, 'unet'), { recursive: true });
+    fs.writeFileSync(path.join(c, 'training_state.json'), JSON.stringify({ global_step: s }));
+    fs.writeFileSync(path.join(c, '.guard'), '');
+  }`;
+
 export const STANDIN = `#!/usr/bin/env node
 const fs = require('node:fs');
 const path = require('node:path');
@@ -80,12 +92,7 @@ function step() {
   track(s, { train_loss: 0.5 / s, optimization_loss: 0.5 / s, learning_rate: cfg.learning_rate, epoch: 1, ...evalLosses(s) });
   process.stderr.write('\\rEpoch 1/1, Steps:  ' + Math.floor(100 * s / total) + '%|##   | ' + s + '/' + total +
     ' [00:01<00:02, 3.1it/s, step_loss=' + (0.5 / s).toExponential(3) + ', lr=' + cfg.learning_rate + ']');
-  if (s % cfg.checkpoint_step_interval === 0) {
-    const c = path.join(out, 'checkpoint-' + s);
-    fs.mkdirSync(path.join(c, 'unet'), { recursive: true });
-    fs.writeFileSync(path.join(c, 'training_state.json'), JSON.stringify({ global_step: s }));
-    fs.writeFileSync(path.join(c, '.guard'), '');
-  }
+${WRITE_CHECKPOINT_JS}
   setTimeout(step, orphaned ? 5000 : wait);
 }
 function finish() {
