@@ -9,6 +9,7 @@
 // (it reads /proc); elsewhere nothing is found.
 import { readdirSync, readFileSync } from 'node:fs';
 import type { Workspace } from './workspace.js';
+import { signalGroup } from '../util/process-group.js';
 
 const POLL_MS = 50;
 
@@ -45,14 +46,14 @@ export function leftoverGroups(ws: Workspace): Set<number> {
 export async function stopLeftoverJobs(ws: Workspace, graceMs: number): Promise<number[]> {
   const found = leftoverGroups(ws);
   if (found.size === 0) return [];
-  for (const g of found) signal(g, 'SIGTERM');
+  for (const g of found) signalGroup(g, 'SIGTERM');
   const until = Date.now() + graceMs;
   let left = found;
   while (left.size > 0 && Date.now() < until) {
     await new Promise((r) => setTimeout(r, POLL_MS));
     left = leftoverGroups(ws);
   }
-  for (const g of left) signal(g, 'SIGKILL');
+  for (const g of left) signalGroup(g, 'SIGKILL');
   for (let i = 0; i < 40 && left.size > 0; i++) {
     await new Promise((r) => setTimeout(r, POLL_MS));
     left = leftoverGroups(ws);
@@ -70,14 +71,6 @@ function groupOf(pid: string): number | undefined {
     return Number.isInteger(group) ? group : undefined;
   } catch {
     return undefined;
-  }
-}
-
-function signal(group: number, sig: NodeJS.Signals): void {
-  try {
-    process.kill(-group, sig);
-  } catch {
-    // Gone already.
   }
 }
 

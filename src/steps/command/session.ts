@@ -5,6 +5,7 @@ import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import type { ProgressUpdate } from '../../contract/step.js';
 import type { ShellJob, ShellSpawner } from './spawner.js';
 import { parseProgress } from './progress.js';
+import { signalGroup } from '../../util/process-group.js';
 
 const POLL_MS = 250;
 
@@ -80,14 +81,6 @@ function groupAlive(pid: number): boolean {
     return true;
   } catch {
     return false;
-  }
-}
-
-function signalGroup(pid: number, sig: NodeJS.Signals): void {
-  try {
-    process.kill(-pid, sig);
-  } catch {
-    // Already gone.
   }
 }
 

@@ -4,6 +4,7 @@ import type { ProgressUpdate, StepLogger } from '../../contract/step.js';
 import { LineSplitter } from './lines.js';
 import { parseProgress } from './progress.js';
 import { spawnGuarded } from './watchdog.js';
+import { signalGroup } from '../../util/process-group.js';
 
 /** How long a process group gets between SIGTERM and SIGKILL. */
 export const KILL_GRACE_MS = 5000;
@@ -65,13 +66,4 @@ export function runProcess(spec: SpawnSpec): Promise<void> {
       }
     });
   });
-}
-
-function signalGroup(pid: number | undefined, sig: NodeJS.Signals): void {
-  if (pid === undefined) return;
-  try {
-    process.kill(-pid, sig);
-  } catch {
-    // The group is already gone.
-  }
 }

@@ -22,6 +22,7 @@ import { buildSimpleTunerFiles, CONFIG_FILE, DATABACKEND_FILE, PROMPT_LIBRARY_FI
 import type { SimpleTunerProgress } from './progress.js';
 import { parseProgressLine, toProgressUpdate } from './progress.js';
 import type { SimpleTunerSpec } from './spec.js';
+import { signalGroup } from '../../../util/process-group.js';
 
 export const DEFAULT_COMMAND: readonly string[] = ['simpletuner', 'train'];
 const KILL_GRACE_MS = 10_000;
@@ -203,8 +204,8 @@ function launch(
     child.stdout?.on('data', out.push);
     child.stderr?.on('data', errs.push);
     const onAbort = (): void => {
-      kill(child.pid, 'SIGTERM');
-      setTimeout(() => kill(child.pid, 'SIGKILL'), KILL_GRACE_MS).unref();
+      signalGroup(child.pid, 'SIGTERM');
+      setTimeout(() => signalGroup(child.pid, 'SIGKILL'), KILL_GRACE_MS).unref();
     };
     ctx.signal.addEventListener('abort', onAbort, { once: true });
     child.on('error', (e) => {
@@ -250,10 +251,10 @@ async function stopLeftover(pidFile: string, configPath: string, ctx: StepContex
   rmSync(pidFile, { force: true });
   if (!Number.isInteger(pid) || pid <= 1 || !runsConfig(pid, configPath)) return;
   ctx.log.warn(`stopping SimpleTuner (pid ${pid}) left running by an earlier attempt before resuming`);
-  kill(pid, 'SIGTERM');
+  signalGroup(pid, 'SIGTERM');
   const deadline = Date.now() + KILL_GRACE_MS;
   while (alive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-  kill(pid, 'SIGKILL');
+  signalGroup(pid, 'SIGKILL');
   while (alive(pid) && Date.now() < deadline + 5_000) await new Promise((r) => setTimeout(r, 100));
 }
 
@@ -280,14 +281,5 @@ function notZombie(pid: number): boolean {
     return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
   } catch {
     return true;
-  }
-}
-
-function kill(pid: number | undefined, sig: NodeJS.Signals): void {
-  if (pid === undefined) return;
-  try {
-    process.kill(-pid, sig);
-  } catch {
-    // The group is already gone.
   }
 }
