@@ -21,6 +21,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { seededRandom } from '../src/diffusion/random.js';
+import { markedAfter } from '../test/cli/processes.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const MOE = join(ROOT, 'bin', 'moe.js');
@@ -164,7 +165,7 @@ async function oneTrial(
   await new Promise((r) => setTimeout(r, killAfterMs));
   killed.child.kill('SIGKILL');
   await killed.done;
-  const left = await markedAfter(mark, GRACE_MS + 2000);
+  const left = await markedAfter({ MOE_FAULT_MARK: mark }, GRACE_MS + 2000);
   if (left.length > 0) problems.push(`still running after kill -9: ${left.join(', ')}`);
 
   const rerunMark = newMark();
@@ -176,7 +177,7 @@ async function oneTrial(
       if (got[node] !== digest) problems.push(`${node}: outputs differ from the uninterrupted run`);
     }
   }
-  const after = await markedAfter(rerunMark, 3000);
+  const after = await markedAfter({ MOE_FAULT_MARK: rerunMark }, 3000);
   if (after.length > 0) problems.push(`still running after the rerun ended: ${after.join(', ')}`);
   rmSync(join(dir, ws), { recursive: true, force: true });
   return problems;
@@ -215,33 +216,6 @@ function outputDigests(ws: string): Record<string, string> {
     }
   ).nodes;
   return Object.fromEntries(Object.entries(nodes).map(([k, v]) => [k, v.outputs.digest]));
-}
-
-/** Live processes whose environment holds MOE_FAULT_MARK=mark. */
-function marked(mark: string): string[] {
-  const needle = `MOE_FAULT_MARK=${mark}`;
-  const out: string[] = [];
-  for (const pid of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
-    try {
-      if (!readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0').includes(needle)) continue;
-      const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-      if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) continue;
-      out.push(`${pid} ${readFileSync(`/proc/${pid}/cmdline`, 'latin1').split('\0').join(' ').trim()}`);
-    } catch {
-      // Gone meanwhile.
-    }
-  }
-  return out;
-}
-
-async function markedAfter(mark: string, ms: number): Promise<string[]> {
-  const until = Date.now() + ms;
-  let left = marked(mark);
-  while (left.length > 0 && Date.now() < until) {
-    await new Promise((r) => setTimeout(r, 50));
-    left = marked(mark);
-  }
-  return left;
 }
 
 function arg(name: string, fallback: number): number {
