@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { commandStep } from '../../src/steps/command/index.js';
 import type { CommandWith } from '../../src/steps/command/schema.js';
 import type { ProgressUpdate, StepContext } from '../../src/contract/step.js';
+import { capturingLog } from './context.js';
 
 function context(w: CommandWith, signal = new AbortController().signal, withLog = false) {
   const dir = mkdtempSync(join(tmpdir(), 'moe-command-'));
@@ -21,11 +22,7 @@ function context(w: CommandWith, signal = new AbortController().signal, withLog 
     pipelineDir: dir,
     attempt: 1,
     signal,
-    log: {
-      info: (m) => lines.push(`info ${m}`),
-      warn: (m) => lines.push(`warn ${m}`),
-      error: (m) => lines.push(`error ${m}`),
-    },
+    log: capturingLog(lines),
     progress: (p) => progress.push(p),
     env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', MOE_OUT: dir, MOE_KILL_GRACE_MS: '200' },
     gpus: [],

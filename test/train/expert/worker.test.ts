@@ -10,6 +10,7 @@ import { resolveTrainConfig } from '../../../src/steps/train/index.js';
 import type { TrainExpertWith } from '../../../src/steps/train/index.js';
 import { trainExpert, trainExpertInWorker, trainExpertParallel } from '../../../src/train/expert/index.js';
 import type { ExpertTrainingConfig, TrainIO } from '../../../src/train/expert/index.js';
+import { capturingLog } from '../../steps/context.js';
 import { trainingFixture } from '../../steps/train/helpers.js';
 
 const fx = trainingFixture();
@@ -46,11 +47,7 @@ async function io(name: string, signal = new AbortController().signal): Promise<
       checkpointDir: await mkdtemp(join(fx.root, `${name}-ckpt-`)),
       outDir: await mkdtemp(join(fx.root, `${name}-out-`)),
       signal,
-      log: {
-        info: (m) => logs.push(`info ${m}`),
-        warn: (m) => logs.push(`warn ${m}`),
-        error: (m) => logs.push(`error ${m}`),
-      },
+      log: capturingLog(logs),
       progress: (u) => progress.push(u),
     },
     logs,
