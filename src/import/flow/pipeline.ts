@@ -3,8 +3,8 @@
 // with Wan's hand-off, evaluate per band, report) with the trainer's settings carried into it. Importers
 // (musubi-tuner, SimpleTuner's Wan 2.2 stages) fill in a FlowImport; this module knows nothing of either.
 import type { JsonValue } from '../../pipeline/types.js';
-import { EXPERT_UNETS, cacheNode, evaluateNode, reportNode, splitShared } from '../shared.js';
-import type { Settings, SplitSettings } from '../shared.js';
+import { EXPERT_UNETS, cacheNode, evaluateNode, reportNode, splitShared } from '../pipeline-parts.js';
+import type { Settings, SplitSettings } from '../pipeline-parts.js';
 
 export interface FlowImport {
   readonly name: string;

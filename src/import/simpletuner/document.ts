@@ -1,8 +1,8 @@
 // The pipeline document `moe import simpletuner` writes, as pipelines/ssd1b.yaml is: params, the
 // experts' shared train.expert settings under `defaults:`, and the nodes dataset → cache, base and refiner
 // → compose at the split, evaluate, report.
-import { EXPERT_UNETS, cacheNode, evaluateNode, reportNode } from '../shared.js';
-import type { Settings, SplitSettings } from '../shared.js';
+import { EXPERT_UNETS, cacheNode, evaluateNode, reportNode } from '../pipeline-parts.js';
+import type { Settings, SplitSettings } from '../pipeline-parts.js';
 import { VALIDATION_GUIDANCE_DEFAULT } from './defaults.js';
 
 export interface DocumentInput {

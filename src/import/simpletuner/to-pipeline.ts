@@ -7,7 +7,7 @@ import { err, ok } from '../../util/result.js';
 import { SIMPLETUNER_DEFAULTS } from './defaults.js';
 import type { RawOptions, RawValue, ReadConfig } from './options.js';
 import { pipelineDocument } from './document.js';
-import { splitShared } from '../shared.js';
+import { splitShared } from '../pipeline-parts.js';
 import { whereIs } from './options.js';
 import { wanStageOf, wanToPipeline } from './wan.js';
 
