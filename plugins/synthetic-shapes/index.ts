@@ -1,4 +1,4 @@
-// An example moe plugin, written only against moe's public API (`import type … from 'moe'`): the
+// An example moe plugin, written only against moe's public API (`moe`, `moe/diffusion`): the
 // dataset.synthetic step and the prompt-adherence scorer the evaluate step uses for its images.
 // A plugin module exports `steps`; everything else here is for code that imports the plugin directly.
 import type { PluginModule } from 'moe';

@@ -1,5 +1,7 @@
 // Seeded randomness with no global state: each image gets its own generator derived from (seed, index),
-// so image i is the same whatever the count, and generation order does not matter.
+// so image i is the same whatever the count, and generation order does not matter. The generator
+// (mulberry32) and the shuffle are moe's own, from its public `moe/diffusion` entry.
+export { seededRandom as generator, shuffle } from 'moe/diffusion';
 
 /** A 32-bit integer hash of a list of integers (murmur3's finaliser applied per element). */
 export function mix(...values: readonly number[]): number {
@@ -11,28 +13,4 @@ export function mix(...values: readonly number[]): number {
     h ^= h >>> 16;
   }
   return h >>> 0;
-}
-
-/** mulberry32: a small, fast generator of uniform numbers in [0, 1). */
-export function generator(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** Fisher–Yates with the given generator; returns a new array. */
-export function shuffled<T>(items: readonly T[], rand: () => number): T[] {
-  const out = [...items];
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = Math.floor(rand() * (i + 1));
-    const tmp = out[i] as T;
-    out[i] = out[j] as T;
-    out[j] = tmp;
-  }
-  return out;
 }

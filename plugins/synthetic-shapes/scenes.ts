@@ -1,7 +1,7 @@
 // Which scenes the data set holds: a held-out set of combinations for evaluation, the training images
 // cycling evenly through the rest, and each image's placement drawn from its own seeded generator.
 import { allCombos, caption, FULL_VOCABULARY, type Combo, type Vocabulary } from './palette.js';
-import { generator, mix, shuffled } from './random.js';
+import { generator, mix, shuffle } from './random.js';
 import { EXTENT, type Scene } from './render.js';
 
 export interface SceneOptions {
@@ -39,7 +39,7 @@ export function holdOut(
   fraction: number,
   vocabulary: Vocabulary = FULL_VOCABULARY,
 ): { train: Combo[]; held: Combo[] } {
-  const combos = shuffled(allCombos(vocabulary), generator(mix(seed, 0x401d)));
+  const combos = shuffle(allCombos(vocabulary), generator(mix(seed, 0x401d)));
   const wanted = Math.round(Math.min(0.5, Math.max(0, fraction)) * combos.length);
   const uses = new Map<string, number>();
   for (const c of combos) for (const k of pairKeys(c)) uses.set(k, (uses.get(k) ?? 0) + 1);
@@ -84,6 +84,6 @@ export function evalPrompts(
   train: readonly Combo[],
   count: number,
 ): string[] {
-  const pool = held.length > 0 ? held : shuffled(train, generator(mix(seed, 0xe7a1)));
+  const pool = held.length > 0 ? held : shuffle([...train], generator(mix(seed, 0xe7a1)));
   return pool.slice(0, count).map(caption);
 }

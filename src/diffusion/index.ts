@@ -48,7 +48,7 @@ export {
 
 export type { ExpertRole, TimestepRange } from './experts.js';
 export { expertRange, sampleExpertTimesteps } from './experts.js';
-export { gaussianNoise, seededRandom } from './random.js';
+export { gaussianNoise, seededRandom, shuffle } from './random.js';
 export {
   flowNoisy,
   flowPredictedOriginal,

@@ -14,6 +14,20 @@ export function seededRandom(seed: number): () => number {
 }
 
 /**
+ * Shuffles `values` in place (Fisher–Yates, from the last element down, drawing j = ⌊random()·(i + 1)⌋) and
+ * returns it: the same source gives the same order on every machine.
+ */
+export function shuffle<T>(values: T[], random: () => number): T[] {
+  for (let i = values.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    const t = values[i] as T;
+    values[i] = values[j] as T;
+    values[j] = t;
+  }
+  return values;
+}
+
+/**
  * `length` standard normal draws (Box–Muller: √(−2 ln u₁)·cos(2π u₂) and ·sin(2π u₂)) from a uniform source,
  * for DDPM's and DDIM's `noise` option, initial latents and training noise.
  */

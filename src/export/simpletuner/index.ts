@@ -13,10 +13,9 @@ import {
   CONFIG_FILE,
   DATABACKEND_FILE,
   PROMPT_LIBRARY_FILE,
-  pretrainedModel,
-  simpleTunerSpec,
-} from '../../steps/train/simpletuner/index.js';
-import type { SimpleTunerFiles } from '../../steps/train/simpletuner/index.js';
+} from '../../steps/train/simpletuner/config.js';
+import type { SimpleTunerFiles } from '../../steps/train/simpletuner/config.js';
+import { pretrainedModel, simpleTunerSpec } from '../../steps/train/simpletuner/backend.js';
 import { launchArgs } from '../../steps/train/simpletuner/launch.js';
 import type { Result } from '../../util/result.js';
 import { err, ok } from '../../util/result.js';

@@ -12,7 +12,7 @@ import { resolveUserPath } from '../dataset/paths.js';
 import { TRAIN_OUTPUTS, trainExpertParallel } from '../../train/expert/index.js';
 import type { ExpertTrainingConfig, StepProfile } from '../../train/expert/index.js';
 import { readSchedulerDefaults } from './model-folder.js';
-import { runSimpleTunerBackend, SIMPLETUNER_OUTPUTS } from './simpletuner/index.js';
+import { runSimpleTunerBackend, SIMPLETUNER_OUTPUTS } from './simpletuner/backend.js';
 import { mixedPrecisionOf, optimisationSettings, TRAIN_DEFAULTS, trainExpertSchema } from './schema.js';
 import type { TrainExpertWith } from './schema.js';
 import { resolveFlow } from '../../workflow/flow-objective.js';

@@ -7,6 +7,7 @@
  * smaller than the batch still trains), then shuffles the list of batches so groups interleave. Only the
  * current epoch's list is kept: memory does not grow with steps.
  */
+import { shuffle } from '../../diffusion/index.js';
 import { STREAM, streamRandom } from './random.js';
 
 export interface PlannedBatch {
@@ -14,16 +15,6 @@ export interface PlannedBatch {
   readonly group: number;
   /** Item indices within the group, `batchSize` of them. */
   readonly items: readonly number[];
-}
-
-function shuffle<T>(values: T[], random: () => number): T[] {
-  for (let i = values.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    const t = values[i] as T;
-    values[i] = values[j] as T;
-    values[j] = t;
-  }
-  return values;
 }
 
 export class BatchOrder {
