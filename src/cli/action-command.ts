@@ -2,8 +2,12 @@
 // loaded only when the command runs (so `--help` and start-up stay fast), and a user-facing failure ends
 // the command with its message and exit code instead of a stack trace.
 import { Args, Command } from '@oclif/core';
+import type { Interfaces } from '@oclif/core';
 import type { Result } from '../util/result.js';
 import { EXIT, endWithFailure } from './failure.js';
+import type { CommandSpec, FlagTable } from './flags.js';
+import { oclifFlags } from './commands/oclif-flags.js';
+import type { OclifFlags } from './commands/oclif-flags.js';
 
 /** The argument of the commands that take a pipeline file (run, plan, compare, validate, graph). */
 export const PIPELINE_FILE_ARGS = { file: Args.string({ description: 'pipeline file', required: true }) };
@@ -37,4 +41,59 @@ export abstract class ActionCommand extends Command {
     if (!r.ok) this.error(r.error.message, { exit: EXIT.invalid });
     return { value: r.value, seconds: ((Date.now() - started) / 1000).toFixed(1) };
   }
+}
+
+/** What `--help` says of a command. */
+export interface CommandHelp {
+  readonly description: string;
+  readonly examples: readonly string[];
+}
+
+/** The statics oclif reads from a command that takes a pipeline file. */
+export interface PipelineCommandStatics<T extends FlagTable> {
+  readonly description: string;
+  readonly examples: string[];
+  readonly enableJsonFlag: boolean;
+  readonly args: typeof PIPELINE_FILE_ARGS;
+  readonly flags: OclifFlags<T>;
+}
+
+/**
+ * The base of a command that takes a pipeline file (run, plan, validate, graph, compare): its argument,
+ * its flags and `--json` derived from its entry in the flag table (`PIPELINE_COMMANDS`), and its help.
+ */
+export function pipelineCommand<T extends FlagTable>(
+  spec: CommandSpec & { readonly flags: T },
+  help: CommandHelp,
+): typeof ActionCommand & PipelineCommandStatics<T> {
+  abstract class PipelineCommand extends ActionCommand {
+    static override description = help.description;
+    static override examples = [...help.examples];
+    static override enableJsonFlag = spec.jsonFlag;
+    static override args = PIPELINE_FILE_ARGS;
+    static override flags = oclifFlags(spec.flags);
+
+    // oclif's parse reads the command's statics with an object spread, which skips inherited ones (a
+    // subclass's args and flags are set here): it is handed them all, the subclass's own first.
+    protected override parse<
+      F extends Record<string, unknown>,
+      B extends Record<string, unknown>,
+      A extends Record<string, unknown>,
+    >(options?: Interfaces.Input<F, B, A>, argv?: string[]): Promise<Interfaces.ParserOutput<F, B, A>> {
+      return super.parse(options && withInheritedStatics(options), argv);
+    }
+  }
+  return PipelineCommand;
+}
+
+/** A class's static fields, its own and its ancestors' (a subclass's value first), as one plain object. */
+function withInheritedStatics<T extends object>(ctor: T): T {
+  const out: Record<string, unknown> = {};
+  for (
+    let c: object | null = ctor;
+    c !== null && c !== Function.prototype;
+    c = Object.getPrototypeOf(c) as object | null
+  )
+    for (const [key, value] of Object.entries(c)) if (!(key in out)) out[key] = value;
+  return out as T;
 }

@@ -1,7 +1,8 @@
-// Every flag of the commands that share flags (`run`, `plan`, `validate`, `graph`, `gc`, `status`),
-// declared once as plain data. The oclif command classes derive their flags from it
-// (src/cli/commands/oclif-flags.ts), and so does the fast path's parser (src/cli/fast), which reads it
-// without loading oclif: the two cannot drift apart.
+// Every flag of the commands that share flags (`run`, `plan`, `validate`, `graph`, `compare`, `gc`,
+// `status`), declared once as plain data. The oclif command classes derive their flags (and, for the
+// commands that take a pipeline file, `--json`) from it (src/cli/commands/oclif-flags.ts,
+// src/cli/action-command.ts), and so does the fast path's parser (src/cli/fast), which reads it without
+// loading oclif: the two cannot drift apart.
 
 export interface FlagSpec {
   readonly kind: 'string' | 'integer' | 'boolean';
@@ -138,9 +139,18 @@ export const COMPARE_FLAGS = {
 
 export const STATUS_FLAGS = { workspace: workspaceOrHere } as const satisfies FlagTable;
 
-/** The commands the fast path takes (bin/moe.js tries it before loading oclif). */
-export const FAST_COMMANDS: Readonly<Record<string, CommandSpec>> = {
+/** The commands that take a pipeline file: their flags and whether they have oclif's `--json`. */
+export const PIPELINE_COMMANDS = {
   run: { jsonFlag: true, flags: RUN_FLAGS },
   plan: { jsonFlag: true, flags: PLAN_FLAGS },
   validate: { jsonFlag: false, flags: VALIDATE_FLAGS },
+  graph: { jsonFlag: false, flags: GRAPH_FLAGS },
+  compare: { jsonFlag: true, flags: COMPARE_FLAGS },
+} as const satisfies Readonly<Record<string, CommandSpec>>;
+
+/** The commands the fast path takes (bin/moe.js tries it before loading oclif). */
+export const FAST_COMMANDS: Readonly<Record<string, CommandSpec>> = {
+  run: PIPELINE_COMMANDS.run,
+  plan: PIPELINE_COMMANDS.plan,
+  validate: PIPELINE_COMMANDS.validate,
 };
