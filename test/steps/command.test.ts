@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import { spawnSync } from 'node:child_process';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -158,6 +159,74 @@ test('through the worker shell, the job sees exactly its own environment and dir
   } finally {
     first.done();
     second.done();
+  }
+});
+
+test('through the worker shell, a line sees what `sh -c` would show it: $0, $#, $-, traps, variables, $?', async () => {
+  const probe =
+    'printf "%s|" "$0" "$#" "$-" "${OLDPWD-unset}" "$(trap)" "${moe_watchdog-unset}" "$?" > "$MOE_OUT/probe.txt"';
+  const c = context({ run: probe }, new AbortController().signal, true);
+  const direct = mkdtempSync(join(tmpdir(), 'moe-command-'));
+  try {
+    await commandStep.run(c.ctx);
+    spawnSync('/bin/sh', ['-c', probe], { cwd: c.dir, env: { ...c.ctx.env, MOE_OUT: direct } });
+    assert.equal(
+      readFileSync(join(c.dir, 'probe.txt'), 'utf8'),
+      readFileSync(join(direct, 'probe.txt'), 'utf8'),
+    );
+  } finally {
+    c.done();
+    rmSync(direct, { recursive: true, force: true });
+  }
+});
+
+test('through the worker shell, $$ and a sourced file see a shell of the job’s own; $PPID is the worker', async () => {
+  const alive = (pid: number): boolean => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const c = context(
+    { run: 'echo $$ > "$MOE_OUT/pid"; . ./sourced.sh; echo $PPID > "$MOE_OUT/ppid"' },
+    new AbortController().signal,
+    true,
+  );
+  const plain = context({ run: 'echo $PPID > "$MOE_OUT/ppid"' }, new AbortController().signal, true);
+  try {
+    writeFileSync(join(c.dir, 'sourced.sh'), 'echo $$ > "$MOE_OUT/sourced-pid"\n');
+    await commandStep.run(c.ctx);
+    await commandStep.run(plain.ctx);
+    for (const file of ['pid', 'sourced-pid']) {
+      const pid = Number(readFileSync(join(c.dir, file), 'utf8'));
+      assert.ok(pid > 0 && !alive(pid), `${file}: ${pid} is the worker's pid, not the job's shell`);
+    }
+    // The worker's scratch file is named by its pid: the job's parent is the worker, as under `sh -c`.
+    for (const dir of [c.dir, plain.dir]) {
+      const ppid = readFileSync(join(dir, 'ppid'), 'utf8').trim();
+      assert.ok(existsSync(join(dir, `.job-${ppid}.out`)), `parent ${ppid} is not a worker`);
+    }
+  } finally {
+    c.done();
+    plain.done();
+  }
+});
+
+test('through the worker shell, exit codes are the line’s; a syntax error fails only its job', async () => {
+  const exits = context({ run: 'true; exit 7' }, new AbortController().signal, true);
+  const broken = context({ run: 'if true; echo "$MOE_OUT"' }, new AbortController().signal, true);
+  const next = context({ run: 'echo ok > "$MOE_OUT/ok.txt"' }, new AbortController().signal, true);
+  try {
+    await assert.rejects(commandStep.run(exits.ctx), /exited with code 7/);
+    await assert.rejects(commandStep.run(broken.ctx), /exited with code 2: .*Syntax error/);
+    await commandStep.run(next.ctx);
+    assert.equal(readFileSync(join(next.dir, 'ok.txt'), 'utf8'), 'ok\n');
+  } finally {
+    exits.done();
+    broken.done();
+    next.done();
   }
 });
 

@@ -1,7 +1,8 @@
 // Starting commands through long-lived `/bin/sh` workers instead of forking this Node process for each.
 // Forking Node costs milliseconds per child (its page tables are copied, and afterwards every page it
-// writes faults once more); a worker shell runs a job as a foreground command, which dash starts with
-// vfork, so a job costs what it costs under make: one exec of `sh -c`, then whatever the command runs.
+// writes faults once more). A worker runs a shell line in a subshell of itself (a fork of dash, no exec),
+// so a job costs less than under make, which execs `sh -c` for it; a line that could see its shell's
+// pid, and `argv`, run as foreground commands, which dash starts with vfork.
 //
 // Each worker is its own session and process group and runs one job at a time, so signalling the
 // worker's group reaches the job and everything it started. A worker whose job was signalled is retired
@@ -256,15 +257,56 @@ function script(
     if (NAME.test(k) && workerEnv[k] !== v) assigns.push(`${k}=${shellQuote(v)}`);
   }
   const unsets = Object.keys(workerEnv).filter((k) => NAME.test(k) && !Object.hasOwn(job.env, k));
-  const [program] = job.argv;
-  const cmd = job.argv.map(shellQuote).join(' ');
+  const line = shellLine(job.argv);
+  const body =
+    line !== undefined && !needsOwnShell(line)
+      ? subshell(line, assigns, unsets, job.env)
+      : commandBody(job.argv, assigns, unsets);
   const out = shellQuote(output);
+  return `if cd ${shellQuote(resolve(job.cwd))} 2>${out}; then ${body} </dev/null >${out} 2>&1; echo "E $?"; else echo "E 126"; fi\n`;
+}
+
+/** The line of a `['/bin/sh', '-c', line]` job; undefined for any other argv. */
+function shellLine(argv: readonly string[]): string | undefined {
+  return argv.length === 3 && argv[0] === '/bin/sh' && argv[1] === '-c' ? argv[2] : undefined;
+}
+
+/**
+ * True when a shell line can observe which shell process runs it: `$$` (or `${$}`), or a file sourced
+ * with `.` or `source`, which could do the same. Such a line gets an `sh -c` of its own; any other line
+ * cannot tell a subshell of the worker from a fresh `sh -c`.
+ */
+export function needsOwnShell(line: string): boolean {
+  return /\$\$|\$\{\$|(?:^|[\s;&|(){}`])(?:\.|source)(?:\s|$)/.test(line);
+}
+
+/**
+ * A shell line run in a subshell of the worker (a fork of dash, no exec), as `sh -c` would run it: the
+ * worker's `s` flag and variables gone, the job's environment exported, `$PPID` the worker (the parent an
+ * `sh -c` would have), `OLDPWD` only when the job's environment has it. Parsed by `eval` inside the
+ * subshell, so a syntax error fails the job (exit 2) and never the worker.
+ */
+function subshell(
+  line: string,
+  assigns: readonly string[],
+  unsets: readonly string[],
+  env: Readonly<Record<string, string>>,
+): string {
+  const old = env['OLDPWD'];
+  const exports = old === undefined ? assigns : [...assigns, `OLDPWD=${shellQuote(old)}`];
+  const unset = ['moe_watchdog', ...(old === undefined ? ['OLDPWD'] : []), ...unsets];
+  return `( set +s; unset ${unset.join(' ')}; ${exports.length > 0 ? `export ${exports.join(' ')}; ` : ''}PPID=$$; eval ${shellQuote(line)} )`;
+}
+
+/** A program (or a line that needs its own shell) started by the worker: vfork, then exec. */
+function commandBody(argv: readonly string[], assigns: readonly string[], unsets: readonly string[]): string {
+  const [program] = argv;
+  const cmd = argv.map(shellQuote).join(' ');
   // A program named with a slash runs as a plain foreground command (vfork, then exec). Any other name
   // might be a shell builtin (`eval`, `exit`): `exec` in a subshell only ever runs a program, which is
   // what `argv` promises. Unsetting variables also needs the subshell, so the worker keeps its own.
   const plain = unsets.length === 0 && program !== undefined && program.includes('/');
-  const body = plain
+  return plain
     ? `${assigns.join(' ')} ${cmd}`
     : `( ${unsets.length > 0 ? `unset ${unsets.join(' ')}; ` : ''}${assigns.length > 0 ? `export ${assigns.join(' ')}; ` : ''}exec ${cmd} )`;
-  return `if cd ${shellQuote(resolve(job.cwd))} 2>${out}; then ${body} </dev/null >${out} 2>&1; echo "E $?"; else echo "E 126"; fi\n`;
 }
