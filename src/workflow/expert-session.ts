@@ -4,6 +4,7 @@
 // the paths of the step's `with` block resolved against the pipeline.
 import { join } from 'node:path';
 import type { StepContext } from '../contract/step.js';
+import type { ExpertRole } from '../diffusion/index.js';
 import type { SessionFactory } from '../models/optimum/index.js';
 import { resolveUserPath } from '../steps/dataset/paths.js';
 import { DigestMemo } from './digest.js';
@@ -13,8 +14,6 @@ import { deviceSessions, must } from './sessions.js';
 import type { StepDevice } from './sessions.js';
 import { prepareExpert, UnetRunner } from './unet.js';
 import type { ConversionCache, ConversionCounts } from './unet.js';
-
-export type ExpertRole = 'base' | 'refiner';
 
 export class ExpertSession {
   /** Opens a fresh session per call: for models used once (a CLIP scorer), outside the pool. */

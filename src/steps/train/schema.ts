@@ -2,23 +2,25 @@
 import type { JsonSchema } from '../../contract/step.js';
 import type { FlowWith } from '../../workflow/flow-objective.js';
 import { flowSchemaProperties } from '../../workflow/flow-objective.js';
+import type { BetaSchedule, ExpertRole, PredictionType, TimestepSpacing } from '../../diffusion/index.js';
+import type { ScheduleKind } from '../../train/optim/schedule.js';
 
 export interface TrainExpertWith extends FlowWith {
-  readonly role: 'base' | 'refiner';
+  readonly role: ExpertRole;
   readonly model: string;
   readonly cache: string;
   readonly strength?: number;
-  readonly prediction_type?: 'epsilon' | 'v_prediction' | 'sample';
+  readonly prediction_type?: PredictionType;
   readonly zero_snr?: boolean;
-  readonly timestep_spacing?: 'leading' | 'trailing' | 'linspace';
+  readonly timestep_spacing?: TimestepSpacing;
   readonly noise_schedule?: {
-    readonly beta_schedule?: 'linear' | 'scaled_linear' | 'squaredcos_cap_v2';
+    readonly beta_schedule?: BetaSchedule;
     readonly beta_start?: number;
     readonly beta_end?: number;
     readonly num_train_timesteps?: number;
   };
   readonly learning_rate?: number;
-  readonly lr_scheduler?: 'constant' | 'constant_with_warmup' | 'linear' | 'cosine';
+  readonly lr_scheduler?: ScheduleKind;
   readonly lr_warmup_steps?: number;
   readonly weight_decay?: number;
   readonly batch_size?: number;

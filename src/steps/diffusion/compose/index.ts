@@ -18,7 +18,7 @@ import type { ComposedImage, ComposeIndex } from '../../files/compose-index.js';
 import { stageConditioning, zeroText } from '../../../workflow/conditioning.js';
 import type { TextEmbedding } from '../../../workflow/conditioning.js';
 import { ExpertSession } from '../../../workflow/expert-session.js';
-import type { ExpertRole } from '../../../workflow/expert-session.js';
+import type { ExpertRole } from '../../../diffusion/index.js';
 import { initialNoise } from '../../../workflow/normal.js';
 import { readPromptFile } from '../../../workflow/prompt-file.js';
 import { denoise, usesGuidance } from '../../../workflow/sample.js';

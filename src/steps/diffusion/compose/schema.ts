@@ -3,6 +3,7 @@ import type { JsonSchema } from '../../../contract/step.js';
 import { TRAIN_DEFAULTS } from '../../train/schema.js';
 import type { FlowWith } from '../../../workflow/flow-objective.js';
 import { flowSchemaProperties } from '../../../workflow/flow-objective.js';
+import type { PredictionType, TimestepSpacing } from '../../../diffusion/index.js';
 
 export type PerStage<T> = T | { readonly base?: T; readonly refiner?: T };
 
@@ -18,9 +19,9 @@ export interface ComposeWith extends Omit<
   readonly split?: number;
   readonly scheduler?: 'ddpm' | 'ddim' | 'euler' | 'unipc' | 'dpmpp_2m' | 'flow_euler';
   readonly steps?: number;
-  readonly prediction_type?: 'epsilon' | 'v_prediction' | 'sample';
+  readonly prediction_type?: PredictionType;
   readonly zero_snr?: boolean;
-  readonly timestep_spacing?: 'leading' | 'trailing' | 'linspace';
+  readonly timestep_spacing?: TimestepSpacing;
   readonly guidance_scale?: PerStage<number>;
   readonly guidance_rescale?: PerStage<number>;
   readonly prompts?: readonly ComposePrompt[];

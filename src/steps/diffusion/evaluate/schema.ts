@@ -4,6 +4,7 @@ import type { ScorerSpec } from '../../../workflow/scorers.js';
 import { TRAIN_DEFAULTS } from '../../train/schema.js';
 import type { FlowWith } from '../../../workflow/flow-objective.js';
 import { flowSchemaProperties } from '../../../workflow/flow-objective.js';
+import type { PredictionType } from '../../../diffusion/index.js';
 
 export interface EvaluateWith extends Omit<
   FlowWith,
@@ -14,7 +15,7 @@ export interface EvaluateWith extends Omit<
   readonly base: string;
   readonly refiner: string;
   readonly strength?: number;
-  readonly prediction_type?: 'epsilon' | 'v_prediction' | 'sample';
+  readonly prediction_type?: PredictionType;
   readonly zero_snr?: boolean;
   readonly eval_timesteps?: number;
   readonly seed?: number;

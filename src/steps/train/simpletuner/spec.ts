@@ -1,7 +1,7 @@
 // What the SimpleTuner backend needs to train one expert. train.expert builds it from its `with` block and
 // the step context; `moe import simpletuner` reads the same fields back out of a SimpleTuner config.
-
-export type ExpertRole = 'base' | 'refiner';
+import type { ExpertRole, PredictionType, TimestepSpacing } from '../../../diffusion/index.js';
+import type { ScheduleKind } from '../../../train/optim/schedule.js';
 
 export interface SimpleTunerSpec {
   readonly role: ExpertRole;
@@ -22,11 +22,11 @@ export interface SimpleTunerSpec {
   /** Where config.json and multidatabackend.json are written (absolute). */
   readonly configDir: string;
   readonly resolution?: number;
-  readonly predictionType?: 'epsilon' | 'v_prediction' | 'sample';
+  readonly predictionType?: PredictionType;
   readonly zeroSnr?: boolean;
-  readonly timestepSpacing?: 'leading' | 'trailing' | 'linspace';
+  readonly timestepSpacing?: TimestepSpacing;
   readonly learningRate: number;
-  readonly lrScheduler?: 'constant' | 'constant_with_warmup' | 'linear' | 'cosine';
+  readonly lrScheduler?: ScheduleKind;
   readonly lrWarmupSteps?: number;
   readonly weightDecay?: number;
   readonly batchSize: number;
