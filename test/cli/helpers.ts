@@ -58,12 +58,31 @@ name: ${name}
 params:
   word: hello
 nodes:
-  a:
-    step: command
-    with:
-      run: echo \${{ params.word }} > "$MOE_OUT/a.txt"
-      outputs: { a: a.txt }
-${more}`;
+${commandNode('a', 'echo ${{ params.word }} > "$MOE_OUT/a.txt"', { a: 'a.txt' })}${more}`;
+}
+
+/**
+ * One `command` node of a test pipeline, as YAML at the nodes' indent: it runs `run` (a list of lines is
+ * written as a block) and declares `outputs` (name → file); each of `more` is one more key of the node.
+ */
+export function commandNode(
+  id: string,
+  run: string | readonly string[],
+  outputs: Readonly<Record<string, string>>,
+  ...more: readonly string[]
+): string {
+  const script = typeof run === 'string' ? run : ['|', ...run.map((line) => `        ${line}`)].join('\n');
+  const declared = Object.entries(outputs)
+    .map(([name, file]) => `${name}: ${file}`)
+    .join(', ');
+  const lines = [
+    `  ${id}:`,
+    '    step: command',
+    '    with:',
+    `      run: ${script}`,
+    `      outputs: { ${declared} }`,
+  ];
+  return [...lines, ...more.map((m) => `    ${m}`), ''].join('\n');
 }
 
 export function writePipeline(dir: string, text: string, name = 'p.yaml'): string {

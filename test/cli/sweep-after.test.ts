@@ -3,7 +3,17 @@
 // "never run"), and `moe status` still shows the sweep after a later plain run.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { moe, tempDir, writePipeline } from './helpers.js';
+import { commandNode, moe, tempDir, writePipeline } from './helpers.js';
+
+const NODES = [
+  commandNode('shared', 'echo ${{ params.word }} > "$MOE_OUT/a.txt"', { a: 'a.txt' }),
+  commandNode(
+    'own',
+    'cat ${{ nodes.shared.outputs.a }} > "$MOE_OUT/b.txt"; echo ${{ params.n }} >> "$MOE_OUT/b.txt"',
+    { b: 'b.txt' },
+  ),
+  commandNode('last', 'cat ${{ nodes.own.outputs.b }} > "$MOE_OUT/c.txt"', { c: 'c.txt' }),
+];
 
 const PIPELINE = `version: 1
 name: after
@@ -11,22 +21,7 @@ params:
   word: hi
   n: 1
 nodes:
-  shared:
-    step: command
-    with:
-      run: echo \${{ params.word }} > "$MOE_OUT/a.txt"
-      outputs: { a: a.txt }
-  own:
-    step: command
-    with:
-      run: cat \${{ nodes.shared.outputs.a }} > "$MOE_OUT/b.txt"; echo \${{ params.n }} >> "$MOE_OUT/b.txt"
-      outputs: { b: b.txt }
-  last:
-    step: command
-    with:
-      run: cat \${{ nodes.own.outputs.b }} > "$MOE_OUT/c.txt"
-      outputs: { c: c.txt }
-`;
+${NODES.join('')}`;
 
 function ok(args: readonly string[], dir: string): string {
   const r = moe(args, dir);

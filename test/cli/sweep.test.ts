@@ -4,7 +4,28 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { journalEvents, moe, moeAsync, runJsonLines, tempDir, waitFor, writePipeline } from './helpers.js';
+import {
+  commandNode,
+  journalEvents,
+  moe,
+  moeAsync,
+  runJsonLines,
+  tempDir,
+  waitFor,
+  writePipeline,
+} from './helpers.js';
+
+const NODES = [
+  commandNode('shared', 'sleep ${{ params.pause }}; echo ${{ params.word }} > "$MOE_OUT/a.txt"', {
+    a: 'a.txt',
+  }),
+  commandNode(
+    'own',
+    'sleep ${{ params.pause }}; cat ${{ nodes.shared.outputs.a }} > "$MOE_OUT/b.txt"; echo ${{ params.n }} >> "$MOE_OUT/b.txt"',
+    { b: 'b.txt' },
+  ),
+  commandNode('after', 'cat ${{ nodes.own.outputs.b }} > "$MOE_OUT/c.txt"', { c: 'c.txt' }),
+];
 
 const PIPELINE = `version: 1
 name: sw
@@ -15,22 +36,7 @@ params:
 sweep:
   n: [1, 2]
 nodes:
-  shared:
-    step: command
-    with:
-      run: sleep \${{ params.pause }}; echo \${{ params.word }} > "$MOE_OUT/a.txt"
-      outputs: { a: a.txt }
-  own:
-    step: command
-    with:
-      run: sleep \${{ params.pause }}; cat \${{ nodes.shared.outputs.a }} > "$MOE_OUT/b.txt"; echo \${{ params.n }} >> "$MOE_OUT/b.txt"
-      outputs: { b: b.txt }
-  after:
-    step: command
-    with:
-      run: cat \${{ nodes.own.outputs.b }} > "$MOE_OUT/c.txt"
-      outputs: { c: c.txt }
-`;
+${NODES.join('')}`;
 
 interface Line {
   type: string;

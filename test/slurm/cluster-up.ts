@@ -25,6 +25,9 @@ export function slurmUp(): string | undefined {
   return `Slurm could not start: ${(r.stderr || r.error?.message || `exit ${r.status}`).trim()}`;
 }
 
+/** What every node of the cluster tests asks for: one CPU and 64 MB (the cluster has two CPUs). */
+export const SMALL_JOB = 'resources: { cpu: 1, memory: 64MB }';
+
 /** test/slurm/driver.ts: runs a pipeline through the Slurm executor in a process the test can kill. */
 export const DRIVER = join(import.meta.dirname, 'driver.ts');
 

@@ -10,47 +10,48 @@ import { join } from 'node:path';
 import { collectGarbage } from '../../src/engine/gc.js';
 import { workspaceAt } from '../../src/engine/workspace.js';
 
-import { DRIVER, clusterExecutor, clusterTest } from './cluster-up.js';
+import { commandNode } from '../cli/helpers.js';
+import { DRIVER, SMALL_JOB, clusterExecutor, clusterTest } from './cluster-up.js';
 
 const repo = join(import.meta.dirname, '..', '..');
 
 function pipelineText(dir: string, tag: string): string {
+  const flag = `${dir}/flaky-${tag}`;
+  const nodes = [
+    commandNode('first', 'echo one > "$MOE_OUT/one.txt"', { one: 'one.txt' }, SMALL_JOB),
+    commandNode(
+      'flaky',
+      [
+        `if [ ! -e ${flag} ]; then touch ${flag}; echo "first try fails" >&2; exit 1; fi`,
+        'echo ok > "$MOE_OUT/ok.txt"',
+      ],
+      { ok: 'ok.txt' },
+      SMALL_JOB,
+      'retry: { limit: 1, backoff: 100ms }',
+    ),
+    commandNode(
+      'slow',
+      [
+        `echo "$SLURM_JOB_ID" >> ${dir}/slow-starts-${tag}`,
+        'i=1',
+        'while [ $i -le 8 ]; do echo "moe:progress $i/8 working"; sleep 1; i=$((i + 1)); done',
+        'cat ${{ nodes.first.outputs.one }} > "$MOE_OUT/slow.txt"; echo slow >> "$MOE_OUT/slow.txt"',
+      ],
+      { slow: 'slow.txt' },
+      SMALL_JOB,
+      'timeout: 10m',
+    ),
+    commandNode(
+      'last',
+      'cat ${{ nodes.slow.outputs.slow }} ${{ nodes.flaky.outputs.ok }} > "$MOE_OUT/last.txt"',
+      { last: 'last.txt' },
+      SMALL_JOB,
+    ),
+  ];
   return `version: 1
 name: slurm-${tag}
 ${clusterExecutor({ fromSource: true })}nodes:
-  first:
-    step: command
-    with:
-      run: echo one > "$MOE_OUT/one.txt"
-      outputs: { one: one.txt }
-    resources: { cpu: 1, memory: 64MB }
-  flaky:
-    step: command
-    with:
-      run: |
-        if [ ! -e ${dir}/flaky-${tag} ]; then touch ${dir}/flaky-${tag}; echo "first try fails" >&2; exit 1; fi
-        echo ok > "$MOE_OUT/ok.txt"
-      outputs: { ok: ok.txt }
-    resources: { cpu: 1, memory: 64MB }
-    retry: { limit: 1, backoff: 100ms }
-  slow:
-    step: command
-    with:
-      run: |
-        echo "$SLURM_JOB_ID" >> ${dir}/slow-starts-${tag}
-        i=1
-        while [ $i -le 8 ]; do echo "moe:progress $i/8 working"; sleep 1; i=$((i + 1)); done
-        cat ${'${{ nodes.first.outputs.one }}'} > "$MOE_OUT/slow.txt"; echo slow >> "$MOE_OUT/slow.txt"
-      outputs: { slow: slow.txt }
-    resources: { cpu: 1, memory: 64MB }
-    timeout: 10m
-  last:
-    step: command
-    with:
-      run: cat ${'${{ nodes.slow.outputs.slow }}'} ${'${{ nodes.flaky.outputs.ok }}'} > "$MOE_OUT/last.txt"
-      outputs: { last: last.txt }
-    resources: { cpu: 1, memory: 64MB }
-`;
+${nodes.join('')}`;
 }
 
 interface Driver {

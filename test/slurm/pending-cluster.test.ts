@@ -2,8 +2,8 @@
 // Slurm's queue with reason BeginTime, and `moe run --json` says so before the node is done. Outside CI it
 // skips when Slurm cannot start; in CI it fails.
 import assert from 'node:assert/strict';
-import { moe, runJsonLines, tempDir, writePipeline } from '../cli/helpers.js';
-import { clusterExecutor, clusterTest } from './cluster-up.js';
+import { commandNode, moe, runJsonLines, tempDir, writePipeline } from '../cli/helpers.js';
+import { SMALL_JOB, clusterExecutor, clusterTest } from './cluster-up.js';
 
 clusterTest('a job that waits for its begin time is reported queued with reason BeginTime', 120_000, () => {
   const { dir, cleanup } = tempDir();
@@ -13,13 +13,7 @@ clusterTest('a job that waits for its begin time is reported queued with reason 
       `version: 1
 name: begin
 ${clusterExecutor({ sbatchFlags: ['--begin=now+3'] })}nodes:
-  later:
-    step: command
-    with:
-      run: echo hi > "$MOE_OUT/hi.txt"
-      outputs: { hi: hi.txt }
-    resources: { cpu: 1, memory: 64MB }
-`,
+${commandNode('later', 'echo hi > "$MOE_OUT/hi.txt"', { hi: 'hi.txt' }, SMALL_JOB)}`,
     );
     const r = moe(['run', 'p.yaml', '--json'], dir);
     assert.equal(r.code, 0, r.stderr + r.stdout);

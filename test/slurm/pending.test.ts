@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { moe, runJsonLines, tempDir, writePipeline } from '../cli/helpers.js';
+import { commandNode, moe, runJsonLines, tempDir, writePipeline } from '../cli/helpers.js';
 
 function standIns(dir: string): string {
   const bin = join(dir, 'bin');
@@ -48,12 +48,7 @@ executor:
   kind: slurm
   poll: 0.05
 nodes:
-  hello:
-    step: command
-    with:
-      run: echo hi > "$MOE_OUT/hi.txt"
-      outputs: { hi: hi.txt }
-`,
+${commandNode('hello', 'echo hi > "$MOE_OUT/hi.txt"', { hi: 'hi.txt' })}`,
     );
     const env = { PATH: `${bin}:${process.env.PATH ?? ''}` };
     const json = moe(['run', 'p.yaml', '--json'], dir, env);

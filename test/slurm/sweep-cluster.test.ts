@@ -6,31 +6,34 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { moeAsync, runJsonLines, tempDir, writePipeline } from '../cli/helpers.js';
-import { clusterExecutor, clusterTest } from './cluster-up.js';
+import { commandNode, moeAsync, runJsonLines, tempDir, writePipeline } from '../cli/helpers.js';
+import { SMALL_JOB, clusterExecutor, clusterTest } from './cluster-up.js';
 
 function pipeline(dir: string): string {
+  const nodes = [
+    commandNode(
+      'sweepshared',
+      `echo "$SLURM_JOB_ID" >> ${dir}/shared-runs; echo hi > "$MOE_OUT/a.txt"`,
+      { a: 'a.txt' },
+      SMALL_JOB,
+    ),
+    commandNode(
+      'sweepvariant',
+      [
+        `echo "\${{ params.n }} $SLURM_JOB_ID" >> ${dir}/variant-runs`,
+        'sleep 6',
+        'cat ${{ nodes.sweepshared.outputs.a }} > "$MOE_OUT/b.txt"',
+      ],
+      { b: 'b.txt' },
+      SMALL_JOB,
+    ),
+  ];
   return `version: 1
 name: slurm-sweep
 params:
   n: 1
 ${clusterExecutor()}nodes:
-  sweepshared:
-    step: command
-    with:
-      run: echo "$SLURM_JOB_ID" >> ${dir}/shared-runs; echo hi > "$MOE_OUT/a.txt"
-      outputs: { a: a.txt }
-    resources: { cpu: 1, memory: 64MB }
-  sweepvariant:
-    step: command
-    with:
-      run: |
-        echo "\${{ params.n }} $SLURM_JOB_ID" >> ${dir}/variant-runs
-        sleep 6
-        cat \${{ nodes.sweepshared.outputs.a }} > "$MOE_OUT/b.txt"
-      outputs: { b: b.txt }
-    resources: { cpu: 1, memory: 64MB }
-`;
+${nodes.join('')}`;
 }
 
 /** The jobs of the variant node in Slurm's queue now (pending or running). */
