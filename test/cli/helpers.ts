@@ -85,6 +85,24 @@ export function commandNode(
   return [...lines, ...more.map((m) => `    ${m}`), ''].join('\n');
 }
 
+/**
+ * The chain the sweep tests run over `n`, as YAML at the nodes' indent: `shared` writes params.word (it does
+ * not read n, so a sweep runs it once), `own` appends params.n (once per variant), and `last` copies own's
+ * file. With `pause`, the first two sleep params.pause seconds first.
+ */
+export function sweepChain(last: string, pause = false): string {
+  const sleep = pause ? 'sleep ${{ params.pause }}; ' : '';
+  return [
+    commandNode('shared', `${sleep}echo \${{ params.word }} > "$MOE_OUT/a.txt"`, { a: 'a.txt' }),
+    commandNode(
+      'own',
+      `${sleep}cat \${{ nodes.shared.outputs.a }} > "$MOE_OUT/b.txt"; echo \${{ params.n }} >> "$MOE_OUT/b.txt"`,
+      { b: 'b.txt' },
+    ),
+    commandNode(last, 'cat ${{ nodes.own.outputs.b }} > "$MOE_OUT/c.txt"', { c: 'c.txt' }),
+  ].join('');
+}
+
 export function writePipeline(dir: string, text: string, name = 'p.yaml'): string {
   const file = join(dir, name);
   writeFileSync(file, text);

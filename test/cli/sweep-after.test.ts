@@ -2,18 +2,9 @@
 // variants (cached when one of them is the plain run, blocked or "params.n 1 → 5" otherwise, never
 // "never run"), and `moe status` still shows the sweep after a later plain run.
 import { test } from 'node:test';
+import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { commandNode, moe, tempDir, writePipeline } from './helpers.js';
-
-const NODES = [
-  commandNode('shared', 'echo ${{ params.word }} > "$MOE_OUT/a.txt"', { a: 'a.txt' }),
-  commandNode(
-    'own',
-    'cat ${{ nodes.shared.outputs.a }} > "$MOE_OUT/b.txt"; echo ${{ params.n }} >> "$MOE_OUT/b.txt"',
-    { b: 'b.txt' },
-  ),
-  commandNode('last', 'cat ${{ nodes.own.outputs.b }} > "$MOE_OUT/c.txt"', { c: 'c.txt' }),
-];
+import { moe, sweepChain, tempDir, writePipeline } from './helpers.js';
 
 const PIPELINE = `version: 1
 name: after
@@ -21,7 +12,7 @@ params:
   word: hi
   n: 1
 nodes:
-${NODES.join('')}`;
+${sweepChain('last')}`;
 
 function ok(args: readonly string[], dir: string): string {
   const r = moe(args, dir);
@@ -29,11 +20,17 @@ function ok(args: readonly string[], dir: string): string {
   return r.stdout;
 }
 
-test('a plain plan after a sweep explains its nodes by the variants that ran', (t) => {
+/** A folder holding PIPELINE in which the sweep n=1,2 has run; removed after the test. */
+function afterSweep(t: TestContext): string {
   const { dir, cleanup } = tempDir();
   t.after(cleanup);
   writePipeline(dir, PIPELINE);
   ok(['run', 'p.yaml', '--sweep', 'n=1,2'], dir);
+  return dir;
+}
+
+test('a plain plan after a sweep explains its nodes by the variants that ran', (t) => {
+  const dir = afterSweep(t);
 
   // The plain run (n=1) is the variant n=1: all cached.
   const same = ok(['plan', 'p.yaml'], dir);
@@ -57,10 +54,7 @@ test('a plain plan after a sweep explains its nodes by the variants that ran', (
 });
 
 test('moe status shows the last run and, after a later plain run, the last sweep', (t) => {
-  const { dir, cleanup } = tempDir();
-  t.after(cleanup);
-  writePipeline(dir, PIPELINE);
-  ok(['run', 'p.yaml', '--sweep', 'n=1,2'], dir);
+  const dir = afterSweep(t);
   const right = ok(['status', 'p.yaml'], dir);
   assert.match(right, /sweep of n, 2 variants: n=1 \| n=2/);
   assert.doesNotMatch(right, /last sweep/, 'the last run is the sweep: shown once');

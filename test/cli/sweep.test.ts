@@ -5,27 +5,15 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import {
-  commandNode,
   journalEvents,
   moe,
   moeAsync,
   runJsonLines,
+  sweepChain,
   tempDir,
   waitFor,
   writePipeline,
 } from './helpers.js';
-
-const NODES = [
-  commandNode('shared', 'sleep ${{ params.pause }}; echo ${{ params.word }} > "$MOE_OUT/a.txt"', {
-    a: 'a.txt',
-  }),
-  commandNode(
-    'own',
-    'sleep ${{ params.pause }}; cat ${{ nodes.shared.outputs.a }} > "$MOE_OUT/b.txt"; echo ${{ params.n }} >> "$MOE_OUT/b.txt"',
-    { b: 'b.txt' },
-  ),
-  commandNode('after', 'cat ${{ nodes.own.outputs.b }} > "$MOE_OUT/c.txt"', { c: 'c.txt' }),
-];
 
 const PIPELINE = `version: 1
 name: sw
@@ -36,7 +24,7 @@ params:
 sweep:
   n: [1, 2]
 nodes:
-${NODES.join('')}`;
+${sweepChain('after', true)}`;
 
 interface Line {
   type: string;
