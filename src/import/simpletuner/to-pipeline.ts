@@ -301,31 +301,19 @@ export function dataset(
     'default',
     'cache_dir',
   ]);
-  for (const [key, value] of Object.entries(first)) {
-    if (carried.has(key)) continue;
-    notCarried.push({
-      file,
-      option: `${String(first.id)}.${key}`,
-      value: scalar(value),
-      reason: 'dataset.images has no counterpart',
-    });
-  }
-  if (first.type !== undefined && first.type !== 'local') {
-    notCarried.push({
-      file,
-      option: `${String(first.id)}.type`,
-      value: scalar(first.type),
-      reason: 'moe reads local folders only',
-    });
-  }
-  if (first.caption_strategy !== undefined && first.caption_strategy !== 'textfile') {
-    notCarried.push({
-      file,
-      option: `${String(first.id)}.caption_strategy`,
-      value: scalar(first.caption_strategy),
-      reason: 'dataset.images reads captions from .txt files beside the images',
-    });
-  }
+  const drop = (key: string, value: unknown, reason: string): void => {
+    notCarried.push({ file, option: `${String(first.id)}.${key}`, value: scalar(value), reason });
+  };
+  for (const [key, value] of Object.entries(first))
+    if (!carried.has(key)) drop(key, value, 'dataset.images has no counterpart');
+  if (first.type !== undefined && first.type !== 'local')
+    drop('type', first.type, 'moe reads local folders only');
+  if (first.caption_strategy !== undefined && first.caption_strategy !== 'textfile')
+    drop(
+      'caption_strategy',
+      first.caption_strategy,
+      'dataset.images reads captions from .txt files beside the images',
+    );
   notes.push(
     'caches: moe gives both experts the same SimpleTuner cache_dir and cache_dir_vae in its workspace; the imported ones are not used',
   );
