@@ -13,7 +13,7 @@ import './shapes/elementwise.js';
 import './shapes/linalg.js';
 import './shapes/layout.js';
 
-export { intAttr, intsAttr, registerShapeRule } from './shapes/registry.js';
+export { registerShapeRule } from './shapes/registry.js';
 export type { ShapeRule, ValueFacts } from './shapes/registry.js';
 export { broadcastShapes, dimEq, reshapeTarget, smallValue } from './shapes/dims.js';
 

@@ -6,7 +6,7 @@
  */
 import type { Attribute, DataType, Dim, Initializer, Node, Shape, TensorArray } from '../ir.js';
 import { UNKNOWN_DIM } from '../ir.js';
-import { attr } from '../attributes.js';
+import { attr, floatAttr, intAttr } from '../attributes.js';
 import { inferNode } from '../shape-inference.js';
 import type { ValueFacts } from '../shape-inference.js';
 import { GradRuleError } from './errors.js';
@@ -187,14 +187,14 @@ export class Emitter {
     }
     // (a·b)ᵀ of a rank-2 Gemm without bias is the Gemm with operands swapped and transposes flipped.
     if (p?.op === 'Gemm' && p.inputs.length === 2 && perm.length === 2 && perm[0] === 1) {
-      const tA = intAttrOf(p, 'transA');
-      const tB = intAttrOf(p, 'transB');
+      const tA = intAttr(p, 'transA');
+      const tB = intAttr(p, 'transB');
       return this.gemm(
         p.inputs[1] as string,
         p.inputs[0] as string,
         tB === 0,
         tA === 0,
-        floatAttrOf(p, 'alpha', 1),
+        floatAttr(p, 'alpha', 1),
       );
     }
     return this.op('Transpose', [x], { perm: attr.ints(perm) });
@@ -295,26 +295,6 @@ export class Emitter {
 export function permOf(node: Node): number[] | undefined {
   const a = node.attributes['perm'];
   return a?.type === 'ints' ? [...a.value] : undefined;
-}
-
-export function intAttrOf(node: Node, name: string, fallback = 0): number {
-  const a = node.attributes[name];
-  return a?.type === 'int' ? a.value : fallback;
-}
-
-export function floatAttrOf(node: Node, name: string, fallback: number): number {
-  const a = node.attributes[name];
-  return a?.type === 'float' ? a.value : fallback;
-}
-
-export function intsAttrOf(node: Node, name: string): readonly number[] | undefined {
-  const a = node.attributes[name];
-  return a?.type === 'ints' ? a.value : undefined;
-}
-
-export function stringAttrOf(node: Node, name: string, fallback: string): string {
-  const a = node.attributes[name];
-  return a?.type === 'string' ? a.value : fallback;
 }
 
 /** A negative axis counted from the end, made positive. */

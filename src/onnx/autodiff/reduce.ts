@@ -1,7 +1,8 @@
 /** The shared backward of ReduceSum and ReduceMean: the gradient broadcast back over the reduced axes. */
 import type { GradContext } from './rule.js';
 import { dy, input, intsInput } from './rule.js';
-import { intAttrOf, normAxis } from './emitter.js';
+import { normAxis } from './emitter.js';
+import { intAttr } from '../attributes.js';
 import { GradRuleError } from './errors.js';
 import type { Dim } from '../ir.js';
 
@@ -13,7 +14,7 @@ export function reduceBackward(ctx: GradContext, mean: boolean): string {
   const hasAxes = (ctx.node.inputs[1] ?? '') !== '';
   let axes = hasAxes ? intsInput(ctx, 1).map((a) => normAxis(a, rank)) : [];
   if (axes.length === 0) {
-    if (intAttrOf(ctx.node, 'noop_with_empty_axes', 0) === 1) return dy(ctx);
+    if (intAttr(ctx.node, 'noop_with_empty_axes', 0) === 1) return dy(ctx);
     axes = Array.from({ length: rank }, (_v, i) => i);
   }
   let g = dy(ctx);
@@ -26,7 +27,7 @@ export function reduceBackward(ctx: GradContext, mean: boolean): string {
     }
     g = e.scale(g, 1 / count);
   }
-  if (intAttrOf(ctx.node, 'keepdims', 1) === 0) {
+  if (intAttr(ctx.node, 'keepdims', 1) === 0) {
     const kept: Dim[] = shape.map((d, i) => (axes.includes(i) ? 1 : d));
     g = e.op(
       'Unsqueeze',

@@ -4,7 +4,8 @@
  * shape). They are registered only where src/onnx has no rule of its own for the op: the toolkit's wins.
  */
 import type { Dim } from '../ir.js';
-import { broadcastShapes, intAttr, registerShapeRule } from '../shape-inference.js';
+import { intAttr } from '../attributes.js';
+import { broadcastShapes, registerShapeRule } from '../shape-inference.js';
 import type { ShapeRule } from '../shape-inference.js';
 
 const sum: ShapeRule = (_node, ins) => {

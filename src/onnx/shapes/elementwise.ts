@@ -2,7 +2,8 @@
 import type { DataType, Dim } from '../ir.js';
 import { UNKNOWN_DIM } from '../ir.js';
 import { dataTypeFromOnnx } from '../dtype.js';
-import { intAttr, registerShapeRule } from './registry.js';
+import { intAttr } from '../attributes.js';
+import { registerShapeRule } from './registry.js';
 import type { ShapeRule } from './registry.js';
 import { broadcastShapes, need } from './dims.js';
 

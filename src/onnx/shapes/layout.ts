@@ -5,7 +5,8 @@
  */
 import type { Attribute, DataType, Dim, Shape } from '../ir.js';
 import { UNKNOWN_DIM } from '../ir.js';
-import { intAttr, intsAttr, registerShapeRule } from './registry.js';
+import { intAttr, intsAttr } from '../attributes.js';
+import { registerShapeRule } from './registry.js';
 import type { ShapeRule } from './registry.js';
 import {
   broadcastShapes,

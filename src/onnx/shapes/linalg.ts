@@ -1,7 +1,8 @@
 /** Shape rules for MatMul, Gemm, Conv and ConvTranspose. */
 import type { Dim } from '../ir.js';
 import { UNKNOWN_DIM } from '../ir.js';
-import { intAttr, intsAttr, registerShapeRule } from './registry.js';
+import { intAttr, intsAttr } from '../attributes.js';
+import { registerShapeRule } from './registry.js';
 import { broadcastShapes, convDim, dimMul, need } from './dims.js';
 
 registerShapeRule('MatMul', (_n, ins) => {

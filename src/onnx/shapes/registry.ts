@@ -19,16 +19,6 @@ export function registerShapeRule(op: string, rule: ShapeRule): void {
   rules.set(op, rule);
 }
 
-export function intAttr(node: Node, name: string, fallback: number): number {
-  const a = node.attributes[name];
-  return a?.type === 'int' ? a.value : fallback;
-}
-
-export function intsAttr(node: Node, name: string): readonly number[] | undefined {
-  const a = node.attributes[name];
-  return a?.type === 'ints' ? a.value : undefined;
-}
-
 /** The rule for an op, if any. */
 export function shapeRule(op: string): ShapeRule | undefined {
   return rules.get(op);

@@ -1,13 +1,14 @@
 /** Concat: the gradient split back into the inputs' extents along the axis (one Split node). */
 import { dy, gradRule } from '../rule.js';
 import { attr } from '../../attributes.js';
-import { intAttrOf, normAxis } from '../emitter.js';
+import { normAxis } from '../emitter.js';
+import { intAttr } from '../../attributes.js';
 import { GradRuleError } from '../errors.js';
 
 export const concatGrad = gradRule('Concat', (ctx, e) => {
   const g = dy(ctx);
   const rank = e.shape(g).length;
-  const axis = normAxis(intAttrOf(ctx.node, 'axis', 0), rank);
+  const axis = normAxis(intAttr(ctx.node, 'axis', 0), rank);
   const sizes = ctx.node.inputs.map((x) => {
     const d = e.shape(x)[axis];
     if (typeof d !== 'number')

@@ -12,7 +12,7 @@
  */
 import { dy, gradRule, input } from '../rule.js';
 import { attr } from '../../attributes.js';
-import { intAttrOf, intsAttrOf, stringAttrOf } from '../emitter.js';
+import { intAttr, intsAttr, stringAttr } from '../../attributes.js';
 import type { Emitter } from '../emitter.js';
 import type { Attribute } from '../../ir.js';
 import { GradRuleError } from '../errors.js';
@@ -22,18 +22,18 @@ export const convGrad = gradRule('Conv', (ctx, e) => {
   const x = input(ctx, 0);
   const w = input(ctx, 1);
   const node = ctx.node;
-  if (stringAttrOf(node, 'auto_pad', 'NOTSET') !== 'NOTSET') {
+  if (stringAttr(node, 'auto_pad', 'NOTSET') !== 'NOTSET') {
     throw new GradRuleError('auto_pad is not supported; give explicit pads');
   }
   const wShape = e.shape(w);
   const spatial = wShape.length - 2;
-  const kernel = intsAttrOf(node, 'kernel_shape') ?? (wShape.slice(2) as number[]);
+  const kernel = intsAttr(node, 'kernel_shape') ?? (wShape.slice(2) as number[]);
   if (kernel.some((k) => typeof k !== 'number')) throw new GradRuleError('the kernel shape must be static');
   const ones = new Array<number>(spatial).fill(1);
-  const strides = intsAttrOf(node, 'strides') ?? ones;
-  const dilations = intsAttrOf(node, 'dilations') ?? ones;
-  const pads = intsAttrOf(node, 'pads') ?? new Array<number>(2 * spatial).fill(0);
-  const group = intAttrOf(node, 'group', 1);
+  const strides = intsAttr(node, 'strides') ?? ones;
+  const dilations = intsAttr(node, 'dilations') ?? ones;
+  const pads = intsAttr(node, 'pads') ?? new Array<number>(2 * spatial).fill(0);
+  const group = intAttr(node, 'group', 1);
   const strided = strides.some((s) => s !== 1);
 
   let dx: string | undefined;

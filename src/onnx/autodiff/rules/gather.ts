@@ -4,13 +4,13 @@
  */
 import { dy, gradRule, input } from '../rule.js';
 import { attr } from '../../attributes.js';
-import { intAttrOf } from '../emitter.js';
+import { intAttr } from '../../attributes.js';
 import { GradRuleError } from '../errors.js';
 
 export const gatherGrad = gradRule('Gather', (ctx, e) => {
   const data = input(ctx, 0);
   const indices = input(ctx, 1);
-  if (intAttrOf(ctx.node, 'axis', 0) !== 0)
+  if (intAttr(ctx.node, 'axis', 0) !== 0)
     throw new GradRuleError('only Gather along axis 0 has a gradient rule');
   const dims = e.staticShape(data);
   const rows = e.reshape(dy(ctx), [-1, ...dims.slice(1)]);

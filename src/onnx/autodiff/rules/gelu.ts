@@ -1,10 +1,10 @@
 /** Gelu (exact, approximate="none"): g·(Φ(x) + x·φ(x)), Φ the normal CDF and φ its density. */
 import { dy, gradRule, input } from '../rule.js';
-import { stringAttrOf } from '../emitter.js';
+import { stringAttr } from '../../attributes.js';
 import { GradRuleError } from '../errors.js';
 
 export const geluGrad = gradRule('Gelu', (ctx, e) => {
-  if (stringAttrOf(ctx.node, 'approximate', 'none') !== 'none') {
+  if (stringAttr(ctx.node, 'approximate', 'none') !== 'none') {
     throw new GradRuleError('only the exact (approximate="none") Gelu has a gradient rule');
   }
   const x = input(ctx, 0);

@@ -4,16 +4,16 @@
  * dC = β·g summed over C's broadcast axes.
  */
 import { dy, gradRule, input } from '../rule.js';
-import { floatAttrOf, intAttrOf } from '../emitter.js';
+import { floatAttr, intAttr } from '../../attributes.js';
 
 export const gemmGrad = gradRule('Gemm', (ctx, e) => {
   const g = dy(ctx);
   const a = input(ctx, 0);
   const b = input(ctx, 1);
-  const tA = intAttrOf(ctx.node, 'transA') === 1;
-  const tB = intAttrOf(ctx.node, 'transB') === 1;
-  const alpha = floatAttrOf(ctx.node, 'alpha', 1);
-  const beta = floatAttrOf(ctx.node, 'beta', 1);
+  const tA = intAttr(ctx.node, 'transA') === 1;
+  const tB = intAttr(ctx.node, 'transB') === 1;
+  const alpha = floatAttr(ctx.node, 'alpha', 1);
+  const beta = floatAttr(ctx.node, 'beta', 1);
   const da = ctx.needs[0]
     ? tA
       ? e.gemm(b, g, tB, true, alpha)

@@ -4,7 +4,7 @@
  * then reshaped back. dScale and dB sum dY·x̂ and dY over every axis but the channel axis.
  */
 import { dy, gradRule, input } from '../rule.js';
-import { floatAttrOf, intAttrOf } from '../emitter.js';
+import { floatAttr, intAttr } from '../../attributes.js';
 import { GradRuleError } from '../errors.js';
 import { normalizeBackward, renormalize } from '../normalize.js';
 
@@ -13,11 +13,11 @@ export const groupNormalizationGrad = gradRule('GroupNormalization', (ctx, e) =>
   const x = input(ctx, 0);
   const scale = input(ctx, 1);
   const shape = e.staticShape(x);
-  const groups = intAttrOf(ctx.node, 'num_groups', 0);
+  const groups = intAttr(ctx.node, 'num_groups', 0);
   if (groups <= 0) throw new GradRuleError('num_groups must be positive');
   const [n, c] = shape as [number, number];
   const rest = shape.slice(1).reduce((a, d) => a * d, 1) / groups;
-  const eps = floatAttrOf(ctx.node, 'epsilon', 1e-5);
+  const eps = floatAttr(ctx.node, 'epsilon', 1e-5);
   const grouped = [n, groups, rest];
   const { xhat, rstd } = renormalize(e, e.reshape(x, grouped), 2, eps);
   const perChannel = [c, ...new Array<number>(shape.length - 2).fill(1)];

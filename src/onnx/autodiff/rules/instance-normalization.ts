@@ -4,7 +4,7 @@
  * A scale that is a constant of ones (moe's GroupNorm decomposition) skips the multiply.
  */
 import { dy, gradRule, input } from '../rule.js';
-import { floatAttrOf } from '../emitter.js';
+import { floatAttr } from '../../attributes.js';
 import { normalizeBackward, renormalize } from '../normalize.js';
 
 export const instanceNormalizationGrad = gradRule('InstanceNormalization', (ctx, e) => {
@@ -12,7 +12,7 @@ export const instanceNormalizationGrad = gradRule('InstanceNormalization', (ctx,
   const x = input(ctx, 0);
   const scale = input(ctx, 1);
   const rank = e.shape(x).length;
-  const eps = floatAttrOf(ctx.node, 'epsilon', 1e-5);
+  const eps = floatAttr(ctx.node, 'epsilon', 1e-5);
   const { xhat, rstd } = renormalize(e, x, 2, eps);
   const perChannel = [e.shape(scale)[0] ?? -1, ...new Array<number>(rank - 2).fill(1)];
   const constScale = ctx.constant(scale);

@@ -5,7 +5,8 @@
  */
 import type { Dim } from '../../ir.js';
 import { dy, gradRule, input } from '../rule.js';
-import { intAttrOf, normAxis } from '../emitter.js';
+import { normAxis } from '../emitter.js';
+import { intAttr } from '../../attributes.js';
 import { normalizeBackward } from '../normalize.js';
 
 export const layerNormalizationGrad = gradRule('LayerNormalization', (ctx, e) => {
@@ -13,7 +14,7 @@ export const layerNormalizationGrad = gradRule('LayerNormalization', (ctx, e) =>
   const x = input(ctx, 0);
   const scale = input(ctx, 1);
   const shape = e.shape(x);
-  const axis = normAxis(intAttrOf(ctx.node, 'axis', -1), shape.length);
+  const axis = normAxis(intAttr(ctx.node, 'axis', -1), shape.length);
   const stats: Dim[] = shape.map((d, i) => (i < axis ? d : 1));
   const dtype = e.dtype(x);
   const mean = ctx.forwardOutput(1, { dtype, shape: stats });

@@ -5,15 +5,15 @@
  */
 import { dy, gradRule, input } from '../rule.js';
 import { attr } from '../../attributes.js';
-import { stringAttrOf } from '../emitter.js';
+import { stringAttr } from '../../attributes.js';
 import { GradRuleError } from '../errors.js';
 
 export const resizeGrad = gradRule('Resize', (ctx, e) => {
   const node = ctx.node;
   const x = input(ctx, 0);
-  const mode = stringAttrOf(node, 'mode', 'nearest');
-  const coords = stringAttrOf(node, 'coordinate_transformation_mode', 'half_pixel');
-  const rounding = stringAttrOf(node, 'nearest_mode', 'round_prefer_floor');
+  const mode = stringAttr(node, 'mode', 'nearest');
+  const coords = stringAttr(node, 'coordinate_transformation_mode', 'half_pixel');
+  const rounding = stringAttr(node, 'nearest_mode', 'round_prefer_floor');
   if (mode !== 'nearest' || coords !== 'asymmetric' || rounding !== 'floor') {
     throw new GradRuleError(
       `only nearest, asymmetric, floor resizing has a gradient rule (this one is ${mode}, ${coords}, ${rounding})`,

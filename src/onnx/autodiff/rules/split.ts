@@ -1,11 +1,12 @@
 /** Split: the output gradients concatenated back along the axis, zeros for outputs no gradient reaches. */
 import { gradRule, input } from '../rule.js';
 import { attr } from '../../attributes.js';
-import { intAttrOf, normAxis } from '../emitter.js';
+import { normAxis } from '../emitter.js';
+import { intAttr } from '../../attributes.js';
 
 export const splitGrad = gradRule('Split', (ctx, e) => {
   const x = input(ctx, 0);
-  const axis = normAxis(intAttrOf(ctx.node, 'axis', 0), e.shape(x).length);
+  const axis = normAxis(intAttr(ctx.node, 'axis', 0), e.shape(x).length);
   const parts = ctx.node.outputs.map((o, i) => {
     const g = ctx.dy[i];
     if (g !== undefined) return g;
