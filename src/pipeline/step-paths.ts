@@ -42,19 +42,31 @@ export function checkStepPaths(
     });
     return undefined;
   }
-  for (const [name, path] of Object.entries(outputs)) {
-    if (typeof path !== 'string' || path.includes('${{')) continue;
-    const inside = resolveInside(OUT_DIR, path, "the node's output directory");
-    if (!inside.ok) {
+  /** A path-escape error at `path` when it leaves `dir`; a path with an expression is checked at run time. */
+  const checkInside = (
+    path: unknown,
+    [dir, what]: readonly [string, string],
+    message: (error: string) => string,
+    suggestion: string,
+  ): void => {
+    if (typeof path !== 'string' || path.includes('${{')) return;
+    const inside = resolveInside(dir, path, what);
+    if (!inside.ok)
       diagnostics.push({
         severity: 'error',
         code: 'path-escape',
-        message: `output \`${name}\`: ${inside.error}`,
+        message: message(inside.error),
         range: where(path),
-        suggestion: "write outputs as paths inside the node's output directory ($MOE_OUT), e.g. `model`",
+        suggestion,
       });
-    }
-  }
+  };
+  for (const [name, path] of Object.entries(outputs))
+    checkInside(
+      path,
+      [OUT_DIR, "the node's output directory"],
+      (error) => `output \`${name}\`: ${error}`,
+      "write outputs as paths inside the node's output directory ($MOE_OUT), e.g. `model`",
+    );
   if (step.inputs !== undefined) {
     let inputs: readonly string[];
     try {
@@ -63,19 +75,13 @@ export function checkStepPaths(
       // Inputs that depend on resolved expressions are checked at run time.
       inputs = [];
     }
-    for (const path of Array.isArray(inputs) ? inputs : []) {
-      if (typeof path !== 'string' || path.includes('${{')) continue;
-      const inside = resolveInside(PIPELINE_DIR, path, "the pipeline file's directory");
-      if (!inside.ok) {
-        diagnostics.push({
-          severity: 'error',
-          code: 'path-escape',
-          message: `input ${inside.error}`,
-          range: where(path),
-          suggestion: `inputs are read relative to ${file.replace(/[^/\\]+$/, '')}`,
-        });
-      }
-    }
+    for (const path of Array.isArray(inputs) ? inputs : [])
+      checkInside(
+        path,
+        [PIPELINE_DIR, "the pipeline file's directory"],
+        (error) => `input ${error}`,
+        `inputs are read relative to ${file.replace(/[^/\\]+$/, '')}`,
+      );
   }
   return Object.keys(outputs);
 }

@@ -13,6 +13,13 @@ const duration = {
   pattern: DURATION_PATTERN,
 };
 
+/** What a node and a step type's `defaults:` both set besides `with`: resources, retries, a time limit. */
+const RUN_SETTINGS = {
+  resources: { $ref: '#/$defs/resources' },
+  retry: { $ref: '#/$defs/retry' },
+  timeout: duration,
+};
+
 export const PIPELINE_SCHEMA = {
   $schema: 'https://json-schema.org/draft/2020-12/schema',
   title: 'moe pipeline',
@@ -119,9 +126,7 @@ export const PIPELINE_SCHEMA = {
       additionalProperties: false,
       properties: {
         with: { description: 'Step parameters every node of this step type starts from.', type: 'object' },
-        resources: { $ref: '#/$defs/resources' },
-        retry: { $ref: '#/$defs/retry' },
-        timeout: duration,
+        ...RUN_SETTINGS,
       },
     },
     node: {
@@ -138,9 +143,7 @@ export const PIPELINE_SCHEMA = {
           uniqueItems: true,
         },
         with: { description: "The step's parameters.", type: 'object' },
-        resources: { $ref: '#/$defs/resources' },
-        retry: { $ref: '#/$defs/retry' },
-        timeout: duration,
+        ...RUN_SETTINGS,
       },
     },
     resources: {
