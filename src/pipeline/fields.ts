@@ -3,9 +3,13 @@
 import type { Draft } from './draft.js';
 import { entry, toJson } from './node.js';
 import type { MapNode, YamlNode } from './node.js';
-import type { ExecutorConfig, JsonValue, PipelineNode } from './types.js';
+import type { ExecutorConfig, JsonValue, PipelineNode, Resources, RetryPolicy } from './types.js';
 import { parseDuration, parseMemory } from './units.js';
 import { nodeId } from '../util/brand.js';
+
+/** The resources and retry policy of a node that sets none, shared by every such node. */
+const DEFAULT_RESOURCES: Resources = Object.freeze({ cpu: 1, memoryBytes: undefined, gpu: 0 });
+const DEFAULT_RETRY: RetryPolicy = Object.freeze({ limit: 0, backoffMs: 1000 });
 
 export function finishNode(d: Draft, needs: readonly string[]): PipelineNode {
   const resources = mapOf(entry(d.node, 'resources')?.value);
@@ -22,15 +26,22 @@ export function finishNode(d: Draft, needs: readonly string[]): PipelineNode {
     range: d.keyRange,
     needs: needs.map(nodeId),
     with: d.template,
-    resources: {
-      cpu: typeof cpu === 'number' && cpu > 0 ? cpu : 1,
-      memoryBytes: typeof memory === 'string' || typeof memory === 'number' ? parseMemory(memory) : undefined,
-      gpu: typeof gpu === 'number' && Number.isInteger(gpu) && gpu >= 0 ? gpu : 0,
-    },
-    retry: {
-      limit: typeof limit === 'number' && Number.isInteger(limit) && limit >= 0 ? limit : 0,
-      backoffMs: (typeof backoff === 'string' ? parseDuration(backoff) : undefined) ?? 1000,
-    },
+    resources:
+      resources === undefined
+        ? DEFAULT_RESOURCES
+        : {
+            cpu: typeof cpu === 'number' && cpu > 0 ? cpu : 1,
+            memoryBytes:
+              typeof memory === 'string' || typeof memory === 'number' ? parseMemory(memory) : undefined,
+            gpu: typeof gpu === 'number' && Number.isInteger(gpu) && gpu >= 0 ? gpu : 0,
+          },
+    retry:
+      retry === undefined
+        ? DEFAULT_RETRY
+        : {
+            limit: typeof limit === 'number' && Number.isInteger(limit) && limit >= 0 ? limit : 0,
+            backoffMs: (typeof backoff === 'string' ? parseDuration(backoff) : undefined) ?? 1000,
+          },
     timeoutMs: typeof timeout === 'string' ? parseDuration(timeout) : undefined,
   };
 }

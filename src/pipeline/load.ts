@@ -66,6 +66,7 @@ export function loadPipelineText(
     steps: options.steps,
     rules: options.rules ?? [],
   });
+  source.forgetNames();
   const diagnostics = sortDiagnostics([...parsed.diagnostics, ...built.diagnostics]);
   if (built.pipeline === undefined || diagnostics.some((d) => d.severity === 'error'))
     return fail(diagnostics);

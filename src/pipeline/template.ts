@@ -104,7 +104,7 @@ function interpolate(
     }
     const bodyStart = open + OPEN.length;
     const locate: Locate = (s, e) => at(bodyStart + s, bodyStart + Math.min(e, close - bodyStart));
-    const parsed = parseExpression(text.slice(bodyStart, close), locate);
+    const parsed = parseExpression(text.slice(bodyStart, close), locate, (n) => source.name(n));
     if ('error' in parsed) {
       diagnostics.push({
         severity: 'error',
@@ -113,14 +113,14 @@ function interpolate(
         range: parsed.error.range,
       });
     } else {
-      if (literal !== '') parts.push(literal);
+      if (literal !== '') parts.push(source.name(literal));
       literal = '';
       parts.push(parsed.expr);
     }
     i = close + 2;
   }
   literal += text.slice(i);
-  if (literal !== '') parts.push(literal);
+  if (literal !== '') parts.push(source.name(literal));
   return { kind: 'interpolated', parts, range: node.range };
 }
 

@@ -300,7 +300,7 @@ class Reader {
     if (colon === -1) give();
     let keyEnd = colon;
     while (t.charCodeAt(keyEnd - 1) === SPACE) keyEnd--;
-    return { key: String(plainValue(t.slice(at, keyEnd))), start: at, end: keyEnd, colon };
+    return { key: this.source.name(String(plainValue(t.slice(at, keyEnd)))), start: at, end: keyEnd, colon };
   }
 
   /** A value that starts at `at` and is the rest of the line (a trailing comment aside). */
@@ -340,7 +340,7 @@ class Reader {
   private scalar(value: JsonScalar, start: number, end: number): ScalarNode {
     return {
       kind: 'scalar',
-      value,
+      value: typeof value === 'string' ? this.source.name(value) : value,
       range: this.source.range(start, end),
       sourceStart: start,
       sourceEnd: end,

@@ -65,3 +65,38 @@ test('in a big pipeline a typo and a self-dependency are still reported precisel
     'p.yaml:188:13: error: node `n0_0x` needs itself',
   ]);
 });
+
+test('an error deep in a 10,000-node file names its line and column, in text and in JSON', () => {
+  const big = layeredPipeline(100, 100);
+  // Where a person would look: found by searching the text, not through the loader's line table.
+  const at = (text: string, needle: string, skip = 0): string => {
+    const i = text.indexOf(needle) + skip;
+    const before = text.slice(0, i).split('\n');
+    return `${before.length}:${(before.at(-1)?.length ?? 0) + 1}`;
+  };
+  const head = '  n73_41:\n    step: command\n    with:\n';
+  const badKey = big.replace(head, `${head}      shell: 3\n`);
+  assert.equal(at(badKey, 'shell: 3'), '44055:7');
+  assert.deepEqual(problems(badKey), [
+    'p.yaml:44055:7: error: unknown key `shell` in `nodes.n73_41.with` [help: allowed keys: run, argv, inputs, outputs, env]',
+  ]);
+  const typo = big.replace('nodes.n98_64.outputs.out', 'nodes.n98_64.outputs.otu');
+  const where = at(typo, 'nodes.n98_64.outputs.otu');
+  assert.deepEqual(problems(typo), [
+    `p.yaml:${where}: error: node \`n98_64\` has no output \`otu\` (it declares \`out\`) [help: did you mean \`out\`?]`,
+  ]);
+  // `--json` prints diagnostics as JSON: the range is plain positions there too.
+  const r = load(typo);
+  assert.ok(!r.ok);
+  const [line, column] = where.split(':').map(Number);
+  const json = JSON.parse(JSON.stringify(r.error.diagnostics[0])) as { range: unknown };
+  assert.deepEqual(json.range, {
+    file: '/work/pipelines/p.yaml',
+    start: { line, column, offset: typo.indexOf('nodes.n98_64.outputs.otu') },
+    end: {
+      line,
+      column: column! + 'nodes.n98_64.outputs.otu'.length,
+      offset: typo.indexOf('nodes.n98_64.outputs.otu') + 24,
+    },
+  });
+});

@@ -1,6 +1,7 @@
 // Recursive-descent parser for `${{ … }}` expressions. Precedence, loosest first:
 // `||`, `&&`, `== !=`, `< <= > >=`, `+ -`, `* /`, unary `! -`, then literals, references, calls, `( )`.
 import type { SourceRange } from '../diagnostic.js';
+import { spanRanges } from '../source.js';
 import type { Expr } from '../types.js';
 import { tokenize } from './lexer.js';
 import type { Token } from './lexer.js';
@@ -29,12 +30,20 @@ const LEVELS: readonly (readonly BinaryOp[])[] = [
   ['*', '/'],
 ];
 
-export function parseExpression(text: string, locate: Locate): { expr: Expr } | { error: ParseError } {
+/**
+ * Parses one expression; `name` gives the copy of each reference path segment to keep (the loader shares
+ * one copy of each word across the file's expressions).
+ */
+export function parseExpression(
+  text: string,
+  locate: Locate,
+  name: (s: string) => string = (s) => s,
+): { expr: Expr } | { error: ParseError } {
   const lexed = tokenize(text);
   if (lexed.error)
     return { error: { message: lexed.error.message, range: locate(lexed.error.start, lexed.error.end) } };
   try {
-    const parser = new Parser(lexed.tokens, locate);
+    const parser = new Parser(lexed.tokens, locate, name);
     const expr = parser.expression();
     parser.expectEnd();
     return { expr };
@@ -60,6 +69,7 @@ class Parser {
   constructor(
     private readonly tokens: readonly Token[],
     private readonly locate: Locate,
+    private readonly name: (s: string) => string,
   ) {}
 
   expression(): Expr {
@@ -122,14 +132,14 @@ class Parser {
   }
 
   private ref(first: Token): Expr {
-    const path = [first.text];
+    const path = [this.name(first.text)];
     let last = first;
     while (this.peekOp('.')) {
       this.pos++;
       const seg = this.next();
       if (seg.kind !== 'ident')
         throw this.fail(`expected a name after \`.\`, got \`${seg.text || 'the end'}\``, seg);
-      path.push(seg.text);
+      path.push(this.name(seg.text));
       last = seg;
     }
     return { kind: 'ref', path, range: this.locate(first.start, last.end) };
@@ -182,7 +192,7 @@ class Parser {
   }
 
   private span(a: SourceRange, b: SourceRange): SourceRange {
-    return { file: a.file, start: a.start, end: b.end };
+    return spanRanges(a, b);
   }
 
   private fail(message: string, t: Token): SyntaxFailure {
