@@ -1,8 +1,7 @@
 import { test } from 'node:test';
 import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { datasetImages } from '../../src/steps/dataset/images.js';
@@ -10,17 +9,11 @@ import { readDatasetManifest, timeIds, type ManifestItem } from '../../src/steps
 import type { Skipped } from '../../src/steps/dataset/skip.js';
 import { readRgb } from '../../src/imaging/png.js';
 import { makeContext, writeHalves, writeImage } from './helpers.js';
-
-/** An empty temporary folder, removed after the test. */
-async function tempFolder(t: TestContext): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'moe-ds-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
-  return dir;
-}
+import { tempFolder } from '../temp.js';
 
 /** A folder with 3 good images, 4 broken ones and one without caption (8 inputs, 5 bad). */
 async function messyFolder(t: TestContext): Promise<string> {
-  const dir = await tempFolder(t);
+  const dir = tempFolder(t, 'moe-ds-');
   const data = join(dir, 'data');
   const caption = (name: string, text: string) => writeFile(join(data, name), text);
   await writeImage(join(data, 'a.png'), 100, 80, 1);
@@ -115,7 +108,7 @@ test('too many bad inputs fail the node with a clear message', async (t) => {
 });
 
 test('a 200×100 image is resized to cover its bucket and cropped at the recorded corner', async (t) => {
-  const dir = await tempFolder(t);
+  const dir = tempFolder(t, 'moe-ds-');
   await writeHalves(join(dir, 'data/halves.png'), 200, 100);
   await writeFile(join(dir, 'data/halves.txt'), 'red and blue');
   // square target: resized to 128×64, the centre 64×64 cut at left 32 → left half red, right half blue
@@ -155,7 +148,7 @@ test('a 200×100 image is resized to cover its bucket and cropped at the recorde
 });
 
 test('random crops are seeded: same seed same corners, inside the resized image', async (t) => {
-  const dir = await tempFolder(t);
+  const dir = tempFolder(t, 'moe-ds-');
   for (let i = 0; i < 6; i++) {
     await writeImage(join(dir, `d/${i}.png`), 150 + i * 7, 50 + i, i + 1);
     await writeFile(join(dir, `d/${i}.txt`), `item ${i}`);
@@ -184,7 +177,7 @@ test('random crops are seeded: same seed same corners, inside the resized image'
 });
 
 test('a rerun writes identical bytes; duplicates are kept once and do not count as bad', async (t) => {
-  const dir = await tempFolder(t);
+  const dir = tempFolder(t, 'moe-ds-');
   for (let i = 0; i < 12; i++) {
     await writeImage(join(dir, `d/${i}.png`), 40, 40, i + 1);
     await writeFile(join(dir, `d/${i}.txt`), `item ${i}`);
@@ -209,7 +202,7 @@ test('a rerun writes identical bytes; duplicates are kept once and do not count 
 });
 
 test('paths that leave the pipeline directory or the data folder are rejected', async (t) => {
-  const dir = await tempFolder(t);
+  const dir = tempFolder(t, 'moe-ds-');
   await writeImage(join(dir, 'd/a.png'), 40, 40, 1);
   await writeFile(join(dir, 'd/a.txt'), 'a');
   const up = await makeContext(join(dir, 'd'), { path: '../..', resolution: 32 });
@@ -249,7 +242,7 @@ test('paths that leave the pipeline directory or the data folder are rejected', 
 });
 
 test('CSV and JSONL manifests with the usual column names', async (t) => {
-  const dir = await tempFolder(t);
+  const dir = tempFolder(t, 'moe-ds-');
   await writeImage(join(dir, 'd/img/a.png'), 40, 40, 1);
   await writeImage(join(dir, 'd/img/b.png'), 40, 40, 2);
   await writeFile(
@@ -290,7 +283,7 @@ test('CSV and JSONL manifests with the usual column names', async (t) => {
 });
 
 test('an empty or missing folder is a clear error', async (t) => {
-  const dir = await tempFolder(t);
+  const dir = tempFolder(t, 'moe-ds-');
   const missing = await makeContext(dir, { path: 'nope' });
   await assert.rejects(datasetImages.run(missing.ctx), /path .*nope does not exist/);
   await writeFile(join(dir, 'readme.md'), 'no images here');
@@ -299,7 +292,7 @@ test('an empty or missing folder is a clear error', async (t) => {
 });
 
 test('an aborted run stops with the abort reason', async (t) => {
-  const dir = await tempFolder(t);
+  const dir = tempFolder(t, 'moe-ds-');
   await writeImage(join(dir, 'd/a.png'), 40, 40, 1);
   await writeFile(join(dir, 'd/a.txt'), 'a');
   const { ctx } = await makeContext(dir, { path: 'd', resolution: 32 });

@@ -1,8 +1,7 @@
 import { test } from 'node:test';
 import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { StepContext, UpstreamNode } from '../../src/contract/step.js';
 import { renderReport } from '../../src/html/index.js';
@@ -10,6 +9,7 @@ import { gatherReport, reportStep, type ReportWith } from '../../src/steps/repor
 import { chromiumPath, probePage, screenshot } from './chromium.js';
 import { HOSTILE_PROMPT, REPORT_SECTIONS as SECTIONS } from './fixture.js';
 import { writeUpstream } from './files.js';
+import { tempFolder } from '../temp.js';
 
 /** The engine's record of the nodes upstream of the report, as ctx.upstream gives it. */
 const UPSTREAM: Record<string, UpstreamNode> = {
@@ -66,8 +66,7 @@ async function upstream(
   t: TestContext,
   prefix = 'moe-report-step-',
 ): Promise<{ root: string; w: ReportWith }> {
-  const root = await mkdtemp(join(tmpdir(), prefix));
-  t.after(() => rm(root, { recursive: true, force: true }));
+  const root = tempFolder(t, prefix);
   return { root, w: await writeUpstream(root) };
 }
 
