@@ -18,7 +18,7 @@ import type { Grant } from './resources.js';
 import { checkRelativePath } from './safe-path.js';
 import type { Store } from './store.js';
 import { OutputError } from './store.js';
-import { checkWith } from './with-schema.js';
+import { checkWith, checkWithLoaded } from './with-schema.js';
 import { safeName } from './workspace.js';
 import type { UpstreamNode } from '../contract/step.js';
 
@@ -226,7 +226,7 @@ async function readyAttempt(
   });
   if (!resolved.ok) return err({ kind: 'error', error: resolved.error });
   const withValue: JsonValue = resolved.value.value;
-  const valid = await checkWith(step, withValue);
+  const valid = checkWithLoaded(step, withValue) ?? (await checkWith(step, withValue));
   if (!valid.ok) return err({ kind: 'error', error: valid.error });
   const declared = declaredOutputs(step.outputs.bind(step), withValue);
   if (!declared.ok) return err({ kind: 'error', error: declared.error });
@@ -370,6 +370,9 @@ async function settleAttempt(
   // The step is finished and succeeded: what is left is this process's bookkeeping, so its job slot and
   // resources go to the next node now, and the commit below overlaps that node's start.
   stepDone();
+  // The node that took the slot reaches its job's start within this turn of the event loop; the commit
+  // waits for the next, so a job slot never idles while this process hashes and renames.
+  await new Promise<void>((resolve) => setImmediate(resolve));
   rc.dirs.release(tmpDir);
   try {
     const { digest, stamp } = await rc.store.commitOutputs(outDir);

@@ -17,12 +17,23 @@ export async function checkWith(
   step: StepDefinition<JsonValue>,
   value: JsonValue,
 ): Promise<Result<void, string>> {
-  let validate = compiled.get(step);
-  if (!validate) {
-    loader ??= import('../pipeline/schema/validate.js');
-    validate = (await loader).compileSchema(step.withSchema);
-    compiled.set(step, validate);
-  }
+  const known = checkWithLoaded(step, value);
+  if (known !== undefined) return known;
+  loader ??= import('../pipeline/schema/validate.js');
+  compiled.set(step, (await loader).compileSchema(step.withSchema));
+  return checkWithLoaded(step, value) ?? ok(undefined);
+}
+
+/**
+ * The same check without waiting, once the step's validator is loaded (after its first node); undefined
+ * before. A node that need not wait here reaches its job's start in the same turn of the event loop.
+ */
+export function checkWithLoaded(
+  step: StepDefinition<JsonValue>,
+  value: JsonValue,
+): Result<void, string> | undefined {
+  const validate = compiled.get(step);
+  if (!validate) return undefined;
   if ('error' in validate) return err(`step ${step.name} has an invalid \`with\` schema: ${validate.error}`);
   if (validate(value)) return ok(undefined);
   const problems = (validate.errors ?? []).map(
