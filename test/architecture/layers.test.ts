@@ -111,3 +111,26 @@ test("the report step and the page renderers know no scorer's vocabulary: labels
   }
   assert.deepEqual(found, []);
 });
+
+test("the plugins reach moe only through the package's exports, as a plugin in its own package would", () => {
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+    exports: Record<string, string>;
+    dependencies: Record<string, string>;
+  };
+  const entries = new Set(Object.keys(pkg.exports).map((e) => (e === '.' ? 'moe' : `moe/${e.slice(2)}`)));
+  const outside: string[] = [];
+  for (const file of sources(join(root, 'plugins'))) {
+    const text = readFileSync(file, 'utf8');
+    const specs = [...text.matchAll(/(?:^|\s)(?:import|export)\s[^;]*?\sfrom\s+['"]([^'"]+)['"]/g)].map(
+      (m) => m[1] as string,
+    );
+    for (const spec of specs) {
+      const fine = spec.startsWith('./')
+        ? !relative(dirname(file), resolve(dirname(file), spec)).startsWith('..')
+        : spec.startsWith('node:') || entries.has(spec) || spec in pkg.dependencies;
+      if (!fine) outside.push(`${relative(root, file)} → ${spec}`);
+    }
+  }
+  assert.ok(sources(join(root, 'plugins')).length > 0, 'the scan finds the plugins');
+  assert.deepEqual(outside, []);
+});
