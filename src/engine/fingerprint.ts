@@ -1,7 +1,7 @@
 // A node's fingerprint: the hash of one canonical record of everything that can change its outputs.
 // Two runs with equal records produce the same fingerprint and share a cached result; the per-field diff
 // of two records is what `moe plan` prints as the reason a node reruns.
-import { createHash } from 'node:crypto';
+import { sha256Hex } from './hashing.js';
 import type { Digest } from '../util/brand.js';
 import { digest } from '../util/brand.js';
 import type { JsonValue, ParamValue } from '../pipeline/types.js';
@@ -41,11 +41,11 @@ export function fingerprintOf(record: FingerprintRecord, withJson = canonicalJso
     `,"params":${canonicalJson(record.params)},"step":${JSON.stringify(record.step)}` +
     `,"stepVersion":${JSON.stringify(record.stepVersion)},"upstream":${canonicalJson(record.upstream)}` +
     `,"with":${withJson}}`;
-  return digest(createHash('sha256').update(SCHEME).update('\0').update(json).digest('hex'));
+  return digest(sha256Hex(`${SCHEME}\0${json}`));
 }
 
 export function envValueDigest(value: string | undefined): Digest | null {
-  return value === undefined ? null : digest(createHash('sha256').update(value).digest('hex'));
+  return value === undefined ? null : digest(sha256Hex(value));
 }
 
 /**

@@ -23,14 +23,17 @@ const SYNC_LIMIT = 1 << 20;
  * Node's one-shot hash (20.12 and later): a small file's digest without a Hash object, which costs more
  * than hashing its bytes. Older Node gets the same digest from `createHash`.
  */
-const oneShot = (crypto as { hash?: (algorithm: string, data: Buffer, encoding: 'hex') => string }).hash;
+const oneShot = (crypto as { hash?: (algorithm: string, data: Buffer | string, encoding: 'hex') => string })
+  .hash;
+
+/** The SHA-256 of `data` (a string as UTF-8) in hex, in one call where Node has one. */
+export function sha256Hex(data: Buffer | string): string {
+  return oneShot ? oneShot('sha256', data, 'hex') : createHash('sha256').update(data).digest('hex');
+}
 
 export async function hashFile(path: string, size: number): Promise<Digest> {
   if (size <= SYNC_LIMIT) {
-    const bytes = readFileSync(path);
-    return digest(
-      oneShot ? oneShot('sha256', bytes, 'hex') : createHash('sha256').update(bytes).digest('hex'),
-    );
+    return digest(sha256Hex(readFileSync(path)));
   }
   const hash = createHash('sha256');
   for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
@@ -85,7 +88,8 @@ export async function hashTree(
   entries: readonly TreeEntry[] = listTree(root),
   seen?: ReadonlySet<string>,
 ): Promise<Digest> {
-  const hash = createHash('sha256').update('tree\0');
+  // One string hashed in one call: the digest of the lines one after another, as a Hash object's would be.
+  let text = 'tree\0';
   for (const entry of entries) {
     const abs = join(root, entry.path);
     let content: string;
@@ -98,9 +102,9 @@ export async function hashTree(
         content = await linkTarget(abs, fileDigest, opts, seen);
       } else content = readlinkSync(abs);
     } else content = await fileDigest(abs, entry.stats);
-    hash.update(`${entry.kind}\0${entry.path}\0${content}\n`);
+    text += `${entry.kind}\0${entry.path}\0${content}\n`;
   }
-  return digest(hash.digest('hex'));
+  return digest(sha256Hex(text));
 }
 
 /** What a followed link contributes: its target file's digest, its target tree's digest, or `missing`. */

@@ -8,12 +8,11 @@
 // it, so an output changed or truncated after its commit is never reused; the node reruns. `moe gc
 // --verify` re-hashes every entry for what a stamp cannot see (a change that kept size and time).
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import type { Digest } from '../util/brand.js';
 import type { NodeRecord } from './records.js';
 import type { TreeEntry } from './hashing.js';
-import { escapingLinks, hashTree, listTree } from './hashing.js';
+import { escapingLinks, hashTree, listTree, sha256Hex } from './hashing.js';
 import type { Workspace } from './workspace.js';
 import { RecordLog } from './record-log.js';
 import { indexPath, storePath } from './workspace.js';
@@ -220,10 +219,10 @@ export class OutputError extends Error {}
  * truncated, added or removed since (short of resetting a file's time by hand).
  */
 export function treeStamp(entries: readonly TreeEntry[]): string {
-  const hash = createHash('sha256');
+  let text = '';
   for (const e of entries) {
     const sized = e.kind === 'dir' ? '' : `${e.stats.size}\0${e.stats.mtimeMs}`;
-    hash.update(`${e.kind}\0${e.path}\0${sized}\n`);
+    text += `${e.kind}\0${e.path}\0${sized}\n`;
   }
-  return hash.digest('hex').slice(0, 32);
+  return sha256Hex(text).slice(0, 32);
 }
