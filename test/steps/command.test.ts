@@ -220,7 +220,7 @@ test('through the worker shell, exit codes are the line’s; a syntax error fail
   const next = context({ run: 'echo ok > "$MOE_OUT/ok.txt"' }, new AbortController().signal, true);
   try {
     await assert.rejects(commandStep.run(exits.ctx), /exited with code 7/);
-    await assert.rejects(commandStep.run(broken.ctx), /exited with code 2: .*Syntax error/);
+    await assert.rejects(commandStep.run(broken.ctx), /exited with code 2: .*syntax error/i);
     await commandStep.run(next.ctx);
     assert.equal(readFileSync(join(next.dir, 'ok.txt'), 'utf8'), 'ok\n');
   } finally {

@@ -24,7 +24,7 @@
 // lives (retired, or at the end of its input when moe exits) kills and reaps its watchdog first, so an
 // aborted job still leaves an empty process group behind, and sends SIGTERM to whatever its jobs left
 // running in the background: nothing moe started outlives it.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import {
   closeSync,
@@ -89,7 +89,11 @@ export class ShellSpawner {
   /** Scratch files made so far, removed when this process exits. */
   readonly #scratch = new Set<string>();
 
-  private constructor() {
+  /** Whether this shell runs a line in a subshell of itself as `sh -c` would (see `forks`). */
+  #forks: boolean | undefined;
+
+  /** `shell`: the POSIX shell the workers run (tests use others than `/bin/sh`). */
+  constructor(readonly shell = '/bin/sh') {
     process.once('exit', () => {
       for (const file of this.#scratch) {
         try {
@@ -129,7 +133,7 @@ export class ShellSpawner {
           rejectExit(e);
         },
       };
-      worker.child.stdin?.write(script(job, output, worker.env));
+      worker.child.stdin?.write(script(job, output, worker.env, this.#subshells()));
     });
     const group = worker.child.pid;
     return {
@@ -148,11 +152,22 @@ export class ShellSpawner {
     };
   }
 
+  /**
+   * The subshell path needs a shell that takes `set +s` and an assignment to `PPID`, as dash does; bash
+   * (`/bin/sh` on Fedora, Arch and macOS) refuses both, so there every line gets an `sh -c` of its own.
+   * Asked once, of the shell itself.
+   */
+  #subshells(): boolean {
+    this.#forks ??=
+      spawnSync(this.shell, ['-c', '( set +s; PPID=1 ) 2>/dev/null'], { stdio: 'ignore' }).status === 0;
+    return this.#forks;
+  }
+
   #spawnWorker(): Worker {
     const env = { ...process.env };
     // `detached`: its own session and process group. Ctrl-C on the terminal reaches moe, which stops the
     // jobs itself, and a signal to the group reaches the job's whole process tree.
-    const child = spawn('/bin/sh', ['-s'], {
+    const child = spawn(this.shell, ['-s'], {
       stdio: ['pipe', 'pipe', 'ignore', 'pipe'],
       env,
       detached: true,
@@ -190,7 +205,7 @@ export class ShellSpawner {
       watchdogPipe?.destroy?.();
       die(new Error(`the job's shell ended (${signal ?? `exit code ${code ?? '?'}`}) before the job did`));
     });
-    child.on('error', (e) => die(new Error(`could not start /bin/sh: ${e.message}`)));
+    child.on('error', (e) => die(new Error(`could not start ${this.shell}: ${e.message}`)));
     child.stdin?.on('error', (e) => die(e));
     return worker;
   }
@@ -251,6 +266,7 @@ function script(
   job: ShellJob,
   output: string,
   workerEnv: Readonly<Record<string, string | undefined>>,
+  subshells: boolean,
 ): string {
   const assigns: string[] = [];
   for (const [k, v] of Object.entries(job.env)) {
@@ -259,7 +275,7 @@ function script(
   const unsets = Object.keys(workerEnv).filter((k) => NAME.test(k) && !Object.hasOwn(job.env, k));
   const line = shellLine(job.argv);
   const body =
-    line !== undefined && !needsOwnShell(line)
+    subshells && line !== undefined && !needsOwnShell(line)
       ? subshell(line, assigns, unsets, job.env)
       : commandBody(job.argv, assigns, unsets);
   const out = shellQuote(output);
