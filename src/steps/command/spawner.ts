@@ -270,9 +270,10 @@ function script(
 ): string {
   const assigns: string[] = [];
   for (const [k, v] of Object.entries(job.env)) {
-    if (NAME.test(k) && workerEnv[k] !== v) assigns.push(`${k}=${shellQuote(v)}`);
+    if (workerEnv[k] !== v && NAME.test(k)) assigns.push(`${k}=${shellQuote(v)}`);
   }
-  const unsets = Object.keys(workerEnv).filter((k) => NAME.test(k) && !Object.hasOwn(job.env, k));
+  const unsets: string[] = [];
+  for (const k in workerEnv) if (!Object.hasOwn(job.env, k) && NAME.test(k)) unsets.push(k);
   const line = shellLine(job.argv);
   const body =
     subshells && line !== undefined && !needsOwnShell(line)
