@@ -12,6 +12,8 @@ import type { Expr, ParamValue, Pipeline, PipelineNode, WithTemplate } from '../
 import type { NodeId } from '../util/brand.js';
 import type { StepLookup } from '../contract/lookup.js';
 import type { StaticEvaluation } from './evaluate.js';
+import { atomicWrite } from './store.js';
+import { jsonPieces } from '../util/json-chunks.js';
 
 const FORMAT = 'moe-pipeline-cache-v3';
 
@@ -155,12 +157,9 @@ export function writeEvaluations(
 ): void {
   try {
     mkdirSync(dir, { recursive: true });
-    const tmp = join(dir, `${key}.${process.pid}.tmp`);
-    writeFileSync(tmp, JSON.stringify(entries));
-    renameSync(tmp, join(dir, `${key}.json`));
+    atomicWrite(join(dir, `${key}.json`), jsonPieces(entries));
   } catch {
-    // Read-only workspace or full disk: the next run evaluates again (no temporary file left).
-    rmSync(join(dir, `${key}.${process.pid}.tmp`), { force: true });
+    // Read-only workspace or full disk: the next run evaluates again (atomicWrite left no temporary file).
   }
 }
 

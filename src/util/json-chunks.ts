@@ -1,0 +1,33 @@
+// Large JSON objects written in pieces: the JSON text of an object whose one big member (`nodes` of a
+// pipeline index, every node of an evaluation memo) is serialised entry by entry, so a 10,000-node
+// pipeline's index is never one 6 MB string beside its 6 MB of bytes.
+
+/** About this many characters per piece. */
+const PIECE = 1 << 16;
+
+/**
+ * The JSON text of `{ ...head, [key]: entries }` in pieces that join to what `JSON.parse` reads back as
+ * that object (`key` comes last). Without `key`, `entries` is the object itself.
+ */
+export function* jsonPieces(
+  entries: Readonly<Record<string, unknown>>,
+  wrap?: { readonly head: Readonly<Record<string, unknown>>; readonly key: string },
+): Generator<string> {
+  let piece = '{';
+  if (wrap !== undefined) {
+    const head = JSON.stringify(wrap.head);
+    piece = `${head.length > 2 ? `${head.slice(0, -1)},` : '{'}${JSON.stringify(wrap.key)}:{`;
+  }
+  let first = true;
+  for (const k of Object.keys(entries)) {
+    const value = JSON.stringify(entries[k]);
+    if (value === undefined) continue;
+    piece += `${first ? '' : ','}${JSON.stringify(k)}:${value}`;
+    first = false;
+    if (piece.length >= PIECE) {
+      yield piece;
+      piece = '';
+    }
+  }
+  yield wrap === undefined ? `${piece}}` : `${piece}}}`;
+}
