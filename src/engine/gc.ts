@@ -59,7 +59,8 @@ export async function collectGarbage(
   if (!lock.ok) return lock;
   try {
     // Jobs left by a run that died may still write into the staging and scratch folders swept below.
-    if (lock.value.tookOverFrom) await stopLeftoverJobs(ws, killGraceMs(process.env));
+    if (lock.value.tookOverFrom)
+      await stopLeftoverJobs(ws, killGraceMs(process.env), lock.value.tookOverFrom.pid);
     const jobs = await jobsInUse(join(ws.root, 'slurm'), opts.slurmJobState);
     const verified = opts.verify ? await verifyStore(ws, opts.dryRun ?? false) : undefined;
     return ok({ ...sweep(ws, opts, jobs), ...(verified ? { verified } : {}) });

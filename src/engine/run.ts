@@ -76,7 +76,8 @@ export async function runPipeline(opts: RunOptions): Promise<Result<RunSummary, 
   });
   if (!lock.ok) return lock;
   // A run that died (kill -9) may have left jobs running: they must end before a node runs again.
-  if (lock.value.tookOverFrom) await stopLeftoverJobs(opts.workspace, killGraceMs(opts.env ?? process.env));
+  const dead = lock.value.tookOverFrom;
+  if (dead) await stopLeftoverJobs(opts.workspace, killGraceMs(opts.env ?? process.env), dead.pid);
   let session: RunSession | undefined;
   try {
     session = new RunSession({ ...opts, signal }, selection.value);

@@ -10,3 +10,12 @@ export function signalGroup(group: number | undefined, sig: NodeJS.Signals): voi
     // The group is already gone.
   }
 }
+
+/**
+ * The arguments after `-s` of a command worker shell that moe process `pid` starts: the worker's
+ * positional parameters, which its forked subshells show in /proc too, so that the jobs a dead moe left
+ * are found even where their environment does not say so (a subshell keeps the worker's).
+ */
+export function workerMark(pid: number): readonly string[] {
+  return ['moe-worker-of', String(pid)];
+}

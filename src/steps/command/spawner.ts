@@ -39,6 +39,7 @@ import {
 import { dirname, join, resolve } from 'node:path';
 import { LineSplitter } from './lines.js';
 import { startWatchdog, watchdogGraceMs } from './watchdog.js';
+import { workerMark } from '../../util/process-group.js';
 
 export interface ShellJob {
   /** The program and its arguments (`['/bin/sh', '-c', line]` for a shell line). */
@@ -167,7 +168,7 @@ export class ShellSpawner {
     const env = { ...process.env };
     // `detached`: its own session and process group. Ctrl-C on the terminal reaches moe, which stops the
     // jobs itself, and a signal to the group reaches the job's whole process tree.
-    const child = spawn(this.shell, ['-s'], {
+    const child = spawn(this.shell, ['-s', ...workerMark(process.pid)], {
       stdio: ['pipe', 'pipe', 'ignore', 'pipe'],
       env,
       detached: true,
@@ -299,7 +300,7 @@ export function needsOwnShell(line: string): boolean {
 
 /**
  * A shell line run in a subshell of the worker (a fork of dash, no exec), as `sh -c` would run it: the
- * worker's `s` flag and variables gone, the job's environment exported, `$PPID` the worker (the parent an
+ * worker's `s` flag, arguments and variables gone, the job's environment exported, `$PPID` the worker (the parent an
  * `sh -c` would have), `OLDPWD` only when the job's environment has it. Parsed by `eval` inside the
  * subshell, so a syntax error fails the job (exit 2) and never the worker.
  */
@@ -312,7 +313,7 @@ function subshell(
   const old = env['OLDPWD'];
   const exports = old === undefined ? assigns : [...assigns, `OLDPWD=${shellQuote(old)}`];
   const unset = ['moe_watchdog', ...(old === undefined ? ['OLDPWD'] : []), ...unsets];
-  return `( set +s; unset ${unset.join(' ')}; ${exports.length > 0 ? `export ${exports.join(' ')}; ` : ''}PPID=$$; eval ${shellQuote(line)} )`;
+  return `( set +s; set --; unset ${unset.join(' ')}; ${exports.length > 0 ? `export ${exports.join(' ')}; ` : ''}PPID=$$; eval ${shellQuote(line)} )`;
 }
 
 /** A program (or a line that needs its own shell) started by the worker: vfork, then exec. */
