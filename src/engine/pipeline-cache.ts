@@ -12,8 +12,7 @@ import type { Expr, ParamValue, Pipeline, PipelineNode, WithTemplate } from '../
 import type { NodeId } from '../util/brand.js';
 import type { StepLookup } from '../contract/lookup.js';
 import type { StaticEvaluation } from './evaluate.js';
-import { atomicWrite } from './store.js';
-import { jsonPieces } from '../util/json-chunks.js';
+import { jsonPieces, writePieces } from '../util/json-chunks.js';
 
 const FORMAT = 'moe-pipeline-cache-v3';
 
@@ -157,9 +156,12 @@ export function writeEvaluations(
 ): void {
   try {
     mkdirSync(dir, { recursive: true });
-    atomicWrite(join(dir, `${key}.json`), jsonPieces(entries));
+    const tmp = join(dir, `${key}.${process.pid}.tmp`);
+    writePieces(tmp, jsonPieces(entries));
+    renameSync(tmp, join(dir, `${key}.json`));
   } catch {
-    // Read-only workspace or full disk: the next run evaluates again (atomicWrite left no temporary file).
+    // Read-only workspace or full disk: the next run evaluates again (no temporary file left).
+    rmSync(join(dir, `${key}.${process.pid}.tmp`), { force: true });
   }
 }
 

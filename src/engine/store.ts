@@ -7,18 +7,7 @@
 // modification times: every use of a record (a cached node, an upstream output) compares the entry with
 // it, so an output changed or truncated after its commit is never reused; the node reruns. `moe gc
 // --verify` re-hashes every entry for what a stamp cannot see (a change that kept size and time).
-import {
-  chmodSync,
-  closeSync,
-  existsSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  writeFileSync,
-  writeSync,
-} from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Digest } from '../util/brand.js';
 import type { NodeRecord } from './records.js';
@@ -26,7 +15,7 @@ import type { TreeEntry } from './hashing.js';
 import { escapingLinks, hashTree, listTree, sha256Hex } from './hashing.js';
 import type { Workspace } from './workspace.js';
 import { RecordLog } from './record-log.js';
-import { jsonPieces } from '../util/json-chunks.js';
+import { jsonPieces, writePieces } from '../util/json-chunks.js';
 import { indexPath, storePath } from './workspace.js';
 
 export interface PipelineIndex {
@@ -205,18 +194,6 @@ export function atomicWrite(path: string, text: string | Iterable<string>): void
   } catch (e) {
     rmSync(tmp, { force: true });
     throw e;
-  }
-}
-
-function writePieces(path: string, pieces: Iterable<string>): void {
-  const fd = openSync(path, 'w');
-  try {
-    for (const piece of pieces) {
-      const bytes = Buffer.from(piece);
-      for (let done = 0; done < bytes.length;) done += writeSync(fd, bytes, done);
-    }
-  } finally {
-    closeSync(fd);
   }
 }
 

@@ -1,6 +1,7 @@
 // Large JSON objects written in pieces: the JSON text of an object whose one big member (`nodes` of a
 // pipeline index, every node of an evaluation memo) is serialised entry by entry, so a 10,000-node
 // pipeline's index is never one 6 MB string beside its 6 MB of bytes.
+import { closeSync, openSync, writeSync } from 'node:fs';
 
 /** About this many characters per piece. */
 const PIECE = 1 << 16;
@@ -30,4 +31,17 @@ export function* jsonPieces(
     }
   }
   yield wrap === undefined ? `${piece}}` : `${piece}}}`;
+}
+
+/** Writes `pieces` to `path` (created or truncated) one after the other. */
+export function writePieces(path: string, pieces: Iterable<string>): void {
+  const fd = openSync(path, 'w');
+  try {
+    for (const piece of pieces) {
+      const bytes = Buffer.from(piece);
+      for (let done = 0; done < bytes.length;) done += writeSync(fd, bytes, done);
+    }
+  } finally {
+    closeSync(fd);
+  }
 }
