@@ -94,6 +94,25 @@ registerShapeRule('Slice', (_n, ins) => {
   return [value ? { dtype: x.dtype, shape: out, value } : { dtype: x.dtype, shape: out }];
 });
 
+/** Pad with its pads as a constant input (no axes input): each axis grows by its two pads. */
+registerShapeRule('Pad', (_n, ins) => {
+  const x = need(ins[0], 'data');
+  const pads = ins[1]?.value;
+  if (!x.shape || pads === undefined || (ins[3] !== undefined && ins[3] !== null))
+    return [{ dtype: x.dtype }];
+  const p = nums(pads, 'pads');
+  const rank = x.shape.length;
+  if (p.length !== 2 * rank) throw new Error(`pads has ${p.length} entries for a rank-${rank} input`);
+  const shape = x.shape.map((d, i) =>
+    typeof d === 'number'
+      ? d + (p[i] ?? 0) + (p[i + rank] ?? 0)
+      : p[i] === 0 && p[i + rank] === 0
+        ? d
+        : UNKNOWN_DIM,
+  );
+  return [{ dtype: x.dtype, shape }];
+});
+
 registerShapeRule('Split', (node, ins) => {
   const x = need(ins[0], 'input');
   if (!x.shape) return node.outputs.map(() => ({ dtype: x.dtype }));

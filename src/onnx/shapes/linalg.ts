@@ -1,8 +1,9 @@
-/** Shape rules for MatMul, Gemm, Conv and ConvTranspose. */
+/** Shape rules for MatMul, Gemm, Conv, ConvTranspose and the pools. */
 import type { Dim } from '../ir.js';
 import { UNKNOWN_DIM } from '../ir.js';
 import { intAttr, intsAttr } from '../attributes.js';
 import { registerShapeRule } from './registry.js';
+import type { ShapeRule } from './registry.js';
 import { broadcastShapes, convDim, dimMul, need } from './dims.js';
 
 registerShapeRule('MatMul', (_n, ins) => {
@@ -54,6 +55,26 @@ registerShapeRule('Conv', (node, ins) => {
   }
   return [{ dtype: x.dtype, shape: out }];
 });
+
+/** AveragePool and MaxPool (no ceil_mode, no auto_pad): the Conv arithmetic over the kernel_shape window. */
+const pool: ShapeRule = (node, ins) => {
+  const x = need(ins[0], 'X');
+  if (!x.shape) return [{ dtype: x.dtype }];
+  const spatial = x.shape.length - 2;
+  const kernel = intsAttr(node, 'kernel_shape') ?? [];
+  const strides = intsAttr(node, 'strides') ?? new Array<number>(spatial).fill(1);
+  const dil = intsAttr(node, 'dilations') ?? new Array<number>(spatial).fill(1);
+  const pads = intsAttr(node, 'pads') ?? new Array<number>(2 * spatial).fill(0);
+  if (kernel.length !== spatial || intAttr(node, 'ceil_mode', 0) !== 0) return [{ dtype: x.dtype }];
+  const out: Dim[] = [x.shape[0] as Dim, x.shape[1] as Dim];
+  for (let i = 0; i < spatial; i++) {
+    const padSum = (pads[i] ?? 0) + (pads[i + spatial] ?? 0);
+    out.push(convDim(x.shape[2 + i] as Dim, kernel[i] ?? 1, strides[i] ?? 1, padSum, dil[i] ?? 1));
+  }
+  return [{ dtype: x.dtype, shape: out }];
+};
+registerShapeRule('AveragePool', pool);
+registerShapeRule('MaxPool', pool);
 
 registerShapeRule('ConvTranspose', (node, ins) => {
   const x = need(ins[0], 'X');
