@@ -20,6 +20,7 @@ const SMALL = {
   images: 24,
   size: 32,
   train_steps: 24,
+  base_train_steps: 24,
   batch_size: 4,
   checkpoint_every: 4,
   sample_steps: 4,

@@ -66,6 +66,53 @@ test('a batch holds the cached tensors, in-range timesteps, noisy latents, targe
   }
 });
 
+test("with snr_gamma a v-prediction batch weighs each sample by min(SNR, γ)/(SNR + 1), as tiny.yaml's refiner trains", async () => {
+  const root = await tempRoot();
+  try {
+    await writeCache(join(root, 'cache'), { train: 4, eval: 1 });
+    const cache = await openEmbeddingCache(join(root, 'cache'));
+    assert.ok(cache.ok, cache.ok ? '' : cache.error);
+    const c = cache.value;
+    const zeroSnr = makeNoiseSchedule({
+      numTrainTimesteps: 1000,
+      betaStart: 0.00085,
+      betaEnd: 0.012,
+      betaSchedule: 'scaled_linear',
+      rescaleBetasZeroSnr: true,
+    });
+    const gamma = 5;
+    const assembler = new BatchAssembler(c, c.groups[0]!, {
+      batchSize: 4,
+      range: { min: 0, max: 349 },
+      alphasCumprod: zeroSnr.alphasCumprod,
+      predictionType: 'v_prediction',
+      snrGamma: gamma,
+      captionDropout: 0,
+      seed: 1,
+    });
+    const seen = new Set<string>();
+    for (let m = 0; m < 8; m++) {
+      const { timesteps, feeds } = await assembler.assemble([0, 1, 2, 3], m);
+      const weights = feeds['loss_weight']?.data as Float32Array;
+      assert.deepEqual(feeds['loss_weight']?.dims, [4, 1, 1, 1]);
+      for (let b = 0; b < 4; b++) {
+        const a = zeroSnr.alphasCumprod[timesteps[b]!]!;
+        const snr = a / (1 - a);
+        const expected = Math.min(snr, gamma) / (snr + 1) / (4 * 256);
+        assert.ok(
+          Math.abs(weights[b]! - expected) <= 1e-6 * expected,
+          `t = ${timesteps[b]}: weight ${weights[b]}, expected ${expected}`,
+        );
+        seen.add(snr > gamma ? 'clipped' : 'unclipped');
+      }
+    }
+    assert.deepEqual([...seen].sort(), ['clipped', 'unclipped'], 'the draws cover both sides of SNR = γ');
+    await c.close();
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+});
+
 async function readLatents(c: EmbeddingCache, index: number): Promise<Float32Array> {
   const latents = new Float32Array(256);
   await c.readInto(c.groups[0]!.items[index]!, {
