@@ -1,11 +1,13 @@
 // After a successful run, where the results are: the outputs of the pipeline's final nodes (those no
-// other node needs), so a person can open the report without searching the store.
+// other node needs), so a person can open the report without searching the store. The run hands over
+// the records it committed, so nothing is read again from the store.
 import { join } from 'node:path';
 import type { RunEvent } from '../engine/events.js';
-import { Store } from '../engine/store.js';
+import type { NodeRecord } from '../engine/records.js';
 import { storePath } from '../engine/workspace.js';
 import type { Workspace } from '../engine/workspace.js';
 import type { Pipeline } from '../pipeline/types.js';
+import type { NodeId } from '../util/brand.js';
 
 /** Collects the fingerprint each node finished (or was cached) with, from the run's events. */
 export class FinishedNodes {
@@ -23,18 +25,20 @@ export interface FinalOutput {
   readonly path: string;
 }
 
-/** Every output of the final nodes that finished, in pipeline order. */
-export function finalOutputs(pipeline: Pipeline, ws: Workspace, finished: FinishedNodes): FinalOutput[] {
+/** Every output of the final nodes that finished, in pipeline order, from the run's records. */
+export function finalOutputs(
+  pipeline: Pipeline,
+  ws: Workspace,
+  finished: FinishedNodes,
+  records: ReadonlyMap<NodeId, NodeRecord>,
+): FinalOutput[] {
   const needed = new Set<string>();
   for (const node of pipeline.nodes.values()) for (const up of node.needs) needed.add(up);
   const outputs: FinalOutput[] = [];
-  const store = new Store(ws);
   for (const id of pipeline.order) {
     if (needed.has(id)) continue;
-    const fingerprint = finished.fingerprints.get(id);
-    if (fingerprint === undefined) continue;
-    const record = store.readRecord(fingerprint);
-    if (!record) continue;
+    const record = records.get(id);
+    if (record === undefined || finished.fingerprints.get(id) !== record.fingerprint) continue;
     const dir = storePath(ws, record.outputs.digest);
     for (const [name, path] of Object.entries(record.outputs.paths)) {
       outputs.push({ node: id, name, path: join(dir, path) });

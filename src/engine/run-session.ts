@@ -6,6 +6,7 @@ import { availableParallelism, totalmem } from 'node:os';
 import { join } from 'node:path';
 import type { Pipeline } from '../pipeline/types.js';
 import type { Digest, NodeId } from '../util/brand.js';
+import { boundHeap } from '../util/heap-bound.js';
 import { DirPool } from './dir-pool.js';
 import type { EvalContext } from './evaluate.js';
 import type { RunCounts, RunEvent, RunStatus } from './events.js';
@@ -193,6 +194,7 @@ export class RunSession implements SchedulerHooks {
       if (!record) return false;
       this.#committed.set(id, record);
       this.#counts.ran += 1;
+      boundHeap();
       return true;
     } finally {
       this.#inflight.delete(fp);
@@ -253,6 +255,7 @@ export class RunSession implements SchedulerHooks {
       failures: this.#failures,
       journal: this.#journal.path,
       durationMs,
+      records: this.#committed,
     };
   }
 

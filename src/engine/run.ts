@@ -9,6 +9,7 @@ import { ok } from '../util/result.js';
 import type { EvaluationMemo, ResolveFn } from './evaluate.js';
 import type { SweepOutline, RunCounts, RunEventListener, RunStatus } from './events.js';
 import type { Executor } from './executors/executor.js';
+import type { NodeRecord } from './records.js';
 import type { LockBusy } from './lock.js';
 import { killGraceMs, stopLeftoverJobs } from './leftovers.js';
 import { acquireLock } from './lock.js';
@@ -57,6 +58,8 @@ export interface RunSummary {
   readonly failures: readonly { readonly node: NodeId; readonly error: string; readonly logFile: string }[];
   readonly journal: string;
   readonly durationMs: number;
+  /** The record of each node with a committed result at the end (ran, cached, or outside a selection). */
+  readonly records: ReadonlyMap<NodeId, NodeRecord>;
 }
 
 export type RunFailure = LockBusy | SelectionError;

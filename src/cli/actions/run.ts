@@ -72,7 +72,10 @@ export async function runCommand(
     out.stop();
     if (!result.ok) throw runFailure(result.error, ws);
     await endOfRun(result.value, out, stop, json);
-    out.succeeded(result.value, json ? [] : finalOutputs(opened.pipeline, ws, finished));
+    out.succeeded(
+      result.value,
+      json ? [] : finalOutputs(opened.pipeline, ws, finished, result.value.records),
+    );
     return undefined;
   } finally {
     out.stop();

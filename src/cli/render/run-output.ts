@@ -11,7 +11,7 @@ import { LiveRenderer } from './live.js';
 import { PlainRenderer } from './plain.js';
 
 /** One NDJSON line of `moe run --json`: an engine event, or the summary that ends the stream. */
-export type RunJsonLine = RunEvent | ({ readonly type: 'summary' } & RunSummary);
+export type RunJsonLine = RunEvent | ({ readonly type: 'summary' } & Omit<RunSummary, 'records'>);
 
 export class RunOutput {
   readonly tty: boolean;
@@ -40,7 +40,10 @@ export class RunOutput {
 
   /** The summary line under --json; otherwise each failure with the tail of its log. */
   async summary(summary: RunSummary, tail: (file: string) => Promise<string[]>): Promise<void> {
-    if (this.#json) return line({ type: 'summary', ...summary });
+    if (this.#json) {
+      const { records: _records, ...shown } = summary;
+      return line({ type: 'summary', ...shown });
+    }
     if (summary.status === 'interrupted' || summary.failures.length === 0) return;
     const c = colors(useColor(process.stderr));
     for (const f of summary.failures) {

@@ -1,0 +1,37 @@
+/**
+ * Keeps the garbage of a long loop from piling up. V8 puts off its full collection while the old
+ * generation grows towards a limit it sized from the last one, so a run of thousands of small nodes
+ * fills tens of MB with the promoted garbage of finished nodes before the first full collection, and
+ * the process keeps those pages. `boundHeap()` is called once per unit of work (a loaded node, a
+ * committed node); every 64th call it reads the old generation's size, and when that has grown by
+ * more than 16 MB since the smallest size seen after a collection, it asks for a full collection. So a
+ * collection comes after at least 16 MB of new old-generation objects, never per unit of work.
+ */
+import { getHeapSpaceStatistics } from 'node:v8';
+import { collectAll } from './scavenge.js';
+
+const CHECK_EVERY = 64;
+const GROWTH_BYTES = 16 * 1024 * 1024;
+
+let calls = 0;
+let base = Infinity;
+
+/** The bytes used by the spaces that only a full collection frees. */
+function oldBytes(): number {
+  let used = 0;
+  for (const s of getHeapSpaceStatistics()) {
+    if (s.space_name !== 'new_space' && s.space_name !== 'new_large_object_space') used += s.space_used_size;
+  }
+  return used;
+}
+
+export function boundHeap(): void {
+  if (++calls < CHECK_EVERY) return;
+  calls = 0;
+  const used = oldBytes();
+  // V8's own full collections lower the mark too.
+  if (used < base) base = used;
+  if (used - base < GROWTH_BYTES) return;
+  collectAll();
+  base = oldBytes();
+}
