@@ -2,8 +2,8 @@
  * Keeps the garbage of a long loop from piling up. V8 puts off its full collection while the old
  * generation grows towards a limit it sized from the last one, so a run of thousands of small nodes
  * fills tens of MB with the promoted garbage of finished nodes before the first full collection, and
- * the process keeps those pages. `boundHeap()` is called once per unit of work (a loaded node, a
- * committed node); every 64th call it reads the old generation's size, and when that has grown by
+ * the process keeps those pages. `boundHeap()` is called once per unit of work (a committed node);
+ * every 64th call it reads the old generation's size, and when that has grown by
  * more than 16 MB since the smallest size seen after a collection, it asks for a full collection. So a
  * collection comes after at least 16 MB of new old-generation objects, never per unit of work.
  */
