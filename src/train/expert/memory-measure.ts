@@ -15,6 +15,7 @@ import { DEFAULT_IR_VERSION, DEFAULT_OPSET } from '../../onnx/ir.js';
 import type { Model } from '../../onnx/ir.js';
 import { buildTrainingModel } from '../optim/index.js';
 import { LOSS, withWeightedMse } from './loss.js';
+import { fixedSizes } from './memory.js';
 import type { TrainingShape } from './memory.js';
 
 /** The trainer's session options (src/train/optim/trainer.ts) on one thread. */
@@ -88,11 +89,7 @@ async function warmUp(): Promise<void> {
 
 export async function measureTrainingRun(spec: UNetSpec, shape: TrainingShape): Promise<MeasuredRun> {
   const unet = buildUNet(spec, {
-    batch: shape.batch,
-    height: shape.height,
-    width: shape.width,
-    sequenceLength: shape.sequenceLength,
-    ...(shape.timeIds !== undefined ? { timeIds: shape.timeIds } : {}),
+    ...fixedSizes(shape),
     weights: (_name, dims) => ({
       dtype: 'float32',
       dims,

@@ -8,7 +8,7 @@
 import { activationMemory, checkpointedMemory } from '../../onnx/activation-memory.js';
 import type { ActivationMemory, CheckpointedMemory } from '../../onnx/activation-memory.js';
 import { buildUNet } from '../../models/unet/index.js';
-import type { UNetSpec } from '../../models/unet/index.js';
+import type { BuildUNetOptions, UNetSpec } from '../../models/unet/index.js';
 import { buildTrainingModel } from '../optim/index.js';
 import { LOSS, withWeightedMse } from './loss.js';
 
@@ -42,15 +42,22 @@ export function diffusersCheckpointUnit(nodeName: string): string | undefined {
   return /^(.*?\.(?:resnets|transformer_blocks)\.\d+)\./.exec(nodeName)?.[1];
 }
 
-/** Estimates the activations of the trainer's graph for `spec` at `shape`. Throws if it cannot be built. */
-export function estimateTrainingMemory(spec: UNetSpec, shape: TrainingShape): TrainingMemory {
-  let parameters = 0;
-  const unet = buildUNet(spec, {
+/** The UNet builder's fixed sizes for a training shape: every shape in the graph static. */
+export function fixedSizes(shape: TrainingShape): Omit<BuildUNetOptions, 'weights'> {
+  return {
     batch: shape.batch,
     height: shape.height,
     width: shape.width,
     sequenceLength: shape.sequenceLength,
     ...(shape.timeIds !== undefined ? { timeIds: shape.timeIds } : {}),
+  };
+}
+
+/** Estimates the activations of the trainer's graph for `spec` at `shape`. Throws if it cannot be built. */
+export function estimateTrainingMemory(spec: UNetSpec, shape: TrainingShape): TrainingMemory {
+  let parameters = 0;
+  const unet = buildUNet(spec, {
+    ...fixedSizes(shape),
     weights: (_name, dims) => {
       parameters += dims.reduce((a, d) => a * d, 1);
       return { dtype: 'float32', dims, data: { kind: 'lazy', byteLength: 0, read: () => new Uint8Array(0) } };

@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -16,101 +17,85 @@ const schedule = makeNoiseSchedule({
   rescaleBetasZeroSnr: false,
 });
 
-test('a batch holds the cached tensors, in-range timesteps, noisy latents, targets and loss weights', async () => {
-  const root = await tempRoot();
-  try {
-    await writeCache(join(root, 'cache'), { train: 4, eval: 1 });
-    const cache = await openEmbeddingCache(join(root, 'cache'));
-    assert.ok(cache.ok, cache.ok ? '' : cache.error);
-    const c = cache.value;
-    assert.equal(c.groups[0]?.items.length, 4, 'eval items are left out');
-    const settings = {
-      batchSize: 1,
-      range: { min: 350, max: 999 },
-      alphasCumprod: schedule.alphasCumprod,
-      predictionType: 'epsilon' as const,
-      captionDropout: 0,
-      seed: 4,
-    };
-    const assembler = new BatchAssembler(c, c.groups[0]!, settings);
-    for (let m = 0; m < 20; m++) {
-      const { timesteps, feeds } = await assembler.assemble([m % 4], m);
-      const t = timesteps[0]!;
-      assert.ok(t >= 350 && t <= 999, `micro-batch ${m}: t = ${t}`);
-      assert.deepEqual(feeds['sample']?.dims, [1, 4, 8, 8]);
-      assert.deepEqual(feeds['loss_weight']?.data, Float32Array.of(1 / 256));
-      // x_t = √ᾱ x₀ + √(1−ᾱ) ε, and the epsilon target is ε.
-      const x0 = await readLatents(c, m % 4);
-      const a = schedule.alphasCumprod[t]!;
-      const eps = feeds['target']?.data as Float32Array;
-      const xt = feeds['sample']?.data as Float32Array;
-      for (let i = 0; i < 5; i++) {
-        assert.ok(Math.abs(xt[i]! - (Math.sqrt(a) * x0[i]! + Math.sqrt(1 - a) * eps[i]!)) < 1e-5);
-      }
+test('a batch holds the cached tensors, in-range timesteps, noisy latents, targets and loss weights', async (t) => {
+  const c = await fourItemCache(t);
+  assert.equal(c.groups[0]?.items.length, 4, 'eval items are left out');
+  const settings = {
+    batchSize: 1,
+    range: { min: 350, max: 999 },
+    alphasCumprod: schedule.alphasCumprod,
+    predictionType: 'epsilon' as const,
+    captionDropout: 0,
+    seed: 4,
+  };
+  const assembler = new BatchAssembler(c, c.groups[0]!, settings);
+  for (let m = 0; m < 20; m++) {
+    const { timesteps, feeds } = await assembler.assemble([m % 4], m);
+    const t = timesteps[0]!;
+    assert.ok(t >= 350 && t <= 999, `micro-batch ${m}: t = ${t}`);
+    assert.deepEqual(feeds['sample']?.dims, [1, 4, 8, 8]);
+    assert.deepEqual(feeds['loss_weight']?.data, Float32Array.of(1 / 256));
+    // x_t = √ᾱ x₀ + √(1−ᾱ) ε, and the epsilon target is ε.
+    const x0 = await readLatents(c, m % 4);
+    const a = schedule.alphasCumprod[t]!;
+    const eps = feeds['target']?.data as Float32Array;
+    const xt = feeds['sample']?.data as Float32Array;
+    for (let i = 0; i < 5; i++) {
+      assert.ok(Math.abs(xt[i]! - (Math.sqrt(a) * x0[i]! + Math.sqrt(1 - a) * eps[i]!)) < 1e-5);
     }
-    const again = await new BatchAssembler(c, c.groups[0]!, settings).assemble([2], 7);
-    const first = await assembler.assemble([2], 7);
-    assert.deepEqual(again.timesteps, first.timesteps, 'draws are a function of the micro-batch index');
-    assert.deepEqual(again.feeds['target']?.data, first.feeds['target']?.data);
-
-    const dropped = await new BatchAssembler(c, c.groups[0]!, { ...settings, captionDropout: 1 }).assemble(
-      [1],
-      0,
-    );
-    assert.ok((dropped.feeds['encoder_hidden_states']?.data as Float32Array).every((v) => v === 0));
-    assert.ok((dropped.feeds['text_embeds']?.data as Float32Array).every((v) => v === 0));
-    assert.ok((first.feeds['encoder_hidden_states']?.data as Float32Array).some((v) => v !== 0));
-    await c.close();
-  } finally {
-    await rm(root, { recursive: true, force: true });
   }
+  const again = await new BatchAssembler(c, c.groups[0]!, settings).assemble([2], 7);
+  const first = await assembler.assemble([2], 7);
+  assert.deepEqual(again.timesteps, first.timesteps, 'draws are a function of the micro-batch index');
+  assert.deepEqual(again.feeds['target']?.data, first.feeds['target']?.data);
+
+  const dropped = await new BatchAssembler(c, c.groups[0]!, { ...settings, captionDropout: 1 }).assemble(
+    [1],
+    0,
+  );
+  assert.ok((dropped.feeds['encoder_hidden_states']?.data as Float32Array).every((v) => v === 0));
+  assert.ok((dropped.feeds['text_embeds']?.data as Float32Array).every((v) => v === 0));
+  assert.ok((first.feeds['encoder_hidden_states']?.data as Float32Array).some((v) => v !== 0));
+  await c.close();
 });
 
-test("with snr_gamma a v-prediction batch weighs each sample by min(SNR, γ)/(SNR + 1), as tiny.yaml's refiner trains", async () => {
-  const root = await tempRoot();
-  try {
-    await writeCache(join(root, 'cache'), { train: 4, eval: 1 });
-    const cache = await openEmbeddingCache(join(root, 'cache'));
-    assert.ok(cache.ok, cache.ok ? '' : cache.error);
-    const c = cache.value;
-    const zeroSnr = makeNoiseSchedule({
-      numTrainTimesteps: 1000,
-      betaStart: 0.00085,
-      betaEnd: 0.012,
-      betaSchedule: 'scaled_linear',
-      rescaleBetasZeroSnr: true,
-    });
-    const gamma = 5;
-    const assembler = new BatchAssembler(c, c.groups[0]!, {
-      batchSize: 4,
-      range: { min: 0, max: 349 },
-      alphasCumprod: zeroSnr.alphasCumprod,
-      predictionType: 'v_prediction',
-      snrGamma: gamma,
-      captionDropout: 0,
-      seed: 1,
-    });
-    const seen = new Set<string>();
-    for (let m = 0; m < 8; m++) {
-      const { timesteps, feeds } = await assembler.assemble([0, 1, 2, 3], m);
-      const weights = feeds['loss_weight']?.data as Float32Array;
-      assert.deepEqual(feeds['loss_weight']?.dims, [4, 1, 1, 1]);
-      for (let b = 0; b < 4; b++) {
-        const a = zeroSnr.alphasCumprod[timesteps[b]!]!;
-        const snr = a / (1 - a);
-        const expected = Math.min(snr, gamma) / (snr + 1) / (4 * 256);
-        assert.ok(
-          Math.abs(weights[b]! - expected) <= 1e-6 * expected,
-          `t = ${timesteps[b]}: weight ${weights[b]}, expected ${expected}`,
-        );
-        seen.add(snr > gamma ? 'clipped' : 'unclipped');
-      }
+test("with snr_gamma a v-prediction batch weighs each sample by min(SNR, γ)/(SNR + 1), as tiny.yaml's refiner trains", async (t) => {
+  const c = await fourItemCache(t);
+  const zeroSnr = makeNoiseSchedule({
+    numTrainTimesteps: 1000,
+    betaStart: 0.00085,
+    betaEnd: 0.012,
+    betaSchedule: 'scaled_linear',
+    rescaleBetasZeroSnr: true,
+  });
+  const gamma = 5;
+  const assembler = new BatchAssembler(c, c.groups[0]!, {
+    batchSize: 4,
+    range: { min: 0, max: 349 },
+    alphasCumprod: zeroSnr.alphasCumprod,
+    predictionType: 'v_prediction',
+    snrGamma: gamma,
+    captionDropout: 0,
+    seed: 1,
+  });
+  const seen = new Set<string>();
+  for (let m = 0; m < 8; m++) {
+    const { timesteps, feeds } = await assembler.assemble([0, 1, 2, 3], m);
+    const weights = feeds['loss_weight']?.data as Float32Array;
+    assert.deepEqual(feeds['loss_weight']?.dims, [4, 1, 1, 1]);
+    for (let b = 0; b < 4; b++) {
+      const a = zeroSnr.alphasCumprod[timesteps[b]!]!;
+      const snr = a / (1 - a);
+      const expected = Math.min(snr, gamma) / (snr + 1) / (4 * 256);
+      assert.ok(
+        Math.abs(weights[b]! - expected) <= 1e-6 * expected,
+        `t = ${timesteps[b]}: weight ${weights[b]}, expected ${expected}`,
+      );
+      seen.add(snr > gamma ? 'clipped' : 'unclipped');
     }
-    assert.deepEqual([...seen].sort(), ['clipped', 'unclipped'], 'the draws cover both sides of SNR = γ');
-    await c.close();
-  } finally {
-    await rm(root, { recursive: true, force: true });
   }
+  assert.deepEqual([...seen].sort(), ['clipped', 'unclipped'], 'the draws cover both sides of SNR = γ');
+  await c.close();
 });
 
 async function readLatents(c: EmbeddingCache, index: number): Promise<Float32Array> {
@@ -121,4 +106,14 @@ async function readLatents(c: EmbeddingCache, index: number): Promise<Float32Arr
     pooled: new Float32Array(64),
   });
   return latents;
+}
+
+/** A cache of four training items and one held-out one, opened; its folder is removed after the test. */
+async function fourItemCache(t: TestContext): Promise<EmbeddingCache> {
+  const root = await tempRoot();
+  t.after(() => rm(root, { recursive: true, force: true }));
+  await writeCache(join(root, 'cache'), { train: 4, eval: 1 });
+  const cache = await openEmbeddingCache(join(root, 'cache'));
+  assert.ok(cache.ok, cache.ok ? '' : cache.error);
+  return cache.value;
 }
