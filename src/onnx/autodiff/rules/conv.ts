@@ -2,9 +2,9 @@
  * Conv (any spatial rank, strides, pads, dilations, groups):
  * - dX is a ConvTranspose of g with the same weight and attributes; output_padding restores the rows a
  *   strided conv dropped.
- * - dW, for 2-D convolutions with group 1 and static shapes, is one Gemm of g as [O, N·Ho·Wo] against the
- *   unfolded input (im2col: one strided Slice of the padded input per kernel tap, concatenated to
- *   [C·kh·kw, N·Ho·Wo]); measured 1.3–1.9× faster than the general form on the tiny UNet's layers.
+ * - dW, for 2-D convolutions with group 1 and static shapes, is one Gemm of g as [N·Ho·Wo, O] against the
+ *   unfolded input (im2col as one Gather of channel rows, [N·Ho·Wo, kh·kw·C]); measured 1.3–1.9× faster
+ *   than the general form on the tiny UNet's layers with a Slice-per-tap im2col, and that again about 2×.
  *   Otherwise it is a Conv that treats input channels as the batch and the batch as channels: X laid out
  *   as [C/group, group·N, …] convolved with g laid out as [O, N, …] (strides and dilations swapped),
  *   giving [C/group, O, …], transposed to W's [O, C/group, …] layout, rows past the kernel sliced off.
@@ -82,7 +82,14 @@ interface Geometry {
 /** The unfolded input may take this many elements at most (1 GiB of float32); larger convs use the Conv form. */
 const MAX_UNFOLDED = 2 ** 28;
 
-/** dW as im2col + Gemm, or undefined when the conv is not 2-D, grouped, or not static. */
+/**
+ * dW as im2col + Gemm, or undefined when the conv is not 2-D, grouped, or not static. The input is laid
+ * out as rows of channels (NHWC, [N·H·W, C]) with one zero row appended, and one Gather of whole rows
+ * unfolds it to [N·Ho·Wo, kh·kw·C], each kernel tap reading its input pixel's row or the zero row where it
+ * falls in the padding. Copying rows of C floats is about twice as fast as the strided Slice per tap
+ * and Concat it replaces (measured on the tiny UNet's layers; the Gemm and its sums are the same). A 1×1
+ * stride-1 conv without padding needs no unfolding.
+ */
 function unfoldedWeightGrad(e: Emitter, x: string, g: string, geo: Geometry): string | undefined {
   const xs = e.shape(x);
   const ys = e.shape(g);
@@ -91,44 +98,56 @@ function unfoldedWeightGrad(e: Emitter, x: string, g: string, geo: Geometry): st
   const [n, c, h, w] = xs as [number, number, number, number];
   const [, o, ho, wo] = ys as [number, number, number, number];
   const [kh, kw] = geo.kernel as [number, number];
-  const [sh, sw] = geo.strides as [number, number];
-  const [dh, dw] = geo.dilations as [number, number];
-  const [pt, pl, pb, pr] = geo.pads as [number, number, number, number];
   const taps = kh * kw;
   const columns = n * ho * wo;
   if (c * taps * columns > MAX_UNFOLDED) return undefined;
-  const g2 = e.reshape(e.transpose(g, [1, 0, 2, 3]), [o, columns]);
-  const padded =
-    pt + pl + pb + pr === 0
-      ? x
-      : e.op(
-          'Pad',
-          [x, e.ints([0, 0, pt, pl, 0, 0, pb, pr])],
-          {},
-          { dtype: e.dtype(x), shape: [n, c, h + pt + pb, w + pl + pr] },
-        );
-  const channelsFirst = e.transpose(padded, [1, 0, 2, 3]);
-  const parts: string[] = [];
-  for (let i = 0; i < kh; i++) {
-    for (let j = 0; j < kw; j++) {
-      const top = i * dh;
-      const left = j * dw;
-      const tap = e.op('Slice', [
-        channelsFirst,
-        e.ints([top, left]),
-        e.ints([top + (ho - 1) * sh + 1, left + (wo - 1) * sw + 1]),
-        e.ints([2, 3]),
-        e.ints([sh, sw]),
-      ]);
-      parts.push(e.reshape(tap, [c, 1, columns]));
-    }
+  const dtype = e.dtype(x);
+  const rows = e.reshape(e.transpose(x, [0, 2, 3, 1]), [n * h * w, c]);
+  let unfolded = rows;
+  const index = unfoldIndex([n, h, w], [ho, wo], geo);
+  if (index !== undefined) {
+    const withZero = e.op('Pad', [rows, e.ints([0, 0, 1, 0])], {}, { dtype, shape: [n * h * w + 1, c] });
+    const picked = e.op(
+      'Gather',
+      [withZero, e.constant(index, 'int64', [index.length])],
+      { axis: attr.int(0) },
+      { dtype, shape: [index.length, c] },
+    );
+    unfolded = e.reshape(picked, [columns, taps * c]);
   }
-  const stacked =
-    parts.length === 1
-      ? (parts[0] as string)
-      : e.op('Concat', parts, { axis: attr.int(1) }, { dtype: e.dtype(x), shape: [c, taps, columns] });
-  const cols = e.reshape(stacked, [c * taps, columns]);
-  return e.reshape(e.gemm(g2, cols, false, true), [o, c, kh, kw]);
+  const gRows = e.reshape(e.transpose(g, [0, 2, 3, 1]), [columns, o]);
+  const dw = e.gemm(gRows, unfolded, true, false);
+  return e.transpose(e.reshape(dw, [o, kh, kw, c]), [0, 3, 1, 2]);
+}
+
+/**
+ * For output pixel (n, y, x) and kernel tap (i, j), in that order, the row of the input that the tap reads
+ * (n·H·W + row·W + column), or N·H·W (the appended zero row) where it reads padding; undefined when every
+ * tap reads its own pixel (a 1×1 kernel with stride 1 and no padding).
+ */
+function unfoldIndex(
+  [n, h, w]: readonly [number, number, number],
+  [ho, wo]: readonly [number, number],
+  geo: Geometry,
+): BigInt64Array | undefined {
+  const [kh, kw] = geo.kernel as [number, number];
+  const [sh, sw] = geo.strides as [number, number];
+  const [dh, dw] = geo.dilations as [number, number];
+  const [pt, pl, pb, pr] = geo.pads as [number, number, number, number];
+  if (kh * kw === 1 && sh === 1 && sw === 1 && pt + pl + pb + pr === 0) return undefined;
+  const zero = BigInt(n * h * w);
+  const index = new BigInt64Array(n * ho * wo * kh * kw);
+  let k = 0;
+  for (let b = 0; b < n; b++)
+    for (let y = 0; y < ho; y++)
+      for (let x = 0; x < wo; x++)
+        for (let i = 0; i < kh; i++)
+          for (let j = 0; j < kw; j++) {
+            const row = y * sh + i * dh - pt;
+            const col = x * sw + j * dw - pl;
+            index[k++] = row < 0 || row >= h || col < 0 || col >= w ? zero : BigInt((b * h + row) * w + col);
+          }
+  return index;
 }
 
 /** dW as a Conv over transposed tensors (any rank, groups, dynamic batch). */
