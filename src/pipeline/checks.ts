@@ -28,13 +28,14 @@ export function checkExpressions(
     self: d.id,
   };
   const shellFields = new Set(d.step?.shellFields ?? []);
+  const edges: Draft['edges'][number][] = [];
   for (const s of d.strings) {
     let type: ExprType | undefined = 'string';
     for (const part of s.template.parts) {
       if (typeof part === 'string') continue;
       const result = checkExpression(part, scope);
       diagnostics.push(...result.diagnostics);
-      for (const n of result.nodes) d.edges.push({ to: n, range: part.range });
+      for (const n of result.nodes) edges.push({ to: n, range: part.range });
       if (isSingleExpression(s.template.parts)) type = result.type;
     }
     exprTypes.set(s.node, type);
@@ -51,6 +52,8 @@ export function checkExpressions(
       }
     }
   }
+  // `concat` makes an array of exactly the edges (a pushed-to array keeps room for 16 more).
+  if (edges.length > 0) d.edges = d.edges.concat(edges);
 }
 
 export function checkWith(d: Draft, diagnostics: Diagnostic[]): void {

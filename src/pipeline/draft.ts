@@ -14,7 +14,7 @@ export interface Draft {
   readonly template: WithTemplate;
   readonly strings: { node: ScalarNode; template: Interpolated; path: readonly (string | number)[] }[];
   /** Edges to prerequisites with the place that declares each (a `needs` item or a reference). */
-  readonly edges: { to: string; range: SourceRange }[];
+  edges: readonly { to: string; range: SourceRange }[];
   readonly explicitNeeds: { to: string; range: SourceRange }[];
   outputs: readonly string[] | undefined;
   readonly node: MapNode;

@@ -121,7 +121,8 @@ function interpolate(
   }
   literal += text.slice(i);
   if (literal !== '') parts.push(source.name(literal));
-  return { kind: 'interpolated', parts, range: node.range };
+  // A copy of exactly its length (`push` leaves room for 16 more, kept for as long as the pipeline).
+  return { kind: 'interpolated', parts: parts.slice(), range: node.range };
 }
 
 /** The index of the `}}` that ends an expression, skipping quoted strings inside it; -1 when missing. */

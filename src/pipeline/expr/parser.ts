@@ -142,7 +142,8 @@ class Parser {
       path.push(this.name(seg.text));
       last = seg;
     }
-    return { kind: 'ref', path, range: this.locate(first.start, last.end) };
+    // A copy of exactly its length: `push` leaves room for 16 more, kept for as long as the pipeline.
+    return { kind: 'ref', path: path.slice(), range: this.locate(first.start, last.end) };
   }
 
   private call(name: Token): Expr {
