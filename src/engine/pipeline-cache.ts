@@ -110,8 +110,9 @@ function* storedPieces(value: CachedLoad): Generator<string> {
   const at = head.indexOf(JSON.stringify(marker));
   let piece = `${head.slice(0, at)}[`;
   let first = true;
+  const file = value.pipeline.file;
   for (const entry of value.pipeline.nodes) {
-    piece += `${first ? '' : ','}${JSON.stringify(entry)}`;
+    piece += `${first ? '' : ','}${withPackedRanges(entry[1], file, () => JSON.stringify(entry))}`;
     first = false;
     if (piece.length >= 1 << 16) {
       yield piece;
@@ -126,9 +127,7 @@ export function writeCached(dir: string, key: string, value: CachedLoad): void {
   try {
     mkdirSync(dir, { recursive: true });
     const tmp = join(dir, `${key}.${process.pid}.tmp`);
-    withPackedRanges(value.pipeline.nodes.values(), value.pipeline.file, () =>
-      writePieces(tmp, storedPieces(value)),
-    );
+    writePieces(tmp, storedPieces(value));
     renameSync(tmp, join(dir, `${key}.json`));
   } catch {
     // Read-only workspace or full disk: carry on uncached, leaving no temporary file.
@@ -233,10 +232,11 @@ function forEachRanged(node: PipelineNode, visit: (o: Ranged) => void): void {
 }
 
 /**
- * Runs `write` with every range of the nodes in `file` packed into six numbers in place, then puts the
- * original ranges back: far cheaper than copying a large pipeline to serialise it.
+ * Runs `write` with every range of the node in `file` packed into six numbers in place, then puts the
+ * original ranges back: far cheaper than copying a large pipeline to serialise it. One node at a time,
+ * so only that node's packed ranges exist at once (all of a 10,000-node pipeline's were 7 MB).
  */
-function withPackedRanges<T>(nodes: Iterable<PipelineNode>, file: string, write: () => T): T {
+function withPackedRanges<T>(node: PipelineNode, file: string, write: () => T): T {
   const held: Ranged[] = [];
   const saved: StoredRange[] = [];
   const pack = (o: Ranged): void => {
@@ -247,7 +247,7 @@ function withPackedRanges<T>(nodes: Iterable<PipelineNode>, file: string, write:
     o.range = packed;
   };
   try {
-    for (const node of nodes) forEachRanged(node, pack);
+    forEachRanged(node, pack);
     return write();
   } finally {
     held.forEach((o, i) => (o.range = saved[i] as StoredRange));
