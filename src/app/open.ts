@@ -2,7 +2,8 @@
 // (built-in steps and plugins), its cross-stage rules, the workspace's caches and the evaluation memo.
 // Commands and services open pipelines through here; nothing below src/app knows these parts exist.
 import { join } from 'node:path';
-import type { OpenedPipeline, OpenFailure, OpenOptions } from '../engine/open.js';
+import { fileURLToPath } from 'node:url';
+import type { OpenedPipeline, OpenFailure, OpenOptions, RuleSet } from '../engine/open.js';
 import { openPipeline as openWith } from '../engine/open.js';
 import type { EvaluationMemo, ResolveFn } from '../engine/evaluate.js';
 import type { Workspace } from '../engine/workspace.js';
@@ -46,11 +47,11 @@ export async function openInWorkspace(
   const { parseParamFlags } = await import('../pipeline/params.js');
   const params = parseParamFlags(paramFlags);
   if (!params.ok) return err({ reason: 'param-flag', message: params.error });
-  const { workflowRules } = await import('../workflow/rules.js');
+  const { codeIdentity } = await import('../engine/pipeline-cache.js');
   const opened = await openPipeline(file, {
     params: params.value,
     cacheDir: join(ws.cache, 'pipelines'),
-    rules: workflowRules,
+    rules: workflowRuleSet(codeIdentity),
   });
   if (!opened.ok) return err({ ...opened.error, file });
   const [{ EvaluationMemo }, { evaluationKey, readEvaluations, writeEvaluations }, { resolveWith }] =
@@ -71,4 +72,25 @@ export async function openInWorkspace(
       if (memo.dirty) writeEvaluations(dir, key, memo.entries());
     },
   });
+}
+
+/**
+ * The workflow's cross-stage rules, loaded only when the pipeline is not in the cache (they pull in the
+ * diffusion modules). What stands for them in the cache key is the code they import: the workflow,
+ * diffusion and util modules and the two step schemas they take defaults from (the pipeline modules are
+ * in the key already; test/architecture/rule-code.test.ts checks this list against their imports).
+ */
+export const WORKFLOW_RULE_CODE = [
+  '../workflow',
+  '../diffusion',
+  '../util',
+  '../steps/train/schema',
+  '../steps/diffusion/compose/schema',
+] as const;
+
+function workflowRuleSet(codeIdentity: (paths: readonly string[]) => string): RuleSet {
+  return {
+    identity: codeIdentity(WORKFLOW_RULE_CODE.map((p) => fileURLToPath(new URL(p, import.meta.url)))),
+    load: async () => (await import('../workflow/rules.js')).workflowRules,
+  };
 }

@@ -37,13 +37,23 @@ export interface OpenOptions {
   /** Where the step types come from. */
   readonly steps: StepProvider;
   readonly params?: Readonly<Record<string, string>>;
-  /** Cross-node rules run by the loader after its own checks. */
-  readonly rules?: readonly PipelineRule[];
+  /**
+   * Cross-node rules run by the loader after its own checks: a list, or a `RuleSet` that loads them only
+   * when the file has to be loaded (a pipeline found in the cache needs no rules).
+   */
+  readonly rules?: readonly PipelineRule[] | RuleSet;
   /**
    * Where loaded pipelines are cached (the workspace's `cache/pipelines`). A rerun of an unchanged file
    * then skips parsing and validation.
    */
   readonly cacheDir?: string;
+}
+
+/** Rules behind a loader, with what stands for their code in the pipeline cache's key. */
+export interface RuleSet {
+  /** Changes whenever the rules' code does (see `codeIdentity`). */
+  readonly identity: string;
+  load(): Promise<readonly PipelineRule[]>;
 }
 
 export async function openPipeline(
@@ -66,13 +76,13 @@ export async function openPipeline(
   let registry = await opts.steps(path, text, stepNamesIn(text));
   if (!registry.ok) return err({ reason: 'invalid', diagnostics: registry.error, source: text });
   const params = opts.params ?? {};
-  const rules = opts.rules ?? [];
+  const ruleSet = asRuleSet(opts.rules ?? []);
   const cacheDir = opts.cacheDir;
   const key =
-    cacheDir === undefined ? undefined : cacheKey(path, text, params, registry.value, rulesIdentity(rules));
+    cacheDir === undefined ? undefined : cacheKey(path, text, params, registry.value, ruleSet.identity);
   const hit = key === undefined || cacheDir === undefined ? undefined : readCached(cacheDir, key);
   if (hit) return ok({ ...hit, source: text, registry: registry.value });
-  const { loadPipelineText } = await import('../pipeline/load.js');
+  const [{ loadPipelineText }, rules] = await Promise.all([import('../pipeline/load.js'), ruleSet.load()]);
   let loaded = loadPipelineText(path, text, { params, steps: registry.value, rules });
   // The quick scan for `step:` values can miss unusual YAML (flow maps, anchors): retry with every step.
   if (!loaded.ok && loaded.error.diagnostics.some((d) => d.code === 'unknown-step')) {
@@ -87,9 +97,11 @@ export async function openPipeline(
   return ok({ ...loaded.value, registry: registry.value });
 }
 
-/** Rules are code: their names and sources stand for them in the cache key. */
-function rulesIdentity(rules: readonly PipelineRule[]): string {
-  return rules.map((r) => r.toString()).join('\0');
+/** A list of rules as a `RuleSet`: rules are code, their sources stand for them in the cache key. */
+function asRuleSet(rules: readonly PipelineRule[] | RuleSet): RuleSet {
+  if (!Array.isArray(rules)) return rules as RuleSet;
+  const list = rules as readonly PipelineRule[];
+  return { identity: list.map((r) => r.toString()).join('\0'), load: () => Promise.resolve(list) };
 }
 
 /** The values of `step:` keys, found without parsing the YAML. */

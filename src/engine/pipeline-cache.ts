@@ -5,7 +5,7 @@
 // mtimes, so editing moe invalidates it).
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Diagnostic, SourceRange } from '../pipeline/diagnostic.js';
 import type { Expr, ParamValue, Pipeline, PipelineNode, WithTemplate } from '../pipeline/types.js';
@@ -45,11 +45,23 @@ export function cacheKey(
   return h.digest('hex');
 }
 
-let identity: string | undefined;
+const identities = new Map<string, string>();
 
 /** Sizes and mtimes of the pipeline module's files (in dist/ or src/, wherever this process loads them). */
 function loaderIdentity(): string {
-  if (identity !== undefined) return identity;
+  return codeIdentity([join(dirname(fileURLToPath(import.meta.url)), '..', 'pipeline')]);
+}
+
+/**
+ * What stands for code in a cache key: the names, sizes and mtimes of its files, so editing or rebuilding
+ * it changes the key. Each path is a directory (every .js and .ts file under it) or a module without its
+ * extension (`…/schema`: its .js file, else its .ts file, whichever this process loads). When a path
+ * cannot be read the identity is the time, which no cache entry matches.
+ */
+export function codeIdentity(paths: readonly string[]): string {
+  const id = paths.join('\0');
+  const known = identities.get(id);
+  if (known !== undefined) return known;
   const parts: string[] = [];
   const walk = (dir: string): void => {
     for (const name of readdirSync(dir).sort()) {
@@ -60,11 +72,22 @@ function loaderIdentity(): string {
     }
   };
   try {
-    walk(join(dirname(fileURLToPath(import.meta.url)), '..', 'pipeline'));
+    for (const path of paths) {
+      const dir = statSync(path, { throwIfNoEntry: false });
+      if (dir?.isDirectory()) {
+        walk(path);
+        continue;
+      }
+      const ext = ['.js', '.ts'].find((e) => statSync(`${path}${e}`, { throwIfNoEntry: false })?.isFile());
+      if (ext === undefined) throw new Error(`${path}: no such directory or module`);
+      const s = statSync(`${path}${ext}`);
+      parts.push(`${basename(path)}${ext}:${s.size}:${s.mtimeMs}`);
+    }
   } catch {
     parts.push(String(Date.now()));
   }
-  identity = parts.join(',');
+  const identity = parts.join(',');
+  identities.set(id, identity);
   return identity;
 }
 

@@ -15,8 +15,8 @@ import { detectGpus } from './gpus.js';
 import { indexRecords, writeLatestRun } from './index-file.js';
 import { InputDigester } from './input-digests.js';
 import { NodeLogs, RunJournal } from './journal.js';
-import { runNode } from './node-runner.js';
 import type { NodeRunContext } from './node-runner.js';
+import type * as NodeRunnerModule from './node-runner.js';
 import type { PlanEntry, RecordSource } from './plan.js';
 import { decideNode, planPipeline } from './plan.js';
 import { recordSource } from './record-source.js';
@@ -31,6 +31,7 @@ import { pipelineKey } from './workspace.js';
 import type { RunOptions, RunSummary } from './run.js';
 
 type Failure = RunSummary['failures'][number];
+type NodeRunner = typeof NodeRunnerModule;
 
 export class RunSession implements SchedulerHooks {
   readonly runId: string;
@@ -57,6 +58,9 @@ export class RunSession implements SchedulerHooks {
   readonly #committed = new Map<NodeId, NodeRecord>();
   readonly #decisions = new Map<NodeId, PlanEntry>();
   readonly #inflight = new Map<Digest, Promise<void>>();
+  /** The node runner, loaded once a node has to run: a fully cached run never needs it. */
+  #runner: Promise<NodeRunner> | undefined;
+  #loadedRunner: NodeRunner | undefined;
 
   constructor(opts: RunOptions, selection: Selection) {
     const ws = opts.workspace;
@@ -176,6 +180,7 @@ export class RunSession implements SchedulerHooks {
       return this.fail(id, impossible ?? entry.reasons.join('; '));
     }
     this.#decisions.set(id, entry);
+    this.#runner ??= import('./node-runner.js');
     return { kind: 'run', resources: node.resources };
   }
 
@@ -186,11 +191,13 @@ export class RunSession implements SchedulerHooks {
     // Needed once: a run of 10,000 nodes should not keep every node's evaluation to its end.
     this.#decisions.delete(id);
     if (!node || !entry?.evaluation) return false;
+    // Loaded while the node waited for its slot; awaited (one turn) only by the first node to run.
+    const runner = (this.#loadedRunner ??= await (this.#runner ??= import('./node-runner.js')));
     const fp = entry.evaluation.fingerprint;
     let release: () => void = () => undefined;
     this.#inflight.set(fp, new Promise<void>((r) => (release = r)));
     try {
-      const record = await runNode(this.#node, node, entry.evaluation, entry.reasons, grant, stepDone);
+      const record = await runner.runNode(this.#node, node, entry.evaluation, entry.reasons, grant, stepDone);
       if (!record) return false;
       this.#committed.set(id, record);
       this.#counts.ran += 1;

@@ -7,12 +7,23 @@
 // modification times: every use of a record (a cached node, an upstream output) compares the entry with
 // it, so an output changed or truncated after its commit is never reused; the node reruns. `moe gc
 // --verify` re-hashes every entry for what a stamp cannot see (a change that kept size and time).
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import type { Stats } from 'node:fs';
 import { join } from 'node:path';
 import type { Digest } from '../util/brand.js';
 import type { NodeRecord } from './records.js';
 import type { TreeEntry } from './hashing.js';
-import { escapingLinks, hashTree, listTree, sha256Hex } from './hashing.js';
+import { escapingLinks, hashTree, listTree, sha256Hex, TreeError } from './hashing.js';
 import type { Workspace } from './workspace.js';
 import { RecordLog } from './record-log.js';
 import { jsonPieces, writePieces } from '../util/json-chunks.js';
@@ -68,15 +79,21 @@ export class Store {
       if (!existsSync(dir)) problem = 'outputs missing from the store';
     } else {
       // Listing the entry is the existence check too (one syscall fewer per cached node).
-      let entries: TreeEntry[] | undefined;
+      let stamp: string | undefined;
       let missing = false;
       try {
-        entries = listTree(dir);
+        stamp = stampAt(dir);
       } catch (e) {
         missing = (e as NodeJS.ErrnoException).code === 'ENOENT' && !existsSync(dir);
       }
       if (missing) problem = 'outputs missing from the store';
-      else if (!entries || treeStamp(entries) !== record.outputs.stamp) {
+      else if (stamp !== record.outputs.stamp) {
+        let entries: TreeEntry[] | undefined;
+        try {
+          entries = listTree(dir);
+        } catch {
+          // Named below as "a file changed, appeared or went".
+        }
         const since = Date.parse(record.finishedAt);
         const touched = (entries ?? [])
           .filter((e) => e.kind !== 'dir' && e.stats.mtimeMs > since)
@@ -226,9 +243,35 @@ export class OutputError extends Error {}
  */
 export function treeStamp(entries: readonly TreeEntry[]): string {
   let text = '';
-  for (const e of entries) {
-    const sized = e.kind === 'dir' ? '' : `${e.stats.size}\0${e.stats.mtimeMs}`;
-    text += `${e.kind}\0${e.path}\0${sized}\n`;
-  }
+  for (const e of entries) text += stampLine(e.kind, e.path, e.stats);
+  return sha256Hex(text).slice(0, 32);
+}
+
+function stampLine(kind: TreeEntry['kind'], path: string, stats: Stats): string {
+  return kind === 'dir' ? `dir\0${path}\0\n` : `${kind}\0${path}\0${stats.size}\0${stats.mtimeMs}\n`;
+}
+
+/**
+ * `treeStamp(listTree(root))` without the entries: what every cached node pays for its store entry, so
+ * it builds the stamp's text as it walks (the same names in the same order, the same kinds). Throws as
+ * `listTree` does (ENOENT when `root` is gone).
+ */
+export function stampAt(root: string): string {
+  let text = '';
+  const walk = (dir: string, prefix: string): void => {
+    const names = readdirSync(dir);
+    if (names.length > 1) names.sort();
+    for (const name of names) {
+      const rel = prefix === '' ? name : `${prefix}/${name}`;
+      const stats = lstatSync(`${dir}/${name}`);
+      if (stats.isSymbolicLink()) text += stampLine('link', rel, stats);
+      else if (stats.isDirectory()) {
+        text += stampLine('dir', rel, stats);
+        walk(`${dir}/${name}`, rel);
+      } else if (stats.isFile()) text += stampLine(stats.mode & 0o111 ? 'exec' : 'file', rel, stats);
+      else throw new TreeError(`${dir}/${name} is neither a file, a directory nor a symlink`);
+    }
+  };
+  walk(root, '');
   return sha256Hex(text).slice(0, 32);
 }

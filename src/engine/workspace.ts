@@ -61,8 +61,11 @@ export function recordPath(ws: Workspace, fingerprint: string): string {
 }
 
 export function storePath(ws: Workspace, outputsDigest: string): string {
-  return join(ws.store, outputsDigest);
+  // A digest is one plain path segment: no join (and its normalising) for each of a rerun's nodes.
+  return DIGEST.test(outputsDigest) ? `${ws.store}/${outputsDigest}` : join(ws.store, outputsDigest);
 }
+
+const DIGEST = /^[0-9a-f]{64}$/;
 
 export function indexPath(ws: Workspace, key: string): string {
   return join(ws.index, `${key}.json`);

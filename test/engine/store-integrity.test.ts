@@ -4,14 +4,26 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Rig, pipelineOf, resolveRefs } from './rig.js';
 import { collectGarbage } from '../../src/engine/gc.js';
 import { InputDigester } from '../../src/engine/input-digests.js';
 import { planPipeline } from '../../src/engine/plan.js';
 import { recordSource } from '../../src/engine/record-source.js';
-import { Store } from '../../src/engine/store.js';
+import { listTree } from '../../src/engine/hashing.js';
+import { stampAt, Store, treeStamp } from '../../src/engine/store.js';
 import { pipelineKey, storePath } from '../../src/engine/workspace.js';
 import { zeroRecord } from './record-files.js';
 import type { Pipeline } from '../../src/pipeline/types.js';
@@ -121,4 +133,30 @@ test('what a power loss can leave (a record read back as zeros, an empty index, 
   // `make` reruns (no record), produces the same bytes, so `use` would be cached but for its emptied output.
   assert.deepEqual(summary.counts, { cached: 0, ran: 2, failed: 0, skipped: 0 });
   assert.equal(readFileSync(stored(rig, p, 'use', 'copy.txt'), 'utf8'), '0123456789');
+});
+
+test("a store entry's stamp read as it is walked equals the one taken at commit, and sees each change", (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'moe-stamp-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  // Names listed out of order, a folder (empty and not), an executable, a link: all a stamp covers.
+  mkdirSync(join(dir, 'sub', 'deeper'), { recursive: true });
+  mkdirSync(join(dir, 'empty'));
+  for (const [path, text] of [
+    ['b.txt', 'bee'],
+    ['a.txt', 'a'],
+    ['sub/z.bin', 'zz'],
+    ['sub/deeper/x', ''],
+  ] as const)
+    writeFileSync(join(dir, path), text);
+  writeFileSync(join(dir, 'run.sh'), '#!/bin/sh\n', { mode: 0o755 });
+  symlinkSync('a.txt', join(dir, 'link'));
+  const committed = treeStamp(listTree(dir));
+  assert.equal(stampAt(dir), committed);
+  writeFileSync(join(dir, 'sub', 'deeper', 'x'), 'now longer');
+  assert.notEqual(stampAt(dir), committed, 'a file written');
+  assert.equal(stampAt(dir), treeStamp(listTree(dir)));
+  const rewritten = stampAt(dir);
+  writeFileSync(join(dir, 'empty', 'new'), '');
+  assert.notEqual(stampAt(dir), rewritten, 'a file added in a folder');
+  assert.throws(() => stampAt(join(dir, 'gone')), { code: 'ENOENT' });
 });

@@ -2,10 +2,18 @@
 // the loader produced, source ranges included, so diagnostics after a cache hit point at the same place.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { readCached, writeCached } from '../../src/engine/pipeline-cache.js';
+import { dirname, join } from 'node:path';
+import { codeIdentity, readCached, writeCached } from '../../src/engine/pipeline-cache.js';
 import { loadPipelineText } from '../../src/pipeline/load.js';
 import type { SourceRange } from '../../src/pipeline/diagnostic.js';
 import type { Pipeline } from '../../src/pipeline/types.js';
@@ -62,4 +70,28 @@ test('a cached pipeline reads back equal to the loaded one, ranges and all, in h
   const bytes = readFileSync(join(dir, readdirSync(dir)[0]!), 'utf8');
   assert.ok(!bytes.includes('"offset"') || bytes.indexOf('"offset"') > bytes.indexOf('"warnings"'));
   assert.equal(readCached(dir, 'other'), undefined);
+});
+
+test('code stands for itself in a cache key by its files: an edited module changes it', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'moe-code-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  // Identities are worked out once per process and list of paths: each copy stands for another build.
+  const identityOf = (name: string, files: Readonly<Record<string, string>>): string => {
+    for (const [path, text] of Object.entries(files)) {
+      const abs = join(dir, name, path);
+      mkdirSync(dirname(abs), { recursive: true });
+      writeFileSync(abs, text);
+      utimesSync(abs, 1_000_000, 1_000_000);
+    }
+    return codeIdentity([join(dir, name, 'rules'), join(dir, name, 'schema')]);
+  };
+  const files = { 'rules/deep/a.js': 'export const a = 1;', 'rules/notes.md': 'x', 'schema.ts': 's' };
+  const before = identityOf('one', files);
+  assert.equal(identityOf('two', files), before, 'the same files, the same identity');
+  assert.equal(identityOf('three', { ...files, 'rules/notes.md': 'not code' }), before);
+  assert.notEqual(identityOf('four', { ...files, 'rules/deep/a.js': 'export const a = 22;' }), before);
+  assert.notEqual(identityOf('five', { ...files, 'schema.ts': 'ss' }), before, 'a module by its stem');
+  assert.notEqual(identityOf('six', { ...files, 'rules/b.ts': '' }), before, 'a module added');
+  // A path that is neither a folder nor a module stands for code that cannot be checked: never equal.
+  assert.match(codeIdentity([join(dir, 'missing')]), /^\d+$/);
 });

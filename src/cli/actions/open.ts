@@ -44,6 +44,8 @@ export async function sweepOrExit(
   opened: WorkspacePipeline,
   flags: readonly string[],
 ): Promise<{ opened: WorkspacePipeline; swept: ExpandedSweep | undefined }> {
+  // Nothing to sweep: the sweep modules stay unloaded (a cached rerun does not need them).
+  if (flags.length === 0 && opened.pipeline.sweep === undefined) return { opened, swept: undefined };
   const { sweepOf } = await import('../../app/sweep.js');
   const swept = sweepOf(opened.pipeline, flags);
   if (!swept.ok) throw new CliFailure(swept.error, EXIT.invalid);

@@ -1,15 +1,12 @@
 // The `command` step: a shell command line (`run`, via `sh -c` as make, DVC and GitHub Actions do) or a
 // program with arguments (`argv`, no shell at all), with $MOE_OUT set to the node's output directory.
-import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { JsonValue } from '../../pipeline/types.js';
 import type { StepDefinition } from '../../contract/step.js';
 import type { CommandWith } from './schema.js';
 import { commandWithSchema } from './schema.js';
-import { runInSession } from './session.js';
-import { KILL_GRACE_MS, runProcess } from './spawn.js';
-import { ShellSpawner } from './spawner.js';
+import type * as Runner from './run.js';
+
+let runner: Promise<typeof Runner> | undefined;
 
 export const commandStep: StepDefinition<CommandWith> = {
   name: 'command',
@@ -28,64 +25,11 @@ export const commandStep: StepDefinition<CommandWith> = {
     return withValue.inputs ?? [];
   },
   async run(ctx) {
-    const w = ctx.with;
-    // A command reports metrics by writing a JSON object of numbers to $MOE_METRICS (in the attempt's
-    // scratch directory, which is empty when the attempt starts).
-    const metricsFile = join(ctx.tmpDir, 'moe-metrics.json');
-    const env: Record<string, string> = { ...ctx.env, MOE_METRICS: metricsFile, ...(w.env ?? {}) };
-    // MOE_KILL_GRACE_MS shortens or lengthens the wait between SIGTERM and SIGKILL on abort.
-    const grace = Number(env['MOE_KILL_GRACE_MS'] ?? Number.NaN);
-    const common = {
-      cwd: ctx.pipelineDir,
-      env,
-      signal: ctx.signal,
-      log: ctx.log,
-      progress: ctx.progress.bind(ctx),
-      ...(Number.isFinite(grace) && grace >= 0 ? { killGraceMs: grace } : {}),
-    };
-    let argv: readonly string[];
-    if (w.run !== undefined) argv = ['/bin/sh', '-c', w.run];
-    else if (w.argv && w.argv.length > 0) argv = w.argv;
-    else throw new Error('command needs `run` or `argv`');
-    // With a log file to write into, the job goes through a worker shell (cheap to start); otherwise,
-    // or with MOE_DIRECT_SPAWN=1, this process spawns it and relays its output line by line via `log`.
-    if (ctx.logFile !== undefined && env['MOE_DIRECT_SPAWN'] !== '1') {
-      await runInSession(
-        ShellSpawner.shared(),
-        { argv, cwd: ctx.pipelineDir, env, logFile: ctx.logFile },
-        { signal: ctx.signal, progress: common.progress, killGraceMs: common.killGraceMs ?? KILL_GRACE_MS },
-      );
-    } else {
-      const [file, ...args] = argv as [string, ...string[]];
-      await runProcess({ file, args, ...common });
-    }
-    const metrics = await readMetrics(metricsFile);
-    return metrics === undefined ? undefined : { metrics };
+    // Loaded once, on the first node that runs; afterwards only a resolved promise is awaited.
+    runner ??= import('./run.js');
+    return (await runner).runCommandNode(ctx);
   },
 };
-
-/** The numbers of the JSON object the command wrote to $MOE_METRICS; undefined when it wrote none. */
-async function readMetrics(file: string): Promise<Record<string, number> | undefined> {
-  // Most commands write none: one access(2) instead of a failed open.
-  if (!existsSync(file)) return undefined;
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch {
-    return undefined;
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    throw new Error(`$MOE_METRICS must hold a JSON object of numbers, got: ${text.slice(0, 80)}`);
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value))
-    throw new Error('$MOE_METRICS must hold a JSON object of numbers');
-  const out: Record<string, number> = {};
-  for (const [k, v] of Object.entries(value)) if (typeof v === 'number') out[k] = v;
-  return out;
-}
 
 function isObject(v: JsonValue | undefined): v is Readonly<Record<string, JsonValue>> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
