@@ -6,7 +6,6 @@ import { dirname, join, resolve } from 'node:path';
 import type { Diagnostic } from '../pipeline/diagnostic.js';
 import type { StepProvider } from '../engine/open.js';
 import { builtinSteps } from '../steps/builtin.js';
-import { loadPlugins } from '../steps/plugins.js';
 import { StepRegistry } from '../steps/registry.js';
 import type { Result } from '../util/result.js';
 import { err, ok } from '../util/result.js';
@@ -37,6 +36,7 @@ async function registryFor(
   const dir = path === undefined ? process.cwd() : dirname(path);
   const listed = await pluginsListed(text);
   if (path !== undefined && (listed.length > 0 || existsSync(join(dir, 'plugins')))) {
+    const { loadPlugins } = await import('../steps/plugins.js');
     const plugins = await loadPlugins(path, dir, listed);
     diagnostics.push(...plugins.diagnostics);
     for (const { step, origin } of plugins.steps) {

@@ -164,17 +164,21 @@ export async function evaluateNode(
   const declared = known.inputs;
 
   const inputs: Record<string, Digest> = {};
-  const digests = await Promise.all(
-    declared.map(async (p) => {
-      const checked = checkRelativePath(p, 'input', { allowAbsolute: true });
-      if (!checked.ok) return checked;
-      const abs = isAbsolute(checked.value) ? checked.value : join(ctx.pipeline.dir, checked.value);
-      const d = await ctx.digester.digestOf(abs);
-      return d === undefined
-        ? err(`input ${p} does not exist (${abs})`)
-        : ok([displayPath(ctx, abs), d] as const);
-    }),
-  );
+  // Most nodes declare no inputs: no promises to make and wait for.
+  const digests =
+    declared.length === 0
+      ? []
+      : await Promise.all(
+          declared.map(async (p) => {
+            const checked = checkRelativePath(p, 'input', { allowAbsolute: true });
+            if (!checked.ok) return checked;
+            const abs = isAbsolute(checked.value) ? checked.value : join(ctx.pipeline.dir, checked.value);
+            const d = await ctx.digester.digestOf(abs);
+            return d === undefined
+              ? err(`input ${p} does not exist (${abs})`)
+              : ok([displayPath(ctx, abs), d] as const);
+          }),
+        );
   for (const d of digests) {
     if (!d.ok) return d;
     inputs[d.value[0]] = d.value[1];

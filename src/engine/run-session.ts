@@ -6,7 +6,6 @@ import { availableParallelism, totalmem } from 'node:os';
 import { join } from 'node:path';
 import type { Pipeline } from '../pipeline/types.js';
 import type { Digest, NodeId } from '../util/brand.js';
-import { boundHeap } from '../util/heap-bound.js';
 import { DirPool } from './dir-pool.js';
 import type { EvalContext } from './evaluate.js';
 import type { RunCounts, RunEvent, RunStatus } from './events.js';
@@ -31,7 +30,19 @@ import { pipelineKey } from './workspace.js';
 import type { RunOptions, RunSummary } from './run.js';
 
 type Failure = RunSummary['failures'][number];
-type NodeRunner = typeof NodeRunnerModule;
+/** What running a node takes beside the session: loaded once the first node has to run. */
+interface NodeRunner {
+  readonly runNode: typeof NodeRunnerModule.runNode;
+  readonly boundHeap: () => void;
+}
+
+async function loadRunner(): Promise<NodeRunner> {
+  const [{ runNode }, { boundHeap }] = await Promise.all([
+    import('./node-runner.js'),
+    import('../util/heap-bound.js'),
+  ]);
+  return { runNode, boundHeap };
+}
 
 export class RunSession implements SchedulerHooks {
   readonly runId: string;
@@ -180,7 +191,7 @@ export class RunSession implements SchedulerHooks {
       return this.fail(id, impossible ?? entry.reasons.join('; '));
     }
     this.#decisions.set(id, entry);
-    this.#runner ??= import('./node-runner.js');
+    this.#runner ??= loadRunner();
     return { kind: 'run', resources: node.resources };
   }
 
@@ -192,7 +203,7 @@ export class RunSession implements SchedulerHooks {
     this.#decisions.delete(id);
     if (!node || !entry?.evaluation) return false;
     // Loaded while the node waited for its slot; awaited (one turn) only by the first node to run.
-    const runner = (this.#loadedRunner ??= await (this.#runner ??= import('./node-runner.js')));
+    const runner = (this.#loadedRunner ??= await (this.#runner ??= loadRunner()));
     const fp = entry.evaluation.fingerprint;
     let release: () => void = () => undefined;
     this.#inflight.set(fp, new Promise<void>((r) => (release = r)));
@@ -201,7 +212,7 @@ export class RunSession implements SchedulerHooks {
       if (!record) return false;
       this.#committed.set(id, record);
       this.#counts.ran += 1;
-      boundHeap();
+      runner.boundHeap();
       return true;
     } finally {
       this.#inflight.delete(fp);

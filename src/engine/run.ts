@@ -11,7 +11,6 @@ import type { SweepOutline, RunCounts, RunEventListener, RunStatus } from './eve
 import type { Executor } from './executors/executor.js';
 import type { NodeRecord } from './records.js';
 import type { LockBusy } from './lock.js';
-import { killGraceMs, stopLeftoverJobs } from './leftovers.js';
 import { acquireLock } from './lock.js';
 import { RunSession } from './run-session.js';
 import { schedule } from './scheduler.js';
@@ -80,7 +79,10 @@ export async function runPipeline(opts: RunOptions): Promise<Result<RunSummary, 
   if (!lock.ok) return lock;
   // A run that died (kill -9) may have left jobs running: they must end before a node runs again.
   const dead = lock.value.tookOverFrom;
-  if (dead) await stopLeftoverJobs(opts.workspace, killGraceMs(opts.env ?? process.env), dead.pid);
+  if (dead) {
+    const { killGraceMs, stopLeftoverJobs } = await import('./leftovers.js');
+    await stopLeftoverJobs(opts.workspace, killGraceMs(opts.env ?? process.env), dead.pid);
+  }
   let session: RunSession | undefined;
   try {
     session = new RunSession({ ...opts, signal }, selection.value);

@@ -11,7 +11,6 @@ import { CliFailure, EXIT } from '../failure.js';
 import { RunOutput } from '../render/run-output.js';
 import { openOrExit, shownWorkspace, sweepOrExit } from './open.js';
 import type { PlanFlags } from './plan.js';
-import { planCommand } from './plan.js';
 
 export interface RunFlags extends PlanFlags {
   readonly jobs?: number | undefined;
@@ -27,7 +26,7 @@ export async function runCommand(
   flags: RunFlags,
   json: boolean,
 ): Promise<PlanJson | undefined> {
-  if (flags['dry-run']) return planCommand(file, flags, json);
+  if (flags['dry-run']) return (await import('./plan.js')).planCommand(file, flags, json);
   const ws = workspaceFor(file, flags.workspace);
   const plain = await openOrExit(file, flags.param, ws);
   const { opened, swept } = await sweepOrExit(plain, flags.sweep);
