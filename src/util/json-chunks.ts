@@ -33,13 +33,20 @@ export function* jsonPieces(
   yield wrap === undefined ? `${piece}}` : `${piece}}}`;
 }
 
-/** Writes `pieces` to `path` (created or truncated) one after the other. */
+/**
+ * Writes `pieces` to `path` (created or truncated) one after the other, each encoded into one reused
+ * buffer: a buffer per piece lives outside V8's heap until a collection frees it (6 MB for a 10,000-node
+ * index, all at once at the end of a run).
+ */
 export function writePieces(path: string, pieces: Iterable<string>): void {
   const fd = openSync(path, 'w');
+  let buffer = Buffer.allocUnsafe(0);
   try {
     for (const piece of pieces) {
-      const bytes = Buffer.from(piece);
-      for (let done = 0; done < bytes.length;) done += writeSync(fd, bytes, done);
+      const size = Buffer.byteLength(piece);
+      if (size > buffer.length) buffer = Buffer.allocUnsafe(Math.max(size, 3 * PIECE));
+      buffer.write(piece);
+      for (let done = 0; done < size;) done += writeSync(fd, buffer, done, size - done);
     }
   } finally {
     closeSync(fd);
