@@ -3,7 +3,7 @@
 // the records it committed, so nothing is read again from the store.
 import { join } from 'node:path';
 import type { RunEvent } from '../engine/events.js';
-import type { NodeRecord } from '../engine/records.js';
+import type { CommittedResult } from '../engine/records.js';
 import { storePath } from '../engine/workspace.js';
 import type { Workspace } from '../engine/workspace.js';
 import type { Pipeline } from '../pipeline/types.js';
@@ -30,7 +30,7 @@ export function finalOutputs(
   pipeline: Pipeline,
   ws: Workspace,
   finished: FinishedNodes,
-  records: ReadonlyMap<NodeId, NodeRecord>,
+  records: ReadonlyMap<NodeId, CommittedResult>,
 ): FinalOutput[] {
   const needed = new Set<string>();
   for (const node of pipeline.nodes.values()) for (const up of node.needs) needed.add(up);

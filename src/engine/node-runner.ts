@@ -13,7 +13,7 @@ import type { EvalContext, Evaluation } from './evaluate.js';
 import { resolveNodeWith } from './evaluate.js';
 import type { FailureKind, RunEvent } from './events.js';
 import type { ExecOutcome, Executor } from './executors/executor.js';
-import type { NodeRecord } from './records.js';
+import type { CommittedResult, NodeRecord } from './records.js';
 import type { Grant } from './resources.js';
 import { checkRelativePath } from './safe-path.js';
 import type { Store } from './store.js';
@@ -33,7 +33,7 @@ export interface NodeRunContext {
   readonly emit: (event: RunEvent) => void;
   readonly logFile: (node: NodeId) => string;
   /** The committed record of an upstream node in this run. */
-  readonly recordOf: (node: NodeId) => NodeRecord | undefined;
+  readonly recordOf: (node: NodeId) => CommittedResult | undefined;
   readonly last: (node: NodeId) => NodeRecord | undefined;
   readonly clock: () => number;
   /** Recycles the empty scratch and checkpoint directories attempts leave behind. */

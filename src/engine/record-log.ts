@@ -110,6 +110,38 @@ export class RecordLog {
     this.#pos += buf.length;
   }
 
+  /**
+   * The newest record line of each fingerprint as written (its record's JSON), in their order: undefined
+   * where there is none in a segment or it does not read whole. Each segment is opened once.
+   */
+  *lineTexts(fingerprints: Iterable<string>): Generator<string | undefined> {
+    const map = this.#load();
+    const fds = new Map<number, number>();
+    let buf = Buffer.allocUnsafe(0);
+    try {
+      for (const fp of fingerprints) {
+        const at = map.get(fp);
+        const path = at === undefined ? undefined : this.#segments[at.segment];
+        if (at === undefined || path === undefined) {
+          yield undefined;
+          continue;
+        }
+        let fd = fds.get(at.segment);
+        if (fd === undefined) {
+          fd = openSync(path, 'r');
+          fds.set(at.segment, fd);
+        }
+        // One buffer for every line (each of its own would stay outside the heap until a collection).
+        const size = at.end - at.start;
+        if (size > buf.length) buf = Buffer.allocUnsafe(Math.max(size, 2 * buf.length, 4096));
+        const text = readSync(fd, buf, 0, size, at.start) === size ? buf.toString('utf8', 0, size) : '';
+        yield text.startsWith(`${PREFIX}${fp}"`) ? text : undefined;
+      }
+    } finally {
+      for (const fd of fds.values()) closeSync(fd);
+    }
+  }
+
   /** Every fingerprint with a record in a segment (not the old per-file layout), for `moe gc`. */
   fingerprints(): IterableIterator<string> {
     return this.#load().keys();

@@ -27,6 +27,21 @@ export interface NodeRecord {
   readonly metrics?: Readonly<Record<string, number>>;
 }
 
+/**
+ * What a run keeps of a node it committed, until its end: what the nodes downstream and the final
+ * outputs read. The record itself is in the record log, from which the index copies it (a whole record
+ * per node, its fingerprint's fields above all, was 1 KB of a 10,000-node run's memory). A `NodeRecord`
+ * is one too: results taken from earlier runs stay as read.
+ */
+export interface CommittedResult {
+  readonly fingerprint: Digest;
+  readonly fields: Pick<FingerprintRecord, 'step'>;
+  readonly outputs: NodeRecord['outputs'];
+  readonly finishedAt: string;
+  readonly durationMs: number;
+  readonly summary?: NodeRecord['summary'];
+}
+
 export function isNodeRecord(v: unknown): v is NodeRecord {
   if (typeof v !== 'object' || v === null) return false;
   const r = v as Partial<NodeRecord>;

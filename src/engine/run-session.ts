@@ -11,7 +11,7 @@ import type { EvalContext } from './evaluate.js';
 import type { RunCounts, RunEvent, RunStatus } from './events.js';
 import { LocalExecutor } from './executors/local.js';
 import { detectGpus } from './gpus.js';
-import { indexRecords, writeLatestRun } from './index-file.js';
+import { indexEntries, writeLatestRun } from './index-file.js';
 import { InputDigester } from './input-digests.js';
 import { NodeLogs, RunJournal } from './journal.js';
 import type { NodeRunContext } from './node-runner.js';
@@ -19,7 +19,7 @@ import type * as NodeRunnerModule from './node-runner.js';
 import type { PlanEntry, RecordSource } from './plan.js';
 import { decideNode, planPipeline } from './plan.js';
 import { recordSource } from './record-source.js';
-import type { NodeRecord } from './records.js';
+import type { CommittedResult, NodeRecord } from './records.js';
 import type { Grant } from './resources.js';
 import { ResourcePool } from './resources.js';
 import type { Prepared, ScheduleResult, SchedulerHooks } from './scheduler.js';
@@ -66,7 +66,7 @@ export class RunSession implements SchedulerHooks {
   readonly #node: NodeRunContext;
   readonly #counts = { cached: 0, ran: 0, failed: 0, skipped: 0, interrupted: 0 };
   readonly #failures: Failure[] = [];
-  readonly #committed = new Map<NodeId, NodeRecord>();
+  readonly #committed = new Map<NodeId, CommittedResult>();
   readonly #decisions = new Map<NodeId, PlanEntry>();
   readonly #inflight = new Map<Digest, Promise<void>>();
   /** The node runner, loaded once a node has to run: a fully cached run never needs it. */
@@ -210,7 +210,7 @@ export class RunSession implements SchedulerHooks {
     try {
       const record = await runner.runNode(this.#node, node, entry.evaluation, entry.reasons, grant, stepDone);
       if (!record) return false;
-      this.#committed.set(id, record);
+      this.#committed.set(id, committedResult(record));
       this.#counts.ran += 1;
       runner.boundHeap();
       return true;
@@ -251,7 +251,9 @@ export class RunSession implements SchedulerHooks {
     const changed = [...this.#committed].some(([id, r]) => last[id] !== r);
     try {
       if (changed || !this.#previous) {
-        this.#store.writeIndex(this.#key, indexRecords(this.#pipeline, this.#previous, this.#committed));
+        const head = { file: this.#pipeline.file, pipeline: this.#pipeline.name };
+        const nodes = indexEntries(this.#pipeline, this.#previous, this.#committed);
+        this.#store.writeIndexOf(this.#key, head, nodes);
       }
     } catch {
       // The records are the truth: the next run finds them by fingerprint and writes the index again,
@@ -333,6 +335,24 @@ export class RunSession implements SchedulerHooks {
       runStartedAt: this.#started,
     };
   }
+}
+
+/** The fields' objects of `committedResult`, one per step type. */
+const stepFields = new Map<string, Pick<NodeRecord['fields'], 'step'>>();
+
+/** What the run keeps of a record it committed: the record log holds the rest, for the index. */
+function committedResult(record: NodeRecord): CommittedResult {
+  const step = record.fields.step;
+  let fields = stepFields.get(step);
+  if (fields === undefined) stepFields.set(step, (fields = { step }));
+  return {
+    fingerprint: record.fingerprint,
+    fields,
+    outputs: record.outputs,
+    finishedAt: record.finishedAt,
+    durationMs: record.durationMs,
+    ...(record.summary !== undefined ? { summary: record.summary } : {}),
+  };
 }
 
 function newRunId(time: number): string {

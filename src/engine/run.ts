@@ -9,7 +9,7 @@ import { ok } from '../util/result.js';
 import type { EvaluationMemo, ResolveFn } from './evaluate.js';
 import type { SweepOutline, RunCounts, RunEventListener, RunStatus } from './events.js';
 import type { Executor } from './executors/executor.js';
-import type { NodeRecord } from './records.js';
+import type { CommittedResult } from './records.js';
 import type { LockBusy } from './lock.js';
 import { acquireLock } from './lock.js';
 import { RunSession } from './run-session.js';
@@ -57,8 +57,11 @@ export interface RunSummary {
   readonly failures: readonly { readonly node: NodeId; readonly error: string; readonly logFile: string }[];
   readonly journal: string;
   readonly durationMs: number;
-  /** The record of each node with a committed result at the end (ran, cached, or outside a selection). */
-  readonly records: ReadonlyMap<NodeId, NodeRecord>;
+  /**
+   * Each node with a committed result at the end (ran, cached, or outside a selection): its record, or
+   * for a node this run ran, what later nodes read of it (the whole record is in the record log).
+   */
+  readonly records: ReadonlyMap<NodeId, CommittedResult>;
 }
 
 export type RunFailure = LockBusy | SelectionError;

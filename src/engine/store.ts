@@ -109,7 +109,7 @@ export class Store {
     return problem;
   }
 
-  outputPath(record: NodeRecord, name: string): string | undefined {
+  outputPath(record: Pick<NodeRecord, 'outputs'>, name: string): string | undefined {
     const rel = record.outputs.paths[name];
     return rel === undefined ? undefined : join(storePath(this.ws, record.outputs.digest), rel);
   }
@@ -195,6 +195,49 @@ export class Store {
     this.ensureDir(this.ws.index);
     const { nodes, ...head } = index;
     atomicWrite(indexPath(this.ws, key), jsonPieces(nodes, { head, key: 'nodes' }));
+  }
+
+  /**
+   * Writes a pipeline's index where an entry may be the fingerprint of a record in the record log: that
+   * record is copied into the index as written, so a run need not keep every record it committed. When
+   * one cannot be read back, nothing is written (it throws, as a failed write does).
+   */
+  writeIndexOf(
+    key: string,
+    head: Omit<PipelineIndex, 'nodes'>,
+    nodes: ReadonlyMap<string, NodeRecord | Digest>,
+  ): void {
+    this.ensureDir(this.ws.index);
+    atomicWrite(indexPath(this.ws, key), indexPieces(head, nodes, this.#records));
+  }
+}
+
+/** The JSON text of an index in pieces of about 64 KB, as `jsonPieces` writes one (see `writeIndexOf`). */
+function* indexPieces(
+  head: Omit<PipelineIndex, 'nodes'>,
+  nodes: ReadonlyMap<string, NodeRecord | Digest>,
+  log: RecordLog,
+): Generator<string> {
+  const logged: string[] = [];
+  for (const v of nodes.values()) if (typeof v === 'string') logged.push(v);
+  const texts = log.lineTexts(logged);
+  try {
+    const open = JSON.stringify(head);
+    let piece = `${open.length > 2 ? `${open.slice(0, -1)},` : '{'}"nodes":{`;
+    let first = true;
+    for (const [id, v] of nodes) {
+      const text = typeof v === 'string' ? texts.next().value : JSON.stringify(v);
+      if (text === undefined) throw new Error(`the record of ${id} (${String(v)}) cannot be read back`);
+      piece += `${first ? '' : ','}${JSON.stringify(id)}:${text}`;
+      first = false;
+      if (piece.length >= 1 << 16) {
+        yield piece;
+        piece = '';
+      }
+    }
+    yield `${piece}}}`;
+  } finally {
+    texts.return(undefined);
   }
 }
 
