@@ -4,7 +4,9 @@
 // (build first: `npm run build`). BENCH_JOBS sets -j (default 2); MOE_ARGS adds flags to `moe run`.
 // BENCH_CPU=1 runs both under `perf stat` and prints the CPU time each used, every descendant process
 // included: on a busy machine that is steadier than wall time, and on a quiet one with -j equal to the
-// core count it is what bounds the wall time.
+// core count it is what bounds the wall time. BENCH_BASELINE=DIR adds a third command to each round,
+// the `bin/moe.js` of another build (a checkout or copy with its dist/), to compare two builds under the
+// same load.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -18,6 +20,9 @@ const repeats = Number(process.argv[2] ?? 3);
 const extra = (process.env['MOE_ARGS'] ?? '').split(' ').filter((s) => s !== '');
 
 const cpu = process.env['BENCH_CPU'] === '1';
+const baselineDir = process.env['BENCH_BASELINE'];
+const baseline =
+  baselineDir === undefined || baselineDir === '' ? undefined : join(baselineDir, 'bin', 'moe.js');
 
 /** Wall seconds, and with BENCH_CPU=1 the CPU seconds of the command and all its descendants. */
 function timed(cmd: string, args: readonly string[], cwd: string): { wall: number; cpu: number } {
@@ -51,12 +56,21 @@ try {
   const moes: number[] = [];
   const makeCpu: number[] = [];
   const moeCpu: number[] = [];
+  const bases: number[] = [];
+  const baseCpu: number[] = [];
   for (let r = 0; r < repeats; r++) {
     const before = load();
     rmSync(join(dir, 'out'), { recursive: true, force: true });
     const m = timed('make', ['-s', `-j${jobs}`, '-f', dag.makefile], dir);
     rmSync(join(dir, '.moe'), { recursive: true, force: true });
     const o = timed(process.execPath, [moe, 'run', dag.pipeline, '--jobs', String(jobs), ...extra], dir);
+    let b = { wall: NaN, cpu: NaN };
+    if (baseline !== undefined) {
+      rmSync(join(dir, '.moe'), { recursive: true, force: true });
+      b = timed(process.execPath, [baseline, 'run', dag.pipeline, '--jobs', String(jobs), ...extra], dir);
+      bases.push(b.wall);
+      baseCpu.push(b.cpu);
+    }
     makes.push(m.wall);
     moes.push(o.wall);
     makeCpu.push(m.cpu);
@@ -64,13 +78,26 @@ try {
     const cpus = cpu
       ? `; CPU make ${m.cpu.toFixed(2)} s, moe ${o.cpu.toFixed(2)} s, ratio ${(o.cpu / m.cpu).toFixed(2)}x`
       : '';
+    const base =
+      baseline === undefined
+        ? ''
+        : `; baseline ${b.wall.toFixed(2)} s, ratio ${(b.wall / m.wall).toFixed(2)}x` +
+          (cpu ? `, CPU ${b.cpu.toFixed(2)} s, ratio ${(b.cpu / m.cpu).toFixed(2)}x` : '');
     console.log(
-      `run ${r + 1}: make ${m.wall.toFixed(2)} s, moe ${o.wall.toFixed(2)} s, ratio ${(o.wall / m.wall).toFixed(2)}x${cpus}, load ${before} -> ${load()}`,
+      `run ${r + 1}: make ${m.wall.toFixed(2)} s, moe ${o.wall.toFixed(2)} s, ratio ${(o.wall / m.wall).toFixed(2)}x${cpus}${base}, load ${before} -> ${load()}`,
     );
   }
   console.log(
     `median: make ${median(makes).toFixed(2)} s, moe ${median(moes).toFixed(2)} s, ratio ${(median(moes) / median(makes)).toFixed(2)}x (target <= 1.3x), jobs=${jobs}`,
   );
+  if (baseline !== undefined) {
+    console.log(
+      `median baseline (${baselineDir}): ${median(bases).toFixed(2)} s, ratio ${(median(bases) / median(makes)).toFixed(2)}x` +
+        (cpu
+          ? `; CPU ${median(baseCpu).toFixed(2)} s, ratio ${(median(baseCpu) / median(makeCpu)).toFixed(2)}x`
+          : ''),
+    );
+  }
   if (cpu) {
     console.log(
       `median CPU: make ${median(makeCpu).toFixed(2)} s, moe ${median(moeCpu).toFixed(2)} s, ratio ${(median(moeCpu) / median(makeCpu)).toFixed(2)}x`,

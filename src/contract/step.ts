@@ -78,6 +78,24 @@ export interface StepContext<W = JsonValue> {
    * rig may leave it out.
    */
   readonly upstream?: Readonly<Record<string, UpstreamNode>>;
+  /** Set for steps whose definition has `relays: true` (see JobRelay). */
+  readonly relay?: JobRelay;
+}
+
+/**
+ * How a step that does its work as one job on a reusable worker (the built-in `command`) lets the engine
+ * hand a worker its next job before the current one ends. The handles are the step's own; the engine
+ * only passes them from one node to the next.
+ */
+export interface JobRelay {
+  /**
+   * Set when the engine admitted this attempt before a job slot was free: the step queues its job behind
+   * this running job on the same worker (or starts it at once when that job has ended), and the attempt
+   * counts as started only when the job does.
+   */
+  readonly after: unknown;
+  /** The step calls this when its job starts running, with a handle for a later job to queue behind. */
+  started(job: unknown): void;
 }
 
 export interface StepResult {
@@ -102,6 +120,8 @@ export interface StepDefinition<W = JsonValue> {
   readonly withSchema: JsonSchema;
   /** Top-level `with` keys whose `${{ }}` values are inserted shell-quoted (a `run:` command line). */
   readonly shellFields?: readonly string[];
+  /** The step honours `ctx.relay`: its attempts may be queued behind another node's running job. */
+  readonly relays?: boolean;
   /**
    * The named outputs and their paths relative to the output directory. Called with the `with` block as
    * written (expressions not yet evaluated, as strings) at validation time, and resolved at run time.

@@ -15,12 +15,13 @@ import type { FailureKind, RunEvent } from './events.js';
 import type { ExecOutcome, Executor } from './executors/executor.js';
 import type { CommittedResult, NodeRecord } from './records.js';
 import type { Grant } from './resources.js';
+import type { Relay } from './scheduler.js';
 import { checkRelativePath } from './safe-path.js';
 import type { Store } from './store.js';
 import { OutputError } from './store.js';
 import { checkWith, checkWithLoaded } from './with-schema.js';
 import { safeName } from './workspace.js';
-import type { UpstreamNode } from '../contract/step.js';
+import type { JobRelay, UpstreamNode } from '../contract/step.js';
 
 export interface NodeRunContext {
   readonly evalCtx: EvalContext;
@@ -47,10 +48,20 @@ interface AttemptFailure {
   readonly error: string;
 }
 
+/** Where a node stands: when it started (a follower: when its job did) and its attempt's start event. */
+interface NodeState {
+  started: number;
+  attempt: number;
+  /** Emits the current attempt's `node-start` unless it has been. */
+  announce: () => void;
+}
+
 /**
  * Runs the node until it commits or gives up; returns its record, or undefined when it failed. It never
  * throws: whatever goes wrong (a full disk under the record, an unreadable output) ends in `node-failed`
- * with its cause.
+ * with its cause. With `relay.after` the node is a follower: its first attempt queues its job behind that
+ * job and starts (`node-start`, its timeout) when the job does; stopped before that, it is 'withdrawn'
+ * and emits nothing.
  */
 export async function runNode(
   rc: NodeRunContext,
@@ -59,15 +70,16 @@ export async function runNode(
   reasons: readonly string[],
   grant: Grant,
   stepDone: () => void = () => undefined,
-): Promise<NodeRecord | undefined> {
-  const started = rc.clock();
-  let attempt = 0;
+  relay?: Relay,
+): Promise<NodeRecord | undefined | 'withdrawn'> {
+  const state: NodeState = { started: rc.clock(), attempt: 0, announce: () => undefined };
   try {
-    return await attempts(rc, node, evaluation, reasons, grant, stepDone, started, (n) => (attempt = n));
+    return await attempts(rc, node, evaluation, reasons, grant, stepDone, relay, state);
   } catch (e) {
     stepDone();
+    state.announce();
     const error = `moe could not finish the node: ${(e as Error).message}`;
-    emitFailed(rc, node, 'internal', error, attempt, started);
+    emitFailed(rc, node, 'internal', error, state.attempt, state.started);
     return undefined;
   }
 }
@@ -92,6 +104,16 @@ function emitFailed(
   });
 }
 
+/** How one attempt starts: at once, or queued behind another node's job (`after`). */
+interface AttemptStart {
+  readonly after: unknown;
+  /** Offers the attempt's running job to a follower; undefined when the node may end before its job. */
+  readonly lead: ((job: unknown) => void) | undefined;
+  /** Emits `node-start` (once). */
+  readonly announce: () => void;
+  readonly announced: () => boolean;
+}
+
 async function attempts(
   rc: NodeRunContext,
   node: PipelineNode,
@@ -99,23 +121,27 @@ async function attempts(
   reasons: readonly string[],
   grant: Grant,
   stepDone: () => void,
-  started: number,
-  onAttempt: (n: number) => void,
-): Promise<NodeRecord | undefined> {
+  relay: Relay | undefined,
+  state: NodeState,
+): Promise<NodeRecord | undefined | 'withdrawn'> {
   const attempts = node.retry.limit + 1;
   for (let attempt = 1; ; attempt++) {
-    onAttempt(attempt);
-    rc.emit({
-      type: 'node-start',
-      node: node.id,
-      fingerprint: evaluation.fingerprint,
-      attempt,
-      reasons,
-      gpus: grant.gpus,
-      logFile: rc.logFile(node.id),
-      time: rc.clock(),
-    });
-    const result = await attemptOnce(rc, node, evaluation, grant, attempt, stepDone);
+    state.attempt = attempt;
+    const after = attempt === 1 ? relay?.after : undefined;
+    const { announce, announced } = announcer(rc, node, evaluation, reasons, grant, attempt, after, state);
+    state.announce = announce;
+    if (after === undefined) announce();
+    // Only a job that neither a timeout nor a retry can end early may have another queued behind it.
+    const leads = relay !== undefined && node.timeoutMs === undefined && attempt === attempts;
+    const start: AttemptStart = {
+      after,
+      lead: leads ? (job) => relay.lead(job) : undefined,
+      announce,
+      announced,
+    };
+    const result = await attemptOnce(rc, node, evaluation, grant, attempt, stepDone, start);
+    if (result === 'withdrawn') return result;
+    const started = state.started;
     if (result.ok) {
       const record: NodeRecord = {
         format: 1,
@@ -170,6 +196,37 @@ async function attempts(
   }
 }
 
+/** Emits an attempt's `node-start` once; for a follower (`after`), its start time is then. */
+function announcer(
+  rc: NodeRunContext,
+  node: PipelineNode,
+  evaluation: Evaluation,
+  reasons: readonly string[],
+  grant: Grant,
+  attempt: number,
+  after: unknown,
+  state: NodeState,
+): { announce: () => void; announced: () => boolean } {
+  let announced = false;
+  const announce = (): void => {
+    if (announced) return;
+    announced = true;
+    // A follower starts when its job does, not when it was admitted.
+    if (after !== undefined) state.started = rc.clock();
+    rc.emit({
+      type: 'node-start',
+      node: node.id,
+      fingerprint: evaluation.fingerprint,
+      attempt,
+      reasons,
+      gpus: grant.gpus,
+      logFile: rc.logFile(node.id),
+      time: rc.clock(),
+    });
+  };
+  return { announce, announced: () => announced };
+}
+
 interface AttemptSuccess {
   readonly outputs: NodeRecord['outputs'];
   readonly summary: Readonly<Record<string, number | string | boolean>> | undefined;
@@ -200,15 +257,29 @@ async function attemptOnce(
   grant: Grant,
   attempt: number,
   stepDone: () => void,
-): Promise<AttemptResult> {
+  start: AttemptStart,
+): Promise<AttemptResult | 'withdrawn'> {
   const fail = (kind: FailureKind, error: string): AttemptResult => {
+    start.announce();
     rc.emit({ type: 'node-log', node: node.id, level: 'error', message: error, time: rc.clock() });
     return err({ kind, error });
   };
   const ready = await readyAttempt(rc, node, evaluation, attempt);
   if (!ready.ok) return fail(ready.error.kind, ready.error.error);
-  const run = await runStep(rc, node, evaluation.step, ready.value, grant, attempt);
+  const run = await runStep(rc, node, evaluation.step, ready.value, grant, attempt, start);
+  if (!start.announced() && !run.outcome.ok && rc.signal.aborted) {
+    // A follower stopped before its job started: it never ran.
+    discard(rc, ready.value.dirs);
+    return 'withdrawn';
+  }
+  start.announce();
   return settleAttempt(rc, ready.value, run, stepDone, fail);
+}
+
+/** Drops a failed attempt's outputs and scratch directory (its checkpoints stay for the next). */
+function discard(rc: NodeRunContext, dirs: AttemptDirs): void {
+  rc.dirs.release(dirs.tmpDir);
+  rmSync(dirs.outDir, { recursive: true, force: true });
 }
 
 /** Resolves and checks the node's `with`, lists its outputs, and makes the attempt's directories. */
@@ -267,19 +338,13 @@ async function runStep(
   ready: ReadyAttempt,
   grant: Grant,
   attempt: number,
+  start: AttemptStart,
 ): Promise<StepRun> {
   const { outDir, tmpDir, checkpointDir, sharedCacheDir } = ready.dirs;
-  // Without a timeout the run's own signal serves: a controller and a combined signal per attempt cost
-  // time and memory.
-  const timeout = node.timeoutMs === undefined ? undefined : new AbortController();
-  const timer =
-    timeout === undefined
-      ? undefined
-      : setTimeout(
-          () => timeout.abort(new Error(`timed out after ${formatDuration(node.timeoutMs ?? 0)}`)),
-          node.timeoutMs,
-        );
-  const signal = timeout === undefined ? rc.signal : AbortSignal.any([rc.signal, timeout.signal]);
+  const clock = attemptClock(rc.signal, node.timeoutMs);
+  // A queued attempt's time starts with its job.
+  if (start.after === undefined) clock.arm();
+  const relay = step.relays === true && rc.executor.relays === true ? jobRelay(start, clock.arm) : undefined;
   let upstream: Record<string, UpstreamNode> | undefined;
   let outcome: ExecOutcome;
   try {
@@ -310,9 +375,11 @@ async function runStep(
           upstream ??= upstreamOf(rc, node);
           return upstream;
         },
+        ...(relay !== undefined ? { relay } : {}),
       },
-      signal,
+      clock.signal,
       (event) => {
+        start.announce();
         if (event.type === 'log') {
           rc.emit({
             type: 'node-log',
@@ -333,13 +400,53 @@ async function runStep(
       },
     );
   } finally {
-    if (timer) clearTimeout(timer);
+    clock.clear();
   }
-  const timedOut =
-    timeout?.signal.aborted === true && !rc.signal.aborted
-      ? String((timeout.signal.reason as Error).message)
-      : undefined;
+  const timedOut = clock.timedOut();
   return { outcome, timedOut };
+}
+
+/** The step's relay: a started job starts the attempt (event, timer) and may lead a follower. */
+function jobRelay(start: AttemptStart, arm: () => void): JobRelay {
+  return {
+    after: start.after,
+    started: (job) => {
+      start.announce();
+      arm();
+      if (job !== undefined) start.lead?.(job);
+    },
+  };
+}
+
+/**
+ * An attempt's signal: the run's, or with a timeout the run's combined with a timer started by `arm`.
+ * Without a timeout the run's own signal serves: a controller and a combined signal per attempt cost time
+ * and memory.
+ */
+function attemptClock(
+  runSignal: AbortSignal,
+  timeoutMs: number | undefined,
+): { signal: AbortSignal; arm: () => void; clear: () => void; timedOut: () => string | undefined } {
+  if (timeoutMs === undefined) {
+    const nothing = (): undefined => undefined;
+    return { signal: runSignal, arm: nothing, clear: nothing, timedOut: nothing };
+  }
+  const timeout = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  return {
+    signal: AbortSignal.any([runSignal, timeout.signal]),
+    arm: () => {
+      timer ??= setTimeout(
+        () => timeout.abort(new Error(`timed out after ${formatDuration(timeoutMs)}`)),
+        timeoutMs,
+      );
+    },
+    clear: () => clearTimeout(timer),
+    timedOut: () =>
+      timeout.signal.aborted && !runSignal.aborted
+        ? String((timeout.signal.reason as Error).message)
+        : undefined,
+  };
 }
 
 /** After the step: a failure or missing outputs fail the attempt; otherwise the outputs are committed. */

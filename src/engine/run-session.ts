@@ -22,7 +22,7 @@ import { recordSource } from './record-source.js';
 import type { CommittedResult, NodeRecord } from './records.js';
 import type { Grant } from './resources.js';
 import { ResourcePool } from './resources.js';
-import type { Prepared, ScheduleResult, SchedulerHooks } from './scheduler.js';
+import type { Prepared, Relay, ScheduleResult, SchedulerHooks } from './scheduler.js';
 import type { Selection } from './selection.js';
 import type { PipelineIndex } from './store.js';
 import { Store } from './store.js';
@@ -192,11 +192,22 @@ export class RunSession implements SchedulerHooks {
     }
     this.#decisions.set(id, entry);
     this.#runner ??= loadRunner();
-    return { kind: 'run', resources: node.resources };
+    // A node that may retry must not take a slot before it holds one: its retry would start at once.
+    const relays =
+      entry.evaluation.step.relays === true && this.#node.executor.relays === true && node.retry.limit === 0;
+    return { kind: 'run', resources: node.resources, relays };
   }
 
-  /** Runs a prepared node holding `grant`; true when it committed its outputs. */
-  async execute(id: NodeId, grant: Grant, stepDone: () => void): Promise<boolean> {
+  /**
+   * Runs a prepared node holding `grant` (or, with `relay.after`, next in line for it); true when it
+   * committed its outputs, 'withdrawn' when it was stopped before its job started.
+   */
+  async execute(
+    id: NodeId,
+    grant: Grant,
+    stepDone: () => void,
+    relay?: Relay,
+  ): Promise<boolean | 'withdrawn'> {
     const node = this.#pipeline.nodes.get(id);
     const entry = this.#decisions.get(id);
     // Needed once: a run of 10,000 nodes should not keep every node's evaluation to its end.
@@ -208,7 +219,16 @@ export class RunSession implements SchedulerHooks {
     let release: () => void = () => undefined;
     this.#inflight.set(fp, new Promise<void>((r) => (release = r)));
     try {
-      const record = await runner.runNode(this.#node, node, entry.evaluation, entry.reasons, grant, stepDone);
+      const record = await runner.runNode(
+        this.#node,
+        node,
+        entry.evaluation,
+        entry.reasons,
+        grant,
+        stepDone,
+        relay,
+      );
+      if (record === 'withdrawn') return record;
       if (!record) return false;
       this.#committed.set(id, committedResult(record));
       this.#counts.ran += 1;

@@ -7,14 +7,37 @@
 // waiting in it for a GPU holds a job slot a CPU-only node could use, and a task keeps its slot until its
 // promise settles, so a node could not hand its slot on before its commit. Measured on two GPU nodes
 // (0.4 s) and four CPU nodes (0.2 s), 2 slots, 1 GPU: p-queue 1.00 s, this scheduler 0.80 s.
+//
+// Relays: a running node whose job runs on a reusable worker and cannot end early by its own timeout or
+// come back for a retry (a "lead") may have one waiting node admitted behind it, before any slot is
+// free. That node (a "follower") prepares its attempt and queues its job behind the lead's on the same
+// worker, which starts it the moment the lead's job exits; the lead's slot passes to it when the lead is
+// done, never to the pool in between, so no more than `jobs` jobs ever run at once. A follower aborted
+// before its job started is withdrawn: it counts as not started.
 import type { Resources } from '../pipeline/types.js';
 import type { NodeId } from '../util/brand.js';
 import type { Grant, ResourcePool } from './resources.js';
 
 export type Prepared =
   | { readonly kind: 'cached' }
-  | { readonly kind: 'run'; readonly resources: Resources }
+  | {
+      readonly kind: 'run';
+      readonly resources: Resources;
+      /** The node may follow a lead (its step and executor honour a relay; it has no retries). */
+      readonly relays?: boolean;
+    }
   | { readonly kind: 'failed' };
+
+/** What `execute` gets beside its grant for relaying jobs from node to node. */
+export interface Relay {
+  /** For a follower: the lead's job, which its first attempt's job queues behind. */
+  readonly after: unknown;
+  /**
+   * The node's job is running (`job` is the step's handle for it) and neither a timeout nor a retry can
+   * end the node before that job does: a waiting node may follow it.
+   */
+  lead(job: unknown): void;
+}
 
 export interface SchedulerHooks {
   /** Called once all of a node's upstream nodes are done. */
@@ -24,7 +47,24 @@ export interface SchedulerHooks {
    * grant back early, once the step has finished and only the engine's own bookkeeping (the commit) is
    * left, so the next ready node starts without waiting for it.
    */
-  execute(node: NodeId, grant: Grant, stepDone: () => void): Promise<boolean>;
+  execute(node: NodeId, grant: Grant, stepDone: () => void, relay?: Relay): Promise<boolean | 'withdrawn'>;
+}
+
+/** A started node's claim on its job slot; a follower's is handed over when the nodes before it are done. */
+interface Hold {
+  readonly grant: Grant;
+  /** The node holds the slot now. */
+  held: boolean;
+  /** The node has given the slot back (or, as a follower, no longer needs it). */
+  released: boolean;
+  /** The node admitted behind this one, next in line for the slot. */
+  follower: Hold | undefined;
+}
+
+/** A running node a waiting one may follow. */
+interface Lead {
+  readonly hold: Hold;
+  readonly job: unknown;
 }
 
 export interface ScheduleOptions {
@@ -60,7 +100,9 @@ class Scheduling {
   readonly #done = new Set<NodeId>();
   readonly #failed = new Set<NodeId>();
   /** Prepared nodes waiting for a job slot and resources, in pipeline order. */
-  readonly #waiting: { readonly id: NodeId; readonly resources: Resources }[] = [];
+  readonly #waiting: Waiting[] = [];
+  /** Running nodes without a follower that may have one. */
+  #leads: Lead[] = [];
   /** Hooks in flight (`prepare` or `execute`). */
   #active = 0;
   #stopping = false;
@@ -148,7 +190,7 @@ class Scheduling {
         this.#active -= 1;
         if (prepared.kind === 'cached') this.#complete(id, true);
         else if (prepared.kind === 'failed') this.#complete(id, false);
-        else this.#insertWaiting(id, prepared.resources);
+        else this.#insertWaiting(id, prepared.resources, prepared.relays === true);
         this.#pump();
       },
       () => {
@@ -159,12 +201,12 @@ class Scheduling {
     );
   }
 
-  #insertWaiting(id: NodeId, resources: Resources): void {
+  #insertWaiting(id: NodeId, resources: Resources, relays: boolean): void {
     const p = this.#position.get(id) ?? 0;
     const waiting = this.#waiting;
     let i = waiting.length;
     while (i > 0 && (this.#position.get(waiting[i - 1]?.id as NodeId) ?? 0) > p) i -= 1;
-    waiting.splice(i, 0, { id, resources });
+    waiting.splice(i, 0, { id, resources, relays });
   }
 
   /** Starts every waiting node that fits, in pipeline order; then ends the loop if nothing is left. */
@@ -181,35 +223,89 @@ class Scheduling {
           continue;
         }
         this.#waiting.splice(i, 1);
-        this.#start(entry.id, grant);
+        this.#start(entry.id, { grant, held: true, released: false, follower: undefined }, undefined);
       }
+      if (this.#leads.length > 0 && this.#waiting.length > 0) this.#follow();
     }
     this.#finish();
   }
 
-  #start(id: NodeId, grant: Grant): void {
-    const { pool, hooks } = this.#opts;
-    this.#active += 1;
-    let held = true;
-    const giveBack = (): void => {
-      if (!held) return;
-      held = false;
-      pool.release(grant);
-    };
-    const stepDone = (): void => {
-      giveBack();
-      this.#pump();
-    };
-    hooks.execute(id, grant, stepDone).then(
-      (success) => this.#settle(id, giveBack, success),
-      () => this.#settle(id, giveBack, false),
+  /** Admits the first waiting node that fits each lead's grant behind it. */
+  #follow(): void {
+    const leads = this.#leads;
+    this.#leads = [];
+    for (const lead of leads) {
+      const i = this.#waiting.findIndex((w) => w.relays && this.#fits(w.resources, lead.hold.grant));
+      const entry = this.#waiting[i];
+      if (entry === undefined) {
+        this.#leads.push(lead);
+        continue;
+      }
+      this.#waiting.splice(i, 1);
+      const hold: Hold = { grant: lead.hold.grant, held: false, released: false, follower: undefined };
+      lead.hold.follower = hold;
+      this.#start(entry.id, hold, lead.job);
+    }
+  }
+
+  /** Whether a request can run on a grant made for another node (no GPUs: device ids are not shared). */
+  #fits(req: Resources, grant: Grant): boolean {
+    const { capacity } = this.#opts.pool;
+    return (
+      req.gpu === 0 &&
+      grant.gpus.length === 0 &&
+      Math.min(Math.max(req.cpu, 0), capacity.cpu) <= grant.cpu &&
+      Math.min(req.memoryBytes ?? 0, capacity.memoryBytes) <= grant.memoryBytes
     );
   }
 
-  #settle(id: NodeId, giveBack: () => void, success: boolean): void {
-    giveBack();
+  /** Gives a node's slot back: to the first follower in line that still needs it, else to the pool. */
+  #giveBack(hold: Hold): void {
+    if (hold.released) return;
+    hold.released = true;
+    if (this.#leads.some((l) => l.hold === hold)) this.#leads = this.#leads.filter((l) => l.hold !== hold);
+    // A follower that never held the slot leaves it to the node before it, which passes it past this one.
+    if (!hold.held) return;
+    hold.held = false;
+    let next = hold.follower;
+    while (next !== undefined && next.released) next = next.follower;
+    if (next !== undefined) next.held = true;
+    else this.#opts.pool.release(hold.grant);
+  }
+
+  #start(id: NodeId, hold: Hold, after: unknown): void {
+    const { hooks } = this.#opts;
+    this.#active += 1;
+    const stepDone = (): void => {
+      this.#giveBack(hold);
+      this.#pump();
+    };
+    const relay: Relay = {
+      after,
+      lead: (job) => {
+        if (hold.released || hold.follower !== undefined || this.#stopping) return;
+        this.#leads.push({ hold, job });
+        // Not from inside the step's call: the follower starts in a turn of its own.
+        queueMicrotask(() => this.#pump());
+      },
+    };
+    hooks.execute(id, hold.grant, stepDone, relay).then(
+      (result) => this.#settle(id, hold, result),
+      () => this.#settle(id, hold, false),
+    );
+  }
+
+  #settle(id: NodeId, hold: Hold, result: boolean | 'withdrawn'): void {
+    this.#giveBack(hold);
     this.#active -= 1;
-    this.#complete(id, success);
+    // A withdrawn follower never started: like a node never started, it ends up skipped.
+    if (result !== 'withdrawn') this.#complete(id, result);
     this.#pump();
   }
+}
+
+interface Waiting {
+  readonly id: NodeId;
+  readonly resources: Resources;
+  readonly relays: boolean;
 }

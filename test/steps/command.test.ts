@@ -203,10 +203,13 @@ test('through the worker shell, $$ and a sourced file see a shell of the job’s
       const pid = Number(readFileSync(join(c.dir, file), 'utf8'));
       assert.ok(pid > 0 && !alive(pid), `${file}: ${pid} is the worker's pid, not the job's shell`);
     }
-    // The worker's scratch file is named by its pid: the job's parent is the worker, as under `sh -c`.
+    // The worker's scratch files are named by its pid: the job's parent is the worker, as under `sh -c`.
     for (const dir of [c.dir, plain.dir]) {
       const ppid = readFileSync(join(dir, 'ppid'), 'utf8').trim();
-      assert.ok(existsSync(join(dir, `.job-${ppid}.out`)), `parent ${ppid} is not a worker`);
+      assert.ok(
+        ['0', '1'].some((k) => existsSync(join(dir, `.job-${ppid}-${k}.out`))),
+        `parent ${ppid} is not a worker`,
+      );
     }
   } finally {
     c.done();
@@ -270,7 +273,7 @@ test('through the worker shell, a silent job leaves no log file; output joins a 
     await commandStep.run(silent.ctx);
     // The worker's (empty) scratch file stays for its next job in this folder, until moe exits.
     assert.deepEqual(
-      readdirSync(silent.dir).filter((n) => !/^\.job-\d+\.out$/.test(n)),
+      readdirSync(silent.dir).filter((n) => !/^\.job-\d+-\d\.out$/.test(n)),
       [],
       'no log file',
     );
@@ -285,5 +288,66 @@ test('through the worker shell, a silent job leaves no log file; output joins a 
     assert.equal(readFileSync(join(retried.dir, 'node.log'), 'utf8'), 'first\nsecond\nsecond\n');
   } finally {
     retried.done();
+  }
+});
+
+test('a job queued behind a running one starts on the same worker as that job ends; each log gets its own output', async () => {
+  const first = context(
+    { run: 'echo $PPID > "$MOE_OUT/ppid"; echo one; sleep 0.3; echo one again' },
+    new AbortController().signal,
+    true,
+  );
+  const second = context(
+    { run: 'echo $PPID > "$MOE_OUT/ppid"; date +%s%N > "$MOE_OUT/start"; echo two' },
+    new AbortController().signal,
+    true,
+  );
+  try {
+    const events: string[] = [];
+    let leadStarted: (job: unknown) => void = () => undefined;
+    const lead = new Promise<unknown>((r) => (leadStarted = r));
+    const a = commandStep.run({
+      ...first.ctx,
+      relay: { after: undefined, started: (job) => (events.push('a started'), leadStarted(job)) },
+    });
+    const b = commandStep.run({
+      ...second.ctx,
+      relay: { after: await lead, started: () => events.push('b started') },
+    });
+    await new Promise((r) => setTimeout(r, 100));
+    assert.deepEqual(events, ['a started'], 'b waits for a');
+    await Promise.all([a, b]);
+    assert.deepEqual(events, ['a started', 'b started']);
+    const ppid = (c: { dir: string }): string => readFileSync(join(c.dir, 'ppid'), 'utf8');
+    assert.equal(ppid(first), ppid(second), 'the same worker ran both');
+    assert.equal(readFileSync(join(first.dir, 'node.log'), 'utf8'), 'one\none again\n');
+    assert.equal(readFileSync(join(second.dir, 'node.log'), 'utf8'), 'two\n');
+  } finally {
+    first.done();
+    second.done();
+  }
+});
+
+test('a job queued behind one that is aborted never runs, and fails as aborted too', async () => {
+  const controller = new AbortController();
+  const first = context({ run: 'touch "$MOE_OUT/started"; sleep 30' }, controller.signal, true);
+  const second = context({ run: 'touch "$MOE_OUT/ran"' }, controller.signal, true);
+  try {
+    let bStarted = false;
+    let leadStarted: (job: unknown) => void = () => undefined;
+    const lead = new Promise<unknown>((r) => (leadStarted = r));
+    const a = commandStep.run({ ...first.ctx, relay: { after: undefined, started: leadStarted } });
+    const b = commandStep.run({
+      ...second.ctx,
+      relay: { after: await lead, started: () => (bStarted = true) },
+    });
+    while (!existsSync(join(first.dir, 'started'))) await new Promise((r) => setTimeout(r, 10));
+    controller.abort(new Error('interrupted'));
+    await assert.rejects(a, /aborted/);
+    await assert.rejects(b, /aborted/);
+    assert.ok(!bStarted && !existsSync(join(second.dir, 'ran')), 'the queued job never ran');
+  } finally {
+    first.done();
+    second.done();
   }
 });

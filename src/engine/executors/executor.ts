@@ -1,7 +1,7 @@
 // The narrow boundary between "what runs" and "where it runs". The local executor calls the step in this
 // process; a cluster executor submits the same job elsewhere and reports back through the same events.
 import type { JsonValue, Resources } from '../../pipeline/types.js';
-import type { ProgressUpdate, StepDefinition, UpstreamNode } from '../../contract/step.js';
+import type { JobRelay, ProgressUpdate, StepDefinition, UpstreamNode } from '../../contract/step.js';
 import type { NodeId } from '../../util/brand.js';
 import type { FailureKind, LogLevel } from '../events.js';
 
@@ -33,6 +33,8 @@ export interface NodeJob extends NodeDirs {
   readonly resources: Resources;
   /** The node's ancestors' committed results (timings, summaries, whether this run reused them). */
   readonly upstream: Readonly<Record<string, UpstreamNode>>;
+  /** For a step with `relays: true` on an executor with `relays: true`: see JobRelay. */
+  readonly relay?: JobRelay;
 }
 
 export type ExecutorEvent =
@@ -51,6 +53,8 @@ export type ExecOutcome =
 
 export interface Executor {
   readonly name: string;
+  /** Passes a job's `relay` to the step in this process, so attempts may queue behind running jobs. */
+  readonly relays?: boolean;
   /** Runs one attempt of a node. Resolves (never rejects) once the attempt has finished or given up. */
   execute(job: NodeJob, signal: AbortSignal, emit: (event: ExecutorEvent) => void): Promise<ExecOutcome>;
 }

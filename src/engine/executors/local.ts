@@ -6,6 +6,7 @@ import { nodeDirs } from './executor.js';
 
 export class LocalExecutor implements Executor {
   readonly name = 'local';
+  readonly relays = true;
 
   async execute(
     job: NodeJob,
@@ -31,6 +32,7 @@ export class LocalExecutor implements Executor {
       get upstream() {
         return job.upstream;
       },
+      ...(job.relay !== undefined ? { relay: job.relay } : {}),
     };
     try {
       const result = await job.step.run(ctx);

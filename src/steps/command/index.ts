@@ -14,6 +14,7 @@ export const commandStep: StepDefinition<CommandWith> = {
   description: 'Run a shell command (run) or a program (argv) that writes its outputs under $MOE_OUT.',
   withSchema: commandWithSchema,
   shellFields: ['run'],
+  relays: true,
   outputs(withValue: JsonValue): Readonly<Record<string, string>> {
     const outputs = isObject(withValue) ? withValue['outputs'] : undefined;
     if (!isObject(outputs)) return {};

@@ -9,6 +9,7 @@ import type { CommandWith } from './schema.js';
 import { runInSession } from './session.js';
 import { KILL_GRACE_MS, runProcess } from './spawn.js';
 import { ShellSpawner } from './spawner.js';
+import type { RunningJob } from './spawner.js';
 
 export async function runCommandNode(ctx: StepContext<CommandWith>): Promise<StepResult | undefined> {
   const w = ctx.with;
@@ -30,15 +31,25 @@ export async function runCommandNode(ctx: StepContext<CommandWith>): Promise<Ste
   if (w.run !== undefined) argv = ['/bin/sh', '-c', w.run];
   else if (w.argv && w.argv.length > 0) argv = w.argv;
   else throw new Error('command needs `run` or `argv`');
-  // With a log file to write into, the job goes through a worker shell (cheap to start); otherwise,
-  // or with MOE_DIRECT_SPAWN=1, this process spawns it and relays its output line by line via `log`.
+  // With a log file to write into, the job goes through a worker shell (cheap to start), queued behind
+  // the job `ctx.relay` names when there is one; otherwise, or with MOE_DIRECT_SPAWN=1, this process
+  // spawns it and relays its output line by line via `log`.
+  const relay = ctx.relay;
   if (ctx.logFile !== undefined && env['MOE_DIRECT_SPAWN'] !== '1') {
+    const after = relay?.after;
     await runInSession(
       ShellSpawner.shared(),
       { argv, cwd: ctx.pipelineDir, env, logFile: ctx.logFile },
-      { signal: ctx.signal, progress: common.progress, killGraceMs: common.killGraceMs ?? KILL_GRACE_MS },
+      {
+        signal: ctx.signal,
+        progress: common.progress,
+        killGraceMs: common.killGraceMs ?? KILL_GRACE_MS,
+        after: isRunningJob(after) ? after : undefined,
+        onStart: relay === undefined ? undefined : (job) => relay.started(job),
+      },
     );
   } else {
+    relay?.started(undefined);
     const [file, ...args] = argv as [string, ...string[]];
     await runProcess({ file, args, ...common });
   }
@@ -67,4 +78,9 @@ async function readMetrics(file: string): Promise<Record<string, number> | undef
   const out: Record<string, number> = {};
   for (const [k, v] of Object.entries(value)) if (typeof v === 'number') out[k] = v;
   return out;
+}
+
+/** A handle this step gave `relay.started` (the engine passes it on unchanged). */
+function isRunningJob(v: unknown): v is RunningJob {
+  return typeof v === 'object' && v !== null && 'exit' in v && 'kill' in v;
 }

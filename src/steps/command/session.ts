@@ -3,7 +3,7 @@
 // after the grace period.
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import type { ProgressUpdate } from '../../contract/step.js';
-import type { ShellJob, ShellSpawner } from './spawner.js';
+import type { RunningJob, ShellJob, ShellSpawner } from './spawner.js';
 import { parseProgress } from './progress.js';
 import { signalGroup } from '../../util/process-group.js';
 
@@ -13,6 +13,10 @@ export interface SessionOptions {
   readonly signal: AbortSignal;
   readonly killGraceMs: number;
   readonly progress: (update: ProgressUpdate) => void;
+  /** A running job to queue this one behind (see ShellSpawner.run). */
+  readonly after?: RunningJob | undefined;
+  /** Called when the job starts on its worker (later than the call for a queued job). */
+  readonly onStart?: ((job: RunningJob) => void) | undefined;
 }
 
 export async function runInSession(
@@ -22,7 +26,7 @@ export async function runInSession(
 ): Promise<void> {
   if (opts.signal.aborted) throw new Error('aborted before start');
   const start = sizeOf(job.logFile);
-  const running = spawner.run(job);
+  const running = spawner.run(job, { after: opts.after, onStart: opts.onStart });
   let offset = 0;
   let killTimer: NodeJS.Timeout | undefined;
   const onAbort = (): void => {
@@ -31,6 +35,8 @@ export async function runInSession(
   };
   opts.signal.addEventListener('abort', onAbort, { once: true });
   const poll = setInterval(() => {
+    // A queued job's scratch file may still hold an earlier job's output.
+    if (!running.started) return;
     const read = readFrom(running.output, offset);
     offset = read.end;
     for (const line of read.text.split('\n')) {

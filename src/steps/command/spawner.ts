@@ -9,8 +9,14 @@
 // (never handed another job); the others are reused. Exit codes come back as lines on the worker's
 // stdout.
 //
-// A job writes its output into its worker's scratch file beside the node's log (truncated, not created,
-// for each job). When the job ends, output there becomes the log: renamed into place when the log does
+// A job may be queued behind a running one (`after`): its line is written to that job's worker at once,
+// and the worker starts it the moment the running job exits, without waiting for this process to read
+// the exit line and hand over the next job. A worker holds at most one queued job. A queued job has not
+// started until its predecessor's exit line is read (`onStart` is called then); signalling it before
+// signals the worker's group, whose TERM trap then exits before the queued line runs.
+//
+// A job writes its output into one of its worker's two scratch files beside the node's log (the other
+// one belongs to the job before or after it, whose output is still to be delivered). When the job ends, output there becomes the log: renamed into place when the log does
 // not exist yet, appended to it otherwise. A silent job thus creates no log file, which matters where
 // creating a file is the dearest thing a small job does (ext4 without a journal scans past every
 // recently deleted inode for a free one). Output a job's leftover background processes write after it
@@ -61,21 +67,37 @@ export interface RunningJob {
   readonly output: string;
   /** The process group the job runs in (the worker's), for checking that all of it is gone. */
   readonly group: number | undefined;
+  /** Whether the job has started (a queued one starts when the job before it on its worker ends). */
+  readonly started: boolean;
   /** Signals the job's process group, unless the job has finished; its worker is retired. */
   kill(signal: NodeJS.Signals): void;
+}
+
+export interface RunOptions {
+  /** A running job to queue this one behind, on its worker; the job starts at once when it cannot be. */
+  readonly after?: RunningJob | undefined;
+  /** Called when the job starts: at once, or for a queued job when the job before it ends. */
+  readonly onStart?: ((job: RunningJob) => void) | undefined;
+}
+
+/** A job handed to a worker, running or queued. */
+interface Pending {
+  readonly output: string;
+  readonly logFile: string;
+  readonly resolve: (code: number) => void;
+  readonly reject: (e: Error) => void;
+  /** Marks the job started and tells the caller. */
+  readonly start: () => void;
 }
 
 interface Worker {
   readonly child: ChildProcess;
   readonly env: Readonly<Record<string, string | undefined>>;
-  current:
-    | {
-        readonly output: string;
-        readonly logFile: string;
-        readonly resolve: (code: number) => void;
-        readonly reject: (e: Error) => void;
-      }
-    | undefined;
+  current: Pending | undefined;
+  /** The job queued behind `current`, started by the worker when `current` ends. */
+  next: Pending | undefined;
+  /** Jobs handed to this worker so far: their parity picks the scratch file. */
+  jobs: number;
   retired: boolean;
 }
 
@@ -87,6 +109,8 @@ export function shellQuote(s: string): string {
 
 export class ShellSpawner {
   readonly #idle: Worker[] = [];
+  /** The worker and entry of each job not yet ended, for queuing another behind it. */
+  readonly #placed = new WeakMap<RunningJob, { readonly worker: Worker; readonly pending: Pending }>();
   /** Scratch files made so far, removed when this process exits. */
   readonly #scratch = new Set<string>();
 
@@ -114,33 +138,38 @@ export class ShellSpawner {
     return ShellSpawner.#shared;
   }
 
-  /** Starts a job on an idle worker (or a new one). */
-  run(job: ShellJob): RunningJob {
-    const worker = this.#idle.pop() ?? this.#spawnWorker();
+  /**
+   * Starts a job on an idle worker (or a new one), or with `after` queues it behind that job on its
+   * worker when that job is still running and nothing is queued there yet.
+   */
+  run(job: ShellJob, opts: RunOptions = {}): RunningJob {
+    const lead = opts.after === undefined ? undefined : this.#placed.get(opts.after);
+    const queue =
+      lead !== undefined &&
+      !lead.worker.retired &&
+      lead.worker.current === lead.pending &&
+      lead.worker.next === undefined;
+    const worker = queue ? lead.worker : (this.#idle.pop() ?? this.#spawnWorker());
     const logFile = resolve(job.logFile);
-    const output = join(dirname(logFile), `.job-${worker.child.pid ?? 'x'}.out`);
+    const output = join(dirname(logFile), `.job-${worker.child.pid ?? 'x'}-${worker.jobs % 2}.out`);
+    worker.jobs += 1;
     this.#scratch.add(output);
     let finished = false;
-    const exit = new Promise<number>((resolveExit, rejectExit) => {
-      worker.current = {
-        output,
-        logFile,
-        resolve: (code) => {
-          finished = true;
-          resolveExit(code);
-        },
-        reject: (e) => {
-          finished = true;
-          rejectExit(e);
-        },
-      };
-      worker.child.stdin?.write(script(job, output, worker.env, this.#subshells()));
+    let started = false;
+    let resolveExit: (code: number) => void = () => undefined;
+    let rejectExit: (e: Error) => void = () => undefined;
+    const exit = new Promise<number>((resolveP, rejectP) => {
+      resolveExit = resolveP;
+      rejectExit = rejectP;
     });
     const group = worker.child.pid;
-    return {
+    const running: RunningJob = {
       exit,
       output,
       group,
+      get started() {
+        return started;
+      },
       kill: (signal) => {
         if (finished || group === undefined) return;
         this.#retire(worker);
@@ -151,6 +180,30 @@ export class ShellSpawner {
         }
       },
     };
+    const entry: Pending = {
+      output,
+      logFile,
+      resolve: (code) => {
+        finished = true;
+        this.#placed.delete(running);
+        resolveExit(code);
+      },
+      reject: (e) => {
+        finished = true;
+        this.#placed.delete(running);
+        rejectExit(e);
+      },
+      start: () => {
+        started = true;
+        opts.onStart?.(running);
+      },
+    };
+    this.#placed.set(running, { worker, pending: entry });
+    if (queue) worker.next = entry;
+    else worker.current = entry;
+    worker.child.stdin?.write(script(job, output, worker.env, this.#subshells()));
+    if (!queue) entry.start();
+    return running;
   }
 
   /**
@@ -180,31 +233,41 @@ export class ShellSpawner {
       (stream as unknown as { unref?: () => void } | null)?.unref?.();
     }
     child.stdin?.write(workerPrologue(watchdogGraceMs()));
-    const worker: Worker = { child, env, current: undefined, retired: false };
+    const worker: Worker = { child, env, current: undefined, next: undefined, jobs: 0, retired: false };
     const lines = new LineSplitter((line) => {
       const m = /^E (\d+)$/.exec(line);
       const current = worker.current;
       if (!m || !current) return;
-      worker.current = undefined;
-      // Before the worker can take another job, which would truncate the scratch file.
+      // The queued job, if any, is running already: the worker read its line as this one ended.
+      const next = worker.next;
+      worker.current = next;
+      worker.next = undefined;
+      // Before the worker can take another job, which would truncate this job's scratch file.
       const delivered = deliver(current.output, current.logFile);
-      if (!worker.retired) this.#idle.push(worker);
+      if (next === undefined && !worker.retired) this.#idle.push(worker);
+      next?.start();
       if (delivered === undefined) current.resolve(Number(m[1]));
       else current.reject(delivered);
     });
     child.stdout?.on('data', (c: Buffer) => lines.push(c));
-    const die = (e: Error): void => {
+    const die = (e: Error, unstarted: Error = e): void => {
       this.#retire(worker);
-      const current = worker.current;
+      const { current, next } = worker;
       worker.current = undefined;
+      worker.next = undefined;
       if (current) {
         deliver(current.output, current.logFile);
         current.reject(e);
       }
+      next?.reject(unstarted);
     };
     child.on('exit', (code, signal) => {
       watchdogPipe?.destroy?.();
-      die(new Error(`the job's shell ended (${signal ?? `exit code ${code ?? '?'}`}) before the job did`));
+      const how = signal ?? `exit code ${code ?? '?'}`;
+      die(
+        new Error(`the job's shell ended (${how}) before the job did`),
+        new Error(`the job's shell ended (${how}) before the job started`),
+      );
     });
     child.on('error', (e) => die(new Error(`could not start ${this.shell}: ${e.message}`)));
     child.stdin?.on('error', (e) => die(e));
