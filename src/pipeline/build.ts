@@ -139,7 +139,8 @@ function dependencyGraph(
 ): { needs: Map<string, string[]>; graph: ReturnType<typeof analyzeGraph> } {
   const needs = new Map<string, string[]>();
   for (const d of drafts) {
-    needs.set(d.id, [...new Set(d.edges.map((e) => e.to))].filter((t) => t !== d.id && byId.has(t)).sort());
+    const ups = [...new Set(d.edges.map((e) => e.to))].filter((t) => t !== d.id && byId.has(t)).sort();
+    needs.set(d.id, ups.slice()); // `filter` leaves room for 16 more
   }
   const graph = analyzeGraph({ ids, needs });
   for (const cycle of graph.cycles) {

@@ -33,14 +33,16 @@ export function buildTemplate(
     case 'seq':
       return {
         kind: 'list',
-        items: node.items.map((item, i) => buildTemplate(item, source, diagnostics, onString, [...path, i])),
+        items: node.items.map((item, i) =>
+          buildTemplate(item, source, diagnostics, onString, path.concat(i)),
+        ),
         range: node.range,
       };
     case 'map':
       return {
         kind: 'map',
         entries: node.entries.map(
-          (e) => [e.key, buildTemplate(e.value, source, diagnostics, onString, [...path, e.key])] as const,
+          (e) => [e.key, buildTemplate(e.value, source, diagnostics, onString, path.concat(e.key))] as const,
         ),
         range: node.range,
       };
