@@ -110,7 +110,9 @@ export class Emitter {
   /** A constant initializer; small ones are shared by content. */
   constant(array: TensorArray, dtype: DataType, dims: readonly number[]): string {
     const small = array.length <= 16;
-    const key = `${dtype}.${dims.join('x')}.${Array.from(array as ArrayLike<number | bigint>).join('_')}`;
+    const key = small
+      ? `${dtype}.${dims.join('x')}.${Array.from(array as ArrayLike<number | bigint>).join('_')}`
+      : '';
     const cached = small ? this.constants.get(key) : undefined;
     if (cached !== undefined) return cached;
     const name = this.unique(small ? `grad.const.${key}` : `grad.${this.scope}.const`);
@@ -121,6 +123,19 @@ export class Emitter {
         : undefined;
     this.facts.set(name, value ? { dtype, shape: dims, value } : { dtype, shape: dims });
     if (small) this.constants.set(key, name);
+    return name;
+  }
+
+  /**
+   * A constant shared by every rule that asks with the same `key` (which must determine its contents),
+   * built by `make` the first time: large index tables that many layers of one geometry read.
+   */
+  sharedConstant(key: string, dtype: DataType, dims: readonly number[], make: () => TensorArray): string {
+    const k = `shared:${key}`;
+    const cached = this.constants.get(k);
+    if (cached !== undefined) return cached;
+    const name = this.constant(make(), dtype, dims);
+    this.constants.set(k, name);
     return name;
   }
 
