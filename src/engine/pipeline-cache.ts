@@ -14,7 +14,7 @@ import type { StepLookup } from '../contract/lookup.js';
 import type { StaticEvaluation } from './evaluate.js';
 import { jsonPieces, writePieces } from '../util/json-chunks.js';
 
-const FORMAT = 'moe-pipeline-cache-v3';
+const FORMAT = 'moe-pipeline-cache-v4';
 
 export interface CachedLoad {
   readonly pipeline: Pipeline;
@@ -95,6 +95,8 @@ export function codeIdentity(paths: readonly string[]): string {
  * The two maps of a `Pipeline` travel as entry lists: plain JSON parses faster than v8 deserialisation.
  * Every `range` inside a node points into the pipeline file, so it is stored as six numbers
  * (start line, column, offset, end line, column, offset), which halves the file and its parse time.
+ * A node's `with` template, most of its bytes, is stored as its JSON text and parsed when first read:
+ * a cached rerun evaluates nodes from the evaluation memo and reads no template at all.
  */
 interface Stored {
   readonly pipeline: Omit<Pipeline, 'params' | 'nodes'> & {
@@ -111,7 +113,7 @@ export function readCached(dir: string, key: string): CachedLoad | undefined {
     const pipeline = {
       ...stored.pipeline,
       params: new Map(stored.pipeline.params),
-      nodes: new Map(stored.pipeline.nodes.map(([id, node]) => [id, unpackRanges(node, file)])),
+      nodes: new Map(stored.pipeline.nodes.map(([id, node]) => [id, withLazyTemplate(node, file)])),
     };
     return { pipeline, warnings: stored.warnings };
   } catch {
@@ -135,7 +137,11 @@ function* storedPieces(value: CachedLoad): Generator<string> {
   let first = true;
   const file = value.pipeline.file;
   for (const entry of value.pipeline.nodes) {
-    piece += `${first ? '' : ','}${withPackedRanges(entry[1], file, () => JSON.stringify(entry))}`;
+    const [id, node] = entry;
+    const text = withPackedRanges(node, file, () =>
+      JSON.stringify([id, { ...node, with: JSON.stringify(node.with) }]),
+    );
+    piece += `${first ? '' : ','}${text}`;
     first = false;
     if (piece.length >= 1 << 16) {
       yield piece;
@@ -235,6 +241,12 @@ interface Ranged {
 
 /** Calls `visit` on the node and on every expression and template inside its `with`: all that has a range. */
 function forEachRanged(node: PipelineNode, visit: (o: Ranged) => void): void {
+  visit(node as unknown as Ranged);
+  forEachRangedIn(node.with, visit);
+}
+
+/** Calls `visit` on a `with` template and on every template and expression inside it. */
+function forEachRangedIn(withTemplate: WithTemplate, visit: (o: Ranged) => void): void {
   const expr = (e: Expr): void => {
     visit(e as unknown as Ranged);
     if (e.kind === 'unary') expr(e.arg);
@@ -250,8 +262,7 @@ function forEachRanged(node: PipelineNode, visit: (o: Ranged) => void): void {
     } else if (t.kind === 'list') for (const item of t.items) template(item);
     else if (t.kind === 'map') for (const [, v] of t.entries) template(v);
   };
-  visit(node as unknown as Ranged);
-  template(node.with);
+  template(withTemplate);
 }
 
 /**
@@ -277,8 +288,28 @@ function withPackedRanges<T>(node: PipelineNode, file: string, write: () => T): 
   }
 }
 
-/** Undoes `withPackedRanges` in place on a freshly parsed node (copying would cost what packing saves). */
-function unpackRanges(node: PipelineNode, file: string): PipelineNode {
-  forEachRanged(node, (o) => void (o.range = unpackRange(o.range, file)));
+/**
+ * A freshly parsed node as the loader made it: its range unpacked in place (copying would cost what
+ * packing saves), and its `with`, stored as JSON text, parsed and unpacked the first time it is read.
+ */
+function withLazyTemplate(node: PipelineNode, file: string): PipelineNode {
+  const stored = node as unknown as Ranged & { with: string };
+  stored.range = unpackRange(stored.range, file);
+  const text = stored.with;
+  Object.defineProperty(node, 'with', {
+    configurable: true,
+    enumerable: true,
+    get(): WithTemplate {
+      const template = JSON.parse(text) as WithTemplate;
+      forEachRangedIn(template, (o) => void (o.range = unpackRange(o.range, file)));
+      Object.defineProperty(node, 'with', {
+        value: template,
+        writable: true,
+        enumerable: true,
+        configurable: true,
+      });
+      return template;
+    },
+  });
   return node;
 }

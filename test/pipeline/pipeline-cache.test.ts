@@ -47,6 +47,11 @@ test('a cached pipeline reads back equal to the loaded one, ranges and all, in h
   writeCached(dir, 'k', { pipeline: loaded.value.pipeline, warnings: loaded.value.warnings });
   const back = readCached(dir, 'k');
   assert.ok(back);
+  // A template is parsed when first read (a cached rerun reads none), then kept.
+  const nodeA = back.pipeline.nodes.get('a' as NodeId)!;
+  assert.equal(typeof Object.getOwnPropertyDescriptor(nodeA, 'with')?.get, 'function');
+  assert.equal(nodeA.with, nodeA.with);
+  assert.equal(Object.getOwnPropertyDescriptor(nodeA, 'with')?.get, undefined);
   // JSON has no `undefined`: compare what survives it (the cache has always dropped absent fields).
   const plain = (p: Pipeline): unknown =>
     JSON.parse(JSON.stringify({ ...p, params: [...p.params], nodes: [...p.nodes] }));
