@@ -156,6 +156,9 @@ export class ShellSpawner {
     this.#scratch.add(output);
     let finished = false;
     let started = false;
+    // Dropped once called: this job's closures must not keep the caller's callback, which knows the job
+    // before it (`after`), and so, job by job, every job of the run.
+    let onStart = opts.onStart;
     let resolveExit: (code: number) => void = () => undefined;
     let rejectExit: (e: Error) => void = () => undefined;
     const exit = new Promise<number>((resolveP, rejectP) => {
@@ -195,7 +198,9 @@ export class ShellSpawner {
       },
       start: () => {
         started = true;
-        opts.onStart?.(running);
+        const call = onStart;
+        onStart = undefined;
+        call?.(running);
       },
     };
     this.#placed.set(running, { worker, pending: entry });
