@@ -95,7 +95,6 @@ export class RunSession implements SchedulerHooks {
     } catch {
       // Only a pointer for `moe status`, which otherwise finds the newest journal.
     }
-    this.#logs.ensureDir();
     this.#previous = this.#store.readIndex(this.#key);
     this.#records = recordSource(this.#store, this.#previous);
     this.#evalCtx = {
@@ -192,6 +191,8 @@ export class RunSession implements SchedulerHooks {
     }
     this.#decisions.set(id, entry);
     this.#runner ??= loadRunner();
+    // Its command may write its log there itself; a run with nothing to run makes no log folder.
+    this.#logs.ensureDir();
     // A node that may retry must not take a slot before it holds one: its retry would start at once.
     const relays =
       entry.evaluation.step.relays === true && this.#node.executor.relays === true && node.retry.limit === 0;

@@ -44,6 +44,10 @@ test('moe run runs, a rerun is fully cached, and plan explains a changed paramet
   );
   assert.equal(summary.status, 'succeeded');
   assert.deepEqual(summary.counts, { cached: 3, ran: 0, failed: 0, skipped: 0 });
+  // Nothing ran, so nothing left a log: the run has its journal and no log folder.
+  const runId = (summary as unknown as { runId: string }).runId;
+  assert.ok(existsSync(join(dir, '.moe', 'runs', `${runId}.jsonl`)));
+  assert.equal(existsSync(join(dir, '.moe', 'runs', runId)), false);
 
   const plan = moe(['plan', 'p.yaml', '--param', 'word=hallo'], dir);
   assert.equal(plan.code, 0, plan.stderr);
