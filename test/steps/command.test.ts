@@ -5,6 +5,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { commandStep } from '../../src/steps/command/index.js';
+import { execLast } from '../../src/steps/command/spawner.js';
 import type { CommandWith } from '../../src/steps/command/schema.js';
 import type { ProgressUpdate, StepContext } from '../../src/contract/step.js';
 import { capturingLog } from './context.js';
@@ -350,4 +351,69 @@ test('a job queued behind one that is aborted never runs, and fails as aborted t
     first.done();
     second.done();
   }
+});
+
+test("through the worker shell, a line that is one program found on PATH is exec'd by its subshell; builtins, exit codes and messages stay the line's", async () => {
+  const c = context({ run: `sh -c 'echo $PPID' > "$MOE_OUT/ppid"` }, new AbortController().signal, true);
+  const tab = context(
+    { run: String.raw`echo 'a\tb' > "$MOE_OUT/echo.txt"` },
+    new AbortController().signal,
+    true,
+  );
+  const code = context({ run: `sh -c 'exit 3'` }, new AbortController().signal, true);
+  const missing = context({ run: 'moe-no-such-program "$MOE_OUT"' }, new AbortController().signal, true);
+  const direct = mkdtempSync(join(tmpdir(), 'moe-command-'));
+  try {
+    await commandStep.run(c.ctx);
+    const ppid = readFileSync(join(c.dir, 'ppid'), 'utf8').trim();
+    // Where /bin/sh takes the subshell path (dash); bash runs each line with an `sh -c` of its own.
+    const subshells = spawnSync('/bin/sh', ['-c', '( set +s; PPID=1 ) 2>/dev/null']).status === 0;
+    if (subshells) {
+      assert.ok(
+        ['0', '1'].some((k) => existsSync(join(c.dir, `.job-${ppid}-${k}.out`))),
+        `the program's parent ${ppid} is the worker, not a subshell forked for it`,
+      );
+    }
+    // echo is the shell's own (dash's turns \t into a tab, /bin/echo does not): never exec'd.
+    await commandStep.run(tab.ctx);
+    spawnSync('/bin/sh', ['-c', tab.ctx.with.run ?? ''], { env: { ...tab.ctx.env, MOE_OUT: direct } });
+    assert.equal(
+      readFileSync(join(tab.dir, 'echo.txt'), 'utf8'),
+      readFileSync(join(direct, 'echo.txt'), 'utf8'),
+    );
+    await assert.rejects(commandStep.run(code.ctx), /exited with code 3/);
+    await assert.rejects(
+      commandStep.run(missing.ctx),
+      /exited with code 127: .*moe-no-such-program: (command )?not found/,
+    );
+  } finally {
+    for (const x of [c, tab, code, missing]) x.done();
+    rmSync(direct, { recursive: true, force: true });
+  }
+});
+
+test("execLast: only a single program on PATH with plain words, quotes, variables and redirections is exec'd", () => {
+  const exec = `cat '/a b' "$MOE_OUT/x" "\${Y}" 2> err < in >> "$MOE_OUT/out.txt"`;
+  assert.equal(execLast(exec), `if command -v cat >/dev/null; then exec ${exec}; fi; ${exec}`);
+  for (const line of [
+    'echo hi > o',
+    'cat a | wc -l',
+    'cat a; cat b',
+    'cat a && cat b',
+    'FOO=1 cat a',
+    'cat $(ls)',
+    'cat `ls`',
+    'cat "${X:-y}"',
+    'cat "$@"',
+    'cat a &',
+    'cat a # comment',
+    './prog a',
+    '/bin/cat a',
+    'cat a\ncat b',
+    'cat *.txt',
+    'cat ~/x',
+    'exec cat a',
+    'command cat a',
+  ])
+    assert.equal(execLast(line), line, line);
 });

@@ -381,7 +381,39 @@ function subshell(
   const old = env['OLDPWD'];
   const exports = old === undefined ? assigns : [...assigns, `OLDPWD=${shellQuote(old)}`];
   const unset = ['moe_watchdog', ...(old === undefined ? ['OLDPWD'] : []), ...unsets];
-  return `( set +s; set --; unset ${unset.join(' ')}; ${exports.length > 0 ? `export ${exports.join(' ')}; ` : ''}PPID=$$; eval ${shellQuote(line)} )`;
+  return `( set +s; set --; unset ${unset.join(' ')}; ${exports.length > 0 ? `export ${exports.join(' ')}; ` : ''}PPID=$$; eval ${shellQuote(execLast(line))} )`;
+}
+
+/** Words a shell runs itself (dash's and bash's builtins, reserved words): never exec'd in their place. */
+const SHELL_OWN = new Set(
+  (
+    '. : [ [[ ]] ! { } alias bg bind break builtin caller case cd chdir command compgen complete compopt ' +
+    'continue declare dirs disown do done echo elif else enable esac eval exec exit export false fc fg fi ' +
+    'for function getopts hash help history if in jobs kill let local logout mapfile popd printf pushd pwd ' +
+    'read readarray readonly return select set shift shopt source suspend test then time times trap true ' +
+    'type typeset ulimit umask unalias unset until wait while'
+  ).split(' '),
+);
+
+// One word: unquoted safe characters, single-quoted text, or double-quoted text whose only expansions
+// are plain variables; and redirections of a file to or from a descriptor.
+const PIECE = String.raw`(?:[A-Za-z0-9_./:,+@%=-]+|'[^'\n]*'|"(?:[^"\\\`$\n]|\$[A-Za-z_][A-Za-z0-9_]*|\$\{[A-Za-z_][A-Za-z0-9_]*\})*")`;
+const ARG = String.raw`(?:[0-9]?(?:>>|>|<)[ \t]*${PIECE}+|${PIECE}+)`;
+const SIMPLE = new RegExp(String.raw`^[ \t]*([A-Za-z0-9_.+-]+)(?:[ \t]+${ARG})*[ \t]*$`);
+
+/**
+ * A line that is one simple command running a program found on PATH becomes `exec` of it: the subshell,
+ * which would only wait for the program, becomes it instead of forking once more (the program's parent is
+ * then the worker, a shell waiting for it as the subshell was). Anything
+ * else is left as it is: several commands, pipes, builtins, assignments, expansions other than plain
+ * variables, a program named with a slash, and one the shell does not find on PATH as an executable file
+ * (`command -v`), so the shell's own messages ("not found", "Permission denied") stay the same.
+ */
+export function execLast(line: string): string {
+  const m = SIMPLE.exec(line);
+  const name = m?.[1];
+  if (name === undefined || SHELL_OWN.has(name)) return line;
+  return `if command -v ${name} >/dev/null; then exec ${line.trim()}; fi; ${line}`;
 }
 
 /** A program (or a line that needs its own shell) started by the worker: vfork, then exec. */
