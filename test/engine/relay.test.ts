@@ -50,7 +50,7 @@ test("with one job slot the next node is staged while a job runs; a follower's t
   t.after(() => rig.cleanup());
   const staged = join(rig.dir, 'staged');
   const p = pipelineOf(rig.dir, {
-    a: command(`sleep 0.3; ls ${q(rig.ws.staging)} > ${q(staged)}; sleep 0.3; echo a > "$MOE_OUT/out.txt"`),
+    a: command(`sleep 0.5; ls ${q(rig.ws.staging)} > ${q(staged)}; sleep 0.3; echo a > "$MOE_OUT/out.txt"`),
     b: command('sleep 0.1; echo b > "$MOE_OUT/out.txt"', { timeoutMs: 400 }),
   });
   const summary = await rig.run(p, { jobs: 1 });
@@ -74,7 +74,7 @@ test('a follower stopped before its job started never ran: skipped, not interrup
   const staged = join(rig.dir, 'staged');
   const mark = join(rig.dir, 'b-ran');
   const p = pipelineOf(rig.dir, {
-    a: command(`ls ${q(rig.ws.staging)} > ${q(staged)}; sleep 0.1; sleep 5; echo a > "$MOE_OUT/out.txt"`),
+    a: command(`sleep 0.5; ls ${q(rig.ws.staging)} > ${q(staged)}; sleep 5; echo a > "$MOE_OUT/out.txt"`),
     b: command(`touch ${q(mark)}; echo b > "$MOE_OUT/out.txt"`),
   });
   const controller = new AbortController();
