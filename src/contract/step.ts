@@ -94,8 +94,15 @@ export interface JobRelay {
    * counts as started only when the job does.
    */
   readonly after: unknown;
+  /**
+   * For a follower: a file the engine creates when the run stops starting nodes (a node failed, without
+   * `--keep-going`). The queued job must not start once it exists, nor when the job before it failed.
+   */
+  readonly haltFile?: string | undefined;
   /** The step calls this when its job starts running, with a handle for a later job to queue behind. */
   started(job: unknown): void;
+  /** The step calls this when its queued job was withdrawn before it started (see `haltFile`). */
+  withdrawn(): void;
 }
 
 export interface StepResult {

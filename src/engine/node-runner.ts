@@ -41,6 +41,11 @@ export interface NodeRunContext {
   readonly dirs: DirPool;
   /** When this run started (clock time): results committed before it were reused, not run. */
   readonly runStartedAt: number;
+  /**
+   * Created when the run stops starting nodes after a failure; a queued job does not start once it
+   * exists. Undefined with `--keep-going`, where a queued job starts whatever happened before it.
+   */
+  readonly haltFile: string | undefined;
 }
 
 interface AttemptFailure {
@@ -112,6 +117,8 @@ interface AttemptStart {
   /** Emits `node-start` (once). */
   readonly announce: () => void;
   readonly announced: () => boolean;
+  /** Set when the attempt's queued job was withdrawn before it started (the run stopped after a failure). */
+  withdrawn: boolean;
 }
 
 async function attempts(
@@ -138,6 +145,7 @@ async function attempts(
       lead: leads ? (job) => relay.lead(job) : undefined,
       announce,
       announced,
+      withdrawn: false,
     };
     const result = await attemptOnce(rc, node, evaluation, grant, attempt, stepDone, start);
     if (result === 'withdrawn') return result;
@@ -267,8 +275,8 @@ async function attemptOnce(
   const ready = await readyAttempt(rc, node, evaluation, attempt);
   if (!ready.ok) return fail(ready.error.kind, ready.error.error);
   const run = await runStep(rc, node, evaluation.step, ready.value, grant, attempt, start);
-  if (!start.announced() && !run.outcome.ok && rc.signal.aborted) {
-    // A follower stopped before its job started: it never ran.
+  if (!start.announced() && !run.outcome.ok && (rc.signal.aborted || start.withdrawn)) {
+    // A follower stopped or withdrawn before its job started: it never ran.
     discard(rc, ready.value.dirs);
     return 'withdrawn';
   }
@@ -344,7 +352,8 @@ async function runStep(
   const clock = attemptClock(rc.signal, node.timeoutMs);
   // A queued attempt's time starts with its job.
   if (start.after === undefined) clock.arm();
-  const relay = step.relays === true && rc.executor.relays === true ? jobRelay(start, clock.arm) : undefined;
+  const relay =
+    step.relays === true && rc.executor.relays === true ? jobRelay(start, clock.arm, rc.haltFile) : undefined;
   let upstream: Record<string, UpstreamNode> | undefined;
   let outcome: ExecOutcome;
   try {
@@ -407,13 +416,17 @@ async function runStep(
 }
 
 /** The step's relay: a started job starts the attempt (event, timer) and may lead a follower. */
-function jobRelay(start: AttemptStart, arm: () => void): JobRelay {
+function jobRelay(start: AttemptStart, arm: () => void, haltFile: string | undefined): JobRelay {
   return {
     after: start.after,
+    haltFile,
     started: (job) => {
       start.announce();
       arm();
       if (job !== undefined) start.lead?.(job);
+    },
+    withdrawn: () => {
+      start.withdrawn = true;
     },
   };
 }

@@ -2,8 +2,9 @@
 // and is the only place that emits the run's events and counts them. The scheduler drives it through
 // `prepare` (is the node cached, may it run?) and `execute` (run it); `fail` reports a node that cannot
 // start; `finish` writes the index and the closing event.
+import { closeSync, openSync, rmSync } from 'node:fs';
 import { availableParallelism, totalmem } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Pipeline } from '../pipeline/types.js';
 import type { Digest, NodeId } from '../util/brand.js';
 import { DirPool } from './dir-pool.js';
@@ -300,12 +301,34 @@ export class RunSession implements SchedulerHooks {
     };
   }
 
+  /**
+   * A failure stopped the run from starting nodes: jobs queued behind running ones must not start either
+   * (their workers look for this file before starting them).
+   */
+  halt(): void {
+    const file = this.#node.haltFile;
+    if (file === undefined) return;
+    try {
+      closeSync(openSync(file, 'w'));
+    } catch {
+      // Without the file a job already queued behind a job that succeeded still starts: it runs as if it
+      // had been admitted a moment before the failure, and its result is committed as usual.
+    }
+  }
+
   /** Closes the record segment, the journal, the node logs and the scratch directories. */
   close(): void {
+    const halt = this.#node.haltFile;
+    if (halt !== undefined) rmSync(halt, { force: true });
     this.#store.close();
     this.#journal.close();
     this.#logs.close();
     this.#dirs.close();
+  }
+
+  /** The file `halt` creates, beside the run's node logs. */
+  #haltFile(): string {
+    return join(dirname(this.#logs.pathOf('_')), '.halt');
   }
 
   #emit(event: RunEvent): void {
@@ -354,6 +377,7 @@ export class RunSession implements SchedulerHooks {
       clock: this.#clock,
       dirs: this.#dirs,
       runStartedAt: this.#started,
+      haltFile: this.#opts.keepGoing === true ? undefined : this.#haltFile(),
     };
   }
 }

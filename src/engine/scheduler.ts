@@ -48,6 +48,11 @@ export interface SchedulerHooks {
    * left, so the next ready node starts without waiting for it.
    */
   execute(node: NodeId, grant: Grant, stepDone: () => void, relay?: Relay): Promise<boolean | 'withdrawn'>;
+  /**
+   * Called once when a failure stops the run from starting nodes (without `keepGoing`): followers whose
+   * jobs are queued must not start either.
+   */
+  halt?(): void;
 }
 
 /** A started node's claim on its job slot; a follower's is handed over when the nodes before it are done. */
@@ -177,7 +182,10 @@ class Scheduling {
       }
     } else {
       this.#failed.add(id);
-      if (!this.#opts.keepGoing) this.#stopping = true;
+      if (!this.#opts.keepGoing && !this.#stopping) {
+        this.#stopping = true;
+        this.#opts.hooks.halt?.();
+      }
     }
   }
 

@@ -11,6 +11,11 @@ import type { NodeSpec } from './rig.js';
 
 const q = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 
+/** A shell loop that waits (up to 10 s) until two staging folders exist: its own and its follower's. */
+function untilStaged(staging: string): string {
+  return `i=0; while [ "$(ls ${q(staging)} | wc -l)" -lt 2 ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done`;
+}
+
 function command(run: string, extra: Partial<NodeSpec> = {}): NodeSpec {
   return { step: 'command', with: { run, outputs: { out: 'out.txt' } }, ...extra };
 }
@@ -50,7 +55,9 @@ test("with one job slot the next node is staged while a job runs; a follower's t
   t.after(() => rig.cleanup());
   const staged = join(rig.dir, 'staged');
   const p = pipelineOf(rig.dir, {
-    a: command(`sleep 0.5; ls ${q(rig.ws.staging)} > ${q(staged)}; sleep 0.3; echo a > "$MOE_OUT/out.txt"`),
+    a: command(
+      `${untilStaged(rig.ws.staging)}; ls ${q(rig.ws.staging)} > ${q(staged)}; sleep 0.6; echo a > "$MOE_OUT/out.txt"`,
+    ),
     b: command('sleep 0.1; echo b > "$MOE_OUT/out.txt"', { timeoutMs: 400 }),
   });
   const summary = await rig.run(p, { jobs: 1 });
@@ -74,7 +81,9 @@ test('a follower stopped before its job started never ran: skipped, not interrup
   const staged = join(rig.dir, 'staged');
   const mark = join(rig.dir, 'b-ran');
   const p = pipelineOf(rig.dir, {
-    a: command(`sleep 0.5; ls ${q(rig.ws.staging)} > ${q(staged)}; sleep 5; echo a > "$MOE_OUT/out.txt"`),
+    a: command(
+      `${untilStaged(rig.ws.staging)}; ls ${q(rig.ws.staging)} > ${q(staged)}; sleep 0.1; sleep 5; echo a > "$MOE_OUT/out.txt"`,
+    ),
     b: command(`touch ${q(mark)}; echo b > "$MOE_OUT/out.txt"`),
   });
   const controller = new AbortController();
@@ -102,5 +111,56 @@ test('a follower stopped before its job started never ran: skipped, not interrup
     { jobs: 1 },
   );
   assert.equal(second.status, 'succeeded');
+  assert.ok(existsSync(mark));
+});
+
+test('after a failure no queued node starts: behind the failed job or behind one still running (without --keep-going)', async (t) => {
+  const rig = new Rig();
+  t.after(() => rig.cleanup());
+  const ran = (n: string): string => join(rig.dir, `${n}-ran`);
+  const marks = (...names: string[]): string[] => names.filter((n) => existsSync(ran(n)));
+  // One slot: b is queued behind a, which fails.
+  const one = await rig.run(
+    pipelineOf(rig.dir, {
+      a: command('sleep 0.3; exit 3'),
+      b: command(`touch ${q(ran('b'))}; echo b > "$MOE_OUT/out.txt"`),
+      c: command(`touch ${q(ran('c'))}; echo c > "$MOE_OUT/out.txt"`),
+    }),
+    { jobs: 1 },
+  );
+  assert.equal(one.status, 'failed');
+  assert.deepEqual(marks('b', 'c'), [], 'nothing ran after a failed');
+  assert.deepEqual(one.counts, { cached: 0, ran: 0, failed: 1, skipped: 2 });
+  assert.deepEqual(rig.nodesWith('node-start'), ['a']);
+  // Two slots: e's job is queued behind d's, which is still running when x fails on the other worker.
+  rig.events.length = 0;
+  const two = await rig.run(
+    pipelineOf(rig.dir, {
+      x: command('sleep 0.2; exit 3'),
+      d: command(`sleep 0.6; echo d > "$MOE_OUT/out.txt"`),
+      e: command(`touch ${q(ran('e'))}; echo e > "$MOE_OUT/out.txt"`),
+      f: command(`touch ${q(ran('f'))}; echo f > "$MOE_OUT/out.txt"`),
+    }),
+    { jobs: 2 },
+  );
+  assert.equal(two.status, 'failed');
+  assert.deepEqual(marks('e', 'f'), [], 'nothing started after x failed');
+  assert.deepEqual(two.counts, { cached: 0, ran: 1, failed: 1, skipped: 2 });
+  assert.deepEqual(readdirSync(rig.ws.staging), [], 'no staging folder left behind');
+});
+
+test('with --keep-going a node queued behind a failed job still runs', async (t) => {
+  const rig = new Rig();
+  t.after(() => rig.cleanup());
+  const mark = join(rig.dir, 'b-ran');
+  const summary = await rig.run(
+    pipelineOf(rig.dir, {
+      a: command('sleep 0.3; exit 3'),
+      b: command(`touch ${q(mark)}; echo b > "$MOE_OUT/out.txt"`),
+    }),
+    { jobs: 1, keepGoing: true },
+  );
+  assert.equal(summary.status, 'failed');
+  assert.deepEqual(summary.counts, { cached: 0, ran: 1, failed: 1, skipped: 0 });
   assert.ok(existsSync(mark));
 });

@@ -309,11 +309,15 @@ test('a job queued behind a running one starts on the same worker as that job en
     const lead = new Promise<unknown>((r) => (leadStarted = r));
     const a = commandStep.run({
       ...first.ctx,
-      relay: { after: undefined, started: (job) => (events.push('a started'), leadStarted(job)) },
+      relay: {
+        after: undefined,
+        started: (job) => (events.push('a started'), leadStarted(job)),
+        withdrawn: () => undefined,
+      },
     });
     const b = commandStep.run({
       ...second.ctx,
-      relay: { after: await lead, started: () => events.push('b started') },
+      relay: { after: await lead, started: () => events.push('b started'), withdrawn: () => undefined },
     });
     await new Promise((r) => setTimeout(r, 100));
     assert.deepEqual(events, ['a started'], 'b waits for a');
@@ -337,15 +341,18 @@ test('a job queued behind one that is aborted never runs, and fails as aborted t
     let bStarted = false;
     let leadStarted: (job: unknown) => void = () => undefined;
     const lead = new Promise<unknown>((r) => (leadStarted = r));
-    const a = commandStep.run({ ...first.ctx, relay: { after: undefined, started: leadStarted } });
+    const a = commandStep.run({
+      ...first.ctx,
+      relay: { after: undefined, started: leadStarted, withdrawn: () => undefined },
+    });
     const b = commandStep.run({
       ...second.ctx,
-      relay: { after: await lead, started: () => (bStarted = true) },
+      relay: { after: await lead, started: () => (bStarted = true), withdrawn: () => undefined },
     });
     while (!existsSync(join(first.dir, 'started'))) await new Promise((r) => setTimeout(r, 10));
     controller.abort(new Error('interrupted'));
-    await assert.rejects(a, /aborted/);
-    await assert.rejects(b, /aborted/);
+    // Both handled at once: b may reject before a does.
+    await Promise.all([assert.rejects(a, /aborted/), assert.rejects(b, /aborted/)]);
     assert.ok(!bStarted && !existsSync(join(second.dir, 'ran')), 'the queued job never ran');
   } finally {
     first.done();
@@ -416,4 +423,61 @@ test("execLast: only a single program on PATH with plain words, quotes, variable
     'command cat a',
   ])
     assert.equal(execLast(line), line, line);
+});
+
+/** Runs `lead`, then `queued` behind it on the same worker with a halt file; what became of the second. */
+async function queuedWithHalt(
+  lead: string,
+  halt: (file: string) => void,
+): Promise<{ started: boolean; withdrawn: boolean; ran: boolean; outcome: 'ok' | string }> {
+  const first = context({ run: lead }, new AbortController().signal, true);
+  const second = context({ run: 'touch "$MOE_OUT/ran"' }, new AbortController().signal, true);
+  const haltFile = join(second.dir, '.halt');
+  try {
+    let leadStarted: (job: unknown) => void = () => undefined;
+    const leadJob = new Promise<unknown>((r) => (leadStarted = r));
+    let started = false;
+    let withdrawn = false;
+    const a = commandStep.run({
+      ...first.ctx,
+      relay: { after: undefined, started: leadStarted, withdrawn: () => undefined },
+    });
+    const b = commandStep.run({
+      ...second.ctx,
+      relay: {
+        after: await leadJob,
+        haltFile,
+        started: () => (started = true),
+        withdrawn: () => (withdrawn = true),
+      },
+    });
+    halt(haltFile);
+    await a.catch(() => undefined);
+    const outcome = await b.then(
+      () => 'ok' as const,
+      (e: Error) => e.message,
+    );
+    return { started, withdrawn, ran: existsSync(join(second.dir, 'ran')), outcome };
+  } finally {
+    first.done();
+    second.done();
+  }
+}
+
+test('a job queued with a halt file runs after a job that succeeded, while the file does not exist', async () => {
+  const r = await queuedWithHalt('sleep 0.2', () => undefined);
+  assert.deepEqual(r, { started: true, withdrawn: false, ran: true, outcome: 'ok' });
+});
+
+test('a job queued with a halt file never runs after a job that failed: it is withdrawn', async () => {
+  const r = await queuedWithHalt('sleep 0.2; exit 3', () => undefined);
+  assert.equal(r.ran, false, 'the queued job never ran');
+  assert.deepEqual([r.started, r.withdrawn], [false, true]);
+  assert.match(r.outcome, /withdrawn before it started/);
+});
+
+test('a job queued with a halt file never runs once the file exists, though the job before it succeeded', async () => {
+  const r = await queuedWithHalt('sleep 0.2', (file) => writeFileSync(file, ''));
+  assert.equal(r.ran, false, 'the queued job never ran');
+  assert.deepEqual([r.started, r.withdrawn], [false, true]);
 });

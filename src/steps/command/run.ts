@@ -45,7 +45,9 @@ export async function runCommandNode(ctx: StepContext<CommandWith>): Promise<Ste
         progress: common.progress,
         killGraceMs: common.killGraceMs ?? KILL_GRACE_MS,
         after: isRunningJob(after) ? after : undefined,
+        haltFile: relay?.haltFile,
         onStart: relay === undefined ? undefined : (job) => relay.started(job),
+        onWithdrawn: relay === undefined ? undefined : () => relay.withdrawn(),
       },
     );
   } else {

@@ -15,8 +15,12 @@ export interface SessionOptions {
   readonly progress: (update: ProgressUpdate) => void;
   /** A running job to queue this one behind (see ShellSpawner.run). */
   readonly after?: RunningJob | undefined;
+  /** For a queued job: the file that withdraws it (see ShellSpawner.run). */
+  readonly haltFile?: string | undefined;
   /** Called when the job starts on its worker (later than the call for a queued job). */
   readonly onStart?: ((job: RunningJob) => void) | undefined;
+  /** Called when a queued job was withdrawn before it started. */
+  readonly onWithdrawn?: (() => void) | undefined;
 }
 
 export async function runInSession(
@@ -26,7 +30,12 @@ export async function runInSession(
 ): Promise<void> {
   if (opts.signal.aborted) throw new Error('aborted before start');
   const start = sizeOf(job.logFile);
-  const running = spawner.run(job, { after: opts.after, onStart: opts.onStart });
+  const running = spawner.run(job, {
+    after: opts.after,
+    haltFile: opts.haltFile,
+    onStart: opts.onStart,
+    onWithdrawn: opts.onWithdrawn,
+  });
   let offset = 0;
   let killTimer: NodeJS.Timeout | undefined;
   const onAbort = (): void => {

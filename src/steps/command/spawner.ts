@@ -13,7 +13,9 @@
 // and the worker starts it the moment the running job exits, without waiting for this process to read
 // the exit line and hand over the next job. A worker holds at most one queued job. A queued job has not
 // started until its predecessor's exit line is read (`onStart` is called then); signalling it before
-// signals the worker's group, whose TERM trap then exits before the queued line runs.
+// signals the worker's group, whose TERM trap then exits before the queued line runs. A queued job with a
+// `haltFile` starts only when the job before it exited 0 and that file does not exist (the run stopped
+// after a failure elsewhere); the worker says which (`S`: started, `W`: withdrawn, `onWithdrawn`).
 //
 // A job writes its output into one of its worker's two scratch files beside the node's log (the other
 // one belongs to the job before or after it, whose output is still to be delivered). When the job ends, output there becomes the log: renamed into place when the log does
@@ -76,8 +78,15 @@ export interface RunningJob {
 export interface RunOptions {
   /** A running job to queue this one behind, on its worker; the job starts at once when it cannot be. */
   readonly after?: RunningJob | undefined;
+  /**
+   * For a queued job: it starts only when the job before it exited 0 and this file does not exist then;
+   * otherwise it is withdrawn (`onWithdrawn`, and `exit` rejects) and never runs.
+   */
+  readonly haltFile?: string | undefined;
   /** Called when the job starts: at once, or for a queued job when the job before it ends. */
   readonly onStart?: ((job: RunningJob) => void) | undefined;
+  /** Called when a queued job with a `haltFile` was withdrawn instead of started. */
+  readonly onWithdrawn?: (() => void) | undefined;
 }
 
 /** A job handed to a worker, running or queued. */
@@ -88,6 +97,10 @@ interface Pending {
   readonly reject: (e: Error) => void;
   /** Marks the job started and tells the caller. */
   readonly start: () => void;
+  /** The worker decides whether it starts (a queued job with a halt file): it says `S` or `W`. */
+  readonly guarded: boolean;
+  /** Ends a guarded job the worker did not start. */
+  readonly withdraw: () => void;
 }
 
 interface Worker {
@@ -202,11 +215,19 @@ export class ShellSpawner {
         onStart = undefined;
         call?.(running);
       },
+      guarded: queue && opts.haltFile !== undefined,
+      withdraw: () => {
+        finished = true;
+        this.#placed.delete(running);
+        opts.onWithdrawn?.();
+        rejectExit(new Error('withdrawn before it started: the run stopped after a failure'));
+      },
     };
     this.#placed.set(running, { worker, pending: entry });
     if (queue) worker.next = entry;
     else worker.current = entry;
-    worker.child.stdin?.write(script(job, output, worker.env, this.#subshells()));
+    const line = script(job, output, worker.env, this.#subshells());
+    worker.child.stdin?.write(entry.guarded ? guardedLine(line, opts.haltFile as string) : line);
     if (!queue) entry.start();
     return running;
   }
@@ -240,9 +261,16 @@ export class ShellSpawner {
     child.stdin?.write(workerPrologue(watchdogGraceMs()));
     const worker: Worker = { child, env, current: undefined, next: undefined, jobs: 0, retired: false };
     const lines = new LineSplitter((line) => {
-      const m = /^E (\d+)$/.exec(line);
       const current = worker.current;
-      if (!m || !current) return;
+      if (!current) return;
+      if (line === 'S') return current.start();
+      if (line === 'W') {
+        worker.current = undefined;
+        if (!worker.retired) this.#idle.push(worker);
+        return current.withdraw();
+      }
+      const m = /^E (\d+)$/.exec(line);
+      if (!m) return;
       // The queued job, if any, is running already: the worker read its line as this one ended.
       const next = worker.next;
       worker.current = next;
@@ -250,7 +278,8 @@ export class ShellSpawner {
       // Before the worker can take another job, which would truncate this job's scratch file.
       const delivered = deliver(current.output, current.logFile);
       if (next === undefined && !worker.retired) this.#idle.push(worker);
-      next?.start();
+      // A guarded job's worker says whether it started.
+      if (next !== undefined && !next.guarded) next.start();
       if (delivered === undefined) current.resolve(Number(m[1]));
       else current.reject(delivered);
     });
@@ -349,7 +378,15 @@ function script(
       ? subshell(line, assigns, unsets, job.env)
       : commandBody(job.argv, assigns, unsets);
   const out = shellQuote(output);
-  return `if cd ${shellQuote(resolve(job.cwd))} 2>${out}; then ${body} </dev/null >${out} 2>&1; echo "E $?"; else echo "E 126"; fi\n`;
+  return `if cd ${shellQuote(resolve(job.cwd))} 2>${out}; then ${body} </dev/null >${out} 2>&1; moe_s=$?; echo "E $moe_s"; else moe_s=126; echo "E 126"; fi\n`;
+}
+
+/**
+ * A queued job's line (see `script`) that the worker starts only when the job before it exited 0
+ * (`$moe_s`) and the halt file does not exist, saying `S`; otherwise it says `W` and runs nothing.
+ */
+function guardedLine(line: string, haltFile: string): string {
+  return `if [ "$moe_s" = 0 ] && [ ! -e ${shellQuote(haltFile)} ]; then echo S; ${line.trimEnd()}; else echo W; fi\n`;
 }
 
 /** The line of a `['/bin/sh', '-c', line]` job; undefined for any other argv. */
@@ -380,7 +417,7 @@ function subshell(
 ): string {
   const old = env['OLDPWD'];
   const exports = old === undefined ? assigns : [...assigns, `OLDPWD=${shellQuote(old)}`];
-  const unset = ['moe_watchdog', ...(old === undefined ? ['OLDPWD'] : []), ...unsets];
+  const unset = ['moe_watchdog', 'moe_s', ...(old === undefined ? ['OLDPWD'] : []), ...unsets];
   return `( set +s; set --; unset ${unset.join(' ')}; ${exports.length > 0 ? `export ${exports.join(' ')}; ` : ''}PPID=$$; eval ${shellQuote(execLast(line))} )`;
 }
 
