@@ -169,9 +169,10 @@ export class ShellSpawner {
     this.#scratch.add(output);
     let finished = false;
     let started = false;
-    // Dropped once called: this job's closures must not keep the caller's callback, which knows the job
-    // before it (`after`), and so, job by job, every job of the run.
+    // Dropped once either is called, and `opts` is never used in a closure: this job's closures must not
+    // keep what knows the job before it (`after`), and so, job by job, every job of the run.
     let onStart = opts.onStart;
+    let onWithdrawn = opts.onWithdrawn;
     let resolveExit: (code: number) => void = () => undefined;
     let rejectExit: (e: Error) => void = () => undefined;
     const exit = new Promise<number>((resolveP, rejectP) => {
@@ -213,13 +214,17 @@ export class ShellSpawner {
         started = true;
         const call = onStart;
         onStart = undefined;
+        onWithdrawn = undefined;
         call?.(running);
       },
       guarded: queue && opts.haltFile !== undefined,
       withdraw: () => {
         finished = true;
         this.#placed.delete(running);
-        opts.onWithdrawn?.();
+        const call = onWithdrawn;
+        onStart = undefined;
+        onWithdrawn = undefined;
+        call?.();
         rejectExit(new Error('withdrawn before it started: the run stopped after a failure'));
       },
     };
