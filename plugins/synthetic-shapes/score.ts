@@ -133,16 +133,21 @@ function otsu(values: Float32Array): number {
   return best + 0.5;
 }
 
+/** The bounding box's corners count as filled above this share (square ≥ 0.4, circle and cross ≈ 0). */
+const CORNERS_FILLED = 0.25;
+
 /**
  * Decision rules, each on the feature that separates its shapes most widely: balance (upward triangle ⅔,
  * the others ½), solidity (cross ≈ 0.73–0.82, convex shapes ≥ 0.9) and the bounding box's corners (a
- * circle never reaches them; a square fills them, still about 0.4 at 32 px once noise filtering has
- * rounded its corners).
+ * circle and a cross never reach them; a square fills them, still about 0.4 at 32 px once noise
+ * filtering has rounded its corners). A shape that fills its corners is a square even when its sides bow
+ * inwards (solidity below a cross's threshold, as a generated square's often do): a cross's arms end
+ * short of every corner.
  */
 function classifyShape(f: ShapeFeatures): ShapeName {
   if (f.balance > 0.58) return 'triangle';
-  if (f.solidity < 0.86) return 'cross';
-  return f.cornerFill > 0.25 ? 'square' : 'circle';
+  if (f.cornerFill > CORNERS_FILLED) return 'square';
+  return f.solidity < 0.86 ? 'cross' : 'circle';
 }
 
 /** Reads background, object colour and shape from an image. */

@@ -175,3 +175,49 @@ test("at tiny.yaml's 32×32 scenes the scorer stays right when clean, blurred or
     }
   });
 });
+
+test('a square whose sides bow inwards is a square (its corners are filled), a cross stays a cross', () => {
+  const size = 32;
+  const [cx, cy, r] = [16, 16, 12.8];
+  const half = 0.85 * r;
+  // A square of half-side 0.85 r whose sides are dented by `dent` × r at their middles (parabolic), as
+  // generated squares often are, drawn with 4×4 supersampling.
+  const pinched = (dent: number, colour: readonly number[], background: readonly number[]): ImageRgb => {
+    const data = new Uint8Array(size * size * 3);
+    for (let y = 0; y < size; y++) {
+      for (let x = 0; x < size; x++) {
+        let hits = 0;
+        for (let s = 0; s < 16; s++) {
+          const dx = x + ((s % 4) + 0.5) / 4 - cx;
+          const dy = y + (Math.floor(s / 4) + 0.5) / 4 - cy;
+          const inX = Math.abs(dx) <= half - dent * r * (1 - (dy / half) ** 2);
+          const inY = Math.abs(dy) <= half - dent * r * (1 - (dx / half) ** 2);
+          if (inX && inY && Math.abs(dx) <= half && Math.abs(dy) <= half) hits++;
+        }
+        for (let c = 0; c < 3; c++) {
+          data[(y * size + x) * 3 + c] = Math.round(
+            (background[c] ?? 0) * (1 - hits / 16) + (colour[c] ?? 0) * (hits / 16),
+          );
+        }
+      }
+    }
+    return { width: size, height: size, data };
+  };
+  for (const dent of [0.05, 0.1, 0.15]) {
+    const img = pinched(dent, [245, 245, 245], [40, 80, 220]);
+    const a = scoreAdherence(img, 'a white square on a blue background');
+    assert.equal(
+      a.seen.shape,
+      'square',
+      `dent ${dent}: read ${a.reading}, solidity ${a.seen.features?.solidity}`,
+    );
+    assert.equal(a.score, 1);
+  }
+  // Clean and noisy crosses at tiny.yaml's size still read as crosses.
+  const cross: Scene = { shape: 'cross', colour: 'white', background: 'blue', cx, cy, r };
+  const clean: ImageRgb = { width: size, height: size, data: renderScene(cross, size, size) };
+  assert.equal(scoreAdherence(clean, caption(cross)).seen.shape, 'cross');
+  for (let seed = 0; seed < 5; seed++) {
+    assert.equal(scoreAdherence(gaussianNoise(clean, 20, seed), caption(cross)).seen.shape, 'cross');
+  }
+});
