@@ -48,6 +48,13 @@ export {
 
 export type { ExpertRole, TimestepRange } from './experts.js';
 export { expertRange, sampleExpertTimesteps } from './experts.js';
+export type { TimestepBias } from './timestep-bias.js';
+export {
+  checkTimestepBias,
+  sampleBiasedExpertTimesteps,
+  TIMESTEP_BIAS_DEFAULTS,
+  timestepBiasWeights,
+} from './timestep-bias.js';
 export { gaussianNoise, seededRandom, shuffle } from './random.js';
 export {
   flowNoisy,

@@ -97,10 +97,19 @@ test('the shipped pipelines write the experts once: beyond their role, only name
   const root = new URL('../..', import.meta.url).pathname;
   // What an expert may set of its own; everything else (the parameterisation, the schedule, the data,
   // the optimiser) comes from `defaults`, so the two cannot drift apart. tiny.yaml gives the base its own
-  // step count (a param) and the refiner min-SNR-γ; SimpleTuner's refiner-only validation of partially
-  // denoised dataset images is ssd1b's exception.
+  // step count (a param) and timestep bias, and the refiner min-SNR-γ; SimpleTuner's refiner-only
+  // validation of partially denoised dataset images is ssd1b's exception.
   const allowed: Record<string, { base: string[]; refiner: string[] }> = {
-    tiny: { base: ['steps'], refiner: ['snr_gamma'] },
+    tiny: {
+      base: [
+        'steps',
+        'timestep_bias_strategy',
+        'timestep_bias_begin',
+        'timestep_bias_end',
+        'timestep_bias_multiplier',
+      ],
+      refiner: ['snr_gamma'],
+    },
     ssd1b: { base: [], refiner: ['validation_using_datasets'] },
   };
   for (const [name, expected] of Object.entries(allowed)) {

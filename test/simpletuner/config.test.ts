@@ -91,6 +91,38 @@ test('pipeline settings map to SimpleTuner options', () => {
   assert.equal(c.data_backend_config, '/ws/st/base-config/multidatabackend.json');
 });
 
+test("a timestep bias is written as SimpleTuner's --timestep_bias_* options, and none when there is none", () => {
+  const later = build(
+    spec('base', { timestepBias: { strategy: 'later', multiplier: 2, portion: 0.3 } }),
+  ).config;
+  assert.equal(later.timestep_bias_strategy, 'later');
+  assert.equal(later.timestep_bias_multiplier, 2);
+  assert.equal(later.timestep_bias_portion, 0.3);
+  assert.equal(later.timestep_bias_begin, undefined);
+  const range = build(
+    spec('base', { timestepBias: { strategy: 'range', multiplier: 2, begin: 350, end: 650 } }),
+  ).config;
+  assert.deepEqual(
+    [
+      range.timestep_bias_strategy,
+      range.timestep_bias_begin,
+      range.timestep_bias_end,
+      range.timestep_bias_portion,
+    ],
+    ['range', 350, 650, undefined],
+  );
+  const names = Object.keys(range).filter((k) => k.startsWith('timestep_bias'));
+  assert.deepEqual(
+    names.filter((k) => !optionNames.has(k)),
+    [],
+    'every key is a SimpleTuner option',
+  );
+  assert.equal(
+    Object.keys(build(spec('base')).config).filter((k) => k.startsWith('timestep_bias')).length,
+    0,
+  );
+});
+
 test('both experts share absolute caches but keep their own output_dir', () => {
   const base = build(spec('base'));
   const refiner = build(spec('refiner'));

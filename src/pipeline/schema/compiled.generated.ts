@@ -8091,7 +8091,7 @@ export const PRECOMPILED = {
 
     return module.exports.validate;
   },
-  s3a036ac3963347af: () => {
+  s2c4cca2453a13eca: () => {
     const module = { exports: {} };
     const exports = module.exports;
     ('use strict');
@@ -8241,6 +8241,38 @@ export const PRECOMPILED = {
           type: 'number',
           exclusiveMinimum: 0,
           description: 'Min-SNR-γ loss weighting (5 is usual). Default: off.',
+        },
+        timestep_bias_strategy: {
+          enum: ['none', 'earlier', 'later', 'range'],
+          default: 'none',
+          description:
+            "SimpleTuner's timestep bias: timesteps of one part of the schedule weigh timestep_bias_multiplier, the rest 1, and each batch draws by weight inside the expert's range (still stratified). earlier: the first timestep_bias_portion of 0…N−1 (low noise); later: the last (high noise); range: timestep_bias_begin…timestep_bias_end−1. Default: none (uniform).",
+        },
+        timestep_bias_multiplier: {
+          type: 'number',
+          exclusiveMinimum: 0,
+          default: 1,
+          description:
+            'Weight of the biased timesteps against 1 for the others (below 1 biases away from them).',
+        },
+        timestep_bias_portion: {
+          type: 'number',
+          exclusiveMinimum: 0,
+          maximum: 1,
+          default: 0.25,
+          description: 'earlier/later: the share of all N training timesteps that is biased.',
+        },
+        timestep_bias_begin: {
+          type: 'integer',
+          minimum: 0,
+          default: 0,
+          description: 'range: the first biased timestep.',
+        },
+        timestep_bias_end: {
+          type: 'integer',
+          minimum: 1,
+          default: 1000,
+          description: 'range: one past the last biased timestep.',
         },
         ema_decay: {
           type: 'number',
@@ -9630,37 +9662,40 @@ export const PRECOMPILED = {
             errors++;
           }
         }
-        if (data.ema_decay !== undefined) {
-          let data32 = data.ema_decay;
-          if (typeof data32 == 'number') {
-            if (data32 >= 1 || isNaN(data32)) {
-              const err61 = {
-                instancePath: instancePath + '/ema_decay',
-                schemaPath: '#/properties/ema_decay/exclusiveMaximum',
-                keyword: 'exclusiveMaximum',
-                params: { comparison: '<', limit: 1 },
-                message: 'must be < 1',
-                schema: 1,
-                parentSchema: schema31.properties.ema_decay,
-                data: data32,
-              };
-              if (vErrors === null) {
-                vErrors = [err61];
-              } else {
-                vErrors.push(err61);
-              }
-              errors++;
+        if (data.timestep_bias_strategy !== undefined) {
+          let data32 = data.timestep_bias_strategy;
+          if (!(data32 === 'none' || data32 === 'earlier' || data32 === 'later' || data32 === 'range')) {
+            const err61 = {
+              instancePath: instancePath + '/timestep_bias_strategy',
+              schemaPath: '#/properties/timestep_bias_strategy/enum',
+              keyword: 'enum',
+              params: { allowedValues: schema31.properties.timestep_bias_strategy.enum },
+              message: 'must be equal to one of the allowed values',
+              schema: schema31.properties.timestep_bias_strategy.enum,
+              parentSchema: schema31.properties.timestep_bias_strategy,
+              data: data32,
+            };
+            if (vErrors === null) {
+              vErrors = [err61];
+            } else {
+              vErrors.push(err61);
             }
-            if (data32 <= 0 || isNaN(data32)) {
+            errors++;
+          }
+        }
+        if (data.timestep_bias_multiplier !== undefined) {
+          let data33 = data.timestep_bias_multiplier;
+          if (typeof data33 == 'number') {
+            if (data33 <= 0 || isNaN(data33)) {
               const err62 = {
-                instancePath: instancePath + '/ema_decay',
-                schemaPath: '#/properties/ema_decay/exclusiveMinimum',
+                instancePath: instancePath + '/timestep_bias_multiplier',
+                schemaPath: '#/properties/timestep_bias_multiplier/exclusiveMinimum',
                 keyword: 'exclusiveMinimum',
                 params: { comparison: '>', limit: 0 },
                 message: 'must be > 0',
                 schema: 0,
-                parentSchema: schema31.properties.ema_decay,
-                data: data32,
+                parentSchema: schema31.properties.timestep_bias_multiplier,
+                data: data33,
               };
               if (vErrors === null) {
                 vErrors = [err62];
@@ -9671,14 +9706,14 @@ export const PRECOMPILED = {
             }
           } else {
             const err63 = {
-              instancePath: instancePath + '/ema_decay',
-              schemaPath: '#/properties/ema_decay/type',
+              instancePath: instancePath + '/timestep_bias_multiplier',
+              schemaPath: '#/properties/timestep_bias_multiplier/type',
               keyword: 'type',
               params: { type: 'number' },
               message: 'must be number',
-              schema: schema31.properties.ema_decay.type,
-              parentSchema: schema31.properties.ema_decay,
-              data: data32,
+              schema: schema31.properties.timestep_bias_multiplier.type,
+              parentSchema: schema31.properties.timestep_bias_multiplier,
+              data: data33,
             };
             if (vErrors === null) {
               vErrors = [err63];
@@ -9688,19 +9723,19 @@ export const PRECOMPILED = {
             errors++;
           }
         }
-        if (data.caption_dropout_probability !== undefined) {
-          let data33 = data.caption_dropout_probability;
-          if (typeof data33 == 'number') {
-            if (data33 > 1 || isNaN(data33)) {
+        if (data.timestep_bias_portion !== undefined) {
+          let data34 = data.timestep_bias_portion;
+          if (typeof data34 == 'number') {
+            if (data34 > 1 || isNaN(data34)) {
               const err64 = {
-                instancePath: instancePath + '/caption_dropout_probability',
-                schemaPath: '#/properties/caption_dropout_probability/maximum',
+                instancePath: instancePath + '/timestep_bias_portion',
+                schemaPath: '#/properties/timestep_bias_portion/maximum',
                 keyword: 'maximum',
                 params: { comparison: '<=', limit: 1 },
                 message: 'must be <= 1',
                 schema: 1,
-                parentSchema: schema31.properties.caption_dropout_probability,
-                data: data33,
+                parentSchema: schema31.properties.timestep_bias_portion,
+                data: data34,
               };
               if (vErrors === null) {
                 vErrors = [err64];
@@ -9709,16 +9744,16 @@ export const PRECOMPILED = {
               }
               errors++;
             }
-            if (data33 < 0 || isNaN(data33)) {
+            if (data34 <= 0 || isNaN(data34)) {
               const err65 = {
-                instancePath: instancePath + '/caption_dropout_probability',
-                schemaPath: '#/properties/caption_dropout_probability/minimum',
-                keyword: 'minimum',
-                params: { comparison: '>=', limit: 0 },
-                message: 'must be >= 0',
+                instancePath: instancePath + '/timestep_bias_portion',
+                schemaPath: '#/properties/timestep_bias_portion/exclusiveMinimum',
+                keyword: 'exclusiveMinimum',
+                params: { comparison: '>', limit: 0 },
+                message: 'must be > 0',
                 schema: 0,
-                parentSchema: schema31.properties.caption_dropout_probability,
-                data: data33,
+                parentSchema: schema31.properties.timestep_bias_portion,
+                data: data34,
               };
               if (vErrors === null) {
                 vErrors = [err65];
@@ -9729,14 +9764,14 @@ export const PRECOMPILED = {
             }
           } else {
             const err66 = {
-              instancePath: instancePath + '/caption_dropout_probability',
-              schemaPath: '#/properties/caption_dropout_probability/type',
+              instancePath: instancePath + '/timestep_bias_portion',
+              schemaPath: '#/properties/timestep_bias_portion/type',
               keyword: 'type',
               params: { type: 'number' },
               message: 'must be number',
-              schema: schema31.properties.caption_dropout_probability.type,
-              parentSchema: schema31.properties.caption_dropout_probability,
-              data: data33,
+              schema: schema31.properties.timestep_bias_portion.type,
+              parentSchema: schema31.properties.timestep_bias_portion,
+              data: data34,
             };
             if (vErrors === null) {
               vErrors = [err66];
@@ -9746,18 +9781,18 @@ export const PRECOMPILED = {
             errors++;
           }
         }
-        if (data.steps !== undefined) {
-          let data34 = data.steps;
-          if (!(typeof data34 == 'number' && !(data34 % 1) && !isNaN(data34))) {
+        if (data.timestep_bias_begin !== undefined) {
+          let data35 = data.timestep_bias_begin;
+          if (!(typeof data35 == 'number' && !(data35 % 1) && !isNaN(data35))) {
             const err67 = {
-              instancePath: instancePath + '/steps',
-              schemaPath: '#/properties/steps/type',
+              instancePath: instancePath + '/timestep_bias_begin',
+              schemaPath: '#/properties/timestep_bias_begin/type',
               keyword: 'type',
               params: { type: 'integer' },
               message: 'must be integer',
-              schema: schema31.properties.steps.type,
-              parentSchema: schema31.properties.steps,
-              data: data34,
+              schema: schema31.properties.timestep_bias_begin.type,
+              parentSchema: schema31.properties.timestep_bias_begin,
+              data: data35,
             };
             if (vErrors === null) {
               vErrors = [err67];
@@ -9766,17 +9801,17 @@ export const PRECOMPILED = {
             }
             errors++;
           }
-          if (typeof data34 == 'number') {
-            if (data34 < 1 || isNaN(data34)) {
+          if (typeof data35 == 'number') {
+            if (data35 < 0 || isNaN(data35)) {
               const err68 = {
-                instancePath: instancePath + '/steps',
-                schemaPath: '#/properties/steps/minimum',
+                instancePath: instancePath + '/timestep_bias_begin',
+                schemaPath: '#/properties/timestep_bias_begin/minimum',
                 keyword: 'minimum',
-                params: { comparison: '>=', limit: 1 },
-                message: 'must be >= 1',
-                schema: 1,
-                parentSchema: schema31.properties.steps,
-                data: data34,
+                params: { comparison: '>=', limit: 0 },
+                message: 'must be >= 0',
+                schema: 0,
+                parentSchema: schema31.properties.timestep_bias_begin,
+                data: data35,
               };
               if (vErrors === null) {
                 vErrors = [err68];
@@ -9787,18 +9822,18 @@ export const PRECOMPILED = {
             }
           }
         }
-        if (data.checkpoint_every !== undefined) {
-          let data35 = data.checkpoint_every;
-          if (!(typeof data35 == 'number' && !(data35 % 1) && !isNaN(data35))) {
+        if (data.timestep_bias_end !== undefined) {
+          let data36 = data.timestep_bias_end;
+          if (!(typeof data36 == 'number' && !(data36 % 1) && !isNaN(data36))) {
             const err69 = {
-              instancePath: instancePath + '/checkpoint_every',
-              schemaPath: '#/properties/checkpoint_every/type',
+              instancePath: instancePath + '/timestep_bias_end',
+              schemaPath: '#/properties/timestep_bias_end/type',
               keyword: 'type',
               params: { type: 'integer' },
               message: 'must be integer',
-              schema: schema31.properties.checkpoint_every.type,
-              parentSchema: schema31.properties.checkpoint_every,
-              data: data35,
+              schema: schema31.properties.timestep_bias_end.type,
+              parentSchema: schema31.properties.timestep_bias_end,
+              data: data36,
             };
             if (vErrors === null) {
               vErrors = [err69];
@@ -9807,17 +9842,17 @@ export const PRECOMPILED = {
             }
             errors++;
           }
-          if (typeof data35 == 'number') {
-            if (data35 < 1 || isNaN(data35)) {
+          if (typeof data36 == 'number') {
+            if (data36 < 1 || isNaN(data36)) {
               const err70 = {
-                instancePath: instancePath + '/checkpoint_every',
-                schemaPath: '#/properties/checkpoint_every/minimum',
+                instancePath: instancePath + '/timestep_bias_end',
+                schemaPath: '#/properties/timestep_bias_end/minimum',
                 keyword: 'minimum',
                 params: { comparison: '>=', limit: 1 },
                 message: 'must be >= 1',
                 schema: 1,
-                parentSchema: schema31.properties.checkpoint_every,
-                data: data35,
+                parentSchema: schema31.properties.timestep_bias_end,
+                data: data36,
               };
               if (vErrors === null) {
                 vErrors = [err70];
@@ -9828,37 +9863,37 @@ export const PRECOMPILED = {
             }
           }
         }
-        if (data.seed !== undefined) {
-          let data36 = data.seed;
-          if (!(typeof data36 == 'number' && !(data36 % 1) && !isNaN(data36))) {
-            const err71 = {
-              instancePath: instancePath + '/seed',
-              schemaPath: '#/properties/seed/type',
-              keyword: 'type',
-              params: { type: 'integer' },
-              message: 'must be integer',
-              schema: schema31.properties.seed.type,
-              parentSchema: schema31.properties.seed,
-              data: data36,
-            };
-            if (vErrors === null) {
-              vErrors = [err71];
-            } else {
-              vErrors.push(err71);
+        if (data.ema_decay !== undefined) {
+          let data37 = data.ema_decay;
+          if (typeof data37 == 'number') {
+            if (data37 >= 1 || isNaN(data37)) {
+              const err71 = {
+                instancePath: instancePath + '/ema_decay',
+                schemaPath: '#/properties/ema_decay/exclusiveMaximum',
+                keyword: 'exclusiveMaximum',
+                params: { comparison: '<', limit: 1 },
+                message: 'must be < 1',
+                schema: 1,
+                parentSchema: schema31.properties.ema_decay,
+                data: data37,
+              };
+              if (vErrors === null) {
+                vErrors = [err71];
+              } else {
+                vErrors.push(err71);
+              }
+              errors++;
             }
-            errors++;
-          }
-          if (typeof data36 == 'number') {
-            if (data36 > 4294967295 || isNaN(data36)) {
+            if (data37 <= 0 || isNaN(data37)) {
               const err72 = {
-                instancePath: instancePath + '/seed',
-                schemaPath: '#/properties/seed/maximum',
-                keyword: 'maximum',
-                params: { comparison: '<=', limit: 4294967295 },
-                message: 'must be <= 4294967295',
-                schema: 4294967295,
-                parentSchema: schema31.properties.seed,
-                data: data36,
+                instancePath: instancePath + '/ema_decay',
+                schemaPath: '#/properties/ema_decay/exclusiveMinimum',
+                keyword: 'exclusiveMinimum',
+                params: { comparison: '>', limit: 0 },
+                message: 'must be > 0',
+                schema: 0,
+                parentSchema: schema31.properties.ema_decay,
+                data: data37,
               };
               if (vErrors === null) {
                 vErrors = [err72];
@@ -9867,98 +9902,94 @@ export const PRECOMPILED = {
               }
               errors++;
             }
-            if (data36 < 0 || isNaN(data36)) {
-              const err73 = {
-                instancePath: instancePath + '/seed',
-                schemaPath: '#/properties/seed/minimum',
+          } else {
+            const err73 = {
+              instancePath: instancePath + '/ema_decay',
+              schemaPath: '#/properties/ema_decay/type',
+              keyword: 'type',
+              params: { type: 'number' },
+              message: 'must be number',
+              schema: schema31.properties.ema_decay.type,
+              parentSchema: schema31.properties.ema_decay,
+              data: data37,
+            };
+            if (vErrors === null) {
+              vErrors = [err73];
+            } else {
+              vErrors.push(err73);
+            }
+            errors++;
+          }
+        }
+        if (data.caption_dropout_probability !== undefined) {
+          let data38 = data.caption_dropout_probability;
+          if (typeof data38 == 'number') {
+            if (data38 > 1 || isNaN(data38)) {
+              const err74 = {
+                instancePath: instancePath + '/caption_dropout_probability',
+                schemaPath: '#/properties/caption_dropout_probability/maximum',
+                keyword: 'maximum',
+                params: { comparison: '<=', limit: 1 },
+                message: 'must be <= 1',
+                schema: 1,
+                parentSchema: schema31.properties.caption_dropout_probability,
+                data: data38,
+              };
+              if (vErrors === null) {
+                vErrors = [err74];
+              } else {
+                vErrors.push(err74);
+              }
+              errors++;
+            }
+            if (data38 < 0 || isNaN(data38)) {
+              const err75 = {
+                instancePath: instancePath + '/caption_dropout_probability',
+                schemaPath: '#/properties/caption_dropout_probability/minimum',
                 keyword: 'minimum',
                 params: { comparison: '>=', limit: 0 },
                 message: 'must be >= 0',
                 schema: 0,
-                parentSchema: schema31.properties.seed,
-                data: data36,
+                parentSchema: schema31.properties.caption_dropout_probability,
+                data: data38,
               };
               if (vErrors === null) {
-                vErrors = [err73];
+                vErrors = [err75];
               } else {
-                vErrors.push(err73);
-              }
-              errors++;
-            }
-          }
-        }
-        if (data.backend !== undefined) {
-          let data37 = data.backend;
-          if (!(data37 === 'builtin' || data37 === 'simpletuner')) {
-            const err74 = {
-              instancePath: instancePath + '/backend',
-              schemaPath: '#/properties/backend/enum',
-              keyword: 'enum',
-              params: { allowedValues: schema31.properties.backend.enum },
-              message: 'must be equal to one of the allowed values',
-              schema: schema31.properties.backend.enum,
-              parentSchema: schema31.properties.backend,
-              data: data37,
-            };
-            if (vErrors === null) {
-              vErrors = [err74];
-            } else {
-              vErrors.push(err74);
-            }
-            errors++;
-          }
-        }
-        if (data.device !== undefined) {
-          let data38 = data.device;
-          if (!(data38 === 'cpu' || data38 === 'cuda')) {
-            const err75 = {
-              instancePath: instancePath + '/device',
-              schemaPath: '#/properties/device/enum',
-              keyword: 'enum',
-              params: { allowedValues: schema31.properties.device.enum },
-              message: 'must be equal to one of the allowed values',
-              schema: schema31.properties.device.enum,
-              parentSchema: schema31.properties.device,
-              data: data38,
-            };
-            if (vErrors === null) {
-              vErrors = [err75];
-            } else {
-              vErrors.push(err75);
-            }
-            errors++;
-          }
-        }
-        if (data.images !== undefined) {
-          let data39 = data.images;
-          if (typeof data39 === 'string') {
-            if (func2(data39) < 1) {
-              const err76 = {
-                instancePath: instancePath + '/images',
-                schemaPath: '#/properties/images/minLength',
-                keyword: 'minLength',
-                params: { limit: 1 },
-                message: 'must NOT have fewer than 1 characters',
-                schema: 1,
-                parentSchema: schema31.properties.images,
-                data: data39,
-              };
-              if (vErrors === null) {
-                vErrors = [err76];
-              } else {
-                vErrors.push(err76);
+                vErrors.push(err75);
               }
               errors++;
             }
           } else {
-            const err77 = {
-              instancePath: instancePath + '/images',
-              schemaPath: '#/properties/images/type',
+            const err76 = {
+              instancePath: instancePath + '/caption_dropout_probability',
+              schemaPath: '#/properties/caption_dropout_probability/type',
               keyword: 'type',
-              params: { type: 'string' },
-              message: 'must be string',
-              schema: schema31.properties.images.type,
-              parentSchema: schema31.properties.images,
+              params: { type: 'number' },
+              message: 'must be number',
+              schema: schema31.properties.caption_dropout_probability.type,
+              parentSchema: schema31.properties.caption_dropout_probability,
+              data: data38,
+            };
+            if (vErrors === null) {
+              vErrors = [err76];
+            } else {
+              vErrors.push(err76);
+            }
+            errors++;
+          }
+        }
+        if (data.steps !== undefined) {
+          let data39 = data.steps;
+          if (!(typeof data39 == 'number' && !(data39 % 1) && !isNaN(data39))) {
+            const err77 = {
+              instancePath: instancePath + '/steps',
+              schemaPath: '#/properties/steps/type',
+              keyword: 'type',
+              params: { type: 'integer' },
+              message: 'must be integer',
+              schema: schema31.properties.steps.type,
+              parentSchema: schema31.properties.steps,
               data: data39,
             };
             if (vErrors === null) {
@@ -9968,20 +9999,17 @@ export const PRECOMPILED = {
             }
             errors++;
           }
-        }
-        if (data.pretrained_model !== undefined) {
-          let data40 = data.pretrained_model;
-          if (typeof data40 === 'string') {
-            if (func2(data40) < 1) {
+          if (typeof data39 == 'number') {
+            if (data39 < 1 || isNaN(data39)) {
               const err78 = {
-                instancePath: instancePath + '/pretrained_model',
-                schemaPath: '#/properties/pretrained_model/minLength',
-                keyword: 'minLength',
-                params: { limit: 1 },
-                message: 'must NOT have fewer than 1 characters',
+                instancePath: instancePath + '/steps',
+                schemaPath: '#/properties/steps/minimum',
+                keyword: 'minimum',
+                params: { comparison: '>=', limit: 1 },
+                message: 'must be >= 1',
                 schema: 1,
-                parentSchema: schema31.properties.pretrained_model,
-                data: data40,
+                parentSchema: schema31.properties.steps,
+                data: data39,
               };
               if (vErrors === null) {
                 vErrors = [err78];
@@ -9990,15 +10018,19 @@ export const PRECOMPILED = {
               }
               errors++;
             }
-          } else {
+          }
+        }
+        if (data.checkpoint_every !== undefined) {
+          let data40 = data.checkpoint_every;
+          if (!(typeof data40 == 'number' && !(data40 % 1) && !isNaN(data40))) {
             const err79 = {
-              instancePath: instancePath + '/pretrained_model',
-              schemaPath: '#/properties/pretrained_model/type',
+              instancePath: instancePath + '/checkpoint_every',
+              schemaPath: '#/properties/checkpoint_every/type',
               keyword: 'type',
-              params: { type: 'string' },
-              message: 'must be string',
-              schema: schema31.properties.pretrained_model.type,
-              parentSchema: schema31.properties.pretrained_model,
+              params: { type: 'integer' },
+              message: 'must be integer',
+              schema: schema31.properties.checkpoint_every.type,
+              parentSchema: schema31.properties.checkpoint_every,
               data: data40,
             };
             if (vErrors === null) {
@@ -10008,11 +10040,212 @@ export const PRECOMPILED = {
             }
             errors++;
           }
+          if (typeof data40 == 'number') {
+            if (data40 < 1 || isNaN(data40)) {
+              const err80 = {
+                instancePath: instancePath + '/checkpoint_every',
+                schemaPath: '#/properties/checkpoint_every/minimum',
+                keyword: 'minimum',
+                params: { comparison: '>=', limit: 1 },
+                message: 'must be >= 1',
+                schema: 1,
+                parentSchema: schema31.properties.checkpoint_every,
+                data: data40,
+              };
+              if (vErrors === null) {
+                vErrors = [err80];
+              } else {
+                vErrors.push(err80);
+              }
+              errors++;
+            }
+          }
+        }
+        if (data.seed !== undefined) {
+          let data41 = data.seed;
+          if (!(typeof data41 == 'number' && !(data41 % 1) && !isNaN(data41))) {
+            const err81 = {
+              instancePath: instancePath + '/seed',
+              schemaPath: '#/properties/seed/type',
+              keyword: 'type',
+              params: { type: 'integer' },
+              message: 'must be integer',
+              schema: schema31.properties.seed.type,
+              parentSchema: schema31.properties.seed,
+              data: data41,
+            };
+            if (vErrors === null) {
+              vErrors = [err81];
+            } else {
+              vErrors.push(err81);
+            }
+            errors++;
+          }
+          if (typeof data41 == 'number') {
+            if (data41 > 4294967295 || isNaN(data41)) {
+              const err82 = {
+                instancePath: instancePath + '/seed',
+                schemaPath: '#/properties/seed/maximum',
+                keyword: 'maximum',
+                params: { comparison: '<=', limit: 4294967295 },
+                message: 'must be <= 4294967295',
+                schema: 4294967295,
+                parentSchema: schema31.properties.seed,
+                data: data41,
+              };
+              if (vErrors === null) {
+                vErrors = [err82];
+              } else {
+                vErrors.push(err82);
+              }
+              errors++;
+            }
+            if (data41 < 0 || isNaN(data41)) {
+              const err83 = {
+                instancePath: instancePath + '/seed',
+                schemaPath: '#/properties/seed/minimum',
+                keyword: 'minimum',
+                params: { comparison: '>=', limit: 0 },
+                message: 'must be >= 0',
+                schema: 0,
+                parentSchema: schema31.properties.seed,
+                data: data41,
+              };
+              if (vErrors === null) {
+                vErrors = [err83];
+              } else {
+                vErrors.push(err83);
+              }
+              errors++;
+            }
+          }
+        }
+        if (data.backend !== undefined) {
+          let data42 = data.backend;
+          if (!(data42 === 'builtin' || data42 === 'simpletuner')) {
+            const err84 = {
+              instancePath: instancePath + '/backend',
+              schemaPath: '#/properties/backend/enum',
+              keyword: 'enum',
+              params: { allowedValues: schema31.properties.backend.enum },
+              message: 'must be equal to one of the allowed values',
+              schema: schema31.properties.backend.enum,
+              parentSchema: schema31.properties.backend,
+              data: data42,
+            };
+            if (vErrors === null) {
+              vErrors = [err84];
+            } else {
+              vErrors.push(err84);
+            }
+            errors++;
+          }
+        }
+        if (data.device !== undefined) {
+          let data43 = data.device;
+          if (!(data43 === 'cpu' || data43 === 'cuda')) {
+            const err85 = {
+              instancePath: instancePath + '/device',
+              schemaPath: '#/properties/device/enum',
+              keyword: 'enum',
+              params: { allowedValues: schema31.properties.device.enum },
+              message: 'must be equal to one of the allowed values',
+              schema: schema31.properties.device.enum,
+              parentSchema: schema31.properties.device,
+              data: data43,
+            };
+            if (vErrors === null) {
+              vErrors = [err85];
+            } else {
+              vErrors.push(err85);
+            }
+            errors++;
+          }
+        }
+        if (data.images !== undefined) {
+          let data44 = data.images;
+          if (typeof data44 === 'string') {
+            if (func2(data44) < 1) {
+              const err86 = {
+                instancePath: instancePath + '/images',
+                schemaPath: '#/properties/images/minLength',
+                keyword: 'minLength',
+                params: { limit: 1 },
+                message: 'must NOT have fewer than 1 characters',
+                schema: 1,
+                parentSchema: schema31.properties.images,
+                data: data44,
+              };
+              if (vErrors === null) {
+                vErrors = [err86];
+              } else {
+                vErrors.push(err86);
+              }
+              errors++;
+            }
+          } else {
+            const err87 = {
+              instancePath: instancePath + '/images',
+              schemaPath: '#/properties/images/type',
+              keyword: 'type',
+              params: { type: 'string' },
+              message: 'must be string',
+              schema: schema31.properties.images.type,
+              parentSchema: schema31.properties.images,
+              data: data44,
+            };
+            if (vErrors === null) {
+              vErrors = [err87];
+            } else {
+              vErrors.push(err87);
+            }
+            errors++;
+          }
+        }
+        if (data.pretrained_model !== undefined) {
+          let data45 = data.pretrained_model;
+          if (typeof data45 === 'string') {
+            if (func2(data45) < 1) {
+              const err88 = {
+                instancePath: instancePath + '/pretrained_model',
+                schemaPath: '#/properties/pretrained_model/minLength',
+                keyword: 'minLength',
+                params: { limit: 1 },
+                message: 'must NOT have fewer than 1 characters',
+                schema: 1,
+                parentSchema: schema31.properties.pretrained_model,
+                data: data45,
+              };
+              if (vErrors === null) {
+                vErrors = [err88];
+              } else {
+                vErrors.push(err88);
+              }
+              errors++;
+            }
+          } else {
+            const err89 = {
+              instancePath: instancePath + '/pretrained_model',
+              schemaPath: '#/properties/pretrained_model/type',
+              keyword: 'type',
+              params: { type: 'string' },
+              message: 'must be string',
+              schema: schema31.properties.pretrained_model.type,
+              parentSchema: schema31.properties.pretrained_model,
+              data: data45,
+            };
+            if (vErrors === null) {
+              vErrors = [err89];
+            } else {
+              vErrors.push(err89);
+            }
+            errors++;
+          }
         }
         if (data.resolution !== undefined) {
-          let data41 = data.resolution;
-          if (!(typeof data41 == 'number' && !(data41 % 1) && !isNaN(data41))) {
-            const err80 = {
+          let data46 = data.resolution;
+          if (!(typeof data46 == 'number' && !(data46 % 1) && !isNaN(data46))) {
+            const err90 = {
               instancePath: instancePath + '/resolution',
               schemaPath: '#/properties/resolution/type',
               keyword: 'type',
@@ -10020,18 +10253,18 @@ export const PRECOMPILED = {
               message: 'must be integer',
               schema: schema31.properties.resolution.type,
               parentSchema: schema31.properties.resolution,
-              data: data41,
+              data: data46,
             };
             if (vErrors === null) {
-              vErrors = [err80];
+              vErrors = [err90];
             } else {
-              vErrors.push(err80);
+              vErrors.push(err90);
             }
             errors++;
           }
-          if (typeof data41 == 'number') {
-            if (data41 < 64 || isNaN(data41)) {
-              const err81 = {
+          if (typeof data46 == 'number') {
+            if (data46 < 64 || isNaN(data46)) {
+              const err91 = {
                 instancePath: instancePath + '/resolution',
                 schemaPath: '#/properties/resolution/minimum',
                 keyword: 'minimum',
@@ -10039,23 +10272,23 @@ export const PRECOMPILED = {
                 message: 'must be >= 64',
                 schema: 64,
                 parentSchema: schema31.properties.resolution,
-                data: data41,
+                data: data46,
               };
               if (vErrors === null) {
-                vErrors = [err81];
+                vErrors = [err91];
               } else {
-                vErrors.push(err81);
+                vErrors.push(err91);
               }
               errors++;
             }
           }
         }
         if (data.validation !== undefined) {
-          let data42 = data.validation;
-          if (data42 && typeof data42 == 'object' && !Array.isArray(data42)) {
-            for (const key2 in data42) {
+          let data47 = data.validation;
+          if (data47 && typeof data47 == 'object' && !Array.isArray(data47)) {
+            for (const key2 in data47) {
               if (!func1.call(schema31.properties.validation.properties, key2)) {
-                const err82 = {
+                const err92 = {
                   instancePath: instancePath + '/validation',
                   schemaPath: '#/properties/validation/additionalProperties',
                   keyword: 'additionalProperties',
@@ -10063,20 +10296,20 @@ export const PRECOMPILED = {
                   message: 'must NOT have additional properties',
                   schema: false,
                   parentSchema: schema31.properties.validation,
-                  data: data42,
+                  data: data47,
                 };
                 if (vErrors === null) {
-                  vErrors = [err82];
+                  vErrors = [err92];
                 } else {
-                  vErrors.push(err82);
+                  vErrors.push(err92);
                 }
                 errors++;
               }
             }
-            if (data42.every !== undefined) {
-              let data43 = data42.every;
-              if (!(typeof data43 == 'number' && !(data43 % 1) && !isNaN(data43))) {
-                const err83 = {
+            if (data47.every !== undefined) {
+              let data48 = data47.every;
+              if (!(typeof data48 == 'number' && !(data48 % 1) && !isNaN(data48))) {
+                const err93 = {
                   instancePath: instancePath + '/validation/every',
                   schemaPath: '#/properties/validation/properties/every/type',
                   keyword: 'type',
@@ -10084,18 +10317,18 @@ export const PRECOMPILED = {
                   message: 'must be integer',
                   schema: schema31.properties.validation.properties.every.type,
                   parentSchema: schema31.properties.validation.properties.every,
-                  data: data43,
+                  data: data48,
                 };
                 if (vErrors === null) {
-                  vErrors = [err83];
+                  vErrors = [err93];
                 } else {
-                  vErrors.push(err83);
+                  vErrors.push(err93);
                 }
                 errors++;
               }
-              if (typeof data43 == 'number') {
-                if (data43 < 1 || isNaN(data43)) {
-                  const err84 = {
+              if (typeof data48 == 'number') {
+                if (data48 < 1 || isNaN(data48)) {
+                  const err94 = {
                     instancePath: instancePath + '/validation/every',
                     schemaPath: '#/properties/validation/properties/every/minimum',
                     keyword: 'minimum',
@@ -10103,26 +10336,26 @@ export const PRECOMPILED = {
                     message: 'must be >= 1',
                     schema: 1,
                     parentSchema: schema31.properties.validation.properties.every,
-                    data: data43,
+                    data: data48,
                   };
                   if (vErrors === null) {
-                    vErrors = [err84];
+                    vErrors = [err94];
                   } else {
-                    vErrors.push(err84);
+                    vErrors.push(err94);
                   }
                   errors++;
                 }
               }
             }
-            if (data42.prompts !== undefined) {
-              let data44 = data42.prompts;
-              const _errs85 = errors;
+            if (data47.prompts !== undefined) {
+              let data49 = data47.prompts;
+              const _errs94 = errors;
               let valid5 = false;
               let passing0 = null;
-              const _errs86 = errors;
-              if (typeof data44 === 'string') {
-                if (func2(data44) < 1) {
-                  const err85 = {
+              const _errs95 = errors;
+              if (typeof data49 === 'string') {
+                if (func2(data49) < 1) {
+                  const err95 = {
                     instancePath: instancePath + '/validation/prompts',
                     schemaPath: '#/properties/validation/properties/prompts/oneOf/0/minLength',
                     keyword: 'minLength',
@@ -10130,17 +10363,17 @@ export const PRECOMPILED = {
                     message: 'must NOT have fewer than 1 characters',
                     schema: 1,
                     parentSchema: schema31.properties.validation.properties.prompts.oneOf[0],
-                    data: data44,
+                    data: data49,
                   };
                   if (vErrors === null) {
-                    vErrors = [err85];
+                    vErrors = [err95];
                   } else {
-                    vErrors.push(err85);
+                    vErrors.push(err95);
                   }
                   errors++;
                 }
               } else {
-                const err86 = {
+                const err96 = {
                   instancePath: instancePath + '/validation/prompts',
                   schemaPath: '#/properties/validation/properties/prompts/oneOf/0/type',
                   keyword: 'type',
@@ -10148,24 +10381,24 @@ export const PRECOMPILED = {
                   message: 'must be string',
                   schema: schema31.properties.validation.properties.prompts.oneOf[0].type,
                   parentSchema: schema31.properties.validation.properties.prompts.oneOf[0],
-                  data: data44,
+                  data: data49,
                 };
                 if (vErrors === null) {
-                  vErrors = [err86];
+                  vErrors = [err96];
                 } else {
-                  vErrors.push(err86);
+                  vErrors.push(err96);
                 }
                 errors++;
               }
-              var _valid1 = _errs86 === errors;
+              var _valid1 = _errs95 === errors;
               if (_valid1) {
                 valid5 = true;
                 passing0 = 0;
               }
-              const _errs88 = errors;
-              if (Array.isArray(data44)) {
-                if (data44.length < 1) {
-                  const err87 = {
+              const _errs97 = errors;
+              if (Array.isArray(data49)) {
+                if (data49.length < 1) {
+                  const err97 = {
                     instancePath: instancePath + '/validation/prompts',
                     schemaPath: '#/properties/validation/properties/prompts/oneOf/1/minItems',
                     keyword: 'minItems',
@@ -10173,21 +10406,21 @@ export const PRECOMPILED = {
                     message: 'must NOT have fewer than 1 items',
                     schema: 1,
                     parentSchema: schema31.properties.validation.properties.prompts.oneOf[1],
-                    data: data44,
+                    data: data49,
                   };
                   if (vErrors === null) {
-                    vErrors = [err87];
+                    vErrors = [err97];
                   } else {
-                    vErrors.push(err87);
+                    vErrors.push(err97);
                   }
                   errors++;
                 }
-                const len0 = data44.length;
+                const len0 = data49.length;
                 for (let i0 = 0; i0 < len0; i0++) {
-                  let data45 = data44[i0];
-                  if (typeof data45 === 'string') {
-                    if (func2(data45) < 1) {
-                      const err88 = {
+                  let data50 = data49[i0];
+                  if (typeof data50 === 'string') {
+                    if (func2(data50) < 1) {
+                      const err98 = {
                         instancePath: instancePath + '/validation/prompts/' + i0,
                         schemaPath: '#/properties/validation/properties/prompts/oneOf/1/items/minLength',
                         keyword: 'minLength',
@@ -10195,17 +10428,17 @@ export const PRECOMPILED = {
                         message: 'must NOT have fewer than 1 characters',
                         schema: 1,
                         parentSchema: schema31.properties.validation.properties.prompts.oneOf[1].items,
-                        data: data45,
+                        data: data50,
                       };
                       if (vErrors === null) {
-                        vErrors = [err88];
+                        vErrors = [err98];
                       } else {
-                        vErrors.push(err88);
+                        vErrors.push(err98);
                       }
                       errors++;
                     }
                   } else {
-                    const err89 = {
+                    const err99 = {
                       instancePath: instancePath + '/validation/prompts/' + i0,
                       schemaPath: '#/properties/validation/properties/prompts/oneOf/1/items/type',
                       keyword: 'type',
@@ -10213,18 +10446,18 @@ export const PRECOMPILED = {
                       message: 'must be string',
                       schema: schema31.properties.validation.properties.prompts.oneOf[1].items.type,
                       parentSchema: schema31.properties.validation.properties.prompts.oneOf[1].items,
-                      data: data45,
+                      data: data50,
                     };
                     if (vErrors === null) {
-                      vErrors = [err89];
+                      vErrors = [err99];
                     } else {
-                      vErrors.push(err89);
+                      vErrors.push(err99);
                     }
                     errors++;
                   }
                 }
               } else {
-                const err90 = {
+                const err100 = {
                   instancePath: instancePath + '/validation/prompts',
                   schemaPath: '#/properties/validation/properties/prompts/oneOf/1/type',
                   keyword: 'type',
@@ -10232,16 +10465,16 @@ export const PRECOMPILED = {
                   message: 'must be array',
                   schema: schema31.properties.validation.properties.prompts.oneOf[1].type,
                   parentSchema: schema31.properties.validation.properties.prompts.oneOf[1],
-                  data: data44,
+                  data: data49,
                 };
                 if (vErrors === null) {
-                  vErrors = [err90];
+                  vErrors = [err100];
                 } else {
-                  vErrors.push(err90);
+                  vErrors.push(err100);
                 }
                 errors++;
               }
-              var _valid1 = _errs88 === errors;
+              var _valid1 = _errs97 === errors;
               if (_valid1 && valid5) {
                 valid5 = false;
                 passing0 = [passing0, 1];
@@ -10252,7 +10485,7 @@ export const PRECOMPILED = {
                 }
               }
               if (!valid5) {
-                const err91 = {
+                const err101 = {
                   instancePath: instancePath + '/validation/prompts',
                   schemaPath: '#/properties/validation/properties/prompts/oneOf',
                   keyword: 'oneOf',
@@ -10260,29 +10493,29 @@ export const PRECOMPILED = {
                   message: 'must match exactly one schema in oneOf',
                   schema: schema31.properties.validation.properties.prompts.oneOf,
                   parentSchema: schema31.properties.validation.properties.prompts,
-                  data: data44,
+                  data: data49,
                 };
                 if (vErrors === null) {
-                  vErrors = [err91];
+                  vErrors = [err101];
                 } else {
-                  vErrors.push(err91);
+                  vErrors.push(err101);
                 }
                 errors++;
               } else {
-                errors = _errs85;
+                errors = _errs94;
                 if (vErrors !== null) {
-                  if (_errs85) {
-                    vErrors.length = _errs85;
+                  if (_errs94) {
+                    vErrors.length = _errs94;
                   } else {
                     vErrors = null;
                   }
                 }
               }
             }
-            if (data42.negative_prompt !== undefined) {
-              let data46 = data42.negative_prompt;
-              if (typeof data46 !== 'string') {
-                const err92 = {
+            if (data47.negative_prompt !== undefined) {
+              let data51 = data47.negative_prompt;
+              if (typeof data51 !== 'string') {
+                const err102 = {
                   instancePath: instancePath + '/validation/negative_prompt',
                   schemaPath: '#/properties/validation/properties/negative_prompt/type',
                   keyword: 'type',
@@ -10290,21 +10523,21 @@ export const PRECOMPILED = {
                   message: 'must be string',
                   schema: schema31.properties.validation.properties.negative_prompt.type,
                   parentSchema: schema31.properties.validation.properties.negative_prompt,
-                  data: data46,
+                  data: data51,
                 };
                 if (vErrors === null) {
-                  vErrors = [err92];
+                  vErrors = [err102];
                 } else {
-                  vErrors.push(err92);
+                  vErrors.push(err102);
                 }
                 errors++;
               }
             }
-            if (data42.guidance_scale !== undefined) {
-              let data47 = data42.guidance_scale;
-              if (typeof data47 == 'number') {
-                if (data47 < 0 || isNaN(data47)) {
-                  const err93 = {
+            if (data47.guidance_scale !== undefined) {
+              let data52 = data47.guidance_scale;
+              if (typeof data52 == 'number') {
+                if (data52 < 0 || isNaN(data52)) {
+                  const err103 = {
                     instancePath: instancePath + '/validation/guidance_scale',
                     schemaPath: '#/properties/validation/properties/guidance_scale/minimum',
                     keyword: 'minimum',
@@ -10312,17 +10545,17 @@ export const PRECOMPILED = {
                     message: 'must be >= 0',
                     schema: 0,
                     parentSchema: schema31.properties.validation.properties.guidance_scale,
-                    data: data47,
+                    data: data52,
                   };
                   if (vErrors === null) {
-                    vErrors = [err93];
+                    vErrors = [err103];
                   } else {
-                    vErrors.push(err93);
+                    vErrors.push(err103);
                   }
                   errors++;
                 }
               } else {
-                const err94 = {
+                const err104 = {
                   instancePath: instancePath + '/validation/guidance_scale',
                   schemaPath: '#/properties/validation/properties/guidance_scale/type',
                   keyword: 'type',
@@ -10330,21 +10563,21 @@ export const PRECOMPILED = {
                   message: 'must be number',
                   schema: schema31.properties.validation.properties.guidance_scale.type,
                   parentSchema: schema31.properties.validation.properties.guidance_scale,
-                  data: data47,
+                  data: data52,
                 };
                 if (vErrors === null) {
-                  vErrors = [err94];
+                  vErrors = [err104];
                 } else {
-                  vErrors.push(err94);
+                  vErrors.push(err104);
                 }
                 errors++;
               }
             }
-            if (data42.guidance_rescale !== undefined) {
-              let data48 = data42.guidance_rescale;
-              if (typeof data48 == 'number') {
-                if (data48 > 1 || isNaN(data48)) {
-                  const err95 = {
+            if (data47.guidance_rescale !== undefined) {
+              let data53 = data47.guidance_rescale;
+              if (typeof data53 == 'number') {
+                if (data53 > 1 || isNaN(data53)) {
+                  const err105 = {
                     instancePath: instancePath + '/validation/guidance_rescale',
                     schemaPath: '#/properties/validation/properties/guidance_rescale/maximum',
                     keyword: 'maximum',
@@ -10352,17 +10585,17 @@ export const PRECOMPILED = {
                     message: 'must be <= 1',
                     schema: 1,
                     parentSchema: schema31.properties.validation.properties.guidance_rescale,
-                    data: data48,
+                    data: data53,
                   };
                   if (vErrors === null) {
-                    vErrors = [err95];
+                    vErrors = [err105];
                   } else {
-                    vErrors.push(err95);
+                    vErrors.push(err105);
                   }
                   errors++;
                 }
-                if (data48 < 0 || isNaN(data48)) {
-                  const err96 = {
+                if (data53 < 0 || isNaN(data53)) {
+                  const err106 = {
                     instancePath: instancePath + '/validation/guidance_rescale',
                     schemaPath: '#/properties/validation/properties/guidance_rescale/minimum',
                     keyword: 'minimum',
@@ -10370,206 +10603,7 @@ export const PRECOMPILED = {
                     message: 'must be >= 0',
                     schema: 0,
                     parentSchema: schema31.properties.validation.properties.guidance_rescale,
-                    data: data48,
-                  };
-                  if (vErrors === null) {
-                    vErrors = [err96];
-                  } else {
-                    vErrors.push(err96);
-                  }
-                  errors++;
-                }
-              } else {
-                const err97 = {
-                  instancePath: instancePath + '/validation/guidance_rescale',
-                  schemaPath: '#/properties/validation/properties/guidance_rescale/type',
-                  keyword: 'type',
-                  params: { type: 'number' },
-                  message: 'must be number',
-                  schema: schema31.properties.validation.properties.guidance_rescale.type,
-                  parentSchema: schema31.properties.validation.properties.guidance_rescale,
-                  data: data48,
-                };
-                if (vErrors === null) {
-                  vErrors = [err97];
-                } else {
-                  vErrors.push(err97);
-                }
-                errors++;
-              }
-            }
-            if (data42.steps !== undefined) {
-              let data49 = data42.steps;
-              if (!(typeof data49 == 'number' && !(data49 % 1) && !isNaN(data49))) {
-                const err98 = {
-                  instancePath: instancePath + '/validation/steps',
-                  schemaPath: '#/properties/validation/properties/steps/type',
-                  keyword: 'type',
-                  params: { type: 'integer' },
-                  message: 'must be integer',
-                  schema: schema31.properties.validation.properties.steps.type,
-                  parentSchema: schema31.properties.validation.properties.steps,
-                  data: data49,
-                };
-                if (vErrors === null) {
-                  vErrors = [err98];
-                } else {
-                  vErrors.push(err98);
-                }
-                errors++;
-              }
-              if (typeof data49 == 'number') {
-                if (data49 < 1 || isNaN(data49)) {
-                  const err99 = {
-                    instancePath: instancePath + '/validation/steps',
-                    schemaPath: '#/properties/validation/properties/steps/minimum',
-                    keyword: 'minimum',
-                    params: { comparison: '>=', limit: 1 },
-                    message: 'must be >= 1',
-                    schema: 1,
-                    parentSchema: schema31.properties.validation.properties.steps,
-                    data: data49,
-                  };
-                  if (vErrors === null) {
-                    vErrors = [err99];
-                  } else {
-                    vErrors.push(err99);
-                  }
-                  errors++;
-                }
-              }
-            }
-            if (data42.seed !== undefined) {
-              let data50 = data42.seed;
-              if (!(typeof data50 == 'number' && !(data50 % 1) && !isNaN(data50))) {
-                const err100 = {
-                  instancePath: instancePath + '/validation/seed',
-                  schemaPath: '#/properties/validation/properties/seed/type',
-                  keyword: 'type',
-                  params: { type: 'integer' },
-                  message: 'must be integer',
-                  schema: schema31.properties.validation.properties.seed.type,
-                  parentSchema: schema31.properties.validation.properties.seed,
-                  data: data50,
-                };
-                if (vErrors === null) {
-                  vErrors = [err100];
-                } else {
-                  vErrors.push(err100);
-                }
-                errors++;
-              }
-              if (typeof data50 == 'number') {
-                if (data50 > 4294967295 || isNaN(data50)) {
-                  const err101 = {
-                    instancePath: instancePath + '/validation/seed',
-                    schemaPath: '#/properties/validation/properties/seed/maximum',
-                    keyword: 'maximum',
-                    params: { comparison: '<=', limit: 4294967295 },
-                    message: 'must be <= 4294967295',
-                    schema: 4294967295,
-                    parentSchema: schema31.properties.validation.properties.seed,
-                    data: data50,
-                  };
-                  if (vErrors === null) {
-                    vErrors = [err101];
-                  } else {
-                    vErrors.push(err101);
-                  }
-                  errors++;
-                }
-                if (data50 < 0 || isNaN(data50)) {
-                  const err102 = {
-                    instancePath: instancePath + '/validation/seed',
-                    schemaPath: '#/properties/validation/properties/seed/minimum',
-                    keyword: 'minimum',
-                    params: { comparison: '>=', limit: 0 },
-                    message: 'must be >= 0',
-                    schema: 0,
-                    parentSchema: schema31.properties.validation.properties.seed,
-                    data: data50,
-                  };
-                  if (vErrors === null) {
-                    vErrors = [err102];
-                  } else {
-                    vErrors.push(err102);
-                  }
-                  errors++;
-                }
-              }
-            }
-            if (data42.loss_every !== undefined) {
-              let data51 = data42.loss_every;
-              if (!(typeof data51 == 'number' && !(data51 % 1) && !isNaN(data51))) {
-                const err103 = {
-                  instancePath: instancePath + '/validation/loss_every',
-                  schemaPath: '#/properties/validation/properties/loss_every/type',
-                  keyword: 'type',
-                  params: { type: 'integer' },
-                  message: 'must be integer',
-                  schema: schema31.properties.validation.properties.loss_every.type,
-                  parentSchema: schema31.properties.validation.properties.loss_every,
-                  data: data51,
-                };
-                if (vErrors === null) {
-                  vErrors = [err103];
-                } else {
-                  vErrors.push(err103);
-                }
-                errors++;
-              }
-              if (typeof data51 == 'number') {
-                if (data51 < 1 || isNaN(data51)) {
-                  const err104 = {
-                    instancePath: instancePath + '/validation/loss_every',
-                    schemaPath: '#/properties/validation/properties/loss_every/minimum',
-                    keyword: 'minimum',
-                    params: { comparison: '>=', limit: 1 },
-                    message: 'must be >= 1',
-                    schema: 1,
-                    parentSchema: schema31.properties.validation.properties.loss_every,
-                    data: data51,
-                  };
-                  if (vErrors === null) {
-                    vErrors = [err104];
-                  } else {
-                    vErrors.push(err104);
-                  }
-                  errors++;
-                }
-              }
-            }
-            if (data42.max_items !== undefined) {
-              let data52 = data42.max_items;
-              if (!(typeof data52 == 'number' && !(data52 % 1) && !isNaN(data52))) {
-                const err105 = {
-                  instancePath: instancePath + '/validation/max_items',
-                  schemaPath: '#/properties/validation/properties/max_items/type',
-                  keyword: 'type',
-                  params: { type: 'integer' },
-                  message: 'must be integer',
-                  schema: schema31.properties.validation.properties.max_items.type,
-                  parentSchema: schema31.properties.validation.properties.max_items,
-                  data: data52,
-                };
-                if (vErrors === null) {
-                  vErrors = [err105];
-                } else {
-                  vErrors.push(err105);
-                }
-                errors++;
-              }
-              if (typeof data52 == 'number') {
-                if (data52 < 1 || isNaN(data52)) {
-                  const err106 = {
-                    instancePath: instancePath + '/validation/max_items',
-                    schemaPath: '#/properties/validation/properties/max_items/minimum',
-                    keyword: 'minimum',
-                    params: { comparison: '>=', limit: 1 },
-                    message: 'must be >= 1',
-                    schema: 1,
-                    parentSchema: schema31.properties.validation.properties.max_items,
-                    data: data52,
+                    data: data53,
                   };
                   if (vErrors === null) {
                     vErrors = [err106];
@@ -10578,19 +10612,15 @@ export const PRECOMPILED = {
                   }
                   errors++;
                 }
-              }
-            }
-            if (data42.eval_timesteps !== undefined) {
-              let data53 = data42.eval_timesteps;
-              if (!(typeof data53 == 'number' && !(data53 % 1) && !isNaN(data53))) {
+              } else {
                 const err107 = {
-                  instancePath: instancePath + '/validation/eval_timesteps',
-                  schemaPath: '#/properties/validation/properties/eval_timesteps/type',
+                  instancePath: instancePath + '/validation/guidance_rescale',
+                  schemaPath: '#/properties/validation/properties/guidance_rescale/type',
                   keyword: 'type',
-                  params: { type: 'integer' },
-                  message: 'must be integer',
-                  schema: schema31.properties.validation.properties.eval_timesteps.type,
-                  parentSchema: schema31.properties.validation.properties.eval_timesteps,
+                  params: { type: 'number' },
+                  message: 'must be number',
+                  schema: schema31.properties.validation.properties.guidance_rescale.type,
+                  parentSchema: schema31.properties.validation.properties.guidance_rescale,
                   data: data53,
                 };
                 if (vErrors === null) {
@@ -10600,35 +10630,38 @@ export const PRECOMPILED = {
                 }
                 errors++;
               }
-              if (typeof data53 == 'number') {
-                if (data53 > 1000 || isNaN(data53)) {
-                  const err108 = {
-                    instancePath: instancePath + '/validation/eval_timesteps',
-                    schemaPath: '#/properties/validation/properties/eval_timesteps/maximum',
-                    keyword: 'maximum',
-                    params: { comparison: '<=', limit: 1000 },
-                    message: 'must be <= 1000',
-                    schema: 1000,
-                    parentSchema: schema31.properties.validation.properties.eval_timesteps,
-                    data: data53,
-                  };
-                  if (vErrors === null) {
-                    vErrors = [err108];
-                  } else {
-                    vErrors.push(err108);
-                  }
-                  errors++;
+            }
+            if (data47.steps !== undefined) {
+              let data54 = data47.steps;
+              if (!(typeof data54 == 'number' && !(data54 % 1) && !isNaN(data54))) {
+                const err108 = {
+                  instancePath: instancePath + '/validation/steps',
+                  schemaPath: '#/properties/validation/properties/steps/type',
+                  keyword: 'type',
+                  params: { type: 'integer' },
+                  message: 'must be integer',
+                  schema: schema31.properties.validation.properties.steps.type,
+                  parentSchema: schema31.properties.validation.properties.steps,
+                  data: data54,
+                };
+                if (vErrors === null) {
+                  vErrors = [err108];
+                } else {
+                  vErrors.push(err108);
                 }
-                if (data53 < 2 || isNaN(data53)) {
+                errors++;
+              }
+              if (typeof data54 == 'number') {
+                if (data54 < 1 || isNaN(data54)) {
                   const err109 = {
-                    instancePath: instancePath + '/validation/eval_timesteps',
-                    schemaPath: '#/properties/validation/properties/eval_timesteps/minimum',
+                    instancePath: instancePath + '/validation/steps',
+                    schemaPath: '#/properties/validation/properties/steps/minimum',
                     keyword: 'minimum',
-                    params: { comparison: '>=', limit: 2 },
-                    message: 'must be >= 2',
-                    schema: 2,
-                    parentSchema: schema31.properties.validation.properties.eval_timesteps,
-                    data: data53,
+                    params: { comparison: '>=', limit: 1 },
+                    message: 'must be >= 1',
+                    schema: 1,
+                    parentSchema: schema31.properties.validation.properties.steps,
+                    data: data54,
                   };
                   if (vErrors === null) {
                     vErrors = [err109];
@@ -10639,158 +10672,137 @@ export const PRECOMPILED = {
                 }
               }
             }
-          } else {
-            const err110 = {
-              instancePath: instancePath + '/validation',
-              schemaPath: '#/properties/validation/type',
-              keyword: 'type',
-              params: { type: 'object' },
-              message: 'must be object',
-              schema: schema31.properties.validation.type,
-              parentSchema: schema31.properties.validation,
-              data: data42,
-            };
-            if (vErrors === null) {
-              vErrors = [err110];
-            } else {
-              vErrors.push(err110);
-            }
-            errors++;
-          }
-        }
-        if (data.validation_using_datasets !== undefined) {
-          let data54 = data.validation_using_datasets;
-          if (typeof data54 !== 'boolean') {
-            const err111 = {
-              instancePath: instancePath + '/validation_using_datasets',
-              schemaPath: '#/properties/validation_using_datasets/type',
-              keyword: 'type',
-              params: { type: 'boolean' },
-              message: 'must be boolean',
-              schema: schema31.properties.validation_using_datasets.type,
-              parentSchema: schema31.properties.validation_using_datasets,
-              data: data54,
-            };
-            if (vErrors === null) {
-              vErrors = [err111];
-            } else {
-              vErrors.push(err111);
-            }
-            errors++;
-          }
-        }
-        if (data.intended_differences !== undefined) {
-          let data55 = data.intended_differences;
-          if (Array.isArray(data55)) {
-            const len1 = data55.length;
-            for (let i1 = 0; i1 < len1; i1++) {
-              let data56 = data55[i1];
-              if (!(
-                data56 === 'pretrained_model' ||
-                data56 === 'resolution' ||
-                data56 === 'images' ||
-                data56 === 'backend'
-              )) {
-                const err112 = {
-                  instancePath: instancePath + '/intended_differences/' + i1,
-                  schemaPath: '#/properties/intended_differences/items/enum',
-                  keyword: 'enum',
-                  params: { allowedValues: schema31.properties.intended_differences.items.enum },
-                  message: 'must be equal to one of the allowed values',
-                  schema: schema31.properties.intended_differences.items.enum,
-                  parentSchema: schema31.properties.intended_differences.items,
-                  data: data56,
+            if (data47.seed !== undefined) {
+              let data55 = data47.seed;
+              if (!(typeof data55 == 'number' && !(data55 % 1) && !isNaN(data55))) {
+                const err110 = {
+                  instancePath: instancePath + '/validation/seed',
+                  schemaPath: '#/properties/validation/properties/seed/type',
+                  keyword: 'type',
+                  params: { type: 'integer' },
+                  message: 'must be integer',
+                  schema: schema31.properties.validation.properties.seed.type,
+                  parentSchema: schema31.properties.validation.properties.seed,
+                  data: data55,
                 };
                 if (vErrors === null) {
-                  vErrors = [err112];
+                  vErrors = [err110];
                 } else {
-                  vErrors.push(err112);
+                  vErrors.push(err110);
                 }
                 errors++;
               }
-            }
-            let i2 = data55.length;
-            let j0;
-            if (i2 > 1) {
-              outer0: for (; i2--;) {
-                for (j0 = i2; j0--;) {
-                  if (func0(data55[i2], data55[j0])) {
-                    const err113 = {
-                      instancePath: instancePath + '/intended_differences',
-                      schemaPath: '#/properties/intended_differences/uniqueItems',
-                      keyword: 'uniqueItems',
-                      params: { i: i2, j: j0 },
-                      message:
-                        'must NOT have duplicate items (items ## ' + j0 + ' and ' + i2 + ' are identical)',
-                      schema: true,
-                      parentSchema: schema31.properties.intended_differences,
-                      data: data55,
-                    };
-                    if (vErrors === null) {
-                      vErrors = [err113];
-                    } else {
-                      vErrors.push(err113);
-                    }
-                    errors++;
-                    break outer0;
+              if (typeof data55 == 'number') {
+                if (data55 > 4294967295 || isNaN(data55)) {
+                  const err111 = {
+                    instancePath: instancePath + '/validation/seed',
+                    schemaPath: '#/properties/validation/properties/seed/maximum',
+                    keyword: 'maximum',
+                    params: { comparison: '<=', limit: 4294967295 },
+                    message: 'must be <= 4294967295',
+                    schema: 4294967295,
+                    parentSchema: schema31.properties.validation.properties.seed,
+                    data: data55,
+                  };
+                  if (vErrors === null) {
+                    vErrors = [err111];
+                  } else {
+                    vErrors.push(err111);
                   }
+                  errors++;
+                }
+                if (data55 < 0 || isNaN(data55)) {
+                  const err112 = {
+                    instancePath: instancePath + '/validation/seed',
+                    schemaPath: '#/properties/validation/properties/seed/minimum',
+                    keyword: 'minimum',
+                    params: { comparison: '>=', limit: 0 },
+                    message: 'must be >= 0',
+                    schema: 0,
+                    parentSchema: schema31.properties.validation.properties.seed,
+                    data: data55,
+                  };
+                  if (vErrors === null) {
+                    vErrors = [err112];
+                  } else {
+                    vErrors.push(err112);
+                  }
+                  errors++;
                 }
               }
             }
-          } else {
-            const err114 = {
-              instancePath: instancePath + '/intended_differences',
-              schemaPath: '#/properties/intended_differences/type',
-              keyword: 'type',
-              params: { type: 'array' },
-              message: 'must be array',
-              schema: schema31.properties.intended_differences.type,
-              parentSchema: schema31.properties.intended_differences,
-              data: data55,
-            };
-            if (vErrors === null) {
-              vErrors = [err114];
-            } else {
-              vErrors.push(err114);
-            }
-            errors++;
-          }
-        }
-        if (data.simpletuner_command !== undefined) {
-          let data57 = data.simpletuner_command;
-          if (Array.isArray(data57)) {
-            if (data57.length < 1) {
-              const err115 = {
-                instancePath: instancePath + '/simpletuner_command',
-                schemaPath: '#/properties/simpletuner_command/minItems',
-                keyword: 'minItems',
-                params: { limit: 1 },
-                message: 'must NOT have fewer than 1 items',
-                schema: 1,
-                parentSchema: schema31.properties.simpletuner_command,
-                data: data57,
-              };
-              if (vErrors === null) {
-                vErrors = [err115];
-              } else {
-                vErrors.push(err115);
+            if (data47.loss_every !== undefined) {
+              let data56 = data47.loss_every;
+              if (!(typeof data56 == 'number' && !(data56 % 1) && !isNaN(data56))) {
+                const err113 = {
+                  instancePath: instancePath + '/validation/loss_every',
+                  schemaPath: '#/properties/validation/properties/loss_every/type',
+                  keyword: 'type',
+                  params: { type: 'integer' },
+                  message: 'must be integer',
+                  schema: schema31.properties.validation.properties.loss_every.type,
+                  parentSchema: schema31.properties.validation.properties.loss_every,
+                  data: data56,
+                };
+                if (vErrors === null) {
+                  vErrors = [err113];
+                } else {
+                  vErrors.push(err113);
+                }
+                errors++;
               }
-              errors++;
-            }
-            const len2 = data57.length;
-            for (let i3 = 0; i3 < len2; i3++) {
-              let data58 = data57[i3];
-              if (typeof data58 === 'string') {
-                if (func2(data58) < 1) {
-                  const err116 = {
-                    instancePath: instancePath + '/simpletuner_command/' + i3,
-                    schemaPath: '#/properties/simpletuner_command/items/minLength',
-                    keyword: 'minLength',
-                    params: { limit: 1 },
-                    message: 'must NOT have fewer than 1 characters',
+              if (typeof data56 == 'number') {
+                if (data56 < 1 || isNaN(data56)) {
+                  const err114 = {
+                    instancePath: instancePath + '/validation/loss_every',
+                    schemaPath: '#/properties/validation/properties/loss_every/minimum',
+                    keyword: 'minimum',
+                    params: { comparison: '>=', limit: 1 },
+                    message: 'must be >= 1',
                     schema: 1,
-                    parentSchema: schema31.properties.simpletuner_command.items,
-                    data: data58,
+                    parentSchema: schema31.properties.validation.properties.loss_every,
+                    data: data56,
+                  };
+                  if (vErrors === null) {
+                    vErrors = [err114];
+                  } else {
+                    vErrors.push(err114);
+                  }
+                  errors++;
+                }
+              }
+            }
+            if (data47.max_items !== undefined) {
+              let data57 = data47.max_items;
+              if (!(typeof data57 == 'number' && !(data57 % 1) && !isNaN(data57))) {
+                const err115 = {
+                  instancePath: instancePath + '/validation/max_items',
+                  schemaPath: '#/properties/validation/properties/max_items/type',
+                  keyword: 'type',
+                  params: { type: 'integer' },
+                  message: 'must be integer',
+                  schema: schema31.properties.validation.properties.max_items.type,
+                  parentSchema: schema31.properties.validation.properties.max_items,
+                  data: data57,
+                };
+                if (vErrors === null) {
+                  vErrors = [err115];
+                } else {
+                  vErrors.push(err115);
+                }
+                errors++;
+              }
+              if (typeof data57 == 'number') {
+                if (data57 < 1 || isNaN(data57)) {
+                  const err116 = {
+                    instancePath: instancePath + '/validation/max_items',
+                    schemaPath: '#/properties/validation/properties/max_items/minimum',
+                    keyword: 'minimum',
+                    params: { comparison: '>=', limit: 1 },
+                    message: 'must be >= 1',
+                    schema: 1,
+                    parentSchema: schema31.properties.validation.properties.max_items,
+                    data: data57,
                   };
                   if (vErrors === null) {
                     vErrors = [err116];
@@ -10799,15 +10811,19 @@ export const PRECOMPILED = {
                   }
                   errors++;
                 }
-              } else {
+              }
+            }
+            if (data47.eval_timesteps !== undefined) {
+              let data58 = data47.eval_timesteps;
+              if (!(typeof data58 == 'number' && !(data58 % 1) && !isNaN(data58))) {
                 const err117 = {
-                  instancePath: instancePath + '/simpletuner_command/' + i3,
-                  schemaPath: '#/properties/simpletuner_command/items/type',
+                  instancePath: instancePath + '/validation/eval_timesteps',
+                  schemaPath: '#/properties/validation/properties/eval_timesteps/type',
                   keyword: 'type',
-                  params: { type: 'string' },
-                  message: 'must be string',
-                  schema: schema31.properties.simpletuner_command.items.type,
-                  parentSchema: schema31.properties.simpletuner_command.items,
+                  params: { type: 'integer' },
+                  message: 'must be integer',
+                  schema: schema31.properties.validation.properties.eval_timesteps.type,
+                  parentSchema: schema31.properties.validation.properties.eval_timesteps,
                   data: data58,
                 };
                 if (vErrors === null) {
@@ -10817,9 +10833,226 @@ export const PRECOMPILED = {
                 }
                 errors++;
               }
+              if (typeof data58 == 'number') {
+                if (data58 > 1000 || isNaN(data58)) {
+                  const err118 = {
+                    instancePath: instancePath + '/validation/eval_timesteps',
+                    schemaPath: '#/properties/validation/properties/eval_timesteps/maximum',
+                    keyword: 'maximum',
+                    params: { comparison: '<=', limit: 1000 },
+                    message: 'must be <= 1000',
+                    schema: 1000,
+                    parentSchema: schema31.properties.validation.properties.eval_timesteps,
+                    data: data58,
+                  };
+                  if (vErrors === null) {
+                    vErrors = [err118];
+                  } else {
+                    vErrors.push(err118);
+                  }
+                  errors++;
+                }
+                if (data58 < 2 || isNaN(data58)) {
+                  const err119 = {
+                    instancePath: instancePath + '/validation/eval_timesteps',
+                    schemaPath: '#/properties/validation/properties/eval_timesteps/minimum',
+                    keyword: 'minimum',
+                    params: { comparison: '>=', limit: 2 },
+                    message: 'must be >= 2',
+                    schema: 2,
+                    parentSchema: schema31.properties.validation.properties.eval_timesteps,
+                    data: data58,
+                  };
+                  if (vErrors === null) {
+                    vErrors = [err119];
+                  } else {
+                    vErrors.push(err119);
+                  }
+                  errors++;
+                }
+              }
             }
           } else {
-            const err118 = {
+            const err120 = {
+              instancePath: instancePath + '/validation',
+              schemaPath: '#/properties/validation/type',
+              keyword: 'type',
+              params: { type: 'object' },
+              message: 'must be object',
+              schema: schema31.properties.validation.type,
+              parentSchema: schema31.properties.validation,
+              data: data47,
+            };
+            if (vErrors === null) {
+              vErrors = [err120];
+            } else {
+              vErrors.push(err120);
+            }
+            errors++;
+          }
+        }
+        if (data.validation_using_datasets !== undefined) {
+          let data59 = data.validation_using_datasets;
+          if (typeof data59 !== 'boolean') {
+            const err121 = {
+              instancePath: instancePath + '/validation_using_datasets',
+              schemaPath: '#/properties/validation_using_datasets/type',
+              keyword: 'type',
+              params: { type: 'boolean' },
+              message: 'must be boolean',
+              schema: schema31.properties.validation_using_datasets.type,
+              parentSchema: schema31.properties.validation_using_datasets,
+              data: data59,
+            };
+            if (vErrors === null) {
+              vErrors = [err121];
+            } else {
+              vErrors.push(err121);
+            }
+            errors++;
+          }
+        }
+        if (data.intended_differences !== undefined) {
+          let data60 = data.intended_differences;
+          if (Array.isArray(data60)) {
+            const len1 = data60.length;
+            for (let i1 = 0; i1 < len1; i1++) {
+              let data61 = data60[i1];
+              if (!(
+                data61 === 'pretrained_model' ||
+                data61 === 'resolution' ||
+                data61 === 'images' ||
+                data61 === 'backend'
+              )) {
+                const err122 = {
+                  instancePath: instancePath + '/intended_differences/' + i1,
+                  schemaPath: '#/properties/intended_differences/items/enum',
+                  keyword: 'enum',
+                  params: { allowedValues: schema31.properties.intended_differences.items.enum },
+                  message: 'must be equal to one of the allowed values',
+                  schema: schema31.properties.intended_differences.items.enum,
+                  parentSchema: schema31.properties.intended_differences.items,
+                  data: data61,
+                };
+                if (vErrors === null) {
+                  vErrors = [err122];
+                } else {
+                  vErrors.push(err122);
+                }
+                errors++;
+              }
+            }
+            let i2 = data60.length;
+            let j0;
+            if (i2 > 1) {
+              outer0: for (; i2--;) {
+                for (j0 = i2; j0--;) {
+                  if (func0(data60[i2], data60[j0])) {
+                    const err123 = {
+                      instancePath: instancePath + '/intended_differences',
+                      schemaPath: '#/properties/intended_differences/uniqueItems',
+                      keyword: 'uniqueItems',
+                      params: { i: i2, j: j0 },
+                      message:
+                        'must NOT have duplicate items (items ## ' + j0 + ' and ' + i2 + ' are identical)',
+                      schema: true,
+                      parentSchema: schema31.properties.intended_differences,
+                      data: data60,
+                    };
+                    if (vErrors === null) {
+                      vErrors = [err123];
+                    } else {
+                      vErrors.push(err123);
+                    }
+                    errors++;
+                    break outer0;
+                  }
+                }
+              }
+            }
+          } else {
+            const err124 = {
+              instancePath: instancePath + '/intended_differences',
+              schemaPath: '#/properties/intended_differences/type',
+              keyword: 'type',
+              params: { type: 'array' },
+              message: 'must be array',
+              schema: schema31.properties.intended_differences.type,
+              parentSchema: schema31.properties.intended_differences,
+              data: data60,
+            };
+            if (vErrors === null) {
+              vErrors = [err124];
+            } else {
+              vErrors.push(err124);
+            }
+            errors++;
+          }
+        }
+        if (data.simpletuner_command !== undefined) {
+          let data62 = data.simpletuner_command;
+          if (Array.isArray(data62)) {
+            if (data62.length < 1) {
+              const err125 = {
+                instancePath: instancePath + '/simpletuner_command',
+                schemaPath: '#/properties/simpletuner_command/minItems',
+                keyword: 'minItems',
+                params: { limit: 1 },
+                message: 'must NOT have fewer than 1 items',
+                schema: 1,
+                parentSchema: schema31.properties.simpletuner_command,
+                data: data62,
+              };
+              if (vErrors === null) {
+                vErrors = [err125];
+              } else {
+                vErrors.push(err125);
+              }
+              errors++;
+            }
+            const len2 = data62.length;
+            for (let i3 = 0; i3 < len2; i3++) {
+              let data63 = data62[i3];
+              if (typeof data63 === 'string') {
+                if (func2(data63) < 1) {
+                  const err126 = {
+                    instancePath: instancePath + '/simpletuner_command/' + i3,
+                    schemaPath: '#/properties/simpletuner_command/items/minLength',
+                    keyword: 'minLength',
+                    params: { limit: 1 },
+                    message: 'must NOT have fewer than 1 characters',
+                    schema: 1,
+                    parentSchema: schema31.properties.simpletuner_command.items,
+                    data: data63,
+                  };
+                  if (vErrors === null) {
+                    vErrors = [err126];
+                  } else {
+                    vErrors.push(err126);
+                  }
+                  errors++;
+                }
+              } else {
+                const err127 = {
+                  instancePath: instancePath + '/simpletuner_command/' + i3,
+                  schemaPath: '#/properties/simpletuner_command/items/type',
+                  keyword: 'type',
+                  params: { type: 'string' },
+                  message: 'must be string',
+                  schema: schema31.properties.simpletuner_command.items.type,
+                  parentSchema: schema31.properties.simpletuner_command.items,
+                  data: data63,
+                };
+                if (vErrors === null) {
+                  vErrors = [err127];
+                } else {
+                  vErrors.push(err127);
+                }
+                errors++;
+              }
+            }
+          } else {
+            const err128 = {
               instancePath: instancePath + '/simpletuner_command',
               schemaPath: '#/properties/simpletuner_command/type',
               keyword: 'type',
@@ -10827,18 +11060,18 @@ export const PRECOMPILED = {
               message: 'must be array',
               schema: schema31.properties.simpletuner_command.type,
               parentSchema: schema31.properties.simpletuner_command,
-              data: data57,
+              data: data62,
             };
             if (vErrors === null) {
-              vErrors = [err118];
+              vErrors = [err128];
             } else {
-              vErrors.push(err118);
+              vErrors.push(err128);
             }
             errors++;
           }
         }
       } else {
-        const err119 = {
+        const err129 = {
           instancePath,
           schemaPath: '#/type',
           keyword: 'type',
@@ -10849,9 +11082,9 @@ export const PRECOMPILED = {
           data,
         };
         if (vErrors === null) {
-          vErrors = [err119];
+          vErrors = [err129];
         } else {
-          vErrors.push(err119);
+          vErrors.push(err129);
         }
         errors++;
       }

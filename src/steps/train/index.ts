@@ -7,6 +7,7 @@
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { StepContext, StepDefinition, StepResult } from '../../contract/step.js';
+import { checkTimestepBias } from '../../diffusion/index.js';
 import { cudaProviderProblem, cudaUnavailableMessage } from '../../onnx/session-device.js';
 import { resolveUserPath } from '../dataset/paths.js';
 import { TRAIN_OUTPUTS, trainExpertParallel } from '../../train/expert/index.js';
@@ -56,7 +57,9 @@ export async function resolveTrainConfig(
   const defaults = must(await readSchedulerDefaults(modelDir));
   const flow = must(resolveFlow(w));
   if (flow !== undefined) {
-    const clash = (['prediction_type', 'zero_snr', 'snr_gamma'] as const).find((k) => w[k] !== undefined);
+    const clash = (['prediction_type', 'zero_snr', 'snr_gamma', 'timestep_bias_strategy'] as const).find(
+      (k) => w[k] !== undefined,
+    );
     if (clash !== undefined) {
       throw new TrainExpertError(
         `${clash}: not used with objective: flow_matching (the model predicts ε − x₀ at t = 1000·σ); remove ${clash}`,
@@ -66,6 +69,9 @@ export async function resolveTrainConfig(
   const ns = w.noise_schedule ?? {};
   const overridden = Object.keys(ns).length > 0;
   const zeroSnr = w.zero_snr ?? defaults.zeroSnr;
+  const numTrainTimesteps = ns.num_train_timesteps ?? defaults.numTrainTimesteps;
+  const settings = optimisationSettings(w);
+  if (settings.timestepBias !== undefined) must(checkTimestepBias(settings.timestepBias, numTrainTimesteps));
   return {
     role: w.role,
     unetDir: join(modelDir, 'unet'),
@@ -79,12 +85,12 @@ export async function resolveTrainConfig(
       betaSchedule: ns.beta_schedule ?? defaults.betaSchedule,
       betaStart: ns.beta_start ?? defaults.betaStart,
       betaEnd: ns.beta_end ?? defaults.betaEnd,
-      numTrainTimesteps: ns.num_train_timesteps ?? defaults.numTrainTimesteps,
+      numTrainTimesteps,
       ...(defaults.trainedBetas && !overridden ? { trainedBetas: defaults.trainedBetas } : {}),
       rescaleBetasZeroSnr: zeroSnr,
     },
     timestepSpacing: w.timestep_spacing ?? defaults.timestepSpacing,
-    ...optimisationSettings(w),
+    ...settings,
     device,
     threads,
   };

@@ -2,7 +2,14 @@
 import type { JsonSchema } from '../../contract/step.js';
 import type { FlowWith } from '../../workflow/flow-objective.js';
 import { flowSchemaProperties } from '../../workflow/flow-objective.js';
-import type { BetaSchedule, ExpertRole, PredictionType, TimestepSpacing } from '../../diffusion/index.js';
+import type {
+  BetaSchedule,
+  ExpertRole,
+  PredictionType,
+  TimestepBias,
+  TimestepSpacing,
+} from '../../diffusion/index.js';
+import { TIMESTEP_BIAS_DEFAULTS } from '../../diffusion/index.js';
 import type { ScheduleKind } from '../../train/optim/schedule.js';
 
 export interface TrainExpertWith extends FlowWith {
@@ -30,6 +37,11 @@ export interface TrainExpertWith extends FlowWith {
   readonly grad_clip_method?: 'norm' | 'value';
   readonly mixed_precision?: MixedPrecision;
   readonly snr_gamma?: number;
+  readonly timestep_bias_strategy?: 'none' | 'earlier' | 'later' | 'range';
+  readonly timestep_bias_multiplier?: number;
+  readonly timestep_bias_portion?: number;
+  readonly timestep_bias_begin?: number;
+  readonly timestep_bias_end?: number;
   readonly ema_decay?: number;
   readonly caption_dropout_probability?: number;
   readonly steps?: number;
@@ -108,12 +120,36 @@ export function optimisationSettings(w: TrainExpertWith) {
     ...(w.max_grad_norm !== undefined ? { maxGradNorm: w.max_grad_norm } : {}),
     ...(w.max_grad_norm !== undefined ? { gradClipMethod: w.grad_clip_method ?? ('norm' as const) } : {}),
     ...(w.snr_gamma !== undefined ? { snrGamma: w.snr_gamma } : {}),
+    ...timestepBiasOf(w),
     ...(w.ema_decay !== undefined ? { emaDecay: w.ema_decay } : {}),
     captionDropout: w.caption_dropout_probability ?? CAPTION_DROPOUT_DEFAULT,
     steps: w.steps ?? TRAIN_DEFAULTS.steps,
     checkpointEvery: w.checkpoint_every ?? TRAIN_DEFAULTS.checkpoint_every,
     seed: w.seed ?? TRAIN_DEFAULTS.seed,
   };
+}
+
+/** The timestep bias a `with` block asks for (SimpleTuner's defaults for the keys it leaves out); none by default. */
+export function timestepBiasOf(w: TrainExpertWith): { timestepBias?: TimestepBias } {
+  const strategy = w.timestep_bias_strategy ?? 'none';
+  if (strategy === 'none') return {};
+  const multiplier = w.timestep_bias_multiplier ?? TIMESTEP_BIAS_DEFAULTS.multiplier;
+  return strategy === 'range'
+    ? {
+        timestepBias: {
+          strategy,
+          multiplier,
+          begin: w.timestep_bias_begin ?? TIMESTEP_BIAS_DEFAULTS.begin,
+          end: w.timestep_bias_end ?? TIMESTEP_BIAS_DEFAULTS.end,
+        },
+      }
+    : {
+        timestepBias: {
+          strategy,
+          multiplier,
+          portion: w.timestep_bias_portion ?? TIMESTEP_BIAS_DEFAULTS.portion,
+        },
+      };
 }
 
 const positiveInt = (description: string, dflt?: number): JsonSchema => ({
@@ -228,6 +264,37 @@ export const trainExpertSchema: JsonSchema = {
       type: 'number',
       exclusiveMinimum: 0,
       description: 'Min-SNR-γ loss weighting (5 is usual). Default: off.',
+    },
+    timestep_bias_strategy: {
+      enum: ['none', 'earlier', 'later', 'range'],
+      default: 'none',
+      description:
+        "SimpleTuner's timestep bias: timesteps of one part of the schedule weigh timestep_bias_multiplier, the rest 1, and each batch draws by weight inside the expert's range (still stratified). earlier: the first timestep_bias_portion of 0…N−1 (low noise); later: the last (high noise); range: timestep_bias_begin…timestep_bias_end−1. Default: none (uniform).",
+    },
+    timestep_bias_multiplier: {
+      type: 'number',
+      exclusiveMinimum: 0,
+      default: 1,
+      description: 'Weight of the biased timesteps against 1 for the others (below 1 biases away from them).',
+    },
+    timestep_bias_portion: {
+      type: 'number',
+      exclusiveMinimum: 0,
+      maximum: 1,
+      default: 0.25,
+      description: 'earlier/later: the share of all N training timesteps that is biased.',
+    },
+    timestep_bias_begin: {
+      type: 'integer',
+      minimum: 0,
+      default: 0,
+      description: 'range: the first biased timestep.',
+    },
+    timestep_bias_end: {
+      type: 'integer',
+      minimum: 1,
+      default: 1000,
+      description: 'range: one past the last biased timestep.',
     },
     ema_decay: {
       type: 'number',

@@ -11,6 +11,7 @@ import {
   flowTimesteps,
   minSnrWeights,
   predictionTarget,
+  sampleBiasedExpertTimesteps,
   sampleExpertTimesteps,
   sampleFlowSigmas,
 } from '../../diffusion/index.js';
@@ -39,6 +40,8 @@ export interface BatchSettings {
   readonly predictionType: PredictionType;
   /** Min-SNR γ, when weighting is on. */
   readonly snrGamma?: number;
+  /** The weight of each timestep 0 … N−1 when a timestep bias is on (timestepBiasWeights); uniform draws otherwise. */
+  readonly timestepWeights?: Float64Array;
   /**
    * Probability of training a sample on the empty prompt (all-zero embeddings, as
    * force_zeros_for_empty_prompt makes it at inference), so classifier-free guidance has an
@@ -107,7 +110,9 @@ export class BatchAssembler {
     const sigmas = s.flow && sampleFlowSigmas(s.flow.density, s.flow.shift, s.flow.sigmas, b, random);
     const timesteps = sigmas
       ? flowTimesteps(sigmas, s.flow?.numTrainTimesteps)
-      : sampleExpertTimesteps(s.range, b, random);
+      : s.timestepWeights
+        ? sampleBiasedExpertTimesteps(s.range, s.timestepWeights, b, random)
+        : sampleExpertTimesteps(s.range, b, random);
     fillGaussian(this.noise, streamRandom(s.seed, microBatch, STREAM.noise));
     const noisy = sigmas
       ? flowNoisy(this.latents, this.noise, sigmas)

@@ -4,6 +4,7 @@ import type {
   ExpertRole,
   NoiseScheduleSpec,
   PredictionType,
+  TimestepBias,
   TimestepDensity,
   TimestepSpacing,
 } from '../../diffusion/index.js';
@@ -37,6 +38,8 @@ export interface ExpertTrainingConfig {
   readonly gradClipMethod?: 'norm' | 'value';
   /** Min-SNR γ; no weighting when absent. */
   readonly snrGamma?: number;
+  /** More of each batch's timesteps from one part of the schedule (DDPM experts); uniform when absent. */
+  readonly timestepBias?: TimestepBias;
   /** Share of samples trained on the empty prompt (zero embeddings). */
   readonly captionDropout: number;
   /** EMA decay; no EMA when absent. */

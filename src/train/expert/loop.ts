@@ -7,6 +7,7 @@
 import type { Result } from '../../util/result.js';
 import { err, ok } from '../../util/result.js';
 import type { Trainer, TrainerTimes, StepResult } from '../optim/index.js';
+import { timestepBiasWeights } from '../../diffusion/index.js';
 import { BatchAssembler } from './batch.js';
 import type { FlowBatchSettings } from './batch.js';
 import type { EmbeddingCache } from './cache.js';
@@ -137,6 +138,9 @@ export class TrainingLoop {
         alphasCumprod: data.alphasCumprod,
         predictionType: config.predictionType,
         ...(config.snrGamma !== undefined ? { snrGamma: config.snrGamma } : {}),
+        ...(config.timestepBias !== undefined && data.flow === undefined
+          ? { timestepWeights: timestepBiasWeights(config.timestepBias, data.alphasCumprod.length) }
+          : {}),
         captionDropout: config.captionDropout,
         seed: config.seed,
       });

@@ -1,6 +1,7 @@
 // training.json: what a train.expert run did, in the pipeline's vocabulary. Written by both backends (the
 // built-in trainer and SimpleTuner's); read by the report (the experts' settings side by side, timings).
 import type { JsonValue } from '../../contract/values.js';
+import type { TimestepBias } from '../../diffusion/index.js';
 
 export interface TrainingRecord {
   readonly backend: 'builtin' | 'simpletuner';
@@ -24,3 +25,15 @@ export interface TrainingRecord {
 
 /** The timing fields of a record: not settings. */
 export const TRAINING_TIMING_KEYS: readonly string[] = ['elapsed_s', 'steps_per_s', 'resumed_from'];
+
+/** A timestep bias as training.json keeps it: SimpleTuner's flat keys, none when there is no bias. */
+export function timestepBiasRecord(b: TimestepBias | undefined): Record<string, JsonValue> {
+  if (b === undefined) return {};
+  return {
+    timestep_bias_strategy: b.strategy,
+    timestep_bias_multiplier: b.multiplier,
+    ...(b.strategy === 'range'
+      ? { timestep_bias_begin: b.begin, timestep_bias_end: b.end }
+      : { timestep_bias_portion: b.portion }),
+  };
+}

@@ -22,6 +22,7 @@ import { writeDiffusersUNet, writeUNetOnnx } from './export.js';
 import { MetricsLog } from './metrics.js';
 import { ShapeTrainers } from './trainers.js';
 import { TrainingLoop } from './loop.js';
+import { timestepBiasRecord } from './record.js';
 
 export interface TrainIO {
   /** Kept across attempts: checkpoints and the running metrics file. */
@@ -273,6 +274,7 @@ function describe(c: ExpertTrainingConfig): TrainingRecord {
     grad_clip_method: c.maxGradNorm === undefined ? null : (c.gradClipMethod ?? 'norm'),
     mixed_precision: 'no',
     snr_gamma: c.snrGamma ?? null,
+    ...timestepBiasRecord(c.timestepBias),
     caption_dropout_probability: c.captionDropout,
     ema_decay: c.emaDecay ?? null,
     steps: c.steps,

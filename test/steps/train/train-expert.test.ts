@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { openSafetensors, readAllTensors } from '../../../src/formats/safetensors.js';
 import { loadDiffusersUNet } from '../../../src/models/unet/index.js';
 import { openSession } from '../../../src/onnx/index.js';
-import { trainExpertStep } from '../../../src/steps/train/index.js';
+import { resolveTrainConfig, trainExpertStep } from '../../../src/steps/train/index.js';
 import type { TrainExpertWith } from '../../../src/steps/train/index.js';
 import { makeContext, parseMetrics, trainingFixture, writeCache } from './helpers.js';
 
@@ -232,4 +232,47 @@ test('the simpletuner backend without images and an empty train split are refuse
     strength: 0.0005,
   });
   await assert.rejects(trainExpertStep.run(bad.ctx), /leaves the refiner no timesteps/);
+});
+
+test('a timestep bias reaches the trainer and training.json; one the schedule cannot hold, or with flow matching, is refused', async () => {
+  const w: TrainExpertWith = {
+    role: 'base',
+    model: fx.model,
+    cache: fx.cache,
+    steps: 2,
+    batch_size: 2,
+    checkpoint_every: 2,
+    timestep_bias_strategy: 'range',
+    timestep_bias_begin: 350,
+    timestep_bias_end: 650,
+    timestep_bias_multiplier: 2,
+  };
+  const c = await resolveTrainConfig(w, fx.root, 1);
+  assert.deepEqual(c.timestepBias, { strategy: 'range', multiplier: 2, begin: 350, end: 650 });
+  const later = await resolveTrainConfig({ ...w, timestep_bias_strategy: 'later' }, fx.root, 1);
+  assert.deepEqual(
+    later.timestepBias,
+    { strategy: 'later', multiplier: 2, portion: 0.25 },
+    "SimpleTuner's portion",
+  );
+  const none = await resolveTrainConfig({ role: 'base', model: fx.model, cache: fx.cache }, fx.root, 1);
+  assert.equal(none.timestepBias, undefined);
+
+  const run = await makeContext(fx.root, w);
+  await trainExpertStep.run(run.ctx);
+  const record = JSON.parse(await readFile(join(run.ctx.outDir, 'training.json'), 'utf8')) as Record<
+    string,
+    unknown
+  >;
+  assert.equal(record['timestep_bias_strategy'], 'range');
+  assert.equal(record['timestep_bias_begin'], 350);
+
+  await assert.rejects(
+    resolveTrainConfig({ ...w, timestep_bias_begin: 1000, timestep_bias_end: 1100 }, fx.root, 1),
+    /timestep_bias_begin: 1000 is past the schedule's last timestep 999/,
+  );
+  await assert.rejects(
+    resolveTrainConfig({ ...w, objective: 'flow_matching', boundary: 0.9 }, fx.root, 1),
+    /timestep_bias_strategy: not used with objective: flow_matching/,
+  );
 });

@@ -3,8 +3,13 @@ import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { makeNoiseSchedule } from '../../../src/diffusion/index.js';
+import {
+  makeNoiseSchedule,
+  sampleExpertTimesteps,
+  timestepBiasWeights,
+} from '../../../src/diffusion/index.js';
 import { BatchAssembler } from '../../../src/train/expert/batch.js';
+import { STREAM, streamRandom } from '../../../src/train/expert/random.js';
 import { openEmbeddingCache } from '../../../src/train/expert/index.js';
 import type { EmbeddingCache } from '../../../src/train/expert/index.js';
 import { tempRoot, writeCache } from '../../steps/train/helpers.js';
@@ -95,6 +100,42 @@ test("with snr_gamma a v-prediction batch weighs each sample by min(SNR, γ)/(SN
     }
   }
   assert.deepEqual([...seen].sort(), ['clipped', 'unclipped'], 'the draws cover both sides of SNR = γ');
+  await c.close();
+});
+
+test('with a timestep bias the biased part of the range gets twice the draws per timestep; without one the draws are the stratified ones', async (t) => {
+  const c = await fourItemCache(t);
+  const settings = {
+    batchSize: 4,
+    range: { min: 350, max: 999 },
+    alphasCumprod: schedule.alphasCumprod,
+    predictionType: 'v_prediction' as const,
+    captionDropout: 0,
+    seed: 2,
+  };
+  // tiny.yaml's base: 350…649 weigh 2, 650…999 weigh 1, so 600 of 950 parts fall below 650.
+  const weights = timestepBiasWeights({ strategy: 'range', multiplier: 2, begin: 350, end: 650 }, 1000);
+  const biased = new BatchAssembler(c, c.groups[0]!, { ...settings, timestepWeights: weights });
+  const plain = new BatchAssembler(c, c.groups[0]!, settings);
+  let low = 0;
+  let lowPlain = 0;
+  const batches = 300;
+  for (let m = 0; m < batches; m++) {
+    const b = (await biased.assemble([0, 1, 2, 3], m)).timesteps;
+    const u = (await plain.assemble([0, 1, 2, 3], m)).timesteps;
+    for (const x of b) {
+      assert.ok(x >= 350 && x <= 999, `t = ${x}`);
+      low += x < 650 ? 1 : 0;
+    }
+    for (const x of u) lowPlain += x < 650 ? 1 : 0;
+    if (m < 3) {
+      const random = streamRandom(2, m, STREAM.timesteps);
+      assert.deepEqual(Array.from(u), Array.from(sampleExpertTimesteps(settings.range, 4, random)));
+    }
+  }
+  const n = batches * 4;
+  assert.ok(Math.abs(low / n - 600 / 950) < 0.03, `biased: ${low / n} of the draws below 650`);
+  assert.ok(Math.abs(lowPlain / n - 300 / 650) < 0.03, `uniform: ${lowPlain / n} below 650`);
   await c.close();
 });
 

@@ -22,6 +22,7 @@ import type { SimpleTunerOutcome } from './runner.js';
 import type { SimpleTunerSpec } from './spec.js';
 import { lastValidationLoss, readValidationLosses } from './validation-loss.js';
 import type { TrainingRecord } from '../../../train/expert/record.js';
+import { timestepBiasRecord } from '../../../train/expert/record.js';
 
 /** What this backend writes into the node's output directory. */
 export const SIMPLETUNER_OUTPUTS = {
@@ -304,6 +305,7 @@ function describe(spec: SimpleTunerSpec): TrainingRecord {
     grad_clip_method: spec.maxGradNorm === undefined ? null : (spec.gradClipMethod ?? 'norm'),
     mixed_precision: spec.mixedPrecision ?? 'bf16',
     snr_gamma: spec.snrGamma ?? null,
+    ...timestepBiasRecord(spec.timestepBias),
     caption_dropout_probability: spec.captionDropout ?? 0,
     ema_decay: spec.emaDecay ?? null,
     steps: spec.steps,

@@ -114,6 +114,15 @@ function trainingOptions(spec: SimpleTunerSpec, snrGamma: number | undefined): R
   if (spec.timestepSpacing !== undefined) config.training_scheduler_timestep_spacing = spec.timestepSpacing;
   if (spec.weightDecay !== undefined) config.adam_weight_decay = spec.weightDecay;
   if (snrGamma !== undefined) config.snr_gamma = snrGamma;
+  const bias = spec.timestepBias;
+  if (bias !== undefined) {
+    config.timestep_bias_strategy = bias.strategy;
+    config.timestep_bias_multiplier = bias.multiplier;
+    if (bias.strategy === 'range') {
+      config.timestep_bias_begin = bias.begin;
+      config.timestep_bias_end = bias.end;
+    } else config.timestep_bias_portion = bias.portion;
+  }
   if (spec.emaDecay !== undefined) {
     config.use_ema = true;
     config.ema_decay = spec.emaDecay;

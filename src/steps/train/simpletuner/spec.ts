@@ -1,6 +1,6 @@
 // What the SimpleTuner backend needs to train one expert. train.expert builds it from its `with` block and
 // the step context; `moe import simpletuner` reads the same fields back out of a SimpleTuner config.
-import type { ExpertRole, PredictionType, TimestepSpacing } from '../../../diffusion/index.js';
+import type { ExpertRole, PredictionType, TimestepBias, TimestepSpacing } from '../../../diffusion/index.js';
 import type { ScheduleKind } from '../../../train/optim/schedule.js';
 
 export interface SimpleTunerSpec {
@@ -39,6 +39,8 @@ export interface SimpleTunerSpec {
   /** Default bf16, SimpleTuner's. */
   readonly mixedPrecision?: 'no' | 'fp16' | 'bf16';
   readonly snrGamma?: number;
+  /** SimpleTuner's --timestep_bias_* options; SimpleTuner applies the weights inside its segments. */
+  readonly timestepBias?: TimestepBias;
   readonly emaDecay?: number;
   /** Share of samples trained on the empty prompt. SimpleTuner's own default is 0.1, so it is always written. */
   readonly captionDropout?: number;
