@@ -276,8 +276,11 @@ export class ShellSpawner {
       }
       const m = /^E (\d+)$/.exec(line);
       if (!m) return;
-      // The queued job, if any, is running already: the worker read its line as this one ended.
-      const next = worker.next;
+      // The queued job, if any, is running already: the worker read its line as this one ended. Not on
+      // a worker whose group was signalled: its TERM trap exits before the next line (a job that had
+      // just started there was signalled with it).
+      const queued = worker.next;
+      const next = worker.retired ? undefined : queued;
       worker.current = next;
       worker.next = undefined;
       // Before the worker can take another job, which would truncate this job's scratch file.
@@ -285,6 +288,7 @@ export class ShellSpawner {
       if (next === undefined && !worker.retired) this.#idle.push(worker);
       // A guarded job's worker says whether it started.
       if (next !== undefined && !next.guarded) next.start();
+      if (next !== queued) queued?.reject(new Error("the job's shell was stopped before the job started"));
       if (delivered === undefined) current.resolve(Number(m[1]));
       else current.reject(delivered);
     });
