@@ -481,3 +481,20 @@ test('a job queued with a halt file never runs once the file exists, though the 
   assert.equal(r.ran, false, 'the queued job never ran');
   assert.deepEqual([r.started, r.withdrawn], [false, true]);
 });
+
+test(
+  'execLast reads a long line that is not one simple command at once (no backtracking blow-up)',
+  { timeout: 10_000 },
+  () => {
+    // Multi-line `run:` blocks like this one took minutes under the first, single-expression matcher.
+    const loop = 'while [ $i -le 8 ]; do echo "moe:progress $i/8 working"; sleep 1; i=$((i + 1)); done';
+    const lines = [
+      `echo "$SLURM_JOB_ID" >> /tmp/some/where/slow-starts-a\ni=1\n${loop}\ncat '/x/one.txt' > "$MOE_OUT/slow.txt"`,
+      `${'python3 train.py --config /work/configs/a-long-path/config.json --seed 1 '.repeat(6)}| tee log`,
+      `${'cat a_file.txt '.repeat(40)}$(date)`,
+    ];
+    for (const line of lines) assert.equal(execLast(line), line);
+    const long = `cat ${'word '.repeat(200)}> "$MOE_OUT/out.txt"`;
+    assert.equal(execLast(long), `if command -v cat >/dev/null; then exec ${long}; fi; ${long}`);
+  },
+);

@@ -441,11 +441,45 @@ const SHELL_OWN = new Set(
   ).split(' '),
 );
 
-// One word: unquoted safe characters, single-quoted text, or double-quoted text whose only expansions
-// are plain variables; and redirections of a file to or from a descriptor.
-const PIECE = String.raw`(?:[A-Za-z0-9_./:,+@%=-]+|'[^'\n]*'|"(?:[^"\\\`$\n]|\$[A-Za-z_][A-Za-z0-9_]*|\$\{[A-Za-z_][A-Za-z0-9_]*\})*")`;
-const ARG = String.raw`(?:[0-9]?(?:>>|>|<)[ \t]*${PIECE}+|${PIECE}+)`;
-const SIMPLE = new RegExp(String.raw`^[ \t]*([A-Za-z0-9_.+-]+)(?:[ \t]+${ARG})*[ \t]*$`);
+// A simple command, read token by token (one regular expression over the whole line, with its nested
+// repetitions, backtracked exponentially on a long line that did not match: minutes on a multi-line
+// `run:`). Its program name; then words separated by blanks, each one or more pieces: unquoted safe
+// characters, single-quoted text, or double-quoted text whose only expansions are plain variables; a
+// word may follow a redirection of a file to or from a descriptor.
+const NAME_AT = /[A-Za-z0-9_.+-]+/y;
+const BLANKS_AT = /[ \t]*/y;
+const REDIRECT_AT = /[0-9]?(?:>>|>|<)[ \t]*/y;
+const PIECE_AT =
+  /(?:[A-Za-z0-9_./:,+@%=-]+|'[^'\n]*'|"(?:[^"\\`$\n]|\$[A-Za-z_][A-Za-z0-9_]*|\$\{[A-Za-z_][A-Za-z0-9_]*\})*")/y;
+
+/** The end of `re`'s match at `at` in `line`, or -1. */
+function matchAt(re: RegExp, line: string, at: number): number {
+  re.lastIndex = at;
+  return re.test(line) ? re.lastIndex : -1;
+}
+
+/** The program a line runs when it is one simple command of plain words (see above); else undefined. */
+function simpleCommand(line: string): string | undefined {
+  let at = matchAt(BLANKS_AT, line, 0);
+  const end = matchAt(NAME_AT, line, at);
+  if (end < 0) return undefined;
+  const name = line.slice(at, end);
+  at = end;
+  for (;;) {
+    const blanks = matchAt(BLANKS_AT, line, at);
+    if (blanks === line.length) return name;
+    if (blanks === at) return undefined;
+    at = blanks;
+    const redirect = matchAt(REDIRECT_AT, line, at);
+    if (redirect >= 0) at = redirect;
+    let piece = matchAt(PIECE_AT, line, at);
+    if (piece < 0) return undefined;
+    while (piece >= 0) {
+      at = piece;
+      piece = piece < line.length ? matchAt(PIECE_AT, line, at) : -1;
+    }
+  }
+}
 
 /**
  * A line that is one simple command running a program found on PATH becomes `exec` of it: the subshell,
@@ -456,8 +490,7 @@ const SIMPLE = new RegExp(String.raw`^[ \t]*([A-Za-z0-9_.+-]+)(?:[ \t]+${ARG})*[
  * (`command -v`), so the shell's own messages ("not found", "Permission denied") stay the same.
  */
 export function execLast(line: string): string {
-  const m = SIMPLE.exec(line);
-  const name = m?.[1];
+  const name = simpleCommand(line);
   if (name === undefined || SHELL_OWN.has(name)) return line;
   return `if command -v ${name} >/dev/null; then exec ${line.trim()}; fi; ${line}`;
 }
