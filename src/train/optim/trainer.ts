@@ -10,6 +10,7 @@ import type { Initializer, Model } from '../../onnx/ir.js';
 import { encodeModel } from '../../onnx/serialize.js';
 import { weightsAsInputs } from '../../onnx/weights-as-inputs.js';
 import { buildTrainingGraph, gradName } from '../../onnx/autodiff/build.js';
+import { boundHeap } from '../../util/heap-bound.js';
 import { scavenge } from '../../util/scavenge.js';
 import type { Result } from '../../util/result.js';
 import { err, ok } from '../../util/result.js';
@@ -282,6 +283,9 @@ class SessionTrainer implements Trainer {
     // keeps one run's worth: tiny.yaml's peak RSS is ~30 MB lower, and a step takes no more CPU (the
     // freed memory is reused instead of fresh pages; docs/performance-log.md, 2026-12-05).
     scavenge();
+    // And the old generation: what survives steps (metrics, promoted buffers) is collected once it has
+    // grown 16 MB, instead of V8 letting it reach its own, far larger, limit during a long training.
+    boundHeap();
     const t0 = this.now();
     const out = await this.session.run(this.feeds, this.fetches);
     const done = this.now();
