@@ -246,6 +246,12 @@ class Backward {
         this.producers.set(name, node);
         return name;
       },
+      rewriteForward: (op, inputs, attributes) => {
+        const n = node as { op: string; inputs: readonly string[]; attributes: Node['attributes'] };
+        n.op = op;
+        n.inputs = [...inputs];
+        n.attributes = attributes;
+      },
       constant: (name) => this.constants.get(name) as ReturnType<GradContext['constant']>,
     };
   }

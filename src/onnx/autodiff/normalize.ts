@@ -32,24 +32,33 @@ export interface Normalized {
  */
 export function renormalize(e: Emitter, x: string, axis: number, epsilon: number): Normalized {
   const shape = e.staticShape(x);
-  const normShape = shape.slice(axis);
-  const count = normShape.reduce((a, d) => a * d, 1);
   const dtype = e.dtype(x);
-  const ones = dtype === 'float64' ? new Float64Array(count).fill(1) : new Float32Array(count).fill(1);
-  const scale = e.constant(ones, dtype, normShape);
-  const stats: Dim[] = shape.map((d, i) => (i < axis ? d : 1));
   const [xhat, , rstd] = e.node(
     'LayerNormalization',
-    [x, scale],
+    [x, unitScale(e, x, axis)],
     { axis: attr.int(axis), epsilon: attr.float(epsilon) },
     {
       outputs: 3,
       facts: [
         { dtype, shape },
-        { dtype, shape: stats },
-        { dtype, shape: stats },
+        { dtype, shape: statsShape(shape, axis) },
+        { dtype, shape: statsShape(shape, axis) },
       ],
     },
   ) as [string, string, string];
   return { xhat, rstd };
+}
+
+/** A constant of ones shaped like the axes of `x` from `axis` on (static): LayerNormalization's unit scale. */
+export function unitScale(e: Emitter, x: string, axis: number): string {
+  const normShape = e.staticShape(x).slice(axis);
+  const count = normShape.reduce((a, d) => a * d, 1);
+  const dtype = e.dtype(x);
+  const ones = dtype === 'float64' ? new Float64Array(count).fill(1) : new Float32Array(count).fill(1);
+  return e.constant(ones, dtype, normShape);
+}
+
+/** The shape of a normalisation's per-row statistics: `shape` with 1 from `axis` on. */
+export function statsShape(shape: readonly Dim[], axis: number): Dim[] {
+  return shape.map((d, i) => (i < axis ? d : 1));
 }

@@ -17,6 +17,12 @@ export interface GradContext {
    * adding it to the forward node when the forward graph did not ask for it; `facts` describe it.
    */
   readonly forwardOutput: (index: number, facts: ValueFacts) => string;
+  /**
+   * Rewrites the forward node as another op over `inputs` that computes the same outputs, in a form whose
+   * optional outputs the backward can reuse (InstanceNormalization as LayerNormalization, which gives
+   * InvStdDev). The node keeps its name and output names; `ctx.node` shows the new form.
+   */
+  readonly rewriteForward: (op: string, inputs: readonly string[], attributes: Node['attributes']) => void;
   /** The contents of a constant initializer, when `name` is one held in memory (axes, scales, ones). */
   readonly constant: (name: string) => ArrayLike<number | bigint> | undefined;
 }

@@ -49,6 +49,17 @@ test('SiLU (Mul of x and Sigmoid x, a fan-out) and exact Gelu match finite diffe
   });
 });
 
+test('SiLU written σ(x)·x, with σ(x) also used on its own and x by another op, matches finite differences', async () => {
+  await gradCheck({
+    inputs: { x: { shape: [3, 5] } },
+    build: (b, v) => {
+      const x = v['x']!;
+      const s = b.sigmoid(x);
+      return b.add(b.add(b.mul(s, x), b.scale(b.mul(s, s), 3)), b.mul(x, x));
+    },
+  });
+});
+
 test('Relu away from its kink, Identity, Cast and Where match finite differences', async () => {
   const g = rng(9);
   const x = Float32Array.from({ length: 12 }, () => (g.uniform() < 0.5 ? -1 : 1) * (0.2 + g.uniform()));
