@@ -316,7 +316,7 @@ async function readyAttempt(
   const sharedCacheDir = join(ws.cache, 'steps', safeName(step.name));
   let tmpDir: string | undefined;
   try {
-    rc.store.ensureDir(ws.staging);
+    rc.store.ensureStaging();
     rc.store.ensureDir(ws.tmp);
     rc.store.ensureDir(ws.checkpoints);
     rc.store.ensureDir(sharedCacheDir);

@@ -26,6 +26,7 @@ import type { TreeEntry } from './hashing.js';
 import { escapingLinks, hashTree, listTree, sha256Hex, TreeError } from './hashing.js';
 import type { Workspace } from './workspace.js';
 import { RecordLog } from './record-log.js';
+import { spreadSubfolders } from './spread-folders.js';
 import { jsonPieces, writePieces } from '../util/json-chunks.js';
 import { indexPath, storePath } from './workspace.js';
 
@@ -52,6 +53,17 @@ export class Store {
   ensureDir(dir: string): void {
     if (this.#madeDirs.has(dir)) return;
     mkdirSync(dir, { recursive: true });
+    this.#madeDirs.add(dir);
+  }
+
+  /**
+   * Makes the staging folder, where each attempt makes a folder for its outputs; when this makes it,
+   * the file system is asked to spread those folders (spread-folders.ts).
+   */
+  ensureStaging(): void {
+    const dir = this.ws.staging;
+    if (this.#madeDirs.has(dir)) return;
+    if (mkdirSync(dir, { recursive: true }) !== undefined) spreadSubfolders(dir);
     this.#madeDirs.add(dir);
   }
 
