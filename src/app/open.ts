@@ -37,12 +37,14 @@ export type OpenProblem =
 /**
  * Opens `file` with the `--param` flags given, the cross-stage rules, the workspace's pipeline cache and
  * its evaluation memo. Only the modules a cached rerun needs load here: the loader (yaml, ajv) loads
- * only when the file changed.
+ * only when the file changed. With `deferCacheWrite` the caller writes the pipeline cache
+ * (`saveCache`).
  */
 export async function openInWorkspace(
   file: string,
   paramFlags: readonly string[],
   ws: Workspace,
+  opts: Pick<OpenOptions, 'deferCacheWrite'> = {},
 ): Promise<Result<WorkspacePipeline, OpenProblem>> {
   const { parseParamFlags } = await import('../pipeline/params.js');
   const params = parseParamFlags(paramFlags);
@@ -52,6 +54,7 @@ export async function openInWorkspace(
     params: params.value,
     cacheDir: join(ws.cache, 'pipelines'),
     rules: workflowRuleSet(codeIdentity),
+    ...opts,
   });
   if (!opened.ok) return err({ ...opened.error, file });
   const [{ EvaluationMemo }, { evaluationKey, readEvaluations, writeEvaluations }, { resolveWith }] =

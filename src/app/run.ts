@@ -1,5 +1,6 @@
 // `moe run` as a service: an opened pipeline run in its workspace with the executor it asks for (local,
-// or Slurm from `executor:` or `--executor`), its evaluation memo written back afterwards. Everything the
+// or Slurm from `executor:` or `--executor`), the pipeline cache written once the first job is out and
+// the evaluation memo written back afterwards. Everything the
 // run has to say goes to `onEvent`; the caller renders it.
 import type { RunEventListener, SweepOutline } from '../engine/events.js';
 import type { Executor } from '../engine/executors/executor.js';
@@ -35,6 +36,7 @@ export async function runInWorkspace(
 ): Promise<Result<RunSummary, RunProblem>> {
   const remote = await remoteExecutor(req.executor, opened);
   if (remote !== undefined && !remote.ok) return remote;
+  let cacheDue = true;
   const result = await runPipeline({
     pipeline: opened.pipeline,
     steps: opened.registry,
@@ -53,9 +55,18 @@ export async function runInWorkspace(
     keepGoing: req.keepGoing,
     ...(req.sweep !== undefined ? { sweep: req.sweep } : {}),
     signal: req.signal,
-    onEvent: req.onEvent,
+    onEvent: (e) => {
+      // A loaded pipeline not yet in the cache is written once the first job is out: it is for the next
+      // run, and a cold run's first job need not wait for it.
+      if (cacheDue && e.type === 'node-start') {
+        cacheDue = false;
+        setImmediate(opened.saveCache);
+      }
+      req.onEvent(e);
+    },
     lockWaitMs: req.lockWaitMs,
   });
+  opened.saveCache();
   opened.saveMemo();
   return result;
 }

@@ -26,6 +26,11 @@ export interface OpenedPipeline {
   readonly warnings: readonly Diagnostic[];
   readonly source: string;
   readonly registry: StepLookup;
+  /**
+   * Writes the loaded pipeline to the cache when that was deferred (`deferCacheWrite`) and is still to
+   * do; otherwise, and from the second call on, nothing.
+   */
+  readonly saveCache: () => void;
 }
 
 export interface OpenFailure extends DiagnosticsFailure {
@@ -47,6 +52,11 @@ export interface OpenOptions {
    * then skips parsing and validation.
    */
   readonly cacheDir?: string;
+  /**
+   * Leaves writing the cache to the caller's `saveCache`: a run writes it once its first job is out, so
+   * a cold run's first job does not wait for it.
+   */
+  readonly deferCacheWrite?: boolean;
 }
 
 /** Rules behind a loader, with what stands for their code in the pipeline cache's key. */
@@ -81,7 +91,7 @@ export async function openPipeline(
   const key =
     cacheDir === undefined ? undefined : cacheKey(path, text, params, registry.value, ruleSet.identity);
   const hit = key === undefined || cacheDir === undefined ? undefined : readCached(cacheDir, key);
-  if (hit) return ok({ ...hit, source: text, registry: registry.value });
+  if (hit) return ok({ ...hit, source: text, registry: registry.value, saveCache: nothing });
   const [{ loadPipelineText }, rules] = await Promise.all([import('../pipeline/load.js'), ruleSet.load()]);
   let loaded = loadPipelineText(path, text, { params, steps: registry.value, rules });
   // The quick scan for `step:` values can miss unusual YAML (flow maps, anchors): retry with every step.
@@ -91,11 +101,20 @@ export async function openPipeline(
     loaded = loadPipelineText(path, text, { params, steps: registry.value, rules });
   }
   if (!loaded.ok) return err({ ...loaded.error, source: text });
+  const { pipeline, warnings } = loaded.value;
+  let saveCache = nothing;
   if (key !== undefined && cacheDir !== undefined) {
-    writeCached(cacheDir, key, { pipeline: loaded.value.pipeline, warnings: loaded.value.warnings });
+    let due = true;
+    saveCache = () => {
+      if (due) writeCached(cacheDir, key, { pipeline, warnings });
+      due = false;
+    };
+    if (opts.deferCacheWrite !== true) saveCache();
   }
-  return ok({ ...loaded.value, registry: registry.value });
+  return ok({ ...loaded.value, registry: registry.value, saveCache });
 }
+
+const nothing = (): void => undefined;
 
 /** A list of rules as a `RuleSet`: rules are code, their sources stand for them in the cache key. */
 function asRuleSet(rules: readonly PipelineRule[] | RuleSet): RuleSet {

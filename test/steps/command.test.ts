@@ -111,6 +111,20 @@ test('with a log file, the job runs through the shared shell: output lands in th
   }
 });
 
+test("through the shared shell, a failed attempt reports its own last line, not an earlier attempt's in the same log", async () => {
+  const c = context({ run: 'echo first; exit 3' }, new AbortController().signal, true);
+  try {
+    await assert.rejects(commandStep.run(c.ctx), { message: 'command exited with code 3: first' });
+    // The next attempts append to the same log.
+    const again = (run: string) => commandStep.run({ ...c.ctx, with: { run }, attempt: 2 });
+    await assert.rejects(again('echo second; exit 4'), { message: 'command exited with code 4: second' });
+    await assert.rejects(again('exit 5'), { message: 'command exited with code 5' });
+    assert.equal(readFileSync(join(c.dir, 'node.log'), 'utf8'), 'first\nsecond\n');
+  } finally {
+    c.done();
+  }
+});
+
 test('through the shared shell, a failure reports its exit code and last line; an abort stops the whole session', async () => {
   const failing = context({ run: 'echo "bad input" >&2; exit 3' }, new AbortController().signal, true);
   try {

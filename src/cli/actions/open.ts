@@ -11,9 +11,10 @@ export async function openOrExit(
   file: string,
   paramFlags: readonly string[],
   ws: Workspace,
+  opts: { readonly deferCacheWrite?: boolean } = {},
 ): Promise<WorkspacePipeline> {
   const { openInWorkspace } = await import('../../app/open.js');
-  const opened = await openInWorkspace(file, paramFlags, ws);
+  const opened = await openInWorkspace(file, paramFlags, ws, opts);
   if (opened.ok && opened.value.warnings.length === 0) return opened.value;
   const { formatDiagnostics } = await import('../../pipeline/format.js');
   const format = { color: useColor(process.stderr), relativeTo: process.cwd() };

@@ -28,7 +28,8 @@ export async function runCommand(
 ): Promise<PlanJson | undefined> {
   if (flags['dry-run']) return (await import('./plan.js')).planCommand(file, flags, json);
   const ws = workspaceFor(file, flags.workspace);
-  const plain = await openOrExit(file, flags.param, ws);
+  // The run writes the pipeline cache once its first job is out (runInWorkspace).
+  const plain = await openOrExit(file, flags.param, ws, { deferCacheWrite: true });
   const { opened, swept } = await sweepOrExit(plain, flags.sweep);
   // The sweep is remembered once its run has the workspace (a run refused as busy is no sweep).
   const remember =

@@ -29,7 +29,6 @@ export async function runInSession(
   opts: SessionOptions,
 ): Promise<void> {
   if (opts.signal.aborted) throw new Error('aborted before start');
-  const start = sizeOf(job.logFile);
   const running = spawner.run(job, {
     after: opts.after,
     haltFile: opts.haltFile,
@@ -68,7 +67,9 @@ export async function runInSession(
     }
     if (failure) throw failure;
     if (code !== 0) {
-      const last = lastLine(readFrom(job.logFile, start).text);
+      // The job's own output in its log (it may follow an earlier attempt's).
+      const offset = running.logOffset;
+      const last = offset === undefined ? '' : lastLine(readFrom(job.logFile, offset).text);
       const how = code > 128 ? `was killed by signal ${code - 128}` : `exited with code ${code}`;
       throw new Error(`command ${how}${last ? `: ${last}` : ''}`);
     }

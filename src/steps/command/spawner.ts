@@ -34,16 +34,7 @@
 // running in the background: nothing moe started outlives it.
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import {
-  closeSync,
-  existsSync,
-  openSync,
-  readSync,
-  renameSync,
-  statSync,
-  unlinkSync,
-  writeSync,
-} from 'node:fs';
+import { closeSync, openSync, readSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { LineSplitter } from './lines.js';
 import { startWatchdog, watchdogGraceMs } from './watchdog.js';
@@ -71,6 +62,11 @@ export interface RunningJob {
   readonly group: number | undefined;
   /** Whether the job has started (a queued one starts when the job before it on its worker ends). */
   readonly started: boolean;
+  /**
+   * Once the job has ended: where its output begins in its log file; undefined when it wrote nothing
+   * (or its output could not be kept).
+   */
+  readonly logOffset: number | undefined;
   /** Signals the job's process group, unless the job has finished; its worker is retired. */
   kill(signal: NodeJS.Signals): void;
 }
@@ -93,6 +89,8 @@ export interface RunOptions {
 interface Pending {
   readonly output: string;
   readonly logFile: string;
+  /** Set when the job's output was moved into its log file: where it begins there. */
+  logOffset: number | undefined;
   readonly resolve: (code: number) => void;
   readonly reject: (e: Error) => void;
   /** Marks the job started and tells the caller. */
@@ -156,13 +154,7 @@ export class ShellSpawner {
    * worker when that job is still running and nothing is queued there yet.
    */
   run(job: ShellJob, opts: RunOptions = {}): RunningJob {
-    const lead = opts.after === undefined ? undefined : this.#placed.get(opts.after);
-    const queue =
-      lead !== undefined &&
-      !lead.worker.retired &&
-      lead.worker.current === lead.pending &&
-      lead.worker.next === undefined;
-    const worker = queue ? lead.worker : (this.#idle.pop() ?? this.#spawnWorker());
+    const { worker, queue } = this.#workerFor(opts.after);
     const logFile = resolve(job.logFile);
     const output = join(dirname(logFile), `.job-${worker.child.pid ?? 'x'}-${worker.jobs % 2}.out`);
     worker.jobs += 1;
@@ -187,6 +179,9 @@ export class ShellSpawner {
       get started() {
         return started;
       },
+      get logOffset() {
+        return entry.logOffset;
+      },
       kill: (signal) => {
         if (finished || group === undefined) return;
         this.#retire(worker);
@@ -200,6 +195,7 @@ export class ShellSpawner {
     const entry: Pending = {
       output,
       logFile,
+      logOffset: undefined,
       resolve: (code) => {
         finished = true;
         this.#placed.delete(running);
@@ -235,6 +231,17 @@ export class ShellSpawner {
     worker.child.stdin?.write(entry.guarded ? guardedLine(line, opts.haltFile as string) : line);
     if (!queue) entry.start();
     return running;
+  }
+
+  /** Behind `after` on its worker when a job can be queued there; otherwise an idle worker or a new one. */
+  #workerFor(after: RunningJob | undefined): { worker: Worker; queue: boolean } {
+    const lead = after === undefined ? undefined : this.#placed.get(after);
+    const queue =
+      lead !== undefined &&
+      !lead.worker.retired &&
+      lead.worker.current === lead.pending &&
+      lead.worker.next === undefined;
+    return { worker: queue ? lead.worker : (this.#idle.pop() ?? this.#spawnWorker()), queue };
   }
 
   /**
@@ -284,7 +291,7 @@ export class ShellSpawner {
       worker.current = next;
       worker.next = undefined;
       // Before the worker can take another job, which would truncate this job's scratch file.
-      const delivered = deliver(current.output, current.logFile);
+      const delivered = deliver(current);
       if (next === undefined && !worker.retired) this.#idle.push(worker);
       // A guarded job's worker says whether it started.
       if (next !== undefined && !next.guarded) next.start();
@@ -299,7 +306,7 @@ export class ShellSpawner {
       worker.current = undefined;
       worker.next = undefined;
       if (current) {
-        deliver(current.output, current.logFile);
+        deliver(current);
         current.reject(e);
       }
       next?.reject(unstarted);
@@ -325,15 +332,19 @@ export class ShellSpawner {
   }
 }
 
-/** Moves a job's output into its log file; an error when that failed. */
-function deliver(output: string, logFile: string): Error | undefined {
+/** Moves a job's output into its log file, noting where it begins there; an error when that failed. */
+function deliver(job: Pending): Error | undefined {
+  const { output, logFile } = job;
   try {
     if (statSync(output).size === 0) return undefined;
-    if (!existsSync(logFile)) {
+    const size = statSync(logFile, { throwIfNoEntry: false })?.size;
+    if (size === undefined) {
       renameSync(output, logFile);
+      job.logOffset = 0;
       return undefined;
     }
     appendFile(output, logFile);
+    job.logOffset = size;
     return undefined;
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
