@@ -12,7 +12,7 @@ import { err, ok } from '../util/result.js';
 import type { EvalContext, Evaluation } from './evaluate.js';
 import { resolveNodeWith } from './evaluate.js';
 import type { FailureKind, RunEvent } from './events.js';
-import type { ExecOutcome, Executor } from './executors/executor.js';
+import type { ExecOutcome, Executor, NodeJob } from './executors/executor.js';
 import type { CommittedResult, NodeRecord } from './records.js';
 import type { Grant } from './resources.js';
 import type { Relay } from './scheduler.js';
@@ -22,6 +22,7 @@ import { OutputError } from './store.js';
 import { checkWith, checkWithLoaded } from './with-schema.js';
 import { safeName } from './workspace.js';
 import type { JobRelay, UpstreamNode } from '../contract/step.js';
+import { EnvCopier } from '../util/env-copy.js';
 
 export interface NodeRunContext {
   readonly evalCtx: EvalContext;
@@ -354,38 +355,29 @@ async function runStep(
   if (start.after === undefined) clock.arm();
   const relay =
     step.relays === true && rc.executor.relays === true ? jobRelay(start, clock.arm, rc.haltFile) : undefined;
-  let upstream: Record<string, UpstreamNode> | undefined;
   let outcome: ExecOutcome;
   try {
     outcome = await rc.executor.execute(
-      {
-        node: node.id,
-        step,
-        with: ready.withValue,
-        attempt,
-        outDir,
-        checkpointDir,
-        sharedCacheDir,
-        tmpDir,
-        pipelineDir: rc.evalCtx.pipeline.dir,
-        logFile: rc.logFile(node.id),
-        env: {
-          ...rc.baseEnv,
-          MOE_OUT: outDir,
-          MOE_NODE: node.id,
-          MOE_CHECKPOINT_DIR: checkpointDir,
-          MOE_TMP: tmpDir,
-          CUDA_VISIBLE_DEVICES: grant.gpus.join(','),
+      new AttemptJob(
+        {
+          node: node.id,
+          step,
+          with: ready.withValue,
+          attempt,
+          outDir,
+          checkpointDir,
+          sharedCacheDir,
+          tmpDir,
+          pipelineDir: rc.evalCtx.pipeline.dir,
+          logFile: rc.logFile(node.id),
+          env: nodeEnv.copy(rc.baseEnv, [outDir, node.id, checkpointDir, tmpDir, grant.gpus.join(',')]),
+          gpus: grant.gpus,
+          resources: node.resources,
         },
-        gpus: grant.gpus,
-        resources: node.resources,
+        relay,
         // Walking every ancestor costs time per node that most steps never use: done on first read.
-        get upstream() {
-          upstream ??= upstreamOf(rc, node);
-          return upstream;
-        },
-        ...(relay !== undefined ? { relay } : {}),
-      },
+        () => upstreamOf(rc, node),
+      ),
       clock.signal,
       (event) => {
         start.announce();
@@ -413,6 +405,60 @@ async function runStep(
   }
   const timedOut = clock.timedOut();
   return { outcome, timedOut };
+}
+
+/**
+ * A node's job as the executor gets it. A class, not an object literal: a literal with the lazy
+ * `upstream` getter is a dictionary of its own (about 1 KB a node, kept while the job runs), where
+ * instances share one hidden class and the getter lives on the prototype.
+ */
+class AttemptJob implements NodeJob {
+  readonly node: NodeId;
+  readonly step: NodeJob['step'];
+  readonly with: JsonValue;
+  readonly attempt: number;
+  readonly outDir: string;
+  readonly checkpointDir: string;
+  readonly sharedCacheDir: string;
+  readonly tmpDir: string;
+  readonly pipelineDir: string;
+  readonly logFile: string;
+  readonly env: Readonly<Record<string, string>>;
+  readonly gpus: readonly number[];
+  readonly resources: NodeJob['resources'];
+  readonly relay?: JobRelay;
+  #upstream: Readonly<Record<string, UpstreamNode>> | undefined;
+  #list: (() => Readonly<Record<string, UpstreamNode>>) | undefined;
+
+  constructor(
+    job: Omit<NodeJob, 'upstream' | 'relay'>,
+    relay: JobRelay | undefined,
+    upstream: () => Readonly<Record<string, UpstreamNode>>,
+  ) {
+    this.node = job.node;
+    this.step = job.step;
+    this.with = job.with;
+    this.attempt = job.attempt;
+    this.outDir = job.outDir;
+    this.checkpointDir = job.checkpointDir;
+    this.sharedCacheDir = job.sharedCacheDir;
+    this.tmpDir = job.tmpDir;
+    this.pipelineDir = job.pipelineDir;
+    this.logFile = job.logFile;
+    this.env = job.env;
+    this.gpus = job.gpus;
+    this.resources = job.resources;
+    if (relay !== undefined) this.relay = relay;
+    this.#list = upstream;
+  }
+
+  get upstream(): Readonly<Record<string, UpstreamNode>> {
+    if (this.#upstream === undefined) {
+      this.#upstream = (this.#list as () => Readonly<Record<string, UpstreamNode>>)();
+      this.#list = undefined;
+    }
+    return this.#upstream;
+  }
 }
 
 /** The step's relay: a started job starts the attempt (event, timer) and may lead a follower. */
@@ -524,6 +570,15 @@ function fullDiskNote(dir: string): string {
 }
 
 /** Less room than this counts as a full disk. */
+/** Each attempt's environment: the run's, with the node's folders (one hidden class for all; see EnvCopier). */
+const nodeEnv = new EnvCopier([
+  'MOE_OUT',
+  'MOE_NODE',
+  'MOE_CHECKPOINT_DIR',
+  'MOE_TMP',
+  'CUDA_VISIBLE_DEVICES',
+]);
+
 const FULL_BYTES = 64 * 1024;
 
 /** Makes `dir` a new empty directory; one left by an earlier process with the same pid is cleared. */

@@ -101,6 +101,9 @@ export async function openPipeline(
     loaded = loadPipelineText(path, text, { params, steps: registry.value, rules });
   }
   if (!loaded.ok) return err({ ...loaded.error, source: text });
+  // The YAML tree is garbage now: for a large file, collected before the run allocates beside it.
+  const { collectLoadGarbage } = await import('../util/heap-bound.js');
+  collectLoadGarbage();
   const { pipeline, warnings } = loaded.value;
   let saveCache = nothing;
   if (key !== undefined && cacheDir !== undefined) {

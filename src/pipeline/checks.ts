@@ -10,7 +10,15 @@ import { compileSchema, schemaDiagnostics } from './schema/validate.js';
 import { shellContexts } from './shell.js';
 import { isSingleExpression, splitParts } from './template.js';
 
-const exprTypes = new WeakMap<ScalarNode, ExprType | undefined>();
+let exprTypes = new WeakMap<ScalarNode, ExprType | undefined>();
+
+/**
+ * Drops the table of expression types once a pipeline is built: its entries die with the YAML tree, but
+ * a weak map keeps the room it grew to (a quarter of a MB after a 10,000-node file).
+ */
+export function forgetExpressionTypes(): void {
+  exprTypes = new WeakMap();
+}
 
 export function checkExpressions(
   d: Draft,

@@ -2,10 +2,12 @@
 import { open } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { buildPipeline } from './build.js';
+import { forgetExpressionTypes } from './checks.js';
 import type { Diagnostic, DiagnosticsFailure } from './diagnostic.js';
 import { sortDiagnostics } from './format.js';
 import type { StepLookup } from '../contract/lookup.js';
 import type { PipelineRule } from './rule-api.js';
+import { forgetJson } from './node.js';
 import { SourceFile } from './source.js';
 import type { Pipeline } from './types.js';
 import { parseYaml } from './yaml.js';
@@ -67,6 +69,8 @@ export function loadPipelineText(
     rules: options.rules ?? [],
   });
   source.forgetNames();
+  forgetJson();
+  forgetExpressionTypes();
   const diagnostics = sortDiagnostics([...parsed.diagnostics, ...built.diagnostics]);
   if (built.pipeline === undefined || diagnostics.some((d) => d.severity === 'error'))
     return fail(diagnostics);

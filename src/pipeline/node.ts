@@ -44,7 +44,15 @@ export function defineKey(target: Record<string, JsonValue>, key: string, value:
   else target[key] = value;
 }
 
-const jsonCache = new WeakMap<YamlNode, JsonValue>();
+let jsonCache = new WeakMap<YamlNode, JsonValue>();
+
+/**
+ * Drops `toJson`'s memo once a pipeline is built: its entries die with the YAML tree, but a weak map
+ * keeps the room it grew to (1 MB after a 10,000-node file, for the rest of the process).
+ */
+export function forgetJson(): void {
+  jsonCache = new WeakMap();
+}
 
 /**
  * Plain JSON for ajv and for steps' `outputs(rawWith)`; strings keep their `${{ }}` text. Memoized: the

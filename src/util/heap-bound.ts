@@ -41,3 +41,19 @@ export function boundHeap(): void {
   collectAll();
   base = oldBytes();
 }
+
+/**
+ * Collects what building a large pipeline left behind, once the loader has returned: its YAML tree and
+ * the copies made while checking it, several times the size of the pipeline, are garbage in the old
+ * generation then (about 30 MB for 10,000 nodes). Collected before the run starts, the pages they fill
+ * are reused instead of the run's allocations (and the pipeline cache's) adding pages beside them
+ * (a 10,000-node run held about 135 MB while loading, 125 MB with this). Below the growth the run
+ * allows (a pipeline of a few thousand nodes or less) nothing is done. It also serves as the run's
+ * first check (see `boundHeap`).
+ */
+export function collectLoadGarbage(): void {
+  if (oldBytes() < GROWTH_BYTES) return;
+  collectAll();
+  base = oldBytes();
+  calls = 0;
+}

@@ -1,8 +1,8 @@
 // Runs a step in this process. The step's own failures become outcomes; the node's signal is the step's.
 import type { JsonValue } from '../../pipeline/types.js';
-import type { StepContext } from '../../contract/step.js';
+import type { JobRelay, StepContext, StepLogger, UpstreamNode } from '../../contract/step.js';
+import type { NodeId } from '../../util/brand.js';
 import type { ExecOutcome, Executor, ExecutorEvent, NodeJob } from './executor.js';
-import { nodeDirs } from './executor.js';
 
 export class LocalExecutor implements Executor {
   readonly name = 'local';
@@ -13,27 +13,7 @@ export class LocalExecutor implements Executor {
     signal: AbortSignal,
     emit: (event: ExecutorEvent) => void,
   ): Promise<ExecOutcome> {
-    const ctx: StepContext<JsonValue> = {
-      nodeId: job.node,
-      with: job.with,
-      ...nodeDirs(job),
-      attempt: job.attempt,
-      signal,
-      log: {
-        info: (message) => emit({ type: 'log', level: 'info', message }),
-        warn: (message) => emit({ type: 'log', level: 'warn', message }),
-        error: (message) => emit({ type: 'log', level: 'error', message }),
-      },
-      progress: (progress) => emit({ type: 'progress', progress }),
-      env: job.env,
-      gpus: job.gpus,
-      resources: job.resources,
-      // Read through, so that a step that never looks at its ancestors does not pay for listing them.
-      get upstream() {
-        return job.upstream;
-      },
-      ...(job.relay !== undefined ? { relay: job.relay } : {}),
-    };
+    const ctx = new LocalContext(job, signal, emit);
     try {
       const result = await job.step.run(ctx);
       if (signal.aborted) return { ok: false, kind: 'aborted', error: abortMessage(signal) };
@@ -43,6 +23,60 @@ export class LocalExecutor implements Executor {
       if (signal.aborted) return { ok: false, kind: 'aborted', error: abortMessage(signal) };
       return { ok: false, kind: 'error', error: e instanceof Error ? e.message : String(e) };
     }
+  }
+}
+
+/**
+ * A step's context in this process. A class, not an object literal: a literal with the lazy `upstream`
+ * getter is a dictionary of its own (about 1 KB a node, kept as long as the step runs), where instances
+ * of a class share one hidden class and the getter lives on the prototype.
+ */
+class LocalContext implements StepContext<JsonValue> {
+  readonly nodeId: NodeId;
+  readonly with: JsonValue;
+  readonly outDir: string;
+  readonly checkpointDir: string;
+  readonly sharedCacheDir: string;
+  readonly tmpDir: string;
+  readonly pipelineDir: string;
+  readonly logFile: string;
+  readonly attempt: number;
+  readonly signal: AbortSignal;
+  readonly log: StepLogger;
+  readonly env: Readonly<Record<string, string>>;
+  readonly gpus: readonly number[];
+  readonly resources: NodeJob['resources'];
+  readonly relay?: JobRelay;
+  readonly progress: StepContext['progress'];
+  readonly #job: NodeJob;
+
+  constructor(job: NodeJob, signal: AbortSignal, emit: (event: ExecutorEvent) => void) {
+    this.nodeId = job.node;
+    this.with = job.with;
+    this.outDir = job.outDir;
+    this.checkpointDir = job.checkpointDir;
+    this.sharedCacheDir = job.sharedCacheDir;
+    this.tmpDir = job.tmpDir;
+    this.pipelineDir = job.pipelineDir;
+    this.logFile = job.logFile;
+    this.attempt = job.attempt;
+    this.signal = signal;
+    this.log = {
+      info: (message) => emit({ type: 'log', level: 'info', message }),
+      warn: (message) => emit({ type: 'log', level: 'warn', message }),
+      error: (message) => emit({ type: 'log', level: 'error', message }),
+    };
+    this.env = job.env;
+    this.gpus = job.gpus;
+    this.resources = job.resources;
+    if (job.relay !== undefined) this.relay = job.relay;
+    this.progress = (progress) => emit({ type: 'progress', progress });
+    this.#job = job;
+  }
+
+  /** Read through, so that a step that never looks at its ancestors does not pay for listing them. */
+  get upstream(): Readonly<Record<string, UpstreamNode>> {
+    return this.#job.upstream;
   }
 }
 

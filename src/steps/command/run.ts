@@ -10,13 +10,18 @@ import { runInSession } from './session.js';
 import { KILL_GRACE_MS, runProcess } from './spawn.js';
 import { ShellSpawner } from './spawner.js';
 import type { RunningJob } from './spawner.js';
+import { EnvCopier } from '../../util/env-copy.js';
+
+/** The job's environment: the node's with MOE_METRICS (see EnvCopier). */
+const metricsEnv = new EnvCopier(['MOE_METRICS']);
 
 export async function runCommandNode(ctx: StepContext<CommandWith>): Promise<StepResult | undefined> {
   const w = ctx.with;
   // A command reports metrics by writing a JSON object of numbers to $MOE_METRICS (in the attempt's
   // scratch directory, which is empty when the attempt starts).
   const metricsFile = join(ctx.tmpDir, 'moe-metrics.json');
-  const env: Record<string, string> = { ...ctx.env, MOE_METRICS: metricsFile, ...(w.env ?? {}) };
+  const withMetrics = metricsEnv.copy(ctx.env, [metricsFile]);
+  const env: Record<string, string> = w.env === undefined ? withMetrics : { ...withMetrics, ...w.env };
   // MOE_KILL_GRACE_MS shortens or lengthens the wait between SIGTERM and SIGKILL on abort.
   const grace = Number(env['MOE_KILL_GRACE_MS'] ?? Number.NaN);
   const common = {
