@@ -2,13 +2,16 @@
  * The backward of a 2-D, ungrouped Conv with static shapes in "channel rows": values laid out as NHWC
  * flattened to [N·H·W, C], so that unfolding (im2col) is one Gather of whole rows (with one zero row
  * appended for the taps that fall in the padding) and each product is one Gemm over the whole batch:
- * - dW = g as rows [N·Ho·Wo, O]ᵀ × the input unfolded to [N·Ho·Wo, kh·kw·C]. Against the earlier im2col
- *   (a strided Slice of the padded input per tap, then a Concat) the unfolding takes about half the CPU.
  * - dX, for stride 1: g's rows unfolded the transposed way (for each input pixel and tap, the row of the
  *   output pixel that tap wrote, or the zero row) × the flipped kernel as [kh·kw·O, C]; on the tiny UNet
  *   (batch 16, 4×4 to 8×8) most layers take 10–25% less CPU than with ConvTranspose, which MLAS runs one
  *   image at a time as GEMMs 16 to 64 columns wide. Strided convs keep ConvTranspose (three in four of
  *   the transposed taps would read the zero row).
+ * - dW, where dX made g's transposed rows: those rows ᵀ × the input as rows [N·H·W, C], [kh·kw·O, C];
+ *   each (output pixel, tap) product appears once, so the input is never unfolded (the tiny UNet's
+ *   training graph: 5–7% less CPU). Otherwise g's rows ᵀ × the input unfolded to [N·Ho·Wo, kh·kw·C];
+ *   against the earlier im2col (a strided Slice of the padded input per tap, then a Concat) the
+ *   unfolding takes about half the CPU.
  * The forward stays a Conv: sharing the unfolded input with it saved no time in the whole graph and held
  * about 20 MB more per tiny.yaml session (docs/performance-log.md, 2026-12-05, session 6). Only Gather and
  * Gemm: no scatter-add, which onnxruntime runs in parallel without ordering the sums of one element.
@@ -29,6 +32,8 @@ const MAX_UNFOLDED = 2 ** 28;
 
 export class RowsConv {
   private gRowsValue: string | undefined;
+  /** g's rows unfolded the transposed way, [N·H·W, kh·kw·O], when inputGrad made them. */
+  private pickedValue: string | undefined;
 
   private constructor(
     private readonly e: Emitter,
@@ -63,6 +68,14 @@ export class RowsConv {
     const [, c] = this.xs;
     const [, o] = this.ys;
     const [kh, kw] = this.geo.kernel as [number, number];
+    if (this.pickedValue !== undefined) {
+      // The rows dX unfolded hold, for each input pixel and tap, the g row that tap wrote from the pixel:
+      // against the input's rows they give every (output pixel, tap) product once, so dW needs no unfolded
+      // input (one Pad and one Gather of kh·kw times the input less). [kh·kw·O, C] to W's layout moves the
+      // tap axis to the end.
+      const dwt = e.gemm(this.pickedValue, this.rows(x), true, false);
+      return e.reshape(e.transpose(e.reshape(dwt, [kh * kw, o, c]), [1, 2, 0]), [o, c, kh, kw]);
+    }
     const dw = e.gemm(this.gRows(), this.unfold(x), true, false);
     return e.transpose(e.reshape(dw, [o, kh, kw, c]), [0, 3, 1, 2]);
   }
@@ -84,7 +97,8 @@ export class RowsConv {
       // copies that in blocks, where the 4-D permutation [2, 3, 0, 1] went element by element (about
       // 15× the CPU on a 64×64×3×3 kernel).
       const flipped = e.reshape(e.transpose(e.reshape(w, [o, c, kh * kw]), [2, 0, 1]), [kh * kw * o, c]);
-      rows = e.gemm(e.reshape(picked, [n * h * wd, kh * kw * o]), flipped, false, false);
+      this.pickedValue = e.reshape(picked, [n * h * wd, kh * kw * o]);
+      rows = e.gemm(this.pickedValue, flipped, false, false);
     }
     return e.op(
       'Transpose',
@@ -101,12 +115,18 @@ export class RowsConv {
     return this.gRowsValue;
   }
 
+  /** The input as rows [N·H·W, C]. */
+  private rows(x: string): string {
+    const [n, c, h, w] = this.xs;
+    return this.e.reshape(this.e.transpose(x, [0, 2, 3, 1]), [n * h * w, c]);
+  }
+
   /** The input unfolded to [N·Ho·Wo, kh·kw·C] (taps in (i, j) order, channels innermost). */
   private unfold(x: string): string {
-    const [n, c, h, w] = this.xs;
+    const [n, c] = this.xs;
     const [, , ho, wo] = this.ys;
     const [kh, kw] = this.geo.kernel as [number, number];
-    const rows = this.e.reshape(this.e.transpose(x, [0, 2, 3, 1]), [n * h * w, c]);
+    const rows = this.rows(x);
     if (this.pointwise() && this.geo.strides.every((s) => s === 1)) return rows;
     const unfolded = this.gather(rows, 'unfold', n * ho * wo * kh * kw, c);
     return this.e.reshape(unfolded, [n * ho * wo, kh * kw * c]);
