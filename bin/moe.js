@@ -10,6 +10,13 @@ import { setFlagsFromString } from 'node:v8';
 // optimising compiles cost a quarter of moe's CPU. Eight times the budget: code that stays hot, as in
 // training, is still optimised, a fraction of a second later. Set before moe's modules load.
 setFlagsFromString('--interrupt-budget=540672');
+// A reader that went away (`moe run … | head`) must not end moe with a stack trace: what it would still
+// print is dropped (a closed stream drops later writes), and a run goes on to its end and exit status.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (e) => {
+    if (e.code !== 'EPIPE') throw e;
+  });
+}
 const { runFast } = await import('../dist/cli/fast/main.js');
 
 if (await runFast(process.argv.slice(2))) {
