@@ -9,12 +9,26 @@ import type { Workspace } from '../engine/workspace.js';
 import type { Pipeline } from '../pipeline/types.js';
 import type { NodeId } from '../util/brand.js';
 
-/** Collects the fingerprint each node finished (or was cached) with, from the run's events. */
+/**
+ * Collects the fingerprint each final node finished (or was cached) with, from the run's events. Only
+ * the final nodes: a map of every node's would grow with the run (half a MB at 10,000 nodes).
+ */
 export class FinishedNodes {
   readonly fingerprints = new Map<string, string>();
+  /** The nodes no other node needs, in pipeline order. */
+  readonly final: readonly NodeId[];
+  readonly #final: ReadonlySet<string>;
+
+  constructor(pipeline: Pipeline) {
+    const needed = new Set<string>();
+    for (const node of pipeline.nodes.values()) for (const up of node.needs) needed.add(up);
+    this.final = pipeline.order.filter((id) => !needed.has(id));
+    this.#final = new Set(this.final);
+  }
 
   onEvent(e: RunEvent): void {
-    if (e.type === 'node-done' || e.type === 'node-cached') this.fingerprints.set(e.node, e.fingerprint);
+    if ((e.type === 'node-done' || e.type === 'node-cached') && this.#final.has(e.node))
+      this.fingerprints.set(e.node, e.fingerprint);
   }
 }
 
@@ -27,16 +41,12 @@ export interface FinalOutput {
 
 /** Every output of the final nodes that finished, in pipeline order, from the run's records. */
 export function finalOutputs(
-  pipeline: Pipeline,
   ws: Workspace,
   finished: FinishedNodes,
   records: ReadonlyMap<NodeId, CommittedResult>,
 ): FinalOutput[] {
-  const needed = new Set<string>();
-  for (const node of pipeline.nodes.values()) for (const up of node.needs) needed.add(up);
   const outputs: FinalOutput[] = [];
-  for (const id of pipeline.order) {
-    if (needed.has(id)) continue;
+  for (const id of finished.final) {
     const record = records.get(id);
     if (record === undefined || finished.fingerprints.get(id) !== record.fingerprint) continue;
     const dir = storePath(ws, record.outputs.digest);

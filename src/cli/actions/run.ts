@@ -48,7 +48,7 @@ export async function runCommand(
   ]);
   const stop = new StopOnSignals();
   const out = new RunOutput(json);
-  const finished = new FinishedNodes();
+  const finished = new FinishedNodes(opened.pipeline);
   try {
     const result = await runInWorkspace(opened, {
       jobs: flags.jobs,
@@ -72,10 +72,7 @@ export async function runCommand(
     out.stop();
     if (!result.ok) throw runFailure(result.error, ws);
     await endOfRun(result.value, out, stop, json);
-    out.succeeded(
-      result.value,
-      json ? [] : finalOutputs(opened.pipeline, ws, finished, result.value.records),
-    );
+    out.succeeded(result.value, json ? [] : finalOutputs(ws, finished, result.value.records));
     return undefined;
   } finally {
     out.stop();
