@@ -17,7 +17,8 @@ test("the tiny expert's counted activations match what onnxruntime's first run a
   assert.equal(estimate.parameters, 1_038_948);
   const measured = await measureTrainingRun(spec.value, TINY_SHAPE);
   // The first run's resident growth holds the activations (onnxruntime's arena keeps them) and the
-  // outputs handed back; observed 1.2-1.35x the counted peak at three shapes (docs/performance-log.md).
+  // outputs handed back; observed 1.2-1.35x the counted peak at three shapes, 1.16-1.18x for this one since
+  // dW stopped unfolding the input (docs/performance-log.md).
   const activations = measured.firstRunBytes - measured.outputBytes;
   const ratio = activations / estimate.activations.peakBytes;
   assert.ok(
