@@ -6,7 +6,10 @@
 //   plan     `moe plan` of a 10,000-node pipeline the first time: no pipeline cache (target: at most 2 s)
 //   memory   peak RSS of moe's process in cold runs of 1000, 5000 and 10,000 nodes (100 chains, one parent
 //            per node; run once each): flat (target: 10,000 nodes at most 1.25x 1000) means moe keeps
-//            nothing per node it does not need
+//            nothing per node it does not need. Each run's resident set is also sampled from outside
+//            (bench/engine/rss-trace.ts): once loaded, the most while its nodes run, and the growth in
+//            between per node run (what a finished node leaves in memory) and from its first half to its
+//            second
 // BENCH_PARTS=cached,plan picks figures; BENCH_JOBS sets -j (default 2); BENCH_CPU=1 also reports the CPU
 // time each command used (descendants included, via `perf stat`), which a busy machine disturbs less.
 import { spawnSync } from 'node:child_process';
@@ -14,6 +17,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { writeDag } from './generate.js';
+import type { RssTrace } from './rss-trace.js';
+import { traceRun } from './rss-trace.js';
 
 const root = new URL('../..', import.meta.url).pathname;
 const moe = join(root, 'bin', 'moe.js');
@@ -167,24 +172,41 @@ try {
   if (parts.has('memory')) {
     // One parent per node: each file is as long as its parent's, where three parents would triple the
     // size per layer (a hundred layers of that would not fit on any disk).
-    const peak = (layers: number): number => {
+    const measure = async (layers: number): Promise<RssTrace & { peak: number }> => {
       const chains = writeDag(join(work, `chains${layers}`), { layers, width: 100, parents: 1 });
-      return timed(
-        process.execPath,
-        [moe, 'run', chains.pipeline, '--jobs', String(jobs)],
-        dirname(chains.pipeline),
-      ).rss;
+      const cwd = dirname(chains.pipeline);
+      const rssFile = join(cwd, '.peak-rss');
+      const args = ['--import', rssHook, moe, 'run', chains.pipeline, '--jobs', String(jobs)];
+      const trace = await traceRun(args, cwd, layers * 100, { ...process.env, MOE_BENCH_RSS: rssFile });
+      const peak = Number(readFileSync(rssFile, 'utf8').trim().split(' ')[0]) / 1024;
+      rmSync(cwd, { recursive: true, force: true });
+      return { ...trace, peak };
     };
-    const small = peak(10);
-    const middle = peak(50);
-    const large = peak(100);
-    console.log(`moe run peak RSS, 1000 nodes:         ${small.toFixed(0)} MB`);
-    console.log(`moe run peak RSS, 5000 nodes:         ${middle.toFixed(0)} MB`);
-    console.log(`moe run peak RSS, 10,000 nodes:       ${large.toFixed(0)} MB`);
+    const sizes = [10, 50, 100];
+    const traces = [];
+    for (const layers of sizes) traces.push(await measure(layers));
+    for (const [i, t] of traces.entries()) {
+      const n = (sizes[i] ?? 0) * 100;
+      const label = `moe run peak RSS, ${n.toLocaleString('en')} nodes:`.padEnd(38);
+      console.log(`${label}${t.peak.toFixed(0)} MB`);
+      // Flat while it runs: what a finished node leaves in memory (its record is on disk already).
+      const grew = t.running - t.loaded;
+      const late = t.secondHalf - t.firstHalf;
+      console.log(
+        `  loaded ${t.loaded.toFixed(1)} MB, running max ${t.running.toFixed(1)} MB: +${grew.toFixed(1)} MB over ${t.nodes} nodes run (${((grew * 1024) / t.nodes).toFixed(2)} KB a node); second half against first +${late.toFixed(1)} MB (${((late * 1024) / (t.nodes / 2)).toFixed(2)} KB a node); ${t.samples} samples`,
+      );
+    }
+    const small = traces[0]?.peak ?? NaN;
+    const large = traces[2]?.peak ?? NaN;
+    const big = traces[2];
     // Flat: ten times the nodes within a quarter more memory.
     summary.push(
       `peak RSS 10,000/1000:    ${(large / small).toFixed(2)}x   ${verdict(large / small, 1.25, 'x')} (${large.toFixed(0)} MB against ${small.toFixed(0)} MB)`,
     );
+    if (big)
+      summary.push(
+        `RSS growth while 10,000 nodes run: ${(big.running - big.loaded).toFixed(1)} MB (${(((big.running - big.loaded) * 1024) / big.nodes).toFixed(2)} KB a node)`,
+      );
   }
   console.log(`\n${summary.join('\n')}`);
   console.log(`load average at the end: ${(loadavg()[0] ?? 0).toFixed(2)}`);
