@@ -10,6 +10,12 @@
 //            (bench/engine/rss-trace.ts): once loaded, the most while its nodes run, and the growth in
 //            between per node run (what a finished node leaves in memory) and from its first half to its
 //            second
+//   pernode  moe's own CPU (user + system of moe's process, not its commands: `process.resourceUsage()` at
+//            its exit) in cold runs of the same DAG shape at 1000 and 3000 nodes (10 layers of 100 and of
+//            300 nodes, so each layer's files are as large in both), alternating, plus a 10-node run:
+//            the per-node cost is the slope between the two medians, the fixed cost (start-up: modules,
+//            reading and building the pipeline, the workspace) the line's value at 0 nodes, and the
+//            10-node run's own CPU is printed beside it as a check (target: well under 1 ms per node)
 // BENCH_PARTS=cached,plan picks figures; BENCH_JOBS sets -j (default 2); BENCH_CPU=1 also reports the CPU
 // time each command used (descendants included, via `perf stat`), which a busy machine disturbs less.
 import { spawnSync } from 'node:child_process';
@@ -24,7 +30,7 @@ const root = new URL('../..', import.meta.url).pathname;
 const moe = join(root, 'bin', 'moe.js');
 const jobs = Number(process.env['BENCH_JOBS'] ?? 2);
 const repeats = Number(process.env['BENCH_REPEATS'] ?? 3);
-const parts = new Set((process.env['BENCH_PARTS'] ?? 'cold,cached,plan,memory').split(','));
+const parts = new Set((process.env['BENCH_PARTS'] ?? 'cold,cached,plan,memory,pernode').split(','));
 const useCpu = process.env['BENCH_CPU'] === '1';
 
 interface Sample {
@@ -207,6 +213,39 @@ try {
       summary.push(
         `RSS growth while 10,000 nodes run: ${(big.running - big.loaded).toFixed(1)} MB (${(((big.running - big.loaded) * 1024) / big.nodes).toFixed(2)} KB a node)`,
       );
+  }
+  if (parts.has('pernode')) {
+    // The same shape wider: a layer's files are as large at 3000 nodes as at 1000.
+    const shape = (width: number): { dir: string; pipeline: string } => {
+      const d = join(work, `own${width}`);
+      return { dir: d, pipeline: writeDag(d, { layers: 10, width, parents: 3 }).pipeline };
+    };
+    const sizes = [
+      { nodes: 10, ...shape(1) },
+      { nodes: 1000, ...shape(100) },
+      { nodes: 3000, ...shape(300) },
+    ];
+    const own = sizes.map(() => [] as number[]);
+    for (let r = 0; r < repeats; r++) {
+      sizes.forEach((s, i) => {
+        rmSync(join(s.dir, '.moe'), { recursive: true, force: true });
+        own[i]?.push(timed(process.execPath, [moe, 'run', s.pipeline, '--jobs', String(jobs)], s.dir).own);
+      });
+      rmSync(join(sizes[2]?.dir ?? '', '.moe'), { recursive: true, force: true }); // ~45 MB of outputs
+    }
+    const [tiny, small, large] = own.map((xs) => median(xs) * 1000);
+    const perNode = ((large ?? NaN) - (small ?? NaN)) / 2000;
+    const fixed = (small ?? NaN) - 1000 * perNode;
+    for (const [i, s] of sizes.entries())
+      console.log(
+        `moe's own CPU, cold, ${String(s.nodes).padEnd(4)} nodes:      ${((own[i] ?? []).length > 0 ? median(own[i] ?? []) : NaN).toFixed(3)} s [${(own[i] ?? []).map((x) => x.toFixed(3)).join(' ')}]`,
+      );
+    console.log(
+      `moe's own CPU, fixed + per node:      ${fixed.toFixed(0)} ms + ${perNode.toFixed(3)} ms per node (10-node run: ${(tiny ?? NaN).toFixed(0)} ms)`,
+    );
+    summary.push(
+      `own CPU per node:        ${perNode.toFixed(3)} ms   ${verdict(perNode, 1, ' ms')} (fixed ${fixed.toFixed(0)} ms)`,
+    );
   }
   console.log(`\n${summary.join('\n')}`);
   console.log(`load average at the end: ${(loadavg()[0] ?? 0).toFixed(2)}`);

@@ -10,6 +10,7 @@ import type { Workspace } from '../engine/workspace.js';
 import type { Result } from '../util/result.js';
 import { err, ok } from '../util/result.js';
 import { catalogueSteps } from './steps.js';
+import { WORKFLOW_RULE_STEPS } from '../workflow/rule-steps.js';
 
 /** Opens a pipeline with this moe's step types (built-in and the file's plugins). */
 export function openPipeline(
@@ -78,8 +79,8 @@ export async function openInWorkspace(
 }
 
 /**
- * The workflow's cross-stage rules, loaded only when the pipeline is not in the cache (they pull in the
- * diffusion modules). What stands for them in the cache key is the code they import: the workflow,
+ * The workflow's cross-stage rules, loaded only when the pipeline is not in the cache and uses a step they
+ * look at (they pull in the diffusion modules: a command-only pipeline's cold run does without them). What stands for them in the cache key is the code they import: the workflow,
  * diffusion and util modules and the two step schemas they take defaults from (the pipeline modules are
  * in the key already; test/architecture/rule-code.test.ts checks this list against their imports).
  */
@@ -94,6 +95,7 @@ export const WORKFLOW_RULE_CODE = [
 function workflowRuleSet(codeIdentity: (paths: readonly string[]) => string): RuleSet {
   return {
     identity: codeIdentity(WORKFLOW_RULE_CODE.map((p) => fileURLToPath(new URL(p, import.meta.url)))),
+    steps: WORKFLOW_RULE_STEPS,
     load: async () => (await import('../workflow/rules.js')).workflowRules,
   };
 }

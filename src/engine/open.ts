@@ -63,6 +63,11 @@ export interface OpenOptions {
 export interface RuleSet {
   /** Changes whenever the rules' code does (see `codeIdentity`). */
   readonly identity: string;
+  /**
+   * The step types the rules look at, when they look only at nodes of those: a pipeline with no such node
+   * gets nothing from them, so they are not loaded for it. Absent: they concern every pipeline.
+   */
+  readonly steps?: readonly string[];
   load(): Promise<readonly PipelineRule[]>;
 }
 
@@ -83,7 +88,8 @@ export async function openPipeline(
       source: undefined,
     });
   }
-  let registry = await opts.steps(path, text, stepNamesIn(text));
+  const named = stepNamesIn(text);
+  let registry = await opts.steps(path, text, named);
   if (!registry.ok) return err({ reason: 'invalid', diagnostics: registry.error, source: text });
   const params = opts.params ?? {};
   const ruleSet = asRuleSet(opts.rules ?? []);
@@ -92,12 +98,25 @@ export async function openPipeline(
     cacheDir === undefined ? undefined : cacheKey(path, text, params, registry.value, ruleSet.identity);
   const hit = key === undefined || cacheDir === undefined ? undefined : readCached(cacheDir, key);
   if (hit) return ok({ ...hit, source: text, registry: registry.value, saveCache: nothing });
-  const [{ loadPipelineText }, rules] = await Promise.all([import('../pipeline/load.js'), ruleSet.load()]);
+  // Rules that concern some step types load with the loader when the quick scan finds one of them in the
+  // file; otherwise the file is built without them, and again with them when it uses such a step after all
+  // (in YAML the scan does not read, spelt with escapes, a plugin's step) or is invalid (so that every
+  // diagnostic is reported).
+  const early = ruleSet.steps === undefined || ruleSet.steps.some((step) => named.has(step));
+  const [{ loadPipelineText }, first] = await Promise.all([
+    import('../pipeline/load.js'),
+    early ? ruleSet.load() : undefined,
+  ]);
+  let rules = first ?? [];
   let loaded = loadPipelineText(path, text, { params, steps: registry.value, rules });
   // The quick scan for `step:` values can miss unusual YAML (flow maps, anchors): retry with every step.
   if (!loaded.ok && loaded.error.diagnostics.some((d) => d.code === 'unknown-step')) {
     registry = await opts.steps(path, text, undefined);
     if (!registry.ok) return err({ reason: 'invalid', diagnostics: registry.error, source: text });
+    loaded = loadPipelineText(path, text, { params, steps: registry.value, rules });
+  }
+  if (first === undefined && (!loaded.ok || usesAny(loaded.value.pipeline, ruleSet.steps ?? []))) {
+    rules = await ruleSet.load();
     loaded = loadPipelineText(path, text, { params, steps: registry.value, rules });
   }
   if (!loaded.ok) return err({ ...loaded.error, source: text });
@@ -118,6 +137,12 @@ export async function openPipeline(
 }
 
 const nothing = (): void => undefined;
+
+/** Whether a node of `pipeline` uses one of `steps`. */
+function usesAny(pipeline: Pipeline, steps: readonly string[]): boolean {
+  for (const node of pipeline.nodes.values()) if (steps.includes(node.step)) return true;
+  return false;
+}
 
 /** A list of rules as a `RuleSet`: rules are code, their sources stand for them in the cache key. */
 function asRuleSet(rules: readonly PipelineRule[] | RuleSet): RuleSet {

@@ -5,8 +5,9 @@
 import type { Diagnostic, SourceRange } from '../pipeline/diagnostic.js';
 import type { PipelineRule, RuleContext } from '../pipeline/rule-api.js';
 import type { Pipeline, PipelineNode } from '../pipeline/types.js';
+import { TRAIN_STEP } from './rule-steps.js';
 
-const TRAIN = 'train.expert';
+const TRAIN = TRAIN_STEP;
 
 function backendOf(ctx: RuleContext, node: PipelineNode): string | undefined {
   const v = ctx.withValue(node.id, ['backend']);

@@ -13,10 +13,11 @@ import { TRAIN_DEFAULTS } from '../steps/train/schema.js';
 import { backendRule } from './backend-rules.js';
 import { expertInputRules } from './expert-inputs.js';
 import { flowPairRules } from './flow-rules.js';
+import { CONSUMER_STEPS, TRAIN_STEP } from './rule-steps.js';
 import type { Pair } from './expert-inputs.js';
 
-const TRAIN = 'train.expert';
-const CONSUMERS = ['compose.inference', 'evaluate'] as const;
+const TRAIN = TRAIN_STEP;
+const CONSUMERS = CONSUMER_STEPS;
 const DEFAULT_STRENGTH = TRAIN_DEFAULTS.strength;
 const DEFAULT_SPLIT = COMPOSE_DEFAULTS.split;
 const DEFAULT_TIMESTEPS = 1000;
