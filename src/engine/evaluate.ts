@@ -91,6 +91,21 @@ export class EvaluationMemo {
   }
 }
 
+// A memo entry lives until the run's end (the memo is written then): most nodes read no parameters and
+// declare no inputs, and share these two instead of an empty object and list each (about 90 bytes a node).
+const NO_PARAMS: Readonly<Record<string, ParamValue>> = Object.freeze({});
+const NO_INPUTS: readonly string[] = Object.freeze([]);
+
+/**
+ * `text` as one flat string. `canonicalJson` concatenates: V8 keeps the result as a tree of its pieces
+ * (a node for each `+`, slices pointing into larger strings), about twice the bytes of the text itself,
+ * for as long as the memo holds it. The text is JSON, whose strings are well formed (JSON.stringify
+ * escapes a lone surrogate), so the UTF-8 round trip keeps every character.
+ */
+function flatCopy(text: string): string {
+  return Buffer.from(text, 'utf8').toString('utf8');
+}
+
 /** What stands in for an upstream output path inside the fingerprinted `with`. */
 export function outputPlaceholder(node: NodeId, name: string): string {
   return `<nodes.${node}.outputs.${name}>`;
@@ -153,12 +168,18 @@ export async function evaluateNode(
     } catch (e) {
       return err(`step ${step.value.name} could not list its inputs: ${(e as Error).message}`);
     }
-    const params: Record<string, ParamValue> = {};
+    let params: Record<string, ParamValue> = NO_PARAMS;
     for (const name of paramsRead(node.with)) {
       const v = (node.params ?? ctx.pipeline.params).get(name);
-      if (v !== undefined) params[name] = v;
+      if (v === undefined) continue;
+      if (params === NO_PARAMS) params = {};
+      params[name] = v;
     }
-    known = { withJson: canonicalJson(withValue), params, inputs: declared };
+    known = {
+      withJson: flatCopy(canonicalJson(withValue)),
+      params,
+      inputs: declared.length === 0 ? NO_INPUTS : declared,
+    };
     if (memo !== undefined && envRead.length === 0) memo.set(node.id, known);
   }
   const declared = known.inputs;

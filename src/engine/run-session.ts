@@ -70,6 +70,8 @@ export class RunSession implements SchedulerHooks {
   readonly #committed = new Map<NodeId, CommittedResult>();
   readonly #decisions = new Map<NodeId, PlanEntry>();
   readonly #inflight = new Map<Digest, Promise<void>>();
+  /** One object for each set of declared output paths, shared by the results that name the same. */
+  readonly #paths = new Map<string, NodeRecord['outputs']['paths']>();
   /** The node runner, loaded once a node has to run: a fully cached run never needs it. */
   #runner: Promise<NodeRunner> | undefined;
   #loadedRunner: NodeRunner | undefined;
@@ -232,7 +234,7 @@ export class RunSession implements SchedulerHooks {
       );
       if (record === 'withdrawn') return record;
       if (!record) return false;
-      this.#committed.set(id, committedResult(record));
+      this.#committed.set(id, committedResult(record, this.#paths));
       this.#counts.ran += 1;
       runner.boundHeap();
       return true;
@@ -385,15 +387,26 @@ export class RunSession implements SchedulerHooks {
 /** The fields' objects of `committedResult`, one per step type. */
 const stepFields = new Map<string, Pick<NodeRecord['fields'], 'step'>>();
 
-/** What the run keeps of a record it committed: the record log holds the rest, for the index. */
-function committedResult(record: NodeRecord): CommittedResult {
+/**
+ * What the run keeps of a record it committed: the record log holds the rest, for the index. Nodes of
+ * one step mostly declare the same output paths (`{ out: out.txt }`): those share one object.
+ */
+function committedResult(
+  record: NodeRecord,
+  shared: Map<string, NodeRecord['outputs']['paths']>,
+): CommittedResult {
   const step = record.fields.step;
   let fields = stepFields.get(step);
   if (fields === undefined) stepFields.set(step, (fields = { step }));
+  const { digest, paths, stamp } = record.outputs;
+  const key = JSON.stringify(paths);
+  let same = shared.get(key);
+  // Nodes that each name their own paths share nothing: the keys would only add to what is kept.
+  if (same === undefined && shared.size < 256) shared.set(key, (same = paths));
   return {
     fingerprint: record.fingerprint,
     fields,
-    outputs: record.outputs,
+    outputs: stamp === undefined ? { digest, paths: same ?? paths } : { digest, paths: same ?? paths, stamp },
     finishedAt: record.finishedAt,
     durationMs: record.durationMs,
     ...(record.summary !== undefined ? { summary: record.summary } : {}),
