@@ -31,6 +31,14 @@ export function sha256Hex(data: Buffer | string): string {
   return oneShot ? oneShot('sha256', data, 'hex') : createHash('sha256').update(data).digest('hex');
 }
 
+/**
+ * The first `bytes` bytes of `data`'s SHA-256 in hex, as a string of its own: a slice of the whole hex
+ * string would keep all 64 digits alive for as long as it is held (a store stamp: for a whole run).
+ */
+export function sha256HexPrefix(data: Buffer | string, bytes: number): string {
+  return createHash('sha256').update(data).digest().toString('hex', 0, bytes);
+}
+
 export async function hashFile(path: string, size: number): Promise<Digest> {
   if (size <= SYNC_LIMIT) {
     return digest(sha256Hex(readFileSync(path)));

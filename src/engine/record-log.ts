@@ -35,6 +35,8 @@ import {
 import { join } from 'node:path';
 import type { NodeRecord } from './records.js';
 import { isNodeRecord } from './records.js';
+import type { Location } from './record-locations.js';
+import { Locations } from './record-locations.js';
 import type { Workspace } from './workspace.js';
 import { recordPath } from './workspace.js';
 
@@ -45,19 +47,12 @@ const FP_LENGTH = 64;
 const NEWLINE = 0x0a;
 const CLOSE_BRACE = 0x7d;
 
-/** Where a fingerprint's newest record lies. */
-interface Location {
-  readonly segment: number;
-  readonly start: number;
-  readonly end: number;
-}
-
 export class RecordLog {
   readonly #ws: Workspace;
   readonly #segmentName: () => string;
   /** Segment paths by number; the map's locations point into them. */
   readonly #segments: string[] = [];
-  #byFingerprint: Map<string, Location> | undefined;
+  #byFingerprint: Locations | undefined;
   /** Whether the records folder holds per-file records of the old layout. */
   #legacy = false;
   #fd: number | undefined;
@@ -106,7 +101,7 @@ export class RecordLog {
       this.#cut();
       throw new Error(`no room for the record (${written} of ${buf.length} bytes written)`);
     }
-    map.set(record.fingerprint, { segment: this.#own, start: this.#pos, end: this.#pos + buf.length - 1 });
+    map.set(record.fingerprint, this.#own, this.#pos, this.#pos + buf.length - 1);
     this.#pos += buf.length;
   }
 
@@ -164,9 +159,9 @@ export class RecordLog {
   }
 
   /** Reads every segment's line positions once (records themselves are parsed when asked for). */
-  #load(): Map<string, Location> {
+  #load(): Locations {
     if (this.#byFingerprint) return this.#byFingerprint;
-    const map = new Map<string, Location>();
+    const map = new Locations();
     this.#byFingerprint = map;
     let names: string[];
     try {
@@ -187,7 +182,7 @@ export class RecordLog {
         continue;
       }
       const segment = this.#segments.push(path) - 1;
-      for (const [fp, start, end] of lines(bytes)) map.set(fp, { segment, start, end });
+      for (const [fp, start, end] of lines(bytes)) map.set(fp, segment, start, end);
     }
     return map;
   }

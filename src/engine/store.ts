@@ -23,7 +23,7 @@ import { join } from 'node:path';
 import type { Digest } from '../util/brand.js';
 import type { NodeRecord } from './records.js';
 import type { TreeEntry } from './hashing.js';
-import { escapingLinks, hashTree, listTree, sha256Hex, TreeError } from './hashing.js';
+import { escapingLinks, hashTree, listTree, sha256HexPrefix, TreeError } from './hashing.js';
 import type { Workspace } from './workspace.js';
 import { RecordLog } from './record-log.js';
 import { spreadSubfolders } from './spread-folders.js';
@@ -299,7 +299,7 @@ export class OutputError extends Error {}
 export function treeStamp(entries: readonly TreeEntry[]): string {
   let text = '';
   for (const e of entries) text += stampLine(e.kind, e.path, e.stats);
-  return sha256Hex(text).slice(0, 32);
+  return sha256HexPrefix(text, 16);
 }
 
 function stampLine(kind: TreeEntry['kind'], path: string, stats: Stats): string {
@@ -328,5 +328,5 @@ export function stampAt(root: string): string {
     }
   };
   walk(root, '');
-  return sha256Hex(text).slice(0, 32);
+  return sha256HexPrefix(text, 16);
 }
