@@ -113,7 +113,8 @@ test('with a timestep bias the biased part of the range gets twice the draws per
     captionDropout: 0,
     seed: 2,
   };
-  // tiny.yaml's base: 350…649 weigh 2, 650…999 weigh 1, so 600 of 950 parts fall below 650.
+  // A range bias like tiny.yaml's base's (which weighs 3): 350…649 weigh 2, 650…999 weigh 1, so 600 of 950
+  // parts fall below 650.
   const weights = timestepBiasWeights({ strategy: 'range', multiplier: 2, begin: 350, end: 650 }, 1000);
   const biased = new BatchAssembler(c, c.groups[0]!, { ...settings, timestepWeights: weights });
   const plain = new BatchAssembler(c, c.groups[0]!, settings);
