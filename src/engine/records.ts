@@ -36,7 +36,8 @@ export interface NodeRecord {
 export interface CommittedResult {
   readonly fingerprint: Digest;
   readonly fields: Pick<FingerprintRecord, 'step'>;
-  readonly outputs: NodeRecord['outputs'];
+  /** Without the stamp: a result this run committed is not checked against the store again. */
+  readonly outputs: Pick<NodeRecord['outputs'], 'digest' | 'paths'>;
   readonly finishedAt: string;
   readonly durationMs: number;
   readonly summary?: NodeRecord['summary'];

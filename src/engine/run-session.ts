@@ -388,8 +388,9 @@ export class RunSession implements SchedulerHooks {
 const stepFields = new Map<string, Pick<NodeRecord['fields'], 'step'>>();
 
 /**
- * What the run keeps of a record it committed: the record log holds the rest, for the index. Nodes of
- * one step mostly declare the same output paths (`{ out: out.txt }`): those share one object.
+ * What the run keeps of a record it committed: the record log holds the rest, for the index (the store
+ * stamp too, which only a later run checks). Nodes of one step mostly declare the same output paths
+ * (`{ out: out.txt }`): those share one object.
  */
 function committedResult(
   record: NodeRecord,
@@ -398,7 +399,7 @@ function committedResult(
   const step = record.fields.step;
   let fields = stepFields.get(step);
   if (fields === undefined) stepFields.set(step, (fields = { step }));
-  const { digest, paths, stamp } = record.outputs;
+  const { digest, paths } = record.outputs;
   const key = JSON.stringify(paths);
   let same = shared.get(key);
   // Nodes that each name their own paths share nothing: the keys would only add to what is kept.
@@ -406,7 +407,7 @@ function committedResult(
   return {
     fingerprint: record.fingerprint,
     fields,
-    outputs: stamp === undefined ? { digest, paths: same ?? paths } : { digest, paths: same ?? paths, stamp },
+    outputs: { digest, paths: same ?? paths },
     finishedAt: record.finishedAt,
     durationMs: record.durationMs,
     ...(record.summary !== undefined ? { summary: record.summary } : {}),
