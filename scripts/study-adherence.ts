@@ -17,6 +17,17 @@ import { workspaceAt } from '../src/engine/workspace.js';
 import { readRgb } from '../src/imaging/index.js';
 import { scoreAdherence } from '../plugins/synthetic-shapes/score.js';
 
+const USAGE = `usage: node --import tsx scripts/study-adherence.ts [--pipeline P] [--workspace DIR] [--jobs N]
+       [--label TEXT] [--log FILE.jsonl] [--min-adherence X] [--param k=v ...]
+`;
+
+/** Prints the usage (after `problem`, on stderr, when there is one) and exits with `code`. */
+function usage(code: number, problem?: string): never {
+  if (problem === undefined) process.stdout.write(USAGE);
+  else process.stderr.write(problem + USAGE);
+  process.exit(code);
+}
+
 interface Args {
   pipeline: string;
   workspace: string;
@@ -62,8 +73,10 @@ function parseArgs(argv: readonly string[]): Args {
       case '--param':
         a.params.push(v);
         break;
+      case '--help':
+        return usage(0);
       default:
-        throw new Error(`unknown argument ${argv[i]}`);
+        return usage(2, `study-adherence: unknown argument ${argv[i]}\n`);
     }
     i++;
   }

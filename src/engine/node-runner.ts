@@ -569,7 +569,6 @@ function fullDiskNote(dir: string): string {
   }
 }
 
-/** Less room than this counts as a full disk. */
 /** Each attempt's environment: the run's, with the node's folders (one hidden class for all; see EnvCopier). */
 const nodeEnv = new EnvCopier([
   'MOE_OUT',
@@ -579,6 +578,7 @@ const nodeEnv = new EnvCopier([
   'CUDA_VISIBLE_DEVICES',
 ]);
 
+/** Less room than this counts as a full disk. */
 const FULL_BYTES = 64 * 1024;
 
 /** Makes `dir` a new empty directory; one left by an earlier process with the same pid is cleared. */
