@@ -2,8 +2,9 @@
  * The embedding cache as `embeds.cache` writes it (docs/design/workflow.md): `items.jsonl` (id, caption,
  * split, bucket, time_ids) and `tensors.safetensors` (`<id>.latents` [4, h, w], `<id>.prompt_embeds`
  * [77, D], `<id>.pooled` [P]). A cache whose train tensors fit in PRELOAD_BYTES is read into memory
- * once, so a batch is copies rather than dozens of file reads; a larger one keeps only the header and the
- * item list in memory and reads tensors per batch, so a large data set costs disk reads, not memory.
+ * once (items with identical embeddings share one array), so a batch is copies rather than dozens of
+ * file reads; a larger one keeps only the header and the item list in memory and reads tensors per
+ * batch, so a large data set costs disk reads, not memory.
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -11,6 +12,7 @@ import { openSafetensors } from '../../formats/safetensors.js';
 import type { SafetensorsReader } from '../../formats/safetensors.js';
 import type { Result } from '../../util/result.js';
 import { err, ok } from '../../util/result.js';
+import { TensorInterner } from './intern.js';
 
 export interface CacheItem {
   readonly id: string;
@@ -33,6 +35,8 @@ export interface EmbeddingCache {
   readonly embedShape: readonly [number, number];
   readonly pooledSize: number;
   readonly timeIdCount: number;
+  /** Bytes of tensors held in memory (0 when they are read from disk per batch). */
+  readonly heldBytes: number;
   /** Reads one item's tensors into the given views (each exactly the tensor's size). */
   readInto(
     item: CacheItem,
@@ -115,25 +119,31 @@ export async function openEmbeddingCache(dir: string): Promise<Result<EmbeddingC
     return ok({
       dir,
       ...checked.value,
+      heldBytes: 0,
       readInto: (item, into) => readItem(reader, item, into),
       close: () => reader.close(),
     });
   }
   const held = new Map<string, Float32Array>();
+  // Items with the same caption share one array of each embedding (read-only: batches copy from them).
+  const interner = new TensorInterner();
   try {
     for (const item of train) {
       for (const part of PARTS) {
         const name = `${item.id}.${part}`;
         const data = await reader.read(name);
-        held.set(name, data instanceof Float32Array ? data : Float32Array.from(data as ArrayLike<number>));
+        const values = data instanceof Float32Array ? data : Float32Array.from(data as ArrayLike<number>);
+        held.set(name, part === 'latents' ? values : interner.intern(values));
       }
     }
   } finally {
     await reader.close();
   }
+  const distinct = new Set(held.values());
   return ok({
     dir,
     ...checked.value,
+    heldBytes: [...distinct].reduce((n, a) => n + a.byteLength, 0),
     readInto: (item, into) => {
       copyItem(held, item, into);
       return Promise.resolve();

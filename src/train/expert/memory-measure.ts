@@ -18,7 +18,10 @@ import { LOSS, withWeightedMse } from './loss.js';
 import { fixedSizes } from './memory.js';
 import type { TrainingShape } from './memory.js';
 
-/** The trainer's session options (src/train/optim/trainer.ts) on one thread. */
+/**
+ * The trainer's session options (src/train/optim/trainer.ts) on one thread, with onnxruntime's CPU arena
+ * on where the trainer turns it off: the arena keeps what a run allocated, so the run's growth shows.
+ */
 const SESSION_OPTIONS: ort.InferenceSession.SessionOptions = {
   executionProviders: ['cpu'],
   intraOpNumThreads: 1,

@@ -11,6 +11,7 @@ import type { AdamWOptions, EmaOptions, LrSchedule, Trainer } from '../optim/ind
 import type { Result } from '../../util/result.js';
 import { err, ok } from '../../util/result.js';
 import { LOSS, withWeightedMse } from './loss.js';
+import { collectAll } from '../../util/scavenge.js';
 
 export interface SessionShape {
   readonly batch: number;
@@ -60,6 +61,10 @@ export class ShapeTrainers {
     let next = this.trainers.get(index);
     if (next === undefined) {
       const created = await this.create(index, previous);
+      // The graph's IR, its backward and the encoded model are garbage now (tens of MB of this thread's
+      // heap for tiny.yaml's UNet): freed at once rather than at V8's next full collection, so the other
+      // expert's start-up, which comes next, does not add its own on top of them.
+      collectAll();
       if (!created.ok) return created;
       next = created.value;
       this.trainers.set(index, next);

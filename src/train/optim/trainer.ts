@@ -191,6 +191,10 @@ async function openTrainingSession(
         interOpNumThreads: 1,
         graphOptimizationLevel: 'all',
         enableMemPattern: false,
+        // Without onnxruntime's CPU arena a run's tensors come from malloc and go back to it: the arena
+        // grows in doubling regions and keeps them (a tiny.yaml expert held 16 MB, 12 MB touched, beside
+        // its malloc heap). The same kernels run; a step takes no more CPU (docs/performance-log.md).
+        enableCpuMemArena: false,
         logSeverityLevel: 3,
       }),
     );
