@@ -103,21 +103,25 @@ export async function openPipeline(
   // (in YAML the scan does not read, spelt with escapes, a plugin's step) or is invalid (so that every
   // diagnostic is reported).
   const early = ruleSet.steps === undefined || ruleSet.steps.some((step) => named.has(step));
-  const [{ loadPipelineText }, first] = await Promise.all([
+  const [{ loadPipelineText }, { withoutYoungGrowth }, first] = await Promise.all([
     import('../pipeline/load.js'),
+    import('../util/young-generation.js'),
     early ? ruleSet.load() : undefined,
   ]);
   let rules = first ?? [];
-  let loaded = loadPipelineText(path, text, { params, steps: registry.value, rules });
+  // Without the young generation doubling for the tree that survives while a large file loads.
+  const load = (steps: StepLookup): ReturnType<typeof loadPipelineText> =>
+    withoutYoungGrowth(() => loadPipelineText(path, text, { params, steps, rules }));
+  let loaded = load(registry.value);
   // The quick scan for `step:` values can miss unusual YAML (flow maps, anchors): retry with every step.
   if (!loaded.ok && loaded.error.diagnostics.some((d) => d.code === 'unknown-step')) {
     registry = await opts.steps(path, text, undefined);
     if (!registry.ok) return err({ reason: 'invalid', diagnostics: registry.error, source: text });
-    loaded = loadPipelineText(path, text, { params, steps: registry.value, rules });
+    loaded = load(registry.value);
   }
   if (first === undefined && (!loaded.ok || usesAny(loaded.value.pipeline, ruleSet.steps ?? []))) {
     rules = await ruleSet.load();
-    loaded = loadPipelineText(path, text, { params, steps: registry.value, rules });
+    loaded = load(registry.value);
   }
   if (!loaded.ok) return err({ ...loaded.error, source: text });
   // The YAML tree is garbage now: for a large file, collected before the run allocates beside it.

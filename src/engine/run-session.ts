@@ -38,11 +38,11 @@ interface NodeRunner {
 }
 
 async function loadRunner(): Promise<NodeRunner> {
-  const [{ runNode }, { boundHeap }] = await Promise.all([
+  const [{ runNode }, { boundRunHeap }] = await Promise.all([
     import('./node-runner.js'),
     import('../util/heap-bound.js'),
   ]);
-  return { runNode, boundHeap };
+  return { runNode, boundHeap: boundRunHeap };
 }
 
 export class RunSession implements SchedulerHooks {

@@ -12,6 +12,7 @@
  */
 import { getHeapSpaceStatistics } from 'node:v8';
 import { collectAll } from './scavenge.js';
+import { capYoungGeneration } from './young-generation.js';
 
 const CHECK_EVERY = 64;
 const GROWTH_BYTES = 16 * 1024 * 1024;
@@ -40,6 +41,16 @@ export function boundHeap(): void {
   if (used - base < GROWTH_BYTES) return;
   collectAll();
   base = oldBytes();
+}
+
+/**
+ * `boundHeap` for a run's committed nodes: at the same checks it also stops the young generation's
+ * growth once that has reached its cap (`capYoungGeneration`), which a long run would otherwise double
+ * to V8's maximum.
+ */
+export function boundRunHeap(): void {
+  boundHeap();
+  if (calls === 0) capYoungGeneration();
 }
 
 /**
