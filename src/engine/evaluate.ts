@@ -133,9 +133,18 @@ export function resolveNodeWith(
       env: (name) => ctx.env[name],
       output: as === undefined ? output : (id, name) => output(as[id] ?? id, name),
     },
-    { shellFields: new Set(step.shellFields ?? []) },
+    { shellFields: shellFieldsOf(step) },
   );
   return resolved.ok ? resolved : err(resolved.error.map(formatDiagnostic).join('\n'));
+}
+
+/** Each step's `shellFields` as a set, made once (every node's `with` is resolved twice in a run). */
+const shellFieldSets = new WeakMap<StepDefinition<JsonValue>, ReadonlySet<string>>();
+
+function shellFieldsOf(step: StepDefinition<JsonValue>): ReadonlySet<string> {
+  let set = shellFieldSets.get(step);
+  if (set === undefined) shellFieldSets.set(step, (set = new Set(step.shellFields ?? [])));
+  return set;
 }
 
 /**

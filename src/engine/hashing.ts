@@ -3,8 +3,13 @@
 import * as crypto from 'node:crypto';
 import { createHash } from 'node:crypto';
 import {
+  chmodSync,
+  closeSync,
   createReadStream,
+  fchmodSync,
+  openSync,
   readFileSync,
+  readSync,
   readdirSync,
   readlinkSync,
   lstatSync,
@@ -31,12 +36,47 @@ export function sha256Hex(data: Buffer | string): string {
   return oneShot ? oneShot('sha256', data, 'hex') : createHash('sha256').update(data).digest('hex');
 }
 
+/** Node's one-shot hash with a Buffer out (20.12 and later), where it has one. */
+const oneShotBuffer = oneShot as unknown as
+  ((algorithm: string, data: Buffer | string, encoding: 'buffer') => Buffer) | undefined;
+
 /**
  * The first `bytes` bytes of `data`'s SHA-256 in hex, as a string of its own: a slice of the whole hex
  * string would keep all 64 digits alive for as long as it is held (a store stamp: for a whole run).
  */
 export function sha256HexPrefix(data: Buffer | string, bytes: number): string {
-  return createHash('sha256').update(data).digest().toString('hex', 0, bytes);
+  const sum = oneShotBuffer
+    ? oneShotBuffer('sha256', data, 'buffer')
+    : createHash('sha256').update(data).digest();
+  return sum.toString('hex', 0, bytes);
+}
+
+/** One buffer reused for every small file `hashOutputFile` reads (they are read and hashed one at a time). */
+let scratch = Buffer.allocUnsafe(1 << 16);
+
+/**
+ * The content digest of an output file about to be committed, which also loses its write bits
+ * (`mode & 0o555`) through the same open: one open, one read and one fchmod for a small file, where
+ * reading it whole and a `chmod` by path cost a stat, a second read and a second path walk. A file whose
+ * size is not `size` when read (something still writes it) is read whole as `hashFile` would.
+ */
+export async function hashOutputFile(path: string, size: number, mode: number): Promise<Digest> {
+  if (size > SYNC_LIMIT) {
+    const d = await hashFile(path, size);
+    chmodSync(path, mode & 0o555);
+    return d;
+  }
+  const fd = openSync(path, 'r');
+  try {
+    if (scratch.length < size + 1) scratch = Buffer.allocUnsafe(Math.max(size + 1, scratch.length * 2));
+    // One byte more than the size: a short read of a regular file means its end.
+    const n = readSync(fd, scratch, 0, size + 1, 0);
+    fchmodSync(fd, mode & 0o555);
+    if (n === size) return digest(sha256Hex(scratch.subarray(0, n)));
+  } finally {
+    closeSync(fd);
+  }
+  return hashFile(path, 0);
 }
 
 export async function hashFile(path: string, size: number): Promise<Digest> {

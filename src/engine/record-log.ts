@@ -237,6 +237,12 @@ export class RecordLog {
 /** A record as one line of a segment: the fingerprint right after the format, whatever order the object's
  * keys were built in, so a reader finds it without parsing the line. */
 export function recordLine(record: NodeRecord): string {
+  // A record built in that order (as a run builds each) is written as it is, without a reordered copy.
+  let i = 0;
+  for (const key in record) {
+    if (key !== (i === 0 ? 'format' : 'fingerprint')) break;
+    if (++i === 2) return JSON.stringify(record);
+  }
   const { format, fingerprint, ...rest } = record;
   return JSON.stringify({ format, fingerprint, ...rest });
 }

@@ -8,7 +8,6 @@
 // it, so an output changed or truncated after its commit is never reused; the node reruns. `moe gc
 // --verify` re-hashes every entry for what a stamp cannot see (a change that kept size and time).
 import {
-  chmodSync,
   existsSync,
   lstatSync,
   mkdirSync,
@@ -23,7 +22,7 @@ import { join } from 'node:path';
 import type { Digest } from '../util/brand.js';
 import type { NodeRecord } from './records.js';
 import type { TreeEntry } from './hashing.js';
-import { escapingLinks, hashTree, listTree, sha256HexPrefix, TreeError } from './hashing.js';
+import { escapingLinks, hashOutputFile, hashTree, listTree, sha256HexPrefix, TreeError } from './hashing.js';
 import type { Workspace } from './workspace.js';
 import { RecordLog } from './record-log.js';
 import { spreadSubfolders } from './spread-folders.js';
@@ -142,12 +141,15 @@ export class Store {
           '(cp -L), or link relatively to a file inside it',
       );
     }
-    const d = await hashTree(stagingDir, undefined, {}, entries);
+    // Each file is made read-only as it is hashed (one open for both); chmod leaves sizes and times as
+    // they were.
+    const d = await hashTree(
+      stagingDir,
+      (abs, stats) => hashOutputFile(abs, stats.size, stats.mode),
+      {},
+      entries,
+    );
     const target = storePath(this.ws, d);
-    for (const e of entries) {
-      if (e.kind === 'file' || e.kind === 'exec') chmodSync(join(stagingDir, e.path), e.stats.mode & 0o555);
-    }
-    // chmod leaves sizes and times as they were.
     const stamp = treeStamp(entries);
     this.ensureDir(this.ws.store);
     // The rename is the existence check: it fails when the same bytes are stored already (a rerun that

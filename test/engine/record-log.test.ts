@@ -137,3 +137,21 @@ test('gc keeps one segment of the live records and drops the rest', async (t) =>
   );
   assert.deepEqual(again.counts, { cached: 2, ran: 0, failed: 0, skipped: 0 });
 });
+
+test('a record line starts with the format and the fingerprint whatever order its keys were built in', (t) => {
+  const rig = new Rig();
+  t.after(() => rig.cleanup());
+  const built = record('a', 1);
+  const { node, fingerprint, format, ...rest } = built;
+  const reordered = { node, ...rest, fingerprint, format } as NodeRecord;
+  const store = new Store(rig.ws, 'order');
+  store.writeRecord(built);
+  store.writeRecord({ ...reordered, fingerprint: record('b', 2).fingerprint });
+  store.close();
+  const lines = readFileSync(join(rig.ws.records, 'order.jsonl'), 'utf8').trim().split('\n');
+  assert.equal(lines.length, 2);
+  for (const line of lines) assert.match(line, /^\{"format":1,"fingerprint":"[0-9a-f]{64}","node":"na"/);
+  const read = new Store(rig.ws);
+  assert.deepEqual(read.readRecord(built.fingerprint), built);
+  assert.equal(read.readRecord(record('b', 2).fingerprint)?.node, 'na');
+});

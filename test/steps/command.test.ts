@@ -512,3 +512,22 @@ test(
     assert.equal(execLast(long), `if command -v cat >/dev/null; then exec ${long}; fi; ${long}`);
   },
 );
+
+test('through the worker shell, a job line longer than a pipe writes at once runs as a short one does', async () => {
+  // A line past 4096 bytes goes through the stream rather than one write; both reach the same worker.
+  const long = 'x'.repeat(10_000);
+  for (const value of ['short', long]) {
+    const c = context(
+      { run: 'printf %s "$BIG" > "$MOE_OUT/big"; echo said', env: { BIG: value } },
+      new AbortController().signal,
+      true,
+    );
+    try {
+      await commandStep.run(c.ctx);
+      assert.equal(readFileSync(join(c.dir, 'big'), 'utf8'), value);
+      assert.equal(readFileSync(join(c.dir, 'node.log'), 'utf8'), 'said\n');
+    } finally {
+      c.done();
+    }
+  }
+});

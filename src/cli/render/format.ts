@@ -10,10 +10,19 @@ export function duration(ms: number): string {
   return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
 }
 
+/** The last second `clockTime` wrote, and its text. */
+let lastSecond = Number.NaN;
+let lastText = '';
+
 /** `12:03:09` in local time: the prefix of plain (non-TTY) output lines. */
 export function clockTime(time: number): string {
+  // Events come many a second (two per node of a run): the text is made once per second.
+  const second = Math.floor(time / 1000);
+  if (second === lastSecond) return lastText;
   const d = new Date(time);
-  return [d.getHours(), d.getMinutes(), d.getSeconds()].map((n) => String(n).padStart(2, '0')).join(':');
+  lastText = [d.getHours(), d.getMinutes(), d.getSeconds()].map((n) => String(n).padStart(2, '0')).join(':');
+  lastSecond = second;
+  return lastText;
 }
 
 export interface Colors {

@@ -116,7 +116,6 @@ function finite(e: Expr, v: Value): Value {
 
 function lookup(e: Extract<Expr, { kind: 'ref' }>, ctx: ResolveContext, state: Evaluation): Value {
   const [root, a, b, c] = e.path;
-  const dotted = e.path.join('.');
   if (root === 'params' && a !== undefined && e.path.length === 2) {
     const v = ctx.params.get(a);
     return v ?? fail(e, `unknown parameter \`${a}\``);
@@ -129,5 +128,5 @@ function lookup(e: Extract<Expr, { kind: 'ref' }>, ctx: ResolveContext, state: E
   if (root === 'nodes' && a !== undefined && b === 'outputs' && c !== undefined && e.path.length === 4) {
     return ask(e, () => ctx.output(nodeId(a), c));
   }
-  return fail(e, `unknown name \`${dotted}\``);
+  return fail(e, `unknown name \`${e.path.join('.')}\``);
 }

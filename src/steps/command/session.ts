@@ -23,6 +23,29 @@ export interface SessionOptions {
   readonly onWithdrawn?: (() => void) | undefined;
 }
 
+/**
+ * The jobs whose output is read for progress, every POLL_MS by one timer for all of them: a timer made
+ * and cleared per job cost more than most jobs' reads. The timer is what keeps this process waiting for
+ * a job (the workers and their pipes do not), so it runs while any job does.
+ */
+const polled = new Set<() => void>();
+let pollTimer: NodeJS.Timeout | undefined;
+
+function watch(poll: () => void): void {
+  polled.add(poll);
+  pollTimer ??= setInterval(() => {
+    for (const p of polled) p();
+  }, POLL_MS);
+}
+
+function unwatch(poll: () => void): void {
+  polled.delete(poll);
+  if (polled.size === 0 && pollTimer !== undefined) {
+    clearInterval(pollTimer);
+    pollTimer = undefined;
+  }
+}
+
 export async function runInSession(
   spawner: ShellSpawner,
   job: ShellJob,
@@ -42,7 +65,7 @@ export async function runInSession(
     killTimer = setTimeout(() => running.kill('SIGKILL'), opts.killGraceMs);
   };
   opts.signal.addEventListener('abort', onAbort, { once: true });
-  const poll = setInterval(() => {
+  const poll = (): void => {
     // A queued job's scratch file may still hold an earlier job's output.
     if (!running.started) return;
     const read = readFrom(running.output, offset);
@@ -51,7 +74,8 @@ export async function runInSession(
       const p = parseProgress(line);
       if (p) opts.progress(p);
     }
-  }, POLL_MS);
+  };
+  watch(poll);
   try {
     let code = -1;
     let failure: Error | undefined;
@@ -74,7 +98,7 @@ export async function runInSession(
       throw new Error(`command ${how}${last ? `: ${last}` : ''}`);
     }
   } finally {
-    clearInterval(poll);
+    unwatch(poll);
     if (killTimer) clearTimeout(killTimer);
     opts.signal.removeEventListener('abort', onAbort);
   }

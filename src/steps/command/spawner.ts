@@ -113,6 +113,17 @@ interface Worker {
 }
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** Which variable names a shell can assign, by name: every job asks again of the same forty or so. */
+const names = new Map<string, boolean>();
+
+function isName(k: string): boolean {
+  let yes = names.get(k);
+  if (yes === undefined) {
+    yes = NAME.test(k);
+    if (names.size < 4096) names.set(k, yes);
+  }
+  return yes;
+}
 
 export function shellQuote(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
@@ -228,7 +239,7 @@ export class ShellSpawner {
     if (queue) worker.next = entry;
     else worker.current = entry;
     const line = script(job, output, worker.env, this.#subshells());
-    worker.child.stdin?.write(entry.guarded ? guardedLine(line, opts.haltFile as string) : line);
+    writeLine(worker, entry.guarded ? guardedLine(line, opts.haltFile as string) : line);
     if (!queue) entry.start();
     return running;
   }
@@ -281,7 +292,7 @@ export class ShellSpawner {
         if (!worker.retired) this.#idle.push(worker);
         return current.withdraw();
       }
-      const m = /^E (\d+)$/.exec(line);
+      const m = /^E (\d+)( empty)?$/.exec(line);
       if (!m) return;
       // The queued job, if any, is running already: the worker read its line as this one ended. Not on
       // a worker whose group was signalled: its TERM trap exits before the next line (a job that had
@@ -290,8 +301,9 @@ export class ShellSpawner {
       const next = worker.retired ? undefined : queued;
       worker.current = next;
       worker.next = undefined;
-      // Before the worker can take another job, which would truncate this job's scratch file.
-      const delivered = deliver(current);
+      // Before the worker can take another job, which would truncate this job's scratch file. The worker
+      // says when the job wrote nothing there (most jobs): then there is nothing to look at.
+      const delivered = m[2] === undefined ? deliver(current) : undefined;
       if (next === undefined && !worker.retired) this.#idle.push(worker);
       // A guarded job's worker says whether it started.
       if (next !== undefined && !next.guarded) next.start();
@@ -331,6 +343,38 @@ export class ShellSpawner {
     worker.child.stdin?.end();
   }
 }
+
+/**
+ * Hands a job's line to its worker. A line that fits in the pipe's atomic write (PIPE_BUF, 4096 bytes on
+ * Linux) is written at once with one `write`: on the non-blocking pipe it goes whole or not at all, and
+ * the stream's machinery costs more per job than the write itself. Otherwise, with writes queued on the
+ * stream, or when the pipe is full or broken, the stream writes it (and reports a broken pipe as its
+ * error, which ends the worker's jobs).
+ */
+function writeLine(worker: Worker, line: string): void {
+  const stdin = worker.child.stdin;
+  if (stdin === null) return;
+  const fd = (stdin as unknown as { _handle?: { fd?: number } | null })._handle?.fd;
+  if (fd !== undefined && fd >= 0 && stdin.writableLength === 0 && line.length <= PIPE_BUF) {
+    const bytes = Buffer.from(line);
+    if (bytes.length <= PIPE_BUF) {
+      let written = 0;
+      try {
+        written = writeSync(fd, bytes);
+      } catch {
+        // Full (EAGAIN: nothing was written) or broken: the stream deals with it.
+      }
+      if (written > 0) {
+        if (written < bytes.length) stdin.write(bytes.subarray(written));
+        return;
+      }
+    }
+  }
+  stdin.write(line);
+}
+
+/** Bytes a pipe writes atomically (POSIX guarantees at least 512; Linux has 4096). */
+const PIPE_BUF = 4096;
 
 /** Moves a job's output into its log file, noting where it begins there; an error when that failed. */
 function deliver(job: Pending): Error | undefined {
@@ -379,26 +423,31 @@ function workerPrologue(graceMs: number): string {
   );
 }
 
-/** The worker's command line for one job; it prints `E <status>` when the job ends. */
+/**
+ * The worker's command line for one job; it prints `E <status>` when the job ends, `E <status> empty`
+ * when the job wrote no output.
+ */
 function script(
   job: ShellJob,
   output: string,
   workerEnv: Readonly<Record<string, string | undefined>>,
   subshells: boolean,
 ): string {
+  const env = job.env;
   const assigns: string[] = [];
-  for (const [k, v] of Object.entries(job.env)) {
-    if (workerEnv[k] !== v && NAME.test(k)) assigns.push(`${k}=${shellQuote(v)}`);
+  for (const k in env) {
+    const v = env[k] as string;
+    if (workerEnv[k] !== v && Object.hasOwn(env, k) && isName(k)) assigns.push(`${k}=${shellQuote(v)}`);
   }
   const unsets: string[] = [];
-  for (const k in workerEnv) if (!Object.hasOwn(job.env, k) && NAME.test(k)) unsets.push(k);
+  for (const k in workerEnv) if (!Object.hasOwn(env, k) && isName(k)) unsets.push(k);
   const line = shellLine(job.argv);
   const body =
     subshells && line !== undefined && !needsOwnShell(line)
       ? subshell(line, assigns, unsets, job.env)
       : commandBody(job.argv, assigns, unsets);
   const out = shellQuote(output);
-  return `if cd ${shellQuote(resolve(job.cwd))} 2>${out}; then ${body} </dev/null >${out} 2>&1; moe_s=$?; echo "E $moe_s"; else moe_s=126; echo "E 126"; fi\n`;
+  return `if cd ${shellQuote(resolve(job.cwd))} 2>${out}; then ${body} </dev/null >${out} 2>&1; moe_s=$?; if [ -s ${out} ]; then echo "E $moe_s"; else echo "E $moe_s empty"; fi; else moe_s=126; echo "E 126"; fi\n`;
 }
 
 /**
