@@ -1,7 +1,7 @@
 /**
- * AdamW's inner loop as a small WebAssembly SIMD function (two lanes of f64), over weights, gradients and
- * moments that live in one WebAssembly memory (an arena). It does exactly the double-precision arithmetic
- * of the TypeScript loop in adamw.ts, in the same order, so both give the same bits; it only does two
+ * AdamW's inner loop as a small WebAssembly SIMD function (four lanes of f32), over weights, gradients
+ * and moments that live in one WebAssembly memory (an arena). It does exactly the float32 arithmetic of
+ * the TypeScript loop in adamw.ts, in the same order, so both give the same bits; it only does four
  * elements per instruction. The module is assembled here from its opcodes (no toolchain, nothing
  * downloaded); where WebAssembly SIMD is unavailable, or the arena would be too large for a 32-bit
  * memory, `createArena` gives undefined and the TypeScript loop runs.
@@ -54,15 +54,9 @@ const I32_GE_U = [0x4f];
 const i32Const = (n: number): number[] => [0x41, ...sleb(n)];
 const F64_ADD = [0xa0];
 const SPLAT = simd(0x14);
-const LOAD64_ZERO = simd(0x5d, 0, 0);
-const STORE64_LANE0 = simd(0x5b, 0, 0, 0);
-const DEMOTE = simd(0x5e);
 const PROMOTE = simd(0x5f);
-const SQRT = simd(0xef);
 const ADD = simd(0xf0);
-const SUB = simd(0xf1);
 const MUL = simd(0xf2);
-const DIV = simd(0xf3);
 const lane = (l: number): number[] => simd(0x21, l);
 
 // Parameters: w g m v (byte offsets), n (elements, even), then b1 b2 c1 c2 stepSize invBc2Sqrt eps shrink scale.
@@ -92,40 +86,56 @@ const EPS = splat(6);
 const SHRINK = splat(7);
 const SCALE = splat(8);
 
-/** Loads two float32 at `base + index` and widens them to f64x2. */
-const loadPair = (base: number): number[] => [
-  ...get(base),
-  ...get(IDX),
-  ...I32_ADD,
-  ...LOAD64_ZERO,
-  ...PROMOTE,
-];
+const F32_DEMOTE = [0xb6];
+const F32_SPLAT = simd(0x13);
+const V128_LOAD = simd(0x00, 4, 0);
+const V128_STORE = simd(0x0b, 4, 0);
+const F32_SQRT = simd(0xe3);
+const F32_ADD = simd(0xe4);
+const F32_SUB = simd(0xe5);
+const F32_MUL = simd(0xe6);
+const F32_DIV = simd(0xe7);
+/** Moves lanes 2 and 3 of a float32x4 to lanes 0 and 1 (of a shuffle with itself). */
+const HIGH_HALF = simd(0x0d, 8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15);
 
-function kernelBody(): number[] {
+/** Four float32 at `base + index`. */
+const load4 = (base: number): number[] => [...get(base), ...get(IDX), ...I32_ADD, ...V128_LOAD];
+
+/**
+ * The kernel over four elements at a time, in float32 arithmetic (each operation rounded to float32, as
+ * torch computes AdamW for float32 parameters), except Σg², which is summed in double precision.
+ * `scaled`: the gradients are multiplied by the scale first (clipping's factor); without it the scale
+ * parameter is ignored.
+ */
+function kernelBody(scaled: boolean): number[] {
   const code: number[] = [];
-  for (let k = 0; k < SCALARS; k++) code.push(...get(5 + k), ...SPLAT, ...set(splat(k)));
+  for (let k = 0; k < SCALARS; k++) code.push(...get(5 + k), ...F32_DEMOTE, ...F32_SPLAT, ...set(splat(k)));
   code.push(...get(N), ...i32Const(2), ...I32_SHL, ...set(END));
   code.push(...i32Const(0), ...set(IDX));
   code.push(0x44, 0, 0, 0, 0, 0, 0, 0, 0, ...SPLAT, ...set(ACC)); // f64.const 0, splat
   code.push(0x02, 0x40, 0x03, 0x40); // block, loop
   code.push(...get(IDX), ...get(END), ...I32_GE_U, 0x0d, 1); // br_if out
-  // raw = g; acc += raw·raw; gi = f32(raw·scale)
-  code.push(...loadPair(G), ...tee(RAW), ...get(RAW), ...MUL, ...get(ACC), ...ADD, ...set(ACC));
-  code.push(...get(RAW), ...get(SCALE), ...MUL, ...DEMOTE, ...PROMOTE, ...set(GI));
+  // raw = g; acc += lo(raw)² + hi(raw)² in f64
+  code.push(...load4(G), ...tee(RAW), ...PROMOTE, ...tee(GI), ...get(GI), ...MUL, ...get(ACC), ...ADD);
+  code.push(...get(RAW), ...get(RAW), ...HIGH_HALF, ...PROMOTE, ...tee(GI), ...get(GI), ...MUL, ...ADD);
+  code.push(...set(ACC));
+  // gi = raw·scale, or raw
+  if (scaled) code.push(...get(RAW), ...get(SCALE), ...F32_MUL, ...set(GI));
+  else code.push(...get(RAW), ...set(GI));
   // mi = b1·m + c1·gi
-  code.push(...get(B1), ...loadPair(M), ...MUL, ...get(C1), ...get(GI), ...MUL, ...ADD, ...set(MI));
-  // vi = b2·v + c2·gi·gi
-  code.push(...get(B2), ...loadPair(V), ...MUL, ...get(C2), ...get(GI), ...MUL, ...get(GI), ...MUL, ...ADD);
-  code.push(...set(VI));
-  code.push(...get(M), ...get(IDX), ...I32_ADD, ...get(MI), ...DEMOTE, ...STORE64_LANE0);
-  code.push(...get(V), ...get(IDX), ...I32_ADD, ...get(VI), ...DEMOTE, ...STORE64_LANE0);
+  code.push(...get(B1), ...load4(M), ...F32_MUL, ...get(C1), ...get(GI), ...F32_MUL, ...F32_ADD, ...set(MI));
+  // vi = b2·v + (c2·gi)·gi
+  code.push(...get(B2), ...load4(V), ...F32_MUL, ...get(C2), ...get(GI), ...F32_MUL, ...get(GI), ...F32_MUL);
+  code.push(...F32_ADD, ...set(VI));
+  code.push(...get(M), ...get(IDX), ...I32_ADD, ...get(MI), ...V128_STORE);
+  code.push(...get(V), ...get(IDX), ...I32_ADD, ...get(VI), ...V128_STORE);
   // w = w·shrink − (stepSize·mi) / (√vi·invBc2Sqrt + eps)
   code.push(...get(W), ...get(IDX), ...I32_ADD);
-  code.push(...loadPair(W), ...get(SHRINK), ...MUL);
-  code.push(...get(STEP), ...get(MI), ...MUL);
-  code.push(...get(VI), ...SQRT, ...get(IB), ...MUL, ...get(EPS), ...ADD);
-  code.push(...DIV, ...SUB, ...DEMOTE, ...STORE64_LANE0);
-  code.push(...get(IDX), ...i32Const(8), ...I32_ADD, ...set(IDX));
+  code.push(...load4(W), ...get(SHRINK), ...F32_MUL);
+  code.push(...get(STEP), ...get(MI), ...F32_MUL);
+  code.push(...get(VI), ...F32_SQRT, ...get(IB), ...F32_MUL, ...get(EPS), ...F32_ADD);
+  code.push(...F32_DIV, ...F32_SUB, ...V128_STORE);
+  code.push(...get(IDX), ...i32Const(16), ...I32_ADD, ...set(IDX));
   code.push(0x0c, 0, 0x0b, 0x0b); // br loop, end loop, end block
   code.push(...get(ACC), ...lane(0), ...get(ACC), ...lane(1), ...F64_ADD);
   code.push(0x0b);
@@ -141,7 +151,10 @@ function moduleBytes(): Uint8Array {
   const params = [...Array<number>(5).fill(I32), ...Array<number>(SCALARS).fill(F64)];
   const type = [0x60, ...vec(params.map((p) => [p])), ...vec([[F64]])];
   const memoryImport = [...name('e'), ...name('m'), 0x02, 0x00, 0x00]; // memory, limits: min 0
-  const exported = [...name('adamw'), 0x00, 0x00]; // function 0
+  const exported = [
+    [...name('adamw'), 0x00, 0x00], // function 0
+    [...name('adamw_unscaled'), 0x00, 0x01], // function 1
+  ];
   return Uint8Array.from([
     0x00,
     0x61,
@@ -153,9 +166,9 @@ function moduleBytes(): Uint8Array {
     0x00,
     ...section(1, vec([type])),
     ...section(2, vec([memoryImport])),
-    ...section(3, vec([[0]])),
-    ...section(7, vec([exported])),
-    ...section(10, vec([kernelBody()])),
+    ...section(3, vec([[0], [0]])),
+    ...section(7, vec(exported)),
+    ...section(10, vec([kernelBody(true), kernelBody(false)])),
   ]);
 }
 
@@ -174,6 +187,10 @@ interface WasmApi {
 const wasm = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
 
 type Kernel = (w: number, g: number, m: number, v: number, n: number, ...scalars: number[]) => number;
+interface Kernels {
+  readonly scaled: Kernel;
+  readonly unscaled: Kernel;
+}
 
 let compiled: object | null | undefined;
 
@@ -195,7 +212,7 @@ export class WasmArena {
 
   private constructor(
     private readonly memory: WasmMemory,
-    private readonly kernel: Kernel,
+    private readonly kernels: Kernels,
   ) {}
 
   /** An arena for `floats` values in arrays of the given lengths, or undefined where it cannot be made. */
@@ -207,7 +224,11 @@ export class WasmArena {
     try {
       const memory = new wasm.Memory({ initial: Math.max(1, Math.ceil(bytes / PAGE)) });
       const instance = new wasm.Instance(module, { e: { m: memory } });
-      return new WasmArena(memory, instance.exports['adamw'] as Kernel);
+      const kernels = {
+        scaled: instance.exports['adamw'] as Kernel,
+        unscaled: instance.exports['adamw_unscaled'] as Kernel,
+      };
+      return new WasmArena(memory, kernels);
     } catch {
       return undefined;
     }
@@ -226,10 +247,12 @@ export class WasmArena {
   }
 
   /**
-   * AdamW over the first `n` (even) values of arrays in this arena; returns Σg² over them. Scalars in the
-   * order of the kernel's parameters: b1, b2, c1, c2, stepSize, invBc2Sqrt, eps, shrink, gradScale.
+   * AdamW over the first `n` (a multiple of 4) values of arrays in this arena; returns Σg² over them.
+   * Scalars (float32 values) in the order of the kernel's parameters: b1, b2, c1, c2, stepSize,
+   * invBc2Sqrt, eps, shrink, gradScale; a gradScale of 1 skips the scaling (the same bits).
    */
   adamw(w: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, n: number, s: number[]): number {
-    return this.kernel(w.byteOffset, g.byteOffset, m.byteOffset, v.byteOffset, n, ...s);
+    const kernel = s[8] === 1 ? this.kernels.unscaled : this.kernels.scaled;
+    return kernel(w.byteOffset, g.byteOffset, m.byteOffset, v.byteOffset, n, ...s);
   }
 }

@@ -1,8 +1,9 @@
 /**
  * AdamW as torch.optim.AdamW computes it (decoupled weight decay, bias-corrected moments, ε added after
- * the bias-corrected square root), over Float32Array weights updated in place. The inner loop allocates
- * nothing and also sums the squared gradients, so the global norm costs no second pass; scalars are
- * computed once per step in double precision.
+ * the bias-corrected square root), over Float32Array weights updated in place, in float32 arithmetic as
+ * torch's is for float32 parameters. The inner loop allocates nothing and also sums the squared
+ * gradients (in double precision), so the global norm costs no second pass; scalars are computed once per
+ * step in double precision and rounded to float32.
  */
 import type { WasmArena } from './adamw-wasm.js';
 
@@ -25,7 +26,7 @@ export interface AdamWOptions {
   readonly noDecay?: (name: string) => boolean;
   /**
    * Where the moments live. When the weights and gradients are in the same arena, the update runs as
-   * WebAssembly SIMD (the same arithmetic, two elements at a time). @default ordinary arrays
+   * WebAssembly SIMD (the same arithmetic, four elements at a time). @default ordinary arrays
    */
   readonly arena?: WasmArena;
 }
@@ -86,14 +87,17 @@ export class AdamW {
       throw new Error(`expected ${this.params.length} gradients, got ${grads.length}`);
     }
     this.t += 1;
-    const b1 = this.beta1;
-    const b2 = this.beta2;
-    const c1 = 1 - b1;
-    const c2 = 1 - b2;
-    const stepSize = lr / (1 - b1 ** this.t);
-    const invBc2Sqrt = 1 / Math.sqrt(1 - b2 ** this.t);
-    const eps = this.eps;
-    const scaled = gradScale !== 1;
+    // The step's scalars in double precision, then rounded once to float32, the precision of the loop.
+    const f = Math.fround;
+    const b1 = f(this.beta1);
+    const b2 = f(this.beta2);
+    const c1 = f(1 - this.beta1);
+    const c2 = f(1 - this.beta2);
+    const stepSize = f(lr / (1 - this.beta1 ** this.t));
+    const invBc2Sqrt = f(1 / Math.sqrt(1 - this.beta2 ** this.t));
+    const eps = f(this.eps);
+    const scale = f(gradScale);
+    const scaled = scale !== 1;
     const arena = this.arena;
     let squares = 0;
     for (let k = 0; k < this.params.length; k++) {
@@ -103,23 +107,26 @@ export class AdamW {
       const v = this.v[k] as Float32Array;
       const n = w.length;
       if (g.length !== n) throw new Error(`gradient ${k} has ${g.length} values for ${n} weights`);
-      const shrink = this.decays[k] ? 1 - lr * this.weightDecay : 1;
+      const shrink = this.decays[k] ? f(1 - lr * this.weightDecay) : 1;
       let from = 0;
       if (arena?.holds(w) === true && arena.holds(g) && arena.holds(m)) {
-        // Pairs in WebAssembly, the odd last element (if any) below: the same arithmetic either way.
-        from = n - (n % 2);
-        const s = [b1, b2, c1, c2, stepSize, invBc2Sqrt, eps, shrink, gradScale];
+        // Fours in WebAssembly, the last few elements (if any) below: the same arithmetic either way.
+        from = n - (n % 4);
+        const s = [b1, b2, c1, c2, stepSize, invBc2Sqrt, eps, shrink, scale];
         squares += arena.adamw(w, g, m, v, from, s);
       }
+      // Every operation rounded to float32 (a float64 operation on float32 values, rounded once, gives
+      // the correctly rounded float32 result for +, −, ×, ÷ and √).
       for (let i = from; i < n; i++) {
         const raw = g[i] as number;
         squares += raw * raw;
-        const gi = scaled ? Math.fround(raw * gradScale) : raw;
-        const mi = b1 * (m[i] as number) + c1 * gi;
-        const vi = b2 * (v[i] as number) + c2 * gi * gi;
+        const gi = scaled ? f(raw * scale) : raw;
+        const mi = f(f(b1 * (m[i] as number)) + f(c1 * gi));
+        const vi = f(f(b2 * (v[i] as number)) + f(f(c2 * gi) * gi));
         m[i] = mi;
         v[i] = vi;
-        w[i] = (w[i] as number) * shrink - (stepSize * mi) / (Math.sqrt(vi) * invBc2Sqrt + eps);
+        const denom = f(f(f(Math.sqrt(vi)) * invBc2Sqrt) + eps);
+        w[i] = f((w[i] as number) * shrink) - f(f(stepSize * mi) / denom);
       }
     }
     return squares;

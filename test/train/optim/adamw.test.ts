@@ -113,3 +113,57 @@ test('AdamW in a WebAssembly arena gives the same bits as the TypeScript loop (o
     assert.deepEqual(b.state().v.get(`p${k}`), a.state().v.get(`p${k}`), `second moment of p${k}`);
   });
 });
+
+test('AdamW rounds every operation to float32, as torch computes it for float32 parameters', () => {
+  const f = Math.fround;
+  const n = 1000;
+  let seed = 11;
+  const draw = (scale: number): Float32Array =>
+    Float32Array.from({ length: n }, () => {
+      seed = (seed * 16807) % 2147483647;
+      return (seed / 2147483647 - 0.5) * scale;
+    });
+  const w0 = draw(2);
+  const grads = [draw(1), draw(1e-3), draw(10)];
+  const w = Float32Array.from(w0);
+  const opt = new AdamW([{ name: 'w', data: w }], { lr: 0.01, weightDecay: 0.05 });
+  // The same three steps written out: float32 scalars, each product, sum, root and quotient rounded.
+  const ew = Float32Array.from(w0);
+  const em = new Float32Array(n);
+  const ev = new Float32Array(n);
+  // And in double precision, rounded only when stored, to show that the two differ.
+  const dw = Float32Array.from(w0);
+  const dm = new Float32Array(n);
+  const dv = new Float32Array(n);
+  grads.forEach((g, s) => {
+    opt.update([g]);
+    const t = s + 1;
+    const step = f(0.01 / (1 - 0.9 ** t));
+    const ib = f(1 / Math.sqrt(1 - 0.999 ** t));
+    const shrink = f(1 - 0.01 * 0.05);
+    for (let i = 0; i < n; i++) {
+      const gi = g[i]!;
+      em[i] = f(f(f(0.9) * em[i]!) + f(f(1 - 0.9) * gi));
+      ev[i] = f(f(f(0.999) * ev[i]!) + f(f(f(1 - 0.999) * gi) * gi));
+      const denom = f(f(f(Math.sqrt(ev[i]!)) * ib) + f(1e-8));
+      ew[i] = f(ew[i]! * shrink) - f(f(step * em[i]!) / denom);
+      const m = 0.9 * dm[i]! + 0.1 * gi;
+      const v = 0.999 * dv[i]! + 0.001 * gi * gi;
+      dm[i] = m;
+      dv[i] = v;
+      dw[i] =
+        dw[i]! * (1 - 0.01 * 0.05) -
+        ((0.01 / (1 - 0.9 ** t)) * m) / (Math.sqrt(v) / Math.sqrt(1 - 0.999 ** t) + 1e-8);
+    }
+  });
+  assert.deepEqual(w, ew);
+  assert.deepEqual(opt.state().m.get('w'), em);
+  assert.deepEqual(opt.state().v.get('w'), ev);
+  const differ = w.filter((x, i) => x !== dw[i]).length;
+  assert.ok(differ > 0, 'double-precision arithmetic gives other last bits for some weights');
+  // About one unit in the weight's last place per step, plus a few float32 roundings of an update (lr).
+  w.forEach((x, i) => {
+    const bound = 3 * 2 ** -23 * Math.abs(dw[i]!) + 8 * 2 ** -24 * 0.01;
+    assert.ok(Math.abs(x - dw[i]!) <= bound, `weight ${i}: ${x} vs ${dw[i]} in double precision`);
+  });
+});
