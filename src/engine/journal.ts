@@ -12,7 +12,7 @@ import { closeSync, ftruncateSync, mkdirSync, openSync, writeSync } from 'node:f
 import { dirname } from 'node:path';
 import type { RunEvent } from './events.js';
 import type { Workspace } from './workspace.js';
-import { journalPath, nodeLogPath } from './workspace.js';
+import { journalPath, nodeLogPath, safeName } from './workspace.js';
 
 const FLUSH_MS = 100;
 /** Bytes of room kept ahead of the last event. */
@@ -80,14 +80,13 @@ export class RunJournal {
 }
 
 export class NodeLogs {
-  readonly #ws: Workspace;
-  readonly #runId: string;
   readonly #fds = new Map<string, number>();
   #dirMade = false;
+  /** The run's log folder, as `nodeLogPath` joins it (asked for each node's log two or three times). */
+  readonly #dir: string;
 
   constructor(ws: Workspace, runId: string) {
-    this.#ws = ws;
-    this.#runId = runId;
+    this.#dir = dirname(nodeLogPath(ws, runId, '_'));
   }
 
   /** Creates the log directory, so child processes can append to their log files directly. */
@@ -102,7 +101,8 @@ export class NodeLogs {
   }
 
   pathOf(node: string): string {
-    return nodeLogPath(this.#ws, this.#runId, node);
+    // A safe name is one plain path segment: `nodeLogPath`'s result without a join per call.
+    return `${this.#dir}/${safeName(node)}.log`;
   }
 
   /**

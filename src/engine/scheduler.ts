@@ -320,8 +320,9 @@ class Scheduling {
       lead: (job) => {
         if (hold.released || hold.follower !== undefined || this.#stopping) return;
         this.#leads.push({ hold, job });
-        // Not from inside the step's call: the follower starts in a turn of its own.
-        queueMicrotask(() => this.#pump());
+        // Not from inside the step's call: the follower starts in a turn of its own. (A resolved
+        // promise's callback, not `queueMicrotask`, which wraps each callback in an async resource.)
+        void Promise.resolve().then(() => this.#pump());
       },
     };
     hooks.execute(id, hold.grant, stepDone, relay).then(

@@ -129,6 +129,27 @@ export function shellQuote(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
+/**
+ * A job as `run` returns it. A class, not an object literal: a literal with getters is a dictionary of its
+ * own, its accessors defined anew for every job.
+ */
+class Job implements RunningJob {
+  started = false;
+  /** Where the job's output went (set once `run` has made it). */
+  entry: Pending | undefined;
+
+  constructor(
+    readonly exit: Promise<number>,
+    readonly output: string,
+    readonly group: number | undefined,
+    readonly kill: (signal: NodeJS.Signals) => void,
+  ) {}
+
+  get logOffset(): number | undefined {
+    return this.entry?.logOffset;
+  }
+}
+
 export class ShellSpawner {
   readonly #idle: Worker[] = [];
   /** The worker and entry of each job not yet ended, for queuing another behind it. */
@@ -171,7 +192,6 @@ export class ShellSpawner {
     worker.jobs += 1;
     this.#scratch.add(output);
     let finished = false;
-    let started = false;
     // Dropped once either is called, and `opts` is never used in a closure: this job's closures must not
     // keep what knows the job before it (`after`), and so, job by job, every job of the run.
     let onStart = opts.onStart;
@@ -183,26 +203,15 @@ export class ShellSpawner {
       rejectExit = rejectP;
     });
     const group = worker.child.pid;
-    const running: RunningJob = {
-      exit,
-      output,
-      group,
-      get started() {
-        return started;
-      },
-      get logOffset() {
-        return entry.logOffset;
-      },
-      kill: (signal) => {
-        if (finished || group === undefined) return;
-        this.#retire(worker);
-        try {
-          process.kill(-group, signal);
-        } catch {
-          // Already gone.
-        }
-      },
-    };
+    const running = new Job(exit, output, group, (signal) => {
+      if (finished || group === undefined) return;
+      this.#retire(worker);
+      try {
+        process.kill(-group, signal);
+      } catch {
+        // Already gone.
+      }
+    });
     const entry: Pending = {
       output,
       logFile,
@@ -218,7 +227,7 @@ export class ShellSpawner {
         rejectExit(e);
       },
       start: () => {
-        started = true;
+        running.started = true;
         const call = onStart;
         onStart = undefined;
         onWithdrawn = undefined;
@@ -235,6 +244,7 @@ export class ShellSpawner {
         rejectExit(new Error('withdrawn before it started: the run stopped after a failure'));
       },
     };
+    running.entry = entry;
     this.#placed.set(running, { worker, pending: entry });
     if (queue) worker.next = entry;
     else worker.current = entry;
@@ -355,19 +365,22 @@ function writeLine(worker: Worker, line: string): void {
   const stdin = worker.child.stdin;
   if (stdin === null) return;
   const fd = (stdin as unknown as { _handle?: { fd?: number } | null })._handle?.fd;
-  if (fd !== undefined && fd >= 0 && stdin.writableLength === 0 && line.length <= PIPE_BUF) {
-    const bytes = Buffer.from(line);
-    if (bytes.length <= PIPE_BUF) {
-      let written = 0;
-      try {
-        written = writeSync(fd, bytes);
-      } catch {
-        // Full (EAGAIN: nothing was written) or broken: the stream deals with it.
-      }
-      if (written > 0) {
-        if (written < bytes.length) stdin.write(bytes.subarray(written));
-        return;
-      }
+  if (
+    fd !== undefined &&
+    fd >= 0 &&
+    stdin.writableLength === 0 &&
+    line.length <= PIPE_BUF &&
+    Buffer.byteLength(line) <= PIPE_BUF
+  ) {
+    let written = 0;
+    try {
+      written = writeSync(fd, line);
+    } catch {
+      // Full (EAGAIN: nothing was written) or broken: the stream deals with it.
+    }
+    if (written > 0) {
+      if (written < Buffer.byteLength(line)) stdin.write(Buffer.from(line).subarray(written));
+      return;
     }
   }
   stdin.write(line);
