@@ -531,3 +531,26 @@ test('through the worker shell, a job line longer than a pipe writes at once run
     }
   }
 });
+
+test("the job's environment is the node's with MOE_METRICS, and `env:` over both, through a worker or spawned", async () => {
+  for (const direct of [false, true]) {
+    const c = context(
+      {
+        run: 'echo "[$MOE_OUT] [$MOE_METRICS] [$MOE_KILL_GRACE_MS] [$EXTRA]" > "$MOE_OUT/env.txt"',
+        env: { MOE_KILL_GRACE_MS: '300', EXTRA: 'x' },
+      },
+      new AbortController().signal,
+      !direct,
+    );
+    try {
+      await commandStep.run(c.ctx);
+      assert.equal(
+        readFileSync(join(c.dir, 'env.txt'), 'utf8'),
+        `[${c.dir}] [${join(c.dir, 'moe-metrics.json')}] [300] [x]\n`,
+        direct ? 'spawned' : 'through a worker',
+      );
+    } finally {
+      c.done();
+    }
+  }
+});

@@ -10,23 +10,22 @@ import { runInSession } from './session.js';
 import { KILL_GRACE_MS, runProcess } from './spawn.js';
 import { ShellSpawner } from './spawner.js';
 import type { RunningJob } from './spawner.js';
-import { EnvCopier } from '../../util/env-copy.js';
-
-/** The job's environment: the node's with MOE_METRICS (see EnvCopier). */
-const metricsEnv = new EnvCopier(['MOE_METRICS']);
 
 export async function runCommandNode(ctx: StepContext<CommandWith>): Promise<StepResult | undefined> {
   const w = ctx.with;
   // A command reports metrics by writing a JSON object of numbers to $MOE_METRICS (in the attempt's
   // scratch directory, which is empty when the attempt starts).
   const metricsFile = join(ctx.tmpDir, 'moe-metrics.json');
-  const withMetrics = metricsEnv.copy(ctx.env, [metricsFile]);
-  const env: Record<string, string> = w.env === undefined ? withMetrics : { ...withMetrics, ...w.env };
+  // What the job's environment adds to the node's: MOE_METRICS, then the `env:` block. A worker shell
+  // gets the two apart (no copy of the node's forty-odd variables per node); a spawned job, together.
+  const extra: Readonly<Record<string, string>> =
+    w.env === undefined ? { MOE_METRICS: metricsFile } : { MOE_METRICS: metricsFile, ...w.env };
+  const envOf = (name: string): string | undefined =>
+    Object.hasOwn(extra, name) ? extra[name] : ctx.env[name];
   // MOE_KILL_GRACE_MS shortens or lengthens the wait between SIGTERM and SIGKILL on abort.
-  const grace = Number(env['MOE_KILL_GRACE_MS'] ?? Number.NaN);
+  const grace = Number(envOf('MOE_KILL_GRACE_MS') ?? Number.NaN);
   const common = {
     cwd: ctx.pipelineDir,
-    env,
     signal: ctx.signal,
     log: ctx.log,
     progress: ctx.progress.bind(ctx),
@@ -40,11 +39,11 @@ export async function runCommandNode(ctx: StepContext<CommandWith>): Promise<Ste
   // the job `ctx.relay` names when there is one; otherwise, or with MOE_DIRECT_SPAWN=1, this process
   // spawns it and relays its output line by line via `log`.
   const relay = ctx.relay;
-  if (ctx.logFile !== undefined && env['MOE_DIRECT_SPAWN'] !== '1') {
+  if (ctx.logFile !== undefined && envOf('MOE_DIRECT_SPAWN') !== '1') {
     const after = relay?.after;
     await runInSession(
       ShellSpawner.shared(),
-      { argv, cwd: ctx.pipelineDir, env, logFile: ctx.logFile },
+      { argv, cwd: ctx.pipelineDir, env: ctx.env, extraEnv: extra, logFile: ctx.logFile },
       {
         signal: ctx.signal,
         progress: common.progress,
@@ -58,7 +57,7 @@ export async function runCommandNode(ctx: StepContext<CommandWith>): Promise<Ste
   } else {
     relay?.started(undefined);
     const [file, ...args] = argv as [string, ...string[]];
-    await runProcess({ file, args, ...common });
+    await runProcess({ file, args, env: { ...ctx.env, ...extra }, ...common });
   }
   const metrics = await readMetrics(metricsFile);
   return metrics === undefined ? undefined : { metrics };

@@ -46,6 +46,8 @@ export interface ShellJob {
   readonly cwd: string;
   /** The job's whole environment: variables the worker has and this lacks are unset for the job. */
   readonly env: Readonly<Record<string, string>>;
+  /** Variables set on top of `env` (a name in both takes this value): part of the whole environment. */
+  readonly extraEnv?: Readonly<Record<string, string>> | undefined;
   /** Where the job's output ends up (created only when there is output). */
   readonly logFile: string;
 }
@@ -113,6 +115,7 @@ interface Worker {
 }
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const NO_ENV: Readonly<Record<string, string>> = Object.freeze({});
 /** Which variable names a shell can assign, by name: every job asks again of the same forty or so. */
 const names = new Map<string, boolean>();
 
@@ -447,17 +450,24 @@ function script(
   subshells: boolean,
 ): string {
   const env = job.env;
+  const extra = job.extraEnv ?? NO_ENV;
   const assigns: string[] = [];
   for (const k in env) {
     const v = env[k] as string;
-    if (workerEnv[k] !== v && Object.hasOwn(env, k) && isName(k)) assigns.push(`${k}=${shellQuote(v)}`);
+    if (workerEnv[k] !== v && Object.hasOwn(env, k) && !Object.hasOwn(extra, k) && isName(k))
+      assigns.push(`${k}=${shellQuote(v)}`);
+  }
+  for (const k in extra) {
+    const v = extra[k] as string;
+    if (workerEnv[k] !== v && Object.hasOwn(extra, k) && isName(k)) assigns.push(`${k}=${shellQuote(v)}`);
   }
   const unsets: string[] = [];
-  for (const k in workerEnv) if (!Object.hasOwn(env, k) && isName(k)) unsets.push(k);
+  for (const k in workerEnv)
+    if (!Object.hasOwn(env, k) && !Object.hasOwn(extra, k) && isName(k)) unsets.push(k);
   const line = shellLine(job.argv);
   const body =
     subshells && line !== undefined && !needsOwnShell(line)
-      ? subshell(line, assigns, unsets, job.env)
+      ? subshell(line, assigns, unsets, Object.hasOwn(extra, 'OLDPWD') ? extra['OLDPWD'] : env['OLDPWD'])
       : commandBody(job.argv, assigns, unsets);
   const out = shellQuote(output);
   return `if cd ${shellQuote(resolve(job.cwd))} 2>${out}; then ${body} </dev/null >${out} 2>&1; moe_s=$?; if [ -s ${out} ]; then echo "E $moe_s"; else echo "E $moe_s empty"; fi; else moe_s=126; echo "E 126"; fi\n`;
@@ -488,16 +498,15 @@ export function needsOwnShell(line: string): boolean {
 /**
  * A shell line run in a subshell of the worker (a fork of dash, no exec), as `sh -c` would run it: the
  * worker's `s` flag, arguments and variables gone, the job's environment exported, `$PPID` the worker (the parent an
- * `sh -c` would have), `OLDPWD` only when the job's environment has it. Parsed by `eval` inside the
+ * `sh -c` would have), `OLDPWD` (`old`) only when the job's environment has it. Parsed by `eval` inside the
  * subshell, so a syntax error fails the job (exit 2) and never the worker.
  */
 function subshell(
   line: string,
   assigns: readonly string[],
   unsets: readonly string[],
-  env: Readonly<Record<string, string>>,
+  old: string | undefined,
 ): string {
-  const old = env['OLDPWD'];
   const exports = old === undefined ? assigns : [...assigns, `OLDPWD=${shellQuote(old)}`];
   const unset = ['moe_watchdog', 'moe_s', ...(old === undefined ? ['OLDPWD'] : []), ...unsets];
   return `( set +s; set --; unset ${unset.join(' ')}; ${exports.length > 0 ? `export ${exports.join(' ')}; ` : ''}PPID=$$; eval ${shellQuote(execLast(line))} )`;
