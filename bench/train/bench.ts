@@ -1,9 +1,9 @@
 // `npm run bench:train`, two parts (BENCH_PARTS=shared,tiny picks them; both by default):
 //
-// tiny: one expert of pipelines/tiny.yaml trained by moe's own loop (batch 16, 8×8 latents, one thread,
-// BENCH_TINY_STEPS steps, default 200): where each optimizer step's time goes (onnxruntime's run, the
-// optimizer, batch assembly, metrics, checkpoints), the graph's achieved GFLOP/s and onnxruntime's MatMul
-// peak on one thread (bench/train/tiny.ts).
+// tiny: one expert of pipelines/tiny.yaml (with the UNet widths its model node sets) trained by moe's own
+// loop (batch 16, 8×8 latents, one thread, BENCH_TINY_STEPS steps, default 200): where each optimizer
+// step's time goes (onnxruntime's run, the optimizer, batch assembly, metrics, checkpoints), the graph's
+// achieved GFLOP/s and onnxruntime's MatMul peak on one thread (bench/train/tiny.ts).
 //
 // shared: trains the shared tiny SDXL-family UNet at batch 16 on 16×16 latents with moe
 // (generated training graph on onnxruntime-node + AdamW) and with the same architecture in plain PyTorch

@@ -306,7 +306,7 @@ async function readyAttempt(
   });
   if (!resolved.ok) return err({ kind: 'error', error: resolved.error });
   const withValue: JsonValue = resolved.value.value;
-  const valid = checkWithLoaded(step, withValue) ?? (await checkWith(step, withValue));
+  const valid = checkWithLoaded(step, withValue, node.with) ?? (await checkWith(step, withValue, node.with));
   if (!valid.ok) return err({ kind: 'error', error: valid.error });
   const declared = declaredOutputs(step.outputs.bind(step), withValue);
   if (!declared.ok) return err({ kind: 'error', error: declared.error });

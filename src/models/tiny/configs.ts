@@ -1,7 +1,8 @@
 /**
  * The tiny family's fixed configurations. The UNet's is the shared reference configuration
  * ("moe-tiny-sdxl", an SDXL-shaped UNet2DConditionModel), copied here so moe never reads the reference
- * folder at run time.
+ * folder at run time; the diffusers-parity tests and bench:train's PyTorch comparison use it as it is. A
+ * family may widen its levels (tinyUnetConfig); everything downstream reads the written unet/config.json.
  */
 import type { ClipTextConfig } from '../clip/config.js';
 
@@ -57,6 +58,45 @@ export const TINY_UNET_CONFIG = {
   upcast_attention: false,
   use_linear_projection: true,
 } as const;
+
+/** The widest level a tiny UNet may have: at 512 channels it has tens of millions of weights, past a CPU. */
+export const TINY_UNET_MAX_CHANNELS = 512;
+
+/**
+ * Why `channels` cannot be a tiny UNet's block_out_channels, or undefined when it can: one entry per level
+ * (down block) of TINY_UNET_CONFIG, each an integer from 1 to TINY_UNET_MAX_CHANNELS that the group norms'
+ * norm_num_groups and that level's attention head count (attention_head_dim, diffusers' name for the
+ * number of heads) both divide.
+ */
+export function tinyUnetChannelsProblem(channels: readonly unknown[]): string | undefined {
+  const c = TINY_UNET_CONFIG;
+  const levels = c.down_block_types.length;
+  const word = (x: unknown): string => (typeof x === 'number' ? String(x) : JSON.stringify(x));
+  const shown = `block_out_channels [${channels.map(word).join(', ')}]`;
+  const fix = `give ${levels} multiples of ${c.norm_num_groups} from ${c.norm_num_groups} to ${TINY_UNET_MAX_CHANNELS}, one per level, e.g. [${c.block_out_channels.join(', ')}]`;
+  if (channels.length !== levels)
+    return `${shown}: the tiny UNet has ${levels} levels, so it takes ${levels} widths; ${fix}`;
+  for (const [i, x] of channels.entries()) {
+    const heads = c.attention_head_dim[i] ?? 1;
+    const why =
+      typeof x !== 'number' || !Number.isInteger(x) || x < 1 || x > TINY_UNET_MAX_CHANNELS
+        ? `is not an integer from 1 to ${TINY_UNET_MAX_CHANNELS}`
+        : x % c.norm_num_groups !== 0
+          ? `is not a multiple of norm_num_groups (${c.norm_num_groups}: the group norms split a level's channels into ${c.norm_num_groups} groups)`
+          : x % heads !== 0
+            ? `is not a multiple of level ${i}'s ${heads} attention heads (attention_head_dim)`
+            : undefined;
+    if (why !== undefined) return `${shown}: level ${i}'s ${word(x)} ${why}; ${fix}`;
+  }
+  return undefined;
+}
+
+/** TINY_UNET_CONFIG with other block_out_channels (check them with tinyUnetChannelsProblem first). */
+export function tinyUnetConfig(
+  channels: readonly number[] = TINY_UNET_CONFIG.block_out_channels,
+): Record<string, unknown> {
+  return { ...TINY_UNET_CONFIG, block_out_channels: [...channels] };
+}
 
 /** SDXL base / SSD-1B's scheduler_config.json. */
 export const SDXL_SCHEDULER_CONFIG = {

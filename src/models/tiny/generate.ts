@@ -23,6 +23,8 @@ import {
   TINY_VAE,
   TINY_VOCABULARY_WORDS,
   tinyTextEncoderConfigs,
+  tinyUnetChannelsProblem,
+  tinyUnetConfig,
   tinyVaeConfigJson,
 } from './configs.js';
 import { err, ok } from '../../util/result.js';
@@ -31,18 +33,25 @@ import type { Result } from '../../util/result.js';
 export interface TinyFamilyOptions {
   /** Seeds the text encoders' and the UNet's weights. @default 0 */
   readonly seed?: number;
+  /**
+   * The UNet's block_out_channels, one width per level (tinyUnetChannelsProblem says what is allowed).
+   * @default TINY_UNET_CONFIG's [32, 64]
+   */
+  readonly blockOutChannels?: readonly number[];
 }
 
 export interface TinyFamily {
   readonly dir: string;
   readonly seed: number;
+  /** The UNet's block_out_channels. */
+  readonly blockOutChannels: readonly number[];
   /** Every file written, relative to `dir`, in name order, with its size. */
   readonly files: readonly { readonly path: string; readonly bytes: number }[];
   readonly totalBytes: number;
 }
 
 export interface TinyFamilyError {
-  readonly reason: 'not-empty' | 'bad-seed';
+  readonly reason: 'not-empty' | 'bad-seed' | 'bad-channels';
   readonly message: string;
 }
 
@@ -87,13 +96,16 @@ export async function generateTinyFamily(
   if (!Number.isSafeInteger(seed) || seed < 0 || seed > 0xffffffff) {
     return err({ reason: 'bad-seed', message: `seed must be an integer from 0 to 4294967295, got ${seed}` });
   }
+  const channels = options.blockOutChannels ?? TINY_UNET_CONFIG.block_out_channels;
+  const channelsProblem = tinyUnetChannelsProblem(channels);
+  if (channelsProblem !== undefined) return err({ reason: 'bad-channels', message: channelsProblem });
   if (!(await isEmptyOrMissing(dir))) {
     return err({ reason: 'not-empty', message: `${dir} exists and is not empty; choose a new folder` });
   }
   await mkdir(dirname(dir), { recursive: true });
   const stage = join(dirname(dir), `.${basename(dir)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   try {
-    await writeFamily(stage, seed);
+    await writeFamily(stage, seed, tinyUnetConfig(channels));
     await rm(dir, { recursive: true, force: true });
     await rename(stage, dir);
   } catch (e) {
@@ -101,7 +113,13 @@ export async function generateTinyFamily(
     throw e;
   }
   const files = await listFiles(dir);
-  return ok({ dir, seed, files, totalBytes: files.reduce((s, f) => s + f.bytes, 0) });
+  return ok({
+    dir,
+    seed,
+    blockOutChannels: [...channels],
+    files,
+    totalBytes: files.reduce((s, f) => s + f.bytes, 0),
+  });
 }
 
 /**
@@ -119,7 +137,17 @@ function summarisingEos(params: NamedTensor[], eos: number): NamedTensor[] {
   return params;
 }
 
-async function writeFamily(root: string, seed: number): Promise<void> {
+/**
+ * The first text encoder's position embeddings are drawn at the tokens' scale (N(0, 1)), as CLIP draws
+ * both alike: its states then tell a word's role in the caption from its place ("a blue square on a green
+ * background": the colour before the shape or before "background"), which at 0.1 they barely did (the
+ * same colour in the two slots had cosine 0.96–0.99, so swapped prompts conditioned the UNet alike). The
+ * second encoder keeps 0.1: its pooled output is the state at the zero end-of-text embedding, which a
+ * unit-scale position embedding there would dominate (every prompt's text_embeds at cosine 1.00).
+ */
+export const TINY_TEXT_ENCODER_POSITION_STD = 1;
+
+async function writeFamily(root: string, seed: number, unetConfig: Record<string, unknown>): Promise<void> {
   const rng = new Random(seed);
   const sub = async (name: string) => {
     await mkdir(join(root, name), { recursive: true });
@@ -145,7 +173,10 @@ async function writeFamily(root: string, seed: number): Promise<void> {
   const [te1, te2] = tinyTextEncoderConfigs(words.vocab.size, eos, bos);
   await model(
     'text_encoder',
-    buildClipTextModel(te1, initClipTextParams(te1, rng.fork('text_encoder'))),
+    buildClipTextModel(
+      te1,
+      initClipTextParams(te1, rng.fork('text_encoder'), { positionStd: TINY_TEXT_ENCODER_POSITION_STD }),
+    ),
     clipConfigJson(te1),
   );
   await model(
@@ -159,10 +190,10 @@ async function writeFamily(root: string, seed: number): Promise<void> {
   await model('vae_encoder', buildVaeEncoder(vae), tinyVaeConfigJson());
   await model('vae_decoder', buildVaeDecoder(vae), tinyVaeConfigJson());
 
-  const spec = parseUNetConfig(TINY_UNET_CONFIG);
+  const spec = parseUNetConfig(unetConfig);
   if (!spec.ok) throw new Error(`the tiny UNet config is refused: ${spec.error.message}`);
   const unet = await sub('unet');
-  await writeFile(join(unet, 'config.json'), json(TINY_UNET_CONFIG));
+  await writeFile(join(unet, 'config.json'), json(unetConfig));
   await writeSafetensors(
     join(unet, 'diffusion_pytorch_model.safetensors'),
     initUnetParams(spec.value, rng.fork('unet')).map((p) => ({ name: p.name, shape: p.shape, data: p.data })),

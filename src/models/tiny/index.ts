@@ -7,5 +7,8 @@ export {
   SDXL_MODEL_INDEX,
   TINY_VOCABULARY_WORDS,
   TINY_VAE,
+  TINY_UNET_MAX_CHANNELS,
+  tinyUnetChannelsProblem,
+  tinyUnetConfig,
 } from './configs.js';
 export { unetParamSpecs, initUnetParams } from './unet-params.js';

@@ -7252,7 +7252,7 @@ export const PRECOMPILED = {
 
     return module.exports.validate;
   },
-  sce78b2c5963f12d9: () => {
+  scacc0ec46fb2ded8: () => {
     const module = { exports: {} };
     const exports = module.exports;
     ('use strict');
@@ -7268,6 +7268,15 @@ export const PRECOMPILED = {
           default: 0,
           description:
             "Seed for the text encoders' and the UNet's weights; the VAE and tokenizers do not depend on it.",
+        },
+        block_out_channels: {
+          type: 'array',
+          minItems: 2,
+          maxItems: 2,
+          items: { type: 'integer', minimum: 8, maximum: 512, multipleOf: 8 },
+          default: [32, 64],
+          description:
+            "The UNet's width at each of its 2 levels (8×8 and 4×4 latents for 32-pixel images): multiples of 8 (norm_num_groups) up to 512. The default is the shared reference configuration; tiny.yaml widens the 4×4 level to 72.",
         },
       },
     };
@@ -7287,7 +7296,7 @@ export const PRECOMPILED = {
       }
       if (data && typeof data == 'object' && !Array.isArray(data)) {
         for (const key0 in data) {
-          if (!(key0 === 'seed')) {
+          if (!(key0 === 'seed' || key0 === 'block_out_channels')) {
             const err0 = {
               instancePath,
               schemaPath: '#/additionalProperties',
@@ -7365,8 +7374,145 @@ export const PRECOMPILED = {
             }
           }
         }
+        if (data.block_out_channels !== undefined) {
+          let data1 = data.block_out_channels;
+          if (Array.isArray(data1)) {
+            if (data1.length > 2) {
+              const err4 = {
+                instancePath: instancePath + '/block_out_channels',
+                schemaPath: '#/properties/block_out_channels/maxItems',
+                keyword: 'maxItems',
+                params: { limit: 2 },
+                message: 'must NOT have more than 2 items',
+                schema: 2,
+                parentSchema: schema31.properties.block_out_channels,
+                data: data1,
+              };
+              if (vErrors === null) {
+                vErrors = [err4];
+              } else {
+                vErrors.push(err4);
+              }
+              errors++;
+            }
+            if (data1.length < 2) {
+              const err5 = {
+                instancePath: instancePath + '/block_out_channels',
+                schemaPath: '#/properties/block_out_channels/minItems',
+                keyword: 'minItems',
+                params: { limit: 2 },
+                message: 'must NOT have fewer than 2 items',
+                schema: 2,
+                parentSchema: schema31.properties.block_out_channels,
+                data: data1,
+              };
+              if (vErrors === null) {
+                vErrors = [err5];
+              } else {
+                vErrors.push(err5);
+              }
+              errors++;
+            }
+            const len0 = data1.length;
+            for (let i0 = 0; i0 < len0; i0++) {
+              let data2 = data1[i0];
+              if (!(typeof data2 == 'number' && !(data2 % 1) && !isNaN(data2))) {
+                const err6 = {
+                  instancePath: instancePath + '/block_out_channels/' + i0,
+                  schemaPath: '#/properties/block_out_channels/items/type',
+                  keyword: 'type',
+                  params: { type: 'integer' },
+                  message: 'must be integer',
+                  schema: schema31.properties.block_out_channels.items.type,
+                  parentSchema: schema31.properties.block_out_channels.items,
+                  data: data2,
+                };
+                if (vErrors === null) {
+                  vErrors = [err6];
+                } else {
+                  vErrors.push(err6);
+                }
+                errors++;
+              }
+              if (typeof data2 == 'number') {
+                if (data2 > 512 || isNaN(data2)) {
+                  const err7 = {
+                    instancePath: instancePath + '/block_out_channels/' + i0,
+                    schemaPath: '#/properties/block_out_channels/items/maximum',
+                    keyword: 'maximum',
+                    params: { comparison: '<=', limit: 512 },
+                    message: 'must be <= 512',
+                    schema: 512,
+                    parentSchema: schema31.properties.block_out_channels.items,
+                    data: data2,
+                  };
+                  if (vErrors === null) {
+                    vErrors = [err7];
+                  } else {
+                    vErrors.push(err7);
+                  }
+                  errors++;
+                }
+                if (data2 < 8 || isNaN(data2)) {
+                  const err8 = {
+                    instancePath: instancePath + '/block_out_channels/' + i0,
+                    schemaPath: '#/properties/block_out_channels/items/minimum',
+                    keyword: 'minimum',
+                    params: { comparison: '>=', limit: 8 },
+                    message: 'must be >= 8',
+                    schema: 8,
+                    parentSchema: schema31.properties.block_out_channels.items,
+                    data: data2,
+                  };
+                  if (vErrors === null) {
+                    vErrors = [err8];
+                  } else {
+                    vErrors.push(err8);
+                  }
+                  errors++;
+                }
+                let res0;
+                if (8 === 0 || ((res0 = data2 / 8), res0 !== parseInt(res0))) {
+                  const err9 = {
+                    instancePath: instancePath + '/block_out_channels/' + i0,
+                    schemaPath: '#/properties/block_out_channels/items/multipleOf',
+                    keyword: 'multipleOf',
+                    params: { multipleOf: 8 },
+                    message: 'must be multiple of 8',
+                    schema: 8,
+                    parentSchema: schema31.properties.block_out_channels.items,
+                    data: data2,
+                  };
+                  if (vErrors === null) {
+                    vErrors = [err9];
+                  } else {
+                    vErrors.push(err9);
+                  }
+                  errors++;
+                }
+              }
+            }
+          } else {
+            const err10 = {
+              instancePath: instancePath + '/block_out_channels',
+              schemaPath: '#/properties/block_out_channels/type',
+              keyword: 'type',
+              params: { type: 'array' },
+              message: 'must be array',
+              schema: schema31.properties.block_out_channels.type,
+              parentSchema: schema31.properties.block_out_channels,
+              data: data1,
+            };
+            if (vErrors === null) {
+              vErrors = [err10];
+            } else {
+              vErrors.push(err10);
+            }
+            errors++;
+          }
+        }
       } else {
-        const err4 = {
+        const err11 = {
           instancePath,
           schemaPath: '#/type',
           keyword: 'type',
@@ -7377,9 +7523,9 @@ export const PRECOMPILED = {
           data,
         };
         if (vErrors === null) {
-          vErrors = [err4];
+          vErrors = [err11];
         } else {
-          vErrors.push(err4);
+          vErrors.push(err11);
         }
         errors++;
       }

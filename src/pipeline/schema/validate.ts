@@ -248,6 +248,29 @@ function valueProblem(e: ErrorObject, w: Where): Diagnostic {
         here,
         `${label} must be ${String(params['comparison'])} ${String(params['limit'])}, got ${show(e.data)}`,
       );
+    case 'multipleOf': {
+      const step = Number(params['multipleOf']);
+      const below = Math.floor(Number(e.data) / step) * step;
+      const near = [below, below + step].filter((v) => v > 0).map((v) => `\`${v}\``);
+      return at(
+        here,
+        `${label} must be a multiple of ${step}, got ${show(e.data)}`,
+        near.length > 0 ? `use ${orList(near)}` : undefined,
+      );
+    }
+    case 'minItems':
+    case 'maxItems': {
+      const limit = Number(params['limit']);
+      const got = Array.isArray(e.data) ? e.data.length : 0;
+      const parent = e.parentSchema as Record<string, unknown> | undefined;
+      const exact = parent?.['minItems'] === parent?.['maxItems'];
+      const want = exact ? 'exactly' : e.keyword === 'minItems' ? 'at least' : 'at most';
+      return at(
+        here,
+        `${label} must have ${want} ${limit} ${limit === 1 ? 'item' : 'items'}, got ${got}`,
+        typeof parent?.['description'] === 'string' ? parent['description'] : undefined,
+      );
+    }
     case 'minProperties':
       return at(
         here,

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, readdir, writeFile, mkdir } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -28,4 +28,24 @@ test('moe models tiny writes the family and reports it; a non-empty folder is a 
     /busy exists and is not empty; choose a new folder/,
   );
   assert.doesNotMatch(refused.stderr, /\n\s+at /);
+});
+
+test('moe models tiny --block-out-channels widens the UNet; bad widths are a clear error with exit code 2', async () => {
+  const base = await mkdtemp(join(tmpdir(), 'moe-tiny-cli-'));
+  const run = moe('models', 'tiny', join(base, 'wide'), '--block-out-channels', '32,72', '--json');
+  assert.equal(run.status, 0, run.stderr);
+  assert.deepEqual((JSON.parse(run.stdout) as { blockOutChannels: number[] }).blockOutChannels, [32, 72]);
+  const config = JSON.parse(await readFile(join(base, 'wide', 'unet', 'config.json'), 'utf8')) as {
+    block_out_channels: number[];
+  };
+  assert.deepEqual(config.block_out_channels, [32, 72]);
+
+  const refused = moe('models', 'tiny', join(base, 'bad'), '--block-out-channels', '32,x');
+  assert.equal(refused.status, 2);
+  assert.match(
+    refused.stderr.replace(/\s*›\s*|\s+/g, ' '),
+    /block_out_channels \[32, NaN\]: level 1's NaN is not an integer from 1 to 512; give 2 multiples of 8/,
+  );
+  assert.doesNotMatch(refused.stderr, /\n\s+at /);
+  await assert.rejects(readdir(join(base, 'bad')), { code: 'ENOENT' });
 });

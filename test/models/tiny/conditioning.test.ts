@@ -54,3 +54,32 @@ test('prompts that differ in one word get clearly different pooled and token con
     assert.ok(c < 0.8, `the state of word ${at} differs between "${prompts[0]}" and "${prompts[i]}": ${c}`);
   }
 });
+
+// "a blue square on a green background" and "a green square on a blue background" hold the same words: the
+// UNet can draw the colours the right way round only if a colour word's state says which slot it fills.
+test("a colour word's state depends on its role: before the shape or before 'background'", async () => {
+  for (const seed of [0, 2]) {
+    const family = await generateTinyFamily(join(dir, `roles-${seed}`), { seed });
+    assert.ok(family.ok);
+    const opened = await openModelFolder(family.value.dir, cpuSessionFactory);
+    assert.ok(opened.ok);
+    const colours = ['red', 'green', 'blue', 'yellow', 'white'];
+    const other = (c: string) => (c === 'white' ? 'red' : 'white');
+    const asShape = colours.map((c) => `a ${c} square on a ${other(c)} background`);
+    const asBackground = colours.map((c) => `a ${other(c)} square on a ${c} background`);
+    const e = await encodePrompts(opened.value, [...asShape, ...asBackground]);
+    const token = (i: number, at: number) =>
+      e.encoderHiddenStates.slice(
+        (i * e.sequenceLength + at) * e.hiddenSize,
+        (i * e.sequenceLength + at + 1) * e.hiddenSize,
+      );
+    // <bos> a X square on a Y background <eos>: the shape's colour is word 2, the background's word 6.
+    colours.forEach((c, i) => {
+      const cos = cosine(token(i, 2), token(colours.length + i, 6));
+      assert.ok(
+        cos < 0.8,
+        `seed ${seed}: "${c}" as the shape's colour and as the background's: cosine ${cos}`,
+      );
+    });
+  }
+});

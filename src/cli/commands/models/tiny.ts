@@ -8,6 +8,7 @@ export default class ModelsTiny extends ActionCommand {
   static override examples = [
     '<%= config.bin %> models tiny models/tiny',
     '<%= config.bin %> models tiny models/tiny-s3 --seed 3',
+    '<%= config.bin %> models tiny models/tiny-wide --block-out-channels 32,72',
   ];
   static override enableJsonFlag = true;
   static override args = {
@@ -20,14 +21,26 @@ export default class ModelsTiny extends ActionCommand {
       min: 0,
       max: 0xffffffff,
     }),
+    'block-out-channels': Flags.string({
+      description:
+        "the UNet's width per level, comma-separated: 2 multiples of 8 up to 512 (default 32,64, the reference config)",
+    }),
   };
 
   async run(): Promise<TinyFamily> {
     const { args, flags } = await this.parse(ModelsTiny);
     const { generateTinyFamily } = await import('../../../models/tiny/index.js');
-    const { value, seconds } = await this.timed(() => generateTinyFamily(args.dir, { seed: flags.seed }));
+    const widths = flags['block-out-channels'];
+    const blockOutChannels =
+      widths === undefined ? undefined : widths.split(',').map((x) => Number(x.trim()));
+    const { value, seconds } = await this.timed(() =>
+      generateTinyFamily(args.dir, {
+        seed: flags.seed,
+        ...(blockOutChannels !== undefined ? { blockOutChannels } : {}),
+      }),
+    );
     this.log(
-      `wrote ${value.files.length} files (${(value.totalBytes / 2 ** 20).toFixed(1)} MiB) to ${value.dir} in ${seconds}s, seed ${flags.seed}`,
+      `wrote ${value.files.length} files (${(value.totalBytes / 2 ** 20).toFixed(1)} MiB) to ${value.dir} in ${seconds}s, seed ${flags.seed}, UNet widths ${value.blockOutChannels.join(',')}`,
     );
     return value;
   }
