@@ -2,7 +2,9 @@
  * `compose.inference`: the two-stage sampler. The base expert denoises from noise down to the hand-off
  * (split = 1 − strength), the refiner finishes (diffusers' denoising_end / denoising_start, from the
  * numerics module), and the VAE decodes. Optionally the base also runs the whole schedule alone, for the
- * report's comparison. One model is loaded at a time: text encoders, base, refiner, VAE decoder.
+ * report's comparison. One model is loaded at a time: text encoders, base, refiner, VAE decoder; with
+ * a CPU share of 2 or more (`resources: { cpu: 2 }`), two lanes sample half the runs each at the same
+ * time, each with its own base and refiner sessions (the same numbers as one lane, twice the UNets).
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -24,7 +26,7 @@ import { readPromptFile } from '../../../workflow/prompt-file.js';
 import { denoise, usesGuidance } from '../../../workflow/sample.js';
 import { resolveFlow } from '../../../workflow/flow-objective.js';
 import { must, WorkflowError } from '../../../workflow/sessions.js';
-import type { UnetRunner } from '../../../workflow/unet.js';
+import { UnetRunner } from '../../../workflow/unet.js';
 import { composePlan } from './handoff.js';
 import type { ComposePlan } from './handoff.js';
 import { COMPOSE_DEFAULTS, composeSchema } from './schema.js';
@@ -34,6 +36,9 @@ export type { ComposeWith } from './schema.js';
 export type { ComposedImage } from '../../files/compose-index.js';
 
 const OUTPUTS = { images: 'images', index: 'index.json' } as const;
+
+/** Runs sampled at once with a CPU share of 2 or more: one lane on moe's main thread, one on a thread. */
+const LANES = 2;
 
 export interface ComposeOptions {
   readonly sessions?: SessionFactory;
@@ -114,40 +119,45 @@ export async function runCompose(
 ): Promise<StepResult> {
   const w = withDefaults(ctx.with, COMPOSE_DEFAULTS);
   const started = Date.now();
-  return ExpertSession.run(ctx, w.device, options.sessions, async (session) => {
-    const sampling = await prepareSampling(ctx, session, w);
-    const { hand, prompts } = sampling;
-    await sampleBase(ctx, session, sampling);
-    await sampleRefiner(ctx, session, sampling);
-    const images = await writeImages(ctx, sampling);
-    await session.release();
-    const index: ComposeIndex = {
-      scheduler: sampling.kind,
-      steps: w.steps,
-      ...hand.record,
-      cutoff: hand.cutoff,
-      base_steps: hand.stage1.length,
-      refiner_steps: hand.stage2.length,
-      width: w.width,
-      height: w.height,
-      negative_prompt: w.negative_prompt,
-      images,
-    };
-    await writeFile(join(ctx.outDir, OUTPUTS.index), JSON.stringify(index, null, 2) + '\n');
-    return {
-      summary: {
-        images: images.length,
-        prompts: prompts.length,
-        seeds: w.seeds.length,
+  return ExpertSession.run(
+    ctx,
+    w.device,
+    options.sessions,
+    async (session) => {
+      const sampling = await prepareSampling(ctx, session, w);
+      const { hand, prompts } = sampling;
+      await sampleRuns(ctx, session, sampling);
+      const images = await writeImages(ctx, sampling);
+      await session.release();
+      const index: ComposeIndex = {
         scheduler: sampling.kind,
+        steps: w.steps,
+        ...hand.record,
+        cutoff: hand.cutoff,
         base_steps: hand.stage1.length,
         refiner_steps: hand.stage2.length,
-        ...session.unetSummary,
-        seconds: Math.round((Date.now() - started) / 100) / 10,
-      },
-      metrics: { images: images.length, seconds: (Date.now() - started) / 1000 },
-    };
-  });
+        width: w.width,
+        height: w.height,
+        negative_prompt: w.negative_prompt,
+        images,
+      };
+      await writeFile(join(ctx.outDir, OUTPUTS.index), JSON.stringify(index, null, 2) + '\n');
+      return {
+        summary: {
+          images: images.length,
+          prompts: prompts.length,
+          seeds: w.seeds.length,
+          scheduler: sampling.kind,
+          base_steps: hand.stage1.length,
+          refiner_steps: hand.stage2.length,
+          ...session.unetSummary,
+          seconds: Math.round((Date.now() - started) / 100) / 10,
+        },
+        metrics: { images: images.length, seconds: (Date.now() - started) / 1000 },
+      };
+    },
+    LANES,
+  );
 }
 
 /** Opens the model folder, plans the hand-off, checks the size against the VAE and encodes the prompts. */
@@ -212,11 +222,36 @@ function stageOf(sampling: Sampling, role: ExpertRole, unet: UnetRunner, text: s
   return { unet, conditioning, guidanceScale, guidanceRescale };
 }
 
-/** The base from noise to the hand-off (and, with base_only, over the whole schedule) for every run. */
-async function sampleBase(ctx: StepContext<ComposeWith>, session: ExpertSession, sampling: Sampling) {
+/**
+ * Both stages for every run, on the step's lanes at once: lane k takes runs k, k + lanes, …, through the
+ * base then the refiner, on sessions of its own. Each run's numbers are those of a single lane.
+ */
+async function sampleRuns(ctx: StepContext<ComposeWith>, session: ExpertSession, sampling: Sampling) {
+  const { w } = sampling;
+  const experts = {
+    base: await session.expert('base', w.base),
+    refiner: await session.expert('refiner', w.refiner),
+  };
+  const lanes = Math.min(session.lanes, sampling.runs.length);
+  if (lanes > 1) ctx.log.info(`sampling ${sampling.runs.length} runs on ${lanes} threads at once`);
+  const pools = [session.pool, ...Array.from({ length: lanes - 1 }, () => session.lane())];
+  const settled = await Promise.allSettled(
+    pools.map(async (pool, k) => {
+      const runs = sampling.runs.filter((_, i) => i % lanes === k);
+      await sampleBase(ctx, await UnetRunner.open(pool.factory, experts.base), runs, sampling);
+      await pool.releaseAll();
+      await sampleRefiner(ctx, await UnetRunner.open(pool.factory, experts.refiner), runs, sampling);
+      await pool.releaseAll();
+    }),
+  );
+  const failed = settled.find((s) => s.status === 'rejected');
+  if (failed !== undefined) throw failed.reason;
+}
+
+/** The base from noise to the hand-off (and, with base_only, over the whole schedule) for `runs`. */
+async function sampleBase(ctx: StepContext<ComposeWith>, unet: UnetRunner, runs: Run[], sampling: Sampling) {
   const { w, hand, shape, makeScheduler, prompts, tick } = sampling;
-  const unet = await session.unet('base', w.base);
-  for (const run of sampling.runs) {
+  for (const run of runs) {
     const stage = stageOf(sampling, 'base', unet, (prompts[run.prompt] as { base: string }).base);
     const s = makeScheduler();
     s.setTimesteps(w.steps);
@@ -231,14 +266,17 @@ async function sampleBase(ctx: StepContext<ComposeWith>, session: ExpertSession,
     run.baseOnly = await denoise(full, full.timesteps, init, shape, stage, from, ctx.signal);
     tick(`base only: prompt ${run.prompt + 1}, seed ${run.seed}`);
   }
-  await session.release();
 }
 
 /** The refiner from the hand-off to the end, continuing each run's latents. */
-async function sampleRefiner(ctx: StepContext<ComposeWith>, session: ExpertSession, sampling: Sampling) {
+async function sampleRefiner(
+  ctx: StepContext<ComposeWith>,
+  unet: UnetRunner,
+  runs: Run[],
+  sampling: Sampling,
+) {
   const { w, hand, shape, makeScheduler, prompts, tick } = sampling;
-  const unet = await session.unet('refiner', w.refiner);
-  for (const run of sampling.runs) {
+  for (const run of runs) {
     // Wan's hand-off continues the base's sampler; the SDXL refiner starts a fresh one part-way.
     let s = hand.continueScheduler ? run.scheduler : undefined;
     if (s === undefined) {
@@ -251,7 +289,6 @@ async function sampleRefiner(ctx: StepContext<ComposeWith>, session: ExpertSessi
     run.latents = await denoise(s, hand.stage2, run.latents, shape, stage, from, ctx.signal);
     tick(`refiner: prompt ${run.prompt + 1}, seed ${run.seed}`);
   }
-  await session.release();
 }
 
 /** Decodes every run's latents (composed, and base only) to PNGs; the index's image list. */

@@ -2,7 +2,8 @@
  * `evaluate`: the stable evaluation loss (fixed noise seed, fixed timesteps over the whole schedule,
  * held-out items from the embedding cache) per timestep band, for each expert alone and for the composed
  * pair (each timestep routed to the expert that owns it); prompt adherence of compose.inference's images
- * with a scorer; results.json.
+ * with a scorer; results.json. With a CPU share of 2 or more the two experts' losses are computed at the
+ * same time, the refiner's on a thread of its own (the same numbers as one after the other).
  */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -19,6 +20,8 @@ import { bandLoss, composedLoss } from '../../../workflow/eval-loss.js';
 import { resolveFlow } from '../../../workflow/flow-objective.js';
 import type { FlowSettings } from '../../../workflow/flow-objective.js';
 import { ExpertSession } from '../../../workflow/expert-session.js';
+import type { SessionPool } from '../../../workflow/session-pool.js';
+import { UnetRunner } from '../../../workflow/unet.js';
 import { itemNoise } from '../../../workflow/normal.js';
 import { openClipScorer } from '../../../workflow/clip-score.js';
 import { must, WorkflowError } from '../../../workflow/sessions.js';
@@ -55,23 +58,29 @@ export async function runEvaluate(
   options: EvaluateOptions = {},
 ): Promise<StepResult> {
   const w = withDefaults(ctx.with, EVALUATE_DEFAULTS);
-  return ExpertSession.run(ctx, w.device, options.sessions, async (session) => {
-    // The boundary is read from what the pipeline wrote (strength's default must not count as given).
-    const setup = await lossSetup(session, w, must(resolveFlow(ctx.with)));
-    const loss = await lossPerBand(ctx, session, w, setup);
-    const results: EvaluationResults = {
-      items: setup.inputs.items.length,
-      split: w.split,
-      seed: w.seed,
-      ...setup.record,
-      bands: setup.bands,
-      timesteps: setup.inputs.timesteps,
-      loss,
-      ...(await scores(ctx, session, w)),
-    };
-    await writeFile(join(ctx.outDir, OUTPUTS.results), JSON.stringify(results, null, 2) + '\n');
-    return { summary: summarize(ctx, results, session), metrics: metricsOf(results) };
-  });
+  return ExpertSession.run(
+    ctx,
+    w.device,
+    options.sessions,
+    async (session) => {
+      // The boundary is read from what the pipeline wrote (strength's default must not count as given).
+      const setup = await lossSetup(session, w, must(resolveFlow(ctx.with)));
+      const loss = await lossPerBand(ctx, session, w, setup);
+      const results: EvaluationResults = {
+        items: setup.inputs.items.length,
+        split: w.split,
+        seed: w.seed,
+        ...setup.record,
+        bands: setup.bands,
+        timesteps: setup.inputs.timesteps,
+        loss,
+        ...(await scores(ctx, session, w)),
+      };
+      await writeFile(join(ctx.outDir, OUTPUTS.results), JSON.stringify(results, null, 2) + '\n');
+      return { summary: summarize(ctx, results, session), metrics: metricsOf(results) };
+    },
+    2,
+  );
 }
 
 /** The objective's plan (timesteps, bands, noising), the held-out items and their fixed noise. */
@@ -111,8 +120,13 @@ async function lossPerBand(
   const tick = () =>
     ctx.progress({ done: ++done, total, message: `loss at ${done}/${total} (expert, timestep) pairs` });
   const losses: Record<'base' | 'refiner', number[]> = { base: [], refiner: [] };
-  for (const role of ['base', 'refiner'] as const) {
-    const unet = await session.unet(role, w[role]);
+  // Converted one after the other (the conversion cache's digest file is written by each).
+  const experts = {
+    base: await session.expert('base', w.base),
+    refiner: await session.expert('refiner', w.refiner),
+  };
+  const lossOf = async (role: 'base' | 'refiner', pool: SessionPool) => {
+    const unet = await UnetRunner.open(pool.factory, experts[role]);
     const wanted = inputs.items[0]?.timeIds.length ?? 6;
     if (unet.timeIdCount !== wanted) {
       throw new WorkflowError(
@@ -120,7 +134,18 @@ async function lossPerBand(
       );
     }
     losses[role] = await expertLoss(unet, inputs, ctx.signal, tick);
-    await session.release();
+    await pool.releaseAll();
+  };
+  if (session.lanes > 1) {
+    // The two experts at once, the refiner on a thread of its own: the same numbers as one after the other.
+    const settled = await Promise.allSettled([
+      lossOf('base', session.pool),
+      lossOf('refiner', session.lane()),
+    ]);
+    const failed = settled.find((s) => s.status === 'rejected');
+    if (failed !== undefined) throw failed.reason;
+  } else {
+    for (const role of ['base', 'refiner'] as const) await lossOf(role, session.pool);
   }
   const { timesteps } = inputs;
   const composed = composedLoss(timesteps, losses.base, losses.refiner, bands.base);
