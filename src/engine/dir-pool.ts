@@ -3,7 +3,7 @@
 // left empty: recycling them keeps per-node overhead near make's. A scratch dir is handed out where it
 // lies in the pool (no rename at all); a checkpoint dir is renamed to its fingerprint's path and back.
 import { mkdirSync, readdirSync, renameSync, rmdirSync, rmSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 
 export class DirPool {
   readonly #root: string;
@@ -92,6 +92,6 @@ export class DirPool {
       mkdirSync(this.#root, { recursive: true });
       this.#made = true;
     }
-    return join(this.#root, String(this.#next++));
+    return `${this.#root}/${this.#next++}`;
   }
 }

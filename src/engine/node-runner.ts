@@ -172,7 +172,7 @@ async function attempts(
         emitFailed(rc, node, 'internal', error, attempt, started);
         return undefined;
       }
-      rc.dirs.release(join(rc.store.ws.checkpoints, evaluation.fingerprint));
+      rc.dirs.release(`${rc.store.ws.checkpoints}/${evaluation.fingerprint}`);
       rc.emit({
         type: 'node-done',
         node: node.id,
@@ -312,9 +312,10 @@ async function readyAttempt(
   if (!declared.ok) return err({ kind: 'error', error: declared.error });
 
   const tag = `${evaluation.fingerprint.slice(0, 16)}-${process.pid}-${attempt}`;
-  const outDir = join(ws.staging, tag);
-  const checkpointDir = join(ws.checkpoints, evaluation.fingerprint);
-  const sharedCacheDir = join(ws.cache, 'steps', safeName(step.name));
+  // Plain segments under the workspace's normalised folders: no `join` (and its normalising) per node.
+  const outDir = `${ws.staging}/${tag}`;
+  const checkpointDir = `${ws.checkpoints}/${evaluation.fingerprint}`;
+  const sharedCacheDir = `${ws.cache}/steps/${safeName(step.name)}`;
   let tmpDir: string | undefined;
   try {
     rc.store.ensureStaging();

@@ -122,7 +122,10 @@ export class Store {
 
   outputPath(record: Pick<NodeRecord, 'outputs'>, name: string): string | undefined {
     const rel = record.outputs.paths[name];
-    return rel === undefined ? undefined : join(storePath(this.ws, record.outputs.digest), rel);
+    if (rel === undefined) return undefined;
+    // Most outputs are one plain name (`out.txt`), which `join` would only copy.
+    const dir = storePath(this.ws, record.outputs.digest);
+    return PLAIN_NAME.test(rel) ? `${dir}/${rel}` : join(dir, rel);
   }
 
   /**
@@ -290,6 +293,9 @@ function tryRename(from: string, target: string): boolean {
     throw e;
   }
 }
+
+/** One path segment that `join` leaves as it is: not empty, no slash, not `.` or `..`. */
+const PLAIN_NAME = /^(?!\.\.?$)[^/]+$/;
 
 /** Outputs that moe refuses to store; the node fails with this message. */
 export class OutputError extends Error {}

@@ -30,15 +30,37 @@ export interface ShellContexts {
   readonly errors: readonly ShellContextError[];
 }
 
-/** The quoting context of each insertion point between `literals`. */
+/**
+ * Contexts found so far, by the literals' JSON. The nodes of a generated pipeline mostly share a
+ * command's literal text around different values, and every node's is scanned when the file is checked
+ * and at each of the two resolutions of its `with` in a run: a scan of the same text once, at most
+ * MEMO_SIZE texts of at most MEMO_TEXT characters (a fixed few hundred KB at most).
+ */
+const memo = new Map<string, ShellContexts>();
+const MEMO_SIZE = 256;
+const MEMO_TEXT = 2048;
+
+/** The quoting context of each insertion point between `literals` (the result is shared: never change it). */
 export function shellContexts(literals: readonly string[]): ShellContexts {
+  const key = JSON.stringify(literals);
+  const known = memo.get(key);
+  if (known !== undefined) return known;
+  const found = scanContexts(literals);
+  if (memo.size < MEMO_SIZE && key.length <= MEMO_TEXT) memo.set(key, found);
+  return found;
+}
+
+function scanContexts(literals: readonly string[]): ShellContexts {
   const scanner = new ShellScanner();
   for (const [k, text] of literals.entries()) {
     scanner.scan(text);
     if (k === literals.length - 1) break;
     scanner.insertionPoint(k);
   }
-  return { contexts: scanner.contexts, errors: scanner.errors };
+  return Object.freeze({
+    contexts: Object.freeze(scanner.contexts),
+    errors: Object.freeze(scanner.errors.map((e) => Object.freeze(e))),
+  });
 }
 
 /** Reads a command line's literal parts in order, keeping the shell's quoting state between them. */

@@ -23,7 +23,7 @@ export class EnvCopier {
   /** The base with `values[i]` set for `names[i]`. */
   copy(base: Readonly<Record<string, string>>, values: readonly string[]): Record<string, string> {
     const names = this.#names;
-    if (!this.#sameKeys(base)) {
+    if (!this.#matches(base)) {
       // `__proto__` would be set by an assignment where the spread defines it: such a base is spread.
       if (Object.hasOwn(base, '__proto__')) return spread(base, names, values);
       this.#template = spread(
@@ -33,19 +33,26 @@ export class EnvCopier {
       );
       this.#keys = Object.keys(base);
     }
+    // The template holds the base's values (`#matches`): only the added names are set.
     const out = { ...this.#template };
-    for (const k of this.#keys ?? []) out[k] = base[k] as string;
     for (let i = 0; i < names.length; i++) out[names[i] as string] = values[i] ?? '';
     return out;
   }
 
-  /** Whether `base` has the template base's keys in the same order (checked without allocating). */
-  #sameKeys(base: Readonly<Record<string, string>>): boolean {
+  /**
+   * Whether `base` has the template base's keys in the same order (checked without allocating); the
+   * template then takes the base's values where they differ (a run's nodes share one base: none do).
+   */
+  #matches(base: Readonly<Record<string, string>>): boolean {
     const keys = this.#keys;
     if (keys === undefined) return false;
+    const template = this.#template;
     let i = 0;
     for (const k in base) {
-      if (keys[i] !== k || !Object.hasOwn(base, k) || typeof base[k] !== 'string') return false;
+      if (keys[i] !== k || !Object.hasOwn(base, k)) return false;
+      const v = base[k];
+      if (typeof v !== 'string') return false;
+      if (template[k] !== v) template[k] = v;
       i += 1;
     }
     return i === keys.length;

@@ -34,6 +34,19 @@ test('copies equal the spread for one base, bases with the same keys, and bases 
   assert.equal(copier.copy(base, ['/o/8', 'h'])['PATH'], '/usr/bin');
 });
 
+test("bases with the same keys and other values, one after another: each copy has its own base's values", () => {
+  const copier = new EnvCopier(names);
+  const a = { PATH: '/usr/bin', MOE_NODE: 'outer', HOME: '/root' };
+  const b = { PATH: '/bin', MOE_NODE: 'other', HOME: '/home/b' };
+  same(copier.copy(a, ['/o/1', 'x']), spread(a, '/o/1', 'x'));
+  same(copier.copy(b, ['/o/2', 'y']), spread(b, '/o/2', 'y'));
+  same(copier.copy(a, ['/o/3', 'z']), spread(a, '/o/3', 'z'));
+  // A base whose keys stop matching half-way, then the first base again.
+  const half = { PATH: '/sbin', MOE_NODE: 'half', LANG: 'C' };
+  same(copier.copy(half, ['/o/4', 'w']), spread(half, '/o/4', 'w'));
+  same(copier.copy(a, ['/o/5', 'v']), spread(a, '/o/5', 'v'));
+});
+
 test('a name the base already has keeps its place and takes the new value', () => {
   const copier = new EnvCopier(names);
   const base = { MOE_NODE: 'outer', PATH: '/usr/bin' };

@@ -132,3 +132,21 @@ test('shellContexts finds the quoting context of each insertion point', () => {
     [0, 1, 2, 3, 4],
   );
 });
+
+test('shellContexts answers the same literals the same way each time, and its answer cannot be changed', () => {
+  const literals = ['cat ', " '", '\' > "$MOE_OUT/x" # ', ''];
+  const first = shellContexts(literals);
+  assert.deepEqual(first.contexts, ['unquoted', 'single', 'comment']);
+  assert.throws(() => (first.contexts as string[]).push('double'));
+  assert.throws(() => ((first.contexts as string[])[0] = 'double'));
+  const again = shellContexts([...literals]);
+  assert.deepEqual(again.contexts, ['unquoted', 'single', 'comment']);
+  assert.deepEqual(again.errors, []);
+  const refused = shellContexts(['echo `', '`']);
+  assert.deepEqual(
+    refused.errors.map((e) => e.index),
+    [0],
+  );
+  assert.throws(() => ((refused.errors[0] as { message: string }).message = 'fine'));
+  assert.match(shellContexts(['echo `', '`']).errors[0]?.message ?? '', /backquotes/);
+});

@@ -3,7 +3,6 @@
 // load the spawner and its helpers.
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { StepContext, StepResult } from '../../contract/step.js';
 import type { CommandWith } from './schema.js';
 import { runInSession } from './session.js';
@@ -15,7 +14,7 @@ export async function runCommandNode(ctx: StepContext<CommandWith>): Promise<Ste
   const w = ctx.with;
   // A command reports metrics by writing a JSON object of numbers to $MOE_METRICS (in the attempt's
   // scratch directory, which is empty when the attempt starts).
-  const metricsFile = join(ctx.tmpDir, 'moe-metrics.json');
+  const metricsFile = `${ctx.tmpDir}/moe-metrics.json`;
   // What the job's environment adds to the node's: MOE_METRICS, then the `env:` block. A worker shell
   // gets the two apart (no copy of the node's forty-odd variables per node); a spawned job, together.
   const extra: Readonly<Record<string, string>> =

@@ -46,6 +46,34 @@ function unwatch(poll: () => void): void {
   }
 }
 
+/**
+ * What to call on each signal's abort: one listener per signal (most jobs share the run's) instead of
+ * one added and removed per job, which cost more than the job's own bookkeeping.
+ */
+const onAborts = new WeakMap<AbortSignal, Set<() => void>>();
+
+/** Calls `f` once when `signal` aborts, unless the function returned is called first. */
+function whenAborted(signal: AbortSignal, f: () => void): () => void {
+  let calls = onAborts.get(signal);
+  if (calls === undefined) {
+    const all = new Set<() => void>();
+    onAborts.set(signal, all);
+    signal.addEventListener(
+      'abort',
+      () => {
+        const now = [...all];
+        all.clear();
+        for (const call of now) call();
+      },
+      { once: true },
+    );
+    calls = all;
+  }
+  const set = calls;
+  set.add(f);
+  return () => set.delete(f);
+}
+
 export async function runInSession(
   spawner: ShellSpawner,
   job: ShellJob,
@@ -64,7 +92,7 @@ export async function runInSession(
     running.kill('SIGTERM');
     killTimer = setTimeout(() => running.kill('SIGKILL'), opts.killGraceMs);
   };
-  opts.signal.addEventListener('abort', onAbort, { once: true });
+  const forget = whenAborted(opts.signal, onAbort);
   const poll = (): void => {
     // A queued job's scratch file may still hold an earlier job's output.
     if (!running.started) return;
@@ -100,7 +128,7 @@ export async function runInSession(
   } finally {
     unwatch(poll);
     if (killTimer) clearTimeout(killTimer);
-    opts.signal.removeEventListener('abort', onAbort);
+    forget();
   }
 }
 

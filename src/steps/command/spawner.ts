@@ -106,6 +106,8 @@ interface Pending {
 interface Worker {
   readonly child: ChildProcess;
   readonly env: Readonly<Record<string, string | undefined>>;
+  /** What the last job's line unset, for the next (see `script`). */
+  readonly unsetMemo: UnsetMemo;
   current: Pending | undefined;
   /** The job queued behind `current`, started by the worker when `current` ends. */
   next: Pending | undefined;
@@ -251,7 +253,7 @@ export class ShellSpawner {
     this.#placed.set(running, { worker, pending: entry });
     if (queue) worker.next = entry;
     else worker.current = entry;
-    const line = script(job, output, worker.env, this.#subshells());
+    const line = script(job, output, worker.env, this.#subshells(), worker.unsetMemo);
     writeLine(worker, entry.guarded ? guardedLine(line, opts.haltFile as string) : line);
     if (!queue) entry.start();
     return running;
@@ -295,7 +297,15 @@ export class ShellSpawner {
       (stream as unknown as { unref?: () => void } | null)?.unref?.();
     }
     child.stdin?.write(workerPrologue(watchdogGraceMs()));
-    const worker: Worker = { child, env, current: undefined, next: undefined, jobs: 0, retired: false };
+    const worker: Worker = {
+      child,
+      env,
+      unsetMemo: { names: undefined, unsets: [] },
+      current: undefined,
+      next: undefined,
+      jobs: 0,
+      retired: false,
+    };
     const lines = new LineSplitter((line) => {
       const current = worker.current;
       if (!current) return;
@@ -440,6 +450,19 @@ function workerPrologue(graceMs: number): string {
 }
 
 /**
+ * The variables a worker has that a job's environment lacks (to unset for the job), kept with the names
+ * of the job's environment (`env`'s, then BETWEEN, then `extraEnv`'s) they were found for: the next job
+ * with the same names needs the same, and is spared a pass over the worker's forty-odd variables.
+ */
+interface UnsetMemo {
+  names: readonly string[] | undefined;
+  unsets: readonly string[];
+}
+
+/** Between `env`'s names and `extraEnv`'s in `UnsetMemo.names`: no variable's name (a NUL ends one). */
+const BETWEEN = '\0';
+
+/**
  * The worker's command line for one job; it prints `E <status>` when the job ends, `E <status> empty`
  * when the job wrote no output.
  */
@@ -448,22 +471,44 @@ function script(
   output: string,
   workerEnv: Readonly<Record<string, string | undefined>>,
   subshells: boolean,
+  memo: UnsetMemo,
 ): string {
   const env = job.env;
   const extra = job.extraEnv ?? NO_ENV;
   const assigns: string[] = [];
+  // Whether the job's variables have the names the memo's had, in the same order (most jobs: the run's
+  // environment with the node's few variables): then the variables to unset are the memo's.
+  const names = memo.names;
+  let same = names !== undefined;
+  let i = 0;
   for (const k in env) {
+    if (same && names?.[i] !== k) same = false;
+    i += 1;
     const v = env[k] as string;
     if (workerEnv[k] !== v && Object.hasOwn(env, k) && !Object.hasOwn(extra, k) && isName(k))
       assigns.push(`${k}=${shellQuote(v)}`);
   }
+  if (same && names?.[i] !== BETWEEN) same = false;
+  i += 1;
   for (const k in extra) {
+    if (same && names?.[i] !== k) same = false;
+    i += 1;
     const v = extra[k] as string;
     if (workerEnv[k] !== v && Object.hasOwn(extra, k) && isName(k)) assigns.push(`${k}=${shellQuote(v)}`);
   }
-  const unsets: string[] = [];
-  for (const k in workerEnv)
-    if (!Object.hasOwn(env, k) && !Object.hasOwn(extra, k) && isName(k)) unsets.push(k);
+  if (same && names?.length !== i) same = false;
+  let unsets = memo.unsets;
+  if (!same) {
+    const found: string[] = [];
+    for (const k in workerEnv)
+      if (!Object.hasOwn(env, k) && !Object.hasOwn(extra, k) && isName(k)) found.push(k);
+    const seen: string[] = [];
+    for (const k in env) seen.push(k);
+    seen.push(BETWEEN);
+    for (const k in extra) seen.push(k);
+    memo.names = seen;
+    memo.unsets = unsets = found;
+  }
   const line = shellLine(job.argv);
   const body =
     subshells && line !== undefined && !needsOwnShell(line)
