@@ -239,9 +239,16 @@ class Scheduling {
   #insertWaiting(id: NodeId, resources: Resources, relays: boolean): void {
     const p = this.#position.get(id) ?? 0;
     const waiting = this.#waiting;
-    let i = waiting.length;
-    while (i > 0 && (this.#position.get(waiting[i - 1]?.id as NodeId) ?? 0) > p) i -= 1;
-    waiting.splice(i, 0, { id, resources, relays });
+    // After the last entry at or before `p` (a binary search: nodes become ready out of order, and a
+    // wide layer keeps hundreds waiting).
+    let lo = 0;
+    let hi = waiting.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((waiting[mid] as Waiting).position > p) hi = mid;
+      else lo = mid + 1;
+    }
+    waiting.splice(lo, 0, { id, position: p, resources, relays });
   }
 
   /** Starts every waiting node that fits, in pipeline order; then ends the loop if nothing is left. */
@@ -342,6 +349,8 @@ class Scheduling {
 
 interface Waiting {
   readonly id: NodeId;
+  /** The node's place in `order`. */
+  readonly position: number;
   readonly resources: Resources;
   readonly relays: boolean;
 }
