@@ -54,12 +54,15 @@ export async function saveCheckpoint(
   const stage = join(root, `.${dirName(state.step)}.${process.pid}.tmp`);
   await rm(stage, { recursive: true, force: true });
   await mkdir(stage);
-  await writeSafetensors(
-    join(stage, 'weights.safetensors'),
-    params.map((p) => ({ name: p.name, shape: [p.data.length], data: p.data })),
-    { format: 'moe-weights' },
-  );
-  await saveOptimizerState(join(stage, 'optimizer.safetensors'), optimizer, ema);
+  // Both files at once: each ends with an fsync, and the file system serves concurrent ones together.
+  await Promise.all([
+    writeSafetensors(
+      join(stage, 'weights.safetensors'),
+      params.map((p) => ({ name: p.name, shape: [p.data.length], data: p.data })),
+      { format: 'moe-weights' },
+    ),
+    saveOptimizerState(join(stage, 'optimizer.safetensors'), optimizer, ema),
+  ]);
   await writeFile(join(stage, 'state.json'), JSON.stringify(state, null, 2) + '\n');
   await writeFile(join(stage, MARKER), `${state.step}\n`);
   await rm(final, { recursive: true, force: true });

@@ -127,7 +127,7 @@ export async function runCompose(
       const sampling = await prepareSampling(ctx, session, w);
       const { hand, prompts } = sampling;
       await sampleRuns(ctx, session, sampling);
-      const images = await writeImages(ctx, sampling);
+      const images = imageList(sampling);
       await session.release();
       const index: ComposeIndex = {
         scheduler: sampling.kind,
@@ -223,11 +223,14 @@ function stageOf(sampling: Sampling, role: ExpertRole, unet: UnetRunner, text: s
 }
 
 /**
- * Both stages for every run, on the step's lanes at once: lane k takes runs k, k + lanes, …, through the
- * base then the refiner, on sessions of its own. Each run's numbers are those of a single lane.
+ * Both stages and the PNGs for every run, on the step's lanes at once: lane k takes runs k, k + lanes, …,
+ * through the base, the refiner and the VAE decoder, on sessions of its own. Each run's numbers are those
+ * of a single lane.
  */
 async function sampleRuns(ctx: StepContext<ComposeWith>, session: ExpertSession, sampling: Sampling) {
   const { w } = sampling;
+  const outDir = join(ctx.outDir, OUTPUTS.images);
+  for (const stage of ['composed', 'base'] as const) await mkdir(join(outDir, stage), { recursive: true });
   const experts = {
     base: await session.expert('base', w.base),
     refiner: await session.expert('refiner', w.refiner),
@@ -241,6 +244,8 @@ async function sampleRuns(ctx: StepContext<ComposeWith>, session: ExpertSession,
       await sampleBase(ctx, await UnetRunner.open(pool.factory, experts.base), runs, sampling);
       await pool.releaseAll();
       await sampleRefiner(ctx, await UnetRunner.open(pool.factory, experts.refiner), runs, sampling);
+      await pool.releaseAll();
+      await writeImages({ ...sampling.model, sessions: pool.factory }, runs, sampling.shape, outDir);
       await pool.releaseAll();
     }),
   );
@@ -291,26 +296,41 @@ async function sampleRefiner(
   }
 }
 
-/** Decodes every run's latents (composed, and base only) to PNGs; the index's image list. */
-async function writeImages(ctx: StepContext<ComposeWith>, sampling: Sampling): Promise<ComposedImage[]> {
-  const { model, shape, prompts } = sampling;
-  const images: ComposedImage[] = [];
-  const outDir = join(ctx.outDir, OUTPUTS.images);
-  for (const stage of ['composed', 'base'] as const) await mkdir(join(outDir, stage), { recursive: true });
-  for (const run of sampling.runs) {
-    const prompt = prompts[run.prompt] as { base: string; refiner: string };
+/** Decodes `runs`' latents (composed, and base only) with `model`'s VAE and writes their PNGs. */
+async function writeImages(
+  model: OpenedModelFolder,
+  runs: readonly Run[],
+  shape: Sampling['shape'],
+  outDir: string,
+): Promise<void> {
+  for (const run of runs) {
     const outputs: ['composed' | 'base', Float32Array][] = [['composed', run.latents]];
     if (run.baseOnly) outputs.push(['base', run.baseOnly]);
     for (const [stage, latents] of outputs) {
       const decoded = await decodeLatents(model, { data: latents, shape });
       const [, , h, wd] = decoded.shape;
       const [image] = nchwToRgb(decoded.data, 1, h, wd, 'signed');
-      const file = `${stage}/p${run.prompt}-s${run.seed}.png`;
-      await writePng(join(outDir, file), image as NonNullable<typeof image>);
-      images.push({ prompt: prompt.base, prompt_refiner: prompt.refiner, seed: run.seed, stage, file });
+      await writePng(join(outDir, imageFile(stage, run)), image as NonNullable<typeof image>);
     }
   }
-  return images;
+}
+
+const imageFile = (stage: 'composed' | 'base', run: Run): string =>
+  `${stage}/p${run.prompt}-s${run.seed}.png`;
+
+/** The index's image list: per run in order, the composed image, then the base-only one. */
+function imageList(sampling: Sampling): ComposedImage[] {
+  return sampling.runs.flatMap((run) => {
+    const prompt = sampling.prompts[run.prompt] as { base: string; refiner: string };
+    const stages: ('composed' | 'base')[] = run.baseOnly ? ['composed', 'base'] : ['composed'];
+    return stages.map((stage) => ({
+      prompt: prompt.base,
+      prompt_refiner: prompt.refiner,
+      seed: run.seed,
+      stage,
+      file: imageFile(stage, run),
+    }));
+  });
 }
 
 export const composeInferenceStep: StepDefinition<ComposeWith> = {
