@@ -2,10 +2,10 @@
 // steps, bad `with` blocks, expression errors, unsafe paths, dangling needs and cycles.
 import { basename, dirname, extname } from 'node:path';
 import type { Diagnostic, SourceRange } from './diagnostic.js';
-import { checkExpressions, checkWith } from './checks.js';
+import { checkExpressions, checkWith, nodesScope } from './checks.js';
 import { dropRepeats, readDefaults, withDefaults } from './defaults.js';
-import type { Draft } from './draft.js';
-import { executor, finishNode, stringList } from './fields.js';
+import type { Draft, DraftCore, DraftString } from './draft.js';
+import { executor, finishNode, nodeSettings, stringList } from './fields.js';
 import { analyzeGraph } from './graph.js';
 import type { StepLookup } from '../contract/lookup.js';
 import type { PipelineRule } from './rule-api.js';
@@ -21,7 +21,7 @@ import { PIPELINE_SCHEMA } from './schema/structure.js';
 import type { SourceFile } from './source.js';
 import { didYouMean } from './suggest.js';
 import { buildTemplate } from './template.js';
-import type { Pipeline, PipelineNode, WithTemplate } from './types.js';
+import type { JsonValue, ParamValue, Pipeline, PipelineNode, WithTemplate } from './types.js';
 import { nodeId } from '../util/brand.js';
 import type { NodeId } from '../util/brand.js';
 
@@ -37,19 +37,10 @@ export function buildPipeline(
   options: BuildOptions,
 ): { pipeline: Pipeline | undefined; diagnostics: Diagnostic[] } {
   const diagnostics: Diagnostic[] = [];
-  const structure = compileSchema(PIPELINE_SCHEMA);
-  if ('error' in structure) throw new Error(`the pipeline schema does not compile: ${structure.error}`);
-  diagnostics.push(
-    ...schemaDiagnostics(structure, { root, value: toJson(root), path: '', fallback: source.whole() }),
-  );
+  diagnostics.push(...structureDiagnostics(source, root, toJson(root)));
   if (root.kind !== 'map') return { pipeline: undefined, diagnostics };
 
-  const mapAt = (m: MapNode | undefined, key: string): MapNode | undefined => {
-    const v = m === undefined ? undefined : entry(m, key)?.value;
-    return v?.kind === 'map' ? v : undefined;
-  };
   const params = readParams(mapAt(root, 'params'), options.params, diagnostics);
-
   const defaultsBlock = entry(root, 'defaults')?.value;
   const defaults = readDefaults(defaultsBlock, options.steps, diagnostics);
   const drafts: Draft[] = [];
@@ -66,15 +57,47 @@ export function buildPipeline(
       d.outputs = checkStepPaths(d.step, d.withNode, d.keyRange, source.file, diagnostics);
   }
 
-  for (const d of drafts) checkExpressions(d, byId, ids, params.values, diagnostics);
+  const scope = nodesScope(byId, ids);
+  for (const d of drafts) checkExpressions(d, scope, params.values, diagnostics);
   for (const d of drafts) checkWith(d, diagnostics);
 
+  const pipeline = assemble(source, root, drafts, params.values, options, diagnostics);
+  runRules(pipeline, drafts, { source, paramRanges: params.ranges }, options.rules, diagnostics);
+  return { pipeline, diagnostics: dropRepeats(diagnostics, defaultsBlock) };
+}
+
+/** The structure schema's findings on the file (`value` is the file's JSON). */
+export function structureDiagnostics(source: SourceFile, root: YamlNode, value: JsonValue): Diagnostic[] {
+  const structure = compileSchema(PIPELINE_SCHEMA);
+  if ('error' in structure) throw new Error(`the pipeline schema does not compile: ${structure.error}`);
+  return schemaDiagnostics(structure, { root, value, path: '', fallback: source.whole() });
+}
+
+export function mapAt(m: MapNode | undefined, key: string): MapNode | undefined {
+  const v = m === undefined ? undefined : entry(m, key)?.value;
+  return v?.kind === 'map' ? v : undefined;
+}
+
+/**
+ * The pipeline from its drafts, their expressions checked: `needs` checked, the graph ordered (cycles
+ * reported), `sweep:` and `objective:` read, the nodes finished.
+ */
+export function assemble(
+  source: SourceFile,
+  root: MapNode,
+  drafts: readonly DraftCore[],
+  params: ReadonlyMap<string, ParamValue>,
+  options: BuildOptions,
+  diagnostics: Diagnostic[],
+): Pipeline {
+  const byId = new Map(drafts.map((d) => [d.id, d]));
+  const ids = drafts.map((d) => d.id);
   checkNeeds(drafts, byId, ids, diagnostics);
   const { needs, graph } = dependencyGraph(drafts, byId, ids, diagnostics);
 
   const sweep = readSweep(
     entry(root, 'sweep')?.value,
-    params.values,
+    params,
     new Set(Object.keys(options.params)),
     diagnostics,
   );
@@ -83,12 +106,12 @@ export function buildPipeline(
   for (const d of drafts) nodes.set(nodeId(d.id), finishNode(d, needs.get(d.id) ?? []));
   const name = entry(root, 'name')?.value;
   const file = source.file;
-  const pipeline: Pipeline = {
+  return {
     file,
     dir: dirname(file),
     name:
       name?.kind === 'scalar' && typeof name.value === 'string' ? name.value : basename(file, extname(file)),
-    params: params.values,
+    params,
     nodes,
     order: graph.order.map(nodeId),
     plugins: stringList(entry(root, 'plugins')?.value),
@@ -96,15 +119,12 @@ export function buildPipeline(
     ...(sweep !== undefined ? { sweep } : {}),
     ...(objective !== undefined ? { objective } : {}),
   };
-
-  runRules(pipeline, drafts, { source, paramRanges: params.ranges }, options.rules, diagnostics);
-  return { pipeline, diagnostics: dropRepeats(diagnostics, defaultsBlock) };
 }
 
 /** `needs:` entries that name the node itself or no node of the pipeline. */
 function checkNeeds(
-  drafts: readonly Draft[],
-  byId: ReadonlyMap<string, Draft>,
+  drafts: readonly DraftCore[],
+  byId: ReadonlyMap<string, DraftCore>,
   ids: readonly string[],
   diagnostics: Diagnostic[],
 ): void {
@@ -132,8 +152,8 @@ function checkNeeds(
 
 /** Each node's upstream nodes (explicit and from references), the order, and every cycle reported. */
 function dependencyGraph(
-  drafts: readonly Draft[],
-  byId: ReadonlyMap<string, Draft>,
+  drafts: readonly DraftCore[],
+  byId: ReadonlyMap<string, DraftCore>,
   ids: readonly string[],
   diagnostics: Diagnostic[],
 ): { needs: Map<string, string[]>; graph: ReturnType<typeof analyzeGraph> } {
@@ -196,7 +216,7 @@ function suggest(s: string | undefined): { suggestion?: string } {
   return s === undefined ? {} : { suggestion: s };
 }
 
-function draftNode(
+export function draftNode(
   id: string,
   keyRange: SourceRange,
   node: MapNode,
@@ -221,7 +241,7 @@ function draftNode(
       ),
     });
   }
-  const explicitNeeds: Draft['explicitNeeds'] = [];
+  const explicitNeeds: { to: string; range: SourceRange }[] = [];
   const needsValue = entry(node, 'needs')?.value;
   if (needsValue?.kind === 'seq') {
     for (const item of needsValue.items) {
@@ -231,7 +251,7 @@ function draftNode(
   }
   const withEntry = entry(node, 'with');
   const withNode = withEntry?.value.kind === 'map' ? withEntry.value : undefined;
-  const strings: Draft['strings'] = [];
+  const strings: DraftString[] = [];
   const template: WithTemplate =
     withNode === undefined
       ? { kind: 'map', entries: [], range: withEntry?.value.range ?? keyRange }
@@ -249,6 +269,7 @@ function draftNode(
     edges: explicitNeeds.slice(),
     explicitNeeds,
     outputs: undefined,
+    settings: nodeSettings(node),
     node,
   };
 }

@@ -1,7 +1,7 @@
 // Per-node checks that need the whole pipeline: expressions (references, types, shell contexts) and the
 // `with` block against the step's schema, with expression results standing in for their text.
 import type { Diagnostic } from './diagnostic.js';
-import type { Draft } from './draft.js';
+import type { Draft, DraftCore } from './draft.js';
 import { checkExpression } from './expr/check.js';
 import type { CheckScope, ExprType } from './expr/check.js';
 import { toJson } from './node.js';
@@ -20,19 +20,35 @@ export function forgetExpressionTypes(): void {
   exprTypes = new WeakMap();
 }
 
+/** What expressions may know of the pipeline's nodes. */
+export type NodesScope = Omit<CheckScope, 'params' | 'self'>;
+
+/** The nodes of `byId` (ids in file order) as expressions see them. */
+export function nodesScope(byId: ReadonlyMap<string, DraftCore>, ids: readonly string[]): NodesScope {
+  return {
+    nodeIds: ids,
+    hasNode: (id) => byId.has(id),
+    outputsOf: (id) => byId.get(id)?.outputs,
+    nodeRange: (id) => byId.get(id)?.keyRange,
+  };
+}
+
+/**
+ * Checks the expressions of `d`'s `with` and adds the nodes they read to its edges. The types found are
+ * kept for `checkWith`, for the strings that still have their YAML scalar.
+ */
 export function checkExpressions(
-  d: Draft,
-  byId: ReadonlyMap<string, Draft>,
-  ids: readonly string[],
+  d: DraftCore,
+  nodes: NodesScope,
   params: CheckScope['params'],
   diagnostics: Diagnostic[],
 ): void {
   const scope: CheckScope = {
     params,
-    nodeIds: ids,
-    hasNode: (id) => byId.has(id),
-    outputsOf: (id) => byId.get(id)?.outputs,
-    nodeRange: (id) => byId.get(id)?.keyRange,
+    nodeIds: nodes.nodeIds,
+    hasNode: nodes.hasNode,
+    outputsOf: nodes.outputsOf,
+    nodeRange: nodes.nodeRange,
     self: d.id,
   };
   const shellFields = new Set(d.step?.shellFields ?? []);
@@ -46,7 +62,7 @@ export function checkExpressions(
       for (const n of result.nodes) edges.push({ to: n, range: part.range });
       if (isSingleExpression(s.template.parts)) type = result.type;
     }
-    exprTypes.set(s.node, type);
+    if (s.node !== undefined) exprTypes.set(s.node, type);
     const top = s.path[0];
     if (typeof top === 'string' && shellFields.has(top)) {
       const { literals, exprs } = splitParts(s.template.parts);
@@ -55,7 +71,7 @@ export function checkExpressions(
           severity: 'error',
           code: 'shell-context',
           message: problem.message,
-          range: exprs[problem.index]?.range ?? s.node.range,
+          range: exprs[problem.index]?.range ?? s.template.range,
         });
       }
     }

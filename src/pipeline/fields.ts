@@ -1,6 +1,6 @@
 // Reading the typed fields of a node and of the pipeline from the YAML tree. The schema has already
 // reported wrong shapes; these take what is usable and fill in defaults.
-import type { Draft } from './draft.js';
+import type { DraftCore } from './draft.js';
 import { entry, toJson } from './node.js';
 import type { MapNode, YamlNode } from './node.js';
 import type { ExecutorConfig, JsonValue, PipelineNode, Resources, RetryPolicy } from './types.js';
@@ -11,21 +11,30 @@ import { nodeId } from '../util/brand.js';
 const DEFAULT_RESOURCES: Resources = Object.freeze({ cpu: 1, memoryBytes: undefined, gpu: 0 });
 const DEFAULT_RETRY: RetryPolicy = Object.freeze({ limit: 0, backoffMs: 1000 });
 
-export function finishNode(d: Draft, needs: readonly string[]): PipelineNode {
-  const resources = mapOf(entry(d.node, 'resources')?.value);
-  const retry = mapOf(entry(d.node, 'retry')?.value);
-  const timeout = scalarOf(entry(d.node, 'timeout')?.value);
+/** A node's resources, retry policy and time limit, read from its part of the YAML tree. */
+export interface NodeSettings {
+  readonly resources: Resources;
+  readonly retry: RetryPolicy;
+  readonly timeoutMs: number | undefined;
+}
+
+const DEFAULT_SETTINGS: NodeSettings = Object.freeze({
+  resources: DEFAULT_RESOURCES,
+  retry: DEFAULT_RETRY,
+  timeoutMs: undefined,
+});
+
+export function nodeSettings(node: MapNode): NodeSettings {
+  const resources = mapOf(entry(node, 'resources')?.value);
+  const retry = mapOf(entry(node, 'retry')?.value);
+  const timeout = scalarOf(entry(node, 'timeout')?.value);
+  if (resources === undefined && retry === undefined && timeout === undefined) return DEFAULT_SETTINGS;
   const cpu = scalarOf(resources && entry(resources, 'cpu')?.value);
   const memory = scalarOf(resources && entry(resources, 'memory')?.value);
   const gpu = scalarOf(resources && entry(resources, 'gpu')?.value);
   const limit = scalarOf(retry && entry(retry, 'limit')?.value);
   const backoff = scalarOf(retry && entry(retry, 'backoff')?.value);
   return {
-    id: nodeId(d.id),
-    step: d.stepName ?? '',
-    range: d.keyRange,
-    needs: needs.map(nodeId),
-    with: d.template,
     resources:
       resources === undefined
         ? DEFAULT_RESOURCES
@@ -43,6 +52,19 @@ export function finishNode(d: Draft, needs: readonly string[]): PipelineNode {
             backoffMs: (typeof backoff === 'string' ? parseDuration(backoff) : undefined) ?? 1000,
           },
     timeoutMs: typeof timeout === 'string' ? parseDuration(timeout) : undefined,
+  };
+}
+
+export function finishNode(d: DraftCore, needs: readonly string[]): PipelineNode {
+  return {
+    id: nodeId(d.id),
+    step: d.stepName ?? '',
+    range: d.keyRange,
+    needs: needs.map(nodeId),
+    with: d.template,
+    resources: d.settings.resources,
+    retry: d.settings.retry,
+    timeoutMs: d.settings.timeoutMs,
   };
 }
 

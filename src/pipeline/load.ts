@@ -2,6 +2,7 @@
 import { open } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { buildPipeline } from './build.js';
+import { buildStreamed } from './build-stream.js';
 import { forgetExpressionTypes } from './checks.js';
 import type { Diagnostic, DiagnosticsFailure } from './diagnostic.js';
 import { sortDiagnostics } from './format.js';
@@ -61,20 +62,28 @@ export function loadPipelineText(
     return fail([{ severity: 'error', code: 'too-large', message, range }]);
   }
   const source = new SourceFile(resolve(file), text);
+  const build = { params: options.params ?? {}, steps: options.steps, rules: options.rules ?? [] };
+  // A file without problems is built node by node, its tree never whole; any other is built from its tree.
+  const streamed = buildStreamed(source, build, options);
+  if (streamed !== undefined) {
+    forgetLoad(source);
+    return ok({ pipeline: streamed, warnings: [], source: text });
+  }
   const parsed = parseYaml(source, options);
   if (parsed.root === undefined) return fail(sortDiagnostics(parsed.diagnostics));
-  const built = buildPipeline(source, parsed.root, {
-    params: options.params ?? {},
-    steps: options.steps,
-    rules: options.rules ?? [],
-  });
-  source.forgetNames();
-  forgetJson();
-  forgetExpressionTypes();
+  const built = buildPipeline(source, parsed.root, build);
+  forgetLoad(source);
   const diagnostics = sortDiagnostics([...parsed.diagnostics, ...built.diagnostics]);
   if (built.pipeline === undefined || diagnostics.some((d) => d.severity === 'error'))
     return fail(diagnostics);
   return ok({ pipeline: built.pipeline, warnings: diagnostics, source: text });
+}
+
+/** Drops the tables the loader keeps while it reads a file. */
+function forgetLoad(source: SourceFile): void {
+  source.forgetNames();
+  forgetJson();
+  forgetExpressionTypes();
 }
 
 function fail(diagnostics: readonly Diagnostic[]): Result<never, DiagnosticsFailure> {

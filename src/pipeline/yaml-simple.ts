@@ -26,15 +26,32 @@ interface Limits {
   readonly maxDepth: number;
 }
 
+/**
+ * Takes the entries of the root's `nodes:` block as they are read, instead of the tree keeping them: the
+ * loader builds each node and drops its part of the tree, so a large file's tree is never whole. The
+ * root's `nodes` map is then left with no entries. Only a block map under `nodes:` is handed over this
+ * way (a flow map on the key's line stays in the tree).
+ */
+export interface NodeStream {
+  /** Called as the `nodes:` block starts, with the root's entries read before it. */
+  start(before: readonly MapEntry[]): void;
+  /** Each entry of `nodes:`, in file order, once it has been read. */
+  node(entry: MapEntry): void;
+}
+
 /** The document's tree, or undefined when the full parser must read it. */
-export function parseSimpleYaml(source: SourceFile, limits: Limits): YamlNode | undefined {
+export function parseSimpleYaml(
+  source: SourceFile,
+  limits: Limits,
+  stream?: NodeStream,
+): YamlNode | undefined {
   const text = source.text;
   if (/[\t\r\uFEFF]/.test(text)) return undefined;
   // The yaml package stretches the innermost open block over an indented comment that ends the document;
   // rather than model that rule, such rare files go to it.
   if (/\n {1,}#[^\n]*\n*$/.test(text)) return undefined;
   try {
-    return new Reader(source, limits).document();
+    return new Reader(source, limits, stream).document();
   } catch (e) {
     if (e === NOT_SIMPLE) return undefined;
     throw e;
@@ -87,10 +104,13 @@ class Reader {
   private readonly lines: Lines;
   private li = 0;
   private values = 0;
+  /** Set just before the root's `nodes:` block map is read: that map hands its entries to the stream. */
+  private streamNext = false;
 
   constructor(
     private readonly source: SourceFile,
     private readonly limits: Limits,
+    private readonly stream?: NodeStream,
   ) {
     const text = source.text;
     this.text = text;
@@ -146,6 +166,9 @@ class Reader {
 
   private mapWithEnd(indent: number, depth: number): { node: MapNode; end: number } {
     this.count(depth, true);
+    const stream = this.streamNext ? this.stream : undefined;
+    // Consumed here, so no map below this one streams.
+    this.streamNext = false;
     const entries: MapEntry[] = [];
     const seen = new Set<string>();
     const start = this.current().content;
@@ -164,7 +187,10 @@ class Reader {
         const next = this.lines.at(this.li);
         if (next === undefined) give();
         if (next.indent > indent && (this.isSeqItem(next) || this.startsMapEntry(next.content, next.end))) {
+          this.streamNext = depth === 0 && key.key === 'nodes' && !this.isSeqItem(next);
+          if (this.streamNext) this.stream?.start(entries);
           const nested = this.collection(next, depth + 1);
+          this.streamNext = false;
           value = nested.node;
           end = nested.end;
         } else if (next.indent > indent) {
@@ -191,7 +217,9 @@ class Reader {
         const next = this.lines.at(this.li);
         if (next !== undefined && next.indent > indent) give();
       }
-      entries.push({ key: key.key, keyRange: this.source.range(key.start, key.end), value });
+      const made = { key: key.key, keyRange: this.source.range(key.start, key.end), value };
+      if (stream === undefined) entries.push(made);
+      else stream.node(made);
     }
     // Lists are copied to their exact length: `push` leaves room for 16 more (5 MB at 10,000 nodes).
     return { node: { kind: 'map', entries: entries.slice(), range: this.source.range(start, end) }, end };

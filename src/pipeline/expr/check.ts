@@ -14,9 +14,10 @@ export interface CheckScope {
   hasNode(id: string): boolean;
   /**
    * The declared outputs of a node, or undefined when they cannot be known (its step is unknown or
-   * failed to say); references to such a node are not checked further.
+   * failed to say); references to such a node are not checked further. `output` is the output the
+   * expression reads (a scope that cannot know the outputs yet may note it to check later).
    */
-  outputsOf(node: string): readonly string[] | undefined;
+  outputsOf(node: string, output: string): readonly string[] | undefined;
   /** Where a node is declared, for "defined here" notes. */
   nodeRange(node: string): SourceRange | undefined;
   /** The node whose `with` is being checked: it cannot read its own outputs. */
@@ -133,7 +134,7 @@ class Checker {
     if (!scope.hasNode(id)) return this.error(range, `unknown node \`${id}\``, didYouMean(id, scope.nodeIds));
     if (id === scope.self) return this.error(range, `node \`${id}\` cannot read its own outputs`);
     this.nodes.add(id);
-    const declared = scope.outputsOf(id);
+    const declared = scope.outputsOf(id, name);
     if (declared !== undefined && !declared.includes(name)) {
       const where = scope.nodeRange(id);
       const listed =
