@@ -13,6 +13,8 @@ export interface NodeStatus {
   readonly node: string;
   readonly state: NodeState;
   readonly durationMs?: number;
+  /** When the node's last attempt started, in milliseconds after the run's start: with durationMs, the run's timeline. */
+  readonly startMs?: number;
   readonly attempts?: number;
   readonly error?: string;
   readonly failure?: FailureKind;
@@ -78,6 +80,7 @@ export function readRunReport(ws: Workspace, runId: string): RunReport | undefin
         nodes.set(e.node, {
           node: e.node,
           state: 'running',
+          startMs: e.time - start.time,
           attempts: e.attempt,
           logFile: e.logFile,
           reasons: e.reasons,

@@ -38,9 +38,11 @@ function runLines(r: RunReport, color: boolean, title: string): string[] {
   const width = Math.max(4, ...r.nodes.map((n) => n.node.length));
   for (const n of r.nodes) {
     const d = n.durationMs !== undefined ? duration(n.durationMs).padStart(7) : ''.padStart(7);
+    // Where the node sat in the run: its start after the run's, so the table reads as a timeline.
+    const at = n.startMs !== undefined ? c.dim(`  at +${duration(n.startMs)}`) : '';
     const tries = n.attempts !== undefined && n.attempts > 1 ? ` (${n.attempts} attempts)` : '';
     lines.push(
-      `${state[n.state]}  ${n.node.padEnd(width)} ${d}${tries}${n.state === 'skipped' && n.error ? c.dim(`  ${n.error}`) : ''}`,
+      `${state[n.state]}  ${n.node.padEnd(width)} ${d}${at}${tries}${n.state === 'skipped' && n.error ? c.dim(`  ${n.error}`) : ''}`,
     );
     if (n.state === 'failed') {
       lines.push(`         ${c.red(n.error ?? '')}`);
