@@ -9,10 +9,6 @@
  * The first check also collects when the old generation already holds 16 MB: what loading a large
  * pipeline file left behind (20 MB of garbage beside a 10,000-node pipeline) is collected as the run
  * starts, instead of the run's own garbage piling on top of it up to the process's peak.
- * A run's committed nodes (`boundRunHeap`) allow 4 MB of growth instead: a long run promotes about 2 KB
- * of garbage per node, so 16 MB was reached only by runs of many thousand nodes, and a 10,000-node run's
- * peak held those 16 MB where a 1000-node run's held 2 (a full collection per 4 MB costs about 1% of the
- * run's own CPU).
  */
 import { getHeapSpaceStatistics } from 'node:v8';
 import { collectAll } from './scavenge.js';
@@ -20,7 +16,6 @@ import { capYoungGeneration } from './young-generation.js';
 
 const CHECK_EVERY = 64;
 const GROWTH_BYTES = 16 * 1024 * 1024;
-const RUN_GROWTH_BYTES = 4 * 1024 * 1024;
 
 let calls = 0;
 /** The smallest size seen after a collection; undefined before the first check. */
@@ -35,16 +30,15 @@ function oldBytes(): number {
   return used;
 }
 
-/** Counts one unit of work; every 64th, collects when the old generation grew by `growth` bytes. */
-export function boundHeap(growth = GROWTH_BYTES): void {
+export function boundHeap(): void {
   if (++calls < CHECK_EVERY) return;
   calls = 0;
   const used = oldBytes();
-  // At the first check, an old generation already past 16 MB (a large file's load) is collected at once.
+  // At the first check, an old generation already past the growth allowed is collected at once.
   base ??= used < GROWTH_BYTES ? used : 0;
   // V8's own full collections lower the mark too.
   if (used < base) base = used;
-  if (used - base < growth) return;
+  if (used - base < GROWTH_BYTES) return;
   collectAll();
   base = oldBytes();
 }
@@ -55,7 +49,7 @@ export function boundHeap(growth = GROWTH_BYTES): void {
  * to V8's maximum.
  */
 export function boundRunHeap(): void {
-  boundHeap(RUN_GROWTH_BYTES);
+  boundHeap();
   if (calls === 0) capYoungGeneration();
 }
 
