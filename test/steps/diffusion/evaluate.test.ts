@@ -4,18 +4,9 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fakeClip } from '../../workflow/clip-helpers.js';
 import { writePng } from '../../../src/imaging/index.js';
-import { runEmbedsCache } from '../../../src/steps/diffusion/embeds-cache/index.js';
 import { runEvaluate } from '../../../src/steps/diffusion/evaluate/index.js';
 import type { EvaluateWith } from '../../../src/steps/diffusion/evaluate/index.js';
-import {
-  countingSessions,
-  makeContext,
-  squareImage,
-  tempRoot,
-  tinyModel,
-  unetRuns,
-  writeDataset,
-} from './helpers.js';
+import { countingSessions, evaluateFixture, makeContext, squareImage, unetRuns } from './helpers.js';
 
 interface Bands {
   readonly base_band: number;
@@ -56,20 +47,6 @@ interface Results {
   readonly clip_score: { skipped?: string; stages?: Record<string, { images: number; mean: number }> };
 }
 
-async function fixture() {
-  const root = await tempRoot();
-  const model = await tinyModel(root, 1);
-  const other = await tinyModel(root, 2);
-  const manifest = await writeDataset(join(root, 'data'), [
-    { id: 'a', caption: 'a red square', colour: [220, 40, 40] },
-    { id: 'b', caption: 'a blue square', colour: [40, 80, 220], split: 'eval' },
-    { id: 'c', caption: 'a green square', colour: [40, 170, 60], split: 'eval' },
-  ]);
-  const cacheRun = await makeContext(root, { model, manifest });
-  await runEmbedsCache(cacheRun.ctx, { sessions: countingSessions().factory });
-  return { root, model, other, cache: join(cacheRun.ctx.outDir, 'cache') };
-}
-
 async function evaluate(root: string, w: EvaluateWith) {
   const { ctx, logs } = await makeContext(root, w);
   const sessions = countingSessions();
@@ -79,7 +56,7 @@ async function evaluate(root: string, w: EvaluateWith) {
 }
 
 test('evaluate: loss per band for each expert, the pair routed by timestep, reproducible', async () => {
-  const f = await fixture();
+  const f = await evaluateFixture();
   const w: EvaluateWith = {
     model: f.model,
     cache: f.cache,
@@ -213,7 +190,7 @@ async function assertStrictScorer(root: string, w: EvaluateWith): Promise<void> 
 }
 
 test('evaluate scores compose images with a plugin scorer, by name or by module and export', async () => {
-  const f = await fixture();
+  const f = await evaluateFixture();
   const index = await writeComposeOutput(f.root);
   await mkdir(join(f.root, 'plugins', 'redness'), { recursive: true });
   await writeFile(

@@ -8,6 +8,7 @@ import { sessionFactory } from '../../../src/models/optimum/index.js';
 import type { SessionFactory } from '../../../src/models/optimum/index.js';
 import { writePng } from '../../../src/imaging/index.js';
 import type { StepContext } from '../../../src/contract/step.js';
+import { runEmbedsCache } from '../../../src/steps/diffusion/embeds-cache/index.js';
 import { stepContext } from '../context.js';
 
 export async function tempRoot(): Promise<string> {
@@ -132,4 +133,25 @@ export async function makeContext<W>(
     logs,
   );
   return { ctx, logs };
+}
+
+/** What evaluate's tests start from: two tiny families (base and refiner) and the embedding cache of one
+ * training image and two held-out ones. */
+export async function evaluateFixture(): Promise<{
+  root: string;
+  model: string;
+  other: string;
+  cache: string;
+}> {
+  const root = await tempRoot();
+  const model = await tinyModel(root, 1);
+  const other = await tinyModel(root, 2);
+  const manifest = await writeDataset(join(root, 'data'), [
+    { id: 'a', caption: 'a red square', colour: [220, 40, 40] },
+    { id: 'b', caption: 'a blue square', colour: [40, 80, 220], split: 'eval' },
+    { id: 'c', caption: 'a green square', colour: [40, 170, 60], split: 'eval' },
+  ]);
+  const cacheRun = await makeContext(root, { model, manifest });
+  await runEmbedsCache(cacheRun.ctx, { sessions: countingSessions().factory });
+  return { root, model, other, cache: join(cacheRun.ctx.outDir, 'cache') };
 }

@@ -5,11 +5,10 @@ import { join } from 'node:path';
 import type { StepContext } from '../../../src/contract/step.js';
 import { runCompose } from '../../../src/steps/diffusion/compose/index.js';
 import type { ComposeWith } from '../../../src/steps/diffusion/compose/index.js';
-import { runEmbedsCache } from '../../../src/steps/diffusion/embeds-cache/index.js';
 import { runEvaluate } from '../../../src/steps/diffusion/evaluate/index.js';
 import type { EvaluateWith } from '../../../src/steps/diffusion/evaluate/index.js';
 import { sessionLanes } from '../../../src/workflow/expert-session.js';
-import { countingSessions, makeContext, tempRoot, tinyModel, writeDataset } from './helpers.js';
+import { countingSessions, evaluateFixture, makeContext, tempRoot, tinyModel } from './helpers.js';
 
 /** The step's context with a CPU share of `cpu` (a node's `resources: { cpu }`). */
 async function withCpu<W>(root: string, w: W, cpu: number): Promise<{ ctx: StepContext<W>; logs: string[] }> {
@@ -74,19 +73,10 @@ test('compose.inference with a CPU share of 2 samples on two threads and writes 
 });
 
 test('evaluate with a CPU share of 2 computes both experts at once and writes the results one thread writes', async () => {
-  const root = await tempRoot();
-  const model = await tinyModel(root, 1);
-  const other = await tinyModel(root, 2);
-  const manifest = await writeDataset(join(root, 'data'), [
-    { id: 'a', caption: 'a red square', colour: [220, 40, 40] },
-    { id: 'b', caption: 'a blue square', colour: [40, 80, 220], split: 'eval' },
-    { id: 'c', caption: 'a green square', colour: [40, 170, 60], split: 'eval' },
-  ]);
-  const cacheRun = await makeContext(root, { model, manifest });
-  await runEmbedsCache(cacheRun.ctx, { sessions: countingSessions().factory });
+  const { root, model, other, cache } = await evaluateFixture();
   const w: EvaluateWith = {
     model,
-    cache: join(cacheRun.ctx.outDir, 'cache'),
+    cache,
     base: join(model, 'unet'),
     refiner: join(other, 'unet'),
     eval_timesteps: 6,
