@@ -9,7 +9,9 @@
 //            nothing per node it does not need. Each run's resident set is also sampled from outside
 //            (bench/engine/rss-trace.ts): once loaded, the most while its nodes run, and the growth in
 //            between per node run (what a finished node leaves in memory) and from its first half to its
-//            second
+//            second. Beside each, the peak RSS of a peer on the same DAG: bench/engine/peer-runner.js, the
+//            least a Node process needs to do the same work (it keeps a byte per node), so that moe's own
+//            share (moe's peak less the peer's) can be told from what Node takes as a run grows
 //   pernode  moe's own CPU (user + system of moe's process, not its commands: `process.resourceUsage()` at
 //            its exit) in cold runs of the same DAG shape at 1000 and 3000 nodes (10 layers of 100 and of
 //            300 nodes, so each layer's files are as large in both), alternating, plus a 10-node run:
@@ -28,6 +30,7 @@ import { traceRun } from './rss-trace.js';
 
 const root = new URL('../..', import.meta.url).pathname;
 const moe = join(root, 'bin', 'moe.js');
+const peerRunner = join(root, 'bench', 'engine', 'peer-runner.js');
 const jobs = Number(process.env['BENCH_JOBS'] ?? 2);
 const repeats = Number(process.env['BENCH_REPEATS'] ?? 3);
 const parts = new Set((process.env['BENCH_PARTS'] ?? 'cold,cached,plan,memory,pernode').split(','));
@@ -178,23 +181,27 @@ try {
   if (parts.has('memory')) {
     // One parent per node: each file is as long as its parent's, where three parents would triple the
     // size per layer (a hundred layers of that would not fit on any disk).
-    const measure = async (layers: number): Promise<RssTrace & { peak: number }> => {
+    const measure = async (layers: number): Promise<RssTrace & { peak: number; peer: number }> => {
       const chains = writeDag(join(work, `chains${layers}`), { layers, width: 100, parents: 1 });
       const cwd = dirname(chains.pipeline);
       const rssFile = join(cwd, '.peak-rss');
       const args = ['--import', rssHook, moe, 'run', chains.pipeline, '--jobs', String(jobs)];
       const trace = await traceRun(args, cwd, layers * 100, { ...process.env, MOE_BENCH_RSS: rssFile });
       const peak = Number(readFileSync(rssFile, 'utf8').trim().split(' ')[0]) / 1024;
+      const peer = timed(process.execPath, [peerRunner, chains.nodeList, String(jobs)], cwd).rss;
       rmSync(cwd, { recursive: true, force: true });
-      return { ...trace, peak };
+      return { ...trace, peak, peer };
     };
     const sizes = [10, 50, 100];
-    const traces = [];
+    const traces: (RssTrace & { peak: number; peer: number })[] = [];
     for (const layers of sizes) traces.push(await measure(layers));
     for (const [i, t] of traces.entries()) {
       const n = (sizes[i] ?? 0) * 100;
       const label = `moe run peak RSS, ${n.toLocaleString('en')} nodes:`.padEnd(38);
-      console.log(`${label}${t.peak.toFixed(0)} MB`);
+      const own = t.peak - t.peer;
+      console.log(
+        `${label}${t.peak.toFixed(0)} MB; the peer ${t.peer.toFixed(0)} MB, moe beyond it ${own.toFixed(1)} MB`,
+      );
       // Flat while it runs: what a finished node leaves in memory (its record is on disk already).
       const grew = t.running - t.loaded;
       const late = t.secondHalf - t.firstHalf;
@@ -205,9 +212,16 @@ try {
     const small = traces[0]?.peak ?? NaN;
     const large = traces[2]?.peak ?? NaN;
     const big = traces[2];
+    const peerRatio = (traces[2]?.peer ?? NaN) / (traces[0]?.peer ?? NaN);
+    const beyond = (t: (typeof traces)[number] | undefined): number => (t ? t.peak - t.peer : NaN);
+    // What moe adds per node beyond the peer, from 1000 to 10,000 nodes.
+    const perNode = ((beyond(traces[2]) - beyond(traces[0])) * 1024) / 9000;
     // Flat: ten times the nodes within a quarter more memory.
     summary.push(
       `peak RSS 10,000/1000:    ${(large / small).toFixed(2)}x   ${verdict(large / small, 1.25, 'x')} (${large.toFixed(0)} MB against ${small.toFixed(0)} MB)`,
+    );
+    summary.push(
+      `peer's peak RSS 10,000/1000: ${peerRatio.toFixed(2)}x (a Node runner keeping a byte per node); moe beyond the peer ${beyond(traces[0]).toFixed(1)} -> ${beyond(traces[2]).toFixed(1)} MB, ${perNode.toFixed(2)} KB a node`,
     );
     if (big)
       summary.push(
