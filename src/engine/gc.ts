@@ -11,7 +11,7 @@ import type { JobInUse } from './executors/slurm/live-jobs.js';
 import type { JobLiveness } from './executors/slurm/slurm-cli.js';
 import type { RunEvent } from './events.js';
 import { hashTree } from './hashing.js';
-import type { LockBusy } from './lock.js';
+import type { LockBusy, LockUnwritable } from './lock.js';
 import { killGraceMs, stopLeftoverJobs } from './leftovers.js';
 import { acquireLock } from './lock.js';
 import type { PipelineIndex } from './store.js';
@@ -54,7 +54,7 @@ export interface GcOptions {
 export async function collectGarbage(
   ws: Workspace,
   opts: GcOptions = {},
-): Promise<Result<GcReport, LockBusy>> {
+): Promise<Result<GcReport, LockBusy | LockUnwritable>> {
   const lock = await acquireLock(ws.lockFile, { command: 'moe gc', waitMs: 0 });
   if (!lock.ok) return lock;
   try {

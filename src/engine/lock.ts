@@ -26,6 +26,14 @@ export interface LockBusy {
   readonly holder: LockHolder;
 }
 
+/** The lock file could not be created: the workspace is read-only, on a full disk, or not a folder. */
+export interface LockUnwritable {
+  readonly reason: 'unwritable';
+  readonly file: string;
+  /** The system's words, e.g. `EACCES: permission denied, mkdir '/data/.moe'`. */
+  readonly message: string;
+}
+
 export interface LockOptions {
   readonly command: string;
   /** Keep trying until this many milliseconds have passed; 0 gives up at once. */
@@ -34,11 +42,19 @@ export interface LockOptions {
   readonly signal?: AbortSignal;
 }
 
-export async function acquireLock(file: string, opts: LockOptions): Promise<Result<WorkspaceLock, LockBusy>> {
-  mkdirSync(dirname(file), { recursive: true });
+export async function acquireLock(
+  file: string,
+  opts: LockOptions,
+): Promise<Result<WorkspaceLock, LockBusy | LockUnwritable>> {
   const deadline = Date.now() + opts.waitMs;
   for (;;) {
-    const attempt = tryAcquire(file, opts.command);
+    let attempt: Result<WorkspaceLock, LockBusy>;
+    try {
+      mkdirSync(dirname(file), { recursive: true });
+      attempt = tryAcquire(file, opts.command);
+    } catch (e) {
+      return err({ reason: 'unwritable', file, message: (e as Error).message });
+    }
     if (attempt.ok) return attempt;
     if (Date.now() >= deadline || opts.signal?.aborted) return attempt;
     await new Promise((r) => setTimeout(r, opts.pollMs ?? 200));

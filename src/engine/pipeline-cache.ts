@@ -160,7 +160,7 @@ export function writeCached(dir: string, key: string, value: CachedLoad): void {
     renameSync(tmp, join(dir, `${key}.json`));
   } catch {
     // Read-only workspace or full disk: carry on uncached, leaving no temporary file.
-    rmSync(join(dir, `${key}.${process.pid}.tmp`), { force: true });
+    removeQuietly(join(dir, `${key}.${process.pid}.tmp`));
   }
 }
 
@@ -209,7 +209,16 @@ export function writeEvaluations(
     renameSync(tmp, join(dir, `${key}.json`));
   } catch {
     // Read-only workspace or full disk: the next run evaluates again (no temporary file left).
-    rmSync(join(dir, `${key}.${process.pid}.tmp`), { force: true });
+    removeQuietly(join(dir, `${key}.${process.pid}.tmp`));
+  }
+}
+
+/** Removes a temporary file if it is there; a path that cannot exist (a file in the way: ENOTDIR) is fine. */
+function removeQuietly(path: string): void {
+  try {
+    rmSync(path, { force: true });
+  } catch {
+    // Nothing could have been written there.
   }
 }
 

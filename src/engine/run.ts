@@ -10,7 +10,7 @@ import type { EvaluationMemo, ResolveFn } from './evaluate.js';
 import type { SweepOutline, RunCounts, RunEventListener, RunStatus } from './events.js';
 import type { Executor } from './executors/executor.js';
 import type { CommittedResult } from './records.js';
-import type { LockBusy } from './lock.js';
+import type { LockBusy, LockUnwritable } from './lock.js';
 import { acquireLock } from './lock.js';
 import { RunSession } from './run-session.js';
 import { schedule } from './scheduler.js';
@@ -64,7 +64,7 @@ export interface RunSummary {
   readonly records: ReadonlyMap<NodeId, CommittedResult>;
 }
 
-export type RunFailure = LockBusy | SelectionError;
+export type RunFailure = LockBusy | LockUnwritable | SelectionError;
 
 export async function runPipeline(opts: RunOptions): Promise<Result<RunSummary, RunFailure>> {
   const selection = selectNodes(opts.pipeline, {

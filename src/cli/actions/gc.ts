@@ -4,7 +4,7 @@ import type { GcReport } from '../../engine/gc.js';
 import { collectGarbage } from '../../engine/gc.js';
 import { CliFailure, EXIT } from '../failure.js';
 import { renderGc } from '../render/gc.js';
-import { shownWorkspace } from './open.js';
+import { shownWorkspace, unwritable } from './open.js';
 
 export interface GcFlags {
   readonly workspace?: string | undefined;
@@ -21,7 +21,9 @@ export async function gcCommand(file: string | undefined, flags: GcFlags, json: 
     verify: flags.verify ?? false,
   });
   if (!result.ok) {
-    const h = result.error.holder;
+    const problem = result.error;
+    if (problem.reason === 'unwritable') throw new CliFailure(unwritable(ws, problem.message), EXIT.invalid);
+    const h = problem.holder;
     throw new CliFailure(
       `workspace ${shownWorkspace(ws)} is in use by ${h.command} (pid ${h.pid}); try again when it ends`,
       EXIT.busy,

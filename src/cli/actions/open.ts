@@ -32,6 +32,11 @@ export async function openOrExit(
   throw new CliFailure(text.trimEnd(), EXIT.invalid);
 }
 
+/** Why a workspace that cannot be written to stops a command, and what to do about it. */
+export function unwritable(ws: Workspace, reason: string): string {
+  return `cannot write to the workspace ${shownWorkspace(ws)} (${reason}); make it writable, or choose another with --workspace DIR`;
+}
+
 /** "workspace .moe" as a person reads it: relative to the current directory. */
 export function shownWorkspace(ws: Workspace): string {
   return relative(process.cwd(), ws.root) || '.';

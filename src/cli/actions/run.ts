@@ -9,7 +9,7 @@ import type { RunSummary } from '../../engine/run.js';
 import type { Workspace } from '../../engine/workspace.js';
 import { CliFailure, EXIT } from '../failure.js';
 import { RunOutput } from '../render/run-output.js';
-import { openOrExit, shownWorkspace, sweepOrExit } from './open.js';
+import { openOrExit, shownWorkspace, sweepOrExit, unwritable } from './open.js';
 import type { PlanFlags } from './plan.js';
 
 export interface RunFlags extends PlanFlags {
@@ -112,6 +112,7 @@ function runFailure(problem: RunProblem, ws: Workspace): CliFailure {
       EXIT.busy,
     );
   }
+  if (problem.reason === 'unwritable') return new CliFailure(unwritable(ws, problem.message), EXIT.invalid);
   return new CliFailure(problem.message, EXIT.invalid);
 }
 
