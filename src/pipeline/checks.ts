@@ -4,13 +4,17 @@ import type { Diagnostic } from './diagnostic.js';
 import type { Draft, DraftCore } from './draft.js';
 import { checkExpression } from './expr/check.js';
 import type { CheckScope, ExprType } from './expr/check.js';
-import { toJson } from './node.js';
+import { evaluate } from './expr/evaluate.js';
+import { defineKey, toJson } from './node.js';
 import type { ScalarNode } from './node.js';
 import { compileSchema, schemaDiagnostics } from './schema/validate.js';
 import { shellContexts } from './shell.js';
 import { isSingleExpression, splitParts } from './template.js';
+import type { Expr, JsonValue, ParamValue, ResolveContext } from './types.js';
 
 let exprTypes = new WeakMap<ScalarNode, ExprType | undefined>();
+/** What a string that is one expression over literals and `params` only gives, known at load time. */
+let exprValues = new WeakMap<ScalarNode, { value: JsonValue; params: readonly string[] }>();
 
 /**
  * Drops the table of expression types once a pipeline is built: its entries die with the YAML tree, but
@@ -18,6 +22,34 @@ let exprTypes = new WeakMap<ScalarNode, ExprType | undefined>();
  */
 export function forgetExpressionTypes(): void {
   exprTypes = new WeakMap();
+  exprValues = new WeakMap();
+}
+
+/** The `params.X` an expression reads, in order, once each. */
+function paramsRead(e: Expr, out: string[] = []): string[] {
+  if (e.kind === 'ref') {
+    const [root, name] = e.path;
+    if (root === 'params' && name !== undefined && !out.includes(name)) out.push(name);
+  } else if (e.kind === 'unary') paramsRead(e.arg, out);
+  else if (e.kind === 'binary') {
+    paramsRead(e.left, out);
+    paramsRead(e.right, out);
+  } else if (e.kind === 'call') for (const a of e.args) paramsRead(a, out);
+  return out;
+}
+
+const notKnownYet = (): never => {
+  throw new Error('known only at run time');
+};
+
+/**
+ * The value of an expression that reads nothing but literals and `params` (so the run will give the same),
+ * or undefined: the environment and other nodes' outputs are known only when the node runs.
+ */
+function staticValue(e: Expr, params: ReadonlyMap<string, ParamValue>): JsonValue | undefined {
+  const ctx: ResolveContext = { params, env: notKnownYet, output: notKnownYet };
+  const r = evaluate(e, ctx, { envRead: new Set() });
+  return 'error' in r ? undefined : r.value;
 }
 
 /** What expressions may know of the pipeline's nodes. */
@@ -60,7 +92,13 @@ export function checkExpressions(
       const result = checkExpression(part, scope);
       diagnostics.push(...result.diagnostics);
       for (const n of result.nodes) edges.push({ to: n, range: part.range });
-      if (isSingleExpression(s.template.parts)) type = result.type;
+      if (isSingleExpression(s.template.parts)) {
+        type = result.type;
+        if (s.node !== undefined && type !== undefined && result.nodes.size === 0) {
+          const value = staticValue(part, params);
+          if (value !== undefined) exprValues.set(s.node, { value, params: paramsRead(part) });
+        }
+      }
     }
     if (s.node !== undefined) exprTypes.set(s.node, type);
     const top = s.path[0];
@@ -92,13 +130,42 @@ export function checkWith(d: Draft, diagnostics: Diagnostic[]): void {
     });
     return;
   }
+  // An expression over params only stands in with its value, so the schema checks the value the node
+  // will get (a range, an integer, one of a list) here, not after its upstream nodes have run.
+  let value = d.withNode === undefined ? {} : toJson(d.withNode);
+  for (const s of d.strings) {
+    const known = s.node && exprValues.get(s.node);
+    if (known) value = replaced(value, s.path, known.value);
+  }
   diagnostics.push(
     ...schemaDiagnostics(validate, {
       root: d.withNode,
-      value: d.withNode === undefined ? {} : toJson(d.withNode),
+      value,
       path: `nodes.${d.id}.with`,
       fallback: d.keyRange,
-      expressions: (n) => (exprTypes.has(n) ? { type: exprTypes.get(n) } : undefined),
+      expressions: (n) => {
+        if (!exprTypes.has(n)) return undefined;
+        const known = exprValues.get(n);
+        return known ? { type: exprTypes.get(n), params: known.params } : { type: exprTypes.get(n) };
+      },
     }),
   );
+}
+
+/** `value` with the value at `path` replaced (copies along the path: `toJson`'s results are shared). */
+function replaced(value: JsonValue, path: readonly (string | number)[], by: JsonValue): JsonValue {
+  const [head, ...rest] = path;
+  if (head === undefined) return by;
+  if (Array.isArray(value) && typeof head === 'number' && head < value.length) {
+    const out = value.slice();
+    out[head] = replaced(value[head] as JsonValue, rest, by);
+    return out;
+  }
+  if (typeof value === 'object' && value !== null && !Array.isArray(value) && typeof head === 'string') {
+    if (!Object.prototype.hasOwnProperty.call(value, head)) return value;
+    const out: Record<string, JsonValue> = {};
+    for (const [k, v] of Object.entries(value)) defineKey(out, k, k === head ? replaced(v, rest, by) : v);
+    return out;
+  }
+  return value;
 }

@@ -88,13 +88,20 @@ for (const [t, template] of TEMPLATES.entries()) {
 
 test('outside shell fields values are inserted as plain text; one whole expression keeps its type', () => {
   const p = loaded(
-    `version: 1\nparams:\n  n: 3\nnodes:\n  a:\n    step: command\n    with:\n      run: "echo \${{ params.n }}"\n      env: { N: "n=\${{ params.n }}", M: "\${{ params.n * 2 }}" }\n`,
+    `version: 1\nparams:\n  n: 3\nnodes:\n  a:\n    step: command\n    with:\n      run: "echo \${{ params.n }}"\n      env: { N: "n=\${{ params.n }}" }\n`,
   ).pipeline;
   const r = resolveNodeA(p, () => undefined, new Set(['run']));
-  assert.deepEqual(r, {
-    ok: true,
-    value: { value: { run: "echo '3'", env: { N: 'n=3', M: 6 } }, envRead: [] },
-  });
+  assert.deepEqual(r, { ok: true, value: { value: { run: "echo '3'", env: { N: 'n=3' } }, envRead: [] } });
+  const typed = loaded(
+    `version: 1\nparams:\n  n: 3\nnodes:\n  a:\n    step: train.expert\n    with:\n      role: base\n      steps: "\${{ params.n * 2 }}"\n      data: "n=\${{ params.n }}"\n`,
+  ).pipeline;
+  assert.deepEqual(
+    resolveNodeA(typed, () => undefined, new Set()),
+    {
+      ok: true,
+      value: { value: { role: 'base', steps: 6, data: 'n=3' }, envRead: [] },
+    },
+  );
 });
 
 test('resolveWith reports every run-time problem with its position and records env reads', () => {

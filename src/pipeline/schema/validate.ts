@@ -49,10 +49,17 @@ export function compileSchema(schema: JsonSchema): ValidateFunction | { error: s
   }
 }
 
-/** How the validator treats a string holding `${{ }}`: its static type is checked instead of its text. */
-export type ExpressionInfo = (
-  node: ScalarNode,
-) => { readonly type: 'number' | 'string' | 'bool' | undefined } | undefined;
+/**
+ * How the validator treats a string holding `${{ }}`: its static type is checked instead of its text.
+ * `params` is there when the expression reads only literals and these params: the checked value is then
+ * the expression's value (the caller put it in place of the text), judged like a literal.
+ */
+export type ExpressionInfo = (node: ScalarNode) =>
+  | {
+      readonly type: 'number' | 'string' | 'bool' | undefined;
+      readonly params?: readonly string[];
+    }
+  | undefined;
 
 export interface SchemaCheck {
   readonly root: YamlNode | undefined;
@@ -164,8 +171,22 @@ function describe(e: ErrorObject, check: SchemaCheck): Diagnostic | undefined {
         `${w.label} holds a \`\${{ }}\` expression, but expressions are evaluated only in a node's \`with\``,
         'write the value itself here',
       );
-    return expressionMismatch(e, node, w.label, check.expressions);
+    const mismatch = expressionMismatch(e, node, w.label, check.expressions);
+    const known = check.expressions(node)?.params;
+    if (mismatch !== undefined || known === undefined) return mismatch;
+    const d = literalProblem(e, w);
+    const names = known.map((p) => `\`params.${p}\``);
+    const fix =
+      names.length > 0
+        ? `the value comes from ${orList(names)}: give ${names.length > 1 ? 'them values' : 'it a value'} that fit${names.length > 1 ? '' : 's'} (in \`params:\` or with --param)`
+        : 'change the expression';
+    return d && { ...d, suggestion: fix };
   }
+  return literalProblem(e, w);
+}
+
+/** A problem with a value as written (or as an expression over params gives it). */
+function literalProblem(e: ErrorObject, w: Where): Diagnostic | undefined {
   switch (e.keyword) {
     // An `if`/`then` failure always comes with the error of the `then` branch itself, which says more.
     case 'if':
