@@ -34,7 +34,9 @@ export interface ParsedYaml {
 
 export function parseYaml(source: SourceFile, limits: YamlLimits = {}): ParsedYaml {
   const maxDepth = limits.maxDepth ?? 64;
-  const deep = bracketDepthOver(source.text, Math.max(4 * maxDepth, 256));
+  const deep =
+    bracketDepthOver(source.text, Math.max(4 * maxDepth, 256)) ??
+    indentDepthOver(source.text, Math.max(8 * maxDepth, 512));
   if (deep !== undefined) {
     const message = `lists and maps are nested more than ${maxDepth} levels deep`;
     return {
@@ -103,6 +105,36 @@ function bracketDepthOver(text: string, limit: number): number | undefined {
     } else if ((c === 0x5d || c === 0x7d) && depth > 0) {
       depth--;
     }
+  }
+  return undefined;
+}
+
+/**
+ * The offset where indentation first opens more than `limit` nested blocks: a line indented deeper than
+ * every open block opens one, and so does each `- ` that starts a list inside a list on one line. The
+ * block twin of `bracketDepthOver`: the parser recurses once per block and overflows the stack (a
+ * RangeError, not a diagnostic) at about 2000 levels, while the exact check on the parsed tree uses the
+ * real limit. Comment lines and blank lines open nothing.
+ */
+function indentDepthOver(text: string, limit: number): number | undefined {
+  const open: number[] = [];
+  for (let start = 0; start < text.length;) {
+    const next = text.indexOf('\n', start);
+    const end = next === -1 ? text.length : next;
+    let i = start;
+    while (i < end && text.charCodeAt(i) === 0x20) i++;
+    const c = text.charCodeAt(i);
+    if (i < end && c !== 0x23 && c !== 0x0d) {
+      while (open.length > 0 && (open[open.length - 1] ?? 0) >= i - start) open.pop();
+      open.push(i - start);
+      while (open.length <= limit && text.charCodeAt(i) === 0x2d && text.charCodeAt(i + 1) === 0x20) {
+        i += 2;
+        while (text.charCodeAt(i) === 0x20) i++;
+        open.push(i - start);
+      }
+      if (open.length > limit) return i;
+    }
+    start = end + 1;
   }
   return undefined;
 }

@@ -122,3 +122,17 @@ test('missing files, directories and non-UTF-8 files are diagnostics', async () 
     'latin1.yaml:1:1: error: the file is not valid UTF-8 text',
   ]);
 });
+
+test('thousands of block levels are refused before the parser overflows its stack', () => {
+  let text = 'version: 1\nparams:\n  p:\n';
+  for (let i = 0; i < 2500; i++) text += ' '.repeat(3 + i) + 'k:\n';
+  assert.deepEqual(
+    quickly(() => problems(text)),
+    ['p.yaml:514:514: error: lists and maps are nested more than 64 levels deep'],
+  );
+  const dashes = 'version: 1\nparams:\n  p:\n    ' + '- '.repeat(3000) + 'x\nnodes: {}\n';
+  assert.deepEqual(
+    quickly(() => problems(dashes)),
+    ['p.yaml:4:1025: error: lists and maps are nested more than 64 levels deep'],
+  );
+});
