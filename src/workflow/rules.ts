@@ -199,12 +199,20 @@ class Checker {
       // The sampler hands off at int(round(N − split·N)) (half to even); the experts meet at int(s·N).
       if (split === undefined || discreteTimestepCutoff(split, n) === cutoff) return;
       const range = v?.range ?? this.nodeRange(c);
+      const handoff = `split ${split}${v ? '' : ' (the default)'} hands off at timestep ${discreteTimestepCutoff(split, n)}, not where the experts meet (${cutoff} = int(${strength}·${n}))`;
+      // The split already is 1 − strength: the strength falls between two timesteps, where SimpleTuner's
+      // int() and diffusers' rounding part ways; only a strength on the timestep grid fixes that.
+      const fine = round(split) === round(1 - strength);
       this.report({
         severity: 'error',
         code: 'compose-split',
-        message: `split ${split}${v ? '' : ' (the default)'} hands off at timestep ${discreteTimestepCutoff(split, n)}, not where the experts meet (${cutoff} = int(${strength}·${n})): it must equal 1 − strength = ${round(1 - strength)}`,
+        message: fine
+          ? `${handoff}: strength ${strength} falls between two of the ${n} timesteps, which training truncates (int) and the sampler's hand-off rounds`
+          : `${handoff}: it must equal 1 − strength = ${round(1 - strength)}`,
         ...(range ? { range } : {}),
-        suggestion: `split: \${{ 1 - params.strength }} (or ${round(1 - strength)})`,
+        suggestion: fine
+          ? `use strength ${round(cutoff / n)} (a whole number of timesteps; split 1 − strength then hands off at ${cutoff})`
+          : `split: \${{ 1 - params.strength }} (or ${round(1 - strength)})`,
       });
     } else {
       const v = this.value(c, ['strength']);

@@ -51,7 +51,7 @@ export function expertsPipeline(o: ExpertsPipeline): string {
 }
 
 /** The diagnostics of a pipeline text, opened with the workflow rules. */
-export async function ruleDiagnostics(text: string): Promise<string[]> {
+export async function ruleDiagnostics(text: string, o: { help?: boolean } = {}): Promise<string[]> {
   const dir = await mkdtemp(join(tmpdir(), 'moe-rules-'));
   const file = join(dir, 'p.yaml');
   await writeFile(file, text);
@@ -59,6 +59,7 @@ export async function ruleDiagnostics(text: string): Promise<string[]> {
   const diagnostics: readonly Diagnostic[] = opened.ok ? opened.value.warnings : opened.error.diagnostics;
   return diagnostics.map(
     (d) =>
-      `${d.range ? `p.yaml:${d.range.start.line}:${d.range.start.column}: ` : ''}${d.severity}: ${d.message}`,
+      `${d.range ? `p.yaml:${d.range.start.line}:${d.range.start.column}: ` : ''}${d.severity}: ${d.message}` +
+      (o.help === true && d.suggestion !== undefined ? ` [help: ${d.suggestion}]` : ''),
   );
 }

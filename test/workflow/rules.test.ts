@@ -125,9 +125,22 @@ test('strengths are compared as the integer cutoff int(s·1000), the split by wh
       }),
     ),
     [
-      'p.yaml:33:14: error: split 0.6485 hands off at timestep 352, not where the experts meet (351 = int(0.3515·1000)): it must equal 1 − strength = 0.6485',
+      "p.yaml:33:14: error: split 0.6485 hands off at timestep 352, not where the experts meet (351 = int(0.3515·1000)): strength 0.3515 falls between two of the 1000 timesteps, which training truncates (int) and the sampler's hand-off rounds",
     ],
   );
+  // Saying "it must equal 1 − strength" to someone who wrote `1 - params.strength` helps nobody: the fix
+  // is a strength on the timestep grid, and 1 − 0.351 then hands off at 351.
+  const fine = expertsPipeline({
+    name: 'rules',
+    params: { strength: 0.3507 },
+    base: 'strength: ${{ params.strength }}',
+    refiner: 'strength: ${{ params.strength }}',
+    compose: 'split: ${{ 1 - params.strength }}\nprompts: [a]',
+  });
+  assert.deepEqual(await check(fine, { help: true }), [
+    "p.yaml:33:14: error: split 0.6493 hands off at timestep 351, not where the experts meet (350 = int(0.3507·1000)): strength 0.3507 falls between two of the 1000 timesteps, which training truncates (int) and the sampler's hand-off rounds [help: use strength 0.35 (a whole number of timesteps; split 1 − strength then hands off at 350)]",
+  ]);
+  assert.deepEqual(await check(fine.replace('strength: 0.3507', 'strength: 0.35')), []);
 });
 
 test('evaluate left at its default strength while the experts use another is an error at the node', async () => {
