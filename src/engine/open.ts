@@ -1,7 +1,6 @@
 // Opening a pipeline file for any command: the step types it needs (from a provider the composition root
 // hands in), then the pipeline loader, with a cache of loaded pipelines so a rerun of an unchanged file
 // skips parsing and validation. The engine knows no step type itself.
-import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { StepLookup } from '../contract/lookup.js';
 import type { Diagnostic, DiagnosticsFailure } from '../pipeline/diagnostic.js';
@@ -9,6 +8,7 @@ import type { PipelineRule } from '../pipeline/rule-api.js';
 import type { Pipeline } from '../pipeline/types.js';
 import { cacheKey, readCached, writeCached } from './pipeline-cache.js';
 import { withoutYoungGrowth } from '../util/young-generation.js';
+import { DEFAULT_MAX_BYTES, readPipelineText } from '../pipeline/read-text.js';
 import type { Result } from '../util/result.js';
 import { err, ok } from '../util/result.js';
 
@@ -77,18 +77,9 @@ export async function openPipeline(
   opts: OpenOptions,
 ): Promise<Result<OpenedPipeline, OpenFailure>> {
   const path = resolve(file);
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const message = code === 'ENOENT' ? `${file}: no such file` : `${file}: ${(e as Error).message}`;
-    return err({
-      reason: 'invalid',
-      diagnostics: [{ severity: 'error', code: 'file', message }],
-      source: undefined,
-    });
-  }
+  const text = await readPipelineText(path, DEFAULT_MAX_BYTES, file);
+  if (typeof text !== 'string')
+    return err({ reason: 'invalid', diagnostics: [text.diagnostic], source: text.text });
   const named = stepNamesIn(text);
   let registry = await opts.steps(path, text, named);
   if (!registry.ok) return err({ reason: 'invalid', diagnostics: registry.error, source: text });

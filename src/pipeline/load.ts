@@ -1,5 +1,4 @@
 // `loadPipeline`: a pipeline file → a validated `Pipeline`, or every problem found, in file order.
-import { open } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { buildPipeline } from './build.js';
 import { buildStreamed } from './build-stream.js';
@@ -11,6 +10,7 @@ import type { PipelineRule } from './rule-api.js';
 import { forgetJson } from './node.js';
 import { SourceFile } from './source.js';
 import type { Pipeline } from './types.js';
+import { DEFAULT_MAX_BYTES, readPipelineText, tooLarge } from './read-text.js';
 import { parseYaml } from './yaml.js';
 import type { YamlLimits } from './yaml.js';
 import { err, ok } from '../util/result.js';
@@ -33,18 +33,15 @@ export interface LoadedPipeline {
   readonly source: string;
 }
 
-export const DEFAULT_MAX_BYTES = 10 * 1024 * 1024;
+export { DEFAULT_MAX_BYTES };
 
 export async function loadPipeline(
   file: string,
   options: LoadOptions,
 ): Promise<Result<LoadedPipeline, DiagnosticsFailure>> {
   const path = resolve(file);
-  const text = await readCapped(path, options.maxBytes ?? DEFAULT_MAX_BYTES);
-  if (typeof text !== 'string') {
-    const range = text.inFile ? new SourceFile(path, '').whole() : undefined;
-    return fail([{ severity: 'error', code: text.code, message: text.message, ...(range ? { range } : {}) }]);
-  }
+  const text = await readPipelineText(path, options.maxBytes ?? DEFAULT_MAX_BYTES);
+  if (typeof text !== 'string') return fail([text.diagnostic]);
   return loadPipelineText(path, text, options);
 }
 
@@ -88,62 +85,4 @@ function forgetLoad(source: SourceFile): void {
 
 function fail(diagnostics: readonly Diagnostic[]): Result<never, DiagnosticsFailure> {
   return err({ reason: 'invalid', diagnostics });
-}
-
-function tooLarge(size: number, max: number): string {
-  const mb = (n: number): string =>
-    n < 1024
-      ? `${n} bytes`
-      : n < 1024 ** 2
-        ? `${(n / 1024).toFixed(1)} KiB`
-        : `${(n / 1024 ** 2).toFixed(1)} MiB`;
-  return `the file is ${mb(size)}${size > max + 1 ? '' : ' or more'}, over the ${mb(max)} limit for pipeline files`;
-}
-
-/** Reads at most `max` bytes, so a huge or endless file (a FIFO, /dev/zero) cannot exhaust memory. */
-async function readCapped(
-  path: string,
-  max: number,
-): Promise<string | { code: string; message: string; inFile: boolean }> {
-  let handle;
-  try {
-    handle = await open(path, 'r');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const message =
-      code === 'ENOENT' ? `${path}: no such file` : `${path}: cannot open (${code ?? String(e)})`;
-    return { code: 'read', message, inFile: false };
-  }
-  try {
-    const info = await handle.stat();
-    if (info.isDirectory())
-      return { code: 'read', message: `${path}: is a directory, not a pipeline file`, inFile: false };
-    if (info.isFile() && info.size > max)
-      return { code: 'too-large', message: tooLarge(info.size, max), inFile: true };
-    const chunks: Buffer[] = [];
-    let total = 0;
-    for (;;) {
-      const buf = Buffer.alloc(Math.min(1 << 20, max + 1 - total));
-      const { bytesRead } = await handle.read(buf, 0, buf.length, null);
-      if (bytesRead === 0) break;
-      chunks.push(buf.subarray(0, bytesRead));
-      total += bytesRead;
-      if (total > max) return { code: 'too-large', message: tooLarge(total, max), inFile: true };
-    }
-    const bytes = Buffer.concat(chunks);
-    const text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
-    try {
-      return text.decode(bytes);
-    } catch {
-      return { code: 'encoding', message: 'the file is not valid UTF-8 text', inFile: true };
-    }
-  } catch (e) {
-    return {
-      code: 'read',
-      message: `${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? String(e)})`,
-      inFile: false,
-    };
-  } finally {
-    await handle.close();
-  }
 }

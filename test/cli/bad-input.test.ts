@@ -28,3 +28,34 @@ test('a workspace that cannot be created or written stops run and gc with what t
   assert.match(JSON.parse(json.stdout).error.message, /cannot write to the workspace blocker\/ws/);
   assert.ok(!existsSync(join(dir, '.moe')), 'nothing was written beside the pipeline');
 });
+
+test('a pipeline that is not UTF-8 text, a folder or UTF-16 is refused by every command that reads it', (t) => {
+  const { dir, cleanup } = tempDir();
+  t.after(cleanup);
+  // "café" in Latin-1: before, the é became U+FFFD and the command ran with it.
+  writeFileSync(
+    join(dir, 'latin1.yaml'),
+    Buffer.concat([
+      Buffer.from('version: 1\nname: t\nnodes:\n  a:\n    step: command\n    with: { run: "echo caf'),
+      Buffer.from([0xe9]),
+      Buffer.from('" }\n'),
+    ]),
+  );
+  writeFileSync(join(dir, 'utf16.yaml'), Buffer.from('\ufeffversion: 1\n', 'utf16le'));
+  for (const command of ['validate', 'plan', 'run', 'graph']) {
+    const r = moe([command, 'latin1.yaml'], dir);
+    assert.equal(r.code, 2, `moe ${command}`);
+    assert.match(
+      r.stderr,
+      /^latin1\.yaml:6:27: error: the file is not valid UTF-8 text \(byte 0xE9\); save it as UTF-8\n 6 \| .*\n {3}\| {27}\^\n/,
+    );
+    const wide = moe([command, 'utf16.yaml'], dir);
+    assert.equal(wide.code, 2);
+    assert.match(wide.stderr, /^utf16\.yaml:1:1: error: the file is UTF-16 text; save it as UTF-8\n/);
+    const folder = moe([command, '.'], dir);
+    assert.equal(folder.code, 2);
+    assert.match(folder.stderr, /: is a directory, not a pipeline file\n/);
+    for (const out of [r, wide, folder]) assert.doesNotMatch(out.stderr, STACK);
+  }
+  assert.ok(!existsSync(join(dir, '.moe', 'store')), 'nothing ran');
+});

@@ -119,7 +119,7 @@ test('missing files, directories and non-UTF-8 files are diagnostics', async () 
   const bad = await loadPipeline(latin1, { steps });
   assert.ok(!bad.ok);
   assert.deepEqual(bad.error.diagnostics.map(summary), [
-    'latin1.yaml:1:1: error: the file is not valid UTF-8 text',
+    'latin1.yaml:1:7: error: the file is not valid UTF-8 text (byte 0xE9); save it as UTF-8',
   ]);
 });
 
