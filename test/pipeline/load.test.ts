@@ -115,12 +115,39 @@ test('--param overrides are coerced to the declared type', () => {
   ]);
 });
 
+test("the Slurm executor's settings are checked where they are written", () => {
+  // Before, any key and value passed validation; the run then stopped with a message and no position.
+  const text = (ex: string) => `version: 1\nexecutor: ${ex}\nnodes: { a: { step: command } }\n`;
+  assert.deepEqual(
+    problems(
+      text(
+        '{ kind: slurm, partiton: gpu, poll: 0, gpus_per_node: 1.5, command: [], qos: "", sbatch_flags: [1] }',
+      ),
+    ),
+    [
+      'p.yaml:2:26: error: unknown key `partiton` in `executor` [help: did you mean `partition`?]',
+      'p.yaml:2:47: error: `executor.poll` must be > 0, got `0`',
+      'p.yaml:2:65: error: `executor.gpus_per_node` must be a whole number, got the number `1.5`',
+      'p.yaml:2:79: error: `executor.command` must have at least 1 item, got 0 [help: What a job runs (the job spec path is appended); default: this moe, `exec-node`.]',
+      'p.yaml:2:88: error: `executor.qos` must not be empty',
+      'p.yaml:2:107: error: `executor.sbatch_flags.0` must be a string, got the number `1`',
+    ],
+  );
+  const good =
+    '{ kind: slurm, partition: gpu, account: lab, qos: high, sbatch_flags: "--exclusive", poll: 0.5, gpus_per_node: 4, command: [moe, exec-node] }';
+  assert.deepEqual(problems(text(good)), []);
+  assert.deepEqual(problems(text('{ kind: local, partition: gpu }')), []);
+});
+
 test('executor and plugins', () => {
   const p = loaded(
-    'version: 1\nplugins: [moe-plugin-x, ./local]\nexecutor: { kind: slurm, partition: gpu, sbatch: [--exclusive] }\nnodes: { a: { step: command } }\n',
+    'version: 1\nplugins: [moe-plugin-x, ./local]\nexecutor: { kind: slurm, partition: gpu, sbatch_flags: [--exclusive] }\nnodes: { a: { step: command } }\n',
   ).pipeline;
   assert.deepEqual(p.plugins, ['moe-plugin-x', './local']);
-  assert.deepEqual(p.executor, { kind: 'slurm', options: { partition: 'gpu', sbatch: ['--exclusive'] } });
+  assert.deepEqual(p.executor, {
+    kind: 'slurm',
+    options: { partition: 'gpu', sbatch_flags: ['--exclusive'] },
+  });
   assert.deepEqual(
     loaded('version: 1\nexecutor: local\nnodes: { a: { step: command } }\n').pipeline.executor,
     {

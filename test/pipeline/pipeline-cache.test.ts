@@ -24,7 +24,7 @@ const TEXT = `version: 1
 name: cached
 params:
   word: hello
-executor: { kind: slurm, range: { file: x, start: 1, end: 2 } }
+executor: { kind: slurm, partition: gpu, sbatch_flags: [--exclusive] }
 nodes:
   a:
     step: command
@@ -68,8 +68,8 @@ test('a cached pipeline reads back equal to the loaded one, ranges and all, in h
   );
   assert.deepEqual(seen(loaded.value.pipeline.nodes.get('b' as NodeId)?.range), {
     file: join(dir, 'p.yaml'),
-    start: { line: 12, column: 3, offset: 234 },
-    end: { line: 12, column: 4, offset: 235 },
+    start: { line: 12, column: 3, offset: 241 },
+    end: { line: 12, column: 4, offset: 242 },
   });
   assert.deepEqual(back.warnings, loaded.value.warnings);
   const bytes = readFileSync(join(dir, readdirSync(dir)[0]!), 'utf8');

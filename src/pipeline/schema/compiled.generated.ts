@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 const require = createRequire(import.meta.url);
 
 export const PRECOMPILED = {
-  s72ca54c43058f468: () => {
+  sbf9fe354878f773d: () => {
     const module = { exports: {} };
     const exports = module.exports;
     ('use strict');
@@ -42,8 +42,36 @@ export const PRECOMPILED = {
             {
               type: 'object',
               required: ['kind'],
-              properties: { kind: { enum: ['local', 'slurm'] } },
-              additionalProperties: true,
+              properties: {
+                kind: { enum: ['local', 'slurm'] },
+                partition: { description: 'sbatch --partition', type: 'string', minLength: 1 },
+                account: { description: 'sbatch --account', type: 'string', minLength: 1 },
+                qos: { description: 'sbatch --qos', type: 'string', minLength: 1 },
+                sbatch_flags: {
+                  description:
+                    'More sbatch flags, passed as written (a list, or one string split at spaces).',
+                  type: ['array', 'string'],
+                  items: { type: 'string' },
+                },
+                command: {
+                  description:
+                    'What a job runs (the job spec path is appended); default: this moe, `exec-node`.',
+                  type: ['array', 'string'],
+                  items: { type: 'string', minLength: 1 },
+                  minItems: 1,
+                },
+                poll: {
+                  description: 'Seconds between looks at the queue (default 1).',
+                  type: 'number',
+                  exclusiveMinimum: 0,
+                },
+                gpus_per_node: {
+                  description: 'GPUs one compute node has: a node asking for more spans several machines.',
+                  type: 'integer',
+                  minimum: 1,
+                },
+              },
+              additionalProperties: false,
             },
           ],
         },
@@ -1813,10 +1841,39 @@ export const PRECOMPILED = {
               }
               errors++;
             }
+            for (const key3 in data7) {
+              if (!(
+                key3 === 'kind' ||
+                key3 === 'partition' ||
+                key3 === 'account' ||
+                key3 === 'qos' ||
+                key3 === 'sbatch_flags' ||
+                key3 === 'command' ||
+                key3 === 'poll' ||
+                key3 === 'gpus_per_node'
+              )) {
+                const err18 = {
+                  instancePath: instancePath + '/executor',
+                  schemaPath: '#/properties/executor/anyOf/1/additionalProperties',
+                  keyword: 'additionalProperties',
+                  params: { additionalProperty: key3 },
+                  message: 'must NOT have additional properties',
+                  schema: false,
+                  parentSchema: schema31.properties.executor.anyOf[1],
+                  data: data7,
+                };
+                if (vErrors === null) {
+                  vErrors = [err18];
+                } else {
+                  vErrors.push(err18);
+                }
+                errors++;
+              }
+            }
             if (data7.kind !== undefined) {
               let data8 = data7.kind;
               if (!(data8 === 'local' || data8 === 'slurm')) {
-                const err18 = {
+                const err19 = {
                   instancePath: instancePath + '/executor/kind',
                   schemaPath: '#/properties/executor/anyOf/1/properties/kind/enum',
                   keyword: 'enum',
@@ -1827,15 +1884,343 @@ export const PRECOMPILED = {
                   data: data8,
                 };
                 if (vErrors === null) {
-                  vErrors = [err18];
+                  vErrors = [err19];
                 } else {
-                  vErrors.push(err18);
+                  vErrors.push(err19);
                 }
                 errors++;
               }
             }
+            if (data7.partition !== undefined) {
+              let data9 = data7.partition;
+              if (typeof data9 === 'string') {
+                if (func2(data9) < 1) {
+                  const err20 = {
+                    instancePath: instancePath + '/executor/partition',
+                    schemaPath: '#/properties/executor/anyOf/1/properties/partition/minLength',
+                    keyword: 'minLength',
+                    params: { limit: 1 },
+                    message: 'must NOT have fewer than 1 characters',
+                    schema: 1,
+                    parentSchema: schema31.properties.executor.anyOf[1].properties.partition,
+                    data: data9,
+                  };
+                  if (vErrors === null) {
+                    vErrors = [err20];
+                  } else {
+                    vErrors.push(err20);
+                  }
+                  errors++;
+                }
+              } else {
+                const err21 = {
+                  instancePath: instancePath + '/executor/partition',
+                  schemaPath: '#/properties/executor/anyOf/1/properties/partition/type',
+                  keyword: 'type',
+                  params: { type: 'string' },
+                  message: 'must be string',
+                  schema: schema31.properties.executor.anyOf[1].properties.partition.type,
+                  parentSchema: schema31.properties.executor.anyOf[1].properties.partition,
+                  data: data9,
+                };
+                if (vErrors === null) {
+                  vErrors = [err21];
+                } else {
+                  vErrors.push(err21);
+                }
+                errors++;
+              }
+            }
+            if (data7.account !== undefined) {
+              let data10 = data7.account;
+              if (typeof data10 === 'string') {
+                if (func2(data10) < 1) {
+                  const err22 = {
+                    instancePath: instancePath + '/executor/account',
+                    schemaPath: '#/properties/executor/anyOf/1/properties/account/minLength',
+                    keyword: 'minLength',
+                    params: { limit: 1 },
+                    message: 'must NOT have fewer than 1 characters',
+                    schema: 1,
+                    parentSchema: schema31.properties.executor.anyOf[1].properties.account,
+                    data: data10,
+                  };
+                  if (vErrors === null) {
+                    vErrors = [err22];
+                  } else {
+                    vErrors.push(err22);
+                  }
+                  errors++;
+                }
+              } else {
+                const err23 = {
+                  instancePath: instancePath + '/executor/account',
+                  schemaPath: '#/properties/executor/anyOf/1/properties/account/type',
+                  keyword: 'type',
+                  params: { type: 'string' },
+                  message: 'must be string',
+                  schema: schema31.properties.executor.anyOf[1].properties.account.type,
+                  parentSchema: schema31.properties.executor.anyOf[1].properties.account,
+                  data: data10,
+                };
+                if (vErrors === null) {
+                  vErrors = [err23];
+                } else {
+                  vErrors.push(err23);
+                }
+                errors++;
+              }
+            }
+            if (data7.qos !== undefined) {
+              let data11 = data7.qos;
+              if (typeof data11 === 'string') {
+                if (func2(data11) < 1) {
+                  const err24 = {
+                    instancePath: instancePath + '/executor/qos',
+                    schemaPath: '#/properties/executor/anyOf/1/properties/qos/minLength',
+                    keyword: 'minLength',
+                    params: { limit: 1 },
+                    message: 'must NOT have fewer than 1 characters',
+                    schema: 1,
+                    parentSchema: schema31.properties.executor.anyOf[1].properties.qos,
+                    data: data11,
+                  };
+                  if (vErrors === null) {
+                    vErrors = [err24];
+                  } else {
+                    vErrors.push(err24);
+                  }
+                  errors++;
+                }
+              } else {
+                const err25 = {
+                  instancePath: instancePath + '/executor/qos',
+                  schemaPath: '#/properties/executor/anyOf/1/properties/qos/type',
+                  keyword: 'type',
+                  params: { type: 'string' },
+                  message: 'must be string',
+                  schema: schema31.properties.executor.anyOf[1].properties.qos.type,
+                  parentSchema: schema31.properties.executor.anyOf[1].properties.qos,
+                  data: data11,
+                };
+                if (vErrors === null) {
+                  vErrors = [err25];
+                } else {
+                  vErrors.push(err25);
+                }
+                errors++;
+              }
+            }
+            if (data7.sbatch_flags !== undefined) {
+              let data12 = data7.sbatch_flags;
+              if (!Array.isArray(data12) && typeof data12 !== 'string') {
+                const err26 = {
+                  instancePath: instancePath + '/executor/sbatch_flags',
+                  schemaPath: '#/properties/executor/anyOf/1/properties/sbatch_flags/type',
+                  keyword: 'type',
+                  params: { type: schema31.properties.executor.anyOf[1].properties.sbatch_flags.type },
+                  message: 'must be array,string',
+                  schema: schema31.properties.executor.anyOf[1].properties.sbatch_flags.type,
+                  parentSchema: schema31.properties.executor.anyOf[1].properties.sbatch_flags,
+                  data: data12,
+                };
+                if (vErrors === null) {
+                  vErrors = [err26];
+                } else {
+                  vErrors.push(err26);
+                }
+                errors++;
+              }
+              if (Array.isArray(data12)) {
+                const len1 = data12.length;
+                for (let i2 = 0; i2 < len1; i2++) {
+                  let data13 = data12[i2];
+                  if (typeof data13 !== 'string') {
+                    const err27 = {
+                      instancePath: instancePath + '/executor/sbatch_flags/' + i2,
+                      schemaPath: '#/properties/executor/anyOf/1/properties/sbatch_flags/items/type',
+                      keyword: 'type',
+                      params: { type: 'string' },
+                      message: 'must be string',
+                      schema: schema31.properties.executor.anyOf[1].properties.sbatch_flags.items.type,
+                      parentSchema: schema31.properties.executor.anyOf[1].properties.sbatch_flags.items,
+                      data: data13,
+                    };
+                    if (vErrors === null) {
+                      vErrors = [err27];
+                    } else {
+                      vErrors.push(err27);
+                    }
+                    errors++;
+                  }
+                }
+              }
+            }
+            if (data7.command !== undefined) {
+              let data14 = data7.command;
+              if (!Array.isArray(data14) && typeof data14 !== 'string') {
+                const err28 = {
+                  instancePath: instancePath + '/executor/command',
+                  schemaPath: '#/properties/executor/anyOf/1/properties/command/type',
+                  keyword: 'type',
+                  params: { type: schema31.properties.executor.anyOf[1].properties.command.type },
+                  message: 'must be array,string',
+                  schema: schema31.properties.executor.anyOf[1].properties.command.type,
+                  parentSchema: schema31.properties.executor.anyOf[1].properties.command,
+                  data: data14,
+                };
+                if (vErrors === null) {
+                  vErrors = [err28];
+                } else {
+                  vErrors.push(err28);
+                }
+                errors++;
+              }
+              if (Array.isArray(data14)) {
+                if (data14.length < 1) {
+                  const err29 = {
+                    instancePath: instancePath + '/executor/command',
+                    schemaPath: '#/properties/executor/anyOf/1/properties/command/minItems',
+                    keyword: 'minItems',
+                    params: { limit: 1 },
+                    message: 'must NOT have fewer than 1 items',
+                    schema: 1,
+                    parentSchema: schema31.properties.executor.anyOf[1].properties.command,
+                    data: data14,
+                  };
+                  if (vErrors === null) {
+                    vErrors = [err29];
+                  } else {
+                    vErrors.push(err29);
+                  }
+                  errors++;
+                }
+                const len2 = data14.length;
+                for (let i3 = 0; i3 < len2; i3++) {
+                  let data15 = data14[i3];
+                  if (typeof data15 === 'string') {
+                    if (func2(data15) < 1) {
+                      const err30 = {
+                        instancePath: instancePath + '/executor/command/' + i3,
+                        schemaPath: '#/properties/executor/anyOf/1/properties/command/items/minLength',
+                        keyword: 'minLength',
+                        params: { limit: 1 },
+                        message: 'must NOT have fewer than 1 characters',
+                        schema: 1,
+                        parentSchema: schema31.properties.executor.anyOf[1].properties.command.items,
+                        data: data15,
+                      };
+                      if (vErrors === null) {
+                        vErrors = [err30];
+                      } else {
+                        vErrors.push(err30);
+                      }
+                      errors++;
+                    }
+                  } else {
+                    const err31 = {
+                      instancePath: instancePath + '/executor/command/' + i3,
+                      schemaPath: '#/properties/executor/anyOf/1/properties/command/items/type',
+                      keyword: 'type',
+                      params: { type: 'string' },
+                      message: 'must be string',
+                      schema: schema31.properties.executor.anyOf[1].properties.command.items.type,
+                      parentSchema: schema31.properties.executor.anyOf[1].properties.command.items,
+                      data: data15,
+                    };
+                    if (vErrors === null) {
+                      vErrors = [err31];
+                    } else {
+                      vErrors.push(err31);
+                    }
+                    errors++;
+                  }
+                }
+              }
+            }
+            if (data7.poll !== undefined) {
+              let data16 = data7.poll;
+              if (typeof data16 == 'number') {
+                if (data16 <= 0 || isNaN(data16)) {
+                  const err32 = {
+                    instancePath: instancePath + '/executor/poll',
+                    schemaPath: '#/properties/executor/anyOf/1/properties/poll/exclusiveMinimum',
+                    keyword: 'exclusiveMinimum',
+                    params: { comparison: '>', limit: 0 },
+                    message: 'must be > 0',
+                    schema: 0,
+                    parentSchema: schema31.properties.executor.anyOf[1].properties.poll,
+                    data: data16,
+                  };
+                  if (vErrors === null) {
+                    vErrors = [err32];
+                  } else {
+                    vErrors.push(err32);
+                  }
+                  errors++;
+                }
+              } else {
+                const err33 = {
+                  instancePath: instancePath + '/executor/poll',
+                  schemaPath: '#/properties/executor/anyOf/1/properties/poll/type',
+                  keyword: 'type',
+                  params: { type: 'number' },
+                  message: 'must be number',
+                  schema: schema31.properties.executor.anyOf[1].properties.poll.type,
+                  parentSchema: schema31.properties.executor.anyOf[1].properties.poll,
+                  data: data16,
+                };
+                if (vErrors === null) {
+                  vErrors = [err33];
+                } else {
+                  vErrors.push(err33);
+                }
+                errors++;
+              }
+            }
+            if (data7.gpus_per_node !== undefined) {
+              let data17 = data7.gpus_per_node;
+              if (!(typeof data17 == 'number' && !(data17 % 1) && !isNaN(data17))) {
+                const err34 = {
+                  instancePath: instancePath + '/executor/gpus_per_node',
+                  schemaPath: '#/properties/executor/anyOf/1/properties/gpus_per_node/type',
+                  keyword: 'type',
+                  params: { type: 'integer' },
+                  message: 'must be integer',
+                  schema: schema31.properties.executor.anyOf[1].properties.gpus_per_node.type,
+                  parentSchema: schema31.properties.executor.anyOf[1].properties.gpus_per_node,
+                  data: data17,
+                };
+                if (vErrors === null) {
+                  vErrors = [err34];
+                } else {
+                  vErrors.push(err34);
+                }
+                errors++;
+              }
+              if (typeof data17 == 'number') {
+                if (data17 < 1 || isNaN(data17)) {
+                  const err35 = {
+                    instancePath: instancePath + '/executor/gpus_per_node',
+                    schemaPath: '#/properties/executor/anyOf/1/properties/gpus_per_node/minimum',
+                    keyword: 'minimum',
+                    params: { comparison: '>=', limit: 1 },
+                    message: 'must be >= 1',
+                    schema: 1,
+                    parentSchema: schema31.properties.executor.anyOf[1].properties.gpus_per_node,
+                    data: data17,
+                  };
+                  if (vErrors === null) {
+                    vErrors = [err35];
+                  } else {
+                    vErrors.push(err35);
+                  }
+                  errors++;
+                }
+              }
+            }
           } else {
-            const err19 = {
+            const err36 = {
               instancePath: instancePath + '/executor',
               schemaPath: '#/properties/executor/anyOf/1/type',
               keyword: 'type',
@@ -1846,16 +2231,16 @@ export const PRECOMPILED = {
               data: data7,
             };
             if (vErrors === null) {
-              vErrors = [err19];
+              vErrors = [err36];
             } else {
-              vErrors.push(err19);
+              vErrors.push(err36);
             }
             errors++;
           }
           var _valid0 = _errs21 === errors;
           valid6 = valid6 || _valid0;
           if (!valid6) {
-            const err20 = {
+            const err37 = {
               instancePath: instancePath + '/executor',
               schemaPath: '#/properties/executor/anyOf',
               keyword: 'anyOf',
@@ -1866,9 +2251,9 @@ export const PRECOMPILED = {
               data: data7,
             };
             if (vErrors === null) {
-              vErrors = [err20];
+              vErrors = [err37];
             } else {
-              vErrors.push(err20);
+              vErrors.push(err37);
             }
             errors++;
           } else {
@@ -1883,14 +2268,14 @@ export const PRECOMPILED = {
           }
         }
         if (data.defaults !== undefined) {
-          let data9 = data.defaults;
-          if (data9 && typeof data9 == 'object' && !Array.isArray(data9)) {
-            for (const key3 in data9) {
+          let data18 = data.defaults;
+          if (data18 && typeof data18 == 'object' && !Array.isArray(data18)) {
+            for (const key4 in data18) {
               if (
-                !validate21(data9[key3], {
-                  instancePath: instancePath + '/defaults/' + key3.replace(/~/g, '~0').replace(/\//g, '~1'),
-                  parentData: data9,
-                  parentDataProperty: key3,
+                !validate21(data18[key4], {
+                  instancePath: instancePath + '/defaults/' + key4.replace(/~/g, '~0').replace(/\//g, '~1'),
+                  parentData: data18,
+                  parentDataProperty: key4,
                   rootData,
                   dynamicAnchors,
                 })
@@ -1900,7 +2285,7 @@ export const PRECOMPILED = {
               }
             }
           } else {
-            const err21 = {
+            const err38 = {
               instancePath: instancePath + '/defaults',
               schemaPath: '#/properties/defaults/type',
               keyword: 'type',
@@ -1908,24 +2293,24 @@ export const PRECOMPILED = {
               message: 'must be object',
               schema: schema31.properties.defaults.type,
               parentSchema: schema31.properties.defaults,
-              data: data9,
+              data: data18,
             };
             if (vErrors === null) {
-              vErrors = [err21];
+              vErrors = [err38];
             } else {
-              vErrors.push(err21);
+              vErrors.push(err38);
             }
             errors++;
           }
         }
         if (data.sweep !== undefined) {
-          let data11 = data.sweep;
-          if (data11 && typeof data11 == 'object' && !Array.isArray(data11)) {
-            for (const key4 in data11) {
-              const _errs31 = errors;
-              if (typeof key4 === 'string') {
-                if (!pattern4.test(key4)) {
-                  const err22 = {
+          let data20 = data.sweep;
+          if (data20 && typeof data20 == 'object' && !Array.isArray(data20)) {
+            for (const key5 in data20) {
+              const _errs49 = errors;
+              if (typeof key5 === 'string') {
+                if (!pattern4.test(key5)) {
+                  const err39 = {
                     instancePath: instancePath + '/sweep',
                     schemaPath: '#/properties/sweep/propertyNames/pattern',
                     keyword: 'pattern',
@@ -1933,468 +2318,95 @@ export const PRECOMPILED = {
                     message: 'must match pattern "' + '^[A-Za-z_][A-Za-z0-9_-]*$' + '"',
                     schema: '^[A-Za-z_][A-Za-z0-9_-]*$',
                     parentSchema: schema31.properties.sweep.propertyNames,
-                    data: key4,
-                    propertyName: key4,
+                    data: key5,
+                    propertyName: key5,
                   };
                   if (vErrors === null) {
-                    vErrors = [err22];
+                    vErrors = [err39];
                   } else {
-                    vErrors.push(err22);
+                    vErrors.push(err39);
                   }
                   errors++;
                 }
               }
-              var valid9 = _errs31 === errors;
-              if (!valid9) {
-                const err23 = {
+              var valid13 = _errs49 === errors;
+              if (!valid13) {
+                const err40 = {
                   instancePath: instancePath + '/sweep',
                   schemaPath: '#/properties/sweep/propertyNames',
                   keyword: 'propertyNames',
-                  params: { propertyName: key4 },
+                  params: { propertyName: key5 },
                   message: 'property name must be valid',
                   schema: schema31.properties.sweep.propertyNames,
                   parentSchema: schema31.properties.sweep,
-                  data: data11,
+                  data: data20,
                 };
                 if (vErrors === null) {
-                  vErrors = [err23];
+                  vErrors = [err40];
                 } else {
-                  vErrors.push(err23);
+                  vErrors.push(err40);
                 }
                 errors++;
               }
             }
-            for (const key5 in data11) {
-              if (!(key5 === 'exclude' || key5 === 'include')) {
-                let data12 = data11[key5];
-                if (Array.isArray(data12)) {
-                  if (data12.length < 1) {
-                    const err24 = {
-                      instancePath: instancePath + '/sweep/' + key5.replace(/~/g, '~0').replace(/\//g, '~1'),
+            for (const key6 in data20) {
+              if (!(key6 === 'exclude' || key6 === 'include')) {
+                let data21 = data20[key6];
+                if (Array.isArray(data21)) {
+                  if (data21.length < 1) {
+                    const err41 = {
+                      instancePath: instancePath + '/sweep/' + key6.replace(/~/g, '~0').replace(/\//g, '~1'),
                       schemaPath: '#/properties/sweep/additionalProperties/minItems',
                       keyword: 'minItems',
                       params: { limit: 1 },
                       message: 'must NOT have fewer than 1 items',
                       schema: 1,
                       parentSchema: schema31.properties.sweep.additionalProperties,
-                      data: data12,
+                      data: data21,
                     };
                     if (vErrors === null) {
-                      vErrors = [err24];
+                      vErrors = [err41];
                     } else {
-                      vErrors.push(err24);
+                      vErrors.push(err41);
                     }
                     errors++;
                   }
-                  const len1 = data12.length;
-                  for (let i2 = 0; i2 < len1; i2++) {
-                    let data13 = data12[i2];
+                  const len3 = data21.length;
+                  for (let i4 = 0; i4 < len3; i4++) {
+                    let data22 = data21[i4];
                     if (
-                      typeof data13 !== 'string' &&
-                      !(typeof data13 == 'number') &&
-                      typeof data13 !== 'boolean'
+                      typeof data22 !== 'string' &&
+                      !(typeof data22 == 'number') &&
+                      typeof data22 !== 'boolean'
                     ) {
-                      const err25 = {
+                      const err42 = {
                         instancePath:
-                          instancePath + '/sweep/' + key5.replace(/~/g, '~0').replace(/\//g, '~1') + '/' + i2,
+                          instancePath + '/sweep/' + key6.replace(/~/g, '~0').replace(/\//g, '~1') + '/' + i4,
                         schemaPath: '#/properties/sweep/additionalProperties/items/type',
                         keyword: 'type',
                         params: { type: schema31.properties.sweep.additionalProperties.items.type },
                         message: 'must be string,number,boolean',
                         schema: schema31.properties.sweep.additionalProperties.items.type,
                         parentSchema: schema31.properties.sweep.additionalProperties.items,
-                        data: data13,
+                        data: data22,
                       };
                       if (vErrors === null) {
-                        vErrors = [err25];
+                        vErrors = [err42];
                       } else {
-                        vErrors.push(err25);
+                        vErrors.push(err42);
                       }
                       errors++;
                     }
                   }
                 } else {
-                  const err26 = {
-                    instancePath: instancePath + '/sweep/' + key5.replace(/~/g, '~0').replace(/\//g, '~1'),
+                  const err43 = {
+                    instancePath: instancePath + '/sweep/' + key6.replace(/~/g, '~0').replace(/\//g, '~1'),
                     schemaPath: '#/properties/sweep/additionalProperties/type',
                     keyword: 'type',
                     params: { type: 'array' },
                     message: 'must be array',
                     schema: schema31.properties.sweep.additionalProperties.type,
                     parentSchema: schema31.properties.sweep.additionalProperties,
-                    data: data12,
-                  };
-                  if (vErrors === null) {
-                    vErrors = [err26];
-                  } else {
-                    vErrors.push(err26);
-                  }
-                  errors++;
-                }
-              }
-            }
-            if (data11.exclude !== undefined) {
-              let data14 = data11.exclude;
-              if (Array.isArray(data14)) {
-                const len2 = data14.length;
-                for (let i3 = 0; i3 < len2; i3++) {
-                  let data15 = data14[i3];
-                  if (data15 && typeof data15 == 'object' && !Array.isArray(data15)) {
-                    if (Object.keys(data15).length < 1) {
-                      const err27 = {
-                        instancePath: instancePath + '/sweep/exclude/' + i3,
-                        schemaPath: '#/$defs/assignment/minProperties',
-                        keyword: 'minProperties',
-                        params: { limit: 1 },
-                        message: 'must NOT have fewer than 1 properties',
-                        schema: 1,
-                        parentSchema: schema35,
-                        data: data15,
-                      };
-                      if (vErrors === null) {
-                        vErrors = [err27];
-                      } else {
-                        vErrors.push(err27);
-                      }
-                      errors++;
-                    }
-                    for (const key6 in data15) {
-                      const _errs42 = errors;
-                      if (typeof key6 === 'string') {
-                        if (!pattern4.test(key6)) {
-                          const err28 = {
-                            instancePath: instancePath + '/sweep/exclude/' + i3,
-                            schemaPath: '#/$defs/assignment/propertyNames/pattern',
-                            keyword: 'pattern',
-                            params: { pattern: '^[A-Za-z_][A-Za-z0-9_-]*$' },
-                            message: 'must match pattern "' + '^[A-Za-z_][A-Za-z0-9_-]*$' + '"',
-                            schema: '^[A-Za-z_][A-Za-z0-9_-]*$',
-                            parentSchema: schema35.propertyNames,
-                            data: key6,
-                            propertyName: key6,
-                          };
-                          if (vErrors === null) {
-                            vErrors = [err28];
-                          } else {
-                            vErrors.push(err28);
-                          }
-                          errors++;
-                        }
-                      }
-                      var valid17 = _errs42 === errors;
-                      if (!valid17) {
-                        const err29 = {
-                          instancePath: instancePath + '/sweep/exclude/' + i3,
-                          schemaPath: '#/$defs/assignment/propertyNames',
-                          keyword: 'propertyNames',
-                          params: { propertyName: key6 },
-                          message: 'property name must be valid',
-                          schema: schema35.propertyNames,
-                          parentSchema: schema35,
-                          data: data15,
-                        };
-                        if (vErrors === null) {
-                          vErrors = [err29];
-                        } else {
-                          vErrors.push(err29);
-                        }
-                        errors++;
-                      }
-                    }
-                    for (const key7 in data15) {
-                      let data16 = data15[key7];
-                      if (
-                        typeof data16 !== 'string' &&
-                        !(typeof data16 == 'number') &&
-                        typeof data16 !== 'boolean'
-                      ) {
-                        const err30 = {
-                          instancePath:
-                            instancePath +
-                            '/sweep/exclude/' +
-                            i3 +
-                            '/' +
-                            key7.replace(/~/g, '~0').replace(/\//g, '~1'),
-                          schemaPath: '#/$defs/assignment/additionalProperties/type',
-                          keyword: 'type',
-                          params: { type: schema35.additionalProperties.type },
-                          message: 'must be string,number,boolean',
-                          schema: schema35.additionalProperties.type,
-                          parentSchema: schema35.additionalProperties,
-                          data: data16,
-                        };
-                        if (vErrors === null) {
-                          vErrors = [err30];
-                        } else {
-                          vErrors.push(err30);
-                        }
-                        errors++;
-                      }
-                    }
-                  } else {
-                    const err31 = {
-                      instancePath: instancePath + '/sweep/exclude/' + i3,
-                      schemaPath: '#/$defs/assignment/type',
-                      keyword: 'type',
-                      params: { type: 'object' },
-                      message: 'must be object',
-                      schema: schema35.type,
-                      parentSchema: schema35,
-                      data: data15,
-                    };
-                    if (vErrors === null) {
-                      vErrors = [err31];
-                    } else {
-                      vErrors.push(err31);
-                    }
-                    errors++;
-                  }
-                }
-              } else {
-                const err32 = {
-                  instancePath: instancePath + '/sweep/exclude',
-                  schemaPath: '#/properties/sweep/properties/exclude/type',
-                  keyword: 'type',
-                  params: { type: 'array' },
-                  message: 'must be array',
-                  schema: schema31.properties.sweep.properties.exclude.type,
-                  parentSchema: schema31.properties.sweep.properties.exclude,
-                  data: data14,
-                };
-                if (vErrors === null) {
-                  vErrors = [err32];
-                } else {
-                  vErrors.push(err32);
-                }
-                errors++;
-              }
-            }
-            if (data11.include !== undefined) {
-              let data17 = data11.include;
-              if (Array.isArray(data17)) {
-                const len3 = data17.length;
-                for (let i4 = 0; i4 < len3; i4++) {
-                  let data18 = data17[i4];
-                  if (data18 && typeof data18 == 'object' && !Array.isArray(data18)) {
-                    if (Object.keys(data18).length < 1) {
-                      const err33 = {
-                        instancePath: instancePath + '/sweep/include/' + i4,
-                        schemaPath: '#/$defs/assignment/minProperties',
-                        keyword: 'minProperties',
-                        params: { limit: 1 },
-                        message: 'must NOT have fewer than 1 properties',
-                        schema: 1,
-                        parentSchema: schema35,
-                        data: data18,
-                      };
-                      if (vErrors === null) {
-                        vErrors = [err33];
-                      } else {
-                        vErrors.push(err33);
-                      }
-                      errors++;
-                    }
-                    for (const key8 in data18) {
-                      const _errs51 = errors;
-                      if (typeof key8 === 'string') {
-                        if (!pattern4.test(key8)) {
-                          const err34 = {
-                            instancePath: instancePath + '/sweep/include/' + i4,
-                            schemaPath: '#/$defs/assignment/propertyNames/pattern',
-                            keyword: 'pattern',
-                            params: { pattern: '^[A-Za-z_][A-Za-z0-9_-]*$' },
-                            message: 'must match pattern "' + '^[A-Za-z_][A-Za-z0-9_-]*$' + '"',
-                            schema: '^[A-Za-z_][A-Za-z0-9_-]*$',
-                            parentSchema: schema35.propertyNames,
-                            data: key8,
-                            propertyName: key8,
-                          };
-                          if (vErrors === null) {
-                            vErrors = [err34];
-                          } else {
-                            vErrors.push(err34);
-                          }
-                          errors++;
-                        }
-                      }
-                      var valid22 = _errs51 === errors;
-                      if (!valid22) {
-                        const err35 = {
-                          instancePath: instancePath + '/sweep/include/' + i4,
-                          schemaPath: '#/$defs/assignment/propertyNames',
-                          keyword: 'propertyNames',
-                          params: { propertyName: key8 },
-                          message: 'property name must be valid',
-                          schema: schema35.propertyNames,
-                          parentSchema: schema35,
-                          data: data18,
-                        };
-                        if (vErrors === null) {
-                          vErrors = [err35];
-                        } else {
-                          vErrors.push(err35);
-                        }
-                        errors++;
-                      }
-                    }
-                    for (const key9 in data18) {
-                      let data19 = data18[key9];
-                      if (
-                        typeof data19 !== 'string' &&
-                        !(typeof data19 == 'number') &&
-                        typeof data19 !== 'boolean'
-                      ) {
-                        const err36 = {
-                          instancePath:
-                            instancePath +
-                            '/sweep/include/' +
-                            i4 +
-                            '/' +
-                            key9.replace(/~/g, '~0').replace(/\//g, '~1'),
-                          schemaPath: '#/$defs/assignment/additionalProperties/type',
-                          keyword: 'type',
-                          params: { type: schema35.additionalProperties.type },
-                          message: 'must be string,number,boolean',
-                          schema: schema35.additionalProperties.type,
-                          parentSchema: schema35.additionalProperties,
-                          data: data19,
-                        };
-                        if (vErrors === null) {
-                          vErrors = [err36];
-                        } else {
-                          vErrors.push(err36);
-                        }
-                        errors++;
-                      }
-                    }
-                  } else {
-                    const err37 = {
-                      instancePath: instancePath + '/sweep/include/' + i4,
-                      schemaPath: '#/$defs/assignment/type',
-                      keyword: 'type',
-                      params: { type: 'object' },
-                      message: 'must be object',
-                      schema: schema35.type,
-                      parentSchema: schema35,
-                      data: data18,
-                    };
-                    if (vErrors === null) {
-                      vErrors = [err37];
-                    } else {
-                      vErrors.push(err37);
-                    }
-                    errors++;
-                  }
-                }
-              } else {
-                const err38 = {
-                  instancePath: instancePath + '/sweep/include',
-                  schemaPath: '#/properties/sweep/properties/include/type',
-                  keyword: 'type',
-                  params: { type: 'array' },
-                  message: 'must be array',
-                  schema: schema31.properties.sweep.properties.include.type,
-                  parentSchema: schema31.properties.sweep.properties.include,
-                  data: data17,
-                };
-                if (vErrors === null) {
-                  vErrors = [err38];
-                } else {
-                  vErrors.push(err38);
-                }
-                errors++;
-              }
-            }
-          } else {
-            const err39 = {
-              instancePath: instancePath + '/sweep',
-              schemaPath: '#/properties/sweep/type',
-              keyword: 'type',
-              params: { type: 'object' },
-              message: 'must be object',
-              schema: schema31.properties.sweep.type,
-              parentSchema: schema31.properties.sweep,
-              data: data11,
-            };
-            if (vErrors === null) {
-              vErrors = [err39];
-            } else {
-              vErrors.push(err39);
-            }
-            errors++;
-          }
-        }
-        if (data.objective !== undefined) {
-          let data20 = data.objective;
-          if (data20 && typeof data20 == 'object' && !Array.isArray(data20)) {
-            if (data20.node === undefined) {
-              const err40 = {
-                instancePath: instancePath + '/objective',
-                schemaPath: '#/properties/objective/required',
-                keyword: 'required',
-                params: { missingProperty: 'node' },
-                message: "must have required property '" + 'node' + "'",
-                schema: schema31.properties.objective.required,
-                parentSchema: schema31.properties.objective,
-                data: data20,
-              };
-              if (vErrors === null) {
-                vErrors = [err40];
-              } else {
-                vErrors.push(err40);
-              }
-              errors++;
-            }
-            if (data20.metric === undefined) {
-              const err41 = {
-                instancePath: instancePath + '/objective',
-                schemaPath: '#/properties/objective/required',
-                keyword: 'required',
-                params: { missingProperty: 'metric' },
-                message: "must have required property '" + 'metric' + "'",
-                schema: schema31.properties.objective.required,
-                parentSchema: schema31.properties.objective,
-                data: data20,
-              };
-              if (vErrors === null) {
-                vErrors = [err41];
-              } else {
-                vErrors.push(err41);
-              }
-              errors++;
-            }
-            for (const key10 in data20) {
-              if (!(key10 === 'node' || key10 === 'metric' || key10 === 'goal')) {
-                const err42 = {
-                  instancePath: instancePath + '/objective',
-                  schemaPath: '#/properties/objective/additionalProperties',
-                  keyword: 'additionalProperties',
-                  params: { additionalProperty: key10 },
-                  message: 'must NOT have additional properties',
-                  schema: false,
-                  parentSchema: schema31.properties.objective,
-                  data: data20,
-                };
-                if (vErrors === null) {
-                  vErrors = [err42];
-                } else {
-                  vErrors.push(err42);
-                }
-                errors++;
-              }
-            }
-            if (data20.node !== undefined) {
-              let data21 = data20.node;
-              if (typeof data21 === 'string') {
-                if (!pattern4.test(data21)) {
-                  const err43 = {
-                    instancePath: instancePath + '/objective/node',
-                    schemaPath: '#/properties/objective/properties/node/pattern',
-                    keyword: 'pattern',
-                    params: { pattern: '^[A-Za-z_][A-Za-z0-9_-]*$' },
-                    message: 'must match pattern "' + '^[A-Za-z_][A-Za-z0-9_-]*$' + '"',
-                    schema: '^[A-Za-z_][A-Za-z0-9_-]*$',
-                    parentSchema: schema31.properties.objective.properties.node,
                     data: data21,
                   };
                   if (vErrors === null) {
@@ -2404,8 +2416,381 @@ export const PRECOMPILED = {
                   }
                   errors++;
                 }
+              }
+            }
+            if (data20.exclude !== undefined) {
+              let data23 = data20.exclude;
+              if (Array.isArray(data23)) {
+                const len4 = data23.length;
+                for (let i5 = 0; i5 < len4; i5++) {
+                  let data24 = data23[i5];
+                  if (data24 && typeof data24 == 'object' && !Array.isArray(data24)) {
+                    if (Object.keys(data24).length < 1) {
+                      const err44 = {
+                        instancePath: instancePath + '/sweep/exclude/' + i5,
+                        schemaPath: '#/$defs/assignment/minProperties',
+                        keyword: 'minProperties',
+                        params: { limit: 1 },
+                        message: 'must NOT have fewer than 1 properties',
+                        schema: 1,
+                        parentSchema: schema35,
+                        data: data24,
+                      };
+                      if (vErrors === null) {
+                        vErrors = [err44];
+                      } else {
+                        vErrors.push(err44);
+                      }
+                      errors++;
+                    }
+                    for (const key7 in data24) {
+                      const _errs60 = errors;
+                      if (typeof key7 === 'string') {
+                        if (!pattern4.test(key7)) {
+                          const err45 = {
+                            instancePath: instancePath + '/sweep/exclude/' + i5,
+                            schemaPath: '#/$defs/assignment/propertyNames/pattern',
+                            keyword: 'pattern',
+                            params: { pattern: '^[A-Za-z_][A-Za-z0-9_-]*$' },
+                            message: 'must match pattern "' + '^[A-Za-z_][A-Za-z0-9_-]*$' + '"',
+                            schema: '^[A-Za-z_][A-Za-z0-9_-]*$',
+                            parentSchema: schema35.propertyNames,
+                            data: key7,
+                            propertyName: key7,
+                          };
+                          if (vErrors === null) {
+                            vErrors = [err45];
+                          } else {
+                            vErrors.push(err45);
+                          }
+                          errors++;
+                        }
+                      }
+                      var valid21 = _errs60 === errors;
+                      if (!valid21) {
+                        const err46 = {
+                          instancePath: instancePath + '/sweep/exclude/' + i5,
+                          schemaPath: '#/$defs/assignment/propertyNames',
+                          keyword: 'propertyNames',
+                          params: { propertyName: key7 },
+                          message: 'property name must be valid',
+                          schema: schema35.propertyNames,
+                          parentSchema: schema35,
+                          data: data24,
+                        };
+                        if (vErrors === null) {
+                          vErrors = [err46];
+                        } else {
+                          vErrors.push(err46);
+                        }
+                        errors++;
+                      }
+                    }
+                    for (const key8 in data24) {
+                      let data25 = data24[key8];
+                      if (
+                        typeof data25 !== 'string' &&
+                        !(typeof data25 == 'number') &&
+                        typeof data25 !== 'boolean'
+                      ) {
+                        const err47 = {
+                          instancePath:
+                            instancePath +
+                            '/sweep/exclude/' +
+                            i5 +
+                            '/' +
+                            key8.replace(/~/g, '~0').replace(/\//g, '~1'),
+                          schemaPath: '#/$defs/assignment/additionalProperties/type',
+                          keyword: 'type',
+                          params: { type: schema35.additionalProperties.type },
+                          message: 'must be string,number,boolean',
+                          schema: schema35.additionalProperties.type,
+                          parentSchema: schema35.additionalProperties,
+                          data: data25,
+                        };
+                        if (vErrors === null) {
+                          vErrors = [err47];
+                        } else {
+                          vErrors.push(err47);
+                        }
+                        errors++;
+                      }
+                    }
+                  } else {
+                    const err48 = {
+                      instancePath: instancePath + '/sweep/exclude/' + i5,
+                      schemaPath: '#/$defs/assignment/type',
+                      keyword: 'type',
+                      params: { type: 'object' },
+                      message: 'must be object',
+                      schema: schema35.type,
+                      parentSchema: schema35,
+                      data: data24,
+                    };
+                    if (vErrors === null) {
+                      vErrors = [err48];
+                    } else {
+                      vErrors.push(err48);
+                    }
+                    errors++;
+                  }
+                }
               } else {
-                const err44 = {
+                const err49 = {
+                  instancePath: instancePath + '/sweep/exclude',
+                  schemaPath: '#/properties/sweep/properties/exclude/type',
+                  keyword: 'type',
+                  params: { type: 'array' },
+                  message: 'must be array',
+                  schema: schema31.properties.sweep.properties.exclude.type,
+                  parentSchema: schema31.properties.sweep.properties.exclude,
+                  data: data23,
+                };
+                if (vErrors === null) {
+                  vErrors = [err49];
+                } else {
+                  vErrors.push(err49);
+                }
+                errors++;
+              }
+            }
+            if (data20.include !== undefined) {
+              let data26 = data20.include;
+              if (Array.isArray(data26)) {
+                const len5 = data26.length;
+                for (let i6 = 0; i6 < len5; i6++) {
+                  let data27 = data26[i6];
+                  if (data27 && typeof data27 == 'object' && !Array.isArray(data27)) {
+                    if (Object.keys(data27).length < 1) {
+                      const err50 = {
+                        instancePath: instancePath + '/sweep/include/' + i6,
+                        schemaPath: '#/$defs/assignment/minProperties',
+                        keyword: 'minProperties',
+                        params: { limit: 1 },
+                        message: 'must NOT have fewer than 1 properties',
+                        schema: 1,
+                        parentSchema: schema35,
+                        data: data27,
+                      };
+                      if (vErrors === null) {
+                        vErrors = [err50];
+                      } else {
+                        vErrors.push(err50);
+                      }
+                      errors++;
+                    }
+                    for (const key9 in data27) {
+                      const _errs69 = errors;
+                      if (typeof key9 === 'string') {
+                        if (!pattern4.test(key9)) {
+                          const err51 = {
+                            instancePath: instancePath + '/sweep/include/' + i6,
+                            schemaPath: '#/$defs/assignment/propertyNames/pattern',
+                            keyword: 'pattern',
+                            params: { pattern: '^[A-Za-z_][A-Za-z0-9_-]*$' },
+                            message: 'must match pattern "' + '^[A-Za-z_][A-Za-z0-9_-]*$' + '"',
+                            schema: '^[A-Za-z_][A-Za-z0-9_-]*$',
+                            parentSchema: schema35.propertyNames,
+                            data: key9,
+                            propertyName: key9,
+                          };
+                          if (vErrors === null) {
+                            vErrors = [err51];
+                          } else {
+                            vErrors.push(err51);
+                          }
+                          errors++;
+                        }
+                      }
+                      var valid26 = _errs69 === errors;
+                      if (!valid26) {
+                        const err52 = {
+                          instancePath: instancePath + '/sweep/include/' + i6,
+                          schemaPath: '#/$defs/assignment/propertyNames',
+                          keyword: 'propertyNames',
+                          params: { propertyName: key9 },
+                          message: 'property name must be valid',
+                          schema: schema35.propertyNames,
+                          parentSchema: schema35,
+                          data: data27,
+                        };
+                        if (vErrors === null) {
+                          vErrors = [err52];
+                        } else {
+                          vErrors.push(err52);
+                        }
+                        errors++;
+                      }
+                    }
+                    for (const key10 in data27) {
+                      let data28 = data27[key10];
+                      if (
+                        typeof data28 !== 'string' &&
+                        !(typeof data28 == 'number') &&
+                        typeof data28 !== 'boolean'
+                      ) {
+                        const err53 = {
+                          instancePath:
+                            instancePath +
+                            '/sweep/include/' +
+                            i6 +
+                            '/' +
+                            key10.replace(/~/g, '~0').replace(/\//g, '~1'),
+                          schemaPath: '#/$defs/assignment/additionalProperties/type',
+                          keyword: 'type',
+                          params: { type: schema35.additionalProperties.type },
+                          message: 'must be string,number,boolean',
+                          schema: schema35.additionalProperties.type,
+                          parentSchema: schema35.additionalProperties,
+                          data: data28,
+                        };
+                        if (vErrors === null) {
+                          vErrors = [err53];
+                        } else {
+                          vErrors.push(err53);
+                        }
+                        errors++;
+                      }
+                    }
+                  } else {
+                    const err54 = {
+                      instancePath: instancePath + '/sweep/include/' + i6,
+                      schemaPath: '#/$defs/assignment/type',
+                      keyword: 'type',
+                      params: { type: 'object' },
+                      message: 'must be object',
+                      schema: schema35.type,
+                      parentSchema: schema35,
+                      data: data27,
+                    };
+                    if (vErrors === null) {
+                      vErrors = [err54];
+                    } else {
+                      vErrors.push(err54);
+                    }
+                    errors++;
+                  }
+                }
+              } else {
+                const err55 = {
+                  instancePath: instancePath + '/sweep/include',
+                  schemaPath: '#/properties/sweep/properties/include/type',
+                  keyword: 'type',
+                  params: { type: 'array' },
+                  message: 'must be array',
+                  schema: schema31.properties.sweep.properties.include.type,
+                  parentSchema: schema31.properties.sweep.properties.include,
+                  data: data26,
+                };
+                if (vErrors === null) {
+                  vErrors = [err55];
+                } else {
+                  vErrors.push(err55);
+                }
+                errors++;
+              }
+            }
+          } else {
+            const err56 = {
+              instancePath: instancePath + '/sweep',
+              schemaPath: '#/properties/sweep/type',
+              keyword: 'type',
+              params: { type: 'object' },
+              message: 'must be object',
+              schema: schema31.properties.sweep.type,
+              parentSchema: schema31.properties.sweep,
+              data: data20,
+            };
+            if (vErrors === null) {
+              vErrors = [err56];
+            } else {
+              vErrors.push(err56);
+            }
+            errors++;
+          }
+        }
+        if (data.objective !== undefined) {
+          let data29 = data.objective;
+          if (data29 && typeof data29 == 'object' && !Array.isArray(data29)) {
+            if (data29.node === undefined) {
+              const err57 = {
+                instancePath: instancePath + '/objective',
+                schemaPath: '#/properties/objective/required',
+                keyword: 'required',
+                params: { missingProperty: 'node' },
+                message: "must have required property '" + 'node' + "'",
+                schema: schema31.properties.objective.required,
+                parentSchema: schema31.properties.objective,
+                data: data29,
+              };
+              if (vErrors === null) {
+                vErrors = [err57];
+              } else {
+                vErrors.push(err57);
+              }
+              errors++;
+            }
+            if (data29.metric === undefined) {
+              const err58 = {
+                instancePath: instancePath + '/objective',
+                schemaPath: '#/properties/objective/required',
+                keyword: 'required',
+                params: { missingProperty: 'metric' },
+                message: "must have required property '" + 'metric' + "'",
+                schema: schema31.properties.objective.required,
+                parentSchema: schema31.properties.objective,
+                data: data29,
+              };
+              if (vErrors === null) {
+                vErrors = [err58];
+              } else {
+                vErrors.push(err58);
+              }
+              errors++;
+            }
+            for (const key11 in data29) {
+              if (!(key11 === 'node' || key11 === 'metric' || key11 === 'goal')) {
+                const err59 = {
+                  instancePath: instancePath + '/objective',
+                  schemaPath: '#/properties/objective/additionalProperties',
+                  keyword: 'additionalProperties',
+                  params: { additionalProperty: key11 },
+                  message: 'must NOT have additional properties',
+                  schema: false,
+                  parentSchema: schema31.properties.objective,
+                  data: data29,
+                };
+                if (vErrors === null) {
+                  vErrors = [err59];
+                } else {
+                  vErrors.push(err59);
+                }
+                errors++;
+              }
+            }
+            if (data29.node !== undefined) {
+              let data30 = data29.node;
+              if (typeof data30 === 'string') {
+                if (!pattern4.test(data30)) {
+                  const err60 = {
+                    instancePath: instancePath + '/objective/node',
+                    schemaPath: '#/properties/objective/properties/node/pattern',
+                    keyword: 'pattern',
+                    params: { pattern: '^[A-Za-z_][A-Za-z0-9_-]*$' },
+                    message: 'must match pattern "' + '^[A-Za-z_][A-Za-z0-9_-]*$' + '"',
+                    schema: '^[A-Za-z_][A-Za-z0-9_-]*$',
+                    parentSchema: schema31.properties.objective.properties.node,
+                    data: data30,
+                  };
+                  if (vErrors === null) {
+                    vErrors = [err60];
+                  } else {
+                    vErrors.push(err60);
+                  }
+                  errors++;
+                }
+              } else {
+                const err61 = {
                   instancePath: instancePath + '/objective/node',
                   schemaPath: '#/properties/objective/properties/node/type',
                   keyword: 'type',
@@ -2413,21 +2798,21 @@ export const PRECOMPILED = {
                   message: 'must be string',
                   schema: schema31.properties.objective.properties.node.type,
                   parentSchema: schema31.properties.objective.properties.node,
-                  data: data21,
+                  data: data30,
                 };
                 if (vErrors === null) {
-                  vErrors = [err44];
+                  vErrors = [err61];
                 } else {
-                  vErrors.push(err44);
+                  vErrors.push(err61);
                 }
                 errors++;
               }
             }
-            if (data20.metric !== undefined) {
-              let data22 = data20.metric;
-              if (typeof data22 === 'string') {
-                if (func2(data22) < 1) {
-                  const err45 = {
+            if (data29.metric !== undefined) {
+              let data31 = data29.metric;
+              if (typeof data31 === 'string') {
+                if (func2(data31) < 1) {
+                  const err62 = {
                     instancePath: instancePath + '/objective/metric',
                     schemaPath: '#/properties/objective/properties/metric/minLength',
                     keyword: 'minLength',
@@ -2435,17 +2820,17 @@ export const PRECOMPILED = {
                     message: 'must NOT have fewer than 1 characters',
                     schema: 1,
                     parentSchema: schema31.properties.objective.properties.metric,
-                    data: data22,
+                    data: data31,
                   };
                   if (vErrors === null) {
-                    vErrors = [err45];
+                    vErrors = [err62];
                   } else {
-                    vErrors.push(err45);
+                    vErrors.push(err62);
                   }
                   errors++;
                 }
               } else {
-                const err46 = {
+                const err63 = {
                   instancePath: instancePath + '/objective/metric',
                   schemaPath: '#/properties/objective/properties/metric/type',
                   keyword: 'type',
@@ -2453,20 +2838,20 @@ export const PRECOMPILED = {
                   message: 'must be string',
                   schema: schema31.properties.objective.properties.metric.type,
                   parentSchema: schema31.properties.objective.properties.metric,
-                  data: data22,
+                  data: data31,
                 };
                 if (vErrors === null) {
-                  vErrors = [err46];
+                  vErrors = [err63];
                 } else {
-                  vErrors.push(err46);
+                  vErrors.push(err63);
                 }
                 errors++;
               }
             }
-            if (data20.goal !== undefined) {
-              let data23 = data20.goal;
-              if (!(data23 === 'min' || data23 === 'max')) {
-                const err47 = {
+            if (data29.goal !== undefined) {
+              let data32 = data29.goal;
+              if (!(data32 === 'min' || data32 === 'max')) {
+                const err64 = {
                   instancePath: instancePath + '/objective/goal',
                   schemaPath: '#/properties/objective/properties/goal/enum',
                   keyword: 'enum',
@@ -2474,18 +2859,18 @@ export const PRECOMPILED = {
                   message: 'must be equal to one of the allowed values',
                   schema: schema31.properties.objective.properties.goal.enum,
                   parentSchema: schema31.properties.objective.properties.goal,
-                  data: data23,
+                  data: data32,
                 };
                 if (vErrors === null) {
-                  vErrors = [err47];
+                  vErrors = [err64];
                 } else {
-                  vErrors.push(err47);
+                  vErrors.push(err64);
                 }
                 errors++;
               }
             }
           } else {
-            const err48 = {
+            const err65 = {
               instancePath: instancePath + '/objective',
               schemaPath: '#/properties/objective/type',
               keyword: 'type',
@@ -2493,21 +2878,21 @@ export const PRECOMPILED = {
               message: 'must be object',
               schema: schema31.properties.objective.type,
               parentSchema: schema31.properties.objective,
-              data: data20,
+              data: data29,
             };
             if (vErrors === null) {
-              vErrors = [err48];
+              vErrors = [err65];
             } else {
-              vErrors.push(err48);
+              vErrors.push(err65);
             }
             errors++;
           }
         }
         if (data.nodes !== undefined) {
-          let data24 = data.nodes;
-          if (data24 && typeof data24 == 'object' && !Array.isArray(data24)) {
-            if (Object.keys(data24).length < 1) {
-              const err49 = {
+          let data33 = data.nodes;
+          if (data33 && typeof data33 == 'object' && !Array.isArray(data33)) {
+            if (Object.keys(data33).length < 1) {
+              const err66 = {
                 instancePath: instancePath + '/nodes',
                 schemaPath: '#/properties/nodes/minProperties',
                 keyword: 'minProperties',
@@ -2515,20 +2900,20 @@ export const PRECOMPILED = {
                 message: 'must NOT have fewer than 1 properties',
                 schema: 1,
                 parentSchema: schema31.properties.nodes,
-                data: data24,
+                data: data33,
               };
               if (vErrors === null) {
-                vErrors = [err49];
+                vErrors = [err66];
               } else {
-                vErrors.push(err49);
+                vErrors.push(err66);
               }
               errors++;
             }
-            for (const key11 in data24) {
-              const _errs65 = errors;
-              if (typeof key11 === 'string') {
-                if (!pattern4.test(key11)) {
-                  const err50 = {
+            for (const key12 in data33) {
+              const _errs83 = errors;
+              if (typeof key12 === 'string') {
+                if (!pattern4.test(key12)) {
+                  const err67 = {
                     instancePath: instancePath + '/nodes',
                     schemaPath: '#/properties/nodes/propertyNames/pattern',
                     keyword: 'pattern',
@@ -2536,43 +2921,43 @@ export const PRECOMPILED = {
                     message: 'must match pattern "' + '^[A-Za-z_][A-Za-z0-9_-]*$' + '"',
                     schema: '^[A-Za-z_][A-Za-z0-9_-]*$',
                     parentSchema: schema31.properties.nodes.propertyNames,
-                    data: key11,
-                    propertyName: key11,
+                    data: key12,
+                    propertyName: key12,
                   };
                   if (vErrors === null) {
-                    vErrors = [err50];
+                    vErrors = [err67];
                   } else {
-                    vErrors.push(err50);
+                    vErrors.push(err67);
                   }
                   errors++;
                 }
               }
-              var valid25 = _errs65 === errors;
-              if (!valid25) {
-                const err51 = {
+              var valid29 = _errs83 === errors;
+              if (!valid29) {
+                const err68 = {
                   instancePath: instancePath + '/nodes',
                   schemaPath: '#/properties/nodes/propertyNames',
                   keyword: 'propertyNames',
-                  params: { propertyName: key11 },
+                  params: { propertyName: key12 },
                   message: 'property name must be valid',
                   schema: schema31.properties.nodes.propertyNames,
                   parentSchema: schema31.properties.nodes,
-                  data: data24,
+                  data: data33,
                 };
                 if (vErrors === null) {
-                  vErrors = [err51];
+                  vErrors = [err68];
                 } else {
-                  vErrors.push(err51);
+                  vErrors.push(err68);
                 }
                 errors++;
               }
             }
-            for (const key12 in data24) {
+            for (const key13 in data33) {
               if (
-                !validate23(data24[key12], {
-                  instancePath: instancePath + '/nodes/' + key12.replace(/~/g, '~0').replace(/\//g, '~1'),
-                  parentData: data24,
-                  parentDataProperty: key12,
+                !validate23(data33[key13], {
+                  instancePath: instancePath + '/nodes/' + key13.replace(/~/g, '~0').replace(/\//g, '~1'),
+                  parentData: data33,
+                  parentDataProperty: key13,
                   rootData,
                   dynamicAnchors,
                 })
@@ -2582,7 +2967,7 @@ export const PRECOMPILED = {
               }
             }
           } else {
-            const err52 = {
+            const err69 = {
               instancePath: instancePath + '/nodes',
               schemaPath: '#/properties/nodes/type',
               keyword: 'type',
@@ -2590,18 +2975,18 @@ export const PRECOMPILED = {
               message: 'must be object',
               schema: schema31.properties.nodes.type,
               parentSchema: schema31.properties.nodes,
-              data: data24,
+              data: data33,
             };
             if (vErrors === null) {
-              vErrors = [err52];
+              vErrors = [err69];
             } else {
-              vErrors.push(err52);
+              vErrors.push(err69);
             }
             errors++;
           }
         }
       } else {
-        const err53 = {
+        const err70 = {
           instancePath,
           schemaPath: '#/type',
           keyword: 'type',
@@ -2612,9 +2997,9 @@ export const PRECOMPILED = {
           data,
         };
         if (vErrors === null) {
-          vErrors = [err53];
+          vErrors = [err70];
         } else {
-          vErrors.push(err53);
+          vErrors.push(err70);
         }
         errors++;
       }

@@ -50,8 +50,35 @@ export const PIPELINE_SCHEMA = {
         {
           type: 'object',
           required: ['kind'],
-          properties: { kind: { enum: ['local', 'slurm'] } },
-          additionalProperties: true,
+          // Slurm's settings (docs/scale-out.md), also allowed beside `kind: local` for `--executor slurm`.
+          properties: {
+            kind: { enum: ['local', 'slurm'] },
+            partition: { description: 'sbatch --partition', type: 'string', minLength: 1 },
+            account: { description: 'sbatch --account', type: 'string', minLength: 1 },
+            qos: { description: 'sbatch --qos', type: 'string', minLength: 1 },
+            sbatch_flags: {
+              description: 'More sbatch flags, passed as written (a list, or one string split at spaces).',
+              type: ['array', 'string'],
+              items: { type: 'string' },
+            },
+            command: {
+              description: 'What a job runs (the job spec path is appended); default: this moe, `exec-node`.',
+              type: ['array', 'string'],
+              items: { type: 'string', minLength: 1 },
+              minItems: 1,
+            },
+            poll: {
+              description: 'Seconds between looks at the queue (default 1).',
+              type: 'number',
+              exclusiveMinimum: 0,
+            },
+            gpus_per_node: {
+              description: 'GPUs one compute node has: a node asking for more spans several machines.',
+              type: 'integer',
+              minimum: 1,
+            },
+          },
+          additionalProperties: false,
         },
       ],
     },
