@@ -59,3 +59,21 @@ test('a pipeline that is not UTF-8 text, a folder or UTF-16 is refused by every 
   }
   assert.ok(!existsSync(join(dir, '.moe', 'store')), 'nothing ran');
 });
+
+test('moe steps FILE and moe schema FILE say when FILE cannot be read instead of listing only the built-ins', (t) => {
+  const { dir, cleanup } = tempDir();
+  t.after(cleanup);
+  const missing = moe(['steps', 'typo.yaml'], dir);
+  assert.equal(missing.code, 2);
+  assert.equal(missing.stdout, '', 'no step list for a file that is not there');
+  assert.match(missing.stderr, /^error: typo\.yaml: no such file\n/);
+  for (const command of ['steps', 'schema']) {
+    const folder = moe([command, '.'], dir);
+    assert.equal(folder.code, 2, `moe ${command} .`);
+    assert.equal(folder.stdout, '');
+    assert.match(folder.stderr, /^error: \.: is a directory, not a pipeline file\n/);
+    assert.doesNotMatch(folder.stderr, STACK);
+  }
+  writePipeline(dir, helloPipeline('ok'));
+  assert.equal(moe(['steps', 'p.yaml'], dir).code, 0);
+});

@@ -32,6 +32,19 @@ export async function openOrExit(
   throw new CliFailure(text.trimEnd(), EXIT.invalid);
 }
 
+/**
+ * For the commands that read only a pipeline's plugins (`steps FILE`, `schema FILE`): a file they cannot
+ * read as a pipeline (missing, a folder, not UTF-8) is an error, not a silent list of the built-in steps.
+ */
+export async function readableOrExit(file: string): Promise<void> {
+  const { DEFAULT_MAX_BYTES, readPipelineText } = await import('../../pipeline/read-text.js');
+  const text = await readPipelineText(resolve(file), DEFAULT_MAX_BYTES, file);
+  if (typeof text === 'string') return;
+  const { formatDiagnostics } = await import('../../pipeline/format.js');
+  const format = { color: useColor(process.stderr), relativeTo: process.cwd(), source: () => text.text };
+  throw new CliFailure(formatDiagnostics([text.diagnostic], format).trimEnd(), EXIT.invalid);
+}
+
 /** Why a workspace that cannot be written to stops a command, and what to do about it. */
 export function unwritable(ws: Workspace, reason: string): string {
   return `cannot write to the workspace ${shownWorkspace(ws)} (${reason}); make it writable, or choose another with --workspace DIR`;

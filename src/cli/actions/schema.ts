@@ -3,10 +3,12 @@
 import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { CliFailure, EXIT } from '../failure.js';
+import { readableOrExit } from './open.js';
 
 /** Prints the schema, or writes it to `out` and says so on stderr. */
 export async function schemaCommand(file: string | undefined, out: string | undefined): Promise<void> {
   if (file !== undefined && !existsSync(file)) throw new CliFailure(`${file}: no such file`, EXIT.invalid);
+  if (file !== undefined) await readableOrExit(file);
   const { editorSchemaText } = await import('../../app/editor-schema.js');
   const schema = await editorSchemaText(file);
   if (!schema.ok) throw new CliFailure(schema.error, EXIT.invalid);

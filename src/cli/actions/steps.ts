@@ -4,8 +4,10 @@ import { stepInfos } from '../../app/step-infos.js';
 import { CliFailure, EXIT } from '../failure.js';
 import { useColor } from '../render/format.js';
 import { renderSteps } from '../render/steps.js';
+import { readableOrExit } from './open.js';
 
 export async function stepsCommand(file: string | undefined, json: boolean): Promise<StepInfo[]> {
+  if (file !== undefined) await readableOrExit(file);
   const infos = await stepInfos(file);
   if (!infos.ok) throw new CliFailure(infos.error.map((d) => d.message).join('\n'), EXIT.invalid);
   if (!json) process.stdout.write(renderSteps(infos.value, useColor(process.stdout)));
