@@ -2,27 +2,25 @@
 // exit code, no stack trace, and nothing written where it should not be.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { helloPipeline, moe, tempDir, writePipeline } from './helpers.js';
 
 const STACK = /\s+at .*\.js:\d+|node:internal|Node\.js v\d/;
 
-test('a workspace that cannot be created or written stops run and gc with what to do, not a stack trace', (t) => {
+test('a workspace that cannot be created or written stops a run with what to do, not a stack trace', (t) => {
   const { dir, cleanup } = tempDir();
   t.after(cleanup);
   writePipeline(dir, helloPipeline('ws'));
   // A file where the workspace's folder would be: even root cannot create a folder under it (ENOTDIR).
   writeFileSync(join(dir, 'blocker'), 'not a folder\n');
-  for (const command of ['run', 'gc']) {
-    const r = moe([command, 'p.yaml', '--workspace', 'blocker/ws'], dir);
-    assert.equal(r.code, 2, `moe ${command}: ${r.stderr}`);
-    assert.match(
-      r.stderr,
-      /^cannot write to the workspace blocker\/ws \(ENOTDIR: .*\); make it writable, or choose another with --workspace DIR\n$/,
-    );
-    assert.doesNotMatch(r.stderr, STACK);
-  }
+  const r = moe(['run', 'p.yaml', '--workspace', 'blocker/ws'], dir);
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(
+    r.stderr,
+    /^cannot write to the workspace blocker\/ws \(ENOTDIR: .*\); make it writable, or choose another with --workspace DIR\n$/,
+  );
+  assert.doesNotMatch(r.stderr, STACK);
   const json = moe(['run', 'p.yaml', '--workspace', 'blocker/ws', '--json'], dir);
   assert.equal(json.code, 2);
   assert.match(JSON.parse(json.stdout).error.message, /cannot write to the workspace blocker\/ws/);
@@ -76,4 +74,26 @@ test('moe steps FILE and moe schema FILE say when FILE cannot be read instead of
   }
   writePipeline(dir, helloPipeline('ok'));
   assert.equal(moe(['steps', 'p.yaml'], dir).code, 0);
+});
+
+test('moe gc given a folder that is not a workspace removes nothing from it, and creates none', (t) => {
+  const { dir, cleanup } = tempDir();
+  t.after(cleanup);
+  // A project folder passed as --workspace by mistake: before, gc emptied its tmp/ and store/.
+  for (const sub of ['tmp', 'store/mydata', 'runs']) mkdirSync(join(dir, 'proj', sub), { recursive: true });
+  writeFileSync(join(dir, 'proj', 'tmp', 'notes.txt'), 'precious\n');
+  writeFileSync(join(dir, 'proj', 'store', 'mydata', 'a.csv'), '1,2\n');
+  writeFileSync(join(dir, 'proj', 'runs', 'events.out.tfevents.1'), 'tensorboard\n');
+  const r = moe(['gc', '--workspace', 'proj'], dir);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /^proj is not a moe workspace .*nothing removed; .*--workspace DIR\n$/);
+  assert.ok(existsSync(join(dir, 'proj', 'tmp', 'notes.txt')));
+  assert.ok(existsSync(join(dir, 'proj', 'store', 'mydata', 'a.csv')));
+  const none = moe(['gc'], dir);
+  assert.equal(none.code, 2);
+  assert.equal(none.stderr, 'no workspace at .moe: nothing to collect\n');
+  assert.deepEqual(readdirSync(dir), ['proj'], 'gc made no .moe');
+  writePipeline(dir, helloPipeline('gc'));
+  assert.equal(moe(['run', 'p.yaml'], dir).code, 0);
+  assert.equal(moe(['gc', 'p.yaml'], dir).code, 0, 'a real workspace is collected as before');
 });

@@ -1,5 +1,6 @@
 // `moe gc`: collect the workspace's garbage, or say who holds it.
-import { workspaceFor } from '../../app/workspace.js';
+import { existsSync } from 'node:fs';
+import { looksLikeWorkspace, workspaceFor } from '../../app/workspace.js';
 import type { GcReport } from '../../engine/gc.js';
 import { collectGarbage } from '../../engine/gc.js';
 import { CliFailure, EXIT } from '../failure.js';
@@ -15,6 +16,14 @@ export interface GcFlags {
 
 export async function gcCommand(file: string | undefined, flags: GcFlags, json: boolean): Promise<GcReport> {
   const ws = workspaceFor(file, flags.workspace);
+  if (!existsSync(ws.root))
+    throw new CliFailure(`no workspace at ${shownWorkspace(ws)}: nothing to collect`, EXIT.invalid);
+  if (!looksLikeWorkspace(ws)) {
+    throw new CliFailure(
+      `${shownWorkspace(ws)} is not a moe workspace (no index/, records/ or run journals in it): nothing removed; give the workspace a run used (default: .moe beside the pipeline) with --workspace DIR`,
+      EXIT.invalid,
+    );
+  }
   const result = await collectGarbage(ws, {
     dryRun: flags['dry-run'],
     keepRuns: flags['keep-runs'],
