@@ -147,6 +147,9 @@ function flowExpressionHint(text: string, offset: number): string | undefined {
 
 /** yaml appends "at line L, column C" and a code excerpt; our printer shows both itself. */
 function yamlMessage(message: string): string {
+  // yaml's own advice here is to call another of its functions.
+  if (message.includes('multiple documents'))
+    return 'a second YAML document starts here; a pipeline file holds one: remove this `---` or split the file';
   const cut = message.search(/ at line \d+, column \d+/);
   const text = (cut === -1 ? message : message.slice(0, cut)).trim();
   return text.charAt(0).toLowerCase() + text.slice(1);

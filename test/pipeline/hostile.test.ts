@@ -136,3 +136,9 @@ test('thousands of block levels are refused before the parser overflows its stac
     ['p.yaml:4:1025: error: lists and maps are nested more than 64 levels deep'],
   );
 });
+
+test('a second YAML document is an error that says what to do, not the advice of the yaml package to call its API', () => {
+  assert.deepEqual(problems('version: 1\nnodes: {}\n---\nversion: 1\n'), [
+    'p.yaml:3:1: error: a second YAML document starts here; a pipeline file holds one: remove this `---` or split the file',
+  ]);
+});
