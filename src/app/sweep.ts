@@ -7,6 +7,7 @@ import type { ExpandedSweep } from '../engine/variants.js';
 import { expandSweep } from '../engine/variants.js';
 import type { Workspace } from '../engine/workspace.js';
 import { pipelineKey } from '../engine/workspace.js';
+import type { Diagnostic } from '../pipeline/diagnostic.js';
 import type { Sweep } from '../pipeline/sweep.js';
 import { applySweepFlags } from '../pipeline/sweep.js';
 import type { Pipeline } from '../pipeline/types.js';
@@ -30,6 +31,26 @@ export function sweepOf(
   const expanded = expandSweep(pipeline, applied.sweep);
   if (expanded === undefined) return err('the sweep has no variant left: exclude: removes every combination');
   return ok(expanded);
+}
+
+/**
+ * Each variant's errors: the file opened again with the variant's values as `--param`s (`open`), so what
+ * validation checks of params (step schemas against params-only values, the split-schedule rules) holds
+ * for every variant, not only for the defaults. Each message names its variant; problems every variant
+ * shares with the plain pipeline were reported when it was opened.
+ */
+export async function variantErrors(
+  expanded: ExpandedSweep,
+  open: (params: readonly string[]) => Promise<readonly Diagnostic[]>,
+): Promise<Diagnostic[]> {
+  const out: Diagnostic[] = [];
+  for (const v of expanded.variants) {
+    const flags = Object.entries(v.params).map(([k, value]) => `${k}=${String(value)}`);
+    for (const d of await open(flags)) {
+      if (d.severity === 'error') out.push({ ...d, message: `variant ${v.label}: ${d.message}` });
+    }
+  }
+  return out;
 }
 
 export function outlineOf(expanded: ExpandedSweep): SweepOutline {

@@ -46,5 +46,23 @@ export async function checkPipeline(file: string, paramFlags: readonly string[])
   ]);
   const opened = await openPipeline(path, { params: params.value, rules: workflowRules });
   if (!opened.ok) return finish(opened.error.diagnostics, undefined, opened.error.source);
-  return finish(opened.value.warnings, opened.value.pipeline, opened.value.source);
+  const { pipeline, warnings, source } = opened.value;
+  if (pipeline.sweep === undefined) return finish(warnings, pipeline, source);
+  // The file's `sweep:`: every variant's values are checked as the defaults were.
+  const { sweepOf, variantErrors } = await import('./sweep.js');
+  const swept = sweepOf(pipeline, []);
+  if (!swept.ok)
+    return finish(
+      [...warnings, { severity: 'error', code: 'sweep', message: swept.error }],
+      pipeline,
+      source,
+    );
+  if (swept.value === undefined) return finish(warnings, pipeline, source);
+  const errors = await variantErrors(swept.value, async (variant) => {
+    const flags = parseParamFlags([...paramFlags, ...variant]);
+    if (!flags.ok) return [];
+    const v = await openPipeline(path, { params: flags.value, rules: workflowRules });
+    return v.ok ? v.value.warnings : v.error.diagnostics;
+  });
+  return finish([...warnings, ...errors], pipeline, source);
 }

@@ -32,10 +32,10 @@ nodes:
 test('values given by params are checked against the step schema where the expression is written', () => {
   assert.deepEqual(problems(PIPELINE), []);
   assert.deepEqual(problems(PIPELINE, { params: { strength: '1.5', steps: '0.25', kind: 'x0' } }), [
-    'p.yaml:14:14: error: `nodes.b.with.steps` must be >= 1, got `0.5` [help: the value comes from `params.steps`: give it a value that fits (in `params:` or with --param)]',
-    'p.yaml:14:14: error: `nodes.b.with.steps` must be a whole number, got the number `0.5` [help: the value comes from `params.steps`: give it a value that fits (in `params:` or with --param)]',
-    'p.yaml:15:17: error: `nodes.b.with.strength` must be <= 1, got `1.5` [help: the value comes from `params.strength`: give it a value that fits (in `params:` or with --param)]',
-    'p.yaml:16:24: error: `nodes.b.with.prediction_type` must be one of `epsilon`, `v_prediction`, `sample`, got `x0` [help: the value comes from `params.kind`: give it a value that fits (in `params:` or with --param)]',
+    'p.yaml:14:14: error: `nodes.b.with.steps` must be >= 1, got `0.5` [help: the value comes from `params.steps`: give it a value that fits (in `params:`, with --param, or in the sweep)]',
+    'p.yaml:14:14: error: `nodes.b.with.steps` must be a whole number, got the number `0.5` [help: the value comes from `params.steps`: give it a value that fits (in `params:`, with --param, or in the sweep)]',
+    'p.yaml:15:17: error: `nodes.b.with.strength` must be <= 1, got `1.5` [help: the value comes from `params.strength`: give it a value that fits (in `params:`, with --param, or in the sweep)]',
+    'p.yaml:16:24: error: `nodes.b.with.prediction_type` must be one of `epsilon`, `v_prediction`, `sample`, got `x0` [help: the value comes from `params.kind`: give it a value that fits (in `params:`, with --param, or in the sweep)]',
   ]);
 });
 

@@ -62,12 +62,32 @@ export function shownWorkspace(ws: Workspace): string {
 export async function sweepOrExit(
   opened: WorkspacePipeline,
   flags: readonly string[],
+  paramFlags: readonly string[],
 ): Promise<{ opened: WorkspacePipeline; swept: ExpandedSweep | undefined }> {
   // Nothing to sweep: the sweep modules stay unloaded (a cached rerun does not need them).
   if (flags.length === 0 && opened.pipeline.sweep === undefined) return { opened, swept: undefined };
-  const { sweepOf } = await import('../../app/sweep.js');
+  const [{ sweepOf, variantErrors }, { openInWorkspace }] = await Promise.all([
+    import('../../app/sweep.js'),
+    import('../../app/open.js'),
+  ]);
   const swept = sweepOf(opened.pipeline, flags);
   if (!swept.ok) throw new CliFailure(swept.error, EXIT.invalid);
   if (swept.value === undefined) return { opened, swept: undefined };
+  const file = opened.pipeline.file;
+  const errors = await variantErrors(swept.value, async (variant) => {
+    const v = await openInWorkspace(file, [...paramFlags, ...variant], opened.workspace, {
+      deferCacheWrite: true,
+    });
+    return v.ok ? v.value.warnings : v.error.reason === 'param-flag' ? [] : v.error.diagnostics;
+  });
+  if (errors.length > 0) {
+    const { formatDiagnostics } = await import('../../pipeline/format.js');
+    const text = formatDiagnostics(errors, {
+      color: useColor(process.stderr),
+      relativeTo: process.cwd(),
+      source: (f) => (f === file ? opened.source : undefined),
+    });
+    throw new CliFailure(text.trimEnd(), EXIT.invalid);
+  }
   return { opened: { ...opened, pipeline: swept.value.pipeline }, swept: swept.value };
 }

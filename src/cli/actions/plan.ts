@@ -17,7 +17,11 @@ export interface PlanFlags {
 
 export async function planCommand(file: string, flags: PlanFlags, json: boolean): Promise<PlanJson> {
   const ws = workspaceFor(file, flags.workspace);
-  const { opened, swept } = await sweepOrExit(await openOrExit(file, flags.param, ws), flags.sweep);
+  const { opened, swept } = await sweepOrExit(
+    await openOrExit(file, flags.param, ws),
+    flags.sweep,
+    flags.param,
+  );
   const { planInWorkspace } = await import('../../app/plan.js');
   const planned = await planInWorkspace(opened, flags);
   if (!planned.ok) throw new CliFailure(planned.error.message, EXIT.invalid);

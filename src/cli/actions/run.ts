@@ -30,7 +30,7 @@ export async function runCommand(
   const ws = workspaceFor(file, flags.workspace);
   // The run writes the pipeline cache once its first job is out (runInWorkspace).
   const plain = await openOrExit(file, flags.param, ws, { deferCacheWrite: true });
-  const { opened, swept } = await sweepOrExit(plain, flags.sweep);
+  const { opened, swept } = await sweepOrExit(plain, flags.sweep, flags.param);
   // The sweep is remembered once its run has the workspace (a run refused as busy is no sweep).
   const remember =
     swept === undefined

@@ -178,7 +178,7 @@ function describe(e: ErrorObject, check: SchemaCheck): Diagnostic | undefined {
     const names = known.map((p) => `\`params.${p}\``);
     const fix =
       names.length > 0
-        ? `the value comes from ${orList(names)}: give ${names.length > 1 ? 'them values' : 'it a value'} that fit${names.length > 1 ? '' : 's'} (in \`params:\` or with --param)`
+        ? `the value comes from ${orList(names)}: give ${names.length > 1 ? 'them values' : 'it a value'} that fit${names.length > 1 ? '' : 's'} (in \`params:\`, with --param, or in the sweep)`
         : 'change the expression';
     return d && { ...d, suggestion: fix };
   }
