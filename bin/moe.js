@@ -10,11 +10,19 @@ import { setFlagsFromString } from 'node:v8';
 // optimising compiles cost a quarter of moe's CPU. Eight times the budget: code that stays hot, as in
 // training, is still optimised, a fraction of a second later. Set before moe's modules load.
 setFlagsFromString('--interrupt-budget=540672');
-// A reader that went away (`moe run … | head`) must not end moe with a stack trace: what it would still
-// print is dropped (a closed stream drops later writes), and a run goes on to its end and exit status.
+// A reader that went away (`moe run … | head`) or a full disk under a redirected output (`moe run … >
+// log`) must not end moe with a stack trace and stop its run half-way: what it would still print is
+// dropped (a stream that failed drops later writes), and a run goes on to its end and exit status (its
+// journal under the workspace keeps every event). A failure other than a closed pipe is said once on
+// stderr, when stderr is not the stream that failed.
+let toldStdout = false;
 for (const stream of [process.stdout, process.stderr]) {
   stream.on('error', (e) => {
-    if (e.code !== 'EPIPE') throw e;
+    if (e.code === 'EPIPE' || stream !== process.stdout || toldStdout) return;
+    toldStdout = true;
+    process.stderr.write(
+      `moe: could not write to stdout (${e.message}); the rest of its output is dropped\n`,
+    );
   });
 }
 const { runFast } = await import('../dist/cli/fast/main.js');
