@@ -86,7 +86,15 @@ function tryAcquire(file: string, command: string): Result<WorkspaceLock, LockBu
       }
       continue;
     }
-    writeSync(fd, JSON.stringify(me));
+    try {
+      writeSync(fd, JSON.stringify(me));
+    } catch (e) {
+      // A full disk: leave no empty lock behind, and name the file (a write's error does not).
+      closeSync(fd);
+      unlinkSync(file);
+      (e as Error).message += ` '${file}'`;
+      throw e;
+    }
     closeSync(fd);
     let released = false;
     return ok({

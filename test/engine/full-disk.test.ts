@@ -5,9 +5,10 @@ import { test } from 'node:test';
 import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Rig, pipelineOf } from './rig.js';
+import { MOE } from '../cli/helpers.js';
 import { latestRunId, readRunReport } from '../../src/engine/status.js';
 import { workspaceAt } from '../../src/engine/workspace.js';
 import type { Workspace } from '../../src/engine/workspace.js';
@@ -120,4 +121,25 @@ test('a command that fills the disk fails saying the file system was full, thoug
     filesUnder(ws.root).filter((f) => f.endsWith('.tmp')),
     [],
   );
+});
+
+test('a disk full before the run starts: the lock names its file and says to free space; no empty lock is left', async (t) => {
+  const setup = onSmallDisk(t);
+  if (!setup) return t.skip('mounting a tmpfs needs root here');
+  const { rig, ws } = setup;
+  writeFileSync(
+    join(rig.dir, 'p.yaml'),
+    'version: 1\nname: full\nnodes:\n  a: { step: command, with: { run: "true" } }\n',
+  );
+  spawnSync('dd', ['if=/dev/zero', `of=${join(ws.root, '..', 'filler')}`, 'bs=4k'], { stdio: 'ignore' });
+  const r = spawnSync(process.execPath, [MOE, 'run', 'p.yaml', '--workspace', ws.root], {
+    cwd: rig.dir,
+    encoding: 'utf8',
+  });
+  assert.equal(r.status, 2, r.stderr);
+  assert.match(
+    r.stderr,
+    /\(ENOSPC: no space left on device, write '.*\/\.moe\/lock'\); free some space, or choose/,
+  );
+  assert.ok(!readdirSync(ws.root).includes('lock'), 'no empty lock file left in the workspace');
 });

@@ -47,7 +47,9 @@ export async function readableOrExit(file: string): Promise<void> {
 
 /** Why a workspace that cannot be written to stops a command, and what to do about it. */
 export function unwritable(ws: Workspace, reason: string): string {
-  return `cannot write to the workspace ${shownWorkspace(ws)} (${reason}); make it writable, or choose another with --workspace DIR`;
+  // A full disk is not made writable by permissions: room is what it needs.
+  const todo = /^(ENOSPC|EDQUOT)\b/.test(reason) ? 'free some space' : 'make it writable';
+  return `cannot write to the workspace ${shownWorkspace(ws)} (${reason}); ${todo}, or choose another with --workspace DIR`;
 }
 
 /** "workspace .moe" as a person reads it: relative to the current directory. */
