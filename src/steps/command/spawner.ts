@@ -31,7 +31,9 @@
 // to the kill grace, then sends SIGKILL to the group, itself included. A worker that exits while moe
 // lives (retired, or at the end of its input when moe exits) kills and reaps its watchdog first, so an
 // aborted job still leaves an empty process group behind, and sends SIGTERM to whatever its jobs left
-// running in the background: nothing moe started outlives it.
+// running in the background: nothing moe started outlives it, except a process a finished job left
+// in the background that ignores SIGTERM (the watchdog's SIGKILL comes only when it wins the race with
+// the worker's own exit).
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
