@@ -134,11 +134,18 @@ export async function planPipeline(
   opts: PlanOptions,
 ): Promise<PlanEntry[]> {
   const known = new Map<NodeId, Digest>();
+  // Nodes in error and those downstream of one: a run skips them, so the plan does not say they run.
+  const stuck = new Set<NodeId>();
   const entries: PlanEntry[] = [];
   for (const id of ctx.pipeline.order) {
     const node = ctx.pipeline.nodes.get(id);
     if (!node) continue;
-    let entry = await decideNode(ctx, node, (u) => known.get(u), records, opts.forced.has(id));
+    const behind = node.needs.filter((u) => stuck.has(u));
+    let entry: PlanEntry =
+      behind.length > 0
+        ? { node: id, status: 'blocked', reasons: behind.map((u) => `upstream ${u} cannot run`) }
+        : await decideNode(ctx, node, (u) => known.get(u), records, opts.forced.has(id));
+    if (entry.status === 'error' || behind.length > 0) stuck.add(id);
     if (entry.status === 'cached' && entry.record) known.set(id, entry.record.outputs.digest);
     if (!opts.selected.has(id)) continue;
     const outside = node.needs.filter((u) => !opts.selected.has(u) && !known.has(u));

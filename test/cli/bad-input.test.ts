@@ -97,3 +97,22 @@ test('moe gc given a folder that is not a workspace removes nothing from it, and
   assert.equal(moe(['run', 'p.yaml'], dir).code, 0);
   assert.equal(moe(['gc', 'p.yaml'], dir).code, 0, 'a real workspace is collected as before');
 });
+
+test('moe plan with a node in error marks what depends on it blocked, not "will run", and exits 1', (t) => {
+  const { dir, cleanup } = tempDir();
+  t.after(cleanup);
+  writePipeline(
+    dir,
+    helloPipeline('missing', '      inputs: [missing.txt]\n') +
+      '  b:\n    step: command\n    with:\n      run: cat ${{ nodes.a.outputs.a }}\n' +
+      '  c:\n    step: command\n    with: { run: "true" }\n',
+  );
+  const plan = moe(['plan', 'p.yaml'], dir);
+  assert.equal(plan.code, 1, plan.stderr);
+  assert.match(plan.stdout, /^error +a +input missing\.txt does not exist/m);
+  assert.match(plan.stdout, /^blocked +b +upstream a cannot run$/m);
+  assert.match(plan.stdout, /^will run +c +never run$/m);
+  const run = moe(['run', 'p.yaml'], dir);
+  assert.equal(run.code, 1);
+  assert.match(run.stdout + run.stderr, /skip b: upstream a failed/);
+});

@@ -25,6 +25,8 @@ export async function planCommand(file: string, flags: PlanFlags, json: boolean)
   const { planInWorkspace } = await import('../../app/plan.js');
   const planned = await planInWorkspace(opened, flags);
   if (!planned.ok) throw new CliFailure(planned.error.message, EXIT.invalid);
+  // A node in error (a missing input, say) fails the run this plan describes: so does the plan.
+  if (planned.value.entries.some((e) => e.status === 'error')) process.exitCode = EXIT.failed;
   if (!json) {
     const { renderPlan } = await import('../render/plan.js');
     process.stdout.write(renderPlan(planned.value.entries, useColor(process.stdout), swept));
