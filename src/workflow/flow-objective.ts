@@ -75,7 +75,8 @@ export interface FlowSettings {
   readonly density: TimestepDensity;
 }
 
-const FLOW_ONLY = [
+/** The keys only objective flow_matching reads. */
+export const FLOW_ONLY = [
   'boundary',
   'boundary_snr',
   'shift',

@@ -13,6 +13,7 @@ import { TRAIN_DEFAULTS } from '../steps/train/schema.js';
 import { backendRule } from './backend-rules.js';
 import { expertInputRules } from './expert-inputs.js';
 import { flowPairRules } from './flow-rules.js';
+import { flowSettingsRule } from './flow-settings-rules.js';
 import { CONSUMER_STEPS, TRAIN_STEP } from './rule-steps.js';
 import type { Pair } from './expert-inputs.js';
 
@@ -302,4 +303,4 @@ export const expertPairRule: PipelineRule = function expertPairRule(pipeline, ct
 };
 
 /** Every rule of the workflow, for `moe validate` and `moe run`. */
-export const workflowRules: readonly PipelineRule[] = [expertPairRule, backendRule];
+export const workflowRules: readonly PipelineRule[] = [expertPairRule, backendRule, flowSettingsRule];

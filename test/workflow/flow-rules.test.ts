@@ -81,3 +81,42 @@ test('backend simpletuner with objective flow_matching is refused at validation,
     got.join('\n'),
   );
 });
+
+test('what a node refuses when it starts is an error at validation: sampler, split, a second boundary, stray keys', async () => {
+  // Before, each of these passed `moe validate` and failed only when the node ran (compose after both
+  // experts had trained).
+  const got = await check(
+    pipeline({
+      base: `${FLOW}\nstrength: 0.2`,
+      refiner: `${FLOW}\nprediction_type: v_prediction`,
+      compose: `${FLOW}\nscheduler: ddim\nsplit: 0.125\nprompts: [a]`,
+    }),
+  );
+  assert.deepEqual(got, [
+    "p.yaml:14:3: error: base and refiner disagree: `refiner` sets prediction_type v_prediction but `base` leaves it to the model folder's default; both experts must share prediction_type",
+    'p.yaml:23:7: error: `base`: boundary and strength both give the flow-matching boundary',
+    'p.yaml:33:7: error: `refiner`: prediction_type is not used with objective: flow_matching (the model predicts ε − x₀ at t = 1000·σ)',
+    'p.yaml:43:18: error: `compose`: objective flow_matching samples with flow_euler or unipc (on flow sigmas), not ddim',
+    'p.yaml:44:7: error: `compose`: split is not used with objective: flow_matching (the model predicts ε − x₀ at t = 1000·σ; the hand-off is the boundary)',
+  ]);
+  // The other way round: flow settings on diffusion nodes.
+  assert.deepEqual(
+    await check(
+      pipeline({ base: 'shift: 3', refiner: 'shift: 3', compose: 'scheduler: flow_euler\nprompts: [a]' }),
+    ),
+    [
+      'p.yaml:20:7: error: `base`: shift is only read with objective: flow_matching (this node trains or samples a diffusion model)',
+      'p.yaml:27:7: error: `refiner`: shift is only read with objective: flow_matching (this node trains or samples a diffusion model)',
+      "p.yaml:34:18: error: `compose`: scheduler flow_euler samples flow-matching models, but this node's objective is diffusion",
+    ],
+  );
+  // A sampler given by an expression is judged by its value.
+  const sampler = (expr: string) =>
+    check(
+      pipeline({ base: FLOW, refiner: FLOW, compose: `${FLOW}\nscheduler: \${{ ${expr} }}\nprompts: [a]` }),
+    );
+  assert.deepEqual(await sampler("'uni' + 'pc'"), []);
+  assert.deepEqual(await sampler("'dd' + 'im'"), [
+    'p.yaml:41:18: error: `compose`: objective flow_matching samples with flow_euler or unipc (on flow sigmas), not ddim',
+  ]);
+});
