@@ -291,6 +291,9 @@ function discard(rc: NodeRunContext, dirs: AttemptDirs): void {
   rmSync(dirs.outDir, { recursive: true, force: true });
 }
 
+/** Attempts this process has made staging folders for. */
+let attemptFolders = 0;
+
 /** Resolves and checks the node's `with`, lists its outputs, and makes the attempt's directories. */
 async function readyAttempt(
   rc: NodeRunContext,
@@ -311,7 +314,9 @@ async function readyAttempt(
   const declared = declaredOutputs(step.outputs.bind(step), withValue);
   if (!declared.ok) return err({ kind: 'error', error: declared.error });
 
-  const tag = `${evaluation.fingerprint.slice(0, 16)}-${process.pid}-${attempt}`;
+  // Unique per attempt in this process: two nodes with one fingerprint (identical commands) may run
+  // side by side, and one's commit must not take or wipe the other's folder.
+  const tag = `${evaluation.fingerprint.slice(0, 16)}-${process.pid}-${attempt}-${++attemptFolders}`;
   // Plain segments under the workspace's normalised folders: no `join` (and its normalising) per node.
   const outDir = `${ws.staging}/${tag}`;
   const checkpointDir = `${ws.checkpoints}/${evaluation.fingerprint}`;

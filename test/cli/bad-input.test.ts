@@ -2,7 +2,7 @@
 // exit code, no stack trace, and nothing written where it should not be.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { helloPipeline, moe, tempDir, writePipeline } from './helpers.js';
 
@@ -115,4 +115,21 @@ test('moe plan with a node in error marks what depends on it blocked, not "will 
   const run = moe(['run', 'p.yaml'], dir);
   assert.equal(run.code, 1);
   assert.match(run.stdout + run.stderr, /skip b: upstream a failed/);
+});
+
+test('two nodes with identical commands both succeed, side by side or one after the other', (t) => {
+  const { dir, cleanup } = tempDir();
+  t.after(cleanup);
+  // One fingerprint: before, both attempts used one staging folder and the second failed
+  // ("cannot create …/staging/…/x: Directory nonexistent"), or its folder was wiped under the first.
+  const twin = (id: string): string =>
+    `  ${id}:\n    step: command\n    with: { run: "sleep 0.2; echo hi > $MOE_OUT/x", outputs: { x: x } }\n`;
+  writePipeline(dir, `version: 1\nname: twins\nnodes:\n${twin('a')}${twin('b')}`);
+  for (const jobs of ['2', '1']) {
+    rmSync(join(dir, '.moe'), { recursive: true, force: true });
+    const r = moe(['run', 'p.yaml', '--jobs', jobs], dir);
+    assert.equal(r.code, 0, `--jobs ${jobs}: ${r.stdout}${r.stderr}`);
+    assert.match(r.stdout, /succeeded: 2 ran, 0 cached, 0 failed/);
+    assert.equal(moe(['run', 'p.yaml'], dir).stdout.match(/0 ran, 2 cached/)?.length, 1);
+  }
 });
