@@ -1,6 +1,7 @@
 // `moe compare`'s table: one row per variant, best first, the winner marked; the swept values, the
 // objective, then the other metrics of the variant's own nodes (all of them in --json and --html).
 import type { Comparison } from '../../app/compare.js';
+import { didYouMean } from '../../pipeline/suggest.js';
 import { colors } from './format.js';
 
 /** How many metrics besides the objective fit the table; --json and --html have them all. */
@@ -45,8 +46,21 @@ export function renderComparison(c: Comparison, color: boolean): string {
     const best = c.variants[c.best];
     if (best)
       out.push(`best: ${best.label} (${c.objective.metric} ${fmt(best.metrics[c.objective.metric])})`);
-  } else out.push(k.yellow(`no variant has ${c.objective.metric} yet`));
+  } else if (unfinished.length > 0) out.push(k.yellow(`no variant has ${c.objective.metric} yet`));
+  else out.push(k.yellow(unreported(c, c.objective.metric)));
   return `${out.join('\n')}\n`;
+}
+
+/** Every variant finished and none has the objective's metric: a misspelt name, most likely. */
+function unreported(c: Comparison, metric: string): string {
+  const node = metric.split('.')[0] ?? '';
+  const reported = [...new Set(c.variants.flatMap((v) => Object.keys(v.metrics)))].filter((m) =>
+    m.startsWith(`${node}.`),
+  );
+  const hint =
+    didYouMean(metric, reported) ??
+    (reported.length > 0 ? `it reports ${reported.join(', ')}` : `\`${node}\` reports no metrics`);
+  return `every variant finished, but none reports ${metric}: ${hint} (objective: in the pipeline)`;
 }
 
 /** The metrics of the variants' own nodes (not the shared ones), the objective's node first. */
