@@ -21,3 +21,17 @@ export function parseDeviceList(text: string): number[] {
   if (parts.length === 0 || parts[0] === '-1') return [];
   return parts.map((p, i) => (/^\d+$/.test(p) ? Number(p) : i));
 }
+
+/**
+ * What is wrong with a device list a person typed (`--gpus`), or undefined: each id a device index or a
+ * GPU/MIG UUID, none twice (`0,0` would put two nodes on one device; `0.1` meant `0,1`).
+ */
+export function deviceListProblem(text: string): string | undefined {
+  const parts = text.split(',').map((s) => s.trim());
+  if (text.trim() === '' || text.trim() === '-1') return undefined;
+  const bad = parts.find((p) => !/^\d+$/.test(p) && !/^(GPU|MIG)-\S+$/.test(p));
+  if (bad !== undefined)
+    return `\`${bad}\` is not a device index or a GPU UUID; list devices as 0,1 (or -1 for none)`;
+  const twice = parts.find((p, i) => parts.indexOf(p) !== i);
+  return twice === undefined ? undefined : `device ${twice} is listed twice`;
+}

@@ -133,3 +133,23 @@ test('two nodes with identical commands both succeed, side by side or one after 
     assert.equal(moe(['run', 'p.yaml'], dir).stdout.match(/0 ran, 2 cached/)?.length, 1);
   }
 });
+
+test('moe run --gpus refuses a device list it would misread instead of running on the wrong devices', (t) => {
+  const { dir, cleanup } = tempDir();
+  t.after(cleanup);
+  writePipeline(dir, helloPipeline('gpus'));
+  const cases: [string, RegExp][] = [
+    [
+      '0.1',
+      /^--gpus 0\.1: `0\.1` is not a device index or a GPU UUID; list devices as 0,1 \(or -1 for none\)\n$/,
+    ],
+    ['0,0', /^--gpus 0,0: device 0 is listed twice\n$/],
+  ];
+  for (const [value, message] of cases) {
+    const r = moe(['run', 'p.yaml', '--gpus', value], dir);
+    assert.equal(r.code, 2, value);
+    assert.match(r.stderr, message);
+  }
+  assert.ok(!existsSync(join(dir, '.moe')), 'nothing ran');
+  assert.equal(moe(['run', 'p.yaml', '--gpus', 'GPU-8a1b2c3d,1'], dir).code, 0);
+});

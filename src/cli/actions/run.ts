@@ -6,6 +6,7 @@ import type { PlanJson } from '../../app/plan.js';
 import type { RunProblem } from '../../app/run.js';
 import { workspaceFor } from '../../app/workspace.js';
 import type { RunSummary } from '../../engine/run.js';
+import { deviceListProblem } from '../../engine/gpus.js';
 import type { Workspace } from '../../engine/workspace.js';
 import { CliFailure, EXIT } from '../failure.js';
 import { RunOutput } from '../render/run-output.js';
@@ -27,6 +28,8 @@ export async function runCommand(
   json: boolean,
 ): Promise<PlanJson | undefined> {
   if (flags['dry-run']) return (await import('./plan.js')).planCommand(file, flags, json);
+  const devices = flags.gpus === undefined ? undefined : deviceListProblem(flags.gpus);
+  if (devices !== undefined) throw new CliFailure(`--gpus ${flags.gpus}: ${devices}`, EXIT.invalid);
   const ws = workspaceFor(file, flags.workspace);
   // The run writes the pipeline cache once its first job is out (runInWorkspace).
   const plain = await openOrExit(file, flags.param, ws, { deferCacheWrite: true });
