@@ -91,6 +91,16 @@ test('pipeline settings map to SimpleTuner options', () => {
   assert.equal(c.data_backend_config, '/ws/st/base-config/multidatabackend.json');
 });
 
+test("the pipeline's timestep spacing is SimpleTuner's inference spacing too (its validation images)", () => {
+  // SimpleTuner's inference default is trailing: a pipeline that samples with leading must say so.
+  const c = build(spec('refiner', { timestepSpacing: 'leading' })).config;
+  assert.equal(c.training_scheduler_timestep_spacing, 'leading');
+  assert.equal(c.inference_scheduler_timestep_spacing, 'leading');
+  const { timestepSpacing: _, ...noSpacing } = spec('refiner');
+  const unset = build(noSpacing).config;
+  assert.equal(unset.inference_scheduler_timestep_spacing, undefined);
+});
+
 test("a timestep bias is written as SimpleTuner's --timestep_bias_* options, and none when there is none", () => {
   const later = build(
     spec('base', { timestepBias: { strategy: 'later', multiplier: 2, portion: 0.3 } }),

@@ -111,7 +111,12 @@ function trainingOptions(spec: SimpleTunerSpec, snrGamma: number | undefined): R
   };
   if (spec.predictionType !== undefined) config.prediction_type = spec.predictionType;
   if (spec.zeroSnr !== undefined) config.rescale_betas_zero_snr = spec.zeroSnr;
-  if (spec.timestepSpacing !== undefined) config.training_scheduler_timestep_spacing = spec.timestepSpacing;
+  if (spec.timestepSpacing !== undefined) {
+    config.training_scheduler_timestep_spacing = spec.timestepSpacing;
+    // The training spacing only moves SimpleTuner's eval-loss timesteps; its validation images sample with
+    // the inference spacing (default trailing), which the pipeline's spacing means too (compose uses it).
+    config.inference_scheduler_timestep_spacing = spec.timestepSpacing;
+  }
   if (spec.weightDecay !== undefined) config.adam_weight_decay = spec.weightDecay;
   if (snrGamma !== undefined) config.snr_gamma = snrGamma;
   const bias = spec.timestepBias;
