@@ -1,11 +1,12 @@
 // `moe compare --html FILE`: the comparison as one self-contained page. Gathers what the page shows from
 // the variants' committed outputs (compose.inference's index and images, each variant's report) and
 // writes the file atomically.
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { CompareChart, CompareSampleRow, ComparePageData } from '../html/compare.js';
 import { renderComparePage } from '../html/compare.js';
+import { removeQuietly } from '../util/remove-quietly.js';
 import type { Result } from '../util/result.js';
 import { err, ok } from '../util/result.js';
 import type { Comparison, ComparedVariant } from './compare.js';
@@ -33,13 +34,24 @@ export async function writeComparePage(c: Comparison, file: string): Promise<Res
     charts: charts(c),
     samples: sampleRows(c.variants),
   };
+  if (isFolder(file))
+    return err(`cannot write ${file}: it is a folder; give a file name, e.g. ${join(file, 'sweep.html')}`);
   const tmp = `${file}.${process.pid}.tmp`;
   try {
     writeFileSync(tmp, renderComparePage(data));
     renameSync(tmp, file);
     return ok(undefined);
   } catch (e) {
+    removeQuietly(tmp);
     return err(`cannot write ${file}: ${(e as Error).message}`);
+  }
+}
+
+function isFolder(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
   }
 }
 

@@ -13,6 +13,7 @@ import type { NodeId } from '../util/brand.js';
 import type { StepLookup } from '../contract/lookup.js';
 import type { StaticEvaluation } from './evaluate.js';
 import { jsonPieces, writePieces } from '../util/json-chunks.js';
+import { removeQuietly } from '../util/remove-quietly.js';
 
 const FORMAT = 'moe-pipeline-cache-v4';
 
@@ -210,15 +211,6 @@ export function writeEvaluations(
   } catch {
     // Read-only workspace or full disk: the next run evaluates again (no temporary file left).
     removeQuietly(join(dir, `${key}.${process.pid}.tmp`));
-  }
-}
-
-/** Removes a temporary file if it is there; a path that cannot exist (a file in the way: ENOTDIR) is fine. */
-function removeQuietly(path: string): void {
-  try {
-    rmSync(path, { force: true });
-  } catch {
-    // Nothing could have been written there.
   }
 }
 

@@ -153,3 +153,29 @@ test('moe run --gpus refuses a device list it would misread instead of running o
   assert.ok(!existsSync(join(dir, '.moe')), 'nothing ran');
   assert.equal(moe(['run', 'p.yaml', '--gpus', 'GPU-8a1b2c3d,1'], dir).code, 0);
 });
+
+test('compare --html and schema --out given a folder say so and leave no temporary file beside it', (t) => {
+  const { dir, cleanup } = tempDir();
+  t.after(cleanup);
+  writePipeline(dir, helloPipeline('pages'));
+  assert.equal(moe(['run', 'p.yaml', '--sweep', 'word=a,b'], dir).code, 0);
+  mkdirSync(join(dir, 'out'));
+  const page = moe(['compare', 'p.yaml', '--html', 'out'], dir);
+  assert.equal(page.code, 1);
+  assert.match(
+    page.stderr,
+    /cannot write .*out: it is a folder; give a file name, e\.g\. .*out\/sweep\.html\n/,
+  );
+  const schema = moe(['schema', '--out', 'out'], dir);
+  assert.equal(schema.code, 1);
+  assert.equal(
+    schema.stderr,
+    'cannot write out: it is a folder; give a file name, e.g. out/pipeline.schema.json\n',
+  );
+  assert.deepEqual(readdirSync(join(dir, 'out')), []);
+  assert.deepEqual(
+    readdirSync(dir).filter((n) => n.startsWith('out.')),
+    [],
+    'before, the page and the schema were left as out.<pid>.tmp and out.<pid>.partial',
+  );
+});

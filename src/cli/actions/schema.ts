@@ -1,7 +1,8 @@
 // `moe schema`: the JSON Schema editors use for pipeline files (the YAML language server), for the
 // built-in steps or for a pipeline's steps including its plugins', printed or written to a file.
-import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { existsSync, mkdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { removeQuietly } from '../../util/remove-quietly.js';
 import { CliFailure, EXIT } from '../failure.js';
 import { readableOrExit } from './open.js';
 
@@ -18,13 +19,19 @@ export async function schemaCommand(file: string | undefined, out: string | unde
     return;
   }
   const path = resolve(out);
+  if (existsSync(path) && statSync(path).isDirectory())
+    throw new CliFailure(
+      `cannot write ${out}: it is a folder; give a file name, e.g. ${join(out, 'pipeline.schema.json')}`,
+      EXIT.failed,
+    );
+  const partial = `${path}.${process.pid}.partial`;
   try {
     mkdirSync(dirname(path), { recursive: true });
     // Written beside and renamed, so an editor never reads half a schema.
-    const partial = `${path}.${process.pid}.partial`;
     writeFileSync(partial, text);
     renameSync(partial, path);
   } catch (e) {
+    removeQuietly(partial);
     throw new CliFailure(`cannot write ${out}: ${(e as Error).message}`, EXIT.failed);
   }
   process.stderr.write(`${out}: the schema of ${steps.length} step types (${steps.join(', ')})\n`);
