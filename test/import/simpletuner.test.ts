@@ -197,3 +197,27 @@ test("SimpleTuner's validation-loss options become the expert's validation.loss_
   const checked = await checkPipeline(join(f.dir, 'moe.yaml'), []);
   assert.ok(checked.valid, checked.render(false));
 });
+
+test('inference_scheduler_timestep_spacing equal to the training spacing is carried (moe export writes it), another is listed', async () => {
+  const f = setup();
+  writeFileSync(
+    f.refiner,
+    JSON.stringify({ ...common, output_dir: '/o/refiner', inference_scheduler_timestep_spacing: 'trailing' }),
+  );
+  writeFileSync(
+    f.base,
+    JSON.stringify({
+      ...common,
+      '--refiner_training_invert_schedule': true,
+      inference_scheduler_timestep_spacing: 'leading',
+    }),
+  );
+  const r = await importSimpleTuner({ config: f.base, stage2: f.refiner, databackend: f.backends });
+  assert.ok(r.ok, r.ok ? '' : r.error);
+  assert.deepEqual(
+    r.value.notCarried
+      .filter((n) => n.option === 'inference_scheduler_timestep_spacing')
+      .map((n) => [n.file, n.value]),
+    [[f.base, 'leading']],
+  );
+});

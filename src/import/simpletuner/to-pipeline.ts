@@ -157,6 +157,10 @@ function otherOption(
   } else if (option === 'validation_resolution') {
     const res = int(o.resolution ?? 1024);
     if (int(value) !== res) drop("moe validates at the expert's resolution");
+  } else if (option === 'inference_scheduler_timestep_spacing') {
+    // moe samples (SimpleTuner's validation images included) with the one timestep_spacing.
+    if (value !== (o.training_scheduler_timestep_spacing ?? 'trailing'))
+      drop('moe samples with the training spacing (timestep_spacing), validation images included');
   } else if (option === 'layer_freeze_strategy') {
     if (value !== 'none') drop('moe trains every UNet weight (no BitFit)');
   } else if (option === 'use_dora') {
