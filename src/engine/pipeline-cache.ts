@@ -4,7 +4,7 @@
 // name, version, `with` schema and outputs function, and the loader's own code (its files' sizes and
 // mtimes, so editing moe invalidates it).
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Diagnostic, SourceRange } from '../pipeline/diagnostic.js';
