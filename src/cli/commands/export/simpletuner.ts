@@ -32,5 +32,17 @@ export default class ExportSimpleTuner extends Command {
     if (!r.ok) this.error(r.error, { exit: 2 });
     for (const e of r.value.experts) this.log(`${e.node} (${e.role}): ${e.dir}`);
     this.log(`commands: ${flags.output}/README.md`);
+    const sweep = checked.pipeline.sweep;
+    const axes = sweep?.axes ?? [];
+    if (sweep !== undefined && axes.length + sweep.include.length > 0) {
+      // One set of configs per export: the sweep's variants are not written, and nothing else says so.
+      const params = checked.pipeline.params;
+      const defaults = axes.map(([name]) => `${name}=${String(params.get(name))}`).join(', ');
+      const first = axes[0];
+      const example = first ? ` (e.g. --param ${first[0]}=${String(first[1][0])})` : '';
+      process.stderr.write(
+        `note: the pipeline's sweep is not exported: these configs are for ${defaults || 'its defaults'}; export each variant with --param${example}\n`,
+      );
+    }
   }
 }
