@@ -23,6 +23,8 @@ import { checkWith, checkWithLoaded } from './with-schema.js';
 import { safeName } from './workspace.js';
 import type { JobRelay, UpstreamNode } from '../contract/step.js';
 import { EnvCopier } from '../util/env-copy.js';
+import { longTimeout } from '../util/long-timeout.js';
+import type { LongTimeout } from '../util/long-timeout.js';
 
 export interface NodeRunContext {
   readonly evalCtx: EvalContext;
@@ -497,16 +499,16 @@ function attemptClock(
     return { signal: runSignal, arm: nothing, clear: nothing, timedOut: nothing };
   }
   const timeout = new AbortController();
-  let timer: NodeJS.Timeout | undefined;
+  let timer: LongTimeout | undefined;
   return {
     signal: AbortSignal.any([runSignal, timeout.signal]),
     arm: () => {
-      timer ??= setTimeout(
+      timer ??= longTimeout(
         () => timeout.abort(new Error(`timed out after ${formatDuration(timeoutMs)}`)),
         timeoutMs,
       );
     },
-    clear: () => clearTimeout(timer),
+    clear: () => timer?.clear(),
     timedOut: () =>
       timeout.signal.aborted && !runSignal.aborted
         ? String((timeout.signal.reason as Error).message)

@@ -179,3 +179,13 @@ test('compare --html and schema --out given a folder say so and leave no tempora
     'before, the page and the schema were left as out.<pid>.tmp and out.<pid>.partial',
   );
 });
+
+test('a timeout longer than 24.8 days (timeout: 600h) lets the node run instead of ending it at once', (t) => {
+  const { dir, cleanup } = tempDir();
+  t.after(cleanup);
+  writePipeline(dir, helloPipeline('long', '    timeout: 600h\n'));
+  const r = moe(['run', 'p.yaml'], dir);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /done a in/);
+  assert.doesNotMatch(r.stderr, /TimeoutOverflowWarning|timed out/);
+});
