@@ -15,7 +15,14 @@ export interface Pair {
 }
 
 /** The inputs both experts must share unless listed in `intended_differences`. */
-export const SHARED_INPUTS = ['pretrained_model', 'resolution', 'images', 'backend'] as const;
+export const SHARED_INPUTS = [
+  'model',
+  'pretrained_model',
+  'cache',
+  'resolution',
+  'images',
+  'backend',
+] as const;
 type SharedInput = (typeof SHARED_INPUTS)[number];
 
 const DEFAULTS: Readonly<Partial<Record<SharedInput, JsonValue>>> = { resolution: 1024, backend: 'builtin' };
@@ -68,7 +75,9 @@ export function expertInputRules(pipeline: Pipeline, ctx: RuleContext, pair: Pai
     const why =
       field === 'backend'
         ? 'the pair would be trained by two different trainers'
-        : "the experts would not share SimpleTuner's text-embed and latent caches, nor one training distribution";
+        : field === 'cache'
+          ? 'the experts would not train from one embedding cache (one text encoding, one set of latents)'
+          : "the experts would not share SimpleTuner's text-embed and latent caches, nor one training distribution";
     const range = r.at?.range ?? pipeline.nodes.get(pair.refiner)?.range;
     out.push({
       severity: 'error',

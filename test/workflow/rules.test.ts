@@ -195,6 +195,34 @@ test('experts with different pretrained_model, resolution, images or backend: an
   );
 });
 
+test('experts trained from different model folders or embedding caches: an error unless intended', async () => {
+  // The brief's pair shares one parameterisation and one cache: a refiner trained from another model or
+  // another embeds.cache node passed validation before.
+  const two = pipeline({ compose: 'prompts: [a]' }).replace(
+    '  base:\n',
+    '  other:\n    step: embeds.cache\n    with:\n      model: other-model\n      manifest: data/manifest.jsonl\n  base:\n',
+  );
+  const refinerModel = two.replace(
+    /(  refiner:\n    step: train.expert\n    with:\n      role: refiner\n)      model: \$\{\{ nodes.model.outputs.model \}\}\n      cache: \$\{\{ nodes.cache.outputs.cache \}\}/,
+    '$1      model: other-model\n      cache: ${{ nodes.other.outputs.cache }}',
+  );
+  assert.notEqual(refinerModel, two);
+  const got = await check(refinerModel);
+  assert.deepEqual(
+    got.map((l) => l.replace(/ \(.*|: the experts would not.*/, '')),
+    [
+      'p.yaml:28:14: error: `refiner` has model other-model but `base` has ${{ nodes.model.outputs.model }}',
+      'p.yaml:28:14: error: `refiner` has pretrained_model other-model but `base` has ${{ nodes.model.outputs.model }}',
+      'p.yaml:29:14: error: `refiner` has cache ${{ nodes.other.outputs.cache }} but `base` has ${{ nodes.cache.outputs.cache }}: the experts would not train from one embedding cache',
+    ].map((l) => l.replace(/: the experts would not.*/, '')),
+  );
+  const meant = refinerModel.replace(
+    '      cache: ${{ nodes.other.outputs.cache }}',
+    '      cache: ${{ nodes.other.outputs.cache }}\n      intended_differences: [model, pretrained_model, cache]',
+  );
+  assert.deepEqual(await check(meant), []);
+});
+
 test('validation_using_datasets on the base is an error', async () => {
   const st = 'backend: simpletuner\nbatch_size: 4\nimages: data/a\n';
   const got = await check(

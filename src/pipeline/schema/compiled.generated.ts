@@ -8622,7 +8622,7 @@ export const PRECOMPILED = {
 
     return module.exports.validate;
   },
-  s2c4cca2453a13eca: () => {
+  s9d4a313296a0baff: () => {
     const module = { exports: {} };
     const exports = module.exports;
     ('use strict');
@@ -8919,9 +8919,9 @@ export const PRECOMPILED = {
         intended_differences: {
           type: 'array',
           uniqueItems: true,
-          items: { enum: ['pretrained_model', 'resolution', 'images', 'backend'] },
+          items: { enum: ['model', 'pretrained_model', 'cache', 'resolution', 'images', 'backend'] },
           description:
-            "Inputs in which the two experts are meant to differ. Otherwise `moe validate` requires both to share pretrained_model, resolution, images and backend (SimpleTuner's caches are then one set).",
+            "Inputs in which the two experts are meant to differ. Otherwise `moe validate` requires both to share model, pretrained_model, cache, resolution, images and backend (one embedding cache; SimpleTuner's caches are then one set).",
         },
         simpletuner_command: {
           type: 'array',
@@ -11450,7 +11450,9 @@ export const PRECOMPILED = {
             for (let i1 = 0; i1 < len1; i1++) {
               let data61 = data60[i1];
               if (!(
+                data61 === 'model' ||
                 data61 === 'pretrained_model' ||
+                data61 === 'cache' ||
                 data61 === 'resolution' ||
                 data61 === 'images' ||
                 data61 === 'backend'

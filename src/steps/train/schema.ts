@@ -60,7 +60,9 @@ export interface TrainExpertWith extends FlowWith {
   /** backend simpletuner: validate by partially denoising dataset images. */
   readonly validation_using_datasets?: boolean;
   /** Inputs in which this expert may differ from the other one (the workflow rules check the rest). */
-  readonly intended_differences?: readonly ('pretrained_model' | 'resolution' | 'images' | 'backend')[];
+  readonly intended_differences?: readonly (
+    'model' | 'pretrained_model' | 'cache' | 'resolution' | 'images' | 'backend'
+  )[];
   /** backend simpletuner: the command that starts training. Default: `simpletuner train`. */
   readonly simpletuner_command?: readonly string[];
 }
@@ -394,9 +396,9 @@ export const trainExpertSchema: JsonSchema = {
     intended_differences: {
       type: 'array',
       uniqueItems: true,
-      items: { enum: ['pretrained_model', 'resolution', 'images', 'backend'] },
+      items: { enum: ['model', 'pretrained_model', 'cache', 'resolution', 'images', 'backend'] },
       description:
-        "Inputs in which the two experts are meant to differ. Otherwise `moe validate` requires both to share pretrained_model, resolution, images and backend (SimpleTuner's caches are then one set).",
+        "Inputs in which the two experts are meant to differ. Otherwise `moe validate` requires both to share model, pretrained_model, cache, resolution, images and backend (one embedding cache; SimpleTuner's caches are then one set).",
     },
     simpletuner_command: {
       type: 'array',
