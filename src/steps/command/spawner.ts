@@ -28,12 +28,12 @@
 // that blocks reading a pipe only moe holds open (the worker's fd 3, closed in the worker itself so jobs
 // do not inherit it). When moe ends, even by kill -9, the read returns and the watchdog sends SIGTERM to
 // the group, waits for the worker (which outlives its job: its TERM trap runs once the job has ended) up
-// to the kill grace, then sends SIGKILL to the group, itself included. A worker that exits while moe
-// lives (retired, or at the end of its input when moe exits) kills and reaps its watchdog first, so an
-// aborted job still leaves an empty process group behind, and sends SIGTERM to whatever its jobs left
-// running in the background: nothing moe started outlives it, except a process a finished job left
-// in the background that ignores SIGTERM (the watchdog's SIGKILL comes only when it wins the race with
-// the worker's own exit).
+// to the kill grace, then sends SIGKILL to the group, itself included. A worker that ends because moe
+// is gone (the end of its input, or the watchdog's SIGUSR1 before its SIGTERM) leaves the watchdog to do
+// so, so what its jobs left in the background dies too, even when it ignores SIGTERM; a worker moe
+// stopped itself (SIGTERM while moe lives) kills and reaps its watchdog first, so an aborted job still
+// leaves an empty process group behind. Either way the worker sends SIGTERM to whatever its jobs left
+// running in the background: nothing moe started outlives it.
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
@@ -440,14 +440,19 @@ function appendFile(from: string, to: string): void {
 
 /**
  * The worker's first lines: the watchdog; a TERM trap that keeps the worker alive until its job has
- * ended; an EXIT trap that kills and reaps the watchdog (so it never lingers as an orphan in the group)
- * and sends SIGTERM to what the worker's jobs left running in its group; and fd 3 closed.
+ * ended; an EXIT trap that sends SIGTERM to what the worker's jobs left running in its group, and, when
+ * moe stopped the worker (SIGTERM while moe lives), kills and reaps the watchdog first (so it never
+ * lingers as an orphan in the group); and fd 3 closed. When moe is gone (its end closed the worker's
+ * input, or the watchdog's SIGUSR1 came before its SIGTERM; a shell runs pending traps in signal order)
+ * the watchdog is left to send SIGKILL to the group once the worker has ended: what a finished job left
+ * in the background and that ignores SIGTERM dies with moe too.
  */
 function workerPrologue(graceMs: number): string {
   return (
-    startWatchdog(graceMs) +
-    `trap 'kill -KILL $moe_watchdog 2>/dev/null; wait $moe_watchdog; trap "" TERM; kill -TERM 0' EXIT\n` +
-    `trap 'exit 143' TERM\nexec 3<&-\n`
+    startWatchdog(graceMs, true) +
+    `trap 'moe_gone=1' USR1\n` +
+    `trap 'if [ -n "$moe_term" ] && [ -z "$moe_gone" ]; then kill -KILL $moe_watchdog 2>/dev/null; wait $moe_watchdog; fi; trap "" TERM; kill -TERM 0' EXIT\n` +
+    `trap 'moe_term=1; exit 143' TERM\nexec 3<&-\n`
   );
 }
 

@@ -12,11 +12,16 @@ export function watchdogGraceMs(env: Readonly<Record<string, string | undefined>
   return Number.isFinite(ms) && ms >= 0 ? ms : 5000;
 }
 
-/** Shell lines that start the watchdog; `$moe_watchdog` is its pid. Fd 3 is still open after them. */
-export function startWatchdog(graceMs: number): string {
+/**
+ * Shell lines that start the watchdog; `$moe_watchdog` is its pid. Fd 3 is still open after them. With
+ * `notify`, the watchdog first sends the shell SIGUSR1 (moe is gone), for a shell that traps it (a
+ * command worker, whose exit must then leave the watchdog to finish); a program that `exec`s in its place
+ * would die of it.
+ */
+export function startWatchdog(graceMs: number, notify = false): string {
   const polls = Math.ceil(graceMs / 100);
   return (
-    `( trap '' TERM INT HUP; read _ <&3; kill -TERM 0; i=0; ` +
+    `( trap '' TERM INT HUP; read _ <&3; ${notify ? 'kill -USR1 $$ 2>/dev/null; ' : ''}kill -TERM 0; i=0; ` +
     `while kill -0 $$ 2>/dev/null && [ $i -lt ${polls} ]; do sleep 0.1; i=$((i+1)); done; kill -KILL 0 ) ` +
     `</dev/null >/dev/null 2>&1 &\nmoe_watchdog=$!\n`
   );
