@@ -238,6 +238,18 @@ class Checker {
       .map((id) => ({ id, v: this.value(id, ['zero_snr']) }))
       .find((x) => x.v?.value === true);
     if (!zero?.v) return;
+    for (const id of [pair.base, pair.refiner]) {
+      const prediction = this.value(id, ['prediction_type']);
+      if (prediction?.value !== 'epsilon') continue;
+      this.report({
+        severity: 'warning',
+        code: 'zero-snr-epsilon',
+        message: `zero-SNR with prediction_type epsilon: at t = 999 the input is pure noise, so predicting the noise says nothing about the image (x₀ = (x − √(1−ᾱ)·ε)/√ᾱ divides by √ᾱ = 0 there; DDIM and DDPM samples become NaN); v_prediction is advised (Lin et al. 2023)`,
+        range: prediction.range,
+        related: [{ message: `zero_snr of \`${zero.id}\``, range: zero.v.range }],
+        suggestion: 'prediction_type: v_prediction',
+      });
+    }
     for (const id of nodes) {
       const spacing = this.value(id, ['timestep_spacing']);
       if (spacing === undefined || spacing.value === undefined || spacing.value === 'trailing') continue;

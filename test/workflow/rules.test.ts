@@ -93,6 +93,26 @@ test('zero-SNR advice: trailing spacing and guidance rescale, as warnings', asyn
   ]);
 });
 
+test('zero-SNR with epsilon prediction: a warning at the prediction type', async () => {
+  // DDIM and DDPM divide by √ᾱ = 0 at t = 999 with epsilon: NaN images after the experts have trained.
+  const both = 'zero_snr: true\ntimestep_spacing: trailing\nprediction_type: epsilon';
+  const got = await check(
+    pipeline({ base: both, refiner: both, compose: `${both}\nguidance_rescale: 0.7\nprompts: [a]` }),
+  );
+  assert.deepEqual(
+    got.map((l) => l.replace(/ \(x₀.*/, '')),
+    [
+      'p.yaml:21:24: warning: zero-SNR with prediction_type epsilon: at t = 999 the input is pure noise, so predicting the noise says nothing about the image',
+      'p.yaml:30:24: warning: zero-SNR with prediction_type epsilon: at t = 999 the input is pure noise, so predicting the noise says nothing about the image',
+    ],
+  );
+  const v = both.replace('epsilon', 'v_prediction');
+  assert.deepEqual(
+    await check(pipeline({ base: v, refiner: v, compose: `${v}\nguidance_rescale: 0.7\nprompts: [a]` })),
+    [],
+  );
+});
+
 test('`moe validate` applies the workflow rules', async () => {
   const { checkPipeline } = await import('../../src/app/validate.js');
   const dir = await mkdtemp(join(tmpdir(), 'moe-rules-'));
