@@ -223,7 +223,7 @@ test('experts trained from different model folders or embedding caches: an error
     '  other:\n    step: embeds.cache\n    with:\n      model: other-model\n      manifest: data/manifest.jsonl\n  base:\n',
   );
   const refinerModel = two.replace(
-    /(  refiner:\n    step: train.expert\n    with:\n      role: refiner\n)      model: \$\{\{ nodes.model.outputs.model \}\}\n      cache: \$\{\{ nodes.cache.outputs.cache \}\}/,
+    /( {2}refiner:\n {4}step: train.expert\n {4}with:\n {6}role: refiner\n) {6}model: \$\{\{ nodes.model.outputs.model \}\}\n {6}cache: \$\{\{ nodes.cache.outputs.cache \}\}/,
     '$1      model: other-model\n      cache: ${{ nodes.other.outputs.cache }}',
   );
   assert.notEqual(refinerModel, two);
