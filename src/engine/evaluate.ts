@@ -195,20 +195,7 @@ export async function evaluateNode(
 
   const inputs: Record<string, Digest> = {};
   // Most nodes declare no inputs: no promises to make and wait for.
-  const digests =
-    declared.length === 0
-      ? []
-      : await Promise.all(
-          declared.map(async (p) => {
-            const checked = checkRelativePath(p, 'input', { allowAbsolute: true });
-            if (!checked.ok) return checked;
-            const abs = isAbsolute(checked.value) ? checked.value : join(ctx.pipeline.dir, checked.value);
-            const d = await ctx.digester.digestOf(abs);
-            return d === undefined
-              ? err(`input ${p} does not exist (${abs})`)
-              : ok([displayPath(ctx, abs), d] as const);
-          }),
-        );
+  const digests = declared.length === 0 ? [] : await Promise.all(declared.map((p) => inputDigest(ctx, p)));
   for (const d of digests) {
     if (!d.ok) return d;
     inputs[d.value[0]] = d.value[1];
@@ -249,4 +236,21 @@ function displayPath(ctx: EvalContext, abs: string): string {
 export function formatDiagnostic(d: Diagnostic): string {
   const where = d.range ? `${d.range.file}:${d.range.start.line}:${d.range.start.column}: ` : '';
   return `${where}${d.message}`;
+}
+
+/** A declared input's path as shown and its digest, or why it has none. */
+async function inputDigest(ctx: EvalContext, p: string): Promise<Result<readonly [string, Digest], string>> {
+  const checked = checkRelativePath(p, 'input', { allowAbsolute: true });
+  if (!checked.ok) return checked;
+  const abs = isAbsolute(checked.value) ? checked.value : join(ctx.pipeline.dir, checked.value);
+  let d: Digest | undefined;
+  try {
+    d = await ctx.digester.digestOf(abs);
+  } catch (e) {
+    // Unreadable (permissions, a symlink loop, a FIFO), or gone while it was read.
+    return err(`input ${p} cannot be read: ${(e as Error).message}`);
+  }
+  return d === undefined
+    ? err(`input ${p} does not exist (${abs})`)
+    : ok([displayPath(ctx, abs), d] as const);
 }

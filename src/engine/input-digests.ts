@@ -77,6 +77,8 @@ export class InputDigester {
       if (!existsSync(abs)) return undefined;
       return this.#compute(realpathSync(abs));
     }
+    // A FIFO or a device would be read until it ends, which may be never.
+    if (!stats.isFile()) throw new Error(`${abs} is neither a file, a directory nor a symlink`);
     return this.#fileDigest(abs, stats);
   }
 

@@ -2,7 +2,8 @@
 // exit code, no stack trace, and nothing written where it should not be.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { helloPipeline, moe, tempDir, writePipeline } from './helpers.js';
 
@@ -188,4 +189,32 @@ test('a timeout longer than 24.8 days (timeout: 600h) lets the node run instead 
   assert.equal(r.code, 0, r.stdout + r.stderr);
   assert.match(r.stdout, /done a in/);
   assert.doesNotMatch(r.stderr, /TimeoutOverflowWarning|timed out/);
+});
+
+test('an input that cannot be read (a symlink loop, a FIFO) is a node error, not a stack trace or a hang', (t) => {
+  const { dir, cleanup } = tempDir();
+  t.after(cleanup);
+  mkdirSync(join(dir, 'data'));
+  symlinkSync('loop', join(dir, 'data', 'loop'));
+  assert.equal(spawnSync('mkfifo', [join(dir, 'fifo')]).status, 0);
+  const node = (id: string, input: string): string =>
+    `  ${id}:\n    step: command\n    with: { run: "true", inputs: [${input}] }\n`;
+  writePipeline(
+    dir,
+    `version: 1\nname: inputs\nnodes:\n${node('a', 'data')}${node('b', 'fifo')}${node('c', 'p.yaml')}`,
+  );
+  const plan = moe(['plan', 'p.yaml'], dir);
+  assert.equal(plan.code, 1, plan.stderr);
+  assert.match(plan.stdout, /^error +a +input data cannot be read: ELOOP: .*data\/loop'$/m);
+  assert.match(
+    plan.stdout,
+    /^error +b +input fifo cannot be read: .*fifo is neither a file, a directory nor a symlink$/m,
+  );
+  assert.match(plan.stdout, /^will run +c +never run$/m);
+  const run = moe(['run', 'p.yaml', '--keep-going'], dir);
+  assert.equal(run.code, 1);
+  assert.match(run.stdout, /FAILED a: input data cannot be read: ELOOP/);
+  assert.match(run.stdout, /FAILED b: input fifo cannot be read/);
+  assert.match(run.stdout, /done c in/);
+  for (const r of [plan, run]) assert.doesNotMatch(r.stderr, STACK);
 });
