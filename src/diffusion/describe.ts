@@ -93,9 +93,13 @@ export function describeSplit(options: DescribeSplitOptions): Result<SplitDescri
   if (!Number.isInteger(options.steps) || options.steps < 1 || options.steps > T) {
     problems.push(`steps: expected an integer in 1..${T}, got ${String(options.steps)}`);
   }
+  const badSplit = options.split !== undefined && !(options.split > 0 && options.split < 1);
+  if (badSplit)
+    problems.push(`split: expected a number strictly between 0 and 1, got ${String(options.split)}`);
   const baseRange = expertRange('base', strength, T);
   const refinerRange = expertRange('refiner', strength, T);
-  if (!baseRange.ok) problems.push(baseRange.error);
+  // A strength worked out from a bad split is not a second mistake.
+  if (!baseRange.ok && !(badSplit && options.strength === undefined)) problems.push(baseRange.error);
   if (!made.ok || problems.length > 0 || !baseRange.ok || !refinerRange.ok) return err(problems);
   const scheduler = made.value.scheduler;
   scheduler.setTimesteps(options.steps);

@@ -110,4 +110,9 @@ test('moe schedule --json prints the description; the table names both experts; 
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /--split: expected a number, got "abc"/);
   assert.doesNotMatch(bad.stderr, /at .*\.js:\d+/);
+  // Before, a split out of range was reported as the strength worked out from it: "strength: … got -1".
+  const outside = spawnSync(process.execPath, [bin, 'schedule', '--split', '2'], { encoding: 'utf8' });
+  assert.equal(outside.status, 2);
+  assert.match(outside.stderr, /split: expected a number strictly between 0 and 1, got 2\n/);
+  assert.doesNotMatch(outside.stderr, /strength/);
 });
