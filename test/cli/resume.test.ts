@@ -95,6 +95,28 @@ test('a second run on a busy workspace stops naming the holder’s pid; with --w
   assert.equal(starts.length, 12, 'no node ran twice');
 });
 
+test('Ctrl-C while --wait waits for a busy workspace exits 130 saying so, not 3 with "pass --wait"', async (t) => {
+  const { dir, cleanup } = tempDir();
+  t.after(cleanup);
+  writePipeline(dir, layered(0.5));
+  const first = moeAsync(['run', 'p.yaml', '--jobs', '1'], dir);
+  await waitFor(() => journalEvents(join(dir, '.moe')).some((e) => e.type === 'node-start'));
+  for (const [sig, code] of [
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const) {
+    const waiting = moeAsync(['run', 'p.yaml', '--wait', '60'], dir);
+    // Past start-up, into the wait for the lock (the first run holds it for seconds yet).
+    await new Promise((r) => setTimeout(r, 700));
+    waiting.child.kill(sig);
+    const r = await waiting.result;
+    assert.equal(r.code, code, r.stderr);
+    assert.match(r.stderr, new RegExp(`stopped while waiting for the workspace .*pid ${first.child.pid}`));
+    assert.doesNotMatch(r.stderr, /pass --wait/);
+  }
+  assert.equal((await first.result).code, 0);
+});
+
 test('SIGTERM stops the run like Ctrl-C and exits 143; the stopped node counts as interrupted, not failed', async (t) => {
   const { dir, cleanup } = tempDir();
   t.after(cleanup);

@@ -73,7 +73,7 @@ export async function runCommand(
       },
     });
     out.stop();
-    if (!result.ok) throw runFailure(result.error, ws);
+    if (!result.ok) throw runFailure(result.error, ws, stop);
     await endOfRun(result.value, out, stop, json);
     out.succeeded(result.value, json ? [] : finalOutputs(ws, finished, result.value.records));
     return undefined;
@@ -107,9 +107,15 @@ async function endOfRun(
   if (summary.status === 'failed') throw new CliFailure('', EXIT.failed);
 }
 
-function runFailure(problem: RunProblem, ws: Workspace): CliFailure {
+function runFailure(problem: RunProblem, ws: Workspace, stop: StopOnSignals): CliFailure {
   if (problem.reason === 'locked') {
     const h = problem.holder;
+    // Ctrl-C or SIGTERM during --wait: the user stopped the wait, which "pass --wait" would not answer.
+    if (stop.signal.aborted)
+      return new CliFailure(
+        `stopped while waiting for the workspace ${shownWorkspace(ws)} (in use by ${h.command}, pid ${h.pid} on ${h.host}); nothing ran`,
+        stop.exitCode,
+      );
     return new CliFailure(
       `workspace ${shownWorkspace(ws)} is in use by ${h.command} (pid ${h.pid} on ${h.host}, since ${h.since}); wait for it, or pass --wait SECONDS`,
       EXIT.busy,
