@@ -82,7 +82,8 @@ export interface SplitDescription {
 export function describeSplit(options: DescribeSplitOptions): Result<SplitDescription, readonly string[]> {
   const problems: string[] = [];
   const split = options.split ?? (options.strength !== undefined ? 1 - options.strength : 0.65);
-  const strength = options.strength ?? 1 - split;
+  // 1 − split to 12 digits: 1 − 0.9999 reads 0.0001, not 0.00009999999999998899.
+  const strength = options.strength ?? Number((1 - split).toPrecision(12));
   const config: Record<string, unknown> = { ...(options.config ?? SDXL_SCHEDULER_CONFIG) };
   if (options.spacing !== undefined) config['timestep_spacing'] = options.spacing;
   if (options.zeroSnr !== undefined) config['rescale_betas_zero_snr'] = options.zeroSnr;
@@ -98,8 +99,10 @@ export function describeSplit(options: DescribeSplitOptions): Result<SplitDescri
     problems.push(`split: expected a number strictly between 0 and 1, got ${String(options.split)}`);
   const baseRange = expertRange('base', strength, T);
   const refinerRange = expertRange('refiner', strength, T);
-  // A strength worked out from a bad split is not a second mistake.
-  if (!baseRange.ok && !(badSplit && options.strength === undefined)) problems.push(baseRange.error);
+  // A strength worked out from a bad split is not a second mistake; from a good one, it is the split's.
+  const fromSplit = options.strength === undefined && options.split !== undefined;
+  if (!baseRange.ok && !(badSplit && options.strength === undefined))
+    problems.push(fromSplit ? `split: ${split} means ${baseRange.error}` : baseRange.error);
   if (!made.ok || problems.length > 0 || !baseRange.ok || !refinerRange.ok) return err(problems);
   const scheduler = made.value.scheduler;
   scheduler.setTimesteps(options.steps);
@@ -127,7 +130,7 @@ export function describeSplit(options: DescribeSplitOptions): Result<SplitDescri
     initNoiseSigma: scheduler.initNoiseSigma,
     base: stage(0, parts.value.stage1.length, baseRange.value),
     refiner: stage(parts.value.beginIndex, n, refinerRange.value),
-    warnings: adviceFor(scheduler.kind, resolved, parts.value, refinerRange.value),
+    warnings: adviceFor(scheduler.kind, resolved, parts.value, refinerRange.value, { split, strength, T }),
   });
 }
 
@@ -137,13 +140,21 @@ function adviceFor(
   config: SchedulerConfig,
   parts: SplitSchedule,
   refiner: TimestepRange,
+  given: { readonly split: number; readonly strength: number; readonly T: number },
 ): string[] {
   const out: string[] = [];
   const { cutoff } = parts;
   const zeroSnr = config.rescale_betas_zero_snr;
   if (refiner.max + 1 !== cutoff) {
+    // Already 1 − strength: the strength falls between two timesteps, which training truncates (int) and
+    // the hand-off rounds; only a strength on the grid meets.
+    const onGrid = Math.abs(given.split - (1 - given.strength)) < 1e-9;
     out.push(
-      `the refiner is trained on ${refiner.min}..${refiner.max} but runs below t=${cutoff} at inference: use split = 1 − strength`,
+      `the refiner is trained on ${refiner.min}..${refiner.max} but runs below t=${cutoff} at inference: ${
+        onGrid
+          ? `strength ${given.strength} falls between two timesteps; use strength ${(refiner.max + 1) / given.T}`
+          : 'use split = 1 − strength'
+      }`,
     );
   }
   if (zeroSnr && config.timestep_spacing !== 'trailing') {

@@ -79,6 +79,26 @@ test('describeSplit reports every bad option at once', () => {
   assert.match(r.error.join('\n'), /strength: expected a number strictly between 0 and 1, got 1\.2/);
 });
 
+test('a split alone is judged as the split; a strength between two timesteps is named, with the one to use', () => {
+  const split = (v: number) => {
+    const r = describeSplit({ scheduler: 'ddim', steps: 10, split: v });
+    return r.ok ? [] : [...r.error];
+  };
+  assert.deepEqual(split(1.5), ['split: expected a number strictly between 0 and 1, got 1.5']);
+  assert.deepEqual(split(0.9999), [
+    'split: 0.9999 means strength: 0.0001 × 1000 timesteps leaves the refiner no timesteps',
+  ]);
+  // 1 − 0.3507 hands off at 351 (rounded), training cuts at 350 (int): "use split = 1 − strength" was no help.
+  const between = describeSplit({ scheduler: 'ddim', steps: 10, spacing: 'trailing', strength: 0.3507 });
+  assert.ok(between.ok);
+  assert.ok(
+    between.value.warnings.includes(
+      'the refiner is trained on 0..349 but runs below t=351 at inference: strength 0.3507 falls between two timesteps; use strength 0.35',
+    ),
+    between.value.warnings.join('\n'),
+  );
+});
+
 test('moe schedule --json prints the description; the table names both experts; bad input exits 2 without a stack trace', () => {
   const bin = `${repoRoot}/bin/moe.js`;
   const args = [
