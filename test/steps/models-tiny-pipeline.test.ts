@@ -111,16 +111,18 @@ test('block_out_channels is part of the cache key: a new width reruns models.tin
   assert.notEqual(wider.done('read')?.outputs, first.done('read')?.outputs);
 });
 
-test('a width from a parameter is checked when the node runs, naming where it was written', async () => {
+test('a width from a parameter is checked before anything runs, naming where it was written', async () => {
   const file = join(dir, 'widths-bad.yaml');
   await writeFile(file, pipeline);
   const bad = run(file, join(dir, 'ws-bad'), 70);
-  assert.equal(bad.r.status, 1, bad.r.stdout + bad.r.stderr);
-  const failed = bad.events.find((e) => e.type === 'node-failed' || e.type === 'node-error');
-  assert.ok(failed, bad.r.stdout);
+  // Refused as the file is read (exit 2), so no node starts; the message points at the expression.
+  assert.equal(bad.r.status, 2, bad.r.stdout + bad.r.stderr);
+  assert.deepEqual(bad.started, []);
+  const text = bad.r.stdout + bad.r.stderr;
   assert.match(
-    JSON.stringify(failed),
-    /widths-bad\.yaml:9:32: with\.block_out_channels\.1 must be multiple of 8/,
+    text,
+    /widths-bad\.yaml:9:32: error: `nodes\.model\.with\.block_out_channels\.1` must be a multiple of 8, got `70`/,
   );
+  assert.match(text, /params\.wide/);
   assert.doesNotMatch(bad.r.stderr, /\n\s+at /);
 });
