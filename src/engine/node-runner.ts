@@ -532,6 +532,10 @@ async function settleAttempt(
     rc.dirs.release(tmpDir);
     rmSync(outDir, { recursive: true, force: true });
     if (run.timedOut !== undefined) return fail('timeout', run.timedOut + full);
+    // Stopped while this run goes on: something outside moe stopped the job (a Slurm job's scancel, time
+    // limit or preemption), a failure of the node (counted, listed, retried), not an interruption.
+    if (outcome.kind === 'aborted' && !rc.signal.aborted)
+      return fail('error', `${outcome.error}: the job was stopped from outside moe`);
     return fail(outcome.kind, outcome.error + full);
   }
   const missing = Object.entries(ready.declared).filter(([, rel]) => !existsSync(join(outDir, rel)));
