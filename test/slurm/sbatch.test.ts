@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { sbatchArgs, slurmSettings } from '../../src/engine/executors/slurm/sbatch.js';
+import { submit } from '../../src/engine/executors/slurm/slurm-cli.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 test('node resources and executor settings become sbatch flags', () => {
   const settings = slurmSettings({
@@ -68,4 +72,20 @@ test('an expert with N GPUs gets --gres=gpu:N; more than one machine has spreads
   assert.deepEqual(args(2), ['--gres=gpu:2']);
   const bad = slurmSettings({ gpus_per_node: 0 });
   assert.ok(!bad.ok && /gpus_per_node/.test(bad.error));
+});
+
+test('sbatch missing from PATH is named as such, not as spawn ENOENT', async (t) => {
+  const path = process.env['PATH'];
+  const empty = mkdtempSync(join(tmpdir(), 'moe-nobin-'));
+  t.after(() => {
+    process.env['PATH'] = path;
+    rmSync(empty, { recursive: true, force: true });
+  });
+  process.env['PATH'] = empty;
+  const r = await submit(['--parsable', 'job.sh']);
+  assert.deepEqual(r, {
+    ok: false,
+    error:
+      "sbatch failed: sbatch is not on PATH: the Slurm executor runs Slurm's commands (sbatch, squeue, scontrol, scancel) on the machine where moe runs",
+  });
 });

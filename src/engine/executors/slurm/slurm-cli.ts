@@ -11,10 +11,15 @@ function run(
   return new Promise((resolve) => {
     execFile(file, [...args], { timeout: 30_000 }, (error, stdout, stderr) => {
       const code = error ? (typeof error.code === 'number' ? error.code : 127) : 0;
+      // `spawn sbatch ENOENT` says little to someone who asked for --executor slurm on a machine without it.
+      const missing =
+        error?.code === 'ENOENT'
+          ? `${file} is not on PATH: the Slurm executor runs Slurm's commands (sbatch, squeue, scontrol, scancel) on the machine where moe runs`
+          : undefined;
       resolve({
         code,
         stdout: String(stdout),
-        stderr: String(stderr || (error && code === 127 ? error.message : '')),
+        stderr: missing ?? String(stderr || (error && code === 127 ? error.message : '')),
       });
     });
   });
