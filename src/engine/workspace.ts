@@ -50,11 +50,23 @@ export function pipelineKey(file: string): string {
   return `${safeName(basename(file).replace(/\.ya?ml$/i, ''))}-${short}`;
 }
 
-/** A node id or other user text as one path segment that cannot escape its directory. */
+/**
+ * A node id or other user text as one path segment that cannot escape its directory, and short enough
+ * for a file name (255 bytes) with a suffix: a sweep over a long text parameter (a prompt) names its
+ * variants `gen[prompt=…]`, whose log file could not be created. A longer name keeps its first
+ * characters and a hash of the whole.
+ */
 export function safeName(name: string): string {
   const cleaned = name.replace(/[^A-Za-z0-9._-]/g, '_');
+  if (cleaned.length > MAX_NAME) {
+    const short = createHash('sha256').update(name).digest('hex').slice(0, 16);
+    return `${cleaned.slice(0, MAX_NAME - 17)}-${short}`;
+  }
   return cleaned === '' || cleaned === '.' || cleaned === '..' ? `_${cleaned}` : cleaned;
 }
+
+/** The longest `safeName`: room for `latest-`, `-<hash>.json` or `.log` around it. */
+const MAX_NAME = 200;
 
 export function recordPath(ws: Workspace, fingerprint: string): string {
   return join(ws.records, fingerprint.slice(0, 2), `${fingerprint}.json`);

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { helloPipeline, moe, tempDir, writePipeline } from './helpers.js';
+import { commandNode, helloPipeline, moe, tempDir, writePipeline } from './helpers.js';
 
 const STACK = /\s+at .*\.js:\d+|node:internal|Node\.js v\d/;
 
@@ -217,4 +217,22 @@ test('an input that cannot be read (a symlink loop, a FIFO) is a node error, not
   assert.match(run.stdout, /FAILED b: input fifo cannot be read/);
   assert.match(run.stdout, /done c in/);
   for (const r of [plan, run]) assert.doesNotMatch(r.stderr, STACK);
+});
+
+test('a sweep over a long text parameter runs: its variant names no longer make file names over 255 bytes', (t) => {
+  const { dir, cleanup } = tempDir();
+  t.after(cleanup);
+  // The node prints, so each variant gets a log file named after it.
+  writePipeline(
+    dir,
+    `version: 1\nname: prompts\nparams: { word: hello }\nnodes:\n${commandNode('a', 'echo ${{ params.word }}; echo x > "$MOE_OUT/x"', { x: 'x' })}`,
+  );
+  const prompt = 'a photograph of a lighthouse on a cliff at dusk with dramatic clouds '.repeat(4).trim();
+  // Before: "could not keep the command's output: ENAMETOOLONG" for the long variant, a[word=a photograph …].
+  const r = moe(['run', 'p.yaml', '--sweep', `word=${prompt},short`], dir);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /succeeded: 2 ran, 0 cached, 0 failed/);
+  const status = moe(['status', 'p.yaml'], dir);
+  assert.equal(status.code, 0);
+  assert.match(status.stdout, /done +a\[word=a photograph of a lighthouse/);
 });
