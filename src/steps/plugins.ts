@@ -4,7 +4,7 @@
 // the file, never as a stack trace.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { isAbsolute, join, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Diagnostic } from '../pipeline/diagnostic.js';
 import type { StepDefinition } from '../contract/step.js';
@@ -104,9 +104,17 @@ async function loadOne(
     const target = isFile ? pathToFileURL(spec).href : resolvePackage(spec, pipelineDir);
     mod = await import(target);
   } catch (e) {
-    return {
-      diagnostic: problem(`plugin ${origin} could not be loaded: ${(e as Error).message.split('\n')[0]}`),
-    };
+    const first = (e as Error).message.split('\n')[0] ?? '';
+    // Outside an ES-module package, tsx loads a .ts plugin as CommonJS and Node fails with a message about
+    // require() cycles that does not say what to do.
+    if (isAbsolute(spec) && /\.ts$/.test(spec) && packageType(dirname(spec)) !== 'module') {
+      return {
+        diagnostic: problem(
+          `plugin ${origin} could not be loaded: a TypeScript plugin loads as an ES module, and no package.json above it says "type": "module"; add one with {"type": "module"} beside the plugin, or name the file .mts (${first})`,
+        ),
+      };
+    }
+    return { diagnostic: problem(`plugin ${origin} could not be loaded: ${first}`) };
   }
   const exported = pluginSteps(mod);
   if (!Array.isArray(exported)) {
@@ -148,6 +156,22 @@ function resolvePackage(name: string, pipelineDir: string): string {
     return pathToFileURL(createRequire(join(pipelineDir, 'package.json')).resolve(name)).href;
   } catch {
     return name;
+  }
+}
+
+/** The `type` of the nearest package.json at or above `dir` (Node's rule for .js and, through tsx, .ts). */
+function packageType(dir: string): string | undefined {
+  for (let d = dir; ; d = dirname(d)) {
+    const file = join(d, 'package.json');
+    if (existsSync(file)) {
+      try {
+        const type = (JSON.parse(readFileSync(file, 'utf8')) as { type?: unknown }).type;
+        return typeof type === 'string' ? type : undefined;
+      } catch {
+        return undefined;
+      }
+    }
+    if (dirname(d) === d) return undefined;
   }
 }
 

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { StepRegistry } from '../../src/steps/registry.js';
 import { builtinStepNames, builtinSteps } from '../../src/steps/builtin.js';
 import { loadPlugins } from '../../src/steps/plugins.js';
+import { moe } from '../cli/helpers.js';
 import type { StepDefinition } from '../../src/contract/step.js';
 
 const fake = (name: string): StepDefinition<never> =>
@@ -84,4 +85,26 @@ test('a broken plugin is a diagnostic naming its file, not a stack trace', async
   assert.match(messages[3]!, /^plugin <dir>\/plugins\/syntax\.mjs could not be loaded: /);
   assert.match(messages[4]!, /^plugin npm package no-such-package-moe-test could not be loaded/);
   assert.ok(loaded.diagnostics.every((d) => d.code === 'plugin' && d.severity === 'error'));
+});
+
+test('a TypeScript plugin outside an ES-module package: the diagnostic says to add "type": "module"', (t) => {
+  // Node's own message ("Cannot require() ES Module … in a cycle") named no fix; a user's project folder
+  // often has no package.json with "type": "module". (In the built CLI: the test runner's own tsx loads it.)
+  const dir = mkdtempSync(join(tmpdir(), 'moe-plugins-ts-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  mkdirSync(join(dir, 'plugins', 'mine'), { recursive: true });
+  writeFileSync(join(dir, 'plugins', 'mine', 'index.ts'), 'export const steps: unknown[] = [];\n');
+  writeFileSync(
+    join(dir, 'p.yaml'),
+    'version: 1\nnodes:\n  a:\n    step: command\n    with: { run: "true" }\n',
+  );
+  const bare = moe(['validate', 'p.yaml'], dir);
+  assert.equal(bare.code, 2, bare.stdout);
+  assert.match(
+    bare.stderr,
+    /plugin .*index\.ts could not be loaded: a TypeScript plugin loads as an ES module, and no package\.json above it says "type": "module"; add one with \{"type": "module"\} beside the plugin, or name the file \.mts/,
+  );
+  writeFileSync(join(dir, 'plugins', 'mine', 'package.json'), '{"type": "module"}\n');
+  const esm = moe(['validate', 'p.yaml'], dir);
+  assert.equal(esm.code, 0, esm.stderr);
 });
