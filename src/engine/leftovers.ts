@@ -21,7 +21,12 @@ const POLL_MS = 50;
  */
 export function leftoverGroups(ws: Workspace, deadPid?: number): Set<number> {
   const marker = `MOE_OUT=${ws.staging}/`;
-  const worker = deadPid === undefined ? undefined : `\0-s\0${workerMark(deadPid).join('\0')}\0`;
+  // A dead moe that had this process's pid (a restarted container) marked its workers as this one does:
+  // its jobs are still found by MOE_OUT, and the watchdogs stop the rest.
+  const worker =
+    deadPid === undefined || deadPid === process.pid
+      ? undefined
+      : `\0-s\0${workerMark(deadPid).join('\0')}\0`;
   const own = groupOf('self');
   const groups = new Set<number>();
   let names: string[];

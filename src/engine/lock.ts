@@ -73,7 +73,7 @@ function tryAcquire(file: string, command: string): Result<WorkspaceLock, LockBu
       const text = readText(file);
       if (text === undefined) continue;
       const holder = parseHolder(text);
-      if (holder && isAlive(holder)) return err({ reason: 'locked', file, holder });
+      if (holder && isAlive(holder, file)) return err({ reason: 'locked', file, holder });
       // Dead holder (or a file left half-written by one): take over, but only if nobody replaced it in
       // the meantime.
       if (readText(file) === text) {
@@ -97,12 +97,14 @@ function tryAcquire(file: string, command: string): Result<WorkspaceLock, LockBu
     }
     closeSync(fd);
     let released = false;
+    held.add(file);
     return ok({
       file,
       tookOverFrom: dead,
       release: () => {
         if (released) return;
         released = true;
+        held.delete(file);
         const holder = parseHolder(readText(file) ?? '');
         if (holder?.pid === process.pid) unlinkSync(file);
       },
@@ -131,10 +133,16 @@ function parseHolder(text: string): LockHolder | undefined {
   }
 }
 
-function isAlive(holder: LockHolder): boolean {
+/** The lock files this process holds now. */
+const held = new Set<string>();
+
+function isAlive(holder: LockHolder, file: string): boolean {
   // A lock taken on another host (a shared file system) cannot be checked from here: assume it is alive.
   if (holder.host !== hostname()) return true;
-  if (holder.pid === process.pid) return true;
+  // This pid on this host is this process: the holder is this process if it took the lock, and otherwise a
+  // process that had the same pid before, now dead (moe restarted in a container gets the pid and host
+  // name it had).
+  if (holder.pid === process.pid) return held.has(file);
   try {
     process.kill(holder.pid, 0);
     return true;

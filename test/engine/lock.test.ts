@@ -68,3 +68,23 @@ test('a lock taken on another host (a shared file system) is never taken over, e
   assert.equal(busy.error.holder.host, other.host);
   assert.equal(JSON.parse(readFileSync(file, 'utf8')).host, other.host);
 });
+
+test('a lock naming this process’s pid on this host that this process does not hold is stale: taken over', async (t) => {
+  // moe restarted in a container (docker restart, a pod's container after an OOM kill) gets the pid and
+  // host name it had: the lock the killed moe left names this very process, which cannot be its holder.
+  const file = lockFile(t);
+  writeFileSync(
+    file,
+    JSON.stringify({ pid: process.pid, host: hostname(), command: 'moe run', since: 'then' }),
+  );
+  const taken = await acquireLock(file, { command: 'moe run', waitMs: 0 });
+  assert.ok(taken.ok, 'the stale lock was taken over');
+  assert.equal(taken.value.tookOverFrom?.since, 'then');
+  // While this process holds it, it is held: a second acquire in the same process is refused.
+  const again = await acquireLock(file, { command: 'moe gc', waitMs: 0 });
+  assert.ok(!again.ok && again.error.reason === 'locked');
+  taken.value.release();
+  const after = await acquireLock(file, { command: 'moe run', waitMs: 0 });
+  assert.ok(after.ok && after.value.tookOverFrom === undefined);
+  after.value.release();
+});
