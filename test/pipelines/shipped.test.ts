@@ -79,3 +79,22 @@ test("ssd1b.yaml is the seed's configuration", () => {
     'the refiner is validated on held-out dataset images',
   );
 });
+
+test("ssd1b.yaml's report title follows the strength (--param or a sweep), not a fixed 0.35", async () => {
+  const { openPipeline } = await import('../../src/app/open.js');
+  const { resolveWith } = await import('../../src/pipeline/resolve.js');
+  const opened = await openPipeline(join(ROOT, 'pipelines', 'ssd1b.yaml'), { params: { strength: '0.2' } });
+  assert.ok(opened.ok);
+  const report = opened.value.pipeline.nodes.get('report' as never);
+  assert.ok(report);
+  const r = resolveWith(
+    report.with,
+    { params: opened.value.pipeline.params, env: () => undefined, output: () => '/x' },
+    { shellFields: new Set() },
+  );
+  assert.ok(r.ok);
+  assert.equal(
+    (r.value.value as { title: string }).title,
+    'SSD-1B: base and refiner experts at strength 0.2',
+  );
+});
