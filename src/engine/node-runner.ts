@@ -543,7 +543,11 @@ async function settleAttempt(
     rc.dirs.release(tmpDir);
     rmSync(outDir, { recursive: true, force: true });
     const list = missing.map(([name, rel]) => `${name} (${rel})`).join(', ');
-    return fail('missing-output', `declared output${missing.length > 1 ? 's' : ''} missing: ${list}`);
+    const them = missing.length > 1 ? 'them' : 'it';
+    return fail(
+      'missing-output',
+      `declared output${missing.length > 1 ? 's' : ''} missing: ${list}; the step ended without writing ${them} in its output folder ($MOE_OUT): write ${them} there, or correct the path`,
+    );
   }
   // The step is finished and succeeded: what is left is this process's bookkeeping, so its job slot and
   // resources go to the next node now, and the commit below overlaps that node's start.

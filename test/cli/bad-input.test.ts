@@ -236,3 +236,18 @@ test('a sweep over a long text parameter runs: its variant names no longer make 
   assert.equal(status.code, 0);
   assert.match(status.stdout, /done +a\[word=a photograph of a lighthouse/);
 });
+
+test('a declared output the command did not write fails the node with where it was expected and what to do', (t) => {
+  const { dir, cleanup } = tempDir();
+  t.after(cleanup);
+  writePipeline(
+    dir,
+    `version: 1\nname: out\nnodes:\n${commandNode('a', 'echo hi > "$MOE_OUT/y"', { x: 'x' })}`,
+  );
+  const r = moe(['run', 'p.yaml'], dir);
+  assert.equal(r.code, 1);
+  assert.match(
+    r.stdout,
+    /FAILED a: declared output missing: x \(x\); the step ended without writing it in its output folder \(\$MOE_OUT\): write it there, or correct the path\n/,
+  );
+});
