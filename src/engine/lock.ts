@@ -11,6 +11,8 @@ export interface LockHolder {
   readonly host: string;
   readonly command: string;
   readonly since: string;
+  /** The holder's /proc/<pid>/cmdline where there is one: tells it from a later process given its pid. */
+  readonly cmdline?: string;
 }
 
 export interface WorkspaceLock {
@@ -62,7 +64,14 @@ export async function acquireLock(
 }
 
 function tryAcquire(file: string, command: string): Result<WorkspaceLock, LockBusy> {
-  const me: LockHolder = { pid: process.pid, host: hostname(), command, since: new Date().toISOString() };
+  const cmdline = cmdlineOf('self');
+  const me: LockHolder = {
+    pid: process.pid,
+    host: hostname(),
+    command,
+    since: new Date().toISOString(),
+    ...(cmdline === undefined ? {} : { cmdline }),
+  };
   let dead: LockHolder | undefined;
   for (let tries = 0; tries < 3; tries++) {
     let fd: number;
@@ -126,7 +135,13 @@ function parseHolder(text: string): LockHolder | undefined {
   try {
     const v = JSON.parse(text) as Partial<LockHolder>;
     return typeof v.pid === 'number' && typeof v.host === 'string'
-      ? { pid: v.pid, host: v.host, command: String(v.command ?? ''), since: String(v.since ?? '') }
+      ? {
+          pid: v.pid,
+          host: v.host,
+          command: String(v.command ?? ''),
+          since: String(v.since ?? ''),
+          ...(typeof v.cmdline === 'string' ? { cmdline: v.cmdline } : {}),
+        }
       : undefined;
   } catch {
     return undefined;
@@ -145,8 +160,20 @@ function isAlive(holder: LockHolder, file: string): boolean {
   if (holder.pid === process.pid) return held.has(file);
   try {
     process.kill(holder.pid, 0);
-    return true;
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  // A process lives under that pid; after a reboot (a power loss) it may be another program: the holder
+  // only if it runs the command line the holder wrote (where both are known).
+  const now = holder.cmdline === undefined ? undefined : cmdlineOf(String(holder.pid));
+  return now === undefined || now === holder.cmdline;
+}
+
+/** A process's command line as /proc has it (NUL-separated); undefined where there is no /proc. */
+function cmdlineOf(pid: string): string | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'latin1');
+  } catch {
+    return undefined;
   }
 }

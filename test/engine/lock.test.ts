@@ -88,3 +88,24 @@ test('a lock naming this process’s pid on this host that this process does not
   assert.ok(after.ok && after.value.tookOverFrom === undefined);
   after.value.release();
 });
+
+test('a lock whose pid now belongs to another program (a reboot after a power loss) is stale: taken over', async (t) => {
+  const file = lockFile(t);
+  const mine = await acquireLock(file, { command: 'moe run', waitMs: 0 });
+  assert.ok(mine.ok);
+  // The lock keeps the holder's command line, to tell it from a later process given the same pid.
+  const written = JSON.parse(readFileSync(file, 'utf8')) as { cmdline?: string };
+  assert.equal(written.cmdline, readFileSync('/proc/self/cmdline', 'latin1'));
+  mine.value.release();
+  // Our parent is alive; a lock naming it with its own command line is held, with another one is stale.
+  const parent = readFileSync(`/proc/${process.ppid}/cmdline`, 'latin1');
+  const holder = (cmdline: string): string =>
+    JSON.stringify({ pid: process.ppid, host: hostname(), command: 'moe run', since: 'then', cmdline });
+  writeFileSync(file, holder(parent));
+  const busy = await acquireLock(file, { command: 'moe run', waitMs: 0 });
+  assert.ok(!busy.ok && busy.error.reason === 'locked');
+  writeFileSync(file, holder(`node\0/opt/moe/bin/moe.js\0run\0other.yaml\0`));
+  const taken = await acquireLock(file, { command: 'moe run', waitMs: 0 });
+  assert.ok(taken.ok, 'the stale lock was taken over');
+  taken.value.release();
+});
