@@ -7,6 +7,7 @@ import type { OpenedPipeline, OpenFailure, OpenOptions, RuleSet } from '../engin
 import { openPipeline as openWith } from '../engine/open.js';
 import type { EvaluationMemo, ResolveFn } from '../engine/evaluate.js';
 import type { Workspace } from '../engine/workspace.js';
+import type { Diagnostic } from '../pipeline/diagnostic.js';
 import type { Result } from '../util/result.js';
 import { err, ok } from '../util/result.js';
 import { catalogueSteps } from './steps.js';
@@ -84,6 +85,28 @@ export async function openInWorkspace(
  * diffusion and util modules and the two step schemas they take defaults from (the pipeline modules are
  * in the key already; test/architecture/rule-code.test.ts checks this list against their imports).
  */
+/**
+ * The diagnostics of `file` opened with these `--param` flags (a sweep variant's values) and the rules,
+ * through the workspace's pipeline cache, so a rerun of the same sweep reads each variant back instead of
+ * validating it again. A malformed flag gives no diagnostic here: the caller's own flags were checked.
+ */
+export async function variantDiagnostics(
+  file: string,
+  paramFlags: readonly string[],
+  ws: Workspace,
+): Promise<readonly Diagnostic[]> {
+  const { parseParamFlags } = await import('../pipeline/params.js');
+  const params = parseParamFlags(paramFlags);
+  if (!params.ok) return [];
+  const { codeIdentity } = await import('../engine/pipeline-cache.js');
+  const opened = await openPipeline(file, {
+    params: params.value,
+    cacheDir: join(ws.cache, 'pipelines'),
+    rules: workflowRuleSet(codeIdentity),
+  });
+  return opened.ok ? opened.value.warnings : opened.error.diagnostics;
+}
+
 export const WORKFLOW_RULE_CODE = [
   '../workflow',
   '../diffusion',

@@ -68,7 +68,7 @@ export async function sweepOrExit(
 ): Promise<{ opened: WorkspacePipeline; swept: ExpandedSweep | undefined }> {
   // Nothing to sweep: the sweep modules stay unloaded (a cached rerun does not need them).
   if (flags.length === 0 && opened.pipeline.sweep === undefined) return { opened, swept: undefined };
-  const [{ sweepOf, variantErrors }, { openInWorkspace }] = await Promise.all([
+  const [{ sweepOf, variantErrors }, { variantDiagnostics }] = await Promise.all([
     import('../../app/sweep.js'),
     import('../../app/open.js'),
   ]);
@@ -76,12 +76,9 @@ export async function sweepOrExit(
   if (!swept.ok) throw new CliFailure(swept.error, EXIT.invalid);
   if (swept.value === undefined) return { opened, swept: undefined };
   const file = opened.pipeline.file;
-  const errors = await variantErrors(swept.value, async (variant) => {
-    const v = await openInWorkspace(file, [...paramFlags, ...variant], opened.workspace, {
-      deferCacheWrite: true,
-    });
-    return v.ok ? v.value.warnings : v.error.reason === 'param-flag' ? [] : v.error.diagnostics;
-  });
+  const errors = await variantErrors(swept.value, (variant) =>
+    variantDiagnostics(file, [...paramFlags, ...variant], opened.workspace),
+  );
   if (errors.length > 0) {
     const { formatDiagnostics } = await import('../../pipeline/format.js');
     const text = formatDiagnostics(errors, {
