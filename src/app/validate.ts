@@ -44,7 +44,7 @@ export async function checkPipeline(file: string, paramFlags: readonly string[])
     import('./open.js'),
     import('../workflow/rules.js'),
   ]);
-  const opened = await openPipeline(path, { params: params.value, rules: workflowRules });
+  const opened = await openPipeline(file, { params: params.value, rules: workflowRules });
   if (!opened.ok) return finish(opened.error.diagnostics, undefined, opened.error.source);
   const { pipeline, warnings, source } = opened.value;
   if (pipeline.sweep === undefined) return finish(warnings, pipeline, source);

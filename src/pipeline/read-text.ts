@@ -21,6 +21,8 @@ export async function readPipelineText(
   max: number,
   shown: string = path,
 ): Promise<string | UnreadableText> {
+  // `moe run ""` (an unset shell variable): the path resolves to the current folder.
+  if (shown.trim() === '') return unreadable('read', 'no pipeline file given: the path is empty');
   let handle;
   try {
     handle = await open(path, 'r');

@@ -251,3 +251,13 @@ test('a declared output the command did not write fails the node with where it w
     /FAILED a: declared output missing: x \(x\); the step ended without writing it in its output folder \(\$MOE_OUT\): write it there, or correct the path\n/,
   );
 });
+
+test('an empty pipeline path (an unset shell variable) says so instead of calling the current folder a directory', (t) => {
+  const { dir, cleanup } = tempDir();
+  t.after(cleanup);
+  for (const command of ['run', 'validate', 'plan']) {
+    const r = moe([command, ''], dir);
+    assert.equal(r.code, 2, command);
+    assert.match(r.stderr, /^error: no pipeline file given: the path is empty\n/, command);
+  }
+});
