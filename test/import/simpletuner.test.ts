@@ -221,3 +221,33 @@ test('inference_scheduler_timestep_spacing equal to the training spacing is carr
     [[f.base, 'leading']],
   );
 });
+
+test('stage configs that disagree on what both experts must share are named in a note', async () => {
+  const f = setup();
+  writeFileSync(
+    f.refiner,
+    JSON.stringify({
+      ...common,
+      output_dir: '/o/refiner',
+      prediction_type: 'v_prediction',
+      refiner_training_strength: 0.3,
+    }),
+  );
+  const r = await importSimpleTuner({ config: f.base, stage2: f.refiner, databackend: f.backends });
+  assert.ok(r.ok, r.ok ? '' : r.error);
+  assert.deepEqual(
+    r.value.notes.filter((n) => n.includes('disagree')),
+    [
+      'the stages disagree on strength (base 0.35, refiner 0.3): both experts must share it, so moe validate refuses the pipeline until they agree',
+      'the stages disagree on prediction_type (base "epsilon", refiner "v_prediction"): both experts must share it, so moe validate refuses the pipeline until they agree',
+    ],
+  );
+  // Stages that differ only where experts may (learning rate, output_dir): no such note.
+  const g = setup();
+  const agreeing = await importSimpleTuner({ config: g.base, stage2: g.refiner, databackend: g.backends });
+  assert.ok(agreeing.ok);
+  assert.deepEqual(
+    agreeing.value.notes.filter((n) => n.includes('disagree')),
+    [],
+  );
+});

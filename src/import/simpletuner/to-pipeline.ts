@@ -225,6 +225,16 @@ export function simpleTunerToPipeline(input: ImportInput): Result<ImportResult, 
       "validation_using_datasets on the stage-one (base) config is not carried: dataset validation (strength 0.2) is the refiner's",
     );
   }
+  // What the method needs both stages to share: a difference is the very mistake moe exists to catch, so
+  // it is said here too, not only by the `moe validate` that follows.
+  for (const key of ['strength', 'prediction_type', 'zero_snr', 'timestep_spacing'] as const) {
+    const [b, r] = [base.with[key], refiner.with[key]];
+    if (JSON.stringify(b) !== JSON.stringify(r)) {
+      notes.push(
+        `the stages disagree on ${key} (base ${JSON.stringify(b) ?? 'unset'}, refiner ${JSON.stringify(r) ?? 'unset'}): both experts must share it, so moe validate refuses the pipeline until they agree`,
+      );
+    }
+  }
   const split = splitShared(base.with, refiner.with);
   if (split.shared.seed === undefined && base.with.seed === undefined) {
     notes.push('no seed in the configs (SimpleTuner then draws one): params.seed is 42');
