@@ -7,8 +7,10 @@ import { join } from 'node:path';
 import { commandStep } from '../../src/steps/command/index.js';
 import { execLast } from '../../src/steps/command/spawner.js';
 import type { CommandWith } from '../../src/steps/command/schema.js';
-import type { ProgressUpdate, StepContext } from '../../src/contract/step.js';
+import type { ProgressUpdate, StepContext, StepDefinition } from '../../src/contract/step.js';
 import { capturingLog } from './context.js';
+import { loadPipelineText } from '../../src/pipeline/load.js';
+import { lookupOf, summary } from '../pipeline/fixtures.js';
 
 function context(w: CommandWith, signal = new AbortController().signal, withLog = false) {
   const dir = mkdtempSync(join(tmpdir(), 'moe-command-'));
@@ -93,6 +95,30 @@ test('outputs and inputs come from the with block; the schema requires run or ar
   assert.deepEqual(commandStep.outputs({ run: 'x' }), {});
   assert.deepEqual(commandStep.inputs?.({ run: 'x', inputs: ['prep.py'] }), ['prep.py']);
   assert.deepEqual(commandStep.shellFields, ['run']);
+});
+
+test("`env:` names are refused at the key when moe sets them for the command or they are no variable's name", () => {
+  const text = (env: string) =>
+    `version: 1\nnodes:\n  a:\n    step: command\n    with:\n      run: echo\n      env:\n${env}`;
+  const problems = (env: string) => {
+    const r = loadPipelineText('/p/p.yaml', text(env), {
+      steps: lookupOf([commandStep as unknown as StepDefinition]),
+    });
+    return r.ok ? [] : r.error.diagnostics.map(summary);
+  };
+  // $MOE_OUT from `env:` sent the outputs elsewhere, and the node failed "missing output".
+  for (const name of ['MOE_OUT', 'MOE_NODE', 'MOE_CHECKPOINT_DIR', 'MOE_TMP', 'MOE_METRICS'])
+    assert.deepEqual(problems(`        ${name}: /x\n`), [
+      `p.yaml:8:9: error: \`${name}\` cannot be used as a name in \`nodes.a.with.env\`: moe sets it for every command ($MOE_OUT, $MOE_NODE, $MOE_CHECKPOINT_DIR, $MOE_TMP, $MOE_METRICS): use another name`,
+    ]);
+  const form = 'use letters, digits and `_`, not starting with a digit (an environment variable name)';
+  assert.deepEqual(problems('        "X=Y": "1"\n        "": "2"\n        1A: "3"\n'), [
+    `p.yaml:8:9: error: \`X=Y\` is not a valid name in \`nodes.a.with.env\`: ${form}`,
+    `p.yaml:9:9: error: an empty key is not a valid name in \`nodes.a.with.env\`: ${form}`,
+    `p.yaml:10:9: error: \`1A\` is not a valid name in \`nodes.a.with.env\`: ${form}`,
+  ]);
+  // moe's settings that a command may change, and lower-case names, stay allowed.
+  assert.deepEqual(problems('        MOE_KILL_GRACE_MS: "100"\n        http_proxy: h\n        _X1: y\n'), []);
 });
 
 test('with a log file, the job runs through the shared shell: output lands in the log, progress is read back', async () => {

@@ -3010,7 +3010,7 @@ export const PRECOMPILED = {
 
     return module.exports.validate;
   },
-  sd827dcbf11bfd693: () => {
+  s311174ff81d479e6: () => {
     const module = { exports: {} };
     const exports = module.exports;
     ('use strict');
@@ -3043,12 +3043,27 @@ export const PRECOMPILED = {
         },
         env: {
           type: 'object',
+          propertyNames: {
+            allOf: [
+              {
+                description:
+                  'use letters, digits and `_`, not starting with a digit (an environment variable name)',
+                pattern: '^[A-Za-z_][A-Za-z0-9_]*$',
+              },
+              {
+                description:
+                  'moe sets it for every command ($MOE_OUT, $MOE_NODE, $MOE_CHECKPOINT_DIR, $MOE_TMP, $MOE_METRICS): use another name',
+                not: { enum: ['MOE_OUT', 'MOE_NODE', 'MOE_CHECKPOINT_DIR', 'MOE_TMP', 'MOE_METRICS'] },
+              },
+            ],
+          },
           additionalProperties: { type: 'string' },
           description: 'Extra environment variables for the command.',
         },
       },
     };
     const func1 = require('ajv/dist/runtime/ucs2length').default;
+    const pattern4 = new RegExp('^[A-Za-z_][A-Za-z0-9_]*$', 'u');
 
     function validate20(
       data,
@@ -3408,10 +3423,99 @@ export const PRECOMPILED = {
           let data7 = data.env;
           if (data7 && typeof data7 == 'object' && !Array.isArray(data7)) {
             for (const key2 in data7) {
-              let data8 = data7[key2];
+              const _errs22 = errors;
+              if (typeof key2 === 'string') {
+                if (!pattern4.test(key2)) {
+                  const err15 = {
+                    instancePath: instancePath + '/env',
+                    schemaPath: '#/properties/env/propertyNames/allOf/0/pattern',
+                    keyword: 'pattern',
+                    params: { pattern: '^[A-Za-z_][A-Za-z0-9_]*$' },
+                    message: 'must match pattern "' + '^[A-Za-z_][A-Za-z0-9_]*$' + '"',
+                    schema: '^[A-Za-z_][A-Za-z0-9_]*$',
+                    parentSchema: schema31.properties.env.propertyNames.allOf[0],
+                    data: key2,
+                    propertyName: key2,
+                  };
+                  if (vErrors === null) {
+                    vErrors = [err15];
+                  } else {
+                    vErrors.push(err15);
+                  }
+                  errors++;
+                }
+              }
+              const _errs25 = errors;
+              const _errs26 = errors;
+              if (!(
+                key2 === 'MOE_OUT' ||
+                key2 === 'MOE_NODE' ||
+                key2 === 'MOE_CHECKPOINT_DIR' ||
+                key2 === 'MOE_TMP' ||
+                key2 === 'MOE_METRICS'
+              )) {
+                const err16 = {};
+                if (vErrors === null) {
+                  vErrors = [err16];
+                } else {
+                  vErrors.push(err16);
+                }
+                errors++;
+              }
+              var valid9 = _errs26 === errors;
+              if (valid9) {
+                const err17 = {
+                  instancePath: instancePath + '/env',
+                  schemaPath: '#/properties/env/propertyNames/allOf/1/not',
+                  keyword: 'not',
+                  params: {},
+                  message: 'must NOT be valid',
+                  schema: schema31.properties.env.propertyNames.allOf[1].not,
+                  parentSchema: schema31.properties.env.propertyNames.allOf[1],
+                  data: key2,
+                  propertyName: key2,
+                };
+                if (vErrors === null) {
+                  vErrors = [err17];
+                } else {
+                  vErrors.push(err17);
+                }
+                errors++;
+              } else {
+                errors = _errs25;
+                if (vErrors !== null) {
+                  if (_errs25) {
+                    vErrors.length = _errs25;
+                  } else {
+                    vErrors = null;
+                  }
+                }
+              }
+              var valid7 = _errs22 === errors;
+              if (!valid7) {
+                const err18 = {
+                  instancePath: instancePath + '/env',
+                  schemaPath: '#/properties/env/propertyNames',
+                  keyword: 'propertyNames',
+                  params: { propertyName: key2 },
+                  message: 'property name must be valid',
+                  schema: schema31.properties.env.propertyNames,
+                  parentSchema: schema31.properties.env,
+                  data: data7,
+                };
+                if (vErrors === null) {
+                  vErrors = [err18];
+                } else {
+                  vErrors.push(err18);
+                }
+                errors++;
+              }
+            }
+            for (const key3 in data7) {
+              let data8 = data7[key3];
               if (typeof data8 !== 'string') {
-                const err15 = {
-                  instancePath: instancePath + '/env/' + key2.replace(/~/g, '~0').replace(/\//g, '~1'),
+                const err19 = {
+                  instancePath: instancePath + '/env/' + key3.replace(/~/g, '~0').replace(/\//g, '~1'),
                   schemaPath: '#/properties/env/additionalProperties/type',
                   keyword: 'type',
                   params: { type: 'string' },
@@ -3421,15 +3525,15 @@ export const PRECOMPILED = {
                   data: data8,
                 };
                 if (vErrors === null) {
-                  vErrors = [err15];
+                  vErrors = [err19];
                 } else {
-                  vErrors.push(err15);
+                  vErrors.push(err19);
                 }
                 errors++;
               }
             }
           } else {
-            const err16 = {
+            const err20 = {
               instancePath: instancePath + '/env',
               schemaPath: '#/properties/env/type',
               keyword: 'type',
@@ -3440,15 +3544,15 @@ export const PRECOMPILED = {
               data: data7,
             };
             if (vErrors === null) {
-              vErrors = [err16];
+              vErrors = [err20];
             } else {
-              vErrors.push(err16);
+              vErrors.push(err20);
             }
             errors++;
           }
         }
       } else {
-        const err17 = {
+        const err21 = {
           instancePath,
           schemaPath: '#/type',
           keyword: 'type',
@@ -3459,9 +3563,9 @@ export const PRECOMPILED = {
           data,
         };
         if (vErrors === null) {
-          vErrors = [err17];
+          vErrors = [err21];
         } else {
-          vErrors.push(err17);
+          vErrors.push(err21);
         }
         errors++;
       }

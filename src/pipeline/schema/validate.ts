@@ -187,6 +187,8 @@ function describe(e: ErrorObject, check: SchemaCheck): Diagnostic | undefined {
 
 /** A problem with a value as written (or as an expression over params gives it). */
 function literalProblem(e: ErrorObject, w: Where): Diagnostic | undefined {
+  const propertyName = (e as ErrorObject & { propertyName?: string }).propertyName;
+  if (propertyName !== undefined && e.keyword !== 'propertyNames') return nameProblem(e, propertyName, w);
   switch (e.keyword) {
     // An `if`/`then` failure always comes with the error of the `then` branch itself, which says more.
     case 'if':
@@ -223,19 +225,32 @@ function keyProblem(e: ErrorObject, w: Where): Diagnostic {
     const range = w.found?.entry?.keyRange ?? (path === '' ? startOf(here) : here);
     return at(range, `${label} is missing \`${missing}\``);
   }
-  const propertyName = (e as ErrorObject & { propertyName?: string }).propertyName;
-  if (propertyName !== undefined && node?.kind === 'map') {
-    const keyRange = node.entries.find((x) => x.key === propertyName)?.keyRange ?? here;
-    return at(
-      keyRange,
-      `\`${propertyName}\` is not a valid name in ${label}: use letters, digits, \`_\` and \`-\`, starting with a letter or \`_\``,
-    );
-  }
   const expected =
     typeof parent?.['description'] === 'string'
       ? parent['description']
       : `text matching \`${String(params['pattern'])}\``;
   return at(here, `${label} must be ${expected}, got ${show(e.data)}`);
+}
+
+/**
+ * A key that its map's `propertyNames` refuses, at the key: its form (`pattern`), or a name that is
+ * taken (`not`), each worded by the description of the rule it broke when there is one.
+ */
+function nameProblem(e: ErrorObject, name: string, w: Where): Diagnostic {
+  const { node, label, here, at } = w;
+  const keyRange =
+    (node?.kind === 'map' ? node.entries.find((x) => x.key === name)?.keyRange : undefined) ?? here;
+  const rule = (e.parentSchema as Record<string, unknown> | undefined)?.['description'];
+  const why = typeof rule === 'string' ? rule : undefined;
+  if (e.keyword === 'pattern')
+    return at(
+      keyRange,
+      `${name === '' ? 'an empty key' : show(name)} is not a valid name in ${label}: ${why ?? 'use letters, digits, `_` and `-`, starting with a letter or `_`'}`,
+    );
+  return at(
+    keyRange,
+    `${show(name)} cannot be used as a name in ${label}${why === undefined ? '' : `: ${why}`}`,
+  );
 }
 
 /** A value of the wrong type, outside its range or list of values, too short, or repeated. */

@@ -14,6 +14,12 @@ export interface CommandWith {
   readonly env?: Readonly<Record<string, string>>;
 }
 
+/**
+ * The variables moe sets for every command (the engine: the node's folders; the command step: the
+ * metrics file). An `env:` entry would hide them, and the node would write its outputs elsewhere.
+ */
+export const RESERVED_ENV = ['MOE_OUT', 'MOE_NODE', 'MOE_CHECKPOINT_DIR', 'MOE_TMP', 'MOE_METRICS'];
+
 export const commandWithSchema: JsonSchema = {
   type: 'object',
   additionalProperties: false,
@@ -42,6 +48,19 @@ export const commandWithSchema: JsonSchema = {
     },
     env: {
       type: 'object',
+      propertyNames: {
+        allOf: [
+          {
+            description:
+              'use letters, digits and `_`, not starting with a digit (an environment variable name)',
+            pattern: '^[A-Za-z_][A-Za-z0-9_]*$',
+          },
+          {
+            description: `moe sets it for every command (${RESERVED_ENV.map((n) => `$${n}`).join(', ')}): use another name`,
+            not: { enum: RESERVED_ENV },
+          },
+        ],
+      },
       additionalProperties: { type: 'string' },
       description: 'Extra environment variables for the command.',
     },
