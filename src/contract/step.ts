@@ -116,6 +116,17 @@ export interface StepResult {
   readonly metrics?: Readonly<Record<string, number>>;
 }
 
+/**
+ * A failure another attempt cannot mend: the program the step runs is not installed, a file it needs is
+ * not there. Thrown by a step's `run`, it ends the node at once; the engine does not retry it under the
+ * node's `retry:` and says so. The engine goes by the `retryable: false` property, so a plugin may
+ * instead throw any Error that carries it.
+ */
+export class PermanentStepError extends Error {
+  override readonly name = 'PermanentStepError';
+  readonly retryable = false as const;
+}
+
 export interface StepDefinition<W = JsonValue> {
   /** The type name used under `step:` in a pipeline, e.g. `command` or `train.expert`. */
   readonly name: string;

@@ -5,8 +5,11 @@ import type { ProgressUpdate } from '../contract/step.js';
 
 export type LogLevel = 'info' | 'warn' | 'error';
 
-/** Why a node did not produce outputs in this run. */
-export type FailureKind = 'error' | 'timeout' | 'aborted' | 'missing-output' | 'internal';
+/**
+ * Why a node did not produce outputs in this run. `permanent`: the step said another attempt cannot
+ * succeed (its program is not installed; see PermanentStepError), so it was not retried.
+ */
+export type FailureKind = 'error' | 'timeout' | 'aborted' | 'missing-output' | 'internal' | 'permanent';
 
 export type RunEvent =
   | {

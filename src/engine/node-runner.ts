@@ -189,8 +189,7 @@ async function attempts(
       return record;
     }
     const failure = result.error;
-    const retryable = failure.kind !== 'aborted' && failure.kind !== 'internal' && !rc.signal.aborted;
-    if (retryable && attempt < attempts) {
+    if (retryable(failure.kind) && !rc.signal.aborted && attempt < attempts) {
       const delayMs = node.retry.backoffMs * 2 ** (attempt - 1);
       rc.emit({
         type: 'node-retry',
@@ -202,9 +201,22 @@ async function attempts(
       });
       if (await sleep(delayMs, rc.signal)) continue;
     }
-    emitFailed(rc, node, failure.kind, failure.error, attempt, started);
+    emitFailed(rc, node, failure.kind, finalError(failure, attempt < attempts), attempt, started);
     return undefined;
   }
+}
+
+/** The node's error: one whose `retry:` would have tried again says why it did not. */
+function finalError(failure: AttemptFailure, retriesLeft: boolean): string {
+  return failure.kind === 'permanent' && retriesLeft ? `not retried: ${failure.error}` : failure.error;
+}
+
+/**
+ * Whether another attempt may mend a failure: not an interruption, not moe's own error (rerunning the step
+ * does not mend the workspace), not one the step called permanent (its program is not installed).
+ */
+function retryable(kind: FailureKind): boolean {
+  return kind !== 'aborted' && kind !== 'internal' && kind !== 'permanent';
 }
 
 /** Emits an attempt's `node-start` once; for a follower (`after`), its start time is then. */

@@ -127,3 +127,43 @@ test('runs a stand-in simpletuner: config via CONFIG_PATH, progress, checkpoints
   assert.equal(written.output_dir, spec.outputDir);
   assert.match(readFileSync(join(root, 'a1', 'node.log'), 'utf8'), /loaded 8 images/);
 });
+
+test('a simpletuner that is not on PATH fails before anything starts, as a failure no retry mends', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'moe-st-missing-'));
+  const bin = join(root, 'bin');
+  mkdirSync(bin);
+  const spec: SimpleTunerSpec = {
+    role: 'base',
+    strength: 0.35,
+    model: '/models/ssd-1b',
+    dataDir: join(root, 'images'),
+    outputDir: join(root, 'ckpt', 'st-output'),
+    cacheDir: join(root, 'cache', 'text'),
+    cacheDirVae: join(root, 'cache', 'vae'),
+    configDir: join(root, 'ckpt', 'st-config'),
+    learningRate: 2e-5,
+    batchSize: 1,
+    gradientAccumulation: 1,
+    steps: 12,
+    checkpointEvery: 4,
+    seed: 0,
+  };
+  const ctx = context(join(root, 'a1'), { PATH: bin }, [], []);
+  await assert.rejects(runSimpleTuner(ctx, spec), (e: Error & { retryable?: unknown }) => {
+    assert.equal(e.retryable, false);
+    assert.equal(
+      e.message,
+      `cannot start: simpletuner not found on PATH (${bin}): install SimpleTuner (pip install simpletuner) where moe runs, or set the node's simpletuner_command to the command that starts it`,
+    );
+    return true;
+  });
+  // A stand-in that is there but whose interpreter is gone: the shell's 127, also not retried.
+  const broken = join(bin, 'simpletuner');
+  writeFileSync(broken, '#!/no/such/python\n');
+  chmodSync(broken, 0o755);
+  await assert.rejects(runSimpleTuner(ctx, spec), (e: Error & { retryable?: unknown }) => {
+    assert.equal(e.retryable, false);
+    assert.match(e.message, /^SimpleTuner exited with code 127/);
+    return true;
+  });
+});

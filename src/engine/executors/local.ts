@@ -21,7 +21,8 @@ export class LocalExecutor implements Executor {
       return { ok: true, summary: result?.summary, ...(metrics !== undefined ? { metrics } : {}) };
     } catch (e) {
       if (signal.aborted) return { ok: false, kind: 'aborted', error: abortMessage(signal) };
-      return { ok: false, kind: 'error', error: e instanceof Error ? e.message : String(e) };
+      const error = e instanceof Error ? e.message : String(e);
+      return { ok: false, kind: permanent(e) ? 'permanent' : 'error', error };
     }
   }
 }
@@ -86,6 +87,11 @@ function finiteMetrics(m: Readonly<Record<string, number>> | undefined): Record<
   const out: Record<string, number> = {};
   for (const [k, v] of Object.entries(m)) if (typeof v === 'number' && Number.isFinite(v)) out[k] = v;
   return Object.keys(out).length > 0 ? out : undefined;
+}
+
+/** A failure the step marked as one no retry can mend (PermanentStepError, or any error with `retryable: false`). */
+function permanent(e: unknown): boolean {
+  return typeof e === 'object' && e !== null && (e as { retryable?: unknown }).retryable === false;
 }
 
 function abortMessage(signal: AbortSignal): string {

@@ -5,6 +5,7 @@ import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import type { ProgressUpdate } from '../../contract/step.js';
 import type { RunningJob, ShellJob, ShellSpawner } from './spawner.js';
 import { parseProgress } from './progress.js';
+import { exitError } from './exit-error.js';
 import { signalGroup } from '../../util/process-group.js';
 
 const POLL_MS = 250;
@@ -123,7 +124,7 @@ export async function runInSession(
       const offset = running.logOffset;
       const last = offset === undefined ? '' : lastLine(readFrom(job.logFile, offset).text);
       const how = code > 128 ? `was killed by signal ${code - 128}` : `exited with code ${code}`;
-      throw new Error(`command ${how}${last ? `: ${last}` : ''}`);
+      throw exitError(code, how, last);
     }
   } finally {
     unwatch(poll);

@@ -3,6 +3,7 @@
 import type { ProgressUpdate, StepLogger } from '../../contract/step.js';
 import { LineSplitter } from './lines.js';
 import { parseProgress } from './progress.js';
+import { exitError } from './exit-error.js';
 import { spawnGuarded } from './watchdog.js';
 import { signalGroup } from '../../util/process-group.js';
 
@@ -62,7 +63,7 @@ export function runProcess(spec: SpawnSpec): Promise<void> {
       else if (code === 0) resolve();
       else {
         const how = code === null ? `was killed by ${sig ?? 'a signal'}` : `exited with code ${code}`;
-        reject(new Error(`command ${how}${lastErr ? `: ${lastErr}` : ''}`));
+        reject(exitError(code ?? undefined, how, lastErr));
       }
     });
   });

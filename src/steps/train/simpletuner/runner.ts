@@ -16,6 +16,8 @@ import {
 import { join } from 'node:path';
 import type { JsonValue } from '../../../pipeline/types.js';
 import type { StepContext } from '../../../contract/step.js';
+import { PermanentStepError } from '../../../contract/step.js';
+import { findProgram } from '../../../util/find-program.js';
 import { dropIncompleteCheckpoints, latestCheckpoint, listCheckpoints } from './checkpoints.js';
 import type { Checkpoint } from './checkpoints.js';
 import { buildSimpleTunerFiles, CONFIG_FILE, DATABACKEND_FILE, PROMPT_LIBRARY_FILE } from './config.js';
@@ -96,6 +98,7 @@ export async function runSimpleTuner(
   const command = spec.command ?? DEFAULT_COMMAND;
   const [file, ...args] = command;
   if (file === undefined) throw new Error('the SimpleTuner command is empty');
+  checkProgram(file, ctx, spec.configDir);
   const metricsPath = options.metricsFile ?? join(ctx.outDir, options.metricsOut ?? 'metrics.jsonl');
   if (options.metricsFile !== undefined) cutMetrics(metricsPath, resume?.step ?? 0);
   let last: SimpleTunerProgress | undefined;
@@ -144,6 +147,15 @@ export async function runSimpleTuner(
     last,
     warnings: files.value.warnings,
   };
+}
+
+/** Found before SimpleTuner starts: a program that is not there fails every retry the same way. */
+function checkProgram(file: string, ctx: StepContext<JsonValue>, cwd: string): void {
+  const found = findProgram(file, ctx.env['PATH'], cwd);
+  if (found.ok) return;
+  throw new PermanentStepError(
+    `cannot start: ${found.error}: install SimpleTuner (pip install simpletuner) where moe runs, or set the node's simpletuner_command to the command that starts it`,
+  );
 }
 
 /** Keeps the metrics lines up to `step` (the checkpoint a resumed run starts from); none for a fresh start. */
@@ -219,7 +231,9 @@ function launch(
       ctx.signal.removeEventListener('abort', onAbort);
       if (code === 0) return resolve();
       const how = sig ? `was killed by ${sig}` : `exited with code ${code}`;
-      reject(new Error(`SimpleTuner ${how}${lastError ? `: ${lastError}` : ''}`));
+      const message = `SimpleTuner ${how}${lastError ? `: ${lastError}` : ''}`;
+      // 127 and 126: a program it starts (its Python, accelerate) is missing or cannot be executed.
+      reject(code === 127 || code === 126 ? new PermanentStepError(message) : new Error(message));
     });
   });
 }
