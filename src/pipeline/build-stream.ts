@@ -6,7 +6,7 @@
 // place as before.
 import type { BuildOptions } from './build.js';
 import { assemble, draftNode, mapAt, structureDiagnostics } from './build.js';
-import { checkExpressions, checkWith } from './checks.js';
+import { checkExpressions, checkPaths, checkWith } from './checks.js';
 import type { NodesScope } from './checks.js';
 import { readDefaults, withDefaults } from './defaults.js';
 import type { StepDefaults } from './defaults.js';
@@ -17,7 +17,7 @@ import type { MapEntry, YamlNode } from './node.js';
 import { readParams } from './params.js';
 import type { ParamsResult } from './params.js';
 import type { SourceFile } from './source.js';
-import { checkStepPaths } from './step-paths.js';
+import { stepOutputNames } from './step-paths.js';
 import type { JsonValue, Pipeline } from './types.js';
 import { parseSimpleYaml } from './yaml-simple.js';
 import type { YamlLimits } from './yaml.js';
@@ -118,10 +118,10 @@ class NodeReader {
       options.steps,
       diagnostics,
     );
-    if (d.step !== undefined)
-      d.outputs = checkStepPaths(d.step, d.withNode, d.keyRange, source.file, diagnostics);
+    if (d.step !== undefined) d.outputs = stepOutputNames(d.step, d.withNode, d.keyRange, diagnostics);
     // The expressions' types for `checkWith`, and the edges; the nodes they name are checked at the end.
     checkExpressions(d, this.anyNode, this.params.values, diagnostics);
+    checkPaths(d, diagnostics);
     checkWith(d, diagnostics);
     this.check();
     this.drafts.push({

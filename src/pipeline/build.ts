@@ -2,7 +2,7 @@
 // steps, bad `with` blocks, expression errors, unsafe paths, dangling needs and cycles.
 import { basename, dirname, extname } from 'node:path';
 import type { Diagnostic, SourceRange } from './diagnostic.js';
-import { checkExpressions, checkWith, nodesScope } from './checks.js';
+import { checkExpressions, checkPaths, checkWith, nodesScope } from './checks.js';
 import { dropRepeats, readDefaults, withDefaults } from './defaults.js';
 import type { Draft, DraftCore, DraftString } from './draft.js';
 import { executor, finishNode, nodeSettings, stringList } from './fields.js';
@@ -14,7 +14,7 @@ import type { MapNode, YamlNode } from './node.js';
 import { readObjective } from './objective.js';
 import { readParams } from './params.js';
 import { readSweep } from './sweep.js';
-import { checkStepPaths } from './step-paths.js';
+import { stepOutputNames } from './step-paths.js';
 import { ruleContext } from './rules.js';
 import { compileSchema, schemaDiagnostics } from './schema/validate.js';
 import { PIPELINE_SCHEMA } from './schema/structure.js';
@@ -53,12 +53,12 @@ export function buildPipeline(
   const ids = drafts.map((d) => d.id);
 
   for (const d of drafts) {
-    if (d.step !== undefined)
-      d.outputs = checkStepPaths(d.step, d.withNode, d.keyRange, source.file, diagnostics);
+    if (d.step !== undefined) d.outputs = stepOutputNames(d.step, d.withNode, d.keyRange, diagnostics);
   }
 
   const scope = nodesScope(byId, ids);
   for (const d of drafts) checkExpressions(d, scope, params.values, diagnostics);
+  for (const d of drafts) checkPaths(d, diagnostics);
   for (const d of drafts) checkWith(d, diagnostics);
 
   const pipeline = assemble(source, root, drafts, params.values, options, diagnostics);

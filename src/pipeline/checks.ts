@@ -1,14 +1,16 @@
 // Per-node checks that need the whole pipeline: expressions (references, types, shell contexts) and the
 // `with` block against the step's schema, with expression results standing in for their text.
-import type { Diagnostic } from './diagnostic.js';
+import type { Diagnostic, SourceRange } from './diagnostic.js';
 import type { Draft, DraftCore } from './draft.js';
 import { checkExpression } from './expr/check.js';
 import type { CheckScope, ExprType } from './expr/check.js';
 import { evaluate } from './expr/evaluate.js';
 import { defineKey, toJson } from './node.js';
-import type { ScalarNode } from './node.js';
+import type { ScalarNode, YamlNode } from './node.js';
 import { compileSchema, schemaDiagnostics } from './schema/validate.js';
 import { shellContexts } from './shell.js';
+import { checkStepPaths } from './step-paths.js';
+import type { PathSource } from './step-paths.js';
 import { isSingleExpression, splitParts } from './template.js';
 import type { Expr, JsonValue, ParamValue, ResolveContext } from './types.js';
 
@@ -132,11 +134,7 @@ export function checkWith(d: Draft, diagnostics: Diagnostic[]): void {
   }
   // An expression over params only stands in with its value, so the schema checks the value the node
   // will get (a range, an integer, one of a list) here, not after its upstream nodes have run.
-  let value = d.withNode === undefined ? {} : toJson(d.withNode);
-  for (const s of d.strings) {
-    const known = s.node && exprValues.get(s.node);
-    if (known) value = replaced(value, s.path, known.value);
-  }
+  const value = staticWith(d);
   diagnostics.push(
     ...schemaDiagnostics(validate, {
       root: d.withNode,
@@ -150,6 +148,54 @@ export function checkWith(d: Draft, diagnostics: Diagnostic[]): void {
       },
     }),
   );
+}
+
+/** The `with` block as written, each expression over literals and params replaced by its value. */
+function staticWith(d: Draft): JsonValue {
+  let value = d.withNode === undefined ? {} : toJson(d.withNode);
+  for (const s of d.strings) {
+    const known = s.node && exprValues.get(s.node);
+    if (known) value = replaced(value, s.path, known.value);
+  }
+  return value;
+}
+
+/**
+ * The node's output and input paths, checked as the node will get them: a path written out and the same
+ * path from `${{ params.x }}` are judged alike, the latter reported at the expression.
+ */
+export function checkPaths(d: Draft, diagnostics: Diagnostic[]): void {
+  if (d.step === undefined) return;
+  const source: PathSource = (path) => {
+    const written = d.withNode === undefined ? undefined : findString(d.withNode, path);
+    if (written !== undefined) return { range: written };
+    for (const s of d.strings) {
+      const known = s.node && exprValues.get(s.node);
+      if (known?.value === path) return { range: s.template.range, params: known.params };
+    }
+    return { range: d.keyRange };
+  };
+  checkStepPaths(d.step, staticWith(d), source, diagnostics);
+}
+
+/** The range of the first string value equal to `text`, to point at the path the user wrote. */
+function findString(node: YamlNode, text: string): SourceRange | undefined {
+  switch (node.kind) {
+    case 'scalar':
+      return node.value === text ? node.range : undefined;
+    case 'seq':
+      for (const i of node.items) {
+        const r = findString(i, text);
+        if (r !== undefined) return r;
+      }
+      return undefined;
+    case 'map':
+      for (const e of node.entries) {
+        const r = findString(e.value, text);
+        if (r !== undefined) return r;
+      }
+      return undefined;
+  }
 }
 
 /** `value` with the value at `path` replaced (copies along the path: `toJson`'s results are shared). */

@@ -1,9 +1,13 @@
-// A step's declared outputs and inputs, read at validation time from the `with` block as written, and
-// checked to stay inside their directories.
+// A step's declared outputs and inputs, read at validation time from the `with` block, and checked:
+// outputs stay inside the node's output directory; inputs are read-only, relative to the pipeline file's
+// directory and inside it, or absolute (a model folder or a data set elsewhere, named on purpose). A path
+// that an expression over params gives is judged by its value, like the same path written out.
+import { isAbsolute } from 'node:path';
 import type { Diagnostic, SourceRange } from './diagnostic.js';
 import { toJson } from './node.js';
 import type { YamlNode } from './node.js';
 import { resolveInside } from './paths.js';
+import type { JsonValue } from './types.js';
 import type { StepDefinition } from '../contract/step.js';
 
 /** A fixed stand-in for the node's output directory: only whether a path escapes it matters here. */
@@ -11,97 +15,110 @@ const OUT_DIR = '/moe-out';
 const PIPELINE_DIR = '/moe-pipeline';
 
 /** Returns the declared output names, or undefined when the step could not say. */
-export function checkStepPaths(
+export function stepOutputNames(
   step: StepDefinition<never>,
   withNode: YamlNode | undefined,
   fallback: SourceRange,
-  file: string,
   diagnostics: Diagnostic[],
 ): readonly string[] | undefined {
-  const raw = withNode === undefined ? {} : toJson(withNode);
-  const where = (text: string): SourceRange =>
-    (withNode === undefined ? undefined : findString(withNode, text)) ?? fallback;
-  let outputs: Readonly<Record<string, string>>;
-  try {
-    outputs = step.outputs(raw);
-  } catch (e) {
+  const outputs = listOutputs(step, withNode === undefined ? {} : toJson(withNode));
+  if (typeof outputs === 'string') {
     diagnostics.push({
       severity: 'error',
       code: 'step-outputs',
-      message: `step type \`${step.name}\` could not list its outputs: ${e instanceof Error ? e.message : String(e)}`,
+      message: `step type \`${step.name}\` ${outputs}`,
       range: fallback,
     });
     return undefined;
-  }
-  if (typeof outputs !== 'object' || outputs === null || Array.isArray(outputs)) {
-    diagnostics.push({
-      severity: 'error',
-      code: 'step-outputs',
-      message: `step type \`${step.name}\` listed its outputs as ${outputs === null ? 'null' : Array.isArray(outputs) ? 'a list' : typeof outputs}, not a map of names to paths`,
-      range: fallback,
-    });
-    return undefined;
-  }
-  /** A path-escape error at `path` when it leaves `dir`; a path with an expression is checked at run time. */
-  const checkInside = (
-    path: unknown,
-    [dir, what]: readonly [string, string],
-    message: (error: string) => string,
-    suggestion: string,
-  ): void => {
-    if (typeof path !== 'string' || path.includes('${{')) return;
-    const inside = resolveInside(dir, path, what);
-    if (!inside.ok)
-      diagnostics.push({
-        severity: 'error',
-        code: 'path-escape',
-        message: message(inside.error),
-        range: where(path),
-        suggestion,
-      });
-  };
-  for (const [name, path] of Object.entries(outputs))
-    checkInside(
-      path,
-      [OUT_DIR, "the node's output directory"],
-      (error) => `output \`${name}\`: ${error}`,
-      "write outputs as paths inside the node's output directory ($MOE_OUT), e.g. `model`",
-    );
-  if (step.inputs !== undefined) {
-    let inputs: readonly string[];
-    try {
-      inputs = step.inputs(raw as never);
-    } catch {
-      // Inputs that depend on resolved expressions are checked at run time.
-      inputs = [];
-    }
-    for (const path of Array.isArray(inputs) ? inputs : [])
-      checkInside(
-        path,
-        [PIPELINE_DIR, "the pipeline file's directory"],
-        (error) => `input ${error}`,
-        `inputs are read relative to ${file.replace(/[^/\\]+$/, '')}`,
-      );
   }
   return Object.keys(outputs);
 }
 
-/** The range of the first string value equal to `text`, to point at the path the user wrote. */
-function findString(node: YamlNode, text: string): SourceRange | undefined {
-  switch (node.kind) {
-    case 'scalar':
-      return node.value === text ? node.range : undefined;
-    case 'seq':
-      for (const i of node.items) {
-        const r = findString(i, text);
-        if (r !== undefined) return r;
-      }
-      return undefined;
-    case 'map':
-      for (const e of node.entries) {
-        const r = findString(e.value, text);
-        if (r !== undefined) return r;
-      }
-      return undefined;
+/** The step's outputs for `value`, or why it could not list them. */
+function listOutputs(
+  step: StepDefinition<never>,
+  value: JsonValue,
+): Readonly<Record<string, string>> | string {
+  let outputs: unknown;
+  try {
+    outputs = step.outputs(value as never);
+  } catch (e) {
+    return `could not list its outputs: ${e instanceof Error ? e.message : String(e)}`;
   }
+  if (typeof outputs !== 'object' || outputs === null || Array.isArray(outputs))
+    return `listed its outputs as ${outputs === null ? 'null' : Array.isArray(outputs) ? 'a list' : typeof outputs}, not a map of names to paths`;
+  return outputs as Readonly<Record<string, string>>;
+}
+
+/** Where a path of the `with` block was written, and the params it came from when an expression gave it. */
+export type PathSource = (path: string) => {
+  readonly range: SourceRange;
+  readonly params?: readonly string[];
+};
+
+/**
+ * Path errors in the step's outputs and inputs. `value` is the `with` block with each expression over
+ * params replaced by its value; a path that still holds an expression is checked at run time.
+ */
+export function checkStepPaths(
+  step: StepDefinition<never>,
+  value: JsonValue,
+  source: PathSource,
+  diagnostics: Diagnostic[],
+): void {
+  const check = (
+    path: unknown,
+    dir: string,
+    what: string,
+    message: (error: string) => string,
+    help: string,
+  ): void => {
+    if (typeof path !== 'string' || path.includes('${{')) return;
+    const inside = resolveInside(dir, path, what);
+    if (inside.ok) return;
+    const { range, params } = source(path);
+    const from =
+      params === undefined || params.length === 0
+        ? ''
+        : ` (from ${params.map((p) => `\`params.${p}\``).join(', ')})`;
+    diagnostics.push({
+      severity: 'error',
+      code: 'path-escape',
+      message: message(inside.error) + from,
+      range,
+      suggestion: help,
+    });
+  };
+  const outputs = listOutputs(step, value);
+  for (const [name, path] of Object.entries(typeof outputs === 'string' ? {} : outputs))
+    check(
+      path,
+      OUT_DIR,
+      "the node's output directory",
+      (error) => `output \`${name}\`: ${error}`,
+      "write outputs as paths inside the node's output directory ($MOE_OUT), e.g. `model`; moe never writes elsewhere",
+    );
+  if (step.inputs === undefined) return;
+  let inputs: unknown;
+  try {
+    inputs = step.inputs(value as never);
+  } catch {
+    // Inputs that depend on values known only at run time are checked then.
+    return;
+  }
+  for (const path of Array.isArray(inputs) ? (inputs as unknown[]) : []) {
+    // An absolute input is read where it is (and hashed into the fingerprint), never written.
+    if (typeof path === 'string' && isAbsolute(path) && !path.includes('\0')) continue;
+    check(
+      path,
+      PIPELINE_DIR,
+      "the pipeline file's directory",
+      (error) => `input ${error}`,
+      `relative inputs are read inside ${dirOf(source(String(path)).range.file)}; write an absolute path to read from elsewhere`,
+    );
+  }
+}
+
+function dirOf(file: string): string {
+  return file.replace(/[^/\\]+$/, '');
 }

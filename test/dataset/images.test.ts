@@ -236,7 +236,8 @@ test('paths that leave the pipeline directory or the data folder are rejected', 
     skipped.map((s) => s.reason),
     ['outside_folder', 'outside_folder'],
   );
-  assert.deepEqual(datasetImages.inputs?.({ path: '../../etc' }), []);
+  // Listed as an input, so validate refuses it at its line (pipeline-format.md, Paths).
+  assert.deepEqual(datasetImages.inputs?.({ path: '../../etc' }), ['../../etc']);
   assert.deepEqual(datasetImages.inputs?.({ path: 'd' }), ['d']);
   assert.deepEqual(datasetImages.inputs?.({ path: '<nodes.synth.outputs.images>' }), []);
 });

@@ -241,14 +241,33 @@ nodes:
     step: command
     with:
       run: "true"
-      inputs: [src/ok.py, ../../etc/passwd, /etc/shadow]
+      inputs: [src/ok.py, ../../etc/passwd, /models/ssd-1b]
       outputs: { model: ../outside, abs: /tmp/x, fine: sub/dir }
 `,
+    // An absolute input (a model folder, a data set elsewhere) is read where it is, never written.
     expected: [
-      "p.yaml:7:27: error: input `../../etc/passwd` leads outside the pipeline file's directory [help: inputs are read relative to /work/pipelines/]",
-      "p.yaml:7:45: error: input `/etc/shadow` is an absolute path; paths are relative to the pipeline file's directory [help: inputs are read relative to /work/pipelines/]",
-      "p.yaml:8:25: error: output `model`: `../outside` leads outside the node's output directory [help: write outputs as paths inside the node's output directory ($MOE_OUT), e.g. `model`]",
-      "p.yaml:8:42: error: output `abs`: `/tmp/x` is an absolute path; paths are relative to the node's output directory [help: write outputs as paths inside the node's output directory ($MOE_OUT), e.g. `model`]",
+      "p.yaml:7:27: error: input `../../etc/passwd` leads outside the pipeline file's directory [help: relative inputs are read inside /work/pipelines/; write an absolute path to read from elsewhere]",
+      "p.yaml:8:25: error: output `model`: `../outside` leads outside the node's output directory [help: write outputs as paths inside the node's output directory ($MOE_OUT), e.g. `model`; moe never writes elsewhere]",
+      "p.yaml:8:42: error: output `abs`: `/tmp/x` is an absolute path; paths are relative to the node's output directory [help: write outputs as paths inside the node's output directory ($MOE_OUT), e.g. `model`; moe never writes elsewhere]",
+    ],
+  },
+  // The same paths through `${{ params.x }}` are judged by their values, at the expression; `/models`
+  // was refused written out and accepted through params, and the params' escapes waited for the run.
+  'path traversal through params': {
+    text: `version: 1
+params: { up: ../../etc/passwd, model: /models/ssd-1b, out: ../outside, abs: /tmp/x, sub: sub/dir }
+nodes:
+  a:
+    step: command
+    with:
+      run: "true"
+      inputs: [src/ok.py, "\${{ params.up }}", "\${{ params.model }}"]
+      outputs: { model: "\${{ params.out }}", abs: "\${{ params.abs }}", fine: "\${{ params.sub }}" }
+`,
+    expected: [
+      "p.yaml:8:27: error: input `../../etc/passwd` leads outside the pipeline file's directory (from `params.up`) [help: relative inputs are read inside /work/pipelines/; write an absolute path to read from elsewhere]",
+      "p.yaml:9:25: error: output `model`: `../outside` leads outside the node's output directory (from `params.out`) [help: write outputs as paths inside the node's output directory ($MOE_OUT), e.g. `model`; moe never writes elsewhere]",
+      "p.yaml:9:51: error: output `abs`: `/tmp/x` is an absolute path; paths are relative to the node's output directory (from `params.abs`) [help: write outputs as paths inside the node's output directory ($MOE_OUT), e.g. `model`; moe never writes elsewhere]",
     ],
   },
   'schema shapes': {

@@ -291,7 +291,8 @@ export const datasetImages: StepDefinition = {
   inputs(withValue: JsonValue): readonly string[] {
     const { path } = readWith(withValue);
     if (path === '' || /^<nodes\.[^>]*>$/.test(path) || path.includes('${{')) return [];
-    return resolveUserPath('/pipeline', path, 'path').ok ? [path] : [];
+    // A relative path that climbs out (`../x`) is listed too: validate reports it at the line.
+    return [path];
   },
   run,
 };

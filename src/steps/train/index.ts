@@ -171,10 +171,10 @@ export const trainExpertStep: StepDefinition<TrainExpertWith> = {
     const pretrained = /^\.\.?\//.test(withValue.pretrained_model ?? '')
       ? withValue.pretrained_model
       : undefined;
-    const paths = [withValue.model, withValue.cache, withValue.images, pretrained].filter(
+    // A relative path that climbs out (`../m`) is listed too: validate reports it at the line.
+    return [withValue.model, withValue.cache, withValue.images, pretrained].filter(
       (p): p is string => typeof p === 'string' && p !== '' && !isUpstream(p),
     );
-    return paths.filter((p) => resolveUserPath('/pipeline', p, 'path').ok);
   },
   run,
 };
