@@ -8,6 +8,7 @@ import type { Diagnostic } from './diagnostic.js';
 import type { MapEntry, MapNode, ScalarNode, YamlNode } from './node.js';
 import type { SourceFile } from './source.js';
 import type { JsonScalar } from './types.js';
+import { valueWord } from './schema/words.js';
 import { parseSimpleYaml } from './yaml-simple.js';
 
 // The `yaml` package loads only for files the simple reader declines: most runs never need it.
@@ -250,9 +251,24 @@ class Converter {
         valueNode === null
           ? { kind: 'scalar', value: null, range: this.source.range(ke, ke), sourceStart: ke, sourceEnd: ke }
           : this.convert(valueNode, depth + 1);
-      if (key === '<<' && keyNode.type === 'PLAIN' && valueNode !== null && this.isMergeSource(valueNode)) {
-        for (const src of value.kind === 'seq' ? value.items : [value]) {
-          if (src.kind === 'map') merged.push(...src.entries);
+      // A merge key (`<<: *defaults`); a quoted `"<<"` is an ordinary key.
+      if (key === '<<' && keyNode.type === 'PLAIN') {
+        const sources = value.kind === 'seq' ? value.items : [value];
+        const at = sources.findIndex((src) => src.kind !== 'map');
+        const bad = sources[at];
+        if (bad === undefined) for (const src of sources) merged.push(...(src as MapNode).entries);
+        else {
+          // At the alias (`<<: *five`), not at the anchor it copies.
+          const written = (
+            value.kind === 'seq' && isSeq(valueNode) ? valueNode.items[at] : valueNode
+          ) as YNode | null;
+          const [s, e] = written === null ? [ke, ke] : rangeOf(written);
+          this.diagnostics.push({
+            severity: 'error',
+            code: 'merge-key',
+            message: `a merge key \`<<\` takes a map, an alias to one (\`<<: *name\`) or a list of them, got ${bad.kind === 'scalar' ? valueWord(bad.value) : 'a list'}`,
+            range: written === null ? bad.range : this.source.range(s, e),
+          });
         }
         continue;
       }
@@ -278,11 +294,6 @@ class Converter {
       entries.push(m);
     }
     return { kind: 'map', entries, range };
-  }
-
-  private isMergeSource(node: YNode): boolean {
-    if (isAlias(node)) return true;
-    return isSeq(node) && node.items.every((i) => isAlias(i as YNode));
   }
 
   private size(node: YamlNode): number {

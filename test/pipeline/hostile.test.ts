@@ -59,6 +59,38 @@ nodes:
   assert.deepEqual(pipeline.nodes.get(nodeId('c'))?.needs, ['a']);
 });
 
+test('a merge key given anything but maps says what it takes, at the value (not "unknown key `<<`")', () => {
+  const text = `version: 1
+x: &five 5
+nodes:
+  a:
+    <<: 5
+    step: command
+  b:
+    <<: *five
+    step: command
+  c:
+    <<: [{ step: command }, x]
+  d:
+    step: command
+    with:
+      <<:
+      run: echo
+`;
+  const takes = 'error: a merge key `<<` takes a map, an alias to one (`<<: *name`) or a list of them, got';
+  assert.deepEqual(problems(text), [
+    `p.yaml:5:9: ${takes} the number \`5\``,
+    `p.yaml:8:9: ${takes} the number \`5\``,
+    `p.yaml:11:29: ${takes} the string \`x\``,
+    `p.yaml:15:10: ${takes} nothing`,
+  ]);
+  // A map written in place merges like an alias to one.
+  assert.equal(
+    loaded('version: 1\nnodes:\n  a:\n    <<: { step: command }\n').pipeline.nodes.get(nodeId('a'))?.step,
+    'command',
+  );
+});
+
 test('an alias to an undefined anchor is an error', () => {
   assert.deepEqual(problems('version: 1\nnodes: { a: *nope }\n'), [
     'p.yaml:2:13: error: alias `*nope` refers to an anchor that is not defined before it',
