@@ -113,6 +113,7 @@ export const WORKFLOW_RULE_CODE = [
   '../util',
   '../steps/train/schema',
   '../steps/diffusion/compose/schema',
+  '../models/tiny/configs',
 ] as const;
 
 function workflowRuleSet(codeIdentity: (paths: readonly string[]) => string): RuleSet {

@@ -14,6 +14,7 @@ import { backendRule } from './backend-rules.js';
 import { expertInputRules } from './expert-inputs.js';
 import { flowPairRules } from './flow-rules.js';
 import { flowSettingsRule } from './flow-settings-rules.js';
+import { composeSizeRule } from './compose-size-rule.js';
 import { CONSUMER_STEPS, TRAIN_STEP } from './rule-steps.js';
 import type { Pair } from './expert-inputs.js';
 
@@ -315,4 +316,9 @@ export const expertPairRule: PipelineRule = function expertPairRule(pipeline, ct
 };
 
 /** Every rule of the workflow, for `moe validate` and `moe run`. */
-export const workflowRules: readonly PipelineRule[] = [expertPairRule, backendRule, flowSettingsRule];
+export const workflowRules: readonly PipelineRule[] = [
+  expertPairRule,
+  backendRule,
+  flowSettingsRule,
+  composeSizeRule,
+];

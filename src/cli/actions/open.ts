@@ -33,6 +33,24 @@ export async function openOrExit(
 }
 
 /**
+ * The checks a run or plan makes before anything runs, beyond the file's own validation (a compose node's
+ * size against its model folder's VAE): an error exits with code 2, printed as the file's are.
+ */
+export async function startChecksOrExit(opened: WorkspacePipeline): Promise<void> {
+  const { startDiagnostics } = await import('../../app/start-checks.js');
+  const errors = await startDiagnostics(opened.pipeline);
+  if (errors.length === 0) return;
+  const { formatDiagnostics } = await import('../../pipeline/format.js');
+  const file = opened.pipeline.file;
+  const text = formatDiagnostics(errors, {
+    color: useColor(process.stderr),
+    relativeTo: process.cwd(),
+    source: (f) => (f === file ? opened.source : undefined),
+  });
+  throw new CliFailure(text.trimEnd(), EXIT.invalid);
+}
+
+/**
  * For the commands that read only a pipeline's plugins (`steps FILE`, `schema FILE`): a file they cannot
  * read as a pipeline (missing, a folder, not UTF-8) is an error, not a silent list of the built-in steps.
  */

@@ -4,7 +4,7 @@ import type { PlanJson } from '../../app/plan.js';
 import { workspaceFor } from '../../app/workspace.js';
 import { CliFailure, EXIT } from '../failure.js';
 import { useColor } from '../render/format.js';
-import { openOrExit, sweepOrExit } from './open.js';
+import { openOrExit, startChecksOrExit, sweepOrExit } from './open.js';
 
 export interface PlanFlags {
   readonly param: readonly string[];
@@ -22,6 +22,7 @@ export async function planCommand(file: string, flags: PlanFlags, json: boolean)
     flags.sweep,
     flags.param,
   );
+  await startChecksOrExit(opened);
   const { planInWorkspace } = await import('../../app/plan.js');
   const planned = await planInWorkspace(opened, flags);
   if (!planned.ok) throw new CliFailure(planned.error.message, EXIT.invalid);

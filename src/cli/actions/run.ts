@@ -10,7 +10,7 @@ import { deviceListProblem } from '../../engine/gpus.js';
 import type { Workspace } from '../../engine/workspace.js';
 import { CliFailure, EXIT } from '../failure.js';
 import { RunOutput } from '../render/run-output.js';
-import { openOrExit, shownWorkspace, sweepOrExit, unwritable } from './open.js';
+import { openOrExit, shownWorkspace, startChecksOrExit, sweepOrExit, unwritable } from './open.js';
 import type { PlanFlags } from './plan.js';
 
 export interface RunFlags extends PlanFlags {
@@ -34,6 +34,7 @@ export async function runCommand(
   // The run writes the pipeline cache once its first job is out (runInWorkspace).
   const plain = await openOrExit(file, flags.param, ws, { deferCacheWrite: true });
   const { opened, swept } = await sweepOrExit(plain, flags.sweep, flags.param);
+  await startChecksOrExit(opened);
   // The sweep is remembered once its run has the workspace (a run refused as busy is no sweep).
   const remember =
     swept === undefined

@@ -207,12 +207,15 @@ export const TINY_VAE = {
   fitSize: 64,
 } as const;
 
+/** The name the tiny VAE's config.json gives (how a check knows the factor of a tiny folder's VAE). */
+export const TINY_VAE_NAME = 'moe-tiny-linear-vae';
+
 /** AutoencoderKL-style config.json for vae_encoder/ and vae_decoder/ (the keys moe reads: scaling_factor). */
 export function tinyVaeConfigJson(): Record<string, unknown> {
   return {
     _class_name: 'AutoencoderKL',
     _diffusers_version: '0.19.0.dev0',
-    _name_or_path: 'moe-tiny-linear-vae',
+    _name_or_path: TINY_VAE_NAME,
     in_channels: 3,
     out_channels: 3,
     latent_channels: TINY_VAE.latentChannels,
