@@ -270,6 +270,19 @@ nodes:
       "p.yaml:9:51: error: output `abs`: `/tmp/x` is an absolute path; paths are relative to the node's output directory (from `params.abs`) [help: write outputs as paths inside the node's output directory ($MOE_OUT), e.g. `model`; moe never writes elsewhere]",
     ],
   },
+  // `name:` is shown as written (terminals, reports, run records): it was taken with either.
+  'a name with an expression': {
+    text: 'version: 1\nname: "sweep ${{ params.s }}"\nparams: { s: 1 }\nnodes:\n  a: { step: command }\n',
+    expected: [
+      "p.yaml:2:7: error: `name` holds a `${{ }}` expression, but expressions are evaluated only in a node's `with` [help: write the value itself here]",
+    ],
+  },
+  'a name with a control character': {
+    text: 'version: 1\nname: "moe\\0run"\nnodes:\n  a: { step: command }\n',
+    expected: [
+      'p.yaml:2:7: error: `name` must be text on one line, without control characters (a NUL, a tab) or `${{ }}`, got `moe\\u0000run`',
+    ],
+  },
   'schema shapes': {
     text: `version: 2
 name: ""

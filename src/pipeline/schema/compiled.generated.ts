@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 const require = createRequire(import.meta.url);
 
 export const PRECOMPILED = {
-  sbf9fe354878f773d: () => {
+  se1741dc6d7edb941: () => {
     const module = { exports: {} };
     const exports = module.exports;
     ('use strict');
@@ -21,7 +21,17 @@ export const PRECOMPILED = {
       additionalProperties: false,
       properties: {
         version: { description: 'The format version: 1.', const: 1 },
-        name: { description: 'A name for people; defaults to the file name.', type: 'string', minLength: 1 },
+        name: {
+          description: 'A name for people; defaults to the file name.',
+          type: 'string',
+          minLength: 1,
+          allOf: [
+            {
+              description: 'text on one line, without control characters (a NUL, a tab) or `${{ }}`',
+              pattern: '^(?![\\s\\S]*\\$\\{\\{)[^\\u0000-\\u001f\\u007f]*$',
+            },
+          ],
+        },
         description: { type: 'string' },
         params: {
           description: 'Parameters and their defaults; override with `--param name=value`.',
@@ -230,7 +240,8 @@ export const PRECOMPILED = {
     };
     const func1 = Object.prototype.hasOwnProperty;
     const func2 = require('ajv/dist/runtime/ucs2length').default;
-    const pattern4 = new RegExp('^[A-Za-z_][A-Za-z0-9_-]*$', 'u');
+    const pattern4 = new RegExp('^(?![\\s\\S]*\\$\\{\\{)[^\\u0000-\\u001f\\u007f]*$', 'u');
+    const pattern5 = new RegExp('^[A-Za-z_][A-Za-z0-9_-]*$', 'u');
     const schema32 = {
       type: 'object',
       additionalProperties: false,
@@ -280,8 +291,8 @@ export const PRECOMPILED = {
         },
       },
     };
-    const pattern5 = new RegExp('^[0-9]+(\\.[0-9]+)?\\s*([KMGT]i?B|B)$', 'u');
-    const pattern6 = new RegExp('^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$', 'u');
+    const pattern6 = new RegExp('^[0-9]+(\\.[0-9]+)?\\s*([KMGT]i?B|B)$', 'u');
+    const pattern7 = new RegExp('^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$', 'u');
 
     function validate21(
       data,
@@ -407,7 +418,7 @@ export const PRECOMPILED = {
               let valid3 = false;
               const _errs12 = errors;
               if (typeof data3 === 'string') {
-                if (!pattern5.test(data3)) {
+                if (!pattern6.test(data3)) {
                   const err5 = {
                     instancePath: instancePath + '/resources/memory',
                     schemaPath: '#/$defs/resources/properties/memory/anyOf/0/pattern',
@@ -641,7 +652,7 @@ export const PRECOMPILED = {
             if (data5.backoff !== undefined) {
               let data7 = data5.backoff;
               if (typeof data7 === 'string') {
-                if (!pattern6.test(data7)) {
+                if (!pattern7.test(data7)) {
                   const err16 = {
                     instancePath: instancePath + '/retry/backoff',
                     schemaPath: '#/$defs/retry/properties/backoff/pattern',
@@ -700,7 +711,7 @@ export const PRECOMPILED = {
         if (data.timeout !== undefined) {
           let data8 = data.timeout;
           if (typeof data8 === 'string') {
-            if (!pattern6.test(data8)) {
+            if (!pattern7.test(data8)) {
               const err19 = {
                 instancePath: instancePath + '/timeout',
                 schemaPath: '#/properties/timeout/pattern',
@@ -912,7 +923,7 @@ export const PRECOMPILED = {
             for (let i0 = 0; i0 < len0; i0++) {
               let data3 = data2[i0];
               if (typeof data3 === 'string') {
-                if (!pattern4.test(data3)) {
+                if (!pattern5.test(data3)) {
                   const err5 = {
                     instancePath: instancePath + '/needs/' + i0,
                     schemaPath: '#/properties/needs/items/pattern',
@@ -1091,7 +1102,7 @@ export const PRECOMPILED = {
               let valid6 = false;
               const _errs20 = errors;
               if (typeof data7 === 'string') {
-                if (!pattern5.test(data7)) {
+                if (!pattern6.test(data7)) {
                   const err13 = {
                     instancePath: instancePath + '/resources/memory',
                     schemaPath: '#/$defs/resources/properties/memory/anyOf/0/pattern',
@@ -1325,7 +1336,7 @@ export const PRECOMPILED = {
             if (data9.backoff !== undefined) {
               let data11 = data9.backoff;
               if (typeof data11 === 'string') {
-                if (!pattern6.test(data11)) {
+                if (!pattern7.test(data11)) {
                   const err24 = {
                     instancePath: instancePath + '/retry/backoff',
                     schemaPath: '#/$defs/retry/properties/backoff/pattern',
@@ -1384,7 +1395,7 @@ export const PRECOMPILED = {
         if (data.timeout !== undefined) {
           let data12 = data.timeout;
           if (typeof data12 === 'string') {
-            if (!pattern6.test(data12)) {
+            if (!pattern7.test(data12)) {
               const err27 = {
                 instancePath: instancePath + '/timeout',
                 schemaPath: '#/properties/timeout/pattern',
@@ -1538,8 +1549,28 @@ export const PRECOMPILED = {
         if (data.name !== undefined) {
           let data1 = data.name;
           if (typeof data1 === 'string') {
-            if (func2(data1) < 1) {
+            if (!pattern4.test(data1)) {
               const err4 = {
+                instancePath: instancePath + '/name',
+                schemaPath: '#/properties/name/allOf/0/pattern',
+                keyword: 'pattern',
+                params: { pattern: '^(?![\\s\\S]*\\$\\{\\{)[^\\u0000-\\u001f\\u007f]*$' },
+                message: 'must match pattern "' + '^(?![\\s\\S]*\\$\\{\\{)[^\\u0000-\\u001f\\u007f]*$' + '"',
+                schema: '^(?![\\s\\S]*\\$\\{\\{)[^\\u0000-\\u001f\\u007f]*$',
+                parentSchema: schema31.properties.name.allOf[0],
+                data: data1,
+              };
+              if (vErrors === null) {
+                vErrors = [err4];
+              } else {
+                vErrors.push(err4);
+              }
+              errors++;
+            }
+          }
+          if (typeof data1 === 'string') {
+            if (func2(data1) < 1) {
+              const err5 = {
                 instancePath: instancePath + '/name',
                 schemaPath: '#/properties/name/minLength',
                 keyword: 'minLength',
@@ -1550,14 +1581,14 @@ export const PRECOMPILED = {
                 data: data1,
               };
               if (vErrors === null) {
-                vErrors = [err4];
+                vErrors = [err5];
               } else {
-                vErrors.push(err4);
+                vErrors.push(err5);
               }
               errors++;
             }
           } else {
-            const err5 = {
+            const err6 = {
               instancePath: instancePath + '/name',
               schemaPath: '#/properties/name/type',
               keyword: 'type',
@@ -1568,9 +1599,9 @@ export const PRECOMPILED = {
               data: data1,
             };
             if (vErrors === null) {
-              vErrors = [err5];
+              vErrors = [err6];
             } else {
-              vErrors.push(err5);
+              vErrors.push(err6);
             }
             errors++;
           }
@@ -1578,7 +1609,7 @@ export const PRECOMPILED = {
         if (data.description !== undefined) {
           let data2 = data.description;
           if (typeof data2 !== 'string') {
-            const err6 = {
+            const err7 = {
               instancePath: instancePath + '/description',
               schemaPath: '#/properties/description/type',
               keyword: 'type',
@@ -1589,9 +1620,9 @@ export const PRECOMPILED = {
               data: data2,
             };
             if (vErrors === null) {
-              vErrors = [err6];
+              vErrors = [err7];
             } else {
-              vErrors.push(err6);
+              vErrors.push(err7);
             }
             errors++;
           }
@@ -1600,10 +1631,10 @@ export const PRECOMPILED = {
           let data3 = data.params;
           if (data3 && typeof data3 == 'object' && !Array.isArray(data3)) {
             for (const key1 in data3) {
-              const _errs9 = errors;
+              const _errs10 = errors;
               if (typeof key1 === 'string') {
-                if (!pattern4.test(key1)) {
-                  const err7 = {
+                if (!pattern5.test(key1)) {
+                  const err8 = {
                     instancePath: instancePath + '/params',
                     schemaPath: '#/properties/params/propertyNames/pattern',
                     keyword: 'pattern',
@@ -1615,16 +1646,16 @@ export const PRECOMPILED = {
                     propertyName: key1,
                   };
                   if (vErrors === null) {
-                    vErrors = [err7];
+                    vErrors = [err8];
                   } else {
-                    vErrors.push(err7);
+                    vErrors.push(err8);
                   }
                   errors++;
                 }
               }
-              var valid1 = _errs9 === errors;
-              if (!valid1) {
-                const err8 = {
+              var valid2 = _errs10 === errors;
+              if (!valid2) {
+                const err9 = {
                   instancePath: instancePath + '/params',
                   schemaPath: '#/properties/params/propertyNames',
                   keyword: 'propertyNames',
@@ -1635,9 +1666,9 @@ export const PRECOMPILED = {
                   data: data3,
                 };
                 if (vErrors === null) {
-                  vErrors = [err8];
+                  vErrors = [err9];
                 } else {
-                  vErrors.push(err8);
+                  vErrors.push(err9);
                 }
                 errors++;
               }
@@ -1645,7 +1676,7 @@ export const PRECOMPILED = {
             for (const key2 in data3) {
               let data4 = data3[key2];
               if (typeof data4 !== 'string' && !(typeof data4 == 'number') && typeof data4 !== 'boolean') {
-                const err9 = {
+                const err10 = {
                   instancePath: instancePath + '/params/' + key2.replace(/~/g, '~0').replace(/\//g, '~1'),
                   schemaPath: '#/properties/params/additionalProperties/type',
                   keyword: 'type',
@@ -1656,15 +1687,15 @@ export const PRECOMPILED = {
                   data: data4,
                 };
                 if (vErrors === null) {
-                  vErrors = [err9];
+                  vErrors = [err10];
                 } else {
-                  vErrors.push(err9);
+                  vErrors.push(err10);
                 }
                 errors++;
               }
             }
           } else {
-            const err10 = {
+            const err11 = {
               instancePath: instancePath + '/params',
               schemaPath: '#/properties/params/type',
               keyword: 'type',
@@ -1675,9 +1706,9 @@ export const PRECOMPILED = {
               data: data3,
             };
             if (vErrors === null) {
-              vErrors = [err10];
+              vErrors = [err11];
             } else {
-              vErrors.push(err10);
+              vErrors.push(err11);
             }
             errors++;
           }
@@ -1690,7 +1721,7 @@ export const PRECOMPILED = {
               let data6 = data5[i0];
               if (typeof data6 === 'string') {
                 if (func2(data6) < 1) {
-                  const err11 = {
+                  const err12 = {
                     instancePath: instancePath + '/plugins/' + i0,
                     schemaPath: '#/properties/plugins/items/minLength',
                     keyword: 'minLength',
@@ -1701,14 +1732,14 @@ export const PRECOMPILED = {
                     data: data6,
                   };
                   if (vErrors === null) {
-                    vErrors = [err11];
+                    vErrors = [err12];
                   } else {
-                    vErrors.push(err11);
+                    vErrors.push(err12);
                   }
                   errors++;
                 }
               } else {
-                const err12 = {
+                const err13 = {
                   instancePath: instancePath + '/plugins/' + i0,
                   schemaPath: '#/properties/plugins/items/type',
                   keyword: 'type',
@@ -1719,9 +1750,9 @@ export const PRECOMPILED = {
                   data: data6,
                 };
                 if (vErrors === null) {
-                  vErrors = [err12];
+                  vErrors = [err13];
                 } else {
-                  vErrors.push(err12);
+                  vErrors.push(err13);
                 }
                 errors++;
               }
@@ -1737,7 +1768,7 @@ export const PRECOMPILED = {
                 }
                 if (typeof indices0[item0] == 'number') {
                   j0 = indices0[item0];
-                  const err13 = {
+                  const err14 = {
                     instancePath: instancePath + '/plugins',
                     schemaPath: '#/properties/plugins/uniqueItems',
                     keyword: 'uniqueItems',
@@ -1749,9 +1780,9 @@ export const PRECOMPILED = {
                     data: data5,
                   };
                   if (vErrors === null) {
-                    vErrors = [err13];
+                    vErrors = [err14];
                   } else {
-                    vErrors.push(err13);
+                    vErrors.push(err14);
                   }
                   errors++;
                   break;
@@ -1760,7 +1791,7 @@ export const PRECOMPILED = {
               }
             }
           } else {
-            const err14 = {
+            const err15 = {
               instancePath: instancePath + '/plugins',
               schemaPath: '#/properties/plugins/type',
               keyword: 'type',
@@ -1771,20 +1802,20 @@ export const PRECOMPILED = {
               data: data5,
             };
             if (vErrors === null) {
-              vErrors = [err14];
+              vErrors = [err15];
             } else {
-              vErrors.push(err14);
+              vErrors.push(err15);
             }
             errors++;
           }
         }
         if (data.executor !== undefined) {
           let data7 = data.executor;
-          const _errs18 = errors;
-          let valid6 = false;
           const _errs19 = errors;
+          let valid7 = false;
+          const _errs20 = errors;
           if (typeof data7 !== 'string') {
-            const err15 = {
+            const err16 = {
               instancePath: instancePath + '/executor',
               schemaPath: '#/properties/executor/anyOf/0/type',
               keyword: 'type',
@@ -1795,14 +1826,14 @@ export const PRECOMPILED = {
               data: data7,
             };
             if (vErrors === null) {
-              vErrors = [err15];
+              vErrors = [err16];
             } else {
-              vErrors.push(err15);
+              vErrors.push(err16);
             }
             errors++;
           }
           if (!(data7 === 'local' || data7 === 'slurm')) {
-            const err16 = {
+            const err17 = {
               instancePath: instancePath + '/executor',
               schemaPath: '#/properties/executor/anyOf/0/enum',
               keyword: 'enum',
@@ -1813,18 +1844,18 @@ export const PRECOMPILED = {
               data: data7,
             };
             if (vErrors === null) {
-              vErrors = [err16];
+              vErrors = [err17];
             } else {
-              vErrors.push(err16);
+              vErrors.push(err17);
             }
             errors++;
           }
-          var _valid0 = _errs19 === errors;
-          valid6 = valid6 || _valid0;
-          const _errs21 = errors;
+          var _valid0 = _errs20 === errors;
+          valid7 = valid7 || _valid0;
+          const _errs22 = errors;
           if (data7 && typeof data7 == 'object' && !Array.isArray(data7)) {
             if (data7.kind === undefined) {
-              const err17 = {
+              const err18 = {
                 instancePath: instancePath + '/executor',
                 schemaPath: '#/properties/executor/anyOf/1/required',
                 keyword: 'required',
@@ -1835,9 +1866,9 @@ export const PRECOMPILED = {
                 data: data7,
               };
               if (vErrors === null) {
-                vErrors = [err17];
+                vErrors = [err18];
               } else {
-                vErrors.push(err17);
+                vErrors.push(err18);
               }
               errors++;
             }
@@ -1852,7 +1883,7 @@ export const PRECOMPILED = {
                 key3 === 'poll' ||
                 key3 === 'gpus_per_node'
               )) {
-                const err18 = {
+                const err19 = {
                   instancePath: instancePath + '/executor',
                   schemaPath: '#/properties/executor/anyOf/1/additionalProperties',
                   keyword: 'additionalProperties',
@@ -1863,9 +1894,9 @@ export const PRECOMPILED = {
                   data: data7,
                 };
                 if (vErrors === null) {
-                  vErrors = [err18];
+                  vErrors = [err19];
                 } else {
-                  vErrors.push(err18);
+                  vErrors.push(err19);
                 }
                 errors++;
               }
@@ -1873,7 +1904,7 @@ export const PRECOMPILED = {
             if (data7.kind !== undefined) {
               let data8 = data7.kind;
               if (!(data8 === 'local' || data8 === 'slurm')) {
-                const err19 = {
+                const err20 = {
                   instancePath: instancePath + '/executor/kind',
                   schemaPath: '#/properties/executor/anyOf/1/properties/kind/enum',
                   keyword: 'enum',
@@ -1884,9 +1915,9 @@ export const PRECOMPILED = {
                   data: data8,
                 };
                 if (vErrors === null) {
-                  vErrors = [err19];
+                  vErrors = [err20];
                 } else {
-                  vErrors.push(err19);
+                  vErrors.push(err20);
                 }
                 errors++;
               }
@@ -1895,7 +1926,7 @@ export const PRECOMPILED = {
               let data9 = data7.partition;
               if (typeof data9 === 'string') {
                 if (func2(data9) < 1) {
-                  const err20 = {
+                  const err21 = {
                     instancePath: instancePath + '/executor/partition',
                     schemaPath: '#/properties/executor/anyOf/1/properties/partition/minLength',
                     keyword: 'minLength',
@@ -1906,14 +1937,14 @@ export const PRECOMPILED = {
                     data: data9,
                   };
                   if (vErrors === null) {
-                    vErrors = [err20];
+                    vErrors = [err21];
                   } else {
-                    vErrors.push(err20);
+                    vErrors.push(err21);
                   }
                   errors++;
                 }
               } else {
-                const err21 = {
+                const err22 = {
                   instancePath: instancePath + '/executor/partition',
                   schemaPath: '#/properties/executor/anyOf/1/properties/partition/type',
                   keyword: 'type',
@@ -1924,9 +1955,9 @@ export const PRECOMPILED = {
                   data: data9,
                 };
                 if (vErrors === null) {
-                  vErrors = [err21];
+                  vErrors = [err22];
                 } else {
-                  vErrors.push(err21);
+                  vErrors.push(err22);
                 }
                 errors++;
               }
@@ -1935,7 +1966,7 @@ export const PRECOMPILED = {
               let data10 = data7.account;
               if (typeof data10 === 'string') {
                 if (func2(data10) < 1) {
-                  const err22 = {
+                  const err23 = {
                     instancePath: instancePath + '/executor/account',
                     schemaPath: '#/properties/executor/anyOf/1/properties/account/minLength',
                     keyword: 'minLength',
@@ -1946,14 +1977,14 @@ export const PRECOMPILED = {
                     data: data10,
                   };
                   if (vErrors === null) {
-                    vErrors = [err22];
+                    vErrors = [err23];
                   } else {
-                    vErrors.push(err22);
+                    vErrors.push(err23);
                   }
                   errors++;
                 }
               } else {
-                const err23 = {
+                const err24 = {
                   instancePath: instancePath + '/executor/account',
                   schemaPath: '#/properties/executor/anyOf/1/properties/account/type',
                   keyword: 'type',
@@ -1964,9 +1995,9 @@ export const PRECOMPILED = {
                   data: data10,
                 };
                 if (vErrors === null) {
-                  vErrors = [err23];
+                  vErrors = [err24];
                 } else {
-                  vErrors.push(err23);
+                  vErrors.push(err24);
                 }
                 errors++;
               }
@@ -1975,7 +2006,7 @@ export const PRECOMPILED = {
               let data11 = data7.qos;
               if (typeof data11 === 'string') {
                 if (func2(data11) < 1) {
-                  const err24 = {
+                  const err25 = {
                     instancePath: instancePath + '/executor/qos',
                     schemaPath: '#/properties/executor/anyOf/1/properties/qos/minLength',
                     keyword: 'minLength',
@@ -1986,14 +2017,14 @@ export const PRECOMPILED = {
                     data: data11,
                   };
                   if (vErrors === null) {
-                    vErrors = [err24];
+                    vErrors = [err25];
                   } else {
-                    vErrors.push(err24);
+                    vErrors.push(err25);
                   }
                   errors++;
                 }
               } else {
-                const err25 = {
+                const err26 = {
                   instancePath: instancePath + '/executor/qos',
                   schemaPath: '#/properties/executor/anyOf/1/properties/qos/type',
                   keyword: 'type',
@@ -2004,9 +2035,9 @@ export const PRECOMPILED = {
                   data: data11,
                 };
                 if (vErrors === null) {
-                  vErrors = [err25];
+                  vErrors = [err26];
                 } else {
-                  vErrors.push(err25);
+                  vErrors.push(err26);
                 }
                 errors++;
               }
@@ -2014,7 +2045,7 @@ export const PRECOMPILED = {
             if (data7.sbatch_flags !== undefined) {
               let data12 = data7.sbatch_flags;
               if (!Array.isArray(data12) && typeof data12 !== 'string') {
-                const err26 = {
+                const err27 = {
                   instancePath: instancePath + '/executor/sbatch_flags',
                   schemaPath: '#/properties/executor/anyOf/1/properties/sbatch_flags/type',
                   keyword: 'type',
@@ -2025,9 +2056,9 @@ export const PRECOMPILED = {
                   data: data12,
                 };
                 if (vErrors === null) {
-                  vErrors = [err26];
+                  vErrors = [err27];
                 } else {
-                  vErrors.push(err26);
+                  vErrors.push(err27);
                 }
                 errors++;
               }
@@ -2036,7 +2067,7 @@ export const PRECOMPILED = {
                 for (let i2 = 0; i2 < len1; i2++) {
                   let data13 = data12[i2];
                   if (typeof data13 !== 'string') {
-                    const err27 = {
+                    const err28 = {
                       instancePath: instancePath + '/executor/sbatch_flags/' + i2,
                       schemaPath: '#/properties/executor/anyOf/1/properties/sbatch_flags/items/type',
                       keyword: 'type',
@@ -2047,9 +2078,9 @@ export const PRECOMPILED = {
                       data: data13,
                     };
                     if (vErrors === null) {
-                      vErrors = [err27];
+                      vErrors = [err28];
                     } else {
-                      vErrors.push(err27);
+                      vErrors.push(err28);
                     }
                     errors++;
                   }
@@ -2059,7 +2090,7 @@ export const PRECOMPILED = {
             if (data7.command !== undefined) {
               let data14 = data7.command;
               if (!Array.isArray(data14) && typeof data14 !== 'string') {
-                const err28 = {
+                const err29 = {
                   instancePath: instancePath + '/executor/command',
                   schemaPath: '#/properties/executor/anyOf/1/properties/command/type',
                   keyword: 'type',
@@ -2070,15 +2101,15 @@ export const PRECOMPILED = {
                   data: data14,
                 };
                 if (vErrors === null) {
-                  vErrors = [err28];
+                  vErrors = [err29];
                 } else {
-                  vErrors.push(err28);
+                  vErrors.push(err29);
                 }
                 errors++;
               }
               if (Array.isArray(data14)) {
                 if (data14.length < 1) {
-                  const err29 = {
+                  const err30 = {
                     instancePath: instancePath + '/executor/command',
                     schemaPath: '#/properties/executor/anyOf/1/properties/command/minItems',
                     keyword: 'minItems',
@@ -2089,9 +2120,9 @@ export const PRECOMPILED = {
                     data: data14,
                   };
                   if (vErrors === null) {
-                    vErrors = [err29];
+                    vErrors = [err30];
                   } else {
-                    vErrors.push(err29);
+                    vErrors.push(err30);
                   }
                   errors++;
                 }
@@ -2100,7 +2131,7 @@ export const PRECOMPILED = {
                   let data15 = data14[i3];
                   if (typeof data15 === 'string') {
                     if (func2(data15) < 1) {
-                      const err30 = {
+                      const err31 = {
                         instancePath: instancePath + '/executor/command/' + i3,
                         schemaPath: '#/properties/executor/anyOf/1/properties/command/items/minLength',
                         keyword: 'minLength',
@@ -2111,14 +2142,14 @@ export const PRECOMPILED = {
                         data: data15,
                       };
                       if (vErrors === null) {
-                        vErrors = [err30];
+                        vErrors = [err31];
                       } else {
-                        vErrors.push(err30);
+                        vErrors.push(err31);
                       }
                       errors++;
                     }
                   } else {
-                    const err31 = {
+                    const err32 = {
                       instancePath: instancePath + '/executor/command/' + i3,
                       schemaPath: '#/properties/executor/anyOf/1/properties/command/items/type',
                       keyword: 'type',
@@ -2129,9 +2160,9 @@ export const PRECOMPILED = {
                       data: data15,
                     };
                     if (vErrors === null) {
-                      vErrors = [err31];
+                      vErrors = [err32];
                     } else {
-                      vErrors.push(err31);
+                      vErrors.push(err32);
                     }
                     errors++;
                   }
@@ -2142,7 +2173,7 @@ export const PRECOMPILED = {
               let data16 = data7.poll;
               if (typeof data16 == 'number') {
                 if (data16 <= 0 || isNaN(data16)) {
-                  const err32 = {
+                  const err33 = {
                     instancePath: instancePath + '/executor/poll',
                     schemaPath: '#/properties/executor/anyOf/1/properties/poll/exclusiveMinimum',
                     keyword: 'exclusiveMinimum',
@@ -2153,14 +2184,14 @@ export const PRECOMPILED = {
                     data: data16,
                   };
                   if (vErrors === null) {
-                    vErrors = [err32];
+                    vErrors = [err33];
                   } else {
-                    vErrors.push(err32);
+                    vErrors.push(err33);
                   }
                   errors++;
                 }
               } else {
-                const err33 = {
+                const err34 = {
                   instancePath: instancePath + '/executor/poll',
                   schemaPath: '#/properties/executor/anyOf/1/properties/poll/type',
                   keyword: 'type',
@@ -2171,9 +2202,9 @@ export const PRECOMPILED = {
                   data: data16,
                 };
                 if (vErrors === null) {
-                  vErrors = [err33];
+                  vErrors = [err34];
                 } else {
-                  vErrors.push(err33);
+                  vErrors.push(err34);
                 }
                 errors++;
               }
@@ -2181,7 +2212,7 @@ export const PRECOMPILED = {
             if (data7.gpus_per_node !== undefined) {
               let data17 = data7.gpus_per_node;
               if (!(typeof data17 == 'number' && !(data17 % 1) && !isNaN(data17))) {
-                const err34 = {
+                const err35 = {
                   instancePath: instancePath + '/executor/gpus_per_node',
                   schemaPath: '#/properties/executor/anyOf/1/properties/gpus_per_node/type',
                   keyword: 'type',
@@ -2192,15 +2223,15 @@ export const PRECOMPILED = {
                   data: data17,
                 };
                 if (vErrors === null) {
-                  vErrors = [err34];
+                  vErrors = [err35];
                 } else {
-                  vErrors.push(err34);
+                  vErrors.push(err35);
                 }
                 errors++;
               }
               if (typeof data17 == 'number') {
                 if (data17 < 1 || isNaN(data17)) {
-                  const err35 = {
+                  const err36 = {
                     instancePath: instancePath + '/executor/gpus_per_node',
                     schemaPath: '#/properties/executor/anyOf/1/properties/gpus_per_node/minimum',
                     keyword: 'minimum',
@@ -2211,16 +2242,16 @@ export const PRECOMPILED = {
                     data: data17,
                   };
                   if (vErrors === null) {
-                    vErrors = [err35];
+                    vErrors = [err36];
                   } else {
-                    vErrors.push(err35);
+                    vErrors.push(err36);
                   }
                   errors++;
                 }
               }
             }
           } else {
-            const err36 = {
+            const err37 = {
               instancePath: instancePath + '/executor',
               schemaPath: '#/properties/executor/anyOf/1/type',
               keyword: 'type',
@@ -2231,16 +2262,16 @@ export const PRECOMPILED = {
               data: data7,
             };
             if (vErrors === null) {
-              vErrors = [err36];
+              vErrors = [err37];
             } else {
-              vErrors.push(err36);
+              vErrors.push(err37);
             }
             errors++;
           }
-          var _valid0 = _errs21 === errors;
-          valid6 = valid6 || _valid0;
-          if (!valid6) {
-            const err37 = {
+          var _valid0 = _errs22 === errors;
+          valid7 = valid7 || _valid0;
+          if (!valid7) {
+            const err38 = {
               instancePath: instancePath + '/executor',
               schemaPath: '#/properties/executor/anyOf',
               keyword: 'anyOf',
@@ -2251,16 +2282,16 @@ export const PRECOMPILED = {
               data: data7,
             };
             if (vErrors === null) {
-              vErrors = [err37];
+              vErrors = [err38];
             } else {
-              vErrors.push(err37);
+              vErrors.push(err38);
             }
             errors++;
           } else {
-            errors = _errs18;
+            errors = _errs19;
             if (vErrors !== null) {
-              if (_errs18) {
-                vErrors.length = _errs18;
+              if (_errs19) {
+                vErrors.length = _errs19;
               } else {
                 vErrors = null;
               }
@@ -2285,7 +2316,7 @@ export const PRECOMPILED = {
               }
             }
           } else {
-            const err38 = {
+            const err39 = {
               instancePath: instancePath + '/defaults',
               schemaPath: '#/properties/defaults/type',
               keyword: 'type',
@@ -2296,9 +2327,9 @@ export const PRECOMPILED = {
               data: data18,
             };
             if (vErrors === null) {
-              vErrors = [err38];
+              vErrors = [err39];
             } else {
-              vErrors.push(err38);
+              vErrors.push(err39);
             }
             errors++;
           }
@@ -2307,10 +2338,10 @@ export const PRECOMPILED = {
           let data20 = data.sweep;
           if (data20 && typeof data20 == 'object' && !Array.isArray(data20)) {
             for (const key5 in data20) {
-              const _errs49 = errors;
+              const _errs50 = errors;
               if (typeof key5 === 'string') {
-                if (!pattern4.test(key5)) {
-                  const err39 = {
+                if (!pattern5.test(key5)) {
+                  const err40 = {
                     instancePath: instancePath + '/sweep',
                     schemaPath: '#/properties/sweep/propertyNames/pattern',
                     keyword: 'pattern',
@@ -2322,16 +2353,16 @@ export const PRECOMPILED = {
                     propertyName: key5,
                   };
                   if (vErrors === null) {
-                    vErrors = [err39];
+                    vErrors = [err40];
                   } else {
-                    vErrors.push(err39);
+                    vErrors.push(err40);
                   }
                   errors++;
                 }
               }
-              var valid13 = _errs49 === errors;
-              if (!valid13) {
-                const err40 = {
+              var valid14 = _errs50 === errors;
+              if (!valid14) {
+                const err41 = {
                   instancePath: instancePath + '/sweep',
                   schemaPath: '#/properties/sweep/propertyNames',
                   keyword: 'propertyNames',
@@ -2342,9 +2373,9 @@ export const PRECOMPILED = {
                   data: data20,
                 };
                 if (vErrors === null) {
-                  vErrors = [err40];
+                  vErrors = [err41];
                 } else {
-                  vErrors.push(err40);
+                  vErrors.push(err41);
                 }
                 errors++;
               }
@@ -2354,7 +2385,7 @@ export const PRECOMPILED = {
                 let data21 = data20[key6];
                 if (Array.isArray(data21)) {
                   if (data21.length < 1) {
-                    const err41 = {
+                    const err42 = {
                       instancePath: instancePath + '/sweep/' + key6.replace(/~/g, '~0').replace(/\//g, '~1'),
                       schemaPath: '#/properties/sweep/additionalProperties/minItems',
                       keyword: 'minItems',
@@ -2365,9 +2396,9 @@ export const PRECOMPILED = {
                       data: data21,
                     };
                     if (vErrors === null) {
-                      vErrors = [err41];
+                      vErrors = [err42];
                     } else {
-                      vErrors.push(err41);
+                      vErrors.push(err42);
                     }
                     errors++;
                   }
@@ -2379,7 +2410,7 @@ export const PRECOMPILED = {
                       !(typeof data22 == 'number') &&
                       typeof data22 !== 'boolean'
                     ) {
-                      const err42 = {
+                      const err43 = {
                         instancePath:
                           instancePath + '/sweep/' + key6.replace(/~/g, '~0').replace(/\//g, '~1') + '/' + i4,
                         schemaPath: '#/properties/sweep/additionalProperties/items/type',
@@ -2391,15 +2422,15 @@ export const PRECOMPILED = {
                         data: data22,
                       };
                       if (vErrors === null) {
-                        vErrors = [err42];
+                        vErrors = [err43];
                       } else {
-                        vErrors.push(err42);
+                        vErrors.push(err43);
                       }
                       errors++;
                     }
                   }
                 } else {
-                  const err43 = {
+                  const err44 = {
                     instancePath: instancePath + '/sweep/' + key6.replace(/~/g, '~0').replace(/\//g, '~1'),
                     schemaPath: '#/properties/sweep/additionalProperties/type',
                     keyword: 'type',
@@ -2410,9 +2441,9 @@ export const PRECOMPILED = {
                     data: data21,
                   };
                   if (vErrors === null) {
-                    vErrors = [err43];
+                    vErrors = [err44];
                   } else {
-                    vErrors.push(err43);
+                    vErrors.push(err44);
                   }
                   errors++;
                 }
@@ -2426,7 +2457,7 @@ export const PRECOMPILED = {
                   let data24 = data23[i5];
                   if (data24 && typeof data24 == 'object' && !Array.isArray(data24)) {
                     if (Object.keys(data24).length < 1) {
-                      const err44 = {
+                      const err45 = {
                         instancePath: instancePath + '/sweep/exclude/' + i5,
                         schemaPath: '#/$defs/assignment/minProperties',
                         keyword: 'minProperties',
@@ -2437,17 +2468,17 @@ export const PRECOMPILED = {
                         data: data24,
                       };
                       if (vErrors === null) {
-                        vErrors = [err44];
+                        vErrors = [err45];
                       } else {
-                        vErrors.push(err44);
+                        vErrors.push(err45);
                       }
                       errors++;
                     }
                     for (const key7 in data24) {
-                      const _errs60 = errors;
+                      const _errs61 = errors;
                       if (typeof key7 === 'string') {
-                        if (!pattern4.test(key7)) {
-                          const err45 = {
+                        if (!pattern5.test(key7)) {
+                          const err46 = {
                             instancePath: instancePath + '/sweep/exclude/' + i5,
                             schemaPath: '#/$defs/assignment/propertyNames/pattern',
                             keyword: 'pattern',
@@ -2459,16 +2490,16 @@ export const PRECOMPILED = {
                             propertyName: key7,
                           };
                           if (vErrors === null) {
-                            vErrors = [err45];
+                            vErrors = [err46];
                           } else {
-                            vErrors.push(err45);
+                            vErrors.push(err46);
                           }
                           errors++;
                         }
                       }
-                      var valid21 = _errs60 === errors;
-                      if (!valid21) {
-                        const err46 = {
+                      var valid22 = _errs61 === errors;
+                      if (!valid22) {
+                        const err47 = {
                           instancePath: instancePath + '/sweep/exclude/' + i5,
                           schemaPath: '#/$defs/assignment/propertyNames',
                           keyword: 'propertyNames',
@@ -2479,9 +2510,9 @@ export const PRECOMPILED = {
                           data: data24,
                         };
                         if (vErrors === null) {
-                          vErrors = [err46];
+                          vErrors = [err47];
                         } else {
-                          vErrors.push(err46);
+                          vErrors.push(err47);
                         }
                         errors++;
                       }
@@ -2493,7 +2524,7 @@ export const PRECOMPILED = {
                         !(typeof data25 == 'number') &&
                         typeof data25 !== 'boolean'
                       ) {
-                        const err47 = {
+                        const err48 = {
                           instancePath:
                             instancePath +
                             '/sweep/exclude/' +
@@ -2509,15 +2540,15 @@ export const PRECOMPILED = {
                           data: data25,
                         };
                         if (vErrors === null) {
-                          vErrors = [err47];
+                          vErrors = [err48];
                         } else {
-                          vErrors.push(err47);
+                          vErrors.push(err48);
                         }
                         errors++;
                       }
                     }
                   } else {
-                    const err48 = {
+                    const err49 = {
                       instancePath: instancePath + '/sweep/exclude/' + i5,
                       schemaPath: '#/$defs/assignment/type',
                       keyword: 'type',
@@ -2528,15 +2559,15 @@ export const PRECOMPILED = {
                       data: data24,
                     };
                     if (vErrors === null) {
-                      vErrors = [err48];
+                      vErrors = [err49];
                     } else {
-                      vErrors.push(err48);
+                      vErrors.push(err49);
                     }
                     errors++;
                   }
                 }
               } else {
-                const err49 = {
+                const err50 = {
                   instancePath: instancePath + '/sweep/exclude',
                   schemaPath: '#/properties/sweep/properties/exclude/type',
                   keyword: 'type',
@@ -2547,9 +2578,9 @@ export const PRECOMPILED = {
                   data: data23,
                 };
                 if (vErrors === null) {
-                  vErrors = [err49];
+                  vErrors = [err50];
                 } else {
-                  vErrors.push(err49);
+                  vErrors.push(err50);
                 }
                 errors++;
               }
@@ -2562,7 +2593,7 @@ export const PRECOMPILED = {
                   let data27 = data26[i6];
                   if (data27 && typeof data27 == 'object' && !Array.isArray(data27)) {
                     if (Object.keys(data27).length < 1) {
-                      const err50 = {
+                      const err51 = {
                         instancePath: instancePath + '/sweep/include/' + i6,
                         schemaPath: '#/$defs/assignment/minProperties',
                         keyword: 'minProperties',
@@ -2573,17 +2604,17 @@ export const PRECOMPILED = {
                         data: data27,
                       };
                       if (vErrors === null) {
-                        vErrors = [err50];
+                        vErrors = [err51];
                       } else {
-                        vErrors.push(err50);
+                        vErrors.push(err51);
                       }
                       errors++;
                     }
                     for (const key9 in data27) {
-                      const _errs69 = errors;
+                      const _errs70 = errors;
                       if (typeof key9 === 'string') {
-                        if (!pattern4.test(key9)) {
-                          const err51 = {
+                        if (!pattern5.test(key9)) {
+                          const err52 = {
                             instancePath: instancePath + '/sweep/include/' + i6,
                             schemaPath: '#/$defs/assignment/propertyNames/pattern',
                             keyword: 'pattern',
@@ -2595,16 +2626,16 @@ export const PRECOMPILED = {
                             propertyName: key9,
                           };
                           if (vErrors === null) {
-                            vErrors = [err51];
+                            vErrors = [err52];
                           } else {
-                            vErrors.push(err51);
+                            vErrors.push(err52);
                           }
                           errors++;
                         }
                       }
-                      var valid26 = _errs69 === errors;
-                      if (!valid26) {
-                        const err52 = {
+                      var valid27 = _errs70 === errors;
+                      if (!valid27) {
+                        const err53 = {
                           instancePath: instancePath + '/sweep/include/' + i6,
                           schemaPath: '#/$defs/assignment/propertyNames',
                           keyword: 'propertyNames',
@@ -2615,9 +2646,9 @@ export const PRECOMPILED = {
                           data: data27,
                         };
                         if (vErrors === null) {
-                          vErrors = [err52];
+                          vErrors = [err53];
                         } else {
-                          vErrors.push(err52);
+                          vErrors.push(err53);
                         }
                         errors++;
                       }
@@ -2629,7 +2660,7 @@ export const PRECOMPILED = {
                         !(typeof data28 == 'number') &&
                         typeof data28 !== 'boolean'
                       ) {
-                        const err53 = {
+                        const err54 = {
                           instancePath:
                             instancePath +
                             '/sweep/include/' +
@@ -2645,15 +2676,15 @@ export const PRECOMPILED = {
                           data: data28,
                         };
                         if (vErrors === null) {
-                          vErrors = [err53];
+                          vErrors = [err54];
                         } else {
-                          vErrors.push(err53);
+                          vErrors.push(err54);
                         }
                         errors++;
                       }
                     }
                   } else {
-                    const err54 = {
+                    const err55 = {
                       instancePath: instancePath + '/sweep/include/' + i6,
                       schemaPath: '#/$defs/assignment/type',
                       keyword: 'type',
@@ -2664,15 +2695,15 @@ export const PRECOMPILED = {
                       data: data27,
                     };
                     if (vErrors === null) {
-                      vErrors = [err54];
+                      vErrors = [err55];
                     } else {
-                      vErrors.push(err54);
+                      vErrors.push(err55);
                     }
                     errors++;
                   }
                 }
               } else {
-                const err55 = {
+                const err56 = {
                   instancePath: instancePath + '/sweep/include',
                   schemaPath: '#/properties/sweep/properties/include/type',
                   keyword: 'type',
@@ -2683,15 +2714,15 @@ export const PRECOMPILED = {
                   data: data26,
                 };
                 if (vErrors === null) {
-                  vErrors = [err55];
+                  vErrors = [err56];
                 } else {
-                  vErrors.push(err55);
+                  vErrors.push(err56);
                 }
                 errors++;
               }
             }
           } else {
-            const err56 = {
+            const err57 = {
               instancePath: instancePath + '/sweep',
               schemaPath: '#/properties/sweep/type',
               keyword: 'type',
@@ -2702,9 +2733,9 @@ export const PRECOMPILED = {
               data: data20,
             };
             if (vErrors === null) {
-              vErrors = [err56];
+              vErrors = [err57];
             } else {
-              vErrors.push(err56);
+              vErrors.push(err57);
             }
             errors++;
           }
@@ -2713,30 +2744,12 @@ export const PRECOMPILED = {
           let data29 = data.objective;
           if (data29 && typeof data29 == 'object' && !Array.isArray(data29)) {
             if (data29.node === undefined) {
-              const err57 = {
+              const err58 = {
                 instancePath: instancePath + '/objective',
                 schemaPath: '#/properties/objective/required',
                 keyword: 'required',
                 params: { missingProperty: 'node' },
                 message: "must have required property '" + 'node' + "'",
-                schema: schema31.properties.objective.required,
-                parentSchema: schema31.properties.objective,
-                data: data29,
-              };
-              if (vErrors === null) {
-                vErrors = [err57];
-              } else {
-                vErrors.push(err57);
-              }
-              errors++;
-            }
-            if (data29.metric === undefined) {
-              const err58 = {
-                instancePath: instancePath + '/objective',
-                schemaPath: '#/properties/objective/required',
-                keyword: 'required',
-                params: { missingProperty: 'metric' },
-                message: "must have required property '" + 'metric' + "'",
                 schema: schema31.properties.objective.required,
                 parentSchema: schema31.properties.objective,
                 data: data29,
@@ -2748,9 +2761,27 @@ export const PRECOMPILED = {
               }
               errors++;
             }
+            if (data29.metric === undefined) {
+              const err59 = {
+                instancePath: instancePath + '/objective',
+                schemaPath: '#/properties/objective/required',
+                keyword: 'required',
+                params: { missingProperty: 'metric' },
+                message: "must have required property '" + 'metric' + "'",
+                schema: schema31.properties.objective.required,
+                parentSchema: schema31.properties.objective,
+                data: data29,
+              };
+              if (vErrors === null) {
+                vErrors = [err59];
+              } else {
+                vErrors.push(err59);
+              }
+              errors++;
+            }
             for (const key11 in data29) {
               if (!(key11 === 'node' || key11 === 'metric' || key11 === 'goal')) {
-                const err59 = {
+                const err60 = {
                   instancePath: instancePath + '/objective',
                   schemaPath: '#/properties/objective/additionalProperties',
                   keyword: 'additionalProperties',
@@ -2761,9 +2792,9 @@ export const PRECOMPILED = {
                   data: data29,
                 };
                 if (vErrors === null) {
-                  vErrors = [err59];
+                  vErrors = [err60];
                 } else {
-                  vErrors.push(err59);
+                  vErrors.push(err60);
                 }
                 errors++;
               }
@@ -2771,8 +2802,8 @@ export const PRECOMPILED = {
             if (data29.node !== undefined) {
               let data30 = data29.node;
               if (typeof data30 === 'string') {
-                if (!pattern4.test(data30)) {
-                  const err60 = {
+                if (!pattern5.test(data30)) {
+                  const err61 = {
                     instancePath: instancePath + '/objective/node',
                     schemaPath: '#/properties/objective/properties/node/pattern',
                     keyword: 'pattern',
@@ -2783,14 +2814,14 @@ export const PRECOMPILED = {
                     data: data30,
                   };
                   if (vErrors === null) {
-                    vErrors = [err60];
+                    vErrors = [err61];
                   } else {
-                    vErrors.push(err60);
+                    vErrors.push(err61);
                   }
                   errors++;
                 }
               } else {
-                const err61 = {
+                const err62 = {
                   instancePath: instancePath + '/objective/node',
                   schemaPath: '#/properties/objective/properties/node/type',
                   keyword: 'type',
@@ -2801,9 +2832,9 @@ export const PRECOMPILED = {
                   data: data30,
                 };
                 if (vErrors === null) {
-                  vErrors = [err61];
+                  vErrors = [err62];
                 } else {
-                  vErrors.push(err61);
+                  vErrors.push(err62);
                 }
                 errors++;
               }
@@ -2812,7 +2843,7 @@ export const PRECOMPILED = {
               let data31 = data29.metric;
               if (typeof data31 === 'string') {
                 if (func2(data31) < 1) {
-                  const err62 = {
+                  const err63 = {
                     instancePath: instancePath + '/objective/metric',
                     schemaPath: '#/properties/objective/properties/metric/minLength',
                     keyword: 'minLength',
@@ -2823,14 +2854,14 @@ export const PRECOMPILED = {
                     data: data31,
                   };
                   if (vErrors === null) {
-                    vErrors = [err62];
+                    vErrors = [err63];
                   } else {
-                    vErrors.push(err62);
+                    vErrors.push(err63);
                   }
                   errors++;
                 }
               } else {
-                const err63 = {
+                const err64 = {
                   instancePath: instancePath + '/objective/metric',
                   schemaPath: '#/properties/objective/properties/metric/type',
                   keyword: 'type',
@@ -2841,9 +2872,9 @@ export const PRECOMPILED = {
                   data: data31,
                 };
                 if (vErrors === null) {
-                  vErrors = [err63];
+                  vErrors = [err64];
                 } else {
-                  vErrors.push(err63);
+                  vErrors.push(err64);
                 }
                 errors++;
               }
@@ -2851,7 +2882,7 @@ export const PRECOMPILED = {
             if (data29.goal !== undefined) {
               let data32 = data29.goal;
               if (!(data32 === 'min' || data32 === 'max')) {
-                const err64 = {
+                const err65 = {
                   instancePath: instancePath + '/objective/goal',
                   schemaPath: '#/properties/objective/properties/goal/enum',
                   keyword: 'enum',
@@ -2862,15 +2893,15 @@ export const PRECOMPILED = {
                   data: data32,
                 };
                 if (vErrors === null) {
-                  vErrors = [err64];
+                  vErrors = [err65];
                 } else {
-                  vErrors.push(err64);
+                  vErrors.push(err65);
                 }
                 errors++;
               }
             }
           } else {
-            const err65 = {
+            const err66 = {
               instancePath: instancePath + '/objective',
               schemaPath: '#/properties/objective/type',
               keyword: 'type',
@@ -2881,9 +2912,9 @@ export const PRECOMPILED = {
               data: data29,
             };
             if (vErrors === null) {
-              vErrors = [err65];
+              vErrors = [err66];
             } else {
-              vErrors.push(err65);
+              vErrors.push(err66);
             }
             errors++;
           }
@@ -2892,7 +2923,7 @@ export const PRECOMPILED = {
           let data33 = data.nodes;
           if (data33 && typeof data33 == 'object' && !Array.isArray(data33)) {
             if (Object.keys(data33).length < 1) {
-              const err66 = {
+              const err67 = {
                 instancePath: instancePath + '/nodes',
                 schemaPath: '#/properties/nodes/minProperties',
                 keyword: 'minProperties',
@@ -2903,17 +2934,17 @@ export const PRECOMPILED = {
                 data: data33,
               };
               if (vErrors === null) {
-                vErrors = [err66];
+                vErrors = [err67];
               } else {
-                vErrors.push(err66);
+                vErrors.push(err67);
               }
               errors++;
             }
             for (const key12 in data33) {
-              const _errs83 = errors;
+              const _errs84 = errors;
               if (typeof key12 === 'string') {
-                if (!pattern4.test(key12)) {
-                  const err67 = {
+                if (!pattern5.test(key12)) {
+                  const err68 = {
                     instancePath: instancePath + '/nodes',
                     schemaPath: '#/properties/nodes/propertyNames/pattern',
                     keyword: 'pattern',
@@ -2925,16 +2956,16 @@ export const PRECOMPILED = {
                     propertyName: key12,
                   };
                   if (vErrors === null) {
-                    vErrors = [err67];
+                    vErrors = [err68];
                   } else {
-                    vErrors.push(err67);
+                    vErrors.push(err68);
                   }
                   errors++;
                 }
               }
-              var valid29 = _errs83 === errors;
-              if (!valid29) {
-                const err68 = {
+              var valid30 = _errs84 === errors;
+              if (!valid30) {
+                const err69 = {
                   instancePath: instancePath + '/nodes',
                   schemaPath: '#/properties/nodes/propertyNames',
                   keyword: 'propertyNames',
@@ -2945,9 +2976,9 @@ export const PRECOMPILED = {
                   data: data33,
                 };
                 if (vErrors === null) {
-                  vErrors = [err68];
+                  vErrors = [err69];
                 } else {
-                  vErrors.push(err68);
+                  vErrors.push(err69);
                 }
                 errors++;
               }
@@ -2967,7 +2998,7 @@ export const PRECOMPILED = {
               }
             }
           } else {
-            const err69 = {
+            const err70 = {
               instancePath: instancePath + '/nodes',
               schemaPath: '#/properties/nodes/type',
               keyword: 'type',
@@ -2978,15 +3009,15 @@ export const PRECOMPILED = {
               data: data33,
             };
             if (vErrors === null) {
-              vErrors = [err69];
+              vErrors = [err70];
             } else {
-              vErrors.push(err69);
+              vErrors.push(err70);
             }
             errors++;
           }
         }
       } else {
-        const err70 = {
+        const err71 = {
           instancePath,
           schemaPath: '#/type',
           keyword: 'type',
@@ -2997,9 +3028,9 @@ export const PRECOMPILED = {
           data,
         };
         if (vErrors === null) {
-          vErrors = [err70];
+          vErrors = [err71];
         } else {
-          vErrors.push(err70);
+          vErrors.push(err71);
         }
         errors++;
       }

@@ -4,6 +4,8 @@ import type { JsonSchema } from '../../contract/step.js';
 
 /** Node ids and parameter names: they appear in `${{ nodes.<id> }}` and `${{ params.<name> }}`. */
 export const NAME_PATTERN = '^[A-Za-z_][A-Za-z0-9_-]*$';
+/** A pipeline's `name`: text without control characters or `${{`. */
+export const NAME_TEXT_PATTERN = '^(?![\\s\\S]*\\$\\{\\{)[^\\u0000-\\u001f\\u007f]*$';
 export const DURATION_PATTERN = '^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$';
 export const MEMORY_PATTERN = '^[0-9]+(\\.[0-9]+)?\\s*([KMGT]i?B|B)$';
 
@@ -29,7 +31,19 @@ export const PIPELINE_SCHEMA = {
   additionalProperties: false,
   properties: {
     version: { description: 'The format version: 1.', const: 1 },
-    name: { description: 'A name for people; defaults to the file name.', type: 'string', minLength: 1 },
+    name: {
+      description: 'A name for people; defaults to the file name.',
+      type: 'string',
+      minLength: 1,
+      // Shown in terminals, reports and run records as written: no control characters, no expression
+      // (only a node's `with` is evaluated).
+      allOf: [
+        {
+          description: 'text on one line, without control characters (a NUL, a tab) or `${{ }}`',
+          pattern: NAME_TEXT_PATTERN,
+        },
+      ],
+    },
     description: { type: 'string' },
     params: {
       description: 'Parameters and their defaults; override with `--param name=value`.',

@@ -34,7 +34,11 @@ export function valueWord(v: unknown): string {
 }
 
 export function show(v: unknown): string {
-  if (typeof v === 'string') return `\`${v.length > 60 ? v.slice(0, 57) + '…' : v}\``;
+  if (typeof v === 'string') {
+    const text = v.length > 60 ? v.slice(0, 57) + '…' : v;
+    // Control characters escaped (`\n`, `\u0000`): never raw into a terminal.
+    return `\`${text.replace(CONTROL, escapeControl)}\``;
+  }
   if (v === null || v === undefined) return 'nothing';
   if (typeof v === 'object') return Array.isArray(v) ? 'a list' : 'a map';
   return `\`${String(v)}\``;
@@ -44,4 +48,15 @@ export function orList(items: readonly string[]): string {
   const unique = [...new Set(items)];
   if (unique.length <= 1) return unique[0] ?? '';
   return `${unique.slice(0, -1).join(', ')} or ${unique.at(-1) ?? ''}`;
+}
+
+/** C0 control characters and DEL. */
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
+const CONTROL = /[\u0000-\u001f\u007f]/g;
+
+function escapeControl(c: string): string {
+  if (c === '\n') return '\\n';
+  if (c === '\t') return '\\t';
+  if (c === '\r') return '\\r';
+  return `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
 }
