@@ -31,6 +31,8 @@ export interface RecordSource {
    * against the closest of them instead of "never run".
    */
   related?(origin: NodeId): readonly (readonly [NodeId, NodeRecord])[];
+  /** Whether the node's last record was in the pipeline's index but does not read (a damaged index). */
+  unreadable?(node: NodeId): boolean;
   hasOutputs(record: NodeRecord): boolean;
   /** Why a record's outputs cannot be reused (missing, changed since the commit). */
   outputsProblem?(record: NodeRecord): string | undefined;
@@ -53,7 +55,12 @@ export async function decideNode(
   if (pending.length > 0) {
     const waits = pending.map((id) => `upstream ${id} will run`);
     if (forced) return { node: node.id, status: 'run', reasons: ['forced', ...waits] };
-    if (earlier.length === 0) return { node: node.id, status: 'run', reasons: ['never run'] };
+    if (earlier.length === 0) {
+      // With its last record unreadable the node may well be cached once its upstream has run.
+      if (records.unreadable?.(node.id) === true)
+        return { node: node.id, status: 'blocked', reasons: [`waits for ${pending.join(', ')}`, DAMAGED] };
+      return { node: node.id, status: 'run', reasons: ['never run'] };
+    }
     // Compare everything but the pending upstream outputs with the earlier run closest to this one.
     let closest: { reasons: string[]; as: NodeId | undefined } | undefined;
     for (const e of earlier) {
@@ -82,7 +89,7 @@ export async function decideNode(
   const last = earlier[0];
   let reasons: string[];
   if (record) reasons = [problem(record)];
-  else if (!last) reasons = ['never run'];
+  else if (!last) reasons = [records.unreadable?.(node.id) === true ? DAMAGED : 'never run'];
   else if (last.as === undefined && last.record.fingerprint === evaluation.fingerprint)
     reasons = [problem(last.record)];
   else {
@@ -96,6 +103,9 @@ export async function decideNode(
   }
   return { node: node.id, status: 'run', reasons, evaluation };
 }
+
+/** Said of a node whose last record is in the index but does not read (instead of `never run`). */
+const DAMAGED = 'its last record in the pipeline index does not read (the index was damaged)';
 
 interface Previous {
   readonly record: NodeRecord;

@@ -4,10 +4,11 @@ import type { Digest, NodeId } from '../util/brand.js';
 import { nodeId } from '../util/brand.js';
 import type { RecordSource } from './plan.js';
 import type { NodeRecord } from './records.js';
-import type { PipelineIndex, Store } from './store.js';
+import type { ReadIndex, Store } from './store.js';
 
-export function recordSource(store: Store, index: PipelineIndex | undefined): RecordSource {
+export function recordSource(store: Store, index: ReadIndex | undefined): RecordSource {
   const last: Readonly<Record<string, NodeRecord>> = index?.nodes ?? {};
+  const damaged = index?.damaged;
   const indexed = new Map(Object.values(last).map((r) => [r.fingerprint, r]));
   let byOrigin: Map<string, [NodeId, NodeRecord][]> | undefined;
   return {
@@ -23,6 +24,7 @@ export function recordSource(store: Store, index: PipelineIndex | undefined): Re
       }
       return byOrigin.get(origin) ?? [];
     },
+    unreadable: (id: NodeId) => damaged === true || (damaged?.includes(id) ?? false),
     hasOutputs: (r: NodeRecord) => store.hasOutputs(r),
     outputsProblem: (r: NodeRecord) => store.outputsProblem(r),
   };

@@ -21,6 +21,7 @@ import type { Stats } from 'node:fs';
 import { join } from 'node:path';
 import type { Digest } from '../util/brand.js';
 import type { NodeRecord } from './records.js';
+import { isNodeRecord } from './records.js';
 import type { TreeEntry } from './hashing.js';
 import { escapingLinks, hashOutputFile, hashTree, listTree, sha256HexPrefix, TreeError } from './hashing.js';
 import type { Workspace } from './workspace.js';
@@ -33,6 +34,14 @@ export interface PipelineIndex {
   readonly file: string;
   readonly pipeline: string;
   readonly nodes: Readonly<Record<string, NodeRecord>>;
+}
+
+/**
+ * An index as read back. Entries that are not whole records (edited by hand, a disk fault) are left out
+ * and named in `damaged`; `damaged: true` when the file is there but does not read as an index.
+ */
+export interface ReadIndex extends PipelineIndex {
+  readonly damaged?: readonly string[] | true;
 }
 
 export class Store {
@@ -200,12 +209,36 @@ export class Store {
     this.#records.close();
   }
 
-  readIndex(key: string): PipelineIndex | undefined {
+  /** The pipeline's index; undefined when it has none (see ReadIndex for one that does not read whole). */
+  readIndex(key: string): ReadIndex | undefined {
+    let text: string;
     try {
-      return JSON.parse(readFileSync(indexPath(this.ws, key), 'utf8')) as PipelineIndex;
+      text = readFileSync(indexPath(this.ws, key), 'utf8');
     } catch {
       return undefined;
     }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      parsed = undefined;
+    }
+    const index = parsed as Partial<PipelineIndex> | undefined;
+    const nodes = index?.nodes;
+    if (typeof nodes !== 'object' || nodes === null || Array.isArray(nodes))
+      return { file: '', pipeline: '', nodes: {}, damaged: true };
+    const whole: Record<string, NodeRecord> = {};
+    const damaged: string[] = [];
+    for (const [id, r] of Object.entries(nodes as Record<string, unknown>)) {
+      if (isNodeRecord(r) && /^[0-9a-f]{64}$/.test(r.fingerprint)) whole[id] = r;
+      else damaged.push(id);
+    }
+    return {
+      file: String(index?.file ?? ''),
+      pipeline: String(index?.pipeline ?? ''),
+      nodes: whole,
+      ...(damaged.length > 0 ? { damaged } : {}),
+    };
   }
 
   writeIndex(key: string, index: PipelineIndex): void {
