@@ -4,6 +4,7 @@ import type { Diagnostic, SourceRange } from './diagnostic.js';
 import { parseExpression } from './expr/parser.js';
 import type { Locate } from './expr/parser.js';
 import type { ScalarNode, YamlNode } from './node.js';
+import { quotedOffsets } from './quoted-offsets.js';
 import type { SourceFile } from './source.js';
 import type { Expr, WithTemplate } from './types.js';
 
@@ -76,6 +77,8 @@ function interpolate(
 ): WithTemplate {
   const parts: (string | Expr)[] = [];
   const raw = source.text.slice(node.sourceStart, node.sourceEnd);
+  // Where each character of a quoted value was written, once an escape has made raw and value differ.
+  let offsets: number[] | undefined | null = null;
   let literal = '';
   let i = 0;
   let rawSearch = 0;
@@ -85,15 +88,22 @@ function interpolate(
     literal += text.slice(i, open);
     const close = findClose(text, open + OPEN.length);
     // Where this `${{` sits in the file: the same occurrence in the raw scalar text. When escapes inside
-    // the expression make the raw and parsed text differ, every range falls back to the whole scalar.
+    // the expression make the raw and parsed text differ, a quoted scalar maps each character to where
+    // it was written; any other falls back to the whole scalar.
     const rawOpen = raw.indexOf(OPEN, rawSearch);
     const exprEnd = close === -1 ? text.length : close + 2;
     const exact =
       rawOpen !== -1 && raw.slice(rawOpen, rawOpen + exprEnd - open) === text.slice(open, exprEnd);
     if (rawOpen !== -1) rawSearch = rawOpen + OPEN.length;
+    if (!exact && offsets === null) offsets = quotedOffsets(raw, text);
     const shift = node.sourceStart + rawOpen - open;
+    const written = offsets ?? undefined;
     const at = (s: number, e: number): SourceRange =>
-      exact ? source.range(s + shift, e + shift) : node.range;
+      exact
+        ? source.range(s + shift, e + shift)
+        : written !== undefined
+          ? source.range(node.sourceStart + (written[s] as number), node.sourceStart + (written[e] as number))
+          : node.range;
     if (close === -1) {
       diagnostics.push({
         severity: 'error',

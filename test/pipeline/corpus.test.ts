@@ -270,6 +270,25 @@ nodes:
       "p.yaml:9:51: error: output `abs`: `/tmp/x` is an absolute path; paths are relative to the node's output directory (from `params.abs`) [help: write outputs as paths inside the node's output directory ($MOE_OUT), e.g. `model`; moe never writes elsewhere]",
     ],
   },
+  // Escapes inside an expression (`\"`, `''`, `\u00e9`) made the written text differ from the value, and
+  // every error pointed at the whole string; each character now maps to where it was written.
+  'expression errors inside escaped quotes': {
+    text: `version: 1
+params: { s: 1 }
+nodes:
+  a:
+    step: command
+    with:
+      run: "echo \\"hi\\" \${{ format(\\"{0}\\", params.nope) }} done"
+      argv: ['x', 'a ''b'' \${{ format(''\\u00e9 {0}'', params.s) + }}']
+      env: { E: "\\U0001F600 \${{ format(\\"\\U0001F600{0}\\", params.nope) }}" }
+`,
+    expected: [
+      'p.yaml:7:45: error: unknown parameter `nope` [help: declared parameters: s]',
+      'p.yaml:8:67: error: the expression ends too early',
+      'p.yaml:9:59: error: unknown parameter `nope` [help: declared parameters: s]',
+    ],
+  },
   // `name:` is shown as written (terminals, reports, run records): it was taken with either.
   'a name with an expression': {
     text: 'version: 1\nname: "sweep ${{ params.s }}"\nparams: { s: 1 }\nnodes:\n  a: { step: command }\n',
