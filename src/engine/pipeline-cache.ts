@@ -13,6 +13,7 @@ import type { NodeId } from '../util/brand.js';
 import type { StepLookup } from '../contract/lookup.js';
 import type { StaticEvaluation } from './evaluate.js';
 import { jsonPieces, writePieces } from '../util/json-chunks.js';
+import { updateInBlocks } from '../util/small-blocks.js';
 import { removeQuietly } from '../util/remove-quietly.js';
 
 const FORMAT = 'moe-pipeline-cache-v4';
@@ -29,13 +30,8 @@ export function cacheKey(
   steps: StepLookup,
   extra: string,
 ): string {
-  const h = createHash('sha256')
-    .update(FORMAT)
-    .update('\0')
-    .update(file)
-    .update('\0')
-    .update(text)
-    .update('\0');
+  const h = createHash('sha256').update(FORMAT).update('\0').update(file).update('\0');
+  updateInBlocks(h, text).update('\0');
   for (const k of Object.keys(params).sort()) h.update(`${k}=${params[k] ?? ''}\0`);
   for (const name of steps.names()) {
     const s = steps.get(name);
@@ -173,12 +169,8 @@ const MEMO_FORMAT = 'moe-evaluation-memo-v1';
  * the code listing its inputs), plus the loader's own code.
  */
 export function evaluationKey(pipeline: Pipeline, text: string, steps: StepLookup): string {
-  const h = createHash('sha256')
-    .update(MEMO_FORMAT)
-    .update('\0')
-    .update(pipeline.file)
-    .update('\0')
-    .update(text)
+  const h = createHash('sha256').update(MEMO_FORMAT).update('\0').update(pipeline.file).update('\0');
+  updateInBlocks(h, text)
     .update('\0')
     .update(JSON.stringify([...pipeline.params]));
   for (const name of steps.names()) {

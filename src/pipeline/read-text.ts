@@ -1,8 +1,10 @@
 // A pipeline file's bytes → its text: at most `max` bytes (a huge file, a FIFO or /dev/zero cannot
 // exhaust memory), UTF-8 only, and every way it can fail as a diagnostic a person can act on.
 import { open } from 'node:fs/promises';
+import { TextDecoder } from 'node:util';
 import type { Diagnostic } from './diagnostic.js';
 import { SourceFile } from './source.js';
+import { BLOCK_BYTES } from '../util/small-blocks.js';
 
 /** Pipeline files larger than this are refused before they are read. */
 export const DEFAULT_MAX_BYTES = 10 * 1024 * 1024;
@@ -41,17 +43,24 @@ export async function readPipelineText(
     if (info.isDirectory()) return unreadable('read', `${shown}: is a directory, not a pipeline file`);
     if (info.isFile() && info.size > max)
       return unreadable('too-large', tooLarge(info.size, max), new SourceFile(path, '').whole());
+    // Read and decoded a block at a time, never the whole file in one buffer (see small-blocks.ts).
     const chunks: Buffer[] = [];
+    const pieces: string[] = [];
+    const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+    let valid = true;
     let total = 0;
     for (;;) {
-      const buf = Buffer.alloc(Math.min(1 << 20, max + 1 - total));
+      const buf = Buffer.alloc(Math.min(BLOCK_BYTES, max + 1 - total));
       const { bytesRead } = await handle.read(buf, 0, buf.length, null);
       if (bytesRead === 0) break;
-      chunks.push(buf.subarray(0, bytesRead));
+      const chunk = buf.subarray(0, bytesRead);
+      chunks.push(chunk);
       total += bytesRead;
       if (total > max) return unreadable('too-large', tooLarge(total, max), new SourceFile(path, '').whole());
+      if (valid) valid = decodeMore(utf8, chunk, pieces);
     }
-    return decode(path, Buffer.concat(chunks));
+    if (valid) valid = decodeMore(utf8, undefined, pieces);
+    return valid ? pieces.join('') : decode(path, Buffer.concat(chunks));
   } catch (e) {
     return unreadable('read', `${shown}: cannot read (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
   } finally {
@@ -67,6 +76,22 @@ export function tooLarge(size: number, max: number): string {
         ? `${(n / 1024).toFixed(1)} KiB`
         : `${(n / 1024 ** 2).toFixed(1)} MiB`;
   return `the file is ${mb(size)}${size > max + 1 ? '' : ' or more'}, over the ${mb(max)} limit for pipeline files`;
+}
+
+/**
+ * Decodes the next block (`undefined`: the end) onto `pieces`; false when the bytes are not UTF-8. The
+ * decoder's buffer is four times its input, so it gets a quarter of a block at a time.
+ */
+function decodeMore(utf8: TextDecoder, block: Buffer | undefined, pieces: string[]): boolean {
+  try {
+    if (block === undefined) pieces.push(utf8.decode());
+    const step = BLOCK_BYTES / 4;
+    for (let at = 0; block !== undefined && at < block.length; at += step)
+      pieces.push(utf8.decode(block.subarray(at, at + step), { stream: true }));
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** UTF-8 text (a BOM dropped), or where the first byte that is not UTF-8 lies and what to do. */

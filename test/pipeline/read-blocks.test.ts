@@ -1,0 +1,68 @@
+// Pipeline texts are read, decoded and hashed in blocks (src/util/small-blocks.ts, read-text.ts): the
+// text and digests must be exactly those of reading and hashing the file whole, whatever falls on a
+// block's edge (a character of several bytes, a surrogate pair, a byte-order mark).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readPipelineText } from '../../src/pipeline/read-text.js';
+import { BLOCK_BYTES, updateInBlocks } from '../../src/util/small-blocks.js';
+
+/** A text of about `bytes` UTF-8 bytes mixing one-, two-, three- and four-byte characters. */
+function mixedText(bytes: number, offset: number): string {
+  const pieces = ['a', 'é', '—', '😀', 'line\n', 'ß', '中'];
+  const parts = ['x'.repeat(offset)];
+  for (let i = 0, size = offset; size < bytes; i++) {
+    const piece = pieces[i % pieces.length] ?? '';
+    parts.push(piece);
+    size += Buffer.byteLength(piece);
+  }
+  return parts.join('');
+}
+
+test('a text hashed in blocks has the digest of the text hashed whole', () => {
+  // Offsets move every kind of character, surrogate pairs included, across the blocks' edges.
+  for (const offset of [0, 1, 2, 3]) {
+    const text = mixedText(3 * BLOCK_BYTES, offset);
+    const whole = createHash('sha256').update(text).digest('hex');
+    assert.equal(updateInBlocks(createHash('sha256'), text).digest('hex'), whole, `offset ${offset}`);
+  }
+  const short = 'version: 1\n';
+  assert.equal(
+    updateInBlocks(createHash('sha256'), short).digest('hex'),
+    createHash('sha256').update(short).digest('hex'),
+  );
+});
+
+test('a file read in blocks is the file decoded whole, its byte-order mark dropped', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'moe-read-blocks-'));
+  try {
+    for (const offset of [0, 1, 2, 3]) {
+      const text = mixedText(5 * BLOCK_BYTES + 17, offset);
+      const file = join(dir, `p${offset}.yaml`);
+      writeFileSync(file, `\uFEFF${text}`);
+      assert.equal(await readPipelineText(file, 10 * 1024 * 1024), text, `offset ${offset}`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a byte that is not UTF-8 past the first block is still found and placed', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'moe-read-blocks-'));
+  try {
+    const file = join(dir, 'bad.yaml');
+    const before = `${'# comment line\n'.repeat(Math.ceil((2 * BLOCK_BYTES) / 15))}name: caf`;
+    writeFileSync(file, Buffer.concat([Buffer.from(before), Buffer.from([0xe9]), Buffer.from('\n')]));
+    const read = await readPipelineText(file, 10 * 1024 * 1024);
+    assert.notEqual(typeof read, 'string');
+    if (typeof read === 'string') return;
+    assert.equal(read.diagnostic.message, 'the file is not valid UTF-8 text (byte 0xE9); save it as UTF-8');
+    const line = before.split('\n').length;
+    assert.deepEqual(read.diagnostic.range?.start, { line, column: 10, offset: before.length });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
