@@ -1,20 +1,12 @@
 // Digests of declared inputs, with a stat cache: a file whose size, mtime and inode are unchanged since it
 // was last hashed is not read again, which keeps a fully cached rerun fast however large the inputs are.
-import {
-  existsSync,
-  lstatSync,
-  mkdirSync,
-  readFileSync,
-  realpathSync,
-  renameSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import type { Stats } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Digest } from '../util/brand.js';
 import { digest } from '../util/brand.js';
 import { hashFile, hashTree } from './hashing.js';
+import { readTextInBlocks } from '../util/small-blocks.js';
 
 interface StatEntry {
   readonly size: number;
@@ -98,7 +90,7 @@ export class InputDigester {
     if (this.#entries) return this.#entries;
     try {
       this.#entries = new Map(
-        Object.entries(JSON.parse(readFileSync(this.#file, 'utf8')) as Record<string, StatEntry>),
+        Object.entries(JSON.parse(readTextInBlocks(this.#file)) as Record<string, StatEntry>),
       );
     } catch {
       this.#entries = new Map();

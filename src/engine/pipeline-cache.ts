@@ -4,7 +4,7 @@
 // name, version, `with` schema and outputs function, and the loader's own code (its files' sizes and
 // mtimes, so editing moe invalidates it).
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, renameSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync, renameSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Diagnostic, SourceRange } from '../pipeline/diagnostic.js';
@@ -15,6 +15,7 @@ import type { StaticEvaluation } from './evaluate.js';
 import { jsonPieces, writePieces } from '../util/json-chunks.js';
 import { updateInBlocks } from '../util/small-blocks.js';
 import { removeQuietly } from '../util/remove-quietly.js';
+import { readTextInBlocks } from '../util/small-blocks.js';
 
 const FORMAT = 'moe-pipeline-cache-v4';
 
@@ -105,7 +106,7 @@ interface Stored {
 
 export function readCached(dir: string, key: string): CachedLoad | undefined {
   try {
-    const stored = JSON.parse(readFileSync(join(dir, `${key}.json`), 'utf8')) as Stored;
+    const stored = JSON.parse(readTextInBlocks(join(dir, `${key}.json`))) as Stored;
     const file = stored.pipeline.file;
     const pipeline = {
       ...stored.pipeline,
@@ -183,7 +184,7 @@ export function evaluationKey(pipeline: Pipeline, text: string, steps: StepLooku
 
 export function readEvaluations(dir: string, key: string): Record<string, StaticEvaluation> | undefined {
   try {
-    return JSON.parse(readFileSync(join(dir, `${key}.json`), 'utf8')) as Record<string, StaticEvaluation>;
+    return JSON.parse(readTextInBlocks(join(dir, `${key}.json`))) as Record<string, StaticEvaluation>;
   } catch {
     return undefined;
   }

@@ -39,6 +39,7 @@ import type { Location } from './record-locations.js';
 import { Locations } from './record-locations.js';
 import type { Workspace } from './workspace.js';
 import { recordPath } from './workspace.js';
+import { scanInBlocks } from '../util/small-blocks.js';
 
 /** How every record line begins: the fingerprint is found without parsing the line. */
 const PREFIX = '{"format":1,"fingerprint":"';
@@ -175,14 +176,16 @@ export class RecordLog {
       .map((n) => ({ path: join(this.#ws.records, n), mtime: mtimeOf(join(this.#ws.records, n)) }))
       .sort((a, b) => a.mtime - b.mtime || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
     for (const { path } of segments) {
-      let bytes: Buffer;
-      try {
-        bytes = readFileSync(path);
-      } catch {
-        continue;
-      }
       const segment = this.#segments.push(path) - 1;
-      for (const [fp, start, end] of lines(bytes)) map.set(fp, segment, start, end);
+      try {
+        // A block at a time: a segment of 10,000 records is over a megabyte (see small-blocks.ts).
+        scanInBlocks(path, (bytes, at) =>
+          records(bytes, (fp, start, end) => map.set(fp, segment, at + start, at + end)),
+        );
+      } catch {
+        // Unreadable, or gone since it was listed: its records (those read before a failure are kept) are
+        // not found, as a segment never written.
+      }
     }
     return map;
   }
@@ -248,12 +251,16 @@ export function recordLine(record: NodeRecord): string {
 }
 
 /** The complete record lines of a segment: fingerprint, start and end (at the newline) of each. */
-function* lines(bytes: Buffer): Generator<[string, number, number]> {
+/**
+ * Calls `visit` with the fingerprint and place of each whole record line in `bytes`, and returns the
+ * offset just past the last newline (what follows may be a line whose rest is in the next block).
+ */
+function records(bytes: Buffer, visit: (fingerprint: string, start: number, end: number) => void): number {
   let start = 0;
   while (start < bytes.length) {
-    // A line without its newline is the start of one a write did not finish.
+    // A line without its newline is the start of one a write did not finish (or the next block has it).
     const end = bytes.indexOf(NEWLINE, start);
-    if (end < 0) return;
+    if (end < 0) return start;
     let from = start;
     // Zeros a power loss left in place of lost lines.
     while (from < end && bytes[from] === 0) from += 1;
@@ -263,10 +270,11 @@ function* lines(bytes: Buffer): Generator<[string, number, number]> {
       bytes.compare(PREFIX_BYTES, 0, PREFIX_BYTES.length, from, from + PREFIX_BYTES.length) === 0
     ) {
       const at = from + PREFIX_BYTES.length;
-      yield [bytes.toString('latin1', at, at + FP_LENGTH), from, end];
+      visit(bytes.toString('latin1', at, at + FP_LENGTH), from, end);
     }
     start = end + 1;
   }
+  return start;
 }
 
 function mtimeOf(path: string): number {

@@ -1,10 +1,11 @@
 // `moe status`: the last run of a pipeline, node by node, read back from its journal. A journal without
 // a `run-end` event belongs to a run that is still going or was killed.
-import { readFileSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import type { FailureKind, RunCounts, RunEvent, RunStatus, SweepOutline } from './events.js';
 import { readLatestRun } from './index-file.js';
 import type { Workspace } from './workspace.js';
 import { journalPath } from './workspace.js';
+import { readTextInBlocks } from '../util/small-blocks.js';
 
 /** `interrupted`: stopped while running by Ctrl-C or SIGTERM (it reruns next time). */
 export type NodeState = 'cached' | 'done' | 'failed' | 'interrupted' | 'skipped' | 'running' | 'pending';
@@ -54,7 +55,7 @@ export function latestRunId(ws: Workspace, key: string | undefined): string | un
 export function readRunReport(ws: Workspace, runId: string): RunReport | undefined {
   let text: string;
   try {
-    text = readFileSync(journalPath(ws, runId), 'utf8');
+    text = readTextInBlocks(journalPath(ws, runId));
   } catch {
     return undefined;
   }

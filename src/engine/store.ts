@@ -7,16 +7,7 @@
 // modification times: every use of a record (a cached node, an upstream output) compares the entry with
 // it, so an output changed or truncated after its commit is never reused; the node reruns. `moe gc
 // --verify` re-hashes every entry for what a stamp cannot see (a change that kept size and time).
-import {
-  existsSync,
-  lstatSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import type { Stats } from 'node:fs';
 import { join } from 'node:path';
 import type { Digest } from '../util/brand.js';
@@ -29,6 +20,7 @@ import { RecordLog } from './record-log.js';
 import { spreadSubfolders } from './spread-folders.js';
 import { jsonPieces, writePieces } from '../util/json-chunks.js';
 import { indexPath, storePath } from './workspace.js';
+import { readTextInBlocks } from '../util/small-blocks.js';
 
 export interface PipelineIndex {
   readonly file: string;
@@ -213,7 +205,7 @@ export class Store {
   readIndex(key: string): ReadIndex | undefined {
     let text: string;
     try {
-      text = readFileSync(indexPath(this.ws, key), 'utf8');
+      text = readTextInBlocks(indexPath(this.ws, key));
     } catch {
       return undefined;
     }

@@ -11,6 +11,8 @@
  * under the threshold, where glibc reuses it.
  */
 import type { Hash } from 'node:crypto';
+import { closeSync, openSync, readSync } from 'node:fs';
+import { TextDecoder } from 'node:util';
 
 /** Bytes a block may take: half of glibc's default mmap threshold (128 KiB). */
 export const BLOCK_BYTES = 64 * 1024;
@@ -31,4 +33,45 @@ export function updateInBlocks(hash: Hash, text: string): Hash {
     i = end;
   }
   return hash;
+}
+
+/**
+ * Reads a file's bytes a block at a time: `scan` gets the bytes not yet taken (what an earlier call left,
+ * then the next block) and the offset in the file of their first byte, and says how many of them it took
+ * (those up to its last whole line, say); the rest is handed to it again with the next block. Returns the
+ * bytes left untaken at the end. Throws what reading throws.
+ */
+export function scanInBlocks(path: string, scan: (bytes: Buffer, at: number) => number): Buffer {
+  const fd = openSync(path, 'r');
+  try {
+    const block = Buffer.allocUnsafe(BLOCK_BYTES);
+    let rest = Buffer.alloc(0);
+    let at = 0;
+    for (;;) {
+      const read = readSync(fd, block, 0, block.length, null);
+      if (read === 0) return rest;
+      const bytes =
+        rest.length === 0 ? block.subarray(0, read) : Buffer.concat([rest, block.subarray(0, read)]);
+      const taken = scan(bytes, at);
+      at += taken;
+      rest = Buffer.from(bytes.subarray(taken));
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** `readFileSync(path, 'utf8')`, a block at a time (invalid bytes become U+FFFD, as there). */
+export function readTextInBlocks(path: string): string {
+  // `ignoreBOM`: a byte-order mark stays in the text, as readFileSync leaves it.
+  const utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
+  const pieces: string[] = [];
+  const step = BLOCK_BYTES / 4;
+  scanInBlocks(path, (bytes) => {
+    for (let at = 0; at < bytes.length; at += step)
+      pieces.push(utf8.decode(bytes.subarray(at, at + step), { stream: true }));
+    return bytes.length;
+  });
+  pieces.push(utf8.decode());
+  return pieces.join('');
 }

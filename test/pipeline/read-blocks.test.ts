@@ -4,11 +4,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readPipelineText } from '../../src/pipeline/read-text.js';
-import { BLOCK_BYTES, updateInBlocks } from '../../src/util/small-blocks.js';
+import { BLOCK_BYTES, readTextInBlocks, scanInBlocks, updateInBlocks } from '../../src/util/small-blocks.js';
 
 /** A text of about `bytes` UTF-8 bytes mixing one-, two-, three- and four-byte characters. */
 function mixedText(bytes: number, offset: number): string {
@@ -62,6 +62,36 @@ test('a byte that is not UTF-8 past the first block is still found and placed', 
     assert.equal(read.diagnostic.message, 'the file is not valid UTF-8 text (byte 0xE9); save it as UTF-8');
     const line = before.split('\n').length;
     assert.deepEqual(read.diagnostic.range?.start, { line, column: 10, offset: before.length });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a file read and scanned in blocks gives the same text and lines as the file read whole', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'moe-read-blocks-'));
+  try {
+    // Lines of every length up to twice a block, so that some cross one or two blocks' edges.
+    const lines: string[] = [];
+    for (let i = 0; lines.join('\n').length < 4 * BLOCK_BYTES; i++)
+      lines.push(`${i}:${'é—😀x'.repeat((i * 977) % (BLOCK_BYTES / 2))}`);
+    const text = `\uFEFF${lines.join('\n')}\nunfinished`;
+    const file = join(dir, 'lines.txt');
+    writeFileSync(file, text);
+    assert.equal(readTextInBlocks(file), readFileSync(file, 'utf8'));
+    const bytes = readFileSync(file);
+    const seen: string[] = [];
+    const rest = scanInBlocks(file, (block, at) => {
+      let start = 0;
+      for (let end = block.indexOf(10); end >= 0; end = block.indexOf(10, start)) {
+        // Each line's offsets in the file must hold the same bytes.
+        assert.ok(bytes.subarray(at + start, at + end).equals(block.subarray(start, end)));
+        seen.push(block.toString('utf8', start, end));
+        start = end + 1;
+      }
+      return start;
+    });
+    assert.deepEqual(seen, text.split('\n').slice(0, -1));
+    assert.equal(rest.toString('utf8'), 'unfinished');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
