@@ -10,7 +10,8 @@ export function renderStatus(r: StatusReport, color: boolean): string {
   if (r.lastSweep) {
     lines.push('', ...runLines(r.lastSweep, color, `${c.bold('last sweep')}: run`));
   }
-  return `${lines.join('\n')}\n`;
+  // Columns are padded for the rows that fill them; a row that leaves them empty ends without the padding.
+  return `${lines.map((l) => l.trimEnd()).join('\n')}\n`;
 }
 
 function runLines(r: RunReport, color: boolean, title: string): string[] {
