@@ -1,10 +1,10 @@
 // `moe status`: the last run of a pipeline, node by node, read back from its journal. A journal without
 // a `run-end` event belongs to a run that is still going or was killed.
-import { readdirSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readSync } from 'node:fs';
 import type { FailureKind, RunCounts, RunEvent, RunStatus, SweepOutline } from './events.js';
 import { readLatestRun } from './index-file.js';
 import type { Workspace } from './workspace.js';
-import { journalPath } from './workspace.js';
+import { journalPath, pipelineKey } from './workspace.js';
 import { readTextInBlocks } from '../util/small-blocks.js';
 
 /** `interrupted`: stopped while running by Ctrl-C or SIGTERM (it reruns next time). */
@@ -37,20 +37,73 @@ export interface RunReport {
   readonly nodes: readonly NodeStatus[];
 }
 
-/** The latest run of the pipeline with this key, or of any pipeline in the workspace. */
+/**
+ * The latest run of the pipeline with this key, or of any pipeline in the workspace. The pipeline's
+ * `runs/latest-<key>` names it; when that is gone, empty or names no journal (deleted or emptied by
+ * hand), the newest journal of the pipeline is found by its `run-start` instead.
+ */
 export function latestRunId(ws: Workspace, key: string | undefined): string | undefined {
-  if (key !== undefined) return readLatestRun(ws, key);
-  let names: string[];
+  const journals = (): string[] => {
+    try {
+      return readdirSync(ws.runs)
+        .filter((n) => n.endsWith('.jsonl'))
+        .map((n) => n.slice(0, -'.jsonl'.length))
+        .sort();
+    } catch {
+      return [];
+    }
+  };
+  if (key === undefined) return journals().at(-1);
+  const named = readLatestRun(ws, key);
+  if (named !== undefined && named !== '' && existsSync(journalPath(ws, named))) return named;
+  // Run ids begin with their start time, so the newest sorts last.
+  return journals()
+    .reverse()
+    .find((id) => {
+      const file = startFile(journalPath(ws, id));
+      return file !== undefined && pipelineKey(file) === key;
+    });
+}
+
+/** The pipeline file a journal's first event (`run-start`) names; undefined when it names none. */
+function startFile(journal: string): string | undefined {
+  const line = firstLine(journal);
+  if (line === undefined) return undefined;
   try {
-    names = readdirSync(ws.runs).filter((n) => n.endsWith('.jsonl'));
+    const event = JSON.parse(line) as Partial<Extract<RunEvent, { type: 'run-start' }>>;
+    return event.type === 'run-start' && typeof event.file === 'string' ? event.file : undefined;
   } catch {
     return undefined;
   }
-  return names
-    .sort()
-    .at(-1)
-    ?.replace(/\.jsonl$/, '');
 }
+
+/** A file's first line (a run-start lists every node: it may be long), read without the rest. */
+function firstLine(path: string): string | undefined {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch {
+    return undefined;
+  }
+  try {
+    const chunks: Buffer[] = [];
+    const buf = Buffer.allocUnsafe(1 << 16);
+    for (let at = 0; at < MAX_START_BYTES;) {
+      const n = readSync(fd, buf, 0, buf.length, at);
+      if (n === 0) break;
+      const end = buf.subarray(0, n).indexOf(0x0a);
+      chunks.push(Buffer.from(buf.subarray(0, end < 0 ? n : end)));
+      if (end >= 0) break;
+      at += n;
+    }
+    return Buffer.concat(chunks).toString('utf8');
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** A run-start longer than this (a run of about a million nodes) is not read to find a run. */
+const MAX_START_BYTES = 64 << 20;
 
 export function readRunReport(ws: Workspace, runId: string): RunReport | undefined {
   let text: string;
