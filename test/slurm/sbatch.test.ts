@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { sbatchArgs, slurmSettings } from '../../src/engine/executors/slurm/sbatch.js';
 import { submit } from '../../src/engine/executors/slurm/slurm-cli.js';
+import { SlurmExecutor } from '../../src/engine/executors/slurm/executor.js';
+import { Rig, pipelineOf } from '../engine/rig.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -87,5 +89,35 @@ test('sbatch missing from PATH is named as such, not as spawn ENOENT', async (t)
     ok: false,
     error:
       "sbatch failed: sbatch is not on PATH: the Slurm executor runs Slurm's commands (sbatch, squeue, scontrol, scancel) on the machine where moe runs",
+    permanent: true,
   });
+});
+
+test('a node under the Slurm executor without sbatch fails at once, not after its retries', async (t) => {
+  const path = process.env['PATH'];
+  const empty = mkdtempSync(join(tmpdir(), 'moe-nobin-'));
+  const rig = new Rig();
+  t.after(() => {
+    process.env['PATH'] = path;
+    rmSync(empty, { recursive: true, force: true });
+    rig.cleanup();
+  });
+  process.env['PATH'] = empty;
+  const executor = new SlurmExecutor({
+    settings: { sbatchFlags: [], pollMs: 1000 },
+    stateDir: join(rig.dir, 'slurm'),
+    pipelineFile: join(rig.dir, 'test.yaml'),
+    timeoutOf: () => undefined,
+    command: ['moe', 'exec-node'],
+  });
+  const pipeline = pipelineOf(rig.dir, {
+    a: { with: { content: 'a' }, retry: { limit: 3, backoffMs: 600_000 } },
+  });
+  const summary = await rig.run(pipeline, { executor });
+  assert.equal(summary.status, 'failed');
+  const failed = rig.events.filter((e) => e.type === 'node-failed');
+  assert.equal(failed.length, 1);
+  assert.ok(failed[0]?.type === 'node-failed' && failed[0].kind === 'permanent');
+  assert.match(summary.failures[0]?.error ?? '', /^not retried: sbatch failed: sbatch is not on PATH/);
+  assert.equal(rig.events.filter((e) => e.type === 'node-retry').length, 0);
 });

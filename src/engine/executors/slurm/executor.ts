@@ -24,6 +24,7 @@ import type { JobFiles, JobSpec } from './job-files.js';
 import { sbatchArgs } from './sbatch.js';
 import type { SlurmSettings } from './sbatch.js';
 import { ALIVE, cancel, jobState, jobStatus, submit } from './slurm-cli.js';
+import type { SubmitFailure } from './slurm-cli.js';
 
 export interface SlurmExecutorOptions {
   readonly settings: SlurmSettings;
@@ -66,7 +67,12 @@ export class SlurmExecutor implements Executor {
       });
     } else {
       const submitted = await this.submit(job);
-      if (!submitted.ok) return { ok: false, kind: 'error', error: submitted.error };
+      if (!submitted.ok)
+        return {
+          ok: false,
+          kind: submitted.permanent === true ? 'permanent' : 'error',
+          error: submitted.error,
+        };
       active = submitted.value;
       writeAtomic(recordFile, `${JSON.stringify(active)}\n`);
       emit({ type: 'log', level: 'info', message: `submitted Slurm job ${active.jobId}` });
@@ -95,7 +101,7 @@ export class SlurmExecutor implements Executor {
     return undefined;
   }
 
-  private async submit(job: NodeJob): Promise<{ ok: true; value: ActiveJob } | { ok: false; error: string }> {
+  private async submit(job: NodeJob): Promise<{ ok: true; value: ActiveJob } | SubmitFailure> {
     const dir = join(
       this.opts.stateDir,
       'jobs',

@@ -7,7 +7,7 @@ import { err, ok } from '../../../util/result.js';
 function run(
   file: string,
   args: readonly string[],
-): Promise<{ code: number; stdout: string; stderr: string }> {
+): Promise<{ code: number; stdout: string; stderr: string; missing: boolean }> {
   return new Promise((resolve) => {
     execFile(file, [...args], { timeout: 30_000 }, (error, stdout, stderr) => {
       const code = error ? (typeof error.code === 'number' ? error.code : 127) : 0;
@@ -20,14 +20,25 @@ function run(
         code,
         stdout: String(stdout),
         stderr: missing ?? String(stderr || (error && code === 127 ? error.message : '')),
+        missing: missing !== undefined,
       });
     });
   });
 }
 
-export async function submit(args: readonly string[]): Promise<Result<string, string>> {
+/** A submission that failed; `permanent` when sbatch is not installed here (no retry mends that). */
+export interface SubmitFailure {
+  readonly ok: false;
+  readonly error: string;
+  readonly permanent?: true;
+}
+
+export async function submit(args: readonly string[]): Promise<Result<string, string> | SubmitFailure> {
   const r = await run('sbatch', args);
-  if (r.code !== 0) return err(`sbatch failed: ${r.stderr.trim() || `exit ${r.code}`}`);
+  if (r.code !== 0) {
+    const error = `sbatch failed: ${r.stderr.trim() || `exit ${r.code}`}`;
+    return r.missing ? { ok: false, error, permanent: true } : err(error);
+  }
   const id = r.stdout.trim().split(';')[0] ?? '';
   return /^\d+$/.test(id) ? ok(id) : err(`sbatch printed no job id: ${r.stdout.trim()}`);
 }
