@@ -111,6 +111,10 @@ test("`env:` names are refused at the key when moe sets them for the command or 
     assert.deepEqual(problems(`        ${name}: /x\n`), [
       `p.yaml:8:9: error: \`${name}\` cannot be used as a name in \`nodes.a.with.env\`: moe sets it for every command ($MOE_OUT, $MOE_NODE, $MOE_CHECKPOINT_DIR, $MOE_TMP, $MOE_METRICS): use another name`,
     ]);
+  // It held the GPUs the scheduler hands out: a node could take one another node was given.
+  assert.deepEqual(problems('        CUDA_VISIBLE_DEVICES: "0"\n'), [
+    "p.yaml:8:9: error: `CUDA_VISIBLE_DEVICES` cannot be used as a name in `nodes.a.with.env`: moe sets it to the GPUs it hands the node, none unless the node asks (`resources: { gpu: N }`), so that two nodes never share one: ask for GPUs there, and choose the machine's with `--gpus` or CUDA_VISIBLE_DEVICES when starting moe",
+  ]);
   const form = 'use letters, digits and `_`, not starting with a digit (an environment variable name)';
   assert.deepEqual(problems('        "X=Y": "1"\n        "": "2"\n        1A: "3"\n'), [
     `p.yaml:8:9: error: \`X=Y\` is not a valid name in \`nodes.a.with.env\`: ${form}`,

@@ -3041,7 +3041,7 @@ export const PRECOMPILED = {
 
     return module.exports.validate;
   },
-  s311174ff81d479e6: () => {
+  s7bb037c9544a4484: () => {
     const module = { exports: {} };
     const exports = module.exports;
     ('use strict');
@@ -3085,6 +3085,11 @@ export const PRECOMPILED = {
                 description:
                   'moe sets it for every command ($MOE_OUT, $MOE_NODE, $MOE_CHECKPOINT_DIR, $MOE_TMP, $MOE_METRICS): use another name',
                 not: { enum: ['MOE_OUT', 'MOE_NODE', 'MOE_CHECKPOINT_DIR', 'MOE_TMP', 'MOE_METRICS'] },
+              },
+              {
+                description:
+                  "moe sets it to the GPUs it hands the node, none unless the node asks (`resources: { gpu: N }`), so that two nodes never share one: ask for GPUs there, and choose the machine's with `--gpus` or CUDA_VISIBLE_DEVICES when starting moe",
+                not: { const: 'CUDA_VISIBLE_DEVICES' },
               },
             ],
           },
@@ -3522,9 +3527,49 @@ export const PRECOMPILED = {
                   }
                 }
               }
+              const _errs28 = errors;
+              const _errs29 = errors;
+              if ('CUDA_VISIBLE_DEVICES' !== key2) {
+                const err18 = {};
+                if (vErrors === null) {
+                  vErrors = [err18];
+                } else {
+                  vErrors.push(err18);
+                }
+                errors++;
+              }
+              var valid10 = _errs29 === errors;
+              if (valid10) {
+                const err19 = {
+                  instancePath: instancePath + '/env',
+                  schemaPath: '#/properties/env/propertyNames/allOf/2/not',
+                  keyword: 'not',
+                  params: {},
+                  message: 'must NOT be valid',
+                  schema: schema31.properties.env.propertyNames.allOf[2].not,
+                  parentSchema: schema31.properties.env.propertyNames.allOf[2],
+                  data: key2,
+                  propertyName: key2,
+                };
+                if (vErrors === null) {
+                  vErrors = [err19];
+                } else {
+                  vErrors.push(err19);
+                }
+                errors++;
+              } else {
+                errors = _errs28;
+                if (vErrors !== null) {
+                  if (_errs28) {
+                    vErrors.length = _errs28;
+                  } else {
+                    vErrors = null;
+                  }
+                }
+              }
               var valid7 = _errs22 === errors;
               if (!valid7) {
-                const err18 = {
+                const err20 = {
                   instancePath: instancePath + '/env',
                   schemaPath: '#/properties/env/propertyNames',
                   keyword: 'propertyNames',
@@ -3535,9 +3580,9 @@ export const PRECOMPILED = {
                   data: data7,
                 };
                 if (vErrors === null) {
-                  vErrors = [err18];
+                  vErrors = [err20];
                 } else {
-                  vErrors.push(err18);
+                  vErrors.push(err20);
                 }
                 errors++;
               }
@@ -3545,7 +3590,7 @@ export const PRECOMPILED = {
             for (const key3 in data7) {
               let data8 = data7[key3];
               if (typeof data8 !== 'string') {
-                const err19 = {
+                const err21 = {
                   instancePath: instancePath + '/env/' + key3.replace(/~/g, '~0').replace(/\//g, '~1'),
                   schemaPath: '#/properties/env/additionalProperties/type',
                   keyword: 'type',
@@ -3556,15 +3601,15 @@ export const PRECOMPILED = {
                   data: data8,
                 };
                 if (vErrors === null) {
-                  vErrors = [err19];
+                  vErrors = [err21];
                 } else {
-                  vErrors.push(err19);
+                  vErrors.push(err21);
                 }
                 errors++;
               }
             }
           } else {
-            const err20 = {
+            const err22 = {
               instancePath: instancePath + '/env',
               schemaPath: '#/properties/env/type',
               keyword: 'type',
@@ -3575,15 +3620,15 @@ export const PRECOMPILED = {
               data: data7,
             };
             if (vErrors === null) {
-              vErrors = [err20];
+              vErrors = [err22];
             } else {
-              vErrors.push(err20);
+              vErrors.push(err22);
             }
             errors++;
           }
         }
       } else {
-        const err21 = {
+        const err23 = {
           instancePath,
           schemaPath: '#/type',
           keyword: 'type',
@@ -3594,9 +3639,9 @@ export const PRECOMPILED = {
           data,
         };
         if (vErrors === null) {
-          vErrors = [err21];
+          vErrors = [err23];
         } else {
-          vErrors.push(err21);
+          vErrors.push(err23);
         }
         errors++;
       }

@@ -59,6 +59,11 @@ export const commandWithSchema: JsonSchema = {
             description: `moe sets it for every command (${RESERVED_ENV.map((n) => `$${n}`).join(', ')}): use another name`,
             not: { enum: RESERVED_ENV },
           },
+          {
+            description:
+              "moe sets it to the GPUs it hands the node, none unless the node asks (`resources: { gpu: N }`), so that two nodes never share one: ask for GPUs there, and choose the machine's with `--gpus` or CUDA_VISIBLE_DEVICES when starting moe",
+            not: { const: 'CUDA_VISIBLE_DEVICES' },
+          },
         ],
       },
       additionalProperties: { type: 'string' },
