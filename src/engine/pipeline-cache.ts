@@ -3,7 +3,7 @@
 // everything the loader's result depends on: the file's text, the `--param` overrides, each step type's
 // name, version, `with` schema and outputs function, and the loader's own code (its files' sizes and
 // mtimes, so editing moe invalidates it).
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, renameSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,9 +15,10 @@ import type { StaticEvaluation } from './evaluate.js';
 import { jsonPieces, writePieces } from '../util/json-chunks.js';
 import { updateInBlocks } from '../util/small-blocks.js';
 import { removeQuietly } from '../util/remove-quietly.js';
-import { readTextInBlocks } from '../util/small-blocks.js';
+import { readTextInBlocks, scanInBlocks } from '../util/small-blocks.js';
 
-const FORMAT = 'moe-pipeline-cache-v4';
+const FORMAT = 'moe-pipeline-cache-v5';
+const NEWLINE = 0x0a;
 
 export interface CachedLoad {
   readonly pipeline: Pipeline;
@@ -94,59 +95,66 @@ export function codeIdentity(paths: readonly string[]): string {
  * Every `range` inside a node points into the pipeline file, so it is stored as six numbers
  * (start line, column, offset, end line, column, offset), which halves the file and its parse time.
  * A node's `with` template, most of its bytes, is stored as its JSON text and parsed when first read:
- * a cached rerun evaluates nodes from the evaluation memo and reads no template at all.
+ * a cached rerun evaluates nodes from the evaluation memo and reads no template at all. The first line
+ * is all of the pipeline but its nodes, which follow one a line.
  */
-interface Stored {
-  readonly pipeline: Omit<Pipeline, 'params' | 'nodes'> & {
-    readonly params: [string, ParamValue][];
-    readonly nodes: [NodeId, PipelineNode][];
-  };
+interface StoredHead {
+  readonly pipeline: Omit<Pipeline, 'params' | 'nodes'> & { readonly params: [string, ParamValue][] };
   readonly warnings: readonly Diagnostic[];
+  readonly nodeCount: number;
 }
 
 export function readCached(dir: string, key: string): CachedLoad | undefined {
   try {
-    const stored = JSON.parse(readTextInBlocks(join(dir, `${key}.json`))) as Stored;
-    const file = stored.pipeline.file;
-    const pipeline = {
-      ...stored.pipeline,
-      params: new Map(stored.pipeline.params),
-      nodes: new Map(stored.pipeline.nodes.map(([id, node]) => [id, withLazyTemplate(node, file)])),
-    };
-    return { pipeline, warnings: stored.warnings };
+    let head: StoredHead | undefined;
+    const nodes = new Map<NodeId, PipelineNode>();
+    const rest = scanInBlocks(join(dir, `${key}.json`), (bytes) => {
+      let start = 0;
+      for (let end = bytes.indexOf(NEWLINE); end >= 0; end = bytes.indexOf(NEWLINE, start)) {
+        const line = bytes.toString('utf8', start, end);
+        start = end + 1;
+        if (head === undefined) head = JSON.parse(line) as StoredHead;
+        else {
+          const [id, node] = JSON.parse(line) as [NodeId, PipelineNode];
+          nodes.set(id, withLazyTemplate(node, head.pipeline.file));
+        }
+      }
+      return start;
+    });
+    // A file cut short (its last line unfinished, nodes missing) is no entry.
+    if (head === undefined || rest.length > 0 || nodes.size !== head.nodeCount) return undefined;
+    const pipeline = { ...head.pipeline, params: new Map(head.pipeline.params), nodes };
+    return { pipeline, warnings: head.warnings };
   } catch {
     return undefined;
   }
 }
 
 /**
- * The JSON text of `Stored` in pieces of about 64 KB, node by node, so a 10,000-node pipeline (6 MB of
- * JSON) is never one string beside its bytes. The node list takes the place of a marker no pipeline
- * holds, which keeps the pipeline's keys in their order.
+ * The file's lines: first the pipeline without its nodes, the warnings and the node count, then each node
+ * as `[id, node]`, one a line (JSON holds no raw newline). Neither writing nor reading holds the whole
+ * file (7 MB at 10,000 nodes) as one string: a line at a time is parsed and dropped.
  */
-function* storedPieces(value: CachedLoad): Generator<string> {
-  const marker = `moe-nodes-${randomUUID()}`;
-  const head = JSON.stringify({
-    pipeline: { ...value.pipeline, params: [...value.pipeline.params], nodes: marker },
+function* storedLines(value: CachedLoad): Generator<string> {
+  const { nodes, params, ...rest } = value.pipeline;
+  const head: StoredHead = {
+    pipeline: { ...rest, params: [...params] },
     warnings: value.warnings,
-  });
-  const at = head.indexOf(JSON.stringify(marker));
-  let piece = `${head.slice(0, at)}[`;
-  let first = true;
+    nodeCount: nodes.size,
+  };
+  let piece = `${JSON.stringify(head)}\n`;
   const file = value.pipeline.file;
-  for (const entry of value.pipeline.nodes) {
-    const [id, node] = entry;
-    const text = withPackedRanges(node, file, () =>
+  for (const [id, node] of nodes) {
+    const line = withPackedRanges(node, file, () =>
       JSON.stringify([id, { ...node, with: JSON.stringify(node.with) }]),
     );
-    piece += `${first ? '' : ','}${text}`;
-    first = false;
+    piece += `${line}\n`;
     if (piece.length >= 1 << 16) {
       yield piece;
       piece = '';
     }
   }
-  yield `${piece}]${head.slice(at + marker.length + 2)}`;
+  yield piece;
 }
 
 /** Best effort: a cache that cannot be written only costs the next run a full load. */
@@ -154,7 +162,7 @@ export function writeCached(dir: string, key: string, value: CachedLoad): void {
   try {
     mkdirSync(dir, { recursive: true });
     const tmp = join(dir, `${key}.${process.pid}.tmp`);
-    writePieces(tmp, storedPieces(value));
+    writePieces(tmp, storedLines(value));
     renameSync(tmp, join(dir, `${key}.json`));
   } catch {
     // Read-only workspace or full disk: carry on uncached, leaving no temporary file.

@@ -72,9 +72,34 @@ test('a cached pipeline reads back equal to the loaded one, ranges and all, in h
     end: { line: 12, column: 4, offset: 242 },
   });
   assert.deepEqual(back.warnings, loaded.value.warnings);
-  const bytes = readFileSync(join(dir, readdirSync(dir)[0]!), 'utf8');
-  assert.ok(!bytes.includes('"offset"') || bytes.indexOf('"offset"') > bytes.indexOf('"warnings"'));
+  // The pipeline's head on the first line, then a node a line, its ranges packed (no "offset" keys).
+  const lines = readFileSync(join(dir, readdirSync(dir)[0]!), 'utf8').split('\n');
+  assert.equal(lines.length, 1 + loaded.value.pipeline.nodes.size + 1);
+  assert.equal(lines.at(-1), '');
+  assert.ok(lines.slice(1).every((l) => !l.includes('"offset"')));
   assert.equal(readCached(dir, 'other'), undefined);
+});
+
+test('a cached pipeline cut short (a crash while it was written) is no entry', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'moe-pcache-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const loaded = loadPipelineText(join(dir, 'p.yaml'), TEXT, { steps });
+  assert.ok(loaded.ok);
+  writeCached(dir, 'k', { pipeline: loaded.value.pipeline, warnings: loaded.value.warnings });
+  const file = join(dir, 'k.json');
+  const whole = readFileSync(file, 'utf8');
+  assert.ok(readCached(dir, 'k'));
+  // Without its last node's line; with that line unfinished; without any node.
+  const lines = whole.split('\n');
+  for (const cut of [
+    `${lines.slice(0, -2).join('\n')}\n`,
+    whole.slice(0, whole.length - 5),
+    `${lines[0]}\n`,
+    '',
+  ]) {
+    writeFileSync(file, cut);
+    assert.equal(readCached(dir, 'k'), undefined, JSON.stringify(cut.slice(-40)));
+  }
 });
 
 test('code stands for itself in a cache key by its files: an edited module changes it', (t) => {
