@@ -1,4 +1,6 @@
 // Runs a step in this process. The step's own failures become outcomes; the node's signal is the step's.
+import { killGraceMs } from '../leftovers.js';
+import { formatDuration } from '../../pipeline/units.js';
 import type { JsonValue } from '../../pipeline/types.js';
 import type { JobRelay, StepContext, StepLogger, UpstreamNode } from '../../contract/step.js';
 import type { NodeId } from '../../util/brand.js';
@@ -14,8 +16,14 @@ export class LocalExecutor implements Executor {
     emit: (event: ExecutorEvent) => void,
   ): Promise<ExecOutcome> {
     const ctx = new LocalContext(job, signal, emit);
+    const graceMs = 2 * killGraceMs(job.env) + 1000;
+    // A step's promise alone does not keep Node running: one that never settles (and starts nothing) would
+    // let the process exit mid-run with code 13 and no message.
+    const keepAlive = setInterval(() => undefined, 1 << 30);
     try {
-      const result = await job.step.run(ctx);
+      const result = await untilStopped(job.step.run(ctx), signal, graceMs, (message) =>
+        emit({ type: 'log', level: 'error', message }),
+      );
       if (signal.aborted) return { ok: false, kind: 'aborted', error: abortMessage(signal) };
       const metrics = finiteMetrics(result?.metrics);
       return { ok: true, summary: result?.summary, ...(metrics !== undefined ? { metrics } : {}) };
@@ -23,8 +31,40 @@ export class LocalExecutor implements Executor {
       if (signal.aborted) return { ok: false, kind: 'aborted', error: abortMessage(signal) };
       const error = e instanceof Error ? e.message : String(e);
       return { ok: false, kind: permanent(e) ? 'permanent' : 'error', error };
+    } finally {
+      clearInterval(keepAlive);
     }
   }
+}
+
+/**
+ * The step's promise, or, once `signal` aborts and the step has not settled `graceMs` later, a rejection
+ * (logged through `say`): a step that ignores its signal cannot hold a timed-out node or a stopped run
+ * forever.
+ */
+function untilStopped<T>(
+  running: Promise<T>,
+  signal: AbortSignal,
+  graceMs: number,
+  say: (message: string) => void,
+): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  let onAbort: (() => void) | undefined;
+  const given = new Promise<never>((_, reject) => {
+    onAbort = () => {
+      timer = setTimeout(() => {
+        const message = `the step did not stop within ${formatDuration(graceMs)} of being aborted; its run() must reject once ctx.signal aborts`;
+        say(message);
+        reject(new Error(message));
+      }, graceMs);
+    };
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+  });
+  return Promise.race([running, given]).finally(() => {
+    clearTimeout(timer);
+    if (onAbort !== undefined) signal.removeEventListener('abort', onAbort);
+  });
 }
 
 /**
