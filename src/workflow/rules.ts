@@ -40,6 +40,9 @@ const CONSUMER_SHARED: Readonly<Record<string, readonly (readonly string[])[]>> 
   evaluate: [['prediction_type'], ['zero_snr']],
 };
 
+/** Shared DDPM settings that train.expert refuses with objective flow_matching (flow-settings-rules.ts). */
+const FLOW_REFUSED: readonly string[] = ['prediction_type', 'zero_snr'];
+
 const show = (v: JsonValue | undefined): string => (typeof v === 'string' ? v : JSON.stringify(v));
 const dotted = (path: readonly string[]): string => path.join('.');
 
@@ -303,13 +306,17 @@ export const expertPairRule: PipelineRule = function expertPairRule(pipeline, ct
   const check = new Checker(pipeline, ctx);
   for (const pair of findPairs(pipeline, ctx)) {
     check.roles(pair);
-    for (const path of SHARED)
-      check.same(pair.base, pair.refiner, path, 'base and refiner disagree', 'both experts must share');
     // Flow-matching pairs meet at a boundary, not a strength/split; their own rules replace those two.
     const flow = flowPairRules(pipeline, ctx, pair);
+    // prediction_type and zero_snr are DDPM settings a flow-matching expert refuses (flow-settings says
+    // "remove" at the key): asking the other expert to set them too, or advising on zero-SNR, contradicts it.
+    for (const path of SHARED) {
+      if (flow.flow && FLOW_REFUSED.includes(dotted(path))) continue;
+      check.same(pair.base, pair.refiner, path, 'base and refiner disagree', 'both experts must share');
+    }
     for (const d of flow.diagnostics) check.report(d);
     if (!flow.flow) check.consumer(pair, check.strengths(pair));
-    check.zeroSnrAdvice(pair);
+    if (!flow.flow) check.zeroSnrAdvice(pair);
     for (const d of expertInputRules(pipeline, ctx, pair)) check.report(d);
   }
   return check.diagnostics;

@@ -92,13 +92,22 @@ test('what a node refuses when it starts is an error at validation: sampler, spl
       compose: `${FLOW}\nscheduler: ddim\nsplit: 0.125\nprompts: [a]`,
     }),
   );
+  // Only "remove prediction_type": not also "set prediction_type on `base` too", which contradicted it.
   assert.deepEqual(got, [
-    "p.yaml:14:3: error: base and refiner disagree: `refiner` sets prediction_type v_prediction but `base` leaves it to the model folder's default; both experts must share prediction_type",
     'p.yaml:23:7: error: `base`: boundary and strength both give the flow-matching boundary',
     'p.yaml:33:7: error: `refiner`: prediction_type is not used with objective: flow_matching (the model predicts ε − x₀ at t = 1000·σ)',
     'p.yaml:43:18: error: `compose`: objective flow_matching samples with flow_euler or unipc (on flow sigmas), not ddim',
     'p.yaml:44:7: error: `compose`: split is not used with objective: flow_matching (the model predicts ε − x₀ at t = 1000·σ; the hand-off is the boundary)',
   ]);
+  // zero_snr on one flow expert: one error at the key, no DDPM pair mismatch or zero-SNR sampling advice.
+  assert.deepEqual(
+    await check(
+      pipeline({ base: FLOW, refiner: `${FLOW}\nzero_snr: true`, compose: `${FLOW}\nprompts: [a]` }),
+    ),
+    [
+      'p.yaml:32:7: error: `refiner`: zero_snr is not used with objective: flow_matching (the model predicts ε − x₀ at t = 1000·σ)',
+    ],
+  );
   // The other way round: flow settings on diffusion nodes.
   assert.deepEqual(
     await check(
