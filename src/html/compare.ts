@@ -2,7 +2,7 @@
 // of each metric against each swept parameter, the same prompt and seed side by side across variants, and
 // links to each variant's own report. One self-contained file: styles inline, images as data URIs.
 import { esc } from './escape.js';
-import { niceTicks } from './format.js';
+import { niceTicks, num } from './format.js';
 import { STYLE } from './style.js';
 
 export interface ComparePoint {
@@ -124,7 +124,7 @@ export function chart(c: CompareChart): string {
     ),
     ...ys.ticks.map(
       (t) =>
-        `<line x1="${M.left}" x2="${W - M.right}" y1="${y(t).toFixed(1)}" y2="${y(t).toFixed(1)}" stroke="var(--line)"/><text x="${M.left - 6}" y="${(y(t) + 4).toFixed(1)}" text-anchor="end" font-size="11">${esc(fmt(t))}</text>`,
+        `<line x1="${M.left}" x2="${W - M.right}" y1="${y(t).toFixed(1)}" y2="${y(t).toFixed(1)}" stroke="var(--line)"/><text x="${M.left - 6}" y="${(y(t) + 4).toFixed(1)}" text-anchor="end" font-size="11">${esc(num(t, 6))}</text>`,
     ),
     `<text x="${(W + M.left) / 2}" y="${H - 4}" text-anchor="middle" font-size="12">${esc(c.param)}</text>`,
   ];

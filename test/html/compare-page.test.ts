@@ -1,0 +1,49 @@
+// The page `moe compare --html` writes, rendered from data: what a reader sees on its charts' axes.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { chart } from '../../src/html/compare.js';
+
+/** The texts of an SVG chart, in order. */
+const texts = (svg: string): string[] =>
+  [...svg.matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map((m) => m[1] ?? '');
+
+test('chart ticks read as plain numbers: 0.45 and 1.5, not 0.4500 and 1.500', () => {
+  const svg = chart({
+    title: 'loss against strength',
+    param: 'strength',
+    series: [
+      { name: 'loss', points: [0.25, 0.35, 0.5].map((x, i) => ({ x, y: [0.42, 0.39, 0.58][i] ?? 0 })) },
+    ],
+  });
+  const ticks = texts(svg);
+  assert.ok(ticks.includes('0.45'), ticks.join(' | '));
+  assert.ok(!ticks.some((t) => /\.\d*0$/.test(t)), `no trailing zeros: ${ticks.join(' | ')}`);
+  const wide = chart({
+    title: 'steps per second',
+    param: 'strength',
+    series: [
+      {
+        name: 's',
+        points: [
+          { x: 0.25, y: 1 },
+          { x: 0.5, y: 3 },
+        ],
+      },
+    ],
+  });
+  assert.ok(texts(wide).includes('1.5'), texts(wide).join(' | '));
+  const negative = chart({
+    title: 'n',
+    param: 'strength',
+    series: [
+      {
+        name: 'n',
+        points: [
+          { x: 0.25, y: 0 },
+          { x: 0.5, y: 0 },
+        ],
+      },
+    ],
+  });
+  assert.ok(!texts(negative).some((t) => t.endsWith('0000')), texts(negative).join(' | '));
+});
