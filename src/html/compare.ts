@@ -84,7 +84,7 @@ export function renderComparePage(d: ComparePageData): string {
 <header><h1>${esc(d.title)}</h1><p class="subtitle">${d.variants.length} variants of ${esc(d.axes.join(', '))}</p></header>
 <section id="verdict"><p>${verdict}</p></section>
 <section id="table"><h2>Variants</h2><div class="scroll">${table(d)}</div></section>
-<section id="charts"><h2>Metrics against the swept values</h2><div class="charts">${d.charts.map(chart).join('\n')}</div></section>
+${charts(d)}
 ${samples(d)}
 </main></body></html>
 `;
@@ -147,6 +147,13 @@ export function chart(c: CompareChart): string {
     .map((s, i) => `<span style="color:${COLOURS[i % COLOURS.length] ?? 'black'}">■</span> ${esc(s.name)}`)
     .join(' &nbsp; ');
   return `<figure data-param="${esc(c.param)}"><svg viewBox="0 0 ${W} ${H}" role="img" aria-label="${esc(c.title)}">${axes.join('')}${lines.join('')}${mark}</svg><figcaption>${esc(c.title)}<br>${legend}</figcaption></figure>`;
+}
+
+/** The charts section, left out when no chart has a point (a sweep of strings has nothing to plot against). */
+function charts(d: ComparePageData): string {
+  const drawn = d.charts.map(chart).filter((c) => c !== '');
+  if (drawn.length === 0) return '';
+  return `<section id="charts"><h2>Metrics against the swept values</h2><div class="charts">${drawn.join('\n')}</div></section>`;
 }
 
 function samples(d: ComparePageData): string {

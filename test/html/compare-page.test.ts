@@ -1,7 +1,7 @@
 // The page `moe compare --html` writes, rendered from data: what a reader sees on its charts' axes.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chart } from '../../src/html/compare.js';
+import { chart, renderComparePage } from '../../src/html/compare.js';
 
 /** The texts of an SVG chart, in order. */
 const texts = (svg: string): string[] =>
@@ -46,4 +46,23 @@ test('chart ticks read as plain numbers: 0.45 and 1.5, not 0.4500 and 1.500', ()
     ],
   });
   assert.ok(!texts(negative).some((t) => t.endsWith('0000')), texts(negative).join(' | '));
+});
+
+test('a sweep of strings has no chart: the page leaves the charts section out instead of an empty card', () => {
+  const page = renderComparePage({
+    title: 'tags',
+    axes: ['tag'],
+    objective: { metric: 'score.loss', goal: 'min' },
+    best: 0,
+    variants: ['a', 'b'].map((tag, i) => ({
+      label: `tag=${tag}`,
+      params: { tag },
+      metrics: { 'score.loss': i },
+    })),
+    metrics: [],
+    charts: [],
+    samples: [],
+  });
+  assert.doesNotMatch(page, /Metrics against the swept values/);
+  assert.match(page, /<h2>Variants<\/h2>/);
 });
