@@ -12,7 +12,7 @@ import type {
   SettingsTable,
   ValidationImages,
 } from './model.js';
-import { smooth, smoothingFor } from './series.js';
+import { FINAL_LOSS_SMOOTHING, smooth } from './series.js';
 import { evaluationChart } from './svg-bars.js';
 import { timestepChart } from './svg-curves.js';
 import { lossChart } from './svg-line.js';
@@ -30,7 +30,9 @@ export function dataUri(img: InlineImage): string {
 
 function lossCaption(e: ExpertLosses): string {
   const pts = e.points.filter((p) => Number.isFinite(p.loss));
-  const last = smooth(pts, smoothingFor(pts.length)).at(-1);
+  // The trainer's smoothing, not the chart's (smoothingFor): the caption is train.expert's final_loss, the
+  // number moe compare and the step's metrics show.
+  const last = smooth(pts, FINAL_LOSS_SMOOTHING).at(-1);
   const bits = [`${pts.length} steps`];
   if (last) bits.push(`final smoothed loss ${num(last.loss)}`);
   if (e.timestepRange) {

@@ -16,6 +16,9 @@ export function smooth(points: readonly LossPoint[], beta: number): LossPoint[] 
   });
 }
 
+/** train.expert's β for its final_loss metric (src/train/expert/loop.ts), debiased. */
+export const FINAL_LOSS_SMOOTHING = 0.98;
+
 /** A smoothing weight that suits the run length: about 1/20 of the run is averaged over. */
 export function smoothingFor(length: number): number {
   if (length < 8) return 0;

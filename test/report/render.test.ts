@@ -43,3 +43,18 @@ test('a disagreement between experts on a setting that must agree is flagged', a
   assert.equal((html.match(/class="flag"/g) ?? []).length, 1);
   assert.match(html, /<code>zero_snr<\/code> <span class="flag"/);
 });
+
+test("a loss chart's caption gives the trainer's final_loss (β = 0.98, debiased), the value moe compare shows", async () => {
+  const { lossSection } = await import('../../src/html/sections.js');
+  // 300 steps of a falling loss: a shorter smoothing would give a lower last value than the trainer's.
+  const points = Array.from({ length: 300 }, (_, i) => ({ step: i + 1, loss: 1 / (1 + i / 30) }));
+  let s = 0;
+  let w = 0;
+  for (const p of points) {
+    s = 0.98 * s + 0.02 * p.loss;
+    w = 0.98 * w + 0.02;
+  }
+  const body = lossSection([{ name: 'base', tone: 'base', points }])?.body ?? '';
+  const shown = /final smoothed loss ([0-9.]+)/.exec(body)?.[1];
+  assert.equal(shown, String(Number((s / w).toPrecision(4))), body.slice(0, 400));
+});
