@@ -8,6 +8,7 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Diagnostic } from '../pipeline/diagnostic.js';
 import type { StepDefinition } from '../contract/step.js';
+import { thrownMessage } from '../util/thrown.js';
 
 export interface LoadedPluginStep {
   readonly step: StepDefinition<never>;
@@ -104,7 +105,7 @@ async function loadOne(
     const target = isFile ? pathToFileURL(spec).href : resolvePackage(spec, pipelineDir);
     mod = await import(target);
   } catch (e) {
-    const first = (e as Error).message.split('\n')[0] ?? '';
+    const first = thrownMessage(e).split('\n')[0] ?? '';
     // Outside an ES-module package, tsx loads a .ts plugin as CommonJS and Node fails with a message about
     // require() cycles that does not say what to do.
     if (isAbsolute(spec) && /\.ts$/.test(spec) && packageType(dirname(spec)) !== 'module') {

@@ -108,3 +108,19 @@ test('a TypeScript plugin outside an ES-module package: the diagnostic says to a
   const esm = moe(['validate', 'p.yaml'], dir);
   assert.equal(esm.code, 0, esm.stderr);
 });
+
+test('a plugin that throws something other than an Error while loading is a diagnostic, not a crash', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'moe-plugins-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  mkdirSync(join(dir, 'plugins'));
+  writeFileSync(join(dir, 'plugins', 'a.mjs'), "throw 'no licence';");
+  writeFileSync(join(dir, 'plugins', 'b.mjs'), 'throw { code: 42 };');
+  writeFileSync(join(dir, 'plugins', 'c.mjs'), 'throw null;');
+  const loaded = await loadPlugins(join(dir, 'p.yaml'), dir, []);
+  const messages = loaded.diagnostics.map((d) => d.message.replace(dir, '<dir>'));
+  assert.deepEqual(messages, [
+    'plugin <dir>/plugins/a.mjs could not be loaded: it threw no licence',
+    'plugin <dir>/plugins/b.mjs could not be loaded: it threw {"code":42}',
+    'plugin <dir>/plugins/c.mjs could not be loaded: it threw null',
+  ]);
+});
