@@ -22,6 +22,7 @@ import type { InputDigester } from './input-digests.js';
 import { canonicalJson } from './canonical.js';
 import { checkRelativePath } from './safe-path.js';
 import { paramsRead } from './template-refs.js';
+import { thrownMessage } from '../util/thrown.js';
 
 /** The pipeline module's `resolveWith`, passed in so the engine can be tested with a small resolver. */
 export type ResolveFn = (
@@ -175,7 +176,7 @@ export async function evaluateNode(
     try {
       declared = step.value.inputs?.(withValue) ?? [];
     } catch (e) {
-      return err(`step ${step.value.name} could not list its inputs: ${(e as Error).message}`);
+      return err(`step ${step.value.name} could not list its inputs: ${thrownMessage(e)}`);
     }
     let params: Record<string, ParamValue> = NO_PARAMS;
     for (const name of paramsRead(node.with)) {

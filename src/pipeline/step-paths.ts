@@ -9,6 +9,7 @@ import type { YamlNode } from './node.js';
 import { resolveInside } from './paths.js';
 import type { JsonValue } from './types.js';
 import type { StepDefinition } from '../contract/step.js';
+import { thrownMessage } from '../util/thrown.js';
 
 /** A fixed stand-in for the node's output directory: only whether a path escapes it matters here. */
 const OUT_DIR = '/moe-out';
@@ -43,7 +44,7 @@ function listOutputs(
   try {
     outputs = step.outputs(value as never);
   } catch (e) {
-    return `could not list its outputs: ${e instanceof Error ? e.message : String(e)}`;
+    return `could not list its outputs: ${thrownMessage(e)}`;
   }
   if (typeof outputs !== 'object' || outputs === null || Array.isArray(outputs))
     return `listed its outputs as ${outputs === null ? 'null' : Array.isArray(outputs) ? 'a list' : typeof outputs}, not a map of names to paths`;

@@ -77,3 +77,21 @@ test('a command whose program does not exist is not retried; one that fails on i
   assert.equal(failed.get('flaky')?.kind, 'error');
   assert.equal(failed.get('flaky')?.error, 'command exited with code 3');
 });
+
+test('a step that throws something other than an Error fails with what it threw, not [object Object]', async (t) => {
+  const rig = new Rig();
+  t.after(() => rig.cleanup());
+  rig.behaviours.set('a', () => {
+    throw { code: 42, reason: 'quota' };
+  });
+  rig.behaviours.set('b', () => {
+    throw 'disk on fire';
+  });
+  const summary = await rig.run(
+    pipelineOf(rig.dir, { a: { with: { content: 'a' } }, b: { with: { content: 'b' } } }),
+    { keepGoing: true },
+  );
+  assert.equal(summary.status, 'failed');
+  const errors = Object.fromEntries(of(rig.events, 'node-failed').map((e) => [e.node, e.error]));
+  assert.deepEqual(errors, { a: 'it threw {"code":42,"reason":"quota"}', b: 'it threw disk on fire' });
+});

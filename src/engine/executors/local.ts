@@ -1,6 +1,7 @@
 // Runs a step in this process. The step's own failures become outcomes; the node's signal is the step's.
 import { killGraceMs } from '../leftovers.js';
 import { formatDuration } from '../../pipeline/units.js';
+import { thrownMessage } from '../../util/thrown.js';
 import type { JsonValue } from '../../pipeline/types.js';
 import type { JobRelay, StepContext, StepLogger, UpstreamNode } from '../../contract/step.js';
 import type { NodeId } from '../../util/brand.js';
@@ -29,7 +30,7 @@ export class LocalExecutor implements Executor {
       return { ok: true, summary: result?.summary, ...(metrics !== undefined ? { metrics } : {}) };
     } catch (e) {
       if (signal.aborted) return { ok: false, kind: 'aborted', error: abortMessage(signal) };
-      const error = e instanceof Error ? e.message : String(e);
+      const error = thrownMessage(e);
       return { ok: false, kind: permanent(e) ? 'permanent' : 'error', error };
     } finally {
       clearInterval(keepAlive);
