@@ -178,6 +178,10 @@ export async function evaluateNode(
     } catch (e) {
       return err(`step ${step.value.name} could not list its inputs: ${thrownMessage(e)}`);
     }
+    if (!Array.isArray(declared) || declared.some((p) => typeof p !== 'string'))
+      return err(
+        `step ${step.value.name} listed its inputs as ${JSON.stringify(declared) ?? typeof declared}, not a list of paths: its inputs() must return an array of strings`,
+      );
     let params: Record<string, ParamValue> = NO_PARAMS;
     for (const name of paramsRead(node.with)) {
       const v = (node.params ?? ctx.pipeline.params).get(name);

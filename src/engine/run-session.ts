@@ -29,6 +29,7 @@ import type { PipelineIndex } from './store.js';
 import { Store } from './store.js';
 import { pipelineKey } from './workspace.js';
 import type { RunOptions, RunSummary } from './run.js';
+import { thrownMessage } from '../util/thrown.js';
 
 type Failure = RunSummary['failures'][number];
 /** What running a node takes beside the session: loaded once the first node has to run. */
@@ -148,8 +149,19 @@ export class RunSession implements SchedulerHooks {
     return order;
   }
 
-  /** Decides a node whose upstream nodes are done: cached, to run, or failed before it starts. */
+  /**
+   * Decides a node whose upstream nodes are done: cached, to run, or failed before it starts. What throws
+   * while deciding (a plugin step's `inputs` returning something unusable) fails the node with its message.
+   */
   async prepare(id: NodeId): Promise<Prepared> {
+    try {
+      return await this.#prepare(id);
+    } catch (e) {
+      return this.fail(id, `could not be prepared: ${thrownMessage(e)}`);
+    }
+  }
+
+  async #prepare(id: NodeId): Promise<Prepared> {
     const node = this.#pipeline.nodes.get(id);
     if (!node) return { kind: 'failed' };
     // Only with --only can an upstream node be missing here: it was not selected and is not committed.
