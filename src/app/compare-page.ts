@@ -28,6 +28,7 @@ export async function writeComparePage(c: Comparison, file: string): Promise<Res
         params: v.params,
         metrics: v.metrics,
         ...(report !== undefined ? { report: linkTo(report) } : {}),
+        ...(v.missing.length > 0 ? { missing: v.missing } : {}),
       };
     }),
     metrics: otherMetrics(c),

@@ -47,6 +47,8 @@ export interface ComparePageData {
     readonly metrics: Readonly<Record<string, number>>;
     /** A link to the variant's own report, when it has one. */
     readonly report?: string;
+    /** The variant's nodes that have no committed result yet (it has not finished). */
+    readonly missing?: readonly string[];
   }[];
   /** Metric columns after the objective, in order. */
   readonly metrics: readonly string[];
@@ -82,12 +84,23 @@ export function renderComparePage(d: ComparePageData): string {
 <title>${esc(d.title)}</title><style>${STYLE}${PAGE_STYLE}</style></head>
 <body><main>
 <header><h1>${esc(d.title)}</h1><p class="subtitle">${d.variants.length} variants of ${esc(d.axes.join(', '))}</p></header>
-<section id="verdict"><p>${verdict}</p></section>
+<section id="verdict"><p>${verdict}</p>${unfinished(d)}</section>
 <section id="table"><h2>Variants</h2><div class="scroll">${table(d)}</div></section>
 ${charts(d)}
 ${samples(d)}
 </main></body></html>
 `;
+}
+
+/** The variants that have not finished, each named with its missing nodes (as `moe compare` prints them). */
+function unfinished(d: ComparePageData): string {
+  const lines = d.variants
+    .filter((v) => (v.missing ?? []).length > 0)
+    .map(
+      (v) =>
+        `<p class="unfinished">${esc(`${v.label} has not finished (${(v.missing ?? []).join(', ')}); run the sweep again to finish it.`)}</p>`,
+    );
+  return lines.join('');
 }
 
 function table(d: ComparePageData): string {

@@ -66,3 +66,28 @@ test('a sweep of strings has no chart: the page leaves the charts section out in
   assert.doesNotMatch(page, /Metrics against the swept values/);
   assert.match(page, /<h2>Variants<\/h2>/);
 });
+
+test('a variant that has not finished is named on the page, as in the text table, not left as a row of dashes', () => {
+  const page = renderComparePage({
+    title: 'sw',
+    axes: ['strength'],
+    objective: { metric: 'evaluate.loss', goal: 'min' },
+    best: 0,
+    variants: [
+      { label: 'strength=0.5', params: { strength: 0.5 }, metrics: { 'evaluate.loss': 0.3 } },
+      {
+        label: 'strength=0.45',
+        params: { strength: 0.45 },
+        metrics: {},
+        missing: ['evaluate[strength=0.45]'],
+      },
+    ],
+    metrics: [],
+    charts: [],
+    samples: [],
+  });
+  assert.match(
+    page,
+    /strength=0\.45 has not finished \(evaluate\[strength=0\.45\]\); run the sweep again to finish it/,
+  );
+});
