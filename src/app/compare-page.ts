@@ -2,7 +2,7 @@
 // the variants' committed outputs (compose.inference's index and images, each variant's report) and
 // writes the file atomically.
 import { readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { CompareChart, CompareSampleRow, ComparePageData } from '../html/compare.js';
 import { renderComparePage } from '../html/compare.js';
@@ -37,6 +37,10 @@ export async function writeComparePage(c: Comparison, file: string): Promise<Res
   };
   if (isFolder(file))
     return err(`cannot write ${file}: it is a folder; give a file name, e.g. ${join(file, 'sweep.html')}`);
+  if (!isFolder(dirname(resolve(file))))
+    return err(
+      `cannot write ${file}: the folder ${dirname(resolve(file))} does not exist; create it, or give a path in an existing folder`,
+    );
   const tmp = `${file}.${process.pid}.tmp`;
   try {
     writeFileSync(tmp, renderComparePage(data));

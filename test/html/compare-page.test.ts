@@ -1,6 +1,9 @@
 // The page `moe compare --html` writes, rendered from data: what a reader sees on its charts' axes.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { chart, renderComparePage } from '../../src/html/compare.js';
 
 /** The texts of an SVG chart, in order. */
@@ -90,4 +93,32 @@ test('a variant that has not finished is named on the page, as in the text table
     page,
     /strength=0\.45 has not finished \(evaluate\[strength=0\.45\]\); run the sweep again to finish it/,
   );
+});
+
+test('--html into a folder that does not exist says so and what to do, without the temporary file name', async () => {
+  const { writeComparePage } = await import('../../src/app/compare-page.js');
+  const dir = mkdtempSync(join(tmpdir(), 'moe-compare-page-'));
+  try {
+    const target = join(dir, 'missing', 'sweep.html');
+    const got = await writeComparePage(
+      {
+        pipeline: 'sw',
+        file: join(dir, 'p.yaml'),
+        axes: ['x'],
+        variants: [],
+        objective: null,
+        best: null,
+        shared: [],
+      },
+      target,
+    );
+    assert.equal(got.ok, false);
+    assert.equal(
+      got.ok ? '' : got.error,
+      `cannot write ${target}: the folder ${join(dir, 'missing')} does not exist; create it, or give a path in an existing folder`,
+    );
+    assert.deepEqual(readdirSync(dir), [], 'nothing is left behind');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
