@@ -66,7 +66,7 @@ function evaluationTable(ev: Evaluation): string {
   const head = ev.bands
     .map(
       (b) =>
-        `<th scope="col" class="num">${esc(b.label)}${b.range ? `<br><span class="muted">t ${b.range[0]}–${b.range[1]}</span>` : ''}</th>`,
+        `<th scope="col" class="num">${esc(b.label)}${b.range ? `<br><span class="muted">t ${num(b.range[0], 6)}–${num(b.range[1], 6)}</span>` : ''}</th>`,
     )
     .join('');
   const best = new Map(
@@ -136,6 +136,12 @@ function validationLossTable(v: readonly ValidationImages[]): string {
   );
 }
 
+/** The pure-noise end of the schedule: the top of the widest band (999 for DDPM, 1000 for flow matching). */
+function noiseEnd(ev: Evaluation): number | undefined {
+  const ends = ev.bands.flatMap((b) => (b.range ? [b.range[1]] : []));
+  return ends.length > 0 ? Math.max(...ends) : undefined;
+}
+
 export function evaluationSection(ev: Evaluation | undefined): Section | undefined {
   if (!ev || ev.rows.length === 0) return undefined;
   const extra =
@@ -151,7 +157,7 @@ export function evaluationSection(ev: Evaluation | undefined): Section | undefin
       evaluationChart(ev) +
       evaluationTable(ev) +
       (ev.curves
-        ? `<h3>Loss per timestep</h3><p class="lede">The same loss at each evaluated timestep; the dashed line is the hand-off between the experts.</p>${timestepChart(ev.curves)}`
+        ? `<h3>Loss per timestep</h3><p class="lede">The same loss at each evaluated timestep; the dashed line is the hand-off between the experts.</p>${timestepChart(ev.curves, noiseEnd(ev))}`
         : '') +
       extra,
   };

@@ -43,7 +43,7 @@ export function evaluationChart(ev: Evaluation): string {
       );
     });
     const cx = M.left + g * groupW + groupW / 2;
-    const range = band.range ? `t ${band.range[0]}–${band.range[1]}` : '';
+    const range = band.range ? `t ${num(band.range[0], 6)}–${num(band.range[1], 6)}` : '';
     parts.push(
       `<text class="band" x="${cx.toFixed(1)}" y="${M.top + ph + 20}" text-anchor="middle">${esc(band.label)}</text>`,
       `<text class="tick" x="${cx.toFixed(1)}" y="${M.top + ph + 36}" text-anchor="middle">${esc(range)}</text>`,

@@ -8,11 +8,12 @@ const W = 720;
 const H = 280;
 const M = { top: 48, right: 16, bottom: 40, left: 56 };
 
-export function timestepChart(c: TimestepCurves): string {
+/** `noise`: the schedule's pure-noise timestep (the evaluated timesteps may stop short of it). */
+export function timestepChart(c: TimestepCurves, noise?: number): string {
   const order = c.timesteps.map((t, i) => [t, i] as const).sort((a, b) => a[0] - b[0]);
   const values = c.series.flatMap((s) => s.values).filter((v) => Number.isFinite(v));
   if (order.length < 2 || values.length === 0) return '';
-  const tMax = Math.max(...c.timesteps);
+  const tMax = Math.max(...c.timesteps, noise ?? Number.NEGATIVE_INFINITY);
   const xt = niceTicks(0, tMax, 5);
   const yt = niceTicks(0, Math.max(...values), 4);
   const pw = W - M.left - M.right;

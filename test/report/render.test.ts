@@ -58,3 +58,31 @@ test("a loss chart's caption gives the trainer's final_loss (β = 0.98, debiased
   const shown = /final smoothed loss ([0-9.]+)/.exec(body)?.[1];
   assert.equal(shown, String(Number((s / w).toPrecision(4))), body.slice(0, 400));
 });
+
+test("a flow-matching evaluation's bands and timestep axis read as evaluate defines them", async () => {
+  const { evaluationSection } = await import('../../src/html/sections.js');
+  // evaluate's results.json for boundary 0.875: the refiner's band is [0, 875), written as 874.999999999,
+  // and the evaluated timesteps are 1000·(k + ½)/n, so the largest is 937.5, not the pure-noise end.
+  const timesteps = [62.5, 187.5, 312.5, 437.5, 562.5, 687.5, 812.5, 937.5];
+  const body =
+    evaluationSection({
+      metric: 'evaluation loss (MSE)',
+      bands: [
+        { key: 'base_band', label: 'base range', range: [875, 1000] },
+        { key: 'refiner_band', label: 'refiner range', range: [0, 874.999999999] },
+        { key: 'full', label: 'full range', range: [0, 1000] },
+      ],
+      rows: [
+        { label: 'base → refiner', tone: 'pair', values: { base_band: 1.1, refiner_band: 1.2, full: 1.2 } },
+      ],
+      curves: {
+        timesteps,
+        series: [{ label: 'base → refiner', tone: 'pair', values: timesteps.map(() => 1) }],
+        cutoff: 875,
+      },
+      extra: [],
+    })?.body ?? '';
+  assert.doesNotMatch(body, /874\.99/);
+  assert.match(body, /t 0–875</);
+  assert.match(body, /timestep \(0 = clean, 1000 = pure noise\)/);
+});
