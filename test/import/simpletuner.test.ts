@@ -251,3 +251,23 @@ test('stage configs that disagree on what both experts must share are named in a
     [],
   );
 });
+
+test('a config.json or multidatabackend.json that is not valid JSON is named with its line and column', async () => {
+  const f = setup();
+  const bad = join(f.dir, 'bad.json');
+  writeFileSync(bad, '{\n  "learning_rate": 1e-5,\n  "seed": 7,\n}\n');
+  const r = await importSimpleTuner({ config: bad });
+  assert.ok(!r.ok);
+  assert.match(r.error, new RegExp(`^${bad}:4:1: not valid JSON: `));
+  assert.doesNotMatch(r.error, /position/);
+  const cut = join(f.dir, 'cut.json');
+  writeFileSync(cut, '{\n  "seed": 7');
+  const c = await importSimpleTuner({ config: cut });
+  assert.ok(!c.ok);
+  assert.match(c.error, new RegExp(`^${cut}:2:12: not valid JSON: `));
+  const backends = join(f.dir, 'backends.json');
+  writeFileSync(backends, '[\n  { "id": "photos", }\n]\n');
+  const b = await importSimpleTuner({ config: f.base, databackend: backends });
+  assert.ok(!b.ok);
+  assert.match(b.error, new RegExp(`^${backends}:2:21: not valid JSON: `));
+});

@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import type { Result } from '../../util/result.js';
 import { err, ok } from '../../util/result.js';
 import { parseConfigEnv } from './env-file.js';
+import { jsonSyntaxError } from '../json-syntax.js';
 
 export type RawValue = string | number | boolean;
 export type RawOptions = Readonly<Record<string, RawValue>>;
@@ -53,7 +54,7 @@ export async function readSimpleTunerConfig(file: string): Promise<Result<ReadCo
   try {
     parsed = JSON.parse(text);
   } catch (e) {
-    return err(`${file}: not valid JSON: ${(e as Error).message}`);
+    return err(jsonSyntaxError(file, text, e));
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     return err(`${file}: expected a JSON object of option names`);
@@ -71,11 +72,17 @@ export async function readSimpleTunerConfig(file: string): Promise<Result<ReadCo
 }
 
 export async function readDatabackend(file: string): Promise<Result<Record<string, unknown>[], string>> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    return err(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
   let parsed: unknown;
   try {
-    parsed = JSON.parse(await readFile(file, 'utf8'));
+    parsed = JSON.parse(text);
   } catch (e) {
-    return err(`cannot read ${file}: ${(e as Error).message}`);
+    return err(jsonSyntaxError(file, text, e));
   }
   if (!Array.isArray(parsed) || parsed.some((d) => typeof d !== 'object' || d === null)) {
     return err(`${file}: expected a JSON array of data backends`);
