@@ -271,3 +271,12 @@ test('a config.json or multidatabackend.json that is not valid JSON is named wit
   assert.ok(!b.ok);
   assert.match(b.error, new RegExp(`^${backends}:2:21: not valid JSON: `));
 });
+
+test('a config.json that holds a JSON array is refused as JSON, not read as a config.env', async () => {
+  const f = setup();
+  const arr = join(f.dir, 'arr.json');
+  writeFileSync(arr, '[{ "learning_rate": 1e-5 }]\n');
+  const r = await importSimpleTuner({ config: arr });
+  assert.ok(!r.ok);
+  assert.equal(r.error, `${arr}: expected a JSON object of option names`);
+});

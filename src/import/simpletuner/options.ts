@@ -40,7 +40,7 @@ export async function readSimpleTunerConfig(file: string): Promise<Result<ReadCo
   } catch (e) {
     return err(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
-  if (file.endsWith('.env') || !text.trimStart().startsWith('{')) {
+  if (file.endsWith('.env') || (!file.endsWith('.json') && !text.trimStart().startsWith('{'))) {
     const env = parseConfigEnv(text);
     if (!env.ok) return err(`${file}: ${env.error}`);
     return ok({
