@@ -280,3 +280,19 @@ test('a config.json that holds a JSON array is refused as JSON, not read as a co
   assert.ok(!r.ok);
   assert.equal(r.error, `${arr}: expected a JSON object of option names`);
 });
+
+test("an option whose value is not carried falls back to SimpleTuner's default, so the pipeline stays consistent", async () => {
+  const f = setup();
+  const odd = join(f.dir, 'odd.json');
+  writeFileSync(odd, JSON.stringify({ ...common, refiner_training_strength: 'x', learning_rate: 'fast' }));
+  const r = await importSimpleTuner({ config: odd, databackend: f.backends });
+  assert.ok(r.ok);
+  const doc = parseDoc(r.value.yaml);
+  assert.equal(expertWith(doc, 'refiner').strength, '${{ params.strength }}');
+  assert.equal(doc.params.strength, 0.2);
+  assert.equal(expertWith(doc, 'refiner').learning_rate, 4e-7);
+  assert.ok(r.value.notCarried.some((n) => n.option === 'refiner_training_strength'));
+  writeFileSync(join(f.dir, 'odd.yaml'), r.value.yaml);
+  const checked = await checkPipeline(join(f.dir, 'odd.yaml'), []);
+  assert.ok(checked.valid, checked.render(false));
+});

@@ -187,9 +187,10 @@ export function convertExpert(cfg: ReadConfig, role: 'base' | 'refiner', notCarr
     if (MANAGED.has(option)) continue;
     otherOption(option, value, o, w, drop);
   }
-  // What the config left to SimpleTuner's defaults, written out where moe's own default differs.
-  for (const [option, [field, value]] of Object.entries(SIMPLETUNER_DEFAULTS)) {
-    if (o[option] === undefined && w[field] === undefined) w[field] = value;
+  // What the config left to SimpleTuner's defaults, written out where moe's own default differs; an
+  // option whose value was not carried (listed) takes the default too, as compose and evaluate do.
+  for (const [field, value] of Object.values(SIMPLETUNER_DEFAULTS)) {
+    if (w[field] === undefined) w[field] = value;
   }
   for (const name of cfg.unknownVariables) {
     notCarried.push({
