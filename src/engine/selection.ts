@@ -31,6 +31,14 @@ export function selectNodes(pipeline: Pipeline, flags: SelectionFlags): Result<S
   const check = (flag: string, names: readonly string[]): Result<NodeId[], SelectionError> => {
     const ids: NodeId[] = [];
     for (const name of names) {
+      // In a sweep the file's node stands for each of its variants (`score` → `score[x=1]`, `score[x=2]`).
+      const variants = pipeline.nodes.has(nodeId(name))
+        ? []
+        : [...pipeline.nodes.values()].filter((n) => n.origin === name).map((n) => n.id);
+      if (variants.length > 0) {
+        ids.push(...variants);
+        continue;
+      }
       if (!pipeline.nodes.has(nodeId(name))) {
         const guess = closest(name, [...pipeline.nodes.keys()]);
         return err({
