@@ -3,6 +3,7 @@
 // caches under DIR/cache/ and a README with the commands, so a team that runs SimpleTuner by hand gets
 // configs for both experts from one pipeline. The files are the ones train.expert writes
 // (buildSimpleTunerFiles); only the paths differ: they point into DIR instead of moe's workspace.
+import { existsSync, statSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import { resolveWith } from '../../pipeline/resolve.js';
@@ -71,6 +72,17 @@ export async function exportSimpleTuner(
   outDir: string,
 ): Promise<Result<SimpleTunerExport, string>> {
   const root = resolve(outDir);
+  if (existsSync(root) && !statSync(root).isDirectory())
+    return err(`${outDir} is a file, not a folder: name a folder with -o (it is made when missing)`);
+  try {
+    return await writeExport(pipeline, root);
+  } catch (e) {
+    const why = (e as Error).message;
+    return err(`cannot write the configs: ${why}; name another folder with -o`);
+  }
+}
+
+async function writeExport(pipeline: Pipeline, root: string): Promise<Result<SimpleTunerExport, string>> {
   const experts: ExportedExpert[] = [];
   for (const node of pipeline.nodes.values()) {
     if (node.step !== 'train.expert') continue;

@@ -1,0 +1,39 @@
+// `moe export simpletuner -o PATH` where PATH (or the folder of a node in it) is a file: Node's bare
+// "ENOTDIR: not a directory, mkdir …" came out with "Code: ENOTDIR" and nothing said what to do.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { moe, tempDir, writePipeline } from '../cli/helpers.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/** oclif wraps the error at 80 columns behind ` ›   `: read it back as one line. */
+const unwrapped = (stderr: string): string => stderr.replace(/\s*\n\s*›\s*/g, ' ');
+
+test('export into a file, or a folder holding a file where a node folder goes, is refused clearly', (t) => {
+  const { dir, cleanup } = tempDir();
+  t.after(cleanup);
+  mkdirSync(join(dir, 'images'));
+  writePipeline(dir, readFileSync(join(ROOT, 'pipelines', 'ssd1b.yaml'), 'utf8'), 'ssd1b.yaml');
+  const data = `data=${join(dir, 'images')}`;
+  writeFileSync(join(dir, 'afile'), 'keep me\n');
+  const r = moe(['export', 'simpletuner', 'ssd1b.yaml', '-o', 'afile', '--param', data], dir);
+  assert.equal(r.code, 2);
+  assert.match(
+    unwrapped(r.stderr),
+    /afile is a file, not a folder: name a folder with -o \(it is made when missing\)/,
+  );
+  assert.doesNotMatch(r.stderr, /Code: /);
+  assert.equal(readFileSync(join(dir, 'afile'), 'utf8'), 'keep me\n');
+  mkdirSync(join(dir, 'out'));
+  writeFileSync(join(dir, 'out', 'base'), 'x');
+  const s = moe(['export', 'simpletuner', 'ssd1b.yaml', '-o', 'out', '--param', data], dir);
+  assert.equal(s.code, 2);
+  assert.match(
+    unwrapped(s.stderr),
+    /cannot write the configs: EEXIST: file already exists, mkdir '.*out\/base'; name another folder with -o/,
+  );
+  assert.doesNotMatch(s.stderr, /Code: /);
+});
