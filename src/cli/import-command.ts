@@ -1,4 +1,5 @@
 // The base of `moe import …`: whatever the source, the command ends the same way (see writeImported).
+import { dirname, join } from 'node:path';
 import { Command } from '@oclif/core';
 import type { Result } from '../util/result.js';
 import type { Imported } from '../import/imported.js';
@@ -16,6 +17,23 @@ export abstract class ImportCommand extends Command {
   ): Promise<unknown> {
     if (!result.ok) this.error(result.error, { exit: EXIT.invalid });
     const { writeImported } = await import('./actions/import.js');
-    return writeImported(result.value, output, this.jsonEnabled(), describe);
+    try {
+      return await writeImported(result.value, output, this.jsonEnabled(), describe);
+    } catch (e) {
+      if (output === undefined) throw e;
+      return this.error(cannotWrite(output, e), { exit: EXIT.invalid });
+    }
   }
+}
+
+/** Why the pipeline could not be written to `output`, and what to do. */
+function cannotWrite(output: string, e: unknown): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  const why =
+    code === 'EISDIR'
+      ? `it is a folder; name a file with -o, e.g. ${join(output, 'moe.yaml')}`
+      : code === 'ENOENT'
+        ? `the folder ${dirname(output)} does not exist; make it first`
+        : `${(e as Error).message}; name another file with -o`;
+  return `cannot write ${output}: ${why}`;
 }
