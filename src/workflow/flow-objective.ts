@@ -86,6 +86,27 @@ export const FLOW_ONLY = [
   'mode_scale',
 ] as const;
 
+/** Which density reads each density key. */
+const DENSITY_KEY_OWNER = {
+  logit_mean: 'logit_normal',
+  logit_std: 'logit_normal',
+  mode_scale: 'mode',
+} as const;
+
+/** The first density key that is set but not read by `kind` (the step refuses it rather than ignore it). */
+export function strayDensityKey(
+  kind: string,
+  isSet: (key: keyof typeof DENSITY_KEY_OWNER) => boolean,
+): { readonly key: string; readonly owner: string } | undefined {
+  for (const [key, owner] of Object.entries(DENSITY_KEY_OWNER) as [
+    keyof typeof DENSITY_KEY_OWNER,
+    string,
+  ][]) {
+    if (owner !== kind && isSet(key)) return { key, owner };
+  }
+  return undefined;
+}
+
 /**
  * The flow settings of a `with` block: undefined for objective diffusion (then no flow key may be set), else
  * the boundary (from `boundary`, `boundary_snr` or `strength`, at most one of them; default 0.875), the shift
@@ -111,6 +132,12 @@ export function resolveFlow(w: FlowWith): Result<FlowSettings | undefined, strin
   );
   if (!boundary.ok) return err(boundary.error.replace(/^snr:/, 'boundary_snr:'));
   const kind = w.timestep_density ?? 'logit_normal';
+  const stray = strayDensityKey(kind, (k) => w[k] !== undefined);
+  if (stray !== undefined) {
+    return err(
+      `${stray.key}: only read with timestep_density: ${stray.owner}; this node has timestep_density ${kind}; set timestep_density: ${stray.owner} or remove ${stray.key}`,
+    );
+  }
   const density = checkDensity(
     kind === 'uniform'
       ? { kind }

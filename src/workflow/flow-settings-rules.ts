@@ -5,7 +5,7 @@
 import type { Diagnostic } from '../pipeline/diagnostic.js';
 import type { PipelineRule, RuleContext } from '../pipeline/rule-api.js';
 import type { PipelineNode } from '../pipeline/types.js';
-import { FLOW_ONLY } from './flow-objective.js';
+import { FLOW_ONLY, strayDensityKey } from './flow-objective.js';
 import { CONSUMER_STEPS, TRAIN_STEP } from './rule-steps.js';
 
 /** What each step does not read with objective flow_matching (its run refuses them). */
@@ -59,6 +59,17 @@ function check(ctx: RuleContext, node: PipelineNode, out: Diagnostic[]): void {
       `${ways.join(' and ')} both give the flow-matching boundary`,
       `give the boundary one way: keep ${ways[0] ?? 'boundary'} and remove ${key}`,
     );
+  }
+  const density = at('timestep_density');
+  if (node.step === TRAIN_STEP && (density === undefined || typeof density.value === 'string')) {
+    const kind = typeof density?.value === 'string' ? density.value : 'logit_normal';
+    const stray = strayDensityKey(kind, (k) => at(k) !== undefined);
+    if (stray !== undefined)
+      error(
+        stray.key,
+        `${stray.key} is only read with timestep_density: ${stray.owner}; this node has timestep_density ${kind}${density === undefined ? ' (the default)' : ''}`,
+        `set timestep_density: ${stray.owner}, or remove ${stray.key}`,
+      );
   }
   for (const key of NOT_WITH_FLOW[node.step] ?? []) {
     error(

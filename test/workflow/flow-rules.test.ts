@@ -129,3 +129,26 @@ test('what a node refuses when it starts is an error at validation: sampler, spl
     'p.yaml:41:18: error: `compose`: objective flow_matching samples with flow_euler or unipc (on flow sigmas), not ddim',
   ]);
 });
+
+test("a density key the node's timestep_density does not read is an error, at validation and when the step starts", async () => {
+  // Before, logit_std with timestep_density: mode (or mode_scale with logit_normal, the default) was
+  // silently ignored: the expert trained on a density other than the one the file seems to ask for.
+  const got = await check(
+    pipeline({
+      base: `${FLOW}\ntimestep_density: mode\nlogit_std: 2`,
+      refiner: `${FLOW}\nmode_scale: 1.5`,
+      compose: `${FLOW}\nprompts: [a]`,
+    }),
+  );
+  assert.deepEqual(got, [
+    'p.yaml:24:7: error: `base`: logit_std is only read with timestep_density: logit_normal; this node has timestep_density mode',
+    'p.yaml:34:7: error: `refiner`: mode_scale is only read with timestep_density: mode; this node has timestep_density logit_normal (the default)',
+  ]);
+  const { resolveFlow } = await import('../../src/workflow/flow-objective.js');
+  const run = resolveFlow({ objective: 'flow_matching', timestep_density: 'uniform', logit_mean: 0.5 });
+  assert.equal(
+    run.ok ? '' : run.error,
+    'logit_mean: only read with timestep_density: logit_normal; this node has timestep_density uniform; set timestep_density: logit_normal or remove logit_mean',
+  );
+  assert.equal(resolveFlow({ objective: 'flow_matching', timestep_density: 'mode', mode_scale: 1 }).ok, true);
+});
