@@ -4,7 +4,7 @@
 // workspace lock, so no local run is writing meanwhile (a live run holds it: gc then stops, naming it);
 // Slurm jobs outlive the moe that holds the lock, so the folders of jobs recorded as active that are still
 // queued or running (or finished with outputs a rerun will take) are kept too.
-import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { lstatSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
 import { jobsInUse } from './executors/slurm/live-jobs.js';
 import type { JobInUse } from './executors/slurm/live-jobs.js';
@@ -330,8 +330,9 @@ function list(dir: string): string[] {
   }
 }
 
+/** The bytes under `path`, links counted as themselves: a link is never followed out of the workspace or round a loop. */
 function sizeOf(path: string): number {
-  const s = statSync(path, { throwIfNoEntry: false });
+  const s = lstatSync(path, { throwIfNoEntry: false });
   if (!s) return 0;
   if (!s.isDirectory()) return s.size;
   return readdirSync(path).reduce((sum, name) => sum + sizeOf(join(path, name)), 0);

@@ -2,7 +2,8 @@
 // that finds a result through the index writes the missing record back.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Rig, pipelineOf } from './rig.js';
 import { collectGarbage } from '../../src/engine/gc.js';
 import { Store } from '../../src/engine/store.js';
@@ -44,4 +45,27 @@ test('a lost record: gc keeps the store entry the index names, and the next run 
   assert.ok(gc2.ok);
   assert.ok(existsSync(entry));
   assert.deepEqual((await rig.run(p)).counts, { cached: 2, ran: 0, failed: 0, skipped: 0 });
+});
+
+test("a killed run's staging folder holding a link loop and a link out of the workspace: gc removes it, counting neither", async (t) => {
+  const rig = new Rig();
+  t.after(() => rig.cleanup());
+  assert.equal((await rig.run(pipeline(rig))).status, 'succeeded');
+  // What a step killed before its commit leaves (links a commit would refuse).
+  const left = join(rig.ws.staging, 'killed-attempt', 'd');
+  mkdirSync(left, { recursive: true });
+  writeFileSync(join(left, 'f'), 'x'.repeat(10));
+  symlinkSync('..', join(left, 'loop'));
+  const outside = join(rig.dir, 'outside');
+  mkdirSync(outside);
+  writeFileSync(join(outside, 'keep.txt'), 'y'.repeat(1000));
+  symlinkSync(outside, join(left, 'out'));
+  const dry = await collectGarbage(rig.ws, { dryRun: true });
+  assert.ok(dry.ok);
+  assert.ok(existsSync(left));
+  const gc = await collectGarbage(rig.ws);
+  assert.ok(gc.ok);
+  assert.ok(!existsSync(join(rig.ws.staging, 'killed-attempt')));
+  assert.ok(gc.value.freedBytes < 1000, `counted bytes outside the workspace: ${gc.value.freedBytes}`);
+  assert.equal(readFileSync(join(outside, 'keep.txt'), 'utf8'), 'y'.repeat(1000));
 });
