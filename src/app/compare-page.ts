@@ -29,6 +29,7 @@ export async function writeComparePage(c: Comparison, file: string): Promise<Res
         metrics: v.metrics,
         ...(report !== undefined ? { report: linkTo(report) } : {}),
         ...(v.missing.length > 0 ? { missing: v.missing } : {}),
+        ...(v.failed !== undefined ? { failed: v.failed } : {}),
       };
     }),
     metrics: otherMetrics(c),

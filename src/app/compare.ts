@@ -5,10 +5,12 @@ import { join } from 'node:path';
 import { InputDigester } from '../engine/input-digests.js';
 import { planPipeline } from '../engine/plan.js';
 import { recordSource } from '../engine/record-source.js';
+import { readRunReport } from '../engine/status.js';
 import type { NodeRecord } from '../engine/records.js';
 import { Store } from '../engine/store.js';
 import { readLastSweep } from '../engine/sweep-file.js';
 import type { Variant } from '../engine/variants.js';
+import type { Workspace } from '../engine/workspace.js';
 import { pipelineKey } from '../engine/workspace.js';
 import type { Objective, ParamValue } from '../pipeline/types.js';
 import type { NodeId } from '../util/brand.js';
@@ -28,6 +30,14 @@ export interface ComparedVariant {
   readonly label: string;
   /** Nodes of the variant with no committed result (the variant has not finished). */
   readonly missing: readonly string[];
+  /** Of those, the ones that failed in the last run of the sweep, with the error and the node's log. */
+  readonly failed?: readonly FailedNode[];
+}
+
+export interface FailedNode {
+  readonly node: string;
+  readonly error: string;
+  readonly logFile?: string;
 }
 
 export interface Comparison {
@@ -113,7 +123,8 @@ export async function compareLastSweep(
 
   const objective = pipeline.objective;
   const key = objective === undefined ? undefined : `${objective.node}.${objective.metric}`;
-  const variants = expanded.variants.map((v) => describe(v, records, workspace.store));
+  const failures = failedIn(workspace, last?.runId);
+  const variants = expanded.variants.map((v) => describe(v, records, workspace.store, failures));
   const order = rank(variants, key, objective);
   const ranked = order.map((i) => variants[i] as ComparedVariant);
   const best =
@@ -130,21 +141,51 @@ export async function compareLastSweep(
   });
 }
 
-function describe(v: Variant, records: ReadonlyMap<NodeId, NodeRecord>, store: string): ComparedVariant {
+/** The nodes that failed in the sweep's run (its journal), by id. */
+function failedIn(ws: Workspace, runId: string | undefined): ReadonlyMap<string, FailedNode> {
+  const report = runId === undefined ? undefined : readRunReport(ws, runId);
+  const out = new Map<string, FailedNode>();
+  for (const n of report?.nodes ?? []) {
+    if (n.state !== 'failed') continue;
+    out.set(n.node, {
+      node: n.node,
+      error: n.error ?? 'failed',
+      ...(n.logFile !== undefined ? { logFile: n.logFile } : {}),
+    });
+  }
+  return out;
+}
+
+function describe(
+  v: Variant,
+  records: ReadonlyMap<NodeId, NodeRecord>,
+  store: string,
+  failures: ReadonlyMap<string, FailedNode>,
+): ComparedVariant {
   const metrics: Record<string, number> = {};
   const outputs: Record<string, string> = {};
   const missing: string[] = [];
+  const failed: FailedNode[] = [];
   for (const [node, id] of Object.entries(v.nodes)) {
     const r = records.get(id);
     if (r === undefined) {
       missing.push(id);
+      const f = failures.get(id);
+      if (f !== undefined) failed.push(f);
       continue;
     }
     for (const [name, value] of Object.entries(metricsOf(r))) metrics[`${node}.${name}`] = value;
     const dir = join(store, r.outputs.digest);
     for (const [name, rel] of Object.entries(r.outputs.paths)) outputs[`${node}.${name}`] = join(dir, rel);
   }
-  return { params: v.params, metrics, outputs, label: v.label, missing };
+  return {
+    params: v.params,
+    metrics,
+    outputs,
+    label: v.label,
+    missing,
+    ...(failed.length ? { failed } : {}),
+  };
 }
 
 /**

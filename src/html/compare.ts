@@ -49,6 +49,8 @@ export interface ComparePageData {
     readonly report?: string;
     /** The variant's nodes that have no committed result yet (it has not finished). */
     readonly missing?: readonly string[];
+    /** Of those, the ones that failed in the sweep's last run, with the error. */
+    readonly failed?: readonly { readonly node: string; readonly error: string }[];
   }[];
   /** Metric columns after the objective, in order. */
   readonly metrics: readonly string[];
@@ -96,10 +98,13 @@ ${samples(d)}
 function unfinished(d: ComparePageData): string {
   const lines = d.variants
     .filter((v) => (v.missing ?? []).length > 0)
-    .map(
-      (v) =>
-        `<p class="unfinished">${esc(`${v.label} has not finished (${(v.missing ?? []).join(', ')}); run the sweep again to finish it.`)}</p>`,
-    );
+    .map((v) => {
+      const text =
+        v.failed !== undefined && v.failed.length > 0
+          ? `${v.label} failed in the last run of the sweep: ${v.failed.map((f) => `${f.node}: ${f.error}`).join('; ')}; fix it, then run the sweep again.`
+          : `${v.label} has not finished (${(v.missing ?? []).join(', ')}); run the sweep again to finish it.`;
+      return `<p class="unfinished">${esc(text)}</p>`;
+    });
   return lines.join('');
 }
 

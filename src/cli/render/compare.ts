@@ -39,7 +39,11 @@ export function renderComparison(c: Comparison, color: boolean): string {
   const unfinished = c.variants.filter((v) => v.missing.length > 0);
   for (const v of unfinished)
     out.push(
-      k.yellow(`${v.label}: not finished (${v.missing.join(', ')}); run the sweep again to finish it`),
+      k.yellow(
+        v.failed !== undefined && v.failed.length > 0
+          ? `${v.label}: failed in the last run of the sweep: ${v.failed.map((f) => `${f.node}: ${f.error}${f.logFile ? ` (log: ${f.logFile})` : ''}`).join('; ')}; fix it, then run the sweep again`
+          : `${v.label}: not finished (${v.missing.join(', ')}); run the sweep again to finish it`,
+      ),
     );
   if (c.objective === null) out.push(k.dim('no objective: in the pipeline, so no variant is ranked'));
   else if (c.best !== null) {

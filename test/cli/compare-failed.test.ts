@@ -1,0 +1,49 @@
+// `moe compare` after a sweep in which a variant's node failed: the variant is named as failed, with the
+// error and its log, not as "not finished; run the sweep again", which would only fail the same way.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { moe, tempDir, writePipeline } from './helpers.js';
+
+const PIPELINE = `version: 1
+name: cf
+params:
+  x: 1
+sweep:
+  x: [1, 2, 3]
+objective: { node: score, metric: loss }
+nodes:
+  score:
+    step: command
+    with:
+      run: |
+        if [ ${'${{ params.x }}'} = 3 ]; then exit 3; fi
+        echo '{"loss": ${'${{ params.x }}'}}' > "$MOE_METRICS"
+        echo > "$MOE_OUT/r.txt"
+      outputs: { r: r.txt }
+`;
+
+test('a variant whose node failed in the sweep is reported as failed, with the error and the log', (t) => {
+  const { dir, cleanup } = tempDir();
+  t.after(cleanup);
+  writePipeline(dir, PIPELINE);
+  const run = moe(['run', 'p.yaml'], dir);
+  assert.equal(run.code, 1, run.stdout + run.stderr);
+
+  const table = moe(['compare', 'p.yaml'], dir);
+  assert.equal(table.code, 0, table.stderr);
+  assert.match(
+    table.stdout,
+    /^x=3: failed in the last run of the sweep: score\[x=3\]: command exited with code 3 \(log: .*score_x_3_\.log\); fix it, then run the sweep again$/m,
+    table.stdout,
+  );
+  assert.doesNotMatch(table.stdout, /x=3: not finished/);
+
+  const page = join(dir, 'c.html');
+  assert.equal(moe(['compare', 'p.yaml', '--html', page], dir).code, 0);
+  assert.match(
+    readFileSync(page, 'utf8'),
+    /x=3 failed in the last run of the sweep: score\[x=3\]: command exited with code 3/,
+  );
+});
