@@ -33,7 +33,7 @@ export async function stepInfos(file: string | undefined): Promise<Result<StepIn
       name,
       version: step.version,
       origin: registry.value.originOf(name) ?? '',
-      description: step.description,
+      description: typeof step.description === 'string' ? step.description : '',
       params: paramsOf(step.withSchema),
     });
   }

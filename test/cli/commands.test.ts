@@ -69,3 +69,24 @@ test('with --json a user mistake is a JSON error on stdout with the exit code, n
   assert.equal(status.code, 1);
   assert.match(JSON.parse(status.stdout).error.message, /^no runs recorded in \.moe/);
 });
+
+test('moe steps shows a plugin step that has no description without printing "undefined"', (t) => {
+  const { dir, cleanup } = tempDir();
+  t.after(cleanup);
+  mkdirSync(join(dir, 'plugins'));
+  writeFileSync(
+    join(dir, 'plugins', 'bare.mjs'),
+    "export const steps = [{ name: 'bare', version: '1', withSchema: { type: 'object' }, outputs: () => ({}), run: async () => undefined }];\n",
+  );
+  writeFileSync(join(dir, 'p.yaml'), 'version: 1\nnodes:\n  a:\n    step: bare\n    with: {}\n');
+  const text = moe(['steps', 'p.yaml'], dir);
+  assert.equal(text.code, 0, text.stderr);
+  const line = text.stdout.split('\n').find((l) => l.startsWith('bare '));
+  assert.ok(line !== undefined, text.stdout);
+  assert.doesNotMatch(line, /undefined/);
+  const json = JSON.parse(moe(['steps', 'p.yaml', '--json'], dir).stdout) as {
+    name: string;
+    description: string;
+  }[];
+  assert.equal(json.find((s) => s.name === 'bare')?.description, '');
+});
