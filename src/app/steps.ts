@@ -5,6 +5,8 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { Diagnostic } from '../pipeline/diagnostic.js';
 import type { StepProvider } from '../engine/open.js';
+import { SourceFile } from '../pipeline/source.js';
+import type { ListedPlugin } from '../steps/plugins.js';
 import { builtinSteps } from '../steps/builtin.js';
 import { StepRegistry } from '../steps/registry.js';
 import type { Result } from '../util/result.js';
@@ -34,7 +36,7 @@ async function registryFor(
   const diagnostics: Diagnostic[] = [];
   for (const step of await builtinSteps(used)) registry.register(step, { origin: 'built-in' });
   const dir = path === undefined ? process.cwd() : dirname(path);
-  const listed = await pluginsListed(text);
+  const listed = path === undefined ? [] : await pluginsListed(path, text);
   if (path !== undefined && (listed.length > 0 || existsSync(join(dir, 'plugins')))) {
     const { loadPlugins } = await import('../steps/plugins.js');
     const plugins = await loadPlugins(path, dir, listed);
@@ -47,13 +49,25 @@ async function registryFor(
   return diagnostics.length > 0 ? err(diagnostics) : ok(registry);
 }
 
-/** The `plugins:` list, parsed only when the file has one. Malformed values are left to the loader. */
-async function pluginsListed(text: string): Promise<string[]> {
+/**
+ * The `plugins:` list with where each entry is written, parsed only when the file has one. Malformed
+ * values are left to the loader.
+ */
+async function pluginsListed(file: string, text: string): Promise<ListedPlugin[]> {
   if (!/^plugins[ \t]*:/m.test(text)) return [];
   try {
-    const { parse } = await import('yaml');
-    const doc = parse(text, { maxAliasCount: 100 }) as { plugins?: unknown };
-    return Array.isArray(doc.plugins) ? doc.plugins.filter((p): p is string => typeof p === 'string') : [];
+    const { isScalar, isSeq, parseDocument } = await import('yaml');
+    const doc = parseDocument(text);
+    const list = doc.get('plugins', true);
+    if (!isSeq(list)) return [];
+    const source = new SourceFile(file, text);
+    const listed: ListedPlugin[] = [];
+    for (const item of list.items) {
+      if (!isScalar(item) || typeof item.value !== 'string') continue;
+      const [start, end] = item.range ?? [0, 0];
+      listed.push({ name: item.value, range: source.range(start, end) });
+    }
+    return listed;
   } catch {
     return [];
   }

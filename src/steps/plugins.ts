@@ -5,8 +5,8 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import type { Diagnostic } from '../pipeline/diagnostic.js';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { Diagnostic, SourceRange } from '../pipeline/diagnostic.js';
 import type { StepDefinition } from '../contract/step.js';
 import { thrownMessage } from '../util/thrown.js';
 
@@ -14,6 +14,12 @@ export interface LoadedPluginStep {
   readonly step: StepDefinition<never>;
   /** The file or package it came from. */
   readonly origin: string;
+}
+
+/** An entry of a pipeline's `plugins:`, and where the pipeline writes it. */
+export interface ListedPlugin {
+  readonly name: string;
+  readonly range?: SourceRange;
 }
 
 export interface PluginLoad {
@@ -64,30 +70,33 @@ function directoryEntry(dir: string): string | undefined {
 export async function loadPlugins(
   pipelineFile: string,
   pipelineDir: string,
-  listed: readonly string[],
+  listed: readonly (string | ListedPlugin)[],
 ): Promise<PluginLoad> {
   const steps: LoadedPluginStep[] = [];
   const diagnostics: Diagnostic[] = [];
-  const targets: { readonly spec: string; readonly origin: string }[] = localPluginFiles(pipelineDir).map(
-    (f) => ({
-      spec: f,
-      origin: f,
-    }),
-  );
-  for (const entry of listed) {
+  const targets: { readonly spec: string; readonly origin: string; readonly range?: SourceRange }[] =
+    localPluginFiles(pipelineDir).map((f) => ({ spec: f, origin: f }));
+  for (const item of listed) {
+    const { name: entry, range } = typeof item === 'string' ? { name: item, range: undefined } : item;
+    const at = range === undefined ? {} : { range };
     if (entry.startsWith('.') || isAbsolute(entry)) {
       const abs = resolve(pipelineDir, entry);
       const file = existsSync(abs) && statSync(abs).isDirectory() ? directoryEntry(abs) : abs;
       if (!file || !existsSync(file)) {
-        diagnostics.push(problem(`plugin ${entry} (listed in ${pipelineFile}) not found at ${abs}`));
+        diagnostics.push({
+          ...problem(`plugin ${entry} (listed in ${pipelineFile}) not found at ${abs}`),
+          ...at,
+          suggestion: 'write the path of a module or of a folder with one, relative to the pipeline file',
+        });
         continue;
       }
-      targets.push({ spec: file, origin: file });
-    } else targets.push({ spec: entry, origin: `npm package ${entry}` });
+      targets.push({ spec: file, origin: file, ...at });
+    } else targets.push({ spec: entry, origin: `npm package ${entry}`, ...at });
   }
   for (const t of targets) {
     const loaded = await loadOne(t.spec, t.origin, pipelineDir);
-    if ('diagnostic' in loaded) diagnostics.push(loaded.diagnostic);
+    if ('diagnostic' in loaded)
+      diagnostics.push(t.range === undefined ? loaded.diagnostic : { ...loaded.diagnostic, range: t.range });
     else for (const step of loaded.steps) steps.push({ step, origin: t.origin });
   }
   return { steps, diagnostics };
@@ -99,8 +108,8 @@ async function loadOne(
   pipelineDir: string,
 ): Promise<{ readonly steps: StepDefinition<never>[] } | { readonly diagnostic: Diagnostic }> {
   let mod: unknown;
+  const isFile = isAbsolute(spec);
   try {
-    const isFile = isAbsolute(spec);
     if (isFile && /\.m?ts$/.test(spec)) await enableTypeScript(spec);
     const target = isFile ? pathToFileURL(spec).href : resolvePackage(spec, pipelineDir);
     mod = await import(target);
@@ -115,7 +124,18 @@ async function loadOne(
         ),
       };
     }
-    return { diagnostic: problem(`plugin ${origin} could not be loaded: ${first}`) };
+    if (!isFile && (e as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND') {
+      return {
+        diagnostic: {
+          ...problem(`plugin ${origin} could not be loaded: ${first.replace(/ imported from .*$/, '')}`),
+          suggestion: `install it where the pipeline is (npm install ${spec}), or write a file's path starting with ./`,
+        },
+      };
+    }
+    const where = isFile ? placeIn(e, spec) : undefined;
+    return {
+      diagnostic: problem(`plugin ${origin} could not be loaded: ${first}${where ? ` (at ${where})` : ''}`),
+    };
   }
   const exported = pluginSteps(mod);
   if (!Array.isArray(exported)) {
@@ -130,6 +150,19 @@ async function loadOne(
     steps.push(s as StepDefinition<never>);
   }
   return { steps };
+}
+
+/** `file:line:col` of the first place in the plugin's own folder that the error's stack names. */
+function placeIn(e: unknown, file: string): string | undefined {
+  const stack = e instanceof Error ? e.stack : undefined;
+  if (stack === undefined) return undefined;
+  const folder = pathToFileURL(dirname(file)).href;
+  for (const m of stack.matchAll(/(file:\/\/[^\s()]+?):(\d+)(?::(\d+))?(?=[\s)]|$)/g)) {
+    const url = m[1] ?? '';
+    if (!url.startsWith(`${folder}/`)) continue;
+    return `${fileURLToPath(url)}:${m[2]}${m[3] !== undefined ? `:${m[3]}` : ''}`;
+  }
+  return undefined;
 }
 
 function pluginSteps(mod: unknown): unknown {

@@ -124,3 +124,30 @@ test('a plugin that throws something other than an Error while loading is a diag
     'plugin <dir>/plugins/c.mjs could not be loaded: it threw null',
   ]);
 });
+
+test('a listed plugin that fails is reported at its line and column in the pipeline, with what to do', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'moe-plugins-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  mkdirSync(join(dir, 'extra'));
+  writeFileSync(join(dir, 'extra', 'boom.mjs'), "const x = 1;\nthrow new Error('no licence');\n");
+  writeFileSync(
+    join(dir, 'p.yaml'),
+    'version: 1\nplugins:\n  - ./extra/boom.mjs\n  - ./extra/missing.mjs\n  - no-such-package-moe-test\nnodes:\n  a:\n    step: command\n    with: { run: "true" }\n',
+  );
+  const r = moe(['validate', 'p.yaml'], dir);
+  assert.equal(r.code, 2);
+  assert.match(
+    r.stderr,
+    /p\.yaml:3:5: error: plugin .*extra\/boom\.mjs could not be loaded: no licence \(at .*extra\/boom\.mjs:2:7\)/,
+  );
+  assert.match(r.stderr, /p\.yaml:4:5: error: plugin \.\/extra\/missing\.mjs .*not found/);
+  assert.match(
+    r.stderr,
+    /p\.yaml:5:5: error: plugin npm package no-such-package-moe-test could not be loaded: Cannot find package 'no-such-package-moe-test'\n/,
+  );
+  assert.match(
+    r.stderr,
+    /help: install it where the pipeline is \(npm install no-such-package-moe-test\), or write a file's path starting with \.\//,
+  );
+  assert.doesNotMatch(r.stderr, /imported from/);
+});
