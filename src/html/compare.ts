@@ -212,5 +212,6 @@ function markLabel(label: string, at: number): string {
       : at - pad - w >= pad
         ? [at - pad, 'end']
         : [Math.max(pad, W - pad - w), 'start'];
-  return `<text x="${x.toFixed(1)}" y="${M.top + 10}" font-size="11" text-anchor="${anchor}">${esc(label)}</text>`;
+  // A halo in the figure's colour keeps the label readable where a curve or a point passes under it.
+  return `<text x="${x.toFixed(1)}" y="${M.top + 10}" font-size="11" text-anchor="${anchor}" paint-order="stroke" stroke="var(--paper)" stroke-width="3" stroke-linejoin="round">${esc(label)}</text>`;
 }

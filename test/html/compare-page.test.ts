@@ -122,3 +122,25 @@ test('--html into a folder that does not exist says so and what to do, without t
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("the winner's label stays readable where the curves cross it: it is drawn over them with a halo", () => {
+  // The winner at the top of the chart: its label sits where the curves start (they were drawn through it).
+  const svg = chart({
+    title: 'acc against lr',
+    param: 'lr',
+    series: [
+      {
+        name: 'acc',
+        points: [
+          { x: 0.001, y: 1 },
+          { x: 0.01, y: 0.92 },
+        ],
+      },
+    ],
+    mark: { x: 0.001, label: 'best (0.001)' },
+  });
+  const label = /<text[^>]*>best \(0\.001\)<\/text>/.exec(svg)?.[0] ?? '';
+  assert.match(label, /paint-order="stroke"/, label);
+  assert.match(label, /stroke="var\(--paper\)"/, label);
+  assert.ok(svg.lastIndexOf('best (0.001)') > svg.lastIndexOf('class="series"'), 'drawn after the curves');
+});
