@@ -21,7 +21,7 @@ nav.toc { display: flex; flex-wrap: wrap; gap: 6px 18px; font-size: 14px; margin
 nav.toc a { color: var(--muted); text-decoration: none; }
 nav.toc a:hover { color: var(--ink); text-decoration: underline; }
 section { background: var(--paper); border: 1px solid var(--line); border-radius: 10px;
-  padding: 22px 26px 24px; margin: 0 0 22px; }
+  padding: 22px 26px 24px; margin: 0 0 22px; overflow-x: auto; }
 section h2 { font-size: 20px; margin: 0 0 6px; letter-spacing: -0.005em; }
 section h3 { font-size: 15px; margin: 22px 0 8px; color: var(--ink); }
 p.lede { color: var(--muted); margin: 0 0 16px; max-width: 75ch; }
@@ -34,7 +34,7 @@ code { font: 13px/1.4 ui-monospace, "SFMono-Regular", Menlo, "DejaVu Sans Mono",
 .card-label { font-size: 12px; text-transform: uppercase; letter-spacing: 0.06em; color: var(--muted); }
 .card-value { font-size: 26px; font-weight: 650; font-variant-numeric: tabular-nums; margin: 2px 0; }
 .card-detail { font-size: 13px; color: var(--muted); }
-.charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(400px, 1fr)); gap: 18px; }
+.charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(400px, 100%), 1fr)); gap: 18px; }
 figure.chart-box { margin: 0; }
 figure.chart-box figcaption { font-size: 14px; margin: 0 0 4px; }
 svg.chart { width: 100%; height: auto; display: block; font-family: inherit; }
@@ -127,5 +127,5 @@ table.data.adherence tbody th, table.data.timings tbody th, table.data.timings t
 ul.extra, ul.notes { margin: 14px 0 0; padding-left: 20px; }
 p.empty { color: var(--muted); }
 footer { color: var(--muted); font-size: 13px; text-align: center; margin-top: 28px; }
-@media print { html, body { background: #fff; } section { break-inside: avoid; border: none; padding: 0; } }
+@media print { html, body { background: #fff; } section { break-inside: avoid; border: none; padding: 0; overflow: visible; } }
 `;

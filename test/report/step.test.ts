@@ -102,6 +102,12 @@ test('the report step turns upstream outputs into a page Chromium renders with e
     page.scrollWidth <= page.clientWidth,
     `the page scrolls sideways (${page.scrollWidth} > ${page.clientWidth})`,
   );
+  // On a phone-sized window a wide table scrolls inside its section, not the whole page sideways.
+  const narrow = await probePage(file, 480);
+  assert.ok(
+    narrow.scrollWidth <= narrow.clientWidth,
+    `at 480 px the page scrolls sideways (${narrow.scrollWidth} > ${narrow.clientWidth})`,
+  );
   assert.ok(page.bodyText.includes(HOSTILE_PROMPT), 'the hostile prompt is shown as text');
   const text = page.bodyText;
   const timings = text.slice(
