@@ -129,6 +129,7 @@ export function checkWith(d: Draft, diagnostics: Diagnostic[]): void {
       code: 'step-schema',
       message: `step type \`${d.step.name}\` has a parameter schema that does not compile: ${validate.error}`,
       range: d.keyRange,
+      suggestion: "fix the step's withSchema where it is defined (`moe steps PIPELINE` names its file)",
     });
     return;
   }

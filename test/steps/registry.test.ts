@@ -151,3 +151,24 @@ test('a listed plugin that fails is reported at its line and column in the pipel
   );
   assert.doesNotMatch(r.stderr, /imported from/);
 });
+
+test('a plugin step whose withSchema does not compile: the error says to fix the plugin and how to find it', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'moe-plugins-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  mkdirSync(join(dir, 'plugins'));
+  writeFileSync(
+    join(dir, 'plugins', 'odd.mjs'),
+    "export const steps = [{ name: 'x.odd', version: '1', withSchema: { type: 'objekt' }, outputs: () => ({}), run: async () => ({}) }];\n",
+  );
+  writeFileSync(join(dir, 'p.yaml'), 'version: 1\nnodes:\n  a:\n    step: x.odd\n    with: {}\n');
+  const r = moe(['validate', 'p.yaml'], dir);
+  assert.equal(r.code, 2);
+  assert.match(
+    r.stderr,
+    /p\.yaml:3:3: error: step type `x\.odd` has a parameter schema that does not compile/,
+  );
+  assert.match(
+    r.stderr,
+    /help: fix the step's withSchema where it is defined \(`moe steps PIPELINE` names its file\)/,
+  );
+});
