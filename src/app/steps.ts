@@ -2,7 +2,7 @@
 // registry. Only the step modules a pipeline names are imported, which keeps a cached rerun fast.
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import type { Diagnostic } from '../pipeline/diagnostic.js';
 import type { StepProvider } from '../engine/open.js';
 import { SourceFile } from '../pipeline/source.js';
@@ -43,7 +43,19 @@ async function registryFor(
     diagnostics.push(...plugins.diagnostics);
     for (const { step, origin } of plugins.steps) {
       const r = registry.register(step, { origin });
-      if (!r.ok) diagnostics.push({ severity: 'error', code: 'duplicate-step', message: r.error.message });
+      if (!r.ok) {
+        const prefix = origin.startsWith('npm package ')
+          ? origin.slice('npm package '.length).replace(/^@[^/]+\//, '')
+          : basename(origin)
+              .replace(/\.[^.]*$/, '')
+              .replace(/^index$/, basename(dirname(origin)));
+        diagnostics.push({
+          severity: 'error',
+          code: 'duplicate-step',
+          message: r.error.message,
+          suggestion: `give the plugin's step another name, e.g. \`${prefix}.${step.name}\``,
+        });
+      }
     }
   }
   return diagnostics.length > 0 ? err(diagnostics) : ok(registry);

@@ -172,3 +172,21 @@ test('a plugin step whose withSchema does not compile: the error says to fix the
     /help: fix the step's withSchema where it is defined \(`moe steps PIPELINE` names its file\)/,
   );
 });
+
+test('a plugin step named like a built-in one: the error names both and says to rename it', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'moe-plugins-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  mkdirSync(join(dir, 'plugins'));
+  writeFileSync(
+    join(dir, 'plugins', 'clash.mjs'),
+    "export const steps = [{ name: 'command', version: '1', withSchema: { type: 'object' }, outputs: () => ({}), run: async () => ({}) }];\n",
+  );
+  writeFileSync(
+    join(dir, 'p.yaml'),
+    'version: 1\nnodes:\n  a:\n    step: command\n    with: { run: "true" }\n',
+  );
+  const r = moe(['validate', 'p.yaml'], dir);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /step type "command" from .*clash\.mjs is already registered by built-in/);
+  assert.match(r.stderr, /help: give the plugin's step another name, e\.g\. `clash\.command`/);
+});
