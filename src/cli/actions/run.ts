@@ -9,6 +9,7 @@ import type { RunSummary } from '../../engine/run.js';
 import { deviceListProblem } from '../../engine/gpus.js';
 import type { Workspace } from '../../engine/workspace.js';
 import { CliFailure, EXIT } from '../failure.js';
+import { thrownMessage } from '../../util/thrown.js';
 import { RunOutput } from '../render/run-output.js';
 import { openOrExit, shownWorkspace, startChecksOrExit, sweepOrExit, unwritable } from './open.js';
 import type { PlanFlags } from './plan.js';
@@ -156,9 +157,26 @@ class StopOnSignals {
     this.#controller.abort(new Error('interrupted'));
   };
 
+  /**
+   * An exception that escaped a step's code (thrown in a timer, a rejection nobody awaited) stops the run
+   * as Ctrl-C does, with exit code 1: Node would otherwise end moe at once with its stack trace, the run's
+   * journal left without its end.
+   */
+  readonly #onEscaped = (e: unknown): void => {
+    this.#exitCode = EXIT.failed;
+    if (this.#controller.signal.aborted) return;
+    const at = placeOf(e);
+    process.stderr.write(
+      `\nerror: uncaught exception: ${thrownMessage(e)}${at ? ` (at ${at})` : ''}; stopping the run (a step must not throw outside the promise its run() returns)\n`,
+    );
+    this.#controller.abort(new Error('interrupted'));
+  };
+
   constructor() {
     process.on('SIGINT', this.#onSignal);
     process.on('SIGTERM', this.#onSignal);
+    process.on('uncaughtException', this.#onEscaped);
+    process.on('unhandledRejection', this.#onEscaped);
   }
 
   get signal(): AbortSignal {
@@ -172,5 +190,14 @@ class StopOnSignals {
   dispose(): void {
     process.off('SIGINT', this.#onSignal);
     process.off('SIGTERM', this.#onSignal);
+    process.off('uncaughtException', this.#onEscaped);
+    process.off('unhandledRejection', this.#onEscaped);
   }
+}
+
+/** `path:line:col` of the first frame of an error's stack that is a file (not Node's own). */
+function placeOf(e: unknown): string | undefined {
+  const stack = e instanceof Error ? e.stack : undefined;
+  const m = stack === undefined ? null : /(?:file:\/\/)?(\/[^\s()]+:\d+:\d+)/.exec(stack);
+  return m?.[1];
 }
