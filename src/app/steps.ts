@@ -75,7 +75,7 @@ async function pluginsListed(file: string, text: string): Promise<ListedPlugin[]
     const source = new SourceFile(file, text);
     const listed: ListedPlugin[] = [];
     for (const item of list.items) {
-      if (!isScalar(item) || typeof item.value !== 'string') continue;
+      if (!isScalar(item) || typeof item.value !== 'string' || item.value === '') continue;
       const [start, end] = item.range ?? [0, 0];
       listed.push({ name: item.value, range: source.range(start, end) });
     }

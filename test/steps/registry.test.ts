@@ -190,3 +190,16 @@ test('a plugin step named like a built-in one: the error names both and says to 
   assert.match(r.stderr, /step type "command" from .*clash\.mjs is already registered by built-in/);
   assert.match(r.stderr, /help: give the plugin's step another name, e\.g\. `clash\.command`/);
 });
+
+test('an empty plugins: entry is left to the schema, not looked up as an npm package named ""', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'moe-plugins-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(
+    join(dir, 'p.yaml'),
+    'version: 1\nplugins: [""]\nnodes:\n  a:\n    step: command\n    with: { run: "true" }\n',
+  );
+  const r = moe(['validate', 'p.yaml'], dir);
+  assert.equal(r.code, 2);
+  assert.doesNotMatch(r.stderr, /npm package/);
+  assert.match(r.stderr, /p\.yaml:2:11: error: `plugins\.0`/);
+});
