@@ -266,3 +266,17 @@ test('the readers: shell words with continuations and quotes, TOML with position
   const dup = parseToml('a = 1\na = 2\n');
   assert.ok(!dup.ok && /^2:1: a is set twice/.test(dup.error));
 });
+
+test('a dataset image_directory that is not a string is listed at its place, not dropped without a word', async () => {
+  const dir = fixtures({
+    file: 'dataset.toml',
+    from: /image_directory = "[^"]*"/,
+    to: 'image_directory = 5',
+  });
+  const r = await importMusubi({ config: join(dir, 'train-high.sh'), other: join(dir, 'train-low.sh') });
+  assert.ok(r.ok, r.ok ? '' : r.error);
+  const listed = r.value.notCarried.find((n) => n.option === 'datasets[0].image_directory');
+  assert.ok(listed, r.value.notCarried.map((n) => n.option).join(', '));
+  assert.match(listed.reason, /expected a folder path/);
+  assert.ok(r.value.notes.some((n) => /set params\.data to your image folder/.test(n)));
+});

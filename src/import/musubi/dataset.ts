@@ -93,7 +93,12 @@ export function importDataset(file: string, doc: TomlDocument, notCarried: NotCa
       `${file}: cache_directory is not used: moe caches latents and text embeddings in its workspace`,
     );
   }
-  const dir = entry.get('image_directory')?.value;
+  const folder = entry.get('image_directory');
+  const dir = folder?.value;
+  if (folder !== undefined && (typeof dir !== 'string' || dir === '')) {
+    drop(`datasets[${images}].image_directory`, folder, 'expected a folder path (a string)');
+    notes.push(`${file}: image_directory is not a folder path: set params.data to your image folder`);
+  }
   return {
     path: typeof dir === 'string' ? dir : undefined,
     resolution: size ? Math.max(8, Math.round(Math.sqrt(size[0] * size[1]) / 8) * 8) : undefined,
