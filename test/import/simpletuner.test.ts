@@ -296,3 +296,26 @@ test("an option whose value is not carried falls back to SimpleTuner's default, 
   const checked = await checkPipeline(join(f.dir, 'odd.yaml'), []);
   assert.ok(checked.valid, checked.render(false));
 });
+
+test('a data backend without a usable instance_data_dir is listed and noted, not replaced by a placeholder in silence', async () => {
+  const f = setup();
+  const db = join(f.dir, 'db.json');
+  writeFileSync(
+    db,
+    JSON.stringify([
+      { id: 'photos', type: 'local', instance_data_dir: 5 },
+      { id: 'text', type: 'local', dataset_type: 'text_embeds', default: true },
+    ]),
+  );
+  const r = await importSimpleTuner({ config: f.base, databackend: db });
+  assert.ok(r.ok, r.ok ? '' : r.error);
+  assert.ok(
+    r.value.notCarried.some((n) => n.option === 'photos.instance_data_dir' && /folder path/.test(n.reason)),
+  );
+  assert.ok(r.value.notes.some((n) => /set params\.data to your image folder/.test(n)));
+  const missing = join(f.dir, 'missing.json');
+  writeFileSync(missing, JSON.stringify([{ id: 'photos', type: 'local' }]));
+  const m = await importSimpleTuner({ config: f.base, databackend: missing });
+  assert.ok(m.ok);
+  assert.ok(m.value.notes.some((n) => /photos.*no instance_data_dir.*set params\.data/.test(n)));
+});

@@ -339,8 +339,15 @@ export function dataset(
   );
   const res = int(scalar(first.resolution ?? ''));
   const resolution = typeof res === 'number' && first.resolution_type !== 'area' ? res : fromConfig;
+  const folder = first.instance_data_dir;
+  const usable = typeof folder === 'string' && folder !== '';
+  if (folder !== undefined && !usable) drop('instance_data_dir', folder, 'expected a folder path (a string)');
+  if (!usable)
+    notes.push(
+      `data backend "${String(first.id)}" has no instance_data_dir folder: set params.data to your image folder`,
+    );
   return {
-    path: typeof first.instance_data_dir === 'string' ? first.instance_data_dir : '/data/images',
+    path: usable ? folder : '/data/images',
     resolution: typeof resolution === 'number' ? resolution : undefined,
   };
 }
