@@ -2,7 +2,7 @@
 // pipeline (npm package names, or paths starting with `.` or `/` relative to the pipeline file). A plugin
 // module exports `steps` (named, or on its default export). Problems come back as diagnostics naming
 // the file, never as a stack trace.
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -41,7 +41,8 @@ export function localPluginFiles(pipelineDir: string): string[] {
   const found: string[] = [];
   for (const name of names) {
     const abs = join(root, name);
-    if (statSync(abs).isDirectory()) {
+    // A dangling link has no stat: it is listed by its name, and loading it says where it points.
+    if (statSync(abs, { throwIfNoEntry: false })?.isDirectory() === true) {
       const entry = directoryEntry(abs);
       if (entry) found.push(entry);
     } else if (
@@ -114,6 +115,14 @@ async function loadOne(
     const target = isFile ? pathToFileURL(spec).href : resolvePackage(spec, pipelineDir);
     mod = await import(target);
   } catch (e) {
+    const link = isFile ? danglingLink(spec) : undefined;
+    if (link !== undefined) {
+      return {
+        diagnostic: problem(
+          `plugin ${origin} could not be loaded: it is a link to ${link}, which does not exist`,
+        ),
+      };
+    }
     const first = thrownMessage(e).split('\n')[0] ?? '';
     // Outside an ES-module package, tsx loads a .ts plugin as CommonJS and Node fails with a message about
     // require() cycles that does not say what to do.
@@ -163,6 +172,17 @@ function placeIn(e: unknown, file: string): string | undefined {
     return `${fileURLToPath(url)}:${m[2]}${m[3] !== undefined ? `:${m[3]}` : ''}`;
   }
   return undefined;
+}
+
+/** Where `file` points when it is a link to nothing. */
+function danglingLink(file: string): string | undefined {
+  try {
+    return lstatSync(file).isSymbolicLink() && !existsSync(file)
+      ? resolve(dirname(file), readlinkSync(file))
+      : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function pluginSteps(mod: unknown): unknown {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StepRegistry } from '../../src/steps/registry.js';
@@ -202,4 +202,18 @@ test('an empty plugins: entry is left to the schema, not looked up as an npm pac
   assert.equal(r.code, 2);
   assert.doesNotMatch(r.stderr, /npm package/);
   assert.match(r.stderr, /p\.yaml:2:11: error: `plugins\.0`/);
+});
+
+test('a dangling link in plugins/ is a diagnostic naming it, not a crash', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'moe-plugins-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  mkdirSync(join(dir, 'plugins'));
+  symlinkSync(join(dir, 'gone.mjs'), join(dir, 'plugins', 'dangling.mjs'));
+  const loaded = await loadPlugins(join(dir, 'p.yaml'), dir, []);
+  assert.deepEqual(
+    loaded.diagnostics.map((d) => d.message.replace(dir, '<dir>').replace(dir, '<dir>')),
+    [
+      'plugin <dir>/plugins/dangling.mjs could not be loaded: it is a link to <dir>/gone.mjs, which does not exist',
+    ],
+  );
 });
