@@ -9,6 +9,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Diagnostic, SourceRange } from '../pipeline/diagnostic.js';
 import type { StepDefinition } from '../contract/step.js';
 import { thrownMessage } from '../util/thrown.js';
+import { jsonSyntaxError } from '../util/json-syntax.js';
 
 export interface LoadedPluginStep {
   readonly step: StepDefinition<never>;
@@ -29,8 +30,11 @@ export interface PluginLoad {
 
 const MODULE_EXT = ['.js', '.mjs', '.ts', '.mts'];
 
-/** The plugin entry points found in `dir/plugins/`, sorted. */
-export function localPluginFiles(pipelineDir: string): string[] {
+/**
+ * The plugin entry points found in `dir/plugins/`, sorted; why a folder there has none that can load (its
+ * package.json) goes to `problems`.
+ */
+export function localPluginFiles(pipelineDir: string, problems: string[] = []): string[] {
   const root = join(pipelineDir, 'plugins');
   let names: string[];
   try {
@@ -43,7 +47,7 @@ export function localPluginFiles(pipelineDir: string): string[] {
     const abs = join(root, name);
     // A dangling link has no stat: it is listed by its name, and loading it says where it points.
     if (statSync(abs, { throwIfNoEntry: false })?.isDirectory() === true) {
-      const entry = directoryEntry(abs);
+      const entry = directoryEntry(abs, problems);
       if (entry) found.push(entry);
     } else if (
       MODULE_EXT.some((e) => name.endsWith(e)) &&
@@ -56,12 +60,33 @@ export function localPluginFiles(pipelineDir: string): string[] {
   return found;
 }
 
-function directoryEntry(dir: string): string | undefined {
+/**
+ * A plugin folder's module: its package.json's `main`, else an index module. A package.json that is not
+ * JSON, or whose `main` is missing, goes to `problems` (named, instead of the folder being passed over).
+ */
+function directoryEntry(dir: string, problems: string[]): string | undefined {
+  const pkgFile = join(dir, 'package.json');
+  let text: string | undefined;
   try {
-    const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { main?: unknown };
-    if (typeof pkg.main === 'string') return join(dir, pkg.main);
+    text = readFileSync(pkgFile, 'utf8');
   } catch {
     // No package.json: look for an index module.
+  }
+  if (text !== undefined) {
+    let main: unknown;
+    try {
+      main = (JSON.parse(text) as { main?: unknown }).main;
+    } catch (e) {
+      problems.push(`plugin ${dir}: ${jsonSyntaxError(pkgFile, text, e)}`);
+      return undefined;
+    }
+    if (typeof main === 'string') {
+      if (existsSync(join(dir, main))) return join(dir, main);
+      problems.push(
+        `plugin ${dir}: its package.json names "main": ${JSON.stringify(main)}, which does not exist`,
+      );
+      return undefined;
+    }
   }
   for (const ext of MODULE_EXT) if (existsSync(join(dir, `index${ext}`))) return join(dir, `index${ext}`);
   return undefined;
@@ -75,14 +100,20 @@ export async function loadPlugins(
 ): Promise<PluginLoad> {
   const steps: LoadedPluginStep[] = [];
   const diagnostics: Diagnostic[] = [];
+  const problems: string[] = [];
   const targets: { readonly spec: string; readonly origin: string; readonly range?: SourceRange }[] =
-    localPluginFiles(pipelineDir).map((f) => ({ spec: f, origin: f }));
+    localPluginFiles(pipelineDir, problems).map((f) => ({ spec: f, origin: f }));
+  diagnostics.push(...problems.splice(0).map(problem));
   for (const item of listed) {
     const { name: entry, range } = typeof item === 'string' ? { name: item, range: undefined } : item;
     const at = range === undefined ? {} : { range };
     if (entry.startsWith('.') || isAbsolute(entry)) {
       const abs = resolve(pipelineDir, entry);
-      const file = existsSync(abs) && statSync(abs).isDirectory() ? directoryEntry(abs) : abs;
+      const file = existsSync(abs) && statSync(abs).isDirectory() ? directoryEntry(abs, problems) : abs;
+      if (problems.length > 0) {
+        diagnostics.push(...problems.splice(0).map((m) => ({ ...problem(m), ...at })));
+        continue;
+      }
       if (!file || !existsSync(file)) {
         diagnostics.push({
           ...problem(`plugin ${entry} (listed in ${pipelineFile}) not found at ${abs}`),

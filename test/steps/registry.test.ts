@@ -217,3 +217,23 @@ test('a dangling link in plugins/ is a diagnostic naming it, not a crash', async
     ],
   );
 });
+
+test("a plugin folder's package.json that is not JSON, or whose main is missing, is named with what to do", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'moe-plugins-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  mkdirSync(join(dir, 'plugins', 'broken'), { recursive: true });
+  writeFileSync(join(dir, 'plugins', 'broken', 'package.json'), '{\n  "main": "index.js",\n}\n');
+  mkdirSync(join(dir, 'plugins', 'moved'), { recursive: true });
+  writeFileSync(join(dir, 'plugins', 'moved', 'package.json'), '{ "main": "lib/nope.js" }\n');
+  const loaded = await loadPlugins(join(dir, 'p.yaml'), dir, []);
+  const messages = loaded.diagnostics.map((d) => d.message.replaceAll(dir, '<dir>'));
+  assert.equal(messages.length, 2);
+  assert.match(
+    messages[0]!,
+    /^plugin <dir>\/plugins\/broken: <dir>\/plugins\/broken\/package\.json:3:1: not valid JSON: /,
+  );
+  assert.equal(
+    messages[1],
+    'plugin <dir>/plugins/moved: its package.json names "main": "lib/nope.js", which does not exist',
+  );
+});

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import type { Result } from '../../util/result.js';
 import { err, ok } from '../../util/result.js';
 import { parseConfigEnv } from './env-file.js';
-import { jsonSyntaxError } from '../json-syntax.js';
+import { jsonSyntaxError } from '../../util/json-syntax.js';
 
 export type RawValue = string | number | boolean;
 export type RawOptions = Readonly<Record<string, RawValue>>;
