@@ -46,8 +46,15 @@ function listOutputs(
   } catch (e) {
     return `could not list its outputs: ${thrownMessage(e)}`;
   }
+  if (outputs instanceof Promise) {
+    outputs.catch(() => undefined);
+    return 'listed its outputs as a Promise, not a map of names to paths: outputs() must return the map itself, not be async';
+  }
   if (typeof outputs !== 'object' || outputs === null || Array.isArray(outputs))
     return `listed its outputs as ${outputs === null ? 'null' : Array.isArray(outputs) ? 'a list' : typeof outputs}, not a map of names to paths`;
+  for (const [name, path] of Object.entries(outputs))
+    if (typeof path !== 'string')
+      return `listed output \`${name}\` as ${path === null ? 'null' : Array.isArray(path) ? 'a list' : `a ${typeof path}`}, not a path`;
   return outputs as Readonly<Record<string, string>>;
 }
 

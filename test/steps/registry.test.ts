@@ -237,3 +237,28 @@ test("a plugin folder's package.json that is not JSON, or whose main is missing,
     'plugin <dir>/plugins/moved: its package.json names "main": "lib/nope.js", which does not exist',
   );
 });
+
+test('a plugin step whose outputs() gives a Promise or a path that is not a string is refused by validate', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'moe-plugins-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  mkdirSync(join(dir, 'plugins'));
+  writeFileSync(
+    join(dir, 'plugins', 'outs.mjs'),
+    `const base = { version: '1', withSchema: { type: 'object' }, run: async () => ({}) };
+export const steps = [
+  { ...base, name: 'x.num', outputs: () => ({ o: 5 }) },
+  { ...base, name: 'x.later', outputs: async () => ({ o: 'x' }) },
+];\n`,
+  );
+  writeFileSync(
+    join(dir, 'p.yaml'),
+    'version: 1\nnodes:\n  a:\n    step: x.num\n    with: {}\n  b:\n    step: x.later\n    with: {}\n',
+  );
+  const r = moe(['validate', 'p.yaml'], dir);
+  assert.equal(r.code, 2, r.stdout);
+  assert.match(r.stderr, /p\.yaml:3:3: error: step type `x\.num` listed output `o` as a number, not a path/);
+  assert.match(
+    r.stderr,
+    /p\.yaml:6:3: error: step type `x\.later` listed its outputs as a Promise, not a map of names to paths: outputs\(\) must return the map itself, not be async/,
+  );
+});
