@@ -103,22 +103,40 @@ class LocalContext implements StepContext<JsonValue> {
     this.logFile = job.logFile;
     this.attempt = job.attempt;
     this.signal = signal;
+    // A plugin's message may be anything (an object, a number): the log takes its text.
     this.log = {
-      info: (message) => emit({ type: 'log', level: 'info', message }),
-      warn: (message) => emit({ type: 'log', level: 'warn', message }),
-      error: (message) => emit({ type: 'log', level: 'error', message }),
+      info: (message) => emit({ type: 'log', level: 'info', message: text(message) }),
+      warn: (message) => emit({ type: 'log', level: 'warn', message: text(message) }),
+      error: (message) => emit({ type: 'log', level: 'error', message: text(message) }),
     };
     this.env = job.env;
     this.gpus = job.gpus;
     this.resources = job.resources;
     if (job.relay !== undefined) this.relay = job.relay;
-    this.progress = (progress) => emit({ type: 'progress', progress });
+    this.progress = (progress) =>
+      emit({
+        type: 'progress',
+        progress:
+          progress.message === undefined || typeof progress.message === 'string'
+            ? progress
+            : { ...progress, message: text(progress.message) },
+      });
     this.#job = job;
   }
 
   /** Read through, so that a step that never looks at its ancestors does not pay for listing them. */
   get upstream(): Readonly<Record<string, UpstreamNode>> {
     return this.#job.upstream;
+  }
+}
+
+/** A message as text: a string as it is, anything else as JSON (or its String form). */
+function text(message: unknown): string {
+  if (typeof message === 'string') return message;
+  try {
+    return JSON.stringify(message) ?? String(message);
+  } catch {
+    return String(message);
   }
 }
 
