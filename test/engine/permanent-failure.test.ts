@@ -95,3 +95,20 @@ test('a step that throws something other than an Error fails with what it threw,
   const errors = Object.fromEntries(of(rig.events, 'node-failed').map((e) => [e.node, e.error]));
   assert.deepEqual(errors, { a: 'it threw {"code":42,"reason":"quota"}', b: 'it threw disk on fire' });
 });
+
+test("a step whose summary cannot be written as JSON fails as the step's fault, once, saying so", async (t) => {
+  const rig = new Rig();
+  t.after(() => rig.cleanup());
+  const circular: Record<string, unknown> = {};
+  circular['self'] = circular;
+  rig.results.set('a', { summary: circular } as never);
+  const summary = await rig.run(pipelineOf(rig.dir, { a: { with: { content: 'a' }, retry: LONG } }));
+  assert.equal(summary.status, 'failed');
+  assert.equal(rig.count('a'), 1);
+  const failed = of(rig.events, 'node-failed');
+  assert.equal(failed[0]?.kind, 'permanent');
+  assert.match(
+    failed[0]?.error ?? '',
+    /the step's summary cannot be stored as JSON \(.*circular.*\): run\(\) must return plain numbers, strings, lists and objects/,
+  );
+});

@@ -26,6 +26,14 @@ export class LocalExecutor implements Executor {
         emit({ type: 'log', level: 'error', message }),
       );
       if (signal.aborted) return { ok: false, kind: 'aborted', error: abortMessage(signal) };
+      const unstorable = notJson(result?.summary);
+      if (unstorable !== undefined) {
+        return {
+          ok: false,
+          kind: 'permanent',
+          error: `the step's summary cannot be stored as JSON (${unstorable}): run() must return plain numbers, strings, lists and objects`,
+        };
+      }
       const metrics = finiteMetrics(result?.metrics);
       return { ok: true, summary: result?.summary, ...(metrics !== undefined ? { metrics } : {}) };
     } catch (e) {
@@ -127,6 +135,16 @@ class LocalContext implements StepContext<JsonValue> {
   /** Read through, so that a step that never looks at its ancestors does not pay for listing them. */
   get upstream(): Readonly<Record<string, UpstreamNode>> {
     return this.#job.upstream;
+  }
+}
+
+/** Why `value` has no JSON form (a cycle, a BigInt), or undefined when it has one. */
+function notJson(value: unknown): string | undefined {
+  try {
+    JSON.stringify(value);
+    return undefined;
+  } catch (e) {
+    return thrownMessage(e).split('\n')[0];
   }
 }
 
