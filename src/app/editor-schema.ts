@@ -4,14 +4,14 @@ import type { EditorStep } from '../pipeline/schema/generate.js';
 import { buildPipelineSchema, renderSchema } from '../pipeline/schema/generate.js';
 import type { Result } from '../util/result.js';
 import { err, ok } from '../util/result.js';
-import { stepRegistry } from './steps.js';
+import { renderStepProblems, stepRegistry } from './steps.js';
 
 /** The schema's text for the built-in steps, plus `file`'s plugins' when a pipeline file is given. */
 export async function editorSchemaText(
   file: string | undefined,
 ): Promise<Result<{ text: string; steps: string[] }, string>> {
   const registry = await stepRegistry(file);
-  if (!registry.ok) return err(registry.error.map((d) => d.message).join('\n'));
+  if (!registry.ok) return err(renderStepProblems(registry.error));
   const steps: EditorStep[] = [];
   for (const name of registry.value.names()) {
     const step = registry.value.get(name);

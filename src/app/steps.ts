@@ -1,10 +1,11 @@
 // The step catalogue of this moe: every built-in step type and the plugins of a pipeline, in one
 // registry. Only the step modules a pipeline names are imported, which keeps a cached rerun fast.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Diagnostic } from '../pipeline/diagnostic.js';
 import type { StepProvider } from '../engine/open.js';
+import { formatDiagnostics } from '../pipeline/format.js';
 import { SourceFile } from '../pipeline/source.js';
 import type { ListedPlugin } from '../steps/plugins.js';
 import { builtinSteps } from '../steps/builtin.js';
@@ -18,6 +19,21 @@ import { err, ok } from '../util/result.js';
  */
 export const catalogueSteps: StepProvider = (file, text, used) =>
   registryFor(file, text, used === undefined || used.size === 0 ? undefined : used);
+
+/** Problems loading a pipeline's steps, as `moe validate` prints them (`file:line:col`, the line, help). */
+export function renderStepProblems(diagnostics: readonly Diagnostic[]): string {
+  return formatDiagnostics(diagnostics, {
+    source: (f) => {
+      try {
+        return readFileSync(f, 'utf8');
+      } catch {
+        return undefined;
+      }
+    },
+    color: false,
+    relativeTo: process.cwd(),
+  }).trimEnd();
+}
 
 /** A registry with every built-in step and the plugins of `file` (when given). */
 export async function stepRegistry(file: string | undefined): Promise<Result<StepRegistry, Diagnostic[]>> {

@@ -262,3 +262,22 @@ export const steps = [
     /p\.yaml:6:3: error: step type `x\.later` listed its outputs as a Promise, not a map of names to paths: outputs\(\) must return the map itself, not be async/,
   );
 });
+
+test('moe steps and moe schema report a failing plugin as validate does: at its entry, with what to do', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'moe-plugins-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(
+    join(dir, 'p.yaml'),
+    'version: 1\nplugins: [no-such-package-moe-test]\nnodes:\n  a:\n    step: command\n    with: { run: "true" }\n',
+  );
+  for (const command of ['steps', 'schema']) {
+    const r = moe([command, 'p.yaml'], dir);
+    assert.equal(r.code, 2, command);
+    assert.match(
+      r.stderr,
+      /p\.yaml:2:11: error: plugin npm package no-such-package-moe-test could not be loaded/,
+      command,
+    );
+    assert.match(r.stderr, /help: install it where the pipeline is/, command);
+  }
+});
