@@ -1,6 +1,15 @@
 // One writer per workspace. The lock file holds the holder's PID; a second `moe run` waits for it or stops
 // with a message naming that PID, and a lock whose process is gone is taken over.
-import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  linkSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import { dirname } from 'node:path';
 import { hostname } from 'node:os';
 import type { Result } from '../util/result.js';
@@ -73,54 +82,95 @@ function tryAcquire(file: string, command: string): Result<WorkspaceLock, LockBu
     ...(cmdline === undefined ? {} : { cmdline }),
   };
   let dead: LockHolder | undefined;
-  for (let tries = 0; tries < 3; tries++) {
-    let fd: number;
-    try {
-      fd = openSync(file, 'wx');
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      const text = readText(file);
-      if (text === undefined) continue;
-      const holder = parseHolder(text);
-      if (holder && isAlive(holder, file)) return err({ reason: 'locked', file, holder });
-      // Dead holder (or a file left half-written by one): take over, but only if nobody replaced it in
-      // the meantime.
-      if (readText(file) === text) {
-        dead = holder ?? dead;
-        try {
-          unlinkSync(file);
-        } catch {
-          // Someone else removed it first; try again.
+  // The lock appears whole: written under a name of this process's, then linked into place (link fails
+  // when the lock exists). Created empty and then written, another run looking in between took the empty
+  // file for one a crash left, took it over, and both ran.
+  const draft = `${file}.${process.pid}`;
+  writeDraft(draft, JSON.stringify(me), file);
+  try {
+    for (let tries = 0; tries < 3; tries++) {
+      if (!place(draft, file)) {
+        const text = readText(file);
+        if (text === undefined) continue;
+        const holder = parseHolder(text);
+        if (holder && isAlive(holder, file)) return err({ reason: 'locked', file, holder });
+        // Dead holder (or a file a power loss left empty): take over, but only if nobody replaced it in
+        // the meantime.
+        if (readText(file) === text) {
+          dead = holder ?? dead;
+          try {
+            unlinkSync(file);
+          } catch {
+            // Someone else removed it first; try again.
+          }
         }
+        continue;
       }
-      continue;
+      let released = false;
+      held.add(file);
+      return ok({
+        file,
+        tookOverFrom: dead,
+        release: () => {
+          if (released) return;
+          released = true;
+          held.delete(file);
+          const holder = parseHolder(readText(file) ?? '');
+          if (holder?.pid === process.pid) unlinkSync(file);
+        },
+      });
     }
-    try {
-      writeSync(fd, JSON.stringify(me));
-    } catch (e) {
-      // A full disk: leave no empty lock behind, and name the file (a write's error does not).
-      closeSync(fd);
-      unlinkSync(file);
-      (e as Error).message += ` '${file}'`;
-      throw e;
-    }
-    closeSync(fd);
-    let released = false;
-    held.add(file);
-    return ok({
-      file,
-      tookOverFrom: dead,
-      release: () => {
-        if (released) return;
-        released = true;
-        held.delete(file);
-        const holder = parseHolder(readText(file) ?? '');
-        if (holder?.pid === process.pid) unlinkSync(file);
-      },
-    });
+  } finally {
+    rmSync(draft, { force: true });
   }
   const holder = parseHolder(readText(file) ?? '') ?? { pid: 0, host: hostname(), command: '?', since: '' };
   return err({ reason: 'locked', file, holder });
+}
+
+/**
+ * Links the draft in as the lock; false when a lock exists. Where the file system has no hard links, the
+ * lock is created and written in place instead (the old way, with its brief empty file).
+ */
+function place(draft: string, file: string): boolean {
+  try {
+    linkSync(draft, file);
+    return true;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return false;
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS') throw e;
+  }
+  let fd: number;
+  try {
+    fd = openSync(file, 'wx');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw e;
+  }
+  try {
+    writeSync(fd, readFileSync(draft));
+  } catch (e) {
+    closeSync(fd);
+    unlinkSync(file);
+    (e as Error).message += ` '${file}'`;
+    throw e;
+  }
+  closeSync(fd);
+  return true;
+}
+
+/** Writes the lock's text under its own name; a full disk leaves no file and names the lock. */
+function writeDraft(draft: string, text: string, file: string): void {
+  const fd = openSync(draft, 'w');
+  try {
+    writeSync(fd, text);
+  } catch (e) {
+    closeSync(fd);
+    rmSync(draft, { force: true });
+    (e as Error).message += ` '${file}'`;
+    throw e;
+  }
+  closeSync(fd);
 }
 
 function readText(file: string): string | undefined {

@@ -1,7 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import fs, { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import type { Mode, OpenMode, PathLike } from 'node:fs';
+import { syncBuiltinESMExports } from 'node:module';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
@@ -108,4 +110,64 @@ test('a lock whose pid now belongs to another program (a reboot after a power lo
   const taken = await acquireLock(file, { command: 'moe run', waitMs: 0 });
   assert.ok(taken.ok, 'the stale lock was taken over');
   taken.value.release();
+});
+
+test('a lock is never seen half-written: a run starting while another writes its lock is refused, not let in beside it', async (t) => {
+  // Two `moe run`s started together: the first has created the lock file and not yet written its pid
+  // when the second looks. An empty lock then read as one a crash left, was taken over, and both ran.
+  const file = lockFile(t);
+  const dir = join(file, '..');
+  const out = join(dir, 'second.txt');
+  const child = join(dir, 'second.mjs');
+  writeFileSync(
+    child,
+    `const { acquireLock } = await import(${JSON.stringify(new URL('../../src/engine/lock.ts', import.meta.url).href)});
+const r = await acquireLock(${JSON.stringify(file)}, { command: 'moe run', waitMs: 0 });
+process.stdout.write(r.ok ? 'got' : r.error.reason);
+setTimeout(() => process.exit(0), 3000);`,
+  );
+  // The second run looks the moment the lock file first appears under its name, and keeps what it got.
+  const second = (): void => {
+    execFileSync('sh', [
+      '-c',
+      `node --import tsx "$1" > "$2" & while [ ! -s "$2" ]; do sleep 0.02; done`,
+      'sh',
+      child,
+      out,
+    ]);
+  };
+  const real = { open: fs.openSync, link: fs.linkSync };
+  let looked = false;
+  const look = (path: unknown): void => {
+    if (!looked && path === file) {
+      looked = true;
+      second();
+    }
+  };
+  fs.openSync = ((path: PathLike, flags: OpenMode = 'r', mode?: Mode | null) => {
+    const fd = real.open(path, flags, mode);
+    look(path);
+    return fd;
+  }) as typeof fs.openSync;
+  fs.linkSync = ((from: PathLike, to: PathLike) => {
+    real.link(from, to);
+    look(to);
+  }) as typeof fs.linkSync;
+  syncBuiltinESMExports();
+  let first;
+  try {
+    first = await acquireLock(file, { command: 'moe run', waitMs: 0 });
+  } finally {
+    fs.openSync = real.open;
+    fs.linkSync = real.link;
+    syncBuiltinESMExports();
+  }
+  assert.ok(looked, 'the second run looked while the first took the lock');
+  const got = [first.ok, readFileSync(out, 'utf8') === 'got'];
+  assert.equal(
+    got.filter(Boolean).length,
+    1,
+    `both runs took the lock (first: ${first.ok}, second: ${got[1]})`,
+  );
+  if (first.ok) first.value.release();
 });
