@@ -173,6 +173,12 @@ function writeDraft(draft: string, text: string, file: string): void {
   closeSync(fd);
 }
 
+/** The holder of the lock at `file` when its process is alive (or on another host); undefined otherwise. */
+export function liveHolder(file: string): LockHolder | undefined {
+  const holder = parseHolder(readText(file) ?? '');
+  return holder !== undefined && isAlive(holder, file) ? holder : undefined;
+}
+
 function readText(file: string): string | undefined {
   try {
     return readFileSync(file, 'utf8');

@@ -28,8 +28,13 @@ export interface RunReport {
   readonly pipeline: string;
   readonly file: string;
   readonly startedAt: string;
-  /** `running` when the journal has no end: the run is still going, or was killed (kill -9, a crash). */
-  readonly status: RunStatus | 'running';
+  /**
+   * `running` when the journal has no end: the run is still going, or was killed (kill -9, a crash);
+   * `moe status` tells them apart by the workspace's lock (`killed`: no live process holds it for the run).
+   */
+  readonly status: RunStatus | 'running' | 'killed';
+  /** The process of a run still going (the workspace lock's holder), as `moe status` found it. */
+  readonly pid?: number;
   readonly durationMs?: number;
   readonly counts?: RunCounts;
   /** When the run was a sweep: its parameters and variants. */

@@ -25,7 +25,12 @@ function runLines(r: RunReport, color: boolean, title: string): string[] {
     running: c.yellow('running'),
     pending: c.dim('pending'),
   } as const;
-  const status = r.status === 'running' ? 'running (or killed before it finished)' : r.status;
+  const status =
+    r.status === 'running'
+      ? `running${r.pid !== undefined ? ` (pid ${r.pid})` : ''}`
+      : r.status === 'killed'
+        ? 'killed before it finished (its process is gone); `moe run` resumes it'
+        : r.status;
   const lines = [
     `${title} ${r.runId}: ${status}${r.durationMs !== undefined ? ` in ${duration(r.durationMs)}` : ''}`,
     `  started ${r.startedAt}, file ${relative(process.cwd(), r.file) || r.file}`,
