@@ -55,12 +55,24 @@ export interface Comparison {
   readonly shared: readonly string[];
 }
 
-/** `moe compare --json`: exactly the variants (params, metrics, outputs), the objective and the best. */
+/**
+ * A variant's state: `finished` (every node has a committed result), `failed` (a node failed in the
+ * sweep's last run: rerunning fails the same way until it is fixed) or `unfinished` (not run to the end).
+ */
+export type VariantState = 'finished' | 'failed' | 'unfinished';
+
+/**
+ * `moe compare --json`: the variants (params, state, metrics, outputs; the missing nodes of one not
+ * finished, and the failed ones with their error and log), the objective and the best.
+ */
 export interface ComparisonJson {
   readonly variants: readonly {
     readonly params: Readonly<Record<string, ParamValue>>;
+    readonly state: VariantState;
     readonly metrics: Readonly<Record<string, number>>;
     readonly outputs: Readonly<Record<string, string>>;
+    readonly missing?: readonly string[];
+    readonly failed?: readonly FailedNode[];
   }[];
   readonly objective: { readonly node: string; readonly metric: string; readonly goal: 'min' | 'max' } | null;
   readonly best: number | null;
@@ -70,11 +82,23 @@ export function comparisonJson(c: Comparison): ComparisonJson {
   const o = c.objective;
   const dot = o === null ? -1 : o.metric.indexOf('.');
   return {
-    variants: c.variants.map((v) => ({ params: v.params, metrics: v.metrics, outputs: v.outputs })),
+    variants: c.variants.map((v) => ({
+      params: v.params,
+      state: variantState(v),
+      metrics: v.metrics,
+      outputs: v.outputs,
+      ...(v.missing.length > 0 ? { missing: v.missing } : {}),
+      ...(v.failed !== undefined && v.failed.length > 0 ? { failed: v.failed } : {}),
+    })),
     objective:
       o === null ? null : { node: o.metric.slice(0, dot), metric: o.metric.slice(dot + 1), goal: o.goal },
     best: c.best,
   };
+}
+
+export function variantState(v: ComparedVariant): VariantState {
+  if (v.missing.length === 0) return 'finished';
+  return v.failed !== undefined && v.failed.length > 0 ? 'failed' : 'unfinished';
 }
 
 export type CompareProblem =

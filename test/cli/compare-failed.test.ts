@@ -1,5 +1,6 @@
 // `moe compare` after a sweep in which a variant's node failed: the variant is named as failed, with the
-// error and its log, not as "not finished; run the sweep again", which would only fail the same way.
+// error and its log, not as "not finished; run the sweep again", which would only fail the same way; in
+// --json too, by each variant's state.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -39,6 +40,32 @@ test('a variant whose node failed in the sweep is reported as failed, with the e
     table.stdout,
   );
   assert.doesNotMatch(table.stdout, /x=3: not finished/);
+
+  // --json says each variant's state: a failed one (its error and log) apart from one not run yet,
+  // and both apart from a finished one with no metrics.
+  const json = JSON.parse(moe(['compare', 'p.yaml', '--json', '--sweep', 'x=1,3,4'], dir).stdout) as {
+    variants: {
+      params: { x: number };
+      state: string;
+      metrics: object;
+      missing?: string[];
+      failed?: { node: string; error: string; logFile?: string }[];
+    }[];
+  };
+  const byX = new Map(json.variants.map((v) => [v.params.x, v]));
+  assert.equal(byX.get(1)?.state, 'finished');
+  assert.equal(byX.get(1)?.missing, undefined);
+  assert.equal(byX.get(3)?.state, 'failed');
+  assert.deepEqual(byX.get(3)?.missing, ['score[x=3]']);
+  assert.equal(byX.get(3)?.failed?.[0]?.error, 'command exited with code 3');
+  assert.match(byX.get(3)?.failed?.[0]?.logFile ?? '', /score_x_3_\.log$/);
+  assert.deepEqual(byX.get(4), {
+    params: { x: 4 },
+    state: 'unfinished',
+    metrics: {},
+    outputs: {},
+    missing: ['score[x=4]'],
+  });
 
   const page = join(dir, 'c.html');
   assert.equal(moe(['compare', 'p.yaml', '--html', page], dir).code, 0);

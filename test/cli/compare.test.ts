@@ -81,7 +81,7 @@ test('moe compare ranks the last sweep by the objective: table, --json and a pag
     [0.35, 0.25, 0.5],
   );
   assert.equal(json.best, 0);
-  assert.deepEqual(Object.keys(json.variants[0] ?? {}), ['params', 'metrics', 'outputs']);
+  assert.deepEqual(Object.keys(json.variants[0] ?? {}), ['params', 'state', 'metrics', 'outputs']);
   assert.equal(json.variants[1]?.metrics['evaluate.loss.composed.full'], 0.11);
   const report = json.variants[0]?.outputs['report.html'] ?? '';
   assert.ok(existsSync(report), `the variant's report is in the store: ${report}`);
