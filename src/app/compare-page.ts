@@ -17,7 +17,8 @@ const SAMPLE_ROWS = 8;
 export async function writeComparePage(c: Comparison, file: string): Promise<Result<undefined, string>> {
   const { otherMetrics } = await import('../cli/render/compare.js');
   const data: ComparePageData = {
-    title: `${c.pipeline}: ${c.variants.length} variants of ${c.axes.join(', ')}`,
+    // The subtitle under it counts the variants and names the swept parameters.
+    title: `${c.pipeline}: sweep comparison`,
     axes: c.axes,
     objective: c.objective,
     best: c.best,

@@ -1,9 +1,10 @@
 // The page `moe compare --html` writes, rendered from data: what a reader sees on its charts' axes.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { ComparedVariant } from '../../src/app/compare.js';
 import { chart, renderComparePage } from '../../src/html/compare.js';
 
 /** The texts of an SVG chart, in order. */
@@ -118,6 +119,37 @@ test('--html into a folder that does not exist says so and what to do, without t
       `cannot write ${target}: the folder ${join(dir, 'missing')} does not exist; create it, or give a path in an existing folder`,
     );
     assert.deepEqual(readdirSync(dir), [], 'nothing is left behind');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the page says what it is in its title, and the variants and swept values once, under it', async () => {
+  const { writeComparePage } = await import('../../src/app/compare-page.js');
+  const dir = mkdtempSync(join(tmpdir(), 'moe-compare-page-'));
+  try {
+    const target = join(dir, 'sweep.html');
+    const variant = (x: number): ComparedVariant => ({
+      params: { x },
+      metrics: {},
+      outputs: {},
+      label: `x=${x}`,
+      missing: [],
+    });
+    const c = {
+      pipeline: 'sw',
+      file: join(dir, 'p.yaml'),
+      axes: ['x'],
+      objective: null,
+      best: null,
+      shared: [],
+    };
+    const got = await writeComparePage({ ...c, variants: [variant(1), variant(2)] }, target);
+    assert.equal(got.ok, true);
+    const page = readFileSync(target, 'utf8');
+    assert.match(page, /<title>sw: sweep comparison<\/title>/);
+    assert.match(page, /<h1>sw: sweep comparison<\/h1><p class="subtitle">2 variants of x<\/p>/);
+    assert.equal(page.match(/2 variants of x/g)?.length, 1, 'the subtitle does not repeat the title');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
