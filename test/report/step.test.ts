@@ -186,6 +186,29 @@ test('the experts settings sit side by side, with the pair-wide ones checked for
   );
 });
 
+test("flow-matching experts' settings leave out the diffusion schedule's, which do not apply to them", async (t) => {
+  const { w } = await upstream(t);
+  for (const files of Object.values(w.experts ?? {})) {
+    const path = files.config ?? '';
+    const config = JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>;
+    // As the built-in trainer records a flow-matching expert.
+    Object.assign(config, {
+      objective: 'flow_matching',
+      boundary: 0.875,
+      shift: 3,
+      prediction_type: 'flow_prediction',
+      zero_snr: null,
+    });
+    await writeFile(path, JSON.stringify(config));
+  }
+  const experts = (await gatherReport(w)).settings.find((s) => s.title === 'Experts')!;
+  const keys = experts.rows.map((r) => r.key);
+  for (const k of ['objective', 'boundary', 'shift', 'prediction_type', 'timestep_range'])
+    assert.ok(keys.includes(k), k);
+  for (const k of ['timestep_spacing', 'noise_schedule', 'zero_snr'])
+    assert.ok(!keys.includes(k), `${k} is shown for flow-matching experts`);
+});
+
 test('timings and cache reuse come from the engine record of the upstream nodes', async (t) => {
   const { w } = await upstream(t);
   const data = await gatherReport(w, UPSTREAM);

@@ -50,6 +50,12 @@ const ORDER = [
   'seed',
 ];
 
+/**
+ * Settings of a diffusion schedule, which a flow-matching expert does not use (it trains on σ from its
+ * shift and density): training.json may still record them, but the report leaves them out.
+ */
+const DIFFUSION_ONLY = new Set(['zero_snr', 'timestep_spacing', 'noise_schedule']);
+
 /** Timing fields and the validation losses (their own table), kept out of the settings table. */
 const NOT_SETTINGS = new Set([...TRAINING_TIMING_KEYS, 'validation_losses']);
 
@@ -175,7 +181,12 @@ function settingsTable(
   configs: readonly { label: string; config: Readonly<Record<string, Json>> }[],
 ): SettingsTable | undefined {
   if (configs.length === 0) return undefined;
-  const keys = new Set(configs.flatMap((c) => Object.keys(c.config)).filter((k) => !NOT_SETTINGS.has(k)));
+  const flow = configs.every((c) => c.config['objective'] === 'flow_matching');
+  const keys = new Set(
+    configs
+      .flatMap((c) => Object.keys(c.config))
+      .filter((k) => !NOT_SETTINGS.has(k) && !(flow && DIFFUSION_ONLY.has(k))),
+  );
   const ordered = [
     ...ORDER.filter((k) => keys.has(k)),
     ...[...keys].filter((k) => !ORDER.includes(k)).sort(),
