@@ -5,4 +5,6 @@ export interface Imported<N> {
   readonly yaml: string;
   readonly notCarried: readonly N[];
   readonly notes: readonly string[];
+  /** The files read (the configs given and those they name): `-o` must not overwrite one of them. */
+  readonly sources: readonly string[];
 }

@@ -1,5 +1,6 @@
 // How `moe import …` ends, whatever the source: the pipeline written to a file (or printed without --json),
 // then on stderr the importer's notes and each option it could not carry over.
+import { statSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import type { Imported } from '../../import/imported.js';
 
@@ -19,6 +20,11 @@ export async function writeImported<N>(
 }> {
   const { yaml, notCarried, notes } = imported;
   const err = (line: string): boolean => process.stderr.write(`${line}\n`);
+  const source = output === undefined ? undefined : imported.sources.find((s) => sameFile(s, output));
+  if (source !== undefined) {
+    // Overwriting it would lose the configuration the pipeline was imported from.
+    throw new Error(`it is ${source}, which the pipeline is imported from`);
+  }
   if (output !== undefined) await writeFile(output, yaml);
   else if (!json) process.stdout.write(`${yaml}\n`);
   if (!json) {
@@ -31,4 +37,15 @@ export async function writeImported<N>(
     if (output !== undefined) err(`wrote ${output}`);
   }
   return { pipeline: yaml, notCarried, notes };
+}
+
+/** Whether two paths name one file (through links too); false when either does not exist. */
+function sameFile(a: string, b: string): boolean {
+  try {
+    const x = statSync(a);
+    const y = statSync(b);
+    return x.dev === y.dev && x.ino === y.ino;
+  } catch {
+    return false;
+  }
 }

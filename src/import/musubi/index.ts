@@ -32,6 +32,7 @@ async function readDataset(
   runs: readonly MusubiRun[],
   notCarried: NotCarried[],
   notes: string[],
+  sources: string[],
 ): Promise<Result<ImportedDataset | undefined, string>> {
   let file = opts.dataset;
   if (file === undefined) {
@@ -55,6 +56,7 @@ async function readDataset(
     }
     return doc;
   }
+  sources.push(file);
   return ok(importDataset(file, doc.value, notCarried));
 }
 
@@ -68,7 +70,8 @@ export async function importMusubi(opts: MusubiImportOptions): Promise<Result<Im
   }
   const datasetNotCarried: NotCarried[] = [];
   const datasetNotes: string[] = [];
-  const dataset = await readDataset(opts, runs, datasetNotCarried, datasetNotes);
+  const sources = runs.flatMap((r) => (r.configFile === undefined ? [r.file] : [r.file, r.configFile]));
+  const dataset = await readDataset(opts, runs, datasetNotCarried, datasetNotes, sources);
   if (!dataset.ok) return err(dataset.error);
   const converted = musubiToPipeline({
     name: opts.name ?? (basename(opts.config).replace(/\.[a-z]+$/, '') || 'musubi'),
@@ -84,5 +87,5 @@ export async function importMusubi(opts: MusubiImportOptions): Promise<Result<Im
     ...notCarried.map((n) => `# not carried over: ${n.option} ${n.value} (${at(n.where)}): ${n.reason}`),
   ].join('\n');
   const yaml = `${header}\n${stringify(converted.value.pipeline, { lineWidth: 0 })}`;
-  return ok({ yaml, notCarried, notes });
+  return ok({ yaml, notCarried, notes, sources });
 }

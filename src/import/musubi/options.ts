@@ -28,6 +28,8 @@ export interface MusubiRun {
   readonly file: string;
   readonly options: ReadonlyMap<string, MusubiOption>;
   readonly notes: readonly string[];
+  /** The command's --config_file, when it was read. */
+  readonly configFile?: string;
 }
 
 export const at = (w: Where): string => `${w.file}:${w.line}:${w.col}`;
@@ -79,13 +81,16 @@ export async function readMusubiRun(file: string): Promise<Result<MusubiRun, str
   const command = readTrainingCommand(text.value);
   if (!command.ok) return err(`${file}:${command.error}`);
   const options = new Map<string, MusubiOption>();
+  let read: string | undefined;
   const configFile = command.value.options.get('config_file');
   if (configFile !== undefined && typeof configFile.value === 'string') {
     const name = configFile.value.endsWith('.toml') ? configFile.value : `${configFile.value}.toml`;
     const path = besides(file, name);
     const doc = await readTomlFile(path);
-    if (doc.ok) for (const [k, v] of flattenConfig(path, doc.value)) options.set(k, v);
-    else if (/ENOENT/.test(doc.error))
+    if (doc.ok) {
+      read = path;
+      for (const [k, v] of flattenConfig(path, doc.value)) options.set(k, v);
+    } else if (/ENOENT/.test(doc.error))
       notes.push(`--config_file ${name} is not beside ${file}: imported without it`);
     else return doc;
   }
@@ -98,5 +103,5 @@ export async function readMusubiRun(file: string): Promise<Result<MusubiRun, str
       `${at({ file, ...command.value.script })}: ${command.value.script.text} is not wan_train_network.py; its options are read as Wan's`,
     );
   }
-  return ok({ file, options, notes });
+  return ok({ file, options, notes, ...(read === undefined ? {} : { configFile: read }) });
 }

@@ -59,5 +59,6 @@ export async function importSimpleTuner(opts: ImportOptions): Promise<Result<Imp
     ),
   ].join('\n');
   const yaml = `${header}\n${stringify(converted.value.pipeline, { lineWidth: 0 })}`;
-  return ok({ yaml, notCarried: converted.value.notCarried, notes: converted.value.notes });
+  const sources = [opts.config, ...(stage2 ? [stage2.file] : []), ...(databackend ? [databackend.file] : [])];
+  return ok({ yaml, notCarried: converted.value.notCarried, notes: converted.value.notes, sources });
 }
