@@ -4,7 +4,7 @@
 // run has to say goes to `onEvent`; the caller renders it.
 import type { RunEventListener, SweepOutline } from '../engine/events.js';
 import type { Executor } from '../engine/executors/executor.js';
-import { parseDeviceList } from '../engine/gpus.js';
+import { deviceNames, parseDeviceList } from '../engine/gpus.js';
 import type { RunFailure, RunSummary } from '../engine/run.js';
 import { runPipeline } from '../engine/run.js';
 import type { SelectionFlags } from '../engine/selection.js';
@@ -37,6 +37,7 @@ export async function runInWorkspace(
   const remote = await remoteExecutor(req.executor, opened);
   if (remote !== undefined && !remote.ok) return remote;
   let cacheDue = true;
+  const gpuNames = req.gpus === undefined ? undefined : deviceNames(req.gpus);
   const result = await runPipeline({
     pipeline: opened.pipeline,
     steps: opened.registry,
@@ -48,6 +49,7 @@ export async function runInWorkspace(
     ...(req.jobs !== undefined ? { jobs: req.jobs } : remote ? { jobs: CLUSTER_JOBS } : {}),
     ...(remote ? { capacity: { cpu: Infinity, memoryBytes: Infinity } } : {}),
     ...(req.gpus !== undefined ? { gpus: parseDeviceList(req.gpus) } : {}),
+    ...(gpuNames !== undefined && !remote ? { gpuNames } : {}),
     ...(remote?.value ?? {}),
     force: req.force,
     only: req.only,

@@ -12,14 +12,37 @@ export function detectGpus(env: Readonly<Record<string, string | undefined>>): n
   }
 }
 
-/** `0,2,3` → [0, 2, 3]; an empty list or `-1` means no devices. Non-numeric ids (UUIDs) count by position. */
+/**
+ * `0,2,3` → [0, 2, 3]; an empty list or `-1` means no devices. A list naming any device by UUID is
+ * numbered by position (`GPU-a,MIG-b` → [0, 1]), and `deviceNames` gives what each number stands for.
+ */
 export function parseDeviceList(text: string): number[] {
+  const parts = deviceParts(text);
+  const named = parts.some((p) => !/^\d+$/.test(p));
+  return parts.map((p, i) => (named ? i : Number(p)));
+}
+
+/**
+ * The devices' names by their number in `parseDeviceList`, when the list names any by UUID; undefined for
+ * a list of indices (the numbers are the names). A node is handed the names: CUDA_VISIBLE_DEVICES=0 is not
+ * the device `GPU-8a1b…` or the MIG slice `MIG-…` the list gave.
+ */
+export function deviceNames(text: string): string[] | undefined {
+  const parts = deviceParts(text);
+  return parts.some((p) => !/^\d+$/.test(p)) ? parts : undefined;
+}
+
+/** What a node's CUDA_VISIBLE_DEVICES says for its devices: their names where the list gave any. */
+export function visibleDevices(gpus: readonly number[], names: readonly string[] | undefined): string {
+  return names === undefined ? gpus.join(',') : gpus.map((g) => names[g] ?? String(g)).join(',');
+}
+
+function deviceParts(text: string): string[] {
   const parts = text
     .split(',')
     .map((s) => s.trim())
     .filter((s) => s !== '');
-  if (parts.length === 0 || parts[0] === '-1') return [];
-  return parts.map((p, i) => (/^\d+$/.test(p) ? Number(p) : i));
+  return parts.length === 0 || parts[0] === '-1' ? [] : parts;
 }
 
 /**

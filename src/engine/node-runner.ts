@@ -34,6 +34,8 @@ export interface NodeRunContext {
   readonly pipelineName: string;
   readonly signal: AbortSignal;
   readonly baseEnv: Readonly<Record<string, string>>;
+  /** A node's CUDA_VISIBLE_DEVICES for the devices it was granted. */
+  readonly visibleDevices: (gpus: readonly number[]) => string;
   readonly emit: (event: RunEvent) => void;
   readonly logFile: (node: NodeId) => string;
   /** The committed record of an upstream node in this run. */
@@ -390,7 +392,13 @@ async function runStep(
           tmpDir,
           pipelineDir: rc.evalCtx.pipeline.dir,
           logFile: rc.logFile(node.id),
-          env: nodeEnv.copy(rc.baseEnv, [outDir, node.id, checkpointDir, tmpDir, grant.gpus.join(',')]),
+          env: nodeEnv.copy(rc.baseEnv, [
+            outDir,
+            node.id,
+            checkpointDir,
+            tmpDir,
+            rc.visibleDevices(grant.gpus),
+          ]),
           gpus: grant.gpus,
           resources: node.resources,
         },

@@ -11,7 +11,7 @@ import { DirPool } from './dir-pool.js';
 import type { EvalContext } from './evaluate.js';
 import type { RunCounts, RunEvent, RunStatus } from './events.js';
 import { LocalExecutor } from './executors/local.js';
-import { detectGpus } from './gpus.js';
+import { detectGpus, deviceNames, visibleDevices } from './gpus.js';
 import { indexEntries, writeLatestRun } from './index-file.js';
 import { InputDigester } from './input-digests.js';
 import { NodeLogs, RunJournal } from './journal.js';
@@ -374,6 +374,8 @@ export class RunSession implements SchedulerHooks {
 
   #nodeRunContext(env: Readonly<Record<string, string | undefined>>): NodeRunContext {
     const last = this.#previous?.nodes ?? {};
+    const opts = this.#opts;
+    const names = opts.gpus !== undefined ? opts.gpuNames : deviceNames(env['CUDA_VISIBLE_DEVICES'] ?? '');
     return {
       evalCtx: this.#evalCtx,
       store: this.#store,
@@ -384,6 +386,7 @@ export class RunSession implements SchedulerHooks {
       baseEnv: Object.fromEntries(
         Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined),
       ),
+      visibleDevices: (gpus) => visibleDevices(gpus, names),
       emit: (event) => this.#emit(event),
       logFile: (id) => this.#logs.pathOf(id),
       recordOf: (id) => this.#committed.get(id),

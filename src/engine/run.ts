@@ -33,6 +33,8 @@ export interface RunOptions {
   readonly jobs?: number;
   /** GPU device ids to hand out. @default CUDA_VISIBLE_DEVICES, else the devices the driver lists */
   readonly gpus?: readonly number[];
+  /** With `gpus`: each device's name (a GPU or MIG UUID) by its number, where the list gave names. */
+  readonly gpuNames?: readonly string[];
   readonly force?: readonly string[];
   readonly only?: readonly string[];
   readonly from?: readonly string[];

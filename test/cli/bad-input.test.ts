@@ -2,7 +2,15 @@
 // exit code, no stack trace, and nothing written where it should not be.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { commandNode, helloPipeline, moe, tempDir, writePipeline } from './helpers.js';
@@ -153,6 +161,40 @@ test('moe run --gpus refuses a device list it would misread instead of running o
   }
   assert.ok(!existsSync(join(dir, '.moe')), 'nothing ran');
   assert.equal(moe(['run', 'p.yaml', '--gpus', 'GPU-8a1b2c3d,1'], dir).code, 0);
+});
+
+test('GPUs named by UUID (--gpus or CUDA_VISIBLE_DEVICES) reach each node by name, not as a position that means another device', (t) => {
+  const { dir, cleanup } = tempDir();
+  t.after(cleanup);
+  const node = (id: string, gpu: number): string =>
+    commandNode(
+      id,
+      `echo "$CUDA_VISIBLE_DEVICES" > "$MOE_OUT/gpus.txt"`,
+      { gpus: 'gpus.txt' },
+      `resources: { gpu: ${gpu} }`,
+    );
+  writePipeline(dir, `version: 1\nname: uuids\nnodes:\n${node('one', 1)}${node('two', 2)}`);
+  const seen = (ws: string, id: string): string => {
+    // What each node wrote: `two` holds both devices, `one` a single one.
+    const found = readdirSync(join(dir, ws, 'store'))
+      .map((d) => join(dir, ws, 'store', d, 'gpus.txt'))
+      .filter((f) => existsSync(f))
+      .map((f) => readFileSync(f, 'utf8').trim());
+    return found.filter((v) => (id === 'two' ? v.includes(',') : !v.includes(','))).join(' ');
+  };
+  const flag = moe(
+    ['run', 'p.yaml', '--workspace', 'w1', '--gpus', 'GPU-8a1b2c3d,MIG-4e5f6a7b', '-j', '1'],
+    dir,
+  );
+  assert.equal(flag.code, 0, flag.stderr);
+  assert.ok(['GPU-8a1b2c3d', 'MIG-4e5f6a7b'].includes(seen('w1', 'one')), `one saw ${seen('w1', 'one')}`);
+  assert.equal(seen('w1', 'two'), 'GPU-8a1b2c3d,MIG-4e5f6a7b');
+  const env = moe(['run', 'p.yaml', '--workspace', 'w2', '-j', '1'], dir, {
+    CUDA_VISIBLE_DEVICES: 'GPU-0c0c,GPU-1d1d',
+  });
+  assert.equal(env.code, 0, env.stderr);
+  assert.ok(['GPU-0c0c', 'GPU-1d1d'].includes(seen('w2', 'one')), `one saw ${seen('w2', 'one')}`);
+  assert.equal(seen('w2', 'two'), 'GPU-0c0c,GPU-1d1d');
 });
 
 test('compare --html and schema --out given a folder say so and leave no temporary file beside it', (t) => {
