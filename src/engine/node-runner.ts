@@ -417,7 +417,11 @@ async function runStep(
             message: event.message,
             time: rc.clock(),
           });
+        } else if (event.type === 'running') {
+          clock.arm();
         } else if (event.type === 'queued') {
+          // Time in a cluster's queue is not the attempt's: its timeout starts again when the job does.
+          clock.hold();
           rc.emit({
             type: 'node-queued',
             node: node.id,
@@ -506,17 +510,24 @@ function jobRelay(start: AttemptStart, arm: () => void, haltFile: string | undef
 }
 
 /**
- * An attempt's signal: the run's, or with a timeout the run's combined with a timer started by `arm`.
+ * An attempt's signal: the run's, or with a timeout the run's combined with a timer started by `arm`
+ * (`hold` stops it until the next `arm`: while a cluster job waits in the queue).
  * Without a timeout the run's own signal serves: a controller and a combined signal per attempt cost time
  * and memory.
  */
 function attemptClock(
   runSignal: AbortSignal,
   timeoutMs: number | undefined,
-): { signal: AbortSignal; arm: () => void; clear: () => void; timedOut: () => string | undefined } {
+): {
+  signal: AbortSignal;
+  arm: () => void;
+  hold: () => void;
+  clear: () => void;
+  timedOut: () => string | undefined;
+} {
   if (timeoutMs === undefined) {
     const nothing = (): undefined => undefined;
-    return { signal: runSignal, arm: nothing, clear: nothing, timedOut: nothing };
+    return { signal: runSignal, arm: nothing, hold: nothing, clear: nothing, timedOut: nothing };
   }
   const timeout = new AbortController();
   let timer: LongTimeout | undefined;
@@ -527,6 +538,11 @@ function attemptClock(
         () => timeout.abort(new Error(`timed out after ${formatDuration(timeoutMs)}`)),
         timeoutMs,
       );
+    },
+    hold: () => {
+      if (timeout.signal.aborted) return;
+      timer?.clear();
+      timer = undefined;
     },
     clear: () => timer?.clear(),
     timedOut: () =>

@@ -26,13 +26,15 @@ echo 4242`,
   tool(
     'squeue',
     `n=$(cat ${dir}/polls 2>/dev/null || echo 0); n=$((n+1)); echo $n > ${dir}/polls
+if [ -f ${dir}/cancelled ]; then exit 0; fi
 if [ $n -le 2 ]; then echo 'PENDING|Resources'; exit 0; fi
 if [ $n -le 4 ]; then echo 'PENDING|Priority'; exit 0; fi
-if [ $n -eq 5 ]; then script=$(sed -n 1p ${dir}/job); out=$(sed -n 2p ${dir}/job); sh "$script" > "$out" 2>&1 & fi
+if [ $n -eq 5 ]; then script=$(sed -n 1p ${dir}/job); out=$(sed -n 2p ${dir}/job); sh "$script" > "$out" 2>&1 & echo $! > ${dir}/pid; fi
 echo 'RUNNING|None'`,
   );
   tool('scontrol', 'exit 1');
-  tool('scancel', 'exit 0');
+  // scancel: stops the job's script (moe exec-node stops its step on SIGTERM) and takes it off the queue.
+  tool('scancel', `kill -TERM $(cat ${dir}/pid) 2>/dev/null; touch ${dir}/cancelled`);
   return bin;
 }
 
@@ -77,6 +79,43 @@ ${commandNode('hello', 'echo hi > "$MOE_OUT/hi.txt"', { hi: 'hi.txt' })}`,
     assert.equal(plain.code, 0, plain.stderr + plain.stdout);
     assert.match(plain.stdout, /\d\d:\d\d:\d\d queued hello: job 4242 waits \(Resources\)\n/);
     assert.match(plain.stdout, /queued hello: job 4242 waits \(Priority\)\n(.*\n)*.*done hello/);
+  } finally {
+    cleanup();
+  }
+});
+
+test('a node’s timeout counts from when its Slurm job starts, not while it waits in the queue', () => {
+  // Slurm's --time counts from the job's start; moe's own timer counted the queue too, so a node with
+  // `timeout: 2h` that waited two hours in a busy queue failed as timed out without having run.
+  const { dir, cleanup } = tempDir();
+  try {
+    const bin = standIns(dir);
+    const node = (id: string, run: string): string => commandNode(id, run, { hi: 'hi.txt' }, 'timeout: 1s');
+    writePipeline(
+      dir,
+      `version: 1
+name: pending
+executor:
+  kind: slurm
+  poll: 0.4
+nodes:
+${node('hello', 'echo hi > "$MOE_OUT/hi.txt"')}${node('stuck', 'sleep 30; echo hi > "$MOE_OUT/hi.txt"')}`,
+    );
+    const env = { PATH: `${bin}:${process.env.PATH ?? ''}` };
+    // Four polls pending (1.6 s, past the 1 s timeout), then the job runs and ends at once.
+    const queuedLong = moe(['run', 'p.yaml', '--only', 'hello', '--json'], dir, env);
+    assert.equal(queuedLong.code, 0, queuedLong.stderr + queuedLong.stdout);
+    assert.equal(runJsonLines(queuedLong.stdout).summary.status, 'succeeded');
+    // A job that runs past its timeout is still stopped.
+    writeFileSync(join(dir, 'polls'), '0');
+    const started = Date.now();
+    const slow = moe(['run', 'p.yaml', '--only', 'stuck', '--json'], dir, env);
+    assert.equal(slow.code, 1, slow.stderr + slow.stdout);
+    const failed = runJsonLines(slow.stdout).events.find((e) => e.type === 'node-failed') as
+      { kind?: string; error?: string } | undefined;
+    assert.equal(failed?.kind, 'timeout');
+    assert.match(failed?.error ?? '', /timed out after 1s/);
+    assert.ok(Date.now() - started < 25_000, 'the job was stopped at its timeout');
   } finally {
     cleanup();
   }

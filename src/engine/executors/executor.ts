@@ -41,7 +41,9 @@ export type ExecutorEvent =
   | { readonly type: 'log'; readonly level: LogLevel; readonly message: string }
   | { readonly type: 'progress'; readonly progress: ProgressUpdate }
   /** A cluster job waits in the queue; `reason` is the scheduler's (Slurm's `Resources`, `Priority`, …). */
-  | { readonly type: 'queued'; readonly jobId: string; readonly reason: string };
+  | { readonly type: 'queued'; readonly jobId: string; readonly reason: string }
+  /** The queued job has started: the node's timeout counts from here, as the cluster's time limit does. */
+  | { readonly type: 'running' };
 
 export type ExecOutcome =
   | {

@@ -179,6 +179,7 @@ export class SlurmExecutor implements Executor {
           message: `Slurm job ${active.jobId} left the queue after ${waited}s (${state})`,
         });
         queued = undefined;
+        emit({ type: 'running' });
       }
       if (state === undefined || !ALIVE.has(state)) {
         // The outcome file may trail the job's end on a shared file system: look a few more times.
