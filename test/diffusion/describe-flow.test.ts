@@ -52,3 +52,27 @@ test('moe schedule --boundary/--snr prints the flow hand-off; --json gives the r
   assert.match(bad.stderr, /boundary: expected a number strictly between 0 and 1, got 1\.2/);
   assert.doesNotMatch(bad.stderr, /at .*\.js:\d+/);
 });
+
+test('moe schedule refuses diffusion-only flags for a flow-matching split instead of ignoring them', () => {
+  const run = (...args: string[]) =>
+    spawnSync(process.execPath, [bin, 'schedule', ...args], { encoding: 'utf8' });
+  const oneLine = (s: string): string => s.replace(/\s*\n\s*›\s*/g, ' ');
+  // --split 0.6 was shown as the default boundary 0.875, as if the split had been taken.
+  const split = run('--scheduler', 'flow_euler', '--split', '0.6');
+  assert.equal(split.status, 2, split.stdout);
+  assert.match(
+    oneLine(split.stderr),
+    /--split applies to diffusion schedules only: with --scheduler flow_euler the schedule is flow matching, handed off at a boundary; give it with --boundary, --snr or --strength/,
+  );
+  const many = run('--shift', '3', '--zero-snr', '--spacing', 'trailing', '--prediction-type', 'epsilon');
+  assert.equal(many.status, 2, many.stdout);
+  assert.match(
+    oneLine(many.stderr),
+    /--spacing, --zero-snr, --prediction-type apply to diffusion schedules only: with --shift the schedule/,
+  );
+  // mu replaces the static shift (diffusers' dynamic shifting): both at once would drop one unsaid.
+  const both = run('--shift', '3', '--mu', '1');
+  assert.equal(both.status, 2, both.stdout);
+  assert.match(both.stderr, /--shift=3 cannot also be provided when using --mu/);
+  assert.equal(run('--scheduler', 'flow_euler', '--strength', '0.3').status, 0);
+});

@@ -44,13 +44,37 @@ export default class Schedule extends Command {
     shift: Flags.string({
       description: "flow matching: flow_euler's shift or UniPC's flow_shift (default 1)",
     }),
-    mu: Flags.string({ description: 'flow matching: dynamic shifting by mu instead of the static shift' }),
+    mu: Flags.string({
+      description: 'flow matching: dynamic shifting by mu instead of the static shift',
+      exclusive: ['shift'],
+    }),
   };
 
   async run(): Promise<SplitDescription | FlowSplitDescription> {
     const { flags } = await this.parse(Schedule);
     const flow = [flags.boundary, flags.snr, flags.shift, flags.mu].some((f) => f !== undefined);
-    if (flow || flags.scheduler === 'flow_euler') return this.flowSplit(flags);
+    if (flow || flags.scheduler === 'flow_euler') {
+      // Settings of a diffusion schedule: a flow-matching one has none of them, and would ignore them.
+      const unused = (
+        [
+          ['split', flags.split],
+          ['spacing', flags.spacing],
+          ['zero-snr', flags['zero-snr']],
+          ['prediction-type', flags['prediction-type']],
+        ] as const
+      )
+        .filter(([, v]) => v !== undefined)
+        .map(([name]) => `--${name}`);
+      if (unused.length > 0) {
+        const given = (['boundary', 'snr', 'shift', 'mu'] as const).filter((f) => flags[f] !== undefined);
+        const why = given.length > 0 ? given.map((f) => `--${f}`).join(', ') : '--scheduler flow_euler';
+        this.error(
+          `${unused.join(', ')} ${unused.length === 1 ? 'applies' : 'apply'} to diffusion schedules only: with ${why} the schedule is flow matching, handed off at a boundary; give it with --boundary, --snr or --strength, or leave out ${why} for a diffusion split`,
+          { exit: 2 },
+        );
+      }
+      return this.flowSplit(flags);
+    }
     const { describeSplit } = await import('../../diffusion/describe.js');
     const split = this.fraction('split', flags.split);
     const strength = this.fraction('strength', flags.strength);
