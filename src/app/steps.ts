@@ -40,6 +40,10 @@ export async function stepRegistry(file: string | undefined): Promise<Result<Ste
   if (file === undefined) return registryFor(undefined, '', undefined);
   const path = resolve(file);
   const text = await readFile(path, 'utf8').catch(() => '');
+  // A file that is not YAML cannot say which plugins it lists: its syntax errors, not the built-ins alone.
+  const { parseYaml } = await import('../pipeline/yaml.js');
+  const yamlErrors = parseYaml(new SourceFile(path, text)).diagnostics.filter((d) => d.severity === 'error');
+  if (yamlErrors.length > 0) return err(yamlErrors);
   return registryFor(path, text, undefined);
 }
 

@@ -281,3 +281,20 @@ test('moe steps and moe schema report a failing plugin as validate does: at its 
     assert.match(r.stderr, /help: install it where the pipeline is/, command);
   }
 });
+
+test('moe steps and moe schema of a file that is not YAML give its syntax error, not the built-ins alone', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'moe-plugins-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(
+    join(dir, 'my-step.js'),
+    "export const steps = [{ name: 'my.step', version: '1', description: 'mine', withSchema: { type: 'object' }, outputs: () => ({}), run: async () => ({}) }];\n",
+  );
+  // The closing brace is missing: the plugin it lists was left out, and the built-ins listed as if complete.
+  writeFileSync(join(dir, 'p.yaml'), '{version: 1, plugins: [./my-step.js], nodes: {a: {step: my.step}}\n');
+  for (const command of ['steps', 'schema']) {
+    const r = moe([command, 'p.yaml'], dir);
+    assert.equal(r.code, 2, `${command}: ${r.stdout.slice(0, 200)}`);
+    assert.match(r.stderr, /^p\.yaml:2:1: error: flow map must end with a \}/m, command);
+    assert.equal(r.stdout, '', command);
+  }
+});
