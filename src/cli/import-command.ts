@@ -6,6 +6,15 @@ import type { Imported } from '../import/imported.js';
 import { EXIT } from './failure.js';
 
 export abstract class ImportCommand extends Command {
+  /** `--name`, refused when empty: the pipeline written would fail `moe validate`. */
+  protected pipelineName(name: string | undefined): string | undefined {
+    if (name !== undefined && name.trim() === '')
+      this.error('--name must not be empty; leave it out to name the pipeline after the file', {
+        exit: EXIT.invalid,
+      });
+    return name;
+  }
+
   /**
    * Ends the command with an importer's result: its error and exit code 2, or the pipeline written to
    * `output` (stdout when absent) with the notes and each option not carried over (`describe`d).

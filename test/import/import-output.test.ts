@@ -2,7 +2,7 @@
 // "EISDIR: illegal operation on a directory" came out with "Code: EISDIR" and nothing said what to do.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { moe, tempDir } from '../cli/helpers.js';
@@ -61,4 +61,22 @@ test('import -o naming a file the pipeline is imported from is refused, and the 
   writeFileSync(join(dir, 'old.yaml'), 'old');
   assert.equal(moe(['import', 'simpletuner', 'stage1.env', '-o', 'old.yaml'], dir).code, 0);
   assert.match(readFileSync(join(dir, 'old.yaml'), 'utf8'), /^# Imported from SimpleTuner: stage1\.env/);
+});
+
+test('import --name "" is refused: the pipeline it wrote failed moe validate (`name` must not be empty)', (t) => {
+  const { dir, cleanup } = tempDir();
+  t.after(cleanup);
+  const musubi = fileURLToPath(new URL('../fixtures/musubi-wan22/train-high.sh', import.meta.url));
+  for (const args of [
+    ['simpletuner', SEED],
+    ['musubi-tuner', musubi],
+  ]) {
+    const r = moe(['import', ...args, '--name', ' ', '-o', 'p.yaml'], dir);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(
+      unwrapped(r.stderr),
+      /--name must not be empty; leave it out to name the pipeline after the file/,
+    );
+    assert.ok(!existsSync(join(dir, 'p.yaml')), 'nothing written');
+  }
 });

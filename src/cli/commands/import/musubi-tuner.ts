@@ -27,7 +27,8 @@ export default class ImportMusubiTuner extends ImportCommand {
     const { args, flags } = await this.parse(ImportMusubiTuner);
     const { importMusubi } = await import('../../../import/musubi/index.js');
     const { at } = await import('../../../import/musubi/options.js');
-    const { other, dataset, name } = flags;
+    const { other, dataset } = flags;
+    const name = this.pipelineName(flags.name);
     const result = await importMusubi({ config: args.config, ...definedOnly({ other, dataset, name }) });
     return this.finish(result, flags.output, (n) => `${at(n.where)}: ${n.option} ${n.value}: ${n.reason}`);
   }

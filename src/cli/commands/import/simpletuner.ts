@@ -25,7 +25,8 @@ export default class ImportSimpleTuner extends ImportCommand {
   async run(): Promise<unknown> {
     const { args, flags } = await this.parse(ImportSimpleTuner);
     const { importSimpleTuner } = await import('../../../import/simpletuner/index.js');
-    const { stage2, databackend, name } = flags;
+    const { stage2, databackend } = flags;
+    const name = this.pipelineName(flags.name);
     const result = await importSimpleTuner({
       config: args.config,
       ...definedOnly({ stage2, databackend, name }),
