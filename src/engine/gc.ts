@@ -237,9 +237,10 @@ function sweepFolders(
     remove(join(ws.checkpoints, name));
   }
   // Staging and scratch directories belong to attempts that can no longer be running (we hold the lock),
-  // except those of Slurm jobs that outlived their moe.
+  // except those of Slurm jobs that outlived their moe; so do the folders of Slurm jobs (spec, script,
+  // events, output), kept only for a job a rerun may still follow.
   let removedScratch = 0;
-  for (const dir of [ws.staging, ws.tmp]) {
+  for (const dir of [ws.staging, ws.tmp, join(ws.root, 'slurm', 'jobs')]) {
     for (const name of list(dir)) {
       if (busy(dir, name)) continue;
       removedScratch += 1;

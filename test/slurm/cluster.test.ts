@@ -117,7 +117,7 @@ clusterTest('a pipeline runs through Slurm; a killed moe reattaches; Ctrl-C canc
   assert.ok(gc.ok, JSON.stringify(gc));
   const slow = gc.value.inUseByJobs.find((j) => j.node === 'slow');
   assert.equal(slow?.state, 'alive', JSON.stringify(gc.value.inUseByJobs));
-  assert.equal(slow.folders.length, 3);
+  assert.equal(slow.folders.length, 4, "staging, scratch, checkpoint and the job's own folder");
   for (const f of slow.folders) assert.ok(existsSync(f), `gc deleted ${f}, which a running job uses`);
 
   const second = drive(file);

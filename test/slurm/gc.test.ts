@@ -112,3 +112,24 @@ nodes:
   assert.ok(started(), 'the running node keeps its staging folder');
   assert.equal(await exited, 0, 'the run finishes undisturbed');
 });
+
+test('gc removes the folders of Slurm jobs that nothing follows any more, and keeps those of jobs in use', async () => {
+  // Every job got .moe/slurm/jobs/<id>/ (its spec with moe's environment, script, events, output) and
+  // nothing ever removed one: a workspace kept a folder per job ever submitted.
+  const w = workspace();
+  const jobs = join(w.ws.root, 'slurm', 'jobs');
+  const done = join(jobs, 'cd'.repeat(8) + '-1');
+  mkdirSync(done);
+  writeFileSync(join(done, 'spec.json'), '{}');
+  writeFileSync(join(done, 'outcome.json'), JSON.stringify({ ok: true }));
+  const dry = await collectGarbage(w.ws, { slurmJobState: answering('alive'), dryRun: true });
+  assert.ok(dry.ok);
+  assert.ok(existsSync(done), 'a dry run removes nothing');
+  const r = await collectGarbage(w.ws, { slurmJobState: answering('alive') });
+  assert.ok(r.ok);
+  assert.ok(!existsSync(done), 'the folder of a job nothing follows was kept');
+  assert.deepEqual(readdirSync(jobs), ['ab'.repeat(8) + '-1'], 'the running job keeps its folder');
+  const gone = await collectGarbage(w.ws, { slurmJobState: answering('gone') });
+  assert.ok(gone.ok);
+  assert.deepEqual(readdirSync(jobs), [], 'a job that left the queue without a result keeps nothing');
+});

@@ -14,7 +14,7 @@ export interface JobInUse {
   readonly node: string;
   /** alive: still queued or running; unknown: Slurm could not be asked; finished: done, outputs not yet taken. */
   readonly state: 'alive' | 'unknown' | 'finished';
-  /** Absolute folders the job uses: its staging (output) dir, scratch dir and checkpoint dir. */
+  /** Absolute folders the job uses: its staging (output) dir, scratch dir, checkpoint dir and its own folder. */
   readonly folders: readonly string[];
 }
 
@@ -53,7 +53,7 @@ export async function jobsInUse(
             : undefined;
     if (state === undefined) continue;
     const spec = readSpec(jobFiles(rec.dir).spec);
-    const folders = [rec.outDir, spec?.tmpDir, spec?.checkpointDir].filter(
+    const folders = [rec.outDir, spec?.tmpDir, spec?.checkpointDir, rec.dir].filter(
       (f): f is string => typeof f === 'string' && f !== '',
     );
     found.push({ jobId: rec.jobId, node: rec.node, state, folders });
