@@ -172,7 +172,11 @@ async function loadOne(
         },
       };
     }
-    const where = isFile ? placeIn(e, spec) : undefined;
+    const where = !isFile
+      ? undefined
+      : e instanceof SyntaxError
+        ? (await import('./plugin-syntax.js')).syntaxErrorPlace(spec, first)
+        : placeIn(e, spec);
     return {
       diagnostic: problem(`plugin ${origin} could not be loaded: ${first}${where ? ` (at ${where})` : ''}`),
     };

@@ -298,3 +298,20 @@ test('moe steps and moe schema of a file that is not YAML give its syntax error,
     assert.equal(r.stdout, '', command);
   }
 });
+
+test("a plugin file with a syntax error is reported at the error's line and column in it", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'moe-plugins-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  mkdirSync(join(dir, 'plugins'));
+  writeFileSync(join(dir, 'plugins', 'a.mjs'), 'const ok = 1;\nconst broken = ;\nexport const steps = [];\n');
+  // A syntax error in a module the plugin imports: not the plugin's line; said without a place.
+  writeFileSync(join(dir, 'plugins', 'b.mjs'), "export { steps } from '../lib/helper.mjs';\n");
+  mkdirSync(join(dir, 'lib'));
+  writeFileSync(join(dir, 'lib', 'helper.mjs'), 'export const steps = [;\n');
+  const loaded = await loadPlugins(join(dir, 'p.yaml'), dir, []);
+  const messages = loaded.diagnostics.map((d) => d.message.replaceAll(dir, '<dir>'));
+  assert.deepEqual(messages, [
+    "plugin <dir>/plugins/a.mjs could not be loaded: Unexpected token ';' (at <dir>/plugins/a.mjs:2:16)",
+    "plugin <dir>/plugins/b.mjs could not be loaded: Unexpected token ';'",
+  ]);
+});
