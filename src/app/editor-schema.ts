@@ -1,5 +1,6 @@
 // The editor schema of a pipeline's step types (`moe schema`, `npm run schema`): it needs the catalogue,
 // the built-in steps and a pipeline's plugins, so it is composed here.
+import { isAbsolute } from 'node:path';
 import type { EditorStep } from '../pipeline/schema/generate.js';
 import { buildPipelineSchema, renderSchema } from '../pipeline/schema/generate.js';
 import type { Result } from '../util/result.js';
@@ -9,7 +10,7 @@ import { renderStepProblems, stepRegistry } from './steps.js';
 /** The schema's text for the built-in steps, plus `file`'s plugins' when a pipeline file is given. */
 export async function editorSchemaText(
   file: string | undefined,
-): Promise<Result<{ text: string; steps: string[] }, string>> {
+): Promise<Result<{ text: string; steps: string[]; sources: string[] }, string>> {
   const registry = await stepRegistry(file);
   if (!registry.ok) return err(renderStepProblems(registry.error));
   const steps: EditorStep[] = [];
@@ -17,5 +18,11 @@ export async function editorSchemaText(
     const step = registry.value.get(name);
     if (step !== undefined) steps.push(step);
   }
-  return ok({ text: renderSchema(buildPipelineSchema(steps)), steps: steps.map((s) => s.name) });
+  // The files the schema is made from: the pipeline and its plugin files (an npm package's origin is no path).
+  const origins = steps.map((s) => registry.value.originOf(s.name) ?? '').filter((o) => isAbsolute(o));
+  return ok({
+    text: renderSchema(buildPipelineSchema(steps)),
+    steps: steps.map((s) => s.name),
+    sources: [...(file === undefined ? [] : [file]), ...new Set(origins)],
+  });
 }

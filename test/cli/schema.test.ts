@@ -44,3 +44,26 @@ test('moe schema of a missing file says so and exits 2', (t) => {
   assert.equal(r.stderr.trim(), 'nope.yaml: no such file');
   assert.equal(r.stdout, '');
 });
+
+test('moe schema FILE --out naming the pipeline or one of its plugins is refused, and the file is kept', (t) => {
+  const { dir, cleanup } = tempDir();
+  t.after(cleanup);
+  mkdirSync(join(dir, 'plugins'));
+  const plugin =
+    "export const steps = [{ name: 'hello', version: '1', withSchema: { type: 'object' }, outputs: () => ({}), run: async () => undefined }];\n";
+  writeFileSync(join(dir, 'plugins', 'hello.mjs'), plugin);
+  const pipeline = 'version: 1\nnodes:\n  a: { step: hello }\n';
+  writePipeline(dir, pipeline);
+  for (const [out, kept] of [
+    ['p.yaml', pipeline],
+    ['./plugins/hello.mjs', plugin],
+  ] as const) {
+    const r = moe(['schema', 'p.yaml', '--out', out], dir);
+    assert.equal(r.code, 2, `${out}: ${r.stderr}`);
+    assert.match(
+      r.stderr,
+      /cannot write .*: it is \S+, which the schema is made from; write the schema to its own file/,
+    );
+    assert.equal(readFileSync(join(dir, out), 'utf8'), kept);
+  }
+});

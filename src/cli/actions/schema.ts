@@ -13,7 +13,7 @@ export async function schemaCommand(file: string | undefined, out: string | unde
   const { editorSchemaText } = await import('../../app/editor-schema.js');
   const schema = await editorSchemaText(file);
   if (!schema.ok) throw new CliFailure(schema.error, EXIT.invalid);
-  const { text, steps } = schema.value;
+  const { text, steps, sources } = schema.value;
   if (out === undefined) {
     process.stdout.write(text);
     return;
@@ -23,6 +23,12 @@ export async function schemaCommand(file: string | undefined, out: string | unde
     throw new CliFailure(
       `cannot write ${out}: it is a folder; give a file name, e.g. ${join(out, 'pipeline.schema.json')}`,
       EXIT.failed,
+    );
+  const source = sources.find((s) => sameFile(s, path));
+  if (source !== undefined)
+    throw new CliFailure(
+      `cannot write ${out}: it is ${source}, which the schema is made from; write the schema to its own file, e.g. ${join(dirname(out), 'pipeline.schema.json')}`,
+      EXIT.invalid,
     );
   const partial = `${path}.${process.pid}.partial`;
   try {
@@ -35,4 +41,15 @@ export async function schemaCommand(file: string | undefined, out: string | unde
     throw new CliFailure(`cannot write ${out}: ${(e as Error).message}`, EXIT.failed);
   }
   process.stderr.write(`${out}: the schema of ${steps.length} step types (${steps.join(', ')})\n`);
+}
+
+/** Whether two paths name one file (through links too); false when either does not exist. */
+function sameFile(a: string, b: string): boolean {
+  try {
+    const x = statSync(a);
+    const y = statSync(b);
+    return x.dev === y.dev && x.ino === y.ino;
+  } catch {
+    return false;
+  }
 }
