@@ -332,9 +332,26 @@ nodes:
       'p.yaml:11:44: error: `nodes.a.resources.memory` must be memory such as 512MB, 4GB or 2GiB, got `4 gigs`',
       'p.yaml:12:21: error: `nodes.a.retry.limit` must be >= 0, got `-1`',
       'p.yaml:12:34: error: `nodes.a.retry.backoff` must be a duration such as 90s, 30m, 2h or 1h30m, got `soon`',
-      'p.yaml:13:14: error: `nodes.a.timeout` must be a duration such as 90s, 30m, 2h or 1h30m, got `2 hours`',
+      'p.yaml:13:14: error: `nodes.a.timeout` must be a duration above zero such as 90s, 30m, 2h or 1h30m, got `2 hours`',
       'p.yaml:14:16: error: `nodes.a.needs` lists `b` twice',
       'p.yaml:15:3: error: `nodes.b` is missing `step`',
+    ],
+  },
+  'a timeout of zero (every attempt would time out at once)': {
+    text: `version: 1
+nodes:
+  a:
+    step: command
+    with: { run: 'true' }
+    timeout: 0s
+  b:
+    step: command
+    with: { run: 'true' }
+    timeout: 0h0m
+`,
+    expected: [
+      'p.yaml:6:14: error: `nodes.a.timeout` must be a duration above zero such as 90s, 30m, 2h or 1h30m, got `0s`',
+      'p.yaml:10:14: error: `nodes.b.timeout` must be a duration above zero such as 90s, 30m, 2h or 1h30m, got `0h0m`',
     ],
   },
   'shell contexts': {

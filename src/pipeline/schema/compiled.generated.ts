@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 const require = createRequire(import.meta.url);
 
 export const PRECOMPILED = {
-  se1741dc6d7edb941: () => {
+  sa49a9a89e7d71cf3: () => {
     const module = { exports: {} };
     const exports = module.exports;
     ('use strict');
@@ -166,9 +166,9 @@ export const PRECOMPILED = {
             resources: { $ref: '#/$defs/resources' },
             retry: { $ref: '#/$defs/retry' },
             timeout: {
-              description: 'a duration such as 90s, 30m, 2h or 1h30m',
+              description: 'a duration above zero such as 90s, 30m, 2h or 1h30m',
               type: 'string',
-              pattern: '^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$',
+              pattern: '^(?=[\\s\\S]*[1-9])([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$',
             },
           },
         },
@@ -189,9 +189,9 @@ export const PRECOMPILED = {
             resources: { $ref: '#/$defs/resources' },
             retry: { $ref: '#/$defs/retry' },
             timeout: {
-              description: 'a duration such as 90s, 30m, 2h or 1h30m',
+              description: 'a duration above zero such as 90s, 30m, 2h or 1h30m',
               type: 'string',
-              pattern: '^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$',
+              pattern: '^(?=[\\s\\S]*[1-9])([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$',
             },
           },
         },
@@ -250,9 +250,9 @@ export const PRECOMPILED = {
         resources: { $ref: '#/$defs/resources' },
         retry: { $ref: '#/$defs/retry' },
         timeout: {
-          description: 'a duration such as 90s, 30m, 2h or 1h30m',
+          description: 'a duration above zero such as 90s, 30m, 2h or 1h30m',
           type: 'string',
-          pattern: '^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$',
+          pattern: '^(?=[\\s\\S]*[1-9])([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$',
         },
       },
     };
@@ -293,6 +293,7 @@ export const PRECOMPILED = {
     };
     const pattern6 = new RegExp('^[0-9]+(\\.[0-9]+)?\\s*([KMGT]i?B|B)$', 'u');
     const pattern7 = new RegExp('^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$', 'u');
+    const pattern8 = new RegExp('^(?=[\\s\\S]*[1-9])([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$', 'u');
 
     function validate21(
       data,
@@ -711,14 +712,15 @@ export const PRECOMPILED = {
         if (data.timeout !== undefined) {
           let data8 = data.timeout;
           if (typeof data8 === 'string') {
-            if (!pattern7.test(data8)) {
+            if (!pattern8.test(data8)) {
               const err19 = {
                 instancePath: instancePath + '/timeout',
                 schemaPath: '#/properties/timeout/pattern',
                 keyword: 'pattern',
-                params: { pattern: '^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$' },
-                message: 'must match pattern "' + '^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$' + '"',
-                schema: '^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$',
+                params: { pattern: '^(?=[\\s\\S]*[1-9])([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$' },
+                message:
+                  'must match pattern "' + '^(?=[\\s\\S]*[1-9])([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$' + '"',
+                schema: '^(?=[\\s\\S]*[1-9])([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$',
                 parentSchema: schema32.properties.timeout,
                 data: data8,
               };
@@ -788,9 +790,9 @@ export const PRECOMPILED = {
         resources: { $ref: '#/$defs/resources' },
         retry: { $ref: '#/$defs/retry' },
         timeout: {
-          description: 'a duration such as 90s, 30m, 2h or 1h30m',
+          description: 'a duration above zero such as 90s, 30m, 2h or 1h30m',
           type: 'string',
-          pattern: '^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$',
+          pattern: '^(?=[\\s\\S]*[1-9])([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$',
         },
       },
     };
@@ -1395,14 +1397,15 @@ export const PRECOMPILED = {
         if (data.timeout !== undefined) {
           let data12 = data.timeout;
           if (typeof data12 === 'string') {
-            if (!pattern7.test(data12)) {
+            if (!pattern8.test(data12)) {
               const err27 = {
                 instancePath: instancePath + '/timeout',
                 schemaPath: '#/properties/timeout/pattern',
                 keyword: 'pattern',
-                params: { pattern: '^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$' },
-                message: 'must match pattern "' + '^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$' + '"',
-                schema: '^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$',
+                params: { pattern: '^(?=[\\s\\S]*[1-9])([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$' },
+                message:
+                  'must match pattern "' + '^(?=[\\s\\S]*[1-9])([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$' + '"',
+                schema: '^(?=[\\s\\S]*[1-9])([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$',
                 parentSchema: schema37.properties.timeout,
                 data: data12,
               };

@@ -15,11 +15,18 @@ const duration = {
   pattern: DURATION_PATTERN,
 };
 
+/** A time limit: a duration with a digit other than 0 (`timeout: 0s` timed every attempt out at once). */
+const limit = {
+  description: 'a duration above zero such as 90s, 30m, 2h or 1h30m',
+  type: 'string',
+  pattern: '^(?=[\\s\\S]*[1-9])([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$',
+};
+
 /** What a node and a step type's `defaults:` both set besides `with`: resources, retries, a time limit. */
 const RUN_SETTINGS = {
   resources: { $ref: '#/$defs/resources' },
   retry: { $ref: '#/$defs/retry' },
-  timeout: duration,
+  timeout: limit,
 };
 
 export const PIPELINE_SCHEMA = {
