@@ -74,3 +74,17 @@ test('a variant whose node failed in the sweep is reported as failed, with the e
     /x=3 failed in the last run of the sweep: score\[x=3\]: command exited with code 3/,
   );
 });
+
+test('compare --html naming the pipeline file is refused, and the pipeline kept', (t) => {
+  const { dir, cleanup } = tempDir();
+  t.after(cleanup);
+  writePipeline(dir, PIPELINE);
+  assert.equal(moe(['run', 'p.yaml'], dir).code, 1);
+  const r = moe(['compare', 'p.yaml', '--html', './p.yaml'], dir);
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(
+    r.stderr,
+    /cannot write \.\/p\.yaml: it is the pipeline file; give the page its own name, e\.g\. sweep\.html/,
+  );
+  assert.equal(readFileSync(join(dir, 'p.yaml'), 'utf8'), PIPELINE);
+});

@@ -3,6 +3,7 @@
 import { resolve } from 'node:path';
 import type { ComparisonJson } from '../../app/compare.js';
 import { workspaceFor } from '../../app/workspace.js';
+import { sameFile } from '../../util/same-file.js';
 import { CliFailure, EXIT } from '../failure.js';
 import { useColor } from '../render/format.js';
 import { openOrExit } from './open.js';
@@ -19,6 +20,11 @@ export async function compareCommand(
   flags: CompareFlags,
   json: boolean,
 ): Promise<ComparisonJson> {
+  if (flags.html !== undefined && sameFile(flags.html, file))
+    throw new CliFailure(
+      `cannot write ${flags.html}: it is the pipeline file; give the page its own name, e.g. sweep.html`,
+      EXIT.invalid,
+    );
   const ws = workspaceFor(file, flags.workspace);
   const { compareLastSweep, comparisonJson, lastSweepParams } = await import('../../app/compare.js');
   // Opened as the sweep ran it, unless --param says otherwise.

@@ -1,8 +1,8 @@
 // How `moe import …` ends, whatever the source: the pipeline written to a file (or printed without --json),
 // then on stderr the importer's notes and each option it could not carry over.
-import { statSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import type { Imported } from '../../import/imported.js';
+import { sameFile } from '../../util/same-file.js';
 
 /**
  * Writes the imported pipeline to `output` (stdout when absent, unless `json`) and, unless `json`, the notes
@@ -37,15 +37,4 @@ export async function writeImported<N>(
     if (output !== undefined) err(`wrote ${output}`);
   }
   return { pipeline: yaml, notCarried, notes };
-}
-
-/** Whether two paths name one file (through links too); false when either does not exist. */
-function sameFile(a: string, b: string): boolean {
-  try {
-    const x = statSync(a);
-    const y = statSync(b);
-    return x.dev === y.dev && x.ino === y.ino;
-  } catch {
-    return false;
-  }
 }

@@ -3,6 +3,7 @@
 import { existsSync, mkdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { removeQuietly } from '../../util/remove-quietly.js';
+import { sameFile } from '../../util/same-file.js';
 import { CliFailure, EXIT } from '../failure.js';
 import { readableOrExit } from './open.js';
 
@@ -41,15 +42,4 @@ export async function schemaCommand(file: string | undefined, out: string | unde
     throw new CliFailure(`cannot write ${out}: ${(e as Error).message}`, EXIT.failed);
   }
   process.stderr.write(`${out}: the schema of ${steps.length} step types (${steps.join(', ')})\n`);
-}
-
-/** Whether two paths name one file (through links too); false when either does not exist. */
-function sameFile(a: string, b: string): boolean {
-  try {
-    const x = statSync(a);
-    const y = statSync(b);
-    return x.dev === y.dev && x.ino === y.ino;
-  } catch {
-    return false;
-  }
 }
