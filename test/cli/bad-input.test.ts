@@ -107,6 +107,21 @@ test('moe gc given a folder that is not a workspace removes nothing from it, and
   assert.equal(moe(['gc', 'p.yaml'], dir).code, 0, 'a real workspace is collected as before');
 });
 
+test('moe gc of a pipeline file that does not exist (a misspelt name) removes nothing', (t) => {
+  const { dir, cleanup } = tempDir();
+  t.after(cleanup);
+  writePipeline(dir, helloPipeline('gc'));
+  assert.equal(moe(['run', 'p.yaml'], dir).code, 0);
+  const before = readdirSync(join(dir, '.moe'), { recursive: true }).sort();
+  const r = moe(['gc', 'q.yaml'], dir);
+  assert.equal(r.code, 2, r.stdout);
+  assert.equal(
+    r.stderr,
+    'q.yaml: no such file; nothing removed (to collect a workspace whose pipeline is gone, give it with --workspace DIR)\n',
+  );
+  assert.deepEqual(readdirSync(join(dir, '.moe'), { recursive: true }).sort(), before);
+});
+
 test('moe plan with a node in error marks what depends on it blocked, not "will run", and exits 1', (t) => {
   const { dir, cleanup } = tempDir();
   t.after(cleanup);

@@ -15,6 +15,12 @@ export interface GcFlags {
 }
 
 export async function gcCommand(file: string | undefined, flags: GcFlags, json: boolean): Promise<GcReport> {
+  // A misspelt pipeline name must not collect the workspace of the folder it names.
+  if (file !== undefined && !existsSync(file))
+    throw new CliFailure(
+      `${file}: no such file; nothing removed (to collect a workspace whose pipeline is gone, give it with --workspace DIR)`,
+      EXIT.invalid,
+    );
   const ws = workspaceFor(file, flags.workspace);
   if (!existsSync(ws.root))
     throw new CliFailure(`no workspace at ${shownWorkspace(ws)}: nothing to collect`, EXIT.invalid);
