@@ -191,21 +191,36 @@ async function attempts(
       return record;
     }
     const failure = result.error;
-    if (retryable(failure.kind) && !rc.signal.aborted && attempt < attempts) {
-      const delayMs = node.retry.backoffMs * 2 ** (attempt - 1);
-      rc.emit({
-        type: 'node-retry',
-        node: node.id,
-        attempt,
-        error: failure.error,
-        delayMs,
-        time: rc.clock(),
-      });
-      if (await sleep(delayMs, rc.signal)) continue;
+    const again = attempt < attempts ? await retryGrant(rc, node, failure, attempt, grant, relay) : undefined;
+    if (again !== undefined) {
+      grant = again;
+      continue;
     }
     emitFailed(rc, node, failure.kind, finalError(failure, attempt < attempts), attempt, started);
     return undefined;
   }
+}
+
+/**
+ * After a failed attempt with retries left: waits out the backoff and then for the node's turn; the grant
+ * for the next attempt, or undefined when the node gives up (a failure no retry mends, an interruption).
+ * The backoff holds no slot, cores or GPUs: other nodes use them meanwhile, and the next attempt waits for
+ * them as a ready node does (it may get other GPUs).
+ */
+async function retryGrant(
+  rc: NodeRunContext,
+  node: PipelineNode,
+  failure: AttemptFailure,
+  attempt: number,
+  grant: Grant,
+  relay: Relay | undefined,
+): Promise<Grant | undefined> {
+  if (!retryable(failure.kind) || rc.signal.aborted) return undefined;
+  const delayMs = node.retry.backoffMs * 2 ** (attempt - 1);
+  rc.emit({ type: 'node-retry', node: node.id, attempt, error: failure.error, delayMs, time: rc.clock() });
+  relay?.pause();
+  if (!(await sleep(delayMs, rc.signal))) return undefined;
+  return relay === undefined ? grant : relay.resume();
 }
 
 /** The node's error: one whose `retry:` would have tried again says why it did not. */

@@ -37,6 +37,13 @@ export interface Relay {
    * end the node before that job does: a waiting node may follow it.
    */
   lead(job: unknown): void;
+  /** The node waits out a retry's backoff: its slot and resources go back meanwhile. */
+  pause(): void;
+  /**
+   * The node's backoff is over: resolves with a new grant once a slot and its resources are free (it
+   * waits in pipeline order like any ready node), or undefined when the run was interrupted.
+   */
+  resume(): Promise<Grant | undefined>;
 }
 
 export interface SchedulerHooks {
@@ -236,7 +243,12 @@ class Scheduling {
     );
   }
 
-  #insertWaiting(id: NodeId, resources: Resources, relays: boolean): void {
+  #insertWaiting(
+    id: NodeId,
+    resources: Resources,
+    relays: boolean,
+    resume?: (grant: Grant | undefined) => void,
+  ): void {
     const p = this.#position.get(id) ?? 0;
     const waiting = this.#waiting;
     // After the last entry at or before `p` (a binary search: nodes become ready out of order, and a
@@ -248,7 +260,7 @@ class Scheduling {
       if ((waiting[mid] as Waiting).position > p) hi = mid;
       else lo = mid + 1;
     }
-    waiting.splice(lo, 0, { id, position: p, resources, relays });
+    waiting.splice(lo, 0, { id, position: p, resources, relays, ...(resume ? { resume } : {}) });
   }
 
   /** Starts every waiting node that fits, in pipeline order; then ends the loop if nothing is left. */
@@ -265,11 +277,31 @@ class Scheduling {
           continue;
         }
         this.#waiting.splice(i, 1);
-        this.#start(entry.id, { grant, held: true, released: false, follower: undefined }, undefined);
+        if (entry.resume) entry.resume(grant);
+        else this.#start(entry, { grant, held: true, released: false, follower: undefined }, undefined);
       }
       if (this.#leads.length > 0 && this.#waiting.length > 0) this.#follow();
-    }
+    } else if (this.#waiting.length > 0) this.#resumeStopping();
     this.#finish();
+  }
+
+  /**
+   * While the run stops: a node back from its backoff still runs its retry after another node's failure
+   * (as a running node finishes), and gives up once the run is interrupted; no other node starts.
+   */
+  #resumeStopping(): void {
+    const { pool, signal } = this.#opts;
+    for (let i = 0; i < this.#waiting.length;) {
+      const entry = this.#waiting[i] as Waiting;
+      const grant =
+        entry.resume && !signal.aborted && pool.running < pool.capacity.jobs
+          ? pool.tryAcquire(entry.resources)
+          : undefined;
+      if (entry.resume && (grant || signal.aborted)) {
+        this.#waiting.splice(i, 1);
+        entry.resume(grant);
+      } else i += 1;
+    }
   }
 
   /** Admits the first waiting node that fits each lead's grant behind it. */
@@ -286,7 +318,7 @@ class Scheduling {
       this.#waiting.splice(i, 1);
       const hold: Hold = { grant: lead.hold.grant, held: false, released: false, follower: undefined };
       lead.hold.follower = hold;
-      this.#start(entry.id, hold, lead.job);
+      this.#start(entry, hold, lead.job);
     }
   }
 
@@ -315,8 +347,10 @@ class Scheduling {
     else this.#opts.pool.release(hold.grant);
   }
 
-  #start(id: NodeId, hold: Hold, after: unknown): void {
+  #start(entry: Waiting, first: Hold, after: unknown): void {
     const { hooks } = this.#opts;
+    const { id } = entry;
+    let hold = first;
     this.#active += 1;
     const stepDone = (): void => {
       this.#giveBack(hold);
@@ -331,6 +365,15 @@ class Scheduling {
         // promise's callback, not `queueMicrotask`, which wraps each callback in an async resource.)
         void Promise.resolve().then(() => this.#pump());
       },
+      pause: stepDone,
+      resume: () =>
+        new Promise<Grant | undefined>((resolve) => {
+          this.#insertWaiting(id, entry.resources, false, (grant) => {
+            if (grant) hold = { grant, held: true, released: false, follower: undefined };
+            resolve(grant);
+          });
+          this.#pump();
+        }),
     };
     hooks.execute(id, hold.grant, stepDone, relay).then(
       (result) => this.#settle(id, hold, result),
@@ -353,4 +396,6 @@ interface Waiting {
   readonly position: number;
   readonly resources: Resources;
   readonly relays: boolean;
+  /** A running node back from a retry's backoff: called with its new grant (undefined: interrupted). */
+  readonly resume?: (grant: Grant | undefined) => void;
 }

@@ -101,6 +101,95 @@ test('GPU nodes get distinct device ids, never shared while running, and CUDA_VI
   }
 });
 
+test('a node waiting out its retry backoff gives its job slot and GPU to other nodes meanwhile', async (t) => {
+  // The backoff (`retry: { backoff: 5m }`) held the node's slot, cores and GPU idle: a node that could use
+  // them waited for the whole backoff.
+  const rig = new Rig();
+  t.after(() => rig.cleanup());
+  const seen: { node: string; gpus: number[]; env: string | undefined }[] = [];
+  rig.behaviours.set('flaky', (ctx) => {
+    seen.push({ node: 'flaky', gpus: [...ctx.gpus], env: ctx.env['CUDA_VISIBLE_DEVICES'] });
+    if (ctx.attempt < 3) throw new Error(`flake ${ctx.attempt}`);
+  });
+  rig.behaviours.set('other', async (ctx) => {
+    seen.push({ node: 'other', gpus: [...ctx.gpus], env: ctx.env['CUDA_VISIBLE_DEVICES'] });
+    await new Promise((r) => setTimeout(r, 50));
+  });
+  const nodes = {
+    flaky: { with: { content: 'f' }, gpu: 1, retry: { limit: 2, backoffMs: 400 } },
+    other: { with: { content: 'o' }, gpu: 1 },
+  };
+  for (const jobs of [1, 4]) {
+    const summary = await rig.run(pipelineOf(rig.dir, nodes), { gpus: [5], jobs, force: ['flaky', 'other'] });
+    assert.equal(summary.status, 'succeeded', `jobs ${jobs}`);
+    const at = (type: string, node: string, n = 0): number => {
+      const found = rig.events.filter((e) => e.type === type && 'node' in e && e.node === node)[n];
+      assert.ok(found, `${type} ${node}`);
+      return found.time;
+    };
+    const otherStart = at('node-start', 'other');
+    assert.ok(
+      otherStart >= at('node-retry', 'flaky') && otherStart < at('node-start', 'flaky', 1),
+      `jobs ${jobs}: other started during flaky's first backoff`,
+    );
+    assert.ok(
+      at('node-done', 'other') <= at('node-start', 'flaky', 1),
+      'flaky came back once the GPU was free',
+    );
+  }
+  for (const s of seen) assert.deepEqual([s.gpus, s.env], [[5], '5'], `${s.node} had the GPU`);
+  const starts = rig.events.filter((e) => e.type === 'node-start' && e.node === 'flaky');
+  assert.deepEqual(
+    starts.map((e) => (e.type === 'node-start' ? e.gpus : [])),
+    [[5], [5], [5]],
+  );
+});
+
+test('a node back from its backoff still retries after another node failed, and gives up when the run is interrupted', async (t) => {
+  const rig = new Rig();
+  t.after(() => rig.cleanup());
+  rig.behaviours.set('flaky', (ctx) => {
+    if (ctx.attempt < 2) throw new Error('flake');
+  });
+  rig.behaviours.set('bad', () => {
+    throw new Error('bad broke');
+  });
+  const stopped = await rig.run(
+    pipelineOf(rig.dir, {
+      flaky: { with: { content: 'f' }, retry: { limit: 1, backoffMs: 100 } },
+      bad: { with: { content: 'b' } },
+    }),
+    { jobs: 1 },
+  );
+  assert.equal(stopped.status, 'failed');
+  assert.deepEqual(
+    stopped.failures.map((f) => f.node),
+    ['bad'],
+  );
+  assert.equal(rig.count('flaky'), 2, 'flaky ran its retry once the failed node had freed the slot');
+
+  const controller = new AbortController();
+  rig.behaviours.set('flaky2', () => {
+    throw new Error('flake');
+  });
+  rig.behaviours.set('long', async (ctx) => {
+    setTimeout(() => controller.abort(), 100);
+    await new Promise((r) => ctx.signal.addEventListener('abort', r));
+    throw new Error('stopped');
+  });
+  const interrupted = await rig.run(
+    pipelineOf(rig.dir, {
+      flaky2: { with: { content: 'f2' }, retry: { limit: 1, backoffMs: 20 } },
+      long: { with: { content: 'l' } },
+    }),
+    { jobs: 1, signal: controller.signal },
+  );
+  assert.equal(interrupted.status, 'interrupted');
+  assert.equal(rig.count('flaky2'), 1, 'no retry after the interruption');
+  const ends = rig.events.filter((e) => e.type === 'node-failed' && e.node === 'flaky2');
+  assert.equal(ends.length, 1);
+});
+
 test('a node asking for more GPUs than exist fails with a clear message', async (t) => {
   const rig = new Rig();
   t.after(() => rig.cleanup());
