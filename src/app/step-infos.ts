@@ -65,9 +65,18 @@ function typeOf(p: Schema): string {
   if (Array.isArray(t)) return t.join(' | ');
   if (t === 'array') {
     const items = p['items'];
-    return typeof items === 'object' && items !== null && !Array.isArray(items)
-      ? `${typeOf(items as Schema)}[]`
-      : 'array';
+    if (typeof items !== 'object' || items === null || Array.isArray(items)) return 'array';
+    const item = typeOf(items as Schema);
+    return item.includes(' | ') ? `(${item})[]` : `${item}[]`;
   }
-  return typeof t === 'string' ? t : 'any';
+  if (typeof t === 'string') return t;
+  // A choice of shapes (a number or { base, refiner }): each one, not `any`, which would say a string does.
+  const branches = p['oneOf'] ?? p['anyOf'];
+  if (Array.isArray(branches) && branches.length > 0) {
+    const kinds = branches.map((b) =>
+      typeof b === 'object' && b !== null && !Array.isArray(b) ? typeOf(b as Schema) : 'any',
+    );
+    return kinds.includes('any') ? 'any' : [...new Set(kinds)].join(' | ');
+  }
+  return 'any';
 }

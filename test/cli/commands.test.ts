@@ -16,6 +16,11 @@ test('moe steps lists the command step with its parameters, and plugin steps of 
     command.params.map((p) => `${p.name}: ${p.type}`),
     ['run: string', 'argv: string[]', 'inputs: string[]', 'outputs: object', 'env: object'],
   );
+  // A choice of shapes is listed as its shapes: `any` said a string would do for a guidance scale.
+  const compose = steps.find((s) => s.name === 'compose.inference');
+  const typeOf = (name: string): string | undefined => compose?.params.find((p) => p.name === name)?.type;
+  assert.equal(typeOf('guidance_scale'), 'number | object');
+  assert.equal(typeOf('prompts'), '(string | object)[]');
   mkdirSync(join(dir, 'plugins'));
   writeFileSync(
     join(dir, 'plugins', 'hello.mjs'),
