@@ -1,8 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
+  helloPipeline,
   journalEvents,
   moe,
   moeAsync,
@@ -93,6 +94,32 @@ test('a second run on a busy workspace stops naming the holder’s pid; with --w
   assert.equal(runJsonLines(waiting.stdout).summary.counts['cached'], 12);
   const starts = journalEvents(join(dir, '.moe')).filter((e) => e.type === 'node-start');
   assert.equal(starts.length, 12, 'no node ran twice');
+});
+
+test('a workspace locked from another machine: run and gc say what to do when nothing runs there any more', (t) => {
+  // A run on another host of a shared file system cannot be checked from here; after that machine
+  // crashed, its lock stayed and the message only said to wait, which never ends.
+  const { dir, cleanup } = tempDir();
+  t.after(cleanup);
+  writePipeline(dir, helloPipeline('remote'));
+  assert.equal(moe(['run', 'p.yaml'], dir).code, 0);
+  const lock = join(dir, '.moe', 'lock');
+  const holder = { pid: 4242, host: 'gpu-node-7', command: 'moe run', since: '2026-12-01T10:00:00.000Z' };
+  writeFileSync(lock, JSON.stringify(holder));
+  for (const args of [
+    ['run', 'p.yaml'],
+    ['gc', 'p.yaml'],
+  ]) {
+    const r = moe(args, dir);
+    assert.equal(r.code, 3, r.stderr);
+    assert.match(r.stderr, /in use by moe run \(pid 4242 on gpu-node-7/);
+    assert.match(
+      r.stderr,
+      /moe cannot see the processes of gpu-node-7: if no moe runs there on this workspace any more, delete \.moe\/lock/,
+    );
+  }
+  rmSync(lock);
+  assert.equal(moe(['run', 'p.yaml'], dir).code, 0);
 });
 
 test('Ctrl-C while --wait waits for a busy workspace exits 130 saying so, not 3 with "pass --wait"', async (t) => {

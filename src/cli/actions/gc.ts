@@ -1,11 +1,12 @@
 // `moe gc`: collect the workspace's garbage, or say who holds it.
 import { existsSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { looksLikeWorkspace, workspaceFor } from '../../app/workspace.js';
 import type { GcReport } from '../../engine/gc.js';
 import { collectGarbage } from '../../engine/gc.js';
 import { CliFailure, EXIT } from '../failure.js';
 import { renderGc } from '../render/gc.js';
-import { shownWorkspace, unwritable } from './open.js';
+import { remoteHolderHint, shownWorkspace, unwritable } from './open.js';
 
 export interface GcFlags {
   readonly workspace?: string | undefined;
@@ -40,7 +41,7 @@ export async function gcCommand(file: string | undefined, flags: GcFlags, json: 
     if (problem.reason === 'unwritable') throw new CliFailure(unwritable(ws, problem.message), EXIT.invalid);
     const h = problem.holder;
     throw new CliFailure(
-      `workspace ${shownWorkspace(ws)} is in use by ${h.command} (pid ${h.pid}); try again when it ends`,
+      `workspace ${shownWorkspace(ws)} is in use by ${h.command} (pid ${h.pid}${h.host === hostname() ? '' : ` on ${h.host}`}); try again when it ends${remoteHolderHint(ws, h)}`,
       EXIT.busy,
     );
   }

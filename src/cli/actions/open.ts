@@ -1,5 +1,6 @@
 // Opening a pipeline for `moe run` and `moe plan`: the composition root opens it; every diagnostic is
 // printed the one way, warnings on stderr, errors as a failure with exit code 2.
+import { hostname } from 'node:os';
 import { relative, resolve } from 'node:path';
 import type { WorkspacePipeline } from '../../app/open.js';
 import type { ExpandedSweep } from '../../engine/variants.js';
@@ -68,6 +69,16 @@ export function unwritable(ws: Workspace, reason: string): string {
   // A full disk is not made writable by permissions: room is what it needs.
   const todo = /^(ENOSPC|EDQUOT)\b/.test(reason) ? 'free some space' : 'make it writable';
   return `cannot write to the workspace ${shownWorkspace(ws)} (${reason}); ${todo}, or choose another with --workspace DIR`;
+}
+
+/**
+ * For a lock taken on another machine (a file system shared with it), which moe cannot check from here:
+ * what to do when that run is gone (the machine restarted, its job killed); '' for a lock taken here.
+ */
+export function remoteHolderHint(ws: Workspace, holder: { readonly host: string }): string {
+  if (holder.host === hostname()) return '';
+  const lock = relative(process.cwd(), ws.lockFile) || ws.lockFile;
+  return `; moe cannot see the processes of ${holder.host}: if no moe runs there on this workspace any more, delete ${lock}`;
 }
 
 /** "workspace .moe" as a person reads it: relative to the current directory. */

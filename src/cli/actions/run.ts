@@ -11,7 +11,14 @@ import type { Workspace } from '../../engine/workspace.js';
 import { CliFailure, EXIT } from '../failure.js';
 import { thrownMessage } from '../../util/thrown.js';
 import { RunOutput } from '../render/run-output.js';
-import { openOrExit, shownWorkspace, startChecksOrExit, sweepOrExit, unwritable } from './open.js';
+import {
+  openOrExit,
+  remoteHolderHint,
+  shownWorkspace,
+  startChecksOrExit,
+  sweepOrExit,
+  unwritable,
+} from './open.js';
 import type { PlanFlags } from './plan.js';
 
 export interface RunFlags extends PlanFlags {
@@ -119,7 +126,7 @@ function runFailure(problem: RunProblem, ws: Workspace, stop: StopOnSignals): Cl
         stop.exitCode,
       );
     return new CliFailure(
-      `workspace ${shownWorkspace(ws)} is in use by ${h.command} (pid ${h.pid} on ${h.host}, since ${h.since}); wait for it, or pass --wait SECONDS`,
+      `workspace ${shownWorkspace(ws)} is in use by ${h.command} (pid ${h.pid} on ${h.host}, since ${h.since}); wait for it, or pass --wait SECONDS${remoteHolderHint(ws, h)}`,
       EXIT.busy,
     );
   }
