@@ -142,6 +142,8 @@ export async function compareLastSweep(
     recordSource(store, store.readIndex(pipelineKey(pipeline.file))),
     { selected: new Set(expanded.pipeline.order), forced: new Set() },
   );
+  // Not written back: the variants' evaluations are kept by the runs that run them.
+  opened.memo.close();
   const records = new Map<NodeId, NodeRecord>();
   for (const e of entries) if (e.status === 'cached' && e.record) records.set(e.node, e.record);
 

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { OpenedPipeline, OpenFailure, OpenOptions, RuleSet } from '../engine/open.js';
 import { openPipeline as openWith } from '../engine/open.js';
-import type { EvaluationMemo, ResolveFn } from '../engine/evaluate.js';
+import type { ResolveFn } from '../engine/evaluate.js';
+import type { EvaluationMemo } from '../engine/evaluation-memo.js';
 import type { Workspace } from '../engine/workspace.js';
 import type { Diagnostic } from '../pipeline/diagnostic.js';
 import type { Result } from '../util/result.js';
@@ -61,20 +62,23 @@ export async function openInWorkspace(
   if (!opened.ok) return err({ ...opened.error, file });
   const [{ EvaluationMemo }, { evaluationKey, readEvaluations, writeEvaluations }, { resolveWith }] =
     await Promise.all([
-      import('../engine/evaluate.js'),
+      import('../engine/evaluation-memo.js'),
       import('../engine/pipeline-cache.js'),
       import('../pipeline/resolve.js'),
     ]);
   const dir = join(ws.cache, 'evaluations');
   const key = evaluationKey(opened.value.pipeline, opened.value.source, opened.value.registry);
-  const memo = new EvaluationMemo(readEvaluations(dir, key) ?? {});
+  // What this process adds goes to a file of its own in the workspace's scratch folder as it comes.
+  const spill = join(ws.tmp, `evaluations-${process.pid}-${key.slice(0, 16)}.part`);
+  const memo = new EvaluationMemo(readEvaluations(dir, key) ?? {}, spill);
   return ok({
     ...opened.value,
     workspace: ws,
     resolve: resolveWith,
     memo,
     saveMemo: () => {
-      if (memo.dirty) writeEvaluations(dir, key, memo.entries());
+      if (memo.dirty) writeEvaluations(dir, key, memo.pieces());
+      memo.close();
     },
   });
 }

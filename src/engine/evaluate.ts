@@ -1,6 +1,7 @@
 // Turning a pipeline node into its fingerprint record (for the cache) and its resolved `with` (for the
 // run). Both `moe plan` and the scheduler use this, so the plan says exactly what a run will do.
 import { isAbsolute, join, relative } from 'node:path';
+import type { EvaluationMemo } from './evaluation-memo.js';
 import type { Diagnostic } from '../pipeline/diagnostic.js';
 import type {
   JsonValue,
@@ -61,51 +62,10 @@ export interface StaticEvaluation {
   readonly inputs: readonly string[];
 }
 
-/**
- * Static evaluations by node, for one loaded pipeline. The composition root reads it from the workspace,
- * hands it to the run or plan through their options (`memo`), and writes it back when it grew.
- */
-export class EvaluationMemo {
-  readonly #entries: Record<string, StaticEvaluation>;
-  #dirty = false;
-
-  constructor(entries: Readonly<Record<string, StaticEvaluation>> = {}) {
-    this.#entries = { ...entries };
-  }
-
-  get(node: NodeId): StaticEvaluation | undefined {
-    return Object.hasOwn(this.#entries, node) ? this.#entries[node] : undefined;
-  }
-
-  set(node: NodeId, value: StaticEvaluation): void {
-    this.#entries[node] = value;
-    this.#dirty = true;
-  }
-
-  /** Whether anything was added since it was made (and so is worth writing back). */
-  get dirty(): boolean {
-    return this.#dirty;
-  }
-
-  entries(): Readonly<Record<string, StaticEvaluation>> {
-    return this.#entries;
-  }
-}
-
-// A memo entry lives until the run's end (the memo is written then): most nodes read no parameters and
-// declare no inputs, and share these two instead of an empty object and list each (about 90 bytes a node).
+// Most nodes read no parameters and declare no inputs, and share these two instead of an empty object and
+// list each (about 90 bytes a node, while a memo read from the workspace holds them).
 const NO_PARAMS: Readonly<Record<string, ParamValue>> = Object.freeze({});
 const NO_INPUTS: readonly string[] = Object.freeze([]);
-
-/**
- * `text` as one flat string. `canonicalJson` concatenates: V8 keeps the result as a tree of its pieces
- * (a node for each `+`, slices pointing into larger strings), about twice the bytes of the text itself,
- * for as long as the memo holds it. The text is JSON, whose strings are well formed (JSON.stringify
- * escapes a lone surrogate), so the UTF-8 round trip keeps every character.
- */
-function flatCopy(text: string): string {
-  return Buffer.from(text, 'utf8').toString('utf8');
-}
 
 /** What stands in for an upstream output path inside the fingerprinted `with`. */
 export function outputPlaceholder(node: NodeId, name: string): string {
@@ -190,7 +150,7 @@ export async function evaluateNode(
       params[name] = v;
     }
     known = {
-      withJson: flatCopy(canonicalJson(withValue)),
+      withJson: canonicalJson(withValue),
       params,
       inputs: declared.length === 0 ? NO_INPUTS : declared,
     };

@@ -5,6 +5,7 @@ import { resolve } from 'node:path';
 import type { StepLookup } from '../contract/lookup.js';
 import type { Diagnostic, DiagnosticsFailure } from '../pipeline/diagnostic.js';
 import type { PipelineRule } from '../pipeline/rule-api.js';
+import { SourceFile } from '../pipeline/source.js';
 import type { Pipeline } from '../pipeline/types.js';
 import { cacheKey, readCached, writeCached } from './pipeline-cache.js';
 import { withoutYoungGrowth } from '../util/young-generation.js';
@@ -93,7 +94,7 @@ export async function openPipeline(
   const hit =
     key === undefined || cacheDir === undefined
       ? undefined
-      : withoutYoungGrowth(() => readCached(cacheDir, key));
+      : withoutYoungGrowth(() => readCached(cacheDir, key, () => new SourceFile(path, text)));
   if (hit) return ok({ ...hit, source: text, registry: registry.value, saveCache: nothing });
   // Rules that concern some step types load with the loader when the quick scan finds one of them in the
   // file; otherwise the file is built without them, and again with them when it uses such a step after all

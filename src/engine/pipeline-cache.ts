@@ -12,12 +12,15 @@ import type { Expr, ParamValue, Pipeline, PipelineNode, WithTemplate } from '../
 import type { NodeId } from '../util/brand.js';
 import type { StepLookup } from '../contract/lookup.js';
 import type { StaticEvaluation } from './evaluate.js';
-import { jsonPieces, writePieces } from '../util/json-chunks.js';
+import { PackedNode } from '../pipeline/packed-node.js';
+import type { NodeFields } from '../pipeline/packed-node.js';
+import type { SourceFile } from '../pipeline/source.js';
+import { writePieces } from '../util/json-chunks.js';
 import { updateInBlocks } from '../util/small-blocks.js';
 import { removeQuietly } from '../util/remove-quietly.js';
 import { readTextInBlocks, scanInBlocks } from '../util/small-blocks.js';
 
-const FORMAT = 'moe-pipeline-cache-v5';
+const FORMAT = 'moe-pipeline-cache-v6';
 const NEWLINE = 0x0a;
 
 export interface CachedLoad {
@@ -104,8 +107,13 @@ interface StoredHead {
   readonly nodeCount: number;
 }
 
-export function readCached(dir: string, key: string): CachedLoad | undefined {
+/**
+ * The entry of `key`, if whole. `source` gives the pipeline file as read (its text is part of the key):
+ * the ranges of a node stored packed are offsets into it.
+ */
+export function readCached(dir: string, key: string, source: () => SourceFile): CachedLoad | undefined {
   try {
+    let file: SourceFile | undefined;
     let head: StoredHead | undefined;
     const nodes = new Map<NodeId, PipelineNode>();
     const rest = scanInBlocks(join(dir, `${key}.json`), (bytes) => {
@@ -115,8 +123,9 @@ export function readCached(dir: string, key: string): CachedLoad | undefined {
         start = end + 1;
         if (head === undefined) head = JSON.parse(line) as StoredHead;
         else {
-          const [id, node] = JSON.parse(line) as [NodeId, PipelineNode];
-          nodes.set(id, withLazyTemplate(node, head.pipeline.file));
+          const [id, node] = JSON.parse(line) as [NodeId, PipelineNode | StoredPacked];
+          if ('packed' in node) nodes.set(id, packedNode(node, (file ??= source())));
+          else nodes.set(id, withLazyTemplate(node, head.pipeline.file));
         }
       }
       return start;
@@ -145,9 +154,12 @@ function* storedLines(value: CachedLoad): Generator<string> {
   let piece = `${JSON.stringify(head)}\n`;
   const file = value.pipeline.file;
   for (const [id, node] of nodes) {
-    const line = withPackedRanges(node, file, () =>
-      JSON.stringify([id, { ...node, with: JSON.stringify(node.with) }]),
-    );
+    const line =
+      node instanceof PackedNode
+        ? JSON.stringify([id, storedPacked(node)])
+        : withPackedRanges(node, file, () =>
+            JSON.stringify([id, { ...node, with: JSON.stringify(node.with) }]),
+          );
     piece += `${line}\n`;
     if (piece.length >= 1 << 16) {
       yield piece;
@@ -199,15 +211,11 @@ export function readEvaluations(dir: string, key: string): Record<string, Static
 }
 
 /** Best effort, like the pipeline cache. */
-export function writeEvaluations(
-  dir: string,
-  key: string,
-  entries: Readonly<Record<string, StaticEvaluation>>,
-): void {
+export function writeEvaluations(dir: string, key: string, pieces: Iterable<string>): void {
   try {
     mkdirSync(dir, { recursive: true });
     const tmp = join(dir, `${key}.${process.pid}.tmp`);
-    writePieces(tmp, jsonPieces(entries));
+    writePieces(tmp, pieces);
     renameSync(tmp, join(dir, `${key}.json`));
   } catch {
     // Read-only workspace or full disk: the next run evaluates again (no temporary file left).
@@ -288,6 +296,23 @@ function withPackedRanges<T>(node: PipelineNode, file: string, write: () => T): 
   } finally {
     held.forEach((o, i) => (o.range = saved[i] as StoredRange));
   }
+}
+
+/** A `PackedNode` as stored: its range as the two offsets into the file, its template as packed. */
+interface StoredPacked extends Omit<NodeFields, 'range'> {
+  readonly range: readonly [start: number, end: number];
+  readonly packed: string;
+}
+
+function storedPacked(node: PackedNode): StoredPacked {
+  const { id, step, needs, resources, retry, timeoutMs } = node;
+  const at = node.offsets();
+  return { id, step, range: at, needs, resources, retry, timeoutMs, packed: node.packedWith };
+}
+
+function packedNode(stored: StoredPacked, source: SourceFile): PackedNode {
+  const { packed, range, ...fields } = stored;
+  return new PackedNode({ ...fields, range: source.range(range[0], range[1]) }, packed, source);
 }
 
 /**

@@ -6,7 +6,8 @@ import type { Pipeline } from '../pipeline/types.js';
 import type { NodeId } from '../util/brand.js';
 import type { Result } from '../util/result.js';
 import { ok } from '../util/result.js';
-import type { EvaluationMemo, ResolveFn } from './evaluate.js';
+import type { ResolveFn } from './evaluate.js';
+import type { EvaluationMemo } from './evaluation-memo.js';
 import type { SweepOutline, RunCounts, RunEventListener, RunStatus } from './events.js';
 import type { Executor } from './executors/executor.js';
 import type { CommittedResult } from './records.js';
@@ -60,8 +61,10 @@ export interface RunSummary {
   readonly journal: string;
   readonly durationMs: number;
   /**
-   * Each node with a committed result at the end (ran, cached, or outside a selection): its record, or
-   * for a node this run ran, what later nodes read of it (the whole record is in the record log).
+   * The committed results the run still holds at its end (ran, cached, or outside a selection): its
+   * record, or for a node this run ran, what later nodes read of it (the whole record is in the record
+   * log). Every final node's is here; a node this run ran whose result every selected node downstream
+   * has read since is not (`Store.readRecord` reads it back by the fingerprint the index gives).
    */
   readonly records: ReadonlyMap<NodeId, CommittedResult>;
 }

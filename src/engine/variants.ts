@@ -102,6 +102,8 @@ function variantNode(
   for (const u of node.needs) upstreamAs[u] = v.nodes[u] ?? u;
   return {
     ...node,
+    // A getter of a packed node, which the spread leaves out.
+    with: node.with,
     id,
     origin: node.id,
     params,

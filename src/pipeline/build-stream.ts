@@ -18,9 +18,16 @@ import { readParams } from './params.js';
 import type { ParamsResult } from './params.js';
 import type { SourceFile } from './source.js';
 import { stepOutputNames } from './step-paths.js';
-import type { JsonValue, Pipeline } from './types.js';
+import { packTemplate } from './packed-template.js';
+import type { JsonValue, Pipeline, WithTemplate } from './types.js';
 import { parseSimpleYaml } from './yaml-simple.js';
 import type { YamlLimits } from './yaml.js';
+
+/** `template` packed, or itself when it cannot be packed. */
+function packedOr(template: WithTemplate, source: SourceFile): DraftCore['template'] {
+  const packed = packTemplate(template, source);
+  return packed === undefined ? template : { packed };
+}
 
 const NO_STRINGS: DraftCore['strings'] = Object.freeze([]);
 
@@ -129,7 +136,8 @@ class NodeReader {
       keyRange: d.keyRange,
       stepName: d.stepName,
       step: d.step,
-      template: d.template,
+      // Held packed until the pipeline is assembled (a quarter of the memory), or as it is if it cannot be.
+      template: packedOr(d.template, source),
       // Checked already: the strings and their YAML scalars are not kept.
       strings: NO_STRINGS,
       edges: d.edges,

@@ -103,7 +103,7 @@ export function assemble(
   );
   const objective = readObjective(entry(root, 'objective')?.value, ids, diagnostics);
   const nodes = new Map<NodeId, PipelineNode>();
-  for (const d of drafts) nodes.set(nodeId(d.id), finishNode(d, needs.get(d.id) ?? []));
+  for (const d of drafts) nodes.set(nodeId(d.id), finishNode(d, needs.get(d.id) ?? [], source));
   const name = entry(root, 'name')?.value;
   const file = source.file;
   return {

@@ -14,13 +14,19 @@ export interface DraftString {
   readonly path: readonly (string | number)[];
 }
 
+/** A `with` template as `packTemplate` wrote it. */
+export interface PackedText {
+  readonly packed: string;
+}
+
 /** What the checks across nodes and the finished node need of a draft: nothing of the YAML tree. */
 export interface DraftCore {
   readonly id: string;
   readonly keyRange: SourceRange;
   readonly stepName: string | undefined;
   readonly step: StepDefinition<never> | undefined;
-  readonly template: WithTemplate;
+  /** Packed (`packTemplate`) once the node is checked, when the loader builds it node by node. */
+  readonly template: WithTemplate | PackedText;
   readonly strings: readonly DraftString[];
   /** Edges to prerequisites with the place that declares each (a `needs` item or a reference). */
   edges: readonly { to: string; range: SourceRange }[];
@@ -31,6 +37,7 @@ export interface DraftCore {
 }
 
 export interface Draft extends DraftCore {
+  readonly template: WithTemplate;
   readonly withNode: YamlNode | undefined;
   readonly node: MapNode;
 }

@@ -4,6 +4,9 @@ import type { DraftCore } from './draft.js';
 import { entry, toJson } from './node.js';
 import type { MapNode, YamlNode } from './node.js';
 import type { ExecutorConfig, JsonValue, PipelineNode, Resources, RetryPolicy } from './types.js';
+import { PackedNode } from './packed-node.js';
+import { packTemplate, unpackTemplate } from './packed-template.js';
+import type { SourceFile } from './source.js';
 import { parseDuration, parseMemory } from './units.js';
 import { nodeId } from '../util/brand.js';
 
@@ -55,17 +58,25 @@ export function nodeSettings(node: MapNode): NodeSettings {
   };
 }
 
-export function finishNode(d: DraftCore, needs: readonly string[]): PipelineNode {
-  return {
+/** The node `d` becomes: its template packed (`PackedNode`) where it can be. */
+export function finishNode(d: DraftCore, needs: readonly string[], source: SourceFile): PipelineNode {
+  const fields = {
     id: nodeId(d.id),
     step: d.stepName ?? '',
     range: d.keyRange,
     needs: needs.map(nodeId),
-    with: d.template,
     resources: d.settings.resources,
     retry: d.settings.retry,
     timeoutMs: d.settings.timeoutMs,
   };
+  const t = d.template;
+  // Every range the loader makes is in `source`; a node whose key range is not stays as objects.
+  const inFile = source.offsetsOf(d.keyRange) !== undefined;
+  const packed = !inFile ? undefined : 'packed' in t ? t.packed : packTemplate(t, source);
+  if (packed !== undefined) return new PackedNode(fields, packed, source);
+  const template = 'packed' in t ? unpackTemplate(t.packed, source) : t;
+  const { id, step, range, needs: edges, resources, retry, timeoutMs } = fields;
+  return { id, step, range, needs: edges, with: template, resources, retry, timeoutMs };
 }
 
 function mapOf(v: YamlNode | undefined): MapNode | undefined {

@@ -47,6 +47,13 @@ export class SourceFile {
     this.names = undefined;
   }
 
+  /** `range`'s two offsets when it is one of this file's ranges as read (not a copy of its positions). */
+  offsetsOf(range: SourceRange): readonly [start: number, end: number] | undefined {
+    return range instanceof OffsetRange && range.inFile(this)
+      ? [range.startOffset, range.endOffset]
+      : undefined;
+  }
+
   /** The start of the file as a range (for problems about the file as such). */
   whole(): SourceRange {
     return this.range(0, 0);
@@ -80,6 +87,11 @@ class OffsetRange implements SourceRange {
 
   get end(): Position {
     return this.#source.position(this.endOffset);
+  }
+
+  /** Whether this range lies in `source` as read. */
+  inFile(source: SourceFile): boolean {
+    return this.#source === source;
   }
 
   /** From this range's start to `other`'s end, when both lie in the same file as read. */

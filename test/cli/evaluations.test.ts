@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { canonicalJson } from '../../src/engine/canonical.js';
 import type { FingerprintRecord } from '../../src/engine/fingerprint.js';
@@ -53,6 +53,11 @@ test('a rerun reads the memo, plans exactly the same, and still sees parameter a
   assert.equal(run.code, 0, run.stderr);
   const memoDir = join(dir, '.moe', 'cache', 'evaluations');
   assert.equal(readdirSync(memoDir).length, 1, 'the memo is written');
+  const scratch = join(dir, '.moe', 'tmp');
+  const spilled = (existsSync(scratch) ? readdirSync(scratch) : []).filter((n) =>
+    n.startsWith('evaluations-'),
+  );
+  assert.deepEqual(spilled, [], 'no spill file is left behind');
   const plan = (extra: string[], e: Record<string, string>): PlanJson => {
     const r = moe(['plan', 'p.yaml', '--json', ...extra], dir, e);
     assert.equal(r.code, 0, r.stderr);
