@@ -20,12 +20,13 @@ import { mkdirSync } from 'node:fs';
 export function indexEntries(
   pipeline: Pipeline,
   previous: PipelineIndex | undefined,
-  committed: ReadonlyMap<NodeId, CommittedResult>,
+  committed: ReadonlyMap<NodeId, CommittedResult | Digest>,
 ): Map<string, NodeRecord | Digest> {
   const nodes = new Map<string, NodeRecord | Digest>();
   for (const id of pipeline.order) {
     const r = committed.get(id);
-    const entry = r === undefined ? previous?.nodes[id] : isNodeRecord(r) ? r : r.fingerprint;
+    const entry =
+      r === undefined ? previous?.nodes[id] : typeof r === 'object' && isNodeRecord(r) ? r : fingerprintOf(r);
     if (entry !== undefined) nodes.set(id, entry);
   }
   // A node's results in other sweep variants (`base[strength=0.25]`), or in a plain run after a sweep,
@@ -36,6 +37,8 @@ export function indexEntries(
   }
   return nodes;
 }
+
+const fingerprintOf = (r: CommittedResult | Digest): Digest => (typeof r === 'string' ? r : r.fingerprint);
 
 function latestPath(ws: Workspace, key: string): string {
   return join(ws.runs, `latest-${key}`);

@@ -21,6 +21,7 @@ import type { PlanEntry, RecordSource } from './plan.js';
 import { decideNode, planPipeline } from './plan.js';
 import { recordSource } from './record-source.js';
 import type { CommittedResult, NodeRecord } from './records.js';
+import { isNodeRecord } from './records.js';
 import type { Grant } from './resources.js';
 import { ResourcePool } from './resources.js';
 import type { Prepared, Relay, ScheduleResult, SchedulerHooks } from './scheduler.js';
@@ -68,7 +69,13 @@ export class RunSession implements SchedulerHooks {
   readonly #node: NodeRunContext;
   readonly #counts = { cached: 0, ran: 0, failed: 0, skipped: 0, interrupted: 0 };
   readonly #failures: Failure[] = [];
-  readonly #committed = new Map<NodeId, CommittedResult>();
+  /**
+   * Each node's result, until every selected node downstream of it has finished: then only its
+   * fingerprint, which is all the index needs (a 10,000-node run kept 3 MB of results it no longer read).
+   */
+  readonly #committed = new Map<NodeId, CommittedResult | Digest>();
+  /** How many selected nodes that read each node's result have not finished yet. */
+  readonly #readers = new Map<NodeId, number>();
   readonly #decisions = new Map<NodeId, PlanEntry>();
   readonly #inflight = new Map<Digest, Promise<void>>();
   /** One object for each set of declared output paths, shared by the results that name the same. */
@@ -123,6 +130,10 @@ export class RunSession implements SchedulerHooks {
   async start(): Promise<readonly NodeId[]> {
     const pipeline = this.#pipeline;
     const order = pipeline.order.filter((id) => this.#selection.selected.has(id));
+    for (const id of order) {
+      for (const u of pipeline.nodes.get(id)?.needs ?? [])
+        this.#readers.set(u, (this.#readers.get(u) ?? 0) + 1);
+    }
     this.#emit({
       type: 'run-start',
       runId: this.runId,
@@ -154,11 +165,14 @@ export class RunSession implements SchedulerHooks {
    * while deciding (a plugin step's `inputs` returning something unusable) fails the node with its message.
    */
   async prepare(id: NodeId): Promise<Prepared> {
+    let prepared: Prepared;
     try {
-      return await this.#prepare(id);
+      prepared = await this.#prepare(id);
     } catch (e) {
-      return this.fail(id, `could not be prepared: ${thrownMessage(e)}`);
+      prepared = this.fail(id, `could not be prepared: ${thrownMessage(e)}`);
     }
+    if (prepared.kind !== 'run') this.#finished(id);
+    return prepared;
   }
 
   async #prepare(id: NodeId): Promise<Prepared> {
@@ -174,7 +188,7 @@ export class RunSession implements SchedulerHooks {
           .join('; '),
       );
     }
-    const upstream = (u: NodeId): Digest | undefined => this.#committed.get(u)?.outputs.digest;
+    const upstream = (u: NodeId): Digest | undefined => this.#resultOf(u)?.outputs.digest;
     const forced = this.#selection.forced.has(id);
     let entry = await decideNode(this.#evalCtx, node, upstream, this.#records, forced);
     // Two nodes with one fingerprint would share a checkpoint dir: the second waits and reuses.
@@ -253,6 +267,31 @@ export class RunSession implements SchedulerHooks {
     } finally {
       this.#inflight.delete(fp);
       release();
+      this.#finished(id);
+    }
+  }
+
+  /** A node's result as the run committed or took it; read back from the record log once trimmed. */
+  #resultOf(id: NodeId): CommittedResult | undefined {
+    const r = this.#committed.get(id);
+    return typeof r === 'string' ? this.#store.readRecord(r) : r;
+  }
+
+  /**
+   * `id` will not run in this run again (committed, cached or failed): the results it read are trimmed
+   * to their fingerprints once no other selected node is to read them. Results taken from earlier runs
+   * are kept as read: the previous index holds them anyway.
+   */
+  #finished(id: NodeId): void {
+    for (const u of this.#pipeline.nodes.get(id)?.needs ?? []) {
+      const left = (this.#readers.get(u) ?? 0) - 1;
+      if (left > 0) {
+        this.#readers.set(u, left);
+        continue;
+      }
+      this.#readers.delete(u);
+      const r = this.#committed.get(u);
+      if (typeof r === 'object' && !isNodeRecord(r)) this.#committed.set(u, r.fingerprint);
     }
   }
 
@@ -311,7 +350,7 @@ export class RunSession implements SchedulerHooks {
       failures: this.#failures,
       journal: this.#journal.path,
       durationMs,
-      records: this.#committed,
+      records: heldResults(this.#committed),
     };
   }
 
@@ -389,7 +428,7 @@ export class RunSession implements SchedulerHooks {
       visibleDevices: (gpus) => visibleDevices(gpus, names),
       emit: (event) => this.#emit(event),
       logFile: (id) => this.#logs.pathOf(id),
-      recordOf: (id) => this.#committed.get(id),
+      recordOf: (id) => this.#resultOf(id),
       last: (id) => last[id],
       clock: this.#clock,
       dirs: this.#dirs,
@@ -427,6 +466,13 @@ function committedResult(
     durationMs: record.durationMs,
     ...(record.summary !== undefined ? { summary: record.summary } : {}),
   };
+}
+
+/** The results the run still holds whole: every node's that no node of the run read, the final ones. */
+function heldResults(committed: ReadonlyMap<NodeId, CommittedResult | Digest>): Map<NodeId, CommittedResult> {
+  const held = new Map<NodeId, CommittedResult>();
+  for (const [id, r] of committed) if (typeof r === 'object') held.set(id, r);
+  return held;
 }
 
 function newRunId(time: number): string {

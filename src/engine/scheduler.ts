@@ -345,6 +345,9 @@ class Scheduling {
     while (next !== undefined && next.released) next = next.follower;
     if (next !== undefined) next.held = true;
     else this.#opts.pool.release(hold.grant);
+    // Passed on: the link is not walked again, and kept it would hold every later hold of the chain (a
+    // node's closures outlive it, and a 10,000-node run kept 4000 of them).
+    hold.follower = undefined;
   }
 
   #start(entry: Waiting, first: Hold, after: unknown): void {
