@@ -172,13 +172,15 @@ async function loadOne(
         },
       };
     }
+    const { syntaxErrorPlace, transformError } = await import('./plugin-syntax.js');
+    // A TypeScript plugin that does not compile: tsx's first line says only "Transform failed".
+    const transform = isFile ? transformError(e, spec) : undefined;
     const where = !isFile
       ? undefined
-      : e instanceof SyntaxError
-        ? (await import('./plugin-syntax.js')).syntaxErrorPlace(spec, first)
-        : placeIn(e, spec);
+      : (transform?.where ?? (e instanceof SyntaxError ? syntaxErrorPlace(spec, first) : placeIn(e, spec)));
+    const why = transform?.message ?? first;
     return {
-      diagnostic: problem(`plugin ${origin} could not be loaded: ${first}${where ? ` (at ${where})` : ''}`),
+      diagnostic: problem(`plugin ${origin} could not be loaded: ${why}${where ? ` (at ${where})` : ''}`),
     };
   }
   const exported = pluginSteps(mod);

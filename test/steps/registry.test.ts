@@ -315,3 +315,24 @@ test("a plugin file with a syntax error is reported at the error's line and colu
     "plugin <dir>/plugins/b.mjs could not be loaded: Unexpected token ';'",
   ]);
 });
+
+test('a TypeScript plugin that does not compile is reported with the compiler error and its place', (t) => {
+  // tsx's error starts "Transform failed with 1 error:"; that line alone was the whole diagnostic.
+  const dir = mkdtempSync(join(tmpdir(), 'moe-plugins-ts-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  mkdirSync(join(dir, 'plugins'));
+  writeFileSync(
+    join(dir, 'plugins', 'bad.mts'),
+    'const n: number = ;\nexport const steps: unknown[] = [];\n',
+  );
+  writeFileSync(
+    join(dir, 'p.yaml'),
+    'version: 1\nnodes:\n  a:\n    step: command\n    with: { run: "true" }\n',
+  );
+  const r = moe(['validate', 'p.yaml'], dir);
+  assert.equal(r.code, 2, r.stdout);
+  assert.match(
+    r.stderr,
+    /plugin .*bad\.mts could not be loaded: Unexpected ";" \(at .*plugins\/bad\.mts:1:19\)/,
+  );
+});
