@@ -2,12 +2,13 @@
 // change of reason, and the plain display prints it. Slurm's tools are stand-ins on PATH: squeue reports
 // the job PENDING (Resources, then Priority), then RUNNING, and only then starts the job's script.
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { commandNode, moe, runJsonLines, tempDir, writePipeline } from '../cli/helpers.js';
 
-function standIns(dir: string): string {
+/** `jobEnv`: assignments the job's script runs with, as Slurm's environment for it (`CUDA_VISIBLE_DEVICES=…`). */
+function standIns(dir: string, jobEnv = ''): string {
   const bin = join(dir, 'bin');
   mkdirSync(bin);
   const tool = (name: string, body: string): void => {
@@ -29,7 +30,7 @@ echo 4242`,
 if [ -f ${dir}/cancelled ]; then exit 0; fi
 if [ $n -le 2 ]; then echo 'PENDING|Resources'; exit 0; fi
 if [ $n -le 4 ]; then echo 'PENDING|Priority'; exit 0; fi
-if [ $n -eq 5 ]; then script=$(sed -n 1p ${dir}/job); out=$(sed -n 2p ${dir}/job); sh "$script" > "$out" 2>&1 & echo $! > ${dir}/pid; fi
+if [ $n -eq 5 ]; then script=$(sed -n 1p ${dir}/job); out=$(sed -n 2p ${dir}/job); ${jobEnv} sh "$script" > "$out" 2>&1 & echo $! > ${dir}/pid; fi
 echo 'RUNNING|None'`,
   );
   tool('scontrol', 'exit 1');
@@ -116,6 +117,52 @@ ${node('hello', 'echo hi > "$MOE_OUT/hi.txt"')}${node('stuck', 'sleep 30; echo h
     assert.equal(failed?.kind, 'timeout');
     assert.match(failed?.error ?? '', /timed out after 1s/);
     assert.ok(Date.now() - started < 25_000, 'the job was stopped at its timeout');
+  } finally {
+    cleanup();
+  }
+});
+
+test('GPUs Slurm grants by UUID (CUDA_VISIBLE_DEVICES=MIG-…) reach the step as devices, not as none', () => {
+  // exec-node read only numbers from Slurm's CUDA_VISIBLE_DEVICES: a UUID list gave a step no GPUs, so the
+  // SimpleTuner backend launched one process where two devices were granted.
+  const { dir, cleanup } = tempDir();
+  try {
+    const bin = standIns(dir, 'CUDA_VISIBLE_DEVICES=MIG-aaaa,MIG-bbbb');
+    mkdirSync(join(dir, 'plugins'));
+    writeFileSync(
+      join(dir, 'plugins', 'gpus.mjs'),
+      `import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+export const steps = [{ name: 'x.gpus', version: '1', withSchema: { type: 'object' }, outputs: () => ({ g: 'g.json' }),
+  run: async (ctx) => {
+    await writeFile(join(ctx.outDir, 'g.json'), JSON.stringify({ gpus: ctx.gpus, env: ctx.env.CUDA_VISIBLE_DEVICES }));
+    return {};
+  } }];
+`,
+    );
+    writePipeline(
+      dir,
+      `version: 1
+name: uuids
+executor:
+  kind: slurm
+  poll: 0.05
+nodes:
+  a:
+    step: x.gpus
+    with: {}
+    resources: { gpu: 2 }
+`,
+    );
+    const r = moe(['run', 'p.yaml', '--json'], dir, { PATH: `${bin}:${process.env.PATH ?? ''}` });
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+    const store = join(dir, '.moe', 'store');
+    const [entry] = readdirSync(store).filter((d) => existsSync(join(store, d, 'g.json')));
+    assert.ok(entry, 'the node wrote its output');
+    assert.deepEqual(JSON.parse(readFileSync(join(store, entry, 'g.json'), 'utf8')), {
+      gpus: [0, 1],
+      env: 'MIG-aaaa,MIG-bbbb',
+    });
   } finally {
     cleanup();
   }

@@ -13,6 +13,7 @@ import type { StepDefinition } from '../../../contract/step.js';
 import type { NodeId } from '../../../util/brand.js';
 import { jobFiles, writeAtomic } from './job-files.js';
 import type { JobSpec } from './job-files.js';
+import { parseDeviceList } from '../../gpus.js';
 
 /** The step types of a pipeline file, as the composition root assembles them. */
 export type StepsOfFile = (pipelineFile: string) => Promise<Result<StepLookup, Diagnostic[]>>;
@@ -42,12 +43,9 @@ export async function execNode(specFile: string, stepsOf: StepsOfFile): Promise<
   if (!step)
     return finish({ ok: false, kind: 'error', error: `unknown step type ${spec.step} on the compute node` });
 
-  // Slurm, not moe, chose this job's GPUs: use the devices it granted.
+  // Slurm, not moe, chose this job's GPUs: use the devices it granted (indices, or UUIDs counted by place).
   const granted = process.env.CUDA_VISIBLE_DEVICES ?? '';
-  const gpus = granted
-    .split(',')
-    .map((s) => Number(s))
-    .filter((n) => granted !== '' && Number.isInteger(n));
+  const gpus = parseDeviceList(granted);
   const env: Record<string, string> = { ...spec.env, CUDA_VISIBLE_DEVICES: granted };
   if (process.env.SLURM_JOB_ID !== undefined) env.SLURM_JOB_ID = process.env.SLURM_JOB_ID;
   for (const dir of [spec.outDir, spec.tmpDir, spec.checkpointDir, spec.sharedCacheDir])
