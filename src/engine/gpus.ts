@@ -13,7 +13,8 @@ export function detectGpus(env: Readonly<Record<string, string | undefined>>): n
 }
 
 /**
- * `0,2,3` → [0, 2, 3]; an empty list or `-1` means no devices. A list naming any device by UUID is
+ * `0,2,3` → [0, 2, 3]; an empty list or `-1` means no devices, and the list ends at the first id that is
+ * not a device, as CUDA reads it (`0,-1,1` is device 0). A list naming any device by UUID is
  * numbered by position (`GPU-a,MIG-b` → [0, 1]), and `deviceNames` gives what each number stands for.
  */
 export function parseDeviceList(text: string): number[] {
@@ -37,12 +38,14 @@ export function visibleDevices(gpus: readonly number[], names: readonly string[]
   return names === undefined ? gpus.join(',') : gpus.map((g) => names[g] ?? String(g)).join(',');
 }
 
+/** The list's devices as CUDA reads it: up to the first id that is not a device (`0,-1,1` is device 0). */
 function deviceParts(text: string): string[] {
   const parts = text
     .split(',')
     .map((s) => s.trim())
     .filter((s) => s !== '');
-  return parts.length === 0 || parts[0] === '-1' ? [] : parts;
+  const end = parts.findIndex((p) => !/^\d+$/.test(p) && !/^(GPU|MIG)-\S+$/.test(p));
+  return end === -1 ? parts : parts.slice(0, end);
 }
 
 /**

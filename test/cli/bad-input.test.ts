@@ -212,6 +212,29 @@ test('GPUs named by UUID (--gpus or CUDA_VISIBLE_DEVICES) reach each node by nam
   assert.equal(seen('w2', 'two'), 'GPU-0c0c,GPU-1d1d');
 });
 
+test('CUDA_VISIBLE_DEVICES=0,-1,1 offers device 0 only, as CUDA reads it, not device 1 it hides', (t) => {
+  // CUDA stops at the first id that is not a device: `0,-1,1` hides device 1. moe handed it out anyway,
+  // with CUDA_VISIBLE_DEVICES=1 set for the node, undoing what the user hid.
+  const { dir, cleanup } = tempDir();
+  t.after(cleanup);
+  const node = (id: string, gpu: number): string =>
+    commandNode(
+      id,
+      `echo "$CUDA_VISIBLE_DEVICES" > "$MOE_OUT/gpus.txt"`,
+      { gpus: 'gpus.txt' },
+      `resources: { gpu: ${gpu} }`,
+    );
+  writePipeline(dir, `version: 1\nname: hidden\nnodes:\n${node('one', 1)}${node('two', 2)}`);
+  const r = moe(['run', 'p.yaml', '-k', '--json'], dir, { CUDA_VISIBLE_DEVICES: '0,-1,1' });
+  assert.equal(r.code, 1, r.stderr);
+  const failed = r.stdout.split('\n').filter((l) => l.includes('"node-failed"'));
+  assert.equal(failed.length, 1, r.stdout);
+  assert.match(failed[0]!, /"node":"two".*asks for 2 GPUs but only 1 is available/);
+  const store = join(dir, '.moe', 'store');
+  const seen = readdirSync(store).map((d) => readFileSync(join(store, d, 'gpus.txt'), 'utf8').trim());
+  assert.deepEqual(seen, ['0']);
+});
+
 test('compare --html and schema --out given a folder say so and leave no temporary file beside it', (t) => {
   const { dir, cleanup } = tempDir();
   t.after(cleanup);
