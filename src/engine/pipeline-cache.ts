@@ -95,11 +95,12 @@ export function codeIdentity(paths: readonly string[]): string {
 
 /**
  * The two maps of a `Pipeline` travel as entry lists: plain JSON parses faster than v8 deserialisation.
- * Every `range` inside a node points into the pipeline file, so it is stored as six numbers
- * (start line, column, offset, end line, column, offset), which halves the file and its parse time.
- * A node's `with` template, most of its bytes, is stored as its JSON text and parsed when first read:
- * a cached rerun evaluates nodes from the evaluation memo and reads no template at all. The first line
- * is all of the pipeline but its nodes, which follow one a line.
+ * A node the loader packed (`PackedNode`, every node of a file it read) is stored as its fields, its
+ * range as two offsets into the file and its packed template, and read back as the same packed node.
+ * Any other node's ranges are stored as six numbers (start line, column, offset, end line, column,
+ * offset), and its `with` template as its JSON text, parsed when first read. A cached rerun evaluates
+ * nodes from the evaluation memo and reads no template at all. The first line is all of the pipeline
+ * but its nodes, which follow one a line.
  */
 interface StoredHead {
   readonly pipeline: Omit<Pipeline, 'params' | 'nodes'> & { readonly params: [string, ParamValue][] };
