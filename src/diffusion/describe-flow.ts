@@ -64,6 +64,10 @@ export function describeFlowSplit(
   if (!Number.isInteger(options.steps) || options.steps < 1 || options.steps > 1000) {
     problems.push(`steps: expected an integer in 1..1000, got ${String(options.steps)}`);
   }
+  // Dynamic shifting scales by e^mu: past about 709 that is infinite and every σ NaN.
+  if (options.mu !== undefined && !Number.isFinite(Math.exp(options.mu))) {
+    problems.push(`mu: expected a number below 709 (e^mu must be finite), got ${String(options.mu)}`);
+  }
   const boundary = flowBoundary(options.boundary ?? { boundary: 0.875 });
   if (!boundary.ok) problems.push(boundary.error);
   if (!made.ok || !boundary.ok || problems.length > 0) return err(problems);

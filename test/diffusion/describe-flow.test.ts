@@ -76,3 +76,12 @@ test('moe schedule refuses diffusion-only flags for a flow-matching split instea
   assert.match(both.stderr, /--shift=3 cannot also be provided when using --mu/);
   assert.equal(run('--scheduler', 'flow_euler', '--strength', '0.3').status, 0);
 });
+
+test('moe schedule refuses a mu whose e^mu overflows, which printed NaN timesteps', () => {
+  const r = spawnSync(process.execPath, [bin, 'schedule', '--mu', '1000', '--steps', '4'], {
+    encoding: 'utf8',
+  });
+  assert.equal(r.status, 2, r.stdout);
+  assert.match(r.stderr, /mu: expected a number below 709 \(e\^mu must be finite\), got 1000/);
+  assert.doesNotMatch(r.stdout, /NaN/);
+});
