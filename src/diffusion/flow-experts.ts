@@ -37,6 +37,11 @@ export function flowBoundary(spec: BoundarySpec, numTrainTimesteps = 1000): Resu
     if (!(typeof spec.snr === 'number' && spec.snr > 0 && Number.isFinite(spec.snr)))
       return err(`snr: expected a number > 0, got ${String(spec.snr)}`);
     boundary = sigmaAtSnr(spec.snr);
+    // So small or large an SNR that b rounds to 1 or 0: one expert would own every timestep.
+    if (!(boundary > 0 && boundary < 1))
+      return err(
+        `snr: ${String(spec.snr)} puts the boundary at ${String(boundary)}, not strictly between 0 and 1; give an SNR nearer 1`,
+      );
     from = `snr ${fmt(spec.snr)} → boundary ${fmt(boundary)}`;
   } else {
     const [key, value] = 'boundary' in spec ? ['boundary', spec.boundary] : ['strength', spec.strength];

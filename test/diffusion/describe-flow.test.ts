@@ -85,3 +85,12 @@ test('moe schedule refuses a mu whose e^mu overflows, which printed NaN timestep
   assert.match(r.stderr, /mu: expected a number below 709 \(e\^mu must be finite\), got 1000/);
   assert.doesNotMatch(r.stdout, /NaN/);
 });
+
+test('a boundary SNR so small that the boundary rounds to 1 is refused, as --boundary 1 is', () => {
+  const r = spawnSync(process.execPath, [bin, 'schedule', '--snr', '1e-300'], { encoding: 'utf8' });
+  assert.equal(r.status, 2, r.stdout);
+  assert.match(
+    r.stderr.replace(/\s*\n\s*›\s*/g, ' '),
+    /snr: 1e-300 puts the boundary at 1, not strictly between 0 and 1; give an SNR nearer 1/,
+  );
+});
