@@ -185,8 +185,15 @@ async function loadOne(
   }
   const exported = pluginSteps(mod);
   if (!Array.isArray(exported)) {
+    // Every module directly in plugins/ is loaded as a plugin, so a helper module there is one too.
+    const helper = isFile && dirname(spec) === join(pipelineDir, 'plugins');
     return {
-      diagnostic: problem(`plugin ${origin} does not export \`steps\` (an array of step definitions)`),
+      diagnostic: {
+        ...problem(`plugin ${origin} does not export \`steps\` (an array of step definitions)`),
+        suggestion: helper
+          ? `export \`steps\` from it; a helper module belongs in a plugin's own folder (plugins/NAME/ with an index module beside its helpers) or outside plugins/, since every module directly in plugins/ is loaded as a plugin`
+          : 'export `steps` from it: `export const steps = [ … ]`',
+      },
     };
   }
   const steps: StepDefinition<never>[] = [];

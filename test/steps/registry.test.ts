@@ -336,3 +336,22 @@ test('a TypeScript plugin that does not compile is reported with the compiler er
     /plugin .*bad\.mts could not be loaded: Unexpected ";" \(at .*plugins\/bad\.mts:1:19\)/,
   );
 });
+
+test('a helper module directly in plugins/ is named with where helpers belong', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'moe-plugins-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  mkdirSync(join(dir, 'plugins'));
+  writeFileSync(join(dir, 'plugins', 'util.mjs'), 'export const shout = (s) => s.toUpperCase();\n');
+  writeFileSync(
+    join(dir, 'plugins', 'upper.mjs'),
+    "import { shout } from './util.mjs';\nexport const steps = [{ name: 'x', version: '1', withSchema: {}, outputs: () => ({}), run: async () => shout('a') }];\n",
+  );
+  const loaded = await loadPlugins(join(dir, 'p.yaml'), dir, []);
+  assert.equal(loaded.diagnostics.length, 1);
+  const d = loaded.diagnostics[0]!;
+  assert.match(d.message, /plugins\/util\.mjs does not export `steps`/);
+  assert.match(
+    d.suggestion ?? '',
+    /a helper module belongs in a plugin's own folder \(plugins\/NAME\/ with an index module beside its helpers\) or outside plugins\//,
+  );
+});
