@@ -11,7 +11,10 @@ export interface StepLogger {
   error(message: string): void;
 }
 
-/** A progress report from a running step; the live display and `moe status` show it. */
+/**
+ * A progress report from a running step: `moe run`'s live display shows it and `moe run --json` streams it
+ * as a `node-progress` event; it is not kept in the run's journal (`moe status` does not show it).
+ */
 export interface ProgressUpdate {
   /** Units done so far (steps, items, …). */
   readonly done?: number;
@@ -19,7 +22,10 @@ export interface ProgressUpdate {
   readonly total?: number;
   /** A short human line: "step 120/400 loss 0.031". */
   readonly message?: string;
-  /** Numbers worth plotting over time (loss, lr, steps/s). Recorded in the node's metrics log. */
+  /**
+   * Numbers worth plotting over time (loss, lr, steps/s), streamed with the `node-progress` event. Not
+   * recorded: a step that keeps a curve writes it among its outputs (train.expert's metrics.jsonl).
+   */
   readonly metrics?: Readonly<Record<string, number>>;
 }
 
