@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import type { OpenedPipeline, OpenFailure, OpenOptions, RuleSet } from '../engine/open.js';
 import { openPipeline as openWith } from '../engine/open.js';
 import type { ResolveFn } from '../engine/evaluate.js';
+import { withoutYoungGrowth } from '../util/young-generation.js';
 import type { EvaluationMemo } from '../engine/evaluation-memo.js';
 import type { Workspace } from '../engine/workspace.js';
 import type { Diagnostic } from '../pipeline/diagnostic.js';
@@ -70,7 +71,8 @@ export async function openInWorkspace(
   const key = evaluationKey(opened.value.pipeline, opened.value.source, opened.value.registry);
   // What this process adds goes to a file of its own in the workspace's scratch folder as it comes.
   const spill = join(ws.tmp, `evaluations-${process.pid}-${key.slice(0, 16)}.part`);
-  const memo = new EvaluationMemo(readEvaluations(dir, key) ?? {}, spill);
+  const read = withoutYoungGrowth(() => readEvaluations(dir, key));
+  const memo = new EvaluationMemo(read ?? {}, spill);
   return ok({
     ...opened.value,
     workspace: ws,

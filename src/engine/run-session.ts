@@ -31,6 +31,7 @@ import { Store } from './store.js';
 import { pipelineKey } from './workspace.js';
 import type { RunOptions, RunSummary } from './run.js';
 import { thrownMessage } from '../util/thrown.js';
+import { capYoungGeneration } from '../util/young-generation.js';
 
 type Failure = RunSummary['failures'][number];
 /** What running a node takes beside the session: loaded once the first node has to run. */
@@ -74,6 +75,8 @@ export class RunSession implements SchedulerHooks {
    * fingerprint, which is all the index needs (a 10,000-node run kept 3 MB of results it no longer read).
    */
   readonly #committed = new Map<NodeId, CommittedResult | Digest>();
+  /** Nodes prepared so far. */
+  #prepared = 0;
   /** How many selected nodes that read each node's result have not finished yet. */
   readonly #readers = new Map<NodeId, number>();
   readonly #decisions = new Map<NodeId, PlanEntry>();
@@ -172,6 +175,9 @@ export class RunSession implements SchedulerHooks {
       prepared = this.fail(id, `could not be prepared: ${thrownMessage(e)}`);
     }
     if (prepared.kind !== 'run') this.#finished(id);
+    // A rerun decides thousands of cached nodes without running one (the heap bound checks as nodes
+    // commit): their records and events survive scavenges, which would double the young generation.
+    if (++this.#prepared % 64 === 0) capYoungGeneration();
     return prepared;
   }
 

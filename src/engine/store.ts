@@ -18,9 +18,10 @@ import { escapingLinks, hashOutputFile, hashTree, listTree, sha256HexPrefix, Tre
 import type { Workspace } from './workspace.js';
 import { RecordLog } from './record-log.js';
 import { spreadSubfolders } from './spread-folders.js';
-import { jsonPieces, writePieces } from '../util/json-chunks.js';
+import { writePieces } from '../util/json-chunks.js';
+import { indexText, readIndexText } from './index-text.js';
+import { withoutYoungGrowth } from '../util/young-generation.js';
 import { indexPath, storePath } from './workspace.js';
-import { readTextInBlocks } from '../util/small-blocks.js';
 
 export interface PipelineIndex {
   readonly file: string;
@@ -203,17 +204,12 @@ export class Store {
 
   /** The pipeline's index; undefined when it has none (see ReadIndex for one that does not read whole). */
   readIndex(key: string): ReadIndex | undefined {
-    let text: string;
-    try {
-      text = readTextInBlocks(indexPath(this.ws, key));
-    } catch {
-      return undefined;
-    }
     let parsed: unknown;
     try {
-      parsed = JSON.parse(text);
+      // Read a node a line, and without the young generation doubling for the records it keeps.
+      parsed = withoutYoungGrowth(() => readIndexText(indexPath(this.ws, key)));
     } catch {
-      parsed = undefined;
+      return undefined;
     }
     const index = parsed as Partial<PipelineIndex> | undefined;
     const nodes = index?.nodes;
@@ -236,7 +232,10 @@ export class Store {
   writeIndex(key: string, index: PipelineIndex): void {
     this.ensureDir(this.ws.index);
     const { nodes, ...head } = index;
-    atomicWrite(indexPath(this.ws, key), jsonPieces(nodes, { head, key: 'nodes' }));
+    const entries = function* (): Generator<[string, string]> {
+      for (const id of Object.keys(nodes)) yield [id, JSON.stringify(nodes[id])];
+    };
+    atomicWrite(indexPath(this.ws, key), indexText(head, entries()));
   }
 
   /**
@@ -254,7 +253,7 @@ export class Store {
   }
 }
 
-/** The JSON text of an index in pieces of about 64 KB, as `jsonPieces` writes one (see `writeIndexOf`). */
+/** The index's text (see `indexText`), each record the run committed copied from the record log. */
 function* indexPieces(
   head: Omit<PipelineIndex, 'nodes'>,
   nodes: ReadonlyMap<string, NodeRecord | Digest>,
@@ -263,21 +262,15 @@ function* indexPieces(
   const logged: string[] = [];
   for (const v of nodes.values()) if (typeof v === 'string') logged.push(v);
   const texts = log.lineTexts(logged);
-  try {
-    const open = JSON.stringify(head);
-    let piece = `${open.length > 2 ? `${open.slice(0, -1)},` : '{'}"nodes":{`;
-    let first = true;
+  const entries = function* (): Generator<[string, string]> {
     for (const [id, v] of nodes) {
       const text = typeof v === 'string' ? texts.next().value : JSON.stringify(v);
       if (text === undefined) throw new Error(`the record of ${id} (${String(v)}) cannot be read back`);
-      piece += `${first ? '' : ','}${JSON.stringify(id)}:${text}`;
-      first = false;
-      if (piece.length >= 1 << 16) {
-        yield piece;
-        piece = '';
-      }
+      yield [id, text];
     }
-    yield `${piece}}}`;
+  };
+  try {
+    yield* indexText(head, entries());
   } finally {
     texts.return(undefined);
   }
