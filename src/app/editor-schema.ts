@@ -14,10 +14,20 @@ export async function editorSchemaText(
   const registry = await stepRegistry(file);
   if (!registry.ok) return err(renderStepProblems(registry.error));
   const steps: EditorStep[] = [];
+  const broken: string[] = [];
+  const { compileSchema } = await import('../pipeline/schema/validate.js');
   for (const name of registry.value.names()) {
     const step = registry.value.get(name);
-    if (step !== undefined) steps.push(step);
+    if (step === undefined) continue;
+    steps.push(step);
+    // A parameter schema that does not compile would break the editor's check of the whole file.
+    const compiled = compileSchema(step.withSchema);
+    if ('error' in compiled)
+      broken.push(
+        `step type \`${name}\` (${registry.value.originOf(name) ?? 'built-in'}) has a parameter schema that does not compile: ${compiled.error}; fix its withSchema where it is defined`,
+      );
   }
+  if (broken.length > 0) return err(broken.join('\n'));
   // The files the schema is made from: the pipeline and its plugin files (an npm package's origin is no path).
   const origins = steps.map((s) => registry.value.originOf(s.name) ?? '').filter((o) => isAbsolute(o));
   return ok({

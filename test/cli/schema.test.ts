@@ -2,7 +2,7 @@
 // file for a pipeline with its plugins' step types; a missing pipeline is a message, not a stack trace.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT, moe, tempDir, writePipeline } from './helpers.js';
 
@@ -66,4 +66,22 @@ test('moe schema FILE --out naming the pipeline or one of its plugins is refused
     );
     assert.equal(readFileSync(join(dir, out), 'utf8'), kept);
   }
+});
+
+test('moe schema refuses a plugin whose parameter schema does not compile, instead of writing it for the editor', (t) => {
+  const { dir, cleanup } = tempDir();
+  t.after(cleanup);
+  mkdirSync(join(dir, 'plugins'));
+  writeFileSync(
+    join(dir, 'plugins', 'bad.mjs'),
+    "export const steps = [{ name: 'bad', version: '1', withSchema: { type: 'objectt' }, outputs: () => ({}), run: async () => undefined }];\n",
+  );
+  writePipeline(dir, 'version: 1\nnodes:\n  a: { step: command, with: { run: "true" } }\n');
+  const r = moe(['schema', 'p.yaml', '--out', 's.json'], dir);
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(
+    r.stderr,
+    /step type `bad` \(.*plugins\/bad\.mjs\) has a parameter schema that does not compile: .*; fix its withSchema where it is defined/,
+  );
+  assert.equal(existsSync(join(dir, 's.json')), false);
 });
