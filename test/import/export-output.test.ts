@@ -37,3 +37,30 @@ test('export into a file, or a folder holding a file where a node folder goes, i
   );
   assert.doesNotMatch(s.stderr, /Code: /);
 });
+
+test('export into a folder with files of its own (a README, a SimpleTuner config) keeps them; an earlier export is replaced', (t) => {
+  const { dir, cleanup } = tempDir();
+  t.after(cleanup);
+  mkdirSync(join(dir, 'images'));
+  writePipeline(dir, readFileSync(join(ROOT, 'pipelines', 'ssd1b.yaml'), 'utf8'), 'ssd1b.yaml');
+  const data = `data=${join(dir, 'images')}`;
+  // `-o .` in a project: its README.md was overwritten with the export's.
+  writeFileSync(join(dir, 'README.md'), '# my project\n');
+  const here = moe(['export', 'simpletuner', 'ssd1b.yaml', '-o', '.', '--param', data], dir);
+  assert.equal(here.code, 2, here.stdout);
+  assert.match(
+    unwrapped(here.stderr),
+    /README\.md is already there, in a folder no earlier moe export wrote \(its README\.md would say so\); name another folder with -o, or move it away first/,
+  );
+  assert.equal(readFileSync(join(dir, 'README.md'), 'utf8'), '# my project\n');
+  // A hand-written SimpleTuner config where the base expert's goes.
+  mkdirSync(join(dir, 'config', 'base'), { recursive: true });
+  writeFileSync(join(dir, 'config', 'base', 'config.json'), '{"mine": true}\n');
+  const mine = moe(['export', 'simpletuner', 'ssd1b.yaml', '-o', 'config', '--param', data], dir);
+  assert.equal(mine.code, 2, mine.stdout);
+  assert.equal(readFileSync(join(dir, 'config', 'base', 'config.json'), 'utf8'), '{"mine": true}\n');
+  // Exporting again into an export's folder updates it.
+  assert.equal(moe(['export', 'simpletuner', 'ssd1b.yaml', '-o', 'st', '--param', data], dir).code, 0);
+  const again = moe(['export', 'simpletuner', 'ssd1b.yaml', '-o', 'st', '--param', data], dir);
+  assert.equal(again.code, 0, again.stderr);
+});

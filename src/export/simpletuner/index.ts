@@ -3,9 +3,9 @@
 // caches under DIR/cache/ and a README with the commands, so a team that runs SimpleTuner by hand gets
 // configs for both experts from one pipeline. The files are the ones train.expert writes
 // (buildSimpleTunerFiles); only the paths differ: they point into DIR instead of moe's workspace.
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { isAbsolute, join, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { resolveWith } from '../../pipeline/resolve.js';
 import type { JsonValue, Pipeline, PipelineNode } from '../../pipeline/types.js';
 import type { TrainExpertWith } from '../../steps/train/schema.js';
@@ -84,6 +84,8 @@ export async function exportSimpleTuner(
 
 async function writeExport(pipeline: Pipeline, root: string): Promise<Result<SimpleTunerExport, string>> {
   const experts: ExportedExpert[] = [];
+  const writes: { readonly path: string; readonly text: string }[] = [];
+  const json = (v: unknown): string => `${JSON.stringify(v, null, 2)}\n`;
   for (const node of pipeline.nodes.values()) {
     if (node.step !== 'train.expert') continue;
     const w = resolveNode(pipeline, node);
@@ -104,28 +106,52 @@ async function writeExport(pipeline: Pipeline, root: string): Promise<Result<Sim
     });
     const files = buildSimpleTunerFiles(spec);
     if (!files.ok) return err(`${node.id}: ${files.error}`);
-    await mkdir(dir, { recursive: true });
-    await writeFile(join(dir, CONFIG_FILE), `${JSON.stringify(files.value.config, null, 2)}\n`);
-    await writeFile(join(dir, DATABACKEND_FILE), `${JSON.stringify(files.value.databackend, null, 2)}\n`);
-    if (files.value.promptLibrary !== undefined) {
-      await writeFile(
-        join(dir, PROMPT_LIBRARY_FILE),
-        `${JSON.stringify(files.value.promptLibrary, null, 2)}\n`,
-      );
-    }
+    writes.push({ path: join(dir, CONFIG_FILE), text: json(files.value.config) });
+    writes.push({ path: join(dir, DATABACKEND_FILE), text: json(files.value.databackend) });
+    if (files.value.promptLibrary !== undefined)
+      writes.push({ path: join(dir, PROMPT_LIBRARY_FILE), text: json(files.value.promptLibrary) });
     const command = ['simpletuner', 'train', ...launchArgs({ gpus: node.resources.gpu, nodes: 1 })];
     experts.push({ node: node.id, role: expert.role, dir, files: files.value, command });
   }
   if (experts.length === 0) return err('no train.expert node with backend: simpletuner in this pipeline');
   const readme = readmeText(pipeline, experts);
-  await writeFile(join(root, 'README.md'), readme);
+  writes.push({ path: join(root, 'README.md'), text: readme });
+  const theirs = othersFiles(
+    root,
+    writes.map((x) => x.path),
+  );
+  if (theirs.length > 0)
+    return err(
+      `${theirs.join(', ')} ${theirs.length === 1 ? 'is' : 'are'} already there, in a folder no earlier moe export wrote (its README.md would say so); name another folder with -o, or move ${theirs.length === 1 ? 'it' : 'them'} away first`,
+    );
+  for (const { path, text } of writes) {
+    await mkdir(dirname(path), { recursive: true });
+    await writeFile(path, text);
+  }
   return ok({ experts, readme });
+}
+
+/** What the README of an export starts with: a folder holding it was written by moe export. */
+const README_HEAD = '# SimpleTuner configs exported from ';
+
+/**
+ * The files of `paths` that exist in a folder an earlier export did not write (a SimpleTuner config folder
+ * of the user's, a project folder with its own README.md): overwriting them would lose them.
+ */
+function othersFiles(root: string, paths: readonly string[]): string[] {
+  const readme = join(root, 'README.md');
+  try {
+    if (readFileSync(readme, 'utf8').startsWith(README_HEAD)) return [];
+  } catch {
+    // No README: no earlier export here.
+  }
+  return paths.filter((p) => existsSync(p));
 }
 
 function readmeText(pipeline: Pipeline, experts: readonly ExportedExpert[]): string {
   const ordered = [...experts].sort((a, b) => (a.role === b.role ? 0 : a.role === 'base' ? -1 : 1));
   const lines = [
-    `# SimpleTuner configs exported from ${pipeline.name} (${pipeline.file})`,
+    `${README_HEAD}${pipeline.name} (${pipeline.file})`,
     '',
     'One folder per expert with the `config.json` and `multidatabackend.json` moe runs. Both experts share',
     'the text-embed and VAE caches under `cache/`; start the second once the first has begun training (its',
