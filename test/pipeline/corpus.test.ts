@@ -354,6 +354,20 @@ nodes:
       'p.yaml:10:14: error: `nodes.b.timeout` must be a duration above zero such as 90s, 30m, 2h or 1h30m, got `0h0m`',
     ],
   },
+  'a time written as a bare number (its unit left out)': {
+    text: `version: 1
+nodes:
+  a:
+    step: command
+    with: { run: 'true' }
+    timeout: 30
+    retry: { limit: 1, backoff: 5 }
+`,
+    expected: [
+      'p.yaml:6:14: error: `nodes.a.timeout` must be a duration above zero such as 90s, 30m, 2h or 1h30m, got the number `30`',
+      'p.yaml:7:33: error: `nodes.a.retry.backoff` must be a duration such as 90s, 30m, 2h or 1h30m, got the number `5`',
+    ],
+  },
   'shell contexts': {
     text: `version: 1
 params:

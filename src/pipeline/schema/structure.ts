@@ -7,6 +7,8 @@ export const NAME_PATTERN = '^[A-Za-z_][A-Za-z0-9_-]*$';
 /** A pipeline's `name`: text without control characters or `${{`. */
 export const NAME_TEXT_PATTERN = '^(?![\\s\\S]*\\$\\{\\{)[^\\u0000-\\u001f\\u007f]*$';
 export const DURATION_PATTERN = '^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$';
+/** A duration above zero: with a digit other than 0. */
+export const LIMIT_PATTERN = '^(?=[\\s\\S]*[1-9])([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$';
 export const MEMORY_PATTERN = '^[0-9]+(\\.[0-9]+)?\\s*([KMGT]i?B|B)$';
 
 const duration = {
@@ -19,7 +21,7 @@ const duration = {
 const limit = {
   description: 'a duration above zero such as 90s, 30m, 2h or 1h30m',
   type: 'string',
-  pattern: '^(?=[\\s\\S]*[1-9])([0-9]+(\\.[0-9]+)?(ms|s|m|h|d))+$',
+  pattern: LIMIT_PATTERN,
 };
 
 /** What a node and a step type's `defaults:` both set besides `with`: resources, retries, a time limit. */

@@ -11,6 +11,7 @@ import type { JsonValue } from '../types.js';
 import type { JsonSchema } from '../../contract/step.js';
 import { AJV_OPTIONS, schemaKey } from './ajv-options.js';
 import { PRECOMPILED } from './compiled.generated.js';
+import { DURATION_PATTERN, LIMIT_PATTERN } from './structure.js';
 import { formWord, orList, show, typeWord, valueWord } from './words.js';
 
 const require = createRequire(import.meta.url);
@@ -259,6 +260,14 @@ function valueProblem(e: ErrorObject, w: Where): Diagnostic {
   const params = e.params as Record<string, unknown>;
   switch (e.keyword) {
     case 'type': {
+      // A time written as a bare number (`timeout: 30`): the form it takes says which unit is missing.
+      const parent = e.parentSchema as Record<string, unknown> | undefined;
+      const pattern = parent?.['pattern'];
+      if (
+        (pattern === DURATION_PATTERN || pattern === LIMIT_PATTERN) &&
+        typeof parent?.['description'] === 'string'
+      )
+        return at(here, `${label} must be ${parent['description']}, got ${valueWord(e.data)}`);
       const want = String(params['type']).split(',').map(typeWord);
       return at(here, `${label} must be ${orList(want)}, got ${valueWord(e.data)}`);
     }
