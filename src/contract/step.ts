@@ -45,7 +45,10 @@ export interface UpstreamNode {
 
 export interface StepContext<W = JsonValue> {
   readonly nodeId: string;
-  /** The resolved `with` block, already validated against the step's `withSchema`. */
+  /**
+   * The resolved `with` block, already validated against the step's `withSchema`. It holds only what the
+   * pipeline wrote: the schema's `default`s are not filled in (the step applies them, e.g. `w.n ?? 5`).
+   */
   readonly with: W;
   /** The staging directory: write every output here. It is committed to the store when `run` resolves. */
   readonly outDir: string;
