@@ -20,8 +20,7 @@ import type * as NodeRunnerModule from './node-runner.js';
 import type { PlanEntry, RecordSource } from './plan.js';
 import { decideNode, planPipeline } from './plan.js';
 import { recordSource } from './record-source.js';
-import type { CommittedResult, NodeRecord } from './records.js';
-import { isNodeRecord } from './records.js';
+import { RunResults } from './run-results.js';
 import type { Grant } from './resources.js';
 import { ResourcePool } from './resources.js';
 import type { Prepared, Relay, ScheduleResult, SchedulerHooks } from './scheduler.js';
@@ -70,19 +69,12 @@ export class RunSession implements SchedulerHooks {
   readonly #node: NodeRunContext;
   readonly #counts = { cached: 0, ran: 0, failed: 0, skipped: 0, interrupted: 0 };
   readonly #failures: Failure[] = [];
-  /**
-   * Each node's result, until every selected node downstream of it has finished: then only its
-   * fingerprint, which is all the index needs (a 10,000-node run kept 3 MB of results it no longer read).
-   */
-  readonly #committed = new Map<NodeId, CommittedResult | Digest>();
+  /** Each node's result, trimmed to its fingerprint once read by every node that reads it. */
+  readonly #results: RunResults;
   /** Nodes prepared so far. */
   #prepared = 0;
-  /** How many selected nodes that read each node's result have not finished yet. */
-  readonly #readers = new Map<NodeId, number>();
   readonly #decisions = new Map<NodeId, PlanEntry>();
   readonly #inflight = new Map<Digest, Promise<void>>();
-  /** One object for each set of declared output paths, shared by the results that name the same. */
-  readonly #paths = new Map<string, NodeRecord['outputs']['paths']>();
   /** The node runner, loaded once a node has to run: a fully cached run never needs it. */
   #runner: Promise<NodeRunner> | undefined;
   #loadedRunner: NodeRunner | undefined;
@@ -111,6 +103,7 @@ export class RunSession implements SchedulerHooks {
     }
     this.#previous = this.#store.readIndex(this.#key);
     this.#records = recordSource(this.#store, this.#previous);
+    this.#results = new RunResults((fp) => this.#store.readRecord(fp));
     this.#evalCtx = {
       pipeline: this.#pipeline,
       steps: opts.steps,
@@ -133,10 +126,7 @@ export class RunSession implements SchedulerHooks {
   async start(): Promise<readonly NodeId[]> {
     const pipeline = this.#pipeline;
     const order = pipeline.order.filter((id) => this.#selection.selected.has(id));
-    for (const id of order) {
-      for (const u of pipeline.nodes.get(id)?.needs ?? [])
-        this.#readers.set(u, (this.#readers.get(u) ?? 0) + 1);
-    }
+    for (const id of order) this.#results.expectReader(pipeline.nodes.get(id)?.needs ?? []);
     this.#emit({
       type: 'run-start',
       runId: this.runId,
@@ -156,7 +146,7 @@ export class RunSession implements SchedulerHooks {
       });
       for (const entry of all) {
         if (!this.#selection.selected.has(entry.node) && entry.status === 'cached' && entry.record) {
-          this.#committed.set(entry.node, entry.record);
+          this.#results.take(entry.node, entry.record);
         }
       }
     }
@@ -185,7 +175,7 @@ export class RunSession implements SchedulerHooks {
     const node = this.#pipeline.nodes.get(id);
     if (!node) return { kind: 'failed' };
     // Only with --only can an upstream node be missing here: it was not selected and is not committed.
-    const missing = node.needs.filter((u) => !this.#committed.has(u));
+    const missing = node.needs.filter((u) => !this.#results.has(u));
     if (missing.length > 0) {
       return this.fail(
         id,
@@ -194,7 +184,7 @@ export class RunSession implements SchedulerHooks {
           .join('; '),
       );
     }
-    const upstream = (u: NodeId): Digest | undefined => this.#resultOf(u)?.outputs.digest;
+    const upstream = (u: NodeId): Digest | undefined => this.#results.get(u)?.outputs.digest;
     const forced = this.#selection.forced.has(id);
     let entry = await decideNode(this.#evalCtx, node, upstream, this.#records, forced);
     // Two nodes with one fingerprint would share a checkpoint dir: the second waits and reuses.
@@ -210,7 +200,7 @@ export class RunSession implements SchedulerHooks {
       } catch {
         // The index still names it; the next run tries again.
       }
-      this.#committed.set(id, entry.record);
+      this.#results.take(id, entry.record);
       this.#counts.cached += 1;
       this.#emit({
         type: 'node-cached',
@@ -266,7 +256,7 @@ export class RunSession implements SchedulerHooks {
       );
       if (record === 'withdrawn') return record;
       if (!record) return false;
-      this.#committed.set(id, committedResult(record, this.#paths));
+      this.#results.commit(id, record);
       this.#counts.ran += 1;
       runner.boundHeap();
       return true;
@@ -277,28 +267,9 @@ export class RunSession implements SchedulerHooks {
     }
   }
 
-  /** A node's result as the run committed or took it; read back from the record log once trimmed. */
-  #resultOf(id: NodeId): CommittedResult | undefined {
-    const r = this.#committed.get(id);
-    return typeof r === 'string' ? this.#store.readRecord(r) : r;
-  }
-
-  /**
-   * `id` will not run in this run again (committed, cached or failed): the results it read are trimmed
-   * to their fingerprints once no other selected node is to read them. Results taken from earlier runs
-   * are kept as read: the previous index holds them anyway.
-   */
+  /** `id` will not run in this run again: the results it read may be trimmed. */
   #finished(id: NodeId): void {
-    for (const u of this.#pipeline.nodes.get(id)?.needs ?? []) {
-      const left = (this.#readers.get(u) ?? 0) - 1;
-      if (left > 0) {
-        this.#readers.set(u, left);
-        continue;
-      }
-      this.#readers.delete(u);
-      const r = this.#committed.get(u);
-      if (typeof r === 'object' && !isNodeRecord(r)) this.#committed.set(u, r.fingerprint);
-    }
+    this.#results.finished(this.#pipeline.nodes.get(id)?.needs ?? []);
   }
 
   /** Reports a node that cannot start (no attempt was made). */
@@ -329,11 +300,11 @@ export class RunSession implements SchedulerHooks {
         : 'succeeded';
     const last = this.#previous?.nodes ?? {};
     // A node rerun with the same fingerprint (forced, or its stored outputs had changed) has a new record.
-    const changed = [...this.#committed].some(([id, r]) => last[id] !== r);
+    const changed = [...this.#results.entries()].some(([id, r]) => last[id] !== r);
     try {
       if (changed || !this.#previous) {
         const head = { file: this.#pipeline.file, pipeline: this.#pipeline.name };
-        const nodes = indexEntries(this.#pipeline, this.#previous, this.#committed);
+        const nodes = indexEntries(this.#pipeline, this.#previous, this.#results.entries());
         this.#store.writeIndexOf(this.#key, head, nodes);
       }
     } catch {
@@ -356,7 +327,7 @@ export class RunSession implements SchedulerHooks {
       failures: this.#failures,
       journal: this.#journal.path,
       durationMs,
-      records: heldResults(this.#committed),
+      records: this.#results.held(),
     };
   }
 
@@ -434,7 +405,7 @@ export class RunSession implements SchedulerHooks {
       visibleDevices: (gpus) => visibleDevices(gpus, names),
       emit: (event) => this.#emit(event),
       logFile: (id) => this.#logs.pathOf(id),
-      recordOf: (id) => this.#resultOf(id),
+      recordOf: (id) => this.#results.get(id),
       last: (id) => last[id],
       clock: this.#clock,
       dirs: this.#dirs,
@@ -442,43 +413,6 @@ export class RunSession implements SchedulerHooks {
       haltFile: this.#opts.keepGoing === true ? undefined : this.#haltFile(),
     };
   }
-}
-
-/** The fields' objects of `committedResult`, one per step type. */
-const stepFields = new Map<string, Pick<NodeRecord['fields'], 'step'>>();
-
-/**
- * What the run keeps of a record it committed: the record log holds the rest, for the index (the store
- * stamp too, which only a later run checks). Nodes of one step mostly declare the same output paths
- * (`{ out: out.txt }`): those share one object.
- */
-function committedResult(
-  record: NodeRecord,
-  shared: Map<string, NodeRecord['outputs']['paths']>,
-): CommittedResult {
-  const step = record.fields.step;
-  let fields = stepFields.get(step);
-  if (fields === undefined) stepFields.set(step, (fields = { step }));
-  const { digest, paths } = record.outputs;
-  const key = JSON.stringify(paths);
-  let same = shared.get(key);
-  // Nodes that each name their own paths share nothing: the keys would only add to what is kept.
-  if (same === undefined && shared.size < 256) shared.set(key, (same = paths));
-  return {
-    fingerprint: record.fingerprint,
-    fields,
-    outputs: { digest, paths: same ?? paths },
-    finishedAt: record.finishedAt,
-    durationMs: record.durationMs,
-    ...(record.summary !== undefined ? { summary: record.summary } : {}),
-  };
-}
-
-/** The results the run still holds whole: every node's that no node of the run read, the final ones. */
-function heldResults(committed: ReadonlyMap<NodeId, CommittedResult | Digest>): Map<NodeId, CommittedResult> {
-  const held = new Map<NodeId, CommittedResult>();
-  for (const [id, r] of committed) if (typeof r === 'object') held.set(id, r);
-  return held;
 }
 
 function newRunId(time: number): string {
