@@ -5,13 +5,13 @@ import type { EditorStep } from '../pipeline/schema/generate.js';
 import { buildPipelineSchema, renderSchema } from '../pipeline/schema/generate.js';
 import type { Result } from '../util/result.js';
 import { err, ok } from '../util/result.js';
-import { renderStepProblems, stepRegistry } from './steps.js';
+import { checkedStepRegistry, renderStepProblems } from './steps.js';
 
 /** The schema's text for the built-in steps, plus `file`'s plugins' when a pipeline file is given. */
 export async function editorSchemaText(
   file: string | undefined,
 ): Promise<Result<{ text: string; steps: string[]; sources: string[] }, string>> {
-  const registry = await stepRegistry(file);
+  const registry = await checkedStepRegistry(file);
   if (!registry.ok) return err(renderStepProblems(registry.error));
   const steps: EditorStep[] = [];
   const broken: string[] = [];

@@ -4,7 +4,7 @@ import type { Diagnostic } from '../pipeline/diagnostic.js';
 import type { JsonValue } from '../pipeline/types.js';
 import type { Result } from '../util/result.js';
 import { ok } from '../util/result.js';
-import { stepRegistry } from './steps.js';
+import { checkedStepRegistry } from './steps.js';
 
 export interface StepParam {
   readonly name: string;
@@ -23,7 +23,7 @@ export interface StepInfo {
 }
 
 export async function stepInfos(file: string | undefined): Promise<Result<StepInfo[], Diagnostic[]>> {
-  const registry = await stepRegistry(file);
+  const registry = await checkedStepRegistry(file);
   if (!registry.ok) return registry;
   const infos: StepInfo[] = [];
   for (const name of registry.value.names()) {

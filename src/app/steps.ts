@@ -40,11 +40,25 @@ export async function stepRegistry(file: string | undefined): Promise<Result<Ste
   if (file === undefined) return registryFor(undefined, '', undefined);
   const path = resolve(file);
   const text = await readFile(path, 'utf8').catch(() => '');
-  // A file that is not YAML cannot say which plugins it lists: its syntax errors, not the built-ins alone.
-  const { parseYaml } = await import('../pipeline/yaml.js');
-  const yamlErrors = parseYaml(new SourceFile(path, text)).diagnostics.filter((d) => d.severity === 'error');
-  if (yamlErrors.length > 0) return err(yamlErrors);
   return registryFor(path, text, undefined);
+}
+
+/**
+ * `stepRegistry` for `moe steps` and `moe schema`, which a person runs on a pipeline file: one that is not
+ * YAML cannot say which plugins it lists, so its syntax errors, not the built-ins alone. (A Slurm job's
+ * `exec-node` reads the registry with `stepRegistry`, without parsing the whole file again.)
+ */
+export async function checkedStepRegistry(
+  file: string | undefined,
+): Promise<Result<StepRegistry, Diagnostic[]>> {
+  if (file !== undefined) {
+    const path = resolve(file);
+    const text = await readFile(path, 'utf8').catch(() => '');
+    const { parseYaml } = await import('../pipeline/yaml.js');
+    const problems = parseYaml(new SourceFile(path, text)).diagnostics.filter((d) => d.severity === 'error');
+    if (problems.length > 0) return err(problems);
+  }
+  return stepRegistry(file);
 }
 
 async function registryFor(
