@@ -94,3 +94,14 @@ test('a boundary SNR so small that the boundary rounds to 1 is refused, as --bou
     /snr: 1e-300 puts the boundary at 1, not strictly between 0 and 1; give an SNR nearer 1/,
   );
 });
+
+test('moe schedule with a flow flag and a diffusion-only sampler names the flag that asked for flow matching', () => {
+  const r = spawnSync(process.execPath, [bin, 'schedule', '--scheduler', 'ddpm', '--shift', '3'], {
+    encoding: 'utf8',
+  });
+  assert.equal(r.status, 2, r.stdout);
+  assert.match(
+    r.stderr.replace(/\s*\n\s*›\s*/g, ' '),
+    /--shift asks for a flow-matching split, which runs --scheduler flow_euler or unipc, not ddpm; choose one of those, or leave out --shift for a ddpm split/,
+  );
+});

@@ -73,6 +73,13 @@ export default class Schedule extends Command {
           { exit: 2 },
         );
       }
+      if (flags.scheduler !== 'flow_euler' && flags.scheduler !== 'unipc') {
+        const given = (['boundary', 'snr', 'shift', 'mu'] as const).filter((f) => flags[f] !== undefined);
+        this.error(
+          `${given.map((f) => `--${f}`).join(', ')} ask${given.length === 1 ? 's' : ''} for a flow-matching split, which runs --scheduler flow_euler or unipc, not ${flags.scheduler}; choose one of those, or leave out ${given.map((f) => `--${f}`).join(', ')} for a ${flags.scheduler} split`,
+          { exit: 2 },
+        );
+      }
       return this.flowSplit(flags);
     }
     const { describeSplit } = await import('../../diffusion/describe.js');
