@@ -171,7 +171,12 @@ export function chart(c: CompareChart): string {
 function charts(d: ComparePageData): string {
   const drawn = d.charts.map(chart).filter((c) => c !== '');
   if (drawn.length === 0) return '';
-  return `<section id="charts"><h2>Metrics against the swept values</h2><div class="charts">${drawn.join('\n')}</div></section>`;
+  const winner =
+    d.best === null || d.objective === null
+      ? ''
+      : ` The dashed line marks the best variant by <code>${esc(d.objective.metric)}</code>.`;
+  const lede = `<p class="lede">Each metric of the variants' nodes (<code>node.metric</code>) against the swept value, one point per variant.${winner}</p>`;
+  return `<section id="charts"><h2>Metrics against the swept values</h2>${lede}<div class="charts">${drawn.join('\n')}</div></section>`;
 }
 
 function samples(d: ComparePageData): string {
@@ -187,7 +192,9 @@ function samples(d: ComparePageData): string {
         )
         .join('')}</tr>`,
   );
-  return `<section id="samples"><h2>The same prompt and seed in every variant</h2><div class="scroll"><table class="samples">${head}${rows.join('')}</table></div></section>`;
+  const lede =
+    '<p class="lede">Each variant\'s composed image (the base down to the hand-off, then the refiner) for the same prompt and seed, so from the same initial noise; the variants in the order of the table.</p>';
+  return `<section id="samples"><h2>The same prompt and seed in every variant</h2>${lede}<div class="scroll"><table class="samples">${head}${rows.join('')}</table></div></section>`;
 }
 
 function fmt(v: number | undefined): string {

@@ -176,3 +176,48 @@ test("the winner's label stays readable where the curves cross it: it is drawn o
   assert.match(label, /stroke="var\(--paper\)"/, label);
   assert.ok(svg.lastIndexOf('best (0.001)') > svg.lastIndexOf('class="series"'), 'drawn after the curves');
 });
+
+test('the charts and samples sections say what they show: which image of each variant, and what the dashed line marks', () => {
+  const page = renderComparePage({
+    title: 'sw',
+    axes: ['strength'],
+    objective: { metric: 'evaluate.loss.composed.full', goal: 'min' },
+    best: 0,
+    variants: [0.5, 0.25].map((strength, i) => ({
+      label: `strength=${strength}`,
+      params: { strength },
+      metrics: { 'evaluate.loss.composed.full': 0.3 + i / 10 },
+    })),
+    metrics: [],
+    charts: [
+      {
+        title: 'loss against strength',
+        param: 'strength',
+        series: [
+          {
+            name: 'loss',
+            points: [
+              { x: 0.25, y: 0.4 },
+              { x: 0.5, y: 0.3 },
+            ],
+          },
+        ],
+        mark: { x: 0.5, label: 'best hand-off (0.5)' },
+      },
+    ],
+    samples: [
+      {
+        prompt: 'a red circle',
+        seed: 0,
+        cells: [{ variant: 'strength=0.5', src: 'data:image/png;base64,AA==' }],
+      },
+    ],
+  });
+  const lede = (id: string): string =>
+    new RegExp(`<section id="${id}"><h2>[^<]*</h2><p class="lede">(.*?)</p>`).exec(page)?.[1] ?? '';
+  assert.match(lede('samples'), /composed image/, 'the samples are the composed images, not the base alone');
+  assert.match(
+    lede('charts'),
+    /dashed line marks the best variant by <code>evaluate\.loss\.composed\.full<\/code>/,
+  );
+});
