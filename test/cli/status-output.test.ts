@@ -2,7 +2,7 @@
 // when its `runs/latest-*` pointer was emptied or deleted (its journal is what counts).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { commandNode, helloPipeline, moe, tempDir, writePipeline } from './helpers.js';
 
@@ -54,4 +54,24 @@ test("moe status finds the pipeline's last run when runs/latest-* was emptied or
   const none = moe(['status', 'r.yaml'], dir);
   assert.equal(none.code, 1);
   assert.match(none.stderr, /no runs recorded in \.moe for r\.yaml/);
+});
+
+test('moe status with no run to show says what to do: name the pipeline (its workspace is beside it) or run it', (t) => {
+  const { dir, cleanup } = tempDir();
+  t.after(cleanup);
+  mkdirSync(join(dir, 'pipelines'));
+  writePipeline(join(dir, 'pipelines'), helloPipeline('first'), 'p.yaml');
+  assert.equal(moe(['run', 'pipelines/p.yaml'], dir).code, 0);
+  // From the project's root, where no .moe is: the run is in pipelines/.moe.
+  const here = moe(['status'], dir);
+  assert.equal(here.code, 1);
+  assert.match(
+    here.stderr,
+    /no runs recorded in \.moe; name the pipeline file \(moe status .*\) or the workspace \(--workspace DIR\)/,
+  );
+  assert.equal(moe(['status', 'pipelines/p.yaml'], dir).code, 0);
+  writePipeline(join(dir, 'pipelines'), helloPipeline('second'), 'q.yaml');
+  const never = moe(['status', 'pipelines/q.yaml'], dir);
+  assert.equal(never.code, 1);
+  assert.match(never.stderr, /for pipelines\/q\.yaml; moe run pipelines\/q\.yaml records one/);
 });

@@ -15,8 +15,13 @@ export function statusCommand(
   const ws = workspaceFor(file, workspace);
   const report = lastRun(ws, file);
   if (!report) {
+    // Without FILE the workspace is ./.moe, which a pipeline in another folder (pipelines/.moe) does not use.
+    const help =
+      file === undefined
+        ? 'name the pipeline file (moe status pipelines/p.yaml: its workspace is the .moe beside it) or the workspace (--workspace DIR)'
+        : `moe run ${file} records one`;
     throw new CliFailure(
-      `no runs recorded in ${shownWorkspace(ws)}${file ? ` for ${file}` : ''}`,
+      `no runs recorded in ${shownWorkspace(ws)}${file ? ` for ${file}` : ''}; ${help}`,
       EXIT.failed,
     );
   }
