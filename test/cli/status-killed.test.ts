@@ -48,6 +48,9 @@ test('moe status tells a run still going (its pid) from one killed with kill -9'
     killed.stdout,
   );
   assert.doesNotMatch(killed.stdout, /running \(or killed/);
+  // The node it was running is not running any more: its line says killed, as the run's does.
+  assert.match(killed.stdout, /^killed\s+wait\b/m, killed.stdout);
+  assert.doesNotMatch(killed.stdout, /^running/m, killed.stdout);
   const after = JSON.parse(moe(['status', 'p.yaml', '--json'], dir).stdout) as { status: string };
   assert.equal(after.status, 'killed');
 });

@@ -47,8 +47,10 @@ function runLines(r: RunReport, color: boolean, title: string): string[] {
     // Where the node sat in the run: its start after the run's, so the table reads as a timeline.
     const at = n.startMs !== undefined ? c.dim(`  at +${duration(n.startMs)}`) : '';
     const tries = n.attempts !== undefined && n.attempts > 1 ? ` (${n.attempts} attempts)` : '';
+    // A node of a killed run was running when its process died: nothing runs it now.
+    const label = n.state === 'running' && r.status === 'killed' ? c.red('killed ') : state[n.state];
     lines.push(
-      `${state[n.state]}  ${n.node.padEnd(width)} ${d}${at}${tries}${n.state === 'skipped' && n.error ? c.dim(`  ${n.error}`) : ''}`,
+      `${label}  ${n.node.padEnd(width)} ${d}${at}${tries}${n.state === 'skipped' && n.error ? c.dim(`  ${n.error}`) : ''}`,
     );
     if (n.state === 'failed') {
       lines.push(`         ${c.red(n.error ?? '')}`);
