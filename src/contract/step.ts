@@ -112,6 +112,12 @@ export interface JobRelay {
   started(job: unknown): void;
   /** The step calls this when its queued job was withdrawn before it started (see `haltFile`). */
   withdrawn(): void;
+  /**
+   * The step may call this when its job was queued behind `after`, with a function that starts the job
+   * at once elsewhere unless it has started (true when it did; never both): the engine calls it when a
+   * job slot frees before the job's turn comes, and then `started` is called as the job starts.
+   */
+  queued?(startElsewhere: () => boolean): void;
 }
 
 export interface StepResult {

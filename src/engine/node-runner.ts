@@ -119,6 +119,8 @@ interface AttemptStart {
   readonly after: unknown;
   /** Offers the attempt's running job to a follower; undefined when the node may end before its job. */
   readonly lead: ((job: unknown) => void) | undefined;
+  /** For a queued attempt: tells the scheduler how to start its job elsewhere (see Relay.queued). */
+  readonly queued: ((startElsewhere: () => boolean) => void) | undefined;
   /** Emits `node-start` (once). */
   readonly announce: () => void;
   readonly announced: () => boolean;
@@ -148,6 +150,7 @@ async function attempts(
     const start: AttemptStart = {
       after,
       lead: leads ? (job) => relay.lead(job) : undefined,
+      queued: after === undefined ? undefined : (startElsewhere) => relay?.queued(startElsewhere),
       announce,
       announced,
       withdrawn: false,
@@ -521,6 +524,7 @@ function jobRelay(start: AttemptStart, arm: () => void, haltFile: string | undef
     withdrawn: () => {
       start.withdrawn = true;
     },
+    queued: (startElsewhere) => start.queued?.(startElsewhere),
   };
 }
 

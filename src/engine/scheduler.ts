@@ -13,7 +13,10 @@
 // free. That node (a "follower") prepares its attempt and queues its job behind the lead's on the same
 // worker, which starts it the moment the lead's job exits; the lead's slot passes to it when the lead is
 // done, never to the pool in between, so no more than `jobs` jobs ever run at once. A follower aborted
-// before its job started is withdrawn: it counts as not started.
+// before its job started is withdrawn: it counts as not started. A follower whose job is still queued
+// when another slot frees (another node ended without a follower) leaves its lead for that slot: its job
+// starts elsewhere at once, unless its worker has just started it (the step settles which, atomically),
+// and the lead's slot goes back to the pool when the lead is done.
 import type { Resources } from '../pipeline/types.js';
 import type { NodeId } from '../util/brand.js';
 import type { Grant, ResourcePool } from './resources.js';
@@ -37,6 +40,12 @@ export interface Relay {
    * end the node before that job does: a waiting node may follow it.
    */
   lead(job: unknown): void;
+  /**
+   * For a follower: its job is queued behind the lead's; `startElsewhere` starts it at once on another
+   * worker unless its own has started it (true when it did). Called when a slot frees before the lead
+   * is done.
+   */
+  queued(startElsewhere: () => boolean): void;
   /** The node waits out a retry's backoff: its slot and resources go back meanwhile. */
   pause(): void;
   /**
@@ -71,6 +80,15 @@ interface Hold {
   released: boolean;
   /** The node admitted behind this one, next in line for the slot. */
   follower: Hold | undefined;
+}
+
+/** A follower whose job is queued behind its lead's: it may take a slot that frees first. */
+interface Queued {
+  /** The follower's hold behind its lead. */
+  readonly hold: Hold;
+  readonly resources: Resources;
+  /** Starts the follower's job elsewhere holding `grant`; false when its job has started on its worker. */
+  readonly take: (grant: Grant) => boolean;
 }
 
 /** A running node a waiting one may follow. */
@@ -120,6 +138,8 @@ class Scheduling {
   readonly #waiting: Waiting[] = [];
   /** Running nodes without a follower that may have one. */
   #leads: Lead[] = [];
+  /** Followers whose jobs may still be queued, in the order they were admitted. */
+  #queued: Queued[] = [];
   /** Hooks in flight (`prepare` or `execute`). */
   #active = 0;
   #stopping = false;
@@ -267,6 +287,8 @@ class Scheduling {
   #pump(): void {
     const { pool } = this.#opts;
     if (!this.#stopping) {
+      // Followers were admitted before any node still waiting: a free slot goes to them first.
+      if (this.#queued.length > 0) this.#takeSlots();
       // With every job slot taken nothing can start: no need to try each waiting node's resources.
       for (let i = 0; i < this.#waiting.length && pool.running < pool.capacity.jobs;) {
         const entry = this.#waiting[i];
@@ -301,6 +323,22 @@ class Scheduling {
         this.#waiting.splice(i, 1);
         entry.resume(grant);
       } else i += 1;
+    }
+  }
+
+  /**
+   * Moves followers whose jobs are still queued onto free slots. One whose job has started (or that
+   * holds its lead's slot, or is done) is dropped from the list.
+   */
+  #takeSlots(): void {
+    const { pool } = this.#opts;
+    const queued = this.#queued;
+    this.#queued = [];
+    for (const q of queued) {
+      if (q.hold.held || q.hold.released) continue;
+      const grant = pool.running < pool.capacity.jobs ? pool.tryAcquire(q.resources) : undefined;
+      if (grant === undefined) this.#queued.push(q);
+      else if (!q.take(grant)) pool.release(grant);
     }
   }
 
@@ -359,13 +397,47 @@ class Scheduling {
       this.#giveBack(hold);
       this.#pump();
     };
+    /** While `startElsewhere` runs: a job start it reports, offered once the node's hold is settled. */
+    let moving: { job: unknown } | undefined;
+    const lead = (job: unknown): void => {
+      if (moving !== undefined) {
+        moving.job = job;
+        return;
+      }
+      if (hold.released || hold.follower !== undefined || this.#stopping) return;
+      this.#leads.push({ hold, job });
+      // Not from inside the step's call: the follower starts in a turn of its own. (A resolved
+      // promise's callback, not `queueMicrotask`, which wraps each callback in an async resource.)
+      void Promise.resolve().then(() => this.#pump());
+    };
     const relay: Relay = {
       after,
-      lead: (job) => {
-        if (hold.released || hold.follower !== undefined || this.#stopping) return;
-        this.#leads.push({ hold, job });
-        // Not from inside the step's call: the follower starts in a turn of its own. (A resolved
-        // promise's callback, not `queueMicrotask`, which wraps each callback in an async resource.)
+      lead,
+      queued: (startElsewhere) => {
+        if (hold !== first || first.held || first.released || this.#stopping) return;
+        this.#queued.push({
+          hold: first,
+          resources: entry.resources,
+          take: (grant) => {
+            // Its job may start inside (elsewhere, or on its worker, whose output is read then).
+            const started: { job: unknown } = { job: undefined };
+            moving = started;
+            let moved: boolean;
+            try {
+              moved = startElsewhere();
+            } finally {
+              moving = undefined;
+            }
+            if (moved) {
+              hold = { grant, held: true, released: false, follower: undefined };
+              // Its lead's slot passes over it (to the pool, or a later follower).
+              first.released = true;
+            }
+            if (started.job !== undefined) lead(started.job);
+            return moved;
+          },
+        });
+        // A slot may be free already: not from inside the step's call, as for `lead`.
         void Promise.resolve().then(() => this.#pump());
       },
       pause: stepDone,

@@ -164,3 +164,47 @@ test('with --keep-going a node queued behind a failed job still runs', async (t)
   assert.deepEqual(summary.counts, { cached: 0, ran: 1, failed: 1, skipped: 0 });
   assert.ok(existsSync(mark));
 });
+
+test('a follower whose job has not started takes a slot that frees before its lead ends, and runs once', async (t) => {
+  const rig = new Rig();
+  t.after(() => rig.cleanup());
+  const trace = join(rig.dir, 'trace');
+  const job = (name: string, seconds: number): NodeSpec =>
+    command(
+      `echo s >> ${q(trace)}; echo ${name} >> ${q(join(rig.dir, 'ran'))}; sleep ${seconds}; echo e >> ${q(trace)}; echo ${name} > "$MOE_OUT/out.txt"`,
+    );
+  // Two slots: a (long) and b run; c and d are queued behind them. d (or c) ends long before a does, and
+  // the one still queued behind a must take the free slot, not wait for a.
+  const summary = await rig.run(
+    pipelineOf(rig.dir, { a: job('a', 2.5), b: job('b', 0.2), c: job('c', 0.2), d: job('d', 0.2) }),
+    { jobs: 2 },
+  );
+  assert.equal(summary.status, 'succeeded', JSON.stringify(summary.failures));
+  const timeOf = (type: string, n: string): number => {
+    const e = rig.events.find((x) => x.type === type && 'node' in x && x.node === n);
+    assert.ok(e, `${type} ${n}`);
+    return e.time;
+  };
+  const aDone = timeOf('node-done', 'a');
+  for (const n of ['b', 'c', 'd'])
+    assert.ok(timeOf('node-done', n) < aDone - 1000, `${n} ended well before a did (a slot was free)`);
+  assert.deepEqual(readFileSync(join(rig.dir, 'ran'), 'utf8').split('\n').filter(Boolean).sort(), [
+    'a',
+    'b',
+    'c',
+    'd',
+  ]);
+  assert.equal(rig.events.filter((e) => e.type === 'node-start').length, 4, 'one node-start per node');
+  let running = 0;
+  let most = 0;
+  for (const mark of readFileSync(trace, 'utf8').split('\n')) {
+    if (mark === 's') most = Math.max(most, ++running);
+    else if (mark === 'e') running -= 1;
+  }
+  assert.equal(most, 2, 'never more than two jobs at once');
+  // A moved job's mark goes once its old worker, past its lead's job, has said it did not start it.
+  const marks = (): string[] =>
+    readdirSync(rig.ws.runs, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.moved'));
+  for (let i = 0; i < 100 && marks().length > 0; i++) await new Promise((r) => setTimeout(r, 20));
+  assert.deepEqual(marks(), [], 'no mark left behind');
+});

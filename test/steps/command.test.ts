@@ -5,7 +5,8 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { commandStep } from '../../src/steps/command/index.js';
-import { execLast } from '../../src/steps/command/spawner.js';
+import { ShellSpawner, execLast } from '../../src/steps/command/spawner.js';
+import type { RunningJob, ShellJob } from '../../src/steps/command/spawner.js';
 import type { CommandWith } from '../../src/steps/command/schema.js';
 import type { ProgressUpdate, StepContext, StepDefinition } from '../../src/contract/step.js';
 import { capturingLog } from './context.js';
@@ -582,5 +583,112 @@ test("the job's environment is the node's with MOE_METRICS, and `env:` over both
     } finally {
       c.done();
     }
+  }
+});
+
+/** Runs `lead`, then a job queued behind it that may be started elsewhere; `then` gets the move. */
+async function queuedMovable(
+  lead: string,
+  then: (move: () => boolean, started: () => boolean) => Promise<boolean>,
+): Promise<{ moved: boolean; runs: number; sameWorker: boolean; outcome: 'ok' | string }> {
+  const first = context({ run: `echo $PPID > "$MOE_OUT/ppid"; ${lead}` }, new AbortController().signal, true);
+  const second = context(
+    { run: 'echo x >> "$MOE_OUT/ran"; echo $PPID > "$MOE_OUT/ppid"' },
+    new AbortController().signal,
+    true,
+  );
+  try {
+    let leadStarted: (job: unknown) => void = () => undefined;
+    const leadJob = new Promise<unknown>((r) => (leadStarted = r));
+    let queued: (move: () => boolean) => void = () => undefined;
+    const movable = new Promise<() => boolean>((r) => (queued = r));
+    let started = false;
+    const a = commandStep.run({
+      ...first.ctx,
+      relay: { after: undefined, started: leadStarted, withdrawn: () => undefined },
+    });
+    const b = commandStep.run({
+      ...second.ctx,
+      relay: {
+        after: await leadJob,
+        haltFile: join(second.dir, '.halt'),
+        started: () => (started = true),
+        withdrawn: () => undefined,
+        queued,
+      },
+    });
+    const moved = await then(await movable, () => started);
+    const outcome = await b.then(
+      () => 'ok' as const,
+      (e: Error) => e.message,
+    );
+    await a;
+    // Time for the lead's worker to reach the queued line after the lead's job.
+    await new Promise((r) => setTimeout(r, 200));
+    const ppid = (c: { dir: string }): string => readFileSync(join(c.dir, 'ppid'), 'utf8');
+    const runs = readFileSync(join(second.dir, 'ran'), 'utf8').split('\n').filter(Boolean).length;
+    return { moved, runs, sameWorker: ppid(first) === ppid(second), outcome };
+  } finally {
+    first.done();
+    second.done();
+  }
+}
+
+test('a queued job its worker has not started is started elsewhere at once, and runs once', async () => {
+  const r = await queuedMovable('sleep 1', async (move, started) => {
+    assert.equal(started(), false, 'queued behind the running job');
+    const moved = move();
+    assert.equal(started(), true, 'started at once elsewhere');
+    assert.equal(move(), false, 'moved once');
+    return moved;
+  });
+  assert.deepEqual(r, { moved: true, runs: 1, sameWorker: false, outcome: 'ok' });
+});
+
+test('a queued job its worker has started stays there: it is not started elsewhere too', async () => {
+  const r = await queuedMovable('sleep 0.1', async (move, started) => {
+    while (!started()) await new Promise((res) => setTimeout(res, 10));
+    return move();
+  });
+  assert.deepEqual(r, { moved: false, runs: 1, sameWorker: true, outcome: 'ok' });
+});
+
+test('a queued job whose worker finds it marked moved (the mark made as its lead ended) is started by moe then, once', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'moe-moved-'));
+  // The spawner's workers do not keep a process alive (they are unref'd): this test waits on them.
+  const alive = setInterval(() => undefined, 1000);
+  try {
+    const spawner = new ShellSpawner();
+    const env = { PATH: process.env['PATH'] ?? '/usr/bin:/bin' };
+    const job = (run: string, name: string): ShellJob => ({
+      argv: ['/bin/sh', '-c', run],
+      cwd: dir,
+      env,
+      logFile: join(dir, `${name}.log`),
+    });
+    const a = spawner.run(job('sleep 0.3', 'a'));
+    let queued: RunningJob | undefined;
+    let started = 0;
+    const b = spawner.run(job('echo x >> b.ran', 'b'), {
+      after: a,
+      haltFile: join(dir, '.halt'),
+      onStart: () => (started += 1),
+      onQueued: (j) => (queued = j),
+    });
+    assert.ok(queued !== undefined && !b.started, 'queued behind a');
+    // What startElsewhere leaves when the lead's end came before it could tell: the mark alone.
+    writeFileSync(`${b.output}.moved`, '');
+    assert.equal(await a.exit, 0);
+    assert.equal(await b.exit, 0);
+    assert.equal(started, 1);
+    assert.equal(readFileSync(join(dir, 'b.ran'), 'utf8'), 'x\n', 'ran once');
+    assert.deepEqual(
+      readdirSync(dir).filter((f) => f.endsWith('.moved')),
+      [],
+      'the mark is gone',
+    );
+  } finally {
+    clearInterval(alive);
+    rmSync(dir, { recursive: true, force: true });
   }
 });

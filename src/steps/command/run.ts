@@ -51,6 +51,8 @@ export async function runCommandNode(ctx: StepContext<CommandWith>): Promise<Ste
         haltFile: relay?.haltFile,
         onStart: relay === undefined ? undefined : (job) => relay.started(job),
         onWithdrawn: relay === undefined ? undefined : () => relay.withdrawn(),
+        onQueued:
+          relay?.queued === undefined ? undefined : (job) => relay.queued?.(() => job.startElsewhere()),
       },
     );
   } else {

@@ -22,6 +22,8 @@ export interface SessionOptions {
   readonly onStart?: ((job: RunningJob) => void) | undefined;
   /** Called when a queued job was withdrawn before it started. */
   readonly onWithdrawn?: (() => void) | undefined;
+  /** Called when the job was queued, not started (see ShellSpawner.run). */
+  readonly onQueued?: ((job: RunningJob) => void) | undefined;
 }
 
 /**
@@ -86,6 +88,7 @@ export async function runInSession(
     haltFile: opts.haltFile,
     onStart: opts.onStart,
     onWithdrawn: opts.onWithdrawn,
+    onQueued: opts.onQueued,
   });
   let offset = 0;
   let killTimer: NodeJS.Timeout | undefined;

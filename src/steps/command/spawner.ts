@@ -16,6 +16,12 @@
 // signals the worker's group, whose TERM trap then exits before the queued line runs. A queued job with a
 // `haltFile` starts only when the job before it exited 0 and that file does not exist (the run stopped
 // after a failure elsewhere); the worker says which (`S`: started, `W`: withdrawn, `onWithdrawn`).
+// A queued job given `onQueued` may be moved to another worker (`startElsewhere`) while the job before
+// it still runs: moe makes a `moved` mark file the worker looks for before starting the job (it then says
+// `M`), and moves the job only when, after making the mark, it has read no exit line for the job before
+// (read at once from the worker's output): the worker writes that line before it looks for the mark, so
+// it will find it. Otherwise the job stays, and the worker starts it or says `M`, and moe starts it
+// elsewhere then: it runs once either way, and the common case (no move) makes no file.
 //
 // A job writes its output into one of its worker's two scratch files beside the node's log (the other
 // one belongs to the job before or after it, whose output is still to be delivered). When the job ends, output there becomes the log: renamed into place when the log does
@@ -73,6 +79,11 @@ export interface RunningJob {
   readonly logOffset: number | undefined;
   /** Signals the job's process group, unless the job has finished; its worker is retired. */
   kill(signal: NodeJS.Signals): void;
+  /**
+   * For a job queued with `onQueued`: starts it at once on another worker unless its own may have
+   * started it; true when it did. The job runs once either way (see `onQueued`).
+   */
+  startElsewhere(): boolean;
 }
 
 export interface RunOptions {
@@ -87,6 +98,31 @@ export interface RunOptions {
   readonly onStart?: ((job: RunningJob) => void) | undefined;
   /** Called when a queued job with a `haltFile` was withdrawn instead of started. */
   readonly onWithdrawn?: (() => void) | undefined;
+  /**
+   * Called when the job was queued (not started at once): `startElsewhere` may then move it to another
+   * worker while its own is still running the job before it. Moving marks the job with a file its
+   * worker looks for before starting it (see `startElsewhere` in `run`).
+   */
+  readonly onQueued?: ((job: RunningJob) => void) | undefined;
+}
+
+/** A job across the workers it is placed on (more than one once moved): what `run` made for it. */
+interface JobState {
+  /** Kept until the job starts (or is withdrawn): a move writes its line anew. */
+  job: ShellJob | undefined;
+  readonly logFile: string;
+  readonly haltFile: string | undefined;
+  /** Queued with `onQueued`: `startElsewhere` may move it. */
+  readonly movable: boolean;
+  readonly running: Job;
+  finished: boolean;
+  /** Dropped once either is called. */
+  onStart: ((job: RunningJob) => void) | undefined;
+  onWithdrawn: (() => void) | undefined;
+  readonly resolveExit: (code: number) => void;
+  readonly rejectExit: (e: Error) => void;
+  /** The worker the job is on. */
+  on: Worker;
 }
 
 /** A job handed to a worker, running or queued. */
@@ -103,6 +139,10 @@ interface Pending {
   readonly guarded: boolean;
   /** Ends a guarded job the worker did not start. */
   readonly withdraw: () => void;
+  /** For a movable queued job: the file whose existence tells its worker not to start it (`M`). */
+  readonly moved: string | undefined;
+  /** Starts the job on another worker (its worker said `M`), unless it was moved already. */
+  readonly relocate: () => void;
 }
 
 interface Worker {
@@ -116,6 +156,11 @@ interface Worker {
   /** Jobs handed to this worker so far: their parity picks the scratch file. */
   jobs: number;
   retired: boolean;
+  /**
+   * Reads what the worker has written so far at once and handles its lines; false when that cannot be
+   * done (output read but not yet handled, no descriptor).
+   */
+  drain: () => boolean;
 }
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -142,14 +187,15 @@ export function shellQuote(s: string): string {
  */
 class Job implements RunningJob {
   started = false;
-  /** Where the job's output went (set once `run` has made it). */
+  /** Where the job's output went (set once `run` has made it; once moved, the entry on its new worker). */
   entry: Pending | undefined;
+  output = '';
+  group: number | undefined;
 
   constructor(
     readonly exit: Promise<number>,
-    readonly output: string,
-    readonly group: number | undefined,
     readonly kill: (signal: NodeJS.Signals) => void,
+    readonly startElsewhere: () => boolean,
   ) {}
 
   get logOffset(): number | undefined {
@@ -194,71 +240,138 @@ export class ShellSpawner {
    */
   run(job: ShellJob, opts: RunOptions = {}): RunningJob {
     const { worker, queue } = this.#workerFor(opts.after);
-    const logFile = resolve(job.logFile);
-    const output = join(dirname(logFile), `.job-${worker.child.pid ?? 'x'}-${worker.jobs % 2}.out`);
-    worker.jobs += 1;
-    this.#scratch.add(output);
-    let finished = false;
-    // Dropped once either is called, and `opts` is never used in a closure: this job's closures must not
-    // keep what knows the job before it (`after`), and so, job by job, every job of the run.
-    let onStart = opts.onStart;
-    let onWithdrawn = opts.onWithdrawn;
     let resolveExit: (code: number) => void = () => undefined;
     let rejectExit: (e: Error) => void = () => undefined;
     const exit = new Promise<number>((resolveP, rejectP) => {
       resolveExit = resolveP;
       rejectExit = rejectP;
     });
-    const group = worker.child.pid;
-    const running = new Job(exit, output, group, (signal) => {
-      if (finished || group === undefined) return;
-      this.#retire(worker);
-      try {
-        process.kill(-group, signal);
-      } catch {
-        // Already gone.
-      }
-    });
+    // Called only once `state` is made.
+    const running = new Job(
+      exit,
+      (signal) => this.#kill(state, signal),
+      () => this.#startElsewhere(state),
+    );
+    // `opts` is never kept: this job's state must not keep what knows the job before it (`after`), and
+    // so, job by job, every job of the run.
+    const state: JobState = {
+      job,
+      logFile: resolve(job.logFile),
+      haltFile: opts.haltFile,
+      movable: queue && opts.onQueued !== undefined,
+      running,
+      finished: false,
+      onStart: opts.onStart,
+      onWithdrawn: opts.onWithdrawn,
+      resolveExit,
+      rejectExit,
+      on: worker,
+    };
+    this.#place(state, worker, queue);
+    if (state.movable) opts.onQueued?.(running);
+    return running;
+  }
+
+  #kill(state: JobState, signal: NodeJS.Signals): void {
+    const group = state.running.group;
+    if (state.finished || group === undefined) return;
+    this.#retire(state.on);
+    try {
+      process.kill(-group, signal);
+    } catch {
+      // Already gone.
+    }
+  }
+
+  /**
+   * A queued job's worker says `E` for the job before it, then looks for this job's `moved` file. So
+   * when, after the file was made, the worker has still said no `E` for the job before, it will find the
+   * file (and say `M`, which then does nothing) and the job starts elsewhere now. When that `E` has come,
+   * the worker may have looked already: the job stays, and its worker starts it (`S`) or says `M` and it
+   * starts elsewhere then (`relocate`), on the slot the job before it leaves.
+   */
+  #startElsewhere(state: JobState): boolean {
+    const { running } = state;
+    const entry = running.entry;
+    const on = state.on;
+    const queued = (): boolean =>
+      !state.finished && !running.started && running.entry === entry && on.next === entry;
+    if (entry?.moved === undefined || !queued() || !on.drain() || !queued()) return false;
+    try {
+      closeSync(openSync(entry.moved, 'w'));
+    } catch {
+      return false;
+    }
+    this.#scratch.add(entry.moved);
+    if (!on.drain() || !queued()) return false;
+    this.#place(state, undefined, false);
+    return true;
+  }
+
+  /**
+   * Makes the job's entry on `on` (undefined: an idle worker or a new one) and writes its line there; a
+   * later call (the job moved) replaces the entry, whose callbacks then do nothing.
+   */
+  #place(state: JobState, on: Worker | undefined, queued: boolean): void {
+    const { job, running, logFile, haltFile } = state;
+    if (job === undefined) return;
+    const w = on ?? this.#idle.pop() ?? this.#spawnWorker();
+    const output = join(dirname(logFile), `.job-${w.child.pid ?? 'x'}-${w.jobs % 2}.out`);
+    w.jobs += 1;
+    this.#scratch.add(output);
+    const moved = queued && state.movable ? `${output}.moved` : undefined;
     const entry: Pending = {
       output,
       logFile,
       logOffset: undefined,
       resolve: (code) => {
-        finished = true;
+        if (running.entry !== entry) return;
+        state.finished = true;
         this.#placed.delete(running);
-        resolveExit(code);
+        state.resolveExit(code);
       },
       reject: (e) => {
-        finished = true;
+        if (running.entry !== entry) return;
+        state.finished = true;
         this.#placed.delete(running);
-        rejectExit(e);
+        state.rejectExit(e);
       },
       start: () => {
+        if (running.entry !== entry) return;
         running.started = true;
-        const call = onStart;
-        onStart = undefined;
-        onWithdrawn = undefined;
+        state.job = undefined;
+        const call = state.onStart;
+        state.onStart = undefined;
+        state.onWithdrawn = undefined;
         call?.(running);
       },
-      guarded: queue && opts.haltFile !== undefined,
+      guarded: queued && (haltFile !== undefined || moved !== undefined),
       withdraw: () => {
-        finished = true;
+        if (running.entry !== entry) return;
+        state.finished = true;
+        state.job = undefined;
         this.#placed.delete(running);
-        const call = onWithdrawn;
-        onStart = undefined;
-        onWithdrawn = undefined;
+        const call = state.onWithdrawn;
+        state.onStart = undefined;
+        state.onWithdrawn = undefined;
         call?.();
-        rejectExit(new Error('withdrawn before it started: the run stopped after a failure'));
+        state.rejectExit(new Error('withdrawn before it started: the run stopped after a failure'));
+      },
+      moved,
+      relocate: () => {
+        if (running.entry === entry && !state.finished) this.#place(state, undefined, false);
       },
     };
+    state.on = w;
     running.entry = entry;
-    this.#placed.set(running, { worker, pending: entry });
-    if (queue) worker.next = entry;
-    else worker.current = entry;
-    const line = script(job, output, worker.env, this.#subshells(), worker.unsetMemo);
-    writeLine(worker, entry.guarded ? guardedLine(line, opts.haltFile as string) : line);
-    if (!queue) entry.start();
-    return running;
+    running.output = output;
+    running.group = w.child.pid;
+    this.#placed.set(running, { worker: w, pending: entry });
+    if (queued) w.next = entry;
+    else w.current = entry;
+    const line = script(job, output, w.env, this.#subshells(), w.unsetMemo);
+    writeLine(w, entry.guarded ? guardedLine(line, haltFile, moved) : line);
+    if (!queued) entry.start();
   }
 
   /** Behind `after` on its worker when a job can be queued there; otherwise an idle worker or a new one. */
@@ -307,15 +420,20 @@ export class ShellSpawner {
       next: undefined,
       jobs: 0,
       retired: false,
+      drain: () => false,
     };
     const lines = new LineSplitter((line) => {
       const current = worker.current;
       if (!current) return;
-      if (line === 'S') return current.start();
-      if (line === 'W') {
+      if (line === 'S') {
+        dropMark(current);
+        return current.start();
+      }
+      if (line === 'W' || line === 'M') {
         worker.current = undefined;
         if (!worker.retired) this.#idle.push(worker);
-        return current.withdraw();
+        dropMark(current);
+        return line === 'W' ? current.withdraw() : current.relocate();
       }
       const m = /^E (\d+)( empty)?$/.exec(line);
       if (!m) return;
@@ -337,6 +455,7 @@ export class ShellSpawner {
       else current.reject(delivered);
     });
     child.stdout?.on('data', (c: Buffer) => lines.push(c));
+    worker.drain = () => drainNow(child, lines);
     const die = (e: Error, unstarted: Error = e): void => {
       this.#retire(worker);
       const { current, next } = worker;
@@ -529,8 +648,46 @@ function script(
  * A queued job's line (see `script`) that the worker starts only when the job before it exited 0
  * (`$moe_s`) and the halt file does not exist, saying `S`; otherwise it says `W` and runs nothing.
  */
-function guardedLine(line: string, haltFile: string): string {
-  return `if [ "$moe_s" = 0 ] && [ ! -e ${shellQuote(haltFile)} ]; then echo S; ${line.trimEnd()}; else echo W; fi\n`;
+function guardedLine(line: string, haltFile: string | undefined, moved: string | undefined): string {
+  const run =
+    moved === undefined
+      ? `echo S; ${line.trimEnd()}`
+      : `if [ ! -e ${shellQuote(moved)} ]; then echo S; ${line.trimEnd()}; else echo M; fi`;
+  return haltFile === undefined
+    ? `${run}\n`
+    : `if [ "$moe_s" = 0 ] && [ ! -e ${shellQuote(haltFile)} ]; then ${run}; else echo W; fi\n`;
+}
+
+/** Removes a moved job's mark once its worker has said what it did with the job. */
+function dropMark(entry: Pending): void {
+  if (entry.moved === undefined) return;
+  try {
+    unlinkSync(entry.moved);
+  } catch {
+    // Never made (most jobs are never moved).
+  }
+}
+
+/**
+ * Reads everything the worker has written to its stdout so far, at once, and hands it to its lines:
+ * false when that cannot be done in order (the stream holds output not yet handled) or at all.
+ */
+function drainNow(child: ChildProcess, lines: LineSplitter): boolean {
+  const stdout = child.stdout;
+  const fd = (stdout as unknown as { _handle?: { fd?: number } | null } | null)?._handle?.fd;
+  if (stdout === null || fd === undefined || fd < 0 || stdout.readableLength > 0) return false;
+  const buf = Buffer.allocUnsafe(4096);
+  for (;;) {
+    let n: number;
+    try {
+      n = readSync(fd, buf, 0, buf.length, null);
+    } catch (e) {
+      // EAGAIN: nothing more for now (the descriptor does not block).
+      return (e as NodeJS.ErrnoException).code === 'EAGAIN';
+    }
+    if (n === 0) return true;
+    lines.push(buf.toString('utf8', 0, n));
+  }
 }
 
 /** The line of a `['/bin/sh', '-c', line]` job; undefined for any other argv. */
