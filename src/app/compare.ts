@@ -150,7 +150,18 @@ export async function compareLastSweep(
   const objective = pipeline.objective;
   const key = objective === undefined ? undefined : `${objective.node}.${objective.metric}`;
   const failures = failedIn(workspace, last?.runId);
-  const variants = expanded.variants.map((v) => describe(v, records, workspace.store, failures));
+  // A variant an `include:` entry did not extend ran with the parameter's default: show that, not a gap.
+  const withDefaults = (v: Variant): Variant => {
+    const params: Record<string, ParamValue> = { ...v.params };
+    for (const a of expanded.axes) {
+      const d = pipeline.params.get(a);
+      if (params[a] === undefined && d !== undefined) params[a] = d;
+    }
+    return { ...v, params };
+  };
+  const variants = expanded.variants.map((v) =>
+    describe(withDefaults(v), records, workspace.store, failures),
+  );
   const order = rank(variants, key, objective);
   const ranked = order.map((i) => variants[i] as ComparedVariant);
   const best =
